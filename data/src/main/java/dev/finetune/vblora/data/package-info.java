@@ -1,0 +1,2 @@
+/** vblora data. */
+package dev.finetune.vblora.data;

@@ -1,0 +1,2 @@
+/** vblora model. */
+package dev.finetune.vblora.model;

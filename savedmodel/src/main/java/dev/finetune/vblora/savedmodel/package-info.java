@@ -1,0 +1,2 @@
+/** vblora savedmodel. */
+package dev.finetune.vblora.savedmodel;

@@ -1,0 +1,2 @@
+/** vblora training. */
+package dev.finetune.vblora.training;
