@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,7 +70,7 @@ class DataFileErrorsTest {
   @Test
   void anUnknownLabelAtEvaluation() throws IOException {
     Path eval = file("eval.tsv", "sentence\tlabel\nfine\t1\nodd\t2\n");
-    LabelSet trained = LabelSet.of(java.util.List.of("0", "1"));
+    LabelSet trained = LabelSet.of(List.of("0", "1"));
     DataFileException e = assertThrows(DataFileException.class,
         () -> DatasetReader.read(eval, classification("sentence", "label"), trained));
     assertEquals(3, e.line());

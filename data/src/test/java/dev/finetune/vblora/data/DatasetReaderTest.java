@@ -3,7 +3,6 @@ package dev.finetune.vblora.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.finetune.vblora.data.table.TableFormat;
 import java.io.IOException;

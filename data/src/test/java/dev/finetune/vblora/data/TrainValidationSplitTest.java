@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -53,7 +54,7 @@ class TrainValidationSplitTest {
     var split = TrainValidationSplit.split(imbalanced(), 0.3, 5);
     for (Dataset side : List.of(split.train(), split.validation())) {
       int[] order = side.examples().stream().mapToInt(Example::line).toArray();
-      assertArrayEquals(order.clone(), java.util.Arrays.stream(order).sorted().toArray());
+      assertArrayEquals(order.clone(), Arrays.stream(order).sorted().toArray());
     }
   }
 

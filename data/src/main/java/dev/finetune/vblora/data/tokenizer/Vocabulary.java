@@ -76,7 +76,8 @@ public final class Vocabulary {
 
   public String tokenOf(int id) {
     if (id < 0 || id >= tokens.size()) {
-      throw new IllegalArgumentException("token id " + id + " is outside the vocabulary (0.." + (tokens.size() - 1) + ")");
+      throw new IllegalArgumentException("token id " + id + " is outside the vocabulary (0.."
+          + (tokens.size() - 1) + ")");
     }
     return tokens.get(id);
   }

