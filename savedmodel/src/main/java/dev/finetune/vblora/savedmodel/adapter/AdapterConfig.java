@@ -74,7 +74,7 @@ public sealed interface AdapterConfig permits PeftVbLoraConfig, PeftLoraConfig {
     boolean isFolder = Files.isDirectory(folderOrFile);
     Path file = isFolder ? folderOrFile.resolve(FILE_NAME) : folderOrFile;
     if (!Files.isRegularFile(file)) {
-      Path folder = isFolder ? folderOrFile : file.getParent();
+      Path folder = isFolder || file.getParent() == null ? folderOrFile : file.getParent();
       throw new NoSuchFileException(file.toString(), null, "missing; is " + folder
           + " a PEFT adapter folder (" + FILE_NAME + " + adapter_model.safetensors)?");
     }

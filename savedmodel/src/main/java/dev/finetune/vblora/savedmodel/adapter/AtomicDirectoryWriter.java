@@ -3,13 +3,16 @@ package dev.finetune.vblora.savedmodel.adapter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -31,6 +34,8 @@ public final class AtomicDirectoryWriter {
     void writeInto(Path folder) throws IOException;
   }
 
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   private AtomicDirectoryWriter() {}
 
   /**
@@ -48,7 +53,7 @@ public final class AtomicDirectoryWriter {
     checkTarget(folder, overwrite);
     Files.createDirectories(parent);
     String name = folder.getFileName().toString();
-    Path temp = Files.createTempDirectory(parent, "." + name + ".tmp-");
+    Path temp = createUniqueFolder(parent, "." + name + ".tmp-");
     try {
       contents.writeInto(temp);
       syncTree(temp);
@@ -86,8 +91,7 @@ public final class AtomicDirectoryWriter {
       Files.move(temp, folder, StandardCopyOption.ATOMIC_MOVE);
       return;
     }
-    Path old = Files.createTempDirectory(parent, "." + name + ".old-");
-    Files.delete(old); // only its unique name is wanted
+    Path old = unusedSibling(parent, "." + name + ".old-");
     Files.move(folder, old, StandardCopyOption.ATOMIC_MOVE);
     try {
       Files.move(temp, folder, StandardCopyOption.ATOMIC_MOVE);
@@ -103,6 +107,29 @@ public final class AtomicDirectoryWriter {
       deleteTree(old);
     } catch (IOException e) {
       // The new folder is in place; a leftover hidden .<name>.old-* folder is harmless.
+    }
+  }
+
+  /**
+   * A new folder with the file system's default permissions (Files.createTempDirectory would make it
+   * owner-only, and the output folder keeps the temp folder's permissions after the rename).
+   */
+  private static Path createUniqueFolder(Path parent, String prefix) throws IOException {
+    while (true) {
+      try {
+        return Files.createDirectory(unusedSibling(parent, prefix));
+      } catch (FileAlreadyExistsException e) {
+        // lost a race for the name; draw another
+      }
+    }
+  }
+
+  private static Path unusedSibling(Path parent, String prefix) {
+    while (true) {
+      Path candidate = parent.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong(), 36));
+      if (!Files.exists(candidate, LinkOption.NOFOLLOW_LINKS)) {
+        return candidate;
+      }
     }
   }
 

@@ -22,10 +22,6 @@ final class ConfigFields {
     this.source = source;
   }
 
-  String source() {
-    return source;
-  }
-
   int integer(String key, int defaultValue) throws AdapterFormatException {
     if (!present(key)) {
       return defaultValue;

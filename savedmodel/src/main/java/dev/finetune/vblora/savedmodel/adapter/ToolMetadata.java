@@ -1,6 +1,5 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,9 +12,9 @@ import java.util.Map;
  *
  * @param sourceModel the base model the adapter was trained on (a path or a built-in name), or null
  * @param targetVariables module path (as used in the adapter's tensor names) to the TF variable name it
- *     adapts, without model prefix; empty when unknown
+ *     adapts, without model prefix; empty (or null) when unknown
  * @param task "classification" or "regression", or null
- * @param labelNames class labels in the order of the head's outputs; empty when none
+ * @param labelNames class labels in the order of the head's outputs; empty (or null) when none
  * @param otherKeys further keys, kept as read
  */
 public record ToolMetadata(String sourceModel, Map<String, String> targetVariables, String task,
@@ -26,9 +25,10 @@ public record ToolMetadata(String sourceModel, Map<String, String> targetVariabl
   static final String LABEL_NAMES = "label_names";
 
   public ToolMetadata {
-    targetVariables = Collections.unmodifiableMap(new LinkedHashMap<>(targetVariables));
-    labelNames = List.copyOf(labelNames);
-    otherKeys = Collections.unmodifiableMap(new LinkedHashMap<>(otherKeys));
+    targetVariables = Collections.unmodifiableMap(new LinkedHashMap<>(
+        targetVariables == null ? Map.of() : targetVariables));
+    labelNames = labelNames == null ? List.of() : List.copyOf(labelNames);
+    otherKeys = Collections.unmodifiableMap(new LinkedHashMap<>(otherKeys == null ? Map.of() : otherKeys));
     for (String key : List.of(SOURCE_MODEL, TARGET_VARIABLES, TASK, LABEL_NAMES)) {
       if (otherKeys.containsKey(key)) {
         throw new IllegalArgumentException("otherKeys must not repeat the typed key \"" + key + "\"");
@@ -61,6 +61,6 @@ public record ToolMetadata(String sourceModel, Map<String, String> targetVariabl
     List<String> labels = fields.strings(LABEL_NAMES);
     Map<String, String> targets = fields.stringMap(TARGET_VARIABLES);
     Map<String, Object> rest = fields.remaining();
-    return new ToolMetadata(sourceModel, targets, task, labels == null ? new ArrayList<>() : labels, rest);
+    return new ToolMetadata(sourceModel, targets, task, labels, rest);
   }
 }
