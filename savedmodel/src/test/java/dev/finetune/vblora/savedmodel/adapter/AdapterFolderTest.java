@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +67,26 @@ class AdapterFolderTest {
         folder.resolve(AdapterFolder.WEIGHTS_FILE), StandardCopyOption.REPLACE_EXISTING);
     AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
     assertTrue(e.getMessage().contains("not a VB-LoRA adapter file"), e.getMessage());
+  }
+
+  @Test
+  void indicesOfAFloatDtype() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path weights = folder.resolve(AdapterFolder.WEIGHTS_FILE);
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    String key = "base_model.model.encoder.layer.0.attention.self.query.vblora_logits_A_topk_indices";
+    StoredTensor indices = file.tensor(key).orElseThrow();
+    float[] asFloats = new float[(int) indices.elementCount()];
+    long[] values = indices.toLongs();
+    for (int i = 0; i < values.length; i++) {
+      asFloats[i] = values[i];
+    }
+    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
+    tensors.put(key, StoredTensor.ofFloats(indices.shape(), asFloats));
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertTrue(e.getMessage().contains("module encoder.layer.0.attention.self.query: vblora_logits_A_topk_indices "
+        + "must be a 3-D integer tensor, got F32[4, 2, 2]"), e.getMessage());
   }
 
   private Path copyOf(String fixture) throws IOException {
