@@ -25,11 +25,11 @@ public sealed interface TaskHead permits ClassificationHead, RegressionHead {
   /** logits = pooled @ kernel + bias, with kernel ~ truncated normal(0.02) and bias = 0, like BERT's. */
   default DenseLayer dense(Ops tf, Operand<TFloat32> pooledOutput) {
     Shape shape = pooledOutput.shape();
-    if (shape.numDimensions() != 2 || shape.isUnknown() || shape.size(1) < 1) {
+    if (shape.numDimensions() != 2 || shape.isUnknown() || shape.get(1) < 1) {
       throw new IllegalArgumentException("the task head needs a pooled output of shape [batch, hidden] with a"
           + " known hidden size, got " + shape + "; pass the model's pooled_output");
     }
-    int hidden = Math.toIntExact(shape.size(1));
+    int hidden = Math.toIntExact(shape.get(1));
     float[] kernelValues = TruncatedNormalInit.sample(hidden * outputs(), TruncatedNormalInit.BERT_STDDEV,
         seed());
     Operand<TFloat32> kernelInit = tf.reshape(tf.constant(kernelValues), tf.constant(new long[] {hidden,
