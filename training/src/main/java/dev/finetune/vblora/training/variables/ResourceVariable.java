@@ -6,6 +6,7 @@ import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.AssignVariableOp;
 import org.tensorflow.op.core.ReadVariableOp;
 import org.tensorflow.op.core.VarHandleOp;
 import org.tensorflow.types.family.TType;
@@ -60,8 +61,21 @@ public record ResourceVariable(String name, Operand<? extends TType> handle, Ele
         .setAttr("shared_name", opName)
         .build();
     VarHandleOp handle = new VarHandleOp(op);
-    tf.withInitScope().assignVariableOp(handle, initialValue);
+    graph.opBuilder(AssignVariableOp.OP_NAME, initializerName(name), tf.withInitScope().scope())
+        .addInput(handle.asOutput())
+        .addInput(initialValue.asOutput())
+        .setAttr("dtype", ElementType.of(initialValue.type()).dataType())
+        .build();
     return new ResourceVariable(name, handle, ElementType.of(initialValue.type()), shape);
+  }
+
+  /**
+   * The op that assigns a created variable its initial value: "OPNAME/Assign". Session.initialize() runs
+   * it; after a GraphDef round trip (toGraphDef, importGraphDef) TF-Java no longer knows it as an
+   * initializer, and it must be run by this name.
+   */
+  public static String initializerName(String name) {
+    return OpNames.path(name) + "/Assign";
   }
 
   /** Wraps a VarHandleOp that is already in the graph (e.g. an imported model's kernel). */
