@@ -12,6 +12,7 @@ import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Operation;
 import org.tensorflow.Output;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
@@ -75,7 +76,7 @@ public final class AdamW {
     Operand<TFloat64> biasCorrection1 = oneMinus(opt, opt.math.pow(opt.constant(config.beta1()), tReal));
     Operand<TFloat64> biasCorrection2 = oneMinus(opt, opt.math.pow(opt.constant(config.beta2()), tReal));
     Placeholder<TFloat64> multiplier = opt.withName("learning_rate_multiplier")
-        .placeholder(TFloat64.class, Placeholder.shape(org.tensorflow.ndarray.Shape.scalar()));
+        .placeholder(TFloat64.class, Placeholder.shape(Shape.scalar()));
 
     Operand<T> globalNorm = globalNorm(opt, grads);
     Operand<T> clip = config.clipping()

@@ -1,5 +1,8 @@
 package dev.finetune.vblora.training.optim;
 
+import dev.finetune.vblora.training.variables.ResourceVariable;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -20,6 +23,25 @@ public record VbLoraGroupSettings(GroupHyperparameters bank, GroupHyperparameter
   public static VbLoraGroupSettings paperDefaults() {
     return new VbLoraGroupSettings(new GroupHyperparameters(1e-3, 0.0), new GroupHyperparameters(1e-2, 0.0),
         new GroupHyperparameters(4e-3, 0.01));
+  }
+
+  /**
+   * Parameter groups "bank", "logits" and "head" over the given variables; a group whose list is empty
+   * is left out (e.g. no head when the task uses the model's own outputs).
+   */
+  public List<ParameterGroup> toGroups(List<ResourceVariable> bankVariables,
+      List<ResourceVariable> logitsVariables, List<ResourceVariable> headVariables) {
+    List<ParameterGroup> groups = new ArrayList<>();
+    if (!bankVariables.isEmpty()) {
+      groups.add(ParameterGroup.of("bank", bankVariables, bank));
+    }
+    if (!logitsVariables.isEmpty()) {
+      groups.add(ParameterGroup.of("logits", logitsVariables, logits));
+    }
+    if (!headVariables.isEmpty()) {
+      groups.add(ParameterGroup.of("head", headVariables, head));
+    }
+    return List.copyOf(groups);
   }
 
   public VbLoraGroupSettings withBank(GroupHyperparameters value) {
