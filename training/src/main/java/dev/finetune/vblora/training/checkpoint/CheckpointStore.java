@@ -1,13 +1,10 @@
 package dev.finetune.vblora.training.checkpoint;
 
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.finetune.vblora.training.metrics.BestCheckpointRule;
 import dev.finetune.vblora.training.variables.HostTensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,10 +33,6 @@ public final class CheckpointStore {
   private static final String PREFIX = "step-";
   private static final Pattern STEP_FOLDER = Pattern.compile("step-(\\d+)");
   private static final String TEMP_PREFIX = ".tmp-";
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .build();
 
   private final Path root;
   private final int keepLast;
@@ -83,7 +76,7 @@ public final class CheckpointStore {
     try {
       TensorFile.write(temp, tensors);
       Path stateFile = temp.resolve(STATE_FILE);
-      JSON.writeValue(stateFile.toFile(), state);
+      Files.writeString(stateFile, state.toJson(), StandardCharsets.UTF_8);
       Durable.force(stateFile);
       Durable.forceFolder(temp);
       if (Files.exists(target)) {
@@ -155,7 +148,13 @@ public final class CheckpointStore {
   }
 
   private static TrainingState readState(Path dir) throws IOException {
-    return JSON.readValue(dir.resolve(STATE_FILE).toFile(), TrainingState.class);
+    Path file = dir.resolve(STATE_FILE);
+    try {
+      return TrainingState.fromJson(Files.readString(file, StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) { // JsonException, or values TrainingState refuses
+      throw new IOException(file + " is not a readable training state (" + e.getMessage() + "); the checkpoint"
+          + " is damaged, resume from another one", e);
+    }
   }
 
   private void prune() throws IOException {

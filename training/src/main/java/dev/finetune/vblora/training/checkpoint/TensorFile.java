@@ -1,17 +1,18 @@
 package dev.finetune.vblora.training.checkpoint;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.json.JsonException;
 import dev.finetune.vblora.training.variables.ElementType;
 import dev.finetune.vblora.training.variables.HostTensor;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
@@ -36,37 +37,36 @@ public final class TensorFile {
   public static final String INDEX_FILE = "tensors.json";
   static final String FORMAT = "vblora-tensors";
   static final int VERSION = 1;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private TensorFile() {}
 
   /** Writes both files into {@code dir} (which must exist), forcing them to disk. */
   public static void write(Path dir, Map<String, HostTensor> tensors) throws IOException {
-    ObjectNode index = JSON.createObjectNode();
+    Map<String, Object> index = new LinkedHashMap<>();
     index.put("format", FORMAT);
     index.put("version", VERSION);
     index.put("byte_order", "little");
     index.put("data_file", DATA_FILE);
-    ArrayNode entries = JSON.createArrayNode();
+    List<Object> entries = new ArrayList<>();
     long offset = 0;
     try (OutputStream out = Files.newOutputStream(dir.resolve(DATA_FILE))) {
       for (Map.Entry<String, HostTensor> e : new TreeMap<>(tensors).entrySet()) {
         byte[] bytes = e.getValue().bytes();
         out.write(bytes);
-        ObjectNode entry = entries.addObject();
+        Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("name", e.getKey());
         entry.put("dtype", e.getValue().type().name());
-        ArrayNode shape = entry.putArray("shape");
-        Arrays.stream(e.getValue().shape()).forEach(shape::add);
+        entry.put("shape", Arrays.stream(e.getValue().shape()).boxed().toList());
         entry.put("offset", offset);
         entry.put("length", bytes.length);
         entry.put("crc32c", crc32c(bytes));
+        entries.add(entry);
         offset += bytes.length;
       }
     }
     index.put("data_bytes", offset);
-    index.set("tensors", entries);
-    Files.write(dir.resolve(INDEX_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+    index.put("tensors", entries);
+    Files.writeString(dir.resolve(INDEX_FILE), Json.toIndentedJson(index) + "\n", StandardCharsets.UTF_8);
     Durable.force(dir.resolve(DATA_FILE));
     Durable.force(dir.resolve(INDEX_FILE));
   }
@@ -74,33 +74,42 @@ public final class TensorFile {
   /** Reads the tensors written by {@link #write}, verifying sizes and checksums. */
   public static Map<String, HostTensor> read(Path dir) throws IOException {
     Path indexFile = dir.resolve(INDEX_FILE);
-    JsonNode index = JSON.readTree(indexFile.toFile());
-    if (!FORMAT.equals(index.path("format").asText()) || index.path("version").asInt() != VERSION) {
+    try {
+      return read(dir, indexFile, Json.parseObject(Files.readString(indexFile, StandardCharsets.UTF_8)));
+    } catch (JsonException e) {
+      throw new IOException(indexFile + " is not a readable " + FORMAT + " index (" + e.getMessage()
+          + "); the checkpoint is damaged, resume from another one", e);
+    }
+  }
+
+  private static Map<String, HostTensor> read(Path dir, Path indexFile, Map<String, Object> index)
+      throws IOException {
+    if (!FORMAT.equals(index.get("format")) || !Long.valueOf(VERSION).equals(index.get("version"))) {
       throw new IOException(indexFile + " is not a " + FORMAT + " version " + VERSION + " index");
     }
     byte[] data = Files.readAllBytes(dir.resolve(DATA_FILE));
-    if (data.length != index.path("data_bytes").asLong(-1)) {
+    long dataBytes = Json.getLong(index, "data_bytes");
+    if (data.length != dataBytes) {
       throw new IOException(dir.resolve(DATA_FILE) + " has " + data.length + " bytes but its index expects "
-          + index.path("data_bytes").asLong(-1) + "; the checkpoint is incomplete or damaged");
+          + dataBytes + "; the checkpoint is incomplete or damaged");
     }
     Map<String, HostTensor> tensors = new LinkedHashMap<>();
-    for (JsonNode entry : index.path("tensors")) {
-      String name = entry.path("name").asText();
-      long offset = entry.path("offset").asLong(-1);
-      long length = entry.path("length").asLong(-1);
+    List<Object> entries = Json.getArray(index, "tensors");
+    for (int i = 0; i < entries.size(); i++) {
+      Map<String, Object> entry = Json.asObject(entries.get(i), "entry " + i + " of \"tensors\"");
+      String name = Json.getString(entry, "name");
+      long offset = Json.getLong(entry, "offset");
+      long length = Json.getLong(entry, "length");
       if (offset < 0 || length < 0 || offset + length > data.length) {
         throw new IOException("tensor " + name + " in " + indexFile + " points outside the data file");
       }
       byte[] bytes = Arrays.copyOfRange(data, (int) offset, (int) (offset + length));
-      if (crc32c(bytes) != entry.path("crc32c").asLong(-1)) {
+      if (crc32c(bytes) != Json.getLong(entry, "crc32c")) {
         throw new IOException("tensor " + name + " in " + dir + " fails its checksum; the checkpoint is damaged,"
             + " resume from another one");
       }
-      long[] shape = new long[entry.path("shape").size()];
-      for (int i = 0; i < shape.length; i++) {
-        shape[i] = entry.path("shape").get(i).asLong();
-      }
-      HostTensor tensor = new HostTensor(ElementType.named(entry.path("dtype").asText()), shape, bytes);
+      long[] shape = Json.getLongArray(entry, "shape");
+      HostTensor tensor = new HostTensor(ElementType.named(Json.getString(entry, "dtype")), shape, bytes);
       if (tensors.put(name, tensor) != null) {
         throw new IOException("tensor " + name + " appears twice in " + indexFile);
       }

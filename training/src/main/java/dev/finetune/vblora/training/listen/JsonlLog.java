@@ -1,7 +1,6 @@
 package dev.finetune.vblora.training.listen;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.finetune.vblora.data.json.Json;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -18,8 +18,6 @@ import java.util.Map;
  * written as null, since JSON has no NaN. Each line is flushed, so the log survives a crash.
  */
 public final class JsonlLog implements TrainingListener {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private final Writer out;
   private final long everySteps;
 
@@ -47,7 +45,7 @@ public final class JsonlLog implements TrainingListener {
     if (step.step() % everySteps != 0) {
       return;
     }
-    ObjectNode line = JSON.createObjectNode();
+    Map<String, Object> line = new LinkedHashMap<>();
     line.put("step", step.step());
     line.put("epoch", step.epoch());
     putNumber(line, "loss", step.loss());
@@ -59,13 +57,14 @@ public final class JsonlLog implements TrainingListener {
 
   @Override
   public void onEvaluation(EvaluationReport evaluation) {
-    ObjectNode line = JSON.createObjectNode();
+    Map<String, Object> line = new LinkedHashMap<>();
     line.put("step", evaluation.step());
     line.put("examples", evaluation.examples());
-    ObjectNode eval = line.putObject("eval");
+    Map<String, Object> eval = new LinkedHashMap<>();
     for (Map.Entry<String, Double> metric : evaluation.metrics().entrySet()) {
       putNumber(eval, metric.getKey(), metric.getValue());
     }
+    line.put("eval", eval);
     line.put("best", evaluation.best());
     write(line);
   }
@@ -75,17 +74,13 @@ public final class JsonlLog implements TrainingListener {
     out.close();
   }
 
-  private static void putNumber(ObjectNode node, String name, double value) {
-    if (Double.isFinite(value)) {
-      node.put(name, value);
-    } else {
-      node.putNull(name);
-    }
+  private static void putNumber(Map<String, Object> object, String name, double value) {
+    object.put(name, Double.isFinite(value) ? value : null);
   }
 
-  private void write(ObjectNode line) {
+  private void write(Map<String, Object> line) {
     try {
-      out.write(JSON.writeValueAsString(line));
+      out.write(Json.toCompactJson(line));
       out.write('\n');
       out.flush();
     } catch (IOException e) {

@@ -6,13 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.finetune.vblora.training.metrics.BestCheckpointRule;
 import dev.finetune.vblora.training.variables.HostTensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -22,8 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckpointStoreTest {
 
   private static TrainingState state(long step, Map<String, Double> metrics) {
-    ObjectNode config = new ObjectMapper().createObjectNode();
-    config.put("rank", 4).put("targets", "bert-qv");
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("rank", 4);
+    config.put("targets", "bert-qv");
+    config.put("dropout", 0.1f);
+    config.put("layers", List.of(0, 11));
     return new TrainingState(step, 1, 3, 42, "rng-" + step, metrics, config);
   }
 
@@ -48,6 +50,7 @@ class CheckpointStoreTest {
     assertEquals(0.75, state.metrics().get("accuracy"));
     assertTrue(Double.isNaN(state.metrics().get("mcc")), "NaN survives the JSON round trip");
     assertEquals(saved.config(), state.config());
+    assertEquals(4L, state.config().get("rank"), "integers come back as Longs");
     String json = Files.readString(ref.dir().resolve("state.json"));
     assertTrue(json.contains("\"position_in_epoch\"") && json.contains("\"rng_state\""), json);
   }

@@ -5,16 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.training.variables.HostTensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -58,20 +59,23 @@ class TensorFileTest {
   void filesFollowTheDocumentedLayout(@TempDir Path dir) throws IOException {
     TensorFile.write(dir, Map.of("b", HostTensor.ofFloats(new long[] {2}, 1.5f, -2f),
         "a", HostTensor.ofLongs(new long[] {1}, 7L)));
-    JsonNode index = new ObjectMapper().readTree(dir.resolve("tensors.json").toFile());
-    assertEquals("vblora-tensors", index.get("format").asText());
-    assertEquals("little", index.get("byte_order").asText());
-    assertEquals(16, index.get("data_bytes").asLong());
-    JsonNode a = index.get("tensors").get(0);
-    JsonNode b = index.get("tensors").get(1);
-    assertEquals("a", a.get("name").asText(), "tensors in name order");
-    assertEquals("I64", a.get("dtype").asText());
-    assertEquals(0, a.get("offset").asLong());
-    assertEquals("F32", b.get("dtype").asText());
-    assertEquals("[2]", b.get("shape").toString());
-    assertEquals(8, b.get("offset").asLong());
-    assertEquals(8, b.get("length").asLong());
-
+    Map<String, Object> index = Json.parseObject(Files.readString(dir.resolve("tensors.json"),
+        StandardCharsets.UTF_8));
+    assertEquals("vblora-tensors", Json.getString(index, "format"));
+    assertEquals(1, Json.getInt(index, "version"));
+    assertEquals("little", Json.getString(index, "byte_order"));
+    assertEquals("tensors.bin", Json.getString(index, "data_file"));
+    assertEquals(16, Json.getLong(index, "data_bytes"));
+    List<Object> entries = Json.getArray(index, "tensors");
+    Map<String, Object> a = Json.asObject(entries.get(0), "first entry");
+    Map<String, Object> b = Json.asObject(entries.get(1), "second entry");
+    assertEquals("a", Json.getString(a, "name"), "tensors in name order");
+    assertEquals("I64", Json.getString(a, "dtype"));
+    assertEquals(0, Json.getLong(a, "offset"));
+    assertEquals("F32", Json.getString(b, "dtype"));
+    assertEquals(List.of(2L), Json.getArray(b, "shape"));
+    assertEquals(8, Json.getLong(b, "offset"));
+    assertEquals(8, Json.getLong(b, "length"));
     // decode the data file with plain NIO, as a Python reader would with numpy
     ByteBuffer data = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("tensors.bin"))).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(7L, data.getLong(0));
@@ -79,7 +83,7 @@ class TensorFileTest {
     assertEquals(-2f, data.getFloat(12));
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     crc.update(Arrays.copyOfRange(data.array(), 8, 16));
-    assertEquals(crc.getValue(), b.get("crc32c").asLong());
+    assertEquals(crc.getValue(), Json.getLong(b, "crc32c"));
   }
 
   @Test
@@ -90,6 +94,19 @@ class TensorFileTest {
     Files.write(dir.resolve("tensors.bin"), data);
     IOException e = assertThrows(IOException.class, () -> TensorFile.read(dir));
     assertTrue(e.getMessage().contains("fails its checksum"), e.getMessage());
+  }
+
+  @Test
+  void aDamagedIndexIsRefusedNamingTheFileAndTheKey(@TempDir Path dir) throws IOException {
+    TensorFile.write(dir, sampleTensors());
+    Path index = dir.resolve("tensors.json");
+    Files.writeString(index, Files.readString(index).replaceFirst("\"offset\"", "\"offs\""));
+    IOException e = assertThrows(IOException.class, () -> TensorFile.read(dir));
+    assertTrue(e.getMessage().contains(index.toString()) && e.getMessage().contains("\"offset\" is missing"),
+        e.getMessage());
+    Files.writeString(index, "{\"format\": ");
+    e = assertThrows(IOException.class, () -> TensorFile.read(dir));
+    assertTrue(e.getMessage().contains("not a readable vblora-tensors index"), e.getMessage());
   }
 
   @Test

@@ -3,8 +3,7 @@ package dev.finetune.vblora.training.listen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.finetune.vblora.data.json.Json;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -16,8 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JsonlLogTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   @Test
   void writesOneObjectPerLoggedStepAndPerEvaluation() throws IOException {
     StringWriter text = new StringWriter();
@@ -31,19 +28,23 @@ class JsonlLogTest {
     }
     List<String> lines = text.toString().lines().toList();
     assertEquals(2, lines.size(), "step 1 is not a multiple of 2 and is skipped");
-    JsonNode step = JSON.readTree(lines.get(0));
-    assertEquals(2, step.get("step").asLong());
-    assertEquals(0, step.get("epoch").asInt());
-    assertEquals(0.75, step.get("loss").asDouble());
-    assertEquals(2e-4, step.get("lr").asDouble());
-    assertEquals(120.0, step.get("examples_per_s").asDouble());
-    assertTrue(step.get("grad_norm").isNull(), "NaN becomes null");
-    JsonNode eval = JSON.readTree(lines.get(1));
-    assertEquals(2, eval.get("step").asLong());
-    assertEquals(30, eval.get("examples").asLong());
-    assertEquals(0.5, eval.get("eval").get("pearson").asDouble());
-    assertTrue(eval.get("eval").get("spearman").isNull());
-    assertTrue(eval.get("best").asBoolean());
+    // what Python's json.dumps(line, separators=(",", ":")) writes for the same line
+    assertEquals("{\"step\":2,\"epoch\":0,\"loss\":0.75,\"lr\":0.0002,\"examples_per_s\":120.0,"
+        + "\"grad_norm\":null}", lines.get(0), "one compact object per line; NaN becomes null");
+    Map<String, Object> step = Json.parseObject(lines.get(0));
+    assertEquals(2, Json.getLong(step, "step"));
+    assertEquals(0, Json.getInt(step, "epoch"));
+    assertEquals(0.75, Json.getDouble(step, "loss"));
+    assertEquals(2e-4, Json.getDouble(step, "lr"));
+    assertEquals(120.0, Json.getDouble(step, "examples_per_s"));
+    assertTrue(step.containsKey("grad_norm") && step.get("grad_norm") == null, "NaN becomes null");
+    Map<String, Object> eval = Json.parseObject(lines.get(1));
+    assertEquals(2, Json.getLong(eval, "step"));
+    assertEquals(30, Json.getLong(eval, "examples"));
+    Map<String, Object> metrics = Json.getObject(eval, "eval");
+    assertEquals(0.5, Json.getDouble(metrics, "pearson"));
+    assertTrue(metrics.containsKey("spearman") && metrics.get("spearman") == null);
+    assertTrue(Json.getBoolean(eval, "best"));
   }
 
   @Test
@@ -57,6 +58,6 @@ class JsonlLogTest {
     }
     List<String> lines = Files.readAllLines(file);
     assertEquals(2, lines.size());
-    assertEquals(2, JSON.readTree(lines.get(1)).get("step").asLong());
+    assertEquals(2, Json.getLong(Json.parseObject(lines.get(1)), "step"));
   }
 }
