@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -29,7 +30,9 @@ import org.tensorflow.types.TFloat32;
  * {@link PerLayerFactorComposition}, in one graph and one session: both variants read the same bank and logits
  * variables, are warmed up, then run interleaved (alternating which goes first) so that both see the same
  * machine load; medians are reported. Forward = every layer's down and up; forward+backward adds the gradient
- * of their sum with respect to the bank and all logits.
+ * of their sum with respect to the bank and all logits. Each run fetches one scalar checksum (the sum of every
+ * factor, or of every gradient), the same extra reduction for both variants. "Graph ops" counts the ops each
+ * composition adds to the graph (constants included), the per-run executor work that fusing removes.
  */
 public final class CompositionBenchmark {
   private CompositionBenchmark() {}
@@ -253,7 +256,7 @@ public final class CompositionBenchmark {
     int opCount;
 
     static Variant build(Graph graph, String name, boolean withBackward, Inputs inputs,
-        java.util.function.Supplier<List<LowRankFactors<TFloat32>>> compose) {
+        Supplier<List<LowRankFactors<TFloat32>>> compose) {
       Ops tf = Ops.create(graph);
       Variant v = new Variant();
       int before = countOps(graph);
