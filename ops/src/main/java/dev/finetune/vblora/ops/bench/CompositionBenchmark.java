@@ -172,7 +172,8 @@ public final class CompositionBenchmark {
     return t == null ? "-" : String.format(Locale.ROOT, "%.3f (%.3f)", t.medianMs(), t.minMs());
   }
 
-  private static Timing[] timeInterleaved(Session session, Operand<?> a, Operand<?> b, Options options) {
+  private static Timing[] timeInterleaved(Session session, Operand<TFloat32> a, Operand<TFloat32> b,
+      Options options) {
     for (int i = 0; i < options.warmup(); i++) {
       timeOnce(session, a);
       timeOnce(session, b);
@@ -192,10 +193,15 @@ public final class CompositionBenchmark {
     return new Timing[] {Timing.of(aNanos), Timing.of(bNanos)};
   }
 
-  private static long timeOnce(Session session, Operand<?> checksum) {
+  private static long timeOnce(Session session, Operand<TFloat32> checksum) {
     long start = System.nanoTime();
     try (org.tensorflow.Result fetched = session.runner().fetch(checksum).run()) {
-      return System.nanoTime() - start;
+      long elapsed = System.nanoTime() - start;
+      float value = ((TFloat32) fetched.get(0)).getFloat();
+      if (!Float.isFinite(value)) {
+        throw new IllegalStateException("the composition produced a non-finite checksum " + value);
+      }
+      return elapsed;
     }
   }
 
@@ -219,8 +225,10 @@ public final class CompositionBenchmark {
       bank = variable(tf, "vector_bank", VbLoraInit.bank(tf, dims, 0.02, o.seed(), TFloat32.class));
       for (int i = 0; i < o.layers().size(); i++) {
         LayerShape s = o.layers().get(i);
-        Operand<TFloat32> a = variable(tf, "logits_A_" + i, VbLoraInit.logitsA(tf, s, dims, 0.1, o.seed(), TFloat32.class));
-        Operand<TFloat32> b = variable(tf, "logits_B_" + i, VbLoraInit.logitsB(tf, s, dims, 0.1, o.seed(), TFloat32.class));
+        Operand<TFloat32> a = variable(tf, "logits_A_" + i,
+            VbLoraInit.logitsA(tf, s, dims, 0.1, o.seed(), TFloat32.class));
+        Operand<TFloat32> b = variable(tf, "logits_B_" + i,
+            VbLoraInit.logitsB(tf, s, dims, 0.1, o.seed(), TFloat32.class));
         logits.add(new LayerLogits<>(s, a, b));
       }
     }
