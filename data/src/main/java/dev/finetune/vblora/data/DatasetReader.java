@@ -1,0 +1,231 @@
+package dev.finetune.vblora.data;
+
+import dev.finetune.vblora.data.table.Row;
+import dev.finetune.vblora.data.table.Table;
+import dev.finetune.vblora.data.table.TableReader;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a data file into labelled examples: finds the header (declared, or detected), maps the columns,
+ * and turns labels into class ids or numbers. Every problem is a {@link DataFileException} naming the file,
+ * line and column and saying what to do.
+ */
+public final class DatasetReader {
+  private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+  private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
+
+  private final Path file;
+  private final ReadOptions options;
+  private final LabelSet knownLabels;
+
+  private DatasetReader(Path file, ReadOptions options, LabelSet knownLabels) {
+    this.file = file;
+    this.options = options;
+    this.knownLabels = knownLabels;
+  }
+
+  /** Reads training data: the label set is made from the labels found (classification). */
+  public static Dataset read(Path file, ReadOptions options) throws IOException {
+    return new DatasetReader(file, options, null).read();
+  }
+
+  /**
+   * Reads evaluation or validation data against the training label set: a label outside it is an error.
+   * {@code labels} is ignored for regression.
+   */
+  public static Dataset read(Path file, ReadOptions options, LabelSet labels) throws IOException {
+    if (options.task() == Task.CLASSIFICATION && labels == null) {
+      throw new IllegalArgumentException("evaluating a classification task needs the training label set");
+    }
+    return new DatasetReader(file, options, options.task() == Task.CLASSIFICATION ? labels : null).read();
+  }
+
+  private Dataset read() throws IOException {
+    Table table = options.format() == null ? TableReader.read(file) : TableReader.read(file, options.format());
+    ColumnMapping mapping = options.columns();
+    List<Row> rows = table.rows();
+    List<String> header = table.keys();
+    if (!table.namesItsColumns() && hasHeaderRow(rows, mapping)) {
+      header = rows.get(0).cells();
+      rows = rows.subList(1, rows.size());
+    }
+    if (rows.isEmpty()) {
+      throw new DataFileException(file, "the file has a header row but no examples; add one example per line");
+    }
+    int headerLine = table.namesItsColumns() ? 0 : 1;
+    ResolvedColumn text = resolve(mapping.text(), "text", header, headerLine);
+    ResolvedColumn pair = mapping.hasTextPair() ? resolve(mapping.textPair(), "text pair", header, headerLine)
+        : null;
+    ResolvedColumn label = resolve(mapping.label(), "label", header, headerLine);
+
+    List<String> texts = new ArrayList<>();
+    List<String> pairs = new ArrayList<>();
+    List<String> labels = new ArrayList<>();
+    for (Row row : rows) {
+      texts.add(text.value(row));
+      pairs.add(pair == null ? null : pair.value(row));
+      String labelCell = label.value(row).trim();
+      if (labelCell.isEmpty()) {
+        throw new DataFileException(file, row.line(), label.name, "the label is empty; every example needs one");
+      }
+      labels.add(labelCell);
+    }
+    LabelSet labelSet = options.task() == Task.CLASSIFICATION ? classes(labels, rows, label) : null;
+    List<Example> examples = new ArrayList<>(rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      float value = labelSet != null ? classId(labelSet, labels.get(i), rows.get(i), label)
+          : number(labels.get(i), rows.get(i), label);
+      examples.add(new Example(rows.get(i).line(), texts.get(i), pairs.get(i), value));
+    }
+    return new Dataset(file, options.task(), labelSet, examples);
+  }
+
+  private boolean hasHeaderRow(List<Row> rows, ColumnMapping mapping) {
+    switch (options.header()) {
+      case PRESENT:
+        return true;
+      case ABSENT:
+        if (mapping.usesNames()) {
+          throw new DataFileException(file, "the columns are mapped by name but the file is declared to have"
+              + " no header row; map them by 0-based index");
+        }
+        return false;
+      default:
+        return mapping.usesNames() || firstRowIsHeader(rows, mapping.label().index());
+    }
+  }
+
+  /**
+   * A first row whose label cell is not a valid label while every other row's label cell is: not a number
+   * for regression, not a training label at evaluation, not an integer where all others are, and otherwise
+   * a name found in no other row.
+   */
+  private boolean firstRowIsHeader(List<Row> rows, int labelIndex) {
+    if (rows.size() < 2 || rows.get(0).cell(labelIndex) == null) {
+      return false;
+    }
+    List<String> rest = new ArrayList<>();
+    for (Row row : rows.subList(1, rows.size())) {
+      String cell = row.cell(labelIndex);
+      if (cell == null) {
+        return false; // the column mapping does not fit; reading the rows will say so
+      }
+      rest.add(cell.trim());
+    }
+    Predicate<String> valid;
+    if (options.task() == Task.REGRESSION) {
+      valid = s -> NUMBER.matcher(s).matches();
+    } else if (knownLabels != null) {
+      valid = knownLabels::contains;
+    } else if (rest.stream().allMatch(s -> INTEGER.matcher(s).matches())) {
+      valid = s -> INTEGER.matcher(s).matches();
+    } else {
+      // Class names: a first-row name that occurs nowhere else is taken for a column name, but only where
+      // names clearly recur (at most one class per two rows), so that a tiny file is not misread.
+      Set<String> seen = new HashSet<>(rest);
+      if (seen.size() * 2 > rest.size()) {
+        return false;
+      }
+      valid = seen::contains;
+    }
+    return !valid.test(rows.get(0).cell(labelIndex).trim()) && rest.stream().allMatch(valid);
+  }
+
+  private ResolvedColumn resolve(Column column, String role, List<String> header, int headerLine) {
+    if (column.byName()) {
+      int index = header == null ? -1 : indexOf(header, column.name());
+      if (index < 0) {
+        throw new DataFileException(file, headerLine, null, "the " + role + " column " + column
+            + " is not among the column names " + header + "; map it to one of these names or to a 0-based"
+            + " index");
+      }
+      return new ResolvedColumn(index, column.toString(), role);
+    }
+    String headerName = header != null && column.index() < header.size() ? header.get(column.index()) : null;
+    return new ResolvedColumn(column.index(),
+        headerName == null ? column.toString() : column + " ('" + headerName + "')", role);
+  }
+
+  private static int indexOf(List<String> header, String name) {
+    for (int i = 0; i < header.size(); i++) {
+      if (header.get(i) != null && header.get(i).trim().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private LabelSet classes(List<String> labels, List<Row> rows, ResolvedColumn label) {
+    if (knownLabels != null) {
+      return knownLabels;
+    }
+    LabelSet found = LabelSet.of(labels);
+    if (found.size() < 2) {
+      throw new DataFileException(file, 0, label.name, "all " + rows.size() + " examples have the label '"
+          + found.name(0) + "'; a classifier needs at least two classes: check the label column");
+    }
+    return found;
+  }
+
+  private float classId(LabelSet labels, String label, Row row, ResolvedColumn column) {
+    OptionalInt id = labels.idOf(label);
+    if (id.isEmpty()) {
+      throw new DataFileException(file, row.line(), column.name, "the label '" + label
+          + "' is not one of the training labels " + labels + "; evaluate on data with the same classes"
+          + headerHint(row));
+    }
+    return id.getAsInt();
+  }
+
+  private float number(String label, Row row, ResolvedColumn column) {
+    if (NUMBER.matcher(label).matches()) {
+      float value = Float.parseFloat(label);
+      if (Float.isFinite(value)) {
+        return value;
+      }
+    }
+    throw new DataFileException(file, row.line(), column.name, "the label '" + label
+        + "' is not a number; regression needs a numeric label in every row (for class names use the"
+        + " classification task)" + headerHint(row));
+  }
+
+  private String headerHint(Row row) {
+    return row.line() == 1 && options.header() != HeaderMode.PRESENT
+        ? " (if line 1 is a header row, declare it or map the columns by its names)" : "";
+  }
+
+  /** A mapped column with its index and the name messages use. */
+  private final class ResolvedColumn {
+    final int index;
+    final String name;
+    final String role;
+
+    ResolvedColumn(int index, String name, String role) {
+      this.index = index;
+      this.name = name;
+      this.role = role;
+    }
+
+    String value(Row row) {
+      if (index >= row.size()) {
+        throw new DataFileException(file, row.line(), name, "the row has " + row.size() + " column"
+            + (row.size() == 1 ? "" : "s") + " but the " + role + " column is " + index + " (0-based); check"
+            + " the column mapping, and that a .tsv file is tab-separated and a .csv file comma-separated");
+      }
+      String value = row.cell(index);
+      if (value == null) {
+        throw new DataFileException(file, row.line(), name, "the row has no " + role + " (the key is missing,"
+            + " null, or holds an object or array); give every row a text value");
+      }
+      return value;
+    }
+  }
+}

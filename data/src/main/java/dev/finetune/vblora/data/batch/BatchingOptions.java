@@ -1,0 +1,48 @@
+package dev.finetune.vblora.data.batch;
+
+import java.util.Objects;
+
+/**
+ * How examples are grouped into batches.
+ *
+ * @param shuffle a new order every epoch, reproducible from (seed, epoch); false keeps file order
+ * @param dropLast drop the last batch of an epoch when it is smaller than {@code batchSize}
+ * @param lengthGroupingWindow 0 for plain batches; otherwise, after shuffling, each window of that many
+ *     batches' examples is sorted by length before it is cut into batches, and the batches are then
+ *     shuffled: batches of similar lengths pad to smaller buckets, at the cost of some randomness
+ */
+public record BatchingOptions(int batchSize, LengthBuckets buckets, boolean shuffle, long seed,
+    boolean dropLast, int lengthGroupingWindow) {
+
+  public BatchingOptions {
+    Objects.requireNonNull(buckets, "buckets");
+    if (batchSize <= 0) {
+      throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+    }
+    if (lengthGroupingWindow < 0) {
+      throw new IllegalArgumentException("length grouping window must be 0 (off) or positive, got "
+          + lengthGroupingWindow);
+    }
+    if (lengthGroupingWindow > 0 && !shuffle) {
+      throw new IllegalArgumentException("length grouping reorders examples; it needs shuffling on");
+    }
+  }
+
+  /** Training: shuffled every epoch, all examples used, no length grouping. */
+  public static BatchingOptions training(int batchSize, int maxLength, long seed) {
+    return new BatchingOptions(batchSize, LengthBuckets.upTo(maxLength), true, seed, false, 0);
+  }
+
+  /** Evaluation: file order, all examples. */
+  public static BatchingOptions evaluation(int batchSize, int maxLength) {
+    return new BatchingOptions(batchSize, LengthBuckets.upTo(maxLength), false, 0, false, 0);
+  }
+
+  public BatchingOptions withLengthGrouping(int windowBatches) {
+    return new BatchingOptions(batchSize, buckets, shuffle, seed, dropLast, windowBatches);
+  }
+
+  public BatchingOptions withDropLast(boolean dropLast) {
+    return new BatchingOptions(batchSize, buckets, shuffle, seed, dropLast, lengthGroupingWindow);
+  }
+}

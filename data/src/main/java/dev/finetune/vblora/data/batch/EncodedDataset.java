@@ -1,0 +1,47 @@
+package dev.finetune.vblora.data.batch;
+
+import dev.finetune.vblora.data.Dataset;
+import dev.finetune.vblora.data.Example;
+import dev.finetune.vblora.data.LabelSet;
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.tokenizer.Encoding;
+import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A dataset tokenized once, up front: epochs then only regroup and pad the id arrays.
+ *
+ * @param labels the classes for classification, null for regression
+ * @param maxLength the truncation length the examples were encoded with
+ * @param padId the token id of padding positions ([PAD] of the tokenizer's vocabulary)
+ */
+public record EncodedDataset(Task task, LabelSet labels, int maxLength, int padId,
+    List<EncodedExample> examples) {
+  public EncodedDataset {
+    examples = List.copyOf(examples);
+    for (EncodedExample e : examples) {
+      if (e.length() > maxLength) {
+        throw new IllegalArgumentException("an example of " + e.length() + " tokens exceeds max length " + maxLength);
+      }
+    }
+  }
+
+  /** Tokenizes every example, truncated to {@code maxLength} (the text pair too, where there is one). */
+  public static EncodedDataset encode(Dataset data, WordPieceTokenizer tokenizer, int maxLength) {
+    List<EncodedExample> encoded = new ArrayList<>(data.size());
+    for (Example e : data.examples()) {
+      Encoding encoding = tokenizer.encode(e.text(), e.textPair(), maxLength);
+      encoded.add(new EncodedExample(encoding.inputIds(), encoding.tokenTypeIds(), e.label()));
+    }
+    return new EncodedDataset(data.task(), data.labels(), maxLength, tokenizer.padId(), encoded);
+  }
+
+  public int size() {
+    return examples.size();
+  }
+
+  public EncodedExample get(int index) {
+    return examples.get(index);
+  }
+}

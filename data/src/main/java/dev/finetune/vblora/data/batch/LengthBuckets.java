@@ -1,0 +1,64 @@
+package dev.finetune.vblora.data.batch;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+/**
+ * The few sequence lengths a batch may be padded to. Padding each batch only to the smallest bucket that
+ * holds its longest example saves most of the work on short texts, while the graph sees a handful of
+ * shapes instead of one per batch (each new shape may cost a recompilation under XLA).
+ */
+public final class LengthBuckets {
+  private final int[] lengths;
+
+  private LengthBuckets(int[] lengths) {
+    this.lengths = lengths;
+  }
+
+  /** Buckets of exactly these lengths (any order; at least one, all positive). */
+  public static LengthBuckets of(int... lengths) {
+    int[] sorted = IntStream.of(lengths).sorted().distinct().toArray();
+    if (sorted.length == 0 || sorted[0] <= 0) {
+      throw new IllegalArgumentException("length buckets must be positive and at least one, got "
+          + Arrays.toString(lengths));
+    }
+    return new LengthBuckets(sorted);
+  }
+
+  /** 16, 32, 64, ... doubling while below {@code maxLength}, and {@code maxLength} itself. */
+  public static LengthBuckets upTo(int maxLength) {
+    if (maxLength <= 0) {
+      throw new IllegalArgumentException("max length must be positive, got " + maxLength);
+    }
+    IntStream.Builder lengths = IntStream.builder();
+    for (int b = 16; b < maxLength; b *= 2) {
+      lengths.add(b);
+    }
+    lengths.add(maxLength);
+    return of(lengths.build().toArray());
+  }
+
+  /** The smallest bucket that holds {@code length} tokens. */
+  public int paddedLength(int length) {
+    for (int b : lengths) {
+      if (length <= b) {
+        return b;
+      }
+    }
+    throw new IllegalArgumentException("a sequence of " + length + " tokens is longer than the largest bucket "
+        + max() + "; encode with a max length of at most " + max());
+  }
+
+  public int max() {
+    return lengths[lengths.length - 1];
+  }
+
+  public int[] lengths() {
+    return lengths.clone();
+  }
+
+  @Override
+  public String toString() {
+    return Arrays.toString(lengths);
+  }
+}

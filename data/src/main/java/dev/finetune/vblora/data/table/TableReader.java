@@ -1,0 +1,151 @@
+package dev.finetune.vblora.data.table;
+
+import dev.finetune.vblora.data.DataFileException;
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.json.JsonSyntaxException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a TSV, CSV or JSONL data file (UTF-8, an optional byte order mark, LF or CRLF line ends) into rows.
+ * Blank lines are skipped. A missing or empty file, text that is not UTF-8, and broken CSV quoting or JSON
+ * are {@link DataFileException}s naming the file and line.
+ */
+public final class TableReader {
+  private TableReader() {}
+
+  /** Reads {@code file} in the format its extension says; other extensions are an error. */
+  public static Table read(Path file) throws IOException {
+    TableFormat format = TableFormat.forFileName(file);
+    if (format == null) {
+      throw new DataFileException(file, "the format cannot be told from the file name; name it .tsv, .csv"
+          + " or .jsonl, or give the format explicitly");
+    }
+    return read(file, format);
+  }
+
+  public static Table read(Path file, TableFormat format) throws IOException {
+    String text = readText(file);
+    Table table = switch (format) {
+      case TSV -> new Table(file, format, null, tsvRows(text));
+      case CSV -> new Table(file, format, null, new CsvParser(file, text).rows());
+      case JSONL -> jsonLines(file, text);
+    };
+    if (table.rows().isEmpty()) {
+      throw new DataFileException(file, "the file is empty: it has no rows; give one example per line");
+    }
+    return table;
+  }
+
+  private static String readText(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      throw new DataFileException(file, "the file does not exist; check the path (relative paths start at "
+          + Path.of("").toAbsolutePath() + ")");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new DataFileException(file, "this is not a regular file; give the data file itself");
+    }
+    byte[] bytes = Files.readAllBytes(file);
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new DataFileException(file, 0, null, "the file is not UTF-8 text; save it as UTF-8", e);
+    }
+    return text.startsWith("\uFEFF") ? text.substring(1) : text;
+  }
+
+  private static List<String> lines(String text) {
+    List<String> lines = new ArrayList<>(Arrays.asList(text.split("\n", -1)));
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.endsWith("\r")) {
+        lines.set(i, line.substring(0, line.length() - 1));
+      }
+    }
+    return lines;
+  }
+
+  private static List<Row> tsvRows(String text) {
+    List<Row> rows = new ArrayList<>();
+    List<String> lines = lines(text);
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (!line.isBlank()) {
+        rows.add(new Row(i + 1, Arrays.asList(line.split("\t", -1))));
+      }
+    }
+    return rows;
+  }
+
+  private static Table jsonLines(Path file, String text) {
+    List<String> lines = lines(text);
+    List<Object> values = new ArrayList<>();
+    List<Integer> lineNumbers = new ArrayList<>();
+    Map<String, Integer> keys = new LinkedHashMap<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.isBlank()) {
+        continue;
+      }
+      Object value;
+      try {
+        value = Json.parse(line);
+      } catch (JsonSyntaxException e) {
+        throw new DataFileException(file, i + 1, null, "not valid JSON (" + e.problem() + " at character "
+            + (e.offset() + 1) + "); a .jsonl file holds one JSON object per line", e);
+      }
+      if (value instanceof Map<?, ?> object) {
+        object.keySet().forEach(k -> keys.putIfAbsent((String) k, keys.size()));
+      } else if (!(value instanceof List<?>)) {
+        throw new DataFileException(file, i + 1, null, "a line of a .jsonl file must be a JSON object "
+            + "(or an array of cells), not " + value);
+      }
+      if (!values.isEmpty() && (value instanceof Map<?, ?>) != (values.get(0) instanceof Map<?, ?>)) {
+        throw new DataFileException(file, i + 1, null, "mixes JSON objects and arrays; use objects on every"
+            + " line");
+      }
+      values.add(value);
+      lineNumbers.add(i + 1);
+    }
+    boolean objects = !values.isEmpty() && values.get(0) instanceof Map<?, ?>;
+    List<Row> rows = new ArrayList<>(values.size());
+    for (int r = 0; r < values.size(); r++) {
+      List<String> cells = new ArrayList<>();
+      if (objects) {
+        Map<?, ?> object = (Map<?, ?>) values.get(r);
+        for (String key : keys.keySet()) {
+          cells.add(cellText(object.get(key)));
+        }
+      } else {
+        for (Object v : (List<?>) values.get(r)) {
+          cells.add(cellText(v));
+        }
+      }
+      rows.add(new Row(lineNumbers.get(r), cells));
+    }
+    return new Table(file, TableFormat.JSONL, objects ? List.copyOf(keys.keySet()) : null, rows);
+  }
+
+  /** Strings as they are, numbers as written, booleans as true/false; null and nested values as no text. */
+  private static String cellText(Object value) {
+    if (value == null || value instanceof Map<?, ?> || value instanceof List<?>) {
+      return null;
+    }
+    return value.toString();
+  }
+}

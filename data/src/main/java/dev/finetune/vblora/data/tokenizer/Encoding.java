@@ -1,0 +1,39 @@
+package dev.finetune.vblora.data.tokenizer;
+
+import java.util.List;
+
+/**
+ * One text (or text pair) as the model sees it: {@code [CLS] a [SEP]} or {@code [CLS] a [SEP] b [SEP]}.
+ *
+ * <p>The arrays have one entry per position: the token ids, the segment of each position (0 for the first
+ * text with its [CLS] and [SEP], 1 for the second text and its [SEP]; BERT calls these token type ids), and
+ * the attention mask (1 for real tokens, 0 for padding). The record owns its arrays; callers must not
+ * change them.
+ *
+ * @param tokens the token strings, "[PAD]" included where padded
+ */
+public record Encoding(List<String> tokens, int[] inputIds, int[] tokenTypeIds, int[] attentionMask) {
+  public Encoding {
+    tokens = List.copyOf(tokens);
+    if (inputIds.length != tokens.size() || tokenTypeIds.length != tokens.size()
+        || attentionMask.length != tokens.size()) {
+      throw new IllegalArgumentException("an encoding needs one token, id, type and mask per position: "
+          + tokens.size() + " tokens, " + inputIds.length + " ids, " + tokenTypeIds.length + " types, "
+          + attentionMask.length + " mask entries");
+    }
+  }
+
+  /** Number of positions, padding included. */
+  public int length() {
+    return inputIds.length;
+  }
+
+  /** Number of real (unpadded) positions. */
+  public int realLength() {
+    int n = 0;
+    for (int m : attentionMask) {
+      n += m;
+    }
+    return n;
+  }
+}

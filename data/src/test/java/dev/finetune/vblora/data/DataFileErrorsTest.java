@@ -1,0 +1,164 @@
+package dev.finetune.vblora.data;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every way a data file can be unusable gives a {@link DataFileException} whose message names the file,
+ * the line and column where it applies, and what to do about it.
+ */
+class DataFileErrorsTest {
+  @TempDir Path dir;
+
+  private Path file(String name, String content) throws IOException {
+    return Files.writeString(dir.resolve(name), content, StandardCharsets.UTF_8);
+  }
+
+  private static DataFileException readFails(Path file, ReadOptions options) {
+    return assertThrows(DataFileException.class, () -> DatasetReader.read(file, options));
+  }
+
+  private static void assertMentions(DataFileException e, String... parts) {
+    for (String part : parts) {
+      assertTrue(e.getMessage().contains(part), () -> "'" + part + "' missing from: " + e.getMessage());
+    }
+  }
+
+  private static ReadOptions classification(String text, String label) {
+    return ReadOptions.of(ColumnMapping.of(text, label), Task.CLASSIFICATION);
+  }
+
+  @Test
+  void columnsThatDoNotMatchTheMapping() throws IOException {
+    Path csv = file("wrong.csv", "a good film\t1\nbad\t0\n"); // tab-separated, read as CSV: one column
+    DataFileException e = readFails(csv, classification("0", "1"));
+    assertEquals(1, e.line());
+    assertMentions(e, csv.toString(), "line 1", "column 1", "has 1 column", "check the column mapping");
+  }
+
+  @Test
+  void aShortRowFurtherDown() throws IOException {
+    Path tsv = file("short.tsv", "sentence\tlabel\ngood\t1\nno label here\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(3, e.line());
+    assertMentions(e, "line 3", "column 'label'", "has 1 column but the label column is 1");
+  }
+
+  @Test
+  void aColumnNameNotInTheHeader() throws IOException {
+    Path tsv = file("names.tsv", "text\tlabel\ngood\t1\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertMentions(e, tsv.toString(), "line 1", "'sentence'", "[text, label]", "map it to one of these names");
+  }
+
+  @Test
+  void namesWithADeclaredHeaderlessFile() throws IOException {
+    Path tsv = file("nohead.tsv", "good\t1\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label").withHeader(HeaderMode.ABSENT));
+    assertMentions(e, "no header row", "by 0-based index");
+  }
+
+  @Test
+  void anUnknownLabelAtEvaluation() throws IOException {
+    Path eval = file("eval.tsv", "sentence\tlabel\nfine\t1\nodd\t2\n");
+    LabelSet trained = LabelSet.of(List.of("0", "1"));
+    DataFileException e = assertThrows(DataFileException.class,
+        () -> DatasetReader.read(eval, classification("sentence", "label"), trained));
+    assertEquals(3, e.line());
+    assertEquals("'label'", e.column());
+    assertMentions(e, eval.toString(), "line 3", "'2' is not one of the training labels [0, 1]");
+  }
+
+  @Test
+  void anEmptyFile() throws IOException {
+    Path empty = file("empty.tsv", "\n  \n");
+    DataFileException e = readFails(empty, classification("0", "1"));
+    assertMentions(e, empty.toString(), "empty", "one example per line");
+  }
+
+  @Test
+  void aHeaderWithoutExamples() throws IOException {
+    Path header = file("header.tsv", "sentence\tlabel\n");
+    assertMentions(readFails(header, classification("sentence", "label")), "header row but no examples");
+  }
+
+  @Test
+  void aNonNumericRegressionLabel() throws IOException {
+    Path tsv = file("scores.tsv", "text\tscore\na\t0.25\nb\thigh\n");
+    DataFileException e = readFails(tsv, ReadOptions.of(ColumnMapping.of("text", "score"), Task.REGRESSION));
+    assertEquals(3, e.line());
+    assertMentions(e, tsv.toString(), "line 3", "column 'score'", "'high' is not a number",
+        "classification task");
+  }
+
+  @Test
+  void aMissingFile() {
+    Path missing = dir.resolve("nope.tsv");
+    DataFileException e = readFails(missing, classification("0", "1"));
+    assertMentions(e, missing.toString(), "does not exist", "check the path");
+  }
+
+  @Test
+  void anEmptyLabel() throws IOException {
+    Path tsv = file("blank.tsv", "good\t1\nbad\t \n");
+    assertMentions(readFails(tsv, classification("0", "1")), "line 2", "label is empty");
+  }
+
+  @Test
+  void trainingDataWithASingleClass() throws IOException {
+    Path tsv = file("one.tsv", "good\t1\nfine\t1\n");
+    assertMentions(readFails(tsv, classification("0", "1")), "all 2 examples have the label '1'",
+        "at least two classes");
+  }
+
+  @Test
+  void anUnclosedCsvQuote() throws IOException {
+    Path csv = file("q.csv", "text,label\ngood,1\n\"never closed,0\n");
+    DataFileException e = readFails(csv, classification("text", "label"));
+    assertEquals(3, e.line());
+    assertMentions(e, "never closed", "\"\"");
+  }
+
+  @Test
+  void textAfterAClosingCsvQuote() throws IOException {
+    Path csv = file("q.csv", "text,label\n\"good\" film,1\n");
+    assertMentions(readFails(csv, classification("text", "label")), "line 2", "text follows a closing quote");
+  }
+
+  @Test
+  void brokenJsonLines() throws IOException {
+    Path jsonl = file("d.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": }\n");
+    DataFileException e = readFails(jsonl, classification("text", "label"));
+    assertEquals(2, e.line());
+    assertMentions(e, "not valid JSON", "one JSON object per line");
+  }
+
+  @Test
+  void aJsonLineWithoutTheMappedKey() throws IOException {
+    Path jsonl = file("d.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"label\": 0}\n");
+    DataFileException e = readFails(jsonl, classification("text", "label"));
+    assertEquals(2, e.line());
+    assertMentions(e, "column 'text'", "has no text");
+  }
+
+  @Test
+  void textThatIsNotUtf8() throws IOException {
+    Path latin1 = Files.write(dir.resolve("latin1.tsv"), new byte[] {'c', 'a', 'f', (byte) 0xE9, '\t', '1'});
+    assertMentions(readFails(latin1, classification("0", "1")), "not UTF-8", "save it as UTF-8");
+  }
+
+  @Test
+  void anUnknownExtension() throws IOException {
+    Path data = file("data.dat", "a,1\n");
+    assertMentions(readFails(data, classification("0", "1")), ".tsv, .csv or .jsonl");
+  }
+}

@@ -1,0 +1,144 @@
+package dev.finetune.vblora.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.finetune.vblora.data.table.TableFormat;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reading labelled examples from TSV, CSV and JSONL files through a column mapping. */
+class DatasetReaderTest {
+  private static final ColumnMapping SENTENCE_LABEL = ColumnMapping.of("sentence", "label");
+  private static final ColumnMapping TEXT_0_LABEL_1 = ColumnMapping.of("0", "1");
+
+  @TempDir Path dir;
+
+  private Path file(String name, String content) throws IOException {
+    return Files.writeString(dir.resolve(name), content, StandardCharsets.UTF_8);
+  }
+
+  private static List<String> texts(Dataset d) {
+    return d.examples().stream().map(Example::text).toList();
+  }
+
+  private static int[] classIds(Dataset d) {
+    return d.examples().stream().mapToInt(Example::classId).toArray();
+  }
+
+  @Test
+  void readsATsvWithAHeaderByColumnNames() throws IOException {
+    Path tsv = file("train.tsv", "sentence\tlabel\ngreat fun\t1\ndull\t0\n\nso \"good\"\t1\n");
+    Dataset d = DatasetReader.read(tsv, ReadOptions.of(SENTENCE_LABEL, Task.CLASSIFICATION));
+    assertEquals(List.of("great fun", "dull", "so \"good\""), texts(d), "TSV quotes are plain text");
+    assertArrayEquals(new int[] {1, 0, 1}, classIds(d));
+    assertEquals(List.of("0", "1"), d.labels().names());
+    assertArrayEquals(new int[] {2, 3, 5}, d.examples().stream().mapToInt(Example::line).toArray());
+  }
+
+  @Test
+  void columnsMayBeGivenByIndexInAnyOrder() throws IOException {
+    Path tsv = file("sst.tsv", "1\ta stirring film\n0\ta dull one\n");
+    Dataset d = DatasetReader.read(tsv, ReadOptions.of(ColumnMapping.of("1", "0"), Task.CLASSIFICATION));
+    assertEquals(List.of("a stirring film", "a dull one"), texts(d));
+    assertArrayEquals(new int[] {1, 0}, classIds(d));
+  }
+
+  @Test
+  void detectsAHeaderRowWhoseLabelCellIsNoLabel() throws IOException {
+    Path tsv = file("h.tsv", "sentence\tlabel\ngood\t1\nbad\t0\n");
+    Dataset d = DatasetReader.read(tsv, ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION));
+    assertEquals(List.of("good", "bad"), texts(d));
+  }
+
+  @Test
+  void detectsAHeaderOverClassNames() throws IOException {
+    Path csv = file("h.csv", "text,sentiment\ngood,pos\nbad,neg\nfine,pos\nawful,neg\n");
+    Dataset d = DatasetReader.read(csv, ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION));
+    assertEquals(List.of("neg", "pos"), d.labels().names());
+    assertEquals(4, d.size());
+  }
+
+  @Test
+  void detectsAHeaderForRegression() throws IOException {
+    Path tsv = file("r.tsv", "text\tscore\na\t0.5\nb\t-2e-1\n");
+    Dataset d = DatasetReader.read(tsv, ReadOptions.of(TEXT_0_LABEL_1, Task.REGRESSION));
+    assertEquals(2, d.size());
+    assertEquals(0.5f, d.get(0).label());
+    assertEquals(-0.2f, d.get(1).label());
+    assertNull(d.labels());
+  }
+
+  @Test
+  void aFirstRowWithAValidLabelIsData() throws IOException {
+    Path tsv = file("n.tsv", "good\t1\nbad\t0\n");
+    assertEquals(2, DatasetReader.read(tsv, ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION)).size());
+  }
+
+  @Test
+  void aDeclaredHeaderOrNoHeaderOverridesDetection() throws IOException {
+    Path tsv = file("n.tsv", "good\t1\nbad\t0\nokay\t1\n");
+    ReadOptions options = ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION);
+    assertEquals(List.of("bad", "okay"), texts(DatasetReader.read(tsv, options.withHeader(HeaderMode.PRESENT))));
+    Path odd = file("odd.tsv", "only\tclass_a\nx\tb\ny\tb\n");
+    assertEquals(3, DatasetReader.read(odd, options.withHeader(HeaderMode.ABSENT)).size());
+  }
+
+  @Test
+  void readsRfc4180Csv() throws IOException {
+    Path csv = file("q.csv", "text,label\r\n\"Loud, bright, \"\"fun\"\"\",1\r\n\"two\nlines\",0\r\n5\" screen,1\r\n");
+    Dataset d = DatasetReader.read(csv, ReadOptions.of(ColumnMapping.of("text", "label"), Task.CLASSIFICATION));
+    assertEquals(List.of("Loud, bright, \"fun\"", "two\nlines", "5\" screen"), texts(d));
+    assertArrayEquals(new int[] {2, 3, 5}, d.examples().stream().mapToInt(Example::line).toArray());
+  }
+
+  @Test
+  void readsJsonLinesByKeyOrByKeyPosition() throws IOException {
+    Path jsonl = file("d.jsonl", "{\"premise\": \"a\", \"hypothesis\": \"b\", \"label\": 2}\n"
+        + "{\"premise\": \"c\", \"hypothesis\": \"d\", \"label\": 0, \"meta\": {\"x\": 1}}\n");
+    Dataset byName = DatasetReader.read(jsonl,
+        ReadOptions.of(ColumnMapping.of("premise", "hypothesis", "label"), Task.CLASSIFICATION));
+    Dataset byIndex = DatasetReader.read(jsonl,
+        ReadOptions.of(ColumnMapping.of("0", "1", "2"), Task.CLASSIFICATION));
+    for (Dataset d : List.of(byName, byIndex)) {
+      assertEquals(List.of("a", "c"), texts(d));
+      assertEquals(List.of("b", "d"), d.examples().stream().map(Example::textPair).toList());
+      assertEquals(List.of("0", "2"), d.labels().names());
+      assertArrayEquals(new int[] {1, 0}, classIds(d));
+    }
+  }
+
+  @Test
+  void theFormatCanBeDeclaredForOtherFileNames() throws IOException {
+    Path data = file("data.dat", "a,1\nb,0\n");
+    ReadOptions options = ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION).withFormat(TableFormat.CSV);
+    assertEquals(2, DatasetReader.read(data, options).size());
+  }
+
+  @Test
+  void readsSentencePairs() throws IOException {
+    Path tsv = file("p.tsv", "s1\ts2\tlabel\nA man sleeps.\tA person rests.\tentailment\nIt rains.\tIt is dry."
+        + "\tcontradiction\n");
+    Dataset d = DatasetReader.read(tsv, ReadOptions.of(ColumnMapping.of("s1", "s2", "label"),
+        Task.CLASSIFICATION));
+    assertEquals("A person rests.", d.get(0).textPair());
+    assertEquals("contradiction", d.labels().name(d.get(1).classId()));
+  }
+
+  @Test
+  void evaluationUsesTheTrainingLabelOrder() throws IOException {
+    Path train = file("train.tsv", "x\tneg\ny\tpos\nz\tneutral\n");
+    Path eval = file("eval.tsv", "p\tpos\nq\tneg\n");
+    ReadOptions options = ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION);
+    LabelSet trained = DatasetReader.read(train, options).labels();
+    Dataset d = DatasetReader.read(eval, options, trained);
+    assertEquals(trained, d.labels());
+    assertArrayEquals(new int[] {trained.idOf("pos").getAsInt(), trained.idOf("neg").getAsInt()}, classIds(d));
+  }
+}

@@ -1,0 +1,58 @@
+package dev.finetune.vblora.data;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Class ids are fixed by the label names alone, and survive a save/load round trip. */
+class LabelSetTest {
+  @Test
+  void integerLabelsAreOrderedNumerically() {
+    assertEquals(List.of("-1", "0", "2", "10"), LabelSet.of(List.of("10", "2", "0", "-1", "2")).names());
+  }
+
+  @Test
+  void namesAreOrderedByCodeUnits() {
+    assertEquals(List.of("Neutral", "negative", "positive"),
+        LabelSet.of(List.of("positive", "negative", "Neutral", "positive")).names());
+  }
+
+  @Test
+  void mixedNamesAndNumbersAreOrderedAsNames() {
+    assertEquals(List.of("0", "1", "10", "9", "none"), LabelSet.of(List.of("9", "10", "none", "1", "0")).names());
+  }
+
+  @Test
+  void theOrderDoesNotDependOnTheDataOrder() {
+    assertEquals(LabelSet.of(List.of("b", "a", "c")), LabelSet.of(List.of("c", "b", "a", "a")));
+  }
+
+  @Test
+  void mapsNamesAndIdsBothWays() {
+    LabelSet labels = LabelSet.of(List.of("pos", "neg"));
+    assertEquals(1, labels.idOf("pos").getAsInt());
+    assertEquals("neg", labels.name(0));
+    assertEquals(false, labels.idOf("other").isPresent());
+    assertThrows(IllegalArgumentException.class, () -> labels.name(2));
+  }
+
+  @Test
+  void savesAndLoadsInIdOrder(@TempDir Path dir) throws IOException {
+    LabelSet labels = LabelSet.inOrder(List.of("z", "say \"a\"", "ü"));
+    Path file = dir.resolve("out/labels.json");
+    labels.save(file);
+    assertEquals(labels, LabelSet.load(file));
+  }
+
+  @Test
+  void refusesDuplicatesAndEmptyNames() {
+    assertThrows(IllegalArgumentException.class, () -> LabelSet.inOrder(List.of("a", "a")));
+    assertThrows(IllegalArgumentException.class, () -> LabelSet.inOrder(List.of("a", "")));
+    assertThrows(IllegalArgumentException.class, () -> LabelSet.fromJson("{\"labels\": [1, 2]}"));
+  }
+}

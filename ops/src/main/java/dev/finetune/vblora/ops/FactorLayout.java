@@ -1,0 +1,46 @@
+package dev.finetune.vblora.ops;
+
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.family.TNumber;
+
+/**
+ * Turns composed sub-vectors into TF-layout factors, following PEFT's reshapes exactly:
+ * A_pt = compose(logits_A).reshape(r, in) and B_pt = compose(logits_B).transpose(1, 2).reshape(out, r);
+ * down = A_pt^T {@code [in, r]} and up = B_pt^T {@code [r, out]}.
+ */
+final class FactorLayout {
+  private FactorLayout() {}
+
+  /** Composed A sub-vectors, {@code [r * in/b, b]} or {@code [r, in/b, b]} in row-major order -> down {@code [in, r]}. */
+  static <T extends TNumber> Operand<T> down(Ops tf, Operand<T> composedA, LayerShape s, VbLoraDims dims) {
+    Operand<T> aPt = tf.reshape(composedA, tf.constant(new long[] {dims.rank(), s.inFeatures()}));
+    return tf.linalg.transpose(aPt, tf.constant(new int[] {1, 0}));
+  }
+
+  /**
+   * Composed B sub-vectors, {@code [out/b * r, b]} or {@code [out/b, r, b]} in row-major order -> up {@code [r, out]}.
+   * up[i, j*b + c] = B_pt[j*b + c, i] = composed[j, i, c], so one transpose (1, 0, 2) and a reshape suffice.
+   */
+  static <T extends TNumber> Operand<T> up(Ops tf, Operand<T> composedB, LayerShape s, VbLoraDims dims) {
+    long blocks = s.outFeatures() / dims.vectorLength();
+    Operand<T> byBlock = tf.reshape(composedB, tf.constant(new long[] {blocks, dims.rank(), dims.vectorLength()}));
+    Operand<T> byRank = tf.linalg.transpose(byBlock, tf.constant(new int[] {1, 0, 2}));
+    return tf.reshape(byRank, tf.constant(new long[] {dims.rank(), s.outFeatures()}));
+  }
+
+  /** Checks one layer's logits against the dims before anything is built. */
+  static void check(LayerLogits<?> layer, VbLoraDims dims) {
+    LayerShape s = layer.shape();
+    dims.checkDivisible(s);
+    String sizes = " for in_features " + s.inFeatures() + ", out_features " + s.outFeatures() + ", r "
+        + dims.rank() + ", vector_length " + dims.vectorLength() + ", num_vectors " + dims.numVectors();
+    StaticShapes.requireExactly(layer.logitsA(), dims.logitsAShape(s), "logits_A of layer " + s.name() + sizes + ",");
+    StaticShapes.requireExactly(layer.logitsB(), dims.logitsBShape(s), "logits_B of layer " + s.name() + sizes + ",");
+  }
+
+  static void checkBank(Operand<?> bank, VbLoraDims dims) {
+    StaticShapes.requireExactly(bank, dims.bankShape(), "the vector bank (num_vectors " + dims.numVectors()
+        + ", vector_length " + dims.vectorLength() + ")");
+  }
+}

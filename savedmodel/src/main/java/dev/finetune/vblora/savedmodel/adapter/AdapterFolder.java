@@ -1,0 +1,55 @@
+package dev.finetune.vblora.savedmodel.adapter;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * A PEFT adapter folder: {@value AdapterConfig#FILE_NAME} + {@value #WEIGHTS_FILE}, the layout
+ * {@code PeftModel.save_pretrained} writes and {@code PeftModel.from_pretrained} reads.
+ */
+public final class AdapterFolder {
+  public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+
+  private AdapterFolder() {}
+
+  /** Reads a VB-LoRA or LoRA adapter, whichever the config's peft_type says. */
+  public static PeftAdapter read(Path folder) throws IOException {
+    if (!Files.isDirectory(folder)) {
+      throw new NoSuchFileException(folder.toString(), null, "adapter folder not found");
+    }
+    AdapterConfig config = AdapterConfig.read(folder);
+    Path weights = folder.resolve(WEIGHTS_FILE);
+    if (!Files.isRegularFile(weights)) {
+      String hint = Files.exists(folder.resolve("adapter_model.bin"))
+          ? "; the folder has adapter_model.bin (pickle), which is not read here: save the adapter again with "
+              + "safe_serialization=True"
+          : "";
+      throw new NoSuchFileException(weights.toString(), null, "missing" + hint);
+    }
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    if (config instanceof PeftVbLoraConfig vbLora) {
+      return VbLoraSafetensors.fromFile(vbLora, file, weights.toString());
+    }
+    return LoraSafetensors.fromFile((PeftLoraConfig) config, file, weights.toString());
+  }
+
+  /**
+   * Writes {@code adapter} into {@code folder} all or nothing (see {@link AtomicDirectoryWriter}).
+   *
+   * @param overwrite replace an existing folder; without it an existing folder is an
+   *     {@link OutputFolderExistsException}
+   */
+  public static void write(PeftAdapter adapter, Path folder, boolean overwrite) throws IOException {
+    SafetensorsFile weights = adapter instanceof VbLoraAdapter vbLora
+        ? VbLoraSafetensors.toFile(vbLora)
+        : LoraSafetensors.toFile((LoraAdapter) adapter);
+    String config = adapter.config().toJson();
+    AtomicDirectoryWriter.write(folder, overwrite, temp -> {
+      Files.writeString(temp.resolve(AdapterConfig.FILE_NAME), config, StandardCharsets.UTF_8);
+      SafetensorsWriter.write(weights, temp.resolve(WEIGHTS_FILE));
+    });
+  }
+}

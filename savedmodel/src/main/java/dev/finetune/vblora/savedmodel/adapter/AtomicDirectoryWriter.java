@@ -1,0 +1,202 @@
+package dev.finetune.vblora.savedmodel.adapter;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Writes a folder all or nothing: the contents go into a hidden sibling temp folder, every file is fsynced,
+ * and only then is the temp folder renamed into place (ATOMIC_MOVE, same file system). A failure at any point
+ * before the rename leaves an existing target untouched and removes the temp folder.
+ *
+ * <p>Replacing an existing folder (only with overwrite) takes two renames, because POSIX cannot rename a
+ * folder over a non-empty one: the old folder is first renamed aside, then the new one into place, then the
+ * old one deleted; if the second rename fails the old folder is renamed back. Between the two renames the
+ * target briefly does not exist, but it is never half-written. A process killed mid-write can leave a
+ * hidden {@code .<name>.tmp-*} folder next to the target; it is never mistaken for the output.
+ */
+public final class AtomicDirectoryWriter {
+  /** Writes the folder's contents into the (empty) folder it is given. */
+  @FunctionalInterface
+  public interface Contents {
+    void writeInto(Path folder) throws IOException;
+  }
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private AtomicDirectoryWriter() {}
+
+  /**
+   * Writes {@code target} with {@code contents}.
+   *
+   * @throws OutputFolderExistsException when {@code target} exists and {@code overwrite} is false
+   * @throws IOException when writing fails; "No space left on device" is reported as a disk-full message
+   */
+  public static void write(Path target, boolean overwrite, Contents contents) throws IOException {
+    Path folder = target.toAbsolutePath().normalize();
+    Path parent = folder.getParent();
+    if (parent == null) {
+      throw new IOException("cannot write the file-system root " + folder + " as an output folder");
+    }
+    checkTarget(folder, overwrite);
+    Files.createDirectories(parent);
+    String name = folder.getFileName().toString();
+    Path temp = createUniqueFolder(parent, "." + name + ".tmp-");
+    try {
+      contents.writeInto(temp);
+      syncTree(temp);
+      checkTarget(folder, overwrite); // it may have appeared meanwhile
+      moveIntoPlace(temp, folder, parent, name);
+    } catch (IOException e) {
+      deleteQuietly(temp, e);
+      IOException diskFull = diskFull(e, folder);
+      throw diskFull != null ? diskFull : e;
+    } catch (RuntimeException | Error e) {
+      deleteQuietly(temp, e);
+      IOException diskFull = diskFull(e, folder);
+      if (diskFull != null) {
+        throw diskFull;
+      }
+      throw e;
+    }
+    syncDirectory(parent);
+  }
+
+  private static void checkTarget(Path folder, boolean overwrite) throws IOException {
+    if (!Files.exists(folder)) {
+      return;
+    }
+    if (!Files.isDirectory(folder)) {
+      throw new IOException("output path " + folder + " exists and is not a folder; remove it or choose another");
+    }
+    if (!overwrite) {
+      throw new OutputFolderExistsException(folder.toString());
+    }
+  }
+
+  private static void moveIntoPlace(Path temp, Path folder, Path parent, String name) throws IOException {
+    if (!Files.exists(folder)) {
+      Files.move(temp, folder, StandardCopyOption.ATOMIC_MOVE);
+      return;
+    }
+    Path old = unusedSibling(parent, "." + name + ".old-");
+    Files.move(folder, old, StandardCopyOption.ATOMIC_MOVE);
+    try {
+      Files.move(temp, folder, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      try {
+        Files.move(old, folder, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException restore) {
+        e.addSuppressed(new IOException("could not restore the previous " + folder + " from " + old, restore));
+      }
+      throw e;
+    }
+    try {
+      deleteTree(old);
+    } catch (IOException e) {
+      // The new folder is in place; a leftover hidden .<name>.old-* folder is harmless.
+    }
+  }
+
+  /**
+   * A new folder with the file system's default permissions (Files.createTempDirectory would make it
+   * owner-only, and the output folder keeps the temp folder's permissions after the rename).
+   */
+  private static Path createUniqueFolder(Path parent, String prefix) throws IOException {
+    while (true) {
+      try {
+        return Files.createDirectory(unusedSibling(parent, prefix));
+      } catch (FileAlreadyExistsException e) {
+        // lost a race for the name; draw another
+      }
+    }
+  }
+
+  private static Path unusedSibling(Path parent, String prefix) {
+    while (true) {
+      Path candidate = parent.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong(), 36));
+      if (!Files.exists(candidate, LinkOption.NOFOLLOW_LINKS)) {
+        return candidate;
+      }
+    }
+  }
+
+  /** An IOException that says "disk full" plainly when that is the cause of {@code e}, else null. */
+  private static IOException diskFull(Throwable e, Path folder) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      String message = cause.getMessage();
+      if (message != null && (message.contains("No space left") || message.contains("Disk quota exceeded"))) {
+        return new IOException("not enough disk space to write " + folder + " (" + message
+            + "); free some space or choose another output folder", e);
+      }
+    }
+    return null;
+  }
+
+  private static void syncTree(Path root) throws IOException {
+    List<Path> paths;
+    try (Stream<Path> walk = Files.walk(root)) {
+      paths = walk.toList();
+    }
+    for (Path path : paths) {
+      if (Files.isRegularFile(path)) {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+          channel.force(true);
+        }
+      } else if (Files.isDirectory(path)) {
+        syncDirectory(path);
+      }
+    }
+  }
+
+  /** Makes renames and new entries durable; not every OS lets a folder be opened, which is then skipped. */
+  private static void syncDirectory(Path folder) {
+    try (FileChannel channel = FileChannel.open(folder, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      // Windows cannot open directories; durability of the rename is then up to the OS.
+    }
+  }
+
+  private static void deleteQuietly(Path root, Throwable failure) {
+    try {
+      deleteTree(root);
+    } catch (IOException | UncheckedIOException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.delete(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+        if (e != null) {
+          throw e;
+        }
+        Files.delete(dir);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+}

@@ -1,0 +1,127 @@
+package dev.finetune.vblora.savedmodel.adapter;
+
+import java.util.Arrays;
+
+/**
+ * Full logits of one factor, PEFT's {@code vblora_logits_A/B} [rows, cols, h] in row-major order. Values of
+ * {@code -Infinity} are allowed (PEFT writes them when an adapter read from a top-k file is saved again with
+ * full logits); NaN is not.
+ */
+public final class FullLogits implements SubVectorLogits {
+  private final int rows;
+  private final int cols;
+  private final int numVectors;
+  private final float[] values;
+
+  public FullLogits(int rows, int cols, int numVectors, float[] values) {
+    if (rows < 1 || cols < 1 || numVectors < 1) {
+      throw new IllegalArgumentException("logits shape [" + rows + ", " + cols + ", " + numVectors
+          + "] must have positive dimensions");
+    }
+    if ((long) rows * cols * numVectors != values.length) {
+      throw new IllegalArgumentException("logits of shape [" + rows + ", " + cols + ", " + numVectors
+          + "] need " + ((long) rows * cols * numVectors) + " values, got " + values.length);
+    }
+    for (int i = 0; i < values.length; i++) {
+      if (Float.isNaN(values[i]) || values[i] == Float.POSITIVE_INFINITY) {
+        throw new IllegalArgumentException("logit " + i + " is " + values[i] + "; logits must be finite or -inf");
+      }
+    }
+    this.rows = rows;
+    this.cols = cols;
+    this.numVectors = numVectors;
+    this.values = values.clone();
+  }
+
+  @Override
+  public int rows() {
+    return rows;
+  }
+
+  @Override
+  public int cols() {
+    return cols;
+  }
+
+  @Override
+  public int numVectors() {
+    return numVectors;
+  }
+
+  /** The logits, row-major [rows, cols, h]. */
+  public float[] values() {
+    return values.clone();
+  }
+
+  @Override
+  public Mixture mixture(int subVector, int topk) {
+    int[] indices = topIndices(subVector, topk);
+    double[] weights = new double[topk];
+    int base = subVector * numVectors;
+    double max = values[base + indices[0]];
+    if (max == Double.NEGATIVE_INFINITY) {
+      throw new IllegalStateException("all logits of sub-vector " + subVector + " are -inf");
+    }
+    double sum = 0;
+    for (int j = 0; j < topk; j++) {
+      weights[j] = Math.exp(values[base + indices[j]] - max);
+      sum += weights[j];
+    }
+    for (int j = 0; j < topk; j++) {
+      weights[j] /= sum;
+    }
+    return new Mixture(indices, weights);
+  }
+
+  @Override
+  public TopKLogits toTopK(int k) {
+    int count = subVectorCount();
+    int[] indices = new int[count * k];
+    float[] weights = new float[count * (k - 1)];
+    for (int s = 0; s < count; s++) {
+      Mixture mixture = mixture(s, k);
+      System.arraycopy(mixture.indices(), 0, indices, s * k, k);
+      for (int j = 0; j < k - 1; j++) {
+        weights[s * (k - 1) + j] = (float) mixture.weights()[j];
+      }
+    }
+    return new TopKLogits(rows, cols, numVectors, k, indices, weights);
+  }
+
+  /** Indices of the k largest logits, largest first (ties: lower index first), as torch.topk orders them. */
+  private int[] topIndices(int subVector, int k) {
+    if (k < 1 || k > numVectors) {
+      throw new IllegalArgumentException("topk " + k + " must be between 1 and num_vectors " + numVectors);
+    }
+    int base = subVector * numVectors;
+    int[] chosen = new int[k];
+    boolean[] taken = new boolean[numVectors];
+    for (int j = 0; j < k; j++) {
+      int best = -1;
+      for (int i = 0; i < numVectors; i++) {
+        if (!taken[i] && (best < 0 || values[base + i] > values[base + best])) {
+          best = i;
+        }
+      }
+      taken[best] = true;
+      chosen[j] = best;
+    }
+    return chosen;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof FullLogits that && rows == that.rows && cols == that.cols
+        && numVectors == that.numVectors && Arrays.equals(values, that.values);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(values) * 31 + rows * 7 + cols;
+  }
+
+  @Override
+  public String toString() {
+    return "FullLogits[" + rows + ", " + cols + ", " + numVectors + "]";
+  }
+}

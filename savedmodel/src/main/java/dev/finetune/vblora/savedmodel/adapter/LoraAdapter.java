@@ -1,0 +1,126 @@
+package dev.finetune.vblora.savedmodel.adapter;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A LoRA adapter (the baseline) in PEFT's layout: per module lora_A.weight [r, in] and lora_B.weight
+ * [out, r]; the update is scaling * B A. PEFT features that change that formula (DoRA, per-module
+ * rank_pattern / alpha_pattern) are refused rather than silently mis-merged. Immutable.
+ */
+public final class LoraAdapter implements PeftAdapter {
+  private final PeftLoraConfig config;
+  private final Map<String, LoraModule> modules;
+  private final Map<String, StoredTensor> otherTensors;
+
+  private LoraAdapter(PeftLoraConfig config, Map<String, LoraModule> modules,
+      Map<String, StoredTensor> otherTensors) {
+    this.config = config;
+    this.modules = Collections.unmodifiableMap(modules);
+    this.otherTensors = Collections.unmodifiableMap(new LinkedHashMap<>(otherTensors));
+    validate();
+  }
+
+  public static LoraAdapter of(PeftLoraConfig config, Collection<LoraModule> modules) {
+    return of(config, modules, Map.of());
+  }
+
+  public static LoraAdapter of(PeftLoraConfig config, Collection<LoraModule> modules,
+      Map<String, StoredTensor> otherTensors) {
+    Map<String, LoraModule> byPath = new LinkedHashMap<>();
+    for (LoraModule module : modules) {
+      if (byPath.put(module.path(), module) != null) {
+        throw new IllegalArgumentException("module " + module.path() + " is given twice");
+      }
+    }
+    return new LoraAdapter(config, byPath, otherTensors);
+  }
+
+  /** Reads a PEFT LoRA folder (adapter_config.json + adapter_model.safetensors). */
+  public static LoraAdapter read(Path folder) throws IOException {
+    PeftAdapter adapter = AdapterFolder.read(folder);
+    if (adapter instanceof LoraAdapter lora) {
+      return lora;
+    }
+    throw new AdapterFormatException(folder.toString(), "holds a " + adapter.config().peftType()
+        + " adapter, not " + PeftLoraConfig.PEFT_TYPE);
+  }
+
+  /** Writes this adapter as a PEFT folder, all or nothing; see {@link AdapterFolder#write}. */
+  public void write(Path folder, boolean overwrite) throws IOException {
+    AdapterFolder.write(this, folder, overwrite);
+  }
+
+  @Override
+  public PeftLoraConfig config() {
+    return config;
+  }
+
+  @Override
+  public List<String> modulePaths() {
+    return List.copyOf(modules.keySet());
+  }
+
+  public Collection<LoraModule> modules() {
+    return modules.values();
+  }
+
+  public LoraModule module(String path) {
+    LoraModule module = modules.get(path);
+    if (module == null) {
+      throw new IllegalArgumentException("no adapted module \"" + path + "\"; the adapter has " + modules.keySet());
+    }
+    return module;
+  }
+
+  @Override
+  public Map<String, StoredTensor> otherTensors() {
+    return otherTensors;
+  }
+
+  @Override
+  public DeltaWeights deltaWeights(String modulePath) {
+    return DeltaWeights.lora(module(modulePath), config.scaling());
+  }
+
+  /** Stored float32 values: r * (in + out) per module. */
+  public long storedParameterCount() {
+    long count = 0;
+    for (LoraModule module : modules.values()) {
+      count += (long) module.rank() * (module.inFeatures() + module.outFeatures());
+    }
+    return count;
+  }
+
+  private void validate() {
+    if (modules.isEmpty()) {
+      throw new IllegalArgumentException("a LoRA adapter needs at least one adapted module");
+    }
+    if (Boolean.TRUE.equals(config.otherKeys().get("use_dora"))) {
+      throw new IllegalArgumentException("use_dora=true (DoRA) adapters are not supported; only plain LoRA");
+    }
+    for (String key : List.of("rank_pattern", "alpha_pattern")) {
+      Object pattern = config.otherKeys().get(key);
+      if (pattern instanceof Map<?, ?> map && !map.isEmpty()) {
+        throw new IllegalArgumentException(key + " " + Json.toCompactJson(pattern)
+            + " (per-module rank or alpha) is not supported; only one r and lora_alpha for all modules");
+      }
+    }
+    for (LoraModule module : modules.values()) {
+      if (module.rank() != config.r()) {
+        throw new IllegalArgumentException("module " + module.path() + " has rank " + module.rank()
+            + " but r is " + config.r());
+      }
+    }
+    for (String key : otherTensors.keySet()) {
+      if (LoraSafetensors.isAdapterKey(key)) {
+        throw new IllegalArgumentException("other tensor \"" + key + "\" would clash with the adapter's own keys");
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package dev.finetune.vblora.savedmodel.export;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A trained task head (dense layer on one of the model's outputs) frozen into the merged graph as constants.
+ *
+ * @param inputOutputKey the signature output the head reads, e.g. {@code pooled_output}
+ * @param kernel [hidden, classes]
+ * @param bias [classes]
+ * @param classification true: outputs {@code logits} and {@code probabilities} (softmax); false (regression):
+ *     {@code predictions} [batch] only
+ * @param labelNames the class names in output order (empty for regression), recorded for users of the export
+ */
+public record HeadWeights(String inputOutputKey, float[][] kernel, float[] bias, boolean classification,
+    List<String> labelNames) {
+
+  public HeadWeights {
+    Objects.requireNonNull(inputOutputKey, "inputOutputKey");
+    if (kernel.length == 0 || kernel[0].length == 0) {
+      throw new IllegalArgumentException("head kernel must be [hidden, classes] with both sizes > 0");
+    }
+    if (bias.length != kernel[0].length) {
+      throw new IllegalArgumentException("head bias has " + bias.length + " entries but the kernel has "
+          + kernel[0].length + " output columns");
+    }
+    labelNames = List.copyOf(labelNames);
+  }
+
+  public int hiddenSize() {
+    return kernel.length;
+  }
+
+  public int outputSize() {
+    return bias.length;
+  }
+}

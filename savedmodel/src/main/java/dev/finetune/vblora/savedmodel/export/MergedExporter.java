@@ -1,0 +1,216 @@
+package dev.finetune.vblora.savedmodel.export;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SaverDef;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorShapeProto;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TString;
+
+/**
+ * Writes a merged SavedModel: the base model with each adapted kernel replaced by W + delta, so that serving
+ * costs exactly what the base model costs and needs no adapter ops.
+ *
+ * <p>Two shapes (docs/architecture.md):
+ * <ul>
+ *   <li>weights-only (no head): saved_model.pb and assets are copied byte for byte; only the variables
+ *       checkpoint is rewritten, by the model's own saver, so every tool sees the very same graph;
+ *   <li>with a head: the same graph plus the head's dense layer as constants (no new variables, so the
+ *       model's own saver still covers every variable) and the serving signature gains the head's outputs.
+ * </ul>
+ * The base variables are restored with the model's own saver and saved with it again: no variable can be
+ * dropped, which TF-Java's automatic saver would do for resource variables.
+ */
+public final class MergedExporter {
+  /** The signature TF Serving calls by default. */
+  public static final String SERVING_SIGNATURE = "serving_default";
+  public static final String PREDICT_METHOD = "tensorflow/serving/predict";
+  private static final String HEAD_SCOPE = "vblora_head";
+
+  private final Path baseModel;
+  private final String tag;
+
+  public MergedExporter(Path baseModel, String tag) {
+    this.baseModel = baseModel;
+    this.tag = tag;
+  }
+
+  /**
+   * Writes the merged model into {@code target}, which must be an empty or absent folder; callers make the
+   * write atomic by passing a temporary folder and moving it into place when this returns.
+   *
+   * @param deltas per base variable name (e.g. module/bert/encoder/layer_0/attention/self/query/kernel), the
+   *     [in, out] update to add to the kernel
+   */
+  public void export(Map<String, float[][]> deltas, Optional<HeadWeights> head, Path target) throws IOException {
+    Path pb = baseModel.resolve("saved_model.pb");
+    if (!Files.isRegularFile(pb)) {
+      throw new IOException("no saved_model.pb in " + baseModel + "; pass the folder of a SavedModel");
+    }
+    byte[] pbBytes = Files.readAllBytes(pb);
+    SavedModel savedModel = SavedModel.parseFrom(pbBytes);
+    int index = metaGraphIndex(savedModel);
+    MetaGraphDef metaGraph = savedModel.getMetaGraphs(index);
+    SaverDef saver = metaGraph.getSaverDef();
+    if (saver.getRestoreOpName().isEmpty()) {
+      throw new IOException("the SavedModel at " + baseModel + " has no saver; merging needs the model's own "
+          + "saver (TF1 graph exports have one)");
+    }
+    Files.createDirectories(target.resolve("variables"));
+    try (Graph graph = new Graph()) {
+      graph.importGraphDef(metaGraph.getGraphDef());
+      Ops tf = Ops.create(graph);
+      List<Op> updates = addKernelUpdates(tf, graph, deltas);
+      SignatureDef servingWithHead = head.map(h -> addHead(tf, graph, metaGraph, h)).orElse(null);
+      try (Session session = new Session(graph)) {
+        runSaver(session, saver, saver.getRestoreOpName(), baseModel.resolve("variables").resolve("variables"));
+        if (!updates.isEmpty()) {
+          Session.Runner runner = session.runner();
+          updates.forEach(runner::addTarget);
+          runner.run().close();
+        }
+        runSaver(session, saver, null, target.resolve("variables").resolve("variables"));
+      }
+      if (servingWithHead == null) {
+        Files.write(target.resolve("saved_model.pb"), pbBytes);
+      } else {
+        MetaGraphDef merged = metaGraph.toBuilder()
+            .setGraphDef(graph.toGraphDef())
+            .putSignatureDef(SERVING_SIGNATURE, servingWithHead)
+            .build();
+        Files.write(target.resolve("saved_model.pb"), savedModel.toBuilder().setMetaGraphs(index, merged)
+            .build().toByteArray());
+      }
+    }
+    copyFolder(baseModel.resolve("assets"), target.resolve("assets"));
+    copyFolder(baseModel.resolve("assets.extra"), target.resolve("assets.extra"));
+  }
+
+  private int metaGraphIndex(SavedModel savedModel) throws IOException {
+    List<String> seen = new ArrayList<>();
+    for (int i = 0; i < savedModel.getMetaGraphsCount(); i++) {
+      List<String> tags = savedModel.getMetaGraphs(i).getMetaInfoDef().getTagsList();
+      if (tags.contains(tag)) {
+        return i;
+      }
+      seen.add(tags.toString());
+    }
+    throw new IOException("the SavedModel at " + baseModel + " has no meta graph tagged '" + tag
+        + "'; its tag sets are " + seen);
+  }
+
+  private static List<Op> addKernelUpdates(Ops tf, Graph graph, Map<String, float[][]> deltas) {
+    List<Op> updates = new ArrayList<>();
+    for (Map.Entry<String, float[][]> e : deltas.entrySet()) {
+      GraphOperation variable = graph.operation(e.getKey());
+      if (variable == null) {
+        throw new IllegalArgumentException("the base model has no variable '" + e.getKey()
+            + "' to merge an adapter into; was the adapter trained on another model?");
+      }
+      Operand<TFloat32> delta = tf.constant(StdArrays.ndCopyOf(e.getValue()));
+      switch (variable.type()) {
+        case "VarHandleOp":
+          updates.add(tf.assignAddVariableOp(variable.output(0), delta));
+          break;
+        case "VariableV2":
+          Output<TFloat32> ref = variable.output(0);
+          updates.add(tf.assignAdd(ref, delta));
+          break;
+        default:
+          throw new IllegalArgumentException("'" + e.getKey() + "' is a " + variable.type()
+              + " node, not a variable; cannot merge a delta into it");
+      }
+    }
+    return updates;
+  }
+
+  private static void runSaver(Session session, SaverDef saver, String restoreOp, Path prefix) {
+    try (TString file = TString.scalarOf(prefix.toString())) {
+      Session.Runner runner = session.runner().feed(saver.getFilenameTensorName(), file);
+      if (restoreOp != null) {
+        runner.addTarget(restoreOp);
+      } else {
+        runner.fetch(saver.getSaveTensorName());
+      }
+      runner.run().close();
+    }
+  }
+
+  private static SignatureDef addHead(Ops tf, Graph graph, MetaGraphDef metaGraph, HeadWeights head) {
+    SignatureDef serving = metaGraph.getSignatureDefMap().get(SERVING_SIGNATURE);
+    if (serving == null) {
+      throw new IllegalArgumentException("the base model has no '" + SERVING_SIGNATURE + "' signature to "
+          + "attach the head to; its signatures are " + metaGraph.getSignatureDefMap().keySet());
+    }
+    TensorInfo input = serving.getOutputsMap().get(head.inputOutputKey());
+    if (input == null) {
+      throw new IllegalArgumentException("the serving signature has no output '" + head.inputOutputKey()
+          + "' for the head to read; its outputs are " + serving.getOutputsMap().keySet());
+    }
+    Ops scope = tf.withSubScope(HEAD_SCOPE);
+    Output<TFloat32> features = graph.outputOrThrow(input.getName()).expect(TFloat32.class);
+    Operand<TFloat32> logits = scope.withName("logits").math.add(
+        scope.linalg.matMul(features, scope.constant(StdArrays.ndCopyOf(head.kernel()))),
+        scope.constant(head.bias()));
+    SignatureDef.Builder signature = serving.toBuilder().setMethodName(PREDICT_METHOD);
+    if (head.classification()) {
+      Operand<TFloat32> probabilities = scope.withName("probabilities").nn.softmax(logits);
+      signature.putOutputs("logits", info(logits, head.outputSize()));
+      signature.putOutputs("probabilities", info(probabilities, head.outputSize()));
+    } else {
+      Operand<TFloat32> predictions = scope.withName("predictions")
+          .reshape(logits, scope.constant(new long[] {-1}));
+      signature.putOutputs("predictions", info(predictions, -1));
+    }
+    return signature.build();
+  }
+
+  private static TensorInfo info(Operand<?> operand, int lastDim) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder()
+        .addDim(TensorShapeProto.Dim.newBuilder().setSize(-1));
+    if (lastDim > 0) {
+      shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(lastDim));
+    }
+    return TensorInfo.newBuilder()
+        .setName(operand.op().name() + ":0")
+        .setDtype(DataType.DT_FLOAT)
+        .setTensorShape(shape)
+        .build();
+  }
+
+  private static void copyFolder(Path from, Path to) throws IOException {
+    if (!Files.isDirectory(from)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        Path dest = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(dest);
+        } else {
+          Files.copy(p, dest, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+  }
+}

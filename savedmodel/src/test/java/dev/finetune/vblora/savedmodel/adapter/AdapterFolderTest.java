@@ -1,0 +1,99 @@
+package dev.finetune.vblora.savedmodel.adapter;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Folders that are not (complete, consistent) adapters fail with the file and the reason. */
+class AdapterFolderTest {
+  @TempDir
+  Path temp;
+
+  @Test
+  void missingFolder() {
+    NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> AdapterFolder.read(temp.resolve("nope")));
+    assertTrue(e.getMessage().contains("adapter folder not found"), e.getMessage());
+  }
+
+  @Test
+  void missingConfig() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Files.delete(folder.resolve(AdapterConfig.FILE_NAME));
+    NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> AdapterFolder.read(folder));
+    assertTrue(e.getMessage().contains("adapter_config.json: missing"), e.getMessage());
+  }
+
+  @Test
+  void missingWeightsMentionsPickleFiles() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Files.move(folder.resolve(AdapterFolder.WEIGHTS_FILE), folder.resolve("adapter_model.bin"));
+    NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> AdapterFolder.read(folder));
+    assertTrue(e.getMessage().contains("safe_serialization=True"), e.getMessage());
+  }
+
+  @Test
+  void configThatDoesNotFitTheTensors() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path config = folder.resolve(AdapterConfig.FILE_NAME);
+    Files.writeString(config, Files.readString(config).replace("\"num_vectors\": 16", "\"num_vectors\": 32"));
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertTrue(e.getMessage().contains("vector bank is [16, 128] but adapter_config.json says num_vectors 32"),
+        e.getMessage());
+  }
+
+  @Test
+  void topKFileUnderAFullLogitsConfig() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path config = folder.resolve(AdapterConfig.FILE_NAME);
+    Files.writeString(config, Files.readString(config).replace("\"save_only_topk_weights\": true",
+        "\"save_only_topk_weights\": false"));
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertTrue(e.getMessage().contains("save_only_topk_weights must be true"), e.getMessage());
+  }
+
+  @Test
+  void weightsFileFromAnotherMethod() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Files.copy(PeftFixtures.folder("qv_topk").resolve("expected_delta_weights.safetensors"),
+        folder.resolve(AdapterFolder.WEIGHTS_FILE), StandardCopyOption.REPLACE_EXISTING);
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertTrue(e.getMessage().contains("not a VB-LoRA adapter file"), e.getMessage());
+  }
+
+  @Test
+  void indicesOfAFloatDtype() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path weights = folder.resolve(AdapterFolder.WEIGHTS_FILE);
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    String key = "base_model.model.encoder.layer.0.attention.self.query.vblora_logits_A_topk_indices";
+    StoredTensor indices = file.tensor(key).orElseThrow();
+    float[] asFloats = new float[(int) indices.elementCount()];
+    long[] values = indices.toLongs();
+    for (int i = 0; i < values.length; i++) {
+      asFloats[i] = values[i];
+    }
+    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
+    tensors.put(key, StoredTensor.ofFloats(indices.shape(), asFloats));
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertTrue(e.getMessage().contains("module encoder.layer.0.attention.self.query: vblora_logits_A_topk_indices "
+        + "must be a 3-D integer tensor, got F32[4, 2, 2]"), e.getMessage());
+  }
+
+  private Path copyOf(String fixture) throws IOException {
+    Path folder = Files.createDirectories(temp.resolve(fixture));
+    for (String name : new String[] {AdapterConfig.FILE_NAME, AdapterFolder.WEIGHTS_FILE}) {
+      Files.copy(PeftFixtures.folder(fixture).resolve(name), folder.resolve(name));
+    }
+    return folder;
+  }
+}

@@ -1,0 +1,23 @@
+package dev.finetune.vblora.training.cli;
+
+import java.io.PrintStream;
+import java.util.List;
+
+/** One {@code vblora} sub-command. Implementations stay thin: parse options, call the library, print. */
+public interface Command {
+  String name();
+
+  /** One line for the command list. */
+  String summary();
+
+  List<OptionSpec> options();
+
+  /**
+   * Runs the command.
+   *
+   * @param out standard output: with {@code --json} exactly one JSON document goes here
+   * @param err human-facing progress and messages
+   * @return the exit status (0 on success)
+   */
+  int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception;
+}
