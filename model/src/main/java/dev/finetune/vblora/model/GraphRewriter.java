@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tensorflow.Graph;
-import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
@@ -43,8 +42,6 @@ import org.tensorflow.types.TFloat32;
  * TF-Java cannot re-point an edge of a live graph without reaching into native handles.
  */
 public final class GraphRewriter {
-  private static final Set<String> MATMULS = Set.of("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3");
-
   private GraphRewriter() {}
 
   /**
@@ -63,27 +60,47 @@ public final class GraphRewriter {
     String restoreOp = metaGraph.getSaverDef().getRestoreOpName();
     GraphDef base = StaleSaverScopes.drop(metaGraph.getGraphDef(),
         restoreOp.isEmpty() ? "" : StaleSaverScopes.topScope(restoreOp));
-    checkSupported(base, plan);
+    NodeIndex index = new NodeIndex(base);
+    checkSupported(index, plan);
     Set<String> original = new HashSet<>();
     base.getNodeList().forEach(n -> original.add(n.getName()));
+    String root = freeScope(original, plan.method());
 
+    GraphDef adapter;
+    Built built;
     try (Graph scratch = new Graph()) {
-      scratch.importGraphDef(base);
-      Built built = plan instanceof VbLoraPlan v ? buildVbLora(scratch, v) : buildLora(scratch, (LoraPlan) plan);
-      Map<String, String> replacements = new HashMap<>();
-      built.targets().forEach(t -> replacements.putAll(t.adaptedOutputs()));
-      Set<String> handles = new HashSet<>();
-      built.variables().forEach(v -> handles.add(v.name()));
-      GraphDef rewired = VariableSharedNames.assign(
-          ConsumerRewiring.rewire(scratch.toGraphDef(), original, replacements), handles);
-      Graph graph = new Graph();
-      try {
-        graph.importGraphDef(rewired);
-        return new AdaptedGraph(graph, plan, remapOutputs(signature, replacements), metaGraph.getSaverDef(),
-            checkpointPrefix, built.training(), built.variables(), built.initOp(), built.targets());
-      } catch (RuntimeException e) {
-        graph.close();
-        throw e;
+      Ops tf = Ops.create(scratch);
+      AdapterInputs inputs = new AdapterInputs(tf.withSubScope("adapter_inputs"));
+      Ops scope = tf.withSubScope(root);
+      built = plan instanceof VbLoraPlan v
+          ? buildVbLora(scope, inputs, index, v)
+          : buildLora(scope, inputs, index, (LoraPlan) plan);
+      adapter = inputs.resolve(scratch.toGraphDef());
+    }
+    Map<String, String> replacements = new HashMap<>();
+    built.targets().forEach(t -> replacements.putAll(t.adaptedOutputs()));
+    Set<String> handles = new HashSet<>();
+    built.variables().forEach(v -> handles.add(v.name()));
+    GraphDef merged = ConsumerRewiring.rewire(base, original, replacements).toBuilder()
+        .addAllNode(VariableSharedNames.assign(adapter, handles).getNodeList())
+        .build();
+    Graph graph = new Graph();
+    try {
+      graph.importGraphDef(merged);
+      return new AdaptedGraph(graph, plan, remapOutputs(signature, replacements), metaGraph.getSaverDef(),
+          checkpointPrefix, built.training(), built.variables(), built.initOp(), built.targets());
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  /** {@code vblora}, or {@code vblora_1}, ... when the model already has a scope of that name. */
+  private static String freeScope(Set<String> names, String method) {
+    for (int i = 0; ; i++) {
+      String candidate = i == 0 ? method : method + "_" + i;
+      if (names.stream().noneMatch(n -> n.equals(candidate) || n.startsWith(candidate + "/"))) {
+        return candidate;
       }
     }
   }
@@ -91,10 +108,9 @@ public final class GraphRewriter {
   /** What the adapter added to the scratch graph, by name (the names survive the re-import). */
   private record Built(String training, List<AdapterVariable> variables, String initOp, List<AdaptedTarget> targets) {}
 
-  private static Built buildVbLora(Graph scratch, VbLoraPlan plan) {
+  private static Built buildVbLora(Ops root, AdapterInputs inputs, NodeIndex index, VbLoraPlan plan) {
     VbLoraConfig config = plan.config();
     VbLoraDims dims = new VbLoraDims(config.numVectors(), config.vectorLength(), config.rank(), config.topk());
-    Ops root = Ops.create(scratch).withSubScope("vblora");
     ScopeTree scopes = new ScopeTree(root);
     Operand<TBool> training = trainingFlag(root);
     AdapterDropout dropout = dropout(config.dropout(), training, config.seed());
@@ -127,15 +143,14 @@ public final class GraphRewriter {
     List<AdaptedTarget> targets = new ArrayList<>();
     for (int i = 0; i < plan.targets().size(); i++) {
       Kernel kernel = plan.targets().get(i).kernel();
-      targets.add(splice(scratch, scopes.at(kernel.modulePath()), kernel, factors.get(i), 1.0, dropout));
+      targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), 1.0, dropout));
     }
     return new Built(ResourceVariable.tensorName(training), variables, initOp(root, created), targets);
   }
 
-  private static Built buildLora(Graph scratch, LoraPlan plan) {
+  private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, LoraPlan plan) {
     LoraConfig config = plan.config();
     LoraDims dims = new LoraDims(config.rank(), config.alpha());
-    Ops root = Ops.create(scratch).withSubScope("lora");
     ScopeTree scopes = new ScopeTree(root);
     Operand<TBool> training = trainingFlag(root);
     AdapterDropout dropout = dropout(config.dropout(), training, config.seed());
@@ -152,23 +167,25 @@ public final class GraphRewriter {
       created.addAll(List.of(down, up));
       variables.add(down.describe(AdapterVariable.LORA_DOWN, kernel.name()));
       variables.add(up.describe(AdapterVariable.LORA_UP, kernel.name()));
-      targets.add(splice(scratch, scope, kernel, new LowRankFactors<>(down.read(), up.read()), dims.scaling(),
+      targets.add(splice(scope, inputs, index, kernel, new LowRankFactors<>(down.read(), up.read()), dims.scaling(),
           dropout));
     }
     return new Built(ResourceVariable.tensorName(training), variables, initOp(root, created), targets);
   }
 
   /** Adds MatMul + update for every use of {@code kernel}, and its dense delta for merging. */
-  private static AdaptedTarget splice(Graph scratch, Ops scope, Kernel kernel, LowRankFactors<TFloat32> factors,
-      double scaling, AdapterDropout dropout) {
+  private static AdaptedTarget splice(Ops scope, AdapterInputs inputs, NodeIndex index, Kernel kernel,
+      LowRankFactors<TFloat32> factors, double scaling, AdapterDropout dropout) {
     Map<String, String> adapted = new LinkedHashMap<>();
     for (KernelUse use : kernel.uses()) {
-      GraphOperation op = scratch.operationOrThrow(use.node());
-      Operand<TFloat32> x = op.input(0).expect(TFloat32.class);
+      String activation = index.input(index.node(use.node()), 0).toString();
+      // Checked MatMuls only: 2-D activations, [n, in] or (transpose_a) [in, n].
+      Operand<TFloat32> x = inputs.standIn(activation, use.transposeActivation()
+          ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures()));
       if (use.transposeActivation()) {
         x = scope.linalg.transpose(x, scope.constant(new int[] {1, 0}));
       }
-      Operand<TFloat32> baseOutput = op.output(0).expect(TFloat32.class);
+      Operand<TFloat32> baseOutput = inputs.standIn(use.node() + ":0", Shape.of(-1, kernel.outFeatures()));
       Operand<TFloat32> y = LowRankUpdate.apply(scope, x, baseOutput, factors, scaling, dropout);
       adapted.put(use.node(), ResourceVariable.tensorName(y));
     }
@@ -200,13 +217,12 @@ public final class GraphRewriter {
     return new LayerShape(kernel.name(), Math.toIntExact(kernel.inFeatures()), Math.toIntExact(kernel.outFeatures()));
   }
 
-  /** Only float32 2-D-weight matmuls are spliced; anything else is refused before the graph is touched. */
-  private static void checkSupported(GraphDef graph, AdapterPlan plan) {
-    NodeIndex index = new NodeIndex(graph);
+  /** Only float32 2-D MatMuls are spliced; anything else is refused before the graph is touched. */
+  private static void checkSupported(NodeIndex index, AdapterPlan plan) {
     for (Kernel kernel : plan.kernels()) {
       for (KernelUse use : kernel.uses()) {
         NodeDef node = index.contains(use.node()) ? index.node(use.node()) : null;
-        if (node == null || !MATMULS.contains(node.getOp()) || use.weightInput() != 1) {
+        if (node == null || !node.getOp().equals("MatMul") || use.weightInput() != 1) {
           throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
               + use.layout() + "), which the rewrite cannot adapt yet; leave it out of the targets");
         }
