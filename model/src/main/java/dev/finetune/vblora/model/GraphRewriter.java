@@ -37,9 +37,11 @@ import org.tensorflow.types.TFloat32;
  * an adapted MatMul now reads MatMul + low-rank update instead. Base variables stay as they are and are
  * restored from the model's own checkpoint.
  *
- * <p>How: the graph is imported, the adapter ops are built on it with the Ops API, the result is exported as a
- * GraphDef, the consumers' inputs are re-pointed there, and the edited GraphDef is imported into a fresh Graph.
- * TF-Java cannot re-point an edge of a live graph without reaching into native handles.
+ * <p>How: the adapter is built with the Ops API in a small graph of its own, placeholders standing in for the
+ * base tensors it reads (each target's activation and MatMul output); its nodes are then added to the base
+ * GraphDef with the stand-ins resolved, the consumers of each target MatMul are re-pointed there, and the
+ * result is imported once. TF-Java cannot re-point an edge of a live graph without reaching into native
+ * handles, and building on the imported model would be slow (see {@link AdapterInputs}).
  */
 public final class GraphRewriter {
   private GraphRewriter() {}
