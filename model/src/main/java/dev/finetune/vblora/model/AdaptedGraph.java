@@ -1,0 +1,171 @@
+package dev.finetune.vblora.model;
+
+import dev.finetune.vblora.ops.LowRankFactors;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.SaverDef;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TString;
+
+/**
+ * A model graph with an adapter spliced in (see {@link GraphRewriter}). It owns its Graph: close it when done,
+ * after any Session opened on it.
+ *
+ * <p>A trainer adds its head, loss and update ops to {@link #graph()}, then opens a session and calls
+ * {@link #initialize(Session)}: the base weights come from the model's checkpoint, the adapter's from their
+ * seeded initial values. Only {@link #trainableVariables()} should be updated; base variables are never among
+ * them.
+ */
+public final class AdaptedGraph implements AutoCloseable {
+  private final Graph graph;
+  private final AdapterPlan plan;
+  private final SignatureDef signature;
+  private final SaverDef saver;
+  private final Path checkpointPrefix;
+  private final String trainingFlag;
+  private final List<AdapterVariable> variables;
+  private final String initOp;
+  private final Map<String, AdaptedTarget> targets = new LinkedHashMap<>();
+
+  AdaptedGraph(Graph graph, AdapterPlan plan, SignatureDef signature, SaverDef saver, Path checkpointPrefix,
+      String trainingFlag, List<AdapterVariable> variables, String initOp, List<AdaptedTarget> targets) {
+    this.graph = graph;
+    this.plan = plan;
+    this.signature = signature;
+    this.saver = saver;
+    this.checkpointPrefix = checkpointPrefix;
+    this.trainingFlag = trainingFlag;
+    this.variables = List.copyOf(variables);
+    this.initOp = initOp;
+    targets.forEach(t -> this.targets.put(t.kernel().name(), t));
+  }
+
+  /** The graph; add ops to it freely before opening sessions. */
+  public Graph graph() {
+    return graph;
+  }
+
+  /** A new session on the graph; the caller closes it. */
+  public Session newSession() {
+    return new Session(graph);
+  }
+
+  /** A new session with options (threads, XLA, GPU memory); the caller closes it. */
+  public Session newSession(ConfigProto config) {
+    return new Session(graph, config);
+  }
+
+  /** The plan this graph realises. */
+  public AdapterPlan plan() {
+    return plan;
+  }
+
+  /** The serving signature, its outputs reading the adapted tensors. */
+  public SignatureDef signature() {
+    return signature;
+  }
+
+  /** Signature input key to tensor name, e.g. {@code input_ids -> input_ids:0}. */
+  public Map<String, String> inputs() {
+    return names(signature.getInputsMap());
+  }
+
+  /** Signature output key to tensor name, e.g. {@code pooled_output -> module_apply_tokens/.../Tanh:0}. */
+  public Map<String, String> outputs() {
+    return names(signature.getOutputsMap());
+  }
+
+  private static Map<String, String> names(Map<String, org.tensorflow.proto.TensorInfo> infos) {
+    Map<String, String> names = new TreeMap<>();
+    infos.forEach((k, v) -> names.put(k, v.getName()));
+    return names;
+  }
+
+  /** A scalar bool tensor, false unless fed; feed true in training steps to enable adapter dropout. */
+  public String trainingFlag() {
+    return trainingFlag;
+  }
+
+  /** Every variable the adapter added: the bank and logits (VB-LoRA) or the factors (LoRA). */
+  public List<AdapterVariable> trainableVariables() {
+    return variables;
+  }
+
+  /** The trainable variables of one group ({@link AdapterVariable#BANK}, {@link AdapterVariable#LOGITS}, ...). */
+  public List<AdapterVariable> trainableVariables(String group) {
+    return variables.stream().filter(v -> v.group().equals(group)).collect(Collectors.toList());
+  }
+
+  /** The op that assigns every adapter variable its seeded initial value. */
+  public String initOp() {
+    return initOp;
+  }
+
+  /** The adapted kernels, in plan order. */
+  public List<AdaptedTarget> targets() {
+    return List.copyOf(targets.values());
+  }
+
+  /** One adapted kernel by name. */
+  public AdaptedTarget target(String kernel) {
+    AdaptedTarget target = targets.get(kernel);
+    if (target == null) {
+      throw new IllegalArgumentException("kernel " + kernel + " is not adapted; adapted kernels are "
+          + targets.keySet());
+    }
+    return target;
+  }
+
+  /** The factors of one kernel as operands of {@link #graph()}, e.g. for ops.DeltaWeight. */
+  public LowRankFactors<TFloat32> factors(String kernel) {
+    AdaptedTarget target = target(kernel);
+    return new LowRankFactors<>(graph.outputOrThrow(target.down()).expect(TFloat32.class),
+        graph.outputOrThrow(target.up()).expect(TFloat32.class));
+  }
+
+  /** Restores the base variables from the model's checkpoint with the model's own saver. */
+  public void restore(Session session) {
+    if (saver.getRestoreOpName().isEmpty()) {
+      throw new IllegalStateException("the model has no saver (SaverDef) to restore its variables with; "
+          + "only SavedModels with a TF1 saver can be adapted this way");
+    }
+    try (TString prefix = TString.scalarOf(checkpointPrefix.toString())) {
+      session.runner().feed(saver.getFilenameTensorName(), prefix).addTarget(saver.getRestoreOpName()).run().close();
+    }
+  }
+
+  /** Restores the base weights and assigns the adapter's initial values. */
+  public void initialize(Session session) {
+    restore(session);
+    session.runner().addTarget(initOp).run().close();
+  }
+
+  /**
+   * The current dense updates, per kernel variable name, in the variable's own layout: W + delta is the
+   * merged kernel.
+   */
+  public Map<String, float[][]> deltas(Session session) {
+    Map<String, float[][]> deltas = new LinkedHashMap<>();
+    for (AdaptedTarget target : targets.values()) {
+      try (Result result = session.runner().fetch(target.delta()).run()) {
+        deltas.put(target.kernel().name(), StdArrays.array2dCopyOf((TFloat32) result.get(0)));
+      }
+    }
+    return deltas;
+  }
+
+  @Override
+  public void close() {
+    graph.close();
+  }
+}

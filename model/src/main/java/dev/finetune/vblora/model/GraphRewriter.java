@@ -1,0 +1,252 @@
+package dev.finetune.vblora.model;
+
+import dev.finetune.vblora.ops.AdapterDropout;
+import dev.finetune.vblora.ops.DeltaWeight;
+import dev.finetune.vblora.ops.FusedFactorComposition;
+import dev.finetune.vblora.ops.LayerLogits;
+import dev.finetune.vblora.ops.LayerShape;
+import dev.finetune.vblora.ops.LoraDims;
+import dev.finetune.vblora.ops.LoraFactorsInit;
+import dev.finetune.vblora.ops.LowRankFactors;
+import dev.finetune.vblora.ops.LowRankUpdate;
+import dev.finetune.vblora.ops.VbLoraDims;
+import dev.finetune.vblora.ops.VbLoraInit;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Splices an adapter into a model's graph: the adapter's variables and factors are added, and every consumer of
+ * an adapted MatMul now reads MatMul + low-rank update instead. Base variables stay as they are and are
+ * restored from the model's own checkpoint.
+ *
+ * <p>How: the adapter is built with the Ops API in a small graph of its own, placeholders standing in for the
+ * base tensors it reads (each target's activation and MatMul output); its nodes are then added to the base
+ * GraphDef with the stand-ins resolved, the consumers of each target MatMul are re-pointed there, and the
+ * result is imported once. TF-Java cannot re-point an edge of a live graph without reaching into native
+ * handles, and building on the imported model would be slow (see {@link AdapterInputs}).
+ */
+public final class GraphRewriter {
+  private GraphRewriter() {}
+
+  /**
+   * Adapts the kernels of {@code plan} on the serving path of {@code signatureKey}.
+   *
+   * @param checkpointPrefix the base weights, e.g. {@code <model>/variables/variables}
+   * @return the adapted graph; the caller closes it
+   */
+  public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
+      Path checkpointPrefix) {
+    SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
+    if (signature == null) {
+      throw new IllegalArgumentException("the meta graph has no signature '" + signatureKey
+          + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
+    }
+    String restoreOp = metaGraph.getSaverDef().getRestoreOpName();
+    GraphDef base = StaleSaverScopes.drop(metaGraph.getGraphDef(),
+        restoreOp.isEmpty() ? "" : StaleSaverScopes.topScope(restoreOp));
+    NodeIndex index = new NodeIndex(base);
+    checkSupported(index, plan);
+    Set<String> original = new HashSet<>();
+    base.getNodeList().forEach(n -> original.add(n.getName()));
+    String root = freeScope(original, plan.method());
+
+    GraphDef adapter;
+    Built built;
+    try (Graph scratch = new Graph()) {
+      Ops tf = Ops.create(scratch);
+      AdapterInputs inputs = new AdapterInputs(tf.withSubScope("adapter_inputs"));
+      Ops scope = tf.withSubScope(root);
+      built = plan instanceof VbLoraPlan v
+          ? buildVbLora(scope, inputs, index, v)
+          : buildLora(scope, inputs, index, (LoraPlan) plan);
+      adapter = inputs.resolve(scratch.toGraphDef());
+    }
+    Map<String, String> replacements = new HashMap<>();
+    built.targets().forEach(t -> replacements.putAll(t.adaptedOutputs()));
+    Set<String> handles = new HashSet<>();
+    built.variables().forEach(v -> handles.add(v.name()));
+    GraphDef merged = ConsumerRewiring.rewire(base, original, replacements).toBuilder()
+        .addAllNode(VariableSharedNames.assign(adapter, handles).getNodeList())
+        .build();
+    Graph graph = new Graph();
+    try {
+      graph.importGraphDef(merged);
+      return new AdaptedGraph(graph, plan, remapOutputs(signature, replacements), metaGraph.getSaverDef(),
+          checkpointPrefix, built.training(), built.variables(), built.initOp(), built.targets());
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  /** {@code vblora}, or {@code vblora_1}, ... when the model already has a scope of that name. */
+  private static String freeScope(Set<String> names, String method) {
+    for (int i = 0; ; i++) {
+      String candidate = i == 0 ? method : method + "_" + i;
+      if (names.stream().noneMatch(n -> n.equals(candidate) || n.startsWith(candidate + "/"))) {
+        return candidate;
+      }
+    }
+  }
+
+  /** What the adapter added to the scratch graph, by name (the names survive the re-import). */
+  private record Built(String training, List<AdapterVariable> variables, String initOp, List<AdaptedTarget> targets) {}
+
+  private static Built buildVbLora(Ops root, AdapterInputs inputs, NodeIndex index, VbLoraPlan plan) {
+    VbLoraConfig config = plan.config();
+    VbLoraDims dims = new VbLoraDims(config.numVectors(), config.vectorLength(), config.rank(), config.topk());
+    ScopeTree scopes = new ScopeTree(root);
+    Operand<TBool> training = trainingFlag(root);
+    AdapterDropout dropout = dropout(config.dropout(), training, config.seed());
+
+    Operand<TFloat32> bankInit = config.initVectorBankBound() > 0
+        ? VbLoraInit.bank(root, dims, config.initVectorBankBound(), config.seed(), TFloat32.class)
+        : root.zeros(root.constant(dims.bankShape()), TFloat32.class);
+    ResourceVariable bank = ResourceVariable.create(root, "vector_bank", bankInit);
+    List<ResourceVariable> created = new ArrayList<>(List.of(bank));
+    List<AdapterVariable> variables = new ArrayList<>(List.of(bank.describe(AdapterVariable.BANK, "")));
+    List<LayerLogits<TFloat32>> logits = new ArrayList<>();
+    for (VbLoraTarget target : plan.targets()) {
+      Kernel kernel = target.kernel();
+      LayerShape shape = layerShape(kernel);
+      Ops scope = scopes.at(kernel.modulePath());
+      ResourceVariable a = ResourceVariable.create(scope, "logits_A", config.initLogitsStd() > 0
+          ? VbLoraInit.logitsA(scope, shape, dims, config.initLogitsStd(), config.seed(), TFloat32.class)
+          : scope.zeros(scope.constant(dims.logitsAShape(shape)), TFloat32.class));
+      ResourceVariable b = ResourceVariable.create(scope, "logits_B", config.initLogitsStd() > 0
+          ? VbLoraInit.logitsB(scope, shape, dims, config.initLogitsStd(), config.seed(), TFloat32.class)
+          : scope.zeros(scope.constant(dims.logitsBShape(shape)), TFloat32.class));
+      created.addAll(List.of(a, b));
+      variables.add(a.describe(AdapterVariable.LOGITS, kernel.name()));
+      variables.add(b.describe(AdapterVariable.LOGITS, kernel.name()));
+      logits.add(new LayerLogits<>(shape, a.read(), b.read()));
+    }
+    // One composition for all layers: one top-k, one gather, one weighted sum (see FusedFactorComposition).
+    List<LowRankFactors<TFloat32>> factors = FusedFactorComposition.compose(
+        root.withSubScope("composition"), bank.read(), logits, dims);
+    List<AdaptedTarget> targets = new ArrayList<>();
+    for (int i = 0; i < plan.targets().size(); i++) {
+      Kernel kernel = plan.targets().get(i).kernel();
+      targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), 1.0, dropout));
+    }
+    return new Built(ResourceVariable.tensorName(training), variables, initOp(root, created), targets);
+  }
+
+  private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, LoraPlan plan) {
+    LoraConfig config = plan.config();
+    LoraDims dims = new LoraDims(config.rank(), config.alpha());
+    ScopeTree scopes = new ScopeTree(root);
+    Operand<TBool> training = trainingFlag(root);
+    AdapterDropout dropout = dropout(config.dropout(), training, config.seed());
+    List<ResourceVariable> created = new ArrayList<>();
+    List<AdapterVariable> variables = new ArrayList<>();
+    List<AdaptedTarget> targets = new ArrayList<>();
+    for (LoraTarget target : plan.targets()) {
+      Kernel kernel = target.kernel();
+      LayerShape shape = layerShape(kernel);
+      Ops scope = scopes.at(kernel.modulePath());
+      ResourceVariable down = ResourceVariable.create(scope, "down",
+          LoraFactorsInit.down(scope, shape, dims, config.seed(), TFloat32.class));
+      ResourceVariable up = ResourceVariable.create(scope, "up", LoraFactorsInit.up(scope, shape, dims, TFloat32.class));
+      created.addAll(List.of(down, up));
+      variables.add(down.describe(AdapterVariable.LORA_DOWN, kernel.name()));
+      variables.add(up.describe(AdapterVariable.LORA_UP, kernel.name()));
+      targets.add(splice(scope, inputs, index, kernel, new LowRankFactors<>(down.read(), up.read()), dims.scaling(),
+          dropout));
+    }
+    return new Built(ResourceVariable.tensorName(training), variables, initOp(root, created), targets);
+  }
+
+  /** Adds MatMul + update for every use of {@code kernel}, and its dense delta for merging. */
+  private static AdaptedTarget splice(Ops scope, AdapterInputs inputs, NodeIndex index, Kernel kernel,
+      LowRankFactors<TFloat32> factors, double scaling, AdapterDropout dropout) {
+    Map<String, String> adapted = new LinkedHashMap<>();
+    for (KernelUse use : kernel.uses()) {
+      String activation = index.input(index.node(use.node()), 0).toString();
+      // Checked MatMuls only: 2-D activations, [n, in] or (transpose_a) [in, n].
+      Operand<TFloat32> x = inputs.standIn(activation, use.transposeActivation()
+          ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures()));
+      if (use.transposeActivation()) {
+        x = scope.linalg.transpose(x, scope.constant(new int[] {1, 0}));
+      }
+      Operand<TFloat32> baseOutput = inputs.standIn(use.node() + ":0", Shape.of(-1, kernel.outFeatures()));
+      Operand<TFloat32> y = LowRankUpdate.apply(scope, x, baseOutput, factors, scaling, dropout);
+      adapted.put(use.node(), ResourceVariable.tensorName(y));
+    }
+    Operand<TFloat32> delta = DeltaWeight.of(scope, factors, scaling);
+    if (kernel.uses().get(0).transposeWeight()) {
+      delta = scope.linalg.transpose(delta, scope.constant(new int[] {1, 0}));
+    }
+    delta = scope.withName("delta_weight").identity(delta);
+    return new AdaptedTarget(kernel, ResourceVariable.tensorName(factors.down()),
+        ResourceVariable.tensorName(factors.up()), scaling, ResourceVariable.tensorName(delta), adapted);
+  }
+
+  /** False unless fed: serving and evaluation need no feed, a training step feeds true (adapter dropout). */
+  private static Operand<TBool> trainingFlag(Ops root) {
+    return root.withName("training").placeholderWithDefault(root.constant(false), Shape.scalar());
+  }
+
+  private static AdapterDropout dropout(double rate, Operand<TBool> training, long seed) {
+    return rate > 0 ? AdapterDropout.of(rate, training, seed) : AdapterDropout.none();
+  }
+
+  private static String initOp(Ops root, List<ResourceVariable> variables) {
+    List<Op> assigns = new ArrayList<>();
+    variables.forEach(v -> assigns.add(v.assign()));
+    return root.withName("init").withControlDependencies(assigns).noOp().op().name();
+  }
+
+  private static LayerShape layerShape(Kernel kernel) {
+    return new LayerShape(kernel.name(), Math.toIntExact(kernel.inFeatures()), Math.toIntExact(kernel.outFeatures()));
+  }
+
+  /** Only float32 2-D MatMuls are spliced; anything else is refused before the graph is touched. */
+  private static void checkSupported(NodeIndex index, AdapterPlan plan) {
+    for (Kernel kernel : plan.kernels()) {
+      for (KernelUse use : kernel.uses()) {
+        NodeDef node = index.contains(use.node()) ? index.node(use.node()) : null;
+        if (node == null || !node.getOp().equals("MatMul") || use.weightInput() != 1) {
+          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
+              + use.layout() + "), which the rewrite cannot adapt yet; leave it out of the targets");
+        }
+        DataType type = node.getAttrOrThrow("T").getType();
+        if (type != DataType.DT_FLOAT) {
+          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied in " + type
+              + "; only float32 models can be adapted");
+        }
+      }
+    }
+  }
+
+  /** A signature output that was itself an adapted op now reads the adapted tensor. */
+  private static SignatureDef remapOutputs(SignatureDef signature, Map<String, String> replacements) {
+    SignatureDef.Builder out = signature.toBuilder();
+    signature.getOutputsMap().forEach((key, info) -> {
+      TensorName name = TensorName.parse(info.getName());
+      String replacement = replacements.get(name.node());
+      if (replacement != null && name.index() == 0) {
+        out.putOutputs(key, info.toBuilder().setName(replacement).build());
+      }
+    });
+    return out.build();
+  }
+}

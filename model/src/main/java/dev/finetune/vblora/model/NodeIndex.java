@@ -1,0 +1,99 @@
+package dev.finetune.vblora.model;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+
+/** Lookups over a GraphDef: nodes by name, data inputs, data consumers, reachability. */
+final class NodeIndex {
+  private final Map<String, NodeDef> nodes = new LinkedHashMap<>();
+  private final Map<String, List<String>> consumers = new HashMap<>();
+
+  NodeIndex(GraphDef graph) {
+    for (NodeDef node : graph.getNodeList()) {
+      nodes.put(node.getName(), node);
+    }
+    for (NodeDef node : graph.getNodeList()) {
+      for (String input : node.getInputList()) {
+        TensorName tensor = TensorName.parse(input);
+        if (!tensor.control()) {
+          consumers.computeIfAbsent(tensor.node(), k -> new ArrayList<>()).add(node.getName());
+        }
+      }
+    }
+  }
+
+  NodeDef node(String name) {
+    NodeDef node = nodes.get(name);
+    if (node == null) {
+      throw new IllegalArgumentException("the graph has no node " + name);
+    }
+    return node;
+  }
+
+  boolean contains(String name) {
+    return nodes.containsKey(name);
+  }
+
+  Collection<NodeDef> nodes() {
+    return nodes.values();
+  }
+
+  /** The data input {@code i} of a node. */
+  TensorName input(NodeDef node, int i) {
+    int seen = 0;
+    for (String input : node.getInputList()) {
+      TensorName tensor = TensorName.parse(input);
+      if (!tensor.control() && seen++ == i) {
+        return tensor;
+      }
+    }
+    throw new IllegalArgumentException("node " + node.getName() + " has no data input " + i);
+  }
+
+  /** Nodes that read a data output of {@code name}. */
+  List<String> consumers(String name) {
+    return consumers.getOrDefault(name, List.of());
+  }
+
+  /** Every node a data path leads to from the given ones, themselves included. */
+  Set<String> downstream(Collection<String> from) {
+    return reach(from, this::consumers);
+  }
+
+  /** Every node with a data path to the given ones, themselves included. */
+  Set<String> upstream(Collection<String> to) {
+    return reach(to, name -> {
+      List<String> inputs = new ArrayList<>();
+      for (String input : node(name).getInputList()) {
+        TensorName tensor = TensorName.parse(input);
+        if (!tensor.control()) {
+          inputs.add(tensor.node());
+        }
+      }
+      return inputs;
+    });
+  }
+
+  private Set<String> reach(Collection<String> start, java.util.function.Function<String, List<String>> next) {
+    Set<String> seen = new HashSet<>(start);
+    Deque<String> work = new ArrayDeque<>(start);
+    while (!work.isEmpty()) {
+      for (String n : next.apply(work.pop())) {
+        if (seen.add(n)) {
+          work.push(n);
+        }
+      }
+    }
+    return seen;
+  }
+}

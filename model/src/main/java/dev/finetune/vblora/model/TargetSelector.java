@@ -1,0 +1,74 @@
+package dev.finetune.vblora.model;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** Picks the kernels to adapt from the discovered ones: a pure function of kernels and selection. */
+public final class TargetSelector {
+  private static final int CANDIDATES = 5;
+  /** What an intended preset looks like (bert-qv, all-linear): lower-case words joined by dashes. */
+  private static final Pattern PRESET_LIKE = Pattern.compile("[a-z0-9]+(?:-[a-z0-9]+)+");
+
+  private TargetSelector() {}
+
+  /**
+   * The kernels the selection picks, in discovery order.
+   *
+   * @throws IllegalArgumentException when nothing is selected: the message names the patterns and lists a
+   *     few candidate names (or the presets, when the pattern looks like a misspelt preset)
+   */
+  public static List<Kernel> select(List<Kernel> kernels, TargetSelection selection) {
+    List<Kernel> matched = kernels.stream().filter(selection.targets()::matches).collect(Collectors.toList());
+    List<Kernel> selected = matched.stream()
+        .filter(k -> selection.exclude().map(e -> !e.matches(k)).orElse(true))
+        .filter(k -> selection.layers().accepts(k.layer()))
+        .collect(Collectors.toList());
+    if (!selected.isEmpty()) {
+      return selected;
+    }
+    if (matched.isEmpty() && selection.targets() instanceof TargetPattern.Names names
+        && names.names().size() == 1 && PRESET_LIKE.matcher(names.names().get(0)).matches()) {
+      throw TargetPattern.unknownPreset(names.names().get(0));
+    }
+    String why = matched.isEmpty() ? "" : " (" + matched.size() + " matched before the exclusion and layer filter)";
+    throw new IllegalArgumentException(selection.describe() + " selected no kernel" + why + " among "
+        + kernels.size() + " kernels; candidates: " + candidates(kernels, selection)
+        + " (list them all with vblora inspect)");
+  }
+
+  /** The kernel names closest to what the user typed, judged on the last path component. */
+  private static String candidates(List<Kernel> kernels, TargetSelection selection) {
+    String typed = lastComponent(selection.targets().describe().split(",")[0]);
+    return kernels.stream()
+        .sorted(Comparator.comparingInt((Kernel k) -> distance(typed, lastComponent(k.modulePath()))))
+        .limit(CANDIDATES)
+        .map(Kernel::name)
+        .collect(Collectors.joining(", "));
+  }
+
+  private static String lastComponent(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
+  }
+
+  /** Levenshtein distance: small and fine for names of a few dozen characters. */
+  static int distance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
+  }
+}

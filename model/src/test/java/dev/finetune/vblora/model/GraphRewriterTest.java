@@ -1,0 +1,369 @@
+package dev.finetune.vblora.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/** The rewrite on the toy encoder, whose base weights the test sets itself (it has no checkpoint). */
+class GraphRewriterTest {
+  private static final String SIGNATURE = "serving_default";
+  private static MetaGraphDef metaGraph;
+  private static List<Kernel> kernels;
+  /** Base weights by variable name, random but fixed. */
+  private static final Map<String, float[][]> WEIGHTS = new HashMap<>();
+  private static final float[][] X = new float[3][TinyEncoder.HIDDEN];
+  private static final int[] SEGMENTS = {0, 1, 1};
+
+  @BeforeAll
+  static void build() {
+    TinyEncoder.Built tiny = TinyEncoder.build();
+    metaGraph = MetaGraphDef.newBuilder().setGraphDef(tiny.graph()).putSignatureDef(SIGNATURE, tiny.signature())
+        .build();
+    kernels = KernelDiscovery.discover(metaGraph, SIGNATURE);
+    Random random = new Random(7);
+    for (NodeDef node : tiny.graph().getNodeList()) {
+      if (node.getOp().equals("VarHandleOp")) {
+        var dims = node.getAttrOrThrow("shape").getShape().getDimList();
+        float[][] w = new float[(int) dims.get(0).getSize()][(int) dims.get(1).getSize()];
+        for (float[] row : w) {
+          for (int j = 0; j < row.length; j++) {
+            row[j] = (float) random.nextGaussian() * 0.3f;
+          }
+        }
+        WEIGHTS.put(node.getName(), w);
+      }
+    }
+    for (float[] row : X) {
+      for (int j = 0; j < row.length; j++) {
+        row[j] = (float) random.nextGaussian();
+      }
+    }
+  }
+
+  private static VbLoraConfig config() {
+    return VbLoraConfig.builder().numVectors(6).vectorLength(4).rank(2).topk(2).seed(11).build();
+  }
+
+  private static AdaptedGraph rewrite(AdapterPlan plan) {
+    return GraphRewriter.rewrite(metaGraph, SIGNATURE, plan, Path.of("unused"));
+  }
+
+  /** Assigns the fixed base weights (the toy has no saver to restore them with). */
+  private static void setBaseWeights(Graph graph, Session session) {
+    Ops tf = Ops.create(graph).withSubScope("test_weights");
+    List<Op> assigns = new ArrayList<>();
+    WEIGHTS.forEach((name, w) -> assigns.add(tf.assignVariableOp(graph.operationOrThrow(name).output(0),
+        tf.constant(w))));
+    Session.Runner runner = session.runner();
+    assigns.forEach(runner::addTarget);
+    runner.run().close();
+  }
+
+  /** Runs the signature outputs: pooled then sequence. */
+  private static float[][][] run(Session session, Map<String, String> outputs, String... extraFetches) {
+    try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(X)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+      Session.Runner runner = session.runner().feed("x:0", x).feed("segment_ids:0", segments)
+          .fetch(outputs.get("pooled_output")).fetch(outputs.get("sequence_output"));
+      for (String fetch : extraFetches) {
+        runner.fetch(fetch);
+      }
+      try (Result result = runner.run()) {
+        float[][][] out = new float[result.size()][][];
+        for (int i = 0; i < result.size(); i++) {
+          out[i] = StdArrays.array2dCopyOf((TFloat32) result.get(i));
+        }
+        return out;
+      }
+    }
+  }
+
+  private static float[][][] baseOutputs() {
+    try (Graph graph = new Graph()) {
+      graph.importGraphDef(metaGraph.getGraphDef());
+      Map<String, String> outputs = Map.of(
+          "pooled_output", metaGraph.getSignatureDefOrThrow(SIGNATURE).getOutputsOrThrow("pooled_output").getName(),
+          "sequence_output", metaGraph.getSignatureDefOrThrow(SIGNATURE).getOutputsOrThrow("sequence_output").getName());
+      try (Session session = new Session(graph)) {
+        setBaseWeights(graph, session);
+        return run(session, outputs);
+      }
+    }
+  }
+
+  private static float[][][] adaptedOutputs(AdaptedGraph adapted) {
+    try (Session session = adapted.newSession()) {
+      setBaseWeights(adapted.graph(), session);
+      session.runner().addTarget(adapted.initOp()).run().close();
+      return run(session, adapted.outputs());
+    }
+  }
+
+  @Test
+  void aZeroBankLeavesTheModelExactlyAsItWas() {
+    VbLoraPlan plan = VbLoraPlan.of(kernels, config().toBuilder().initVectorBankBound(0).build());
+    try (AdaptedGraph adapted = rewrite(plan)) {
+      float[][][] base = baseOutputs();
+      float[][][] out = adaptedOutputs(adapted);
+      for (int i = 0; i < 2; i++) {
+        for (int r = 0; r < base[i].length; r++) {
+          assertArrayEquals(base[i][r], out[i][r], 0f);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aRandomBankChangesTheOutputs() {
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(kernels, config()))) {
+      float[][][] base = baseOutputs();
+      float[][][] out = adaptedOutputs(adapted);
+      assertFalse(java.util.Arrays.deepEquals(base, out));
+    }
+  }
+
+  @Test
+  void theAdaptedMatMulComputesXTimesWPlusDelta() {
+    Kernel query = kernels.get(0);
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(List.of(query), config()))) {
+      AdaptedTarget target = adapted.target(query.name());
+      GraphOperation matmul = adapted.graph().operationOrThrow(query.node());
+      Output<?> x = matmul.input(0);
+      String adaptedOut = target.adaptedOutputs().get(query.node());
+      try (Session session = adapted.newSession()) {
+        setBaseWeights(adapted.graph(), session);
+        session.runner().addTarget(adapted.initOp()).run().close();
+        float[][][] fetched = run(session, adapted.outputs(), x.op().name() + ":" + x.index(), adaptedOut,
+            target.delta());
+        float[][] input = fetched[2];
+        float[][] expected = matmul(input, add(WEIGHTS.get(query.variable()), fetched[4]));
+        for (int r = 0; r < expected.length; r++) {
+          assertArrayEquals(expected[r], fetched[3][r], 1e-5f);
+        }
+        assertEquals(fetched[4].length, query.inFeatures());
+        assertTrue(absSum(fetched[4]) > 0, "the delta is live");
+        assertArrayEquals(fetched[4][0], adapted.deltas(session).get(query.name())[0], 0f);
+      }
+    }
+  }
+
+  @Test
+  void aTransposedKernelGetsItsDeltaInItsOwnLayout() {
+    Kernel transposed = kernels.stream().filter(k -> k.uses().get(0).transposeWeight()).findFirst().orElseThrow();
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(List.of(transposed), config()))) {
+      AdaptedTarget target = adapted.target(transposed.name());
+      GraphOperation matmul = adapted.graph().operationOrThrow(transposed.node());
+      Output<?> x = matmul.input(0);
+      try (Session session = adapted.newSession()) {
+        setBaseWeights(adapted.graph(), session);
+        session.runner().addTarget(adapted.initOp()).run().close();
+        float[][][] fetched = run(session, adapted.outputs(), x.op().name() + ":" + x.index(),
+            target.adaptedOutputs().get(transposed.node()), target.delta());
+        float[][] stored = add(WEIGHTS.get(transposed.variable()), fetched[4]);   // [out, in]
+        float[][] expected = matmul(fetched[2], transpose(stored));
+        for (int r = 0; r < expected.length; r++) {
+          assertArrayEquals(expected[r], fetched[3][r], 1e-5f);
+        }
+      }
+    }
+  }
+
+  @Test
+  void consumersReadTheAdaptedTensorAndTheAdapterReadsTheBaseOutput() {
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(kernels, config()))) {
+      GraphDef graph = adapted.graph().toGraphDef();
+      for (Kernel k : kernels) {
+        String matmul = k.node();
+        String replacement = adapted.target(k.name()).adaptedOutputs().get(matmul);
+        List<String> readers = graph.getNodeList().stream()
+            .filter(n -> n.getInputList().stream().anyMatch(i -> TensorName.parse(i).node().equals(matmul)))
+            .map(NodeDef::getName).collect(Collectors.toList());
+        assertFalse(readers.isEmpty());
+        assertTrue(readers.stream().allMatch(n -> n.startsWith("vblora/")), k.name() + " is read by " + readers);
+        assertNotNull(adapted.graph().operation(TensorName.parse(replacement).node()));
+      }
+    }
+  }
+
+  @Test
+  void trainableVariablesAreTheBankAndTwoLogitsPerKernel() {
+    VbLoraPlan plan = VbLoraPlan.of(kernels, config());
+    try (AdaptedGraph adapted = rewrite(plan)) {
+      assertEquals(1 + 2 * kernels.size(), adapted.trainableVariables().size());
+      assertEquals(List.of("vblora/vector_bank"), adapted.trainableVariables(AdapterVariable.BANK).stream()
+          .map(AdapterVariable::name).collect(Collectors.toList()));
+      assertEquals(plan.trainableParams(),
+          adapted.trainableVariables().stream().mapToLong(AdapterVariable::size).sum());
+      assertTrue(adapted.trainableVariables().stream().noneMatch(v -> WEIGHTS.containsKey(v.name())));
+      assertEquals("vblora/model/encoder/layer_0/attention/self/query/logits_A",
+          adapted.trainableVariables(AdapterVariable.LOGITS).get(0).name());
+      // Each is its own resource: an empty shared_name would make every handle name the same one.
+      for (AdapterVariable v : adapted.trainableVariables()) {
+        assertEquals(v.name(), adapted.graph().operationOrThrow(v.name()).attributes().getAttrString("shared_name"));
+      }
+    }
+  }
+
+  @Test
+  void gradientsReachTheAdapterAndAnUpdateLeavesBaseWeightsAlone() {
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(kernels, config()))) {
+      Graph graph = adapted.graph();
+      Ops tf = Ops.create(graph).withSubScope("test_train");
+      Operand<TFloat32> pooled = graph.outputOrThrow(adapted.outputs().get("pooled_output")).expect(TFloat32.class);
+      Operand<TFloat32> loss = tf.math.mean(tf.math.square(pooled), tf.constant(new int[] {0, 1}));
+      List<AdapterVariable> trainable = adapted.trainableVariables();
+      Output<?>[] values = trainable.stream().map(v -> graph.outputOrThrow(v.value())).toArray(Output<?>[]::new);
+      Output<?>[] gradients = graph.addGradients(loss.asOutput(), values);
+      List<Op> steps = new ArrayList<>();
+      for (int i = 0; i < trainable.size(); i++) {
+        steps.add(tf.assignSubVariableOp(graph.operationOrThrow(trainable.get(i).name()).output(0),
+            tf.math.mul(tf.constant(0.5f), gradients[i].expect(TFloat32.class))));
+      }
+      try (Session session = adapted.newSession()) {
+        setBaseWeights(graph, session);
+        session.runner().addTarget(adapted.initOp()).run().close();
+        float[][] before = readVariables(session, trainable);
+        Session.Runner gradientRun = session.runner();
+        for (Output<?> g : gradients) {
+          gradientRun.fetch(g);
+        }
+        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(X)); TInt32 segments = TInt32.vectorOf(SEGMENTS);
+            Result grads = gradientRun.feed("x:0", x).feed("segment_ids:0", segments).run()) {
+          for (int i = 0; i < trainable.size(); i++) {
+            assertTrue(((TFloat32) grads.get(i)).size() > 0);
+          }
+        }
+        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(X)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+          Session.Runner step = session.runner().feed("x:0", x).feed("segment_ids:0", segments);
+          steps.forEach(step::addTarget);
+          step.run().close();
+        }
+        float[][] after = readVariables(session, trainable);
+        for (int i = 0; i < trainable.size(); i++) {
+          assertFalse(java.util.Arrays.equals(before[i], after[i]), trainable.get(i).name() + " was not updated");
+        }
+        for (Map.Entry<String, float[][]> base : WEIGHTS.entrySet()) {
+          float[][] now = readBase(graph, session, base.getKey());
+          for (int r = 0; r < now.length; r++) {
+            assertArrayEquals(base.getValue()[r], now[r], 0f, base.getKey() + " changed");
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void loraStartsAtTheBaseModel() {
+    try (AdaptedGraph adapted = rewrite(LoraPlan.of(kernels, new LoraConfig(2, 4, 0, 3)))) {
+      assertEquals(2 * kernels.size(), adapted.trainableVariables().size());
+      assertEquals(2.0, adapted.targets().get(0).scaling());
+      float[][][] base = baseOutputs();
+      float[][][] out = adaptedOutputs(adapted);
+      for (int i = 0; i < 2; i++) {
+        for (int r = 0; r < base[i].length; r++) {
+          assertArrayEquals(base[i][r], out[i][r], 0f);
+        }
+      }
+    }
+  }
+
+  @Test
+  void anUnknownSignatureIsNamed() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> GraphRewriter.rewrite(metaGraph, "predict", VbLoraPlan.of(kernels, config()), Path.of("x")));
+    assertTrue(e.getMessage().contains("no signature 'predict'"), e.getMessage());
+  }
+
+  private static float[][] readVariables(Session session, List<AdapterVariable> variables) {
+    Session.Runner runner = session.runner();
+    variables.forEach(v -> runner.fetch(v.value()));
+    try (Result result = runner.run()) {
+      float[][] values = new float[variables.size()][];
+      for (int i = 0; i < variables.size(); i++) {
+        TFloat32 t = (TFloat32) result.get(i);
+        float[] flat = new float[(int) t.size()];
+        t.asRawTensor().data().asFloats().read(flat);
+        values[i] = flat;
+      }
+      return values;
+    }
+  }
+
+  private static float[][] readBase(Graph graph, Session session, String variable) {
+    Ops tf = Ops.create(graph).withSubScope("test_read");
+    Operand<TFloat32> read = tf.readVariableOp(graph.operationOrThrow(variable).output(0), TFloat32.class);
+    try (Result result = session.runner().fetch(read).run()) {
+      return StdArrays.array2dCopyOf((TFloat32) result.get(0));
+    }
+  }
+
+  private static float[][] matmul(float[][] a, float[][] b) {
+    float[][] c = new float[a.length][b[0].length];
+    for (int i = 0; i < a.length; i++) {
+      for (int j = 0; j < b[0].length; j++) {
+        double sum = 0;
+        for (int k = 0; k < b.length; k++) {
+          sum += (double) a[i][k] * b[k][j];
+        }
+        c[i][j] = (float) sum;
+      }
+    }
+    return c;
+  }
+
+  private static float[][] add(float[][] a, float[][] b) {
+    float[][] c = new float[a.length][a[0].length];
+    for (int i = 0; i < a.length; i++) {
+      for (int j = 0; j < a[0].length; j++) {
+        c[i][j] = a[i][j] + b[i][j];
+      }
+    }
+    return c;
+  }
+
+  private static float[][] transpose(float[][] a) {
+    float[][] t = new float[a[0].length][a.length];
+    for (int i = 0; i < a.length; i++) {
+      for (int j = 0; j < a[0].length; j++) {
+        t[j][i] = a[i][j];
+      }
+    }
+    return t;
+  }
+
+  private static double absSum(float[][] a) {
+    double s = 0;
+    for (float[] row : a) {
+      for (float v : row) {
+        s += Math.abs(v);
+      }
+    }
+    return s;
+  }
+}

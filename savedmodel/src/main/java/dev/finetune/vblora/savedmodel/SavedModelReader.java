@@ -1,0 +1,128 @@
+package dev.finetune.vblora.savedmodel;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.TextFormat;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.tensorflow.proto.AssetFileDef;
+import org.tensorflow.proto.CollectionDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SavedModel;
+
+/**
+ * Reads a SavedModel folder (TF1 or TF2) without loading it into TensorFlow: meta graph, signatures,
+ * variables (from the checkpoint index) and assets.
+ */
+public final class SavedModelReader {
+  /** The tag of serving meta graphs, the one almost every SavedModel has. */
+  public static final String SERVE = "serve";
+
+  private static final String EXPECTED = "expected a SavedModel folder holding saved_model.pb (or "
+      + "saved_model.pbtxt) and variables/, as written by tf.saved_model.save or SavedModelBuilder";
+  /** TF1 exports declare assets in this collection instead of MetaGraphDef.asset_file_def. */
+  private static final String ASSETS_COLLECTION = "saved_model_assets";
+
+  private SavedModelReader() {}
+
+  /** Reads the meta graph tagged {@code serve}. */
+  public static SavedModelInfo read(Path folder) {
+    return read(folder, Set.of(SERVE));
+  }
+
+  /** Reads the meta graph whose tag set is exactly {@code tags}. */
+  public static SavedModelInfo read(Path folder, Set<String> tags) {
+    SavedModel model = parse(folder);
+    MetaGraphDef metaGraph = chooseMetaGraph(folder, model, tags);
+    Map<String, SignatureInfo> signatures = new LinkedHashMap<>();
+    metaGraph.getSignatureDefMap().forEach((key, def) -> signatures.put(key, SignatureInfo.of(key, def)));
+    Path prefix = folder.resolve("variables").resolve("variables");
+    List<VariableInfo> variables = Files.exists(prefix.resolveSibling("variables.index"))
+        ? TensorBundleIndex.read(prefix).tensors()
+        : List.of();
+    return new SavedModelInfo(folder, new HashSet<>(metaGraph.getMetaInfoDef().getTagsList()), metaGraph,
+        signatures, variables, declaredAssets(folder, metaGraph), assetFiles(folder));
+  }
+
+  private static SavedModel parse(Path folder) {
+    if (!Files.isDirectory(folder)) {
+      String what = Files.exists(folder) ? "is a file" : "does not exist";
+      throw new SavedModelException("model path " + folder + " " + what + "; " + EXPECTED);
+    }
+    Path binary = folder.resolve("saved_model.pb");
+    Path text = folder.resolve("saved_model.pbtxt");
+    try {
+      if (Files.isRegularFile(binary)) {
+        return SavedModel.parseFrom(Files.readAllBytes(binary));
+      }
+      if (Files.isRegularFile(text)) {
+        SavedModel.Builder builder = SavedModel.newBuilder();
+        TextFormat.merge(Files.readString(text, StandardCharsets.UTF_8), builder);
+        return builder.build();
+      }
+    } catch (InvalidProtocolBufferException | TextFormat.ParseException e) {
+      throw new SavedModelException("model path " + folder + " has a saved_model file that is not a "
+          + "SavedModel protocol buffer (" + e.getMessage() + "); " + EXPECTED, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the SavedModel in " + folder, e);
+    }
+    throw new SavedModelException("model path " + folder + " is not a SavedModel: it has no "
+        + "saved_model.pb; " + EXPECTED);
+  }
+
+  private static MetaGraphDef chooseMetaGraph(Path folder, SavedModel model, Set<String> tags) {
+    List<Set<String>> available = new ArrayList<>();
+    for (MetaGraphDef metaGraph : model.getMetaGraphsList()) {
+      Set<String> its = new TreeSet<>(metaGraph.getMetaInfoDef().getTagsList());
+      if (its.equals(tags)) {
+        return metaGraph;
+      }
+      available.add(its);
+    }
+    throw new SavedModelException("SavedModel " + folder + " has no meta graph tagged " + new TreeSet<>(tags)
+        + "; available tag sets: " + available + " (choose one of these)");
+  }
+
+  private static List<AssetInfo> declaredAssets(Path folder, MetaGraphDef metaGraph) {
+    List<AssetFileDef> defs = new ArrayList<>(metaGraph.getAssetFileDefList());
+    CollectionDef collection = metaGraph.getCollectionDefMap().get(ASSETS_COLLECTION);
+    if (collection != null) {
+      for (Any any : collection.getAnyList().getValueList()) {
+        try {
+          defs.add(any.unpack(AssetFileDef.class));
+        } catch (InvalidProtocolBufferException e) {
+          throw new SavedModelException("SavedModel " + folder + " has an unreadable entry in its "
+              + ASSETS_COLLECTION + " collection", e);
+        }
+      }
+    }
+    return defs.stream()
+        .map(def -> new AssetInfo(def.getTensorInfo().getName(), def.getFilename(),
+            folder.resolve("assets").resolve(def.getFilename())))
+        .collect(Collectors.toList());
+  }
+
+  private static List<Path> assetFiles(Path folder) {
+    Path assets = folder.resolve("assets");
+    if (!Files.isDirectory(assets)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(assets)) {
+      return files.filter(Files::isRegularFile).sorted().collect(Collectors.toList());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the assets of " + folder, e);
+    }
+  }
+}
