@@ -1,0 +1,156 @@
+package dev.finetune.vblora.savedmodel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.savedmodel.export.HeadWeights;
+import dev.finetune.vblora.savedmodel.export.MergedExporter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.NdArrays;
+import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The merged export on the real BERT-base: kernels become exactly W + delta (read back with TensorFlow's own
+ * RestoreV2), nothing else in the checkpoint changes, the weights-only shape keeps saved_model.pb byte for
+ * byte, and the head shape serves logits and probabilities that match plain-Java math.
+ */
+class MergedExporterTest {
+  private static final String QUERY = "module/bert/encoder/layer_0/attention/self/query/kernel";
+  private static final String KEY = "module/bert/encoder/layer_0/attention/self/key/kernel";
+  private static Path bert;
+  private static float[][] delta;
+
+  @BeforeAll
+  static void model() {
+    bert = TestModels.bert();
+    delta = new float[768][768];
+    Random random = new Random(7);
+    for (float[] row : delta) {
+      for (int j = 0; j < row.length; j++) {
+        row[j] = (float) (random.nextGaussian() * 0.05);
+      }
+    }
+  }
+
+  @Test
+  void weightsOnlyExportChangesOnlyTheMergedKernels(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("merged");
+    new MergedExporter(bert, "serve").export(Map.of(QUERY, delta), Optional.empty(), out);
+
+    assertArrayEquals(Files.readAllBytes(bert.resolve("saved_model.pb")),
+        Files.readAllBytes(out.resolve("saved_model.pb")), "saved_model.pb must be copied byte for byte");
+    assertArrayEquals(Files.readAllBytes(bert.resolve("assets/vocab.txt")),
+        Files.readAllBytes(out.resolve("assets/vocab.txt")));
+    assertEquals(names(bert), names(out), "the merged checkpoint holds exactly the base variables");
+
+    float[][] w = restore(bert, QUERY, 768, 768);
+    float[][] merged = restore(out, QUERY, 768, 768);
+    for (int i = 0; i < 768; i++) {
+      for (int j = 0; j < 768; j++) {
+        assertEquals(w[i][j] + delta[i][j], merged[i][j], 0f, "W + delta at [" + i + "][" + j + "]");
+      }
+    }
+    assertTrue(java.util.Arrays.deepEquals(restore(bert, KEY, 768, 768), restore(out, KEY, 768, 768)),
+        "an unmerged kernel is untouched");
+  }
+
+  @Test
+  void headExportServesLogitsAndProbabilitiesNextToTheModelsOwnOutputs(@TempDir Path dir) throws Exception {
+    float[][] kernel = new float[768][2];
+    Random random = new Random(3);
+    for (float[] row : kernel) {
+      row[0] = (float) random.nextGaussian() * 0.1f;
+      row[1] = (float) random.nextGaussian() * 0.1f;
+    }
+    float[] bias = {0.25f, -0.5f};
+    Path out = dir.resolve("merged");
+    new MergedExporter(bert, "serve").export(Map.of(QUERY, delta),
+        Optional.of(new HeadWeights("pooled_output", kernel, bias, true, List.of("negative", "positive"))), out);
+
+    BertInputs inputs = new BertInputs(bert);
+    try (SavedModelBundle bundle = SavedModelBundle.load(out.toString(), "serve")) {
+      SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
+      assertEquals("tensorflow/serving/predict", signature.getMethodName());
+      assertEquals(List.of("input_ids", "input_mask", "segment_ids"),
+          signature.getInputsMap().keySet().stream().sorted().collect(Collectors.toList()));
+      assertTrue(signature.getOutputsMap().keySet().containsAll(
+          List.of("logits", "probabilities", "pooled_output", "sequence_output")), signature.toString());
+
+      try (TInt32 ids = TInt32.tensorOf(StdArrays.ndCopyOf(inputs.inputIds));
+           TInt32 mask = TInt32.tensorOf(StdArrays.ndCopyOf(inputs.inputMask));
+           TInt32 segments = TInt32.tensorOf(StdArrays.ndCopyOf(inputs.segmentIds));
+           Result result = bundle.session().runner()
+               .feed(signature.getInputsMap().get("input_ids").getName(), ids)
+               .feed(signature.getInputsMap().get("input_mask").getName(), mask)
+               .feed(signature.getInputsMap().get("segment_ids").getName(), segments)
+               .fetch(signature.getOutputsMap().get("pooled_output").getName())
+               .fetch(signature.getOutputsMap().get("probabilities").getName())
+               .run()) {
+        float[][] pooled = StdArrays.array2dCopyOf((TFloat32) result.get(0));
+        float[][] probabilities = StdArrays.array2dCopyOf((TFloat32) result.get(1));
+        for (int s = 0; s < pooled.length; s++) {
+          double[] logits = new double[2];
+          for (int c = 0; c < 2; c++) {
+            logits[c] = bias[c];
+            for (int h = 0; h < 768; h++) {
+              logits[c] += pooled[s][h] * kernel[h][c];
+            }
+          }
+          double max = Math.max(logits[0], logits[1]);
+          double z = Math.exp(logits[0] - max) + Math.exp(logits[1] - max);
+          assertEquals(Math.exp(logits[0] - max) / z, probabilities[s][0], 1e-5);
+          assertEquals(Math.exp(logits[1] - max) / z, probabilities[s][1], 1e-5);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aDeltaForAVariableTheModelLacksIsRefusedByName(@TempDir Path dir) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new MergedExporter(bert, "serve").export(Map.of("module/nope/kernel", delta), Optional.empty(),
+            dir.resolve("merged")));
+    assertTrue(e.getMessage().contains("module/nope/kernel"), e.getMessage());
+  }
+
+  private static List<String> names(Path model) {
+    return TensorBundleIndex.read(model.resolve("variables/variables")).tensors().stream()
+        .map(VariableInfo::name).sorted().collect(Collectors.toList());
+  }
+
+  /** Reads one float matrix from a checkpoint with TensorFlow's own RestoreV2, independent of our code. */
+  private static float[][] restore(Path model, String name, int rows, int cols) {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      var restored = tf.train.restore(tf.constant(model.resolve("variables/variables").toString()),
+          tf.constant(NdArrays.vectorOfObjects(name)), tf.constant(NdArrays.vectorOfObjects("")), List.of(TFloat32.class));
+      try (Result r = s.runner().fetch(restored.tensors().get(0)).run()) {
+        Tensor t = r.get(0);
+        float[][] out = StdArrays.array2dCopyOf((TFloat32) t);
+        assertEquals(rows, out.length);
+        assertEquals(cols, out[0].length);
+        return out;
+      }
+    }
+  }
+}
