@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -112,6 +113,15 @@ class DatasetReaderTest {
       assertEquals(List.of("0", "2"), d.labels().names());
       assertArrayEquals(new int[] {1, 0}, classIds(d));
     }
+  }
+
+  @Test
+  void jsonNumbersBecomeLabelNamesAsPythonShowsThem() throws IOException {
+    // Python: [str(v) for v in json.loads('[1, 1.0, 2.50, 1e-5]')] == ['1', '1.0', '2.5', '1e-05']
+    Path jsonl = file("n.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": 1.0}\n"
+        + "{\"text\": \"c\", \"label\": 2.50}\n{\"text\": \"d\", \"label\": 1e-5}\n");
+    Dataset d = DatasetReader.read(jsonl, ReadOptions.of(ColumnMapping.of("text", "label"), Task.CLASSIFICATION));
+    assertEquals(Set.of("1", "1.0", "2.5", "1e-05"), Set.copyOf(d.labels().names()));
   }
 
   @Test

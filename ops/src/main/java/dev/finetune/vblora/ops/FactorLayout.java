@@ -12,14 +12,14 @@ import org.tensorflow.types.family.TNumber;
 final class FactorLayout {
   private FactorLayout() {}
 
-  /** Composed A sub-vectors, {@code [r * in/b, b]} or {@code [r, in/b, b]} in row-major order -> down {@code [in, r]}. */
+  /** Composed A sub-vectors, {@code [r, in/b, b]} (or any shape with that row-major order) -> down {@code [in, r]}. */
   static <T extends TNumber> Operand<T> down(Ops tf, Operand<T> composedA, LayerShape s, VbLoraDims dims) {
     Operand<T> aPt = tf.reshape(composedA, tf.constant(new long[] {dims.rank(), s.inFeatures()}));
     return tf.linalg.transpose(aPt, tf.constant(new int[] {1, 0}));
   }
 
   /**
-   * Composed B sub-vectors, {@code [out/b * r, b]} or {@code [out/b, r, b]} in row-major order -> up {@code [r, out]}.
+   * Composed B sub-vectors, {@code [out/b, r, b]} (or any shape with that row-major order) -> up {@code [r, out]}.
    * up[i, j*b + c] = B_pt[j*b + c, i] = composed[j, i, c], so one transpose (1, 0, 2) and a reshape suffice.
    */
   static <T extends TNumber> Operand<T> up(Ops tf, Operand<T> composedB, LayerShape s, VbLoraDims dims) {

@@ -16,11 +16,16 @@ import org.tensorflow.types.family.TNumber;
  * <p>Gradient design. TopKV2 has no C++ gradient in TF-Java 1.1.0, and the method wants none through the
  * choice of indices anyway. Rather than registering a process-wide custom gradient (global state that every
  * graph, thread and test would share), TopKV2 only chooses the indices, on a {@code StopGradient} copy of the
- * logits; the selected logits are then read from the logits themselves with {@code GatherV2(batch_dims=rank-1)}.
- * Every op between the trainable inputs and the output (GatherV2, Softmax, Einsum, Reshape) has a C++ gradient,
- * so {@code Graph.addGradients} works in any process without setup: the gradient reaches the k selected logits
- * of each row (through the softmax) and the k selected bank rows (through the bank gather), and is exactly zero
- * for the others. Ties between logits go to the lower index, as TopKV2 orders them.
+ * logits; the selected logits are then read from the logits themselves with
+ * {@code GatherV2(batch_dims=rank-1)}. Every op between the trainable inputs and the output (GatherV2, Softmax,
+ * BatchMatMulV3, Reshape) has a C++ gradient, so {@code Graph.addGradients} works in any process without setup:
+ * the gradient reaches the k selected logits of each row (through the softmax) and the k selected bank rows
+ * (through the bank gather), and is exactly zero for the others. Ties between logits go to the lower index, as
+ * TopKV2 orders them.
+ *
+ * <p>The weighted sum is a batched {@code [1, k] @ [k, b]} matmul per row. Measured on CPU for 2,592 rows
+ * (BERT-base all-linear, h=90, b=256, k=2), its forward+backward took about half the time of the equivalent
+ * Einsum {@code nk,nkb->nb}, whose gradient runs two more Einsums through oneDNN.
  */
 public final class TopKAdmixture {
   private TopKAdmixture() {}
@@ -49,21 +54,45 @@ public final class TopKAdmixture {
     }
     Ops scope = tf.withSubScope("topk_admixture");
     Operand<T> rows = rank == 2 ? logits : scope.reshape(logits, scope.constant(new long[] {-1, h}));
-    Operand<T> mixed = mixRows(scope, rows, bank, k);
+    Operand<T> mixed = mixRows(scope, rows, bank, k, b);
     if (rank == 2) {
       return mixed;
     }
     return scope.reshape(mixed, outputShape(scope, logits, b));
   }
 
+  /**
+   * The k selected bank indices and their softmax weights for every row of {@code logits}, e.g. to export
+   * PEFT's top-k-only adapter file. The gradient reaches the selected logits through the weights.
+   *
+   * @param logits {@code [..., h]} of static rank >= 1 and known h
+   * @return indices and weights, both {@code [..., k]}
+   */
+  public static <T extends TNumber> TopKSelection<T> select(Ops tf, Operand<T> logits, int k) {
+    int rank = StaticShapes.requireRank(logits, 1, "logits");
+    long h = StaticShapes.requireKnownLastDim(logits, "logits");
+    if (k < 1 || k > h) {
+      throw new IllegalArgumentException("topk " + k + " is outside [1, " + h + "] for logits of shape "
+          + StaticShapes.format(logits.shape()));
+    }
+    return selectUnchecked(tf.withSubScope("topk_selection"), logits, rank, k);
+  }
+
+  private static <T extends TNumber> TopKSelection<T> selectUnchecked(Ops tf, Operand<T> logits, int rank, int k) {
+    TopK<T, TInt32> topK = tf.nn.topK(tf.stopGradient(logits), tf.constant(k), TInt32.class);
+    Operand<TInt32> indices = topK.indices();                                                  // [..., k]
+    Operand<T> selected = tf.gather(logits, indices, tf.constant(rank - 1),
+        Gather.batchDims((long) rank - 1));                                                    // [..., k]
+    return new TopKSelection<>(indices, tf.nn.softmax(selected));
+  }
+
   /** rows [n, h] -> [n, b]. */
-  private static <T extends TNumber> Operand<T> mixRows(Ops tf, Operand<T> rows, Operand<T> bank, int k) {
-    TopK<T, TInt32> topK = tf.nn.topK(tf.stopGradient(rows), tf.constant(k), TInt32.class);
-    Operand<TInt32> indices = topK.indices();                                        // [n, k]
-    Operand<T> selected = tf.gather(rows, indices, tf.constant(1), Gather.batchDims(1L));  // [n, k]
-    Operand<T> weights = tf.nn.softmax(selected);                                    // [n, k]
-    Operand<T> vectors = tf.gather(bank, indices, tf.constant(0));                   // [n, k, b]
-    return tf.linalg.einsum(List.of(weights, vectors), "nk,nkb->nb");                // [n, b]
+  private static <T extends TNumber> Operand<T> mixRows(Ops tf, Operand<T> rows, Operand<T> bank, int k, long b) {
+    TopKSelection<T> selection = selectUnchecked(tf, rows, 2, k);                              // [n, k] each
+    Operand<T> vectors = tf.gather(bank, selection.indices(), tf.constant(0));                 // [n, k, b]
+    Operand<T> rowWeights = tf.expandDims(selection.weights(), tf.constant(1));                // [n, 1, k]
+    Operand<T> mixed = tf.train.batchMatMul(rowWeights, vectors, rows.type());                 // [n, 1, b]
+    return tf.reshape(mixed, tf.constant(new long[] {-1, b}));                                 // [n, b]
   }
 
   /** [..., b]: static when every leading dimension is known, else read from the logits at run time. */

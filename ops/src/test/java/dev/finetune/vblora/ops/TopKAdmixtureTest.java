@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -134,6 +135,30 @@ class TopKAdmixtureTest {
           new long[] {2, 3, b}, weights);
       assertGradientMatches(g, loss, logitsIn, "logits");
       assertGradientMatches(g, loss, bankIn, "bank");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(DType.class)
+  <T extends TNumber> void selectionGivesTheTopKIndicesAndTheirSoftmaxWeights(DType dtype) {
+    int h = 6;
+    int k = 3;
+    double[] logits = TestArrays.uniform(21, 2 * 4 * h, -2, 2);
+    try (GraphRunner g = new GraphRunner()) {
+      TopKSelection<T> selection = TopKAdmixture.select(g.tf(), g.input(dtype.<T>type(), new long[] {2, 4, h}, logits),
+          k);
+      assertArrayEquals(new long[] {2, 4, k}, GraphRunner.staticShape(selection.weights()));
+      List<double[]> values = g.run(List.of(selection.indices(), selection.weights()));
+      for (int row = 0; row < 8; row++) {
+        double[] sigma = Arrays.copyOfRange(logits, row * h, (row + 1) * h);
+        int[] top = ReferenceVbLora.topK(sigma, k);
+        double norm = Arrays.stream(top).mapToDouble(i -> Math.exp(sigma[i])).sum();
+        for (int j = 0; j < k; j++) {
+          assertEquals(top[j], values.get(0)[row * k + j], "index " + j + " of row " + row);
+          assertEquals(Math.exp(sigma[top[j]]) / norm, values.get(1)[row * k + j], dtype.tolerance,
+              "weight " + j + " of row " + row);
+        }
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 package dev.finetune.vblora.data.json;
 
 /** Text that is not valid JSON; {@link #offset()} is the 0-based character where the problem is. */
-public final class JsonSyntaxException extends IllegalArgumentException {
+public final class JsonSyntaxException extends JsonException {
   private static final long serialVersionUID = 1L;
   private final int offset;
 

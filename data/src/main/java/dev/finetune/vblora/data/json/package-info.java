@@ -1,2 +1,6 @@
-/** A minimal strict JSON reader (and string quoting), so that the data module needs no library. */
+/**
+ * The project's one JSON implementation (no JSON library in the build): a strict reader, writers that
+ * reproduce Python's {@code json.dumps} and serde_json byte for byte (so PEFT and safetensors files we write
+ * match theirs), and typed accessors whose errors name the key.
+ */
 package dev.finetune.vblora.data.json;

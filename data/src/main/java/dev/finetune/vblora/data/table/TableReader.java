@@ -141,10 +141,16 @@ public final class TableReader {
     return new Table(file, TableFormat.JSONL, objects ? List.copyOf(keys.keySet()) : null, rows);
   }
 
-  /** Strings as they are, numbers as written, booleans as true/false; null and nested values as no text. */
+  /**
+   * Strings as they are, numbers as Python's str() shows them (1, 1.0, 0.25: what a label column read with
+   * Python's json shows), booleans as true/false; null and nested values as no text.
+   */
   private static String cellText(Object value) {
     if (value == null || value instanceof Map<?, ?> || value instanceof List<?>) {
       return null;
+    }
+    if (value instanceof Double number) {
+      return Json.pythonFloatRepr(number);
     }
     return value.toString();
   }

@@ -8,21 +8,25 @@ import java.nio.file.Path;
 
 /**
  * The team's shared test material (../shared: data, tokenizer goldens). The data module depends on none of
- * ours, so this is its own copy of ops' SharedFolder, with the same behaviour: a user's clone has no
- * ../shared and the tests that need it are skipped with a visible reason, while CI passes
- * {@code -Dvblora.requireShared=true}, which turns that skip into a failure.
+ * ours, so this is its own copy of ops' SharedFolder, with the same behaviour.
+ *
+ * <p>A user's clone has no ../shared, so tests that need it are skipped with a visible reason. CI exports
+ * {@code VBLORA_SHARED} (see .ci/run): a folder named that way is mandatory, so a missing one fails the
+ * tests instead of skipping them and CI can never pass by skipping. {@code -Dvblora.requireShared=true}
+ * does the same from Maven.
  */
 public final class SharedFolder {
   private SharedFolder() {}
 
   /** The shared folder, or abort/fail the calling test when it is missing. */
   public static Path root() {
-    String configured = System.getProperty("vblora.shared", System.getenv("VBLORA_SHARED"));
+    String exported = System.getenv("VBLORA_SHARED");
+    String configured = exported != null ? exported : System.getProperty("vblora.shared");
     Path root = configured == null ? Path.of("..", "..", "shared") : Path.of(configured);
     if (!Files.isDirectory(root)) {
       String reason = "shared test material not found at " + root.toAbsolutePath().normalize()
-          + " (set -Dvblora.shared=PATH or VBLORA_SHARED)";
-      if (Boolean.parseBoolean(System.getProperty("vblora.requireShared", "false"))) {
+          + " (set VBLORA_SHARED=PATH or -Dvblora.shared=PATH)";
+      if (exported != null || Boolean.parseBoolean(System.getProperty("vblora.requireShared", "false"))) {
         fail(reason + "; it is required in this run (vblora.requireShared=true)");
       }
       abort(reason);

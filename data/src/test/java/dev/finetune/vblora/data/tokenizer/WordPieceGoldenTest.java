@@ -6,7 +6,6 @@ import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.testing.BertBaseVocab;
 import dev.finetune.vblora.data.testing.SharedFolder;
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,15 +37,13 @@ class WordPieceGoldenTest {
         continue;
       }
       rows++;
-      @SuppressWarnings("unchecked")
-      Map<String, Object> row = (Map<String, Object>) Json.parse(line);
-      String text = (String) row.get("text");
-      String pair = (String) row.get("text_b");
-      int maxLength = row.containsKey("max_length") ? ((BigDecimal) row.get("max_length")).intValueExact()
-          : SINGLE_MAX_LENGTH;
+      Map<String, Object> row = Json.parseObject(line);
+      String text = Json.getString(row, "text");
+      String pair = row.containsKey("text_b") ? Json.getString(row, "text_b") : null;
+      int maxLength = row.containsKey("max_length") ? Json.getInt(row, "max_length") : SINGLE_MAX_LENGTH;
       Encoding encoding = tokenizer.encode(text, pair, maxLength);
-      boolean same = Arrays.equals(ints(row.get("input_ids")), encoding.inputIds())
-          && Arrays.equals(ints(row.get("token_type_ids")), encoding.tokenTypeIds())
+      boolean same = Arrays.equals(ints(row, "input_ids"), encoding.inputIds())
+          && Arrays.equals(ints(row, "token_type_ids"), encoding.tokenTypeIds())
           && (!row.containsKey("tokens") || row.get("tokens").equals(tokenizer.tokenize(text)));
       if (same) {
         matched++;
@@ -64,7 +61,7 @@ class WordPieceGoldenTest {
         + String.join("\n", mismatches));
   }
 
-  private static int[] ints(Object jsonArray) {
-    return ((List<?>) jsonArray).stream().mapToInt(v -> ((BigDecimal) v).intValueExact()).toArray();
+  private static int[] ints(Map<String, Object> row, String key) {
+    return Arrays.stream(Json.getLongArray(row, key)).mapToInt(Math::toIntExact).toArray();
   }
 }

@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -29,7 +30,9 @@ import org.tensorflow.types.TFloat32;
  * {@link PerLayerFactorComposition}, in one graph and one session: both variants read the same bank and logits
  * variables, are warmed up, then run interleaved (alternating which goes first) so that both see the same
  * machine load; medians are reported. Forward = every layer's down and up; forward+backward adds the gradient
- * of their sum with respect to the bank and all logits.
+ * of their sum with respect to the bank and all logits. Each run fetches one scalar checksum (the sum of every
+ * factor, or of every gradient), the same extra reduction for both variants. "Graph ops" counts the ops each
+ * composition adds to the graph (constants included), the per-run executor work that fusing removes.
  */
 public final class CompositionBenchmark {
   private CompositionBenchmark() {}
@@ -169,7 +172,8 @@ public final class CompositionBenchmark {
     return t == null ? "-" : String.format(Locale.ROOT, "%.3f (%.3f)", t.medianMs(), t.minMs());
   }
 
-  private static Timing[] timeInterleaved(Session session, Operand<?> a, Operand<?> b, Options options) {
+  private static Timing[] timeInterleaved(Session session, Operand<TFloat32> a, Operand<TFloat32> b,
+      Options options) {
     for (int i = 0; i < options.warmup(); i++) {
       timeOnce(session, a);
       timeOnce(session, b);
@@ -189,10 +193,15 @@ public final class CompositionBenchmark {
     return new Timing[] {Timing.of(aNanos), Timing.of(bNanos)};
   }
 
-  private static long timeOnce(Session session, Operand<?> checksum) {
+  private static long timeOnce(Session session, Operand<TFloat32> checksum) {
     long start = System.nanoTime();
     try (org.tensorflow.Result fetched = session.runner().fetch(checksum).run()) {
-      return System.nanoTime() - start;
+      long elapsed = System.nanoTime() - start;
+      float value = ((TFloat32) fetched.get(0)).getFloat();
+      if (!Float.isFinite(value)) {
+        throw new IllegalStateException("the composition produced a non-finite checksum " + value);
+      }
+      return elapsed;
     }
   }
 
@@ -216,8 +225,10 @@ public final class CompositionBenchmark {
       bank = variable(tf, "vector_bank", VbLoraInit.bank(tf, dims, 0.02, o.seed(), TFloat32.class));
       for (int i = 0; i < o.layers().size(); i++) {
         LayerShape s = o.layers().get(i);
-        Operand<TFloat32> a = variable(tf, "logits_A_" + i, VbLoraInit.logitsA(tf, s, dims, 0.1, o.seed(), TFloat32.class));
-        Operand<TFloat32> b = variable(tf, "logits_B_" + i, VbLoraInit.logitsB(tf, s, dims, 0.1, o.seed(), TFloat32.class));
+        Operand<TFloat32> a = variable(tf, "logits_A_" + i,
+            VbLoraInit.logitsA(tf, s, dims, 0.1, o.seed(), TFloat32.class));
+        Operand<TFloat32> b = variable(tf, "logits_B_" + i,
+            VbLoraInit.logitsB(tf, s, dims, 0.1, o.seed(), TFloat32.class));
         logits.add(new LayerLogits<>(s, a, b));
       }
     }
@@ -253,7 +264,7 @@ public final class CompositionBenchmark {
     int opCount;
 
     static Variant build(Graph graph, String name, boolean withBackward, Inputs inputs,
-        java.util.function.Supplier<List<LowRankFactors<TFloat32>>> compose) {
+        Supplier<List<LowRankFactors<TFloat32>>> compose) {
       Ops tf = Ops.create(graph);
       Variant v = new Variant();
       int before = countOps(graph);

@@ -1,5 +1,7 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.json.JsonSyntaxException;
 import java.io.IOException;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +50,7 @@ public sealed interface AdapterConfig permits PeftVbLoraConfig, PeftLoraConfig {
     Object root;
     try {
       root = Json.parse(json);
-    } catch (Json.SyntaxException e) {
+    } catch (JsonSyntaxException e) {
       throw new AdapterFormatException(source, "not valid JSON (" + e.getMessage() + ")", e);
     }
     if (!(root instanceof Map<?, ?> map)) {

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.json.Json;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

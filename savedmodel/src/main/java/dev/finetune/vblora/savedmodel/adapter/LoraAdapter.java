@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.json.Json;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;

@@ -1,5 +1,7 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.json.JsonSyntaxException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -51,7 +53,7 @@ public record SafetensorsHeader(Map<String, String> metadata, List<Entry> entrie
     Object root;
     try {
       root = Json.parse(json);
-    } catch (Json.SyntaxException e) {
+    } catch (JsonSyntaxException e) {
       throw new AdapterFormatException(source, "safetensors header is not valid JSON (" + e.getMessage()
           + "); the file is corrupt or not a safetensors file", e);
     }

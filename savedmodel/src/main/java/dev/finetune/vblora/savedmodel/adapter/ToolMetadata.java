@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.json.Json;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;

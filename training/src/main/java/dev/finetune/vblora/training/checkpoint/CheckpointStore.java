@@ -1,0 +1,198 @@
+package dev.finetune.vblora.training.checkpoint;
+
+import dev.finetune.vblora.training.metrics.BestCheckpointRule;
+import dev.finetune.vblora.training.variables.HostTensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The checkpoints of one run, in DIR/checkpoints/step-N/ (tensors.json, tensors.bin, state.json).
+ *
+ * <p>A checkpoint is written into a hidden temporary folder and published with one atomic rename, so
+ * step-N either exists complete or not at all; leftovers of an interrupted save are removed when the store
+ * is opened. After each save only the newest {@code keepLast} checkpoints and the best one (by the
+ * rule's metric in state.json) are kept.
+ */
+public final class CheckpointStore {
+  public static final String STATE_FILE = "state.json";
+  private static final String PREFIX = "step-";
+  private static final Pattern STEP_FOLDER = Pattern.compile("step-(\\d+)");
+  private static final String TEMP_PREFIX = ".tmp-";
+
+  private final Path root;
+  private final int keepLast;
+  private final BestCheckpointRule rule;
+
+  private CheckpointStore(Path root, int keepLast, BestCheckpointRule rule) {
+    this.root = root;
+    this.keepLast = keepLast;
+    this.rule = rule;
+  }
+
+  /**
+   * Opens (creating if needed) OUTPUT_DIR/checkpoints and removes unfinished saves left by a crash.
+   *
+   * @param keepLast how many of the newest checkpoints to keep (>= 1)
+   * @param rule picks the best checkpoint, which is kept as well; null keeps only the newest
+   */
+  public static CheckpointStore open(Path outputDir, int keepLast, BestCheckpointRule rule) throws IOException {
+    if (keepLast < 1) {
+      throw new IllegalArgumentException("keep-last " + keepLast + " must be at least 1: the newest checkpoint"
+          + " is what a resume starts from");
+    }
+    Path root = outputDir.resolve("checkpoints");
+    Files.createDirectories(root);
+    try (Stream<Path> entries = Files.list(root)) {
+      for (Path leftover : entries.filter(p -> p.getFileName().toString().startsWith(TEMP_PREFIX)).toList()) {
+        deleteTree(leftover);
+      }
+    }
+    return new CheckpointStore(root, keepLast, rule);
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Saves a checkpoint for {@code state.step()}, replacing one of the same step, then prunes old ones. */
+  public CheckpointRef save(Map<String, HostTensor> tensors, TrainingState state) throws IOException {
+    Path target = root.resolve(PREFIX + state.step());
+    Path temp = Files.createTempDirectory(root, TEMP_PREFIX + PREFIX + state.step() + "-");
+    try {
+      TensorFile.write(temp, tensors);
+      Path stateFile = temp.resolve(STATE_FILE);
+      Files.writeString(stateFile, state.toJson(), StandardCharsets.UTF_8);
+      Durable.force(stateFile);
+      Durable.forceFolder(temp);
+      if (Files.exists(target)) {
+        Path old = Files.createTempDirectory(root, TEMP_PREFIX + "replaced-");
+        moveAtomically(target, old.resolve("checkpoint"));
+        moveAtomically(temp, target);
+        deleteTree(old);
+      } else {
+        moveAtomically(temp, target);
+      }
+      Durable.forceFolder(root);
+    } finally {
+      if (Files.exists(temp)) {
+        deleteTree(temp);
+      }
+    }
+    prune();
+    return new CheckpointRef(state.step(), target);
+  }
+
+  /** Saved checkpoints, oldest first. */
+  public List<CheckpointRef> list() throws IOException {
+    List<CheckpointRef> refs = new ArrayList<>();
+    try (Stream<Path> entries = Files.list(root)) {
+      for (Path dir : entries.toList()) {
+        Matcher m = STEP_FOLDER.matcher(dir.getFileName().toString());
+        if (m.matches() && Files.isRegularFile(dir.resolve(STATE_FILE))) {
+          refs.add(new CheckpointRef(Long.parseLong(m.group(1)), dir));
+        }
+      }
+    }
+    refs.sort(Comparator.comparingLong(CheckpointRef::step));
+    return refs;
+  }
+
+  /** The newest checkpoint: where a resume starts. */
+  public Optional<CheckpointRef> latest() throws IOException {
+    List<CheckpointRef> refs = list();
+    return refs.isEmpty() ? Optional.empty() : Optional.of(refs.get(refs.size() - 1));
+  }
+
+  /** The checkpoint with the best metric by the rule (the earliest among equals); empty without a rule. */
+  public Optional<CheckpointRef> best() throws IOException {
+    if (rule == null) {
+      return Optional.empty();
+    }
+    CheckpointRef best = null;
+    double bestValue = Double.NaN;
+    for (CheckpointRef ref : list()) {
+      Double value = readState(ref.dir()).metrics().get(rule.metric());
+      if (value != null && (best == null || rule.isBetter(value, bestValue))) {
+        best = ref;
+        bestValue = value;
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  public Checkpoint load(CheckpointRef ref) throws IOException {
+    return load(ref.dir());
+  }
+
+  /** Loads a checkpoint folder (of this store or any other), verifying every tensor's checksum. */
+  public static Checkpoint load(Path dir) throws IOException {
+    if (!Files.isRegularFile(dir.resolve(STATE_FILE))) {
+      throw new IOException(dir + " is not a checkpoint (no " + STATE_FILE + "); point to a step-N folder");
+    }
+    return new Checkpoint(TensorFile.read(dir), readState(dir));
+  }
+
+  private static TrainingState readState(Path dir) throws IOException {
+    Path file = dir.resolve(STATE_FILE);
+    try {
+      return TrainingState.fromJson(Files.readString(file, StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) { // JsonException, or values TrainingState refuses
+      throw new IOException(file + " is not a readable training state (" + e.getMessage() + "); the checkpoint"
+          + " is damaged, resume from another one", e);
+    }
+  }
+
+  private void prune() throws IOException {
+    List<CheckpointRef> refs = list();
+    Set<Long> keep = new HashSet<>();
+    for (int i = Math.max(0, refs.size() - keepLast); i < refs.size(); i++) {
+      keep.add(refs.get(i).step());
+    }
+    best().ifPresent(ref -> keep.add(ref.step()));
+    for (CheckpointRef ref : refs) {
+      if (!keep.contains(ref.step())) {
+        // Rename first so that a crash mid-delete leaves a hidden leftover, not a half checkpoint.
+        Path doomed = root.resolve(TEMP_PREFIX + "pruned-" + ref.dir().getFileName());
+        moveAtomically(ref.dir(), doomed);
+        deleteTree(doomed);
+      }
+    }
+  }
+
+  private static void moveAtomically(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("the file system of " + to.getParent() + " cannot rename atomically; put the output"
+          + " folder on a local disk", e);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+}

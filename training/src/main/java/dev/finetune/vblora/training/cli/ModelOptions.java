@@ -1,0 +1,34 @@
+package dev.finetune.vblora.training.cli;
+
+import dev.finetune.vblora.savedmodel.ModelResolver;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/** {@code --model M [--tag T] [--signature S]}: which SavedModel, meta graph and signature a command uses. */
+final class ModelOptions {
+  private ModelOptions() {}
+
+  static List<OptionSpec> specs() {
+    return List.of(
+        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (bert-base-uncased)"),
+        OptionSpec.optional("tag", "TAG", "meta graph tag set to load", SavedModelReader.SERVE),
+        OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted",
+            SavedModelInfo.DEFAULT_SIGNATURE));
+  }
+
+  /** The local folder of --model; a built-in name is fetched through Maven and unpacked once. */
+  static Path folder(ParsedArgs args) {
+    return ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
+  }
+
+  static SavedModelInfo read(ParsedArgs args) {
+    return SavedModelReader.read(folder(args), Set.of(args.stringOrDefault("tag").split(",")));
+  }
+
+  static String signature(ParsedArgs args) {
+    return args.stringOrDefault("signature");
+  }
+}

@@ -1,0 +1,34 @@
+package dev.finetune.vblora.training.guard;
+
+import java.util.Locale;
+
+/**
+ * Stops a run at the first NaN or infinite loss. The update of that step has already spread NaN into the
+ * trained variables in memory, so nothing may be saved after it: stopping here keeps the last good
+ * checkpoint the newest one, and a resume starts from sound weights.
+ */
+public final class LossGuard {
+  private LossGuard() {}
+
+  /**
+   * @param step the step the loss belongs to
+   * @param loss the loss just computed
+   * @param lastGoodCheckpoint description of the newest checkpoint (e.g. its folder), or null when none
+   *     was saved yet
+   * @throws NonFiniteLossException when {@code loss} is NaN or infinite
+   */
+  public static void check(long step, double loss, String lastGoodCheckpoint) {
+    if (Double.isFinite(loss)) {
+      return;
+    }
+    String kept = lastGoodCheckpoint == null
+        ? "No checkpoint had been saved yet, so there is nothing to resume from."
+        : "The last good checkpoint is kept: " + lastGoodCheckpoint + "; resume from it with --resume.";
+    String message = String.format(Locale.ROOT,
+        "training loss is %s at step %d; training stopped and nothing from this step on is saved. %s"
+            + " Lower the learning rates (--lr-bank, --lr-logits, --lr-head), keep gradient clipping on,"
+            + " and check the data for extreme or missing labels.",
+        Double.isNaN(loss) ? "NaN" : (loss > 0 ? "+infinity" : "-infinity"), step, kept);
+    throw new NonFiniteLossException(message, step, loss);
+  }
+}

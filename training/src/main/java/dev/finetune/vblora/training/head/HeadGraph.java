@@ -1,0 +1,26 @@
+package dev.finetune.vblora.training.head;
+
+import dev.finetune.vblora.training.variables.ResourceVariable;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.family.TType;
+
+/**
+ * What a {@link TaskHead} added to the graph.
+ *
+ * @param logits [batch, classes] for classification, [batch, 1] for regression
+ * @param predictions softmax probabilities [batch, classes] for classification, the predicted value
+ *     [batch] for regression
+ * @param labels placeholder to feed: int32 class ids [batch] or float32 targets [batch]
+ * @param loss scalar mean loss over the batch (cross-entropy or mean squared error)
+ * @param variables the head's trainable variables: kernel [hidden, outputs] then bias [outputs]
+ */
+public record HeadGraph(Operand<TFloat32> logits, Operand<TFloat32> predictions,
+    Placeholder<? extends TType> labels, Operand<TFloat32> loss, List<ResourceVariable> variables) {
+
+  public HeadGraph {
+    variables = List.copyOf(variables);
+  }
+}

@@ -1,0 +1,34 @@
+package dev.finetune.vblora.training.head;
+
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Dense layer to one value with mean squared error, as Hugging Face's sequence classification models do
+ * with num_labels = 1 (e.g. STS-B).
+ *
+ * @param seed seed of the kernel's initial values
+ */
+public record RegressionHead(long seed) implements TaskHead {
+
+  @Override
+  public int outputs() {
+    return 1;
+  }
+
+  @Override
+  public HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput) {
+    DenseLayer dense = dense(tf, pooledOutput);
+    Ops head = dense.scope();
+    Placeholder<TFloat32> labels = head.withName("labels").placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(-1)));
+    Operand<TFloat32> predictions = head.withName("predictions").reshape(dense.logits(),
+        head.constant(new long[] {-1}));
+    Operand<TFloat32> loss = head.withName("loss").math.mean(
+        head.math.square(head.math.sub(predictions, labels)), head.constant(0));
+    return new HeadGraph(dense.logits(), predictions, labels, loss, dense.variables());
+  }
+}

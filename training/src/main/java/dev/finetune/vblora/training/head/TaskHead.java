@@ -1,0 +1,47 @@
+package dev.finetune.vblora.training.head;
+
+import dev.finetune.vblora.training.variables.ResourceVariable;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/** A new trainable layer on the model's pooled output [batch, hidden], with its loss. */
+public sealed interface TaskHead permits ClassificationHead, RegressionHead {
+
+  /** Scope of the head's variables and ops: "head/kernel", "head/bias". */
+  String SCOPE = "head";
+
+  /** Adds the head, its label placeholder and its loss on top of {@code pooledOutput}. */
+  HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput);
+
+  /** Width of the head's output: classes, or 1 for regression. */
+  int outputs();
+
+  /** Seed of the kernel's initial values. */
+  long seed();
+
+  /** logits = pooled @ kernel + bias, with kernel ~ truncated normal(0.02) and bias = 0, like BERT's. */
+  default DenseLayer dense(Ops tf, Operand<TFloat32> pooledOutput) {
+    Shape shape = pooledOutput.shape();
+    if (shape.numDimensions() != 2 || shape.isUnknown() || shape.get(1) < 1) {
+      throw new IllegalArgumentException("the task head needs a pooled output of shape [batch, hidden] with a"
+          + " known hidden size, got " + shape + "; pass the model's pooled_output");
+    }
+    int hidden = Math.toIntExact(shape.get(1));
+    float[] kernelValues = TruncatedNormalInit.sample(hidden * outputs(), TruncatedNormalInit.BERT_STDDEV,
+        seed());
+    Operand<TFloat32> kernelInit = tf.reshape(tf.constant(kernelValues), tf.constant(new long[] {hidden,
+        outputs()}));
+    ResourceVariable kernel = ResourceVariable.create(tf, SCOPE + "/kernel", kernelInit);
+    ResourceVariable bias = ResourceVariable.create(tf, SCOPE + "/bias", tf.constant(new float[outputs()]));
+    Ops head = tf.withSubScope(SCOPE);
+    Operand<TFloat32> logits = head.withName("logits").math.add(
+        head.linalg.matMul(pooledOutput, kernel.read(head, TFloat32.class)), bias.read(head, TFloat32.class));
+    return new DenseLayer(head, logits, List.of(kernel, bias));
+  }
+
+  /** The dense layer's output, its variables, and the head's op scope for the ops that follow. */
+  record DenseLayer(Ops scope, Operand<TFloat32> logits, List<ResourceVariable> variables) {}
+}

@@ -1,0 +1,2 @@
+/** Task heads on the model's pooled output: classification and regression, with their losses. */
+package dev.finetune.vblora.training.head;

@@ -1,0 +1,90 @@
+package dev.finetune.vblora.training.listen;
+
+import dev.finetune.vblora.data.json.Json;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * DIR/log.jsonl: one JSON object per line, {"step","epoch","loss","lr","examples_per_s","grad_norm"} for
+ * a logged step and {"step","examples","eval":{...},"best"} for an evaluation. Non-finite numbers are
+ * written as null, since JSON has no NaN. Each line is flushed, so the log survives a crash.
+ */
+public final class JsonlLog implements TrainingListener {
+  private final Writer out;
+  private final long everySteps;
+
+  /**
+   * @param out receives the lines; closed by {@link #close()}
+   * @param everySteps log every this many steps (evaluations are always logged)
+   */
+  public JsonlLog(Writer out, long everySteps) {
+    if (everySteps < 1) {
+      throw new IllegalArgumentException("log every " + everySteps + " steps: must be >= 1");
+    }
+    this.out = out;
+    this.everySteps = everySteps;
+  }
+
+  /** Appends to {@code file} (created if missing), so a resumed run continues its log. */
+  public static JsonlLog appendingTo(Path file, long everySteps) throws IOException {
+    BufferedWriter writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    return new JsonlLog(writer, everySteps);
+  }
+
+  @Override
+  public void onStep(StepReport step) {
+    if (step.step() % everySteps != 0) {
+      return;
+    }
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("step", step.step());
+    line.put("epoch", step.epoch());
+    putNumber(line, "loss", step.loss());
+    putNumber(line, "lr", step.learningRate());
+    putNumber(line, "examples_per_s", step.examplesPerSecond());
+    putNumber(line, "grad_norm", step.gradNorm());
+    write(line);
+  }
+
+  @Override
+  public void onEvaluation(EvaluationReport evaluation) {
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("step", evaluation.step());
+    line.put("examples", evaluation.examples());
+    Map<String, Object> eval = new LinkedHashMap<>();
+    for (Map.Entry<String, Double> metric : evaluation.metrics().entrySet()) {
+      putNumber(eval, metric.getKey(), metric.getValue());
+    }
+    line.put("eval", eval);
+    line.put("best", evaluation.best());
+    write(line);
+  }
+
+  @Override
+  public void close() throws IOException {
+    out.close();
+  }
+
+  private static void putNumber(Map<String, Object> object, String name, double value) {
+    object.put(name, Double.isFinite(value) ? value : null);
+  }
+
+  private void write(Map<String, Object> line) {
+    try {
+      out.write(Json.toCompactJson(line));
+      out.write('\n');
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not append to the training log: " + e.getMessage(), e);
+    }
+  }
+}

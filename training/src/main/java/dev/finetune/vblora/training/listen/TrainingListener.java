@@ -1,0 +1,21 @@
+package dev.finetune.vblora.training.listen;
+
+import java.io.IOException;
+
+/**
+ * Observes a training run; the loop itself never prints. Every method has an empty default, so a listener
+ * implements only what it needs. Listeners that hold files release them in {@link #close()}.
+ */
+public interface TrainingListener extends AutoCloseable {
+
+  default void onStart(TrainingPlan plan) {}
+
+  default void onStep(StepReport step) {}
+
+  default void onEvaluation(EvaluationReport evaluation) {}
+
+  default void onEnd(TrainingSummary summary) {}
+
+  @Override
+  default void close() throws IOException {}
+}
