@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.LoraPlan;
 import dev.finetune.vblora.model.TargetSelection;
@@ -97,7 +98,7 @@ class SavedModelReaderTest {
     SavedModelInfo keras = SavedModelReader.read(SharedFolder.resolve("fixtures/tf2/keras_mha1_encoder"));
     Inspection inspection = Inspection.inspect(keras, "serving_default", TargetSelection.parse("bert-qv", null, null),
         ks -> LoraPlan.of(ks, new LoraConfig(2, 4, 0, 0)));
-    Map<?, ?> json = (Map<?, ?>) MiniJson.parse(inspection.toJson());
+    Map<?, ?> json = (Map<?, ?>) Json.parse(inspection.toJson());
     Map<?, ?> query = ((List<?>) json.get("kernels")).stream().map(k -> (Map<?, ?>) k)
         .filter(k -> k.get("name").equals("transformer_encoder_27/multi_head_attention_27/query/kernel"))
         .findFirst().orElseThrow();
