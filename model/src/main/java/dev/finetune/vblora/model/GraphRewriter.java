@@ -223,6 +223,10 @@ public final class GraphRewriter {
   private static void checkSupported(NodeIndex index, AdapterPlan plan) {
     for (Kernel kernel : plan.kernels()) {
       for (KernelUse use : kernel.uses()) {
+        if (!use.function().isEmpty()) {
+          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied inside function "
+              + use.function() + " (a TF2 export); the rewrite adapts main-graph (TF1-style) kernels only so far");
+        }
         NodeDef node = index.contains(use.node()) ? index.node(use.node()) : null;
         if (node == null || !node.getOp().equals("MatMul") || use.weightInput() != 1) {
           throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.model;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,14 +20,15 @@ import org.tensorflow.proto.TensorInfo;
 
 /**
  * Finds the adaptable kernels of a graph: every MatMul / BatchMatMul / Einsum on the path from a
- * signature's inputs to its outputs whose weight input is read from a variable.
+ * signature's inputs to its outputs whose weight input is read from a variable. TF1 graphs apply kernels
+ * in the main graph; TF2 (Keras) exports inside the functions the serving call runs ({@link FunctionKernels}).
  *
  * <p>The test is structural on purpose: names and op types alone would also catch copies of the network
  * that serving never runs (TF Hub exports hold several), optimizer slots with kernel shapes, and
  * activation-by-activation products such as attention scores.
  */
 public final class KernelDiscovery {
-  private static final Set<String> MATMULS = Set.of("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3");
+  static final Set<String> MATMULS = Set.of("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3");
   private static final Set<String> VARIABLES = Set.of("VarHandleOp", "VariableV2", "Variable");
   /** Ops that pass a weight through unchanged between the variable and the matmul. */
   private static final Set<String> PASS_THROUGH = Set.of("ReadVariableOp", "Identity", "Snapshot");
@@ -53,56 +55,105 @@ public final class KernelDiscovery {
     servingPath.retainAll(fromInputs);
 
     Map<String, List<KernelUse>> usesByVariable = new LinkedHashMap<>();
-    Map<String, NodeDef> variables = new LinkedHashMap<>();
+    Map<String, NodeDef> variables = new HashMap<>();
+    List<FunctionKernels.Found> inFunctions = new ArrayList<>();
     for (NodeDef node : index.nodes()) {
-      if (!servingPath.contains(node.getName()) || !MATMULS.contains(node.getOp())) {
+      if (!servingPath.contains(node.getName())) {
         continue;
       }
-      Optional<NodeDef> variable = traceToVariable(index, index.input(node, 1).node());
-      NodeDef activation = index.node(index.input(node, 0).node());
-      // A one-hot times a table is an embedding lookup, not a linear layer; and a variable in both inputs
-      // (or none) is no Dense kernel.
-      if (variable.isEmpty() || activation.getOp().equals("OneHot")
-          || traceToVariable(index, activation.getName()).isPresent() || rank(variable.get()) != 2) {
-        continue;
+      if (MATMULS.contains(node.getOp())) {
+        Optional<NodeDef> variable = traceToVariable(index, index.input(node, 1).node());
+        NodeDef activation = index.node(index.input(node, 0).node());
+        // A one-hot times a table is an embedding lookup, not a linear layer; and a variable in both inputs
+        // (or none) is no Dense kernel.
+        if (variable.isEmpty() || activation.getOp().equals("OneHot")
+            || traceToVariable(index, activation.getName()).isPresent()) {
+          continue;
+        }
+        String name = variableName(variable.get());
+        variables.putIfAbsent(name, variable.get());
+        usesByVariable.computeIfAbsent(name, k -> new ArrayList<>()).add(matmulUse(node, ""));
+      } else if (FunctionKernels.CALLS.contains(node.getOp())) {
+        List<Optional<String>> bound = new ArrayList<>();
+        for (String input : node.getInputList()) {
+          TensorName tensor = TensorName.parse(input);
+          if (!tensor.control()) {
+            Optional<NodeDef> variable = traceToVariable(index, tensor.node());
+            variable.ifPresent(v -> variables.putIfAbsent(variableName(v), v));
+            bound.add(variable.map(KernelDiscovery::variableName));
+          }
+        }
+        inFunctions.addAll(FunctionKernels.inCall(graph.getLibrary(), node, bound));
       }
-      String name = variableName(variable.get());
-      variables.putIfAbsent(name, variable.get());
-      usesByVariable.computeIfAbsent(name, k -> new ArrayList<>()).add(new KernelUse(node.getName(), node.getOp(),
-          1, flag(node, "transpose_a", "adj_x"), flag(node, "transpose_b", "adj_y"), "", ""));
+    }
+    Map<String, FunctionBody> bodies = new HashMap<>();
+    for (FunctionKernels.Found f : inFunctions) {
+      bodies.putIfAbsent(f.function(), f.body());
+      usesByVariable.computeIfAbsent(f.variable(), k -> new ArrayList<>()).add(f.op().getOp().equals("Einsum")
+          ? new KernelUse(f.op().getName(), "Einsum", f.weightInput(), false, false,
+              f.op().getAttrOrThrow("equation").getS().toStringUtf8(), f.function())
+          : matmulUse(f.op(), f.function()));
     }
     List<Kernel> kernels = new ArrayList<>();
-    usesByVariable.forEach((name, uses) -> kernels.add(kernel(name, variables.get(name), uses)));
-    return markHeads(index, kernels);
+    usesByVariable.forEach((name, uses) -> kernel(name, variables.get(name), uses).ifPresent(kernels::add));
+    return markHeads(index, bodies, kernels);
   }
 
-  private static Kernel kernel(String name, NodeDef variable, List<KernelUse> uses) {
+  private static KernelUse matmulUse(NodeDef node, String function) {
+    return new KernelUse(node.getName(), node.getOp(), 1, flag(node, "transpose_a", "adj_x"),
+        flag(node, "transpose_b", "adj_y"), "", function);
+  }
+
+  /** The kernel, or empty when its shape does not make it a linear map (e.g. a batched 3-D matmul weight). */
+  private static Optional<Kernel> kernel(String name, NodeDef variable, List<KernelUse> uses) {
+    if (variable == null || rank(variable) < 2) {
+      return Optional.empty();
+    }
     List<Long> shape = shapeOf(variable);
-    boolean transposed = uses.get(0).transposeWeight();
+    KernelUse first = uses.get(0);
+    long[] features;
+    if (first.op().equals("Einsum")) {
+      Optional<long[]> einsum = EinsumLayout.features(first.equation(), first.weightInput(), shape);
+      if (einsum.isEmpty()) {
+        return Optional.empty();
+      }
+      features = einsum.get();
+    } else if (shape.size() == 2) {
+      features = first.transposeWeight() ? new long[] {shape.get(1), shape.get(0)} : new long[] {shape.get(0), shape.get(1)};
+    } else {
+      return Optional.empty();
+    }
     for (KernelUse use : uses) {
-      if (use.transposeWeight() != transposed) {
-        // Same weights read as [in,out] in one place and [out,in] in another: no single d_in/d_out.
-        throw new IllegalArgumentException("kernel " + name + " is applied both transposed and not ("
-            + uses.get(0).node() + ", " + use.node() + "); such tied weights cannot be adapted");
+      if (!use.layout().equals(first.layout())) {
+        // The same weights applied in two layouts have no single d_in/d_out.
+        throw new IllegalArgumentException("kernel " + name + " is applied as " + first.layout() + " by "
+            + first.node() + " and as " + use.layout() + " by " + use.node() + "; such tied weights cannot be adapted");
       }
     }
-    long in = transposed ? shape.get(1) : shape.get(0);
-    long out = transposed ? shape.get(0) : shape.get(1);
-    return new Kernel(name, variable.getName(), shape, in, out, layerOf(name), false, uses);
+    return Optional.of(new Kernel(name, variable.getName(), shape, features[0], features[1], layerOf(name), false,
+        uses));
   }
 
-  /** A kernel is the output head when no other kernel is downstream of it. */
-  private static List<Kernel> markHeads(NodeIndex index, List<Kernel> kernels) {
-    Set<String> kernelNodes = new HashSet<>();
-    kernels.forEach(k -> k.uses().forEach(u -> kernelNodes.add(u.node())));
+  /**
+   * A kernel is the output head when no other kernel is downstream of it (within the graph or the function
+   * that applies it).
+   */
+  private static List<Kernel> markHeads(NodeIndex index, Map<String, FunctionBody> bodies, List<Kernel> kernels) {
+    Map<String, Set<String>> kernelNodes = new HashMap<>();
+    kernels.forEach(k -> k.uses().forEach(u ->
+        kernelNodes.computeIfAbsent(u.function(), f -> new HashSet<>()).add(u.node())));
     List<Kernel> marked = new ArrayList<>(kernels.size());
     for (Kernel kernel : kernels) {
-      Set<String> own = new HashSet<>();
-      kernel.uses().forEach(u -> own.add(u.node()));
-      Set<String> after = index.downstream(own);
-      after.removeAll(own);
-      after.retainAll(kernelNodes);
-      marked.add(kernel.withHead(after.isEmpty()));
+      boolean head = true;
+      for (KernelUse use : kernel.uses()) {
+        Set<String> after = use.function().isEmpty()
+            ? index.downstream(List.of(use.node()))
+            : bodies.get(use.function()).downstream(List.of(use.node()));
+        after.remove(use.node());
+        after.retainAll(kernelNodes.get(use.function()));
+        head &= after.isEmpty();
+      }
+      marked.add(kernel.withHead(head));
     }
     return marked;
   }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel;
 
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
@@ -75,7 +76,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
     params.put("trainable", plan.trainableParams());
     params.put("stored", plan.storedParams());
     root.put("params", params);
-    return JsonText.write(root);
+    return Json.toCompactJson(root);
   }
 
   private static Map<String, Object> signatureJson(SignatureInfo s) {

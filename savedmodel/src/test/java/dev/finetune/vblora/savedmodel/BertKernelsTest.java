@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
 import dev.finetune.vblora.model.LoraConfig;
@@ -119,7 +120,7 @@ class BertKernelsTest {
     Inspection inspection = Inspection.inspect(bert, "serving_default",
         TargetSelection.parse("bert-qv", null, null), ks -> VbLoraPlan.of(ks, PAPER));
     @SuppressWarnings("unchecked")
-    Map<String, Object> json = (Map<String, Object>) MiniJson.parse(inspection.toJson());
+    Map<String, Object> json = (Map<String, Object>) Json.parse(inspection.toJson());
     assertEquals(List.of("signatures", "kernels", "selected", "params"), List.copyOf(json.keySet()));
 
     @SuppressWarnings("unchecked")

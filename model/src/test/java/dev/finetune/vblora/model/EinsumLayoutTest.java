@@ -1,0 +1,40 @@
+package dev.finetune.vblora.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class EinsumLayoutTest {
+  private static List<Long> shape(String dims) {
+    return Arrays.stream(dims.split("x")).map(Long::valueOf).collect(Collectors.toList());
+  }
+
+  @ParameterizedTest(name = "{0} weight {1} {2} -> [{3}, {4}]")
+  @CsvSource({
+      "'abc,cde->abde', 1, 768x12x64, 768, 768",     // MultiHeadAttention query/key/value
+      "'abcd,cde->abe', 1, 12x64x768, 768, 768",     // its output projection
+      "'ixjk,kl->ixjl', 1, 32x16, 32, 16",           // a custom dense over the last axis
+      "'cd,abc->abd', 0, 8x4, 8, 4",                 // kernel as the first operand
+      "'...c,cd->...d', 1, 8x4, 8, 4",               // ellipsis in the activation
+  })
+  void linearMaps(String equation, int weightInput, String kernel, long in, long out) {
+    assertArrayEquals(new long[] {in, out}, EinsumLayout.features(equation, weightInput, shape(kernel)).orElseThrow());
+  }
+
+  @ParameterizedTest(name = "{0} weight {1} {2} is no linear map")
+  @CsvSource({
+      "'abc,acd->abd', 1, 4x8x2",    // 'a' is a batch letter of the kernel
+      "'abc,cd->ab', 1, 8x4",        // 'd' summed over the kernel alone
+      "'ab,bc', 1, 4x4",             // implicit output
+      "'abc,cde->abde', 1, 768x12",  // rank does not match the equation
+      "'ab,...c->abc', 1, 4x4",      // ellipsis in the kernel
+  })
+  void notLinearMaps(String equation, int weightInput, String kernel) {
+    assertTrue(EinsumLayout.features(equation, weightInput, shape(kernel)).isEmpty());
+  }
+}
