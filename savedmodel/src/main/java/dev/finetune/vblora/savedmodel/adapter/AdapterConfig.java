@@ -28,11 +28,21 @@ public sealed interface AdapterConfig permits PeftVbLoraConfig, PeftLoraConfig {
   /** The rank of the low-rank update. */
   int r();
 
+  /** PEFT's {@code bias}: "none", "all" or the adapter's own biases only ("vblora_only", "lora_only"). */
+  String bias();
+
+  /** The fields both PEFT configs share (target modules, layers, task type, base model, tool metadata). */
+  PeftCommonFields common();
+
   /** PEFT's {@code target_modules}, or null when PEFT's per-architecture default applies. */
-  TargetModules targetModules();
+  default TargetModules targetModules() {
+    return common().targetModules();
+  }
 
   /** This tool's metadata, or null when the file has none. */
-  ToolMetadata toolMetadata();
+  default ToolMetadata toolMetadata() {
+    return common().toolMetadata();
+  }
 
   /** Keys kept as read (PEFT fields this tool does not interpret, and unknown keys). */
   Map<String, Object> otherKeys();

@@ -175,6 +175,11 @@ final class ConfigFields {
         + Json.toCompactJson(value));
   }
 
+  /** A value the config refused, as an error that names the file. */
+  AdapterFormatException invalid(IllegalArgumentException e) {
+    return new AdapterFormatException(source, e.getMessage(), e);
+  }
+
   private boolean present(String key) {
     used.add(key);
     return json.containsKey(key);

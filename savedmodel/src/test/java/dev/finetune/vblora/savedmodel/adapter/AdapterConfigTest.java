@@ -97,8 +97,8 @@ class AdapterConfigTest {
     assertEquals(0.1, config.initLogitsStd());
     assertEquals(0.0, config.vbloraDropout());
     assertEquals("none", config.bias());
-    assertNull(config.modulesToSave());
-    assertNull(config.taskType());
+    assertNull(config.common().modulesToSave());
+    assertNull(config.common().taskType());
     assertNull(config.toolMetadata());
     assertEquals("0.21.0", config.otherKeys().get("peft_version"));
     assertEquals(Map.of("base_model_class", "BertModel",
@@ -139,9 +139,9 @@ class AdapterConfigTest {
     assertEquals(2.0, config.scaling());
     assertEquals(0.1, config.loraDropout());
     assertEquals(TargetModules.names(List.of("query", "value")), config.targetModules());
-    assertEquals(List.of("classifier", "score"), config.modulesToSave());
-    assertEquals("SEQ_CLS", config.taskType());
-    assertEquals("bert-base-uncased", config.baseModelNameOrPath());
+    assertEquals(List.of("classifier", "score"), config.common().modulesToSave());
+    assertEquals("SEQ_CLS", config.common().taskType());
+    assertEquals("bert-base-uncased", config.common().baseModelNameOrPath());
     assertEquals(PEFT_LORA_CONFIG, config.toJson());
     assertEquals(16 / Math.sqrt(8), config.toBuilder().useRslora(true).build().scaling(), 1e-12, "rsLoRA");
   }
