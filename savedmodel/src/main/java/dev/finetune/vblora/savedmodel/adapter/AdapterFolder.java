@@ -37,6 +37,20 @@ public final class AdapterFolder {
   }
 
   /**
+   * Reads an adapter that must be of one kind; any other is an {@link AdapterFormatException}.
+   *
+   * @param peftType the kind's peft_type, for the error
+   */
+  static <A extends PeftAdapter> A read(Path folder, Class<A> kind, String peftType) throws IOException {
+    PeftAdapter adapter = read(folder);
+    if (kind.isInstance(adapter)) {
+      return kind.cast(adapter);
+    }
+    throw new AdapterFormatException(folder.toString(), "holds a " + adapter.config().peftType()
+        + " adapter, not " + peftType);
+  }
+
+  /**
    * Writes {@code adapter} into {@code folder} all or nothing (see {@link AtomicDirectoryWriter}).
    *
    * @param overwrite replace an existing folder; without it an existing folder is an

@@ -16,13 +16,13 @@ import java.util.Map;
  */
 public final class LoraAdapter implements PeftAdapter {
   private final PeftLoraConfig config;
-  private final Map<String, LoraModule> modules;
+  private final ModulesByPath<LoraModule> modules;
   private final Map<String, StoredTensor> otherTensors;
 
-  private LoraAdapter(PeftLoraConfig config, Map<String, LoraModule> modules,
+  private LoraAdapter(PeftLoraConfig config, ModulesByPath<LoraModule> modules,
       Map<String, StoredTensor> otherTensors) {
     this.config = config;
-    this.modules = Collections.unmodifiableMap(modules);
+    this.modules = modules;
     this.otherTensors = Collections.unmodifiableMap(new LinkedHashMap<>(otherTensors));
     validate();
   }
@@ -33,23 +33,12 @@ public final class LoraAdapter implements PeftAdapter {
 
   public static LoraAdapter of(PeftLoraConfig config, Collection<LoraModule> modules,
       Map<String, StoredTensor> otherTensors) {
-    Map<String, LoraModule> byPath = new LinkedHashMap<>();
-    for (LoraModule module : modules) {
-      if (byPath.put(module.path(), module) != null) {
-        throw new IllegalArgumentException("module " + module.path() + " is given twice");
-      }
-    }
-    return new LoraAdapter(config, byPath, otherTensors);
+    return new LoraAdapter(config, ModulesByPath.of("a LoRA adapter", modules, LoraModule::path), otherTensors);
   }
 
   /** Reads a PEFT LoRA folder (adapter_config.json + adapter_model.safetensors). */
   public static LoraAdapter read(Path folder) throws IOException {
-    PeftAdapter adapter = AdapterFolder.read(folder);
-    if (adapter instanceof LoraAdapter lora) {
-      return lora;
-    }
-    throw new AdapterFormatException(folder.toString(), "holds a " + adapter.config().peftType()
-        + " adapter, not " + PeftLoraConfig.PEFT_TYPE);
+    return AdapterFolder.read(folder, LoraAdapter.class, PeftLoraConfig.PEFT_TYPE);
   }
 
   /** Writes this adapter as a PEFT folder, all or nothing; see {@link AdapterFolder#write}. */
@@ -64,19 +53,15 @@ public final class LoraAdapter implements PeftAdapter {
 
   @Override
   public List<String> modulePaths() {
-    return List.copyOf(modules.keySet());
+    return modules.paths();
   }
 
   public Collection<LoraModule> modules() {
-    return modules.values();
+    return modules.modules();
   }
 
   public LoraModule module(String path) {
-    LoraModule module = modules.get(path);
-    if (module == null) {
-      throw new IllegalArgumentException("no adapted module \"" + path + "\"; the adapter has " + modules.keySet());
-    }
-    return module;
+    return modules.module(path);
   }
 
   @Override
@@ -92,16 +77,13 @@ public final class LoraAdapter implements PeftAdapter {
   /** Stored float32 values: r * (in + out) per module. */
   public long storedParameterCount() {
     long count = 0;
-    for (LoraModule module : modules.values()) {
+    for (LoraModule module : modules.modules()) {
       count += (long) module.rank() * (module.inFeatures() + module.outFeatures());
     }
     return count;
   }
 
   private void validate() {
-    if (modules.isEmpty()) {
-      throw new IllegalArgumentException("a LoRA adapter needs at least one adapted module");
-    }
     if (Boolean.TRUE.equals(config.otherKeys().get("use_dora"))) {
       throw new IllegalArgumentException("use_dora=true (DoRA) adapters are not supported; only plain LoRA");
     }
@@ -112,7 +94,7 @@ public final class LoraAdapter implements PeftAdapter {
             + " (per-module rank or alpha) is not supported; only one r and lora_alpha for all modules");
       }
     }
-    for (LoraModule module : modules.values()) {
+    for (LoraModule module : modules.modules()) {
       if (module.rank() != config.r()) {
         throw new IllegalArgumentException("module " + module.path() + " has rank " + module.rank()
             + " but r is " + config.r());

@@ -21,14 +21,14 @@ import java.util.Map;
 public final class VbLoraAdapter implements PeftAdapter {
   private final PeftVbLoraConfig config;
   private final float[] bank; // [h, b] row-major
-  private final Map<String, VbLoraModule> modules;
+  private final ModulesByPath<VbLoraModule> modules;
   private final Map<String, StoredTensor> otherTensors;
 
-  private VbLoraAdapter(PeftVbLoraConfig config, float[] bank, Map<String, VbLoraModule> modules,
+  private VbLoraAdapter(PeftVbLoraConfig config, float[] bank, ModulesByPath<VbLoraModule> modules,
       Map<String, StoredTensor> otherTensors) {
     this.config = config;
     this.bank = bank;
-    this.modules = Collections.unmodifiableMap(modules);
+    this.modules = modules;
     this.otherTensors = Collections.unmodifiableMap(new LinkedHashMap<>(otherTensors));
     validate();
   }
@@ -64,12 +64,7 @@ public final class VbLoraAdapter implements PeftAdapter {
 
   /** Reads a PEFT VB-LoRA folder (adapter_config.json + adapter_model.safetensors). */
   public static VbLoraAdapter read(Path folder) throws IOException {
-    PeftAdapter adapter = AdapterFolder.read(folder);
-    if (adapter instanceof VbLoraAdapter vbLora) {
-      return vbLora;
-    }
-    throw new AdapterFormatException(folder.toString(), "holds a " + adapter.config().peftType()
-        + " adapter, not " + PeftVbLoraConfig.PEFT_TYPE);
+    return AdapterFolder.read(folder, VbLoraAdapter.class, PeftVbLoraConfig.PEFT_TYPE);
   }
 
   /** Writes this adapter as a PEFT folder, all or nothing; see {@link AdapterFolder#write}. */
@@ -102,19 +97,15 @@ public final class VbLoraAdapter implements PeftAdapter {
 
   @Override
   public List<String> modulePaths() {
-    return List.copyOf(modules.keySet());
+    return modules.paths();
   }
 
   public Collection<VbLoraModule> modules() {
-    return modules.values();
+    return modules.modules();
   }
 
   public VbLoraModule module(String path) {
-    VbLoraModule module = modules.get(path);
-    if (module == null) {
-      throw new IllegalArgumentException("no adapted module \"" + path + "\"; the adapter has " + modules.keySet());
-    }
-    return module;
+    return modules.module(path);
   }
 
   @Override
@@ -124,7 +115,7 @@ public final class VbLoraAdapter implements PeftAdapter {
 
   /** True when the modules hold only top-k indices and weights (no full logits). */
   public boolean holdsOnlyTopK() {
-    return modules.values().iterator().next().isTopK();
+    return modules.modules().iterator().next().isTopK();
   }
 
   @Override
@@ -135,7 +126,7 @@ public final class VbLoraAdapter implements PeftAdapter {
   /** This adapter with every module cut to its top-k choice and save_only_topk_weights set. */
   public VbLoraAdapter toTopK() {
     List<VbLoraModule> cut = new ArrayList<>();
-    for (VbLoraModule module : modules.values()) {
+    for (VbLoraModule module : modules.modules()) {
       cut.add(module.toTopK(config.topk()));
     }
     return new VbLoraAdapter(config.withSaveOnlyTopkWeights(true), bank, byPath(cut), otherTensors);
@@ -143,7 +134,7 @@ public final class VbLoraAdapter implements PeftAdapter {
 
   /** This adapter with another config (e.g. other tool metadata or file layout); validated as in {@code of}. */
   public VbLoraAdapter withConfig(PeftVbLoraConfig newConfig) {
-    return new VbLoraAdapter(newConfig, bank, new LinkedHashMap<>(modules), otherTensors);
+    return new VbLoraAdapter(newConfig, bank, modules, otherTensors);
   }
 
   /**
@@ -153,7 +144,7 @@ public final class VbLoraAdapter implements PeftAdapter {
    */
   public long storedParameterCount() {
     long logits = 0;
-    for (VbLoraModule module : modules.values()) {
+    for (VbLoraModule module : modules.modules()) {
       logits += module.logitCount();
     }
     long bankParams = (long) numVectors() * vectorLength();
@@ -166,11 +157,8 @@ public final class VbLoraAdapter implements PeftAdapter {
   }
 
   private void validate() {
-    if (modules.isEmpty()) {
-      throw new IllegalArgumentException("a VB-LoRA adapter needs at least one adapted module");
-    }
-    boolean topK = modules.values().iterator().next().isTopK();
-    for (VbLoraModule module : modules.values()) {
+    boolean topK = holdsOnlyTopK();
+    for (VbLoraModule module : modules.modules()) {
       String name = "module " + module.path();
       if (module.isTopK() != topK) {
         throw new IllegalArgumentException(name + " holds " + (topK ? "full logits" : "top-k weights")
@@ -198,13 +186,7 @@ public final class VbLoraAdapter implements PeftAdapter {
     }
   }
 
-  private static Map<String, VbLoraModule> byPath(Collection<VbLoraModule> modules) {
-    Map<String, VbLoraModule> byPath = new LinkedHashMap<>();
-    for (VbLoraModule module : modules) {
-      if (byPath.put(module.path(), module) != null) {
-        throw new IllegalArgumentException("module " + module.path() + " is given twice");
-      }
-    }
-    return byPath;
+  private static ModulesByPath<VbLoraModule> byPath(Collection<VbLoraModule> modules) {
+    return ModulesByPath.of("a VB-LoRA adapter", modules, VbLoraModule::path);
   }
 }
