@@ -6,14 +6,14 @@ import java.util.Arrays;
  * Full logits of one factor, PEFT's {@code vblora_logits_A/B} [rows, cols, h] in row-major order. Values of
  * {@code -Infinity} are allowed (PEFT writes them when an adapter read from a top-k file is saved again with
  * full logits); NaN is not.
+ *
+ * @param rows first dimension: r for logits_A, out/b for logits_B
+ * @param cols second dimension: in/b for logits_A, r for logits_B
+ * @param numVectors vectors in the bank, h
+ * @param values the logits, row-major [rows, cols, h] (copied)
  */
-public final class FullLogits implements SubVectorLogits {
-  private final int rows;
-  private final int cols;
-  private final int numVectors;
-  private final float[] values;
-
-  public FullLogits(int rows, int cols, int numVectors, float[] values) {
+public record FullLogits(int rows, int cols, int numVectors, float[] values) implements SubVectorLogits {
+  public FullLogits {
     if (rows < 1 || cols < 1 || numVectors < 1) {
       throw new IllegalArgumentException("logits shape [" + rows + ", " + cols + ", " + numVectors
           + "] must have positive dimensions");
@@ -27,28 +27,11 @@ public final class FullLogits implements SubVectorLogits {
         throw new IllegalArgumentException("logit " + i + " is " + values[i] + "; logits must be finite or -inf");
       }
     }
-    this.rows = rows;
-    this.cols = cols;
-    this.numVectors = numVectors;
-    this.values = values.clone();
+    values = values.clone();
   }
 
+  /** The logits, row-major [rows, cols, h]; a copy. */
   @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
-  }
-
-  @Override
-  public int numVectors() {
-    return numVectors;
-  }
-
-  /** The logits, row-major [rows, cols, h]. */
   public float[] values() {
     return values.clone();
   }

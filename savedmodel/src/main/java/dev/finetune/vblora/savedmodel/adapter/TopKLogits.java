@@ -6,19 +6,20 @@ import java.util.Arrays;
  * The top-k choice of one factor, as a save_only_topk_weights file stores it: for each of the rows x cols
  * sub-vectors, k bank indices ({@code _topk_indices} [rows, cols, k]) and the softmax weights of the first
  * k-1 of them ({@code _topk_weights} [rows, cols, k-1]); the last weight is 1 minus their sum.
+ *
+ * @param rows first dimension: r for logits_A, out/b for logits_B
+ * @param cols second dimension: in/b for logits_A, r for logits_B
+ * @param numVectors vectors in the bank, h
+ * @param k bank vectors kept per sub-vector
+ * @param indices bank indices, row-major [rows, cols, k] (copied)
+ * @param weights the first k-1 weights of each sub-vector, row-major [rows, cols, k-1] (copied)
  */
-public final class TopKLogits implements SubVectorLogits {
+public record TopKLogits(int rows, int cols, int numVectors, int k, int[] indices, float[] weights)
+    implements SubVectorLogits {
   /** Float rounding lets k-1 stored weights exceed 1 by a few ulps; more than this is a broken file. */
   private static final double SUM_TOLERANCE = 1e-5;
 
-  private final int rows;
-  private final int cols;
-  private final int numVectors;
-  private final int k;
-  private final int[] indices;
-  private final float[] weights;
-
-  public TopKLogits(int rows, int cols, int numVectors, int k, int[] indices, float[] weights) {
+  public TopKLogits {
     if (rows < 1 || cols < 1 || numVectors < 1 || k < 1 || k > numVectors) {
       throw new IllegalArgumentException("top-k shape [" + rows + ", " + cols + "], h=" + numVectors + ", k=" + k
           + " needs positive dimensions and 1 <= k <= h");
@@ -32,12 +33,8 @@ public final class TopKLogits implements SubVectorLogits {
     for (int s = 0; s < count; s++) {
       checkSubVector(s, numVectors, k, indices, weights);
     }
-    this.rows = rows;
-    this.cols = cols;
-    this.numVectors = numVectors;
-    this.k = k;
-    this.indices = indices.clone();
-    this.weights = weights.clone();
+    indices = indices.clone();
+    weights = weights.clone();
   }
 
   private static void checkSubVector(int s, int numVectors, int k, int[] indices, float[] weights) {
@@ -67,31 +64,14 @@ public final class TopKLogits implements SubVectorLogits {
     }
   }
 
+  /** Bank indices, row-major [rows, cols, k]; a copy. */
   @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
-  }
-
-  @Override
-  public int numVectors() {
-    return numVectors;
-  }
-
-  public int k() {
-    return k;
-  }
-
-  /** Bank indices, row-major [rows, cols, k]. */
   public int[] indices() {
     return indices.clone();
   }
 
-  /** The first k-1 weights of each sub-vector, row-major [rows, cols, k-1]. */
+  /** The first k-1 weights of each sub-vector, row-major [rows, cols, k-1]; a copy. */
+  @Override
   public float[] weights() {
     return weights.clone();
   }
