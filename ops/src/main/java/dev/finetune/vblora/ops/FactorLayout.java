@@ -1,5 +1,6 @@
 package dev.finetune.vblora.ops;
 
+import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.family.TNumber;
@@ -29,18 +30,25 @@ final class FactorLayout {
     return tf.reshape(byRank, tf.constant(new long[] {dims.rank(), s.outFeatures()}));
   }
 
-  /** Checks one layer's logits against the dims before anything is built. */
-  static void check(LayerLogits<?> layer, VbLoraDims dims) {
+  /**
+   * Checks what a composition is given before anything is built: the bank and every layer's logits against the
+   * dims, and that there is at least one layer.
+   */
+  static void check(Operand<?> bank, List<? extends LayerLogits<?>> layers, VbLoraDims dims) {
+    StaticShapes.requireExactly(bank, dims.bankShape(), "the vector bank (num_vectors " + dims.numVectors()
+        + ", vector_length " + dims.vectorLength() + ")");
+    if (layers.isEmpty()) {
+      throw new IllegalArgumentException("no layers to compose factors for");
+    }
+    layers.forEach(layer -> check(layer, dims));
+  }
+
+  private static void check(LayerLogits<?> layer, VbLoraDims dims) {
     LayerShape s = layer.shape();
     dims.checkDivisible(s);
     String sizes = " for in_features " + s.inFeatures() + ", out_features " + s.outFeatures() + ", r "
         + dims.rank() + ", vector_length " + dims.vectorLength() + ", num_vectors " + dims.numVectors();
     StaticShapes.requireExactly(layer.logitsA(), dims.logitsAShape(s), "logits_A of layer " + s.name() + sizes + ",");
     StaticShapes.requireExactly(layer.logitsB(), dims.logitsBShape(s), "logits_B of layer " + s.name() + sizes + ",");
-  }
-
-  static void checkBank(Operand<?> bank, VbLoraDims dims) {
-    StaticShapes.requireExactly(bank, dims.bankShape(), "the vector bank (num_vectors " + dims.numVectors()
-        + ", vector_length " + dims.vectorLength() + ")");
   }
 }

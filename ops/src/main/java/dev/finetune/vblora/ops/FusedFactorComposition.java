@@ -31,11 +31,7 @@ public final class FusedFactorComposition {
   /** One {@link LowRankFactors} per layer, in the order given. */
   public static <T extends TNumber> List<LowRankFactors<T>> compose(
       Ops tf, Operand<T> bank, List<LayerLogits<T>> layers, VbLoraDims dims) {
-    FactorLayout.checkBank(bank, dims);
-    if (layers.isEmpty()) {
-      throw new IllegalArgumentException("no layers to compose factors for");
-    }
-    layers.forEach(layer -> FactorLayout.check(layer, dims));
+    FactorLayout.check(bank, layers, dims);
     Ops scope = tf.withSubScope("fused_composition");
     long h = dims.numVectors();
     long b = dims.vectorLength();

@@ -16,11 +16,7 @@ public final class PerLayerFactorComposition {
   /** One {@link LowRankFactors} per layer, in the order given. */
   public static <T extends TNumber> List<LowRankFactors<T>> compose(
       Ops tf, Operand<T> bank, List<LayerLogits<T>> layers, VbLoraDims dims) {
-    FactorLayout.checkBank(bank, dims);
-    if (layers.isEmpty()) {
-      throw new IllegalArgumentException("no layers to compose factors for");
-    }
-    layers.forEach(layer -> FactorLayout.check(layer, dims));
+    FactorLayout.check(bank, layers, dims);
     Ops scope = tf.withSubScope("per_layer_composition");
     List<LowRankFactors<T>> factors = new ArrayList<>(layers.size());
     for (LayerLogits<T> layer : layers) {
