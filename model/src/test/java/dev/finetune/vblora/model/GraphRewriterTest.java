@@ -125,17 +125,22 @@ class GraphRewriterTest {
     }
   }
 
+  /** Every output of the adapted graph equals the untouched model's, to the bit. */
+  private static void assertOutputsExactlyAsBase(AdaptedGraph adapted) {
+    float[][][] base = baseOutputs();
+    float[][][] out = adaptedOutputs(adapted);
+    for (int i = 0; i < 2; i++) {
+      for (int r = 0; r < base[i].length; r++) {
+        assertArrayEquals(base[i][r], out[i][r], 0f);
+      }
+    }
+  }
+
   @Test
   void aZeroBankLeavesTheModelExactlyAsItWas() {
     VbLoraPlan plan = VbLoraPlan.of(kernels, config().toBuilder().initVectorBankBound(0).build());
     try (AdaptedGraph adapted = rewrite(plan)) {
-      float[][][] base = baseOutputs();
-      float[][][] out = adaptedOutputs(adapted);
-      for (int i = 0; i < 2; i++) {
-        for (int r = 0; r < base[i].length; r++) {
-          assertArrayEquals(base[i][r], out[i][r], 0f);
-        }
-      }
+      assertOutputsExactlyAsBase(adapted);
     }
   }
 
@@ -283,13 +288,7 @@ class GraphRewriterTest {
     try (AdaptedGraph adapted = rewrite(LoraPlan.of(kernels, new LoraConfig(2, 4, 0, 3)))) {
       assertEquals(2 * kernels.size(), adapted.trainableVariables().size());
       assertEquals(2.0, adapted.targets().get(0).scaling());
-      float[][][] base = baseOutputs();
-      float[][][] out = adaptedOutputs(adapted);
-      for (int i = 0; i < 2; i++) {
-        for (int r = 0; r < base[i].length; r++) {
-          assertArrayEquals(base[i][r], out[i][r], 0f);
-        }
-      }
+      assertOutputsExactlyAsBase(adapted);
     }
   }
 
