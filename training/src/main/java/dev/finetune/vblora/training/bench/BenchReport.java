@@ -114,6 +114,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     }
     placement.put("device_transfers", (long) p.transfers());
     placement.put("xla_clusters", (long) p.xlaClusters());
+    placement.put("reduced_precision_ops", (long) p.reducedPrecisionOps());
     if (p.gpuAllocatorPeakBytes() > 0) {
       placement.put("gpu_allocator_peak_mb", round(p.gpuAllocatorPeakBytes() / 1048576.0));
     }
@@ -160,7 +161,8 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
   }
 
   private static String placementSummary(PlacementReport p) {
-    String xla = p.xlaClusters() > 0 ? ", " + p.xlaClusters() + " XLA clusters" : "";
+    String xla = (p.xlaClusters() > 0 ? ", " + p.xlaClusters() + " XLA clusters" : "")
+        + (p.reducedPrecisionOps() > 0 ? ", " + p.reducedPrecisionOps() + " fp16/bf16 ops" : "");
     if (!p.usedGpu()) {
       return "cpu" + xla;
     }

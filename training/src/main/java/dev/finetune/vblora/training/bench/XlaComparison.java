@@ -31,6 +31,15 @@ public record XlaComparison(String method, List<Double> lossesWithout, List<Doub
     return relativeDifferences()[stepOfMax()];
   }
 
+  /** max over steps of |with - without|. */
+  public double maxAbsoluteDifference() {
+    double max = 0;
+    for (int i = 0; i < lossesWithout.size(); i++) {
+      max = Math.max(max, Math.abs(lossesWith.get(i) - lossesWithout.get(i)));
+    }
+    return max;
+  }
+
   /** The (0-based) step where the relative difference is largest. */
   public int stepOfMax() {
     double[] diffs = relativeDifferences();
@@ -58,6 +67,7 @@ public record XlaComparison(String method, List<Double> lossesWithout, List<Doub
     json.put("steps", (long) lossesWithout.size());
     json.put("max_relative_loss_difference", maxRelativeDifference());
     json.put("step_of_max", (long) stepOfMax());
+    json.put("max_absolute_loss_difference", maxAbsoluteDifference());
     json.put("xla_clusters", (long) xlaClusters);
     json.put("xla_effective", xlaClusters > 0);
     json.put("first_loss", Map.of("xla_off", lossesWithout.get(0), "xla_on", lossesWith.get(0)));

@@ -138,10 +138,10 @@ final class BenchCommand implements Command {
 
   private static String text(XlaComparison c) {
     return String.format(Locale.ROOT, "%s, %d training steps with XLA off and on (same seed and batches):%n"
-            + "  max relative loss difference %.3g at step %d%n"
+            + "  max relative loss difference %.3g at step %d, max absolute %.3g%n"
             + "  first loss %.6f (off) / %.6f (on), last loss %.6f (off) / %.6f (on)%n"
             + "  median step %.1f ms (off) / %.1f ms (on); XLA clusters in the XLA session: %d%s",
-        c.method(), c.lossesWithout().size(), c.maxRelativeDifference(), c.stepOfMax(),
+        c.method(), c.lossesWithout().size(), c.maxRelativeDifference(), c.stepOfMax(), c.maxAbsoluteDifference(),
         c.lossesWithout().get(0), c.lossesWith().get(0), c.lossesWithout().get(c.lossesWithout().size() - 1),
         c.lossesWith().get(c.lossesWith().size() - 1), c.without().medianMs(), c.with().medianMs(),
         c.xlaClusters(), c.xlaClusters() == 0 ? " (XLA did not compile anything: " + XlaCpuFlag.hint() + ")" : "");

@@ -8,6 +8,8 @@ import java.util.TreeMap;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.proto.AllocatorMemoryUsed;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.DeviceStepStats;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -63,7 +65,11 @@ public final class PlacementCheck {
     List<String> hostCompute = new ArrayList<>();
     int sends = 0;
     int xla = 0;
+    int reduced = 0;
     for (NodeDef node : nodes) {
+      if (node.getAttrMap().values().stream().anyMatch(PlacementCheck::isReducedPrecision)) {
+        reduced++;
+      }
       String op = node.getOp();
       if (op.equals("_Send") || op.equals("_HostSend")) {
         sends++;
@@ -75,7 +81,11 @@ public final class PlacementCheck {
         hostCompute.add(node.getName() + " (" + op + ")");
       }
     }
-    return new PlacementReport(perDevice, hostCompute, sends, xla, allocatorPeaks(metadata));
+    return new PlacementReport(perDevice, hostCompute, sends, xla, allocatorPeaks(metadata), reduced);
+  }
+
+  private static boolean isReducedPrecision(AttrValue value) {
+    return value.getType() == DataType.DT_HALF || value.getType() == DataType.DT_BFLOAT16;
   }
 
   private static Map<String, Long> allocatorPeaks(RunMetadata metadata) {

@@ -15,9 +15,11 @@ import java.util.Map;
  * @param xlaClusters XLA-compiled clusters that ran (_XlaRun ops); 0 means XLA did not compile anything
  * @param allocatorPeakBytes per allocator (e.g. {@code GPU_0_bfc}), the most bytes in use it reported during
  *     the run; allocators that do not track usage (TensorFlow's CPU allocators) are absent
+ * @param reducedPrecisionOps ops computing in float16 or bfloat16 (casts included): 0 unless a mixed-precision
+ *     rewrite took effect
  */
 public record PlacementReport(Map<String, Integer> opsPerDevice, List<String> hostComputeOps, int transfers,
-    int xlaClusters, Map<String, Long> allocatorPeakBytes) {
+    int xlaClusters, Map<String, Long> allocatorPeakBytes, int reducedPrecisionOps) {
 
   public PlacementReport {
     opsPerDevice = Map.copyOf(opsPerDevice);

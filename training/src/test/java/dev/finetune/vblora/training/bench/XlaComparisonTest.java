@@ -14,6 +14,7 @@ class XlaComparisonTest {
     XlaComparison c = new XlaComparison("vblora", List.of(0.7, 0.5, 0.2), List.of(0.7, 0.51, 0.201), 3, ANY, ANY);
     assertEquals(0.02, c.maxRelativeDifference(), 1e-12);
     assertEquals(1, c.stepOfMax());
+    assertEquals(0.01, c.maxAbsoluteDifference(), 1e-12);
   }
 
   @Test

@@ -14,6 +14,8 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.AllocatorMemoryUsed;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.DeviceStepStats;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -41,6 +43,7 @@ class PlacementCheckTest {
         assertTrue(report.hostComputeOps().isEmpty());
         assertEquals(0, report.transfers());
         assertEquals(0, report.xlaClusters());
+        assertEquals(0, report.reducedPrecisionOps());
       }
     }
   }
@@ -57,13 +60,16 @@ class PlacementCheckTest {
             .addNode(node("recv_input", "_Recv", GPU))
             .addNode(node("cluster_0/xla_run", "_XlaRun", GPU))
             .addNode(node("loss", "Sum", GPU))
+            .addNode(node("matmul", "MatMul", GPU).toBuilder()
+                .putAttr("T", AttrValue.newBuilder().setType(DataType.DT_HALF).build()).build())
             .addNode(node("send_loss", "_Send", GPU)))
         .setStepStats(StepStats.newBuilder().addDevStats(DeviceStepStats.newBuilder().setDevice(GPU)
             .addNodeStats(stats("loss", "GPU_0_bfc", 3L << 20))
             .addNodeStats(stats("cluster_0/xla_run", "GPU_0_bfc", 5L << 20))))
         .build();
     PlacementReport report = PlacementCheck.of(metadata);
-    assertEquals(Map.of(CPU, 4, GPU, 4), report.opsPerDevice());
+    assertEquals(Map.of(CPU, 4, GPU, 5), report.opsPerDevice());
+    assertEquals(1, report.reducedPrecisionOps());
     assertEquals(List.of("unique (Unique)"), report.hostComputeOps());
     assertEquals(2, report.transfers());
     assertEquals(1, report.xlaClusters());
