@@ -18,8 +18,8 @@ final class SessionOptions {
             + "gpu), CUDA 12 and cuDNN 9", "cpu"),
         OptionSpec.optional("xla", "on|off", "XLA auto-clustering (default on for gpu, off for cpu; on cpu it "
             + "needs TF_XLA_FLAGS=--tf_xla_cpu_global_jit)", null),
-        OptionSpec.optional("precision", "fp32|fp16|bf16", "frozen model's matmuls in mixed precision: fp16 on "
-            + "gpu, bf16 on cpu (trainable parameters stay fp32)", "fp32"),
+        OptionSpec.optional("precision", "fp32|fp16|bf16", "mixed precision: matmuls in fp16 on gpu, bf16 on cpu "
+            + "(TensorFlow's rewrite; every variable, trainable ones included, stays fp32)", "fp32"),
         OptionSpec.flag("log-placement", "TensorFlow logs every op's device on stderr"),
         OptionSpec.optional("intra-op-threads", "N", "threads inside one op (0: TensorFlow's choice)", "0"),
         OptionSpec.optional("inter-op-threads", "N", "ops run side by side (0: TensorFlow's choice)", "0"));
