@@ -8,7 +8,8 @@ public final class Main {
 
   /** Every command, in the order {@code vblora --help} lists them. */
   static List<Command> commands() {
-    return List.of(new InspectCommand());
+    return List.of(new InspectCommand(), new TrainCommand(), new EvalCommand(), new MergeCommand(),
+        new ExportAdapterCommand(), new DemoCommand());
   }
 
   public static void main(String[] args) {
