@@ -213,6 +213,15 @@ public record TrainConfig(
 
   /** Reads what {@link #toJson()} wrote (e.g. from a checkpoint); a missing key keeps its default. */
   public static TrainConfig fromJson(Map<String, Object> json) {
+    return builderFrom(json).build();
+  }
+
+  /** A builder holding these settings, e.g. to change one of them. */
+  public Builder toBuilder() {
+    return builderFrom(toJson());
+  }
+
+  private static Builder builderFrom(Map<String, Object> json) {
     JsonSettings j = new JsonSettings(json);
     Builder b = builder();
     j.string("model", b::model);
@@ -258,7 +267,7 @@ public record TrainConfig(
     j.string("out", v -> b.out(Path.of(v)));
     j.bool("resume", b::resume);
     j.bool("overwrite", b::overwrite);
-    return b.build();
+    return b;
   }
 
   /** Typed reads of a JSON object that skip absent and null keys. */

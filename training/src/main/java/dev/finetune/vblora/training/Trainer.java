@@ -84,14 +84,8 @@ public final class Trainer {
     Path modelFolder = ModelResolver.fromEnvironment().resolve(config.model());
     SavedModelInfo model = SavedModelReader.read(modelFolder);
     TrainingData data = TrainingData.load(config, modelFolder, maxModelLength(model));
-    AdapterPlan plan = plan(model);
-    try (TrainingGraph graph = TrainingGraph.builder(model, plan).signature(config.signature())
-        .head(config.task() == Task.CLASSIFICATION
-            ? new ClassificationHead(data.labelNames().size(), config.seed())
-            : new RegressionHead(config.seed()))
-        .groups(config.groups()).loraFactors(config.loraFactors())
-        .adamW(AdamWConfig.defaults().withMaxGradNorm(config.maxGradNorm()))
-        .build();
+    AdapterPlan plan = plan(config, model);
+    try (TrainingGraph graph = buildGraph(config, model, plan, data.labelNames().size());
         Session session = graph.open(sessionConfig)) {
       AdapterManifest manifest = new AdapterManifest(config, data.labelNames(),
           graph.adapted().trainableVariables());
@@ -100,13 +94,26 @@ public final class Trainer {
     }
   }
 
-  private AdapterPlan plan(SavedModelInfo model) {
+  /** The adapter plan of {@code config}'s selection and method on {@code model}. */
+  public static AdapterPlan plan(TrainConfig config, SavedModelInfo model) {
     List<Kernel> kernels = KernelDiscovery.discover(model.metaGraph(), config.signature());
     List<Kernel> selected = TargetSelector.select(kernels,
         TargetSelection.parse(config.targets(), config.exclude(), config.layers()));
     return config.method().equals("lora")
         ? LoraPlan.of(selected, config.loraConfig())
         : VbLoraPlan.of(selected, config.vbLoraConfig());
+  }
+
+  /** The training graph a run of {@code config} trains (e.g. to reload a checkpoint's weights into). */
+  public static TrainingGraph buildGraph(TrainConfig config, SavedModelInfo model, AdapterPlan plan,
+      int numClasses) {
+    return TrainingGraph.builder(model, plan).signature(config.signature())
+        .head(config.task() == Task.CLASSIFICATION
+            ? new ClassificationHead(numClasses, config.seed())
+            : new RegressionHead(config.seed()))
+        .groups(config.groups()).loraFactors(config.loraFactors())
+        .adamW(AdamWConfig.defaults().withMaxGradNorm(config.maxGradNorm()))
+        .build();
   }
 
   private int maxModelLength(SavedModelInfo model) {
