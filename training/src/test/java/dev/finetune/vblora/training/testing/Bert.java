@@ -41,6 +41,17 @@ public final class Bert {
         TargetSelection.of(TargetPattern.preset("bert-qv")));
   }
 
+  /** The examples of a demo-style TSV file as batches of {@code batchSize}, file order. */
+  public static List<Batch> batchesOf(Path file, int batchSize, int maxLength) {
+    try {
+      Dataset data = DatasetReader.read(file, DemoDataset.readOptions());
+      EncodedDataset encoded = EncodedDataset.encode(data, WordPieceTokenizer.fromSavedModel(folder()), maxLength);
+      return new Batcher(encoded, BatchingOptions.evaluation(batchSize, maxLength)).epoch(0);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The demo data's first {@code examples} training sentences as batches of {@code batchSize}, file order. */
   public static List<Batch> demoBatches(int examples, int batchSize, int maxLength) {
     try {
