@@ -99,6 +99,10 @@ final class BenchCommand implements Command {
       err.println("vblora bench: warning: XLA was asked for but no XLA cluster ran"
           + (device.device() == Device.CPU ? "; " + XlaCpuFlag.hint() : ""));
     }
+    report.measurements().stream().filter(m -> !m.placement().hostComputeOps().isEmpty()).forEach(m ->
+        err.println("vblora bench: warning: " + m.name() + " ran " + m.placement().hostComputeOps().size()
+            + " ops on the CPU during the GPU step, e.g. " + m.placement().hostComputeOps().get(0)
+            + " (all of them under placement.host_compute_op_names with --json)"));
     out.println(args.flag("json") ? Json.toIndentedJson(report.toJsonObject()) : report.toText());
     return Cli.OK;
   }
