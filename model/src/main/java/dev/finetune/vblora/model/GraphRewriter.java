@@ -81,10 +81,8 @@ public final class GraphRewriter {
     }
     Map<String, String> replacements = new HashMap<>();
     built.targets().forEach(t -> replacements.putAll(t.adaptedOutputs()));
-    Set<String> handles = new HashSet<>();
-    built.variables().forEach(v -> handles.add(v.name()));
     GraphDef merged = ConsumerRewiring.rewire(base, original, replacements).toBuilder()
-        .addAllNode(VariableSharedNames.assign(adapter, handles).getNodeList())
+        .addAllNode(adapter.getNodeList())
         .build();
     Graph graph = new Graph();
     try {
@@ -120,18 +118,18 @@ public final class GraphRewriter {
     Operand<TFloat32> bankInit = config.initVectorBankBound() > 0
         ? VbLoraInit.bank(root, dims, config.initVectorBankBound(), config.seed(), TFloat32.class)
         : root.zeros(root.constant(dims.bankShape()), TFloat32.class);
-    ResourceVariable bank = ResourceVariable.create(root, "vector_bank", bankInit);
-    List<ResourceVariable> created = new ArrayList<>(List.of(bank));
+    AdapterVariableOps bank = AdapterVariableOps.create(root, "vector_bank", bankInit);
+    List<AdapterVariableOps> created = new ArrayList<>(List.of(bank));
     List<AdapterVariable> variables = new ArrayList<>(List.of(bank.describe(AdapterVariable.BANK, "")));
     List<LayerLogits<TFloat32>> logits = new ArrayList<>();
     for (VbLoraTarget target : plan.targets()) {
       Kernel kernel = target.kernel();
       LayerShape shape = layerShape(kernel);
       Ops scope = scopes.at(kernel.modulePath());
-      ResourceVariable a = ResourceVariable.create(scope, "logits_A", config.initLogitsStd() > 0
+      AdapterVariableOps a = AdapterVariableOps.create(scope, "logits_A", config.initLogitsStd() > 0
           ? VbLoraInit.logitsA(scope, shape, dims, config.initLogitsStd(), config.seed(), TFloat32.class)
           : scope.zeros(scope.constant(dims.logitsAShape(shape)), TFloat32.class));
-      ResourceVariable b = ResourceVariable.create(scope, "logits_B", config.initLogitsStd() > 0
+      AdapterVariableOps b = AdapterVariableOps.create(scope, "logits_B", config.initLogitsStd() > 0
           ? VbLoraInit.logitsB(scope, shape, dims, config.initLogitsStd(), config.seed(), TFloat32.class)
           : scope.zeros(scope.constant(dims.logitsBShape(shape)), TFloat32.class));
       created.addAll(List.of(a, b));
@@ -147,7 +145,7 @@ public final class GraphRewriter {
       Kernel kernel = plan.targets().get(i).kernel();
       targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), 1.0, dropout));
     }
-    return new Built(ResourceVariable.tensorName(training), variables, initOp(root, created), targets);
+    return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
 
   private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, LoraPlan plan) {
@@ -156,23 +154,23 @@ public final class GraphRewriter {
     ScopeTree scopes = new ScopeTree(root);
     Operand<TBool> training = trainingFlag(root);
     AdapterDropout dropout = dropout(config.dropout(), training, config.seed());
-    List<ResourceVariable> created = new ArrayList<>();
+    List<AdapterVariableOps> created = new ArrayList<>();
     List<AdapterVariable> variables = new ArrayList<>();
     List<AdaptedTarget> targets = new ArrayList<>();
     for (LoraTarget target : plan.targets()) {
       Kernel kernel = target.kernel();
       LayerShape shape = layerShape(kernel);
       Ops scope = scopes.at(kernel.modulePath());
-      ResourceVariable down = ResourceVariable.create(scope, "down",
+      AdapterVariableOps down = AdapterVariableOps.create(scope, "down",
           LoraFactorsInit.down(scope, shape, dims, config.seed(), TFloat32.class));
-      ResourceVariable up = ResourceVariable.create(scope, "up", LoraFactorsInit.up(scope, shape, dims, TFloat32.class));
+      AdapterVariableOps up = AdapterVariableOps.create(scope, "up", LoraFactorsInit.up(scope, shape, dims, TFloat32.class));
       created.addAll(List.of(down, up));
       variables.add(down.describe(AdapterVariable.LORA_DOWN, kernel.name()));
       variables.add(up.describe(AdapterVariable.LORA_UP, kernel.name()));
       targets.add(splice(scope, inputs, index, kernel, new LowRankFactors<>(down.read(), up.read()), dims.scaling(),
           dropout));
     }
-    return new Built(ResourceVariable.tensorName(training), variables, initOp(root, created), targets);
+    return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
 
   /** Adds MatMul + update for every use of {@code kernel}, and its dense delta for merging. */
@@ -189,15 +187,15 @@ public final class GraphRewriter {
       }
       Operand<TFloat32> baseOutput = inputs.standIn(use.node() + ":0", Shape.of(-1, kernel.outFeatures()));
       Operand<TFloat32> y = LowRankUpdate.apply(scope, x, baseOutput, factors, scaling, dropout);
-      adapted.put(use.node(), ResourceVariable.tensorName(y));
+      adapted.put(use.node(), AdapterVariableOps.tensorName(y));
     }
     Operand<TFloat32> delta = DeltaWeight.of(scope, factors, scaling);
     if (kernel.uses().get(0).transposeWeight()) {
       delta = scope.linalg.transpose(delta, scope.constant(new int[] {1, 0}));
     }
     delta = scope.withName("delta_weight").identity(delta);
-    return new AdaptedTarget(kernel, ResourceVariable.tensorName(factors.down()),
-        ResourceVariable.tensorName(factors.up()), scaling, ResourceVariable.tensorName(delta), adapted);
+    return new AdaptedTarget(kernel, AdapterVariableOps.tensorName(factors.down()),
+        AdapterVariableOps.tensorName(factors.up()), scaling, AdapterVariableOps.tensorName(delta), adapted);
   }
 
   /** False unless fed: serving and evaluation need no feed, a training step feeds true (adapter dropout). */
@@ -209,7 +207,7 @@ public final class GraphRewriter {
     return rate > 0 ? AdapterDropout.of(rate, training, seed) : AdapterDropout.none();
   }
 
-  private static String initOp(Ops root, List<ResourceVariable> variables) {
+  private static String initOp(Ops root, List<AdapterVariableOps> variables) {
     List<Op> assigns = new ArrayList<>();
     variables.forEach(v -> assigns.add(v.assign()));
     return root.withName("init").withControlDependencies(assigns).noOp().op().name();

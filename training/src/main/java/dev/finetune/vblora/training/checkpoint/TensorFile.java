@@ -2,7 +2,7 @@ package dev.finetune.vblora.training.checkpoint;
 
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonException;
-import dev.finetune.vblora.training.variables.ElementType;
+import dev.finetune.vblora.model.ElementType;
 import dev.finetune.vblora.training.variables.HostTensor;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -51,7 +51,9 @@ public final class Cli {
       err.println("vblora " + command.name() + ": " + e.getMessage());
       err.println("Run 'vblora " + command.name() + " --help' for the options.");
       return USAGE_ERROR;
-    } catch (UserError | IllegalArgumentException | IllegalStateException | java.io.IOException e) {
+    } catch (UserError | IllegalArgumentException | IllegalStateException | java.io.IOException
+        | java.io.UncheckedIOException | dev.finetune.vblora.data.DataFileException
+        | dev.finetune.vblora.training.guard.NonFiniteLossException e) {
       // Library code reports bad input with these; their messages are written for users.
       err.println("vblora " + command.name() + ": " + describe(e));
       if (debug) {

@@ -7,8 +7,9 @@ public final class Main {
   private Main() {}
 
   /** Every command, in the order {@code vblora --help} lists them. */
-  static List<Command> commands() {
-    return List.of(new InspectCommand());
+  public static List<Command> commands() {
+    return List.of(new InspectCommand(), new TrainCommand(), new EvalCommand(), new MergeCommand(),
+        new ExportAdapterCommand(), new BenchCommand(), new DemoCommand());
   }
 
   public static void main(String[] args) {

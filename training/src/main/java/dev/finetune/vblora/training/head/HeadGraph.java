@@ -1,6 +1,6 @@
 package dev.finetune.vblora.training.head;
 
-import dev.finetune.vblora.training.variables.ResourceVariable;
+import dev.finetune.vblora.model.ResourceVariable;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.core.Placeholder;

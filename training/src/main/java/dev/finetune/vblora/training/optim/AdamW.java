@@ -1,7 +1,7 @@
 package dev.finetune.vblora.training.optim;
 
-import dev.finetune.vblora.training.variables.ElementType;
-import dev.finetune.vblora.training.variables.ResourceVariable;
+import dev.finetune.vblora.model.ElementType;
+import dev.finetune.vblora.model.ResourceVariable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;

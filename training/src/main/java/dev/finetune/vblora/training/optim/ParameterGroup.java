@@ -1,6 +1,6 @@
 package dev.finetune.vblora.training.optim;
 
-import dev.finetune.vblora.training.variables.ResourceVariable;
+import dev.finetune.vblora.model.ResourceVariable;
 import java.util.List;
 import java.util.Objects;
 

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.variables;
 
+import dev.finetune.vblora.model.ElementType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

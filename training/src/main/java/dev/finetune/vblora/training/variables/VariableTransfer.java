@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.variables;
 
+import dev.finetune.vblora.model.ResourceVariable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.finetune.vblora.training.variables.ElementType;
+import dev.finetune.vblora.model.ElementType;
 import dev.finetune.vblora.training.variables.HostTensor;
-import dev.finetune.vblora.training.variables.ResourceVariable;
+import dev.finetune.vblora.model.ResourceVariable;
 import dev.finetune.vblora.training.variables.VariableTransfer;
 import java.util.ArrayList;
 import java.util.List;

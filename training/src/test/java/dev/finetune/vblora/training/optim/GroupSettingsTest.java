@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.finetune.vblora.training.variables.ElementType;
-import dev.finetune.vblora.training.variables.ResourceVariable;
+import dev.finetune.vblora.model.ElementType;
+import dev.finetune.vblora.model.ResourceVariable;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;

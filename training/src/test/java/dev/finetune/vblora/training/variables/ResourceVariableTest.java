@@ -1,5 +1,8 @@
 package dev.finetune.vblora.training.variables;
 
+import dev.finetune.vblora.model.OpNames;
+import dev.finetune.vblora.model.ElementType;
+import dev.finetune.vblora.model.ResourceVariable;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.finetune.vblora.training.variables;
+package dev.finetune.vblora.model;
 
 import java.util.Arrays;
 import org.tensorflow.proto.DataType;

@@ -1,4 +1,4 @@
-package dev.finetune.vblora.training.variables;
+package dev.finetune.vblora.model;
 
 /**
  * Turns logical names such as "optimizer/m/module/bert/encoder/layer_0/kernel:0" into valid TensorFlow op

@@ -1,0 +1,109 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.batch.Batch;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * A merged SavedModel loaded as TF Serving would load it (SavedModelBundle, serving_default), answering
+ * batches with its head's output: {@code probabilities} for classification, {@code predictions} for
+ * regression.
+ */
+public final class ServingModel implements AutoCloseable {
+  public static final String PROBABILITIES = "probabilities";
+  public static final String PREDICTIONS = "predictions";
+
+  private final SavedModelBundle bundle;
+  private final Map<String, TensorInfo> inputs;
+  private final String output;
+  private final boolean classification;
+
+  private ServingModel(SavedModelBundle bundle, Map<String, TensorInfo> inputs, String output,
+      boolean classification) {
+    this.bundle = bundle;
+    this.inputs = inputs;
+    this.output = output;
+    this.classification = classification;
+  }
+
+  /** Loads {@code folder} with tag serve. */
+  public static ServingModel load(Path folder) {
+    SavedModelBundle bundle = SavedModelBundle.load(folder.toString(), "serve");
+    try {
+      SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
+      if (signature == null) {
+        throw new IllegalArgumentException("model " + folder + " has no serving_default signature");
+      }
+      Map<String, TensorInfo> outputs = signature.getOutputsMap();
+      boolean classification = outputs.containsKey(PROBABILITIES);
+      String key = classification ? PROBABILITIES : PREDICTIONS;
+      if (!outputs.containsKey(key)) {
+        throw new IllegalArgumentException("model " + folder + " has no task head: its serving signature has no '"
+            + PROBABILITIES + "' or '" + PREDICTIONS + "' output (its outputs are " + outputs.keySet()
+            + "); evaluate a model merged by vblora train or vblora merge, or pass --adapter");
+      }
+      return new ServingModel(bundle, signature.getInputsMap(), outputs.get(key).getName(), classification);
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+  }
+
+  /** Whether the head is a classifier (probabilities) rather than a regressor (predictions). */
+  public boolean classification() {
+    return classification;
+  }
+
+  /** Class probabilities [n][classes], or predicted values [n][1]. */
+  public float[][] predict(Batch batch) {
+    Session session = bundle.session();
+    List<Tensor> feeds = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      feed(runner, feeds, "input_ids", batch.inputIds());
+      feed(runner, feeds, "input_mask", batch.inputMask());
+      feed(runner, feeds, "segment_ids", batch.segmentIds());
+      try (Result result = runner.fetch(output).run()) {
+        TFloat32 values = (TFloat32) result.get(0);
+        if (values.shape().numDimensions() == 2) {
+          return StdArrays.array2dCopyOf(values);
+        }
+        float[] flat = StdArrays.array1dCopyOf(values);
+        float[][] column = new float[flat.length][1];
+        for (int i = 0; i < flat.length; i++) {
+          column[i][0] = flat[i];
+        }
+        return column;
+      }
+    } finally {
+      feeds.forEach(Tensor::close);
+    }
+  }
+
+  private void feed(Session.Runner runner, List<Tensor> feeds, String key, int[][] values) {
+    TensorInfo info = inputs.get(key);
+    if (info == null) {
+      throw new IllegalArgumentException("the serving signature has no input '" + key + "'; its inputs are "
+          + inputs.keySet());
+    }
+    TInt32 tensor = TInt32.tensorOf(StdArrays.ndCopyOf(values));
+    feeds.add(tensor);
+    runner.feed(info.getName(), tensor);
+  }
+
+  @Override
+  public void close() {
+    bundle.close();
+  }
+}

@@ -1,0 +1,399 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.model.LoraConfig;
+import dev.finetune.vblora.model.VbLoraConfig;
+import dev.finetune.vblora.training.optim.GroupHyperparameters;
+import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every setting of a training run. One name per setting: the Java component {@code lrBank} is the JSON key
+ * {@code lr_bank} (in checkpoints and metrics) and the CLI option {@code --lr-bank}; see {@link #toJson()}.
+ * Validation happens here, once, and names the setting as the command line spells it.
+ *
+ * @param model a SavedModel folder or a built-in name (bert-base-uncased)
+ * @param signature the signature whose serving path is adapted (its pooled_output feeds the head)
+ * @param train the training data file
+ * @param valid a validation file, or null to hold out {@code validFraction} of the training data
+ * @param validFraction share of the training data held out when there is no validation file, in (0, 1)
+ * @param textColumn header name or 0-based index of the text
+ * @param textPairColumn the second text of sentence-pair tasks, or null
+ * @param labelColumn header name or 0-based index of the label
+ * @param noHeader the data files have no header row (columns by index)
+ * @param task classification or regression
+ * @param targets kernels to adapt (preset, names/suffixes or regex)
+ * @param exclude kernels to leave out, or null
+ * @param layers layer indices to adapt (e.g. 0-5,11), or null for all
+ * @param method vblora or lora (the baseline)
+ * @param rank r
+ * @param numVectors VB-LoRA h
+ * @param vectorLength VB-LoRA b
+ * @param topk VB-LoRA k
+ * @param saveOnlyTopkWeights VB-LoRA: the adapter file keeps top-k indices and weights only
+ * @param initVectorBankBound VB-LoRA bank init U(-x, x)
+ * @param initLogitsStd VB-LoRA logits init N(0, x)
+ * @param vbloraDropout VB-LoRA dropout on the adapter input
+ * @param loraAlpha LoRA scaling alpha / r
+ * @param loraDropout LoRA dropout on the adapter input
+ * @param epochs passes over the training data (ignored when maxSteps > 0)
+ * @param maxSteps optimizer steps in all; 0 means epochs x batches per epoch
+ * @param batchSize examples per step
+ * @param maxLength tokens per example after truncation (at most what the model's inputs take)
+ * @param lrBank peak learning rate of the vector bank
+ * @param lrLogits peak learning rate of the logits
+ * @param lrLora peak learning rate of the LoRA factors (baseline)
+ * @param lrHead peak learning rate of the task head
+ * @param weightDecay decoupled weight decay of the head and the LoRA factors (never of bank or logits)
+ * @param warmupRatio share of the steps with linear warmup, then linear decay to 0
+ * @param maxGradNorm clip the global gradient norm to this (0: off)
+ * @param seed seed of the adapter and head init, the data order and the validation split
+ * @param evalEvery evaluate (and checkpoint) every this many steps; 0 means once per epoch
+ * @param logEvery write a log.jsonl line every this many steps
+ * @param device cpu or gpu
+ * @param xla XLA JIT compilation on or off (null: on for gpu, off for cpu)
+ * @param out the output folder
+ * @param resume continue from the newest checkpoint in {@code out}
+ * @param overwrite replace a previous run's output folder
+ */
+public record TrainConfig(
+    String model, String signature, Path train, Path valid, double validFraction,
+    String textColumn, String textPairColumn, String labelColumn, boolean noHeader, Task task,
+    String targets, String exclude, String layers,
+    String method, int rank, int numVectors, int vectorLength, int topk, boolean saveOnlyTopkWeights,
+    double initVectorBankBound, double initLogitsStd, double vbloraDropout, double loraAlpha, double loraDropout,
+    int epochs, long maxSteps, int batchSize, int maxLength,
+    double lrBank, double lrLogits, double lrLora, double lrHead, double weightDecay, double warmupRatio,
+    double maxGradNorm, long seed, long evalEvery, long logEvery, String device, Boolean xla,
+    Path out, boolean resume, boolean overwrite) {
+
+  public TrainConfig {
+    require(model != null && !model.isBlank(), "--model is required");
+    require(train != null, "--train is required");
+    require(out != null, "--out is required");
+    require(valid != null || (validFraction > 0 && validFraction < 1),
+        "--valid-fraction must be between 0 and 1 (exclusive), got " + validFraction);
+    require(textColumn != null && labelColumn != null, "--text-column and --label-column are required");
+    require(task != null, "--task must be classification or regression");
+    require(method.equals("vblora") || method.equals("lora"), "--method must be vblora or lora, got " + method);
+    require(epochs >= 1, "--epochs must be at least 1, got " + epochs);
+    require(maxSteps >= 0, "--max-steps must not be negative, got " + maxSteps);
+    require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
+    require(maxLength >= 3, "--max-length must be at least 3 ([CLS] token [SEP]), got " + maxLength);
+    for (Map.Entry<String, Double> lr : Map.of("lr-bank", lrBank, "lr-logits", lrLogits, "lr-lora", lrLora,
+        "lr-head", lrHead).entrySet()) {
+      require(lr.getValue() > 0 && Double.isFinite(lr.getValue()),
+          "--" + lr.getKey() + " must be a finite number > 0, got " + lr.getValue());
+    }
+    require(weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay must be >= 0, got " + weightDecay);
+    require(warmupRatio >= 0 && warmupRatio < 1, "--warmup-ratio must be in [0, 1), got " + warmupRatio);
+    require(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "--max-grad-norm must be >= 0 (0: off), got "
+        + maxGradNorm);
+    require(evalEvery >= 0, "--eval-every must not be negative (0: once per epoch), got " + evalEvery);
+    require(logEvery >= 1, "--log-every must be at least 1, got " + logEvery);
+    require(device.equals("cpu") || device.equals("gpu"), "--device must be cpu or gpu, got " + device);
+    require(!(resume && overwrite), "--resume continues the run in --out and --overwrite replaces it; "
+        + "choose one");
+    // The adapter configs validate their own ranges with PEFT's names.
+    if (method.equals("vblora")) {
+      vbLora(rank, numVectors, vectorLength, topk, saveOnlyTopkWeights, initVectorBankBound, initLogitsStd,
+          vbloraDropout, seed);
+    } else {
+      new LoraConfig(rank, loraAlpha, loraDropout, seed);
+    }
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  private static VbLoraConfig vbLora(int rank, int numVectors, int vectorLength, int topk, boolean topkOnly,
+      double bound, double std, double dropout, long seed) {
+    return VbLoraConfig.builder().rank(rank).numVectors(numVectors).vectorLength(vectorLength).topk(topk)
+        .saveOnlyTopkWeights(topkOnly).initVectorBankBound(bound).initLogitsStd(std).dropout(dropout).seed(seed)
+        .build();
+  }
+
+  /** The VB-LoRA hyperparameters. */
+  public VbLoraConfig vbLoraConfig() {
+    return vbLora(rank, numVectors, vectorLength, topk, saveOnlyTopkWeights, initVectorBankBound, initLogitsStd,
+        vbloraDropout, seed);
+  }
+
+  /** The LoRA baseline's hyperparameters. */
+  public LoraConfig loraConfig() {
+    return new LoraConfig(rank, loraAlpha, loraDropout, seed);
+  }
+
+  /** Learning rate and weight decay of bank, logits and head. */
+  public VbLoraGroupSettings groups() {
+    return new VbLoraGroupSettings(new GroupHyperparameters(lrBank, 0.0), new GroupHyperparameters(lrLogits, 0.0),
+        new GroupHyperparameters(lrHead, weightDecay));
+  }
+
+  /** Learning rate and weight decay of the LoRA factors. */
+  public GroupHyperparameters loraFactors() {
+    return new GroupHyperparameters(lrLora, weightDecay);
+  }
+
+  /** Whether XLA is on: as given, else on for the GPU only. */
+  public boolean xlaEnabled() {
+    return xla != null ? xla : device.equals("gpu");
+  }
+
+  /**
+   * The settings as JSON keys (snake case of the component names), as saved with every checkpoint and in
+   * DIR/config.json. Paths are strings, absent values null.
+   */
+  public Map<String, Object> toJson() {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("model", model);
+    json.put("signature", signature);
+    json.put("train", train.toString());
+    json.put("valid", valid == null ? null : valid.toString());
+    json.put("valid_fraction", validFraction);
+    json.put("text_column", textColumn);
+    json.put("text_pair_column", textPairColumn);
+    json.put("label_column", labelColumn);
+    json.put("no_header", noHeader);
+    json.put("task", task.cliName());
+    json.put("targets", targets);
+    json.put("exclude", exclude);
+    json.put("layers", layers);
+    json.put("method", method);
+    json.put("rank", rank);
+    json.put("num_vectors", numVectors);
+    json.put("vector_length", vectorLength);
+    json.put("topk", topk);
+    json.put("save_only_topk_weights", saveOnlyTopkWeights);
+    json.put("init_vector_bank_bound", initVectorBankBound);
+    json.put("init_logits_std", initLogitsStd);
+    json.put("vblora_dropout", vbloraDropout);
+    json.put("lora_alpha", loraAlpha);
+    json.put("lora_dropout", loraDropout);
+    json.put("epochs", epochs);
+    json.put("max_steps", maxSteps);
+    json.put("batch_size", batchSize);
+    json.put("max_length", maxLength);
+    json.put("lr_bank", lrBank);
+    json.put("lr_logits", lrLogits);
+    json.put("lr_lora", lrLora);
+    json.put("lr_head", lrHead);
+    json.put("weight_decay", weightDecay);
+    json.put("warmup_ratio", warmupRatio);
+    json.put("max_grad_norm", maxGradNorm);
+    json.put("seed", seed);
+    json.put("eval_every", evalEvery);
+    json.put("log_every", logEvery);
+    json.put("device", device);
+    json.put("xla", xla);
+    json.put("out", out.toString());
+    json.put("resume", resume);
+    json.put("overwrite", overwrite);
+    return json;
+  }
+
+  /**
+   * The settings that decide what a run computes: everything but where it runs and how it was started
+   * (out, resume, overwrite, device, xla, log_every). A resume must match these exactly.
+   */
+  public Map<String, Object> identity() {
+    Map<String, Object> json = toJson();
+    for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "log_every"}) {
+      json.remove(key);
+    }
+    return Json.parseObject(Json.toCompactJson(json));
+  }
+
+  /** Reads what {@link #toJson()} wrote (e.g. from a checkpoint); a missing key keeps its default. */
+  public static TrainConfig fromJson(Map<String, Object> json) {
+    return builderFrom(json).build();
+  }
+
+  /** A builder holding these settings, e.g. to change one of them. */
+  public Builder toBuilder() {
+    return builderFrom(toJson());
+  }
+
+  private static Builder builderFrom(Map<String, Object> json) {
+    JsonSettings j = new JsonSettings(json);
+    Builder b = builder();
+    j.string("model", b::model);
+    j.string("signature", b::signature);
+    j.string("train", v -> b.train(Path.of(v)));
+    j.string("valid", v -> b.valid(Path.of(v)));
+    j.number("valid_fraction", b::validFraction);
+    j.string("text_column", b::textColumn);
+    j.string("text_pair_column", b::textPairColumn);
+    j.string("label_column", b::labelColumn);
+    j.bool("no_header", b::noHeader);
+    j.string("task", v -> b.task(Task.parse(v)));
+    j.string("targets", b::targets);
+    j.string("exclude", b::exclude);
+    j.string("layers", b::layers);
+    j.string("method", b::method);
+    j.number("rank", v -> b.rank((int) v));
+    j.number("num_vectors", v -> b.numVectors((int) v));
+    j.number("vector_length", v -> b.vectorLength((int) v));
+    j.number("topk", v -> b.topk((int) v));
+    j.bool("save_only_topk_weights", b::saveOnlyTopkWeights);
+    j.number("init_vector_bank_bound", b::initVectorBankBound);
+    j.number("init_logits_std", b::initLogitsStd);
+    j.number("vblora_dropout", b::vbloraDropout);
+    j.number("lora_alpha", b::loraAlpha);
+    j.number("lora_dropout", b::loraDropout);
+    j.number("epochs", v -> b.epochs((int) v));
+    j.number("max_steps", v -> b.maxSteps((long) v));
+    j.number("batch_size", v -> b.batchSize((int) v));
+    j.number("max_length", v -> b.maxLength((int) v));
+    j.number("lr_bank", b::lrBank);
+    j.number("lr_logits", b::lrLogits);
+    j.number("lr_lora", b::lrLora);
+    j.number("lr_head", b::lrHead);
+    j.number("weight_decay", b::weightDecay);
+    j.number("warmup_ratio", b::warmupRatio);
+    j.number("max_grad_norm", b::maxGradNorm);
+    j.number("seed", v -> b.seed((long) v));
+    j.number("eval_every", v -> b.evalEvery((long) v));
+    j.number("log_every", v -> b.logEvery((long) v));
+    j.string("device", b::device);
+    j.bool("xla", b::xla);
+    j.string("out", v -> b.out(Path.of(v)));
+    j.bool("resume", b::resume);
+    j.bool("overwrite", b::overwrite);
+    return b;
+  }
+
+  /** Typed reads of a JSON object that skip absent and null keys. */
+  private record JsonSettings(Map<String, Object> json) {
+    void string(String key, java.util.function.Consumer<String> to) {
+      if (json.get(key) != null) {
+        to.accept(Json.getString(json, key));
+      }
+    }
+
+    void number(String key, java.util.function.DoubleConsumer to) {
+      if (json.get(key) != null) {
+        to.accept(Json.getDouble(json, key));
+      }
+    }
+
+    void bool(String key, java.util.function.Consumer<Boolean> to) {
+      if (json.get(key) != null) {
+        to.accept(Json.getBoolean(json, key));
+      }
+    }
+  }
+
+  /** A builder with the defaults of {@code vblora train}; model, train, columns and out must be set. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builder: every setting with its CLI default. */
+  public static final class Builder {
+    private String model;
+    private String signature = "serving_default";
+    private Path train;
+    private Path valid;
+    private double validFraction = 0.1;
+    private String textColumn;
+    private String textPairColumn;
+    private String labelColumn;
+    private boolean noHeader;
+    private Task task = Task.CLASSIFICATION;
+    private String targets = "bert-qv";
+    private String exclude;
+    private String layers;
+    private String method = "vblora";
+    private int rank = 4;
+    private int numVectors = 256;
+    private int vectorLength = 256;
+    private int topk = 2;
+    private boolean saveOnlyTopkWeights = true;
+    private double initVectorBankBound = 0.02;
+    private double initLogitsStd = 0.1;
+    private double vbloraDropout;
+    private double loraAlpha = 16;
+    private double loraDropout;
+    private int epochs = 3;
+    private long maxSteps;
+    private int batchSize = 32;
+    private int maxLength = 128;
+    private double lrBank = 1e-3;
+    private double lrLogits = 1e-2;
+    private double lrLora = 5e-4;
+    private double lrHead = 4e-3;
+    private double weightDecay = 0.01;
+    private double warmupRatio = 0.06;
+    private double maxGradNorm = 1.0;
+    private long seed = 42;
+    private long evalEvery;
+    private long logEvery = 10;
+    private String device = "cpu";
+    private Boolean xla;
+    private Path out;
+    private boolean resume;
+    private boolean overwrite;
+
+    private Builder() {}
+
+    public Builder model(String v) { model = v; return this; }
+    public Builder signature(String v) { signature = v; return this; }
+    public Builder train(Path v) { train = v; return this; }
+    public Builder valid(Path v) { valid = v; return this; }
+    public Builder validFraction(double v) { validFraction = v; return this; }
+    public Builder textColumn(String v) { textColumn = v; return this; }
+    public Builder textPairColumn(String v) { textPairColumn = v; return this; }
+    public Builder labelColumn(String v) { labelColumn = v; return this; }
+    public Builder noHeader(boolean v) { noHeader = v; return this; }
+    public Builder task(Task v) { task = v; return this; }
+    public Builder targets(String v) { targets = v; return this; }
+    public Builder exclude(String v) { exclude = v; return this; }
+    public Builder layers(String v) { layers = v; return this; }
+    public Builder method(String v) { method = v.toLowerCase(Locale.ROOT); return this; }
+    public Builder rank(int v) { rank = v; return this; }
+    public Builder numVectors(int v) { numVectors = v; return this; }
+    public Builder vectorLength(int v) { vectorLength = v; return this; }
+    public Builder topk(int v) { topk = v; return this; }
+    public Builder saveOnlyTopkWeights(boolean v) { saveOnlyTopkWeights = v; return this; }
+    public Builder initVectorBankBound(double v) { initVectorBankBound = v; return this; }
+    public Builder initLogitsStd(double v) { initLogitsStd = v; return this; }
+    public Builder vbloraDropout(double v) { vbloraDropout = v; return this; }
+    public Builder loraAlpha(double v) { loraAlpha = v; return this; }
+    public Builder loraDropout(double v) { loraDropout = v; return this; }
+    public Builder epochs(int v) { epochs = v; return this; }
+    public Builder maxSteps(long v) { maxSteps = v; return this; }
+    public Builder batchSize(int v) { batchSize = v; return this; }
+    public Builder maxLength(int v) { maxLength = v; return this; }
+    public Builder lrBank(double v) { lrBank = v; return this; }
+    public Builder lrLogits(double v) { lrLogits = v; return this; }
+    public Builder lrLora(double v) { lrLora = v; return this; }
+    public Builder lrHead(double v) { lrHead = v; return this; }
+    public Builder weightDecay(double v) { weightDecay = v; return this; }
+    public Builder warmupRatio(double v) { warmupRatio = v; return this; }
+    public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+    public Builder seed(long v) { seed = v; return this; }
+    public Builder evalEvery(long v) { evalEvery = v; return this; }
+    public Builder logEvery(long v) { logEvery = v; return this; }
+    public Builder device(String v) { device = v.toLowerCase(Locale.ROOT); return this; }
+    public Builder xla(Boolean v) { xla = v; return this; }
+    public Builder out(Path v) { out = v; return this; }
+    public Builder resume(boolean v) { resume = v; return this; }
+    public Builder overwrite(boolean v) { overwrite = v; return this; }
+
+    public TrainConfig build() {
+      return new TrainConfig(model, signature, train, valid, validFraction, textColumn, textPairColumn,
+          labelColumn, noHeader, task, targets, exclude, layers, method, rank, numVectors, vectorLength, topk,
+          saveOnlyTopkWeights, initVectorBankBound, initLogitsStd, vbloraDropout, loraAlpha, loraDropout, epochs,
+          maxSteps, batchSize, maxLength, lrBank, lrLogits, lrLora, lrHead, weightDecay, warmupRatio,
+          maxGradNorm, seed, evalEvery, logEvery, device, xla, out, resume, overwrite);
+    }
+  }
+}

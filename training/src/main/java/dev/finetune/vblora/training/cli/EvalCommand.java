@@ -1,0 +1,130 @@
+package dev.finetune.vblora.training.cli;
+
+import dev.finetune.vblora.data.Dataset;
+import dev.finetune.vblora.data.DatasetReader;
+import dev.finetune.vblora.data.LabelSet;
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.data.batch.BatchingOptions;
+import dev.finetune.vblora.data.batch.Batcher;
+import dev.finetune.vblora.data.batch.EncodedDataset;
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
+import dev.finetune.vblora.savedmodel.ModelResolver;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.training.Evaluation;
+import dev.finetune.vblora.training.ServingModel;
+import dev.finetune.vblora.training.export.AdapterDeltas;
+import dev.finetune.vblora.training.export.MergedModel;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * {@code vblora eval}: scores a model with a task head on a labelled file. The model is a merged folder
+ * (from train or merge), or a base model plus {@code --adapter}, merged into a temporary folder first so that
+ * what is scored is exactly what would be served.
+ */
+final class EvalCommand implements Command {
+  @Override
+  public String name() {
+    return "eval";
+  }
+
+  @Override
+  public String summary() {
+    return "score a merged model, or a base model plus an adapter, on a labelled data file";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    List<OptionSpec> options = new ArrayList<>(List.of(
+        OptionSpec.required("model", "M", "a merged model folder, or the base model of --adapter"),
+        OptionSpec.optional("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)",
+            null),
+        OptionSpec.optional("signature", "KEY", "signature the adapter was trained on", "serving_default"),
+        OptionSpec.required("data", "FILE", "labelled data (.tsv, .csv, .jsonl)")));
+    options.addAll(DataOptions.columnSpecs());
+    options.add(OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"));
+    options.add(OptionSpec.optional("batch-size", "N", "examples per batch", "32"));
+    options.add(OptionSpec.flag("json", "print one JSON document instead of text"));
+    return options;
+  }
+
+  @Override
+  public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
+    Path model = ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
+    Optional<Path> adapter = args.path("adapter");
+    Path temp = null;
+    try {
+      Path served = model;
+      Optional<LabelSet> labels;
+      if (adapter.isPresent()) {
+        AdapterDeltas deltas = AdapterDeltas.of(AdapterFolder.read(adapter.get()), SavedModelReader.read(model),
+            args.stringOrDefault("signature"));
+        if (deltas.head().isEmpty()) {
+          throw new UserError("adapter " + adapter.get() + " has no task head (no " + "classifier tensors); eval"
+              + " needs the head that vblora train saves with the adapter");
+        }
+        temp = Files.createTempDirectory("vblora-eval");
+        served = temp.resolve("merged");
+        err.println("merging " + adapter.get() + " into " + model + " ...");
+        MergedModel.write(model, "serve", deltas.deltas(), deltas.head(), deltas.labelNames(), served, false);
+        labels = deltas.labelNames().isEmpty() ? Optional.empty() : Optional.of(LabelSet.inOrder(deltas.labelNames()));
+      } else {
+        labels = MergedModel.labels(model);
+      }
+      Map<String, Object> report = evaluate(args, served, labels, adapter.isPresent() ? adapter.get() : model);
+      if (args.flag("json")) {
+        out.println(Json.toIndentedJson(report));
+      } else {
+        report.forEach((k, v) -> out.println(String.format(Locale.ROOT, "%-10s %s", k, v)));
+      }
+      return Cli.OK;
+    } finally {
+      if (temp != null) {
+        deleteTree(temp);
+      }
+    }
+  }
+
+  private static Map<String, Object> evaluate(ParsedArgs args, Path served, Optional<LabelSet> labels,
+      Path labelSource) throws Exception {
+    try (ServingModel serving = ServingModel.load(served)) {
+      Task task = serving.classification() ? Task.CLASSIFICATION : Task.REGRESSION;
+      if (task == Task.CLASSIFICATION && labels.isEmpty()) {
+        throw new UserError(labelSource + " records no label names (assets.extra/vblora_labels.json or the adapter's"
+            + " metadata); evaluate a model written by vblora train or vblora merge, or pass --adapter");
+      }
+      Path data = args.path("data").orElseThrow();
+      Dataset dataset = task == Task.CLASSIFICATION
+          ? DatasetReader.read(data, DataOptions.readOptions(args, task), labels.get())
+          : DatasetReader.read(data, DataOptions.readOptions(args, task));
+      int maxLength = args.integerOrDefault("max-length");
+      EncodedDataset encoded = EncodedDataset.encode(dataset, WordPieceTokenizer.fromSavedModel(served), maxLength);
+      List<Batch> batches = new Batcher(encoded, BatchingOptions.evaluation(args.integerOrDefault("batch-size"),
+          maxLength)).epoch(0);
+      Map<String, Object> report = new LinkedHashMap<>();
+      report.put("examples", (long) dataset.size());
+      Evaluation.metrics(batches, serving::predict, labels.map(LabelSet::size).orElse(1), task).forEach(report::put);
+      return report;
+    }
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package dev.finetune.vblora.training.cli;
+
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.training.checkpoint.Checkpoint;
+import dev.finetune.vblora.training.checkpoint.CheckpointStore;
+import dev.finetune.vblora.training.export.AdapterExport;
+import dev.finetune.vblora.training.export.AdapterManifest;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/** {@code vblora export-adapter}: a PEFT adapter folder from a training checkpoint (DIR/checkpoints/step-N). */
+final class ExportAdapterCommand implements Command {
+  @Override
+  public String name() {
+    return "export-adapter";
+  }
+
+  @Override
+  public String summary() {
+    return "write the PEFT adapter folder of a training checkpoint";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    return List.of(
+        OptionSpec.required("checkpoint", "DIR", "a checkpoint folder, e.g. RUN/checkpoints/step-40"),
+        OptionSpec.required("out", "DIR", "the adapter folder to write"),
+        OptionSpec.flag("overwrite", "replace --out if it exists"));
+  }
+
+  @Override
+  public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
+    Path dir = args.path("checkpoint").orElseThrow();
+    Checkpoint checkpoint = CheckpointStore.load(dir);
+    Object manifest = checkpoint.state().config().get("manifest");
+    if (manifest == null) {
+      throw new UserError("checkpoint " + dir + " holds no adapter manifest; it was not written by vblora train");
+    }
+    AdapterManifest parsed = AdapterManifest.fromJson(Json.asObject(manifest, "manifest of " + dir));
+    Path target = args.path("out").orElseThrow();
+    AdapterFolder.write(AdapterExport.toPeft(parsed, checkpoint.tensors()), target, args.flag("overwrite"));
+    err.println("wrote the adapter of step " + checkpoint.state().step() + " to " + target.toAbsolutePath().normalize());
+    return Cli.OK;
+  }
+}

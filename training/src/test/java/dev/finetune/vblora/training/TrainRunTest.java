@@ -1,0 +1,229 @@
+package dev.finetune.vblora.training;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.checkpoint.Checkpoint;
+import dev.finetune.vblora.training.checkpoint.CheckpointStore;
+import dev.finetune.vblora.training.listen.StepReport;
+import dev.finetune.vblora.training.listen.TrainingListener;
+import dev.finetune.vblora.training.testing.Bert;
+import dev.finetune.vblora.training.testing.CliRun;
+import dev.finetune.vblora.training.testing.DemoFiles;
+import dev.finetune.vblora.training.testing.ServingProbe;
+import dev.finetune.vblora.training.variables.HostTensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Session;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+
+/**
+ * Short real runs of {@code vblora train} on BERT-base (4 steps of 4 sentences, 16 tokens) and what they leave:
+ * resumable checkpoints, a merged SavedModel that serves the adapted model's probabilities in a fresh JVM, and
+ * an adapter that {@code vblora merge} turns into the same model.
+ */
+class TrainRunTest {
+  private static final int STEPS = 4;
+  @TempDir
+  static Path dir;
+  private static Path train;
+  private static Path valid;
+  private static Path straight;
+
+  private static String[] trainArgs(Path out, String... more) {
+    List<String> args = new ArrayList<>(List.of("train", "--model", "bert-base-uncased", "--train", train.toString(),
+        "--valid", valid.toString(), "--max-length", "16", "--batch-size", "4", "--max-steps",
+        Integer.toString(STEPS), "--eval-every", "2", "--log-every", "1", "--num-vectors", "90", "--out",
+        out.toString()));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  @BeforeAll
+  static void trainStraight() throws Exception {
+    train = DemoFiles.train(dir.resolve("data"), 24);
+    valid = DemoFiles.valid(dir.resolve("data"), 8);
+    straight = dir.resolve("straight");
+    CliRun run = CliRun.of(trainArgs(straight));
+    assertEquals(0, run.status(), run.toString());
+  }
+
+  @Test
+  void aRunInterruptedAfterItsCheckpointResumesToTheSameLossesAndWeights() throws Exception {
+    Path crashed = dir.resolve("crashed");
+    TrainConfig config = TrainConfig.fromJson(Json.parseObject(Files.readString(straight.resolve("config.json"))))
+        .toBuilder().out(crashed).build();
+    TrainingListener crash = new TrainingListener() {
+      @Override
+      public void onStep(StepReport step) {
+        if (step.step() == 3) {
+          throw new IllegalStateException("simulated crash in step 3");
+        }
+      }
+    };
+    assertThrows(IllegalStateException.class, () -> new Trainer(config, null, List.of(crash)).run());
+    assertTrue(Files.isDirectory(crashed.resolve("checkpoints/step-2")));
+
+    CliRun resumed = CliRun.of(trainArgs(crashed, "--resume"));
+    assertEquals(0, resumed.status(), resumed.toString());
+    assertTrue(resumed.err().contains("resuming at step 2"), resumed.err());
+
+    Map<Long, Double> straightLosses = losses(straight);
+    Map<Long, Double> resumedLosses = losses(crashed);
+    assertEquals(straightLosses.keySet(), resumedLosses.keySet());
+    straightLosses.forEach((step, loss) -> assertEquals(loss, resumedLosses.get(step), 1e-6, "loss of step " + step));
+    Checkpoint a = CheckpointStore.load(straight.resolve("checkpoints/step-" + STEPS));
+    Checkpoint b = CheckpointStore.load(crashed.resolve("checkpoints/step-" + STEPS));
+    assertEquals(a.tensors().keySet(), b.tensors().keySet());
+    for (String name : a.tensors().keySet()) {
+      HostTensor x = a.tensors().get(name);
+      HostTensor y = b.tensors().get(name);
+      if (x.type().isFloating()) {
+        assertArrayEquals(x.toDoubles(), y.toDoubles(), 1e-6, name);
+      } else {
+        assertEquals(x, y, name);
+      }
+    }
+  }
+
+  /** Step to loss, from the log's step lines. */
+  private static Map<Long, Double> losses(Path run) throws Exception {
+    Map<Long, Double> losses = new TreeMap<>();
+    for (String line : Files.readAllLines(run.resolve("log.jsonl"))) {
+      Map<String, Object> entry = Json.parseObject(line);
+      if (entry.containsKey("loss")) {
+        assertTrue(losses.put(Json.getLong(entry, "step"), Json.getDouble(entry, "loss")) == null,
+            "step logged twice: " + line);
+      }
+    }
+    return losses;
+  }
+
+  @Test
+  void aRunLeavesMetricsLogsCurvesAndAnAdapterOfThePapersSize() throws Exception {
+    Map<String, Object> metrics = Json.parseObject(Files.readString(straight.resolve("metrics.json")));
+    Map<String, Object> params = Json.getObject(metrics, "params");
+    // The paper's count for BERT-base q,v with h=90, b=256, r=4, k=2: h*b + 3*L*M*r*(d/b).
+    assertEquals(90 * 256 + 3 * 12 * 2 * 4 * 3, Json.getLong(params, "stored"));
+    assertTrue(Json.getObject(metrics, "best").containsKey("accuracy"));
+    assertTrue(Json.getObject(metrics, "final").containsKey("mcc"));
+    assertTrue(Json.getDouble(metrics, "step_ms") > 0);
+    for (String file : List.of("log.jsonl", "curves.png", "config.json", "adapter/adapter_config.json",
+        "adapter/adapter_model.safetensors", "merged/saved_model.pb", "merged/assets/vocab.txt")) {
+      assertTrue(Files.isRegularFile(straight.resolve(file)), file);
+    }
+    try (var events = Files.list(straight.resolve("tensorboard"))) {
+      assertEquals(1, events.count());
+    }
+    assertEquals(2, Files.readAllLines(straight.resolve("log.jsonl")).stream().filter(l -> l.contains("\"eval\""))
+        .count(), "one evaluation every 2 of the 4 steps");
+  }
+
+  @Test
+  void theMergedModelServesTheAdaptedModelsProbabilitiesInAFreshJvmAndMergeRebuildsIt() throws Exception {
+    SavedModelInfo bert = Bert.read();
+    TrainConfig config = TrainConfig.fromJson(Json.parseObject(Files.readString(straight.resolve("config.json"))));
+    List<Batch> batches = Bert.batchesOf(valid, 8, 16);
+    Batch batch = batches.get(0);
+    float[][] adapted;
+    Checkpoint best = CheckpointStore.load(straight.resolve("checkpoints").resolve(bestCheckpoint()));
+    try (TrainingGraph graph = Trainer.buildGraph(config, bert, Trainer.plan(config, bert), 2);
+        Session session = graph.open(null)) {
+      graph.restoreTrainableState(session, best.tensors());
+      adapted = graph.predict(session, batch);
+    }
+    Path inputs = dir.resolve("inputs.json");
+    Files.writeString(inputs, ServingProbe.inputsJson(batch.inputIds(), batch.inputMask(), batch.segmentIds()));
+    assertClose(adapted, ServingProbe.inFreshJvm(straight.resolve("merged"), inputs), 1e-4);
+
+    Path remerged = dir.resolve("remerged");
+    CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter",
+        straight.resolve("adapter").toString(), "--out", remerged.toString());
+    assertEquals(0, merge.status(), merge.toString());
+    assertClose(adapted, ServingProbe.inFreshJvm(remerged, inputs), 1e-4);
+    assertServingSignature(straight.resolve("merged"));
+    assertServingSignature(remerged);
+  }
+
+  private static String bestCheckpoint() throws Exception {
+    long step = Json.getLong(Json.getObject(Json.parseObject(Files.readString(straight.resolve("metrics.json"))),
+        "best"), "step");
+    return "step-" + step;
+  }
+
+  private static void assertClose(float[][] expected, float[][] actual, double tolerance) {
+    assertEquals(expected.length, actual.length);
+    double worst = 0;
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i].length, actual[i].length);
+      for (int j = 0; j < expected[i].length; j++) {
+        worst = Math.max(worst, Math.abs(expected[i][j] - actual[i][j]));
+      }
+    }
+    assertTrue(worst <= tolerance, "max abs difference " + worst + " > " + tolerance);
+  }
+
+  /** TF Serving's predict method, the model's int32 inputs, the head's outputs beside the model's own. */
+  private static void assertServingSignature(Path model) throws Exception {
+    SavedModel saved = SavedModel.parseFrom(Files.readAllBytes(model.resolve("saved_model.pb")));
+    SignatureDef signature = saved.getMetaGraphs(0).getSignatureDefOrThrow("serving_default");
+    assertEquals("tensorflow/serving/predict", signature.getMethodName());
+    for (String input : List.of("input_ids", "input_mask", "segment_ids")) {
+      assertEquals(DataType.DT_INT32, signature.getInputsOrThrow(input).getDtype(), input);
+    }
+    for (String output : List.of("logits", "probabilities")) {
+      TensorInfo info = signature.getOutputsOrThrow(output);
+      assertEquals(DataType.DT_FLOAT, info.getDtype(), output);
+      assertEquals(List.of(-1L, 2L), info.getTensorShape().getDimList().stream().map(d -> d.getSize()).toList(),
+          output);
+    }
+    assertTrue(signature.getOutputsMap().keySet().containsAll(List.of("pooled_output", "sequence_output")));
+  }
+
+  @Test
+  void exportAdapterFromTheBestCheckpointWritesTheRunsAdapter() throws Exception {
+    Path exported = dir.resolve("exported");
+    CliRun run = CliRun.of("export-adapter", "--checkpoint",
+        straight.resolve("checkpoints").resolve(bestCheckpoint()).toString(), "--out", exported.toString());
+    assertEquals(0, run.status(), run.toString());
+    for (String file : List.of("adapter_config.json", "adapter_model.safetensors")) {
+      assertArrayEquals(Files.readAllBytes(straight.resolve("adapter").resolve(file)),
+          Files.readAllBytes(exported.resolve(file)), file);
+    }
+  }
+
+  @Test
+  void evalScoresTheMergedModelAsTrainingDidAndRefusesAnUnknownLabel() throws Exception {
+    CliRun eval = CliRun.of("eval", "--model", straight.resolve("merged").toString(), "--data", valid.toString(),
+        "--max-length", "16", "--json");
+    assertEquals(0, eval.status(), eval.toString());
+    Map<String, Object> report = Json.parseObject(eval.out());
+    assertEquals(8, Json.getLong(report, "examples"));
+    Map<String, Object> best = Json.getObject(Json.parseObject(Files.readString(straight.resolve("metrics.json"))),
+        "best");
+    assertEquals(Json.getDouble(best, "accuracy"), Json.getDouble(report, "accuracy"), 1e-9);
+
+    Path unknown = dir.resolve("unknown-label.tsv");
+    Files.writeString(unknown, "sentence\tlabel\nA fine day.\t1\nA strange day.\tmaybe\n");
+    CliRun refused = CliRun.of("eval", "--model", straight.resolve("merged").toString(), "--data",
+        unknown.toString());
+    assertEquals(1, refused.status(), refused.toString());
+    assertTrue(refused.err().contains(unknown.toString()) && refused.err().contains("line 3")
+        && refused.err().contains("'maybe'"), refused.err());
+  }
+}

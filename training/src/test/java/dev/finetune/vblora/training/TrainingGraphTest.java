@@ -1,0 +1,96 @@
+package dev.finetune.vblora.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.model.ResourceVariable;
+import dev.finetune.vblora.model.VbLoraConfig;
+import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.VariableInfo;
+import dev.finetune.vblora.training.testing.Bert;
+import dev.finetune.vblora.training.variables.HostTensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.op.Ops;
+
+/** The training graph on the real BERT-base: what a step changes and what it must leave alone. */
+class TrainingGraphTest {
+  private static SavedModelInfo bert;
+  private static TrainingGraph graph;
+  private static List<Batch> batches;
+
+  @BeforeAll
+  static void buildOnBert() {
+    bert = Bert.read();
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    graph = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config)).classification(2, 5).build();
+    batches = Bert.demoBatches(8, 4, 32);
+  }
+
+  @AfterAll
+  static void close() {
+    graph.close();
+  }
+
+  @Test
+  void onlyAdapterAndHeadVariablesChangeWhileEveryBaseVariableKeepsItsBits() {
+    Set<String> trained = new HashSet<>();
+    graph.trainableVariables().forEach(v -> trained.add(v.name()));
+    Map<String, Operand<?>> baseReads = new HashMap<>();
+    Ops tf = Ops.create(graph.graph());
+    for (java.util.Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
+      GraphOperation op = it.next();
+      if (op.type().equals("VarHandleOp") && !trained.contains(op.name()) && !op.name().startsWith("optimizer/")) {
+        baseReads.put(op.name(), ResourceVariable.of(op).read(tf));
+      }
+    }
+    Set<String> checkpointed = new HashSet<>();
+    bert.variables().stream().map(VariableInfo::name).forEach(checkpointed::add);
+    assertEquals(204, baseReads.size(), "BERT-base has 204 variables");
+    assertTrue(checkpointed.containsAll(baseReads.keySet()), "every base variable comes from the checkpoint");
+
+    try (Session session = graph.open(null)) {
+      Map<String, Long> baseBefore = checksums(session, baseReads);
+      Map<String, HostTensor> trainedBefore = graph.trainableState(session);
+      List<Double> losses = new ArrayList<>();
+      for (Batch batch : batches) {
+        losses.add(graph.trainStep(session, batch, 1.0).loss());
+      }
+      assertEquals(2, graph.step(session));
+      assertTrue(losses.stream().allMatch(l -> l > 0 && Double.isFinite(l)), "losses " + losses);
+      assertEquals(baseBefore, checksums(session, baseReads), "no base variable may change");
+      Map<String, HostTensor> trainedAfter = graph.trainableState(session);
+      for (String name : trained) {
+        assertNotEquals(trainedBefore.get(name), trainedAfter.get(name), name + " was not updated");
+      }
+    }
+  }
+
+  /** CRC-32C of every variable's bytes, one variable at a time (all of BERT at once would be 440 MB). */
+  private static Map<String, Long> checksums(Session session, Map<String, Operand<?>> reads) {
+    Map<String, Long> sums = new HashMap<>();
+    reads.forEach((name, read) -> {
+      try (Result result = session.runner().fetch(read).run()) {
+        CRC32C crc = new CRC32C();
+        crc.update(HostTensor.copyOf(result.get(0)).bytes());
+        sums.put(name, crc.getValue());
+      }
+    });
+    return sums;
+  }
+}

@@ -1,0 +1,35 @@
+package dev.finetune.vblora.training.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import dev.finetune.vblora.model.VbLoraConfig;
+import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.XlaCpuFlag;
+import dev.finetune.vblora.training.testing.Bert;
+import org.junit.jupiter.api.Test;
+
+class XlaNumericsCheckTest {
+  /**
+   * Without TF_XLA_FLAGS=--tf_xla_cpu_global_jit the CPU ignores XLA, so the two sessions must train
+   * identically: same initial values, same batches, same arithmetic. Any difference would come from the
+   * check itself (different seeds, batches or feeds), not from XLA.
+   */
+  @Test
+  void withoutXlaOnTheCpuBothSessionsTrainBitForBitAlike() {
+    assumeFalse(XlaCpuFlag.enabled(), "TF_XLA_FLAGS enables XLA on the CPU in this environment");
+    SavedModelInfo bert = Bert.read();
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    BenchSettings settings = new BenchSettings(2, 16, 1, 0, DeviceOptions.cpu(), 5);
+    XlaComparison comparison = XlaNumericsCheck.run(bert, SavedModelInfo.DEFAULT_SIGNATURE,
+        BenchMethod.of("vblora", VbLoraPlan.of(Bert.queryValue(bert), config)), settings, 3, line -> { });
+    assertEquals(0, comparison.xlaClusters());
+    assertEquals(comparison.lossesWithout(), comparison.lossesWith());
+    assertEquals(0.0, comparison.maxRelativeDifference());
+    // The steps do train: the cycle of batches gives different losses.
+    assertNotEquals(comparison.lossesWithout().get(0), comparison.lossesWithout().get(1));
+  }
+}

@@ -1,0 +1,73 @@
+package dev.finetune.vblora.training.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.training.testing.Bert;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** {@code vblora bench} on BERT-base: the JSON contract of docs/cli.md, and a clear failure without a GPU. */
+class BenchCommandTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... argv) {
+    return new Cli(Main.commands(), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8)).run(argv);
+  }
+
+  @Test
+  void aTinyRunPrintsOneWellFormedJsonDocumentWithPositiveFigures() {
+    int status = run("bench", "--model", Bert.folder().toString(), "--batch-size", "2", "--max-length", "16",
+        "--steps", "2", "--warmup", "1", "--mode", "all", "--json");
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    Map<String, Object> json = Json.parseObject(out.toString(StandardCharsets.UTF_8));
+
+    Map<String, Object> stepMs = Json.getObject(json, "step_ms");
+    double median = Json.getDouble(stepMs, "median");
+    double min = Json.getDouble(stepMs, "min");
+    double max = Json.getDouble(stepMs, "max");
+    assertTrue(min > 0 && min <= median && median <= max, stepMs.toString());
+    assertEquals(2 * 1000 / median, Json.getDouble(json, "examples_per_s"), 0.01 * 2000 / median);
+    assertTrue(Json.getDouble(json, "peak_rss_mb") > 0);
+    assertFalse(json.containsKey("peak_device_mb"), "no device memory on a CPU run");
+
+    List<String> names = Json.getArray(json, "measurements").stream()
+        .map(m -> Json.getString(Json.asObject(m, "measurement"), "name")).toList();
+    assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), names);
+    assertEquals("train/vblora", Json.getString(json, "primary"));
+    for (Object m : Json.getArray(json, "measurements")) {
+      Map<String, Object> measurement = Json.asObject(m, "measurement");
+      assertTrue(Json.getDouble(Json.getObject(measurement, "step_ms"), "median") > 0);
+      Map<String, Object> placement = Json.getObject(measurement, "placement");
+      assertEquals(0, Json.getLong(placement, "host_compute_ops"), "CPU runs have no host fallback");
+    }
+    assertEquals("cpu", Json.getString(Json.getObject(json, "setup"), "device"));
+  }
+
+  @Test
+  void askingForAGpuOnTheCpuBuildFailsWithWhatToDo() {
+    assumeFalse(System.getProperty("java.class.path").contains("linux-x86_64-gpu"), "needs the CPU build");
+    int status = run("bench", "--model", "/nowhere/model", "--device", "gpu");
+    String message = err.toString(StandardCharsets.UTF_8);
+    assertEquals(1, status, message);
+    assertTrue(message.contains("no GPU device found"), message);
+    assertTrue(message.contains("-Pgpu"), message);
+    assertFalse(message.contains("\tat "), "no stack trace without --debug");
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aPrecisionTheDeviceCannotRewriteIsAUsageError() {
+    assertEquals(2, run("bench", "--model", "/nowhere/model", "--precision", "fp16"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("bf16"));
+  }
+}

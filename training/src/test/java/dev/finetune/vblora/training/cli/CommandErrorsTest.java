@@ -1,0 +1,132 @@
+package dev.finetune.vblora.training.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.FullLogits;
+import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
+import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
+import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
+import dev.finetune.vblora.training.testing.CliRun;
+import dev.finetune.vblora.training.testing.DemoFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Each user error, end to end through the command line: exit status 1 and a message naming the file or option. */
+class CommandErrorsTest {
+  @TempDir
+  static Path dir;
+  private static Path train;
+  private static Path valid;
+
+  @BeforeAll
+  static void data() throws Exception {
+    train = DemoFiles.train(dir.resolve("data"), 12);
+    valid = DemoFiles.valid(dir.resolve("data"), 4);
+  }
+
+  private static List<String> train(Path out, String... more) {
+    List<String> args = new ArrayList<>(List.of("train", "--model", "bert-base-uncased", "--train", train.toString(),
+        "--valid", valid.toString(), "--max-length", "16", "--batch-size", "4", "--num-vectors", "90", "--out",
+        out.toString()));
+    args.addAll(List.of(more));
+    return args;
+  }
+
+  private static CliRun run(List<String> args) {
+    return CliRun.of(args.toArray(String[]::new));
+  }
+
+  private static void assertUserError(CliRun run, String... mentioned) {
+    assertEquals(1, run.status(), run.toString());
+    for (String text : mentioned) {
+      assertTrue(run.err().contains(text), "stderr should mention '" + text + "':\n" + run.err());
+    }
+    assertFalse(run.err().contains("\tat "), "no stack trace without --debug:\n" + run.err());
+  }
+
+  @Test
+  void dataColumnsThatDoNotMatchTheMapping() {
+    assertUserError(run(train(dir.resolve("columns"), "--text-column", "review")), train.toString(), "'review'");
+  }
+
+  @Test
+  void anEmptyDataFile() throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty.tsv"), "");
+    List<String> args = train(dir.resolve("empty"));
+    args.set(args.indexOf(train.toString()), empty.toString());
+    assertUserError(run(args), empty.toString());
+  }
+
+  @Test
+  void anOutputFolderThatExistsWithoutOverwrite() throws Exception {
+    Path taken = Files.createDirectories(dir.resolve("taken"));
+    Files.writeString(taken.resolve("notes.txt"), "mine");
+    assertUserError(run(train(taken)), taken.toString(), "--overwrite");
+    assertTrue(Files.exists(taken.resolve("notes.txt")));
+
+    Path adapter = writeAdapter("bert.encoder.layer.0.attention.self.query", 3, 3);
+    assertUserError(CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--out",
+        taken.toString()), taken.toString(), "--overwrite");
+  }
+
+  @Test
+  void anAdapterThatDoesNotFitTheModel() throws Exception {
+    Path elsewhere = writeAdapter("bert.encoder.layer.99.attention.self.query", 3, 3);
+    assertUserError(CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", elsewhere.toString(), "--out",
+        dir.resolve("merged-99").toString()), "bert.encoder.layer.99.attention.self.query", "does not fit");
+
+    // 768 -> 768 logits on the 768 -> 3072 intermediate kernel.
+    Path wrongSize = writeAdapter("bert.encoder.layer.0.intermediate.dense", 3, 3);
+    assertUserError(CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", wrongSize.toString(), "--out",
+        dir.resolve("merged-size").toString()), "bert.encoder.layer.0.intermediate.dense", "768x768", "768x3072");
+    assertFalse(Files.exists(dir.resolve("merged-size")));
+  }
+
+  /** A small VB-LoRA adapter (h=4, b=256, r=1) on one module, with random values. */
+  private static Path writeAdapter(String module, int inTiles, int outTiles) throws Exception {
+    Random random = new Random(1);
+    float[][] bank = new float[4][256];
+    for (float[] row : bank) {
+      for (int i = 0; i < row.length; i++) {
+        row[i] = (float) random.nextGaussian() * 0.02f;
+      }
+    }
+    PeftVbLoraConfig config = PeftVbLoraConfig.builder().r(1).numVectors(4).vectorLength(256).topk(2)
+        .targetModules(List.of(module.substring(module.lastIndexOf('.') + 1))).build();
+    VbLoraModule m = new VbLoraModule(module, new FullLogits(1, inTiles, 4, randoms(random, inTiles * 4)),
+        new FullLogits(outTiles, 1, 4, randoms(random, outTiles * 4)));
+    Path folder = dir.resolve("adapter-" + module + "-" + inTiles);
+    AdapterFolder.write(VbLoraAdapter.of(config, bank, List.of(m)), folder, true);
+    return folder;
+  }
+
+  private static float[] randoms(Random random, int n) {
+    float[] values = new float[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+    return values;
+  }
+
+  @Test
+  void aNonFiniteLossStopsTheRunNamingTheStepAndKeepsTheLastGoodCheckpoint() {
+    // Adam's first update moves every head weight by the learning rate: 1e38 overflows the next logits.
+    Path out = dir.resolve("nan");
+    CliRun run = run(train(out, "--lr-head", "1e38", "--warmup-ratio", "0", "--max-steps", "4", "--eval-every",
+        "1"));
+    assertUserError(run, "at step 2", out.resolve("checkpoints").resolve("step-1").toString());
+    assertTrue(Files.isDirectory(out.resolve("checkpoints/step-1")));
+    assertFalse(Files.exists(out.resolve("checkpoints/step-2")));
+    assertFalse(Files.exists(out.resolve("adapter")));
+    assertFalse(Files.exists(out.resolve("metrics.json")));
+  }
+}

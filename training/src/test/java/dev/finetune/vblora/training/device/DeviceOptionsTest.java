@@ -1,0 +1,94 @@
+package dev.finetune.vblora.training.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.OptimizerOptions.GlobalJitLevel;
+import org.tensorflow.proto.RewriterConfig.Toggle;
+
+/** What each device option turns into in the session's ConfigProto. */
+class DeviceOptionsTest {
+
+  static Stream<Arguments> jitLevels() {
+    return Stream.of(
+        Arguments.of(DeviceOptions.cpu(), GlobalJitLevel.OFF),
+        Arguments.of(DeviceOptions.gpu(), GlobalJitLevel.ON_1),
+        Arguments.of(DeviceOptions.cpu().withXla(true), GlobalJitLevel.ON_1),
+        Arguments.of(DeviceOptions.gpu().withXla(false), GlobalJitLevel.OFF));
+  }
+
+  @ParameterizedTest
+  @MethodSource("jitLevels")
+  void xlaIsTheGlobalJitLevel(DeviceOptions options, GlobalJitLevel expected) {
+    assertEquals(expected, options.toConfigProto().getGraphOptions().getOptimizerOptions().getGlobalJitLevel());
+  }
+
+  @Test
+  void cpuIsTheDefaultAndHidesGpusWithoutXla() {
+    DeviceOptions options = DeviceOptions.cpu();
+    assertEquals(Device.CPU, options.device());
+    assertFalse(options.xla());
+    ConfigProto config = options.toConfigProto();
+    assertEquals(0, config.getDeviceCountOrThrow("GPU"), "a GPU build asked for CPU must not use the GPU");
+    assertFalse(config.getGpuOptions().getAllowGrowth());
+    assertFalse(config.getAllowSoftPlacement());
+    assertFalse(config.getLogDevicePlacement());
+    assertEquals(0, config.getIntraOpParallelismThreads());
+    assertEquals(0, config.getInterOpParallelismThreads());
+    assertFalse(config.getGraphOptions().hasRewriteOptions());
+  }
+
+  @Test
+  void gpuGrowsMemoryOnDemandAndNeverPlacesSoftly() {
+    ConfigProto config = DeviceOptions.gpu().toConfigProto();
+    assertTrue(config.getGpuOptions().getAllowGrowth());
+    assertFalse(config.getAllowSoftPlacement());
+    assertFalse(config.containsDeviceCount("GPU"));
+  }
+
+  @Test
+  void placementLoggingAndThreadsAreCopied() {
+    ConfigProto config = DeviceOptions.cpu().withLogPlacement(true).withThreads(3, 2).toConfigProto();
+    assertTrue(config.getLogDevicePlacement());
+    assertEquals(3, config.getIntraOpParallelismThreads());
+    assertEquals(2, config.getInterOpParallelismThreads());
+  }
+
+  @Test
+  void reducedPrecisionIsTheDevicesMixedPrecisionRewrite() {
+    ConfigProto fp16 = DeviceOptions.gpu().withPrecision(Precision.FP16).toConfigProto();
+    assertEquals(Toggle.ON, fp16.getGraphOptions().getRewriteOptions().getAutoMixedPrecision());
+    ConfigProto bf16 = DeviceOptions.cpu().withPrecision(Precision.BF16).toConfigProto();
+    assertEquals(Toggle.ON, bf16.getGraphOptions().getRewriteOptions().getAutoMixedPrecisionOnednnBfloat16());
+    assertEquals(Toggle.DEFAULT, bf16.getGraphOptions().getRewriteOptions().getAutoMixedPrecision());
+  }
+
+  @Test
+  void aPrecisionWithoutARewriteOnTheDeviceIsRefusedNamingTheAlternative() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DeviceOptions.cpu().withPrecision(Precision.FP16));
+    assertTrue(e.getMessage().contains("bf16"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> DeviceOptions.gpu().withPrecision(Precision.BF16));
+  }
+
+  @Test
+  void negativeThreadCountsAreRefused() {
+    assertThrows(IllegalArgumentException.class, () -> DeviceOptions.cpu().withThreads(-1, 0));
+  }
+
+  @Test
+  void devicesAndPrecisionsParseFromTheCommandLineSpelling() {
+    assertEquals(Device.GPU, Device.parse("GPU"));
+    assertEquals(Device.CPU, Device.parse("cpu"));
+    assertEquals(Precision.BF16, Precision.parse("bfloat16"));
+    assertThrows(IllegalArgumentException.class, () -> Device.parse("tpu"));
+  }
+}
