@@ -10,6 +10,7 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.types.TFloat32;
@@ -37,9 +38,15 @@ public final class ServingModel implements AutoCloseable {
     this.classification = classification;
   }
 
-  /** Loads {@code folder} with tag serve. */
+  /** Loads {@code folder} with tag serve and TensorFlow's default session options. */
   public static ServingModel load(Path folder) {
-    SavedModelBundle bundle = SavedModelBundle.load(folder.toString(), "serve");
+    return load(folder, ConfigProto.getDefaultInstance());
+  }
+
+  /** Loads {@code folder} with tag serve into a session set up by {@code sessionConfig}. */
+  public static ServingModel load(Path folder, ConfigProto sessionConfig) {
+    SavedModelBundle bundle = SavedModelBundle.loader(folder.toString()).withTags("serve")
+        .withConfigProto(sessionConfig).load();
     try {
       SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
       if (signature == null) {

@@ -64,6 +64,9 @@ import org.tensorflow.proto.ConfigProto;
  * checkpoints, and the exports (adapter, merged model, metrics). The loop never prints; listeners observe.
  */
 public final class Trainer {
+  /** DIR/valid_predictions.tsv: the best weights' outputs on the validation set (see {@link PredictionTable}). */
+  public static final String VALID_PREDICTIONS = "valid_predictions.tsv";
+
   private final TrainConfig config;
   private final ConfigProto sessionConfig;
   private final List<TrainingListener> extraListeners;
@@ -262,6 +265,10 @@ public final class Trainer {
     private TrainingResult export(TrainingSummary summary) throws IOException {
       Path adapterDir = config.out().resolve("adapter");
       Path mergedDir = config.out().resolve("merged");
+      // What the adapted training graph computes with the exported weights, for comparing the merged model with.
+      PredictionTable.empty(PredictionTable.columnsFor(data.labelNames()), data.valid().size())
+          .fill(data.validBatches(), batch -> graph.predict(session, batch))
+          .write(config.out().resolve(VALID_PREDICTIONS));
       AdapterFolder.write(AdapterExport.toPeft(manifest, graph.trainableState(session)), adapterDir, true);
       MergedModel.write(modelFolder, "serve", graph.deltas(session),
           Optional.of(graph.headWeights(session, data.labelNames())), data.labelNames(), mergedDir, true);

@@ -150,6 +150,14 @@ class TrainRunTest {
     Path inputs = dir.resolve("inputs.json");
     Files.writeString(inputs, ServingProbe.inputsJson(batch.inputIds(), batch.inputMask(), batch.segmentIds()));
     assertClose(adapted, ServingProbe.inFreshJvm(straight.resolve("merged"), inputs), 1e-4);
+    // valid_predictions.tsv holds the same adapted model's outputs, one row per validation example in file order.
+    PredictionTable written = PredictionTable.read(straight.resolve(Trainer.VALID_PREDICTIONS));
+    assertEquals(2, written.columns().size(), "one column per class");
+    float[][] rows = new float[written.examples()][];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = written.row(i);
+    }
+    assertClose(adapted, rows, 1e-5);
 
     Path remerged = dir.resolve("remerged");
     CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter",
@@ -209,11 +217,21 @@ class TrainRunTest {
 
   @Test
   void evalScoresTheMergedModelAsTrainingDidAndRefusesAnUnknownLabel() throws Exception {
+    Path predictions = dir.resolve("eval-predictions.tsv");
+    Path trained = straight.resolve(Trainer.VALID_PREDICTIONS);
     CliRun eval = CliRun.of("eval", "--model", straight.resolve("merged").toString(), "--data", valid.toString(),
-        "--max-length", "16", "--json");
+        "--max-length", "16", "--predictions-out", predictions.toString(), "--compare-predictions",
+        trained.toString(), "--json");
     assertEquals(0, eval.status(), eval.toString());
     Map<String, Object> report = Json.parseObject(eval.out());
     assertEquals(8, Json.getLong(report, "examples"));
+    // The merged SavedModel scores as the adapted training graph did, example by example.
+    double diff = Json.getDouble(report, "max_abs_diff");
+    assertTrue(diff <= 1e-4, "max_abs_diff " + diff);
+    PredictionTable scored = PredictionTable.read(predictions);
+    assertEquals(8, scored.examples());
+    assertEquals(diff, scored.maxAbsDifference(PredictionTable.read(trained)), 1e-9);
+
     Map<String, Object> best = Json.getObject(Json.parseObject(Files.readString(straight.resolve("metrics.json"))),
         "best");
     assertEquals(Json.getDouble(best, "accuracy"), Json.getDouble(report, "accuracy"), 1e-9);

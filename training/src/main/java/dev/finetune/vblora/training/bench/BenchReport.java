@@ -2,6 +2,7 @@ package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.PlacementReport;
+import dev.finetune.vblora.training.device.StepProfile;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,14 +27,17 @@ import java.util.OptionalDouble;
  * @param xlaEffective whether any measurement ran XLA clusters (false when XLA was asked for on a CPU
  *     without TF_XLA_FLAGS=--tf_xla_cpu_global_jit)
  * @param loadAverage the host's one-minute load average at the end, when known (shared machines)
+ * @param profile with {@code --profile}: one traced step of the primary measurement per op type and device
  */
 public record BenchReport(String model, BenchSettings settings, List<Measurement> measurements,
     Map<String, Long> trainableParams, OptionalDouble peakRssMb, OptionalDouble peakDeviceMb,
     OptionalDouble deviceBaselineMb, Optional<String> deviceMemorySource, boolean xlaEffective,
-    OptionalDouble loadAverage) {
+    OptionalDouble loadAverage, Optional<StepProfile> profile) {
 
   /** How many host compute ops of a GPU run the JSON lists by name. */
   private static final int LISTED_HOST_OPS = 25;
+  /** How many op types the profile lists. */
+  private static final int PROFILED_OPS = 15;
 
   public BenchReport {
     measurements = List.copyOf(measurements);
@@ -91,6 +95,28 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
       list.add(measurementJson(m, reference));
     }
     json.put("measurements", list);
+    profile.ifPresent(p -> json.put("profile", profileJson(p)));
+    return json;
+  }
+
+  private Map<String, Object> profileJson(StepProfile p) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("measurement", primary().name());
+    json.put("source", p.source());
+    json.put("devices", List.copyOf(p.devices()));
+    json.put("span_ms", round(p.spanNanos() / 1e6));
+    json.put("op_time_ms", round(p.opNanos() / 1e6));
+    List<Object> top = new ArrayList<>();
+    for (StepProfile.OpTime op : p.top(PROFILED_OPS)) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("op", op.op());
+      entry.put("device", op.device());
+      entry.put("total_ms", round(op.nanos() / 1e6));
+      entry.put("count", (long) op.count());
+      entry.put("share", round(op.share()));
+      top.add(entry);
+    }
+    json.put("top", top);
     return json;
   }
 
@@ -157,7 +183,20 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     peakDeviceMb.ifPresent(v -> out.append(String.format(Locale.ROOT, "peak device memory %.0f MiB (%s%s)%n",
         v, deviceMemorySource.orElse("?"), deviceBaselineMb.isPresent()
             ? String.format(Locale.ROOT, "; %.0f MiB before the sessions", deviceBaselineMb.getAsDouble()) : "")));
+    profile.ifPresent(p -> profileText(p, out));
     return out.toString();
+  }
+
+  private void profileText(StepProfile p, StringBuilder out) {
+    out.append(String.format(Locale.ROOT, "profile of one traced %s step (%s: %s): %.2f ms from first op to last,"
+        + " %.2f ms of op time%n", primary().name(), p.source(), String.join(", ", p.devices()), p.spanNanos() / 1e6,
+        p.opNanos() / 1e6));
+    out.append(String.format(Locale.ROOT, "  %-28s %10s %7s %7s  %s%n", "op", "total ms", "count", "share",
+        "device"));
+    for (StepProfile.OpTime op : p.top(PROFILED_OPS)) {
+      out.append(String.format(Locale.ROOT, "  %-28s %10.3f %7d %6.1f%%  %s%n", op.op(), op.nanos() / 1e6,
+          op.count(), op.share() * 100, op.device()));
+    }
   }
 
   private static String placementSummary(PlacementReport p) {

@@ -12,8 +12,16 @@ import java.util.Objects;
  * @param warmup untimed steps per measurement before timing (XLA compiles and TensorFlow tunes here)
  * @param device session options shared by every measurement
  * @param seed seed of the synthetic inputs and labels (the adapter's init has its own, in the plan)
+ * @param profile trace one more step of the primary measurement and report its time per op type and device
  */
-public record BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed) {
+public record BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed,
+    boolean profile) {
+
+  /** Settings without the profile. */
+  public BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed) {
+    this(batchSize, maxLength, steps, warmup, device, seed, false);
+  }
+
   public BenchSettings {
     Objects.requireNonNull(device, "device");
     if (batchSize < 1) {

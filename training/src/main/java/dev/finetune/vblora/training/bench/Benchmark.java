@@ -4,6 +4,7 @@ import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
+import dev.finetune.vblora.training.device.StepProfile;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -90,12 +91,17 @@ public final class Benchmark {
             + "forward pass (use --mode forward or all)");
       }
       List<Measurement> measurements = measure(runs, settings, progress);
+      Optional<StepProfile> profile = Optional.empty();
+      if (settings.profile()) {
+        progress.accept("profiling one traced step of " + runs.get(0).name() + " ...");
+        profile = Optional.of(runs.get(0).profile());
+      }
       boolean xla = measurements.stream().anyMatch(m -> m.placement().xlaClusters() > 0);
       OptionalDouble rss = toMb(HostMemory.peakResidentBytes());
       return new BenchReport(modeLabel, settings, measurements, params, rss,
           sampler.map(s -> optional(s.peakMb())).orElse(OptionalDouble.empty()),
           sampler.map(s -> optional(s.baselineMb())).orElse(OptionalDouble.empty()),
-          sampler.map(s -> DeviceMemorySampler.SOURCE), xla, HostLoad.oneMinute());
+          sampler.map(s -> DeviceMemorySampler.SOURCE), xla, HostLoad.oneMinute(), profile);
     } finally {
       closeAll(owned);
       sampler.ifPresent(DeviceMemorySampler::close);

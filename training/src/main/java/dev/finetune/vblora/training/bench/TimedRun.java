@@ -2,6 +2,7 @@ package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.training.device.PlacementCheck;
 import dev.finetune.vblora.training.device.PlacementReport;
+import dev.finetune.vblora.training.device.StepProfile;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.types.TFloat32;
@@ -38,6 +39,11 @@ final class TimedRun {
   /** One extra, untimed run that reports where the ops ran. */
   PlacementReport trace() {
     return PlacementCheck.trace(runner);
+  }
+
+  /** One extra, untimed, fully traced run: where its time went per op type and device. */
+  StepProfile profile() {
+    return PlacementCheck.profile(runner);
   }
 
   String method() {

@@ -61,6 +61,8 @@ final class BenchCommand implements Command {
     options.addAll(SessionOptions.specs());
     options.add(OptionSpec.flag("compare-xla", "train --steps steps with XLA off and on side by side (same "
         + "seed and batches) and report the largest relative loss difference"));
+    options.add(OptionSpec.flag("profile", "trace one more step of the first measurement (FULL_TRACE) and list "
+        + "the 15 op types that took the most time, per device (on a GPU: the kernels' times on its streams)"));
     options.add(OptionSpec.flag("json", "print one JSON document instead of text"));
     return options;
   }
@@ -70,7 +72,7 @@ final class BenchCommand implements Command {
     DeviceOptions device = SessionOptions.read(args);
     BenchSettings settings = new BenchSettings(args.integerOrDefault("batch-size"),
         args.integerOrDefault("max-length"), args.integerOrDefault("steps"), args.integerOrDefault("warmup"),
-        device, args.integerOrDefault("seed"));
+        device, args.integerOrDefault("seed"), args.flag("profile"));
     Set<BenchMode> modes = modes(args);
     List<String> labels = methodLabels(args);
     DeviceProbe.requireAvailable(device); // before the model is read: a missing GPU fails in a second

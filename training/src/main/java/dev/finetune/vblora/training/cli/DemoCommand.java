@@ -6,6 +6,7 @@ import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.TrainingResult;
+import dev.finetune.vblora.training.device.DeviceOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,13 +43,13 @@ final class DemoCommand implements Command {
     List<OptionSpec> options = new ArrayList<>();
     options.add(OptionSpec.optional("out", "DIR", "output folder (a previous demo there is replaced)", DEFAULT_OUT));
     options.add(OptionSpec.optional("epochs", "N", "passes over the 320 training sentences", Integer.toString(EPOCHS)));
-    options.add(OptionSpec.optional("device", "cpu|gpu", "where to run (gpu needs the GPU build)", "cpu"));
+    options.addAll(SessionOptions.specs());
     options.add(OptionSpec.flag("json", "print metrics.json's document on stdout"));
     return options;
   }
 
   /** The demo's settings for data in {@code dataDir} and output in {@code out}. */
-  static TrainConfig config(Path dataDir, Path out, int epochs, String device) {
+  static TrainConfig config(Path dataDir, Path out, int epochs, DeviceOptions device) {
     return TrainConfig.builder()
         .model(BuiltInModels.BERT_BASE_UNCASED.name())
         .train(dataDir.resolve(DemoDataset.TRAIN_FILE))
@@ -57,21 +58,22 @@ final class DemoCommand implements Command {
         .targets("bert-qv").method("vblora").numVectors(90).vectorLength(256).rank(4).topk(2)
         .epochs(epochs).batchSize(BATCH_SIZE).maxLength(MAX_LENGTH)
         .lrBank(1e-3).lrLogits(1e-2).lrHead(4e-3).warmupRatio(0.06)
-        .logEvery(5).seed(42).device(device)
+        .logEvery(5).seed(42).device(device.device().label()).xla(device.xla())
         .out(out).overwrite(Files.isDirectory(out))
         .build();
   }
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
+    DeviceOptions device = SessionOptions.read(args);
     Path dataDir = Files.createTempDirectory("vblora-demo-data");
     try {
       DemoDataset.copyTo(dataDir);
       TrainConfig config = config(dataDir, Path.of(args.stringOrDefault("out")),
-          args.integerOrDefault("epochs"), args.stringOrDefault("device"));
+          args.integerOrDefault("epochs"), device);
       err.println("vblora demo: fine-tuning " + config.model() + " with VB-LoRA (h=90, b=256, r=4, k=2 on query and"
           + " value) on the built-in sentiment set; first use fetches the model (~400 MB)");
-      TrainingResult result = TrainCommand.train(config, err);
+      TrainingResult result = TrainCommand.train(config, device, err);
       if (args.flag("json")) {
         out.println(Json.toIndentedJson(result.toJson()));
       }

@@ -14,8 +14,11 @@ import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.training.Evaluation;
+import dev.finetune.vblora.training.PredictionTable;
 import dev.finetune.vblora.training.ServingModel;
 import dev.finetune.vblora.training.export.AdapterDeltas;
+import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.export.MergedModel;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -56,12 +59,21 @@ final class EvalCommand implements Command {
     options.addAll(DataOptions.columnSpecs());
     options.add(OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"));
     options.add(OptionSpec.optional("batch-size", "N", "examples per batch", "32"));
+    options.add(OptionSpec.optional("predictions-out", "FILE", "write every example's probabilities (or "
+        + "regression prediction) as a TSV in the data file's order, as train's valid_predictions.tsv", null));
+    options.add(OptionSpec.optional("compare-predictions", "FILE", "a TSV of --predictions-out or train's "
+        + "valid_predictions.tsv for the same data: report max_abs_diff against it", null));
+    options.addAll(SessionOptions.specs());
     options.add(OptionSpec.flag("json", "print one JSON document instead of text"));
     return options;
   }
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
+    DeviceOptions device = SessionOptions.read(args);
+    DeviceProbe.requireAvailable(device);
+    Optional<PredictionTable> reference = args.path("compare-predictions").isPresent()
+        ? Optional.of(PredictionTable.read(args.path("compare-predictions").get())) : Optional.empty();
     Path model = ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
     Optional<Path> adapter = args.path("adapter");
     Path temp = null;
@@ -83,7 +95,8 @@ final class EvalCommand implements Command {
       } else {
         labels = MergedModel.labels(model);
       }
-      Map<String, Object> report = evaluate(args, served, labels, adapter.isPresent() ? adapter.get() : model);
+      Map<String, Object> report = evaluate(args, device, served, labels, reference,
+          adapter.isPresent() ? adapter.get() : model);
       if (args.flag("json")) {
         out.println(Json.toIndentedJson(report));
       } else {
@@ -97,9 +110,9 @@ final class EvalCommand implements Command {
     }
   }
 
-  private static Map<String, Object> evaluate(ParsedArgs args, Path served, Optional<LabelSet> labels,
-      Path labelSource) throws Exception {
-    try (ServingModel serving = ServingModel.load(served)) {
+  private static Map<String, Object> evaluate(ParsedArgs args, DeviceOptions device, Path served,
+      Optional<LabelSet> labels, Optional<PredictionTable> reference, Path labelSource) throws Exception {
+    try (ServingModel serving = ServingModel.load(served, device.toConfigProto())) {
       Task task = serving.classification() ? Task.CLASSIFICATION : Task.REGRESSION;
       if (task == Task.CLASSIFICATION && labels.isEmpty()) {
         throw new UserError(labelSource + " records no label names (assets.extra/vblora_labels.json or the adapter's"
@@ -115,7 +128,21 @@ final class EvalCommand implements Command {
           maxLength)).epoch(0);
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("examples", (long) dataset.size());
-      Evaluation.metrics(batches, serving::predict, labels.map(LabelSet::size).orElse(1), task).forEach(report::put);
+      PredictionTable predictions = PredictionTable.empty(
+          PredictionTable.columnsFor(labels.map(LabelSet::names).orElse(List.of())), dataset.size());
+      Evaluation.metrics(batches, predictions.recording(serving::predict), labels.map(LabelSet::size).orElse(1),
+          task).forEach(report::put);
+      if (args.path("predictions-out").isPresent()) {
+        predictions.write(args.path("predictions-out").get());
+      }
+      if (reference.isPresent()) {
+        try {
+          report.put("max_abs_diff", predictions.maxAbsDifference(reference.get()));
+        } catch (IllegalArgumentException e) {
+          throw new UserError("--compare-predictions " + args.path("compare-predictions").get() + ": "
+              + e.getMessage());
+        }
+      }
       return report;
     }
   }

@@ -5,6 +5,10 @@ import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.Trainer;
 import dev.finetune.vblora.training.TrainingResult;
+import dev.finetune.vblora.training.device.Device;
+import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.DeviceProbe;
+import dev.finetune.vblora.training.device.XlaCpuFlag;
 import dev.finetune.vblora.training.listen.ProgressBar;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -12,9 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.tensorflow.proto.ConfigProto;
-import org.tensorflow.proto.GraphOptions;
-import org.tensorflow.proto.OptimizerOptions;
 
 /** {@code vblora train}: fine-tune a SavedModel with VB-LoRA (or LoRA) on a data file and export the results. */
 final class TrainCommand implements Command {
@@ -41,6 +42,7 @@ final class TrainCommand implements Command {
     options.addAll(AdapterOptions.selectionSpecs());
     options.addAll(AdapterOptions.adapterSpecs());
     options.addAll(trainingSpecs());
+    options.addAll(SessionOptions.specs());
     options.add(OptionSpec.required("out", "DIR", "output folder"));
     options.add(OptionSpec.flag("resume", "continue the run in --out from its newest checkpoint"));
     options.add(OptionSpec.flag("overwrite", "replace a previous run's output folder"));
@@ -63,9 +65,7 @@ final class TrainCommand implements Command {
         OptionSpec.optional("warmup-ratio", "X", "share of steps with linear warmup, then linear decay", "0.06"),
         OptionSpec.optional("max-grad-norm", "X", "clip the global gradient norm (0: off)", "1.0"),
         OptionSpec.optional("eval-every", "N", "evaluate and checkpoint every N steps (default: every epoch)", null),
-        OptionSpec.optional("log-every", "N", "a log.jsonl line every N steps", "10"),
-        OptionSpec.optional("device", "cpu|gpu", "where to run (gpu needs the GPU build)", "cpu"),
-        OptionSpec.optional("xla", "on|off", "XLA JIT compilation (default: on for gpu, off for cpu)", null));
+        OptionSpec.optional("log-every", "N", "a log.jsonl line every N steps", "10"));
   }
 
   static TrainConfig.Builder trainingSettings(ParsedArgs args, TrainConfig.Builder b) {
@@ -82,10 +82,6 @@ final class TrainCommand implements Command {
     args.number("max-grad-norm").ifPresent(b::maxGradNorm);
     args.integer("eval-every").ifPresent(b::evalEvery);
     args.integer("log-every").ifPresent(b::logEvery);
-    args.string("device").ifPresent(b::device);
-    if (args.has("xla")) {
-      b.xla(args.bool("xla", false));
-    }
     return b;
   }
 
@@ -126,18 +122,27 @@ final class TrainCommand implements Command {
         .out(args.path("out").orElseThrow())
         .resume(args.flag("resume"))
         .overwrite(args.flag("overwrite"));
+    DeviceOptions device = SessionOptions.read(args);
+    b.device(device.device().label()).xla(device.xla());
     TrainConfig config = trainingSettings(args, adapterSettings(args, b)).build();
-    TrainingResult result = train(config, err);
+    TrainingResult result = train(config, device, err);
     if (args.flag("json")) {
       out.println(Json.toIndentedJson(result.toJson()));
     }
     return Cli.OK;
   }
 
-  /** Runs the trainer with a progress bar on {@code err} and says where the outputs are. */
-  static TrainingResult train(TrainConfig config, PrintStream err) throws Exception {
+  /**
+   * Runs the trainer with a progress bar on {@code err} and says where the outputs are. A GPU that is not there
+   * fails here, before the model is read, with what to build or install.
+   */
+  static TrainingResult train(TrainConfig config, DeviceOptions device, PrintStream err) throws Exception {
+    DeviceProbe.requireAvailable(device);
+    if (device.device() == Device.CPU && device.xla() && !XlaCpuFlag.enabled()) {
+      err.println("vblora: warning: " + XlaCpuFlag.hint());
+    }
     try (ProgressBar progress = new ProgressBar(err, System::nanoTime, System.console() != null, 10)) {
-      TrainingResult result = new Trainer(config, sessionConfig(config), List.of(progress)).run();
+      TrainingResult result = new Trainer(config, device.toConfigProto(), List.of(progress)).run();
       describe(result, err);
       return result;
     }
@@ -159,18 +164,5 @@ final class TrainCommand implements Command {
     StringBuilder s = new StringBuilder();
     metrics.forEach((k, v) -> s.append(s.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.4f", k, v)));
     return s.toString();
-  }
-
-  /** Session options: XLA JIT when asked (or on the GPU by default), no GPU devices on --device cpu. */
-  static ConfigProto sessionConfig(TrainConfig config) {
-    ConfigProto.Builder proto = ConfigProto.newBuilder();
-    if (config.device().equals("cpu")) {
-      proto.putDeviceCount("GPU", 0);
-    }
-    if (config.xlaEnabled()) {
-      proto.setGraphOptions(GraphOptions.newBuilder().setOptimizerOptions(
-          OptimizerOptions.newBuilder().setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1)));
-    }
-    return proto.build();
   }
 }

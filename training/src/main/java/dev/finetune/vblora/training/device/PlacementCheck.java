@@ -51,6 +51,23 @@ public final class PlacementCheck {
     }
   }
 
+  /**
+   * Runs {@code runner} once more with FULL_TRACE (on a GPU: the kernels' device times, through CUPTI) and
+   * returns where the step's time went. The runner keeps its feeds, fetches and targets.
+   */
+  public static StepProfile profile(Session.Runner runner) {
+    runner.setOptions(RunOptions.newBuilder()
+        .setTraceLevel(RunOptions.TraceLevel.FULL_TRACE)
+        .setOutputPartitionGraphs(true)
+        .build());
+    try (Result result = runner.runAndFetchMetadata()) {
+      return StepProfile.of(result.getMetadata().orElseThrow(() ->
+          new IllegalStateException("TensorFlow returned no run metadata for a traced run")));
+    } finally {
+      runner.setOptions(RunOptions.getDefaultInstance());
+    }
+  }
+
   /** The report of a run's metadata (which must include partition graphs). */
   public static PlacementReport of(RunMetadata metadata) {
     Map<String, Integer> perDevice = new TreeMap<>();

@@ -27,7 +27,7 @@ class BenchCommandTest {
   @Test
   void aTinyRunPrintsOneWellFormedJsonDocumentWithPositiveFigures() {
     int status = run("bench", "--model", Bert.folder().toString(), "--batch-size", "2", "--max-length", "16",
-        "--steps", "2", "--warmup", "1", "--mode", "all", "--json");
+        "--steps", "2", "--warmup", "1", "--mode", "all", "--profile", "--json");
     assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
     Map<String, Object> json = Json.parseObject(out.toString(StandardCharsets.UTF_8));
 
@@ -51,6 +51,28 @@ class BenchCommandTest {
       assertEquals(0, Json.getLong(placement, "host_compute_ops"), "CPU runs have no host fallback");
     }
     assertEquals("cpu", Json.getString(Json.getObject(json, "setup"), "device"));
+
+    Map<String, Object> profile = Json.getObject(json, "profile");
+    assertEquals("train/vblora", Json.getString(profile, "measurement"));
+    assertEquals("executor", Json.getString(profile, "source"), "a CPU step has no GPU streams");
+    List<Object> top = Json.getArray(profile, "top");
+    assertTrue(!top.isEmpty() && top.size() <= 15, top.toString());
+    double shares = 0;
+    double previous = Double.MAX_VALUE;
+    List<String> ops = new java.util.ArrayList<>();
+    for (Object o : top) {
+      Map<String, Object> op = Json.asObject(o, "op");
+      double total = Json.getDouble(op, "total_ms");
+      assertTrue(total <= previous, "most time first: " + top);
+      assertTrue(Json.getLong(op, "count") >= 1);
+      assertTrue(Json.getString(op, "device").contains("CPU:0"), op.toString());
+      previous = total;
+      shares += Json.getDouble(op, "share");
+      ops.add(Json.getString(op, "op"));
+    }
+    assertTrue(shares > 0 && shares <= 1.01, "shares of the summed op time: " + shares);
+    assertTrue(ops.contains("MatMul") || ops.contains("BatchMatMulV2") || ops.contains("_MklMatMul")
+        || ops.stream().anyMatch(o -> o.contains("MatMul")), "a BERT step spends its time in matmuls: " + ops);
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.finetune.vblora.training.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.FullLogits;
@@ -51,6 +52,16 @@ class CommandErrorsTest {
       assertTrue(run.err().contains(text), "stderr should mention '" + text + "':\n" + run.err());
     }
     assertFalse(run.err().contains("\tat "), "no stack trace without --debug:\n" + run.err());
+  }
+
+  @Test
+  void aGpuOnTheCpuBuildStopsTrainAndEvalBeforeAnyWorkWithWhatToDo() {
+    assumeFalse(System.getProperty("java.class.path").contains("linux-x86_64-gpu"), "needs the CPU build");
+    Path out = dir.resolve("gpu");
+    assertUserError(run(train(out, "--device", "gpu")), "no GPU device found", "-Pgpu");
+    assertFalse(Files.exists(out), "nothing written");
+    assertUserError(CliRun.of("eval", "--model", "/nowhere/model", "--data", valid.toString(), "--device", "gpu"),
+        "no GPU device found", "-Pgpu");
   }
 
   @Test
