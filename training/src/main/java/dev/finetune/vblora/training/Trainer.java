@@ -3,6 +3,7 @@ package dev.finetune.vblora.training;
 import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.Dataset;
 import dev.finetune.vblora.data.DatasetReader;
+import dev.finetune.vblora.data.DatasetTsvWriter;
 import dev.finetune.vblora.data.HeaderMode;
 import dev.finetune.vblora.data.ReadOptions;
 import dev.finetune.vblora.data.Task;
@@ -67,6 +68,9 @@ public final class Trainer {
   /** DIR/valid_predictions.tsv: the best weights' outputs on the validation set (see {@link PredictionTable}). */
   public static final String VALID_PREDICTIONS = "valid_predictions.tsv";
 
+  /** DIR/valid_split.tsv: the examples held out by --valid-fraction, in validation order. */
+  public static final String VALID_SPLIT = "valid_split.tsv";
+
   private final TrainConfig config;
   private final ConfigProto sessionConfig;
   private final List<TrainingListener> extraListeners;
@@ -93,6 +97,11 @@ public final class Trainer {
       AdapterManifest manifest = new AdapterManifest(config, data.labelNames(),
           graph.adapted().trainableVariables());
       folder.writeConfig(config);
+      if (data.heldOut() != null) {
+        // The held-out split exists nowhere else; keep it so the same examples can be scored again
+        // (vblora eval --data DIR/valid_split.tsv --compare-predictions DIR/valid_predictions.tsv).
+        DatasetTsvWriter.write(data.heldOut(), config.out().resolve(VALID_SPLIT));
+      }
       return new Run(graph, session, data, manifest, plan, modelFolder).loop();
     }
   }
@@ -293,7 +302,7 @@ public final class Trainer {
 
   /** The run's data: encoded training and validation sets and the class names. */
   private record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> validBatches,
-      List<String> labelNames) {
+      List<String> labelNames, Dataset heldOut) {
 
     static TrainingData load(TrainConfig config, Path modelFolder, int maxModelLength) throws IOException {
       if (config.maxLength() > maxModelLength) {
@@ -305,12 +314,14 @@ public final class Trainer {
           .withHeader(config.noHeader() ? HeaderMode.ABSENT : HeaderMode.DETECT);
       Dataset train = DatasetReader.read(config.train(), options);
       Dataset valid;
+      Dataset heldOut = null;
       if (config.valid() != null) {
         valid = DatasetReader.read(config.valid(), options, train.labels());
       } else {
         TrainValidationSplit.Split split = TrainValidationSplit.split(train, config.validFraction(), config.seed());
         train = split.train();
         valid = split.validation();
+        heldOut = valid;
       }
       WordPieceTokenizer tokenizer = WordPieceTokenizer.fromSavedModel(modelFolder);
       EncodedDataset encodedTrain = EncodedDataset.encode(train, tokenizer, config.maxLength());
@@ -318,7 +329,7 @@ public final class Trainer {
       List<Batch> validBatches = new Batcher(encodedValid,
           BatchingOptions.evaluation(config.batchSize(), config.maxLength())).epoch(0);
       List<String> labels = train.labels() == null ? List.of() : train.labels().names();
-      return new TrainingData(encodedTrain, encodedValid, validBatches, labels);
+      return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut);
     }
   }
 
