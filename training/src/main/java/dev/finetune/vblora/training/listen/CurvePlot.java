@@ -56,6 +56,9 @@ public final class CurvePlot implements TrainingListener {
     }
   }
 
+  /** Set once drawing failed for want of native font support; the picture is then skipped. */
+  private boolean unavailable;
+
   @Override
   public void onEvaluation(EvaluationReport evaluation) {
     Double value = evaluation.metrics().get(metric);
@@ -72,7 +75,18 @@ public final class CurvePlot implements TrainingListener {
 
   /** Renders the current curves and replaces the file atomically (a viewer never sees half a PNG). */
   public void write() {
-    BufferedImage image = render();
+    if (unavailable) {
+      return;
+    }
+    BufferedImage image;
+    try {
+      image = render();
+    } catch (LinkageError | java.awt.AWTError e) {
+      // A JRE without working font libraries (e.g. a jlink'd runtime on a server) cannot draw text: the run
+      // must go on without its picture rather than die at its first evaluation.
+      unavailable = true;
+      return;
+    }
     try {
       Path dir = file.toAbsolutePath().getParent();
       Files.createDirectories(dir);
