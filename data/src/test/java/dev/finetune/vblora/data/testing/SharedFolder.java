@@ -27,8 +27,10 @@ public final class SharedFolder {
       String reason = "shared test material not found at " + root.toAbsolutePath().normalize()
           + " (set VBLORA_SHARED=PATH or -Dvblora.shared=PATH)";
       if (exported != null || Boolean.parseBoolean(System.getProperty("vblora.requireShared", "false"))) {
-        fail(reason + "; it is required in this run (vblora.requireShared=true)");
+        fail(reason + "; it is required in this run (VBLORA_SHARED is set, or vblora.requireShared=true)");
       }
+      // Surefire's summary only counts skips; say why on the console as well.
+      System.err.println("SKIPPED (needs ../shared): " + reason);
       abort(reason);
     }
     return root;
