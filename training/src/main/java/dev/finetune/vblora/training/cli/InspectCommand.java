@@ -1,6 +1,9 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.model.Kernel;
+import dev.finetune.vblora.model.KernelDiscovery;
 import dev.finetune.vblora.savedmodel.Inspection;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,9 +31,30 @@ final class InspectCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) {
-    Inspection inspection = Inspection.inspect(ModelOptions.read(args), ModelOptions.signature(args),
-        AdapterOptions.selection(args), AdapterOptions.planner(args));
+    SavedModelInfo info = ModelOptions.read(args);
+    String signature = ModelOptions.signature(args);
+    Inspection inspection;
+    try {
+      inspection = Inspection.inspect(info, signature, AdapterOptions.selection(args), AdapterOptions.planner(args));
+    } catch (IllegalArgumentException e) {
+      // The selection or the adapter sizes do not fit; the kernels are still what the user came to see.
+      listKernels(info, signature, err);
+      throw e;
+    }
     out.println(args.flag("json") ? inspection.toJson() : inspection.toText());
     return Cli.OK;
+  }
+
+  private static void listKernels(SavedModelInfo info, String signature, PrintStream err) {
+    List<Kernel> kernels;
+    try {
+      kernels = KernelDiscovery.discover(info.metaGraph(), signature);
+    } catch (IllegalArgumentException e) {
+      return; // the signature itself is the problem; the error says so
+    }
+    err.println("adaptable kernels of signature " + signature + " (" + kernels.size() + "):");
+    for (Kernel k : kernels) {
+      err.printf("  %-60s %-14s %s%n", k.name(), k.shape(), k.layout());
+    }
   }
 }
