@@ -21,6 +21,35 @@ public record LoraConfig(int rank, double alpha, double dropout, long seed) {
     }
   }
 
+  /**
+   * The defaults: lora_alpha 16, lora_dropout 0, and the rank and seed of {@link VbLoraConfig#builder()}'s
+   * defaults, because both methods share one --rank and one --seed.
+   */
+  public static LoraConfig defaults() {
+    VbLoraConfig shared = VbLoraConfig.builder().build();
+    return new LoraConfig(shared.rank(), 16, 0.0, shared.seed());
+  }
+
+  /** A copy with another rank. */
+  public LoraConfig withRank(int value) {
+    return new LoraConfig(value, alpha, dropout, seed);
+  }
+
+  /** A copy with another lora_alpha. */
+  public LoraConfig withAlpha(double value) {
+    return new LoraConfig(rank, value, dropout, seed);
+  }
+
+  /** A copy with another lora_dropout. */
+  public LoraConfig withDropout(double value) {
+    return new LoraConfig(rank, alpha, value, seed);
+  }
+
+  /** A copy with another seed. */
+  public LoraConfig withSeed(long value) {
+    return new LoraConfig(rank, alpha, dropout, value);
+  }
+
   /** alpha / r, PEFT's scaling of the low-rank update. */
   public double scaling() {
     return alpha / rank;

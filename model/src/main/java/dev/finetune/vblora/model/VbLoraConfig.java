@@ -13,6 +13,9 @@ package dev.finetune.vblora.model;
  * @param initLogitsStd logits init N(0, std); PEFT 0.1 (paper 0.01)
  * @param dropout dropout on the adapter's input during training, PEFT's vblora_dropout
  * @param seed seed of the initial bank and logits
+ *
+ * <p>The builder's defaults are the single source of the adapter defaults: TrainConfig and the CLI's help read
+ * them from here.
  */
 public record VbLoraConfig(
     int rank,
@@ -35,7 +38,10 @@ public record VbLoraConfig(
     require(dropout >= 0 && dropout < 1, "vblora_dropout must be in [0, 1), got " + dropout);
   }
 
-  /** PEFT's defaults: r 4, num_vectors 256, vector_length 256, topk 2, bound 0.02, std 0.1, dropout 0. */
+  /**
+   * PEFT's defaults: r 4, num_vectors 256, vector_length 256, topk 2, bound 0.02, std 0.1, dropout 0; seed 42
+   * (the CLI's documented --seed default, shared with LoRA and training).
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -63,7 +69,7 @@ public record VbLoraConfig(
     private double initVectorBankBound = 0.02;
     private double initLogitsStd = 0.1;
     private double dropout = 0.0;
-    private long seed = 0;
+    private long seed = 42;
 
     private Builder() {}
 

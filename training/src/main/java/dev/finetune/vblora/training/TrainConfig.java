@@ -30,16 +30,8 @@ import java.util.Map;
  * @param exclude kernels to leave out, or null
  * @param layers layer indices to adapt (e.g. 0-5,11), or null for all
  * @param method vblora or lora (the baseline)
- * @param rank r
- * @param numVectors VB-LoRA h
- * @param vectorLength VB-LoRA b
- * @param topk VB-LoRA k
- * @param saveOnlyTopkWeights VB-LoRA: the adapter file keeps top-k indices and weights only
- * @param initVectorBankBound VB-LoRA bank init U(-x, x)
- * @param initLogitsStd VB-LoRA logits init N(0, x)
- * @param vbloraDropout VB-LoRA dropout on the adapter input
- * @param loraAlpha LoRA scaling alpha / r
- * @param loraDropout LoRA dropout on the adapter input
+ * @param vbLora the VB-LoRA hyperparameters (used when method is vblora); rank and seed are shared with lora
+ * @param lora the LoRA baseline's hyperparameters (used when method is lora); rank and seed as in vbLora
  * @param epochs passes over the training data (ignored when maxSteps > 0)
  * @param maxSteps optimizer steps in all; 0 means epochs x batches per epoch
  * @param batchSize examples per step
@@ -64,8 +56,7 @@ public record TrainConfig(
     String model, String signature, Path train, Path valid, double validFraction,
     String textColumn, String textPairColumn, String labelColumn, boolean noHeader, Task task,
     String targets, String exclude, String layers,
-    String method, int rank, int numVectors, int vectorLength, int topk, boolean saveOnlyTopkWeights,
-    double initVectorBankBound, double initLogitsStd, double vbloraDropout, double loraAlpha, double loraDropout,
+    String method, VbLoraConfig vbLora, LoraConfig lora,
     int epochs, long maxSteps, int batchSize, int maxLength,
     double lrBank, double lrLogits, double lrLora, double lrHead, double weightDecay, double warmupRatio,
     double maxGradNorm, long seed, long evalEvery, long logEvery, String device, Boolean xla,
@@ -98,37 +89,19 @@ public record TrainConfig(
     require(device.equals("cpu") || device.equals("gpu"), "--device must be cpu or gpu, got " + device);
     require(!(resume && overwrite), "--resume continues the run in --out and --overwrite replaces it; "
         + "choose one");
-    // The adapter configs validate their own ranges with PEFT's names.
-    if (method.equals("vblora")) {
-      vbLora(rank, numVectors, vectorLength, topk, saveOnlyTopkWeights, initVectorBankBound, initLogitsStd,
-          vbloraDropout, seed);
-    } else {
-      new LoraConfig(rank, loraAlpha, loraDropout, seed);
-    }
+    // The adapter configs validated their own ranges with PEFT's names; here only that they agree, because the
+    // JSON (and the command line) has one rank and one seed.
+    require(vbLora != null && lora != null, "both the VB-LoRA and the LoRA settings are required");
+    require(vbLora.rank() == lora.rank(), "the VB-LoRA rank " + vbLora.rank() + " and the LoRA rank "
+        + lora.rank() + " differ; set both through --rank");
+    require(vbLora.seed() == seed && lora.seed() == seed, "the adapter seeds (VB-LoRA " + vbLora.seed()
+        + ", LoRA " + lora.seed() + ") differ from --seed " + seed + "; set them through --seed");
   }
 
   private static void require(boolean ok, String message) {
     if (!ok) {
       throw new IllegalArgumentException(message);
     }
-  }
-
-  private static VbLoraConfig vbLora(int rank, int numVectors, int vectorLength, int topk, boolean topkOnly,
-      double bound, double std, double dropout, long seed) {
-    return VbLoraConfig.builder().rank(rank).numVectors(numVectors).vectorLength(vectorLength).topk(topk)
-        .saveOnlyTopkWeights(topkOnly).initVectorBankBound(bound).initLogitsStd(std).dropout(dropout).seed(seed)
-        .build();
-  }
-
-  /** The VB-LoRA hyperparameters. */
-  public VbLoraConfig vbLoraConfig() {
-    return vbLora(rank, numVectors, vectorLength, topk, saveOnlyTopkWeights, initVectorBankBound, initLogitsStd,
-        vbloraDropout, seed);
-  }
-
-  /** The LoRA baseline's hyperparameters. */
-  public LoraConfig loraConfig() {
-    return new LoraConfig(rank, loraAlpha, loraDropout, seed);
   }
 
   /** Learning rate and weight decay of bank, logits and head. */
@@ -167,16 +140,16 @@ public record TrainConfig(
     json.put("exclude", exclude);
     json.put("layers", layers);
     json.put("method", method);
-    json.put("rank", rank);
-    json.put("num_vectors", numVectors);
-    json.put("vector_length", vectorLength);
-    json.put("topk", topk);
-    json.put("save_only_topk_weights", saveOnlyTopkWeights);
-    json.put("init_vector_bank_bound", initVectorBankBound);
-    json.put("init_logits_std", initLogitsStd);
-    json.put("vblora_dropout", vbloraDropout);
-    json.put("lora_alpha", loraAlpha);
-    json.put("lora_dropout", loraDropout);
+    json.put("rank", vbLora.rank());
+    json.put("num_vectors", vbLora.numVectors());
+    json.put("vector_length", vbLora.vectorLength());
+    json.put("topk", vbLora.topk());
+    json.put("save_only_topk_weights", vbLora.saveOnlyTopkWeights());
+    json.put("init_vector_bank_bound", vbLora.initVectorBankBound());
+    json.put("init_logits_std", vbLora.initLogitsStd());
+    json.put("vblora_dropout", vbLora.dropout());
+    json.put("lora_alpha", lora.alpha());
+    json.put("lora_dropout", lora.dropout());
     json.put("epochs", epochs);
     json.put("max_steps", maxSteps);
     json.put("batch_size", batchSize);
@@ -296,7 +269,10 @@ public record TrainConfig(
     return new Builder();
   }
 
-  /** Builder: every setting with its CLI default. */
+  /**
+   * Builder: every setting with its CLI default. The adapter settings start from {@link VbLoraConfig#builder()}
+   * and {@link LoraConfig#defaults()}; {@code rank} and {@code seed} set both methods (and seed the training).
+   */
   public static final class Builder {
     private String model;
     private String signature = "serving_default";
@@ -312,16 +288,8 @@ public record TrainConfig(
     private String exclude;
     private String layers;
     private String method = "vblora";
-    private int rank = 4;
-    private int numVectors = 256;
-    private int vectorLength = 256;
-    private int topk = 2;
-    private boolean saveOnlyTopkWeights = true;
-    private double initVectorBankBound = 0.02;
-    private double initLogitsStd = 0.1;
-    private double vbloraDropout;
-    private double loraAlpha = 16;
-    private double loraDropout;
+    private VbLoraConfig.Builder vbLora = VbLoraConfig.builder();
+    private LoraConfig lora = LoraConfig.defaults();
     private int epochs = 3;
     private long maxSteps;
     private int batchSize = 32;
@@ -333,7 +301,7 @@ public record TrainConfig(
     private double weightDecay = 0.01;
     private double warmupRatio = 0.06;
     private double maxGradNorm = 1.0;
-    private long seed = 42;
+    private long seed = lora.seed();
     private long evalEvery;
     private long logEvery = 10;
     private String device = "cpu";
@@ -358,16 +326,20 @@ public record TrainConfig(
     public Builder exclude(String v) { exclude = v; return this; }
     public Builder layers(String v) { layers = v; return this; }
     public Builder method(String v) { method = v.toLowerCase(Locale.ROOT); return this; }
-    public Builder rank(int v) { rank = v; return this; }
-    public Builder numVectors(int v) { numVectors = v; return this; }
-    public Builder vectorLength(int v) { vectorLength = v; return this; }
-    public Builder topk(int v) { topk = v; return this; }
-    public Builder saveOnlyTopkWeights(boolean v) { saveOnlyTopkWeights = v; return this; }
-    public Builder initVectorBankBound(double v) { initVectorBankBound = v; return this; }
-    public Builder initLogitsStd(double v) { initLogitsStd = v; return this; }
-    public Builder vbloraDropout(double v) { vbloraDropout = v; return this; }
-    public Builder loraAlpha(double v) { loraAlpha = v; return this; }
-    public Builder loraDropout(double v) { loraDropout = v; return this; }
+    /** All VB-LoRA settings, its rank and seed included (keep them equal to {@link #rank} and {@link #seed}). */
+    public Builder vbLora(VbLoraConfig v) { vbLora = v.toBuilder(); return this; }
+    /** All LoRA settings, its rank and seed included (keep them equal to {@link #rank} and {@link #seed}). */
+    public Builder lora(LoraConfig v) { lora = v; return this; }
+    public Builder rank(int v) { vbLora.rank(v); lora = lora.withRank(v); return this; }
+    public Builder numVectors(int v) { vbLora.numVectors(v); return this; }
+    public Builder vectorLength(int v) { vbLora.vectorLength(v); return this; }
+    public Builder topk(int v) { vbLora.topk(v); return this; }
+    public Builder saveOnlyTopkWeights(boolean v) { vbLora.saveOnlyTopkWeights(v); return this; }
+    public Builder initVectorBankBound(double v) { vbLora.initVectorBankBound(v); return this; }
+    public Builder initLogitsStd(double v) { vbLora.initLogitsStd(v); return this; }
+    public Builder vbloraDropout(double v) { vbLora.dropout(v); return this; }
+    public Builder loraAlpha(double v) { lora = lora.withAlpha(v); return this; }
+    public Builder loraDropout(double v) { lora = lora.withDropout(v); return this; }
     public Builder epochs(int v) { epochs = v; return this; }
     public Builder maxSteps(long v) { maxSteps = v; return this; }
     public Builder batchSize(int v) { batchSize = v; return this; }
@@ -379,7 +351,7 @@ public record TrainConfig(
     public Builder weightDecay(double v) { weightDecay = v; return this; }
     public Builder warmupRatio(double v) { warmupRatio = v; return this; }
     public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
-    public Builder seed(long v) { seed = v; return this; }
+    public Builder seed(long v) { seed = v; vbLora.seed(v); lora = lora.withSeed(v); return this; }
     public Builder evalEvery(long v) { evalEvery = v; return this; }
     public Builder logEvery(long v) { logEvery = v; return this; }
     public Builder device(String v) { device = v.toLowerCase(Locale.ROOT); return this; }
@@ -390,10 +362,8 @@ public record TrainConfig(
 
     public TrainConfig build() {
       return new TrainConfig(model, signature, train, valid, validFraction, textColumn, textPairColumn,
-          labelColumn, noHeader, task, targets, exclude, layers, method, rank, numVectors, vectorLength, topk,
-          saveOnlyTopkWeights, initVectorBankBound, initLogitsStd, vbloraDropout, loraAlpha, loraDropout, epochs,
-          maxSteps, batchSize, maxLength, lrBank, lrLogits, lrLora, lrHead, weightDecay, warmupRatio,
-          maxGradNorm, seed, evalEvery, logEvery, device, xla, out, resume, overwrite);
+          labelColumn, noHeader, task, targets, exclude, layers, method, vbLora.build(), lora, epochs, maxSteps,
+          batchSize, maxLength, lrBank, lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla, out, resume, overwrite);
     }
   }
 }

@@ -112,8 +112,8 @@ public final class Trainer {
     List<Kernel> selected = TargetSelector.select(kernels,
         TargetSelection.parse(config.targets(), config.exclude(), config.layers()));
     return config.method().equals("lora")
-        ? LoraPlan.of(selected, config.loraConfig())
-        : VbLoraPlan.of(selected, config.vbLoraConfig());
+        ? LoraPlan.of(selected, config.lora())
+        : VbLoraPlan.of(selected, config.vbLora());
   }
 
   /** The training graph a run of {@code config} trains (e.g. to reload a checkpoint's weights into). */

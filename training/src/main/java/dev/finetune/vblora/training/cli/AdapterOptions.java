@@ -7,6 +7,7 @@ import dev.finetune.vblora.model.LoraPlan;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.function.Function;
 
@@ -25,21 +26,32 @@ final class AdapterOptions {
         OptionSpec.optional("layers", "RANGES", "only these layer indices, e.g. 0-5,11", null));
   }
 
+  /** The defaults shown in --help are those of the domain configs, so they cannot drift apart. */
   static List<OptionSpec> adapterSpecs() {
+    VbLoraConfig vb = VbLoraConfig.builder().build();
+    LoraConfig lora = LoraConfig.defaults();
     return List.of(
         OptionSpec.optional("method", "vblora|lora", "adapter method", "vblora"),
-        OptionSpec.optional("rank", "R", "rank r of every update", "4"),
-        OptionSpec.optional("num-vectors", "H", "VB-LoRA: vectors in the shared bank", "256"),
-        OptionSpec.optional("vector-length", "B", "VB-LoRA: length of each bank vector", "256"),
-        OptionSpec.optional("topk", "K", "VB-LoRA: bank vectors mixed per sub-vector", "2"),
+        OptionSpec.optional("rank", "R", "rank r of every update", Integer.toString(vb.rank())),
+        OptionSpec.optional("num-vectors", "H", "VB-LoRA: vectors in the shared bank", Integer.toString(vb.numVectors())),
+        OptionSpec.optional("vector-length", "B", "VB-LoRA: length of each bank vector",
+            Integer.toString(vb.vectorLength())),
+        OptionSpec.optional("topk", "K", "VB-LoRA: bank vectors mixed per sub-vector", Integer.toString(vb.topk())),
         OptionSpec.optional("save-only-topk-weights", "true|false",
-            "VB-LoRA: store top-k indices and weights instead of full logits", "true"),
-        OptionSpec.optional("init-vector-bank-bound", "X", "VB-LoRA: bank init U(-X, X)", "0.02"),
-        OptionSpec.optional("init-logits-std", "X", "VB-LoRA: logits init N(0, X)", "0.1"),
-        OptionSpec.optional("vblora-dropout", "P", "VB-LoRA: dropout on the adapter input", "0"),
-        OptionSpec.optional("lora-alpha", "A", "LoRA: scaling alpha / r", "16"),
-        OptionSpec.optional("lora-dropout", "P", "LoRA: dropout on the adapter input", "0"),
-        OptionSpec.optional("seed", "N", "seed of the adapter init (and of training)", "42"));
+            "VB-LoRA: store top-k indices and weights instead of full logits",
+            Boolean.toString(vb.saveOnlyTopkWeights())),
+        OptionSpec.optional("init-vector-bank-bound", "X", "VB-LoRA: bank init U(-X, X)",
+            plain(vb.initVectorBankBound())),
+        OptionSpec.optional("init-logits-std", "X", "VB-LoRA: logits init N(0, X)", plain(vb.initLogitsStd())),
+        OptionSpec.optional("vblora-dropout", "P", "VB-LoRA: dropout on the adapter input", plain(vb.dropout())),
+        OptionSpec.optional("lora-alpha", "A", "LoRA: scaling alpha / r", plain(lora.alpha())),
+        OptionSpec.optional("lora-dropout", "P", "LoRA: dropout on the adapter input", plain(lora.dropout())),
+        OptionSpec.optional("seed", "N", "seed of the adapter init (and of training)", Long.toString(vb.seed())));
+  }
+
+  /** 16.0 as "16" and 0.0 as "0", as docs/cli.md writes them. */
+  private static String plain(double value) {
+    return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
   }
 
   static TargetSelection selection(ParsedArgs args) {
@@ -55,23 +67,30 @@ final class AdapterOptions {
     return method;
   }
 
+  /** The VB-LoRA settings: the options given, VbLoraConfig.builder()'s defaults for the rest. */
   static VbLoraConfig vbLora(ParsedArgs args) {
-    return VbLoraConfig.builder()
-        .rank(args.integerOrDefault("rank"))
-        .numVectors(args.integerOrDefault("num-vectors"))
-        .vectorLength(args.integerOrDefault("vector-length"))
-        .topk(args.integerOrDefault("topk"))
-        .saveOnlyTopkWeights(args.bool("save-only-topk-weights", true))
-        .initVectorBankBound(args.numberOrDefault("init-vector-bank-bound"))
-        .initLogitsStd(args.numberOrDefault("init-logits-std"))
-        .dropout(args.numberOrDefault("vblora-dropout"))
-        .seed(args.integerOrDefault("seed"))
-        .build();
+    VbLoraConfig.Builder b = VbLoraConfig.builder();
+    args.integer("rank").ifPresent(b::rank);
+    args.integer("num-vectors").ifPresent(b::numVectors);
+    args.integer("vector-length").ifPresent(b::vectorLength);
+    args.integer("topk").ifPresent(b::topk);
+    if (args.has("save-only-topk-weights")) {
+      b.saveOnlyTopkWeights(args.bool("save-only-topk-weights", true));
+    }
+    args.number("init-vector-bank-bound").ifPresent(b::initVectorBankBound);
+    args.number("init-logits-std").ifPresent(b::initLogitsStd);
+    args.number("vblora-dropout").ifPresent(b::dropout);
+    args.integer("seed").ifPresent(b::seed);
+    return b.build();
   }
 
+  /** The LoRA settings: the options given, LoraConfig.defaults() for the rest. */
   static LoraConfig lora(ParsedArgs args) {
-    return new LoraConfig(args.integerOrDefault("rank"), args.numberOrDefault("lora-alpha"),
-        args.numberOrDefault("lora-dropout"), args.integerOrDefault("seed"));
+    LoraConfig config = LoraConfig.defaults();
+    config = args.integer("rank").map(config::withRank).orElse(config);
+    config = args.number("lora-alpha").map(config::withAlpha).orElse(config);
+    config = args.number("lora-dropout").map(config::withDropout).orElse(config);
+    return args.integer("seed").map(config::withSeed).orElse(config);
   }
 
   /** Builds the plan of the chosen method from the selected kernels. */

@@ -132,8 +132,7 @@ final class BenchCommand implements Command {
   private static AdapterPlan plan(ParsedArgs args, SavedModelInfo model, String signature, String method) {
     if (method.equals("lora")) {
       int rank = args.integer("lora-rank").orElse(args.integerOrDefault("rank"));
-      LoraConfig config = new LoraConfig(rank, args.numberOrDefault("lora-alpha"),
-          args.numberOrDefault("lora-dropout"), args.integerOrDefault("seed"));
+      LoraConfig config = AdapterOptions.lora(args).withRank(rank);
       return Inspection.inspect(model, signature, AdapterOptions.selection(args), ks -> LoraPlan.of(ks, config))
           .plan();
     }

@@ -90,18 +90,8 @@ final class TrainCommand implements Command {
     args.string("exclude").ifPresent(b::exclude);
     args.string("layers").ifPresent(b::layers);
     b.method(AdapterOptions.method(args));
-    args.integer("rank").ifPresent(b::rank);
-    args.integer("num-vectors").ifPresent(b::numVectors);
-    args.integer("vector-length").ifPresent(b::vectorLength);
-    args.integer("topk").ifPresent(b::topk);
-    if (args.has("save-only-topk-weights")) {
-      b.saveOnlyTopkWeights(args.bool("save-only-topk-weights", true));
-    }
-    args.number("init-vector-bank-bound").ifPresent(b::initVectorBankBound);
-    args.number("init-logits-std").ifPresent(b::initLogitsStd);
-    args.number("vblora-dropout").ifPresent(b::vbloraDropout);
-    args.number("lora-alpha").ifPresent(b::loraAlpha);
-    args.number("lora-dropout").ifPresent(b::loraDropout);
+    // One parser of the adapter options (AdapterOptions); their defaults are TrainConfig's.
+    b.vbLora(AdapterOptions.vbLora(args)).lora(AdapterOptions.lora(args));
     args.integer("seed").ifPresent(b::seed);
     return b;
   }

@@ -1,6 +1,8 @@
 package dev.finetune.vblora.training.export;
 
 import dev.finetune.vblora.model.AdapterVariable;
+import dev.finetune.vblora.model.LoraConfig;
+import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.head.TaskHead;
 import dev.finetune.vblora.training.variables.HostTensor;
@@ -47,8 +49,9 @@ public final class AdapterExport {
         manifest.labelNames());
     List<String> targetModules = targetModules(targetVariables.keySet());
     if (config.method().equals("lora")) {
-      PeftLoraConfig peft = PeftLoraConfig.builder().r(config.rank()).loraAlpha(config.loraAlpha())
-          .loraDropout(config.loraDropout()).targetModules(targetModules).modulesToSave(List.of(HEAD_MODULE))
+      LoraConfig lora = config.lora();
+      PeftLoraConfig peft = PeftLoraConfig.builder().r(lora.rank()).loraAlpha(lora.alpha())
+          .loraDropout(lora.dropout()).targetModules(targetModules).modulesToSave(List.of(HEAD_MODULE))
           .taskType(TASK_TYPE).baseModelNameOrPath(config.model()).toolMetadata(metadata).build();
       List<LoraModule> modules = new ArrayList<>();
       for (String kernel : kernels) {
@@ -58,10 +61,11 @@ public final class AdapterExport {
       }
       return LoraAdapter.of(peft, modules, head);
     }
-    PeftVbLoraConfig peft = PeftVbLoraConfig.builder().r(config.rank()).numVectors(config.numVectors())
-        .vectorLength(config.vectorLength()).topk(config.topk()).targetModules(targetModules)
-        .saveOnlyTopkWeights(config.saveOnlyTopkWeights()).initVectorBankBound(config.initVectorBankBound())
-        .initLogitsStd(config.initLogitsStd()).vbloraDropout(config.vbloraDropout())
+    VbLoraConfig vbLora = config.vbLora();
+    PeftVbLoraConfig peft = PeftVbLoraConfig.builder().r(vbLora.rank()).numVectors(vbLora.numVectors())
+        .vectorLength(vbLora.vectorLength()).topk(vbLora.topk()).targetModules(targetModules)
+        .saveOnlyTopkWeights(vbLora.saveOnlyTopkWeights()).initVectorBankBound(vbLora.initVectorBankBound())
+        .initLogitsStd(vbLora.initLogitsStd()).vbloraDropout(vbLora.dropout())
         .modulesToSave(List.of(HEAD_MODULE)).taskType(TASK_TYPE).baseModelNameOrPath(config.model())
         .toolMetadata(metadata).build();
     AdapterVariable bankVariable = manifest.variables().stream()
@@ -69,7 +73,7 @@ public final class AdapterExport {
         .orElseThrow(() -> new IllegalArgumentException("the checkpoint has no vector bank; was it a LoRA run?"));
     float[][] bank = matrix(value(values, bankVariable));
     List<VbLoraModule> modules = new ArrayList<>();
-    int h = config.numVectors();
+    int h = vbLora.numVectors();
     for (String kernel : kernels) {
       AdapterVariable a = logits(manifest, kernel, "logits_A");
       AdapterVariable b = logits(manifest, kernel, "logits_B");
@@ -78,7 +82,7 @@ public final class AdapterExport {
           new FullLogits(b.shape().get(0).intValue(), b.shape().get(1).intValue(), h, value(values, b).toFloats())));
     }
     VbLoraAdapter adapter = VbLoraAdapter.of(peft, bank, modules, head);
-    return config.saveOnlyTopkWeights() ? adapter.toTopK() : adapter;
+    return vbLora.saveOnlyTopkWeights() ? adapter.toTopK() : adapter;
   }
 
   /** PEFT's target_modules: the distinct last components of the module paths (query, value, ...). */

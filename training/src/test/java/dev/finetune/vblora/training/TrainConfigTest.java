@@ -1,0 +1,71 @@
+package dev.finetune.vblora.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.finetune.vblora.model.LoraConfig;
+import dev.finetune.vblora.model.VbLoraConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TrainConfigTest {
+  private static TrainConfig.Builder minimal() {
+    return TrainConfig.builder().model("m").train(Path.of("t.tsv")).textColumn("sentence").labelColumn("label")
+        .out(Path.of("out"));
+  }
+
+  @Test
+  void jsonKeepsTheFlatPeftKeysThatOldConfigFilesHave() {
+    assertEquals(List.of("model", "signature", "train", "valid", "valid_fraction", "text_column",
+        "text_pair_column", "label_column", "no_header", "task", "targets", "exclude", "layers", "method", "rank",
+        "num_vectors", "vector_length", "topk", "save_only_topk_weights", "init_vector_bank_bound",
+        "init_logits_std", "vblora_dropout", "lora_alpha", "lora_dropout", "epochs", "max_steps", "batch_size",
+        "max_length", "lr_bank", "lr_logits", "lr_lora", "lr_head", "weight_decay", "warmup_ratio",
+        "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "out", "resume", "overwrite"),
+        List.copyOf(minimal().build().toJson().keySet()));
+  }
+
+  @Test
+  void adapterDefaultsAreTheDocumentedOnes() {
+    Map<String, Object> json = minimal().build().toJson();
+    assertEquals(4, json.get("rank"));
+    assertEquals(256, json.get("num_vectors"));
+    assertEquals(256, json.get("vector_length"));
+    assertEquals(2, json.get("topk"));
+    assertEquals(true, json.get("save_only_topk_weights"));
+    assertEquals(0.02, json.get("init_vector_bank_bound"));
+    assertEquals(0.1, json.get("init_logits_std"));
+    assertEquals(0.0, json.get("vblora_dropout"));
+    assertEquals(16.0, json.get("lora_alpha"));
+    assertEquals(0.0, json.get("lora_dropout"));
+    assertEquals(42L, json.get("seed"));
+  }
+
+  @Test
+  void rankAndSeedSetBothMethods() {
+    TrainConfig config = minimal().rank(8).seed(7).build();
+    assertEquals(8, config.vbLora().rank());
+    assertEquals(8, config.lora().rank());
+    assertEquals(7, config.vbLora().seed());
+    assertEquals(7, config.lora().seed());
+  }
+
+  @Test
+  void jsonRoundTripKeepsEveryAdapterSetting() {
+    TrainConfig config = minimal().method("lora").rank(8).numVectors(64).vectorLength(128).topk(3)
+        .saveOnlyTopkWeights(false).initVectorBankBound(0.5).initLogitsStd(0.01).vbloraDropout(0.1)
+        .loraAlpha(32).loraDropout(0.05).seed(9).build();
+    assertEquals(config, TrainConfig.fromJson(config.toJson()));
+    assertEquals(config.identity(), TrainConfig.fromJson(config.toJson()).identity());
+  }
+
+  @Test
+  void methodsThatDisagreeOnRankOrSeedAreRejected() {
+    assertThrows(IllegalArgumentException.class,
+        () -> minimal().lora(LoraConfig.defaults().withRank(8)).build());
+    assertThrows(IllegalArgumentException.class,
+        () -> minimal().vbLora(VbLoraConfig.builder().seed(1).build()).build());
+  }
+}
