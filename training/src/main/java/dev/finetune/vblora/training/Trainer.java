@@ -51,10 +51,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.TreeSet;
 import org.tensorflow.Session;
@@ -70,6 +72,9 @@ public final class Trainer {
 
   /** DIR/valid_split.tsv: the examples held out by --valid-fraction, in validation order. */
   public static final String VALID_SPLIT = "valid_split.tsv";
+
+  /** Prepared batches waiting for the loop; two cover a step whose input build time varies. */
+  private static final int PREFETCH_DEPTH = 2;
 
   private final TrainConfig config;
   private final ConfigProto sessionConfig;
@@ -175,19 +180,25 @@ public final class Trainer {
         TrainingListener listeners = new CompositeListener(all); // the caller closes its own listeners
         listeners.onStart(new TrainingPlan(total, step, (int) ((total + perEpoch - 1) / perEpoch), perEpoch,
             config.batchSize(), data.train().size()));
-        while (step < total) {
-          Iterator<Batch> batches = batcher.epoch((int) (step / perEpoch), (int) (step % perEpoch));
-          while (batches.hasNext() && step < total) {
-            Batch batch = batches.next();
+        // The next batches' feed tensors are built on a background thread while the session runs this step.
+        try (BatchPrefetcher<Batch, StepFeeds> prefetcher =
+            new BatchPrefetcher<>(batches(batcher, step, total), StepFeeds::of, PREFETCH_DEPTH)) {
+          while (step < total) {
             double multiplier = schedule.multiplier(step, total);
-            long start = System.nanoTime();
-            TrainingGraph.StepResult result = graph.trainStep(session, batch, multiplier);
+            TrainingGraph.StepResult result;
+            int batchSize;
+            long start;
+            try (StepFeeds feeds = prefetcher.take()) {
+              batchSize = feeds.batch().size();
+              start = System.nanoTime();
+              result = graph.trainStep(session, feeds, multiplier);
+            }
             double millis = (System.nanoTime() - start) / 1e6;
             stepMillis.add(millis);
             step++;
             LossGuard.check(step, result.loss(), lastCheckpoint);
             listeners.onStep(new StepReport(step, (int) ((step - 1) / perEpoch), result.loss(),
-                multiplier * referenceLearningRate(), batch.size() * 1000.0 / millis, result.gradNorm()));
+                multiplier * referenceLearningRate(), batchSize * 1000.0 / millis, result.gradNorm()));
             if (step % evalEvery == 0 || step == total) {
               evaluateAndSave(store, listeners, step, perEpoch);
             }
@@ -205,6 +216,32 @@ public final class Trainer {
         listeners.onEnd(summary);
         return result;
       }
+    }
+
+    /** The training batches of steps {@code first} to {@code total - 1}, epoch after epoch. */
+    private static Iterator<Batch> batches(Batcher batcher, long first, long total) {
+      long perEpoch = batcher.batchesPerEpoch();
+      return new Iterator<>() {
+        private long next = first;
+        private Iterator<Batch> epoch = Collections.emptyIterator();
+
+        @Override
+        public boolean hasNext() {
+          return next < total;
+        }
+
+        @Override
+        public Batch next() {
+          if (!hasNext()) {
+            throw new NoSuchElementException("training ends after step " + total);
+          }
+          if (!epoch.hasNext()) {
+            epoch = batcher.epoch((int) (next / perEpoch), (int) (next % perEpoch));
+          }
+          next++;
+          return epoch.next();
+        }
+      };
     }
 
     private long resume(CheckpointStore store) throws IOException {

@@ -1,6 +1,5 @@
 package dev.finetune.vblora.training;
 
-import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.AdapterPlan;
@@ -133,10 +132,27 @@ public final class TrainingGraph implements AutoCloseable {
    * @param learningRateMultiplier the schedule's factor for this step; each group's lr is its peak lr times this
    */
   public StepResult trainStep(Session session, Batch batch, double learningRateMultiplier) {
-    List<Tensor> feeds = new ArrayList<>();
+    checkLength(batch);
+    try (StepFeeds feeds = StepFeeds.of(batch)) {
+      return trainStep(session, feeds, learningRateMultiplier);
+    }
+  }
+
+  /**
+   * One optimizer step on feeds prepared ahead (see {@link BatchPrefetcher}); {@code feeds} stay open, the
+   * caller closes them.
+   *
+   * @param learningRateMultiplier the schedule's factor for this step; each group's lr is its peak lr times this
+   */
+  public StepResult trainStep(Session session, StepFeeds feeds, double learningRateMultiplier) {
+    checkLength(feeds.batch());
     try (TFloat64 multiplier = TFloat64.scalarOf(learningRateMultiplier);
         TBool training = TBool.scalarOf(true)) {
-      Session.Runner runner = feedInputs(session.runner(), batch, feeds, true)
+      Session.Runner runner = session.runner()
+          .feed(inputIds(), feeds.inputIds())
+          .feed(inputMask(), feeds.inputMask())
+          .feed(segmentIds(), feeds.segmentIds())
+          .feed(labels(), feeds.labels())
           .feed(adapted.trainingFlag(), training)
           .feed(train.learningRateMultiplier(), multiplier)
           .addTarget(train.trainOp())
@@ -145,8 +161,6 @@ public final class TrainingGraph implements AutoCloseable {
       try (Result result = runner.run()) {
         return new StepResult(scalar(result.get(0)), scalar(result.get(1)));
       }
-    } finally {
-      feeds.forEach(Tensor::close);
     }
   }
 
@@ -156,7 +170,7 @@ public final class TrainingGraph implements AutoCloseable {
    */
   public float[][] predict(Session session, Batch batch) {
     List<Tensor> feeds = new ArrayList<>();
-    try (Result result = feedInputs(session.runner(), batch, feeds, false).fetch(head.predictions()).run()) {
+    try (Result result = feedInputs(session.runner(), batch, feeds).fetch(head.predictions()).run()) {
       TFloat32 out = (TFloat32) result.get(0);
       if (out.shape().numDimensions() == 2) {
         return StdArrays.array2dCopyOf(out);
@@ -172,21 +186,19 @@ public final class TrainingGraph implements AutoCloseable {
     }
   }
 
-  private Session.Runner feedInputs(Session.Runner runner, Batch batch, List<Tensor> feeds, boolean labels) {
+  private Session.Runner feedInputs(Session.Runner runner, Batch batch, List<Tensor> feeds) {
+    checkLength(batch);
+    runner.feed(inputIds(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputIds()))));
+    runner.feed(inputMask(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputMask()))));
+    runner.feed(segmentIds(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.segmentIds()))));
+    return runner;
+  }
+
+  private void checkLength(Batch batch) {
     if (batch.sequenceLength() > maxSequenceLength) {
       throw new IllegalArgumentException("batches of " + batch.sequenceLength() + " tokens are longer than the "
           + maxSequenceLength + " the model's inputs take; use a max length of at most " + maxSequenceLength);
     }
-    runner.feed(inputIds(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputIds()))));
-    runner.feed(inputMask(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputMask()))));
-    runner.feed(segmentIds(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.segmentIds()))));
-    if (labels) {
-      Tensor label = batch.task() == Task.CLASSIFICATION
-          ? TInt32.vectorOf(batch.labelIds())
-          : TFloat32.vectorOf(batch.labelValues());
-      runner.feed(labels(), add(feeds, label));
-    }
-    return runner;
   }
 
   private static <T extends Tensor> T add(List<Tensor> feeds, T tensor) {
