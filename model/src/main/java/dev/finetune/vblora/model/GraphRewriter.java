@@ -13,6 +13,7 @@ import dev.finetune.vblora.ops.VbLoraDims;
 import dev.finetune.vblora.ops.VbLoraInit;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -42,6 +43,12 @@ import org.tensorflow.types.TFloat32;
  * GraphDef with the stand-ins resolved, the consumers of each target MatMul are re-pointed there, and the
  * result is imported once. TF-Java cannot re-point an edge of a live graph without reaching into native
  * handles, and building on the imported model would be slow (see {@link AdapterInputs}).
+ *
+ * <p>TF2 (Keras) exports apply their kernels inside functions. Those functions on the serving path are first
+ * inlined into the main graph ({@link ServingPathInliner}), which turns their Dense kernels into main-graph
+ * MatMuls that are spliced as above; the signature's outputs are re-pointed to the inlined tensors. Inlining rather than threading the
+ * adapter's tensors through the call chain as extra function arguments keeps one splice for both kinds of
+ * model, and leaves gradients to ops that have C++ gradients (a function call has none in graph mode).
  */
 public final class GraphRewriter {
   private GraphRewriter() {}
@@ -62,8 +69,19 @@ public final class GraphRewriter {
     String restoreOp = metaGraph.getSaverDef().getRestoreOpName();
     GraphDef base = StaleSaverScopes.drop(metaGraph.getGraphDef(),
         restoreOp.isEmpty() ? "" : StaleSaverScopes.topScope(restoreOp));
+    Map<String, Kernel> applied = new HashMap<>();
+    for (Kernel kernel : plan.kernels()) {
+      applied.put(kernel.name(), kernel);
+    }
+    if (plan.kernels().stream().anyMatch(GraphRewriter::inFunctions)) {
+      checkSupportedInFunctions(plan);
+      ServingPathInliner.Inlined inlined = ServingPathInliner.inline(base, signature);
+      base = inlined.graph();
+      signature = inlined.signature();
+      applied = inlinedUses(base, signature, plan);
+    }
     NodeIndex index = new NodeIndex(base);
-    checkSupported(index, plan);
+    checkSupported(index, applied.values());
     Set<String> original = new HashSet<>();
     base.getNodeList().forEach(n -> original.add(n.getName()));
     String root = freeScope(original, plan.method());
@@ -75,8 +93,8 @@ public final class GraphRewriter {
       AdapterInputs inputs = new AdapterInputs(tf.withSubScope("adapter_inputs"));
       Ops scope = tf.withSubScope(root);
       built = plan instanceof VbLoraPlan v
-          ? buildVbLora(scope, inputs, index, v)
-          : buildLora(scope, inputs, index, (LoraPlan) plan);
+          ? buildVbLora(scope, inputs, index, applied, v)
+          : buildLora(scope, inputs, index, applied, (LoraPlan) plan);
       adapter = inputs.resolve(scratch.toGraphDef());
     }
     Map<String, String> replacements = new HashMap<>();
@@ -108,7 +126,8 @@ public final class GraphRewriter {
   /** What the adapter added to the scratch graph, by name (the names survive the re-import). */
   private record Built(String training, List<AdapterVariable> variables, String initOp, List<AdaptedTarget> targets) {}
 
-  private static Built buildVbLora(Ops root, AdapterInputs inputs, NodeIndex index, VbLoraPlan plan) {
+  private static Built buildVbLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
+      VbLoraPlan plan) {
     VbLoraConfig config = plan.config();
     VbLoraDims dims = new VbLoraDims(config.numVectors(), config.vectorLength(), config.rank(), config.topk());
     ScopeTree scopes = new ScopeTree(root);
@@ -142,13 +161,14 @@ public final class GraphRewriter {
         root.withSubScope("composition"), bank.read(), logits, dims);
     List<AdaptedTarget> targets = new ArrayList<>();
     for (int i = 0; i < plan.targets().size(); i++) {
-      Kernel kernel = plan.targets().get(i).kernel();
+      Kernel kernel = applied.get(plan.targets().get(i).kernel().name());
       targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), 1.0, dropout));
     }
     return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
 
-  private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, LoraPlan plan) {
+  private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
+      LoraPlan plan) {
     LoraConfig config = plan.config();
     LoraDims dims = new LoraDims(config.rank(), config.alpha());
     ScopeTree scopes = new ScopeTree(root);
@@ -167,7 +187,7 @@ public final class GraphRewriter {
       created.addAll(List.of(down, up));
       variables.add(down.describe(AdapterVariable.LORA_DOWN, kernel.name()));
       variables.add(up.describe(AdapterVariable.LORA_UP, kernel.name()));
-      targets.add(splice(scope, inputs, index, kernel, new LowRankFactors<>(down.read(), up.read()), dims.scaling(),
+      targets.add(splice(scope, inputs, index, applied.get(kernel.name()), new LowRankFactors<>(down.read(), up.read()), dims.scaling(),
           dropout));
     }
     return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
@@ -217,14 +237,47 @@ public final class GraphRewriter {
     return new LayerShape(kernel.name(), Math.toIntExact(kernel.inFeatures()), Math.toIntExact(kernel.outFeatures()));
   }
 
-  /** Only float32 2-D MatMuls are spliced; anything else is refused before the graph is touched. */
-  private static void checkSupported(NodeIndex index, AdapterPlan plan) {
+  private static boolean inFunctions(Kernel kernel) {
+    return kernel.uses().stream().anyMatch(u -> !u.function().isEmpty());
+  }
+
+  /**
+   * Kernels applied inside functions (TF2 exports) are spliced after the serving path is inlined into the main
+   * graph; so far that covers plain MatMuls (Dense layers), not Einsum (MultiHeadAttention) or batched matmuls.
+   */
+  private static void checkSupportedInFunctions(AdapterPlan plan) {
     for (Kernel kernel : plan.kernels()) {
       for (KernelUse use : kernel.uses()) {
-        if (!use.function().isEmpty()) {
-          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied inside function "
-              + use.function() + " (a TF2 export); the rewrite adapts main-graph (TF1-style) kernels only so far");
+        if (!use.function().isEmpty() && (!use.op().equals("MatMul") || use.weightInput() != 1)) {
+          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
+              + use.layout() + ") inside function " + use.function() + "; in TF2 exports only kernels applied"
+              + " by a plain 2-D MatMul (Dense layers) can be adapted so far; leave it out of the targets");
         }
+      }
+    }
+  }
+
+  /** The plan's kernels as the inlined graph applies them (same variables, main-graph MatMul nodes). */
+  private static Map<String, Kernel> inlinedUses(GraphDef inlined, SignatureDef signature, AdapterPlan plan) {
+    Map<String, Kernel> found = new HashMap<>();
+    KernelDiscovery.discover(inlined, signature).forEach(k -> found.put(k.name(), k));
+    Map<String, Kernel> applied = new HashMap<>();
+    for (Kernel kernel : plan.kernels()) {
+      Kernel inlinedKernel = found.get(kernel.name());
+      if (inlinedKernel == null || inlinedKernel.uses().size() != kernel.uses().size()) {
+        throw new IllegalStateException("kernel " + kernel.name() + " is applied by " + kernel.uses().size()
+            + " op(s) on the serving path but by " + (inlinedKernel == null ? 0 : inlinedKernel.uses().size())
+            + " once the serving functions are inlined; the model's call structure is not supported");
+      }
+      applied.put(kernel.name(), inlinedKernel);
+    }
+    return applied;
+  }
+
+  /** Only float32 2-D MatMuls are spliced; anything else is refused before the graph is touched. */
+  private static void checkSupported(NodeIndex index, Collection<Kernel> kernels) {
+    for (Kernel kernel : kernels) {
+      for (KernelUse use : kernel.uses()) {
         NodeDef node = index.contains(use.node()) ? index.node(use.node()) : null;
         if (node == null || !node.getOp().equals("MatMul") || use.weightInput() != 1) {
           throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("

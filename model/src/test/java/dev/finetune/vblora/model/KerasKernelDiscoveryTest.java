@@ -1,6 +1,7 @@
 package dev.finetune.vblora.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -96,13 +97,17 @@ class KerasKernelDiscoveryTest {
   }
 
   @Test
-  void kernelsInsideFunctionsAreRefusedByTheRewriteWithAReason() throws IOException {
-    MetaGraphDef keras = load("keras_dense_mlp");
-    List<Kernel> kernels = KernelDiscovery.discover(keras, "serving_default");
+  void einsumKernelsInsideFunctionsAreRefusedByTheRewriteWithAReason() throws IOException {
+    MetaGraphDef keras = load("keras_mha1_encoder");
+    List<Kernel> einsum = KernelDiscovery.discover(keras, "serving_default").stream()
+        .filter(k -> k.op().equals("Einsum")).collect(Collectors.toList());
+    assertFalse(einsum.isEmpty());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GraphRewriter.rewrite(keras,
-        "serving_default", LoraPlan.of(kernels, new LoraConfig(2, 4, 0, 0)), Path.of("unused")));
-    assertTrue(e.getMessage().contains("kernel dense/kernel is applied inside function "
-        + "__inference__wrapped_model_156706"), e.getMessage());
+        "serving_default", LoraPlan.of(einsum, new LoraConfig(2, 4, 0, 0)), Path.of("unused")));
+    Kernel first = einsum.get(0);
+    assertTrue(e.getMessage().contains("kernel " + first.name() + " is applied by " + first.node() + " ("
+        + first.layout() + ") inside function " + first.uses().get(0).function()), e.getMessage());
+    assertTrue(e.getMessage().contains("only kernels applied by a plain 2-D MatMul (Dense layers)"), e.getMessage());
   }
 
   private static List<String> heads(List<Kernel> kernels) {
