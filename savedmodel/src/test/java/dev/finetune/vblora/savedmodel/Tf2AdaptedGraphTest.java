@@ -17,14 +17,18 @@ import dev.finetune.vblora.model.LoraPlan;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.ops.testing.SharedFolder;
+import dev.finetune.vblora.savedmodel.export.MergedExporter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tensorflow.Graph;
@@ -217,6 +221,33 @@ class Tf2AdaptedGraphTest {
           assertNotEquals(adapterBefore.get(v.name()), adapterAfter.get(v.name()), v.name() + " got no update");
         }
       }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"keras_dense_mlp", "keras_mha1_encoder"})
+  void theMergedExportServesWhatTheAdaptedGraphComputes(String name, @TempDir Path dir) throws Exception {
+    Fixture fixture = Fixture.load(name);
+    Map<String, float[]> adaptedOutputs;
+    Map<String, float[][]> deltas;
+    try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(fixture.denseKernels(), SMALL));
+        Session session = adapted.newSession()) {
+      adapted.initialize(session);
+      adaptedOutputs = fixture.run(session, adapted.outputs());
+      deltas = adapted.deltas(session);
+    }
+    Path merged = dir.resolve("merged");
+    new MergedExporter(fixture.model().path(), "serve").export(deltas, Optional.empty(), merged);
+    Map<String, String> outputs = new HashMap<>();
+    fixture.model().signature(SIGNATURE).outputs().forEach((key, spec) -> outputs.put(key, spec.tensorName()));
+    try (SavedModelBundle bundle = SavedModelBundle.load(merged.toString(), "serve")) {
+      Map<String, float[]> served = fixture.run(bundle.session(), outputs);
+      assertEquals(adaptedOutputs.keySet(), served.keySet());
+      adaptedOutputs.forEach((key, values) -> {
+        assertFalse(Arrays.equals(fixture.untouched().get(key), values), "the adapter must matter for " + key);
+        // x (W + delta) and x W + (x down) up differ only by float rounding.
+        assertArrayEquals(values, served.get(key), 1e-4f, key);
+      });
     }
   }
 
