@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -126,6 +127,9 @@ final class ServingPathInliner {
     Map<String, NodeDef> bodyNodes = new HashMap<>();
     function.getNodeDefList().forEach(n -> bodyNodes.put(n.getName(), n));
 
+    Set<String> local = new HashSet<>(bodyNodes.keySet());
+    signature.getInputArgList().forEach(a -> local.add(a.getName()));
+
     List<NodeDef> nodes = new ArrayList<>();
     for (int i = 0; i < signature.getInputArgCount(); i++) {
       OpDef.ArgDef arg = signature.getInputArg(i);
@@ -144,6 +148,10 @@ final class ServingPathInliner {
               + " has attr " + key + " bound to a function attr; such generic functions cannot be inlined");
         }
       });
+      AttrValue colocation = node.getAttrMap().get("_class");
+      if (colocation != null) {
+        copy.putAttr("_class", colocatedWith(colocation, prefix, local));
+      }
       nodes.add(copy.build());
     }
     NodeDef.Builder done = NodeDef.newBuilder().setName(call.getName()).setOp("NoOp").setDevice(call.getDevice());
@@ -165,8 +173,8 @@ final class ServingPathInliner {
       return "^" + prefix + input.substring(1);
     }
     String[] parts = input.split(":");
-    if (parts.length == 1) {
-      return prefix + input; // an argument (or output 0 of a node)
+    if (parts.length == 1 || (parts.length == 2 && !bodyNodes.containsKey(parts[0]))) {
+      return prefix + input; // an argument, as arg or arg:0
     }
     NodeDef node = bodyNodes.get(parts[0]);
     if (node == null || parts.length != 3) {
@@ -174,6 +182,17 @@ final class ServingPathInliner {
           + ", which names no node output of its body");
     }
     return prefix + parts[0] + ":" + outputArgs.flatIndex(node, parts[1], Integer.parseInt(parts[2]));
+  }
+
+  /** Colocation with a body node or argument ({@code loc:@name}) follows it into its prefixed copy. */
+  private static AttrValue colocatedWith(AttrValue colocation, String prefix, Set<String> local) {
+    AttrValue.ListValue.Builder list = AttrValue.ListValue.newBuilder();
+    colocation.getList().getSList().forEach(entry -> {
+      String text = entry.toStringUtf8();
+      String target = text.startsWith("loc:@") ? text.substring(5) : "";
+      list.addS(local.contains(target) ? ByteString.copyFromUtf8("loc:@" + prefix + target) : entry);
+    });
+    return AttrValue.newBuilder().setList(list).build();
   }
 
   private static DataType typeOf(OpDef.ArgDef arg, String functionName) {
