@@ -45,10 +45,11 @@ import org.tensorflow.types.TFloat32;
  * handles, and building on the imported model would be slow (see {@link AdapterInputs}).
  *
  * <p>TF2 (Keras) exports apply their kernels inside functions. Those functions on the serving path are first
- * inlined into the main graph ({@link ServingPathInliner}), which turns their Dense kernels into main-graph
- * MatMuls that are spliced as above; the signature's outputs are re-pointed to the inlined tensors. Inlining rather than threading the
- * adapter's tensors through the call chain as extra function arguments keeps one splice for both kinds of
- * model, and leaves gradients to ops that have C++ gradients (a function call has none in graph mode).
+ * inlined into the main graph ({@link ServingPathInliner}), which turns their Dense and attention kernels into
+ * main-graph MatMuls and Einsums that are spliced as above (an Einsum through a reshape to [-1, d_in]); the
+ * signature's outputs are re-pointed to the inlined tensors. Inlining rather than threading the adapter's
+ * tensors through the call chain as extra function arguments keeps one splice for both kinds of model, and
+ * keeps the path from loss to adapter on plain ops with C++ gradients, which Graph.addGradients needs.
  */
 public final class GraphRewriter {
   private GraphRewriter() {}
@@ -187,8 +188,8 @@ public final class GraphRewriter {
       created.addAll(List.of(down, up));
       variables.add(down.describe(AdapterVariable.LORA_DOWN, kernel.name()));
       variables.add(up.describe(AdapterVariable.LORA_UP, kernel.name()));
-      targets.add(splice(scope, inputs, index, applied.get(kernel.name()), new LowRankFactors<>(down.read(), up.read()), dims.scaling(),
-          dropout));
+      targets.add(splice(scope, inputs, index, applied.get(kernel.name()),
+          new LowRankFactors<>(down.read(), up.read()), dims.scaling(), dropout));
     }
     return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
@@ -199,6 +200,11 @@ public final class GraphRewriter {
     Map<String, String> adapted = new LinkedHashMap<>();
     for (KernelUse use : kernel.uses()) {
       String activation = index.input(index.node(use.node()), 0).toString();
+      if (use.op().equals("Einsum")) {
+        adapted.put(use.node(), AdapterVariableOps.tensorName(
+            spliceEinsum(scope, inputs, kernel, activation, use.node() + ":0", factors, scaling, dropout)));
+        continue;
+      }
       // Checked MatMuls only: 2-D activations, [n, in] or (transpose_a) [in, n].
       Operand<TFloat32> x = inputs.standIn(activation, use.transposeActivation()
           ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures()));
@@ -216,6 +222,20 @@ public final class GraphRewriter {
     delta = scope.withName("delta_weight").identity(delta);
     return new AdaptedTarget(kernel, AdapterVariableOps.tensorName(factors.down()),
         AdapterVariableOps.tensorName(factors.up()), scaling, AdapterVariableOps.tensorName(delta), adapted);
+  }
+
+  /**
+   * A matmul-like Einsum ({@link EinsumLayout#matmulLike}) plus its update: activation and output flattened to
+   * [-1, d_in] / [-1, d_out], updated as a MatMul would be, and reshaped back to the Einsum's output shape.
+   */
+  private static Operand<TFloat32> spliceEinsum(Ops scope, AdapterInputs inputs, Kernel kernel, String activation,
+      String output, LowRankFactors<TFloat32> factors, double scaling, AdapterDropout dropout) {
+    Operand<TFloat32> x = inputs.standIn(activation, Shape.unknown());
+    Operand<TFloat32> y = inputs.standIn(output, Shape.unknown());
+    Operand<TFloat32> rows = scope.reshape(x, scope.constant(new long[] {-1, kernel.inFeatures()}));
+    Operand<TFloat32> base = scope.reshape(y, scope.constant(new long[] {-1, kernel.outFeatures()}));
+    Operand<TFloat32> updated = LowRankUpdate.apply(scope, rows, base, factors, scaling, dropout);
+    return scope.reshape(updated, scope.shape(y));
   }
 
   /** False unless fed: serving and evaluation need no feed, a training step feeds true (adapter dropout). */
@@ -243,18 +263,25 @@ public final class GraphRewriter {
 
   /**
    * Kernels applied inside functions (TF2 exports) are spliced after the serving path is inlined into the main
-   * graph; so far that covers plain MatMuls (Dense layers), not Einsum (MultiHeadAttention) or batched matmuls.
+   * graph; that covers plain MatMuls (Dense layers) and matmul-like Einsums (EinsumDense, MultiHeadAttention
+   * projections), not batched matmuls.
    */
   private static void checkSupportedInFunctions(AdapterPlan plan) {
     for (Kernel kernel : plan.kernels()) {
       for (KernelUse use : kernel.uses()) {
-        if (!use.function().isEmpty() && (!use.op().equals("MatMul") || use.weightInput() != 1)) {
+        if (!use.function().isEmpty() && !spliceable(use)) {
           throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
               + use.layout() + ") inside function " + use.function() + "; in TF2 exports only kernels applied"
-              + " by a plain 2-D MatMul (Dense layers) can be adapted so far; leave it out of the targets");
+              + " by a plain 2-D MatMul (Dense layers) or a matmul-like Einsum (kernel second, its input letters"
+              + " trailing the activation's, e.g. abc,cde->abde) can be adapted; leave it out of the targets");
         }
       }
     }
+  }
+
+  private static boolean spliceable(KernelUse use) {
+    return use.op().equals("MatMul") && use.weightInput() == 1
+        || use.op().equals("Einsum") && EinsumLayout.matmulLike(use.equation(), use.weightInput());
   }
 
   /** The plan's kernels as the inlined graph applies them (same variables, main-graph MatMul nodes). */
@@ -274,12 +301,12 @@ public final class GraphRewriter {
     return applied;
   }
 
-  /** Only float32 2-D MatMuls are spliced; anything else is refused before the graph is touched. */
+  /** Only float32 2-D MatMuls and matmul-like Einsums are spliced; anything else is refused up front. */
   private static void checkSupported(NodeIndex index, Collection<Kernel> kernels) {
     for (Kernel kernel : kernels) {
       for (KernelUse use : kernel.uses()) {
         NodeDef node = index.contains(use.node()) ? index.node(use.node()) : null;
-        if (node == null || !node.getOp().equals("MatMul") || use.weightInput() != 1) {
+        if (node == null || !node.getOp().equals(use.op()) || !spliceable(use)) {
           throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
               + use.layout() + "), which the rewrite cannot adapt yet; leave it out of the targets");
         }

@@ -18,13 +18,14 @@ import org.tensorflow.proto.TensorInfo;
 
 /**
  * Copies the functions a TF2 (Keras) export serves through into its main graph, so that their kernels become
- * main-graph MatMuls the TF1-style rewrite can splice (see {@link GraphRewriter}).
+ * main-graph MatMuls / Einsums the TF1-style rewrite can splice (see {@link GraphRewriter}).
  *
  * <p>Only the call ops on the serving path are replaced: each by its body, its nodes prefixed with the call's
  * name; consumers of {@code call:i} (and the signature's outputs) are re-pointed to the function's i-th return
  * value, and a NoOp named like the call keeps its control edges. (An IdentityN handing out the results would
- * keep the names, but has no C++ gradient, so training could not differentiate through it.) Arguments become Identity nodes reading the call's
- * inputs; resource arguments thus still lead to the main graph's VarHandleOps, which the model's saver restores.
+ * keep the names, but has no C++ gradient, so training could not differentiate through it.) Arguments become
+ * Identity nodes reading the call's inputs; resource arguments thus still lead to the main graph's
+ * VarHandleOps, which the model's saver restores.
  * Nested calls are inlined in turn. The function library stays: the save/restore calls and other signatures
  * still use it.
  */

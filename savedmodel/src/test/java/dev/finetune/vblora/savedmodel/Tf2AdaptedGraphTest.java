@@ -46,8 +46,9 @@ import org.tensorflow.proto.NodeDef;
 import org.tensorflow.types.TFloat32;
 
 /**
- * Dense kernels of real TF2 (Keras) SavedModels, applied inside functions, adapted through the inlined serving
- * path; checked against the untouched model as TensorFlow itself loads and runs it.
+ * Dense (MatMul) and attention (Einsum) kernels of real TF2 (Keras) SavedModels, applied inside functions,
+ * adapted through the inlined serving path; checked against the untouched model as TensorFlow itself loads and
+ * runs it, and against the merged export.
  */
 class Tf2AdaptedGraphTest {
   private static final String SIGNATURE = "serving_default";
@@ -125,14 +126,22 @@ class Tf2AdaptedGraphTest {
       }
     }
 
-    /** The kernels applied by plain MatMuls (Dense layers) whose sizes vector_length 2 divides. */
-    List<Kernel> denseKernels() {
-      List<Kernel> dense = KernelDiscovery.discover(model.metaGraph(), SIGNATURE).stream()
-          .filter(k -> k.op().equals("MatMul") && k.inFeatures() % 2 == 0 && k.outFeatures() % 2 == 0)
+    /**
+     * The kernels applied by plain MatMuls (Dense layers) and, when {@code withEinsum}, by Einsums
+     * (MultiHeadAttention), whose sizes vector_length 2 divides.
+     */
+    List<Kernel> kernels(boolean withEinsum) {
+      List<Kernel> kernels = KernelDiscovery.discover(model.metaGraph(), SIGNATURE).stream()
+          .filter(k -> k.op().equals("MatMul") || withEinsum && k.op().equals("Einsum"))
+          .filter(k -> k.inFeatures() % 2 == 0 && k.outFeatures() % 2 == 0)
           .collect(Collectors.toList());
-      assertFalse(dense.isEmpty(), "the fixture has Dense kernels");
-      assertTrue(dense.stream().allMatch(k -> !k.uses().get(0).function().isEmpty()), "applied inside functions");
-      return dense;
+      assertFalse(kernels.isEmpty(), "the fixture has such kernels");
+      assertTrue(kernels.stream().allMatch(k -> !k.uses().get(0).function().isEmpty()), "applied inside functions");
+      return kernels;
+    }
+
+    List<Kernel> denseKernels() {
+      return kernels(false);
     }
 
     AdaptedGraph rewrite(AdapterPlan plan) {
@@ -179,7 +188,8 @@ class Tf2AdaptedGraphTest {
   @ValueSource(strings = {"keras_dense_mlp", "keras_mha1_encoder", "keras_mha3_timeseries"})
   void aRandomBankIsLiveAndOnlyTheAdapterLearns(String name) {
     Fixture fixture = Fixture.load(name);
-    try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(fixture.denseKernels(), SMALL))) {
+    // Dense and (where the model has them) attention Einsum kernels.
+    try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(fixture.kernels(true), SMALL))) {
       List<AdapterVariable> trainable = adapted.trainableVariables();
       // TF2 checkpoints key variables by object path; the graph's float VarHandleOps are the base weights.
       Set<String> baseVariables = fixture.model().metaGraph().getGraphDef().getNodeList().stream()
@@ -246,6 +256,38 @@ class Tf2AdaptedGraphTest {
       adaptedOutputs.forEach((key, values) -> {
         assertFalse(Arrays.equals(fixture.untouched().get(key), values), "the adapter must matter for " + key);
         // x (W + delta) and x W + (x down) up differ only by float rounding.
+        assertArrayEquals(values, served.get(key), 1e-4f, key);
+      });
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"keras_mha1_encoder", "keras_mha3_timeseries"})
+  void attentionEinsumKernelsAdaptToo(String name, @TempDir Path dir) throws Exception {
+    Fixture fixture = Fixture.load(name);
+    List<Kernel> kernels = fixture.kernels(true);
+    assertTrue(kernels.stream().anyMatch(k -> k.op().equals("Einsum")));
+    try (AdaptedGraph zero = fixture.rewrite(VbLoraPlan.of(kernels, SMALL.toBuilder().initVectorBankBound(0).build()));
+        Session session = zero.newSession()) {
+      zero.initialize(session);
+      assertBitIdentical(fixture.untouched(), fixture.run(session, zero.outputs()));
+    }
+    Map<String, float[]> adaptedOutputs;
+    Map<String, float[][]> deltas;
+    try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(kernels, SMALL));
+        Session session = adapted.newSession()) {
+      adapted.initialize(session);
+      adaptedOutputs = fixture.run(session, adapted.outputs());
+      deltas = adapted.deltas(session);
+    }
+    Path merged = dir.resolve("merged");
+    new MergedExporter(fixture.model().path(), "serve").export(deltas, Optional.empty(), merged);
+    Map<String, String> outputs = new HashMap<>();
+    fixture.model().signature(SIGNATURE).outputs().forEach((key, spec) -> outputs.put(key, spec.tensorName()));
+    try (SavedModelBundle bundle = SavedModelBundle.load(merged.toString(), "serve")) {
+      Map<String, float[]> served = fixture.run(bundle.session(), outputs);
+      adaptedOutputs.forEach((key, values) -> {
+        assertFalse(Arrays.equals(fixture.untouched().get(key), values), "the adapter must matter for " + key);
         assertArrayEquals(values, served.get(key), 1e-4f, key);
       });
     }
