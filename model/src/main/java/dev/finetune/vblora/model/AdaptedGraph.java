@@ -152,7 +152,7 @@ public final class AdaptedGraph implements AutoCloseable {
 
   /**
    * The current dense updates, per kernel variable name, in the variable's own layout: W + delta is the
-   * merged kernel.
+   * merged kernel (an Einsum kernel of rank 3 or more gets [d_in, d_out]: reshape it to the kernel's shape).
    */
   public Map<String, float[][]> deltas(Session session) {
     Map<String, float[][]> deltas = new LinkedHashMap<>();

@@ -52,4 +52,35 @@ final class EinsumLayout {
     }
     return anyIn && anyOut ? Optional.of(new long[] {in, out}) : Optional.empty();
   }
+
+  /**
+   * True when the Einsum is a matmul in disguise: the kernel (input 1) lists its input letters first, the
+   * activation ends with them in that order, and the output is the activation's other letters followed by the
+   * kernel's output letters ({@code abc,cde->abde}, {@code abcd,cde->abe}). Then the Einsum equals the
+   * activation reshaped to [-1, d_in] times the kernel reshaped to [d_in, d_out], reshaped back, so a low-rank
+   * update can be added the same way.
+   */
+  static boolean matmulLike(String equation, int weightInput) {
+    String compact = equation.replace(" ", "");
+    int arrow = compact.indexOf("->");
+    if (weightInput != 1 || arrow < 0 || compact.contains("...")) {
+      return false;
+    }
+    String[] operands = compact.substring(0, arrow).split(",");
+    if (operands.length != 2) {
+      return false;
+    }
+    String activation = operands[0];
+    String weight = operands[1];
+    String output = compact.substring(arrow + 2);
+    int in = 0;
+    while (in < weight.length() && activation.indexOf(weight.charAt(in)) >= 0) {
+      in++;
+    }
+    String inLetters = weight.substring(0, in);
+    String outLetters = weight.substring(in);
+    String batch = activation.substring(0, Math.max(0, activation.length() - in));
+    return in > 0 && !outLetters.isEmpty() && activation.endsWith(inLetters)
+        && output.equals(batch + outLetters);
+  }
 }

@@ -13,6 +13,7 @@ import dev.finetune.vblora.ops.VbLoraDims;
 import dev.finetune.vblora.ops.VbLoraInit;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -42,6 +43,13 @@ import org.tensorflow.types.TFloat32;
  * GraphDef with the stand-ins resolved, the consumers of each target MatMul are re-pointed there, and the
  * result is imported once. TF-Java cannot re-point an edge of a live graph without reaching into native
  * handles, and building on the imported model would be slow (see {@link AdapterInputs}).
+ *
+ * <p>TF2 (Keras) exports apply their kernels inside functions. Those functions on the serving path are first
+ * inlined into the main graph ({@link ServingPathInliner}), which turns their Dense and attention kernels into
+ * main-graph MatMuls and Einsums that are spliced as above (an Einsum through a reshape to [-1, d_in]); the
+ * signature's outputs are re-pointed to the inlined tensors. Inlining rather than threading the adapter's
+ * tensors through the call chain as extra function arguments keeps one splice for both kinds of model, and
+ * keeps the path from loss to adapter on plain ops with C++ gradients, which Graph.addGradients needs.
  */
 public final class GraphRewriter {
   private GraphRewriter() {}
@@ -62,8 +70,19 @@ public final class GraphRewriter {
     String restoreOp = metaGraph.getSaverDef().getRestoreOpName();
     GraphDef base = StaleSaverScopes.drop(metaGraph.getGraphDef(),
         restoreOp.isEmpty() ? "" : StaleSaverScopes.topScope(restoreOp));
+    Map<String, Kernel> applied = new HashMap<>();
+    for (Kernel kernel : plan.kernels()) {
+      applied.put(kernel.name(), kernel);
+    }
+    if (plan.kernels().stream().anyMatch(GraphRewriter::inFunctions)) {
+      checkSupportedInFunctions(plan);
+      ServingPathInliner.Inlined inlined = ServingPathInliner.inline(base, signature);
+      base = inlined.graph();
+      signature = inlined.signature();
+      applied = inlinedUses(base, signature, plan);
+    }
     NodeIndex index = new NodeIndex(base);
-    checkSupported(index, plan);
+    checkSupported(index, applied.values());
     Set<String> original = new HashSet<>();
     base.getNodeList().forEach(n -> original.add(n.getName()));
     String root = freeScope(original, plan.method());
@@ -75,8 +94,8 @@ public final class GraphRewriter {
       AdapterInputs inputs = new AdapterInputs(tf.withSubScope("adapter_inputs"));
       Ops scope = tf.withSubScope(root);
       built = plan instanceof VbLoraPlan v
-          ? buildVbLora(scope, inputs, index, v)
-          : buildLora(scope, inputs, index, (LoraPlan) plan);
+          ? buildVbLora(scope, inputs, index, applied, v)
+          : buildLora(scope, inputs, index, applied, (LoraPlan) plan);
       adapter = inputs.resolve(scratch.toGraphDef());
     }
     Map<String, String> replacements = new HashMap<>();
@@ -108,7 +127,8 @@ public final class GraphRewriter {
   /** What the adapter added to the scratch graph, by name (the names survive the re-import). */
   private record Built(String training, List<AdapterVariable> variables, String initOp, List<AdaptedTarget> targets) {}
 
-  private static Built buildVbLora(Ops root, AdapterInputs inputs, NodeIndex index, VbLoraPlan plan) {
+  private static Built buildVbLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
+      VbLoraPlan plan) {
     VbLoraConfig config = plan.config();
     VbLoraDims dims = new VbLoraDims(config.numVectors(), config.vectorLength(), config.rank(), config.topk());
     ScopeTree scopes = new ScopeTree(root);
@@ -142,13 +162,14 @@ public final class GraphRewriter {
         root.withSubScope("composition"), bank.read(), logits, dims);
     List<AdaptedTarget> targets = new ArrayList<>();
     for (int i = 0; i < plan.targets().size(); i++) {
-      Kernel kernel = plan.targets().get(i).kernel();
+      Kernel kernel = applied.get(plan.targets().get(i).kernel().name());
       targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), 1.0, dropout));
     }
     return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
 
-  private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, LoraPlan plan) {
+  private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
+      LoraPlan plan) {
     LoraConfig config = plan.config();
     LoraDims dims = new LoraDims(config.rank(), config.alpha());
     ScopeTree scopes = new ScopeTree(root);
@@ -167,8 +188,8 @@ public final class GraphRewriter {
       created.addAll(List.of(down, up));
       variables.add(down.describe(AdapterVariable.LORA_DOWN, kernel.name()));
       variables.add(up.describe(AdapterVariable.LORA_UP, kernel.name()));
-      targets.add(splice(scope, inputs, index, kernel, new LowRankFactors<>(down.read(), up.read()), dims.scaling(),
-          dropout));
+      targets.add(splice(scope, inputs, index, applied.get(kernel.name()),
+          new LowRankFactors<>(down.read(), up.read()), dims.scaling(), dropout));
     }
     return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
@@ -179,6 +200,11 @@ public final class GraphRewriter {
     Map<String, String> adapted = new LinkedHashMap<>();
     for (KernelUse use : kernel.uses()) {
       String activation = index.input(index.node(use.node()), 0).toString();
+      if (use.op().equals("Einsum")) {
+        adapted.put(use.node(), AdapterVariableOps.tensorName(
+            spliceEinsum(scope, inputs, kernel, activation, use.node() + ":0", factors, scaling, dropout)));
+        continue;
+      }
       // Checked MatMuls only: 2-D activations, [n, in] or (transpose_a) [in, n].
       Operand<TFloat32> x = inputs.standIn(activation, use.transposeActivation()
           ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures()));
@@ -196,6 +222,20 @@ public final class GraphRewriter {
     delta = scope.withName("delta_weight").identity(delta);
     return new AdaptedTarget(kernel, AdapterVariableOps.tensorName(factors.down()),
         AdapterVariableOps.tensorName(factors.up()), scaling, AdapterVariableOps.tensorName(delta), adapted);
+  }
+
+  /**
+   * A matmul-like Einsum ({@link EinsumLayout#matmulLike}) plus its update: activation and output flattened to
+   * [-1, d_in] / [-1, d_out], updated as a MatMul would be, and reshaped back to the Einsum's output shape.
+   */
+  private static Operand<TFloat32> spliceEinsum(Ops scope, AdapterInputs inputs, Kernel kernel, String activation,
+      String output, LowRankFactors<TFloat32> factors, double scaling, AdapterDropout dropout) {
+    Operand<TFloat32> x = inputs.standIn(activation, Shape.unknown());
+    Operand<TFloat32> y = inputs.standIn(output, Shape.unknown());
+    Operand<TFloat32> rows = scope.reshape(x, scope.constant(new long[] {-1, kernel.inFeatures()}));
+    Operand<TFloat32> base = scope.reshape(y, scope.constant(new long[] {-1, kernel.outFeatures()}));
+    Operand<TFloat32> updated = LowRankUpdate.apply(scope, rows, base, factors, scaling, dropout);
+    return scope.reshape(updated, scope.shape(y));
   }
 
   /** False unless fed: serving and evaluation need no feed, a training step feeds true (adapter dropout). */
@@ -217,16 +257,56 @@ public final class GraphRewriter {
     return new LayerShape(kernel.name(), Math.toIntExact(kernel.inFeatures()), Math.toIntExact(kernel.outFeatures()));
   }
 
-  /** Only float32 2-D MatMuls are spliced; anything else is refused before the graph is touched. */
-  private static void checkSupported(NodeIndex index, AdapterPlan plan) {
+  private static boolean inFunctions(Kernel kernel) {
+    return kernel.uses().stream().anyMatch(u -> !u.function().isEmpty());
+  }
+
+  /**
+   * Kernels applied inside functions (TF2 exports) are spliced after the serving path is inlined into the main
+   * graph; that covers plain MatMuls (Dense layers) and matmul-like Einsums (EinsumDense, MultiHeadAttention
+   * projections), not batched matmuls.
+   */
+  private static void checkSupportedInFunctions(AdapterPlan plan) {
     for (Kernel kernel : plan.kernels()) {
       for (KernelUse use : kernel.uses()) {
-        if (!use.function().isEmpty()) {
-          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied inside function "
-              + use.function() + " (a TF2 export); the rewrite adapts main-graph (TF1-style) kernels only so far");
+        if (!use.function().isEmpty() && !spliceable(use)) {
+          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
+              + use.layout() + ") inside function " + use.function() + "; in TF2 exports only kernels applied"
+              + " by a plain 2-D MatMul (Dense layers) or a matmul-like Einsum (kernel second, its input letters"
+              + " trailing the activation's, e.g. abc,cde->abde) can be adapted; leave it out of the targets");
         }
+      }
+    }
+  }
+
+  private static boolean spliceable(KernelUse use) {
+    return use.op().equals("MatMul") && use.weightInput() == 1
+        || use.op().equals("Einsum") && EinsumLayout.matmulLike(use.equation(), use.weightInput());
+  }
+
+  /** The plan's kernels as the inlined graph applies them (same variables, main-graph MatMul nodes). */
+  private static Map<String, Kernel> inlinedUses(GraphDef inlined, SignatureDef signature, AdapterPlan plan) {
+    Map<String, Kernel> found = new HashMap<>();
+    KernelDiscovery.discover(inlined, signature).forEach(k -> found.put(k.name(), k));
+    Map<String, Kernel> applied = new HashMap<>();
+    for (Kernel kernel : plan.kernels()) {
+      Kernel inlinedKernel = found.get(kernel.name());
+      if (inlinedKernel == null || inlinedKernel.uses().size() != kernel.uses().size()) {
+        throw new IllegalStateException("kernel " + kernel.name() + " is applied by " + kernel.uses().size()
+            + " op(s) on the serving path but by " + (inlinedKernel == null ? 0 : inlinedKernel.uses().size())
+            + " once the serving functions are inlined; the model's call structure is not supported");
+      }
+      applied.put(kernel.name(), inlinedKernel);
+    }
+    return applied;
+  }
+
+  /** Only float32 2-D MatMuls and matmul-like Einsums are spliced; anything else is refused up front. */
+  private static void checkSupported(NodeIndex index, Collection<Kernel> kernels) {
+    for (Kernel kernel : kernels) {
+      for (KernelUse use : kernel.uses()) {
         NodeDef node = index.contains(use.node()) ? index.node(use.node()) : null;
-        if (node == null || !node.getOp().equals("MatMul") || use.weightInput() != 1) {
+        if (node == null || !node.getOp().equals(use.op()) || !spliceable(use)) {
           throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
               + use.layout() + "), which the rewrite cannot adapt yet; leave it out of the targets");
         }

@@ -73,6 +73,18 @@ public final class KernelDiscovery {
         String name = variableName(variable.get());
         variables.putIfAbsent(name, variable.get());
         usesByVariable.computeIfAbsent(name, k -> new ArrayList<>()).add(matmulUse(node, ""));
+      } else if (node.getOp().equals("Einsum") && node.getInputCount() >= 2) {
+        // Main-graph Einsums: TF1 graphs rarely have them, TF2 ones once their serving path is inlined.
+        Optional<NodeDef> second = traceToVariable(index, index.input(node, 1).node());
+        Optional<NodeDef> first = traceToVariable(index, index.input(node, 0).node());
+        if (second.isPresent() == first.isPresent()) {
+          continue;
+        }
+        NodeDef variable = second.orElseGet(first::get);
+        String name = variableName(variable);
+        variables.putIfAbsent(name, variable);
+        usesByVariable.computeIfAbsent(name, k -> new ArrayList<>()).add(new KernelUse(node.getName(), "Einsum",
+            second.isPresent() ? 1 : 0, false, false, node.getAttrOrThrow("equation").getS().toStringUtf8(), ""));
       } else if (FunctionKernels.CALLS.contains(node.getOp())) {
         List<Optional<String>> bound = new ArrayList<>();
         for (String input : node.getInputList()) {

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
@@ -36,5 +37,21 @@ class EinsumLayoutTest {
   })
   void notLinearMaps(String equation, int weightInput, String kernel) {
     assertTrue(EinsumLayout.features(equation, weightInput, shape(kernel)).isEmpty());
+  }
+
+  @ParameterizedTest(name = "{0} weight {1}: reshaped matmul {2}")
+  @CsvSource({
+      "'abc,cde->abde', 1, true",   // MultiHeadAttention query/key/value: [b*s, c] x [c, d*e]
+      "'abcd,cde->abe', 1, true",   // its output projection: [b*s, c*d] x [c*d, e]
+      "'ixjk,kl->ixjl', 1, true",
+      "'ab,bc->ac', 1, true",
+      "'abc,cde->adbe', 1, false",  // output letters not in activation-then-kernel order
+      "'abcd,dce->abe', 1, false",  // kernel's input letters in another order than the activation's
+      "'acb,cde->abde', 1, false",  // contracted letter not trailing
+      "'cd,abc->abd', 0, false",    // kernel first
+      "'...c,cd->...d', 1, false",  // ellipsis
+  })
+  void matmulLike(String equation, int weightInput, boolean expected) {
+    assertEquals(expected, EinsumLayout.matmulLike(equation, weightInput));
   }
 }

@@ -96,13 +96,19 @@ class KerasKernelDiscoveryTest {
   }
 
   @Test
-  void kernelsInsideFunctionsAreRefusedByTheRewriteWithAReason() throws IOException {
+  void functionKernelsTheRewriteCannotSpliceAreRefusedWithAReason() throws IOException {
     MetaGraphDef keras = load("keras_dense_mlp");
-    List<Kernel> kernels = KernelDiscovery.discover(keras, "serving_default");
+    Kernel dense = KernelDiscovery.discover(keras, "serving_default").get(0);
+    KernelUse use = dense.uses().get(0);
+    // The same kernel as if a batched matmul applied it: not a linear layer the splice understands.
+    Kernel batched = new Kernel(dense.name(), dense.variable(), dense.shape(), dense.inFeatures(),
+        dense.outFeatures(), dense.layer(), dense.head(), List.of(new KernelUse(use.node(), "BatchMatMulV2", 1,
+            false, false, "", use.function())));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GraphRewriter.rewrite(keras,
-        "serving_default", LoraPlan.of(kernels, new LoraConfig(2, 4, 0, 0)), Path.of("unused")));
-    assertTrue(e.getMessage().contains("kernel dense/kernel is applied inside function "
-        + "__inference__wrapped_model_156706"), e.getMessage());
+        "serving_default", LoraPlan.of(List.of(batched), new LoraConfig(2, 4, 0, 0)), Path.of("unused")));
+    assertTrue(e.getMessage().contains("kernel " + dense.name() + " is applied by " + use.node()
+        + " (matmul [in,out]) inside function " + use.function()), e.getMessage());
+    assertTrue(e.getMessage().contains("plain 2-D MatMul (Dense layers) or a matmul-like Einsum"), e.getMessage());
   }
 
   private static List<String> heads(List<Kernel> kernels) {

@@ -60,7 +60,7 @@ public final class MergedExporter {
    * write atomic by passing a temporary folder and moving it into place when this returns.
    *
    * @param deltas per base variable name (e.g. module/bert/encoder/layer_0/attention/self/query/kernel), the
-   *     [in, out] update to add to the kernel
+   *     [in, out] update to add to the kernel ([d_in, d_out] for an Einsum kernel of higher rank)
    */
   public void export(Map<String, float[][]> deltas, Optional<HeadWeights> head, Path target) throws IOException {
     Path pb = baseModel.resolve("saved_model.pb");
@@ -128,13 +128,16 @@ public final class MergedExporter {
             + "' to merge an adapter into; was the adapter trained on another model?");
       }
       Operand<TFloat32> delta = tf.constant(StdArrays.ndCopyOf(e.getValue()));
+      // An Einsum kernel (e.g. [in, heads, head_dim]) gets its update as [d_in, d_out]: the same values in the
+      // same row-major order, so a reshape to the variable's shape lines them up (a no-op for 2-D kernels).
       switch (variable.type()) {
         case "VarHandleOp":
-          updates.add(tf.assignAddVariableOp(variable.output(0), delta));
+          updates.add(tf.assignAddVariableOp(variable.output(0), tf.reshape(delta,
+              tf.shape(tf.readVariableOp(variable.output(0), TFloat32.class)))));
           break;
         case "VariableV2":
           Output<TFloat32> ref = variable.output(0);
-          updates.add(tf.assignAdd(ref, delta));
+          updates.add(tf.assignAdd(ref, tf.reshape(delta, tf.shape(ref))));
           break;
         default:
           throw new IllegalArgumentException("'" + e.getKey() + "' is a " + variable.type()

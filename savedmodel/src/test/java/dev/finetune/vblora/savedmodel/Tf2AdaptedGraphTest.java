@@ -1,0 +1,305 @@
+package dev.finetune.vblora.savedmodel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.model.AdaptedGraph;
+import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.AdapterVariable;
+import dev.finetune.vblora.model.GraphRewriter;
+import dev.finetune.vblora.model.Kernel;
+import dev.finetune.vblora.model.KernelDiscovery;
+import dev.finetune.vblora.model.LoraConfig;
+import dev.finetune.vblora.model.LoraPlan;
+import dev.finetune.vblora.model.VbLoraConfig;
+import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.ops.testing.SharedFolder;
+import dev.finetune.vblora.savedmodel.export.MergedExporter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Dense (MatMul) and attention (Einsum) kernels of real TF2 (Keras) SavedModels, applied inside functions,
+ * adapted through the inlined serving path; checked against the untouched model as TensorFlow itself loads and
+ * runs it, and against the merged export.
+ */
+class Tf2AdaptedGraphTest {
+  private static final String SIGNATURE = "serving_default";
+  /** vector_length 2 divides every hidden size of the fixtures; only their [n, 1] heads are left out. */
+  private static final VbLoraConfig SMALL = VbLoraConfig.builder().numVectors(16).vectorLength(2).rank(2).topk(2)
+      .seed(7).build();
+  private static final int BATCH = 3;
+
+  /** One fixture: its description, random inputs of the signature's shapes, and the untouched outputs. */
+  private record Fixture(SavedModelInfo model, Map<String, float[]> inputs, Map<String, Shape> shapes,
+      Map<String, float[]> untouched) {
+    static Fixture load(String name) {
+      SavedModelInfo model = SavedModelReader.read(SharedFolder.resolve("fixtures/tf2/" + name));
+      SignatureInfo signature = model.signature(SIGNATURE);
+      Random random = new Random(11);
+      Map<String, float[]> inputs = new HashMap<>();
+      Map<String, Shape> shapes = new HashMap<>();
+      signature.inputs().forEach((key, spec) -> {
+        assertEquals(DataType.DT_FLOAT, spec.dtype(), key);
+        long[] dims = spec.shape().stream().mapToLong(d -> d < 0 ? BATCH : d).toArray();
+        Shape shape = Shape.of(dims);
+        float[] values = new float[(int) shape.size()];
+        for (int i = 0; i < values.length; i++) {
+          values[i] = (float) random.nextGaussian();
+        }
+        inputs.put(spec.tensorName(), values);
+        shapes.put(spec.tensorName(), shape);
+      });
+      Map<String, String> outputs = new HashMap<>();
+      signature.outputs().forEach((key, spec) -> outputs.put(key, spec.tensorName()));
+      Fixture partial = new Fixture(model, inputs, shapes, Map.of());
+      try (SavedModelBundle bundle = SavedModelBundle.load(model.path().toString(), "serve")) {
+        return new Fixture(model, inputs, shapes, partial.run(bundle.session(), outputs));
+      }
+    }
+
+    /** Output key to flattened values, the signature run on the random inputs. */
+    Map<String, float[]> run(Session session, Map<String, String> outputs) {
+      List<TFloat32> fed = new ArrayList<>();
+      try {
+        Session.Runner runner = session.runner();
+        inputs.forEach((tensor, values) -> {
+          TFloat32 t = TFloat32.tensorOf(shapes.get(tensor), DataBuffers.of(values, true, false));
+          fed.add(t);
+          runner.feed(tensor, t);
+        });
+        List<String> keys = new ArrayList<>(outputs.keySet());
+        keys.forEach(k -> runner.fetch(outputs.get(k)));
+        try (Result result = runner.run()) {
+          Map<String, float[]> values = new HashMap<>();
+          for (int i = 0; i < keys.size(); i++) {
+            values.put(keys.get(i), flat((TFloat32) result.get(i)));
+          }
+          return values;
+        }
+      } finally {
+        fed.forEach(TFloat32::close);
+      }
+    }
+
+    /** Runs {@code targets} with the random inputs fed. */
+    void runTargets(Session session, List<Op> targets) {
+      List<TFloat32> fed = new ArrayList<>();
+      try {
+        Session.Runner runner = session.runner();
+        inputs.forEach((tensor, values) -> {
+          TFloat32 t = TFloat32.tensorOf(shapes.get(tensor), DataBuffers.of(values, true, false));
+          fed.add(t);
+          runner.feed(tensor, t);
+        });
+        targets.forEach(runner::addTarget);
+        runner.run().close();
+      } finally {
+        fed.forEach(TFloat32::close);
+      }
+    }
+
+    /**
+     * The kernels applied by plain MatMuls (Dense layers) and, when {@code withEinsum}, by Einsums
+     * (MultiHeadAttention), whose sizes vector_length 2 divides.
+     */
+    List<Kernel> kernels(boolean withEinsum) {
+      List<Kernel> kernels = KernelDiscovery.discover(model.metaGraph(), SIGNATURE).stream()
+          .filter(k -> k.op().equals("MatMul") || withEinsum && k.op().equals("Einsum"))
+          .filter(k -> k.inFeatures() % 2 == 0 && k.outFeatures() % 2 == 0)
+          .collect(Collectors.toList());
+      assertFalse(kernels.isEmpty(), "the fixture has such kernels");
+      assertTrue(kernels.stream().allMatch(k -> !k.uses().get(0).function().isEmpty()), "applied inside functions");
+      return kernels;
+    }
+
+    List<Kernel> denseKernels() {
+      return kernels(false);
+    }
+
+    AdaptedGraph rewrite(AdapterPlan plan) {
+      return GraphRewriter.rewrite(model.metaGraph(), SIGNATURE, plan, model.variablesPrefix());
+    }
+  }
+
+  private static float[] flat(TFloat32 tensor) {
+    float[] values = new float[(int) tensor.size()];
+    tensor.asRawTensor().data().asFloats().read(values);
+    return values;
+  }
+
+  private static void assertBitIdentical(Map<String, float[]> expected, Map<String, float[]> actual) {
+    assertEquals(expected.keySet(), actual.keySet());
+    expected.forEach((key, values) -> assertArrayEquals(values, actual.get(key), 0f, key));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"keras_dense_mlp", "keras_mha1_encoder", "keras_mha3_timeseries"})
+  void aZeroBankGivesBitIdenticalOutputs(String name) {
+    Fixture fixture = Fixture.load(name);
+    List<Kernel> dense = fixture.denseKernels();
+    try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(dense, SMALL.toBuilder().initVectorBankBound(0).build()));
+        Session session = adapted.newSession()) {
+      assertEquals(1 + 2 * dense.size(), adapted.trainableVariables().size());
+      adapted.initialize(session);
+      assertBitIdentical(fixture.untouched(), fixture.run(session, adapted.outputs()));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"keras_dense_mlp", "keras_mha1_encoder"})
+  void loraStartsBitIdenticalToo(String name) {
+    Fixture fixture = Fixture.load(name);
+    try (AdaptedGraph adapted = fixture.rewrite(LoraPlan.of(fixture.denseKernels(), new LoraConfig(2, 4, 0.1, 1)));
+        Session session = adapted.newSession()) {
+      adapted.initialize(session);
+      assertBitIdentical(fixture.untouched(), fixture.run(session, adapted.outputs()));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"keras_dense_mlp", "keras_mha1_encoder", "keras_mha3_timeseries"})
+  void aRandomBankIsLiveAndOnlyTheAdapterLearns(String name) {
+    Fixture fixture = Fixture.load(name);
+    // Dense and (where the model has them) attention Einsum kernels.
+    try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(fixture.kernels(true), SMALL))) {
+      List<AdapterVariable> trainable = adapted.trainableVariables();
+      // TF2 checkpoints key variables by object path; the graph's float VarHandleOps are the base weights.
+      Set<String> baseVariables = fixture.model().metaGraph().getGraphDef().getNodeList().stream()
+          .filter(n -> n.getOp().equals("VarHandleOp") && n.getAttrOrThrow("dtype").getType() == DataType.DT_FLOAT)
+          .map(NodeDef::getName).collect(Collectors.toSet());
+      assertFalse(baseVariables.isEmpty());
+      assertTrue(trainable.stream().noneMatch(v -> baseVariables.contains(v.name())));
+
+      Graph graph = adapted.graph();
+      Ops tf = Ops.create(graph).withSubScope("test_step");
+      String outputKey = adapted.outputs().keySet().iterator().next();
+      Operand<TFloat32> output = graph.outputOrThrow(adapted.outputs().get(outputKey)).expect(TFloat32.class);
+      Operand<TFloat32> loss = tf.math.mean(tf.math.square(output), tf.constant(new int[] {0, 1}));
+      Output<?>[] gradients = graph.addGradients(loss.asOutput(),
+          trainable.stream().map(v -> graph.outputOrThrow(v.value())).toArray(Output<?>[]::new));
+      List<Op> steps = new ArrayList<>();
+      for (int i = 0; i < trainable.size(); i++) {
+        steps.add(tf.assignSubVariableOp(graph.operationOrThrow(trainable.get(i).name()).output(0),
+            tf.math.mul(tf.constant(10f), gradients[i].expect(TFloat32.class))));
+      }
+      Map<String, Operand<TFloat32>> baseReads = new HashMap<>();
+      for (String variable : baseVariables) {
+        baseReads.put(variable, tf.readVariableOp(graph.operationOrThrow(variable).output(0), TFloat32.class));
+      }
+      Map<String, Operand<TFloat32>> adapterReads = new HashMap<>();
+      trainable.forEach(v -> adapterReads.put(v.name(), graph.outputOrThrow(v.value()).expect(TFloat32.class)));
+
+      try (Session session = adapted.newSession()) {
+        adapted.initialize(session);
+        Map<String, float[]> before = fixture.run(session, adapted.outputs());
+        assertFalse(Arrays.equals(fixture.untouched().get(outputKey), before.get(outputKey)),
+            "a random bank must change " + outputKey);
+        Map<String, Integer> baseBefore = fingerprints(session, baseReads);
+        Map<String, Integer> adapterBefore = fingerprints(session, adapterReads);
+        fixture.runTargets(session, steps);
+        assertEquals(baseBefore, fingerprints(session, baseReads), "no base variable may change");
+        Map<String, Integer> adapterAfter = fingerprints(session, adapterReads);
+        for (AdapterVariable v : trainable) {
+          assertNotEquals(adapterBefore.get(v.name()), adapterAfter.get(v.name()), v.name() + " got no update");
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"keras_dense_mlp", "keras_mha1_encoder"})
+  void theMergedExportServesWhatTheAdaptedGraphComputes(String name, @TempDir Path dir) throws Exception {
+    Fixture fixture = Fixture.load(name);
+    Map<String, float[]> adaptedOutputs;
+    Map<String, float[][]> deltas;
+    try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(fixture.denseKernels(), SMALL));
+        Session session = adapted.newSession()) {
+      adapted.initialize(session);
+      adaptedOutputs = fixture.run(session, adapted.outputs());
+      deltas = adapted.deltas(session);
+    }
+    Path merged = dir.resolve("merged");
+    new MergedExporter(fixture.model().path(), "serve").export(deltas, Optional.empty(), merged);
+    Map<String, String> outputs = new HashMap<>();
+    fixture.model().signature(SIGNATURE).outputs().forEach((key, spec) -> outputs.put(key, spec.tensorName()));
+    try (SavedModelBundle bundle = SavedModelBundle.load(merged.toString(), "serve")) {
+      Map<String, float[]> served = fixture.run(bundle.session(), outputs);
+      assertEquals(adaptedOutputs.keySet(), served.keySet());
+      adaptedOutputs.forEach((key, values) -> {
+        assertFalse(Arrays.equals(fixture.untouched().get(key), values), "the adapter must matter for " + key);
+        // x (W + delta) and x W + (x down) up differ only by float rounding.
+        assertArrayEquals(values, served.get(key), 1e-4f, key);
+      });
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"keras_mha1_encoder", "keras_mha3_timeseries"})
+  void attentionEinsumKernelsAdaptToo(String name, @TempDir Path dir) throws Exception {
+    Fixture fixture = Fixture.load(name);
+    List<Kernel> kernels = fixture.kernels(true);
+    assertTrue(kernels.stream().anyMatch(k -> k.op().equals("Einsum")));
+    try (AdaptedGraph zero = fixture.rewrite(VbLoraPlan.of(kernels, SMALL.toBuilder().initVectorBankBound(0).build()));
+        Session session = zero.newSession()) {
+      zero.initialize(session);
+      assertBitIdentical(fixture.untouched(), fixture.run(session, zero.outputs()));
+    }
+    Map<String, float[]> adaptedOutputs;
+    Map<String, float[][]> deltas;
+    try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(kernels, SMALL));
+        Session session = adapted.newSession()) {
+      adapted.initialize(session);
+      adaptedOutputs = fixture.run(session, adapted.outputs());
+      deltas = adapted.deltas(session);
+    }
+    Path merged = dir.resolve("merged");
+    new MergedExporter(fixture.model().path(), "serve").export(deltas, Optional.empty(), merged);
+    Map<String, String> outputs = new HashMap<>();
+    fixture.model().signature(SIGNATURE).outputs().forEach((key, spec) -> outputs.put(key, spec.tensorName()));
+    try (SavedModelBundle bundle = SavedModelBundle.load(merged.toString(), "serve")) {
+      Map<String, float[]> served = fixture.run(bundle.session(), outputs);
+      adaptedOutputs.forEach((key, values) -> {
+        assertFalse(Arrays.equals(fixture.untouched().get(key), values), "the adapter must matter for " + key);
+        assertArrayEquals(values, served.get(key), 1e-4f, key);
+      });
+    }
+  }
+
+  private static Map<String, Integer> fingerprints(Session session, Map<String, Operand<TFloat32>> reads) {
+    Map<String, Integer> prints = new HashMap<>();
+    reads.forEach((name, read) -> {
+      try (Result result = session.runner().fetch(read).run()) {
+        prints.put(name, Arrays.hashCode(flat((TFloat32) result.get(0))));
+      }
+    });
+    return prints;
+  }
+}
