@@ -19,7 +19,6 @@ import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -30,7 +29,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -123,16 +121,8 @@ class BertAdaptedGraphTest {
       assertTrue(trainable.stream().noneMatch(v -> baseVariables.contains(v.name())));
 
       Graph graph = adapted.graph();
-      Ops tf = Ops.create(graph).withSubScope("test_step");
-      Operand<TFloat32> pooled = graph.outputOrThrow(adapted.outputs().get("pooled_output")).expect(TFloat32.class);
-      Operand<TFloat32> loss = tf.math.mean(tf.math.square(pooled), tf.constant(new int[] {0, 1}));
-      Output<?>[] gradients = graph.addGradients(loss.asOutput(),
-          trainable.stream().map(v -> graph.outputOrThrow(v.value())).toArray(Output<?>[]::new));
-      List<Op> steps = new ArrayList<>();
-      for (int i = 0; i < trainable.size(); i++) {
-        steps.add(tf.assignSubVariableOp(graph.operationOrThrow(trainable.get(i).name()).output(0),
-            tf.math.mul(tf.constant(10f), gradients[i].expect(TFloat32.class))));
-      }
+      List<Op> steps = AdapterGradientStep.build(graph, adapted.outputs().get("pooled_output"), trainable);
+      Ops tf = Ops.create(graph).withSubScope("test_reads");
       Map<String, Operand<TFloat32>> baseReads = new HashMap<>();
       for (String name : baseVariables) {
         baseReads.put(name, tf.readVariableOp(graph.operationOrThrow(name).output(0), TFloat32.class));
