@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel;
 
+import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -8,9 +9,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.UUID;
-import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipInputStream;
@@ -88,12 +87,9 @@ final class NestedZipUnpacker {
   }
 
   private static void deleteQuietly(Path folder) {
-    if (!Files.exists(folder)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(folder)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
+    try {
+      AtomicDirectoryWriter.deleteTree(folder);
+    } catch (IOException | UncheckedIOException e) {
       // A leftover temporary folder is harmless: it is never mistaken for the finished model.
     }
   }

@@ -25,6 +25,7 @@ import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointRef;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;
@@ -395,7 +396,7 @@ public final class Trainer {
           throw new IOException("--overwrite: " + out + " does not look like a vblora run folder (no "
               + RUN_MARKERS + "), so it is not deleted; choose another --out");
         }
-        deleteTree(out);
+        AtomicDirectoryWriter.deleteTree(out);
       }
       Files.createDirectories(out);
       return new RunFolder();
@@ -422,12 +423,5 @@ public final class Trainer {
       }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-      try (var walk = Files.walk(dir)) {
-        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
-    }
   }
 }

@@ -178,7 +178,11 @@ public final class AtomicDirectoryWriter {
     }
   }
 
-  private static void deleteTree(Path root) throws IOException {
+  /**
+   * Removes a folder and everything in it; an absent folder is fine. The one tree delete of the project:
+   * output folders, temporary folders and checkpoints all go through it.
+   */
+  public static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root)) {
       return;
     }

@@ -2,8 +2,8 @@ package dev.finetune.vblora.training.checkpoint;
 
 import dev.finetune.vblora.training.metrics.BestCheckpointRule;
 import dev.finetune.vblora.training.variables.HostTensor;
+import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -58,8 +58,9 @@ public final class CheckpointStore {
     Path root = outputDir.resolve("checkpoints");
     Files.createDirectories(root);
     try (Stream<Path> entries = Files.list(root)) {
-      for (Path leftover : entries.filter(p -> p.getFileName().toString().startsWith(TEMP_PREFIX)).toList()) {
-        deleteTree(leftover);
+      // Hidden entries are unfinished saves and prunes (ours and AtomicDirectoryWriter's .step-N.tmp-*).
+      for (Path leftover : entries.filter(p -> p.getFileName().toString().startsWith(".")).toList()) {
+        AtomicDirectoryWriter.deleteTree(leftover);
       }
     }
     return new CheckpointStore(root, keepLast, rule);
@@ -72,27 +73,12 @@ public final class CheckpointStore {
   /** Saves a checkpoint for {@code state.step()}, replacing one of the same step, then prunes old ones. */
   public CheckpointRef save(Map<String, HostTensor> tensors, TrainingState state) throws IOException {
     Path target = root.resolve(PREFIX + state.step());
-    Path temp = Files.createTempDirectory(root, TEMP_PREFIX + PREFIX + state.step() + "-");
-    try {
-      TensorFile.write(temp, tensors);
-      Path stateFile = temp.resolve(STATE_FILE);
-      Files.writeString(stateFile, state.toJson(), StandardCharsets.UTF_8);
-      Durable.force(stateFile);
-      Durable.forceFolder(temp);
-      if (Files.exists(target)) {
-        Path old = Files.createTempDirectory(root, TEMP_PREFIX + "replaced-");
-        moveAtomically(target, old.resolve("checkpoint"));
-        moveAtomically(temp, target);
-        deleteTree(old);
-      } else {
-        moveAtomically(temp, target);
-      }
-      Durable.forceFolder(root);
-    } finally {
-      if (Files.exists(temp)) {
-        deleteTree(temp);
-      }
-    }
+    // Written into a hidden sibling, forced to disk and renamed into place: a crash leaves the previous
+    // checkpoint or the new one, never half of one.
+    AtomicDirectoryWriter.write(target, true, folder -> {
+      TensorFile.write(folder, tensors);
+      Files.writeString(folder.resolve(STATE_FILE), state.toJson(), StandardCharsets.UTF_8);
+    });
     prune();
     return new CheckpointRef(state.step(), target);
   }
@@ -169,7 +155,7 @@ public final class CheckpointStore {
         // Rename first so that a crash mid-delete leaves a hidden leftover, not a half checkpoint.
         Path doomed = root.resolve(TEMP_PREFIX + "pruned-" + ref.dir().getFileName());
         moveAtomically(ref.dir(), doomed);
-        deleteTree(doomed);
+        AtomicDirectoryWriter.deleteTree(doomed);
       }
     }
   }
@@ -183,16 +169,4 @@ public final class CheckpointStore {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    }
-  }
 }

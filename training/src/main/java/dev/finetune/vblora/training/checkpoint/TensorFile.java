@@ -67,8 +67,6 @@ public final class TensorFile {
     index.put("data_bytes", offset);
     index.put("tensors", entries);
     Files.writeString(dir.resolve(INDEX_FILE), Json.toIndentedJson(index) + "\n", StandardCharsets.UTF_8);
-    Durable.force(dir.resolve(DATA_FILE));
-    Durable.force(dir.resolve(INDEX_FILE));
   }
 
   /** Reads the tensors written by {@link #write}, verifying sizes and checksums. */

@@ -4,6 +4,7 @@ import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.demo.DemoDataset;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
+import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.TrainingResult;
 import dev.finetune.vblora.training.device.DeviceOptions;
@@ -11,9 +12,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * {@code vblora demo}: the README's main job. Fine-tunes BERT-base uncased with VB-LoRA on the built-in
@@ -80,11 +79,7 @@ final class DemoCommand implements Command {
       err.println("try: ./vblora eval --model " + result.merged() + " --data <file.tsv>");
       return Cli.OK;
     } finally {
-      try (Stream<Path> walk = Files.walk(dataDir)) {
-        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
+      AtomicDirectoryWriter.deleteTree(dataDir);
     }
   }
 }

@@ -5,32 +5,31 @@ import dev.finetune.vblora.data.DatasetReader;
 import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.batch.Batch;
-import dev.finetune.vblora.data.batch.BatchingOptions;
 import dev.finetune.vblora.data.batch.Batcher;
+import dev.finetune.vblora.data.batch.BatchingOptions;
 import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import dev.finetune.vblora.training.Evaluation;
 import dev.finetune.vblora.training.PredictionTable;
 import dev.finetune.vblora.training.ServingModel;
-import dev.finetune.vblora.training.export.AdapterDeltas;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
+import dev.finetune.vblora.training.export.AdapterDeltas;
 import dev.finetune.vblora.training.export.MergedModel;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * {@code vblora eval}: scores a model with a task head on a labelled file. The model is a merged folder
@@ -105,7 +104,7 @@ final class EvalCommand implements Command {
       return Cli.OK;
     } finally {
       if (temp != null) {
-        deleteTree(temp);
+        AtomicDirectoryWriter.deleteTree(temp);
       }
     }
   }
@@ -147,11 +146,4 @@ final class EvalCommand implements Command {
     }
   }
 
-  private static void deleteTree(Path dir) throws java.io.IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }
