@@ -77,11 +77,19 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
    *       on the host. Ops that are not pinned and have no GPU kernel still land on the CPU: {@link
    *       PlacementCheck} lists them.
    *   <li>CPU: device_count GPU = 0, so that a GPU build asked for CPU really computes on the CPU.
-   *   <li>XLA: global_jit_level ON_1 (auto-clustering), else OFF.
+   *   <li>XLA: global_jit_level ON_1 (auto-clustering), else OFF; where XLA takes effect, Grappler's debug
+   *       stripper (Asserts split clusters) and, on the CPU, no remapper (its fused MatMuls split them too).
+   *       Without {@link XlaCpuFlag} a CPU session asked for XLA keeps TensorFlow's plain rewrites, so it
+   *       computes exactly what a session without XLA does.
    *   <li>fp16 / bf16: Grappler's auto_mixed_precision / auto_mixed_precision_onednn_bfloat16.
    * </ul>
    */
   public ConfigProto toConfigProto() {
+    return toConfigProto(XlaCpuFlag.enabled());
+  }
+
+  /** @param cpuXlaFlag whether the process started with {@link XlaCpuFlag} (else XLA on the CPU is a no-op) */
+  ConfigProto toConfigProto(boolean cpuXlaFlag) {
     ConfigProto.Builder config = ConfigProto.newBuilder()
         .setLogDevicePlacement(logPlacement)
         .setAllowSoftPlacement(false);
@@ -98,11 +106,26 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
     }
     GraphOptions.Builder graph = GraphOptions.newBuilder().setOptimizerOptions(OptimizerOptions.newBuilder()
         .setGlobalJitLevel(xla ? OptimizerOptions.GlobalJitLevel.ON_1 : OptimizerOptions.GlobalJitLevel.OFF));
+    RewriterConfig.Builder rewrites = RewriterConfig.newBuilder();
     if (precision == Precision.FP16) {
-      graph.setRewriteOptions(RewriterConfig.newBuilder().setAutoMixedPrecision(RewriterConfig.Toggle.ON));
+      rewrites.setAutoMixedPrecision(RewriterConfig.Toggle.ON);
     } else if (precision == Precision.BF16) {
-      graph.setRewriteOptions(
-          RewriterConfig.newBuilder().setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON));
+      rewrites.setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);
+    }
+    if (xla && (device == Device.GPU || cpuXlaFlag)) {
+      // An Assert has no XLA kernel, so BERT's one (sequence length <= position table, in the embeddings)
+      // cuts the step into two clusters with a device-to-host copy and a host wait between them. Grappler's
+      // debug stripper turns Asserts into no-ops before clustering; the length is checked in Java instead
+      // (the signature's fixed input length, see TrainingGraph).
+      rewrites.setDebugStripper(RewriterConfig.Toggle.ON);
+      if (device == Device.CPU) {
+        // The CPU remapper fuses MatMul + BiasAdd into _FusedMatMul, which XLA cannot compile: with it the
+        // step fell apart into ~50 clusters.
+        rewrites.setRemapping(RewriterConfig.Toggle.OFF);
+      }
+    }
+    if (!rewrites.build().equals(RewriterConfig.getDefaultInstance())) {
+      graph.setRewriteOptions(rewrites);
     }
     return config.setGraphOptions(graph).build();
   }

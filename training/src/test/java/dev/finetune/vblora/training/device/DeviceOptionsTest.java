@@ -72,6 +72,24 @@ class DeviceOptionsTest {
   }
 
   @Test
+  void xlaStripsAssertsSoThatTheStepStaysOneCluster() {
+    ConfigProto gpu = DeviceOptions.gpu().toConfigProto();
+    assertEquals(Toggle.ON, gpu.getGraphOptions().getRewriteOptions().getDebugStripper());
+    assertEquals(Toggle.DEFAULT, gpu.getGraphOptions().getRewriteOptions().getRemapping(),
+        "the GPU remapper only fuses what XLA can still compile");
+    ConfigProto cpu = DeviceOptions.cpu().withXla(true).toConfigProto(true);
+    assertEquals(Toggle.ON, cpu.getGraphOptions().getRewriteOptions().getDebugStripper());
+    assertEquals(Toggle.OFF, cpu.getGraphOptions().getRewriteOptions().getRemapping());
+    assertFalse(DeviceOptions.cpu().withXla(true).toConfigProto(false).getGraphOptions().hasRewriteOptions(),
+        "without TF_XLA_FLAGS the CPU runs no XLA, so nothing may change its arithmetic");
+    ConfigProto fp16 = DeviceOptions.gpu().withPrecision(Precision.FP16).toConfigProto();
+    assertEquals(Toggle.ON, fp16.getGraphOptions().getRewriteOptions().getDebugStripper());
+    assertEquals(Toggle.ON, fp16.getGraphOptions().getRewriteOptions().getAutoMixedPrecision());
+    assertFalse(DeviceOptions.gpu().withXla(false).toConfigProto().getGraphOptions().hasRewriteOptions(),
+        "without XLA the model's Asserts stay");
+  }
+
+  @Test
   void aPrecisionWithoutARewriteOnTheDeviceIsRefusedNamingTheAlternative() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> DeviceOptions.cpu().withPrecision(Precision.FP16));
