@@ -15,4 +15,7 @@ public sealed interface AdapterPlan permits VbLoraPlan, LoraPlan {
 
   /** Float32-equivalent parameters an adapter file keeps. */
   long storedParams();
+
+  /** Dropout on the adapter's input during training (0: none). */
+  double dropout();
 }

@@ -25,6 +25,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
@@ -35,7 +36,8 @@ import org.tensorflow.types.TFloat32;
 
 /**
  * Splices an adapter into a model's graph: the adapter's variables and factors are added, and every consumer of
- * an adapted MatMul now reads MatMul + low-rank update instead. Base variables stay as they are and are
+ * an adapted MatMul now reads MatMul + low-rank update instead (or, in {@link UpdateForm#MERGED}, a MatMul of the
+ * same activation with the frozen kernel plus the adapter's delta). Base variables stay as they are and are
  * restored from the model's own checkpoint.
  *
  * <p>How: the adapter is built with the Ops API in a small graph of its own, placeholders standing in for the
@@ -62,6 +64,23 @@ public final class GraphRewriter {
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix) {
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, UpdateForm.LOW_RANK);
+  }
+
+  /**
+   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path)}, with the adapted MatMuls computing their
+   * update in {@code form}.
+   *
+   * @throws IllegalArgumentException for {@link UpdateForm#MERGED} with adapter dropout, which that form
+   *     cannot apply
+   */
+  public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
+      Path checkpointPrefix, UpdateForm form) {
+    if (form == UpdateForm.MERGED && plan.dropout() > 0) {
+      throw new IllegalArgumentException("the merged update form applies no adapter dropout (the adapter's "
+          + "input is the frozen MatMul's), but the adapter has dropout " + plan.dropout() + "; set dropout to 0 "
+          + "or use the low-rank update form");
+    }
     SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
     if (signature == null) {
       throw new IllegalArgumentException("the meta graph has no signature '" + signatureKey
@@ -94,8 +113,8 @@ public final class GraphRewriter {
       AdapterInputs inputs = new AdapterInputs(tf.withSubScope("adapter_inputs"));
       Ops scope = tf.withSubScope(root);
       built = plan instanceof VbLoraPlan v
-          ? buildVbLora(scope, inputs, index, applied, v)
-          : buildLora(scope, inputs, index, applied, (LoraPlan) plan);
+          ? buildVbLora(scope, inputs, index, applied, v, form)
+          : buildLora(scope, inputs, index, applied, (LoraPlan) plan, form);
       adapter = inputs.resolve(scratch.toGraphDef());
     }
     Map<String, String> replacements = new HashMap<>();
@@ -128,7 +147,7 @@ public final class GraphRewriter {
   private record Built(String training, List<AdapterVariable> variables, String initOp, List<AdaptedTarget> targets) {}
 
   private static Built buildVbLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
-      VbLoraPlan plan) {
+      VbLoraPlan plan, UpdateForm form) {
     VbLoraConfig config = plan.config();
     VbLoraDims dims = new VbLoraDims(config.numVectors(), config.vectorLength(), config.rank(), config.topk());
     ScopeTree scopes = new ScopeTree(root);
@@ -163,13 +182,14 @@ public final class GraphRewriter {
     List<AdaptedTarget> targets = new ArrayList<>();
     for (int i = 0; i < plan.targets().size(); i++) {
       Kernel kernel = applied.get(plan.targets().get(i).kernel().name());
-      targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), 1.0, dropout));
+      targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), 1.0, dropout,
+          form));
     }
     return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
 
   private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
-      LoraPlan plan) {
+      LoraPlan plan, UpdateForm form) {
     LoraConfig config = plan.config();
     LoraDims dims = new LoraDims(config.rank(), config.alpha());
     ScopeTree scopes = new ScopeTree(root);
@@ -189,25 +209,45 @@ public final class GraphRewriter {
       variables.add(down.describe(AdapterVariable.LORA_DOWN, kernel.name()));
       variables.add(up.describe(AdapterVariable.LORA_UP, kernel.name()));
       targets.add(splice(scope, inputs, index, applied.get(kernel.name()),
-          new LowRankFactors<>(down.read(), up.read()), dims.scaling(), dropout));
+          new LowRankFactors<>(down.read(), up.read()), dims.scaling(), dropout, form));
     }
     return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
 
-  /** Adds MatMul + update for every use of {@code kernel}, and its dense delta for merging. */
+  /**
+   * Adds the dense delta (for merging, and the merged form's forward pass) and, for every use of {@code kernel},
+   * the adapted output: MatMul + low-rank update, or the use's MatMul re-done on W + delta with its own transpose
+   * flags (the delta is in the variable's layout, which every use reads).
+   */
   private static AdaptedTarget splice(Ops scope, AdapterInputs inputs, NodeIndex index, Kernel kernel,
-      LowRankFactors<TFloat32> factors, double scaling, AdapterDropout dropout) {
+      LowRankFactors<TFloat32> factors, double scaling, AdapterDropout dropout, UpdateForm form) {
+    Operand<TFloat32> delta = DeltaWeight.of(scope, factors, scaling);
+    if (kernel.uses().get(0).transposeWeight()) {
+      delta = scope.linalg.transpose(delta, scope.constant(new int[] {1, 0}));
+    }
+    delta = scope.withName("delta_weight").identity(delta);
     Map<String, String> adapted = new LinkedHashMap<>();
     for (KernelUse use : kernel.uses()) {
-      String activation = index.input(index.node(use.node()), 0).toString();
+      NodeDef node = index.node(use.node());
+      String activation = index.input(node, 0).toString();
       if (use.op().equals("Einsum")) {
         adapted.put(use.node(), AdapterVariableOps.tensorName(
             spliceEinsum(scope, inputs, kernel, activation, use.node() + ":0", factors, scaling, dropout)));
         continue;
       }
       // Checked MatMuls only: 2-D activations, [n, in] or (transpose_a) [in, n].
-      Operand<TFloat32> x = inputs.standIn(activation, use.transposeActivation()
-          ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures()));
+      Shape activationShape = use.transposeActivation()
+          ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures());
+      if (form == UpdateForm.MERGED) {
+        Operand<TFloat32> x = inputs.standIn(activation, activationShape);
+        Operand<TFloat32> weight = inputs.standIn(index.input(node, 1).toString(), use.transposeWeight()
+            ? Shape.of(kernel.outFeatures(), kernel.inFeatures()) : Shape.of(kernel.inFeatures(), kernel.outFeatures()));
+        Operand<TFloat32> y = scope.withSubScope("merged_update").linalg.matMul(x, scope.math.add(weight, delta),
+            MatMul.transposeA(use.transposeActivation()), MatMul.transposeB(use.transposeWeight()));
+        adapted.put(use.node(), AdapterVariableOps.tensorName(y));
+        continue;
+      }
+      Operand<TFloat32> x = inputs.standIn(activation, activationShape);
       if (use.transposeActivation()) {
         x = scope.linalg.transpose(x, scope.constant(new int[] {1, 0}));
       }
@@ -215,11 +255,6 @@ public final class GraphRewriter {
       Operand<TFloat32> y = LowRankUpdate.apply(scope, x, baseOutput, factors, scaling, dropout);
       adapted.put(use.node(), AdapterVariableOps.tensorName(y));
     }
-    Operand<TFloat32> delta = DeltaWeight.of(scope, factors, scaling);
-    if (kernel.uses().get(0).transposeWeight()) {
-      delta = scope.linalg.transpose(delta, scope.constant(new int[] {1, 0}));
-    }
-    delta = scope.withName("delta_weight").identity(delta);
     return new AdaptedTarget(kernel, AdapterVariableOps.tensorName(factors.down()),
         AdapterVariableOps.tensorName(factors.up()), scaling, AdapterVariableOps.tensorName(delta), adapted);
   }

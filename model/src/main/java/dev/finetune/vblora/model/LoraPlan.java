@@ -42,6 +42,11 @@ public record LoraPlan(LoraConfig config, List<LoraTarget> targets) implements A
 
   /** LoRA keeps every trained factor. */
   @Override
+  public double dropout() {
+    return config.dropout();
+  }
+
+  @Override
   public long storedParams() {
     return trainableParams();
   }

@@ -75,6 +75,11 @@ public record VbLoraPlan(VbLoraConfig config, List<VbLoraTarget> targets) implem
 
   /** {@link #topkStoredParams()} when the config saves only top-k weights, else {@link #trainableParams()}. */
   @Override
+  public double dropout() {
+    return config.dropout();
+  }
+
+  @Override
   public long storedParams() {
     return config.saveOnlyTopkWeights() ? topkStoredParams() : trainableParams();
   }

@@ -16,6 +16,8 @@ import java.util.Random;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
@@ -73,6 +75,10 @@ class GraphRewriterTest {
 
   private static AdaptedGraph rewrite(AdapterPlan plan) {
     return GraphRewriter.rewrite(metaGraph, SIGNATURE, plan, Path.of("unused"));
+  }
+
+  private static AdaptedGraph rewrite(AdapterPlan plan, UpdateForm form) {
+    return GraphRewriter.rewrite(metaGraph, SIGNATURE, plan, Path.of("unused"), form);
   }
 
   /** Assigns the fixed base weights (the toy has no saver to restore them with). */
@@ -136,10 +142,11 @@ class GraphRewriterTest {
     }
   }
 
-  @Test
-  void aZeroBankLeavesTheModelExactlyAsItWas() {
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void aZeroBankLeavesTheModelExactlyAsItWas(UpdateForm form) {
     VbLoraPlan plan = VbLoraPlan.of(kernels, config().toBuilder().initVectorBankBound(0).build());
-    try (AdaptedGraph adapted = rewrite(plan)) {
+    try (AdaptedGraph adapted = rewrite(plan, form)) {
       assertOutputsExactlyAsBase(adapted);
     }
   }
@@ -153,10 +160,11 @@ class GraphRewriterTest {
     }
   }
 
-  @Test
-  void theAdaptedMatMulComputesXTimesWPlusDelta() {
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void theAdaptedMatMulComputesXTimesWPlusDelta(UpdateForm form) {
     Kernel query = kernels.get(0);
-    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(List.of(query), config()))) {
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(List.of(query), config()), form)) {
       AdaptedTarget target = adapted.target(query.name());
       GraphOperation matmul = adapted.graph().operationOrThrow(query.node());
       Output<?> x = matmul.input(0);
@@ -178,10 +186,11 @@ class GraphRewriterTest {
     }
   }
 
-  @Test
-  void aTransposedKernelGetsItsDeltaInItsOwnLayout() {
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void aTransposedKernelGetsItsDeltaInItsOwnLayout(UpdateForm form) {
     Kernel transposed = kernels.stream().filter(k -> k.uses().get(0).transposeWeight()).findFirst().orElseThrow();
-    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(List.of(transposed), config()))) {
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(List.of(transposed), config()), form)) {
       AdaptedTarget target = adapted.target(transposed.name());
       GraphOperation matmul = adapted.graph().operationOrThrow(transposed.node());
       Output<?> x = matmul.input(0);

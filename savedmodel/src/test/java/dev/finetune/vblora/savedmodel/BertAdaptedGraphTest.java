@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.model.AdaptedGraph;
@@ -17,18 +18,23 @@ import dev.finetune.vblora.model.LoraPlan;
 import dev.finetune.vblora.model.TargetPattern;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
+import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -150,6 +156,109 @@ class BertAdaptedGraphTest {
           assertNotEquals(adapterBefore.get(v.name()), adapterAfter.get(v.name()), v.name() + " got no update");
         }
       }
+    }
+  }
+
+  @Test
+  void theMergedUpdateFormStartsBitIdenticalToo() {
+    try (AdaptedGraph adapted = GraphRewriter.rewrite(bert.metaGraph(), SIGNATURE,
+        VbLoraPlan.of(qv, PAPER.toBuilder().initVectorBankBound(0).build()), bert.variablesPrefix(),
+        UpdateForm.MERGED)) {
+      float[][] out = adaptedOutputs(adapted);
+      assertArrayEquals(untouched[0], out[0], 0f, "pooled_output");
+      assertArrayEquals(untouched[1], out[1], 0f, "sequence_output");
+    }
+  }
+
+  /**
+   * x (W + A B) and x W + (x A) B are the same function of the adapter: outputs and the adapter's gradients
+   * agree to float32 round-off (different summation orders through 12 layers), for VB-LoRA and LoRA.
+   */
+  @Test
+  void theMergedUpdateFormComputesWhatTheLowRankFormDoes() {
+    List<AdapterPlan> plans = List.of(VbLoraPlan.of(qv, PAPER),
+        LoraPlan.of(qv, new LoraConfig(8, 16, 0.0, 1)));
+    for (AdapterPlan plan : plans) {
+      Map<String, float[]> lowRank = outputsAndGradients(plan, UpdateForm.LOW_RANK);
+      Map<String, float[]> merged = outputsAndGradients(plan, UpdateForm.MERGED);
+      assertEquals(lowRank.keySet(), merged.keySet());
+      for (String name : lowRank.keySet()) {
+        float[] expected = lowRank.get(name);
+        float[] actual = merged.get(name);
+        double scale = 0;
+        for (float v : expected) {
+          scale = Math.max(scale, Math.abs(v));
+        }
+        assertTrue(scale > 0, plan.method() + " " + name + " is all zeros, so the comparison would prove nothing");
+        double maxDiff = 0;
+        for (int i = 0; i < expected.length; i++) {
+          maxDiff = Math.max(maxDiff, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(maxDiff <= 1e-4 * scale, plan.method() + " " + name + ": max |low-rank - merged| " + maxDiff
+            + " against max |value| " + scale);
+      }
+    }
+  }
+
+  @Test
+  void theMergedUpdateFormRefusesAdapterDropoutItCannotApply() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GraphRewriter.rewrite(
+        bert.metaGraph(), SIGNATURE, LoraPlan.of(qv, new LoraConfig(8, 16, 0.1, 1)), bert.variablesPrefix(),
+        UpdateForm.MERGED));
+    assertTrue(e.getMessage().contains("dropout") && e.getMessage().contains("low-rank"), e.getMessage());
+  }
+
+  /** pooled_output, sequence_output and the gradient of mean(pooled_output^2) w.r.t. every adapter variable. */
+  private static Map<String, float[]> outputsAndGradients(AdapterPlan plan, UpdateForm form) {
+    try (AdaptedGraph adapted = GraphRewriter.rewrite(bert.metaGraph(), SIGNATURE, plan, bert.variablesPrefix(),
+        form)) {
+      Graph graph = adapted.graph();
+      Ops tf = Ops.create(graph).withSubScope("test_gradients");
+      Operand<TFloat32> pooled = graph.outputOrThrow(adapted.outputs().get("pooled_output")).expect(TFloat32.class);
+      Operand<TFloat32> loss = tf.math.mean(tf.math.square(pooled), tf.constant(new int[] {0, 1}));
+      List<AdapterVariable> trainable = adapted.trainableVariables();
+      Output<?>[] gradients = graph.addGradients(loss.asOutput(),
+          trainable.stream().map(v -> graph.outputOrThrow(v.value())).toArray(Output<?>[]::new));
+      // LoRA starts with up = 0, where the down factors get no gradient: give the ups seeded values first.
+      List<Op> liveUps = new ArrayList<>();
+      Random random = new Random(7);
+      for (AdapterVariable v : trainable) {
+        if (v.group().equals(AdapterVariable.LORA_UP)) {
+          float[] values = new float[(int) v.size()];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (0.02 * random.nextGaussian());
+          }
+          liveUps.add(tf.assignVariableOp(graph.operationOrThrow(v.name()).output(0),
+              tf.reshape(tf.constant(values), tf.constant(v.shape().stream().mapToLong(Long::longValue).toArray()))));
+        }
+      }
+      Map<String, float[]> values = new TreeMap<>();
+      try (Session session = adapted.newSession()) {
+        adapted.initialize(session);
+        if (!liveUps.isEmpty()) {
+          Session.Runner assign = session.runner();
+          liveUps.forEach(assign::addTarget);
+          assign.run().close();
+        }
+        float[][] outputs = run(session, adapted.outputs());
+        values.put("pooled_output", outputs[0]);
+        values.put("sequence_output", outputs[1]);
+        try (TInt32 ids = TInt32.tensorOf(StdArrays.ndCopyOf(inputs.inputIds));
+            TInt32 mask = TInt32.tensorOf(StdArrays.ndCopyOf(inputs.inputMask));
+            TInt32 segments = TInt32.tensorOf(StdArrays.ndCopyOf(inputs.segmentIds))) {
+          Session.Runner runner = session.runner().feed("input_ids:0", ids).feed("input_mask:0", mask)
+              .feed("segment_ids:0", segments);
+          for (Output<?> gradient : gradients) {
+            runner.fetch(gradient);
+          }
+          try (Result result = runner.run()) {
+            for (int i = 0; i < trainable.size(); i++) {
+              values.put("d/d " + trainable.get(i).name(), flat((TFloat32) result.get(i)));
+            }
+          }
+        }
+      }
+      return values;
     }
   }
 

@@ -3,6 +3,7 @@ package dev.finetune.vblora.training;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.LoraConfig;
+import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.optim.GroupHyperparameters;
 import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
@@ -48,6 +49,7 @@ import java.util.Map;
  * @param logEvery write a log.jsonl line every this many steps
  * @param device cpu or gpu
  * @param xla XLA JIT compilation on or off (null: on for gpu, off for cpu)
+ * @param updateForm how adapted MatMuls apply the update (null: auto, see {@link #resolvedUpdateForm()})
  * @param out the output folder
  * @param resume continue from the newest checkpoint in {@code out}
  * @param overwrite replace a previous run's output folder
@@ -60,7 +62,7 @@ public record TrainConfig(
     int epochs, long maxSteps, int batchSize, int maxLength,
     double lrBank, double lrLogits, double lrLora, double lrHead, double weightDecay, double warmupRatio,
     double maxGradNorm, long seed, long evalEvery, long logEvery, String device, Boolean xla,
-    Path out, boolean resume, boolean overwrite) {
+    UpdateForm updateForm, Path out, boolean resume, boolean overwrite) {
 
   public TrainConfig {
     require(model != null && !model.isBlank(), "--model is required");
@@ -121,6 +123,18 @@ public record TrainConfig(
   }
 
   /**
+   * The update form of the adapted MatMuls: as given, else {@link UpdateForm#MERGED} on the GPU when the
+   * adapter has no dropout (there the thin low-rank matmuls wait on memory; see docs/benchmarks.md) and
+   * {@link UpdateForm#LOW_RANK} otherwise (on the CPU the rank-r path is the cheaper arithmetic).
+   */
+  public UpdateForm resolvedUpdateForm() {
+    if (updateForm != null) {
+      return updateForm;
+    }
+    return UpdateForm.automatic(device.equals("gpu"), method.equals("lora") ? lora.dropout() : vbLora.dropout());
+  }
+
+  /**
    * The settings as JSON keys (snake case of the component names), as saved with every checkpoint and in
    * DIR/config.json. Paths are strings, absent values null.
    */
@@ -166,6 +180,7 @@ public record TrainConfig(
     json.put("log_every", logEvery);
     json.put("device", device);
     json.put("xla", xla);
+    json.put("update_form", updateForm == null ? null : updateForm.label());
     json.put("out", out.toString());
     json.put("resume", resume);
     json.put("overwrite", overwrite);
@@ -174,11 +189,11 @@ public record TrainConfig(
 
   /**
    * The settings that decide what a run computes: everything but where it runs and how it was started
-   * (out, resume, overwrite, device, xla, log_every). A resume must match these exactly.
+   * (out, resume, overwrite, device, xla, update_form, log_every). A resume must match these exactly.
    */
   public Map<String, Object> identity() {
     Map<String, Object> json = toJson();
-    for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "log_every"}) {
+    for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "update_form", "log_every"}) {
       json.remove(key);
     }
     return Json.parseObject(Json.toCompactJson(json));
@@ -237,6 +252,7 @@ public record TrainConfig(
     j.number("log_every", v -> b.logEvery((long) v));
     j.string("device", b::device);
     j.bool("xla", b::xla);
+    j.string("update_form", v -> b.updateForm(UpdateForm.parse(v)));
     j.string("out", v -> b.out(Path.of(v)));
     j.bool("resume", b::resume);
     j.bool("overwrite", b::overwrite);
@@ -306,6 +322,7 @@ public record TrainConfig(
     private long logEvery = 10;
     private String device = "cpu";
     private Boolean xla;
+    private UpdateForm updateForm;
     private Path out;
     private boolean resume;
     private boolean overwrite;
@@ -356,6 +373,8 @@ public record TrainConfig(
     public Builder logEvery(long v) { logEvery = v; return this; }
     public Builder device(String v) { device = v.toLowerCase(Locale.ROOT); return this; }
     public Builder xla(Boolean v) { xla = v; return this; }
+    /** null: auto (see {@link TrainConfig#resolvedUpdateForm()}). */
+    public Builder updateForm(UpdateForm v) { updateForm = v; return this; }
     public Builder out(Path v) { out = v; return this; }
     public Builder resume(boolean v) { resume = v; return this; }
     public Builder overwrite(boolean v) { overwrite = v; return this; }
@@ -363,7 +382,8 @@ public record TrainConfig(
     public TrainConfig build() {
       return new TrainConfig(model, signature, train, valid, validFraction, textColumn, textPairColumn,
           labelColumn, noHeader, task, targets, exclude, layers, method, vbLora.build(), lora, epochs, maxSteps,
-          batchSize, maxLength, lrBank, lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla, out, resume, overwrite);
+          batchSize, maxLength, lrBank, lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla, updateForm, out, resume,
+          overwrite);
     }
   }
 }

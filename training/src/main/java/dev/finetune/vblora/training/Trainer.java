@@ -96,7 +96,8 @@ public final class Trainer {
     RunFolder folder = RunFolder.prepare(config.out(), config.resume(), config.overwrite());
     Path modelFolder = ModelResolver.fromEnvironment().resolve(config.model());
     SavedModelInfo model = SavedModelReader.read(modelFolder);
-    TrainingData data = TrainingData.load(config, modelFolder, maxModelLength(model));
+    TrainingData data = TrainingData.load(config, modelFolder,
+        TrainingGraph.maxSequenceLength(model, config.signature()));
     AdapterPlan plan = plan(config, model);
     try (TrainingGraph graph = buildGraph(config, model, plan, data.labelNames().size());
         Session session = graph.open(sessionConfig)) {
@@ -131,13 +132,8 @@ public final class Trainer {
             : new RegressionHead(config.seed()))
         .groups(config.groups()).loraFactors(config.loraFactors())
         .adamW(AdamWConfig.defaults().withMaxGradNorm(config.maxGradNorm()))
+        .updateForm(config.resolvedUpdateForm())
         .build();
-  }
-
-  private int maxModelLength(SavedModelInfo model) {
-    var ids = model.signature(config.signature()).inputs().get("input_ids");
-    return ids != null && ids.rankKnown() && ids.shape().size() == 2 && ids.shape().get(1) > 0
-        ? Math.toIntExact(ids.shape().get(1)) : Integer.MAX_VALUE;
   }
 
   /** The state of one run of the loop. */

@@ -86,7 +86,7 @@ public final class TrainingGraph implements AutoCloseable {
     everything.addAll(train.optimizerState());
     this.checkpointTransfer = VariableTransfer.build(tf, everything);
     this.trainableTransfer = VariableTransfer.build(tf.withSubScope("trainable"), trainable);
-    this.maxSequenceLength = maxSequenceLength(spec);
+    this.maxSequenceLength = maxSequenceLength(spec.model(), spec.signature());
   }
 
   /** A builder for the graph of {@code model} (read with SavedModelReader) adapted by {@code plan}. */
@@ -97,7 +97,7 @@ public final class TrainingGraph implements AutoCloseable {
   /** Builds the graph of {@code spec}; slow for a real model (seconds: graph import and gradients). */
   public static TrainingGraph build(TrainingGraphSpec spec) {
     AdaptedGraph adapted = GraphRewriter.rewrite(spec.model().metaGraph(), spec.signature(), spec.plan(),
-        spec.model().variablesPrefix());
+        spec.model().variablesPrefix(), spec.updateForm());
     try {
       return new TrainingGraph(spec, adapted);
     } catch (RuntimeException e) {
@@ -386,8 +386,12 @@ public final class TrainingGraph implements AutoCloseable {
         classification ? labelNames : List.of());
   }
 
-  private static int maxSequenceLength(TrainingGraphSpec spec) {
-    TensorSpec ids = spec.model().signature(spec.signature()).inputs().get("input_ids");
+  /**
+   * The longest input {@code signature} takes: input_ids' fixed second dimension, else unlimited. With XLA
+   * the model's own length Assert is stripped (see DeviceOptions), so this check is the one that holds.
+   */
+  public static int maxSequenceLength(SavedModelInfo model, String signature) {
+    TensorSpec ids = model.signature(signature).inputs().get("input_ids");
     if (ids == null || !ids.rankKnown() || ids.shape().size() != 2 || ids.shape().get(1) < 1) {
       return Integer.MAX_VALUE;
     }

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.head.ClassificationHead;
 import dev.finetune.vblora.training.head.RegressionHead;
@@ -21,9 +22,11 @@ import java.util.Objects;
  *     1e-3 / 1e-2 / 4e-3, no decay for bank and logits)
  * @param loraFactors learning rate and weight decay of the LoRA factors (the LoRA baseline only)
  * @param adamW betas, epsilon and the global gradient norm clipping threshold
+ * @param updateForm how the adapted MatMuls apply the update (same results, different speed per device)
  */
 public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, TaskHead head,
-    VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW) {
+    VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
+    UpdateForm updateForm) {
 
   /** The LoRA baseline's default: lr 5e-4 (the LoRA paper's GLUE range for base models), no decay. */
   public static final GroupHyperparameters LORA_DEFAULTS = new GroupHyperparameters(5e-4, 0.0);
@@ -36,13 +39,17 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(groups, "groups");
     Objects.requireNonNull(loraFactors, "loraFactors");
     Objects.requireNonNull(adamW, "adamW");
+    Objects.requireNonNull(updateForm, "updateForm");
   }
 
   public static Builder builder(SavedModelInfo model, AdapterPlan plan) {
     return new Builder(model, plan);
   }
 
-  /** Builder: serving_default, paper learning rates, AdamW defaults with clipping at 1.0; a head is required. */
+  /**
+   * Builder: serving_default, paper learning rates, AdamW defaults with clipping at 1.0, the low-rank update
+   * form; a head is required.
+   */
   public static final class Builder {
     private final SavedModelInfo model;
     private final AdapterPlan plan;
@@ -51,6 +58,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private VbLoraGroupSettings groups = VbLoraGroupSettings.paperDefaults();
     private GroupHyperparameters loraFactors = LORA_DEFAULTS;
     private AdamWConfig adamW = AdamWConfig.defaults();
+    private UpdateForm updateForm = UpdateForm.LOW_RANK;
 
     private Builder(SavedModelInfo model, AdapterPlan plan) {
       this.model = model;
@@ -94,8 +102,13 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
+    public Builder updateForm(UpdateForm value) {
+      updateForm = value;
+      return this;
+    }
+
     public TrainingGraphSpec spec() {
-      return new TrainingGraphSpec(model, signature, plan, head, groups, loraFactors, adamW);
+      return new TrainingGraphSpec(model, signature, plan, head, groups, loraFactors, adamW, updateForm);
     }
 
     /** Builds the graph (seconds for a real model). */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.finetune.vblora.model.LoraConfig;
+import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +24,8 @@ class TrainConfigTest {
         "num_vectors", "vector_length", "topk", "save_only_topk_weights", "init_vector_bank_bound",
         "init_logits_std", "vblora_dropout", "lora_alpha", "lora_dropout", "epochs", "max_steps", "batch_size",
         "max_length", "lr_bank", "lr_logits", "lr_lora", "lr_head", "weight_decay", "warmup_ratio",
-        "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "out", "resume", "overwrite"),
+        "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "update_form", "out", "resume",
+        "overwrite"),
         List.copyOf(minimal().build().toJson().keySet()));
   }
 
@@ -59,6 +61,20 @@ class TrainConfigTest {
         .loraAlpha(32).loraDropout(0.05).seed(9).build();
     assertEquals(config, TrainConfig.fromJson(config.toJson()));
     assertEquals(config.identity(), TrainConfig.fromJson(config.toJson()).identity());
+  }
+
+  @Test
+  void theUpdateFormIsMergedOnAGpuWithoutDropoutUnlessGiven() {
+    assertEquals(UpdateForm.LOW_RANK, minimal().build().resolvedUpdateForm(), "cpu");
+    assertEquals(UpdateForm.MERGED, minimal().device("gpu").build().resolvedUpdateForm());
+    assertEquals(UpdateForm.LOW_RANK, minimal().device("gpu").vbloraDropout(0.1).build().resolvedUpdateForm());
+    assertEquals(UpdateForm.LOW_RANK, minimal().device("gpu").method("lora").loraDropout(0.05).build()
+        .resolvedUpdateForm());
+    assertEquals(UpdateForm.MERGED, minimal().updateForm(UpdateForm.MERGED).build().resolvedUpdateForm());
+    TrainConfig given = minimal().updateForm(UpdateForm.LOW_RANK).device("gpu").build();
+    assertEquals(given, TrainConfig.fromJson(given.toJson()));
+    assertEquals(minimal().build().identity(), given.identity(),
+        "the form changes speed, not what is computed, so a resume may pick another");
   }
 
   @Test

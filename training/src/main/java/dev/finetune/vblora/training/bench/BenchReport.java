@@ -38,6 +38,8 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
   private static final int LISTED_HOST_OPS = 25;
   /** How many op types the profile lists. */
   private static final int PROFILED_OPS = 15;
+  /** How many kernels the profile lists. */
+  private static final int PROFILED_KERNELS = 25;
 
   public BenchReport {
     measurements = List.copyOf(measurements);
@@ -76,6 +78,8 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     setup.put("xla", device.xla());
     setup.put("xla_effective", xlaEffective);
     setup.put("precision", device.precision().label());
+    setup.put("update_form", settings.updateForm() == null ? "auto (merged on gpu, low-rank on cpu)"
+        : settings.updateForm().label());
     setup.put("intra_op_threads", (long) device.intraOpThreads());
     setup.put("inter_op_threads", (long) device.interOpThreads());
     setup.put("cores", (long) Runtime.getRuntime().availableProcessors());
@@ -106,18 +110,25 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     json.put("devices", List.copyOf(p.devices()));
     json.put("span_ms", round(p.spanNanos() / 1e6));
     json.put("op_time_ms", round(p.opNanos() / 1e6));
-    List<Object> top = new ArrayList<>();
-    for (StepProfile.OpTime op : p.top(PROFILED_OPS)) {
+    json.put("busy_ms", round(p.busyNanos() / 1e6));
+    json.put("entries", (long) p.entries().size());
+    json.put("top", opTimesJson(p.top(PROFILED_OPS), "op"));
+    json.put("top_kernels", opTimesJson(p.topKernels(PROFILED_KERNELS), "kernel"));
+    return json;
+  }
+
+  private static List<Object> opTimesJson(List<StepProfile.OpTime> times, String key) {
+    List<Object> list = new ArrayList<>();
+    for (StepProfile.OpTime op : times) {
       Map<String, Object> entry = new LinkedHashMap<>();
-      entry.put("op", op.op());
+      entry.put(key, op.op());
       entry.put("device", op.device());
       entry.put("total_ms", round(op.nanos() / 1e6));
       entry.put("count", (long) op.count());
       entry.put("share", round(op.share()));
-      top.add(entry);
+      list.add(entry);
     }
-    json.put("top", top);
-    return json;
+    return list;
   }
 
   private static Map<String, Object> measurementJson(Measurement m, double reference) {
@@ -189,13 +200,19 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
 
   private void profileText(StepProfile p, StringBuilder out) {
     out.append(String.format(Locale.ROOT, "profile of one traced %s step (%s: %s): %.2f ms from first op to last,"
-        + " %.2f ms of op time%n", primary().name(), p.source(), String.join(", ", p.devices()), p.spanNanos() / 1e6,
-        p.opNanos() / 1e6));
+        + " %.2f ms of op time, busy %.2f ms%n", primary().name(), p.source(), String.join(", ", p.devices()),
+        p.spanNanos() / 1e6, p.opNanos() / 1e6, p.busyNanos() / 1e6));
     out.append(String.format(Locale.ROOT, "  %-28s %10s %7s %7s  %s%n", "op", "total ms", "count", "share",
         "device"));
     for (StepProfile.OpTime op : p.top(PROFILED_OPS)) {
       out.append(String.format(Locale.ROOT, "  %-28s %10.3f %7d %6.1f%%  %s%n", op.op(), op.nanos() / 1e6,
           op.count(), op.share() * 100, op.device()));
+    }
+    out.append(String.format(Locale.ROOT, "  %-60s %10s %7s %7s%n", "kernel", "total ms", "count", "share"));
+    for (StepProfile.OpTime k : p.topKernels(PROFILED_KERNELS)) {
+      String name = k.op().length() > 60 ? k.op().substring(0, 57) + "..." : k.op();
+      out.append(String.format(Locale.ROOT, "  %-60s %10.3f %7d %6.1f%%%n", name, k.nanos() / 1e6, k.count(),
+          k.share() * 100));
     }
   }
 

@@ -1,5 +1,8 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.UpdateForm;
+import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.util.Objects;
 
@@ -13,13 +16,19 @@ import java.util.Objects;
  * @param device session options shared by every measurement
  * @param seed seed of the synthetic inputs and labels (the adapter's init has its own, in the plan)
  * @param profile trace one more step of the primary measurement and report its time per op type and device
+ * @param updateForm how adapted MatMuls apply the update; null: {@link UpdateForm#automatic} for the device
  */
 public record BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed,
-    boolean profile) {
+    boolean profile, UpdateForm updateForm) {
 
-  /** Settings without the profile. */
+  /** Settings without the profile, the update form chosen for the device. */
   public BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed) {
-    this(batchSize, maxLength, steps, warmup, device, seed, false);
+    this(batchSize, maxLength, steps, warmup, device, seed, false, null);
+  }
+
+  /** The update form of {@code plan}'s training graph. */
+  public UpdateForm updateFormFor(AdapterPlan plan) {
+    return updateForm != null ? updateForm : UpdateForm.automatic(device.device() == Device.GPU, plan.dropout());
   }
 
   public BenchSettings {

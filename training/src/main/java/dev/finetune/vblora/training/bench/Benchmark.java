@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -42,11 +43,10 @@ public final class Benchmark {
       List<BenchMethod> methods, Set<BenchMode> modes, BenchSettings settings, Consumer<String> progress) {
     DeviceOptions device = settings.device();
     DeviceProbe.requireAvailable(device);
-    Optional<DeviceMemorySampler> sampler = device.device() == Device.GPU
-        ? DeviceMemorySampler.start() : Optional.empty();
+    boolean gpu = device.device() == Device.GPU;
+    OptionalLong baselineMb = gpu ? DeviceMemoryReading.readMb() : OptionalLong.empty();
     Deque<AutoCloseable> owned = new ArrayDeque<>();
     try {
-      awaitBaseline(sampler);
       List<TimedRun> runs = new ArrayList<>();
       Map<String, Long> params = new LinkedHashMap<>();
       boolean merged = false;
@@ -98,13 +98,12 @@ public final class Benchmark {
       }
       boolean xla = measurements.stream().anyMatch(m -> m.placement().xlaClusters() > 0);
       OptionalDouble rss = toMb(HostMemory.peakResidentBytes());
-      return new BenchReport(modeLabel, settings, measurements, params, rss,
-          sampler.map(s -> optional(s.peakMb())).orElse(OptionalDouble.empty()),
-          sampler.map(s -> optional(s.baselineMb())).orElse(OptionalDouble.empty()),
-          sampler.map(s -> DeviceMemorySampler.SOURCE), xla, HostLoad.oneMinute(), profile);
+      OptionalLong peakMb = gpu ? DeviceMemoryReading.readMb() : OptionalLong.empty();
+      return new BenchReport(modeLabel, settings, measurements, params, rss, optional(peakMb),
+          optional(baselineMb), gpu ? Optional.of(DeviceMemoryReading.SOURCE) : Optional.empty(), xla,
+          HostLoad.oneMinute(), profile);
     } finally {
       closeAll(owned);
-      sampler.ifPresent(DeviceMemorySampler::close);
     }
   }
 
@@ -135,21 +134,11 @@ public final class Benchmark {
     return measurements;
   }
 
-  private static void awaitBaseline(Optional<DeviceMemorySampler> sampler) {
-    if (sampler.isPresent()) {
-      try {
-        sampler.get().awaitFirstSample(3000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
   private static OptionalDouble toMb(java.util.OptionalLong bytes) {
     return bytes.isPresent() ? OptionalDouble.of(bytes.getAsLong() / 1048576.0) : OptionalDouble.empty();
   }
 
-  private static OptionalDouble optional(java.util.OptionalLong mb) {
+  private static OptionalDouble optional(OptionalLong mb) {
     return mb.isPresent() ? OptionalDouble.of(mb.getAsLong()) : OptionalDouble.empty();
   }
 

@@ -44,7 +44,8 @@ public final class XlaNumericsCheck {
     progress.accept("building the " + method.label() + " training graph ...");
     List<AutoCloseable> owned = new ArrayList<>();
     try (TrainingGraph graph = TrainingGraph.builder(model, method.plan().orElseThrow()).signature(signature)
-            .classification(AdaptedModelSession.CLASSES, settings.seed()).build();
+            .classification(AdaptedModelSession.CLASSES, settings.seed())
+            .updateForm(settings.updateFormFor(method.plan().orElseThrow())).build();
         Session without = graph.open(device.withXla(false).toConfigProto());
         Session with = graph.open(device.withXla(true).toConfigProto())) {
       List<Session.Runner> runnersWithout = new ArrayList<>();

@@ -17,12 +17,18 @@ import dev.finetune.vblora.training.bench.XlaNumericsCheck;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
+import dev.finetune.vblora.training.device.StepProfile;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -59,10 +65,13 @@ final class BenchCommand implements Command {
         + "--compare-xla)", "10"));
     options.add(OptionSpec.optional("warmup", "N", "untimed steps per measurement first", "3"));
     options.addAll(SessionOptions.specs());
+    options.add(SessionOptions.updateFormSpec());
     options.add(OptionSpec.flag("compare-xla", "train --steps steps with XLA off and on side by side (same "
         + "seed and batches) and report the largest relative loss difference"));
     options.add(OptionSpec.flag("profile", "trace one more step of the first measurement (FULL_TRACE) and list "
         + "the 15 op types that took the most time, per device (on a GPU: the kernels' times on its streams)"));
+    options.add(OptionSpec.optional("profile-out", "FILE", "with --profile: also write every timed op or kernel "
+        + "of the traced step to FILE (tab-separated: device, node, label, start_us, duration_us)", null));
     options.add(OptionSpec.flag("json", "print one JSON document instead of text"));
     return options;
   }
@@ -72,7 +81,11 @@ final class BenchCommand implements Command {
     DeviceOptions device = SessionOptions.read(args);
     BenchSettings settings = new BenchSettings(args.integerOrDefault("batch-size"),
         args.integerOrDefault("max-length"), args.integerOrDefault("steps"), args.integerOrDefault("warmup"),
-        device, args.integerOrDefault("seed"), args.flag("profile"));
+        device, args.integerOrDefault("seed"), args.flag("profile"), SessionOptions.updateForm(args).orElse(null));
+    Optional<Path> profileOut = args.path("profile-out");
+    if (profileOut.isPresent() && !settings.profile()) {
+      throw new UsageError("--profile-out writes the traced step of --profile; add --profile");
+    }
     Set<BenchMode> modes = modes(args);
     List<String> labels = methodLabels(args);
     DeviceProbe.requireAvailable(device); // before the model is read: a missing GPU fails in a second
@@ -105,8 +118,29 @@ final class BenchCommand implements Command {
         err.println("vblora bench: warning: " + m.name() + " ran " + m.placement().hostComputeOps().size()
             + " ops on the CPU during the GPU step, e.g. " + m.placement().hostComputeOps().get(0)
             + " (all of them under placement.host_compute_op_names with --json)"));
+    if (profileOut.isPresent()) {
+      writeEntries(report.profile().orElseThrow(), profileOut.get());
+    }
     out.println(args.flag("json") ? Json.toIndentedJson(report.toJsonObject()) : report.toText());
     return Cli.OK;
+  }
+
+  /** The traced step's entries as a table, written next to the file and moved over it when complete. */
+  private static void writeEntries(StepProfile profile, Path file) {
+    StringBuilder table = new StringBuilder("device\tnode\tlabel\tstart_us\tduration_us\n");
+    for (StepProfile.Entry e : profile.entries()) {
+      table.append(String.format(Locale.ROOT, "%s\t%s\t%s\t%.3f\t%.3f%n", e.device(), e.node(),
+          e.label().replace('\t', ' ').replace('\n', ' '), e.startNanos() / 1e3, e.nanos() / 1e3));
+    }
+    Path absolute = file.toAbsolutePath();
+    Path temp = absolute.resolveSibling(absolute.getFileName() + ".partial");
+    try {
+      Files.writeString(temp, table);
+      Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UserError("could not write the profile to " + file + ": " + e.getMessage()
+          + "; check that its folder exists and is writable");
+    }
   }
 
   private static Set<BenchMode> modes(ParsedArgs args) {

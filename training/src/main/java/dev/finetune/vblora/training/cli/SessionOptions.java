@@ -1,9 +1,11 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.Precision;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code --device --xla --precision --log-placement --intra-op-threads --inter-op-threads}: how every session
@@ -23,6 +25,26 @@ final class SessionOptions {
         OptionSpec.flag("log-placement", "TensorFlow logs every op's device on stderr"),
         OptionSpec.optional("intra-op-threads", "N", "threads inside one op (0: TensorFlow's choice)", "0"),
         OptionSpec.optional("inter-op-threads", "N", "ops run side by side (0: TensorFlow's choice)", "0"));
+  }
+
+  /** {@code --update-form}: for the commands that build an adapted training graph (train, bench). */
+  static OptionSpec updateFormSpec() {
+    return OptionSpec.optional("update-form", "auto|low-rank|merged", "how adapted MatMuls apply the update: "
+        + "x W + (x A) B (low-rank) or x (W + A B) (merged; no adapter dropout); same results, different speed. "
+        + "auto: merged on gpu without adapter dropout, else low-rank", "auto");
+  }
+
+  /** The update form asked for; empty for auto (decided by device and dropout). */
+  static Optional<UpdateForm> updateForm(ParsedArgs args) {
+    String value = args.stringOrDefault("update-form");
+    if (value.trim().equalsIgnoreCase("auto")) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(UpdateForm.parse(value));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--update-form takes auto, low-rank or merged, got '" + value + "'");
+    }
   }
 
   static DeviceOptions read(ParsedArgs args) {

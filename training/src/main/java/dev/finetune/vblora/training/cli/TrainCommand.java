@@ -43,6 +43,7 @@ final class TrainCommand implements Command {
     options.addAll(AdapterOptions.adapterSpecs());
     options.addAll(trainingSpecs());
     options.addAll(SessionOptions.specs());
+    options.add(SessionOptions.updateFormSpec());
     options.add(OptionSpec.required("out", "DIR", "output folder"));
     options.add(OptionSpec.flag("resume", "continue the run in --out from its newest checkpoint"));
     options.add(OptionSpec.flag("overwrite", "replace a previous run's output folder"));
@@ -113,7 +114,7 @@ final class TrainCommand implements Command {
         .resume(args.flag("resume"))
         .overwrite(args.flag("overwrite"));
     DeviceOptions device = SessionOptions.read(args);
-    b.device(device.device().label()).xla(device.xla());
+    b.device(device.device().label()).xla(device.xla()).updateForm(SessionOptions.updateForm(args).orElse(null));
     TrainConfig config = trainingSettings(args, adapterSettings(args, b)).build();
     TrainingResult result = train(config, device, err);
     if (args.flag("json")) {

@@ -28,8 +28,18 @@ import org.tensorflow.proto.RunMetadata;
  * @param spanNanos from the first op's start to the last op's end over those entries
  * @param opNanos all op time summed (ops that run side by side count twice, so this may exceed the span)
  * @param ops per (op type, device), the most time first
+ * @param busyNanos time in which at least one op ran (the union of their intervals): span minus busy is the
+ *     time the device sat idle inside the step, waiting on launches or the host
+ * @param kernels per kernel (GPU streams: the kernel's name as the trace labels it; else the node name),
+ *     the most time first: under XLA every kernel belongs to one _XlaRun op, so this is where its time shows
+ * @param entries every timed entry of every device (the executor's host-side entries too, which show what
+ *     the host did between kernels), in start order, relative to the first of the summed entries
  */
-public record StepProfile(List<String> devices, String source, long spanNanos, long opNanos, List<OpTime> ops) {
+public record StepProfile(List<String> devices, String source, long spanNanos, long opNanos, List<OpTime> ops,
+    long busyNanos, List<OpTime> kernels, List<Entry> entries) {
+
+  /** One timed op or kernel: when it started (relative to the step's first), how long, on which device. */
+  public record Entry(String device, String node, String label, long startNanos, long nanos) {}
 
   /**
    * @param op the op type (e.g. {@code MatMul}, {@code _XlaRun}), {@code ?} when the trace does not say
@@ -43,6 +53,8 @@ public record StepProfile(List<String> devices, String source, long spanNanos, l
   public StepProfile {
     devices = List.copyOf(devices);
     ops = List.copyOf(ops);
+    kernels = List.copyOf(kernels);
+    entries = List.copyOf(entries);
   }
 
   /** The {@code n} op types that took the most time. */
@@ -68,6 +80,8 @@ public record StepProfile(List<String> devices, String source, long spanNanos, l
       chosen = all;
     }
     Map<List<String>, long[]> totals = new LinkedHashMap<>(); // (op, device) -> {nanos, count}
+    Map<List<String>, long[]> kernelTotals = new LinkedHashMap<>(); // (kernel, device) -> {nanos, count}
+    List<Entry> entries = new ArrayList<>();
     TreeSet<String> devices = new TreeSet<>();
     long first = Long.MAX_VALUE;
     long last = Long.MIN_VALUE;
@@ -83,6 +97,21 @@ public record StepProfile(List<String> devices, String source, long spanNanos, l
         long[] t = totals.computeIfAbsent(List.of(opType(node, opOfNode), device.getDevice()), k -> new long[2]);
         t[0] += nanos;
         t[1]++;
+        long[] k = kernelTotals.computeIfAbsent(List.of(kernelName(node), device.getDevice()), key -> new long[2]);
+        k[0] += nanos;
+        k[1]++;
+        entries.add(new Entry(device.getDevice(), node.getNodeName(), node.getTimelineLabel(), start, nanos));
+      }
+    }
+    long origin = first;
+    List<Entry> summed = sortedFrom(entries, origin);
+    for (DeviceStepStats device : all) {
+      if (!chosen.contains(device)) {
+        for (NodeExecStats node : device.getNodeStatsList()) {
+          long start = node.getAllStartNanos() > 0 ? node.getAllStartNanos() : node.getAllStartMicros() * 1000;
+          entries.add(new Entry(device.getDevice(), node.getNodeName(), node.getTimelineLabel(), start,
+              duration(node)));
+        }
       }
     }
     List<OpTime> ops = new ArrayList<>();
@@ -90,7 +119,43 @@ public record StepProfile(List<String> devices, String source, long spanNanos, l
     totals.forEach((key, t) -> ops.add(new OpTime(key.get(0), key.get(1), t[0], (int) t[1],
         total > 0 ? (double) t[0] / total : 0)));
     ops.sort(Comparator.comparingLong(OpTime::nanos).reversed().thenComparing(OpTime::op));
-    return new StepProfile(List.copyOf(devices), source, first <= last ? last - first : 0, sum, ops);
+    List<OpTime> kernels = new ArrayList<>();
+    kernelTotals.forEach((key, t) -> kernels.add(new OpTime(key.get(0), key.get(1), t[0], (int) t[1],
+        total > 0 ? (double) t[0] / total : 0)));
+    kernels.sort(Comparator.comparingLong(OpTime::nanos).reversed().thenComparing(OpTime::op));
+    return new StepProfile(List.copyOf(devices), source, first <= last ? last - first : 0, sum, ops,
+        busy(summed), kernels, sortedFrom(entries, origin));
+  }
+
+  private static List<Entry> sortedFrom(List<Entry> entries, long origin) {
+    return entries.stream().map(e -> new Entry(e.device(), e.node(), e.label(), e.startNanos() - origin, e.nanos()))
+        .sorted(Comparator.comparingLong(Entry::startNanos)).toList();
+  }
+
+  /** The union of the entries' intervals (entries sorted by start). */
+  static long busy(List<Entry> sorted) {
+    long busy = 0;
+    long coveredUntil = Long.MIN_VALUE;
+    for (Entry e : sorted) {
+      long end = e.startNanos() + e.nanos();
+      if (end > coveredUntil) {
+        busy += end - Math.max(e.startNanos(), coveredUntil);
+        coveredUntil = end;
+      }
+    }
+    return busy;
+  }
+
+  /** The n kernels that took the most time. */
+  public List<OpTime> topKernels(int n) {
+    return kernels.subList(0, Math.min(n, kernels.size()));
+  }
+
+  /** A GPU kernel's name from its trace label (at most 120 characters), else the node's name. */
+  static String kernelName(NodeExecStats node) {
+    String label = node.getTimelineLabel().strip();
+    String name = label.isEmpty() ? node.getNodeName() : label;
+    return name.length() > 120 ? name.substring(0, 120) : name;
   }
 
   /** all_end_rel (scheduling to end), else op_end - op_start; nanoseconds where TensorFlow gives them. */

@@ -66,4 +66,35 @@ class StepProfileTest {
     assertEquals(List.of(new StepProfile.OpTime("MatMul", cpu, 6_000, 1, 6.0 / 9),
         new StepProfile.OpTime("Erf", cpu, 3_000, 1, 3.0 / 9)), profile.ops());
   }
+
+  /**
+   * Under XLA every kernel of the step belongs to one _XlaRun op: the kernels are told apart by their trace
+   * labels, and the gaps between them (launch waits, host round trips) show as span minus busy time.
+   */
+  @Test
+  void underXlaTheKernelsAreListedByLabelAndIdleGapsShowAsSpanMinusBusy() {
+    RunMetadata metadata = RunMetadata.newBuilder()
+        .addPartitionGraphs(GraphDef.newBuilder().addNode(graphNode("cluster_0_1/xla_run", "_XlaRun")))
+        .setStepStats(StepStats.newBuilder().addDevStats(device(ALL_STREAMS,
+            kernel("cluster_0_1/xla_run:_XlaRun", "sm90_xmma_gemm_f32f32", 0, 50),
+            kernel("cluster_0_1/xla_run:_XlaRun", "loop_add_fusion", 40, 20),
+            kernel("cluster_0_1/xla_run:_XlaRun", "sm90_xmma_gemm_f32f32", 100, 30)))
+            .addDevStats(device(EXECUTOR_GPU, node("cluster_0_1/xla_compile", 0, 5),
+                node("cluster_0_1/xla_run", 20, 15))))
+        .build();
+    StepProfile profile = StepProfile.of(metadata);
+    assertEquals(List.of(new StepProfile.OpTime("_XlaRun", ALL_STREAMS, 100_000, 3, 1.0)), profile.ops());
+    assertEquals(List.of(new StepProfile.OpTime("sm90_xmma_gemm_f32f32", ALL_STREAMS, 80_000, 2, 0.8),
+        new StepProfile.OpTime("loop_add_fusion", ALL_STREAMS, 20_000, 1, 0.2)), profile.kernels());
+    assertEquals(130_000, profile.spanNanos());
+    assertEquals(90_000, profile.busyNanos(), "0-60 us and 100-130 us; the overlap of 40-50 us counts once");
+    assertEquals(List.of("sm90_xmma_gemm_f32f32", "cluster_0_1/xla_compile", "cluster_0_1/xla_run",
+        "loop_add_fusion", "sm90_xmma_gemm_f32f32"), profile.entries().stream()
+            .map(e -> e.label().isEmpty() ? e.node() : e.label()).toList(),
+        "every device's entries, the executor's host-side ones too, in start order");
+  }
+
+  private static NodeExecStats kernel(String node, String label, long startMicros, long micros) {
+    return node(node, startMicros, micros).toBuilder().setTimelineLabel(label).build();
+  }
 }

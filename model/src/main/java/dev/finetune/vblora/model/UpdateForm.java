@@ -1,0 +1,49 @@
+package dev.finetune.vblora.model;
+
+import java.util.Locale;
+
+/**
+ * How an adapted MatMul applies its update during training and adapted inference. Both compute
+ * y = x (W + s A B) and give the same gradients to the adapter; they differ in which matrices the step
+ * multiplies, which decides the speed on a given device.
+ */
+public enum UpdateForm {
+  /**
+   * y = x W + s (x A) B: two thin matmuls through rank r next to the untouched base MatMul, and in the
+   * backward pass four more. The cheapest arithmetic (O(n r (in + out)) per kernel), and the only form that
+   * can apply dropout to the adapter's input, but each thin matmul streams the whole activation for a few
+   * flops, which a GPU spends mostly waiting on memory.
+   */
+  LOW_RANK,
+  /**
+   * y = x (W + s A B): the [in, out] delta is formed (a tiny matmul) and added to the frozen kernel each step,
+   * and the base MatMul reads the sum. The forward pass costs the untouched model's plus that small add; the
+   * backward pass adds one weight-gradient matmul per kernel (x^T dy, a large, well-shaped GEMM) from which
+   * A's and B's gradients are tiny matmuls. No adapter dropout (the input is shared with the frozen path).
+   * Einsum kernels of TF2 models keep {@link #LOW_RANK}.
+   */
+  MERGED;
+
+  /**
+   * The faster form where both are possible, as measured on BERT-base (docs/benchmarks.md): merged on a GPU,
+   * where the low-rank path's thin matmuls wait on memory, and low-rank on a CPU, where its smaller
+   * arithmetic wins; low-rank whenever the adapter has dropout.
+   */
+  public static UpdateForm automatic(boolean onGpu, double adapterDropout) {
+    return onGpu && adapterDropout == 0 ? MERGED : LOW_RANK;
+  }
+
+  /** {@code low-rank} or {@code merged}, as on the command line and in JSON. */
+  public String label() {
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  public static UpdateForm parse(String value) {
+    for (UpdateForm form : values()) {
+      if (form.label().equals(value.trim().toLowerCase(Locale.ROOT))) {
+        return form;
+      }
+    }
+    throw new IllegalArgumentException("update form must be low-rank or merged, got '" + value + "'");
+  }
+}
