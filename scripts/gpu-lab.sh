@@ -3,7 +3,9 @@
 # for how TF-Java's GPU build gets there). Run from the repository root on that machine after the lab is
 # unpacked; our own jars travel in .gpu-code/, dependency jars, BERT and SST-2 under /root/gpu-lab/user/.
 #
-#   scripts/gpu-lab.sh smoke|quality-vblora|quality-lora|bench-qv|bench-more   (results under $OUT)
+#   scripts/gpu-lab.sh MODE   (results under $OUT)
+#   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
+#         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
@@ -14,10 +16,13 @@ SST2=$U/work/shared/data/sst2/train.tsv
 OUT=${OUT:-/tmp/out}
 DEVICE=${DEVICE:-gpu}            # cpu only to rehearse this script elsewhere
 QUALITY_ARGS=${QUALITY_ARGS:-}   # e.g. "--max-steps 2" for a rehearsal
+HALF=${HALF:-fp16}               # bf16 only to rehearse on a CPU
+SHAPE=${SHAPE:---batch-size 32 --max-length 128}   # smaller only to rehearse
+STEPS=${STEPS:-50}               # timed steps per measurement
 VBLORA="java -Xmx24g -cp $CP dev.finetune.vblora.training.cli.Main"
 # The paper's GLUE sizes; batch 32 x 128 as in the PEFT figures of issue 6.
 BENCH="$VBLORA bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 --topk 2 --lora-rank 8
-       --batch-size 32 --max-length 128 --warmup 10 --device $DEVICE --json"
+       $SHAPE --warmup 10 --device $DEVICE --json"
 
 case "$1" in
   smoke)
@@ -36,16 +41,65 @@ case "$1" in
       --compare-predictions $run/valid_predictions.tsv --json > $run/eval_merged.json
     tar -C /tmp/runs -czf $OUT/sst2-$method.tgz --exclude='*/merged' --exclude='*/checkpoints' sst2-$method
     ;;
+  quality-fast)
+    # The GPU's fast paths on the same SST-2 run: XLA on with TF32, then fp16 on top (default update form).
+    for precision in fp32 $HALF; do
+      METHODS=vblora VBLORA="$VBLORA" MODEL=$MODEL scripts/quality-sst2.sh $SST2 /tmp/runs-$precision \
+        --device $DEVICE --xla on --precision $precision $QUALITY_ARGS
+      tar -C /tmp/runs-$precision -czf $OUT/sst2-vblora-xla-$precision.tgz --exclude='*/merged' \
+        --exclude='*/checkpoints' sst2-vblora
+    done
+    ;;
   bench-qv)
-    $BENCH --targets bert-qv --method vblora,lora --mode all --steps 50 --xla on --profile > $OUT/bench-qv-xla.json
-    $BENCH --targets bert-qv --method vblora,lora --mode train --steps 50 --xla off > $OUT/bench-qv-noxla.json
-    $BENCH --targets all-linear --method vblora,lora --mode train --steps 50 --xla on > $OUT/bench-all-linear-xla.json
+    # Issue 6's q,v figures: every measurement interleaved (ratios from one run), the default update form for
+    # the GPU (merged), one traced step with its kernels; then the low-rank form and fp16 beside it.
+    $BENCH --targets bert-qv --method vblora,lora --mode all --steps $STEPS --xla on --profile \
+      --profile-out $OUT/profile-qv.tsv > $OUT/bench-qv-xla.json
+    $BENCH --targets bert-qv --method vblora,lora --mode train --steps $STEPS --xla on --update-form low-rank \
+      > $OUT/bench-qv-lowrank.json
+    $BENCH --targets bert-qv --method vblora,lora --mode train --steps $STEPS --xla on --precision $HALF \
+      > $OUT/bench-qv-fp16.json
+    ;;
+  bench-all-linear)
+    $BENCH --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --profile \
+      --profile-out $OUT/profile-all-linear.tsv > $OUT/bench-all-linear-xla.json
+    $BENCH --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --update-form low-rank \
+      > $OUT/bench-all-linear-lowrank.json
+    $BENCH --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --precision $HALF \
+      > $OUT/bench-all-linear-fp16.json
     ;;
   bench-more)
-    $BENCH --targets bert-qv --method vblora,lora --mode train --steps 50 --xla on --precision fp16 > $OUT/bench-qv-fp16.json
-    $BENCH --targets bert-qv --method vblora --mode train --steps 50 --xla on > $OUT/bench-mem-vblora.json
-    $BENCH --targets bert-qv --method lora --mode train --steps 50 --xla on > $OUT/bench-mem-lora.json
+    # Peak device memory needs one adapter per process; the no-XLA step shows what XLA's fusion buys.
+    $BENCH --targets bert-qv --method vblora --mode train --steps $STEPS --xla on > $OUT/bench-mem-vblora.json
+    $BENCH --targets bert-qv --method lora --mode train --steps $STEPS --xla on > $OUT/bench-mem-lora.json
+    $BENCH --targets bert-qv --method vblora,lora --mode train --steps $STEPS --xla off > $OUT/bench-qv-noxla.json
+    ;;
+  bench-merged)
+    # Merged-model inference next to the untouched model: the same graph, so only a long interleaved run
+    # tells their medians apart from this machine's noise.
+    $BENCH --targets bert-qv --method vblora --mode merged --steps 300 > $OUT/bench-merged.json
+    ;;
+  bench-cmdbuf)
+    # XLA's command buffers (CUDA graphs), down to single kernels, against XLA's defaults; one traced step each.
+    for flags in "--xla_gpu_graph_min_graph_size=1 --xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL" \
+                 "--xla_gpu_enable_command_buffer="; do
+      name=cmdbuf$([[ "$flags" == *min_graph* ]] && echo -on || echo -off)
+      XLA_FLAGS="$flags" $BENCH --targets bert-qv --method vblora --mode train --steps $STEPS --xla on --profile \
+        > $OUT/$name.json 2> $OUT/$name.err || echo "$name failed (see $name.err)"
+    done
+    ;;
+  bench-knobs)
+    # Runtime switches outside our code, one process each: XLA's CUDA-graph command buffers and TensorFlow's
+    # private GPU launch threads. A flag this XLA does not know aborts its process, so each may fail alone.
+    for knob in "XLA_FLAGS=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL" \
+                "TF_GPU_THREAD_MODE=gpu_private"; do
+      name=$(echo "${knob%%=*}" | tr 'A-Z' 'a-z')
+      env "$knob" $BENCH --targets bert-qv --method vblora --mode train --steps $STEPS --xla on \
+        > $OUT/knob-$name.json 2> $OUT/knob-$name.err || echo "knob $knob failed (see knob-$name.err)"
+    done
+    ;;
+  xla-numerics)
     $BENCH --targets bert-qv --method vblora --compare-xla --steps 100 > $OUT/xla-numerics.json
     ;;
-  *) echo "usage: $0 smoke|quality|bench-qv|bench-more" >&2; exit 2 ;;
+  *) echo "usage: $0 MODE (see the header of this script)" >&2; exit 2 ;;
 esac
