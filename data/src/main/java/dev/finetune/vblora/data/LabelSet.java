@@ -1,14 +1,13 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonSyntaxException;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -115,19 +114,7 @@ public final class LabelSet {
 
   /** Writes the label set as JSON, replacing {@code file} in one step so a reader never sees half of it. */
   public void save(Path file) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path temp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-    try {
-      Files.writeString(temp, toJson() + "\n", StandardCharsets.UTF_8);
-      try {
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(temp);
-    }
+    AtomicFile.writeString(file, toJson() + "\n");
   }
 
   public static LabelSet load(Path file) throws IOException {

@@ -12,6 +12,7 @@ import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.batch.Batcher;
 import dev.finetune.vblora.data.batch.BatchingOptions;
 import dev.finetune.vblora.data.batch.EncodedDataset;
+import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.model.AdapterPlan;
@@ -319,7 +320,7 @@ public final class Trainer {
       TrainingResult result = new TrainingResult(config.out(), summary.bestStep(), summary.bestMetrics(),
           summary.finalMetrics(), plan.trainableParams(), plan.storedParams(), headParams, summary.stepMillis(),
           adapterDir, mergedDir, config.out().resolve("metrics.json"));
-      RunFolder.writeAtomically(result.metricsFile(), Json.toIndentedJson(result.toJson()) + "\n");
+      AtomicFile.writeString(result.metricsFile(), Json.toIndentedJson(result.toJson()) + "\n");
       return result;
     }
   }
@@ -399,18 +400,7 @@ public final class Trainer {
     }
 
     void writeConfig(TrainConfig config) throws IOException {
-      writeAtomically(config.out().resolve("config.json"), Json.toIndentedJson(config.toJson()) + "\n");
-    }
-
-    static void writeAtomically(Path file, String text) throws IOException {
-      Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-      try {
-        Files.writeString(temp, text);
-        Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(temp);
-      }
+      AtomicFile.writeString(config.out().resolve("config.json"), Json.toIndentedJson(config.toJson()) + "\n");
     }
 
     private static boolean isEmpty(Path dir) throws IOException {

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.LoraConfig;
@@ -21,9 +22,7 @@ import dev.finetune.vblora.training.device.StepProfile;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -125,18 +124,15 @@ final class BenchCommand implements Command {
     return Cli.OK;
   }
 
-  /** The traced step's entries as a table, written next to the file and moved over it when complete. */
+  /** The traced step's entries as a table, written so that the file is complete or absent. */
   private static void writeEntries(StepProfile profile, Path file) {
     StringBuilder table = new StringBuilder("device\tnode\tlabel\tstart_us\tduration_us\n");
     for (StepProfile.Entry e : profile.entries()) {
       table.append(String.format(Locale.ROOT, "%s\t%s\t%s\t%.3f\t%.3f%n", e.device(), e.node(),
           e.label().replace('\t', ' ').replace('\n', ' '), e.startNanos() / 1e3, e.nanos() / 1e3));
     }
-    Path absolute = file.toAbsolutePath();
-    Path temp = absolute.resolveSibling(absolute.getFileName() + ".partial");
     try {
-      Files.writeString(temp, table);
-      Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFile.writeString(file, table.toString());
     } catch (IOException e) {
       throw new UserError("could not write the profile to " + file + ": " + e.getMessage()
           + "; check that its folder exists and is writable");

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.listen;
 
+import dev.finetune.vblora.data.io.AtomicFile;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -8,9 +9,7 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -88,15 +87,7 @@ public final class CurvePlot implements TrainingListener {
       return;
     }
     try {
-      Path dir = file.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      Path temp = Files.createTempFile(dir, ".curves", ".png.tmp");
-      try {
-        ImageIO.write(image, "png", temp.toFile());
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(temp);
-      }
+      AtomicFile.write(file, temp -> ImageIO.write(image, "png", temp.toFile()));
     } catch (IOException e) {
       throw new UncheckedIOException("could not write the curve plot " + file + ": " + e.getMessage(), e);
     }

@@ -8,11 +8,15 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.training.testing.Bert;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code vblora bench} on BERT-base: the JSON contract of docs/cli.md, and a clear failure without a GPU. */
 class BenchCommandTest {
@@ -24,10 +28,15 @@ class BenchCommandTest {
         new PrintStream(err, true, StandardCharsets.UTF_8)).run(argv);
   }
 
+  @TempDir
+  Path dir;
+
   @Test
-  void aTinyRunPrintsOneWellFormedJsonDocumentWithPositiveFigures() {
+  void aTinyRunPrintsOneWellFormedJsonDocumentWithPositiveFigures() throws IOException {
+    Path table = dir.resolve("profile.tsv");
     int status = run("bench", "--model", Bert.folder().toString(), "--batch-size", "2", "--max-length", "16",
-        "--steps", "2", "--warmup", "1", "--mode", "all", "--profile", "--json");
+        "--steps", "2", "--warmup", "1", "--mode", "all", "--profile", "--profile-out", table.toString(),
+        "--json");
     assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
     Map<String, Object> json = Json.parseObject(out.toString(StandardCharsets.UTF_8));
 
@@ -73,6 +82,28 @@ class BenchCommandTest {
     assertTrue(shares > 0 && shares <= 1.01, "shares of the summed op time: " + shares);
     assertTrue(ops.contains("MatMul") || ops.contains("BatchMatMulV2") || ops.contains("_MklMatMul")
         || ops.stream().anyMatch(o -> o.contains("MatMul")), "a BERT step spends its time in matmuls: " + ops);
+    double busy = Json.getDouble(profile, "busy_ms");
+    assertTrue(busy > 0 && busy <= Json.getDouble(profile, "span_ms") + 1e-3, profile.toString());
+    assertFalse(Json.getArray(profile, "top_kernels").isEmpty());
+
+    // --profile-out: a header and one row per traced entry, every one of them.
+    List<String> lines = Files.readAllLines(table);
+    assertEquals("device\tnode\tlabel\tstart_us\tduration_us", lines.get(0));
+    assertEquals(Json.getLong(profile, "entries") + 1, lines.size());
+    assertTrue(lines.stream().skip(1).allMatch(l -> l.split("\t", -1).length == 5), lines.get(1));
+  }
+
+  @Test
+  void aProfileFileWithoutAProfileIsAUsageErrorBeforeAnythingRuns() {
+    assertEquals(2, run("bench", "--model", "/nowhere/model", "--profile-out", dir.resolve("p.tsv").toString()));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--profile"), err.toString(StandardCharsets.UTF_8));
+    assertFalse(Files.exists(dir.resolve("p.tsv")));
+  }
+
+  @Test
+  void anUnknownUpdateFormIsAUsageError() {
+    assertEquals(2, run("bench", "--model", "/nowhere/model", "--update-form", "dense"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("low-rank"), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
