@@ -319,7 +319,7 @@ public final class Trainer {
       long headParams = graph.headVariables().stream().mapToLong(v -> v.elementCount()).sum();
       TrainingResult result = new TrainingResult(config.out(), summary.bestStep(), summary.bestMetrics(),
           summary.finalMetrics(), plan.trainableParams(), plan.storedParams(), headParams, summary.stepMillis(),
-          adapterDir, mergedDir, config.out().resolve("metrics.json"));
+          config.resolvedUpdateForm(), adapterDir, mergedDir, config.out().resolve("metrics.json"));
       AtomicFile.writeString(result.metricsFile(), Json.toIndentedJson(result.toJson()) + "\n");
       return result;
     }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.model.UpdateForm;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,15 +16,19 @@ import java.util.Map;
  * @param storedParams float32-equivalent parameters the adapter file keeps
  * @param headParams parameters of the task head
  * @param stepMillis median wall time of one training step
+ * @param updateForm how the adapted MatMuls applied the update (auto resolved for the device)
  * @param adapter DIR/adapter (PEFT adapter_config.json + adapter_model.safetensors)
  * @param merged DIR/merged (SavedModel with the head)
  * @param metricsFile DIR/metrics.json
  */
 public record TrainingResult(Path out, long bestStep, Map<String, Double> best, Map<String, Double> last,
-    long trainableParams, long storedParams, long headParams, double stepMillis, Path adapter, Path merged,
-    Path metricsFile) {
+    long trainableParams, long storedParams, long headParams, double stepMillis, UpdateForm updateForm,
+    Path adapter, Path merged, Path metricsFile) {
 
-  /** {"best": {"step", metrics...}, "final": {...}, "params": {"trainable","stored","head"}, "step_ms": X}. */
+  /**
+   * {"best": {"step", metrics...}, "final": {...}, "params": {"trainable","stored","head"}, "step_ms": X,
+   * "update_form": "low-rank"|"merged"}.
+   */
   public Map<String, Object> toJson() {
     Map<String, Object> bestJson = new LinkedHashMap<>();
     bestJson.put("step", bestStep);
@@ -39,6 +44,7 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     json.put("final", finalJson);
     json.put("params", params);
     json.put("step_ms", finite(stepMillis));
+    json.put("update_form", updateForm.label());
     return json;
   }
 

@@ -123,6 +123,7 @@ class TrainRunTest {
     assertTrue(Json.getObject(metrics, "best").containsKey("accuracy"));
     assertTrue(Json.getObject(metrics, "final").containsKey("mcc"));
     assertTrue(Json.getDouble(metrics, "step_ms") > 0);
+    assertEquals("low-rank", Json.getString(metrics, "update_form"), "auto is low-rank on the CPU");
     for (String file : List.of("log.jsonl", "curves.png", "config.json", "adapter/adapter_config.json",
         "adapter/adapter_model.safetensors", "merged/saved_model.pb", "merged/assets/vocab.txt")) {
       assertTrue(Files.isRegularFile(straight.resolve(file)), file);
