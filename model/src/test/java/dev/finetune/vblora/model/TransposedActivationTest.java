@@ -1,0 +1,125 @@
+package dev.finetune.vblora.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.VarHandleOp;
+import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A kernel applied with transpose_a (the activation stored [in, n]): both update forms compute
+ * x^T (W + s A B), checked against plain Java with live (non-zero) LoRA factors.
+ */
+class TransposedActivationTest {
+  private static final int IN = 4;
+  private static final int OUT = 3;
+  private static final int N = 5;
+  private static final String SIGNATURE = "serving_default";
+
+  private static MetaGraphDef model() {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(IN, -1)));
+      Operand<?> w = tf.withSubScope("model").withSubScope("dense").withName("kernel")
+          .varHandleOp(TFloat32.class, Shape.of(IN, OUT), VarHandleOp.sharedName("model/dense/kernel"));
+      Operand<TFloat32> y = tf.withSubScope("serve").linalg.matMul(x, tf.readVariableOp(w, TFloat32.class),
+          MatMul.transposeA(true));
+      Operand<TFloat32> out = tf.withName("y").identity(y);
+      SignatureDef signature = SignatureDef.newBuilder().setMethodName("tensorflow/serving/predict")
+          .putInputs("x", TensorInfo.newBuilder().setName("x:0").setDtype(DataType.DT_FLOAT).build())
+          .putOutputs("y", TensorInfo.newBuilder().setName(out.op().name() + ":0").setDtype(DataType.DT_FLOAT)
+              .build())
+          .build();
+      return MetaGraphDef.newBuilder().setGraphDef(g.toGraphDef()).putSignatureDef(SIGNATURE, signature).build();
+    }
+  }
+
+  private static float[][] gaussian(Random random, int rows, int cols, double scale) {
+    float[][] values = new float[rows][cols];
+    for (float[] row : values) {
+      for (int j = 0; j < cols; j++) {
+        row[j] = (float) (random.nextGaussian() * scale);
+      }
+    }
+    return values;
+  }
+
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void bothFormsComputeXTransposedTimesWPlusTheScaledUpdate(UpdateForm form) {
+    MetaGraphDef meta = model();
+    List<Kernel> kernels = KernelDiscovery.discover(meta, SIGNATURE);
+    assertEquals(1, kernels.size());
+    assertTrue(kernels.get(0).uses().get(0).transposeActivation());
+    LoraConfig config = new LoraConfig(2, 4, 0.0, 3);
+    Random random = new Random(5);
+    float[][] x = gaussian(random, IN, N, 1);
+    float[][] w = gaussian(random, IN, OUT, 0.5);
+    float[][] down = gaussian(random, IN, 2, 0.5);
+    float[][] up = gaussian(random, 2, OUT, 0.5);
+    try (AdaptedGraph adapted = GraphRewriter.rewrite(meta, SIGNATURE, LoraPlan.of(kernels, config),
+        Path.of("unused"), form)) {
+      Graph graph = adapted.graph();
+      Ops tf = Ops.create(graph).withSubScope("test_values");
+      List<Op> assigns = new ArrayList<>();
+      assigns.add(tf.assignVariableOp(graph.operationOrThrow("model/dense/kernel").output(0), tf.constant(w)));
+      for (AdapterVariable v : adapted.trainableVariables()) {
+        float[][] value = v.group().equals(AdapterVariable.LORA_DOWN) ? down : up;
+        assigns.add(tf.assignVariableOp(graph.operationOrThrow(v.name()).output(0), tf.constant(value)));
+      }
+      try (Session session = adapted.newSession(); TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x))) {
+        session.runner().addTarget(adapted.initOp()).run().close();
+        Session.Runner assign = session.runner();
+        assigns.forEach(assign::addTarget);
+        assign.run().close();
+        try (Result result = session.runner().feed("x:0", input).fetch(adapted.outputs().get("y")).run()) {
+          float[][] actual = StdArrays.array2dCopyOf((TFloat32) result.get(0));
+          float[][] expected = expected(x, w, down, up, config.scaling());
+          for (int r = 0; r < N; r++) {
+            assertArrayEquals(expected[r], actual[r], 1e-5f, "row " + r);
+          }
+        }
+      }
+    }
+  }
+
+  /** x^T (W + s down up), in doubles. */
+  private static float[][] expected(float[][] x, float[][] w, float[][] down, float[][] up, double s) {
+    float[][] y = new float[N][OUT];
+    for (int n = 0; n < N; n++) {
+      for (int o = 0; o < OUT; o++) {
+        double sum = 0;
+        for (int i = 0; i < IN; i++) {
+          double delta = 0;
+          for (int r = 0; r < 2; r++) {
+            delta += down[i][r] * up[r][o];
+          }
+          sum += x[i][n] * (w[i][o] + s * delta);
+        }
+        y[n][o] = (float) sum;
+      }
+    }
+    return y;
+  }
+}
