@@ -236,18 +236,17 @@ public final class GraphRewriter {
         continue;
       }
       // Checked MatMuls only: 2-D activations, [n, in] or (transpose_a) [in, n].
-      Shape activationShape = use.transposeActivation()
-          ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures());
+      Operand<TFloat32> x = inputs.standIn(activation, use.transposeActivation()
+          ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures()));
       if (form == UpdateForm.MERGED) {
-        Operand<TFloat32> x = inputs.standIn(activation, activationShape);
-        Operand<TFloat32> weight = inputs.standIn(index.input(node, 1).toString(), use.transposeWeight()
-            ? Shape.of(kernel.outFeatures(), kernel.inFeatures()) : Shape.of(kernel.inFeatures(), kernel.outFeatures()));
+        Shape weightShape = use.transposeWeight()
+            ? Shape.of(kernel.outFeatures(), kernel.inFeatures()) : Shape.of(kernel.inFeatures(), kernel.outFeatures());
+        Operand<TFloat32> weight = inputs.standIn(index.input(node, 1).toString(), weightShape);
         Operand<TFloat32> y = scope.withSubScope("merged_update").linalg.matMul(x, scope.math.add(weight, delta),
             MatMul.transposeA(use.transposeActivation()), MatMul.transposeB(use.transposeWeight()));
         adapted.put(use.node(), AdapterVariableOps.tensorName(y));
         continue;
       }
-      Operand<TFloat32> x = inputs.standIn(activation, activationShape);
       if (use.transposeActivation()) {
         x = scope.linalg.transpose(x, scope.constant(new int[] {1, 0}));
       }

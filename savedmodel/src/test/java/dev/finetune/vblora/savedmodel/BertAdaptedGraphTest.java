@@ -1,5 +1,7 @@
 package dev.finetune.vblora.savedmodel;
 
+import static dev.finetune.vblora.savedmodel.TensorValues.fingerprints;
+import static dev.finetune.vblora.savedmodel.TensorValues.flat;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -79,12 +81,6 @@ class BertAdaptedGraphTest {
             .fetch(outputs.get("pooled_output")).fetch(outputs.get("sequence_output")).run()) {
       return new float[][] {flat((TFloat32) result.get(0)), flat((TFloat32) result.get(1))};
     }
-  }
-
-  private static float[] flat(TFloat32 tensor) {
-    float[] values = new float[(int) tensor.size()];
-    tensor.asRawTensor().data().asFloats().read(values);
-    return values;
   }
 
   private static AdaptedGraph rewrite(AdapterPlan plan) {
@@ -266,16 +262,5 @@ class BertAdaptedGraphTest {
     Map<String, Operand<TFloat32>> reads = new HashMap<>();
     variables.forEach(v -> reads.put(v.name(), graph.outputOrThrow(v.value()).expect(TFloat32.class)));
     return reads;
-  }
-
-  /** A hash of every value's bits, one variable at a time (all of BERT at once would be 440 MB). */
-  private static Map<String, Integer> fingerprints(Session session, Map<String, Operand<TFloat32>> reads) {
-    Map<String, Integer> prints = new HashMap<>();
-    reads.forEach((name, read) -> {
-      try (Result result = session.runner().fetch(read).run()) {
-        prints.put(name, Arrays.hashCode(flat((TFloat32) result.get(0))));
-      }
-    });
-    return prints;
   }
 }

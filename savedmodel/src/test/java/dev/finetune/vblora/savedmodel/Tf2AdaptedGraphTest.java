@@ -1,5 +1,7 @@
 package dev.finetune.vblora.savedmodel;
 
+import static dev.finetune.vblora.savedmodel.TensorValues.fingerprints;
+import static dev.finetune.vblora.savedmodel.TensorValues.flat;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -149,12 +151,6 @@ class Tf2AdaptedGraphTest {
     }
   }
 
-  private static float[] flat(TFloat32 tensor) {
-    float[] values = new float[(int) tensor.size()];
-    tensor.asRawTensor().data().asFloats().read(values);
-    return values;
-  }
-
   private static void assertBitIdentical(Map<String, float[]> expected, Map<String, float[]> actual) {
     assertEquals(expected.keySet(), actual.keySet());
     expected.forEach((key, values) -> assertArrayEquals(values, actual.get(key), 0f, key));
@@ -278,15 +274,5 @@ class Tf2AdaptedGraphTest {
       deltas = adapted.deltas(session);
     }
     assertMergedServesAdapted(fixture, adaptedOutputs, deltas, dir.resolve("merged"));
-  }
-
-  private static Map<String, Integer> fingerprints(Session session, Map<String, Operand<TFloat32>> reads) {
-    Map<String, Integer> prints = new HashMap<>();
-    reads.forEach((name, read) -> {
-      try (Result result = session.runner().fetch(read).run()) {
-        prints.put(name, Arrays.hashCode(flat((TFloat32) result.get(0))));
-      }
-    });
-    return prints;
   }
 }

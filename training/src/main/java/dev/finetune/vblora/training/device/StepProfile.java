@@ -89,7 +89,7 @@ public record StepProfile(List<String> devices, String source, long spanNanos, l
     for (DeviceStepStats device : chosen) {
       devices.add(device.getDevice());
       for (NodeExecStats node : device.getNodeStatsList()) {
-        long start = node.getAllStartNanos() > 0 ? node.getAllStartNanos() : node.getAllStartMicros() * 1000;
+        long start = start(node);
         long nanos = duration(node);
         first = Math.min(first, start);
         last = Math.max(last, start + nanos);
@@ -108,8 +108,7 @@ public record StepProfile(List<String> devices, String source, long spanNanos, l
     for (DeviceStepStats device : all) {
       if (!chosen.contains(device)) {
         for (NodeExecStats node : device.getNodeStatsList()) {
-          long start = node.getAllStartNanos() > 0 ? node.getAllStartNanos() : node.getAllStartMicros() * 1000;
-          entries.add(new Entry(device.getDevice(), node.getNodeName(), node.getTimelineLabel(), start,
+          entries.add(new Entry(device.getDevice(), node.getNodeName(), node.getTimelineLabel(), start(node),
               duration(node)));
         }
       }
@@ -156,6 +155,11 @@ public record StepProfile(List<String> devices, String source, long spanNanos, l
     String label = node.getTimelineLabel().strip();
     String name = label.isEmpty() ? node.getNodeName() : label;
     return name.length() > 120 ? name.substring(0, 120) : name;
+  }
+
+  /** all_start in nanoseconds where TensorFlow gives them, else from microseconds. */
+  static long start(NodeExecStats node) {
+    return node.getAllStartNanos() > 0 ? node.getAllStartNanos() : node.getAllStartMicros() * 1000;
   }
 
   /** all_end_rel (scheduling to end), else op_end - op_start; nanoseconds where TensorFlow gives them. */
