@@ -5,12 +5,13 @@
 #
 #   scripts/gpu-lab.sh MODE   (results under $OUT)
 #   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
-#         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics
+#         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
 U=$LAB/user
-CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls "$PWD"/.gpu-code/*.jar | paste -sd:)"
+CODE=${CODE:-.gpu-code}      # our jars; another folder to compare two builds in one lease
+CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls "$PWD"/$CODE/*.jar | paste -sd:)"
 MODEL=$U/root/.cache/vblora/models/bert-base-uncased
 SST2=$U/work/shared/data/sst2/train.tsv
 OUT=${OUT:-/tmp/out}
@@ -20,6 +21,9 @@ HALF=${HALF:-fp16}               # bf16 only to rehearse on a CPU
 SHAPE=${SHAPE:---batch-size 32 --max-length 128}   # smaller only to rehearse
 STEPS=${STEPS:-50}               # timed steps per measurement
 VBLORA="java -Xmx24g -cp $CP dev.finetune.vblora.training.cli.Main"
+# What ./vblora sets for --device gpu (this script starts java itself); modes below may override per process.
+export TF_SYNC_ON_FINISH=${TF_SYNC_ON_FINISH:-0}
+export XLA_FLAGS=${XLA_FLAGS---xla_gpu_enable_command_buffer=}
 # The paper's GLUE sizes; batch 32 x 128 as in the PEFT figures of issue 6.
 BENCH="$VBLORA bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 --topk 2 --lora-rank 8
        $SHAPE --warmup 10 --device $DEVICE --json"
@@ -96,6 +100,72 @@ case "$1" in
       name=$(echo "${knob%%=*}" | tr 'A-Z' 'a-z')
       env "$knob" $BENCH --targets bert-qv --method vblora --mode train --steps $STEPS --xla on \
         > $OUT/knob-$name.json 2> $OUT/knob-$name.err || echo "knob $knob failed (see knob-$name.err)"
+    done
+    ;;
+  bench-async-qv|bench-async-all)
+    # A step that waits for the GPU (TF_SYNC_ON_FINISH=1, loss read every step: what every figure above did)
+    # against steps queued without waiting (TF_SYNC_ON_FINISH=0, the loss read every 10 steps), with XLA's
+    # command buffers at their default and off; one process each, results in one archive.
+    dir=/tmp/$1; mkdir -p $dir
+    if [[ $1 == bench-async-qv ]]; then targets=bert-qv; precisions="fp32 $HALF"; else targets=all-linear; precisions=fp32; fi
+    for precision in $precisions; do
+      for sync in 1 10; do
+        for cmdbuf in default off; do
+          name=$targets-$precision-sync$sync-cmdbuf-$cmdbuf
+          flags=$([[ $cmdbuf == off ]] && echo "--xla_gpu_enable_command_buffer=" || true)
+          steps=$([[ $sync == 1 ]] && echo $STEPS || echo $(( (STEPS + 9) / 10 )))
+          env TF_SYNC_ON_FINISH=$([[ $sync == 1 ]] && echo 1 || echo 0) XLA_FLAGS="$flags" \
+            $BENCH --targets $targets --method vblora,lora --mode train --steps $steps --xla on \
+            --precision $precision --sync-every $sync > $dir/$name.json 2> $dir/$name.err \
+            || echo "$name failed (see $name.err)"
+          grep -h '"median"' $dir/$name.json | head -1 | sed "s/^/$name /" || true
+          tar -C /tmp -czf $OUT/$1.tgz $1   # after each process: a call cut short still returns the rest
+        done
+      done
+    done
+    ;;
+  bench-flags)
+    # XLA GPU switches on top of command buffers off, one process each (a flag this XLA does not know aborts
+    # its process), q,v VB-LoRA fp32 then all-linear.
+    dir=/tmp/$1; mkdir -p $dir
+    for t in bert-qv all-linear; do
+      for extra in "" "--xla_gpu_enable_triton_gemm=false" "--xla_gpu_enable_cublaslt=true"; do
+        name=$t$(echo "$extra" | tr -c 'a-z0-9\n' '_')
+        XLA_FLAGS="--xla_gpu_enable_command_buffer= $extra" $BENCH --targets $t --method vblora --mode train \
+          --steps $STEPS --xla on > $dir/$name.json 2> $dir/$name.err || echo "$name failed (see $name.err)"
+        grep -h '"median"' $dir/$name.json | head -1 | sed "s/^/$name /" || true
+        tar -C /tmp -czf $OUT/$1.tgz $1
+      done
+    done
+    ;;
+  bench-final)
+    # Issue 6's figures in one lease, with the launcher's GPU defaults: q,v all measurements interleaved plus a
+    # traced step; fp16; all-linear (fp32, fp16); peak memory one adapter per process; merged inference.
+    dir=/tmp/$1; mkdir -p $dir
+    run() { name=$1; shift; $BENCH "$@" > $dir/$name.json 2> $dir/$name.err || echo "$name failed (see $name.err)"
+            grep -h '"median"' $dir/$name.json | head -1 | sed "s/^/$name /" || true; tar -C /tmp -czf $OUT/bench-final.tgz bench-final; }
+    run qv-all --targets bert-qv --method vblora,lora --mode all --steps $STEPS --xla on --profile --profile-out $dir/profile-qv.tsv
+    run qv-$HALF --targets bert-qv --method vblora,lora --mode train --steps $STEPS --xla on --precision $HALF
+    run all-linear --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --profile --profile-out $dir/profile-all-linear.tsv
+    run all-linear-$HALF --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --precision $HALF
+    run mem-vblora --targets bert-qv --method vblora --mode train --steps $STEPS --xla on
+    run mem-lora --targets bert-qv --method lora --mode train --steps $STEPS --xla on
+    ;;
+  bench-ab)
+    # The build in $CODE against the one in $OLD_CODE, one process each, alternating, VB-LoRA alone (q,v; all-linear).
+    dir=/tmp/$1; mkdir -p $dir
+    for round in ${ROUNDS:-1}; do
+      for t in bert-qv all-linear; do
+        for code in ${OLD_CODE:-.gpu-code-old} $CODE; do
+          name=$t-$(basename $code)-$round
+          java -Xmx24g -cp "$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls "$PWD"/$code/*.jar | paste -sd:)" \
+            dev.finetune.vblora.training.cli.Main bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 \
+            --topk 2 $SHAPE --warmup 10 --device $DEVICE --json --targets $t --method vblora --mode train \
+            --steps $STEPS --xla on > $dir/$name.json 2> $dir/$name.err || echo "$name failed (see $name.err)"
+          grep -h '"median"' $dir/$name.json | head -1 | sed "s/^/$name /" || true
+          tar -C /tmp -czf $OUT/$1.tgz $1
+        done
+      done
     done
     ;;
   xla-numerics)

@@ -69,15 +69,22 @@ final class AdaptedModelSession implements AutoCloseable {
     }
   }
 
-  /** Forward, loss, gradients, clipping and AdamW: the train op, fetching the loss. */
-  TimedRun trainStep() {
-    Session.Runner runner = batch.feed(session.runner())
+  /**
+   * Forward, loss, gradients, clipping and AdamW: the train op, fetching the loss on every {@code syncEvery}-th
+   * step (see {@link BenchSettings#syncEvery()}).
+   */
+  TimedRun trainStep(int syncEvery) {
+    Session.Runner withLoss = trainRunner().fetch(graph.loss());
+    return syncEvery == 1 ? new TimedRun(method, BenchMode.TRAIN, withLoss)
+        : new TimedRun(method, BenchMode.TRAIN, withLoss, trainRunner(), syncEvery);
+  }
+
+  private Session.Runner trainRunner() {
+    return batch.feed(session.runner())
         .feed(graph.labels(), labels)
         .feed(graph.trainingFlag(), training)
         .feed(graph.learningRateMultiplier(), multiplier)
-        .addTarget(graph.trainOp())
-        .fetch(graph.loss());
-    return new TimedRun(method, BenchMode.TRAIN, runner);
+        .addTarget(graph.trainOp());
   }
 
   /** The adapted model's forward pass alone, fetching the sum of pooled_output. */

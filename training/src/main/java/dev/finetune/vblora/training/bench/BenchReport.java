@@ -3,6 +3,7 @@ package dev.finetune.vblora.training.bench;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.PlacementReport;
 import dev.finetune.vblora.training.device.StepProfile;
+import dev.finetune.vblora.training.device.SyncOnFinish;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,6 +81,9 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     setup.put("precision", device.precision().label());
     setup.put("update_form", settings.updateForm() == null ? "auto (merged on gpu, low-rank on cpu)"
         : settings.updateForm().label());
+    setup.put("sync_every", (long) settings.syncEvery());
+    setup.put("tf_sync_on_finish", SyncOnFinish.describe());
+    setup.put("xla_flags", Optional.ofNullable(System.getenv("XLA_FLAGS")).orElse(""));
     setup.put("intra_op_threads", (long) device.intraOpThreads());
     setup.put("inter_op_threads", (long) device.interOpThreads());
     setup.put("cores", (long) Runtime.getRuntime().availableProcessors());
@@ -179,6 +183,10 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     out.append(String.format(Locale.ROOT, "model %s, batch %d x %d tokens, %d timed steps after %d warm-up, %s%s%n",
         model, settings.batchSize(), settings.maxLength(), settings.steps(), settings.warmup(), device.describe(),
         device.xla() && !xlaEffective ? " (no XLA cluster ran)" : ""));
+    if (settings.syncEvery() > 1) {
+      out.append(String.format(Locale.ROOT, "training steps read their loss every %d steps (TF_SYNC_ON_FINISH %s)%n",
+          settings.syncEvery(), SyncOnFinish.describe()));
+    }
     out.append(String.format(Locale.ROOT, "%-18s %10s %10s %10s %12s %9s %s%n", "measurement", "median ms",
         "min ms", "max ms", "examples/s", "relative", "placement"));
     double reference = primary().timings().medianMs();

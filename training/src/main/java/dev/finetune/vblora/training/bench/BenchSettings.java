@@ -17,13 +17,17 @@ import java.util.Objects;
  * @param seed seed of the synthetic inputs and labels (the adapter's init has its own, in the plan)
  * @param profile trace one more step of the primary measurement and report its time per op type and device
  * @param updateForm how adapted MatMuls apply the update; null: {@link UpdateForm#automatic} for the device
+ * @param syncEvery training steps per wait for the device: the loss is fetched on every {@code syncEvery}-th
+ *     step only, the steps between are enqueued without a fetch (as a training loop that reads its loss every
+ *     N steps runs them); a timed training step is then the time of such a group divided by its size. 1 waits
+ *     for every step. Forward and inference measurements always fetch (their latency is what is asked)
  */
 public record BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed,
-    boolean profile, UpdateForm updateForm) {
+    boolean profile, UpdateForm updateForm, int syncEvery) {
 
-  /** Settings without the profile, the update form chosen for the device. */
+  /** Settings without the profile, the update form chosen for the device, a wait for every step. */
   public BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed) {
-    this(batchSize, maxLength, steps, warmup, device, seed, false, null);
+    this(batchSize, maxLength, steps, warmup, device, seed, false, null, 1);
   }
 
   /** The update form of {@code plan}'s training graph. */
@@ -41,6 +45,9 @@ public record BenchSettings(int batchSize, int maxLength, int steps, int warmup,
     }
     if (steps < 1) {
       throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+    }
+    if (syncEvery < 1) {
+      throw new IllegalArgumentException("--sync-every must be at least 1, got " + syncEvery);
     }
     if (warmup < 0) {
       throw new IllegalArgumentException("--warmup must be 0 or more, got " + warmup);

@@ -66,7 +66,7 @@ public final class Benchmark {
         owned.push(adapted);
         params.put(method.label(), adapted.trainableParams());
         if (modes.contains(BenchMode.TRAIN)) {
-          runs.add(adapted.trainStep());
+          runs.add(adapted.trainStep(settings.syncEvery()));
         }
         if (modes.contains(BenchMode.FORWARD)) {
           runs.add(adapted.forward());

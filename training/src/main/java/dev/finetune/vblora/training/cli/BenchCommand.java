@@ -65,6 +65,7 @@ final class BenchCommand implements Command {
     options.add(OptionSpec.optional("warmup", "N", "untimed steps per measurement first", "3"));
     options.addAll(SessionOptions.specs());
     options.add(SessionOptions.updateFormSpec());
+    options.add(SessionOptions.syncEverySpec("1"));
     options.add(OptionSpec.flag("compare-xla", "train --steps steps with XLA off and on side by side (same "
         + "seed and batches) and report the largest relative loss difference"));
     options.add(OptionSpec.flag("profile", "trace one more step of the first measurement (FULL_TRACE) and list "
@@ -80,7 +81,8 @@ final class BenchCommand implements Command {
     DeviceOptions device = SessionOptions.read(args);
     BenchSettings settings = new BenchSettings(args.integerOrDefault("batch-size"),
         args.integerOrDefault("max-length"), args.integerOrDefault("steps"), args.integerOrDefault("warmup"),
-        device, args.integerOrDefault("seed"), args.flag("profile"), SessionOptions.updateForm(args).orElse(null));
+        device, args.integerOrDefault("seed"), args.flag("profile"), SessionOptions.updateForm(args).orElse(null),
+        args.integerOrDefault("sync-every"));
     Optional<Path> profileOut = args.path("profile-out");
     if (profileOut.isPresent() && !settings.profile()) {
       throw new UsageError("--profile-out writes the traced step of --profile; add --profile");
