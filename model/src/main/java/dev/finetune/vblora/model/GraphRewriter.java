@@ -179,11 +179,12 @@ public final class GraphRewriter {
     // One composition for all layers: one top-k, one gather, one weighted sum (see FusedFactorComposition).
     List<LowRankFactors<TFloat32>> factors = FusedFactorComposition.compose(
         root.withSubScope("composition"), bank.read(), logits, dims);
+    List<Operand<TFloat32>> deltas = DeltaWeight.ofAll(root, factors, 1.0);
     List<AdaptedTarget> targets = new ArrayList<>();
     for (int i = 0; i < plan.targets().size(); i++) {
       Kernel kernel = applied.get(plan.targets().get(i).kernel().name());
-      targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), 1.0, dropout,
-          form));
+      targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), deltas.get(i), 1.0,
+          dropout, form));
     }
     return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
@@ -197,7 +198,7 @@ public final class GraphRewriter {
     AdapterDropout dropout = dropout(config.dropout(), training, config.seed());
     List<AdapterVariableOps> created = new ArrayList<>();
     List<AdapterVariable> variables = new ArrayList<>();
-    List<AdaptedTarget> targets = new ArrayList<>();
+    List<LowRankFactors<TFloat32>> factors = new ArrayList<>();
     for (LoraTarget target : plan.targets()) {
       Kernel kernel = target.kernel();
       LayerShape shape = layerShape(kernel);
@@ -208,20 +209,26 @@ public final class GraphRewriter {
       created.addAll(List.of(down, up));
       variables.add(down.describe(AdapterVariable.LORA_DOWN, kernel.name()));
       variables.add(up.describe(AdapterVariable.LORA_UP, kernel.name()));
-      targets.add(splice(scope, inputs, index, applied.get(kernel.name()),
-          new LowRankFactors<>(down.read(), up.read()), dims.scaling(), dropout, form));
+      factors.add(new LowRankFactors<>(down.read(), up.read()));
+    }
+    List<Operand<TFloat32>> deltas = DeltaWeight.ofAll(root, factors, dims.scaling());
+    List<AdaptedTarget> targets = new ArrayList<>();
+    for (int i = 0; i < plan.targets().size(); i++) {
+      Kernel kernel = applied.get(plan.targets().get(i).kernel().name());
+      targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), deltas.get(i),
+          dims.scaling(), dropout, form));
     }
     return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
   }
 
   /**
-   * Adds the dense delta (for merging, and the merged form's forward pass) and, for every use of {@code kernel},
-   * the adapted output: MatMul + low-rank update, or the use's MatMul re-done on W + delta with its own transpose
-   * flags (the delta is in the variable's layout, which every use reads).
+   * Names the dense delta s * down @ up (for merging, and the merged form's forward pass) and adds, for every use
+   * of {@code kernel}, the adapted output: MatMul + low-rank update, or the use's MatMul re-done on W + delta
+   * with its own transpose flags (the delta is in the variable's layout, which every use reads).
    */
   private static AdaptedTarget splice(Ops scope, AdapterInputs inputs, NodeIndex index, Kernel kernel,
-      LowRankFactors<TFloat32> factors, double scaling, AdapterDropout dropout, UpdateForm form) {
-    Operand<TFloat32> delta = DeltaWeight.of(scope, factors, scaling);
+      LowRankFactors<TFloat32> factors, Operand<TFloat32> delta, double scaling, AdapterDropout dropout,
+      UpdateForm form) {
     if (kernel.uses().get(0).transposeWeight()) {
       delta = scope.linalg.transpose(delta, scope.constant(new int[] {1, 0}));
     }
