@@ -147,9 +147,9 @@ case "$1" in
     run qv-all --targets bert-qv --method vblora,lora --mode all --steps $STEPS --xla on --profile --profile-out $dir/profile-qv.tsv
     run qv-$HALF --targets bert-qv --method vblora,lora --mode train --steps $STEPS --xla on --precision $HALF
     run all-linear --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --profile --profile-out $dir/profile-all-linear.tsv
-    run all-linear-$HALF --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --precision $HALF
     run mem-vblora --targets bert-qv --method vblora --mode train --steps $STEPS --xla on
     run mem-lora --targets bert-qv --method lora --mode train --steps $STEPS --xla on
+    run all-linear-$HALF --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --precision $HALF
     ;;
   bench-ab)
     # The build in $CODE against the one in $OLD_CODE, one process each, alternating, VB-LoRA alone (q,v; all-linear).
