@@ -14,8 +14,11 @@ public final class SyncOnFinish {
 
   /** Whether sessions created by this process wait for the device at the end of every call. */
   public static boolean waitsForDevice() {
-    String value = System.getenv(VARIABLE);
-    // TensorFlow's ReadBoolFromEnvVar: "0" and "false" (any case) turn it off; unset keeps the default, true.
+    return waitsForDevice(System.getenv(VARIABLE));
+  }
+
+  /** As TensorFlow's ReadBoolFromEnvVar reads {@code value}: "0" and "false" (any case) turn it off. */
+  static boolean waitsForDevice(String value) {
     return value == null || !(value.equals("0") || value.equalsIgnoreCase("false"));
   }
 

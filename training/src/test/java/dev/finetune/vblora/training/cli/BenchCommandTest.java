@@ -59,7 +59,9 @@ class BenchCommandTest {
       Map<String, Object> placement = Json.getObject(measurement, "placement");
       assertEquals(0, Json.getLong(placement, "host_compute_ops"), "CPU runs have no host fallback");
     }
-    assertEquals("cpu", Json.getString(Json.getObject(json, "setup"), "device"));
+    Map<String, Object> setup = Json.getObject(json, "setup");
+    assertEquals("cpu", Json.getString(setup, "device"));
+    assertEquals(1, Json.getLong(setup, "sync_every"), "by default every step reads its loss");
 
     Map<String, Object> profile = Json.getObject(json, "profile");
     assertEquals("train/vblora", Json.getString(profile, "measurement"));
@@ -98,6 +100,12 @@ class BenchCommandTest {
     assertEquals(2, run("bench", "--model", "/nowhere/model", "--profile-out", dir.resolve("p.tsv").toString()));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--profile"), err.toString(StandardCharsets.UTF_8));
     assertFalse(Files.exists(dir.resolve("p.tsv")));
+  }
+
+  @Test
+  void syncEveryBelowOneIsRefusedWithItsName() {
+    assertTrue(run("bench", "--model", "/nowhere/model", "--sync-every", "0") != 0);
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--sync-every"), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test

@@ -1,0 +1,47 @@
+package dev.finetune.vblora.training.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.model.ResourceVariable;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Session;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A timed step with --sync-every N is N real steps: N - 1 enqueued without a fetch, then one that fetches;
+ * its time is per step.
+ */
+class TimedRunTest {
+  @Test
+  void aGroupRunsEveryStepOfItOnceAndTheLastOneFetches() {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      ResourceVariable counter = ResourceVariable.create(tf, "counter", tf.constant(0f));
+      Op increment = tf.assignAddVariableOp(counter.handle(), tf.constant(1f));
+      // The fetch reads after the increment, so it sees how many steps ran.
+      Operand<TFloat32> read = counter.read(tf.withControlDependencies(List.of(increment)), TFloat32.class);
+      s.initialize();
+      TimedRun run = new TimedRun("toy", BenchMode.TRAIN, s.runner().fetch(read), s.runner().addTarget(increment),
+          3);
+
+      long nanos = run.step();
+      assertTrue(nanos > 0, "time per step");
+      assertEquals(4f, run.scalar(), "three steps in the group, then the fetching step of scalar()");
+    }
+  }
+
+  @Test
+  void aGroupNeedsAtLeastOneStep() {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      assertThrows(IllegalArgumentException.class,
+          () -> new TimedRun("toy", BenchMode.TRAIN, s.runner(), s.runner(), 0));
+    }
+  }
+}
