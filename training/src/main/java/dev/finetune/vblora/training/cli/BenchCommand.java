@@ -65,7 +65,11 @@ final class BenchCommand implements Command {
     options.add(OptionSpec.optional("warmup", "N", "untimed steps per measurement first", "3"));
     options.addAll(SessionOptions.specs());
     options.add(SessionOptions.updateFormSpec());
-    options.add(SessionOptions.syncEverySpec("1"));
+    // The host waits for the device only when it reads a loss; with TF_SYNC_ON_FINISH=0 (./vblora sets it) the
+    // steps between are queued without waiting (docs/benchmarks.md: it gained little, so train reads every step).
+    options.add(OptionSpec.optional("sync-every", "N", "time training steps in groups of N that read the loss "
+        + "(and wait for the device) only at the last; the others are queued without a fetch. Same updates as 1",
+        "1"));
     options.add(OptionSpec.flag("compare-xla", "train --steps steps with XLA off and on side by side (same "
         + "seed and batches) and report the largest relative loss difference"));
     options.add(OptionSpec.flag("profile", "trace one more step of the first measurement (FULL_TRACE) and list "

@@ -34,17 +34,6 @@ final class SessionOptions {
         + "auto: merged on gpu without adapter dropout, else low-rank", "auto");
   }
 
-  /**
-   * {@code --sync-every}: for the commands that run training steps (train, bench). The host waits for the device
-   * only when it reads a loss; reading it every N steps lets it enqueue the next steps while the GPU still runs
-   * the previous one (needs TF_SYNC_ON_FINISH=0, which ./vblora sets).
-   */
-  static OptionSpec syncEverySpec(String defaultValue) {
-    return OptionSpec.optional("sync-every", "N", "read the loss (and wait for the device) every N training steps; "
-        + "the steps between are queued without waiting, so a GPU never idles while the host prepares the next "
-        + "step. Same updates and losses as 1", defaultValue);
-  }
-
   /** The update form asked for; empty for auto (decided by device and dropout). */
   static Optional<UpdateForm> updateForm(ParsedArgs args) {
     String value = args.stringOrDefault("update-form");
