@@ -13,8 +13,9 @@ import java.util.Map;
  * @param transfers _Send/_Recv pairs between devices (each tensor crossing host and device once per run
  *     counts as one)
  * @param xlaClusters XLA-compiled clusters that ran (_XlaRun ops); 0 means XLA did not compile anything
- * @param allocatorPeakBytes per allocator (e.g. {@code GPU_0_bfc}), the most bytes in use it reported during
- *     the run; allocators that do not track usage (TensorFlow's CPU allocators) are absent
+ * @param allocatorPeakBytes per allocator (e.g. {@code GPU_0_bfc}), the most bytes in use it reported at the end
+ *     of an op of the run; allocators that do not track usage (TensorFlow's CPU allocators) are absent. Memory an
+ *     op allocates and frees within itself is not seen: under XLA that is the cluster's temporaries
  * @param reducedPrecisionOps ops computing in float16 or bfloat16 (casts included): 0 unless a mixed-precision
  *     rewrite took effect
  */
