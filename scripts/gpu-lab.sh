@@ -152,16 +152,18 @@ case "$1" in
     run all-linear-$HALF --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --precision $HALF
     ;;
   bench-ab)
-    # The build in $CODE against the one in $OLD_CODE, one process each, alternating, VB-LoRA alone (q,v; all-linear).
+    # The build in $CODE against the one in $OLD_CODE, one process each, alternating, VB-LoRA alone (q,v; all-linear);
+    # ROUNDS="1 2" repeats, PRECISION=fp16 for the reduced-precision path.
     dir=/tmp/$1; mkdir -p $dir
     for round in ${ROUNDS:-1}; do
       for t in bert-qv all-linear; do
         for code in ${OLD_CODE:-.gpu-code-old} $CODE; do
-          name=$t-$(basename $code)-$round
+          name=$t-${PRECISION:-fp32}-$(basename $code)-$round
           java -Xmx24g -cp "$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls "$PWD"/$code/*.jar | paste -sd:)" \
             dev.finetune.vblora.training.cli.Main bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 \
             --topk 2 $SHAPE --warmup 10 --device $DEVICE --json --targets $t --method vblora --mode train \
-            --steps $STEPS --xla on > $dir/$name.json 2> $dir/$name.err || echo "$name failed (see $name.err)"
+            --steps $STEPS --xla on --precision ${PRECISION:-fp32} > $dir/$name.json 2> $dir/$name.err \
+            || echo "$name failed (see $name.err)"
           grep -h '"median"' $dir/$name.json | head -1 | sed "s/^/$name /" || true
           tar -C /tmp -czf $OUT/$1.tgz $1
         done
