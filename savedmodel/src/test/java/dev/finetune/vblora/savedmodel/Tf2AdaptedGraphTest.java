@@ -91,12 +91,7 @@ class Tf2AdaptedGraphTest {
     Map<String, float[]> run(Session session, Map<String, String> outputs) {
       List<TFloat32> fed = new ArrayList<>();
       try {
-        Session.Runner runner = session.runner();
-        inputs.forEach((tensor, values) -> {
-          TFloat32 t = TFloat32.tensorOf(shapes.get(tensor), DataBuffers.of(values, true, false));
-          fed.add(t);
-          runner.feed(tensor, t);
-        });
+        Session.Runner runner = fedRunner(session, fed);
         List<String> keys = new ArrayList<>(outputs.keySet());
         keys.forEach(k -> runner.fetch(outputs.get(k)));
         try (Result result = runner.run()) {
@@ -111,16 +106,22 @@ class Tf2AdaptedGraphTest {
       }
     }
 
+    /** A runner with the random inputs fed; the tensors go to {@code fed}, for the caller to close. */
+    private Session.Runner fedRunner(Session session, List<TFloat32> fed) {
+      Session.Runner runner = session.runner();
+      inputs.forEach((tensor, values) -> {
+        TFloat32 t = TFloat32.tensorOf(shapes.get(tensor), DataBuffers.of(values, true, false));
+        fed.add(t);
+        runner.feed(tensor, t);
+      });
+      return runner;
+    }
+
     /** Runs {@code targets} with the random inputs fed. */
     void runTargets(Session session, List<Op> targets) {
       List<TFloat32> fed = new ArrayList<>();
       try {
-        Session.Runner runner = session.runner();
-        inputs.forEach((tensor, values) -> {
-          TFloat32 t = TFloat32.tensorOf(shapes.get(tensor), DataBuffers.of(values, true, false));
-          fed.add(t);
-          runner.feed(tensor, t);
-        });
+        Session.Runner runner = fedRunner(session, fed);
         targets.forEach(runner::addTarget);
         runner.run().close();
       } finally {
