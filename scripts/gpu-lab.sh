@@ -28,6 +28,10 @@ export XLA_FLAGS=${XLA_FLAGS---xla_gpu_enable_command_buffer=}
 BENCH="$VBLORA bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 --topk 2 --lora-rank 8
        $SHAPE --warmup 10 --device $DEVICE --json"
 
+# After each process of a multi-process mode: its median on stdout, and the mode's folder archived again, so
+# that a call cut short still returns what ran.  saved DIR NAME
+saved() { grep -h '"median"' $1/$2.json | head -1 | sed "s/^/$2 /" || true; tar -C /tmp -czf $OUT/$(basename $1).tgz $(basename $1); }
+
 case "$1" in
   smoke)
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
@@ -118,8 +122,7 @@ case "$1" in
             $BENCH --targets $targets --method vblora,lora --mode train --steps $steps --xla on \
             --precision $precision --sync-every $sync > $dir/$name.json 2> $dir/$name.err \
             || echo "$name failed (see $name.err)"
-          grep -h '"median"' $dir/$name.json | head -1 | sed "s/^/$name /" || true
-          tar -C /tmp -czf $OUT/$1.tgz $1   # after each process: a call cut short still returns the rest
+          saved $dir $name
         done
       done
     done
@@ -133,8 +136,7 @@ case "$1" in
         name=$t$(echo "$extra" | tr -c 'a-z0-9\n' '_')
         XLA_FLAGS="--xla_gpu_enable_command_buffer= $extra" $BENCH --targets $t --method vblora --mode train \
           --steps $STEPS --xla on > $dir/$name.json 2> $dir/$name.err || echo "$name failed (see $name.err)"
-        grep -h '"median"' $dir/$name.json | head -1 | sed "s/^/$name /" || true
-        tar -C /tmp -czf $OUT/$1.tgz $1
+        saved $dir $name
       done
     done
     ;;
@@ -143,7 +145,7 @@ case "$1" in
     # traced step; fp16; all-linear (fp32, fp16); peak memory one adapter per process; merged inference.
     dir=/tmp/$1; mkdir -p $dir
     run() { name=$1; shift; $BENCH "$@" > $dir/$name.json 2> $dir/$name.err || echo "$name failed (see $name.err)"
-            grep -h '"median"' $dir/$name.json | head -1 | sed "s/^/$name /" || true; tar -C /tmp -czf $OUT/bench-final.tgz bench-final; }
+            saved $dir $name; }
     run qv-all --targets bert-qv --method vblora,lora --mode all --steps $STEPS --xla on --profile --profile-out $dir/profile-qv.tsv
     run qv-$HALF --targets bert-qv --method vblora,lora --mode train --steps $STEPS --xla on --precision $HALF
     run all-linear --targets all-linear --method vblora,lora --mode train --steps $STEPS --xla on --profile --profile-out $dir/profile-all-linear.tsv
@@ -164,8 +166,7 @@ case "$1" in
             --topk 2 $SHAPE --warmup 10 --device $DEVICE --json --targets $t --method vblora --mode train \
             --steps $STEPS --xla on --precision ${PRECISION:-fp32} > $dir/$name.json 2> $dir/$name.err \
             || echo "$name failed (see $name.err)"
-          grep -h '"median"' $dir/$name.json | head -1 | sed "s/^/$name /" || true
-          tar -C /tmp -czf $OUT/$1.tgz $1
+          saved $dir $name
         done
       done
     done
