@@ -43,6 +43,24 @@ final class FactorLayout {
     layers.forEach(layer -> check(layer, dims));
   }
 
+  /**
+   * Checks what a composition of packed logits is given: the bank, the layers (at least one, each divisible
+   * into sub-vectors) and the packed logits against the shapes the layers add up to.
+   */
+  static void checkPacked(Operand<?> bank, Operand<?> logitsA, Operand<?> logitsB, List<LayerShape> layers,
+      VbLoraDims dims) {
+    StaticShapes.requireExactly(bank, dims.bankShape(), "the vector bank (num_vectors " + dims.numVectors()
+        + ", vector_length " + dims.vectorLength() + ")");
+    if (layers.isEmpty()) {
+      throw new IllegalArgumentException("no layers to compose factors for");
+    }
+    layers.forEach(dims::checkDivisible);
+    String sizes = " for " + layers.size() + " layers, r " + dims.rank() + ", vector_length "
+        + dims.vectorLength() + ", num_vectors " + dims.numVectors() + ",";
+    StaticShapes.requireExactly(logitsA, dims.packedLogitsAShape(layers), "the packed logits_A" + sizes);
+    StaticShapes.requireExactly(logitsB, dims.packedLogitsBShape(layers), "the packed logits_B" + sizes);
+  }
+
   private static void check(LayerLogits<?> layer, VbLoraDims dims) {
     LayerShape s = layer.shape();
     dims.checkDivisible(s);

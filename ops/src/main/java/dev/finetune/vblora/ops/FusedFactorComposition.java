@@ -32,18 +32,33 @@ public final class FusedFactorComposition {
   public static <T extends TNumber> List<LowRankFactors<T>> compose(
       Ops tf, Operand<T> bank, List<LayerLogits<T>> layers, VbLoraDims dims) {
     FactorLayout.check(bank, layers, dims);
+    Ops packing = tf.withSubScope("logits_packing");
+    Operand<T> logitsA = concat(packing, layers.stream().map(LayerLogits::logitsA).toList(), 1);    // [r, M, h]
+    Operand<T> logitsB = concat(packing, layers.stream().map(LayerLogits::logitsB).toList(), 0);    // [O, r, h]
+    return composePacked(tf, bank, logitsA, logitsB, layers.stream().map(LayerLogits::shape).toList(), dims);
+  }
+
+  /**
+   * As {@link #compose}, for logits that are already packed as it packs them: {@code logitsA} {@code [r, M, h]}
+   * holds every layer's logits_A side by side along axis 1, {@code logitsB} {@code [O, r, h]} every layer's
+   * logits_B one after the other along axis 0, both in the order of {@code layers}. A trainer keeps its logits
+   * this way (one variable each for A and B) so that a step has two logits variables, not two per layer.
+   *
+   * @param layers the layers, in packing order; their shapes give the split sizes
+   */
+  public static <T extends TNumber> List<LowRankFactors<T>> composePacked(Ops tf, Operand<T> bank,
+      Operand<T> logitsA, Operand<T> logitsB, List<LayerShape> layers, VbLoraDims dims) {
+    FactorLayout.checkPacked(bank, logitsA, logitsB, layers, dims);
     Ops scope = tf.withSubScope("fused_composition");
     long h = dims.numVectors();
     long b = dims.vectorLength();
     long r = dims.rank();
 
-    long[] inSizes = layers.stream().mapToLong(l -> l.shape().inFeatures()).toArray();
-    long[] outSizes = layers.stream().mapToLong(l -> l.shape().outFeatures()).toArray();
+    long[] inSizes = layers.stream().mapToLong(LayerShape::inFeatures).toArray();
+    long[] outSizes = layers.stream().mapToLong(LayerShape::outFeatures).toArray();
     long inBlocks = sum(inSizes) / b;    // M
     long outBlocks = sum(outSizes) / b;  // O
 
-    Operand<T> logitsA = concat(scope, layers.stream().map(LayerLogits::logitsA).toList(), 1);      // [r, M, h]
-    Operand<T> logitsB = concat(scope, layers.stream().map(LayerLogits::logitsB).toList(), 0);      // [O, r, h]
     Operand<T> allLogits = scope.concat(List.of(
         scope.reshape(logitsA, scope.constant(new long[] {r * inBlocks, h})),
         scope.reshape(logitsB, scope.constant(new long[] {outBlocks * r, h}))), scope.constant(0));  // [N, h]

@@ -1,5 +1,8 @@
 package dev.finetune.vblora.ops;
 
+import java.util.List;
+import java.util.function.ToIntFunction;
+
 /**
  * The sizes that define a VB-LoRA adapter (PEFT's VBLoRAConfig names in brackets).
  *
@@ -31,6 +34,27 @@ public record VbLoraDims(int numVectors, int vectorLength, int rank, int topk) {
   public long[] logitsBShape(LayerShape s) {
     checkDivisible(s);
     return new long[] {s.outFeatures() / vectorLength, rank, numVectors};
+  }
+
+  /**
+   * The shape of every layer's logits_A packed side by side along axis 1, {@code [r, M, h]} with M the sum of
+   * in/b; checks divisibility first.
+   */
+  public long[] packedLogitsAShape(List<LayerShape> layers) {
+    return new long[] {rank, blocks(layers, LayerShape::inFeatures), numVectors};
+  }
+
+  /**
+   * The shape of every layer's logits_B packed one after the other along axis 0, {@code [O, r, h]} with O the
+   * sum of out/b; checks divisibility first.
+   */
+  public long[] packedLogitsBShape(List<LayerShape> layers) {
+    return new long[] {blocks(layers, LayerShape::outFeatures), rank, numVectors};
+  }
+
+  private long blocks(List<LayerShape> layers, ToIntFunction<LayerShape> size) {
+    layers.forEach(this::checkDivisible);
+    return layers.stream().mapToLong(l -> size.applyAsInt(l) / vectorLength).sum();
   }
 
   /** The bank shape {@code [h, b]}. */

@@ -33,8 +33,7 @@ class FactorCompositionTest {
   static final Composition FUSED = FusedFactorComposition::compose;
   static final Composition PER_LAYER = PerLayerFactorComposition::compose;
 
-  static Stream<Arguments> cases() {
-    Object[][] table = {
+  static final Object[][] TABLE = {
         // name, dims (h, b, r, k), layers as {in, out}
         {"one layer", new VbLoraDims(5, 2, 3, 2), new int[][] {{4, 6}}},
         {"several widths", new VbLoraDims(6, 2, 2, 3), new int[][] {{4, 6}, {6, 2}, {2, 2}, {8, 4}}},
@@ -43,12 +42,24 @@ class FactorCompositionTest {
         {"k = 1", new VbLoraDims(5, 2, 2, 1), new int[][] {{4, 2}, {2, 6}}},
         {"k = h", new VbLoraDims(3, 2, 2, 3), new int[][] {{2, 4}, {6, 2}}},
         {"BERT-like ratios", new VbLoraDims(7, 4, 2, 2), new int[][] {{8, 8}, {8, 32}, {32, 8}}},
-    };
+  };
+
+  static Stream<Arguments> cases() {
     List<Arguments> cases = new ArrayList<>();
     for (DType dtype : DType.values()) {
-      for (Object[] row : table) {
+      for (Object[] row : TABLE) {
         cases.add(Arguments.of(row[0] + ", fused, " + dtype, FUSED, dtype, row[1], row[2]));
         cases.add(Arguments.of(row[0] + ", per-layer, " + dtype, PER_LAYER, dtype, row[1], row[2]));
+      }
+    }
+    return cases.stream();
+  }
+
+  static Stream<Arguments> packedCases() {
+    List<Arguments> cases = new ArrayList<>();
+    for (DType dtype : DType.values()) {
+      for (Object[] row : TABLE) {
+        cases.add(Arguments.of(row[0] + ", " + dtype, dtype, row[1], row[2]));
       }
     }
     return cases.stream();
@@ -72,6 +83,50 @@ class FactorCompositionTest {
         assertClose(expected.down(), values.get(0), dtype.tolerance, "down of layer " + i);
         assertClose(expected.up(), values.get(1), dtype.tolerance, "up of layer " + i);
       }
+    }
+  }
+
+  /** Logits packed in plain Java as a trainer keeps them compose, layer by layer, to each layer's own factors. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("packedCases")
+  <T extends TNumber> void packedLogitsComposeEveryLayerAsItsOwnLogitsDo(String name, DType dtype, VbLoraDims dims,
+      int[][] layerSizes) {
+    Problem p = Problem.random(dims, layerSizes, 23);
+    try (GraphRunner g = new GraphRunner()) {
+      Class<T> type = dtype.type();
+      Operand<T> packedA = g.input(type, dims.packedLogitsAShape(p.layers()), p.packedA());
+      Operand<T> packedB = g.input(type, dims.packedLogitsBShape(p.layers()), p.packedB());
+      List<LowRankFactors<T>> factors = FusedFactorComposition.composePacked(g.tf(), p.bankInput(g, type), packedA,
+          packedB, p.layers(), dims);
+      assertEquals(layerSizes.length, factors.size());
+      for (int i = 0; i < layerSizes.length; i++) {
+        ReferenceVbLora.Factors expected = p.reference(i);
+        List<double[]> values = g.run(List.of(factors.get(i).down(), factors.get(i).up()));
+        assertClose(expected.down(), values.get(0), dtype.tolerance, "down of layer " + i);
+        assertClose(expected.up(), values.get(1), dtype.tolerance, "up of layer " + i);
+      }
+    }
+  }
+
+  @Test
+  void rejectsPackedLogitsThatDoNotAddUpToTheLayers() {
+    VbLoraDims dims = new VbLoraDims(5, 2, 3, 2);
+    List<LayerShape> layers = List.of(new LayerShape("q", 4, 6), new LayerShape("v", 2, 4));
+    try (GraphRunner g = new GraphRunner()) {
+      Operand<TFloat64> bank = g.input(TFloat64.class, dims.bankShape(), new double[10]);
+      Operand<TFloat64> a = g.input(TFloat64.class, new long[] {3, 3, 5}, new double[45]);
+      Operand<TFloat64> b = g.input(TFloat64.class, new long[] {5, 3, 5}, new double[75]);
+      Operand<TFloat64> onlyFirstA = g.input(TFloat64.class, new long[] {3, 2, 5}, new double[30]);
+      FusedFactorComposition.composePacked(g.tf(), bank, a, b, layers, dims);  // the right shapes pass
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> FusedFactorComposition.composePacked(g.tf(), bank, onlyFirstA, b, layers, dims));
+      assertTrue(e.getMessage().contains("packed logits_A") && e.getMessage().contains("2 layers")
+          && e.getMessage().contains("[3, 2, 5]") && e.getMessage().contains("[3, 3, 5]"), e.getMessage());
+      IllegalArgumentException swapped = assertThrows(IllegalArgumentException.class,
+          () -> FusedFactorComposition.composePacked(g.tf(), bank, a, a, layers, dims));
+      assertTrue(swapped.getMessage().contains("packed logits_B"), swapped.getMessage());
+      assertThrows(IllegalArgumentException.class,
+          () -> FusedFactorComposition.composePacked(g.tf(), bank, a, b, List.of(), dims));
     }
   }
 
@@ -144,6 +199,29 @@ class FactorCompositionTest {
             g.input(type, dims.logitsBShape(s), logitsB.get(i))));
       }
       return inputs;
+    }
+
+    /** Every layer's logits_A [r, in/b, h] side by side along axis 1: [r, M, h]. */
+    double[] packedA() {
+      int h = dims.numVectors();
+      List<double[]> rows = new ArrayList<>();
+      for (int rr = 0; rr < dims.rank(); rr++) {
+        for (int i = 0; i < layers.size(); i++) {
+          int blocks = layers.get(i).inFeatures() / dims.vectorLength();
+          double[] a = logitsA.get(i);
+          rows.add(java.util.Arrays.copyOfRange(a, rr * blocks * h, (rr + 1) * blocks * h));
+        }
+      }
+      return joined(rows);
+    }
+
+    /** Every layer's logits_B [out/b, r, h] one after the other along axis 0: [O, r, h]. */
+    double[] packedB() {
+      return joined(logitsB);
+    }
+
+    private static double[] joined(List<double[]> parts) {
+      return parts.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
     }
 
     ReferenceVbLora.Factors reference(int i) {
