@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.tensorflow.Graph;
@@ -34,11 +35,13 @@ public final class AdaptedGraph implements AutoCloseable {
   private final Path checkpointPrefix;
   private final String trainingFlag;
   private final List<AdapterVariable> variables;
+  private final Optional<PackedLogitsLayout> logitsLayout;
   private final String initOp;
   private final Map<String, AdaptedTarget> targets = new LinkedHashMap<>();
 
   AdaptedGraph(Graph graph, AdapterPlan plan, SignatureDef signature, SaverDef saver, Path checkpointPrefix,
-      String trainingFlag, List<AdapterVariable> variables, String initOp, List<AdaptedTarget> targets) {
+      String trainingFlag, List<AdapterVariable> variables, Optional<PackedLogitsLayout> logitsLayout, String initOp,
+      List<AdaptedTarget> targets) {
     this.graph = graph;
     this.plan = plan;
     this.signature = signature;
@@ -46,6 +49,7 @@ public final class AdaptedGraph implements AutoCloseable {
     this.checkpointPrefix = checkpointPrefix;
     this.trainingFlag = trainingFlag;
     this.variables = List.copyOf(variables);
+    this.logitsLayout = logitsLayout;
     this.initOp = initOp;
     targets.forEach(t -> this.targets.put(t.kernel().name(), t));
   }
@@ -96,9 +100,17 @@ public final class AdaptedGraph implements AutoCloseable {
     return trainingFlag;
   }
 
-  /** Every variable the adapter added: the bank and logits (VB-LoRA) or the factors (LoRA). */
+  /**
+   * Every variable the adapter added: the bank and the two packed logits variables (VB-LoRA; where each kernel's
+   * logits lie in them is {@link #logitsLayout()}) or each kernel's factors (LoRA).
+   */
   public List<AdapterVariable> trainableVariables() {
     return variables;
+  }
+
+  /** Where each kernel's logits lie in the packed logits variables; empty for LoRA. */
+  public Optional<PackedLogitsLayout> logitsLayout() {
+    return logitsLayout;
   }
 
   /** The trainable variables of one group ({@link AdapterVariable#BANK}, {@link AdapterVariable#LOGITS}, ...). */

@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param name the VarHandleOp node, e.g. {@code vblora/vector_bank}; optimizers update it through this handle
  * @param group {@link #BANK}, {@link #LOGITS}, {@link #LORA_DOWN} or {@link #LORA_UP} (learning-rate groups)
- * @param kernel the kernel it adapts; empty for the shared bank
+ * @param kernel the kernel it adapts (LoRA factors); empty for VB-LoRA's bank and packed logits, which serve
+ *     every kernel (see {@link PackedLogitsLayout} for where each kernel's logits lie)
  * @param shape its shape
  * @param value the tensor that reads it, {@code name:0} of its only ReadVariableOp: every use goes through it,
  *     so the loss's gradient with respect to it is the variable's whole gradient

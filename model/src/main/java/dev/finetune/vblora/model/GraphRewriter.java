@@ -3,7 +3,6 @@ package dev.finetune.vblora.model;
 import dev.finetune.vblora.ops.AdapterDropout;
 import dev.finetune.vblora.ops.DeltaWeight;
 import dev.finetune.vblora.ops.FusedFactorComposition;
-import dev.finetune.vblora.ops.LayerLogits;
 import dev.finetune.vblora.ops.LayerShape;
 import dev.finetune.vblora.ops.LoraDims;
 import dev.finetune.vblora.ops.LoraFactorsInit;
@@ -19,6 +18,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -126,7 +126,8 @@ public final class GraphRewriter {
     try {
       graph.importGraphDef(merged);
       return new AdaptedGraph(graph, plan, remapOutputs(signature, replacements), metaGraph.getSaverDef(),
-          checkpointPrefix, built.training(), built.variables(), built.initOp(), built.targets());
+          checkpointPrefix, built.training(), built.variables(), Optional.ofNullable(built.logitsLayout()), built.initOp(),
+          built.targets());
     } catch (RuntimeException e) {
       graph.close();
       throw e;
@@ -143,8 +144,13 @@ public final class GraphRewriter {
     }
   }
 
-  /** What the adapter added to the scratch graph, by name (the names survive the re-import). */
-  private record Built(String training, List<AdapterVariable> variables, String initOp, List<AdaptedTarget> targets) {}
+  /**
+   * What the adapter added to the scratch graph, by name (the names survive the re-import).
+   *
+   * @param logitsLayout where each kernel's logits lie (VB-LoRA), or null (LoRA)
+   */
+  private record Built(String training, List<AdapterVariable> variables, PackedLogitsLayout logitsLayout,
+      String initOp, List<AdaptedTarget> targets) {}
 
   private static Built buildVbLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
       VbLoraPlan plan, UpdateForm form) {
@@ -160,25 +166,33 @@ public final class GraphRewriter {
     AdapterVariableOps bank = AdapterVariableOps.create(root, "vector_bank", bankInit);
     List<AdapterVariableOps> created = new ArrayList<>(List.of(bank));
     List<AdapterVariable> variables = new ArrayList<>(List.of(bank.describe(AdapterVariable.BANK, "")));
-    List<LayerLogits<TFloat32>> logits = new ArrayList<>();
+    // One logits_A and one logits_B variable for all kernels (see PackedLogitsLayout), initialised to each
+    // kernel's own seeded logits packed in plan order: every initial value is the kernel's, wherever it lies.
+    List<LayerShape> shapes = new ArrayList<>();
+    List<Operand<TFloat32>> initialA = new ArrayList<>();
+    List<Operand<TFloat32>> initialB = new ArrayList<>();
     for (VbLoraTarget target : plan.targets()) {
       Kernel kernel = target.kernel();
       LayerShape shape = layerShape(kernel);
       Ops scope = scopes.at(kernel.modulePath());
-      AdapterVariableOps a = AdapterVariableOps.create(scope, "logits_A", config.initLogitsStd() > 0
+      shapes.add(shape);
+      initialA.add(config.initLogitsStd() > 0
           ? VbLoraInit.logitsA(scope, shape, dims, config.initLogitsStd(), config.seed(), TFloat32.class)
           : scope.zeros(scope.constant(dims.logitsAShape(shape)), TFloat32.class));
-      AdapterVariableOps b = AdapterVariableOps.create(scope, "logits_B", config.initLogitsStd() > 0
+      initialB.add(config.initLogitsStd() > 0
           ? VbLoraInit.logitsB(scope, shape, dims, config.initLogitsStd(), config.seed(), TFloat32.class)
           : scope.zeros(scope.constant(dims.logitsBShape(shape)), TFloat32.class));
-      created.addAll(List.of(a, b));
-      variables.add(a.describe(AdapterVariable.LOGITS, kernel.name()));
-      variables.add(b.describe(AdapterVariable.LOGITS, kernel.name()));
-      logits.add(new LayerLogits<>(shape, a.read(), b.read()));
     }
+    AdapterVariableOps a = AdapterVariableOps.create(root, "logits_A", packed(root, "logits_A_packing", initialA, 1));
+    AdapterVariableOps b = AdapterVariableOps.create(root, "logits_B", packed(root, "logits_B_packing", initialB, 0));
+    created.addAll(List.of(a, b));
+    variables.add(a.describe(AdapterVariable.LOGITS, ""));
+    variables.add(b.describe(AdapterVariable.LOGITS, ""));
+    PackedLogitsLayout layout = PackedLogitsLayout.of(a.variable().name(), b.variable().name(), shapes,
+        dims.vectorLength());
     // One composition for all layers: one top-k, one gather, one weighted sum (see FusedFactorComposition).
-    List<LowRankFactors<TFloat32>> factors = FusedFactorComposition.compose(
-        root.withSubScope("composition"), bank.read(), logits, dims);
+    List<LowRankFactors<TFloat32>> factors = FusedFactorComposition.composePacked(
+        root.withSubScope("composition"), bank.read(), a.read(), b.read(), shapes, dims);
     List<Operand<TFloat32>> deltas = DeltaWeight.ofAll(root, factors, 1.0);
     List<AdaptedTarget> targets = new ArrayList<>();
     for (int i = 0; i < plan.targets().size(); i++) {
@@ -186,7 +200,12 @@ public final class GraphRewriter {
       targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), deltas.get(i), 1.0,
           dropout, form));
     }
-    return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
+    return new Built(AdapterVariableOps.tensorName(training), variables, layout, initOp(root, created), targets);
+  }
+
+  /** The kernels' initial logits side by side along {@code axis}; ConcatV2 needs two inputs, one passes through. */
+  private static Operand<TFloat32> packed(Ops root, String name, List<Operand<TFloat32>> values, int axis) {
+    return values.size() == 1 ? values.get(0) : root.withName(name).concat(values, root.constant(axis));
   }
 
   private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
@@ -218,7 +237,7 @@ public final class GraphRewriter {
       targets.add(splice(scopes.at(kernel.modulePath()), inputs, index, kernel, factors.get(i), deltas.get(i),
           dims.scaling(), dropout, form));
     }
-    return new Built(AdapterVariableOps.tensorName(training), variables, initOp(root, created), targets);
+    return new Built(AdapterVariableOps.tensorName(training), variables, null, initOp(root, created), targets);
   }
 
   /**

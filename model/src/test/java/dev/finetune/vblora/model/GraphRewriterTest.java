@@ -226,17 +226,19 @@ class GraphRewriterTest {
   }
 
   @Test
-  void trainableVariablesAreTheBankAndTwoLogitsPerKernel() {
+  void trainableVariablesAreTheBankAndTwoPackedLogits() {
     VbLoraPlan plan = VbLoraPlan.of(kernels, config());
     try (AdaptedGraph adapted = rewrite(plan)) {
-      assertEquals(1 + 2 * kernels.size(), adapted.trainableVariables().size());
+      assertEquals(3, adapted.trainableVariables().size());
       assertEquals(List.of("vblora/vector_bank"), adapted.trainableVariables(AdapterVariable.BANK).stream()
           .map(AdapterVariable::name).collect(Collectors.toList()));
       assertEquals(plan.trainableParams(),
           adapted.trainableVariables().stream().mapToLong(AdapterVariable::size).sum());
       assertTrue(adapted.trainableVariables().stream().noneMatch(v -> WEIGHTS.containsKey(v.name())));
-      assertEquals("vblora/model/encoder/layer_0/attention/self/query/logits_A",
-          adapted.trainableVariables(AdapterVariable.LOGITS).get(0).name());
+      assertEquals(List.of("vblora/logits_A", "vblora/logits_B"), adapted.trainableVariables(AdapterVariable.LOGITS)
+          .stream().map(AdapterVariable::name).collect(Collectors.toList()));
+      assertEquals(kernels.stream().map(Kernel::name).collect(Collectors.toList()),
+          adapted.logitsLayout().orElseThrow().kernels());
       // Each is its own resource: an empty shared_name would make every handle name the same one.
       for (AdapterVariable v : adapted.trainableVariables()) {
         assertEquals(v.name(), adapted.graph().operationOrThrow(v.name()).attributes().getAttrString("shared_name"));
