@@ -164,7 +164,8 @@ class Tf2AdaptedGraphTest {
     List<Kernel> dense = fixture.denseKernels();
     try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(dense, SMALL.toBuilder().initVectorBankBound(0).build()));
         Session session = adapted.newSession()) {
-      assertEquals(1 + 2 * dense.size(), adapted.trainableVariables().size());
+      assertEquals(3, adapted.trainableVariables().size(), "the bank and the packed logits_A and logits_B");
+      assertEquals(dense.stream().map(Kernel::name).toList(), adapted.logitsLayout().orElseThrow().kernels());
       adapted.initialize(session);
       assertBitIdentical(fixture.untouched(), fixture.run(session, adapted.outputs()));
     }
