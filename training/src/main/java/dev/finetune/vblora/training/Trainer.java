@@ -103,7 +103,7 @@ public final class Trainer {
     try (TrainingGraph graph = buildGraph(config, model, plan, data.labelNames().size());
         Session session = graph.open(sessionConfig)) {
       AdapterManifest manifest = new AdapterManifest(config, data.labelNames(),
-          graph.adapted().trainableVariables());
+          graph.adapted().trainableVariables(), graph.adapted().logitsLayout());
       folder.writeConfig(config);
       if (data.heldOut() != null) {
         // The held-out split exists nowhere else; keep it so the same examples can be scored again
@@ -249,8 +249,7 @@ public final class Trainer {
       CheckpointRef latest = store.latest().orElseThrow(() -> new IllegalArgumentException("--resume: there is no"
           + " checkpoint in " + store.root() + " to resume from; start the run without --resume"));
       Checkpoint checkpoint = store.load(latest);
-      Map<String, Object> saved = TrainConfig.fromJson(
-          Json.getObject(Json.getObject(checkpoint.state().config(), "manifest"), "config")).identity();
+      Map<String, Object> saved = savedManifest(latest, checkpoint).config().identity();
       Map<String, Object> now = config.identity();
       if (!saved.equals(now)) {
         TreeSet<String> differ = new TreeSet<>();
@@ -274,6 +273,16 @@ public final class Trainer {
       });
       finalMetrics = checkpoint.state().metrics();
       return checkpoint.state().step();
+    }
+
+    /** The checkpoint's manifest; one that this version cannot continue (e.g. per-kernel logits) is refused. */
+    private static AdapterManifest savedManifest(CheckpointRef ref, Checkpoint checkpoint) {
+      try {
+        return AdapterManifest.fromJson(Json.getObject(checkpoint.state().config(), "manifest"));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--resume: the checkpoint in " + ref.dir() + " cannot be resumed: "
+            + e.getMessage() + "; start a fresh run (without --resume, or in another --out folder)", e);
+      }
     }
 
     /** DIR/log.jsonl, DIR/tensorboard/ and DIR/curves.png. */

@@ -7,9 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.model.AdapterVariable;
+import dev.finetune.vblora.model.LogitsSlice;
+import dev.finetune.vblora.model.PackedLogitsLayout;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;
+import dev.finetune.vblora.training.checkpoint.TrainingState;
+import dev.finetune.vblora.training.export.AdapterManifest;
 import dev.finetune.vblora.training.listen.StepReport;
 import dev.finetune.vblora.training.listen.TrainingListener;
 import dev.finetune.vblora.training.testing.Bert;
@@ -99,6 +104,58 @@ class TrainRunTest {
         assertEquals(x, y, name);
       }
     }
+  }
+
+  /**
+   * A checkpoint of the layout before packed logits (one logits_A and logits_B variable per kernel, each with its
+   * AdamW slots) is refused by name, with the way out, instead of failing on missing tensors.
+   */
+  @Test
+  void aCheckpointWithPerKernelLogitsIsRefusedWithAFreshRunAsTheWayOut() throws Exception {
+    Path old = dir.resolve("old-layout");
+    Checkpoint packed = CheckpointStore.load(straight.resolve("checkpoints/step-" + STEPS));
+    Map<String, Object> manifest = Json.getObject(packed.state().config(), "manifest");
+    AdapterManifest parsed = AdapterManifest.fromJson(manifest);
+    PackedLogitsLayout layout = parsed.logitsLayout().orElseThrow();
+    Map<String, HostTensor> tensors = new TreeMap<>(packed.tensors());
+    List<Object> variables = new ArrayList<>();
+    for (Object v : Json.getArray(manifest, "adapter_variables")) {
+      if (!Json.getString(Json.asObject(v, "variable"), "group").equals(AdapterVariable.LOGITS)) {
+        variables.add(v);
+      }
+    }
+    for (String kernel : layout.kernels()) {
+      String module = kernel.substring(0, kernel.lastIndexOf('/'));
+      for (LogitsSlice slice : List.of(layout.a(kernel), layout.b(kernel))) {
+        String perKernel = "vblora/" + module + slice.variable().substring(slice.variable().lastIndexOf('/'));
+        for (String prefix : List.of("", "optimizer/m/", "optimizer/v/")) {
+          HostTensor whole = packed.tensors().get(prefix + slice.variable());
+          tensors.put(prefix + perKernel, HostTensor.ofFloats(slice.shape(whole.shape()),
+              slice.cut(whole.toFloats(), whole.shape())));
+        }
+        variables.add(Map.of("name", perKernel, "group", AdapterVariable.LOGITS, "kernel", kernel,
+            "shape", java.util.Arrays.stream(slice.shape(packed.tensors().get(slice.variable()).shape())).boxed()
+                .toList()));
+      }
+    }
+    for (String variable : List.of(layout.variableA(), layout.variableB())) {
+      for (String prefix : List.of("", "optimizer/m/", "optimizer/v/")) {
+        assertTrue(tensors.remove(prefix + variable) != null, prefix + variable);
+      }
+    }
+    Map<String, Object> oldManifest = new java.util.LinkedHashMap<>(manifest);
+    oldManifest.remove("logits_layout");
+    oldManifest.put("adapter_variables", variables);
+    TrainingState state = packed.state();
+    CheckpointStore.open(old, 1, null).save(tensors, new TrainingState(state.step(), state.epoch(),
+        state.positionInEpoch(), state.seed(), state.rngState(), state.metrics(), Map.of("manifest", oldManifest)));
+
+    CliRun resumed = CliRun.of(trainArgs(old, "--resume"));
+    assertEquals(1, resumed.status(), resumed.toString());
+    String message = resumed.err();
+    assertTrue(message.contains(old.resolve("checkpoints/step-" + STEPS).toString()), message);
+    assertTrue(message.contains("one logits_A and one logits_B variable per kernel"), message);
+    assertTrue(message.contains("start a fresh run"), message);
   }
 
   /** Step to loss, from the log's step lines. */

@@ -81,6 +81,30 @@ class TrainingGraphTest {
     }
   }
 
+  /**
+   * The host work before a step's first kernel grows with its variables (a VarHandleOp each, checked by a
+   * compiled cluster): with packed logits, VB-LoRA's adapter and AdamW add as many for six kernels as for two.
+   */
+  @Test
+  void theStepHasAsManyVariablesForSixKernelsAsForTwo() {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    List<Integer> counts = new ArrayList<>();
+    for (int targets : new int[] {2, 6}) {
+      try (TrainingGraph g = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert).subList(0, targets),
+          config)).classification(2, 5).build()) {
+        int varHandles = 0;
+        for (java.util.Iterator<GraphOperation> it = g.graph().operations(); it.hasNext(); ) {
+          varHandles += it.next().type().equals("VarHandleOp") ? 1 : 0;
+        }
+        counts.add(varHandles);
+        assertEquals(5, g.trainableVariables().size(), "bank, logits_A, logits_B, head kernel and bias");
+      }
+    }
+    assertEquals(counts.get(0), counts.get(1), "VarHandleOps for 2 and for 6 kernels");
+    // 204 base weights; bank, logits_A, logits_B and the head's two, each with AdamW's two slots; the step count.
+    assertEquals(204 + 5 * 3 + 1, counts.get(0));
+  }
+
   @Test
   void shortBatchesGiveTheSameProbabilitiesAsBatchesPaddedToTheModelsLength() {
     Batch shortBatch = batches.get(0);

@@ -38,7 +38,13 @@ final class ExportAdapterCommand implements Command {
     if (manifest == null) {
       throw new UserError("checkpoint " + dir + " holds no adapter manifest; it was not written by vblora train");
     }
-    AdapterManifest parsed = AdapterManifest.fromJson(Json.asObject(manifest, "manifest of " + dir));
+    AdapterManifest parsed;
+    try {
+      parsed = AdapterManifest.fromJson(Json.asObject(manifest, "manifest of " + dir));
+    } catch (IllegalArgumentException e) {
+      throw new UserError("checkpoint " + dir + " cannot be exported: " + e.getMessage()
+          + "; export it with the vblora version that wrote it, or train a fresh run", e);
+    }
     Path target = args.path("out").orElseThrow();
     AdapterFolder.write(AdapterExport.toPeft(parsed, checkpoint.tensors()), target, args.flag("overwrite"));
     err.println("wrote the adapter of step " + checkpoint.state().step() + " to " + target.toAbsolutePath().normalize());

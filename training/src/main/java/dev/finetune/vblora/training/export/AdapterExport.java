@@ -1,7 +1,9 @@
 package dev.finetune.vblora.training.export;
 
 import dev.finetune.vblora.model.AdapterVariable;
+import dev.finetune.vblora.model.LogitsSlice;
 import dev.finetune.vblora.model.LoraConfig;
+import dev.finetune.vblora.model.PackedLogitsLayout;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.head.TaskHead;
@@ -42,8 +44,10 @@ public final class AdapterExport {
     TrainConfig config = manifest.config();
     Map<String, StoredTensor> head = headTensors(values);
     Map<String, String> targetVariables = new LinkedHashMap<>();
+    // Plan order either way: VB-LoRA's kernels from the packed logits' layout, LoRA's from their factors.
     LinkedHashSet<String> kernels = new LinkedHashSet<>();
-    manifest.variables().stream().filter(v -> !v.kernel().isEmpty()).forEach(v -> kernels.add(v.kernel()));
+    manifest.logitsLayout().ifPresentOrElse(layout -> kernels.addAll(layout.kernels()),
+        () -> manifest.variables().stream().filter(v -> !v.kernel().isEmpty()).forEach(v -> kernels.add(v.kernel())));
     kernels.forEach(k -> targetVariables.put(KernelModulePaths.modulePath(k), KernelModulePaths.variableName(k)));
     ToolMetadata metadata = ToolMetadata.of(config.model(), targetVariables, config.task().cliName(),
         manifest.labelNames());
@@ -72,14 +76,15 @@ public final class AdapterExport {
         .filter(v -> v.group().equals(AdapterVariable.BANK)).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("the checkpoint has no vector bank; was it a LoRA run?"));
     float[][] bank = matrix(value(values, bankVariable));
+    PackedLogitsLayout layout = manifest.logitsLayout().orElseThrow();
+    HostTensor packedA = value(values, packedVariable(manifest, layout.variableA()));
+    HostTensor packedB = value(values, packedVariable(manifest, layout.variableB()));
+    float[] valuesA = packedA.toFloats();
+    float[] valuesB = packedB.toFloats();
     List<VbLoraModule> modules = new ArrayList<>();
-    int h = vbLora.numVectors();
     for (String kernel : kernels) {
-      AdapterVariable a = logits(manifest, kernel, "logits_A");
-      AdapterVariable b = logits(manifest, kernel, "logits_B");
       modules.add(new VbLoraModule(KernelModulePaths.modulePath(kernel),
-          new FullLogits(a.shape().get(0).intValue(), a.shape().get(1).intValue(), h, value(values, a).toFloats()),
-          new FullLogits(b.shape().get(0).intValue(), b.shape().get(1).intValue(), h, value(values, b).toFloats())));
+          logits(layout.a(kernel), valuesA, packedA.shape()), logits(layout.b(kernel), valuesB, packedB.shape())));
     }
     VbLoraAdapter adapter = VbLoraAdapter.of(peft, bank, modules, head);
     return vbLora.saveOnlyTopkWeights() ? adapter.toTopK() : adapter;
@@ -113,11 +118,17 @@ public final class AdapterExport {
         .findFirst().orElseThrow(() -> new IllegalArgumentException("no " + group + " variable for " + kernel));
   }
 
-  private static AdapterVariable logits(AdapterManifest manifest, String kernel, String suffix) {
-    return manifest.variables().stream()
-        .filter(v -> v.kernel().equals(kernel) && v.group().equals(AdapterVariable.LOGITS)
-            && v.name().endsWith(suffix))
-        .findFirst().orElseThrow(() -> new IllegalArgumentException("no " + suffix + " variable for " + kernel));
+  private static AdapterVariable packedVariable(AdapterManifest manifest, String name) {
+    return manifest.variables().stream().filter(v -> v.name().equals(name) && v.group().equals(AdapterVariable.LOGITS))
+        .findFirst().orElseThrow(() -> new IllegalArgumentException("the manifest's logits layout names " + name
+            + ", which is none of its logits variables; the manifest is damaged"));
+  }
+
+  /** One kernel's logits in PEFT's layout ([r, in/b, h] or [out/b, r, h]), cut from the packed variable. */
+  private static FullLogits logits(LogitsSlice slice, float[] packed, long[] packedShape) {
+    long[] shape = slice.shape(packedShape);
+    return new FullLogits(Math.toIntExact(shape[0]), Math.toIntExact(shape[1]), Math.toIntExact(shape[2]),
+        slice.cut(packed, packedShape));
   }
 
   private static HostTensor value(Map<String, HostTensor> values, AdapterVariable variable) {
