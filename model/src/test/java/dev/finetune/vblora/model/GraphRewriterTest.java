@@ -46,8 +46,7 @@ class GraphRewriterTest {
   @BeforeAll
   static void build() {
     TinyEncoder.Built tiny = TinyEncoder.build();
-    metaGraph = MetaGraphDef.newBuilder().setGraphDef(tiny.graph()).putSignatureDef(SIGNATURE, tiny.signature())
-        .build();
+    metaGraph = tiny.metaGraph(SIGNATURE);
     kernels = KernelDiscovery.discover(metaGraph, SIGNATURE);
     Random random = new Random(7);
     for (NodeDef node : tiny.graph().getNodeList()) {

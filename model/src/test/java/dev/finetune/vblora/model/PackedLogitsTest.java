@@ -41,8 +41,7 @@ class PackedLogitsTest {
   @BeforeAll
   static void build() {
     TinyEncoder.Built tiny = TinyEncoder.build();
-    metaGraph = MetaGraphDef.newBuilder().setGraphDef(tiny.graph()).putSignatureDef(SIGNATURE, tiny.signature())
-        .build();
+    metaGraph = tiny.metaGraph(SIGNATURE);
     kernels = KernelDiscovery.discover(metaGraph, SIGNATURE);
   }
 

@@ -13,6 +13,7 @@ import org.tensorflow.op.core.VarHandleOp;
 import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.types.TFloat32;
@@ -36,7 +37,12 @@ final class TinyEncoder {
   }
 
   /** Graph and serving signature. */
-  record Built(GraphDef graph, SignatureDef signature) {}
+  record Built(GraphDef graph, SignatureDef signature) {
+    /** The graph with its signature under {@code key}, as a SavedModel's MetaGraphDef holds them. */
+    MetaGraphDef metaGraph(String key) {
+      return MetaGraphDef.newBuilder().setGraphDef(graph).putSignatureDef(key, signature).build();
+    }
+  }
 
   static Built build() {
     try (Graph g = new Graph()) {
