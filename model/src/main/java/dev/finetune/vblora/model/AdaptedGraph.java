@@ -9,22 +9,28 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.StridedSlice;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.SaverDef;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TString;
+import org.tensorflow.types.family.TType;
 
 /**
  * A model graph with an adapter spliced in (see {@link GraphRewriter}). It owns its Graph: close it when done,
  * after any Session opened on it.
  *
  * <p>A trainer adds its head, loss and update ops to {@link #graph()}, then opens a session and calls
- * {@link #initialize(Session)}: the base weights come from the model's checkpoint, the adapter's from their
- * seeded initial values. Only {@link #trainableVariables()} should be updated; base variables are never among
+ * {@link #initialize(Session)}: the base weights come from the model's checkpoint (and most then move into packed
+ * variables, see {@link PackedBaseWeights}), the adapter's from their seeded initial values. Only {@link #trainableVariables()} should be updated; base variables are never among
  * them.
  */
 public final class AdaptedGraph implements AutoCloseable {
@@ -38,10 +44,12 @@ public final class AdaptedGraph implements AutoCloseable {
   private final Optional<PackedLogitsLayout> logitsLayout;
   private final String initOp;
   private final Map<String, AdaptedTarget> targets = new LinkedHashMap<>();
+  private final PackedBaseWeights packedBaseWeights;
+  private final Optional<String> packOp;
 
   AdaptedGraph(Graph graph, AdapterPlan plan, SignatureDef signature, SaverDef saver, Path checkpointPrefix,
       String trainingFlag, List<AdapterVariable> variables, Optional<PackedLogitsLayout> logitsLayout, String initOp,
-      List<AdaptedTarget> targets) {
+      List<AdaptedTarget> targets, PackedBaseWeights packedBaseWeights, Optional<String> packOp) {
     this.graph = graph;
     this.plan = plan;
     this.signature = signature;
@@ -52,6 +60,8 @@ public final class AdaptedGraph implements AutoCloseable {
     this.logitsLayout = logitsLayout;
     this.initOp = initOp;
     targets.forEach(t -> this.targets.put(t.kernel().name(), t));
+    this.packedBaseWeights = packedBaseWeights;
+    this.packOp = packOp;
   }
 
   /** The graph; add ops to it freely before opening sessions. */
@@ -145,7 +155,10 @@ public final class AdaptedGraph implements AutoCloseable {
         graph.outputOrThrow(target.up()).expect(TFloat32.class));
   }
 
-  /** Restores the base variables from the model's checkpoint with the model's own saver. */
+  /**
+   * Restores the base variables from the model's checkpoint with the model's own saver, then moves the packed
+   * ones into their packed variables ({@link #packBaseWeights}). Calling it again restores and packs again.
+   */
   public void restore(Session session) {
     if (saver.getRestoreOpName().isEmpty()) {
       throw new IllegalStateException("the model has no saver (SaverDef) to restore its variables with; "
@@ -154,6 +167,49 @@ public final class AdaptedGraph implements AutoCloseable {
     try (TString prefix = TString.scalarOf(checkpointPrefix.toString())) {
       session.runner().feed(saver.getFilenameTensorName(), prefix).addTarget(saver.getRestoreOpName()).run().close();
     }
+    packBaseWeights(session);
+  }
+
+  /** Which frozen base weights the serving path reads from packed variables; none when packing is off. */
+  public PackedBaseWeights packedBaseWeights() {
+    return packedBaseWeights;
+  }
+
+  /**
+   * Fills the packed variables from the base variables' current values and frees those variables, group after
+   * group. {@link #restore} does this; call it yourself only after assigning the base variables some other way
+   * (a model without a checkpoint). Afterwards the packed members hold no value until restored again: read base
+   * weights through {@link #readBaseWeight}.
+   *
+   * @throws IllegalStateException when a packed member holds no value (e.g. it was already packed and freed)
+   */
+  public void packBaseWeights(Session session) {
+    if (packOp.isEmpty()) {
+      return;
+    }
+    try {
+      session.runner().addTarget(packOp.get()).run().close();
+    } catch (TensorFlowException e) {
+      throw new IllegalStateException("could not pack the base weights into " + packedBaseWeights.groups().size()
+          + " packed variables: a member has no value (packing frees them; restore(session) refills them first)",
+          e);
+    }
+  }
+
+  /**
+   * A new op reading base variable {@code variable}'s current value: its row of the packed variable when it is
+   * packed, else its own variable.
+   */
+  public Operand<? extends TType> readBaseWeight(Ops tf, String variable) {
+    GraphOperation handle = graph.operationOrThrow(variable);
+    Optional<BaseWeightGroup> group = packedBaseWeights.groupOf(variable);
+    if (group.isEmpty()) {
+      return ResourceVariable.of(handle).read(tf);
+    }
+    int row = group.get().row(variable);
+    Operand<? extends TType> packed = ResourceVariable.of(graph.operationOrThrow(group.get().variable())).read(tf);
+    return tf.stridedSlice(packed, tf.constant(new int[] {row}), tf.constant(new int[] {row + 1}),
+        tf.constant(new int[] {1}), StridedSlice.shrinkAxisMask(1L));
   }
 
   /** Restores the base weights and assigns the adapter's initial values. */

@@ -37,8 +37,9 @@ import org.tensorflow.types.TFloat32;
 /**
  * Splices an adapter into a model's graph: the adapter's variables and factors are added, and every consumer of
  * an adapted MatMul now reads MatMul + low-rank update instead (or, in {@link UpdateForm#MERGED}, a MatMul of the
- * same activation with the frozen kernel plus the adapter's delta). Base variables stay as they are and are
- * restored from the model's own checkpoint.
+ * same activation with the frozen kernel plus the adapter's delta). Base variables are restored from the model's
+ * own checkpoint into their own variables; the serving path then reads most of them from a few packed variables,
+ * one per shape, which {@link AdaptedGraph#restore} fills (see {@link PackedBaseWeights}).
  *
  * <p>How: the adapter is built with the Ops API in a small graph of its own, placeholders standing in for the
  * base tensors it reads (each target's activation and MatMul output); its nodes are then added to the base
@@ -76,6 +77,15 @@ public final class GraphRewriter {
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form) {
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, true);
+  }
+
+  /**
+   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm)}; {@code packBaseWeights} false keeps
+   * every frozen base weight in its own variable (see {@link PackedBaseWeights}; the outputs are the same).
+   */
+  public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
+      Path checkpointPrefix, UpdateForm form, boolean packBaseWeights) {
     if (form == UpdateForm.MERGED && plan.dropout() > 0) {
       throw new IllegalArgumentException("the merged update form applies no adapter dropout (the adapter's "
           + "input is the frozen MatMul's), but the adapter has dropout " + plan.dropout() + "; set dropout to 0 "
@@ -122,12 +132,21 @@ public final class GraphRewriter {
     GraphDef merged = ConsumerRewiring.rewire(base, original, replacements).toBuilder()
         .addAllNode(adapter.getNodeList())
         .build();
+    SignatureDef adaptedSignature = remapOutputs(signature, replacements);
+    Set<String> names = new HashSet<>();
+    merged.getNodeList().forEach(n -> names.add(n.getName()));
+    String packedScope = freeScope(names, "packed_base");
+    String packScope = freeScope(names, "packed_base_init");
+    BaseWeightPacking.Packed packed = packBaseWeights
+        ? BaseWeightPacking.pack(merged, original, outputNodes(adaptedSignature), packedScope)
+        : new BaseWeightPacking.Packed(merged, PackedBaseWeights.none());
     Graph graph = new Graph();
     try {
-      graph.importGraphDef(merged);
-      return new AdaptedGraph(graph, plan, remapOutputs(signature, replacements), metaGraph.getSaverDef(),
+      graph.importGraphDef(packed.graph());
+      String packOp = BaseWeightPacking.addPackOp(graph, packed.weights(), packScope);
+      return new AdaptedGraph(graph, plan, adaptedSignature, metaGraph.getSaverDef(),
           checkpointPrefix, built.training(), built.variables(), Optional.ofNullable(built.logitsLayout()), built.initOp(),
-          built.targets());
+          built.targets(), packed.weights(), Optional.ofNullable(packOp));
     } catch (RuntimeException e) {
       graph.close();
       throw e;
@@ -377,6 +396,10 @@ public final class GraphRewriter {
         }
       }
     }
+  }
+
+  private static List<String> outputNodes(SignatureDef signature) {
+    return signature.getOutputsMap().values().stream().map(info -> TensorName.parse(info.getName()).node()).toList();
   }
 
   /** A signature output that was itself an adapted op now reads the adapted tensor. */

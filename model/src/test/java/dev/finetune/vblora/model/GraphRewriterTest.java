@@ -91,6 +91,12 @@ class GraphRewriterTest {
     runner.run().close();
   }
 
+  /** Assigns the fixed base weights and packs them, as restoring from a checkpoint would. */
+  private static void setBaseWeights(AdaptedGraph adapted, Session session) {
+    setBaseWeights(adapted.graph(), session);
+    adapted.packBaseWeights(session);
+  }
+
   /** Runs the signature outputs: pooled then sequence. */
   private static float[][][] run(Session session, Map<String, String> outputs, String... extraFetches) {
     try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(X)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
@@ -124,7 +130,7 @@ class GraphRewriterTest {
 
   private static float[][][] adaptedOutputs(AdaptedGraph adapted) {
     try (Session session = adapted.newSession()) {
-      setBaseWeights(adapted.graph(), session);
+      setBaseWeights(adapted, session);
       session.runner().addTarget(adapted.initOp()).run().close();
       return run(session, adapted.outputs());
     }
@@ -169,7 +175,7 @@ class GraphRewriterTest {
       Output<?> x = matmul.input(0);
       String adaptedOut = target.adaptedOutputs().get(query.node());
       try (Session session = adapted.newSession()) {
-        setBaseWeights(adapted.graph(), session);
+        setBaseWeights(adapted, session);
         session.runner().addTarget(adapted.initOp()).run().close();
         float[][][] fetched = run(session, adapted.outputs(), x.op().name() + ":" + x.index(), adaptedOut,
             target.delta());
@@ -194,7 +200,7 @@ class GraphRewriterTest {
       GraphOperation matmul = adapted.graph().operationOrThrow(transposed.node());
       Output<?> x = matmul.input(0);
       try (Session session = adapted.newSession()) {
-        setBaseWeights(adapted.graph(), session);
+        setBaseWeights(adapted, session);
         session.runner().addTarget(adapted.initOp()).run().close();
         float[][][] fetched = run(session, adapted.outputs(), x.op().name() + ":" + x.index(),
             target.adaptedOutputs().get(transposed.node()), target.delta());
@@ -261,7 +267,7 @@ class GraphRewriterTest {
             tf.math.mul(tf.constant(0.5f), gradients[i].expect(TFloat32.class))));
       }
       try (Session session = adapted.newSession()) {
-        setBaseWeights(graph, session);
+        setBaseWeights(adapted, session);
         session.runner().addTarget(adapted.initOp()).run().close();
         float[][] before = readVariables(session, trainable);
         Session.Runner gradientRun = session.runner();
@@ -284,7 +290,7 @@ class GraphRewriterTest {
           assertFalse(java.util.Arrays.equals(before[i], after[i]), trainable.get(i).name() + " was not updated");
         }
         for (Map.Entry<String, float[][]> base : WEIGHTS.entrySet()) {
-          float[][] now = readBase(graph, session, base.getKey());
+          float[][] now = readBase(adapted, session, base.getKey());
           for (int r = 0; r < now.length; r++) {
             assertArrayEquals(base.getValue()[r], now[r], 0f, base.getKey() + " changed");
           }
@@ -324,9 +330,10 @@ class GraphRewriterTest {
     }
   }
 
-  private static float[][] readBase(Graph graph, Session session, String variable) {
-    Ops tf = Ops.create(graph).withSubScope("test_read");
-    Operand<TFloat32> read = tf.readVariableOp(graph.operationOrThrow(variable).output(0), TFloat32.class);
+  /** A base weight's value wherever it lives (its own variable, or its row of a packed one). */
+  private static float[][] readBase(AdaptedGraph adapted, Session session, String variable) {
+    Ops tf = Ops.create(adapted.graph()).withSubScope("test_read");
+    Operand<?> read = adapted.readBaseWeight(tf, variable);
     try (Result result = session.runner().fetch(read).run()) {
       return StdArrays.array2dCopyOf((TFloat32) result.get(0));
     }

@@ -1,0 +1,246 @@
+package dev.finetune.vblora.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.DestroyResourceOp;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+import org.tensorflow.types.family.TType;
+
+/**
+ * Puts the frozen base weights that a graph's serving path reads into packed variables, one per (element type,
+ * shape) with two or more members (see {@link PackedBaseWeights}), and builds the op that fills them.
+ *
+ * <p>Only plain main-graph reads are rewritten: a ReadVariableOp of a base VarHandleOp on the serving path
+ * becomes, under its own name (so every consumer, control edges included, follows), a slice of row i of one
+ * read of the packed variable. A variable whose handle the serving path also uses otherwise (a ResourceGather,
+ * a function call of a TF2 export) keeps its own variable, as do types the optimizer does not know and shapes
+ * that are not fully known.
+ */
+final class BaseWeightPacking {
+  private static final String READ = "ReadVariableOp";
+  private static final String VAR_HANDLE = "VarHandleOp";
+
+  private BaseWeightPacking() {}
+
+  /** The graph with the packed reads, and which variables they pack. */
+  record Packed(GraphDef graph, PackedBaseWeights weights) {}
+
+  /**
+   * Packs the base variables read on the path to {@code outputs}.
+   *
+   * @param baseVariables the names of the nodes the model itself brought (its VarHandleOps are the base weights)
+   * @param outputs the nodes whose values the training step and predictions need
+   * @param scope a top-level scope free in {@code graph}, for the packed variables and their reads
+   */
+  static Packed pack(GraphDef graph, Set<String> baseVariables, Collection<String> outputs, String scope) {
+    NodeIndex index = new NodeIndex(graph);
+    Set<String> servingPath = index.upstream(outputs);
+    Map<String, List<String>> reads = packableReads(index, servingPath, baseVariables);
+    Map<String, List<String>> byKind = new LinkedHashMap<>();
+    reads.keySet().forEach(v -> byKind.computeIfAbsent(kind(index.node(v)), k -> new ArrayList<>()).add(v));
+
+    List<BaseWeightGroup> groups = new ArrayList<>();
+    Map<String, NodeDef> replaced = new HashMap<>();
+    List<NodeDef> added = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (Map.Entry<String, List<String>> kind : byKind.entrySet()) {
+      if (kind.getValue().size() < 2) {
+        continue;
+      }
+      String variable = unique(scope + "/" + kind.getKey(), names);
+      NodeDef first = index.node(kind.getValue().get(0));
+      BaseWeightGroup group = new BaseWeightGroup(variable, ElementType.of(dtype(first)), dims(first),
+          kind.getValue());
+      groups.add(group);
+      added.addAll(packedVariable(group));
+      for (String member : group.members()) {
+        int row = group.row(member);
+        added.add(int32Const(variable + "/row_" + row + "/begin", row));
+        added.add(int32Const(variable + "/row_" + row + "/end", row + 1));
+        for (String read : reads.get(member)) {
+          replaced.put(read, rowSlice(index.node(read), group, row));
+        }
+      }
+    }
+    if (groups.isEmpty()) {
+      return new Packed(graph, PackedBaseWeights.none());
+    }
+    GraphDef.Builder out = graph.toBuilder();
+    for (int i = 0; i < out.getNodeCount(); i++) {
+      NodeDef slice = replaced.get(out.getNode(i).getName());
+      if (slice != null) {
+        out.setNode(i, slice);
+      }
+    }
+    return new Packed(out.addAllNode(added).build(), new PackedBaseWeights(groups));
+  }
+
+  /**
+   * Base variable to its ReadVariableOps on the serving path, for variables that the serving path uses only
+   * through such reads, in graph order.
+   */
+  private static Map<String, List<String>> packableReads(NodeIndex index, Set<String> servingPath,
+      Set<String> baseVariables) {
+    Map<String, List<String>> reads = new LinkedHashMap<>();
+    for (NodeDef node : index.nodes()) {
+      if (!node.getOp().equals(VAR_HANDLE) || !baseVariables.contains(node.getName()) || !packableKind(node)) {
+        continue;
+      }
+      List<String> own = new ArrayList<>();
+      boolean onlyReads = true;
+      for (String consumer : index.consumers(node.getName())) {
+        if (!servingPath.contains(consumer)) {
+          continue;
+        }
+        NodeDef use = index.node(consumer);
+        onlyReads &= use.getOp().equals(READ) && index.input(use, 0).node().equals(node.getName())
+            && use.getInputList().stream().filter(i -> !i.startsWith("^")).count() == 1;
+        own.add(consumer);
+      }
+      if (onlyReads && !own.isEmpty()) {
+        reads.put(node.getName(), own.stream().distinct().toList());
+      }
+    }
+    return reads;
+  }
+
+  private static boolean packableKind(NodeDef variable) {
+    DataType type = dtype(variable);
+    if (type != DataType.DT_FLOAT && type != DataType.DT_DOUBLE) {
+      return false;
+    }
+    TensorShapeProto shape = variable.getAttrOrThrow("shape").getShape();
+    return !shape.getUnknownRank() && shape.getDimList().stream().allMatch(d -> d.getSize() >= 0);
+  }
+
+  /** e.g. {@code float_768x768}, {@code float_scalar}: a group's key and its packed variable's name. */
+  private static String kind(NodeDef variable) {
+    long[] dims = dims(variable);
+    String shape = dims.length == 0 ? "scalar"
+        : Arrays.stream(dims).mapToObj(Long::toString).collect(Collectors.joining("x"));
+    return ElementType.of(dtype(variable)).name().toLowerCase() + "_" + shape;
+  }
+
+  private static String unique(String name, Set<String> taken) {
+    String candidate = name;
+    for (int i = 1; !taken.add(candidate); i++) {
+      candidate = name + "_" + i;
+    }
+    return candidate;
+  }
+
+  private static DataType dtype(NodeDef node) {
+    return node.getAttrOrThrow("dtype").getType();
+  }
+
+  private static long[] dims(NodeDef variable) {
+    return variable.getAttrOrThrow("shape").getShape().getDimList().stream()
+        .mapToLong(TensorShapeProto.Dim::getSize).toArray();
+  }
+
+  /** The packed VarHandleOp (shared_name = its name, as every variable of ours) and its one read. */
+  private static List<NodeDef> packedVariable(BaseWeightGroup group) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    Arrays.stream(group.packedShape()).forEach(d -> shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(d)));
+    AttrValue dtype = AttrValue.newBuilder().setType(group.type().dataType()).build();
+    NodeDef handle = NodeDef.newBuilder().setName(group.variable()).setOp(VAR_HANDLE)
+        .putAttr("dtype", dtype)
+        .putAttr("shape", AttrValue.newBuilder().setShape(shape).build())
+        .putAttr("container", AttrValue.newBuilder().setS(com.google.protobuf.ByteString.EMPTY).build())
+        .putAttr("shared_name", AttrValue.newBuilder().setS(
+            com.google.protobuf.ByteString.copyFromUtf8(group.variable())).build())
+        .build();
+    NodeDef read = NodeDef.newBuilder().setName(packedRead(group)).setOp(READ).addInput(group.variable())
+        .putAttr("dtype", dtype).build();
+    return List.of(handle, read, int32Const(group.variable() + "/stride", 1));
+  }
+
+  private static String packedRead(BaseWeightGroup group) {
+    return group.variable() + "/read";
+  }
+
+  /** {@code read} remade as row {@code row} of the packed read: same name, device and control inputs. */
+  private static NodeDef rowSlice(NodeDef read, BaseWeightGroup group, int row) {
+    String rowScope = group.variable() + "/row_" + row;
+    NodeDef.Builder slice = NodeDef.newBuilder().setName(read.getName()).setOp("StridedSlice")
+        .setDevice(read.getDevice())
+        .addInput(packedRead(group)).addInput(rowScope + "/begin").addInput(rowScope + "/end")
+        .addInput(group.variable() + "/stride")
+        .putAttr("T", AttrValue.newBuilder().setType(group.type().dataType()).build())
+        .putAttr("Index", AttrValue.newBuilder().setType(DataType.DT_INT32).build())
+        .putAttr("begin_mask", AttrValue.newBuilder().setI(0).build())
+        .putAttr("end_mask", AttrValue.newBuilder().setI(0).build())
+        .putAttr("ellipsis_mask", AttrValue.newBuilder().setI(0).build())
+        .putAttr("new_axis_mask", AttrValue.newBuilder().setI(0).build())
+        .putAttr("shrink_axis_mask", AttrValue.newBuilder().setI(1).build());
+    read.getInputList().stream().filter(i -> i.startsWith("^")).forEach(slice::addInput);
+    return slice.build();
+  }
+
+  private static NodeDef int32Const(String name, int value) {
+    TensorProto tensor = TensorProto.newBuilder().setDtype(DataType.DT_INT32)
+        .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
+        .addIntVal(value).build();
+    return NodeDef.newBuilder().setName(name).setOp("Const")
+        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_INT32).build())
+        .putAttr("value", AttrValue.newBuilder().setTensor(tensor).build())
+        .build();
+  }
+
+  /**
+   * The op that fills the packed variables from their members and then frees the members, group after group
+   * (each group's reads wait for the previous group's frees), so that memory peaks at the base weights plus one
+   * group rather than twice the base weights.
+   *
+   * @return the op's name; null when nothing is packed
+   */
+  static String addPackOp(Graph graph, PackedBaseWeights weights, String scope) {
+    if (weights.groups().isEmpty()) {
+      return null;
+    }
+    Ops tf = Ops.create(graph).withSubScope(scope + "_init");
+    List<Op> previous = List.of();
+    for (BaseWeightGroup group : weights.groups()) {
+      previous = List.of(fill(tf.withControlDependencies(previous), graph, group, group.type().tensorType()));
+    }
+    return tf.withName("pack").withControlDependencies(previous).noOp().op().name();
+  }
+
+  /** Packed := stack(members); then each member destroyed. Returns an op that follows the frees. */
+  private static <T extends TType> Op fill(Ops tf, Graph graph, BaseWeightGroup group, Class<T> type) {
+    List<Operand<T>> reads = new ArrayList<>();
+    for (String member : group.members()) {
+      reads.add(tf.readVariableOp(handle(graph, member), type));
+    }
+    Ops plain = tf.withControlDependencies(List.of());
+    Op assign = plain.assignVariableOp(handle(graph, group.variable()), plain.stack(reads));
+    List<Op> frees = new ArrayList<>();
+    for (String member : group.members()) {
+      frees.add(plain.withControlDependencies(List.of(assign))
+          .destroyResourceOp(handle(graph, member), DestroyResourceOp.ignoreLookupError(false)));
+    }
+    return plain.withControlDependencies(frees).noOp();
+  }
+
+  private static Output<?> handle(Graph graph, String variable) {
+    return graph.operationOrThrow(variable).output(0);
+  }
+}
