@@ -128,7 +128,8 @@ class BertAdaptedGraphTest {
       Ops tf = Ops.create(graph).withSubScope("test_reads");
       Map<String, Operand<TFloat32>> baseReads = new HashMap<>();
       for (String name : baseVariables) {
-        baseReads.put(name, tf.readVariableOp(graph.operationOrThrow(name).output(0), TFloat32.class));
+        // Wherever the weight lives: its own variable or its row of a packed one.
+        baseReads.put(name, adapted.readBaseWeight(tf, name).asOutput().expect(TFloat32.class));
       }
 
       try (Session session = adapted.newSession()) {

@@ -202,7 +202,8 @@ class Tf2AdaptedGraphTest {
       Ops tf = Ops.create(graph).withSubScope("test_reads");
       Map<String, Operand<TFloat32>> baseReads = new HashMap<>();
       for (String variable : baseVariables) {
-        baseReads.put(variable, tf.readVariableOp(graph.operationOrThrow(variable).output(0), TFloat32.class));
+        // Wherever the weight lives: its own variable or its row of a packed one.
+        baseReads.put(variable, adapted.readBaseWeight(tf, variable).asOutput().expect(TFloat32.class));
       }
       Map<String, Operand<TFloat32>> adapterReads = new HashMap<>();
       trainable.forEach(v -> adapterReads.put(v.name(), graph.outputOrThrow(v.value()).expect(TFloat32.class)));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.batch.Batch;
-import dev.finetune.vblora.model.ResourceVariable;
+import dev.finetune.vblora.model.BaseWeightGroup;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -52,11 +52,15 @@ class TrainingGraphTest {
     Set<String> trained = new HashSet<>();
     graph.trainableVariables().forEach(v -> trained.add(v.name()));
     Map<String, Operand<?>> baseReads = new HashMap<>();
+    Set<String> packed = new HashSet<>();
+    graph.adapted().packedBaseWeights().groups().forEach(g -> packed.add(g.variable()));
     Ops tf = Ops.create(graph.graph());
     for (java.util.Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
       GraphOperation op = it.next();
-      if (op.type().equals("VarHandleOp") && !trained.contains(op.name()) && !op.name().startsWith("optimizer/")) {
-        baseReads.put(op.name(), ResourceVariable.of(op).read(tf));
+      if (op.type().equals("VarHandleOp") && !trained.contains(op.name()) && !op.name().startsWith("optimizer/")
+          && !packed.contains(op.name())) {
+        // Wherever the weight lives: its own variable or its row of a packed one.
+        baseReads.put(op.name(), graph.adapted().readBaseWeight(tf, op.name()));
       }
     }
     Set<String> checkpointed = new HashSet<>();
@@ -96,13 +100,44 @@ class TrainingGraphTest {
         for (java.util.Iterator<GraphOperation> it = g.graph().operations(); it.hasNext(); ) {
           varHandles += it.next().type().equals("VarHandleOp") ? 1 : 0;
         }
-        counts.add(varHandles);
+        counts.add(varHandles - g.adapted().packedBaseWeights().groups().size());
         assertEquals(5, g.trainableVariables().size(), "bank, logits_A, logits_B, head kernel and bias");
       }
     }
     assertEquals(counts.get(0), counts.get(1), "VarHandleOps for 2 and for 6 kernels");
-    // 204 base weights; bank, logits_A, logits_B and the head's two, each with AdamW's two slots; the step count.
+    // 204 base weights (packed ones counted once, not again in their packed variable); bank, logits_A, logits_B
+    // and the head's two, each with AdamW's two slots; the step count.
     assertEquals(204 + 5 * 3 + 1, counts.get(0));
+  }
+
+  /**
+   * A step reads BERT's frozen weights of each shape from one packed variable: no packed member's VarHandleOp
+   * is on the path of the train op and the loss, and far fewer VarHandleOps than base weights are.
+   */
+  @Test
+  void theStepRunsThePackedVariablesNotTheirMembers() {
+    List<BaseWeightGroup> groups = graph.adapted().packedBaseWeights().groups();
+    assertTrue(graph.adapted().packedBaseWeights().memberCount() >= 150, "most of BERT's 204 weights are packed");
+    Map<String, org.tensorflow.proto.NodeDef> nodes = new HashMap<>();
+    graph.graph().toGraphDef().getNodeList().forEach(n -> nodes.put(n.getName(), n));
+    Set<String> run = new HashSet<>();
+    java.util.Deque<String> work = new java.util.ArrayDeque<>(List.of(graph.trainOp(), graph.loss().split(":")[0]));
+    while (!work.isEmpty()) {
+      String name = work.pop();
+      if (run.add(name)) {
+        nodes.get(name).getInputList().forEach(i -> work.push(i.replaceFirst("^\\^", "")
+            .replaceFirst(":\\d+$", "")));
+      }
+    }
+    Set<String> varHandles = new HashSet<>();
+    run.stream().filter(n -> nodes.get(n).getOp().equals("VarHandleOp")).forEach(varHandles::add);
+    for (BaseWeightGroup group : groups) {
+      assertTrue(varHandles.contains(group.variable()), group.variable() + " is read by the step");
+      group.members().forEach(m -> assertTrue(!varHandles.contains(m), m + " is packed, the step must not run it"));
+    }
+    // At most: the unpacked base weights, one per group, and the 16 of adapter, head, AdamW and step count.
+    assertTrue(varHandles.size() <= 204 - graph.adapted().packedBaseWeights().memberCount() + groups.size() + 16,
+        varHandles.size() + " VarHandleOps on the step's path");
   }
 
   @Test

@@ -1,0 +1,247 @@
+package dev.finetune.vblora.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Packed base weights on the toy encoder: the same outputs to the bit as separate variables, one variable per
+ * shape on the step's path, and the originals freed once packed.
+ */
+class PackedBaseWeightsTest {
+  private static final String SIGNATURE = "serving_default";
+  private static MetaGraphDef metaGraph;
+  private static List<Kernel> kernels;
+  /** Base weights by variable name, random but fixed, in graph order. */
+  private static final Map<String, float[][]> WEIGHTS = new LinkedHashMap<>();
+  private static final float[][] X = new float[3][TinyEncoder.HIDDEN];
+  private static final int[] SEGMENTS = {0, 1, 1};
+
+  @BeforeAll
+  static void build() {
+    metaGraph = TinyEncoder.build().metaGraph(SIGNATURE);
+    kernels = KernelDiscovery.discover(metaGraph, SIGNATURE);
+    Random random = new Random(5);
+    for (NodeDef node : metaGraph.getGraphDef().getNodeList()) {
+      if (node.getOp().equals("VarHandleOp")) {
+        var dims = node.getAttrOrThrow("shape").getShape().getDimList();
+        float[][] w = new float[(int) dims.get(0).getSize()][(int) dims.get(1).getSize()];
+        for (float[] row : w) {
+          for (int j = 0; j < row.length; j++) {
+            row[j] = (float) random.nextGaussian() * 0.3f;
+          }
+        }
+        WEIGHTS.put(node.getName(), w);
+      }
+    }
+    for (float[] row : X) {
+      for (int j = 0; j < row.length; j++) {
+        row[j] = (float) random.nextGaussian();
+      }
+    }
+  }
+
+  private static AdaptedGraph rewrite(UpdateForm form, boolean pack) {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(6).vectorLength(4).rank(2).topk(2).seed(11).build();
+    return GraphRewriter.rewrite(metaGraph, SIGNATURE, VbLoraPlan.of(kernels, config), Path.of("unused"), form,
+        pack);
+  }
+
+  /** What a checkpoint restore does: the base variables get their values, then move into the packed ones. */
+  private static void setBaseWeights(AdaptedGraph adapted, Session session) {
+    Ops tf = Ops.create(adapted.graph()).withSubScope("test_weights");
+    List<Op> assigns = new ArrayList<>();
+    WEIGHTS.forEach((name, w) -> assigns.add(tf.assignVariableOp(
+        adapted.graph().operationOrThrow(name).output(0), tf.constant(w))));
+    Session.Runner runner = session.runner();
+    assigns.forEach(runner::addTarget);
+    runner.run().close();
+    adapted.packBaseWeights(session);
+  }
+
+  /** The signature's outputs and every adapted kernel's delta, flattened, in a fixed order. */
+  private static List<float[]> outputs(AdaptedGraph adapted) {
+    try (Session session = adapted.newSession()) {
+      setBaseWeights(adapted, session);
+      session.runner().addTarget(adapted.initOp()).run().close();
+      try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(X)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+        Session.Runner runner = session.runner().feed("x:0", x).feed("segment_ids:0", segments);
+        adapted.outputs().values().forEach(runner::fetch);
+        try (Result result = runner.run()) {
+          List<float[]> values = new ArrayList<>();
+          for (int i = 0; i < result.size(); i++) {
+            TFloat32 t = (TFloat32) result.get(i);
+            float[] flat = new float[(int) t.size()];
+            t.asRawTensor().data().asFloats().read(flat);
+            values.add(flat);
+          }
+          adapted.deltas(session).values().forEach(d -> values.add(flatten(d)));
+          return values;
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void packedAndSeparateBaseWeightsGiveBitIdenticalOutputs(UpdateForm form) {
+    try (AdaptedGraph packed = rewrite(form, true); AdaptedGraph separate = rewrite(form, false)) {
+      assertFalse(packed.packedBaseWeights().groups().isEmpty());
+      assertTrue(separate.packedBaseWeights().groups().isEmpty());
+      List<float[]> expected = outputs(separate);
+      List<float[]> actual = outputs(packed);
+      assertEquals(expected.size(), actual.size());
+      for (int i = 0; i < expected.size(); i++) {
+        assertArrayEquals(expected.get(i), actual.get(i), 0f, "output " + i);
+      }
+    }
+  }
+
+  /** The serving path's base variables grouped by shape, from the toy's own graph: what should be packed. */
+  @Test
+  void everyShapeWithTwoOrMoreServingWeightsHasOnePackedVariable() {
+    Map<String, List<String>> byShape = new LinkedHashMap<>();
+    Set<String> serving = servingVariables();
+    for (String variable : WEIGHTS.keySet().stream().filter(serving::contains).toList()) { // graph order
+      float[][] w = WEIGHTS.get(variable);
+      byShape.computeIfAbsent(w.length + "x" + w[0].length, k -> new ArrayList<>()).add(variable);
+    }
+    try (AdaptedGraph adapted = rewrite(UpdateForm.LOW_RANK, true)) {
+      Map<String, List<String>> packed = new LinkedHashMap<>();
+      for (BaseWeightGroup group : adapted.packedBaseWeights().groups()) {
+        long[] shape = group.shape();
+        packed.put(shape[0] + "x" + shape[1], group.members());
+        long[] declared = adapted.graph().operationOrThrow(group.variable()).attributes().getAttrShape("shape")
+            .asArray();
+        assertArrayEquals(new long[] {group.members().size(), shape[0], shape[1]}, declared, group.variable());
+      }
+      byShape.values().removeIf(members -> members.size() < 2);
+      assertEquals(byShape, packed);
+      assertTrue(packed.containsKey("8x8") && packed.get("8x8").size() >= 7, "q, k, v of two layers and the pooler");
+    }
+  }
+
+  /**
+   * The step no longer runs the packed members' VarHandleOps: it runs one per shape instead, besides the
+   * singletons and the adapter's three.
+   */
+  @Test
+  void theOutputsRunOneVariablePerShape() {
+    Set<String> serving = servingVariables();
+    long shapes = serving.stream().map(v -> WEIGHTS.get(v).length + "x" + WEIGHTS.get(v)[0].length).distinct()
+        .count();
+    try (AdaptedGraph separate = rewrite(UpdateForm.LOW_RANK, false);
+        AdaptedGraph packed = rewrite(UpdateForm.LOW_RANK, true)) {
+      assertEquals(serving.size() + 3, varHandlesRun(separate), "every base weight, bank, logits_A, logits_B");
+      assertEquals(shapes + 3, varHandlesRun(packed), "one per shape, bank, logits_A, logits_B");
+    }
+  }
+
+  @Test
+  void packingFreesTheMembersAndReadBaseWeightStillSeesTheirValues() {
+    try (AdaptedGraph adapted = rewrite(UpdateForm.LOW_RANK, true); Session session = adapted.newSession()) {
+      Ops tf = Ops.create(adapted.graph()).withSubScope("test");
+      BaseWeightGroup group = adapted.packedBaseWeights().groups().get(0);
+      String member = group.members().get(1);
+      var initialized = tf.varIsInitializedOp(adapted.graph().operationOrThrow(member).output(0));
+      var read = adapted.readBaseWeight(tf, member);
+      setBaseWeights(adapted, session);
+      try (Result result = session.runner().fetch(initialized).fetch(read).run()) {
+        assertFalse(((TBool) result.get(0)).getBoolean(), member + " is freed once packed");
+        assertArrayEquals(flatten(WEIGHTS.get(member)), flatten(StdArrays.array2dCopyOf((TFloat32) result.get(1))),
+            0f);
+      }
+      IllegalStateException twice = assertThrows(IllegalStateException.class, () -> adapted.packBaseWeights(session));
+      assertTrue(twice.getMessage().contains("restore"), twice.getMessage());
+      // Restoring again (values into the members, then packing) works as the first time did.
+      setBaseWeights(adapted, session);
+      try (Result result = session.runner().fetch(read).run()) {
+        assertArrayEquals(flatten(WEIGHTS.get(member)), flatten(StdArrays.array2dCopyOf((TFloat32) result.get(0))),
+            0f);
+      }
+    }
+  }
+
+  /** The base variables that the signature's outputs read, from the untouched toy graph. */
+  private static Set<String> servingVariables() {
+    GraphDef graph = metaGraph.getGraphDef();
+    Set<String> outputs = new HashSet<>();
+    metaGraph.getSignatureDefOrThrow(SIGNATURE).getOutputsMap().values()
+        .forEach(info -> outputs.add(TensorName.parse(info.getName()).node()));
+    Set<String> variables = new HashSet<>();
+    for (NodeDef node : closure(graph, outputs)) {
+      if (node.getOp().equals("VarHandleOp")) {
+        variables.add(node.getName());
+      }
+    }
+    return variables;
+  }
+
+  /** VarHandleOps a run of the adapted graph's outputs needs (data and control inputs, transitively). */
+  private static long varHandlesRun(AdaptedGraph adapted) {
+    Set<String> outputs = new HashSet<>();
+    adapted.outputs().values().forEach(name -> outputs.add(TensorName.parse(name).node()));
+    return closure(adapted.graph().toGraphDef(), outputs).stream().filter(n -> n.getOp().equals("VarHandleOp"))
+        .count();
+  }
+
+  private static List<NodeDef> closure(GraphDef graph, Set<String> from) {
+    Map<String, NodeDef> nodes = new HashMap<>();
+    graph.getNodeList().forEach(n -> nodes.put(n.getName(), n));
+    Set<String> seen = new HashSet<>(from);
+    Deque<String> work = new ArrayDeque<>(from);
+    List<NodeDef> reached = new ArrayList<>();
+    while (!work.isEmpty()) {
+      NodeDef node = nodes.get(work.pop());
+      reached.add(node);
+      for (String input : node.getInputList()) {
+        String name = TensorName.parse(input).node();
+        if (seen.add(name)) {
+          work.push(name);
+        }
+      }
+    }
+    return reached;
+  }
+
+  private static float[] flatten(float[][] rows) {
+    int n = Arrays.stream(rows).mapToInt(r -> r.length).sum();
+    float[] flat = new float[n];
+    int at = 0;
+    for (float[] row : rows) {
+      System.arraycopy(row, 0, flat, at, row.length);
+      at += row.length;
+    }
+    return flat;
+  }
+}
