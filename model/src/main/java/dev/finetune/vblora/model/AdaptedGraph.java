@@ -44,12 +44,11 @@ public final class AdaptedGraph implements AutoCloseable {
   private final Optional<PackedLogitsLayout> logitsLayout;
   private final String initOp;
   private final Map<String, AdaptedTarget> targets = new LinkedHashMap<>();
-  private final PackedBaseWeights packedBaseWeights;
-  private final Optional<String> packOp;
+  private final BaseWeightOps baseWeights;
 
   AdaptedGraph(Graph graph, AdapterPlan plan, SignatureDef signature, SaverDef saver, Path checkpointPrefix,
       String trainingFlag, List<AdapterVariable> variables, Optional<PackedLogitsLayout> logitsLayout, String initOp,
-      List<AdaptedTarget> targets, PackedBaseWeights packedBaseWeights, Optional<String> packOp) {
+      List<AdaptedTarget> targets, BaseWeightOps baseWeights) {
     this.graph = graph;
     this.plan = plan;
     this.signature = signature;
@@ -60,8 +59,7 @@ public final class AdaptedGraph implements AutoCloseable {
     this.logitsLayout = logitsLayout;
     this.initOp = initOp;
     targets.forEach(t -> this.targets.put(t.kernel().name(), t));
-    this.packedBaseWeights = packedBaseWeights;
-    this.packOp = packOp;
+    this.baseWeights = baseWeights;
   }
 
   /** The graph; add ops to it freely before opening sessions. */
@@ -156,23 +154,36 @@ public final class AdaptedGraph implements AutoCloseable {
   }
 
   /**
-   * Restores the base variables from the model's checkpoint with the model's own saver, then moves the packed
-   * ones into their packed variables ({@link #packBaseWeights}). Calling it again restores and packs again.
+   * Restores the base variables from the model's checkpoint: straight into the packed variables where the model's
+   * saver allows it (the packed members are then never allocated), else with the saver followed by
+   * {@link #packBaseWeights}. Calling it again restores again.
    */
   public void restore(Session session) {
     if (saver.getRestoreOpName().isEmpty()) {
       throw new IllegalStateException("the model has no saver (SaverDef) to restore its variables with; "
           + "only SavedModels with a TF1 saver can be adapted this way");
     }
+    String restoreOp = baseWeights.restoreOp().orElse(saver.getRestoreOpName());
     try (TString prefix = TString.scalarOf(checkpointPrefix.toString())) {
-      session.runner().feed(saver.getFilenameTensorName(), prefix).addTarget(saver.getRestoreOpName()).run().close();
+      session.runner().feed(saver.getFilenameTensorName(), prefix).addTarget(restoreOp).run().close();
     }
-    packBaseWeights(session);
+    if (baseWeights.restoreOp().isEmpty()) {
+      packBaseWeights(session);
+    }
+  }
+
+  /**
+   * Whether {@link #restore} reads the checkpoint straight into the packed variables (the packed members are
+   * never allocated); false when nothing is packed or the model's saver is one {@link PackedRestore} cannot follow,
+   * which restores into the members and then moves them.
+   */
+  public boolean restoresIntoPackedVariables() {
+    return baseWeights.restoreOp().isPresent();
   }
 
   /** Which frozen base weights the serving path reads from packed variables; none when packing is off. */
   public PackedBaseWeights packedBaseWeights() {
-    return packedBaseWeights;
+    return baseWeights.weights();
   }
 
   /**
@@ -184,13 +195,13 @@ public final class AdaptedGraph implements AutoCloseable {
    * @throws IllegalStateException when a packed member holds no value (e.g. it was already packed and freed)
    */
   public void packBaseWeights(Session session) {
-    if (packOp.isEmpty()) {
+    if (baseWeights.packOp().isEmpty()) {
       return;
     }
     try {
-      session.runner().addTarget(packOp.get()).run().close();
+      session.runner().addTarget(baseWeights.packOp().get()).run().close();
     } catch (TensorFlowException e) {
-      throw new IllegalStateException("could not pack the base weights into " + packedBaseWeights.groups().size()
+      throw new IllegalStateException("could not pack the base weights into " + baseWeights.weights().groups().size()
           + " packed variables: a member has no value (packing frees them; restore(session) refills them first)",
           e);
     }
@@ -202,7 +213,7 @@ public final class AdaptedGraph implements AutoCloseable {
    */
   public Operand<? extends TType> readBaseWeight(Ops tf, String variable) {
     GraphOperation handle = graph.operationOrThrow(variable);
-    Optional<BaseWeightGroup> group = packedBaseWeights.groupOf(variable);
+    Optional<BaseWeightGroup> group = baseWeights.weights().groupOf(variable);
     if (group.isEmpty()) {
       return ResourceVariable.of(handle).read(tf);
     }

@@ -137,16 +137,19 @@ public final class GraphRewriter {
     merged.getNodeList().forEach(n -> names.add(n.getName()));
     String packedScope = freeScope(names, "packed_base");
     String packScope = freeScope(names, "packed_base_init");
+    String restoreScope = freeScope(names, "packed_base_restore");
     BaseWeightPacking.Packed packed = packBaseWeights
         ? BaseWeightPacking.pack(merged, original, outputNodes(adaptedSignature), packedScope)
         : new BaseWeightPacking.Packed(merged, PackedBaseWeights.none());
     Graph graph = new Graph();
     try {
       graph.importGraphDef(packed.graph());
-      String packOp = BaseWeightPacking.addPackOp(graph, packed.weights(), packScope);
+      BaseWeightOps baseWeights = new BaseWeightOps(packed.weights(),
+          PackedRestore.addRestoreOp(graph, packed.graph(), metaGraph.getSaverDef(), packed.weights(), restoreScope),
+          Optional.ofNullable(BaseWeightPacking.addPackOp(graph, packed.weights(), packScope)));
       return new AdaptedGraph(graph, plan, adaptedSignature, metaGraph.getSaverDef(),
           checkpointPrefix, built.training(), built.variables(), Optional.ofNullable(built.logitsLayout()), built.initOp(),
-          built.targets(), packed.weights(), Optional.ofNullable(packOp));
+          built.targets(), baseWeights);
     } catch (RuntimeException e) {
       graph.close();
       throw e;

@@ -84,6 +84,11 @@ final class NodeIndex {
     });
   }
 
+  /** Every node with a data or control path to the given ones, themselves included (what running them runs). */
+  Set<String> runClosure(Collection<String> to) {
+    return reach(to, name -> node(name).getInputList().stream().map(i -> TensorName.parse(i).node()).toList());
+  }
+
   private Set<String> reach(Collection<String> start, java.util.function.Function<String, List<String>> next) {
     Set<String> seen = new HashSet<>(start);
     Deque<String> work = new ArrayDeque<>(start);

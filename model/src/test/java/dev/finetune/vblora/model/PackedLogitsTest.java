@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tensorflow.Graph;
-import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -171,7 +170,7 @@ class PackedLogitsTest {
 
   private static Iterator<String> types(Graph graph) {
     List<String> types = new ArrayList<>();
-    graph.operations().forEachRemaining(op -> types.add(((GraphOperation) op).type()));
+    graph.operations().forEachRemaining(op -> types.add(op.type()));
     return types.iterator();
   }
 

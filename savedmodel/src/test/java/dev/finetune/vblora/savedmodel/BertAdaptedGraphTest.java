@@ -43,6 +43,12 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -101,6 +107,58 @@ class BertAdaptedGraphTest {
       assertEquals(3 * 768, out[0].length);
       assertArrayEquals(untouched[0], out[0], 0f, "pooled_output");
       assertArrayEquals(untouched[1], out[1], 0f, "sequence_output");
+    }
+  }
+
+  @Test
+  void theCheckpointGoesStraightIntoThePackedBaseWeights() {
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(qv, PAPER.toBuilder().initVectorBankBound(0).build()))) {
+      assertTrue(adapted.restoresIntoPackedVariables());
+      assertBitIdenticalWithMembersNeverFilled(adapted);
+    }
+  }
+
+  /** A saver whose assignments it cannot trace (a Snapshot between a RestoreV2 and its assign) still restores. */
+  @Test
+  void aSaverItCannotFollowRestoresThroughTheMembersInstead() {
+    MetaGraphDef meta = bert.metaGraph();
+    String saverScope = meta.getSaverDef().getRestoreOpName().split("/")[0] + "/";
+    GraphDef.Builder graph = meta.getGraphDef().toBuilder();
+    NodeDef assign = graph.getNodeList().stream()
+        .filter(n -> n.getOp().equals("AssignVariableOp") && n.getName().startsWith(saverScope)
+            && n.getInput(0).contains("/encoder/layer_0/attention/self/query/kernel"))
+        .findFirst().orElseThrow();
+    graph.addNode(NodeDef.newBuilder().setName("test_snapshot").setOp("Snapshot").addInput(assign.getInput(1))
+        .putAttr("T", AttrValue.newBuilder().setType(DataType.DT_FLOAT).build()));
+    for (int i = 0; i < graph.getNodeCount(); i++) {
+      if (graph.getNode(i).getName().equals(assign.getName())) {
+        graph.setNode(i, assign.toBuilder().setInput(1, "test_snapshot"));
+      }
+    }
+    MetaGraphDef snapshotting = meta.toBuilder().setGraphDef(graph).build();
+    try (AdaptedGraph adapted = GraphRewriter.rewrite(snapshotting, SIGNATURE,
+        VbLoraPlan.of(qv, PAPER.toBuilder().initVectorBankBound(0).build()), bert.variablesPrefix())) {
+      assertFalse(adapted.restoresIntoPackedVariables());
+      assertBitIdenticalWithMembersNeverFilled(adapted);
+    }
+  }
+
+  /**
+   * The untouched model's outputs, and afterwards no packed member holds a value: either it was never filled or
+   * it was freed once packed.
+   */
+  private static void assertBitIdenticalWithMembersNeverFilled(AdaptedGraph adapted) {
+    String member = adapted.packedBaseWeights().groups().get(0).members().get(0);
+    Ops tf = Ops.create(adapted.graph()).withSubScope("test_member");
+    Operand<TBool> filled = tf.varIsInitializedOp(adapted.graph().operationOrThrow(member).output(0));
+    try (Session session = adapted.newSession()) {
+      adapted.initialize(session);
+      float[][] out = run(session, adapted.outputs());
+      assertArrayEquals(untouched[0], out[0], 0f, "pooled_output");
+      assertArrayEquals(untouched[1], out[1], 0f, "sequence_output");
+      try (Result result = session.runner().fetch(filled).run()) {
+        assertFalse(((TBool) result.get(0)).getBoolean(), member + " still holds a value");
+      }
     }
   }
 

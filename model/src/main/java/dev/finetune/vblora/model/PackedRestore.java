@@ -1,0 +1,168 @@
+package dev.finetune.vblora.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.TreeMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.ndarray.NdArrays;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.train.Restore;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SaverDef;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.family.TType;
+
+/**
+ * Restores the base weights straight into their packed variables (see {@link PackedBaseWeights}): one RestoreV2
+ * per packed group, stacked and assigned, then one for the variables that stay on their own, each step waiting
+ * for the one before. The packed members are never allocated, so memory holds the base weights once plus one
+ * group's entries in flight (BERT-base: 170 MB for the 72 [768, 768] kernels). Restoring into the members and
+ * moving them afterwards ({@link BaseWeightPacking#addPackOp}) held about twice that on a CPU.
+ *
+ * <p>Which checkpoint entry fills which variable is read off the model's own saver: every variable its restore op
+ * assigns, from which output of which RestoreV2 (through Identity ops). A saver this does not follow (partitioned
+ * or ref variables, types the trainer does not know) gives no op, and the caller restores with the saver and
+ * packs afterwards.
+ */
+final class PackedRestore {
+  private PackedRestore() {}
+
+  /** One checkpoint entry and the variable it fills. */
+  private record Entry(String variable, String key, ElementType type) {}
+
+  /**
+   * Adds the restore op to {@code graph} (imported from {@code graphDef}); its checkpoint prefix is fed like the
+   * saver's, through {@code saver.getFilenameTensorName()}.
+   *
+   * @return the op's name; empty when nothing is packed or the saver is not one this can follow
+   */
+  static Optional<String> addRestoreOp(Graph graph, GraphDef graphDef, SaverDef saver, PackedBaseWeights weights,
+      String scope) {
+    if (weights.groups().isEmpty() || saver.getRestoreOpName().isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<Map<String, Entry>> found = entries(new NodeIndex(graphDef), saver.getRestoreOpName());
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, Entry> entries = found.get();
+    if (weights.groups().stream().anyMatch(g -> !entries.keySet().containsAll(g.members()))) {
+      return Optional.empty();
+    }
+    Ops tf = Ops.create(graph).withSubScope(scope);
+    Operand<TString> prefix = graph.outputOrThrow(saver.getFilenameTensorName()).expect(TString.class);
+    List<Op> previous = List.of();
+    for (BaseWeightGroup group : weights.groups()) {
+      List<Entry> members = group.members().stream().map(entries::get).toList();
+      previous = List.of(fillGroup(tf.withControlDependencies(previous), graph, prefix, group, members,
+          group.type().tensorType()));
+    }
+    List<Entry> alone = entries.values().stream().filter(e -> weights.groupOf(e.variable()).isEmpty()).toList();
+    if (!alone.isEmpty()) {
+      previous = assignAlone(tf.withControlDependencies(previous), graph, prefix, alone);
+    }
+    return Optional.of(tf.withName("restore").withControlDependencies(previous).noOp().op().name());
+  }
+
+  /**
+   * Every variable the saver's restore op assigns, with its checkpoint key and type; empty when one of its
+   * assignments is not an AssignVariableOp of a VarHandleOp from an unpartitioned RestoreV2 output of a known type.
+   */
+  private static Optional<Map<String, Entry>> entries(NodeIndex index, String restoreOp) {
+    if (!index.contains(restoreOp)) {
+      return Optional.empty();
+    }
+    Map<String, Entry> entries = new TreeMap<>();
+    Set<String> runs = index.runClosure(List.of(restoreOp));
+    for (String name : runs) {
+      NodeDef node = index.node(name);
+      if (node.getOp().equals("Assign")) {
+        return Optional.empty();
+      }
+      if (!node.getOp().equals("AssignVariableOp")) {
+        continue;
+      }
+      String variable = index.input(node, 0).node();
+      TensorName source = index.input(node, 1);
+      while (index.node(source.node()).getOp().equals("Identity")) {
+        source = index.input(index.node(source.node()), 0);
+      }
+      NodeDef restore = index.node(source.node());
+      if (!index.node(variable).getOp().equals("VarHandleOp") || !restore.getOp().equals("RestoreV2")
+          || entries.containsKey(variable)) {
+        return Optional.empty();
+      }
+      int i = source.index();
+      Optional<String> key = stringAt(index, index.input(restore, 1), i);
+      Optional<String> slice = stringAt(index, index.input(restore, 2), i);
+      DataType type = restore.getAttrOrThrow("dtypes").getList().getType(i);
+      if (key.isEmpty() || slice.isEmpty() || !slice.get().isEmpty() || !known(type)) {
+        return Optional.empty();
+      }
+      entries.put(variable, new Entry(variable, key.get(), ElementType.of(type)));
+    }
+    return Optional.of(entries);
+  }
+
+  private static boolean known(DataType type) {
+    return Arrays.stream(ElementType.values()).anyMatch(t -> t.dataType() == type);
+  }
+
+  /** Element {@code i} of a Const string vector, if {@code tensor} is one. */
+  private static Optional<String> stringAt(NodeIndex index, TensorName tensor, int i) {
+    NodeDef node = index.node(tensor.node());
+    if (!node.getOp().equals("Const")) {
+      return Optional.empty();
+    }
+    TensorProto value = node.getAttrOrThrow("value").getTensor();
+    return i < value.getStringValCount() ? Optional.of(value.getStringVal(i).toStringUtf8()) : Optional.empty();
+  }
+
+  /**
+   * The members' entries, stacked in row order into the packed variable. Writing each entry into its row of a
+   * zero-filled variable instead would hold only one member in flight, but ResourceStridedSliceAssign puts the
+   * variable in copy-on-read mode: every later read, each training step's too, would copy it.
+   */
+  private static <T extends TType> Op fillGroup(Ops tf, Graph graph, Operand<TString> prefix, BaseWeightGroup group,
+      List<Entry> members, Class<T> type) {
+    List<Operand<T>> rows = new ArrayList<>();
+    for (Output<?> tensor : restore(tf, prefix, members).tensors()) {
+      rows.add(tensor.expect(type));
+    }
+    return tf.assignVariableOp(variable(graph, group.variable()), tf.stack(rows));
+  }
+
+  /** The variables outside every group, each assigned its own entry. */
+  private static List<Op> assignAlone(Ops tf, Graph graph, Operand<TString> prefix, List<Entry> alone) {
+    List<Op> assigns = new ArrayList<>();
+    List<Output<?>> tensors = restore(tf, prefix, alone).tensors();
+    for (int i = 0; i < alone.size(); i++) {
+      assigns.add(tf.assignVariableOp(variable(graph, alone.get(i).variable()), tensors.get(i)));
+    }
+    return assigns;
+  }
+
+  private static Restore restore(Ops tf, Operand<TString> prefix, List<Entry> entries) {
+    String[] keys = entries.stream().map(Entry::key).toArray(String[]::new);
+    String[] slices = new String[keys.length];
+    Arrays.fill(slices, "");
+    List<Class<? extends TType>> types = entries.stream().<Class<? extends TType>>map(e -> e.type().tensorType())
+        .toList();
+    return tf.train.restore(prefix, tf.constant(NdArrays.vectorOfObjects(keys)),
+        tf.constant(NdArrays.vectorOfObjects(slices)), types);
+  }
+
+  private static Output<?> variable(Graph graph, String name) {
+    return graph.operationOrThrow(name).output(0);
+  }
+}
