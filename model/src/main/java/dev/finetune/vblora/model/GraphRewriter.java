@@ -37,9 +37,9 @@ import org.tensorflow.types.TFloat32;
 /**
  * Splices an adapter into a model's graph: the adapter's variables and factors are added, and every consumer of
  * an adapted MatMul now reads MatMul + low-rank update instead (or, in {@link UpdateForm#MERGED}, a MatMul of the
- * same activation with the frozen kernel plus the adapter's delta). Base variables are restored from the model's
- * own checkpoint into their own variables; the serving path then reads most of them from a few packed variables,
- * one per shape, which {@link AdaptedGraph#restore} fills (see {@link PackedBaseWeights}).
+ * same activation with the frozen kernel plus the adapter's delta). The serving path reads most base variables
+ * from a few packed variables, one per shape, which {@link AdaptedGraph#restore} fills from the model's own
+ * checkpoint (see {@link PackedBaseWeights}).
  *
  * <p>How: the adapter is built with the Ops API in a small graph of its own, placeholders standing in for the
  * base tensors it reads (each target's activation and MatMul output); its nodes are then added to the base

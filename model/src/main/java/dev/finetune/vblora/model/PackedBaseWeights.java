@@ -12,8 +12,9 @@ import java.util.Optional;
  * snapshots and marshals every resource argument of its cluster), and BERT-base's serving path reads some 200
  * frozen weights, most of them sharing a handful of shapes (72 [768, 768] kernels, ...). Packed, the step reads
  * one variable per shape and slices row i ({@code StridedSlice} with shrink_axis_mask on axis 0: no copy on CPU
- * and GPU when aligned, a slice and bitcast for XLA), which is exact. The members' own variables stay in the
- * graph for the model's saver to restore into; {@link AdaptedGraph#restore} then packs them and frees them.
+ * and GPU when aligned, a slice and bitcast for XLA), which is exact. {@link AdaptedGraph#restore} fills the
+ * packed variables straight from the checkpoint ({@link PackedRestore}); the members' own variables stay in the
+ * graph, unfilled, for savers it cannot follow, which restore into them before they are packed and freed.
  *
  * @param groups one per (element type, shape) with two or more members, in graph order
  */
