@@ -29,9 +29,9 @@ import org.tensorflow.types.family.TType;
  * after any Session opened on it.
  *
  * <p>A trainer adds its head, loss and update ops to {@link #graph()}, then opens a session and calls
- * {@link #initialize(Session)}: the base weights come from the model's checkpoint (and most then move into packed
- * variables, see {@link PackedBaseWeights}), the adapter's from their seeded initial values. Only {@link #trainableVariables()} should be updated; base variables are never among
- * them.
+ * {@link #initialize(Session)}: the base weights come from the model's checkpoint (most of them into packed
+ * variables, see {@link PackedBaseWeights}), the adapter's from their seeded initial values. Only
+ * {@link #trainableVariables()} should be updated; base variables are never among them.
  */
 public final class AdaptedGraph implements AutoCloseable {
   private final Graph graph;

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -39,8 +38,8 @@ class GraphRewriterTest {
   private static MetaGraphDef metaGraph;
   private static List<Kernel> kernels;
   /** Base weights by variable name, random but fixed. */
-  private static final Map<String, float[][]> WEIGHTS = new HashMap<>();
-  private static final float[][] X = new float[3][TinyEncoder.HIDDEN];
+  private static Map<String, float[][]> weights;
+  private static float[][] xValues;
   private static final int[] SEGMENTS = {0, 1, 1};
 
   @BeforeAll
@@ -49,23 +48,8 @@ class GraphRewriterTest {
     metaGraph = tiny.metaGraph(SIGNATURE);
     kernels = KernelDiscovery.discover(metaGraph, SIGNATURE);
     Random random = new Random(7);
-    for (NodeDef node : tiny.graph().getNodeList()) {
-      if (node.getOp().equals("VarHandleOp")) {
-        var dims = node.getAttrOrThrow("shape").getShape().getDimList();
-        float[][] w = new float[(int) dims.get(0).getSize()][(int) dims.get(1).getSize()];
-        for (float[] row : w) {
-          for (int j = 0; j < row.length; j++) {
-            row[j] = (float) random.nextGaussian() * 0.3f;
-          }
-        }
-        WEIGHTS.put(node.getName(), w);
-      }
-    }
-    for (float[] row : X) {
-      for (int j = 0; j < row.length; j++) {
-        row[j] = (float) random.nextGaussian();
-      }
-    }
+    weights = TinyEncoder.randomWeights(tiny.graph(), random);
+    xValues = TinyEncoder.randomInput(random);
   }
 
   private static VbLoraConfig config() {
@@ -82,13 +66,7 @@ class GraphRewriterTest {
 
   /** Assigns the fixed base weights (the toy has no saver to restore them with). */
   private static void setBaseWeights(Graph graph, Session session) {
-    Ops tf = Ops.create(graph).withSubScope("test_weights");
-    List<Op> assigns = new ArrayList<>();
-    WEIGHTS.forEach((name, w) -> assigns.add(tf.assignVariableOp(graph.operationOrThrow(name).output(0),
-        tf.constant(w))));
-    Session.Runner runner = session.runner();
-    assigns.forEach(runner::addTarget);
-    runner.run().close();
+    TinyEncoder.assign(graph, session, weights);
   }
 
   /** Assigns the fixed base weights and packs them, as restoring from a checkpoint would. */
@@ -99,7 +77,7 @@ class GraphRewriterTest {
 
   /** Runs the signature outputs: pooled then sequence. */
   private static float[][][] run(Session session, Map<String, String> outputs, String... extraFetches) {
-    try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(X)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+    try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(xValues)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
       Session.Runner runner = session.runner().feed("x:0", x).feed("segment_ids:0", segments)
           .fetch(outputs.get("pooled_output")).fetch(outputs.get("sequence_output"));
       for (String fetch : extraFetches) {
@@ -180,7 +158,7 @@ class GraphRewriterTest {
         float[][][] fetched = run(session, adapted.outputs(), x.op().name() + ":" + x.index(), adaptedOut,
             target.delta());
         float[][] input = fetched[2];
-        float[][] expected = matmul(input, add(WEIGHTS.get(query.variable()), fetched[4]));
+        float[][] expected = matmul(input, add(weights.get(query.variable()), fetched[4]));
         for (int r = 0; r < expected.length; r++) {
           assertArrayEquals(expected[r], fetched[3][r], 1e-5f);
         }
@@ -204,7 +182,7 @@ class GraphRewriterTest {
         session.runner().addTarget(adapted.initOp()).run().close();
         float[][][] fetched = run(session, adapted.outputs(), x.op().name() + ":" + x.index(),
             target.adaptedOutputs().get(transposed.node()), target.delta());
-        float[][] stored = add(WEIGHTS.get(transposed.variable()), fetched[4]);   // [out, in]
+        float[][] stored = add(weights.get(transposed.variable()), fetched[4]);   // [out, in]
         float[][] expected = matmul(fetched[2], transpose(stored));
         for (int r = 0; r < expected.length; r++) {
           assertArrayEquals(expected[r], fetched[3][r], 1e-5f);
@@ -239,7 +217,7 @@ class GraphRewriterTest {
           .map(AdapterVariable::name).collect(Collectors.toList()));
       assertEquals(plan.trainableParams(),
           adapted.trainableVariables().stream().mapToLong(AdapterVariable::size).sum());
-      assertTrue(adapted.trainableVariables().stream().noneMatch(v -> WEIGHTS.containsKey(v.name())));
+      assertTrue(adapted.trainableVariables().stream().noneMatch(v -> weights.containsKey(v.name())));
       assertEquals(List.of("vblora/logits_A", "vblora/logits_B"), adapted.trainableVariables(AdapterVariable.LOGITS)
           .stream().map(AdapterVariable::name).collect(Collectors.toList()));
       assertEquals(kernels.stream().map(Kernel::name).collect(Collectors.toList()),
@@ -274,13 +252,13 @@ class GraphRewriterTest {
         for (Output<?> g : gradients) {
           gradientRun.fetch(g);
         }
-        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(X)); TInt32 segments = TInt32.vectorOf(SEGMENTS);
+        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(xValues)); TInt32 segments = TInt32.vectorOf(SEGMENTS);
             Result grads = gradientRun.feed("x:0", x).feed("segment_ids:0", segments).run()) {
           for (int i = 0; i < trainable.size(); i++) {
             assertTrue(((TFloat32) grads.get(i)).size() > 0);
           }
         }
-        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(X)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(xValues)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
           Session.Runner step = session.runner().feed("x:0", x).feed("segment_ids:0", segments);
           steps.forEach(step::addTarget);
           step.run().close();
@@ -289,7 +267,7 @@ class GraphRewriterTest {
         for (int i = 0; i < trainable.size(); i++) {
           assertFalse(java.util.Arrays.equals(before[i], after[i]), trainable.get(i).name() + " was not updated");
         }
-        for (Map.Entry<String, float[][]> base : WEIGHTS.entrySet()) {
+        for (Map.Entry<String, float[][]> base : weights.entrySet()) {
           float[][] now = readBase(adapted, session, base.getKey());
           for (int r = 0; r < now.length; r++) {
             assertArrayEquals(base.getValue()[r], now[r], 0f, base.getKey() + " changed");

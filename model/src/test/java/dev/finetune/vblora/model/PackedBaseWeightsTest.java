@@ -25,7 +25,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.StdArrays;
-import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
@@ -43,8 +42,8 @@ class PackedBaseWeightsTest {
   private static MetaGraphDef metaGraph;
   private static List<Kernel> kernels;
   /** Base weights by variable name, random but fixed, in graph order. */
-  private static final Map<String, float[][]> WEIGHTS = new LinkedHashMap<>();
-  private static final float[][] X = new float[3][TinyEncoder.HIDDEN];
+  private static Map<String, float[][]> weights;
+  private static float[][] xValues;
   private static final int[] SEGMENTS = {0, 1, 1};
 
   @BeforeAll
@@ -52,23 +51,8 @@ class PackedBaseWeightsTest {
     metaGraph = TinyEncoder.build().metaGraph(SIGNATURE);
     kernels = KernelDiscovery.discover(metaGraph, SIGNATURE);
     Random random = new Random(5);
-    for (NodeDef node : metaGraph.getGraphDef().getNodeList()) {
-      if (node.getOp().equals("VarHandleOp")) {
-        var dims = node.getAttrOrThrow("shape").getShape().getDimList();
-        float[][] w = new float[(int) dims.get(0).getSize()][(int) dims.get(1).getSize()];
-        for (float[] row : w) {
-          for (int j = 0; j < row.length; j++) {
-            row[j] = (float) random.nextGaussian() * 0.3f;
-          }
-        }
-        WEIGHTS.put(node.getName(), w);
-      }
-    }
-    for (float[] row : X) {
-      for (int j = 0; j < row.length; j++) {
-        row[j] = (float) random.nextGaussian();
-      }
-    }
+    weights = TinyEncoder.randomWeights(metaGraph.getGraphDef(), random);
+    xValues = TinyEncoder.randomInput(random);
   }
 
   private static AdaptedGraph rewrite(UpdateForm form, boolean pack) {
@@ -79,13 +63,7 @@ class PackedBaseWeightsTest {
 
   /** What a checkpoint restore does: the base variables get their values, then move into the packed ones. */
   private static void setBaseWeights(AdaptedGraph adapted, Session session) {
-    Ops tf = Ops.create(adapted.graph()).withSubScope("test_weights");
-    List<Op> assigns = new ArrayList<>();
-    WEIGHTS.forEach((name, w) -> assigns.add(tf.assignVariableOp(
-        adapted.graph().operationOrThrow(name).output(0), tf.constant(w))));
-    Session.Runner runner = session.runner();
-    assigns.forEach(runner::addTarget);
-    runner.run().close();
+    TinyEncoder.assign(adapted.graph(), session, weights);
     adapted.packBaseWeights(session);
   }
 
@@ -94,7 +72,7 @@ class PackedBaseWeightsTest {
     try (Session session = adapted.newSession()) {
       setBaseWeights(adapted, session);
       session.runner().addTarget(adapted.initOp()).run().close();
-      try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(X)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+      try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(xValues)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
         Session.Runner runner = session.runner().feed("x:0", x).feed("segment_ids:0", segments);
         adapted.outputs().values().forEach(runner::fetch);
         try (Result result = runner.run()) {
@@ -132,8 +110,8 @@ class PackedBaseWeightsTest {
   void everyShapeWithTwoOrMoreServingWeightsHasOnePackedVariable() {
     Map<String, List<String>> byShape = new LinkedHashMap<>();
     Set<String> serving = servingVariables();
-    for (String variable : WEIGHTS.keySet().stream().filter(serving::contains).toList()) { // graph order
-      float[][] w = WEIGHTS.get(variable);
+    for (String variable : weights.keySet().stream().filter(serving::contains).toList()) { // graph order
+      float[][] w = weights.get(variable);
       byShape.computeIfAbsent(w.length + "x" + w[0].length, k -> new ArrayList<>()).add(variable);
     }
     try (AdaptedGraph adapted = rewrite(UpdateForm.LOW_RANK, true)) {
@@ -158,7 +136,7 @@ class PackedBaseWeightsTest {
   @Test
   void theOutputsRunOneVariablePerShape() {
     Set<String> serving = servingVariables();
-    long shapes = serving.stream().map(v -> WEIGHTS.get(v).length + "x" + WEIGHTS.get(v)[0].length).distinct()
+    long shapes = serving.stream().map(v -> weights.get(v).length + "x" + weights.get(v)[0].length).distinct()
         .count();
     try (AdaptedGraph separate = rewrite(UpdateForm.LOW_RANK, false);
         AdaptedGraph packed = rewrite(UpdateForm.LOW_RANK, true)) {
@@ -178,7 +156,7 @@ class PackedBaseWeightsTest {
       setBaseWeights(adapted, session);
       try (Result result = session.runner().fetch(initialized).fetch(read).run()) {
         assertFalse(((TBool) result.get(0)).getBoolean(), member + " is freed once packed");
-        assertArrayEquals(flatten(WEIGHTS.get(member)), flatten(StdArrays.array2dCopyOf((TFloat32) result.get(1))),
+        assertArrayEquals(flatten(weights.get(member)), flatten(StdArrays.array2dCopyOf((TFloat32) result.get(1))),
             0f);
       }
       IllegalStateException twice = assertThrows(IllegalStateException.class, () -> adapted.packBaseWeights(session));
@@ -186,7 +164,7 @@ class PackedBaseWeightsTest {
       // Restoring again (values into the members, then packing) works as the first time did.
       setBaseWeights(adapted, session);
       try (Result result = session.runner().fetch(read).run()) {
-        assertArrayEquals(flatten(WEIGHTS.get(member)), flatten(StdArrays.array2dCopyOf((TFloat32) result.get(0))),
+        assertArrayEquals(flatten(weights.get(member)), flatten(StdArrays.array2dCopyOf((TFloat32) result.get(0))),
             0f);
       }
     }

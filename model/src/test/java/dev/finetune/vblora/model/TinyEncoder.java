@@ -2,10 +2,13 @@ package dev.finetune.vblora.model;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
+import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -14,6 +17,7 @@ import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.types.TFloat32;
@@ -143,5 +147,43 @@ final class TinyEncoder {
     }
     names.add("model/pooler/dense/kernel");
     return names;
+  }
+
+  /** Random but fixed values for every variable of {@code graph} (all of rank 2 here), in graph order. */
+  static Map<String, float[][]> randomWeights(GraphDef graph, Random random) {
+    Map<String, float[][]> weights = new LinkedHashMap<>();
+    for (NodeDef node : graph.getNodeList()) {
+      if (node.getOp().equals("VarHandleOp")) {
+        var dims = node.getAttrOrThrow("shape").getShape().getDimList();
+        float[][] w = new float[(int) dims.get(0).getSize()][(int) dims.get(1).getSize()];
+        for (float[] row : w) {
+          for (int j = 0; j < row.length; j++) {
+            row[j] = (float) random.nextGaussian() * 0.3f;
+          }
+        }
+        weights.put(node.getName(), w);
+      }
+    }
+    return weights;
+  }
+
+  /** Three random input rows {@code x}, each {@link #HIDDEN} wide. */
+  static float[][] randomInput(Random random) {
+    float[][] x = new float[3][HIDDEN];
+    for (float[] row : x) {
+      for (int j = 0; j < row.length; j++) {
+        row[j] = (float) random.nextGaussian();
+      }
+    }
+    return x;
+  }
+
+  /** Assigns {@code weights} to the variables of the same names in {@code graph}, in one session call. */
+  static void assign(Graph graph, Session session, Map<String, float[][]> weights) {
+    Ops tf = Ops.create(graph).withSubScope("test_weights");
+    Session.Runner runner = session.runner();
+    weights.forEach((name, w) -> runner.addTarget(tf.assignVariableOp(graph.operationOrThrow(name).output(0),
+        tf.constant(w))));
+    runner.run().close();
   }
 }
