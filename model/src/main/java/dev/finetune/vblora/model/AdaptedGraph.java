@@ -202,8 +202,8 @@ public final class AdaptedGraph implements AutoCloseable {
       session.runner().addTarget(baseWeights.packOp().get()).run().close();
     } catch (TensorFlowException e) {
       throw new IllegalStateException("could not pack the base weights into " + baseWeights.weights().groups().size()
-          + " packed variables: a member has no value (packing frees them; restore(session) refills them first)",
-          e);
+          + " packed variables: " + e.getMessage() + " (a member without a value was packed and freed before: "
+          + "restore(session) refills the members first)", e);
     }
   }
 

@@ -8,7 +8,7 @@ import java.util.Objects;
  * Frozen base weights of one element type and shape that live in one packed variable: member {@code i} is row
  * {@code i} of {@code variable}, whose shape is {@code [members.size(), ...shape]}. See {@link PackedBaseWeights}.
  *
- * @param variable the packed variable's VarHandleOp, e.g. {@code packed_base/float_768x768}
+ * @param variable the packed variable's VarHandleOp, e.g. {@code packed_base/f32_768x768}
  * @param type the members' element type
  * @param shape one member's shape
  * @param members the members' own VarHandleOps (the checkpoint's variables), in row order

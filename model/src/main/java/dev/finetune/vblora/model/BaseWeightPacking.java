@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -52,7 +53,8 @@ final class BaseWeightPacking {
    */
   static Packed pack(GraphDef graph, Set<String> baseVariables, Collection<String> outputs, String scope) {
     NodeIndex index = new NodeIndex(graph);
-    Set<String> servingPath = index.upstream(outputs);
+    // Control edges too: a read the outputs wait for must not be left reading a member that is never filled.
+    Set<String> servingPath = index.runClosure(outputs);
     Map<String, List<String>> reads = packableReads(index, servingPath, baseVariables);
     Map<String, List<String>> byKind = new LinkedHashMap<>();
     reads.keySet().forEach(v -> byKind.computeIfAbsent(kind(index.node(v)), k -> new ArrayList<>()).add(v));
@@ -131,7 +133,7 @@ final class BaseWeightPacking {
     return !shape.getUnknownRank() && shape.getDimList().stream().allMatch(d -> d.getSize() >= 0);
   }
 
-  /** e.g. {@code float_768x768}, {@code float_scalar}: a group's key and its packed variable's name. */
+  /** e.g. {@code f32_768x768}, {@code f32_scalar}: a group's key and its packed variable's name. */
   private static String kind(NodeDef variable) {
     long[] dims = dims(variable);
     String shape = dims.length == 0 ? "scalar"
@@ -164,9 +166,9 @@ final class BaseWeightPacking {
     NodeDef handle = NodeDef.newBuilder().setName(group.variable()).setOp(VAR_HANDLE)
         .putAttr("dtype", dtype)
         .putAttr("shape", AttrValue.newBuilder().setShape(shape).build())
-        .putAttr("container", AttrValue.newBuilder().setS(com.google.protobuf.ByteString.EMPTY).build())
+        .putAttr("container", AttrValue.newBuilder().setS(ByteString.EMPTY).build())
         .putAttr("shared_name", AttrValue.newBuilder().setS(
-            com.google.protobuf.ByteString.copyFromUtf8(group.variable())).build())
+            ByteString.copyFromUtf8(group.variable())).build())
         .build();
     NodeDef read = NodeDef.newBuilder().setName(packedRead(group)).setOp(READ).addInput(group.variable())
         .putAttr("dtype", dtype).build();
@@ -216,7 +218,7 @@ final class BaseWeightPacking {
     if (weights.groups().isEmpty()) {
       return null;
     }
-    Ops tf = Ops.create(graph).withSubScope(scope + "_init");
+    Ops tf = Ops.create(graph).withSubScope(scope);
     List<Op> previous = List.of();
     for (BaseWeightGroup group : weights.groups()) {
       previous = List.of(fill(tf.withControlDependencies(previous), graph, group, group.type().tensorType()));

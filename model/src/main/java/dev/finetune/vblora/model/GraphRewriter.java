@@ -84,7 +84,7 @@ public final class GraphRewriter {
    * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm)}; {@code packBaseWeights} false keeps
    * every frozen base weight in its own variable (see {@link PackedBaseWeights}; the outputs are the same).
    */
-  public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
+  static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, boolean packBaseWeights) {
     if (form == UpdateForm.MERGED && plan.dropout() > 0) {
       throw new IllegalArgumentException("the merged update form applies no adapter dropout (the adapter's "

@@ -35,6 +35,13 @@ import org.tensorflow.types.family.TType;
  * packs afterwards.
  */
 final class PackedRestore {
+  /**
+   * What a restore op it can replace may run: anything else (a lookup table's import, a function call, an
+   * AssignAdd) would be skipped by the replacement, so such a saver falls back to running itself.
+   */
+  private static final Set<String> FOLLOWED = Set.of("RestoreV2", "Identity", "AssignVariableOp", "VarHandleOp",
+      "Const", "NoOp", "Placeholder", "PlaceholderWithDefault");
+
   private PackedRestore() {}
 
   /** One checkpoint entry and the variable it fills. */
@@ -56,7 +63,8 @@ final class PackedRestore {
       return Optional.empty();
     }
     Map<String, Entry> entries = found.get();
-    if (weights.groups().stream().anyMatch(g -> !entries.keySet().containsAll(g.members()))) {
+    if (weights.groups().stream().anyMatch(g -> !entries.keySet().containsAll(g.members())
+        || g.members().stream().anyMatch(m -> entries.get(m).type() != g.type()))) {
       return Optional.empty();
     }
     Ops tf = Ops.create(graph).withSubScope(scope);
@@ -75,8 +83,9 @@ final class PackedRestore {
   }
 
   /**
-   * Every variable the saver's restore op assigns, with its checkpoint key and type; empty when one of its
-   * assignments is not an AssignVariableOp of a VarHandleOp from an unpartitioned RestoreV2 output of a known type.
+   * Every variable the saver's restore op assigns, with its checkpoint key and type; empty when the restore runs
+   * an op outside {@link #FOLLOWED} or one of its assignments is not an AssignVariableOp of a VarHandleOp from an
+   * unpartitioned RestoreV2 output of a known type.
    */
   private static Optional<Map<String, Entry>> entries(NodeIndex index, String restoreOp) {
     if (!index.contains(restoreOp)) {
@@ -86,7 +95,7 @@ final class PackedRestore {
     Set<String> runs = index.runClosure(List.of(restoreOp));
     for (String name : runs) {
       NodeDef node = index.node(name);
-      if (node.getOp().equals("Assign")) {
+      if (!FOLLOWED.contains(node.getOp())) {
         return Optional.empty();
       }
       if (!node.getOp().equals("AssignVariableOp")) {

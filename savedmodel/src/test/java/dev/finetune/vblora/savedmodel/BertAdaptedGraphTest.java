@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.AdapterVariable;
@@ -48,9 +49,12 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /** VB-LoRA and LoRA spliced into the real BERT-base graph, against the untouched model's own outputs. */
 class BertAdaptedGraphTest {
@@ -114,7 +118,7 @@ class BertAdaptedGraphTest {
   void theCheckpointGoesStraightIntoThePackedBaseWeights() {
     try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(qv, PAPER.toBuilder().initVectorBankBound(0).build()))) {
       assertTrue(adapted.restoresIntoPackedVariables());
-      assertBitIdenticalWithMembersNeverFilled(adapted);
+      assertBitIdenticalWithMembersHoldingNoValue(adapted);
     }
   }
 
@@ -128,8 +132,7 @@ class BertAdaptedGraphTest {
         .filter(n -> n.getOp().equals("AssignVariableOp") && n.getName().startsWith(saverScope)
             && n.getInput(0).contains("/encoder/layer_0/attention/self/query/kernel"))
         .findFirst().orElseThrow();
-    graph.addNode(NodeDef.newBuilder().setName("test_snapshot").setOp("Snapshot").addInput(assign.getInput(1))
-        .putAttr("T", AttrValue.newBuilder().setType(DataType.DT_FLOAT).build()));
+    graph.addNode(node("test_snapshot", "Snapshot").addInput(assign.getInput(1)).putAttr("T", type(DataType.DT_FLOAT)));
     for (int i = 0; i < graph.getNodeCount(); i++) {
       if (graph.getNode(i).getName().equals(assign.getName())) {
         graph.setNode(i, assign.toBuilder().setInput(1, "test_snapshot"));
@@ -139,15 +142,65 @@ class BertAdaptedGraphTest {
     try (AdaptedGraph adapted = GraphRewriter.rewrite(snapshotting, SIGNATURE,
         VbLoraPlan.of(qv, PAPER.toBuilder().initVectorBankBound(0).build()), bert.variablesPrefix())) {
       assertFalse(adapted.restoresIntoPackedVariables());
-      assertBitIdenticalWithMembersNeverFilled(adapted);
+      assertBitIdenticalWithMembersHoldingNoValue(adapted);
     }
+  }
+
+  /** A saver that restores more than variables (here a lookup table's contents) runs itself, all of it. */
+  @Test
+  void aSaverThatRestoresMoreThanVariablesRunsItself() {
+    MetaGraphDef meta = bert.metaGraph();
+    GraphDef.Builder graph = meta.getGraphDef().toBuilder();
+    graph.addNode(node("test_table", "MutableHashTableV2").putAttr("key_dtype", type(DataType.DT_STRING))
+        .putAttr("value_dtype", type(DataType.DT_INT64)).putAttr("shared_name", text("test_table")));
+    graph.addNode(node("test_keys", "Const").putAttr("dtype", type(DataType.DT_STRING)).putAttr("value",
+        AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_STRING)
+            .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
+            .addStringVal(ByteString.copyFromUtf8("a"))).build()));
+    graph.addNode(node("test_values", "Const").putAttr("dtype", type(DataType.DT_INT64)).putAttr("value",
+        AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_INT64)
+            .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
+            .addInt64Val(7)).build()));
+    graph.addNode(node("test_import", "LookupTableImportV2").addInput("test_table").addInput("test_keys")
+        .addInput("test_values").putAttr("Tin", type(DataType.DT_STRING)).putAttr("Tout", type(DataType.DT_INT64)));
+    graph.addNode(node("test_size", "LookupTableSizeV2").addInput("test_table"));
+    String restoreAll = meta.getSaverDef().getRestoreOpName();
+    for (int i = 0; i < graph.getNodeCount(); i++) {
+      if (graph.getNode(i).getName().equals(restoreAll)) {
+        graph.setNode(i, graph.getNode(i).toBuilder().addInput("^test_import"));
+      }
+    }
+    MetaGraphDef withTable = meta.toBuilder().setGraphDef(graph).build();
+    try (AdaptedGraph adapted = GraphRewriter.rewrite(withTable, SIGNATURE,
+        VbLoraPlan.of(qv, PAPER.toBuilder().initVectorBankBound(0).build()), bert.variablesPrefix())) {
+      assertFalse(adapted.restoresIntoPackedVariables());
+      assertBitIdenticalWithMembersHoldingNoValue(adapted);
+      try (Session session = adapted.newSession()) {
+        adapted.initialize(session);
+        try (Result result = session.runner().fetch("test_size:0").run()) {
+          assertEquals(1L, ((TInt64) result.get(0)).getLong(), "the table the saver fills");
+        }
+      }
+    }
+  }
+
+  private static NodeDef.Builder node(String name, String op) {
+    return NodeDef.newBuilder().setName(name).setOp(op);
+  }
+
+  private static AttrValue type(DataType type) {
+    return AttrValue.newBuilder().setType(type).build();
+  }
+
+  private static AttrValue text(String value) {
+    return AttrValue.newBuilder().setS(ByteString.copyFromUtf8(value)).build();
   }
 
   /**
    * The untouched model's outputs, and afterwards no packed member holds a value: either it was never filled or
    * it was freed once packed.
    */
-  private static void assertBitIdenticalWithMembersNeverFilled(AdaptedGraph adapted) {
+  private static void assertBitIdenticalWithMembersHoldingNoValue(AdaptedGraph adapted) {
     String member = adapted.packedBaseWeights().groups().get(0).members().get(0);
     Ops tf = Ops.create(adapted.graph()).withSubScope("test_member");
     Operand<TBool> filled = tf.varIsInitializedOp(adapted.graph().operationOrThrow(member).output(0));

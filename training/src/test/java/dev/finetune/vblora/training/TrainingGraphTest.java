@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,7 +134,7 @@ class TrainingGraphTest {
     run.stream().filter(n -> nodes.get(n).getOp().equals("VarHandleOp")).forEach(varHandles::add);
     for (BaseWeightGroup group : groups) {
       assertTrue(varHandles.contains(group.variable()), group.variable() + " is read by the step");
-      group.members().forEach(m -> assertTrue(!varHandles.contains(m), m + " is packed, the step must not run it"));
+      group.members().forEach(m -> assertFalse(varHandles.contains(m), m + " is packed, the step must not run it"));
     }
     // At most: the unpacked base weights, one per group, and the 16 of adapter, head, AdamW and step count.
     assertTrue(varHandles.size() <= 204 - graph.adapted().packedBaseWeights().memberCount() + groups.size() + 16,
