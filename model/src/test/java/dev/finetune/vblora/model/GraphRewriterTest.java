@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +26,6 @@ import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.GraphDef;
-import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -35,21 +33,13 @@ import org.tensorflow.types.TInt32;
 /** The rewrite on the toy encoder, whose base weights the test sets itself (it has no checkpoint). */
 class GraphRewriterTest {
   private static final String SIGNATURE = "serving_default";
-  private static MetaGraphDef metaGraph;
-  private static List<Kernel> kernels;
-  /** Base weights by variable name, random but fixed. */
-  private static Map<String, float[][]> weights;
-  private static float[][] xValues;
+  /** The toy, its kernels, its random but fixed base weights and input. */
+  private static TinyEncoder.Fixture toy;
   private static final int[] SEGMENTS = {0, 1, 1};
 
   @BeforeAll
   static void build() {
-    TinyEncoder.Built tiny = TinyEncoder.build();
-    metaGraph = tiny.metaGraph(SIGNATURE);
-    kernels = KernelDiscovery.discover(metaGraph, SIGNATURE);
-    Random random = new Random(7);
-    weights = TinyEncoder.randomWeights(tiny.graph(), random);
-    xValues = TinyEncoder.randomInput(random);
+    toy = TinyEncoder.fixture(SIGNATURE, 7);
   }
 
   private static VbLoraConfig config() {
@@ -57,19 +47,19 @@ class GraphRewriterTest {
   }
 
   private static AdaptedGraph rewrite(AdapterPlan plan) {
-    return GraphRewriter.rewrite(metaGraph, SIGNATURE, plan, Path.of("unused"));
+    return GraphRewriter.rewrite(toy.metaGraph(), SIGNATURE, plan, Path.of("unused"));
   }
 
   private static AdaptedGraph rewrite(AdapterPlan plan, UpdateForm form) {
-    return GraphRewriter.rewrite(metaGraph, SIGNATURE, plan, Path.of("unused"), form);
+    return GraphRewriter.rewrite(toy.metaGraph(), SIGNATURE, plan, Path.of("unused"), form);
   }
 
-  /** Assigns the fixed base weights (the toy has no saver to restore them with). */
+  /** Assigns the fixed base toy.weights() (the toy has no saver to restore them with). */
   private static void setBaseWeights(Graph graph, Session session) {
-    TinyEncoder.assign(graph, session, weights);
+    TinyEncoder.assign(graph, session, toy.weights());
   }
 
-  /** Assigns the fixed base weights and packs them, as restoring from a checkpoint would. */
+  /** Assigns the fixed base toy.weights() and packs them, as restoring from a checkpoint would. */
   private static void setBaseWeights(AdaptedGraph adapted, Session session) {
     setBaseWeights(adapted.graph(), session);
     adapted.packBaseWeights(session);
@@ -77,7 +67,7 @@ class GraphRewriterTest {
 
   /** Runs the signature outputs: pooled then sequence. */
   private static float[][][] run(Session session, Map<String, String> outputs, String... extraFetches) {
-    try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(xValues)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+    try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(toy.x())); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
       Session.Runner runner = session.runner().feed("x:0", x).feed("segment_ids:0", segments)
           .fetch(outputs.get("pooled_output")).fetch(outputs.get("sequence_output"));
       for (String fetch : extraFetches) {
@@ -93,12 +83,15 @@ class GraphRewriterTest {
     }
   }
 
+  private static String signatureOutput(String key) {
+    return toy.metaGraph().getSignatureDefOrThrow(SIGNATURE).getOutputsOrThrow(key).getName();
+  }
+
   private static float[][][] baseOutputs() {
     try (Graph graph = new Graph()) {
-      graph.importGraphDef(metaGraph.getGraphDef());
+      graph.importGraphDef(toy.metaGraph().getGraphDef());
       Map<String, String> outputs = Map.of(
-          "pooled_output", metaGraph.getSignatureDefOrThrow(SIGNATURE).getOutputsOrThrow("pooled_output").getName(),
-          "sequence_output", metaGraph.getSignatureDefOrThrow(SIGNATURE).getOutputsOrThrow("sequence_output").getName());
+          "pooled_output", signatureOutput("pooled_output"), "sequence_output", signatureOutput("sequence_output"));
       try (Session session = new Session(graph)) {
         setBaseWeights(graph, session);
         return run(session, outputs);
@@ -128,7 +121,7 @@ class GraphRewriterTest {
   @ParameterizedTest
   @EnumSource(UpdateForm.class)
   void aZeroBankLeavesTheModelExactlyAsItWas(UpdateForm form) {
-    VbLoraPlan plan = VbLoraPlan.of(kernels, config().toBuilder().initVectorBankBound(0).build());
+    VbLoraPlan plan = VbLoraPlan.of(toy.kernels(), config().toBuilder().initVectorBankBound(0).build());
     try (AdaptedGraph adapted = rewrite(plan, form)) {
       assertOutputsExactlyAsBase(adapted);
     }
@@ -136,7 +129,7 @@ class GraphRewriterTest {
 
   @Test
   void aRandomBankChangesTheOutputs() {
-    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(kernels, config()))) {
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(toy.kernels(), config()))) {
       float[][][] base = baseOutputs();
       float[][][] out = adaptedOutputs(adapted);
       assertFalse(java.util.Arrays.deepEquals(base, out));
@@ -146,7 +139,7 @@ class GraphRewriterTest {
   @ParameterizedTest
   @EnumSource(UpdateForm.class)
   void theAdaptedMatMulComputesXTimesWPlusDelta(UpdateForm form) {
-    Kernel query = kernels.get(0);
+    Kernel query = toy.kernels().get(0);
     try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(List.of(query), config()), form)) {
       AdaptedTarget target = adapted.target(query.name());
       GraphOperation matmul = adapted.graph().operationOrThrow(query.node());
@@ -158,7 +151,7 @@ class GraphRewriterTest {
         float[][][] fetched = run(session, adapted.outputs(), x.op().name() + ":" + x.index(), adaptedOut,
             target.delta());
         float[][] input = fetched[2];
-        float[][] expected = matmul(input, add(weights.get(query.variable()), fetched[4]));
+        float[][] expected = matmul(input, add(toy.weights().get(query.variable()), fetched[4]));
         for (int r = 0; r < expected.length; r++) {
           assertArrayEquals(expected[r], fetched[3][r], 1e-5f);
         }
@@ -172,7 +165,7 @@ class GraphRewriterTest {
   @ParameterizedTest
   @EnumSource(UpdateForm.class)
   void aTransposedKernelGetsItsDeltaInItsOwnLayout(UpdateForm form) {
-    Kernel transposed = kernels.stream().filter(k -> k.uses().get(0).transposeWeight()).findFirst().orElseThrow();
+    Kernel transposed = toy.kernels().stream().filter(k -> k.uses().get(0).transposeWeight()).findFirst().orElseThrow();
     try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(List.of(transposed), config()), form)) {
       AdaptedTarget target = adapted.target(transposed.name());
       GraphOperation matmul = adapted.graph().operationOrThrow(transposed.node());
@@ -182,7 +175,7 @@ class GraphRewriterTest {
         session.runner().addTarget(adapted.initOp()).run().close();
         float[][][] fetched = run(session, adapted.outputs(), x.op().name() + ":" + x.index(),
             target.adaptedOutputs().get(transposed.node()), target.delta());
-        float[][] stored = add(weights.get(transposed.variable()), fetched[4]);   // [out, in]
+        float[][] stored = add(toy.weights().get(transposed.variable()), fetched[4]);   // [out, in]
         float[][] expected = matmul(fetched[2], transpose(stored));
         for (int r = 0; r < expected.length; r++) {
           assertArrayEquals(expected[r], fetched[3][r], 1e-5f);
@@ -193,9 +186,9 @@ class GraphRewriterTest {
 
   @Test
   void consumersReadTheAdaptedTensorAndTheAdapterReadsTheBaseOutput() {
-    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(kernels, config()))) {
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(toy.kernels(), config()))) {
       GraphDef graph = adapted.graph().toGraphDef();
-      for (Kernel k : kernels) {
+      for (Kernel k : toy.kernels()) {
         String matmul = k.node();
         String replacement = adapted.target(k.name()).adaptedOutputs().get(matmul);
         List<String> readers = graph.getNodeList().stream()
@@ -210,17 +203,17 @@ class GraphRewriterTest {
 
   @Test
   void trainableVariablesAreTheBankAndTwoPackedLogits() {
-    VbLoraPlan plan = VbLoraPlan.of(kernels, config());
+    VbLoraPlan plan = VbLoraPlan.of(toy.kernels(), config());
     try (AdaptedGraph adapted = rewrite(plan)) {
       assertEquals(3, adapted.trainableVariables().size());
       assertEquals(List.of("vblora/vector_bank"), adapted.trainableVariables(AdapterVariable.BANK).stream()
           .map(AdapterVariable::name).collect(Collectors.toList()));
       assertEquals(plan.trainableParams(),
           adapted.trainableVariables().stream().mapToLong(AdapterVariable::size).sum());
-      assertTrue(adapted.trainableVariables().stream().noneMatch(v -> weights.containsKey(v.name())));
+      assertTrue(adapted.trainableVariables().stream().noneMatch(v -> toy.weights().containsKey(v.name())));
       assertEquals(List.of("vblora/logits_A", "vblora/logits_B"), adapted.trainableVariables(AdapterVariable.LOGITS)
           .stream().map(AdapterVariable::name).collect(Collectors.toList()));
-      assertEquals(kernels.stream().map(Kernel::name).collect(Collectors.toList()),
+      assertEquals(toy.kernels().stream().map(Kernel::name).collect(Collectors.toList()),
           adapted.logitsLayout().orElseThrow().kernels());
       // Each is its own resource: an empty shared_name would make every handle name the same one.
       for (AdapterVariable v : adapted.trainableVariables()) {
@@ -231,7 +224,7 @@ class GraphRewriterTest {
 
   @Test
   void gradientsReachTheAdapterAndAnUpdateLeavesBaseWeightsAlone() {
-    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(kernels, config()))) {
+    try (AdaptedGraph adapted = rewrite(VbLoraPlan.of(toy.kernels(), config()))) {
       Graph graph = adapted.graph();
       Ops tf = Ops.create(graph).withSubScope("test_train");
       Operand<TFloat32> pooled = graph.outputOrThrow(adapted.outputs().get("pooled_output")).expect(TFloat32.class);
@@ -252,13 +245,13 @@ class GraphRewriterTest {
         for (Output<?> g : gradients) {
           gradientRun.fetch(g);
         }
-        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(xValues)); TInt32 segments = TInt32.vectorOf(SEGMENTS);
+        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(toy.x())); TInt32 segments = TInt32.vectorOf(SEGMENTS);
             Result grads = gradientRun.feed("x:0", x).feed("segment_ids:0", segments).run()) {
           for (int i = 0; i < trainable.size(); i++) {
             assertTrue(((TFloat32) grads.get(i)).size() > 0);
           }
         }
-        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(xValues)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+        try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(toy.x())); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
           Session.Runner step = session.runner().feed("x:0", x).feed("segment_ids:0", segments);
           steps.forEach(step::addTarget);
           step.run().close();
@@ -267,7 +260,7 @@ class GraphRewriterTest {
         for (int i = 0; i < trainable.size(); i++) {
           assertFalse(java.util.Arrays.equals(before[i], after[i]), trainable.get(i).name() + " was not updated");
         }
-        for (Map.Entry<String, float[][]> base : weights.entrySet()) {
+        for (Map.Entry<String, float[][]> base : toy.weights().entrySet()) {
           float[][] now = readBase(adapted, session, base.getKey());
           for (int r = 0; r < now.length; r++) {
             assertArrayEquals(base.getValue()[r], now[r], 0f, base.getKey() + " changed");
@@ -279,8 +272,8 @@ class GraphRewriterTest {
 
   @Test
   void loraStartsAtTheBaseModel() {
-    try (AdaptedGraph adapted = rewrite(LoraPlan.of(kernels, new LoraConfig(2, 4, 0, 3)))) {
-      assertEquals(2 * kernels.size(), adapted.trainableVariables().size());
+    try (AdaptedGraph adapted = rewrite(LoraPlan.of(toy.kernels(), new LoraConfig(2, 4, 0, 3)))) {
+      assertEquals(2 * toy.kernels().size(), adapted.trainableVariables().size());
       assertEquals(2.0, adapted.targets().get(0).scaling());
       assertOutputsExactlyAsBase(adapted);
     }
@@ -289,7 +282,7 @@ class GraphRewriterTest {
   @Test
   void anUnknownSignatureIsNamed() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> GraphRewriter.rewrite(metaGraph, "predict", VbLoraPlan.of(kernels, config()), Path.of("x")));
+        () -> GraphRewriter.rewrite(toy.metaGraph(), "predict", VbLoraPlan.of(toy.kernels(), config()), Path.of("x")));
     assertTrue(e.getMessage().contains("no signature 'predict'"), e.getMessage());
   }
 

@@ -16,7 +16,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +26,6 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.GraphDef;
-import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
@@ -39,31 +37,24 @@ import org.tensorflow.types.TInt32;
  */
 class PackedBaseWeightsTest {
   private static final String SIGNATURE = "serving_default";
-  private static MetaGraphDef metaGraph;
-  private static List<Kernel> kernels;
-  /** Base weights by variable name, random but fixed, in graph order. */
-  private static Map<String, float[][]> weights;
-  private static float[][] xValues;
+  /** The toy, its kernels, its random but fixed base weights and input. */
+  private static TinyEncoder.Fixture toy;
   private static final int[] SEGMENTS = {0, 1, 1};
 
   @BeforeAll
   static void build() {
-    metaGraph = TinyEncoder.build().metaGraph(SIGNATURE);
-    kernels = KernelDiscovery.discover(metaGraph, SIGNATURE);
-    Random random = new Random(5);
-    weights = TinyEncoder.randomWeights(metaGraph.getGraphDef(), random);
-    xValues = TinyEncoder.randomInput(random);
+    toy = TinyEncoder.fixture(SIGNATURE, 5);
   }
 
   private static AdaptedGraph rewrite(UpdateForm form, boolean pack) {
     VbLoraConfig config = VbLoraConfig.builder().numVectors(6).vectorLength(4).rank(2).topk(2).seed(11).build();
-    return GraphRewriter.rewrite(metaGraph, SIGNATURE, VbLoraPlan.of(kernels, config), Path.of("unused"), form,
-        pack);
+    return GraphRewriter.rewrite(toy.metaGraph(), SIGNATURE, VbLoraPlan.of(toy.kernels(), config), Path.of("unused"),
+        form, pack);
   }
 
   /** What a checkpoint restore does: the base variables get their values, then move into the packed ones. */
   private static void setBaseWeights(AdaptedGraph adapted, Session session) {
-    TinyEncoder.assign(adapted.graph(), session, weights);
+    TinyEncoder.assign(adapted.graph(), session, toy.weights());
     adapted.packBaseWeights(session);
   }
 
@@ -72,7 +63,7 @@ class PackedBaseWeightsTest {
     try (Session session = adapted.newSession()) {
       setBaseWeights(adapted, session);
       session.runner().addTarget(adapted.initOp()).run().close();
-      try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(xValues)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+      try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(toy.x())); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
         Session.Runner runner = session.runner().feed("x:0", x).feed("segment_ids:0", segments);
         adapted.outputs().values().forEach(runner::fetch);
         try (Result result = runner.run()) {
@@ -110,8 +101,8 @@ class PackedBaseWeightsTest {
   void everyShapeWithTwoOrMoreServingWeightsHasOnePackedVariable() {
     Map<String, List<String>> byShape = new LinkedHashMap<>();
     Set<String> serving = servingVariables();
-    for (String variable : weights.keySet().stream().filter(serving::contains).toList()) { // graph order
-      float[][] w = weights.get(variable);
+    for (String variable : toy.weights().keySet().stream().filter(serving::contains).toList()) { // graph order
+      float[][] w = toy.weights().get(variable);
       byShape.computeIfAbsent(w.length + "x" + w[0].length, k -> new ArrayList<>()).add(variable);
     }
     try (AdaptedGraph adapted = rewrite(UpdateForm.LOW_RANK, true)) {
@@ -136,6 +127,7 @@ class PackedBaseWeightsTest {
   @Test
   void theOutputsRunOneVariablePerShape() {
     Set<String> serving = servingVariables();
+    Map<String, float[][]> weights = toy.weights();
     long shapes = serving.stream().map(v -> weights.get(v).length + "x" + weights.get(v)[0].length).distinct()
         .count();
     try (AdaptedGraph separate = rewrite(UpdateForm.LOW_RANK, false);
@@ -156,25 +148,25 @@ class PackedBaseWeightsTest {
       setBaseWeights(adapted, session);
       try (Result result = session.runner().fetch(initialized).fetch(read).run()) {
         assertFalse(((TBool) result.get(0)).getBoolean(), member + " is freed once packed");
-        assertArrayEquals(flatten(weights.get(member)), flatten(StdArrays.array2dCopyOf((TFloat32) result.get(1))),
-            0f);
+        assertArrayEquals(flatten(toy.weights().get(member)),
+            flatten(StdArrays.array2dCopyOf((TFloat32) result.get(1))), 0f);
       }
       IllegalStateException twice = assertThrows(IllegalStateException.class, () -> adapted.packBaseWeights(session));
       assertTrue(twice.getMessage().contains("restore"), twice.getMessage());
       // Restoring again (values into the members, then packing) works as the first time did.
       setBaseWeights(adapted, session);
       try (Result result = session.runner().fetch(read).run()) {
-        assertArrayEquals(flatten(weights.get(member)), flatten(StdArrays.array2dCopyOf((TFloat32) result.get(0))),
-            0f);
+        assertArrayEquals(flatten(toy.weights().get(member)),
+            flatten(StdArrays.array2dCopyOf((TFloat32) result.get(0))), 0f);
       }
     }
   }
 
   /** The base variables that the signature's outputs read, from the untouched toy graph. */
   private static Set<String> servingVariables() {
-    GraphDef graph = metaGraph.getGraphDef();
+    GraphDef graph = toy.metaGraph().getGraphDef();
     Set<String> outputs = new HashSet<>();
-    metaGraph.getSignatureDefOrThrow(SIGNATURE).getOutputsMap().values()
+    toy.metaGraph().getSignatureDefOrThrow(SIGNATURE).getOutputsMap().values()
         .forEach(info -> outputs.add(TensorName.parse(info.getName()).node()));
     Set<String> variables = new HashSet<>();
     for (NodeDef node : closure(graph, outputs)) {

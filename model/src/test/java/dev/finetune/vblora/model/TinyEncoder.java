@@ -149,6 +149,19 @@ final class TinyEncoder {
     return names;
   }
 
+  /**
+   * The toy under {@code signature} with what most tests need: its kernels, random but fixed base weights (by
+   * variable name, in graph order) and input rows {@code x}, all drawn from {@code seed}.
+   */
+  record Fixture(MetaGraphDef metaGraph, List<Kernel> kernels, Map<String, float[][]> weights, float[][] x) {}
+
+  static Fixture fixture(String signature, long seed) {
+    MetaGraphDef metaGraph = build().metaGraph(signature);
+    Random random = new Random(seed);
+    Map<String, float[][]> weights = randomWeights(metaGraph.getGraphDef(), random);
+    return new Fixture(metaGraph, KernelDiscovery.discover(metaGraph, signature), weights, randomInput(random));
+  }
+
   /** Random but fixed values for every variable of {@code graph} (all of rank 2 here), in graph order. */
   static Map<String, float[][]> randomWeights(GraphDef graph, Random random) {
     Map<String, float[][]> weights = new LinkedHashMap<>();
