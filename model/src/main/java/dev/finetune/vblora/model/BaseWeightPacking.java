@@ -1,9 +1,11 @@
 package dev.finetune.vblora.model;
 
 import com.google.protobuf.ByteString;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -29,15 +31,16 @@ import org.tensorflow.types.family.TType;
  * Puts the frozen base weights that a graph's serving path reads into packed variables, one per (element type,
  * shape) with two or more members (see {@link PackedBaseWeights}), and builds the op that fills them.
  *
- * <p>Only plain main-graph reads are rewritten: a ReadVariableOp of a base VarHandleOp on the serving path
- * becomes, under its own name (so every consumer, control edges included, follows), a slice of row i of one
- * read of the packed variable. A variable whose handle the serving path also uses otherwise (a ResourceGather,
- * a function call of a TF2 export) keeps its own variable, as do types the optimizer does not know and shapes
- * that are not fully known.
+ * <p>Only plain main-graph reads are rewritten: a ReadVariableOp of a base VarHandleOp (directly or through
+ * Identity ops, as in a TF2 export's inlined functions) on the serving path becomes, under its own name (so every
+ * consumer, control edges included, follows), a slice of row i of one read of the packed variable. A variable
+ * whose handle the serving path also uses otherwise (a ResourceGather, a function call left in place) keeps its
+ * own variable, as do types the optimizer does not know and shapes that are not fully known.
  */
 final class BaseWeightPacking {
   private static final String READ = "ReadVariableOp";
   private static final String VAR_HANDLE = "VarHandleOp";
+  private static final String IDENTITY = "Identity";
 
   private BaseWeightPacking() {}
 
@@ -97,7 +100,8 @@ final class BaseWeightPacking {
 
   /**
    * Base variable to its ReadVariableOps on the serving path, for variables that the serving path uses only
-   * through such reads, in graph order.
+   * through such reads, in graph order. The handle may pass through Identity ops first: a TF2 export's inlined
+   * functions receive it that way.
    */
   private static Map<String, List<String>> packableReads(NodeIndex index, Set<String> servingPath,
       Set<String> baseVariables) {
@@ -108,14 +112,22 @@ final class BaseWeightPacking {
       }
       List<String> own = new ArrayList<>();
       boolean onlyReads = true;
-      for (String consumer : index.consumers(node.getName())) {
-        if (!servingPath.contains(consumer)) {
-          continue;
+      Deque<String> handles = new ArrayDeque<>(List.of(node.getName()));
+      while (!handles.isEmpty()) {
+        String handle = handles.pop();
+        for (String consumer : index.consumers(handle)) {
+          if (!servingPath.contains(consumer)) {
+            continue;
+          }
+          NodeDef use = index.node(consumer);
+          if (use.getOp().equals(IDENTITY)) {
+            handles.push(consumer);
+            continue;
+          }
+          onlyReads &= use.getOp().equals(READ) && index.input(use, 0).node().equals(handle)
+              && use.getInputList().stream().filter(i -> !i.startsWith("^")).count() == 1;
+          own.add(consumer);
         }
-        NodeDef use = index.node(consumer);
-        onlyReads &= use.getOp().equals(READ) && index.input(use, 0).node().equals(node.getName())
-            && use.getInputList().stream().filter(i -> !i.startsWith("^")).count() == 1;
-        own.add(consumer);
       }
       if (onlyReads && !own.isEmpty()) {
         reads.put(node.getName(), own.stream().distinct().toList());

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -45,6 +46,7 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -168,6 +170,29 @@ class Tf2AdaptedGraphTest {
       assertEquals(dense.stream().map(Kernel::name).toList(), adapted.logitsLayout().orElseThrow().kernels());
       adapted.initialize(session);
       assertBitIdentical(fixture.untouched(), fixture.run(session, adapted.outputs()));
+    }
+  }
+
+  /**
+   * A Keras export's equal-shaped Dense kernels are packed too (its inlined functions receive each handle through
+   * an Identity); its saver restores inside a function, so the members are restored, packed and then freed.
+   */
+  @Test
+  void aKerasModelsEqualShapedWeightsArePackedAfterItsOwnRestore() {
+    Fixture fixture = Fixture.load("keras_dense_mlp");
+    try (AdaptedGraph adapted = fixture.rewrite(VbLoraPlan.of(fixture.denseKernels(),
+        SMALL.toBuilder().initVectorBankBound(0).build()));
+        Session session = adapted.newSession()) {
+      assertFalse(adapted.packedBaseWeights().groups().isEmpty(), "dense_1 and dense_2 share [256, 256]");
+      assertFalse(adapted.restoresIntoPackedVariables(), "the saver restores inside a function");
+      String member = adapted.packedBaseWeights().groups().get(0).members().get(0);
+      Operand<TBool> filled = Ops.create(adapted.graph()).withSubScope("test_member")
+          .varIsInitializedOp(adapted.graph().operationOrThrow(member).output(0));
+      adapted.initialize(session);
+      assertBitIdentical(fixture.untouched(), fixture.run(session, adapted.outputs()));
+      try (Result result = session.runner().fetch(filled).run()) {
+        assertFalse(((TBool) result.get(0)).getBoolean(), member + " is freed once packed");
+      }
     }
   }
 
