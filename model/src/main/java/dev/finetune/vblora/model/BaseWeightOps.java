@@ -19,8 +19,4 @@ record BaseWeightOps(PackedBaseWeights weights, Optional<String> restoreOp, Opti
     Objects.requireNonNull(restoreOp, "restoreOp");
     Objects.requireNonNull(packOp, "packOp");
   }
-
-  static BaseWeightOps none() {
-    return new BaseWeightOps(PackedBaseWeights.none(), Optional.empty(), Optional.empty());
-  }
 }
