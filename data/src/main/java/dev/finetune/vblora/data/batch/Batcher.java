@@ -107,19 +107,26 @@ public final class Batcher {
     return batches;
   }
 
-  /** The examples at {@code indices} padded to the bucket of the longest of them. */
+  /**
+   * The examples at {@code indices} padded to the bucket of the longest of them; with full batches, followed by
+   * padding rows (copies of the first example) up to the batch size.
+   */
   public Batch assemble(int[] indices) {
+    if (indices.length == 0) {
+      throw new IllegalArgumentException("a batch needs at least one example");
+    }
     int longest = 0;
     for (int i : indices) {
       longest = Math.max(longest, data.get(i).length());
     }
     int length = options.buckets().paddedLength(longest);
-    int[][] ids = new int[indices.length][length];
-    int[][] mask = new int[indices.length][length];
-    int[][] segments = new int[indices.length][length];
-    float[] labels = new float[indices.length];
-    for (int row = 0; row < indices.length; row++) {
-      EncodedExample e = data.get(indices[row]);
+    int rows = options.fullBatches() ? Math.max(options.batchSize(), indices.length) : indices.length;
+    int[][] ids = new int[rows][length];
+    int[][] mask = new int[rows][length];
+    int[][] segments = new int[rows][length];
+    float[] labels = new float[rows];
+    for (int row = 0; row < rows; row++) {
+      EncodedExample e = data.get(indices[row < indices.length ? row : 0]);
       System.arraycopy(e.inputIds(), 0, ids[row], 0, e.length());
       Arrays.fill(ids[row], e.length(), length, data.padId());
       System.arraycopy(e.segmentIds(), 0, segments[row], 0, e.length());

@@ -10,9 +10,11 @@ import java.util.Objects;
  * @param lengthGroupingWindow 0 for plain batches; otherwise, after shuffling, each window of that many
  *     batches' examples is sorted by length before it is cut into batches, and the batches are then
  *     shuffled: batches of similar lengths pad to smaller buckets, at the cost of some randomness
+ * @param fullBatches every batch has {@code batchSize} rows: a short batch is filled with padding rows that
+ *     weigh nothing (see {@link Batch#exampleWeights()}), so the graph sees one batch size
  */
 public record BatchingOptions(int batchSize, LengthBuckets buckets, boolean shuffle, long seed,
-    boolean dropLast, int lengthGroupingWindow) {
+    boolean dropLast, int lengthGroupingWindow, boolean fullBatches) {
 
   public BatchingOptions {
     Objects.requireNonNull(buckets, "buckets");
@@ -28,21 +30,35 @@ public record BatchingOptions(int batchSize, LengthBuckets buckets, boolean shuf
     }
   }
 
-  /** Training: shuffled every epoch, all examples used, no length grouping. */
+  /** Training: shuffled every epoch, all examples used, no length grouping, batches as they fall. */
   public static BatchingOptions training(int batchSize, int maxLength, long seed) {
-    return new BatchingOptions(batchSize, LengthBuckets.upTo(maxLength), true, seed, false, 0);
+    return training(batchSize, LengthBuckets.upTo(maxLength), seed);
   }
 
-  /** Evaluation: file order, all examples. */
+  /** Training with these buckets: shuffled every epoch, all examples used, batches as they fall. */
+  public static BatchingOptions training(int batchSize, LengthBuckets buckets, long seed) {
+    return new BatchingOptions(batchSize, buckets, true, seed, false, 0, false);
+  }
+
+  /** Evaluation: file order, all examples, batches as they fall. */
   public static BatchingOptions evaluation(int batchSize, int maxLength) {
-    return new BatchingOptions(batchSize, LengthBuckets.upTo(maxLength), false, 0, false, 0);
+    return evaluation(batchSize, LengthBuckets.upTo(maxLength));
+  }
+
+  /** Evaluation with these buckets: file order, all examples, batches as they fall. */
+  public static BatchingOptions evaluation(int batchSize, LengthBuckets buckets) {
+    return new BatchingOptions(batchSize, buckets, false, 0, false, 0, false);
   }
 
   public BatchingOptions withLengthGrouping(int windowBatches) {
-    return new BatchingOptions(batchSize, buckets, shuffle, seed, dropLast, windowBatches);
+    return new BatchingOptions(batchSize, buckets, shuffle, seed, dropLast, windowBatches, fullBatches);
   }
 
   public BatchingOptions withDropLast(boolean dropLast) {
-    return new BatchingOptions(batchSize, buckets, shuffle, seed, dropLast, lengthGroupingWindow);
+    return new BatchingOptions(batchSize, buckets, shuffle, seed, dropLast, lengthGroupingWindow, fullBatches);
+  }
+
+  public BatchingOptions withFullBatches(boolean fullBatches) {
+    return new BatchingOptions(batchSize, buckets, shuffle, seed, dropLast, lengthGroupingWindow, fullBatches);
   }
 }

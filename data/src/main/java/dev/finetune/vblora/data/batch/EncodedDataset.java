@@ -44,4 +44,9 @@ public record EncodedDataset(Task task, LabelSet labels, int maxLength, int padI
   public EncodedExample get(int index) {
     return examples.get(index);
   }
+
+  /** The length of the longest example in tokens (0 for an empty dataset). */
+  public int longestExample() {
+    return examples.stream().mapToInt(EncodedExample::length).max().orElse(0);
+  }
 }

@@ -38,6 +38,44 @@ public final class LengthBuckets {
     return of(lengths.build().toArray());
   }
 
+  /**
+   * One bucket for data whose longest example has {@code longest} tokens: that length rounded up to a multiple
+   * of {@code multiple} (tensor cores and XLA's tiling like multiples of 8), at most {@code maxLength}. One
+   * bucket means one batch shape, and so one compilation on an XLA device, at the price of padding short
+   * batches to the longest example.
+   */
+  public static LengthBuckets fitting(int longest, int maxLength, int multiple) {
+    if (longest <= 0 || maxLength <= 0 || multiple <= 0) {
+      throw new IllegalArgumentException("longest example, max length and multiple must be positive, got "
+          + longest + ", " + maxLength + ", " + multiple);
+    }
+    int rounded = (int) Math.min((long) maxLength, ((long) longest + multiple - 1) / multiple * multiple);
+    return of(rounded);
+  }
+
+  /**
+   * Buckets as a user writes them: "16,32,64" (each at most {@code maxLength}; {@code maxLength} is added when
+   * the largest is below it, so that every example fits).
+   */
+  public static LengthBuckets parse(String lengths, int maxLength) {
+    String[] parts = lengths.split(",");
+    int[] values = new int[parts.length + 1];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        values[i] = Integer.parseInt(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("length buckets are comma-separated token counts such as 32,64; '"
+            + parts[i].trim() + "' is not a number", e);
+      }
+      if (values[i] <= 0 || values[i] > maxLength) {
+        throw new IllegalArgumentException("length bucket " + values[i] + " must be between 1 and the max length "
+            + maxLength);
+      }
+    }
+    values[parts.length] = maxLength;
+    return of(values);
+  }
+
   /** The smallest bucket that holds {@code length} tokens. */
   public int paddedLength(int length) {
     for (int b : lengths) {

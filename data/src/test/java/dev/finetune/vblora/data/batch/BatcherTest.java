@@ -44,6 +44,29 @@ class BatcherTest {
   }
 
   @Test
+  void fullBatchesFillAShortBatchWithCopiesOfItsFirstExampleThatWeighNothing() {
+    EncodedDataset data = data(10);
+    BatchingOptions options = BatchingOptions.evaluation(4, 64).withFullBatches(true);
+    List<Batch> batches = new Batcher(data, options).epoch(0);
+    assertEquals(List.of(4, 4, 4), batches.stream().map(Batch::size).toList(), "every batch has 4 rows");
+    Batch last = batches.get(2);
+    assertArrayEquals(new int[] {8, 9}, last.exampleIndices(), "only the real rows are examples");
+    assertEquals(2, last.examples());
+    assertEquals(2, last.paddingRows());
+    assertArrayEquals(new float[] {1, 1, 0, 0}, last.exampleWeights());
+    for (int row = 2; row < 4; row++) {
+      assertArrayEquals(last.inputIds()[0], last.inputIds()[row], "padding row " + row + " repeats row 0");
+      assertArrayEquals(last.inputMask()[0], last.inputMask()[row]);
+      assertArrayEquals(last.segmentIds()[0], last.segmentIds()[row]);
+      assertEquals(last.labels()[0], last.labels()[row]);
+    }
+    assertEquals(data.get(8).length() + data.get(9).length(), last.realTokens(), "padding rows hold no real tokens");
+    Batch asTheyFall = new Batcher(data, BatchingOptions.evaluation(4, 64)).epoch(0).get(2);
+    assertEquals(2, asTheyFall.size(), "without full batches the last batch stays short");
+    assertArrayEquals(new float[] {1, 1}, asTheyFall.exampleWeights());
+  }
+
+  @Test
   void padsEachBatchToTheBucketOfItsLongestExample() {
     EncodedDataset data = data(10);
     Batch batch = new Batcher(data, BatchingOptions.evaluation(4, 64)).assemble(new int[] {0, 1, 2});
