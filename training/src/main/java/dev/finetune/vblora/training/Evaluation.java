@@ -13,12 +13,14 @@ public final class Evaluation {
   private Evaluation() {}
 
   /**
+   * Only real rows count: the padding rows of a filled-up batch are predicted and ignored.
+   *
    * @param predict per batch, class probabilities [n][classes] or predicted values [n][1]
    * @param numClasses classes of the head (ignored for regression)
    */
   public static Map<String, Double> metrics(List<Batch> batches, Function<Batch, float[][]> predict, int numClasses,
       Task task) {
-    int n = batches.stream().mapToInt(Batch::size).sum();
+    int n = batches.stream().mapToInt(Batch::examples).sum();
     if (task == Task.CLASSIFICATION) {
       int[] labels = new int[n];
       int[] predicted = new int[n];
@@ -26,7 +28,7 @@ public final class Evaluation {
       for (Batch batch : batches) {
         float[][] probabilities = predict.apply(batch);
         int[] ids = batch.labelIds();
-        for (int row = 0; row < batch.size(); row++, i++) {
+        for (int row = 0; row < batch.examples(); row++, i++) {
           labels[i] = ids[row];
           predicted[i] = argmax(probabilities[row]);
         }
@@ -39,7 +41,7 @@ public final class Evaluation {
     for (Batch batch : batches) {
       float[][] values = predict.apply(batch);
       float[] labels = batch.labelValues();
-      for (int row = 0; row < batch.size(); row++, i++) {
+      for (int row = 0; row < batch.examples(); row++, i++) {
         targets[i] = labels[row];
         predicted[i] = values[row][0];
       }

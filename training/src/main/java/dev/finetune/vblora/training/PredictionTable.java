@@ -45,12 +45,12 @@ public final class PredictionTable {
     return labelNames.isEmpty() ? List.of(PREDICTION) : labelNames;
   }
 
-  /** {@code predict}, storing each row of its answer at the row's example index. */
+  /** {@code predict}, storing each real row of its answer at the row's example index (padding rows are not). */
   public Function<Batch, float[][]> recording(Function<Batch, float[][]> predict) {
     return batch -> {
       float[][] values = predict.apply(batch);
       int[] indices = batch.exampleIndices();
-      for (int row = 0; row < batch.size(); row++) {
+      for (int row = 0; row < batch.examples(); row++) {
         if (values[row].length != columns.size()) {
           throw new IllegalStateException("the model gave " + values[row].length + " values per example, the table"
               + " has " + columns.size() + " columns " + columns);

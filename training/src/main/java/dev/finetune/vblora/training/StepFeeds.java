@@ -18,13 +18,14 @@ import org.tensorflow.types.TInt32;
  * @param inputMask int32 [batch, length], 1 for real tokens
  * @param segmentIds int32 [batch, length] segment ids
  * @param labels int32 [batch] class ids (classification) or float32 [batch] targets (regression)
+ * @param exampleWeights float32 [batch]: 1 for real rows, 0 for the padding rows of a filled-up batch
  */
-public record StepFeeds(Batch batch, TInt32 inputIds, TInt32 inputMask, TInt32 segmentIds, Tensor labels)
-    implements AutoCloseable {
+public record StepFeeds(Batch batch, TInt32 inputIds, TInt32 inputMask, TInt32 segmentIds, Tensor labels,
+    TFloat32 exampleWeights) implements AutoCloseable {
 
   /** Copies {@code batch} into new tensors; the caller closes them. */
   public static StepFeeds of(Batch batch) {
-    List<Tensor> made = new ArrayList<>(4);
+    List<Tensor> made = new ArrayList<>(5);
     try {
       TInt32 ids = add(made, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputIds())));
       TInt32 mask = add(made, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputMask())));
@@ -32,7 +33,8 @@ public record StepFeeds(Batch batch, TInt32 inputIds, TInt32 inputMask, TInt32 s
       Tensor labels = add(made, batch.task() == Task.CLASSIFICATION
           ? TInt32.vectorOf(batch.labelIds())
           : TFloat32.vectorOf(batch.labelValues()));
-      return new StepFeeds(batch, ids, mask, segments, labels);
+      TFloat32 weights = add(made, TFloat32.vectorOf(batch.exampleWeights()));
+      return new StepFeeds(batch, ids, mask, segments, labels, weights);
     } catch (RuntimeException e) {
       made.forEach(Tensor::close); // a half-built set would otherwise leak
       throw e;
@@ -50,5 +52,6 @@ public record StepFeeds(Batch batch, TInt32 inputIds, TInt32 inputMask, TInt32 s
     inputMask.close();
     segmentIds.close();
     labels.close();
+    exampleWeights.close();
   }
 }

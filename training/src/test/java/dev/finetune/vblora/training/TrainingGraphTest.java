@@ -160,6 +160,43 @@ class TrainingGraphTest {
     }
   }
 
+  /**
+   * Under XLA a short last batch is filled up to the full batch size (one shape, one compilation); the padding
+   * rows must weigh nothing. The filled batch's step has the short batch's loss and gradient norm, and its real
+   * rows get the short batch's probabilities; counting the padding row as an example changes the loss.
+   */
+  @Test
+  void aShortBatchFilledUpWithPaddingRowsTrainsAsTheShortBatchAlone() {
+    Batch alone = Bert.demoBatches(7, 4, 32).get(1);
+    Batch filled = Bert.demoBatches(7, 4, 32, true).get(1);
+    assertEquals(3, alone.size());
+    assertEquals(4, filled.size());
+    assertEquals(3, filled.examples());
+    Batch paddingCounted = new Batch(filled.task(), new int[] {4, 5, 6, 4}, filled.inputIds(), filled.inputMask(),
+        filled.segmentIds(), filled.labels());
+    TrainingGraph.StepResult short3;
+    TrainingGraph.StepResult full4;
+    TrainingGraph.StepResult counted;
+    float[][] aloneProbabilities;
+    float[][] filledProbabilities;
+    try (Session a = graph.open(null); Session b = graph.open(null); Session c = graph.open(null)) {
+      aloneProbabilities = graph.predict(a, alone);
+      filledProbabilities = graph.predict(b, filled);
+      short3 = graph.trainStep(a, alone, 1.0);
+      full4 = graph.trainStep(b, filled, 1.0);
+      counted = graph.trainStep(c, paddingCounted, 1.0);
+    }
+    assertEquals(short3.loss(), full4.loss(), 1e-6 * Math.abs(short3.loss()), "loss");
+    assertEquals(short3.gradNorm(), full4.gradNorm(), 1e-5 * short3.gradNorm(), "gradient norm");
+    assertNotEquals(short3.loss(), counted.loss(), 1e-4 * Math.abs(short3.loss()),
+        "the check must see a padding row that counts");
+    for (int row = 0; row < 3; row++) {
+      for (int k = 0; k < 2; k++) {
+        assertEquals(aloneProbabilities[row][k], filledProbabilities[row][k], 1e-5, "row " + row + ", class " + k);
+      }
+    }
+  }
+
   private static int[][] pad(int[][] rows, int length) {
     int[][] out = new int[rows.length][length];
     for (int i = 0; i < rows.length; i++) {

@@ -8,7 +8,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * Dense layer to {@code numClasses} logits with mean softmax cross-entropy. The loss is built from
+ * Dense layer to {@code numClasses} logits with (weighted) mean softmax cross-entropy. The loss is built from
  * log-softmax and a one-hot of the labels because SparseSoftmaxCrossEntropyWithLogits has no gradient
  * in TF-Java 1.1.0.
  *
@@ -40,8 +40,8 @@ public record ClassificationHead(int numClasses, long seed) implements TaskHead 
         head.constant(0f));
     Operand<TFloat32> perExample = head.math.neg(
         head.reduceSum(head.math.mul(oneHot, logProbabilities), head.constant(1)));
-    Operand<TFloat32> loss = head.withName("loss").math.mean(perExample, head.constant(0));
+    WeightedLoss loss = TaskHead.weightedMean(head, perExample, labels);
     Operand<TFloat32> probabilities = head.withName("probabilities").nn.softmax(dense.logits());
-    return new HeadGraph(dense.logits(), probabilities, labels, loss, dense.variables());
+    return new HeadGraph(dense.logits(), probabilities, labels, loss.weights(), loss.loss(), dense.variables());
   }
 }

@@ -7,7 +7,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 
 /**
- * Dense layer to one value with mean squared error, as Hugging Face's sequence classification models do
+ * Dense layer to one value with (weighted) mean squared error, as Hugging Face's sequence classification models do
  * with num_labels = 1 (e.g. STS-B).
  *
  * @param seed seed of the kernel's initial values
@@ -27,8 +27,7 @@ public record RegressionHead(long seed) implements TaskHead {
         Placeholder.shape(Shape.of(-1)));
     Operand<TFloat32> predictions = head.withName("predictions").reshape(dense.logits(),
         head.constant(new long[] {-1}));
-    Operand<TFloat32> loss = head.withName("loss").math.mean(
-        head.math.square(head.math.sub(predictions, labels)), head.constant(0));
-    return new HeadGraph(dense.logits(), predictions, labels, loss, dense.variables());
+    WeightedLoss loss = TaskHead.weightedMean(head, head.math.square(head.math.sub(predictions, labels)), labels);
+    return new HeadGraph(dense.logits(), predictions, labels, loss.weights(), loss.loss(), dense.variables());
   }
 }

@@ -42,6 +42,26 @@ public sealed interface TaskHead permits ClassificationHead, RegressionHead {
     return new DenseLayer(head, logits, List.of(kernel, bias));
   }
 
+  /**
+   * sum(weights * perExample) / sum(weights): the mean over the rows that count. The weights are a placeholder
+   * that defaults to ones (one per label), so a caller that feeds none gets the plain mean; padding rows fed
+   * with weight 0 add nothing to the loss and so nothing to any gradient. The default is built from the labels'
+   * shape, not from the loss, so that no gradient path runs through the placeholder (it has no gradient). The
+   * divisor is at least 1e-12 so that a batch of only padding rows gives 0, not NaN.
+   */
+  static WeightedLoss weightedMean(Ops head, Operand<TFloat32> perExample, Operand<?> labels) {
+    Operand<TFloat32> weights = head.withName("example_weights").placeholderWithDefault(
+        head.fill(head.shape(labels), head.constant(1f)), Shape.of(-1));
+    Operand<TFloat32> total = head.reduceSum(weights, head.constant(0));
+    Operand<TFloat32> loss = head.withName("loss").math.div(
+        head.reduceSum(head.math.mul(weights, perExample), head.constant(0)),
+        head.math.maximum(total, head.constant(1e-12f)));
+    return new WeightedLoss(weights, loss);
+  }
+
+  /** The weights placeholder and the weighted mean loss. */
+  record WeightedLoss(Operand<TFloat32> weights, Operand<TFloat32> loss) {}
+
   /** The dense layer's output, its variables, and the head's op scope for the ops that follow. */
   record DenseLayer(Ops scope, Operand<TFloat32> logits, List<ResourceVariable> variables) {}
 }

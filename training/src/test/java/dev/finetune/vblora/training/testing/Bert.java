@@ -54,6 +54,14 @@ public final class Bert {
 
   /** The demo data's first {@code examples} training sentences as batches of {@code batchSize}, file order. */
   public static List<Batch> demoBatches(int examples, int batchSize, int maxLength) {
+    return demoBatches(examples, batchSize, maxLength, false);
+  }
+
+  /**
+   * As {@link #demoBatches(int, int, int)}; with {@code fullBatches} a short last batch is filled up with
+   * padding rows.
+   */
+  public static List<Batch> demoBatches(int examples, int batchSize, int maxLength, boolean fullBatches) {
     try {
       Path dir = Files.createTempDirectory("vblora-demo-data");
       DemoDataset.copyTo(dir);
@@ -64,7 +72,8 @@ public final class Bert {
       }
       EncodedDataset encoded = EncodedDataset.encode(all.subset(first),
           WordPieceTokenizer.fromSavedModel(folder()), maxLength);
-      return new Batcher(encoded, BatchingOptions.evaluation(batchSize, maxLength)).epoch(0);
+      return new Batcher(encoded, BatchingOptions.evaluation(batchSize, maxLength).withFullBatches(fullBatches))
+          .epoch(0);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
