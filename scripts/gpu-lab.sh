@@ -5,7 +5,8 @@
 #
 #   scripts/gpu-lab.sh MODE   (results under $OUT)
 #   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
-#         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab
+#         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab |
+#         ttr-ours | ttr-peft | ttr-levers
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
@@ -14,6 +15,7 @@ CODE=${CODE:-.gpu-code}      # our jars; another folder to compare two builds in
 CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls "$PWD"/$CODE/*.jar | paste -sd:)"
 MODEL=$U/root/.cache/vblora/models/bert-base-uncased
 SST2=$U/work/shared/data/sst2/train.tsv
+COLA=$U/work/shared/data/cola/train.tsv
 OUT=${OUT:-/tmp/out}
 DEVICE=${DEVICE:-gpu}            # cpu only to rehearse this script elsewhere
 QUALITY_ARGS=${QUALITY_ARGS:-}   # e.g. "--max-steps 2" for a rehearsal
@@ -32,7 +34,74 @@ BENCH="$VBLORA bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 
 # that a call cut short still returns what ran.  saved DIR NAME
 saved() { grep -h '"median"' $1/$2.json | head -1 | sed "s/^/$2 /" || true; tar -C /tmp -czf $OUT/$(basename $1).tgz $(basename $1); }
 
+# Time to result: one whole `vblora train` (or eval) process, timed from its start to its exit, with XLA's
+# persistent compilation cache in CACHE (a fresh folder: cold; the folder of an earlier run with the same shapes:
+# warm), as the launcher sets it. Prints one line per run; the mode's folder is archived after each.
+#   ttr DIR NAME CACHE vblora-arguments...
+TTR_ARGS=${TTR_ARGS:-}   # e.g. "--max-steps 2" to rehearse
+ttr() {
+  local dir=$1 name=$2 cache=$3; shift 3
+  mkdir -p $cache
+  local t0=$(date +%s.%N)
+  TF_XLA_FLAGS="--tf_xla_persistent_cache_directory=$cache --tf_xla_deterministic_cluster_names=true" \
+    $VBLORA "$@" > $dir/$name.out 2> $dir/$name.err || echo "$name failed (see $name.err)"
+  local t1=$(date +%s.%N)
+  echo "$name wall_s $(echo "$t1 - $t0" | bc) $(grep -h '^time ' $dir/$name.err | tail -1)"
+  tar -C /tmp -czf $OUT/$(basename $dir).tgz --exclude='*/merged' --exclude='*/checkpoints' --exclude='*/tensorboard' $(basename $dir)
+}
+SST2_ARGS="--train $SST2 --valid-fraction 0.1 --no-header --label-column 0 --text-column 1"
+COLA_ARGS="--train $COLA --valid-fraction 0.1 --no-header --label-column 1 --text-column 0"
+
 case "$1" in
+  ttr-ours)
+    # Issue 12's runs: SST-2 10 epochs length 64 h=90 cold then warm; CoLA 5 epochs cold; SST-2 defaults cold;
+    # eval of 1,821 SST-2 sentences with the first run's merged model, cold then warm.
+    dir=/tmp/$1; mkdir -p $dir; rm -rf /tmp/xla-cache-*
+    ttr $dir sst2-10ep-cold /tmp/xla-cache-sst2 train --model $MODEL $SST2_ARGS --epochs 10 --max-length 64 \
+      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-10ep --json $TTR_ARGS
+    ttr $dir sst2-10ep-warm /tmp/xla-cache-sst2 train --model $MODEL $SST2_ARGS --epochs 10 --max-length 64 \
+      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-10ep-warm --json $TTR_ARGS
+    ttr $dir cola-5ep-cold /tmp/xla-cache-cola train --model $MODEL $COLA_ARGS --epochs 5 --max-length 64 \
+      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/cola-5ep --json $TTR_ARGS
+    ttr $dir sst2-defaults-cold /tmp/xla-cache-defaults train --model $MODEL $SST2_ARGS --device $DEVICE \
+      --out $dir/sst2-defaults --json $TTR_ARGS
+    head -1821 $SST2 > $dir/sst2-1821.tsv
+    for warmth in cold warm; do
+      ttr $dir eval-1821-$warmth /tmp/xla-cache-eval eval --model $dir/sst2-10ep/merged --data $dir/sst2-1821.tsv \
+        --no-header --label-column 0 --text-column 1 --max-length 64 --device $DEVICE --json
+    done
+    ;;
+  ttr-peft)
+    # The same SST-2 job with PEFT (scripts/peft_time_to_result.py), TF32 then bf16 autocast.
+    dir=/tmp/$1; mkdir -p $dir
+    for precision in ${PEFT_PRECISIONS:-fp32 bf16}; do
+      t0=$(date +%s.%N)
+      python3 scripts/peft_time_to_result.py --train $SST2 --label-column 0 --text-column 1 \
+        --vocab $MODEL/assets/vocab.txt --epochs 10 --max-length 64 --num-vectors 90 --precision $precision \
+        --out $dir/peft-sst2-$precision > $dir/peft-$precision.out 2> $dir/peft-$precision.err \
+        || echo "peft $precision failed (see peft-$precision.err)"
+      t1=$(date +%s.%N)
+      echo "peft-$precision wall_s $(echo "$t1 - $t0" | bc) $(tail -1 $dir/peft-$precision.out)"
+      rm -rf $dir/peft-sst2-$precision/merged
+      tar -C /tmp -czf $OUT/$(basename $dir).tgz $(basename $dir)
+    done
+    ;;
+  ttr-levers)
+    # One lever at a time on the SST-2 10-epoch job, each cold: length buckets as before (16/32/64), and XLA's
+    # autotuning off; then the steady step (bench, q,v 32 x 128, fp32 and fp16) on this build.
+    dir=/tmp/$1; mkdir -p $dir; rm -rf /tmp/xla-cache-lever-*
+    ttr $dir sst2-doubling-cold /tmp/xla-cache-lever-doubling train --model $MODEL $SST2_ARGS --epochs 10 \
+      --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE --length-buckets doubling --out $dir/doubling \
+      --json $TTR_ARGS
+    XLA_FLAGS="$XLA_FLAGS --xla_gpu_autotune_level=0" ttr $dir sst2-autotune0-cold /tmp/xla-cache-lever-autotune0 \
+      train --model $MODEL $SST2_ARGS --epochs 10 --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE \
+      --out $dir/autotune0 --json $TTR_ARGS
+    for precision in fp32 $HALF; do
+      $BENCH --targets bert-qv --method vblora --mode train --steps $STEPS --xla on --precision $precision \
+        > $dir/bench-qv-$precision.json 2> $dir/bench-qv-$precision.err || echo "bench $precision failed"
+      saved $dir bench-qv-$precision
+    done
+    ;;
   smoke)
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
     $VBLORA bench --model $MODEL --method none --mode forward --batch-size 32 --max-length 128 --steps 20 \

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.training.device.CompileTracker;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,13 +30,15 @@ public final class ServingModel implements AutoCloseable {
   private final Map<String, TensorInfo> inputs;
   private final String output;
   private final boolean classification;
+  private final CompileTracker compiles;
 
   private ServingModel(SavedModelBundle bundle, Map<String, TensorInfo> inputs, String output,
-      boolean classification) {
+      boolean classification, CompileTracker compiles) {
     this.bundle = bundle;
     this.inputs = inputs;
     this.output = output;
     this.classification = classification;
+    this.compiles = compiles;
   }
 
   /** Loads {@code folder} with tag serve and TensorFlow's default session options. */
@@ -45,6 +48,14 @@ public final class ServingModel implements AutoCloseable {
 
   /** Loads {@code folder} with tag serve into a session set up by {@code sessionConfig}. */
   public static ServingModel load(Path folder, ConfigProto sessionConfig) {
+    return load(folder, sessionConfig, null);
+  }
+
+  /**
+   * Loads {@code folder} with tag serve into a session set up by {@code sessionConfig}; its calls go through
+   * {@code compiles} (null: plainly), which counts the XLA compilations of each new batch shape.
+   */
+  public static ServingModel load(Path folder, ConfigProto sessionConfig, CompileTracker compiles) {
     SavedModelBundle bundle = SavedModelBundle.loader(folder.toString()).withTags("serve")
         .withConfigProto(sessionConfig).load();
     try {
@@ -60,7 +71,8 @@ public final class ServingModel implements AutoCloseable {
             + PROBABILITIES + "' or '" + PREDICTIONS + "' output (its outputs are " + outputs.keySet()
             + "); evaluate a model merged by vblora train or vblora merge, or pass --adapter");
       }
-      return new ServingModel(bundle, signature.getInputsMap(), outputs.get(key).getName(), classification);
+      return new ServingModel(bundle, signature.getInputsMap(), outputs.get(key).getName(), classification,
+          compiles);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -81,7 +93,9 @@ public final class ServingModel implements AutoCloseable {
       feed(runner, feeds, "input_ids", batch.inputIds());
       feed(runner, feeds, "input_mask", batch.inputMask());
       feed(runner, feeds, "segment_ids", batch.segmentIds());
-      try (Result result = runner.fetch(output).run()) {
+      runner.fetch(output);
+      try (Result result = compiles == null ? runner.run()
+          : compiles.run(runner, "predict", batch.size(), batch.sequenceLength())) {
         TFloat32 values = (TFloat32) result.get(0);
         if (values.shape().numDimensions() == 2) {
           return StdArrays.array2dCopyOf(values);

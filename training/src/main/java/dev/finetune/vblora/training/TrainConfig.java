@@ -37,6 +37,8 @@ import java.util.Map;
  * @param maxSteps optimizer steps in all; 0 means epochs x batches per epoch
  * @param batchSize examples per step
  * @param maxLength tokens per example after truncation (at most what the model's inputs take)
+ * @param lengthBuckets the sequence lengths batches are padded to: {@code auto}, {@code longest},
+ *     {@code doubling} or a list such as {@code 32,64} (see {@link BatchShapes})
  * @param lrBank peak learning rate of the vector bank
  * @param lrLogits peak learning rate of the logits
  * @param lrLora peak learning rate of the LoRA factors (baseline)
@@ -59,7 +61,7 @@ public record TrainConfig(
     String textColumn, String textPairColumn, String labelColumn, boolean noHeader, Task task,
     String targets, String exclude, String layers,
     String method, VbLoraConfig vbLora, LoraConfig lora,
-    int epochs, long maxSteps, int batchSize, int maxLength,
+    int epochs, long maxSteps, int batchSize, int maxLength, String lengthBuckets,
     double lrBank, double lrLogits, double lrLora, double lrHead, double weightDecay, double warmupRatio,
     double maxGradNorm, long seed, long evalEvery, long logEvery, String device, Boolean xla,
     UpdateForm updateForm, Path out, boolean resume, boolean overwrite) {
@@ -77,6 +79,7 @@ public record TrainConfig(
     require(maxSteps >= 0, "--max-steps must not be negative, got " + maxSteps);
     require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
     require(maxLength >= 3, "--max-length must be at least 3 ([CLS] token [SEP]), got " + maxLength);
+    BatchShapes.validate(lengthBuckets, maxLength);
     for (Map.Entry<String, Double> lr : Map.of("lr-bank", lrBank, "lr-logits", lrLogits, "lr-lora", lrLora,
         "lr-head", lrHead).entrySet()) {
       require(lr.getValue() > 0 && Double.isFinite(lr.getValue()),
@@ -168,6 +171,7 @@ public record TrainConfig(
     json.put("max_steps", maxSteps);
     json.put("batch_size", batchSize);
     json.put("max_length", maxLength);
+    json.put("length_buckets", lengthBuckets);
     json.put("lr_bank", lrBank);
     json.put("lr_logits", lrLogits);
     json.put("lr_lora", lrLora);
@@ -189,11 +193,13 @@ public record TrainConfig(
 
   /**
    * The settings that decide what a run computes: everything but where it runs and how it was started
-   * (out, resume, overwrite, device, xla, update_form, log_every). A resume must match these exactly.
+   * (out, resume, overwrite, device, xla, update_form, log_every, length_buckets: padding changes no result
+   * beyond rounding). A resume must match these exactly.
    */
   public Map<String, Object> identity() {
     Map<String, Object> json = toJson();
-    for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "update_form", "log_every"}) {
+    for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "update_form", "log_every",
+        "length_buckets"}) {
       json.remove(key);
     }
     return Json.parseObject(Json.toCompactJson(json));
@@ -240,6 +246,7 @@ public record TrainConfig(
     j.number("max_steps", v -> b.maxSteps((long) v));
     j.number("batch_size", v -> b.batchSize((int) v));
     j.number("max_length", v -> b.maxLength((int) v));
+    j.string("length_buckets", b::lengthBuckets);
     j.number("lr_bank", b::lrBank);
     j.number("lr_logits", b::lrLogits);
     j.number("lr_lora", b::lrLora);
@@ -310,6 +317,7 @@ public record TrainConfig(
     private long maxSteps;
     private int batchSize = 32;
     private int maxLength = 128;
+    private String lengthBuckets = BatchShapes.AUTO;
     private double lrBank = 1e-3;
     private double lrLogits = 1e-2;
     private double lrLora = 5e-4;
@@ -361,6 +369,7 @@ public record TrainConfig(
     public Builder maxSteps(long v) { maxSteps = v; return this; }
     public Builder batchSize(int v) { batchSize = v; return this; }
     public Builder maxLength(int v) { maxLength = v; return this; }
+    public Builder lengthBuckets(String v) { lengthBuckets = v; return this; }
     public Builder lrBank(double v) { lrBank = v; return this; }
     public Builder lrLogits(double v) { lrLogits = v; return this; }
     public Builder lrLora(double v) { lrLora = v; return this; }
@@ -382,7 +391,7 @@ public record TrainConfig(
     public TrainConfig build() {
       return new TrainConfig(model, signature, train, valid, validFraction, textColumn, textPairColumn,
           labelColumn, noHeader, task, targets, exclude, layers, method, vbLora.build(), lora, epochs, maxSteps,
-          batchSize, maxLength, lrBank, lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla, updateForm, out, resume,
+          batchSize, maxLength, lengthBuckets, lrBank, lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla, updateForm, out, resume,
           overwrite);
     }
   }

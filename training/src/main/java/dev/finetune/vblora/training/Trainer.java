@@ -10,7 +10,7 @@ import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.TrainValidationSplit;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.batch.Batcher;
-import dev.finetune.vblora.data.batch.BatchingOptions;
+import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
@@ -31,6 +31,8 @@ import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointRef;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;
 import dev.finetune.vblora.training.checkpoint.TrainingState;
+import dev.finetune.vblora.training.device.CompileTracker;
+import dev.finetune.vblora.training.device.XlaCompilationMode;
 import dev.finetune.vblora.training.export.AdapterExport;
 import dev.finetune.vblora.training.export.AdapterManifest;
 import dev.finetune.vblora.training.export.MergedModel;
@@ -49,6 +51,9 @@ import dev.finetune.vblora.training.listen.TrainingSummary;
 import dev.finetune.vblora.training.metrics.BestCheckpointRule;
 import dev.finetune.vblora.training.optim.AdamWConfig;
 import dev.finetune.vblora.training.optim.LinearWarmupDecay;
+import dev.finetune.vblora.training.timing.Phase;
+import dev.finetune.vblora.training.timing.RunClock;
+import dev.finetune.vblora.training.timing.RunTimings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,37 +86,64 @@ public final class Trainer {
   private final TrainConfig config;
   private final ConfigProto sessionConfig;
   private final List<TrainingListener> extraListeners;
+  private final RunClock clock;
 
   /**
    * @param sessionConfig session options (threads, XLA, GPU), or null for TensorFlow's defaults
    * @param listeners observers besides the run's own files (e.g. a progress bar); not closed here
    */
   public Trainer(TrainConfig config, ConfigProto sessionConfig, List<TrainingListener> listeners) {
+    this(config, sessionConfig, listeners, null);
+  }
+
+  /**
+   * @param clock where the run's phase times go (e.g. {@link RunClock#sinceProcessStart()} for a command-line
+   *     run), or null for a clock that starts with {@link #run()}
+   */
+  public Trainer(TrainConfig config, ConfigProto sessionConfig, List<TrainingListener> listeners, RunClock clock) {
     this.config = config;
     this.sessionConfig = sessionConfig;
     this.extraListeners = List.copyOf(listeners);
+    this.clock = clock;
   }
 
   /** Trains, evaluates and exports; see {@link TrainingResult} for where everything is. */
   public TrainingResult run() throws IOException {
+    RunClock clock = this.clock != null ? this.clock : new RunClock(System::nanoTime, System.nanoTime());
+    long start = clock.now();
     RunFolder folder = RunFolder.prepare(config.out(), config.resume(), config.overwrite());
     Path modelFolder = ModelResolver.fromEnvironment().resolve(config.model());
     SavedModelInfo model = SavedModelReader.read(modelFolder);
+    clock.since(Phase.LOAD, start);
+    start = clock.now();
     TrainingData data = TrainingData.load(config, modelFolder,
         TrainingGraph.maxSequenceLength(model, config.signature()));
+    clock.since(Phase.DATA, start);
+    start = clock.now();
     AdapterPlan plan = plan(config, model);
-    try (TrainingGraph graph = buildGraph(config, model, plan, data.labelNames().size());
-        Session session = graph.open(sessionConfig)) {
-      AdapterManifest manifest = new AdapterManifest(config, data.labelNames(),
-          graph.adapted().trainableVariables(), graph.adapted().logitsLayout());
-      folder.writeConfig(config);
-      if (data.heldOut() != null) {
-        // The held-out split exists nowhere else; keep it so the same examples can be scored again
-        // (vblora eval --data DIR/valid_split.tsv --compare-predictions DIR/valid_predictions.tsv).
-        DatasetTsvWriter.write(data.heldOut(), config.out().resolve(VALID_SPLIT));
+    // Each batch shape compiles on its first call, once (the run's few shapes are fixed up front).
+    XlaCompilationMode.compileEachShapeOnFirstCallFor(sessionConfig);
+    try (TrainingGraph graph = buildGraph(config, model, plan, data.labelNames().size())) {
+      clock.since(Phase.LOAD, start);
+      start = clock.now();
+      try (Session session = graph.open(sessionConfig)) {
+        clock.since(Phase.INIT, start);
+        return run(graph, session, data, plan, modelFolder, folder, clock);
       }
-      return new Run(graph, session, data, manifest, plan, modelFolder).loop();
     }
+  }
+
+  private TrainingResult run(TrainingGraph graph, Session session, TrainingData data, AdapterPlan plan,
+      Path modelFolder, RunFolder folder, RunClock clock) throws IOException {
+    AdapterManifest manifest = new AdapterManifest(config, data.labelNames(),
+        graph.adapted().trainableVariables(), graph.adapted().logitsLayout());
+    folder.writeConfig(config);
+    if (data.heldOut() != null) {
+      // The held-out split exists nowhere else; keep it so the same examples can be scored again
+      // (vblora eval --data DIR/valid_split.tsv --compare-predictions DIR/valid_predictions.tsv).
+      DatasetTsvWriter.write(data.heldOut(), config.out().resolve(VALID_SPLIT));
+    }
+    return new Run(graph, session, data, manifest, plan, modelFolder, clock).loop();
   }
 
   /** The adapter plan of {@code config}'s selection and method on {@code model}. */
@@ -145,6 +177,8 @@ public final class Trainer {
     private final AdapterManifest manifest;
     private final AdapterPlan plan;
     private final Path modelFolder;
+    private final RunClock clock;
+    private final CompileTracker compiles = CompileTracker.forThisProcess();
     private final BestCheckpointRule rule;
     private final LinearWarmupDecay schedule = new LinearWarmupDecay(config.warmupRatio());
     private final List<Double> stepMillis = new ArrayList<>();
@@ -153,25 +187,28 @@ public final class Trainer {
     private String lastCheckpoint;
 
     Run(TrainingGraph graph, Session session, TrainingData data, AdapterManifest manifest, AdapterPlan plan,
-        Path modelFolder) {
+        Path modelFolder, RunClock clock) {
       this.graph = graph;
       this.session = session;
       this.data = data;
       this.manifest = manifest;
       this.plan = plan;
       this.modelFolder = modelFolder;
+      this.clock = clock;
       this.rule = config.task() == Task.CLASSIFICATION
           ? BestCheckpointRule.forClassification() : BestCheckpointRule.forRegression();
     }
 
     TrainingResult loop() throws IOException {
       Batcher batcher = new Batcher(data.train(),
-          BatchingOptions.training(config.batchSize(), config.maxLength(), config.seed()));
+          BatchShapes.training(config.batchSize(), data.buckets(), config.seed(), config.xlaEnabled()));
       long perEpoch = batcher.batchesPerEpoch();
       long total = config.maxSteps() > 0 ? config.maxSteps() : config.epochs() * perEpoch;
       long evalEvery = config.evalEvery() > 0 ? config.evalEvery() : perEpoch;
       CheckpointStore store = CheckpointStore.open(config.out(), 1, rule);
+      long resumeStart = clock.now();
       long step = resume(store);
+      clock.since(Phase.CHECKPOINTS, resumeStart);
       try (CompositeListener files = fileListeners()) {
         List<TrainingListener> all = new ArrayList<>(extraListeners);
         all.add(files);
@@ -186,13 +223,19 @@ public final class Trainer {
             TrainingGraph.StepResult result;
             int batchSize;
             long start;
+            long waitStart = clock.now();
             try (StepFeeds feeds = prefetcher.take()) {
-              batchSize = feeds.batch().size();
+              batchSize = feeds.batch().examples();
               start = System.nanoTime();
-              result = graph.trainStep(session, feeds, multiplier);
+              result = graph.trainStep(session, feeds, multiplier, compiles);
             }
             double millis = (System.nanoTime() - start) / 1e6;
-            stepMillis.add(millis);
+            clock.since(Phase.TRAIN, waitStart);
+            CompileTracker.Compilations compiled = compiles.takeCompilations();
+            clock.compiled(Phase.TRAIN, compiled.count(), compiled.fromCache(), compiled.nanos());
+            if (compiled.count() == 0) {
+              stepMillis.add(millis); // a step that compiled is no step time
+            }
             step++;
             LossGuard.check(step, result.loss(), lastCheckpoint);
             listeners.onStep(new StepReport(step, (int) ((step - 1) / perEpoch), result.loss(),
@@ -207,7 +250,9 @@ public final class Trainer {
         Map<String, Double> bestMetrics = best.isPresent()
             ? store.load(best.get()).state().metrics() : finalMetrics;
         if (best.isPresent()) {
+          long restoreStart = clock.now();
           graph.restoreTrainableState(session, store.load(best.get()).tensors());
+          clock.since(Phase.CHECKPOINTS, restoreStart);
         }
         TrainingSummary summary = new TrainingSummary(step, bestStep, bestMetrics, finalMetrics, median(stepMillis));
         TrainingResult result = export(summary);
@@ -299,8 +344,8 @@ public final class Trainer {
 
     private void evaluateAndSave(CheckpointStore store, TrainingListener listeners, long step, long perEpoch)
         throws IOException {
-      Map<String, Double> metrics = Evaluation.metrics(data.validBatches(), batch -> graph.predict(session, batch),
-          data.labelNames().size(), config.task());
+      Map<String, Double> metrics = timedPredictions(() -> Evaluation.metrics(data.validBatches(),
+          batch -> graph.predict(session, batch, compiles), data.labelNames().size(), config.task()));
       double value = rule.valueIn(metrics);
       boolean best = rule.isBetter(value, bestValue);
       if (best) {
@@ -308,27 +353,45 @@ public final class Trainer {
       }
       finalMetrics = metrics;
       listeners.onEvaluation(new EvaluationReport(step, data.valid().size(), metrics, best));
+      long saveStart = clock.now();
       Map<String, Object> state = new LinkedHashMap<>();
       state.put("manifest", manifest.toJson());
       CheckpointRef ref = store.save(graph.checkpointState(session), new TrainingState(step,
           (int) (step / perEpoch), step % perEpoch, config.seed(), "", metrics, state));
       lastCheckpoint = ref.dir().toString();
+      clock.since(Phase.CHECKPOINTS, saveStart);
+    }
+
+    /** Runs {@code predictions} (session calls that predict), booking its time to evaluation and compilation. */
+    private <T> T timedPredictions(java.util.function.Supplier<T> predictions) {
+      long start = clock.now();
+      T result = predictions.get();
+      clock.since(Phase.EVAL, start);
+      CompileTracker.Compilations compiled = compiles.takeCompilations();
+      clock.compiled(Phase.EVAL, compiled.count(), compiled.fromCache(), compiled.nanos());
+      return result;
     }
 
     private TrainingResult export(TrainingSummary summary) throws IOException {
       Path adapterDir = config.out().resolve("adapter");
       Path mergedDir = config.out().resolve("merged");
       // What the adapted training graph computes with the exported weights, for comparing the merged model with.
-      PredictionTable.empty(PredictionTable.columnsFor(data.labelNames()), data.valid().size())
-          .fill(data.validBatches(), batch -> graph.predict(session, batch))
-          .write(config.out().resolve(VALID_PREDICTIONS));
+      PredictionTable predictions = timedPredictions(() ->
+          PredictionTable.empty(PredictionTable.columnsFor(data.labelNames()), data.valid().size())
+              .fill(data.validBatches(), batch -> graph.predict(session, batch, compiles)));
+      long exportStart = clock.now();
+      predictions.write(config.out().resolve(VALID_PREDICTIONS));
       AdapterFolder.write(AdapterExport.toPeft(manifest, graph.trainableState(session)), adapterDir, true);
       MergedModel.write(modelFolder, "serve", graph.deltas(session),
           Optional.of(graph.headWeights(session, data.labelNames())), data.labelNames(), mergedDir, true);
       long headParams = graph.headVariables().stream().mapToLong(v -> v.elementCount()).sum();
       TrainingResult result = new TrainingResult(config.out(), summary.bestStep(), summary.bestMetrics(),
           summary.finalMetrics(), plan.trainableParams(), plan.storedParams(), headParams, summary.stepMillis(),
-          config.resolvedUpdateForm(), adapterDir, mergedDir, config.out().resolve("metrics.json"));
+          config.resolvedUpdateForm(), adapterDir, mergedDir, config.out().resolve("metrics.json"),
+          RunTimings.EMPTY);
+      clock.since(Phase.EXPORT, exportStart);
+      // The figures as of the metrics file's writing: everything but that one small write is in them.
+      result = result.withTimings(clock.snapshot());
       AtomicFile.writeString(result.metricsFile(), Json.toIndentedJson(result.toJson()) + "\n");
       return result;
     }
@@ -346,7 +409,7 @@ public final class Trainer {
 
   /** The run's data: encoded training and validation sets and the class names. */
   private record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> validBatches,
-      List<String> labelNames, Dataset heldOut) {
+      List<String> labelNames, Dataset heldOut, LengthBuckets buckets) {
 
     static TrainingData load(TrainConfig config, Path modelFolder, int maxModelLength) throws IOException {
       if (config.maxLength() > maxModelLength) {
@@ -370,10 +433,12 @@ public final class Trainer {
       WordPieceTokenizer tokenizer = WordPieceTokenizer.fromSavedModel(modelFolder);
       EncodedDataset encodedTrain = EncodedDataset.encode(train, tokenizer, config.maxLength());
       EncodedDataset encodedValid = EncodedDataset.encode(valid, tokenizer, config.maxLength());
+      LengthBuckets buckets = BatchShapes.buckets(config.lengthBuckets(), config.xlaEnabled(), config.maxLength(),
+          BatchShapes.longestExample(encodedTrain, encodedValid));
       List<Batch> validBatches = new Batcher(encodedValid,
-          BatchingOptions.evaluation(config.batchSize(), config.maxLength())).epoch(0);
+          BatchShapes.evaluation(config.batchSize(), buckets, config.xlaEnabled())).epoch(0);
       List<String> labels = train.labels() == null ? List.of() : train.labels().names();
-      return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut);
+      return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut, buckets);
     }
   }
 

@@ -11,6 +11,7 @@ import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
 import dev.finetune.vblora.savedmodel.export.HeadWeights;
+import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.head.ClassificationHead;
 import dev.finetune.vblora.training.head.HeadGraph;
 import dev.finetune.vblora.training.head.RegressionHead;
@@ -145,6 +146,15 @@ public final class TrainingGraph implements AutoCloseable {
    * @param learningRateMultiplier the schedule's factor for this step; each group's lr is its peak lr times this
    */
   public StepResult trainStep(Session session, StepFeeds feeds, double learningRateMultiplier) {
+    return trainStep(session, feeds, learningRateMultiplier, null);
+  }
+
+  /**
+   * As {@link #trainStep(Session, StepFeeds, double)}, the call made through {@code compiles} (null: plainly),
+   * which counts the XLA compilations a new batch shape causes.
+   */
+  public StepResult trainStep(Session session, StepFeeds feeds, double learningRateMultiplier,
+      CompileTracker compiles) {
     checkLength(feeds.batch());
     try (TFloat64 multiplier = TFloat64.scalarOf(learningRateMultiplier);
         TBool training = TBool.scalarOf(true)) {
@@ -153,12 +163,14 @@ public final class TrainingGraph implements AutoCloseable {
           .feed(inputMask(), feeds.inputMask())
           .feed(segmentIds(), feeds.segmentIds())
           .feed(labels(), feeds.labels())
+          .feed(exampleWeights(), feeds.exampleWeights())
           .feed(adapted.trainingFlag(), training)
           .feed(train.learningRateMultiplier(), multiplier)
           .addTarget(train.trainOp())
           .fetch(head.loss())
           .fetch(train.globalGradNorm());
-      try (Result result = runner.run()) {
+      try (Result result = compiles == null ? runner.run()
+          : compiles.run(runner, "train", feeds.batch().size(), feeds.batch().sequenceLength())) {
         return new StepResult(scalar(result.get(0)), scalar(result.get(1)));
       }
     }
@@ -169,8 +181,15 @@ public final class TrainingGraph implements AutoCloseable {
    * classification, [n][1] predicted values for regression.
    */
   public float[][] predict(Session session, Batch batch) {
+    return predict(session, batch, null);
+  }
+
+  /** As {@link #predict(Session, Batch)}, the call made through {@code compiles} (null: plainly). */
+  public float[][] predict(Session session, Batch batch, CompileTracker compiles) {
     List<Tensor> feeds = new ArrayList<>();
-    try (Result result = feedInputs(session.runner(), batch, feeds).fetch(head.predictions()).run()) {
+    Session.Runner runner = feedInputs(session.runner(), batch, feeds).fetch(head.predictions());
+    try (Result result = compiles == null ? runner.run()
+        : compiles.run(runner, "predict", batch.size(), batch.sequenceLength())) {
       TFloat32 out = (TFloat32) result.get(0);
       if (out.shape().numDimensions() == 2) {
         return StdArrays.array2dCopyOf(out);
@@ -233,6 +252,11 @@ public final class TrainingGraph implements AutoCloseable {
   /** int32 [batch] class ids (classification) or float32 [batch] targets (regression). */
   public String labels() {
     return tensorName(head.labels());
+  }
+
+  /** float32 [batch], ones unless fed: each row's weight in the loss (0 for padding rows). */
+  public String exampleWeights() {
+    return tensorName(head.exampleWeights());
   }
 
   /** Scalar bool, false unless fed: feed true in training steps (adapter dropout). */

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.model.UpdateForm;
+import dev.finetune.vblora.training.timing.RunTimings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,19 +16,26 @@ import java.util.Map;
  * @param trainableParams parameters the adapter trained (the head not counted)
  * @param storedParams float32-equivalent parameters the adapter file keeps
  * @param headParams parameters of the task head
- * @param stepMillis median wall time of one training step
+ * @param stepMillis median wall time of one training step (steps that compiled a new shape left out)
  * @param updateForm how the adapted MatMuls applied the update (auto resolved for the device)
  * @param adapter DIR/adapter (PEFT adapter_config.json + adapter_model.safetensors)
  * @param merged DIR/merged (SavedModel with the head)
  * @param metricsFile DIR/metrics.json
+ * @param timings where the run's wall time went, up to the writing of metrics.json
  */
 public record TrainingResult(Path out, long bestStep, Map<String, Double> best, Map<String, Double> last,
     long trainableParams, long storedParams, long headParams, double stepMillis, UpdateForm updateForm,
-    Path adapter, Path merged, Path metricsFile) {
+    Path adapter, Path merged, Path metricsFile, RunTimings timings) {
+
+  /** This result with {@code value} as its timings. */
+  public TrainingResult withTimings(RunTimings value) {
+    return new TrainingResult(out, bestStep, best, last, trainableParams, storedParams, headParams, stepMillis,
+        updateForm, adapter, merged, metricsFile, value);
+  }
 
   /**
    * {"best": {"step", metrics...}, "final": {...}, "params": {"trainable","stored","head"}, "step_ms": X,
-   * "update_form": "low-rank"|"merged"}.
+   * "update_form": "low-rank"|"merged", "timings": {see {@link RunTimings#toJson()}}}.
    */
   public Map<String, Object> toJson() {
     Map<String, Object> bestJson = new LinkedHashMap<>();
@@ -45,6 +53,7 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     json.put("params", params);
     json.put("step_ms", finite(stepMillis));
     json.put("update_form", updateForm.label());
+    json.put("timings", timings.toJson());
     return json;
   }
 

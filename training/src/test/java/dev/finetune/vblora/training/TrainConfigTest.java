@@ -23,10 +23,19 @@ class TrainConfigTest {
         "text_pair_column", "label_column", "no_header", "task", "targets", "exclude", "layers", "method", "rank",
         "num_vectors", "vector_length", "topk", "save_only_topk_weights", "init_vector_bank_bound",
         "init_logits_std", "vblora_dropout", "lora_alpha", "lora_dropout", "epochs", "max_steps", "batch_size",
-        "max_length", "lr_bank", "lr_logits", "lr_lora", "lr_head", "weight_decay", "warmup_ratio",
+        "max_length", "length_buckets", "lr_bank", "lr_logits", "lr_lora", "lr_head", "weight_decay", "warmup_ratio",
         "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "update_form", "out", "resume",
         "overwrite"),
         List.copyOf(minimal().build().toJson().keySet()));
+  }
+
+  @Test
+  void lengthBucketsAreAutoUnlessGivenAndABadListNamesTheOption() {
+    assertEquals("auto", minimal().build().lengthBuckets());
+    assertEquals("32,64", TrainConfig.fromJson(minimal().lengthBuckets("32,64").build().toJson()).lengthBuckets());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> minimal().maxLength(64).lengthBuckets("32,128").build());
+    assertEquals(true, e.getMessage().startsWith("--length-buckets 32,128:"), e.getMessage());
   }
 
   @Test

@@ -6,21 +6,27 @@ import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.batch.Batcher;
-import dev.finetune.vblora.data.batch.BatchingOptions;
 import dev.finetune.vblora.data.batch.EncodedDataset;
+import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
+import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.Evaluation;
 import dev.finetune.vblora.training.PredictionTable;
 import dev.finetune.vblora.training.ServingModel;
 import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.device.DeviceProbe;
+import dev.finetune.vblora.training.device.XlaCompilationMode;
 import dev.finetune.vblora.training.export.AdapterDeltas;
 import dev.finetune.vblora.training.export.MergedModel;
+import dev.finetune.vblora.training.timing.Phase;
+import dev.finetune.vblora.training.timing.RunClock;
+import dev.finetune.vblora.training.timing.RunTimings;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +64,7 @@ final class EvalCommand implements Command {
     options.addAll(DataOptions.columnSpecs());
     options.add(OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"));
     options.add(OptionSpec.optional("batch-size", "N", "examples per batch", "32"));
+    options.add(TrainCommand.lengthBucketsSpec());
     options.add(OptionSpec.optional("predictions-out", "FILE", "write every example's probabilities (or "
         + "regression prediction) as a TSV in the data file's order, as train's valid_predictions.tsv", null));
     options.add(OptionSpec.optional("compare-predictions", "FILE", "a TSV of --predictions-out or train's "
@@ -69,6 +76,8 @@ final class EvalCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
+    RunClock clock = RunClock.sinceProcessStart();
+    long start = clock.now();
     DeviceOptions device = SessionOptions.read(args);
     DeviceProbe.requireAvailable(device);
     Optional<PredictionTable> reference = args.path("compare-predictions").isPresent()
@@ -94,8 +103,12 @@ final class EvalCommand implements Command {
       } else {
         labels = MergedModel.labels(model);
       }
+      clock.since(Phase.LOAD, start);
       Map<String, Object> report = evaluate(args, device, served, labels, reference,
-          adapter.isPresent() ? adapter.get() : model);
+          adapter.isPresent() ? adapter.get() : model, clock);
+      RunTimings timings = clock.snapshot();
+      err.println(timings.summary());
+      report.put("timings", timings.toJson());
       if (args.flag("json")) {
         out.println(Json.toIndentedJson(report));
       } else {
@@ -110,8 +123,14 @@ final class EvalCommand implements Command {
   }
 
   private static Map<String, Object> evaluate(ParsedArgs args, DeviceOptions device, Path served,
-      Optional<LabelSet> labels, Optional<PredictionTable> reference, Path labelSource) throws Exception {
-    try (ServingModel serving = ServingModel.load(served, device.toConfigProto())) {
+      Optional<LabelSet> labels, Optional<PredictionTable> reference, Path labelSource, RunClock clock)
+      throws Exception {
+    long start = clock.now();
+    CompileTracker compiles = CompileTracker.forThisProcess();
+    XlaCompilationMode.compileEachShapeOnFirstCallFor(device.toConfigProto());
+    try (ServingModel serving = ServingModel.load(served, device.toConfigProto(), compiles)) {
+      clock.since(Phase.INIT, start);
+      start = clock.now();
       Task task = serving.classification() ? Task.CLASSIFICATION : Task.REGRESSION;
       if (task == Task.CLASSIFICATION && labels.isEmpty()) {
         throw new UserError(labelSource + " records no label names (assets.extra/vblora_labels.json or the adapter's"
@@ -123,14 +142,26 @@ final class EvalCommand implements Command {
           : DatasetReader.read(data, DataOptions.readOptions(args, task));
       int maxLength = args.integerOrDefault("max-length");
       EncodedDataset encoded = EncodedDataset.encode(dataset, WordPieceTokenizer.fromSavedModel(served), maxLength);
-      List<Batch> batches = new Batcher(encoded, BatchingOptions.evaluation(args.integerOrDefault("batch-size"),
-          maxLength)).epoch(0);
+      LengthBuckets buckets;
+      try {
+        buckets = BatchShapes.buckets(args.stringOrDefault("length-buckets"), device.xla(), maxLength,
+            encoded.longestExample());
+      } catch (IllegalArgumentException e) {
+        throw new UsageError(e.getMessage());
+      }
+      List<Batch> batches = new Batcher(encoded, BatchShapes.evaluation(args.integerOrDefault("batch-size"),
+          buckets, device.xla())).epoch(0);
+      clock.since(Phase.DATA, start);
+      start = clock.now();
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("examples", (long) dataset.size());
       PredictionTable predictions = PredictionTable.empty(
           PredictionTable.columnsFor(labels.map(LabelSet::names).orElse(List.of())), dataset.size());
       Evaluation.metrics(batches, predictions.recording(serving::predict), labels.map(LabelSet::size).orElse(1),
           task).forEach(report::put);
+      clock.since(Phase.EVAL, start);
+      CompileTracker.Compilations compiled = compiles.takeCompilations();
+      clock.compiled(Phase.EVAL, compiled.count(), compiled.fromCache(), compiled.nanos());
       if (args.path("predictions-out").isPresent()) {
         predictions.write(args.path("predictions-out").get());
       }

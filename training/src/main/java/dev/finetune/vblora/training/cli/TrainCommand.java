@@ -2,6 +2,7 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.Trainer;
 import dev.finetune.vblora.training.TrainingResult;
@@ -10,6 +11,7 @@ import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
 import dev.finetune.vblora.training.listen.ProgressBar;
+import dev.finetune.vblora.training.timing.RunClock;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,6 +60,7 @@ final class TrainCommand implements Command {
         OptionSpec.optional("max-steps", "N", "optimizer steps in all (overrides --epochs)", null),
         OptionSpec.optional("batch-size", "N", "examples per step", "32"),
         OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"),
+        lengthBucketsSpec(),
         OptionSpec.optional("lr-bank", "X", "peak learning rate of the vector bank", "1e-3"),
         OptionSpec.optional("lr-logits", "X", "peak learning rate of the logits", "1e-2"),
         OptionSpec.optional("lr-lora", "X", "peak learning rate of the LoRA factors (--method lora)", "5e-4"),
@@ -69,11 +72,18 @@ final class TrainCommand implements Command {
         OptionSpec.optional("log-every", "N", "a log.jsonl line every N steps", "10"));
   }
 
+  /** --length-buckets, shared by train and eval. */
+  static OptionSpec lengthBucketsSpec() {
+    return OptionSpec.optional("length-buckets", "auto|longest|doubling|N,N", "sequence lengths batches are padded"
+        + " to: auto = longest with XLA (one shape, compiled once), doubling (16, 32, ...) without", BatchShapes.AUTO);
+  }
+
   static TrainConfig.Builder trainingSettings(ParsedArgs args, TrainConfig.Builder b) {
     args.integer("epochs").ifPresent(b::epochs);
     args.string("max-steps").ifPresent(v -> b.maxSteps(args.integer("max-steps").orElseThrow()));
     args.integer("batch-size").ifPresent(b::batchSize);
     args.integer("max-length").ifPresent(b::maxLength);
+    args.string("length-buckets").ifPresent(b::lengthBuckets);
     args.number("lr-bank").ifPresent(b::lrBank);
     args.number("lr-logits").ifPresent(b::lrLogits);
     args.number("lr-lora").ifPresent(b::lrLora);
@@ -133,7 +143,8 @@ final class TrainCommand implements Command {
       err.println("vblora: warning: " + XlaCpuFlag.hint());
     }
     try (ProgressBar progress = new ProgressBar(err, System::nanoTime, System.console() != null, 10)) {
-      TrainingResult result = new Trainer(config, device.toConfigProto(), List.of(progress)).run();
+      TrainingResult result = new Trainer(config, device.toConfigProto(), List.of(progress),
+          RunClock.sinceProcessStart()).run();
       describe(result, err);
       return result;
     }
@@ -149,6 +160,7 @@ final class TrainCommand implements Command {
     err.println("  adapter/       " + result.adapter().toAbsolutePath().normalize() + "   (PEFT format)");
     err.println("  merged/        " + result.merged().toAbsolutePath().normalize() + "   (SavedModel for TF Serving)");
     err.println("  log.jsonl, curves.png, tensorboard/, checkpoints/");
+    err.println(result.timings().summary());
   }
 
   private static String format(Map<String, Double> metrics) {

@@ -1,0 +1,2 @@
+/** Where a whole run's wall time goes: phases from process start to the last artifact, and XLA compilations. */
+package dev.finetune.vblora.training.timing;
