@@ -14,7 +14,6 @@ import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
 import dev.finetune.vblora.training.testing.Bert;
 import dev.finetune.vblora.training.testing.CliRun;
-import dev.finetune.vblora.training.testing.DemoFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * first call of each batch shape, see CompileTracker). Runs in the training module's {@code xla-cpu} execution,
  * whose JVM starts with TF_XLA_FLAGS=--tf_xla_cpu_global_jit so that XLA compiles on the CPU as it does on a GPU.
  *
- * <p>The data has sentences of several lengths and 10 training examples in batches of 4, so an epoch ends with a
- * short batch, and the 5 validation examples end with one of 1.
+ * <p>The data has sentences of 3 to 28 words and 10 training examples in batches of 4, so an epoch ends with a
+ * short batch; its 5 validation examples are four short ones and a long one, in batches of 4 and 1.
  */
 @Tag("xla-cpu")
 class XlaCompilationCountTest {
@@ -46,8 +45,22 @@ class XlaCompilationCountTest {
   static void data() throws Exception {
     assertTrue(XlaCpuFlag.enabled(), "this execution must start with " + XlaCpuFlag.VARIABLE + "="
         + XlaCpuFlag.FLAG + " (see the xla-cpu execution in training/pom.xml)");
-    train = DemoFiles.train(dir.resolve("data"), 10);
-    valid = DemoFiles.valid(dir.resolve("data"), 5);
+    train = sentences(dir.resolve("train.tsv"), 3, 5, 8, 12, 14, 18, 20, 22, 25, 28);
+    valid = sentences(dir.resolve("valid.tsv"), 4, 6, 8, 10, 27);
+  }
+
+  /** A sentence/label TSV with one sentence of each of {@code words} words; labels alternate. */
+  private static Path sentences(Path file, int... words) throws Exception {
+    List<String> lines = new ArrayList<>(List.of("sentence\tlabel"));
+    String[] vocabulary = {"good", "film", "bad", "plot", "the", "actors", "and", "music"};
+    for (int i = 0; i < words.length; i++) {
+      StringBuilder sentence = new StringBuilder();
+      for (int w = 0; w < words[i]; w++) {
+        sentence.append(w == 0 ? "" : " ").append(vocabulary[(i + w) % vocabulary.length]);
+      }
+      lines.add(sentence + "\t" + (i % 2));
+    }
+    return Files.write(file, lines);
   }
 
   private static Map<String, Object> timingsOfRun(String name, String... more) throws Exception {
@@ -75,20 +88,20 @@ class XlaCompilationCountTest {
   }
 
   /**
-   * The counter's control: with four length buckets the same data makes more batch shapes, and the run compiles
-   * each shape once, no more and no less: as many compilations as the shapes its batcher makes (its training
-   * batches and its validation batches, worked out here from the same files, seed and buckets).
+   * The counter's control: with two length buckets (16 and 32) the validation set's batches pad to different
+   * lengths, and the run compiles each shape once, no more and no less: as many compilations as the shapes its
+   * batcher makes (the one training step's batch and the validation batches, worked out here from the same
+   * files, seed and buckets).
    */
   @Test
-  void withMoreBucketsEveryBatchShapeCompilesOnce() throws Exception {
-    Map<String, Object> timings = timingsOfRun("four-buckets", "--max-steps", "3", "--length-buckets", "8,16,24");
+  void withTwoBucketsEveryBatchShapeCompilesOnce() throws Exception {
+    Map<String, Object> timings = timingsOfRun("two-buckets", "--max-steps", "1", "--length-buckets", "16");
     TrainConfig config = TrainConfig.fromJson(
-        Json.parseObject(Files.readString(dir.resolve("four-buckets").resolve("config.json"))));
-    LengthBuckets buckets = LengthBuckets.parse("8,16,24", 32);
+        Json.parseObject(Files.readString(dir.resolve("two-buckets").resolve("config.json"))));
+    LengthBuckets buckets = LengthBuckets.parse("16", 32);
     Set<String> shapes = new HashSet<>();
-    for (Batch b : new Batcher(encoded(train), BatchShapes.training(4, buckets, config.seed(), true)).epoch(0)) {
-      shapes.add("train " + b.size() + "x" + b.sequenceLength());
-    }
+    Batch first = new Batcher(encoded(train), BatchShapes.training(4, buckets, config.seed(), true)).batch(0, 0);
+    shapes.add("train " + first.size() + "x" + first.sequenceLength());
     for (Batch b : new Batcher(encoded(valid), BatchShapes.evaluation(4, buckets, true)).epoch(0)) {
       shapes.add("predict " + b.size() + "x" + b.sequenceLength());
     }

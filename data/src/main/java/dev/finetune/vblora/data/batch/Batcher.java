@@ -18,9 +18,10 @@ public final class Batcher {
   private final BatchingOptions options;
 
   public Batcher(EncodedDataset data, BatchingOptions options) {
-    if (options.buckets().max() < data.maxLength()) {
+    if (options.buckets().max() < data.longestExample()) {
       throw new IllegalArgumentException("the largest length bucket " + options.buckets().max()
-          + " is shorter than the max length " + data.maxLength() + " the data was encoded with");
+          + " is shorter than the longest example (" + data.longestExample() + " tokens); use buckets up to the"
+          + " max length " + data.maxLength() + " the data was encoded with");
     }
     if (data.size() == 0) {
       throw new IllegalArgumentException("there are no examples to batch");

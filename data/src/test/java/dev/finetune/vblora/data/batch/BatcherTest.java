@@ -173,7 +173,12 @@ class BatcherTest {
   }
 
   @Test
-  void refusesBucketsShorterThanTheEncodedMaxLength() {
-    assertThrows(IllegalArgumentException.class, () -> new Batcher(data(4), BatchingOptions.evaluation(4, 32)));
+  void refusesBucketsShorterThanTheLongestExampleAndTakesShorterOnesThanTheMaxLength() {
+    // data(4): 3, 10, 17 and 24 tokens, encoded with max length 64
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Batcher(data(4), BatchingOptions.evaluation(4, 16)));
+    assertTrue(e.getMessage().contains("24 tokens"), e.getMessage());
+    Batch one = new Batcher(data(4), BatchingOptions.evaluation(4, LengthBuckets.of(24))).batch(0, 0);
+    assertEquals(24, one.sequenceLength(), "one bucket that fits the longest example is enough");
   }
 }

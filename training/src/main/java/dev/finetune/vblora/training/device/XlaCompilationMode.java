@@ -29,12 +29,4 @@ public final class XlaCompilationMode {
       tensorflow.TF_SetXlaEnableLazyCompilation((byte) 0);
     }
   }
-
-  /** Whether lazy compilation is on now (it is unless switched off here or by TF_XLA_FLAGS). */
-  public static boolean lazy() {
-    TensorFlow.version();
-    byte previous = tensorflow.TF_SetXlaEnableLazyCompilation((byte) 1);
-    tensorflow.TF_SetXlaEnableLazyCompilation(previous);
-    return previous != 0;
-  }
 }
