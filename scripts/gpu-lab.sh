@@ -14,8 +14,8 @@ U=$LAB/user
 CODE=${CODE:-.gpu-code}      # our jars; another folder to compare two builds in one lease
 CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls "$PWD"/$CODE/*.jar | paste -sd:)"
 MODEL=$U/root/.cache/vblora/models/bert-base-uncased
-SST2=$U/work/shared/data/sst2/train.tsv
-COLA=$U/work/shared/data/cola/train.tsv
+SST2=${SST2:-$U/work/shared/data/sst2/train.tsv}   # smaller files only to rehearse
+COLA=${COLA:-$U/work/shared/data/cola/train.tsv}
 OUT=${OUT:-/tmp/out}
 DEVICE=${DEVICE:-gpu}            # cpu only to rehearse this script elsewhere
 QUALITY_ARGS=${QUALITY_ARGS:-}   # e.g. "--max-steps 2" for a rehearsal
@@ -46,7 +46,7 @@ ttr() {
   TF_XLA_FLAGS="--tf_xla_persistent_cache_directory=$cache --tf_xla_deterministic_cluster_names=true" \
     $VBLORA "$@" > $dir/$name.out 2> $dir/$name.err || echo "$name failed (see $name.err)"
   local t1=$(date +%s.%N)
-  echo "$name wall_s $(echo "$t1 - $t0" | bc) $(grep -h '^time ' $dir/$name.err | tail -1)"
+  echo "$name wall_s $(awk "BEGIN{print $t1 - $t0}") $(grep -h '^time ' $dir/$name.err | tail -1)"
   tar -C /tmp -czf $OUT/$(basename $dir).tgz --exclude='*/merged' --exclude='*/checkpoints' --exclude='*/tensorboard' $(basename $dir)
 }
 SST2_ARGS="--train $SST2 --valid-fraction 0.1 --no-header --label-column 0 --text-column 1"
@@ -81,7 +81,7 @@ case "$1" in
         --out $dir/peft-sst2-$precision > $dir/peft-$precision.out 2> $dir/peft-$precision.err \
         || echo "peft $precision failed (see peft-$precision.err)"
       t1=$(date +%s.%N)
-      echo "peft-$precision wall_s $(echo "$t1 - $t0" | bc) $(tail -1 $dir/peft-$precision.out)"
+      echo "peft-$precision wall_s $(awk "BEGIN{print $t1 - $t0}") $(tail -1 $dir/peft-$precision.out)"
       rm -rf $dir/peft-sst2-$precision/merged
       tar -C /tmp -czf $OUT/$(basename $dir).tgz $(basename $dir)
     done
