@@ -248,7 +248,7 @@ public final class Trainer {
       }
       CheckpointRef latest = store.latest().orElseThrow(() -> new IllegalArgumentException("--resume: there is no"
           + " checkpoint in " + store.root() + " to resume from; start the run without --resume"));
-      Checkpoint checkpoint = store.load(latest);
+      Checkpoint checkpoint = store.loadForResume(latest);
       Map<String, Object> saved = savedManifest(latest, checkpoint).config().identity();
       Map<String, Object> now = config.identity();
       if (!saved.equals(now)) {
