@@ -172,7 +172,7 @@ public final class Trainer {
       long evalEvery = config.evalEvery() > 0 ? config.evalEvery() : perEpoch;
       CheckpointStore store = CheckpointStore.open(config.out(), 1, rule);
       long step = resume(store);
-      try (CompositeListener files = fileListeners()) {
+      try (CompositeListener files = fileListeners(step)) {
         List<TrainingListener> all = new ArrayList<>(extraListeners);
         all.add(files);
         TrainingListener listeners = new CompositeListener(all); // the caller closes its own listeners
@@ -285,12 +285,14 @@ public final class Trainer {
       }
     }
 
-    /** DIR/log.jsonl, DIR/tensorboard/ and DIR/curves.png. */
-    private CompositeListener fileListeners() throws IOException {
-      return new CompositeListener(List.of(
-          JsonlLog.appendingTo(config.out().resolve("log.jsonl"), config.logEvery()),
-          TensorBoardLog.create(config.out().resolve("tensorboard")),
-          new CurvePlot(config.out().resolve("curves.png"), 900, 600, rule.metric())));
+    /** DIR/log.jsonl, DIR/tensorboard/ and DIR/curves.png; a resume continues the log and the curves. */
+    private CompositeListener fileListeners(long resumedAt) throws IOException {
+      Path log = config.out().resolve("log.jsonl");
+      JsonlLog jsonl = config.resume() ? JsonlLog.resumingAt(log, resumedAt, config.logEvery())
+          : JsonlLog.appendingTo(log, config.logEvery());
+      CurvePlot curves = new CurvePlot(config.out().resolve("curves.png"), 900, 600, rule.metric())
+          .withHistory(config.resume() ? JsonlLog.read(log) : List.of());
+      return new CompositeListener(List.of(jsonl, TensorBoardLog.create(config.out().resolve("tensorboard")), curves));
     }
 
     private double referenceLearningRate() {
