@@ -292,7 +292,8 @@ public final class Trainer {
           : JsonlLog.appendingTo(log, config.logEvery());
       CurvePlot curves = new CurvePlot(config.out().resolve("curves.png"), 900, 600, rule.metric())
           .withHistory(config.resume() ? JsonlLog.read(log) : List.of());
-      return new CompositeListener(List.of(jsonl, TensorBoardLog.create(config.out().resolve("tensorboard")), curves));
+      TensorBoardLog tensorBoard = TensorBoardLog.create(config.out().resolve("tensorboard"));
+      return new CompositeListener(List.of(jsonl, tensorBoard, curves));
     }
 
     private double referenceLearningRate() {

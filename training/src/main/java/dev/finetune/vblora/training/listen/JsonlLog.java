@@ -45,7 +45,7 @@ public final class JsonlLog implements TrainingListener {
   public static JsonlLog resumingAt(Path file, long checkpointStep, long everySteps) throws IOException {
     if (Files.exists(file)) {
       StringBuilder kept = new StringBuilder();
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      for (String line : lines(file)) {
         Map<String, Object> entry = parseLine(line);
         if (entry != null && ((Number) entry.get("step")).longValue() <= checkpointStep) {
           kept.append(line).append('\n');
@@ -60,7 +60,7 @@ public final class JsonlLog implements TrainingListener {
   public static List<Map<String, Object>> read(Path file) throws IOException {
     List<Map<String, Object>> entries = new ArrayList<>();
     if (Files.exists(file)) {
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      for (String line : lines(file)) {
         Map<String, Object> entry = parseLine(line);
         if (entry != null) {
           entries.add(entry);
@@ -68,6 +68,11 @@ public final class JsonlLog implements TrainingListener {
       }
     }
     return entries;
+  }
+
+  /** Leniently decoded: a crash may have cut a line inside a multi-byte character. */
+  private static List<String> lines(Path file) throws IOException {
+    return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
   }
 
   /** One entry, or null for a line that is not one (a line cut short by a crash or a full disk). */

@@ -62,8 +62,9 @@ class JsonlLogTest {
   }
 
   /**
-   * A run that crashed (a full disk) after logging steps 3 and 4 and tearing the line of step 5 resumes from its
-   * step-2 checkpoint: the log keeps steps 1 and 2 and step 2's evaluation, and continues with step 3, once.
+   * A run that crashed (a full disk) after logging steps 3 and 4 and tearing the line of step 5 (inside a
+   * two-byte character) resumes from its step-2 checkpoint: the log keeps steps 1 and 2 and step 2's
+   * evaluation, and continues with step 3, once.
    */
   @Test
   void aResumeDropsWhatTheCrashedRunLoggedAfterItsCheckpoint(@TempDir Path dir) throws IOException {
@@ -76,7 +77,8 @@ class JsonlLogTest {
         }
       }
     }
-    Files.writeString(file, "{\"step\":5,\"epo", java.nio.file.StandardOpenOption.APPEND);
+    byte[] torn = "{\"step\":5,\"\u00e9".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Files.write(file, java.util.Arrays.copyOf(torn, torn.length - 1), java.nio.file.StandardOpenOption.APPEND);
 
     try (JsonlLog log = JsonlLog.resumingAt(file, 2, 1)) {
       log.onStep(new StepReport(3, 0, 0.3, 1e-4, 100, 1));
