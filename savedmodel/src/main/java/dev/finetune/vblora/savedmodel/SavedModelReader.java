@@ -1,6 +1,7 @@
 package dev.finetune.vblora.savedmodel;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
 import java.io.IOException;
@@ -32,6 +33,11 @@ public final class SavedModelReader {
 
   private static final String EXPECTED = "expected a SavedModel folder holding saved_model.pb (or "
       + "saved_model.pbtxt) and variables/, as written by tf.saved_model.save or SavedModelBuilder";
+  /** protobuf-java's own default, stated here because the bound is what keeps a crafted file harmless. */
+  private static final int MAX_NESTING = 100;
+  private static final String TOO_DEEP = "its messages nest deeper than " + MAX_NESTING + " levels, which no "
+      + "TensorFlow export does: the file is damaged or was crafted; export the model again with "
+      + "tf.saved_model.save and use that folder";
   /** TF1 exports declare assets in this collection instead of MetaGraphDef.asset_file_def. */
   private static final String ASSETS_COLLECTION = "saved_model_assets";
 
@@ -63,23 +69,42 @@ public final class SavedModelReader {
     }
     Path binary = folder.resolve("saved_model.pb");
     Path text = folder.resolve("saved_model.pbtxt");
+    Path file = Files.isRegularFile(binary) ? binary : text;
     try {
       if (Files.isRegularFile(binary)) {
-        return SavedModel.parseFrom(Files.readAllBytes(binary));
+        return parseBinary(binary);
       }
       if (Files.isRegularFile(text)) {
         SavedModel.Builder builder = SavedModel.newBuilder();
-        TextFormat.merge(Files.readString(text, StandardCharsets.UTF_8), builder);
+        TextFormat.Parser.newBuilder().setRecursionLimit(MAX_NESTING).build()
+            .merge(Files.readString(text, StandardCharsets.UTF_8), builder);
         return builder.build();
       }
     } catch (InvalidProtocolBufferException | TextFormat.ParseException e) {
-      throw new SavedModelException("model path " + folder + " has a saved_model file that is not a "
-          + "SavedModel protocol buffer (" + e.getMessage() + "); " + EXPECTED, e);
+      throw new SavedModelException(file + " is not a SavedModel protocol buffer (" + e.getMessage()
+          + "); " + (tooDeep(e) ? TOO_DEEP : EXPECTED), e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the SavedModel in " + folder, e);
     }
     throw new SavedModelException("model path " + folder + " is not a SavedModel: it has no "
         + "saved_model.pb; " + EXPECTED);
+  }
+
+  /**
+   * The file comes from users, so parse it under an explicit nesting bound: protobuf-java before 3.25.5
+   * (CVE-2024-7254) skipped unknown groups without one and a crafted file overflowed the stack.
+   */
+  private static SavedModel parseBinary(Path binary) throws IOException {
+    CodedInputStream input = CodedInputStream.newInstance(Files.readAllBytes(binary));
+    input.setRecursionLimit(MAX_NESTING);
+    SavedModel model = SavedModel.parseFrom(input);
+    input.checkLastTagWas(0);
+    return model;
+  }
+
+  private static boolean tooDeep(Exception e) {
+    String message = String.valueOf(e.getMessage());
+    return message.contains("too many levels of nesting") || message.contains("nested too deep");
   }
 
   private static MetaGraphDef chooseMetaGraph(Path folder, SavedModel model, Set<String> tags) {

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.data.io.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,7 +82,10 @@ public final class PredictionTable {
     return rows[index].clone();
   }
 
-  /** Writes the table; every example must have been predicted. */
+  /**
+   * Writes the table; every example must have been predicted. The file is replaced atomically: a full disk
+   * leaves the previous file as it was (no empty or half table), and the error names the file.
+   */
   public void write(Path file) throws IOException {
     StringBuilder text = new StringBuilder(INDEX);
     columns.forEach(c -> text.append('\t').append(c));
@@ -96,7 +100,12 @@ public final class PredictionTable {
       }
       text.append('\n');
     }
-    Files.writeString(file, text, StandardCharsets.UTF_8);
+    try {
+      AtomicFile.writeString(file, text.toString());
+    } catch (IOException e) {
+      throw new IOException("could not write the predictions to " + file + " (" + e.getMessage() + "); the file"
+          + " is as it was before: free space on that disk or choose another file", e);
+    }
   }
 
   /** Reads what {@link #write} wrote. */

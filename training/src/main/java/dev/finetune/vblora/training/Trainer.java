@@ -209,7 +209,7 @@ public final class Trainer {
       long resumeStart = clock.now();
       long step = resume(store);
       clock.since(Phase.CHECKPOINTS, resumeStart);
-      try (CompositeListener files = fileListeners()) {
+      try (CompositeListener files = fileListeners(step)) {
         List<TrainingListener> all = new ArrayList<>(extraListeners);
         all.add(files);
         TrainingListener listeners = new CompositeListener(all); // the caller closes its own listeners
@@ -293,7 +293,7 @@ public final class Trainer {
       }
       CheckpointRef latest = store.latest().orElseThrow(() -> new IllegalArgumentException("--resume: there is no"
           + " checkpoint in " + store.root() + " to resume from; start the run without --resume"));
-      Checkpoint checkpoint = store.load(latest);
+      Checkpoint checkpoint = store.loadForResume(latest);
       Map<String, Object> saved = savedManifest(latest, checkpoint).config().identity();
       Map<String, Object> now = config.identity();
       if (!saved.equals(now)) {
@@ -330,12 +330,15 @@ public final class Trainer {
       }
     }
 
-    /** DIR/log.jsonl, DIR/tensorboard/ and DIR/curves.png. */
-    private CompositeListener fileListeners() throws IOException {
-      return new CompositeListener(List.of(
-          JsonlLog.appendingTo(config.out().resolve("log.jsonl"), config.logEvery()),
-          TensorBoardLog.create(config.out().resolve("tensorboard")),
-          new CurvePlot(config.out().resolve("curves.png"), 900, 600, rule.metric())));
+    /** DIR/log.jsonl, DIR/tensorboard/ and DIR/curves.png; a resume continues the log and the curves. */
+    private CompositeListener fileListeners(long resumedAt) throws IOException {
+      Path log = config.out().resolve("log.jsonl");
+      JsonlLog jsonl = config.resume() ? JsonlLog.resumingAt(log, resumedAt, config.logEvery())
+          : JsonlLog.appendingTo(log, config.logEvery());
+      CurvePlot curves = new CurvePlot(config.out().resolve("curves.png"), 900, 600, rule.metric())
+          .withHistory(config.resume() ? JsonlLog.read(log) : List.of());
+      TensorBoardLog tensorBoard = TensorBoardLog.create(config.out().resolve("tensorboard"));
+      return new CompositeListener(List.of(jsonl, tensorBoard, curves));
     }
 
     private double referenceLearningRate() {

@@ -1,7 +1,6 @@
 package dev.finetune.vblora.ops.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.abort;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,8 +10,7 @@ import java.nio.file.Path;
  *
  * <p>A user's clone has no ../shared, so tests that need it are skipped with a visible reason. CI exports
  * {@code VBLORA_SHARED} (see .ci/run): a folder named that way is mandatory, so a missing one fails the
- * tests instead of skipping them and CI can never pass by skipping. {@code -Dvblora.requireShared=true}
- * does the same from Maven.
+ * tests instead of skipping them (the rule is {@link RequiredInCi}'s, for every test that cannot run here).
  */
 public final class SharedFolder {
   private SharedFolder() {}
@@ -25,12 +23,7 @@ public final class SharedFolder {
     if (!Files.isDirectory(root)) {
       String reason = "shared test material not found at " + root.toAbsolutePath().normalize()
           + " (set VBLORA_SHARED=PATH or -Dvblora.shared=PATH)";
-      if (exported != null || Boolean.parseBoolean(System.getProperty("vblora.requireShared", "false"))) {
-        fail(reason + "; it is required in this run (VBLORA_SHARED is set, or vblora.requireShared=true)");
-      }
-      // Surefire's summary only counts skips; say why on the console as well.
-      System.err.println("SKIPPED (needs ../shared): " + reason);
-      abort(reason);
+      RequiredInCi.skip(reason);
     }
     return root;
   }

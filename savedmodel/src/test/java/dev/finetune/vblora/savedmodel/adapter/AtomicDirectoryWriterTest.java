@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.finetune.vblora.ops.testing.RequiredInCi;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +41,8 @@ class AtomicDirectoryWriterTest {
 
   @Test
   void theFolderGetsDefaultPermissionsNotTempOnes() throws IOException {
-    assumeTrue(parent.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX file system");
+    RequiredInCi.assume(parent.getFileSystem().supportedFileAttributeViews().contains("posix"),
+        "POSIX file system");
     Path plain = Files.createDirectory(parent.resolve("plain"));
     AtomicDirectoryWriter.write(target, false, folder -> Files.writeString(folder.resolve("a"), "x"));
     assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(target));

@@ -121,6 +121,42 @@ public final class CheckpointStore {
     return Optional.ofNullable(best);
   }
 
+  /**
+   * Loads the newest checkpoint, {@code latest}, for a resume. A damaged one stops the resume with an error
+   * that names the newest older checkpoint that loads intact and how to resume from it. We do not fall back
+   * on our own: the resume's pruning would then delete the damaged checkpoint, which the user may want to
+   * inspect or repair (a file made unreadable by its permissions looks damaged too), and a silent fallback
+   * retrains steps the user believes done. The folder is left as it was.
+   */
+  public Checkpoint loadForResume(CheckpointRef latest) throws IOException {
+    try {
+      return load(latest);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IOException("the newest checkpoint " + latest.dir() + " is damaged (" + e.getMessage() + "); "
+          + olderIntact(latest).map(older -> "the older checkpoint " + older.dir() + " (step " + older.step()
+              + ") is intact: to resume from it, move the damaged one out of " + root + " (mv " + latest.dir()
+              + " " + root.resolveSibling("damaged-" + latest.dir().getFileName()) + ") and resume again")
+          .orElse("no older checkpoint is intact: start the run afresh"), e);
+    }
+  }
+
+  /** The newest checkpoint before {@code damaged} that loads with every checksum right. */
+  private Optional<CheckpointRef> olderIntact(CheckpointRef damaged) throws IOException {
+    List<CheckpointRef> refs = list();
+    for (int i = refs.size() - 1; i >= 0; i--) {
+      CheckpointRef ref = refs.get(i);
+      if (ref.step() < damaged.step()) {
+        try {
+          load(ref);
+          return Optional.of(ref);
+        } catch (IOException | IllegalArgumentException e) {
+          // damaged as well: look further back
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   public Checkpoint load(CheckpointRef ref) throws IOException {
     return load(ref.dir());
   }

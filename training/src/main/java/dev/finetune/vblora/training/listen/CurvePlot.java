@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javax.imageio.ImageIO;
 
 /**
@@ -46,6 +47,23 @@ public final class CurvePlot implements TrainingListener {
     this.width = width;
     this.height = height;
     this.metric = metric;
+  }
+
+  /**
+   * Adds the curves a run drew before it was resumed, from its {@link JsonlLog} entries: without them a
+   * resumed run's picture started at the resume, and a resume at the last step drew an empty chart.
+   */
+  public CurvePlot withHistory(List<Map<String, Object>> logEntries) {
+    for (Map<String, Object> entry : logEntries) {
+      double step = ((Number) entry.get("step")).doubleValue();
+      if (entry.get("loss") instanceof Number lossValue) {
+        loss.add(new double[] {step, lossValue.doubleValue()});
+      }
+      if (entry.get("eval") instanceof Map<?, ?> eval && eval.get(metric) instanceof Number value) {
+        metricValues.add(new double[] {step, value.doubleValue()});
+      }
+    }
+    return this;
   }
 
   @Override

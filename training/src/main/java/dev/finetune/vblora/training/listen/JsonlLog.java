@@ -1,6 +1,8 @@
 package dev.finetune.vblora.training.listen;
 
+import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.json.JsonException;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -33,7 +37,55 @@ public final class JsonlLog implements TrainingListener {
     this.everySteps = everySteps;
   }
 
-  /** Appends to {@code file} (created if missing), so a resumed run continues its log. */
+  /**
+   * Continues a resumed run's log: first drops every line after {@code checkpointStep} (steps the crashed
+   * run logged past its last checkpoint, which the resume trains again, and a line torn by a full disk),
+   * rewriting the file atomically, then appends. Without this a resume logged those steps twice.
+   */
+  public static JsonlLog resumingAt(Path file, long checkpointStep, long everySteps) throws IOException {
+    if (Files.exists(file)) {
+      StringBuilder kept = new StringBuilder();
+      for (String line : lines(file)) {
+        Map<String, Object> entry = parseLine(line);
+        if (entry != null && ((Number) entry.get("step")).longValue() <= checkpointStep) {
+          kept.append(line).append('\n');
+        }
+      }
+      AtomicFile.writeString(file, kept.toString());
+    }
+    return appendingTo(file, everySteps);
+  }
+
+  /** The entries of a log written by this class, in file order; lines that are not entries are left out. */
+  public static List<Map<String, Object>> read(Path file) throws IOException {
+    List<Map<String, Object>> entries = new ArrayList<>();
+    if (Files.exists(file)) {
+      for (String line : lines(file)) {
+        Map<String, Object> entry = parseLine(line);
+        if (entry != null) {
+          entries.add(entry);
+        }
+      }
+    }
+    return entries;
+  }
+
+  /** Leniently decoded: a crash may have cut a line inside a multi-byte character. */
+  private static List<String> lines(Path file) throws IOException {
+    return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
+  }
+
+  /** One entry, or null for a line that is not one (a line cut short by a crash or a full disk). */
+  private static Map<String, Object> parseLine(String line) {
+    try {
+      Map<String, Object> entry = Json.parseObject(line);
+      return entry.get("step") instanceof Number ? entry : null;
+    } catch (JsonException e) {
+      return null;
+    }
+  }
+
+  /** Appends to {@code file} (created if missing). */
   public static JsonlLog appendingTo(Path file, long everySteps) throws IOException {
     BufferedWriter writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
         StandardOpenOption.APPEND, StandardOpenOption.WRITE);

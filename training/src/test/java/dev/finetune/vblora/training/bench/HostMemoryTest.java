@@ -2,8 +2,8 @@ package dev.finetune.vblora.training.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.finetune.vblora.ops.testing.RequiredInCi;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -16,7 +16,7 @@ class HostMemoryTest {
 
   @Test
   void thePeakIsAtLeastTheCurrentResidentSetAndAtLeastTheJavaHeapInUse() {
-    assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs Linux /proc");
+    RequiredInCi.assume(Files.isReadable(Path.of("/proc/self/status")), "needs Linux /proc");
     long now = HostMemory.residentBytes().orElseThrow();
     long peak = HostMemory.peakResidentBytes().orElseThrow(); // read second: the set may grow in between
     Runtime runtime = Runtime.getRuntime();

@@ -2,10 +2,10 @@ package dev.finetune.vblora.training.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.ops.testing.RequiredInCi;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
@@ -20,7 +20,7 @@ class XlaNumericsCheckTest {
    */
   @Test
   void withoutXlaOnTheCpuBothSessionsTrainBitForBitAlike() {
-    assumeFalse(XlaCpuFlag.enabled(), "TF_XLA_FLAGS enables XLA on the CPU in this environment");
+    RequiredInCi.assume(!XlaCpuFlag.enabled(), "TF_XLA_FLAGS enables XLA on the CPU in this environment");
     SavedModelInfo bert = Bert.read();
     VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
     BenchSettings settings = new BenchSettings(2, 16, 1, 0, DeviceOptions.cpu(), 5);

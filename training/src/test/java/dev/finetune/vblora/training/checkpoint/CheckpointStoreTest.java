@@ -120,4 +120,38 @@ class CheckpointStoreTest {
     assertTrue(e.getMessage().contains("not a checkpoint"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> CheckpointStore.open(out, 0, null));
   }
+
+  @Test
+  void aDamagedNewestCheckpointNamesTheIntactOlderOneAndFollowingTheAdviceResumesFromIt(@TempDir Path out)
+      throws IOException {
+    CheckpointStore store = CheckpointStore.open(out, 3, null);
+    store.save(TensorFileTest.sampleTensors(), state(10, Map.of()));
+    store.save(TensorFileTest.sampleTensors(), state(20, Map.of()));
+    CheckpointRef newest = store.save(TensorFileTest.sampleTensors(), state(30, Map.of()));
+    Path data = newest.dir().resolve(TensorFile.DATA_FILE);
+    Files.write(data, java.util.Arrays.copyOf(Files.readAllBytes(data), 7)); // cut short, as by a full disk
+
+    IOException e = assertThrows(IOException.class, () -> store.loadForResume(newest));
+    Path moved = out.resolve("damaged-step-30");
+    assertTrue(e.getMessage().startsWith("the newest checkpoint " + newest.dir() + " is damaged ("), e.getMessage());
+    assertTrue(e.getMessage().contains("the older checkpoint " + out.resolve("checkpoints/step-20") + " (step 20)"
+        + " is intact"), e.getMessage());
+    assertTrue(e.getMessage().contains("(mv " + newest.dir() + " " + moved + ")"), e.getMessage());
+    assertTrue(Files.isDirectory(newest.dir()), "the damaged checkpoint is left where it was");
+
+    Files.move(newest.dir(), moved);
+    CheckpointRef latest = store.latest().orElseThrow();
+    assertEquals(20, latest.step());
+    assertEquals(20, store.loadForResume(latest).state().step());
+  }
+
+  @Test
+  void whenNoOlderCheckpointIsIntactTheAdviceIsAFreshRun(@TempDir Path out) throws IOException {
+    CheckpointStore store = CheckpointStore.open(out, 3, null);
+    CheckpointRef only = store.save(TensorFileTest.sampleTensors(), state(10, Map.of()));
+    Files.writeString(only.dir().resolve(TensorFile.INDEX_FILE), "{not json");
+
+    IOException e = assertThrows(IOException.class, () -> store.loadForResume(only));
+    assertTrue(e.getMessage().contains("no older checkpoint is intact: start the run afresh"), e.getMessage());
+  }
 }

@@ -3,9 +3,9 @@ package dev.finetune.vblora.training.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.ops.testing.RequiredInCi;
 import dev.finetune.vblora.training.testing.Bert;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -116,7 +116,8 @@ class BenchCommandTest {
 
   @Test
   void askingForAGpuOnTheCpuBuildFailsWithWhatToDo() {
-    assumeFalse(System.getProperty("java.class.path").contains("linux-x86_64-gpu"), "needs the CPU build");
+    RequiredInCi.assume(!System.getProperty("java.class.path").contains("linux-x86_64-gpu"),
+        "needs the CPU build");
     int status = run("bench", "--model", "/nowhere/model", "--device", "gpu");
     String message = err.toString(StandardCharsets.UTF_8);
     assertEquals(1, status, message);

@@ -3,8 +3,8 @@ package dev.finetune.vblora.training.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.finetune.vblora.ops.testing.RequiredInCi;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.FullLogits;
 import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
@@ -56,7 +56,8 @@ class CommandErrorsTest {
 
   @Test
   void aGpuOnTheCpuBuildStopsTrainAndEvalBeforeAnyWorkWithWhatToDo() {
-    assumeFalse(System.getProperty("java.class.path").contains("linux-x86_64-gpu"), "needs the CPU build");
+    RequiredInCi.assume(!System.getProperty("java.class.path").contains("linux-x86_64-gpu"),
+        "needs the CPU build");
     Path out = dir.resolve("gpu");
     assertUserError(run(train(out, "--device", "gpu")), "no GPU device found", "-Pgpu");
     assertFalse(Files.exists(out), "nothing written");

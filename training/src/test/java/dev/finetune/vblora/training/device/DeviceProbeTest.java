@@ -2,8 +2,8 @@ package dev.finetune.vblora.training.device;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.finetune.vblora.ops.testing.RequiredInCi;
 import org.junit.jupiter.api.Test;
 
 class DeviceProbeTest {
@@ -14,7 +14,7 @@ class DeviceProbeTest {
 
   @Test
   void aGpuRequestOnTheCpuBuildFailsSayingHowToGetTheGpuBuild() {
-    assumeFalse(System.getProperty("java.class.path").contains("linux-x86_64-gpu"),
+    RequiredInCi.assume(!System.getProperty("java.class.path").contains("linux-x86_64-gpu"),
         "this test needs the CPU build of TensorFlow on the class path");
     DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class,
         () -> DeviceProbe.requireAvailable(DeviceOptions.gpu()));

@@ -42,6 +42,45 @@ class CurvePlotTest {
     }
   }
 
+  /** A resumed run's picture is the picture of the whole run: its history comes from the log. */
+  @Test
+  void aResumedPlotDrawsTheLoggedHistoryLikeARunThatNeverStopped(@TempDir Path dir) throws IOException {
+    Path whole = dir.resolve("whole.png");
+    CurvePlot straight = new CurvePlot(whole, 640, 480, "accuracy");
+    Path logFile = dir.resolve("log.jsonl");
+    try (JsonlLog log = JsonlLog.appendingTo(logFile, 1)) {
+      for (int step = 1; step <= 40; step++) {
+        StepReport report = new StepReport(step, 0, 1.0 / step, 1e-3, 10, 1);
+        straight.onStep(report);
+        EvaluationReport evaluation = new EvaluationReport(step, 20, Map.of("accuracy", 0.5 + step / 200.0), false);
+        if (step % 10 == 0) {
+          straight.onEvaluation(evaluation);
+        }
+        if (step <= 20) { // the first run stopped after step 20; the resumed one continues from there
+          log.onStep(report);
+          if (step % 10 == 0) {
+            log.onEvaluation(evaluation);
+          }
+        }
+      }
+    }
+    Path resumedPng = dir.resolve("resumed.png");
+    CurvePlot resumed = new CurvePlot(resumedPng, 640, 480, "accuracy").withHistory(JsonlLog.read(logFile));
+    for (int step = 21; step <= 40; step++) {
+      resumed.onStep(new StepReport(step, 0, 1.0 / step, 1e-3, 10, 1));
+      if (step % 10 == 0) {
+        resumed.onEvaluation(new EvaluationReport(step, 20, Map.of("accuracy", 0.5 + step / 200.0), false));
+      }
+    }
+    BufferedImage expected = ImageIO.read(whole.toFile());
+    BufferedImage actual = ImageIO.read(resumedPng.toFile());
+    for (int y = 0; y < expected.getHeight(); y++) {
+      for (int x = 0; x < expected.getWidth(); x++) {
+        assertEquals(expected.getRGB(x, y), actual.getRGB(x, y), "pixel " + x + "," + y);
+      }
+    }
+  }
+
   private static int countColor(BufferedImage image, int fromY, int toY, int rgb) {
     int count = 0;
     for (int y = fromY; y < toY; y++) {

@@ -60,4 +60,32 @@ class JsonlLogTest {
     assertEquals(2, lines.size());
     assertEquals(2, Json.getLong(Json.parseObject(lines.get(1)), "step"));
   }
+
+  /**
+   * A run that crashed (a full disk) after logging steps 3 and 4 and tearing the line of step 5 (inside a
+   * two-byte character) resumes from its step-2 checkpoint: the log keeps steps 1 and 2 and step 2's
+   * evaluation, and continues with step 3, once.
+   */
+  @Test
+  void aResumeDropsWhatTheCrashedRunLoggedAfterItsCheckpoint(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("log.jsonl");
+    try (JsonlLog log = JsonlLog.appendingTo(file, 1)) {
+      for (int step = 1; step <= 4; step++) {
+        log.onStep(new StepReport(step, 0, 1.0 / step, 1e-4, 100, 1));
+        if (step % 2 == 0) {
+          log.onEvaluation(new EvaluationReport(step, 8, Map.of("accuracy", 0.5), step == 2));
+        }
+      }
+    }
+    byte[] torn = "{\"step\":5,\"\u00e9".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Files.write(file, java.util.Arrays.copyOf(torn, torn.length - 1), java.nio.file.StandardOpenOption.APPEND);
+
+    try (JsonlLog log = JsonlLog.resumingAt(file, 2, 1)) {
+      log.onStep(new StepReport(3, 0, 0.3, 1e-4, 100, 1));
+    }
+    List<String> entries = JsonlLog.read(file).stream()
+        .map(e -> (e.containsKey("eval") ? "eval " : "step ") + e.get("step")).toList();
+    assertEquals(List.of("step 1", "step 2", "eval 2", "step 3"), entries);
+    assertEquals(4, Files.readAllLines(file).size(), "the torn line is gone too");
+  }
 }
