@@ -25,13 +25,15 @@ public final class ServingModel implements AutoCloseable {
   public static final String PROBABILITIES = "probabilities";
   public static final String PREDICTIONS = "predictions";
 
+  private final Path folder;
   private final SavedModelBundle bundle;
   private final Map<String, TensorInfo> inputs;
   private final String output;
   private final boolean classification;
 
-  private ServingModel(SavedModelBundle bundle, Map<String, TensorInfo> inputs, String output,
+  private ServingModel(Path folder, SavedModelBundle bundle, Map<String, TensorInfo> inputs, String output,
       boolean classification) {
+    this.folder = folder;
     this.bundle = bundle;
     this.inputs = inputs;
     this.output = output;
@@ -60,7 +62,7 @@ public final class ServingModel implements AutoCloseable {
             + PROBABILITIES + "' or '" + PREDICTIONS + "' output (its outputs are " + outputs.keySet()
             + "); evaluate a model merged by vblora train or vblora merge, or pass --adapter");
       }
-      return new ServingModel(bundle, signature.getInputsMap(), outputs.get(key).getName(), classification);
+      return new ServingModel(folder, bundle, signature.getInputsMap(), outputs.get(key).getName(), classification);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -72,8 +74,28 @@ public final class ServingModel implements AutoCloseable {
     return classification;
   }
 
-  /** Class probabilities [n][classes], or predicted values [n][1]. */
+  /**
+   * Class probabilities [n][classes], or predicted values [n][1].
+   *
+   * @throws IllegalStateException when the model computes NaN or infinity: scores of such outputs would be
+   *     meaningless (an argmax of NaNs is class 0), so they are refused
+   */
   public float[][] predict(Batch batch) {
+    float[][] outputs = run(batch);
+    for (int i = 0; i < outputs.length; i++) {
+      for (float value : outputs[i]) {
+        if (!Float.isFinite(value)) {
+          throw new IllegalStateException("model " + folder + " computes " + value + " as its "
+              + (classification ? PROBABILITIES : PREDICTIONS) + " for example " + batch.exampleIndices()[i]
+              + " (0-based, in the data's order), so its outputs cannot be scored; its weights hold NaN or"
+              + " infinity: merge it again from its base model and a finite adapter (vblora merge)");
+        }
+      }
+    }
+    return outputs;
+  }
+
+  private float[][] run(Batch batch) {
     Session session = bundle.session();
     List<Tensor> feeds = new ArrayList<>();
     try {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import com.google.protobuf.CodedOutputStream;
 import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -104,12 +105,25 @@ public final class MergedExporter {
             .setGraphDef(graph.toGraphDef())
             .putSignatureDef(SERVING_SIGNATURE, servingWithHead)
             .build();
-        Files.write(target.resolve("saved_model.pb"), savedModel.toBuilder().setMetaGraphs(index, merged)
-            .build().toByteArray());
+        Files.write(target.resolve("saved_model.pb"), deterministicBytes(savedModel.toBuilder()
+            .setMetaGraphs(index, merged).build()));
       }
     }
     copyFolder(baseModel.resolve("assets"), target.resolve("assets"));
     copyFolder(baseModel.resolve("assets.extra"), target.resolve("assets.extra"));
+  }
+
+  /**
+   * The model's bytes with every map (a node's attrs, the signatures) in key order: TensorFlow hands the graph
+   * back with attrs in hash order, so the same merge would otherwise give other bytes in another process.
+   */
+  private static byte[] deterministicBytes(SavedModel model) throws IOException {
+    byte[] bytes = new byte[model.getSerializedSize()];
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    out.useDeterministicSerialization();
+    model.writeTo(out);
+    out.checkNoSpaceLeft();
+    return bytes;
   }
 
   private int metaGraphIndex(SavedModel savedModel) throws IOException {
