@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,7 @@ public final class ServingModel implements AutoCloseable {
 
   /** Loads {@code folder} with tag serve into a session set up by {@code sessionConfig}. */
   public static ServingModel load(Path folder, ConfigProto sessionConfig) {
+    SavedModelReader.checkVariables(folder);
     SavedModelBundle bundle = SavedModelBundle.loader(folder.toString()).withTags("serve")
         .withConfigProto(sessionConfig).load();
     try {
