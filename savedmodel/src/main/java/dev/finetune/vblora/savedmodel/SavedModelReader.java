@@ -119,7 +119,8 @@ public final class SavedModelReader {
       available.add(its);
     }
     throw new SavedModelException("SavedModel " + folder + " has no meta graph tagged " + new TreeSet<>(tags)
-        + "; available tag sets: " + available + " (choose one of these)");
+        + "; its tag sets are " + available + ": inspect, merge and bench load another with --tag; train and eval"
+        + " need one tagged " + SERVE);
   }
 
   private static List<AssetInfo> declaredAssets(Path folder, MetaGraphDef metaGraph) {
