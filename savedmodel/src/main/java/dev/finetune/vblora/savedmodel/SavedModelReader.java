@@ -8,12 +8,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -54,12 +56,37 @@ public final class SavedModelReader {
     MetaGraphDef metaGraph = chooseMetaGraph(folder, model, tags);
     Map<String, SignatureInfo> signatures = new LinkedHashMap<>();
     metaGraph.getSignatureDefMap().forEach((key, def) -> signatures.put(key, SignatureInfo.of(key, def)));
-    Path prefix = folder.resolve("variables").resolve("variables");
-    List<VariableInfo> variables = Files.exists(prefix.resolveSibling("variables.index"))
-        ? TensorBundleIndex.read(prefix).tensors()
-        : List.of();
+    List<VariableInfo> variables = checkVariables(folder).map(TensorBundleIndex::tensors).orElse(List.of());
     return new SavedModelInfo(folder, new HashSet<>(metaGraph.getMetaInfoDef().getTagsList()), metaGraph,
         signatures, variables, declaredAssets(folder, metaGraph), assetFiles(folder));
+  }
+
+  /**
+   * The model's checkpoint index, after checking that its data files are all there and complete (a model
+   * without variables has none); every command that loads a model's variables checks this first, so that a
+   * damaged folder is named instead of failing inside TensorFlow.
+   *
+   * @throws SavedModelException for a missing index next to data files, or a missing or truncated data file
+   */
+  public static Optional<TensorBundleIndex> checkVariables(Path folder) {
+    Path prefix = folder.resolve("variables").resolve("variables");
+    Path index = prefix.resolveSibling("variables.index");
+    if (!Files.exists(index)) {
+      try (var files = Files.list(prefix.getParent())) {
+        if (files.anyMatch(f -> f.getFileName().toString().startsWith("variables.data-"))) {
+          throw new SavedModelException("the variables index " + index + " is missing (the data files are there);"
+              + " " + TensorBundleIndex.COPY_AGAIN);
+        }
+      } catch (NoSuchFileException e) {
+        return Optional.empty();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list " + prefix.getParent(), e);
+      }
+      return Optional.empty();
+    }
+    TensorBundleIndex bundle = TensorBundleIndex.read(prefix);
+    bundle.requireDataFiles(prefix);
+    return Optional.of(bundle);
   }
 
   private static SavedModel parse(Path folder) {
@@ -117,7 +144,8 @@ public final class SavedModelReader {
       available.add(its);
     }
     throw new SavedModelException("SavedModel " + folder + " has no meta graph tagged " + new TreeSet<>(tags)
-        + "; available tag sets: " + available + " (choose one of these)");
+        + "; its tag sets are " + available + ": inspect, merge and bench load another with --tag; train and eval"
+        + " need one tagged " + SERVE);
   }
 
   private static List<AssetInfo> declaredAssets(Path folder, MetaGraphDef metaGraph) {

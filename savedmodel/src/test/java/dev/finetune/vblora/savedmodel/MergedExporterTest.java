@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import dev.finetune.vblora.savedmodel.export.HeadWeights;
 import dev.finetune.vblora.savedmodel.export.MergedExporter;
 import java.nio.file.Files;
@@ -131,6 +132,25 @@ class MergedExporterTest {
         () -> new MergedExporter(bert, "serve").export(Map.of("module/nope/kernel", delta), Optional.empty(),
             dir.resolve("merged")));
     assertTrue(e.getMessage().contains("module/nope/kernel"), e.getMessage());
+  }
+
+  /**
+   * PEFT's safe_merge ("NaNs detected in the merged weights"): a merged kernel that is not finite is refused by
+   * name, and no variables are saved.
+   */
+  @Test
+  void aMergedKernelHoldingNanIsRefusedByNameAndNothingIsSaved(@TempDir Path dir) {
+    float[][] broken = new float[768][];
+    for (int i = 0; i < broken.length; i++) {
+      broken[i] = delta[i].clone();
+    }
+    broken[3][4] = Float.NaN;
+    Path out = dir.resolve("merged");
+    NonFiniteValueException e = assertThrows(NonFiniteValueException.class,
+        () -> new MergedExporter(bert, "serve").export(Map.of(KEY, delta, QUERY, broken), Optional.empty(), out));
+    assertTrue(e.getMessage().contains("the merged kernel " + QUERY + " "), e.getMessage());
+    assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+    assertTrue(!Files.exists(out.resolve("variables/variables.index")), "no variables saved");
   }
 
   private static List<String> names(Path model) {

@@ -147,12 +147,49 @@ class SavedModelReaderTest {
     SavedModelException e = assertThrows(SavedModelException.class,
         () -> SavedModelReader.read(bert.path(), Set.of("train")));
     assertTrue(e.getMessage().contains("no meta graph tagged [train]"), e.getMessage());
-    assertTrue(e.getMessage().contains("available tag sets: [[serve]]"), e.getMessage());
+    assertTrue(e.getMessage().contains("its tag sets are [[serve]]"), e.getMessage());
+    // Only the commands that have --tag are pointed to it (train and eval have none).
+    assertTrue(e.getMessage().contains("inspect, merge and bench load another with --tag; train and eval need one"
+        + " tagged serve"), e.getMessage());
   }
 
   @Test
   void anUnknownSignatureListsTheSignatures() {
     SavedModelException e = assertThrows(SavedModelException.class, () -> bert.signature("predict"));
     assertTrue(e.getMessage().contains("[serving_default]"), e.getMessage());
+  }
+
+  /**
+   * A variables file cut short or missing fails before TensorFlow reads it (which says only "Read less bytes
+   * than requested"), naming the file and what to do.
+   */
+  @Test
+  void aTruncatedOrMissingVariablesFileIsNamedWithWhatToDo(@TempDir Path temp) throws IOException {
+    Path bert = TestModels.bert();
+    Path copy = Files.createDirectories(temp.resolve("bert/variables"));
+    Files.createSymbolicLink(copy.resolveSibling("saved_model.pb"), bert.resolve("saved_model.pb"));
+    Files.createSymbolicLink(copy.resolveSibling("assets"), bert.resolve("assets"));
+    Files.copy(bert.resolve("variables/variables.index"), copy.resolve("variables.index"));
+    Path data = copy.resolve("variables.data-00000-of-00001");
+    try (var in = Files.newInputStream(bert.resolve("variables/variables.data-00000-of-00001"))) {
+      Files.write(data, in.readNBytes(1 << 20));
+    }
+    SavedModelException truncated = assertThrows(SavedModelException.class,
+        () -> SavedModelReader.read(copy.getParent()));
+    assertTrue(truncated.getMessage().startsWith("the variables file " + data + " is truncated: it has 1048576"
+        + " bytes but its tensors"), truncated.getMessage());
+    assertTrue(truncated.getMessage().contains("copy the whole SavedModel folder again"), truncated.getMessage());
+
+    Files.delete(data);
+    SavedModelException missing = assertThrows(SavedModelException.class,
+        () -> SavedModelReader.read(copy.getParent()));
+    assertTrue(missing.getMessage().startsWith("the variables file " + data + " is missing"), missing.getMessage());
+
+    Files.delete(copy.resolve("variables.index"));
+    Files.write(data, new byte[16]);
+    SavedModelException noIndex = assertThrows(SavedModelException.class,
+        () -> SavedModelReader.read(copy.getParent()));
+    assertTrue(noIndex.getMessage().startsWith("the variables index " + copy.resolve("variables.index")
+        + " is missing"), noIndex.getMessage());
   }
 }

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.training.device.CompileTracker;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,14 +27,16 @@ public final class ServingModel implements AutoCloseable {
   public static final String PROBABILITIES = "probabilities";
   public static final String PREDICTIONS = "predictions";
 
+  private final Path folder;
   private final SavedModelBundle bundle;
   private final Map<String, TensorInfo> inputs;
   private final String output;
   private final boolean classification;
   private final CompileTracker compiles;
 
-  private ServingModel(SavedModelBundle bundle, Map<String, TensorInfo> inputs, String output,
+  private ServingModel(Path folder, SavedModelBundle bundle, Map<String, TensorInfo> inputs, String output,
       boolean classification, CompileTracker compiles) {
+    this.folder = folder;
     this.bundle = bundle;
     this.inputs = inputs;
     this.output = output;
@@ -56,6 +59,7 @@ public final class ServingModel implements AutoCloseable {
    * {@code compiles} (null: plainly), which counts the XLA compilations of each new batch shape.
    */
   public static ServingModel load(Path folder, ConfigProto sessionConfig, CompileTracker compiles) {
+    SavedModelReader.checkVariables(folder);
     SavedModelBundle bundle = SavedModelBundle.loader(folder.toString()).withTags("serve")
         .withConfigProto(sessionConfig).load();
     try {
@@ -71,7 +75,7 @@ public final class ServingModel implements AutoCloseable {
             + PROBABILITIES + "' or '" + PREDICTIONS + "' output (its outputs are " + outputs.keySet()
             + "); evaluate a model merged by vblora train or vblora merge, or pass --adapter");
       }
-      return new ServingModel(bundle, signature.getInputsMap(), outputs.get(key).getName(), classification,
+      return new ServingModel(folder, bundle, signature.getInputsMap(), outputs.get(key).getName(), classification,
           compiles);
     } catch (RuntimeException e) {
       bundle.close();
@@ -84,8 +88,28 @@ public final class ServingModel implements AutoCloseable {
     return classification;
   }
 
-  /** Class probabilities [n][classes], or predicted values [n][1]. */
+  /**
+   * Class probabilities [n][classes], or predicted values [n][1].
+   *
+   * @throws IllegalStateException when the model computes NaN or infinity: scores of such outputs would be
+   *     meaningless (an argmax of NaNs is class 0), so they are refused
+   */
   public float[][] predict(Batch batch) {
+    float[][] outputs = run(batch);
+    for (int i = 0; i < outputs.length; i++) {
+      for (float value : outputs[i]) {
+        if (!Float.isFinite(value)) {
+          throw new IllegalStateException("model " + folder + " computes " + value + " as its "
+              + (classification ? PROBABILITIES : PREDICTIONS) + " for example " + batch.exampleIndices()[i]
+              + " (0-based, in the data's order), so its outputs cannot be scored; its weights hold NaN or"
+              + " infinity: merge it again from its base model and a finite adapter (vblora merge)");
+        }
+      }
+    }
+    return outputs;
+  }
+
+  private float[][] run(Batch batch) {
     Session session = bundle.session();
     List<Tensor> feeds = new ArrayList<>();
     try {

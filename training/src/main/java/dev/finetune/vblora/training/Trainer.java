@@ -27,12 +27,15 @@ import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
+import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
+import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointRef;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;
 import dev.finetune.vblora.training.checkpoint.TrainingState;
 import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
+import dev.finetune.vblora.training.export.AdapterDeltas;
 import dev.finetune.vblora.training.export.AdapterExport;
 import dev.finetune.vblora.training.export.AdapterManifest;
 import dev.finetune.vblora.training.export.MergedModel;
@@ -384,9 +387,19 @@ public final class Trainer {
               .fill(data.validBatches(), batch -> graph.predict(session, batch, compiles)));
       long exportStart = clock.now();
       predictions.write(config.out().resolve(VALID_PREDICTIONS));
-      AdapterFolder.write(AdapterExport.toPeft(manifest, graph.trainableState(session)), adapterDir, true);
-      MergedModel.write(modelFolder, "serve", graph.deltas(session),
-          Optional.of(graph.headWeights(session, data.labelNames())), data.labelNames(), mergedDir, true);
+      PeftAdapter adapter;
+      try {
+        adapter = AdapterExport.toPeft(manifest, graph.trainableState(session));
+      } catch (NonFiniteValueException e) {
+        throw new IllegalStateException("the weights to export (step " + summary.bestStep() + ") are not finite: "
+            + e.getMessage() + "; nothing was exported. Train again with lower learning rates (--lr-bank,"
+            + " --lr-logits, --lr-lora, --lr-head) in another --out folder", e);
+      }
+      AdapterFolder.write(adapter, adapterDir, true);
+      // merged/ is adapter/ merged by vblora merge's own code (plain Java, the same on every device; not the
+      // training graph's deltas, which a GPU forms with TF32 matmuls), so what is served is what adapter/ says.
+      MergedModel.write(modelFolder, "serve",
+          AdapterDeltas.read(adapterDir, SavedModelReader.read(modelFolder), config.signature()), mergedDir, true);
       long headParams = graph.headVariables().stream().mapToLong(v -> v.elementCount()).sum();
       TrainingResult result = new TrainingResult(config.out(), summary.bestStep(), summary.bestMetrics(),
           summary.finalMetrics(), plan.trainableParams(), plan.storedParams(), headParams, summary.stepMillis(),

@@ -11,6 +11,11 @@ import dev.finetune.vblora.model.AdapterVariable;
 import dev.finetune.vblora.model.LogitsSlice;
 import dev.finetune.vblora.model.PackedLogitsLayout;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.SafetensorsFile;
+import dev.finetune.vblora.savedmodel.adapter.SafetensorsReader;
+import dev.finetune.vblora.savedmodel.adapter.SafetensorsWriter;
+import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;
 import dev.finetune.vblora.training.checkpoint.TrainingState;
@@ -224,6 +229,121 @@ class TrainRunTest {
     assertClose(adapted, ServingProbe.inFreshJvm(remerged, inputs), 1e-4);
     assertServingSignature(straight.resolve("merged"));
     assertServingSignature(remerged);
+  }
+
+  /**
+   * What is served is what the adapter file says: train's merged/ is its adapter/ merged by {@code vblora merge}
+   * (plain Java, the same on every device), so the two merged models are the same bytes, not merely close.
+   */
+  @Test
+  void theMergedModelIsItsAdapterMergedByVbloraMergeBitForBit() throws Exception {
+    Path remerged = dir.resolve("merged-from-adapter");
+    CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter",
+        straight.resolve("adapter").toString(), "--out", remerged.toString());
+    assertEquals(0, merge.status(), merge.toString());
+    for (String file : List.of("variables/variables.index", "variables/variables.data-00000-of-00001",
+        "saved_model.pb", "assets.extra/vblora_labels.json")) {
+      assertArrayEquals(Files.readAllBytes(remerged.resolve(file)),
+          Files.readAllBytes(straight.resolve("merged").resolve(file)), file + " of train's merged/ vs vblora merge");
+    }
+  }
+
+  /**
+   * An adapter with a NaN in its vector bank would merge into a model whose every probability is NaN (and eval
+   * would score that as accuracy 0.5): merge and eval --adapter refuse it, naming the file and the tensor, and
+   * write nothing.
+   */
+  @Test
+  void anAdapterWithNanInItsVectorBankIsRefusedByMergeAndEval() throws Exception {
+    Path adapter = copyOfAdapter("nan-adapter");
+    Path weights = adapter.resolve(AdapterFolder.WEIGHTS_FILE);
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    StoredTensor bank = file.tensor("base_model.vblora_vector_bank").orElseThrow();
+    float[] values = bank.toFloats();
+    values[7] = Float.NaN;
+    Map<String, StoredTensor> tensors = new java.util.LinkedHashMap<>(file.tensors());
+    tensors.put("base_model.vblora_vector_bank", StoredTensor.ofFloats(bank.shape(), values));
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+
+    Path out = dir.resolve("nan-merged");
+    CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--out",
+        out.toString());
+    CliRun eval = CliRun.of("eval", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--data",
+        valid.toString(), "--max-length", "16");
+    for (CliRun run : List.of(merge, eval)) {
+      assertEquals(1, run.status(), run.toString());
+      assertTrue(run.err().contains(weights.toString())
+          && run.err().contains("the vector bank (base_model.vblora_vector_bank) holds NaN at [0, 7]"), run.err());
+    }
+    assertTrue(!Files.exists(out), "merge wrote nothing");
+  }
+
+  /**
+   * A merged model that computes NaN (here: its head's bias, a constant in saved_model.pb, set to NaN) is not
+   * scored: eval names the model and the example instead of reporting an accuracy of NaNs.
+   */
+  @Test
+  void evalRefusesAModelThatComputesNanRatherThanScoringIt() throws Exception {
+    Path broken = Files.createDirectories(dir.resolve("nan-head"));
+    Path merged = straight.resolve("merged");
+    for (String link : List.of("variables", "assets", "assets.extra")) {
+      Files.createSymbolicLink(broken.resolve(link), merged.resolve(link).toAbsolutePath());
+    }
+    SavedModel saved = SavedModel.parseFrom(Files.readAllBytes(merged.resolve("saved_model.pb")));
+    org.tensorflow.proto.GraphDef.Builder graph = saved.getMetaGraphs(0).getGraphDef().toBuilder();
+    int biases = 0;
+    for (org.tensorflow.proto.NodeDef.Builder node : graph.getNodeBuilderList()) {
+      if (node.getName().startsWith("vblora_head/") && node.getOp().equals("Const")
+          && node.getAttrOrThrow("value").getTensor().getTensorShape().getDimCount() == 1) {
+        node.putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(
+            org.tensorflow.proto.TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+                .setTensorShape(node.getAttrOrThrow("value").getTensor().getTensorShape())
+                .addFloatVal(Float.NaN).addFloatVal(Float.NaN)).build());
+        biases++;
+      }
+    }
+    assertEquals(1, biases, "the head has one bias constant");
+    Files.write(broken.resolve("saved_model.pb"), saved.toBuilder()
+        .setMetaGraphs(0, saved.getMetaGraphs(0).toBuilder().setGraphDef(graph)).build().toByteArray());
+
+    CliRun eval = CliRun.of("eval", "--model", broken.toString(), "--data", valid.toString(), "--max-length", "16");
+    assertEquals(1, eval.status(), eval.toString());
+    assertTrue(eval.err().contains("model " + broken + " computes NaN as its probabilities for example 0"),
+        eval.err());
+  }
+
+  /**
+   * label_names that disagree with the head's class count are refused when the adapter is read, naming the
+   * adapter and both counts, instead of merging and then blaming the data file.
+   */
+  @Test
+  void anAdapterWhoseLabelNamesDoNotFitItsHeadIsRefusedByMergeAndEval() throws Exception {
+    Path adapter = copyOfAdapter("three-labels");
+    Path configFile = adapter.resolve("adapter_config.json");
+    Map<String, Object> config = new java.util.LinkedHashMap<>(Json.parseObject(Files.readString(configFile)));
+    Map<String, Object> metadata = new java.util.LinkedHashMap<>(Json.getObject(config, "vblora_java"));
+    metadata.put("label_names", List.of("negative", "neutral", "positive"));
+    config.put("vblora_java", metadata);
+    Files.writeString(configFile, Json.toIndentedJson(config));
+
+    CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--out",
+        dir.resolve("three-labels-merged").toString());
+    CliRun eval = CliRun.of("eval", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--data",
+        valid.toString(), "--max-length", "16");
+    for (CliRun run : List.of(merge, eval)) {
+      assertEquals(1, run.status(), run.toString());
+      assertTrue(run.err().contains(adapter.toString()) && run.err().contains("lists 3 label_names")
+          && run.err().contains("has 2 outputs"), run.err());
+    }
+    assertTrue(!Files.exists(dir.resolve("three-labels-merged")), "merge wrote nothing");
+  }
+
+  private static Path copyOfAdapter(String name) throws Exception {
+    Path copy = Files.createDirectories(dir.resolve(name));
+    for (String file : List.of("adapter_config.json", AdapterFolder.WEIGHTS_FILE)) {
+      Files.copy(straight.resolve("adapter").resolve(file), copy.resolve(file));
+    }
+    return copy;
   }
 
   private static String bestCheckpoint() throws Exception {

@@ -17,6 +17,9 @@ public final class DeltaWeights {
   private final float[] weight; // [out][in], row-major
 
   private DeltaWeights(String modulePath, int inFeatures, int outFeatures, float[] weight) {
+    // Finite factors can still overflow float in B A; a NaN here would make the merged kernel NaN.
+    NonFiniteValueException.requireFinite("module " + modulePath + ": its weight update (B A, [out, in])",
+        weight, outFeatures, inFeatures);
     this.modulePath = modulePath;
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;

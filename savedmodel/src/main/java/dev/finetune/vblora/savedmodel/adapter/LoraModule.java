@@ -52,6 +52,8 @@ public final class LoraModule {
       throw new IllegalArgumentException("module " + path + ": lora_A needs " + rank + "x" + inFeatures
           + " and lora_B " + outFeatures + "x" + rank + " values, got " + loraA.length + " and " + loraB.length);
     }
+    NonFiniteValueException.requireFinite("module " + path + ": lora_A", loraA, rank, inFeatures);
+    NonFiniteValueException.requireFinite("module " + path + ": lora_B", loraB, outFeatures, rank);
     this.path = path;
     this.rank = rank;
     this.inFeatures = inFeatures;

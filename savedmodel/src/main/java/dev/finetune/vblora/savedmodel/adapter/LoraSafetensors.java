@@ -61,8 +61,12 @@ final class LoraSafetensors {
         throw new AdapterFormatException(source, "module " + path + ": lora_A " + a + " and lora_B " + b
             + " must be float matrices [r, in] and [out, r]");
       }
-      modules.add(new LoraModule(path, (int) a.dim(0), (int) a.dim(1), (int) b.dim(0), a.toFloats(),
-          b.toFloats()));
+      try {
+        modules.add(new LoraModule(path, (int) a.dim(0), (int) a.dim(1), (int) b.dim(0), a.toFloats(),
+            b.toFloats()));
+      } catch (NonFiniteValueException e) {
+        throw new AdapterFormatException(source, e.getMessage() + "; " + NonFiniteValueException.ADAPTER_ADVICE, e);
+      }
     }
     try {
       return LoraAdapter.of(config, modules, others);

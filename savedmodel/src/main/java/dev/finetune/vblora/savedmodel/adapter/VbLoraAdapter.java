@@ -157,6 +157,8 @@ public final class VbLoraAdapter implements PeftAdapter {
   }
 
   private void validate() {
+    NonFiniteValueException.requireFinite("the vector bank (" + VbLoraSafetensors.BANK_KEY + ")", bank,
+        numVectors(), vectorLength());
     boolean topK = holdsOnlyTopK();
     for (VbLoraModule module : modules.modules()) {
       String name = "module " + module.path();

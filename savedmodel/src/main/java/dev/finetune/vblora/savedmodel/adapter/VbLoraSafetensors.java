@@ -112,6 +112,8 @@ final class VbLoraSafetensors {
     }
     try {
       return VbLoraAdapter.of(config, bank, modules, others);
+    } catch (NonFiniteValueException e) {
+      throw new AdapterFormatException(source, e.getMessage() + "; " + NonFiniteValueException.ADAPTER_ADVICE, e);
     } catch (IllegalArgumentException e) {
       throw new AdapterFormatException(source, e.getMessage() + " (checked against adapter_config.json)", e);
     }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import java.util.List;
 import java.util.Objects;
 
@@ -24,6 +25,14 @@ public record HeadWeights(String inputOutputKey, float[][] kernel, float[] bias,
     if (bias.length != kernel[0].length) {
       throw new IllegalArgumentException("head bias has " + bias.length + " entries but the kernel has "
           + kernel[0].length + " output columns");
+    }
+    for (int i = 0; i < kernel.length; i++) {
+      NonFiniteValueException.requireFinite("the head's kernel row " + i, kernel[i], kernel[i].length);
+    }
+    NonFiniteValueException.requireFinite("the head's bias", bias, bias.length);
+    if (classification && !labelNames.isEmpty() && labelNames.size() != bias.length) {
+      throw new IllegalArgumentException("the head has " + bias.length + " outputs but " + labelNames.size()
+          + " label names " + labelNames + "; give one name per output, in class-id order");
     }
     labelNames = List.copyOf(labelNames);
   }

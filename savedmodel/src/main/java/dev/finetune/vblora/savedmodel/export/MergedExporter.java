@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import com.google.protobuf.CodedOutputStream;
+import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,6 +16,7 @@ import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
+import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Op;
@@ -24,6 +28,7 @@ import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TString;
 
@@ -81,6 +86,7 @@ public final class MergedExporter {
       graph.importGraphDef(metaGraph.getGraphDef());
       Ops tf = Ops.create(graph);
       List<Op> updates = addKernelUpdates(tf, graph, deltas);
+      Map<String, Operand<TBool>> finite = finiteChecks(tf, graph, deltas.keySet());
       SignatureDef servingWithHead = head.map(h -> addHead(tf, graph, metaGraph, h)).orElse(null);
       try (Session session = new Session(graph)) {
         runSaver(session, saver, saver.getRestoreOpName(), baseModel.resolve("variables").resolve("variables"));
@@ -88,6 +94,7 @@ public final class MergedExporter {
           Session.Runner runner = session.runner();
           updates.forEach(runner::addTarget);
           runner.run().close();
+          requireFinite(session, finite);
         }
         runSaver(session, saver, null, target.resolve("variables").resolve("variables"));
       }
@@ -98,12 +105,25 @@ public final class MergedExporter {
             .setGraphDef(graph.toGraphDef())
             .putSignatureDef(SERVING_SIGNATURE, servingWithHead)
             .build();
-        Files.write(target.resolve("saved_model.pb"), savedModel.toBuilder().setMetaGraphs(index, merged)
-            .build().toByteArray());
+        Files.write(target.resolve("saved_model.pb"), deterministicBytes(savedModel.toBuilder()
+            .setMetaGraphs(index, merged).build()));
       }
     }
     copyFolder(baseModel.resolve("assets"), target.resolve("assets"));
     copyFolder(baseModel.resolve("assets.extra"), target.resolve("assets.extra"));
+  }
+
+  /**
+   * The model's bytes with every map (a node's attrs, the signatures) in key order: TensorFlow hands the graph
+   * back with attrs in hash order, so the same merge would otherwise give other bytes in another process.
+   */
+  private static byte[] deterministicBytes(SavedModel model) throws IOException {
+    byte[] bytes = new byte[model.getSerializedSize()];
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    out.useDeterministicSerialization();
+    model.writeTo(out);
+    out.checkNoSpaceLeft();
+    return bytes;
   }
 
   private int metaGraphIndex(SavedModel savedModel) throws IOException {
@@ -145,6 +165,36 @@ public final class MergedExporter {
       }
     }
     return updates;
+  }
+
+  /** Per updated variable, whether all its values are finite (read after the update ran). */
+  private static Map<String, Operand<TBool>> finiteChecks(Ops tf, Graph graph, Iterable<String> variables) {
+    Map<String, Operand<TBool>> checks = new LinkedHashMap<>();
+    for (String name : variables) {
+      GraphOperation variable = graph.operation(name);
+      Operand<TFloat32> value = variable.type().equals("VarHandleOp")
+          ? tf.readVariableOp(variable.output(0), TFloat32.class) : variable.<TFloat32>output(0);
+      checks.put(name, tf.reduceAll(tf.math.isFinite(tf.reshape(value, tf.constant(new long[] {-1}))),
+          tf.constant(0)));
+    }
+    return checks;
+  }
+
+  /**
+   * PEFT's safe_merge: a merged kernel with NaN or infinity ("NaNs detected in the merged weights") is refused
+   * before anything is saved, naming the kernel.
+   */
+  private void requireFinite(Session session, Map<String, Operand<TBool>> checks) {
+    for (Map.Entry<String, Operand<TBool>> check : checks.entrySet()) {
+      try (Result result = session.runner().fetch(check.getValue()).run()) {
+        if (!((TBool) result.get(0)).getBoolean()) {
+          throw new NonFiniteValueException("the merged kernel " + check.getKey() + " (base kernel of "
+              + baseModel + " plus the adapter's update) holds NaN or infinity, so every output of the merged"
+              + " model would be NaN; the base model's own weights are broken or do not belong to the adapter:"
+              + " merge into the base model the adapter was trained on");
+        }
+      }
+    }
   }
 
   private static void runSaver(Session session, SaverDef saver, String restoreOp, Path prefix) {

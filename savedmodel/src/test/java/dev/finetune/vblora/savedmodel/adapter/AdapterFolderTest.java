@@ -89,6 +89,29 @@ class AdapterFolderTest {
         + "must be a 3-D integer tensor, got F32[4, 2, 2]"), e.getMessage());
   }
 
+  /**
+   * PEFT's safe_merge refuses NaN in merged weights; ours refuses it where it enters: a bank that holds a NaN
+   * is refused when the file is read, naming the file, the tensor, the element and the way out.
+   */
+  @Test
+  void aVectorBankHoldingNanIsRefusedNamingTheFileTheTensorAndTheElement() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path weights = folder.resolve(AdapterFolder.WEIGHTS_FILE);
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    StoredTensor bank = file.tensor("base_model.vblora_vector_bank").orElseThrow();
+    float[] values = bank.toFloats();
+    values[2 * (int) bank.dim(1) + 5] = Float.NaN;
+    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
+    tensors.put("base_model.vblora_vector_bank", StoredTensor.ofFloats(bank.shape(), values));
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    String message = e.getMessage();
+    assertTrue(message.startsWith(weights.toString()), message);
+    assertTrue(message.contains("the vector bank (base_model.vblora_vector_bank) holds NaN at [2, 5]"), message);
+    assertTrue(message.contains("vblora export-adapter --checkpoint"), message);
+  }
+
   private Path copyOf(String fixture) throws IOException {
     Path folder = Files.createDirectories(temp.resolve(fixture));
     for (String name : new String[] {AdapterConfig.FILE_NAME, AdapterFolder.WEIGHTS_FILE}) {

@@ -72,4 +72,11 @@ class LoraAdapterTest {
         () -> VbLoraAdapter.read(temp.resolve("lora")));
     assertTrue(e.getMessage().contains("holds a LORA adapter, not VBLORA"), e.getMessage());
   }
+
+  @Test
+  void aFactorHoldingInfinityIsRefusedNamingTheModuleAndTheElement() {
+    NonFiniteValueException e = assertThrows(NonFiniteValueException.class,
+        () -> new LoraModule("m", 1, 2, 2, new float[] {0, 0}, new float[] {0, Float.POSITIVE_INFINITY}));
+    assertTrue(e.getMessage().contains("module m: lora_B holds Infinity at [1, 0]"), e.getMessage());
+  }
 }

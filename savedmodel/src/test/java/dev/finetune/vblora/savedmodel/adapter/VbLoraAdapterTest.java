@@ -116,6 +116,25 @@ class VbLoraAdapterTest {
     assertMessage(() -> new FullLogits(1, 1, 3, new float[] {0, Float.NaN, 0}), "logit 1 is NaN");
   }
 
+  /** Finite factors whose product overflows float would merge as infinity: refused, naming the module. */
+  @Test
+  void anUpdateThatOverflowsFloatIsRefusedNamingTheModule() {
+    float big = 3e38f;
+    float[][] bank = {{big, big}, {big, big}, {big, big}};
+    FullLogits logits = new FullLogits(1, 1, 3, new float[3]);
+    VbLoraAdapter adapter = adapter(config(1, 3, 2, 2, false), bank, new VbLoraModule("m", logits, logits));
+    assertMessage(() -> adapter.deltaWeights("m"), "module m: its weight update (B A, [out, in]) holds Infinity"
+        + " at [0, 0] (4 of its 4 values are NaN or infinite)");
+  }
+
+  @Test
+  void aBankHoldingInfinityIsRefused() {
+    float[][] bank = {{1, 0}, {0, Float.NEGATIVE_INFINITY}, {2, 2}};
+    FullLogits logits = new FullLogits(1, 1, 3, new float[3]);
+    assertMessage(() -> adapter(config(1, 3, 2, 2, false), bank, new VbLoraModule("m", logits, logits)),
+        "the vector bank (base_model.vblora_vector_bank) holds -Infinity at [1, 1]");
+  }
+
   private static void assertMessage(Executable action, String fragment) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, action);
     assertTrue(e.getMessage().contains(fragment), e.getMessage());

@@ -98,6 +98,15 @@ public final class CheckpointStore {
     return refs;
   }
 
+  /**
+   * The newest complete checkpoint of the run in {@code outputDir}, read without touching the folder (unlike
+   * {@link #open}, which tidies it): safe while the run is still writing, e.g. from a shutdown hook.
+   */
+  public static Optional<CheckpointRef> newestIn(Path outputDir) throws IOException {
+    Path root = outputDir.resolve("checkpoints");
+    return Files.isDirectory(root) ? new CheckpointStore(root, 1, null).latest() : Optional.empty();
+  }
+
   /** The newest checkpoint: where a resume starts. */
   public Optional<CheckpointRef> latest() throws IOException {
     List<CheckpointRef> refs = list();

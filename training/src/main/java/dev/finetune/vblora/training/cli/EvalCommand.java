@@ -12,7 +12,6 @@ import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
-import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.Evaluation;
@@ -89,7 +88,7 @@ final class EvalCommand implements Command {
       Path served = model;
       Optional<LabelSet> labels;
       if (adapter.isPresent()) {
-        AdapterDeltas deltas = AdapterDeltas.of(AdapterFolder.read(adapter.get()), SavedModelReader.read(model),
+        AdapterDeltas deltas = AdapterDeltas.read(adapter.get(), SavedModelReader.read(model),
             args.stringOrDefault("signature"));
         if (deltas.head().isEmpty()) {
           throw new UserError("adapter " + adapter.get() + " has no task head (no " + "classifier tensors); eval"
@@ -98,7 +97,7 @@ final class EvalCommand implements Command {
         temp = Files.createTempDirectory("vblora-eval");
         served = temp.resolve("merged");
         err.println("merging " + adapter.get() + " into " + model + " ...");
-        MergedModel.write(model, "serve", deltas.deltas(), deltas.head(), deltas.labelNames(), served, false);
+        MergedModel.write(model, "serve", deltas, served, false);
         labels = deltas.labelNames().isEmpty() ? Optional.empty() : Optional.of(LabelSet.inOrder(deltas.labelNames()));
       } else {
         labels = MergedModel.labels(model);

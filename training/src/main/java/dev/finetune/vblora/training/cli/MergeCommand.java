@@ -2,7 +2,6 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
-import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.training.export.AdapterDeltas;
 import dev.finetune.vblora.training.export.MergedModel;
 import java.io.PrintStream;
@@ -40,11 +39,10 @@ final class MergeCommand implements Command {
     Path model = ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
     Path adapterDir = args.path("adapter").orElseThrow();
     Path target = args.path("out").orElseThrow();
-    AdapterDeltas deltas = AdapterDeltas.of(AdapterFolder.read(adapterDir),
+    AdapterDeltas deltas = AdapterDeltas.read(adapterDir,
         SavedModelReader.read(model, java.util.Set.of(args.stringOrDefault("tag").split(","))),
         args.stringOrDefault("signature"));
-    MergedModel.write(model, args.stringOrDefault("tag"), deltas.deltas(), deltas.head(), deltas.labelNames(), target,
-        args.flag("overwrite"));
+    MergedModel.write(model, args.stringOrDefault("tag"), deltas, target, args.flag("overwrite"));
     err.println("merged " + deltas.deltas().size() + " kernels" + (deltas.head().isPresent() ? " and the task head" : "")
         + " into " + target.toAbsolutePath().normalize());
     return Cli.OK;

@@ -65,6 +65,18 @@ public final class ParsedArgs {
     return new ParsedArgs(values, specs);
   }
 
+  /** The options as given, {@code --name value} or {@code --flag}, in command-line order. */
+  public List<String> toArgs() {
+    List<String> args = new java.util.ArrayList<>();
+    values.forEach((name, value) -> {
+      args.add("--" + name);
+      if (specs.get(name).takesValue()) {
+        args.add(value);
+      }
+    });
+    return args;
+  }
+
   public boolean has(String name) {
     checkKnown(name);
     return values.containsKey(name);

@@ -80,7 +80,8 @@ final class TrainCommand implements Command {
 
   static TrainConfig.Builder trainingSettings(ParsedArgs args, TrainConfig.Builder b) {
     args.integer("epochs").ifPresent(b::epochs);
-    args.string("max-steps").ifPresent(v -> b.maxSteps(args.integer("max-steps").orElseThrow()));
+    // In the config 0 means "not set" (epochs decide; once per epoch), so an explicit 0 would be ignored silently.
+    args.integer("max-steps").ifPresent(v -> b.maxSteps(atLeastOne("max-steps", v, "to train for --epochs")));
     args.integer("batch-size").ifPresent(b::batchSize);
     args.integer("max-length").ifPresent(b::maxLength);
     args.string("length-buckets").ifPresent(b::lengthBuckets);
@@ -91,9 +92,17 @@ final class TrainCommand implements Command {
     args.number("weight-decay").ifPresent(b::weightDecay);
     args.number("warmup-ratio").ifPresent(b::warmupRatio);
     args.number("max-grad-norm").ifPresent(b::maxGradNorm);
-    args.integer("eval-every").ifPresent(b::evalEvery);
+    args.integer("eval-every").ifPresent(v -> b.evalEvery(atLeastOne("eval-every", v,
+        "to evaluate once per epoch")));
     args.integer("log-every").ifPresent(b::logEvery);
     return b;
+  }
+
+  private static int atLeastOne(String option, int value, String withoutIt) {
+    if (value < 1) {
+      throw new UserError("--" + option + " must be at least 1, got " + value + "; leave it out " + withoutIt);
+    }
+    return value;
   }
 
   static TrainConfig.Builder adapterSettings(ParsedArgs args, TrainConfig.Builder b) {
@@ -126,7 +135,13 @@ final class TrainCommand implements Command {
     DeviceOptions device = SessionOptions.read(args);
     b.device(device.device().label()).xla(device.xla()).updateForm(SessionOptions.updateForm(args).orElse(null));
     TrainConfig config = trainingSettings(args, adapterSettings(args, b)).build();
-    TrainingResult result = train(config, device, err);
+    Thread notice = InterruptNotice.register(config.out(), args.toArgs(), err);
+    TrainingResult result;
+    try {
+      result = train(config, device, err);
+    } finally {
+      InterruptNotice.unregister(notice);
+    }
     if (args.flag("json")) {
       out.println(Json.toIndentedJson(result.toJson()));
     }

@@ -3,13 +3,19 @@ package dev.finetune.vblora.training.export;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.adapter.AdapterConfig;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFormatException;
 import dev.finetune.vblora.savedmodel.adapter.DeltaWeights;
 import dev.finetune.vblora.savedmodel.adapter.ModulePathMapping;
+import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
 import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
 import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
 import dev.finetune.vblora.savedmodel.export.HeadWeights;
 import dev.finetune.vblora.training.TrainingGraph;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +35,26 @@ import java.util.stream.Collectors;
  */
 public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights> head, List<String> labelNames,
     String task) {
+
+  /**
+   * Reads the adapter folder {@code adapterDir} and computes its deltas for {@code model}: the one way an adapter
+   * becomes a merged model ({@code vblora merge}, {@code eval --adapter} and train's merged/ all come here), so
+   * that what is served is exactly what the adapter file holds. An adapter whose values are not finite, or whose
+   * label names do not fit its head, is refused naming the folder.
+   *
+   * @throws IllegalArgumentException when the adapter does not fit this model (see {@link #of})
+   */
+  public static AdapterDeltas read(Path adapterDir, SavedModelInfo model, String signature) throws IOException {
+    PeftAdapter adapter = AdapterFolder.read(adapterDir);
+    try {
+      return of(adapter, model, signature);
+    } catch (NonFiniteValueException e) {
+      throw new AdapterFormatException(adapterDir.toString(), e.getMessage() + "; "
+          + NonFiniteValueException.ADAPTER_ADVICE, e);
+    } catch (HeadMismatchException e) {
+      throw new AdapterFormatException(adapterDir.toString(), e.getMessage(), e);
+    }
+  }
 
   /**
    * Computes the deltas of {@code adapter} for {@code model}.
@@ -75,6 +101,15 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
         + "of model " + model.path() + ": " + matches.stream().map(Kernel::name).toList());
   }
 
+  /** The adapter's label names and its head disagree about the number of classes. */
+  private static final class HeadMismatchException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    HeadMismatchException(String message) {
+      super(message);
+    }
+  }
+
   private static Optional<HeadWeights> head(PeftAdapter adapter, List<String> labels, String task) {
     StoredTensor weight = adapter.otherTensors().get(AdapterExport.HEAD_WEIGHT_KEY);
     StoredTensor bias = adapter.otherTensors().get(AdapterExport.HEAD_BIAS_KEY);
@@ -84,13 +119,23 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
     int outputs = (int) weight.dim(0);
     int hidden = (int) weight.dim(1);
     float[] values = weight.toFloats();
+    NonFiniteValueException.requireFinite("the head's " + AdapterExport.HEAD_WEIGHT_KEY, values, outputs, hidden);
+    NonFiniteValueException.requireFinite("the head's " + AdapterExport.HEAD_BIAS_KEY, bias.toFloats(),
+        bias.shape());
+    boolean classification = !"regression".equals(task) && outputs > 1;
+    if (classification && !labels.isEmpty() && labels.size() != outputs) {
+      throw new HeadMismatchException(AdapterConfig.FILE_NAME + " lists " + labels.size() + " label_names "
+          + labels + " (under " + AdapterConfig.TOOL_METADATA_KEY + ") but the head in "
+          + AdapterFolder.WEIGHTS_FILE + " (" + AdapterExport.HEAD_WEIGHT_KEY + ") has " + outputs
+          + " outputs; list one name per head output, in class-id order, or use the adapter as vblora train"
+          + " wrote it");
+    }
     float[][] kernel = new float[hidden][outputs];
     for (int o = 0; o < outputs; o++) {
       for (int i = 0; i < hidden; i++) {
         kernel[i][o] = values[o * hidden + i];
       }
     }
-    boolean classification = !"regression".equals(task) && outputs > 1;
     return Optional.of(new HeadWeights(TrainingGraph.POOLED_OUTPUT, kernel, bias.toFloats(), classification,
         classification ? labels : List.of()));
   }

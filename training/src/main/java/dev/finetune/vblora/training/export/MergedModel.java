@@ -2,13 +2,11 @@ package dev.finetune.vblora.training.export;
 
 import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
-import dev.finetune.vblora.savedmodel.export.HeadWeights;
 import dev.finetune.vblora.savedmodel.export.MergedExporter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -23,13 +21,14 @@ public final class MergedModel {
   private MergedModel() {}
 
   /**
-   * @param deltas per base variable, the update in its own layout
-   * @param labelNames class names (empty for regression or when unknown: no labels file)
+   * Writes {@code baseModel} with {@code adapter} merged in: its kernel updates, its head (if any) and its label
+   * names (when it has some: the labels file).
    */
-  public static void write(Path baseModel, String tag, Map<String, float[][]> deltas, Optional<HeadWeights> head,
-      List<String> labelNames, Path target, boolean overwrite) throws IOException {
+  public static void write(Path baseModel, String tag, AdapterDeltas adapter, Path target, boolean overwrite)
+      throws IOException {
+    List<String> labelNames = adapter.labelNames();
     AtomicDirectoryWriter.write(target, overwrite, folder -> {
-      new MergedExporter(baseModel, tag).export(deltas, head, folder);
+      new MergedExporter(baseModel, tag).export(adapter.deltas(), adapter.head(), folder);
       if (!labelNames.isEmpty()) {
         Path labels = folder.resolve(LABELS_FILE);
         Files.createDirectories(labels.getParent());

@@ -65,6 +65,17 @@ class CommandErrorsTest {
         "no GPU device found", "-Pgpu");
   }
 
+  /** In the config 0 means "not set", so an explicit 0 was ignored silently: refused, saying what leaving it out does. */
+  @Test
+  void zeroMaxStepsOrEvalEveryIsRefusedNotIgnored() {
+    Path out = dir.resolve("zero");
+    assertUserError(run(train(out, "--max-steps", "0")), "--max-steps must be at least 1, got 0",
+        "leave it out to train for --epochs");
+    assertUserError(run(train(out, "--eval-every", "0")), "--eval-every must be at least 1, got 0",
+        "leave it out to evaluate once per epoch");
+    assertFalse(Files.exists(out), "nothing written");
+  }
+
   @Test
   void dataColumnsThatDoNotMatchTheMapping() {
     assertUserError(run(train(dir.resolve("columns"), "--text-column", "review")), train.toString(), "'review'");

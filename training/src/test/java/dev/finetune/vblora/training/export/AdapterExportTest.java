@@ -10,6 +10,7 @@ import dev.finetune.vblora.model.PackedLogitsLayout;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.ops.LayerShape;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import dev.finetune.vblora.savedmodel.adapter.SafetensorsFile;
 import dev.finetune.vblora.savedmodel.adapter.SafetensorsReader;
 import dev.finetune.vblora.training.TrainConfig;
@@ -83,6 +84,23 @@ class AdapterExportTest {
         java.util.Arrays.copyOfRange(packedB, 0, R * H));
     assertLogits(file, KernelModulePaths.modulePath(VALUE) + ".vblora_logits_B", new long[] {3, R, H},
         java.util.Arrays.copyOfRange(packedB, R * H, 4 * R * H));
+  }
+
+  /** Weights that are not finite are not exported: the adapter would merge into a model of NaN outputs. */
+  @Test
+  void trainedWeightsHoldingNanAreNotExported() {
+    Map<String, HostTensor> values = new LinkedHashMap<>();
+    float[] bank = counting(new long[] {H, B}, 500);
+    bank[3] = Float.NaN;
+    values.put("vblora/vector_bank", HostTensor.ofFloats(new long[] {H, B}, bank));
+    values.put("vblora/logits_A", HostTensor.ofFloats(SHAPE_A, counting(SHAPE_A, 0)));
+    values.put("vblora/logits_B", HostTensor.ofFloats(SHAPE_B, counting(SHAPE_B, 100)));
+    values.put(TaskHead.SCOPE + "/kernel", HostTensor.ofFloats(new long[] {3, 2}, counting(new long[] {3, 2}, 0)));
+    values.put(TaskHead.SCOPE + "/bias", HostTensor.ofFloats(new long[] {2}, 0, 0));
+    NonFiniteValueException e = assertThrows(NonFiniteValueException.class,
+        () -> AdapterExport.toPeft(manifest(), values));
+    assertTrue(e.getMessage().contains("the vector bank (base_model.vblora_vector_bank) holds NaN at [1, 1]"),
+        e.getMessage());
   }
 
   /** Columns {@code first} to {@code first + count} of a [r, 3, h] tensor, row-major. */
