@@ -85,6 +85,23 @@ public final class CheckpointStore {
 
   /** Saved checkpoints, oldest first. */
   public List<CheckpointRef> list() throws IOException {
+    return list(root);
+  }
+
+  /**
+   * The newest checkpoint in OUTPUT_DIR/checkpoints, found without changing anything there (unlike
+   * {@link #open}, which creates the folder and removes leftovers): for checking a run before writing to it.
+   */
+  public static Optional<CheckpointRef> latestIn(Path outputDir) throws IOException {
+    Path root = outputDir.resolve("checkpoints");
+    if (!Files.isDirectory(root)) {
+      return Optional.empty();
+    }
+    List<CheckpointRef> refs = list(root);
+    return refs.isEmpty() ? Optional.empty() : Optional.of(refs.get(refs.size() - 1));
+  }
+
+  private static List<CheckpointRef> list(Path root) throws IOException {
     List<CheckpointRef> refs = new ArrayList<>();
     try (Stream<Path> entries = Files.list(root)) {
       for (Path dir : entries.toList()) {
