@@ -26,7 +26,6 @@ import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
-import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
@@ -58,7 +57,6 @@ import dev.finetune.vblora.training.timing.Phase;
 import dev.finetune.vblora.training.timing.RunClock;
 import dev.finetune.vblora.training.timing.RunTimings;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -68,7 +66,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.TreeSet;
 import org.tensorflow.Session;
 import org.tensorflow.proto.ConfigProto;
 
@@ -110,12 +107,15 @@ public final class Trainer {
     this.clock = clock;
   }
 
-  /** Trains, evaluates and exports; see {@link TrainingResult} for where everything is. */
+  /**
+   * Trains, evaluates and exports; see {@link TrainingResult} for where everything is. Every input (the output
+   * folder's state, model, data, plan, the checkpoint to resume) is checked before anything is written.
+   */
   public TrainingResult run() throws IOException {
     RunClock clock = this.clock != null ? this.clock : new RunClock(System::nanoTime, System.nanoTime());
     long start = clock.now();
-    RunFolder folder = RunFolder.prepare(config.out(), config.resume(), config.overwrite());
     Path modelFolder = ModelResolver.fromEnvironment().resolve(config.model());
+    RunFolder folder = RunFolder.check(config, modelFolder);
     SavedModelInfo model = SavedModelReader.read(modelFolder);
     clock.since(Phase.LOAD, start);
     start = clock.now();
@@ -131,22 +131,25 @@ public final class Trainer {
       start = clock.now();
       try (Session session = graph.open(sessionConfig)) {
         clock.since(Phase.INIT, start);
-        return run(graph, session, data, plan, modelFolder, folder, clock);
+        AdapterManifest manifest = new AdapterManifest(config, data.labelNames(),
+            graph.adapted().trainableVariables(), graph.adapted().logitsLayout());
+        return folder.write(dir -> {
+          RunFolder.writeConfig(config, dir);
+          if (data.heldOut() != null) {
+            // The held-out split exists nowhere else; keep it so the same examples can be scored again
+            // (vblora eval --data DIR/valid_split.tsv --compare-predictions DIR/valid_predictions.tsv).
+            DatasetTsvWriter.write(data.heldOut(), dir.resolve(VALID_SPLIT));
+          }
+          return writingInto(dir).new Run(graph, session, data, manifest, plan, modelFolder, clock).loop();
+        });
       }
     }
   }
 
-  private TrainingResult run(TrainingGraph graph, Session session, TrainingData data, AdapterPlan plan,
-      Path modelFolder, RunFolder folder, RunClock clock) throws IOException {
-    AdapterManifest manifest = new AdapterManifest(config, data.labelNames(),
-        graph.adapted().trainableVariables(), graph.adapted().logitsLayout());
-    folder.writeConfig(config);
-    if (data.heldOut() != null) {
-      // The held-out split exists nowhere else; keep it so the same examples can be scored again
-      // (vblora eval --data DIR/valid_split.tsv --compare-predictions DIR/valid_predictions.tsv).
-      DatasetTsvWriter.write(data.heldOut(), config.out().resolve(VALID_SPLIT));
-    }
-    return new Run(graph, session, data, manifest, plan, modelFolder, clock).loop();
+  /** This trainer with its files going into {@code dir}: --out, or the staging folder of a run that replaces it. */
+  private Trainer writingInto(Path dir) {
+    return dir.equals(config.out()) ? this
+        : new Trainer(config.toBuilder().out(dir).build(), sessionConfig, extraListeners, clock);
   }
 
   /** The adapter plan of {@code config}'s selection and method on {@code model}. */
@@ -297,19 +300,7 @@ public final class Trainer {
       CheckpointRef latest = store.latest().orElseThrow(() -> new IllegalArgumentException("--resume: there is no"
           + " checkpoint in " + store.root() + " to resume from; start the run without --resume"));
       Checkpoint checkpoint = store.loadForResume(latest);
-      Map<String, Object> saved = savedManifest(latest, checkpoint).config().identity();
-      Map<String, Object> now = config.identity();
-      if (!saved.equals(now)) {
-        TreeSet<String> differ = new TreeSet<>();
-        now.forEach((k, v) -> {
-          if (!java.util.Objects.equals(v, saved.get(k))) {
-            differ.add(k);
-          }
-        });
-        throw new IllegalArgumentException("--resume: the checkpoint in " + latest.dir() + " was made with other"
-            + " settings (" + differ + "); resume with the settings of the original run, or start a new one in"
-            + " another --out folder");
-      }
+      RunFolder.requireSameSettings(config, latest, checkpoint);
       graph.restoreCheckpointState(session, checkpoint.tensors());
       lastCheckpoint = latest.dir().toString();
       store.best().ifPresent(ref -> {
@@ -321,16 +312,6 @@ public final class Trainer {
       });
       finalMetrics = checkpoint.state().metrics();
       return checkpoint.state().step();
-    }
-
-    /** The checkpoint's manifest; one that this version cannot continue (e.g. per-kernel logits) is refused. */
-    private static AdapterManifest savedManifest(CheckpointRef ref, Checkpoint checkpoint) {
-      try {
-        return AdapterManifest.fromJson(Json.getObject(checkpoint.state().config(), "manifest"));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--resume: the checkpoint in " + ref.dir() + " cannot be resumed: "
-            + e.getMessage() + "; start a fresh run (without --resume, or in another --out folder)", e);
-      }
     }
 
     /** DIR/log.jsonl, DIR/tensorboard/ and DIR/curves.png; a resume continues the log and the curves. */
@@ -456,48 +437,5 @@ public final class Trainer {
       List<String> labels = train.labels() == null ? List.of() : train.labels().names();
       return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut, buckets);
     }
-  }
-
-  /** Where a run writes, and the rules for an existing folder. */
-  static final class RunFolder {
-    /** What a folder must hold to be taken for a previous run's output (and so be replaceable). */
-    private static final List<String> RUN_MARKERS = List.of("config.json", "checkpoints", "log.jsonl");
-
-    private RunFolder() {}
-
-    static RunFolder prepare(Path out, boolean resume, boolean overwrite) throws IOException {
-      boolean exists = Files.isDirectory(out) && !isEmpty(out);
-      if (Files.exists(out) && !Files.isDirectory(out)) {
-        throw new IOException("--out " + out + " is a file; give a folder");
-      }
-      if (resume && !exists) {
-        throw new IllegalArgumentException("--resume: " + out + " holds no previous run to resume; start the run"
-            + " without --resume");
-      }
-      if (exists && !resume) {
-        if (!overwrite) {
-          throw new IllegalArgumentException("output folder " + out + " exists; pass --resume to continue the run"
-              + " there, --overwrite to replace it, or choose another --out");
-        }
-        if (RUN_MARKERS.stream().noneMatch(m -> Files.exists(out.resolve(m)))) {
-          throw new IOException("--overwrite: " + out + " does not look like a vblora run folder (no "
-              + RUN_MARKERS + "), so it is not deleted; choose another --out");
-        }
-        AtomicDirectoryWriter.deleteTree(out);
-      }
-      Files.createDirectories(out);
-      return new RunFolder();
-    }
-
-    void writeConfig(TrainConfig config) throws IOException {
-      AtomicFile.writeString(config.out().resolve("config.json"), Json.toIndentedJson(config.toJson()) + "\n");
-    }
-
-    private static boolean isEmpty(Path dir) throws IOException {
-      try (var entries = Files.list(dir)) {
-        return entries.findAny().isEmpty();
-      }
-    }
-
   }
 }

@@ -57,6 +57,13 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     return json;
   }
 
+  /** This result with its paths in {@code folder}: a run trained in a staging folder, then moved into place. */
+  public TrainingResult movedTo(Path folder) {
+    return new TrainingResult(folder, bestStep, best, last, trainableParams, storedParams, headParams, stepMillis,
+        updateForm, folder.resolve(out.relativize(adapter)), folder.resolve(out.relativize(merged)),
+        folder.resolve(out.relativize(metricsFile)));
+  }
+
   private static Object finite(double value) {
     return Double.isFinite(value) ? value : null;
   }

@@ -25,6 +25,7 @@ import dev.finetune.vblora.training.listen.TrainingListener;
 import dev.finetune.vblora.training.testing.Bert;
 import dev.finetune.vblora.training.testing.CliRun;
 import dev.finetune.vblora.training.testing.DemoFiles;
+import dev.finetune.vblora.training.testing.FolderChecksum;
 import dev.finetune.vblora.training.testing.ServingProbe;
 import dev.finetune.vblora.training.variables.HostTensor;
 import java.nio.file.Files;
@@ -391,6 +392,18 @@ class TrainRunTest {
       assertArrayEquals(Files.readAllBytes(straight.resolve("adapter").resolve(file)),
           Files.readAllBytes(exported.resolve(file)), file);
     }
+  }
+
+  @Test
+  void evalRefusesToWriteItsPredictionsOverItsDataFile() throws Exception {
+    Path data = Files.copy(valid, dir.resolve("eval-data.tsv"));
+    Path merged = straight.resolve("merged");
+    String before = FolderChecksum.of(data, merged);
+    CliRun eval = CliRun.of("eval", "--model", merged.toString(), "--data", data.toString(), "--max-length", "16",
+        "--predictions-out", data.toString());
+    assertEquals(1, eval.status(), eval.toString());
+    assertTrue(eval.err().contains("--predictions-out " + data + " is the input --data"), eval.err());
+    assertEquals(before, FolderChecksum.of(data, merged), "the data file and the model are as they were");
   }
 
   @Test

@@ -51,17 +51,18 @@ public final class AdapterFolder {
   }
 
   /**
-   * Writes {@code adapter} into {@code folder} all or nothing (see {@link AtomicDirectoryWriter}).
+   * Writes {@code adapter} into {@code folder} all or nothing (see {@link AtomicDirectoryWriter}), marked as an
+   * adapter ({@link OutputMarker}).
    *
-   * @param overwrite replace an existing folder; without it an existing folder is an
-   *     {@link OutputFolderExistsException}
+   * @param overwrite replace an existing folder, which must be empty or an adapter vblora wrote; without it an
+   *     existing folder is an {@link OutputFolderExistsException}
    */
   public static void write(PeftAdapter adapter, Path folder, boolean overwrite) throws IOException {
     SafetensorsFile weights = adapter instanceof VbLoraAdapter vbLora
         ? VbLoraSafetensors.toFile(vbLora)
         : LoraSafetensors.toFile((LoraAdapter) adapter);
     String config = adapter.config().toJson();
-    AtomicDirectoryWriter.write(folder, overwrite, temp -> {
+    AtomicDirectoryWriter.write(folder, OutputMarker.Kind.ADAPTER, overwrite, temp -> {
       Files.writeString(temp.resolve(AdapterConfig.FILE_NAME), config, StandardCharsets.UTF_8);
       SafetensorsWriter.write(weights, temp.resolve(WEIGHTS_FILE));
     });

@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -24,40 +25,69 @@ import java.util.stream.Stream;
  * <p>Replacing an existing folder (only with overwrite) takes two renames, because POSIX cannot rename a
  * folder over a non-empty one: the old folder is first renamed aside, then the new one into place, then the
  * old one deleted; if the second rename fails the old folder is renamed back. Between the two renames the
- * target briefly does not exist, but it is never half-written. A process killed mid-write can leave a
- * hidden {@code .<name>.tmp-*} folder next to the target; it is never mistaken for the output.
+ * target briefly does not exist, but it is never half-written.
+ *
+ * <p>A process killed mid-write leaves a hidden {@code .<name>.tmp-*} folder next to the target (for a merged
+ * BERT-base, ~500 MB). While it is written the temp folder holds {@value #WRITER_FILE} with the writer's
+ * process id; the next write of the same target deletes every such folder whose writer is gone. A folder is
+ * deleted only when both its name and that file are ours, so nothing a user made is ever touched.
  */
 public final class AtomicDirectoryWriter {
-  /** Writes the folder's contents into the (empty) folder it is given. */
+  /** Writes the folder's contents into the folder it is given (new; empty but for hidden bookkeeping). */
   @FunctionalInterface
   public interface Contents {
     void writeInto(Path folder) throws IOException;
   }
 
+  /** In a temp folder while it is written: "vblora PID", whose process owns it. */
+  static final String WRITER_FILE = ".vblora-writing";
+  private static final String WRITER_TAG = "vblora ";
+  private static final String TEMP_INFIX = ".tmp-";
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private AtomicDirectoryWriter() {}
 
   /**
-   * Writes {@code target} with {@code contents}.
+   * Writes {@code target} with {@code contents}, replacing whatever folder is there when {@code overwrite} is
+   * set. For folders inside a tree the caller owns (a run's checkpoints); outputs a user names are written with
+   * {@link #write(Path, OutputMarker.Kind, boolean, Contents)}, which replaces only what vblora made.
    *
    * @throws OutputFolderExistsException when {@code target} exists and {@code overwrite} is false
    * @throws IOException when writing fails; "No space left on device" is reported as a disk-full message
    */
   public static void write(Path target, boolean overwrite, Contents contents) throws IOException {
+    write(target, null, overwrite, contents);
+  }
+
+  /**
+   * Writes {@code target} with {@code contents} and marks it as {@code kind} ({@link OutputMarker}).
+   * {@code overwrite} replaces an existing folder only when it is empty or marked as the same kind: anything
+   * else is refused before any work, and again just before the swap.
+   *
+   * @throws OutputFolderExistsException when {@code target} exists and {@code overwrite} is false
+   * @throws IOException when {@code target} may not be replaced, or writing fails
+   */
+  public static void write(Path target, OutputMarker.Kind kind, boolean overwrite, Contents contents)
+      throws IOException {
     Path folder = target.toAbsolutePath().normalize();
     Path parent = folder.getParent();
     if (parent == null) {
       throw new IOException("cannot write the file-system root " + folder + " as an output folder");
     }
-    checkTarget(folder, overwrite);
+    checkTarget(folder, kind, overwrite);
     Files.createDirectories(parent);
     String name = folder.getFileName().toString();
-    Path temp = createUniqueFolder(parent, "." + name + ".tmp-");
+    removeAbandonedTemps(folder);
+    Path temp = createUniqueFolder(parent, "." + name + TEMP_INFIX);
     try {
+      Files.writeString(temp.resolve(WRITER_FILE), WRITER_TAG + ProcessHandle.current().pid() + "\n");
       contents.writeInto(temp);
+      if (kind != null) {
+        OutputMarker.write(temp, kind);
+      }
+      Files.delete(temp.resolve(WRITER_FILE));
       syncTree(temp);
-      checkTarget(folder, overwrite); // it may have appeared meanwhile
+      checkTarget(folder, kind, overwrite); // it may have appeared meanwhile
       moveIntoPlace(temp, folder, parent, name);
     } catch (IOException e) {
       deleteQuietly(temp, e);
@@ -74,7 +104,49 @@ public final class AtomicDirectoryWriter {
     syncDirectory(parent);
   }
 
-  private static void checkTarget(Path folder, boolean overwrite) throws IOException {
+  /**
+   * Deletes the temp folders of earlier writes of {@code target} whose writer process is gone (killed
+   * mid-write): hidden siblings named {@code .<name>.tmp-*} that hold {@value #WRITER_FILE}. Writes call it
+   * themselves; a caller that writes into {@code target} in place calls it before it starts.
+   */
+  public static void removeAbandonedTemps(Path target) throws IOException {
+    Path folder = target.toAbsolutePath().normalize();
+    Path parent = folder.getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      return;
+    }
+    String prefix = "." + folder.getFileName() + TEMP_INFIX;
+    List<Path> abandoned;
+    try (Stream<Path> siblings = Files.list(parent)) {
+      abandoned = siblings.filter(p -> p.getFileName().toString().startsWith(prefix))
+          .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+          .filter(AtomicDirectoryWriter::writerIsGone)
+          .toList();
+    }
+    for (Path temp : abandoned) {
+      deleteTree(temp);
+    }
+  }
+
+  /** Whether {@code temp} holds our writer file and the process it names no longer runs. */
+  private static boolean writerIsGone(Path temp) {
+    Path file = temp.resolve(WRITER_FILE);
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    try {
+      String text = Files.readString(file).strip();
+      if (!text.startsWith(WRITER_TAG)) {
+        return false;
+      }
+      long pid = Long.parseLong(text.substring(WRITER_TAG.length()));
+      return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+    } catch (IOException | NumberFormatException e) {
+      return false; // not a file we wrote: leave the folder alone
+    }
+  }
+
+  private static void checkTarget(Path folder, OutputMarker.Kind kind, boolean overwrite) throws IOException {
     if (!Files.exists(folder)) {
       return;
     }
@@ -83,6 +155,31 @@ public final class AtomicDirectoryWriter {
     }
     if (!overwrite) {
       throw new OutputFolderExistsException(folder.toString());
+    }
+    if (kind != null) {
+      requireReplaceable(folder, kind);
+    }
+  }
+
+  /**
+   * Refuses to replace {@code folder} unless it is empty or marked as {@code kind}: an overwrite replaces only
+   * what vblora made.
+   */
+  public static void requireReplaceable(Path folder, OutputMarker.Kind kind) throws IOException {
+    try (Stream<Path> entries = Files.list(folder)) {
+      if (entries.findAny().isEmpty()) {
+        return;
+      }
+    }
+    Optional<OutputMarker.Kind> marked = OutputMarker.read(folder);
+    if (marked.isEmpty()) {
+      throw new IOException("--overwrite does not replace " + folder + ": it has no " + OutputMarker.FILE
+          + ", so vblora did not write it (or an older vblora that did not mark its outputs); choose"
+          + " another output folder, or delete this one yourself if nothing in it is needed");
+    }
+    if (marked.get() != kind) {
+      throw new IOException("--overwrite does not replace " + folder + ": it holds " + marked.get().description()
+          + ", not " + kind.description() + "; choose another output folder");
     }
   }
 

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.ops.testing.RequiredInCi;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -116,7 +119,78 @@ class AtomicDirectoryWriterTest {
     adapter.write(target, false);
     assertThrows(OutputFolderExistsException.class, () -> adapter.write(target, false));
     adapter.write(target, true);
-    assertEquals(List.of(AdapterConfig.FILE_NAME, AdapterFolder.WEIGHTS_FILE), list(target));
+    assertEquals(List.of(OutputMarker.FILE, AdapterConfig.FILE_NAME, AdapterFolder.WEIGHTS_FILE), list(target));
+    assertEquals(OutputMarker.Kind.ADAPTER, OutputMarker.read(target).orElseThrow());
+  }
+
+  @Test
+  void overwriteOfAKindReplacesOnlyAFolderMarkedAsThatKind() throws IOException {
+    AtomicDirectoryWriter.write(target, OutputMarker.Kind.ADAPTER, false, f -> Files.writeString(f.resolve("a"), "1"));
+    AtomicDirectoryWriter.write(target, OutputMarker.Kind.ADAPTER, true, f -> Files.writeString(f.resolve("a"), "2"));
+    assertEquals("2", Files.readString(target.resolve("a")));
+    assertEquals(List.of(OutputMarker.FILE, "a"), list(target));
+    assertEquals(List.of("out"), siblings());
+  }
+
+  @Test
+  void overwriteOfAKindLeavesAUsersFolderByteForByte() throws IOException {
+    Files.createDirectories(target);
+    Files.writeString(target.resolve("config.json"), "{\"architectures\": [\"BertModel\"]}");
+    Files.writeString(target.resolve("model.safetensors"), "the user's weights");
+    IOException e = assertThrows(IOException.class, () -> AtomicDirectoryWriter.write(target,
+        OutputMarker.Kind.MERGED_MODEL, true, f -> Files.writeString(f.resolve("saved_model.pb"), "merged")));
+    assertEquals("--overwrite does not replace " + target.toAbsolutePath() + ": it has no " + OutputMarker.FILE
+        + ", so vblora did not write it (or an older vblora that did not mark its outputs); choose another output"
+        + " folder, or delete this one yourself if nothing in it is needed", e.getMessage());
+    assertEquals(List.of("config.json", "model.safetensors"), list(target));
+    assertEquals("the user's weights", Files.readString(target.resolve("model.safetensors")));
+    assertEquals(List.of("out"), siblings(), "no temp folder was even started");
+  }
+
+  @Test
+  void overwriteOfAKindRefusesAnotherKindOfOutput() throws IOException {
+    AtomicDirectoryWriter.write(target, OutputMarker.Kind.RUN, false, f -> Files.writeString(f.resolve("r"), "run"));
+    IOException e = assertThrows(IOException.class, () -> AtomicDirectoryWriter.write(target,
+        OutputMarker.Kind.ADAPTER, true, f -> Files.writeString(f.resolve("a"), "adapter")));
+    assertTrue(e.getMessage().contains("holds a vblora training run, not an adapter written by vblora"),
+        e.getMessage());
+    assertEquals(List.of(OutputMarker.FILE, "r"), list(target));
+  }
+
+  @Test
+  void overwriteOfAKindMayFillAnEmptyFolder() throws IOException {
+    Files.createDirectories(target);
+    AtomicDirectoryWriter.write(target, OutputMarker.Kind.ADAPTER, true, f -> Files.writeString(f.resolve("a"), "1"));
+    assertEquals(List.of(OutputMarker.FILE, "a"), list(target));
+  }
+
+  /**
+   * A writer killed with SIGKILL mid-write leaves its hidden temp folder; the next write of the same target
+   * removes it. Another writer's live temp folder and a user's folder that merely looks like one stay.
+   */
+  @Test
+  void theTempFolderOfAKilledWriterIsRemovedByTheNextWriteOfTheSameTarget() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        AbandonedWrite.class.getName(), target.toString()).redirectErrorStream(true).start();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+        StandardCharsets.UTF_8))) {
+      assertEquals("writing", out.readLine());
+      child.destroyForcibly(); // SIGKILL: no finally block, no shutdown hook runs
+      child.waitFor();
+    }
+    List<String> left = siblings();
+    assertEquals(1, left.size(), "the killed write left its temp folder: " + left);
+    assertTrue(left.get(0).startsWith(".out.tmp-"), left.toString());
+
+    Path users = Files.createDirectories(parent.resolve(".out.tmp-mine"));
+    Files.writeString(users.resolve("notes.txt"), "not vblora's");
+    Path live = Files.createDirectories(parent.resolve(".out.tmp-live"));
+    Files.writeString(live.resolve(AtomicDirectoryWriter.WRITER_FILE), "vblora " + ProcessHandle.current().pid());
+
+    AtomicDirectoryWriter.write(target, false, folder -> Files.writeString(folder.resolve("a"), "x"));
+    assertEquals(List.of(".out.tmp-live", ".out.tmp-mine", "out"), siblings());
+    assertEquals(List.of("a"), list(target), "no bookkeeping file is left in the output");
   }
 
   private void writeOld() throws IOException {

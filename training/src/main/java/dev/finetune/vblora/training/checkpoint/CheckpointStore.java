@@ -85,6 +85,23 @@ public final class CheckpointStore {
 
   /** Saved checkpoints, oldest first. */
   public List<CheckpointRef> list() throws IOException {
+    return list(root);
+  }
+
+  /**
+   * The newest checkpoint in OUTPUT_DIR/checkpoints, found without changing anything there (unlike
+   * {@link #open}, which creates the folder and removes leftovers): for checking a run before writing to it.
+   */
+  public static Optional<CheckpointRef> latestIn(Path outputDir) throws IOException {
+    Path root = outputDir.resolve("checkpoints");
+    if (!Files.isDirectory(root)) {
+      return Optional.empty();
+    }
+    List<CheckpointRef> refs = list(root);
+    return refs.isEmpty() ? Optional.empty() : Optional.of(refs.get(refs.size() - 1));
+  }
+
+  private static List<CheckpointRef> list(Path root) throws IOException {
     List<CheckpointRef> refs = new ArrayList<>();
     try (Stream<Path> entries = Files.list(root)) {
       for (Path dir : entries.toList()) {
@@ -147,6 +164,14 @@ public final class CheckpointStore {
               + " " + root.resolveSibling("damaged-" + latest.dir().getFileName()) + ") and resume again")
           .orElse("no older checkpoint is intact: start the run afresh"), e);
     }
+  }
+
+  /**
+   * As {@link #loadForResume(CheckpointRef)}, for the run folder {@code outputDir} that is only read: nothing is
+   * created or removed (a resume is checked before anything is written).
+   */
+  public static Checkpoint loadForResume(Path outputDir, CheckpointRef latest) throws IOException {
+    return new CheckpointStore(outputDir.resolve("checkpoints"), 1, null).loadForResume(latest);
   }
 
   /** The newest checkpoint before {@code damaged} that loads with every checksum right. */

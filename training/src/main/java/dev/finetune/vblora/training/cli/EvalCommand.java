@@ -13,6 +13,7 @@ import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
+import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
 import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.Evaluation;
 import dev.finetune.vblora.training.PredictionTable;
@@ -83,6 +84,14 @@ final class EvalCommand implements Command {
         ? Optional.of(PredictionTable.read(args.path("compare-predictions").get())) : Optional.empty();
     Path model = ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
     Optional<Path> adapter = args.path("adapter");
+    if (args.path("predictions-out").isPresent()) {
+      Map<String, Path> inputs = new LinkedHashMap<>();
+      inputs.put("--data", args.path("data").orElseThrow());
+      inputs.put("--model", model);
+      inputs.put("--adapter", adapter.orElse(null));
+      inputs.put("--compare-predictions", args.path("compare-predictions").orElse(null));
+      OutputOverlap.check("--predictions-out", args.path("predictions-out").get(), inputs, false);
+    }
     Path temp = null;
     try {
       Path served = model;

@@ -2,6 +2,7 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;
 import dev.finetune.vblora.training.export.AdapterExport;
@@ -9,6 +10,7 @@ import dev.finetune.vblora.training.export.AdapterManifest;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** {@code vblora export-adapter}: a PEFT adapter folder from a training checkpoint (DIR/checkpoints/step-N). */
 final class ExportAdapterCommand implements Command {
@@ -27,12 +29,14 @@ final class ExportAdapterCommand implements Command {
     return List.of(
         OptionSpec.required("checkpoint", "DIR", "a checkpoint folder, e.g. RUN/checkpoints/step-40"),
         OptionSpec.required("out", "DIR", "the adapter folder to write"),
-        OptionSpec.flag("overwrite", "replace --out if it exists"));
+        OptionSpec.flag("overwrite", "replace --out if it holds an adapter vblora wrote"));
   }
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
     Path dir = args.path("checkpoint").orElseThrow();
+    Path target = args.path("out").orElseThrow();
+    OutputOverlap.check("--out", target, Map.of("--checkpoint", dir), args.flag("overwrite"));
     Checkpoint checkpoint = CheckpointStore.load(dir);
     Object manifest = checkpoint.state().config().get("manifest");
     if (manifest == null) {
@@ -45,7 +49,6 @@ final class ExportAdapterCommand implements Command {
       throw new UserError("checkpoint " + dir + " cannot be exported: " + e.getMessage()
           + "; export it with the vblora version that wrote it, or train a fresh run", e);
     }
-    Path target = args.path("out").orElseThrow();
     AdapterFolder.write(AdapterExport.toPeft(parsed, checkpoint.tensors()), target, args.flag("overwrite"));
     err.println("wrote the adapter of step " + checkpoint.state().step() + " to " + target.toAbsolutePath().normalize());
     return Cli.OK;

@@ -2,11 +2,13 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
 import dev.finetune.vblora.training.export.AdapterDeltas;
 import dev.finetune.vblora.training.export.MergedModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code vblora merge}: base model + adapter folder -> merged SavedModel, the deploy path. No training code runs:
@@ -31,7 +33,7 @@ final class MergeCommand implements Command {
         OptionSpec.optional("signature", "KEY", "signature whose kernels the adapter adapts", "serving_default"),
         OptionSpec.required("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)"),
         OptionSpec.required("out", "DIR", "the merged SavedModel folder to write"),
-        OptionSpec.flag("overwrite", "replace --out if it exists"));
+        OptionSpec.flag("overwrite", "replace --out if it holds a merged model vblora wrote"));
   }
 
   @Override
@@ -39,6 +41,7 @@ final class MergeCommand implements Command {
     Path model = ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
     Path adapterDir = args.path("adapter").orElseThrow();
     Path target = args.path("out").orElseThrow();
+    OutputOverlap.check("--out", target, Map.of("--model", model, "--adapter", adapterDir), args.flag("overwrite"));
     AdapterDeltas deltas = AdapterDeltas.read(adapterDir,
         SavedModelReader.read(model, java.util.Set.of(args.stringOrDefault("tag").split(","))),
         args.stringOrDefault("signature"));

@@ -24,11 +24,25 @@ public final class LossGuard {
     String kept = lastGoodCheckpoint == null
         ? "No checkpoint had been saved yet, so there is nothing to resume from."
         : "The last good checkpoint is kept: " + lastGoodCheckpoint + "; resume from it with --resume.";
-    String message = String.format(Locale.ROOT,
+    throw new NonFiniteLossException(message(step, loss, kept), step, loss);
+  }
+
+  /**
+   * The same stop for a run whose folder is thrown away because it was to replace a previous run (train
+   * --overwrite): its checkpoints go with it, so the message says what is kept instead.
+   *
+   * @param kept what the user still has, as a sentence without the final period
+   */
+  public static NonFiniteLossException discarded(NonFiniteLossException stop, String kept) {
+    return new NonFiniteLossException(message(stop.step(), stop.loss(), "Nothing of this run is kept: " + kept + "."),
+        stop.step(), stop.loss());
+  }
+
+  private static String message(long step, double loss, String kept) {
+    return String.format(Locale.ROOT,
         "training loss is %s at step %d; training stopped and nothing from this step on is saved. %s"
             + " Lower the learning rates (--lr-bank, --lr-logits, --lr-head), keep gradient clipping on,"
             + " and check the data for extreme or missing labels.",
         Double.isNaN(loss) ? "NaN" : (loss > 0 ? "+infinity" : "-infinity"), step, kept);
-    throw new NonFiniteLossException(message, step, loss);
   }
 }

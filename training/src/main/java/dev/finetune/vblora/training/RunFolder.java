@@ -1,0 +1,166 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.io.AtomicFile;
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
+import dev.finetune.vblora.savedmodel.adapter.OutputMarker;
+import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
+import dev.finetune.vblora.training.checkpoint.Checkpoint;
+import dev.finetune.vblora.training.checkpoint.CheckpointRef;
+import dev.finetune.vblora.training.checkpoint.CheckpointStore;
+import dev.finetune.vblora.training.export.AdapterManifest;
+import dev.finetune.vblora.training.guard.LossGuard;
+import dev.finetune.vblora.training.guard.NonFiniteLossException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * A run's output folder (--out) and what may happen to what is there. {@link #check} only reads; nothing in
+ * --out changes before {@link #write}, which the trainer calls once every input has been validated. So a refused
+ * run leaves the folder exactly as it was.
+ *
+ * <ul>
+ *   <li>A new run goes into an absent or empty folder, which is marked as a run ({@link OutputMarker}).
+ *   <li>{@code --resume} continues in place, in a folder that is a run (marked, or holding a checkpoint of an
+ *       older vblora) and whose newest checkpoint was made with this run's settings.
+ *   <li>{@code --overwrite} replaces only a marked run. The new run is trained in a hidden sibling folder and
+ *       swapped in only once it has finished ({@link AtomicDirectoryWriter}): a run that fails or is killed
+ *       leaves the previous one untouched.
+ * </ul>
+ */
+final class RunFolder {
+  /** Trains a run into a folder (the run folder itself, or a staging folder that replaces it at the end). */
+  @FunctionalInterface
+  interface Training {
+    TrainingResult into(Path folder) throws IOException;
+  }
+
+  private enum Mode { NEW, RESUME, REPLACE }
+
+  private final Path out;
+  private final Mode mode;
+
+  private RunFolder(Path out, Mode mode) {
+    this.out = out;
+    this.mode = mode;
+  }
+
+  /**
+   * Checks {@code config.out()} against the run's flags and inputs, without changing anything.
+   *
+   * @param modelFolder the resolved --model folder, which --out must not be or lie in
+   * @throws IllegalArgumentException or IOException naming the folder and what to do
+   */
+  static RunFolder check(TrainConfig config, Path modelFolder) throws IOException {
+    Path out = config.out();
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new IOException("--out " + out + " is a file; give a folder");
+    }
+    boolean holdsSomething = Files.isDirectory(out) && !isEmpty(out);
+    Mode mode = config.resume() ? Mode.RESUME : holdsSomething ? Mode.REPLACE : Mode.NEW;
+    if (mode == Mode.REPLACE && !config.overwrite()) {
+      throw new IllegalArgumentException("output folder " + out + " exists; pass --resume to continue the run"
+          + " there, --overwrite to replace it, or choose another --out");
+    }
+    Map<String, Path> inputs = new LinkedHashMap<>();
+    inputs.put("--model", modelFolder);
+    inputs.put("--train", config.train());
+    inputs.put("--valid", config.valid());
+    OutputOverlap.check("--out", out, inputs, mode == Mode.REPLACE);
+    if (mode == Mode.REPLACE) {
+      AtomicDirectoryWriter.requireReplaceable(out, OutputMarker.Kind.RUN);
+    }
+    if (mode == Mode.RESUME) {
+      requireResumable(config);
+    }
+    return new RunFolder(out, mode);
+  }
+
+  /** The run's folder holds a checkpoint made with {@code config}'s settings. */
+  private static void requireResumable(TrainConfig config) throws IOException {
+    Path out = config.out();
+    if (!Files.isDirectory(out) || isEmpty(out)) {
+      throw new IllegalArgumentException("--resume: " + out + " holds no previous run to resume; start the run"
+          + " without --resume");
+    }
+    Optional<CheckpointRef> latest = CheckpointStore.latestIn(out);
+    if (OutputMarker.read(out).isEmpty() && latest.isEmpty()) {
+      throw new IllegalArgumentException("--resume: " + out + " is not a vblora run folder (it has no "
+          + OutputMarker.FILE + " and no checkpoints/step-N), so nothing is written into it; resume the run's own"
+          + " --out folder, or start a new run in an empty or absent --out");
+    }
+    if (latest.isEmpty()) {
+      throw new IllegalArgumentException("--resume: there is no checkpoint in " + out.resolve("checkpoints")
+          + " to resume from (the run stopped before its first evaluation); start it again with --overwrite"
+          + " instead of --resume");
+    }
+    requireSameSettings(config, latest.get(), CheckpointStore.loadForResume(out, latest.get()));
+  }
+
+  /** A checkpoint resumes only a run of the same settings (all of {@link TrainConfig#identity()}). */
+  static void requireSameSettings(TrainConfig config, CheckpointRef ref, Checkpoint checkpoint) {
+    Map<String, Object> saved = savedManifest(ref, checkpoint).config().identity();
+    Map<String, Object> now = config.identity();
+    if (!saved.equals(now)) {
+      TreeSet<String> differ = new TreeSet<>();
+      now.forEach((k, v) -> {
+        if (!Objects.equals(v, saved.get(k))) {
+          differ.add(k);
+        }
+      });
+      throw new IllegalArgumentException("--resume: the checkpoint in " + ref.dir() + " was made with other"
+          + " settings (" + differ + "); resume with the settings of the original run, or start a new one in"
+          + " another --out folder");
+    }
+  }
+
+  /** The checkpoint's manifest; one that this version cannot continue (e.g. per-kernel logits) is refused. */
+  private static AdapterManifest savedManifest(CheckpointRef ref, Checkpoint checkpoint) {
+    try {
+      return AdapterManifest.fromJson(Json.getObject(checkpoint.state().config(), "manifest"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--resume: the checkpoint in " + ref.dir() + " cannot be resumed: "
+          + e.getMessage() + "; start a fresh run (without --resume, or in another --out folder)", e);
+    }
+  }
+
+  /**
+   * Runs {@code training} where this run writes: in --out itself (new run, resume), or in a staging folder that
+   * replaces --out only when the training has returned (overwrite).
+   */
+  TrainingResult write(Training training) throws IOException {
+    if (mode != Mode.REPLACE) {
+      AtomicDirectoryWriter.removeAbandonedTemps(out); // of an overwrite run that was killed
+      Files.createDirectories(out);
+      if (OutputMarker.read(out).isEmpty()) {
+        OutputMarker.write(out, OutputMarker.Kind.RUN);
+      }
+      return training.into(out);
+    }
+    TrainingResult[] result = new TrainingResult[1];
+    try {
+      AtomicDirectoryWriter.write(out, OutputMarker.Kind.RUN, true, staging -> result[0] = training.into(staging));
+    } catch (NonFiniteLossException e) {
+      throw LossGuard.discarded(e, out + " still holds the previous run, unchanged");
+    }
+    return result[0].movedTo(out);
+  }
+
+  /** DIR/config.json: the run's settings (with --out as given, wherever the run is written). */
+  static void writeConfig(TrainConfig config, Path folder) throws IOException {
+    AtomicFile.writeString(folder.resolve("config.json"), Json.toIndentedJson(config.toJson()) + "\n");
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (Stream<Path> entries = Files.list(dir)) {
+      return entries.findAny().isEmpty();
+    }
+  }
+}

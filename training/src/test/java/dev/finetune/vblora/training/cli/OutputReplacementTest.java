@@ -1,0 +1,162 @@
+package dev.finetune.vblora.training.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.ops.testing.SharedFolder;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.FullLogits;
+import dev.finetune.vblora.savedmodel.adapter.OutputMarker;
+import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
+import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
+import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
+import dev.finetune.vblora.training.testing.CliRun;
+import dev.finetune.vblora.training.testing.FolderChecksum;
+import dev.finetune.vblora.training.testing.OutputFolders;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code merge --overwrite} and {@code export-adapter --overwrite} replace only an output of their own kind that
+ * vblora wrote, and never an input. A refused command leaves its --out folder and every input byte for byte.
+ * The model is a small Keras MLP (1.9 MB), copied so that a command that wrongly wrote over it harms no other test.
+ */
+class OutputReplacementTest {
+  @TempDir
+  static Path dir;
+  private static Path model;
+  private static Path adapter;
+
+  @BeforeAll
+  static void modelAndAdapter() throws Exception {
+    model = copy(SharedFolder.resolve("fixtures/tf2/keras_dense_mlp"), dir.resolve("keras-mlp"));
+    adapter = dir.resolve("adapter");
+    AdapterFolder.write(denseAdapter(), adapter, false);
+  }
+
+  /** A VB-LoRA adapter (h=4, b=256, r=1) on the MLP's 256 x 256 kernel dense_1, random values. */
+  private static VbLoraAdapter denseAdapter() {
+    Random random = new Random(3);
+    float[][] bank = new float[4][256];
+    for (float[] row : bank) {
+      for (int i = 0; i < row.length; i++) {
+        row[i] = (float) random.nextGaussian() * 0.02f;
+      }
+    }
+    PeftVbLoraConfig config = PeftVbLoraConfig.builder().r(1).numVectors(4).vectorLength(256).topk(2)
+        .targetModules(List.of("dense_1/kernel")).build();
+    VbLoraModule module = new VbLoraModule("dense_1/kernel", new FullLogits(1, 1, 4, gaussians(random, 4)),
+        new FullLogits(1, 1, 4, gaussians(random, 4)));
+    return VbLoraAdapter.of(config, bank, List.of(module));
+  }
+
+  private static float[] gaussians(Random random, int n) {
+    float[] values = new float[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+    return values;
+  }
+
+  private static Path copy(Path from, Path to) throws Exception {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path source : walk.toList()) {
+        Path target = to.resolve(from.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(source, target);
+        }
+      }
+    }
+    return to;
+  }
+
+  private static CliRun merge(Path out) {
+    return CliRun.of("merge", "--model", model.toString(), "--adapter", adapter.toString(), "--out", out.toString(),
+        "--overwrite");
+  }
+
+  /** Runs {@code args}: exit 1, each of {@code mentioned} on stderr, not one byte of {@code untouched} changed. */
+  private static void assertRefusedLeavingAllAsItWas(String[] args, Path[] untouched, String... mentioned) {
+    String before = FolderChecksum.of(untouched);
+    CliRun run = CliRun.of(args);
+    assertEquals(1, run.status(), run.toString());
+    for (String text : mentioned) {
+      assertTrue(run.err().contains(text), "stderr should mention '" + text + "':\n" + run.err());
+    }
+    assertFalse(run.err().contains("\tat "), "no stack trace without --debug:\n" + run.err());
+    assertEquals(before, FolderChecksum.of(untouched), "changed by a refused command:\n" + run);
+  }
+
+  @Test
+  void mergeOverwriteReplacesAMergedModelItWrote() throws Exception {
+    Path out = dir.resolve("merged-twice");
+    CliRun first = merge(out);
+    assertEquals(0, first.status(), first.toString());
+    assertEquals(OutputMarker.Kind.MERGED_MODEL, OutputMarker.read(out).orElseThrow());
+    CliRun second = merge(out);
+    assertEquals(0, second.status(), second.toString());
+    assertTrue(Files.isRegularFile(out.resolve("saved_model.pb")));
+  }
+
+  @Test
+  void mergeWithOutEqualToTheModelLeavesTheModelByteForByte() {
+    assertRefusedLeavingAllAsItWas(new String[] {"merge", "--model", model.toString(), "--adapter",
+        adapter.toString(), "--out", model.toString(), "--overwrite"}, new Path[] {model, adapter},
+        "--out " + model + " is the input --model", "choose another --out");
+  }
+
+  @Test
+  void mergeOverwriteLeavesAFolderVbloraDidNotWriteByteForByte() throws Exception {
+    Path users = OutputFolders.huggingFaceModel(dir.resolve("merge-hf/model"));
+    assertRefusedLeavingAllAsItWas(new String[] {"merge", "--model", model.toString(), "--adapter",
+        adapter.toString(), "--out", users.toString(), "--overwrite"},
+        new Path[] {users.getParent(), model, adapter}, "does not replace " + users, OutputMarker.FILE);
+  }
+
+  @Test
+  void mergeOverwriteLeavesARunFolderByteForByte() throws Exception {
+    Path run = OutputFolders.markedRun(dir.resolve("merge-run/run"));
+    assertRefusedLeavingAllAsItWas(new String[] {"merge", "--model", model.toString(), "--adapter",
+        adapter.toString(), "--out", run.toString(), "--overwrite"},
+        new Path[] {run.getParent(), model, adapter}, "holds a vblora training run, not a merged model");
+  }
+
+  @Test
+  void exportAdapterWithOutEqualToTheCheckpointLeavesTheCheckpointByteForByte() throws Exception {
+    Path checkpoint = OutputFolders.smallCheckpoint(dir.resolve("export-self"), 4).dir();
+    assertRefusedLeavingAllAsItWas(new String[] {"export-adapter", "--checkpoint", checkpoint.toString(), "--out",
+        checkpoint.toString(), "--overwrite"}, new Path[] {checkpoint.getParent()},
+        "--out " + checkpoint + " is the input --checkpoint");
+  }
+
+  @Test
+  void exportAdapterOverwriteLeavesAFolderVbloraDidNotWriteByteForByte() throws Exception {
+    Path checkpoint = OutputFolders.smallCheckpoint(dir.resolve("export-hf"), 4).dir();
+    Path users = OutputFolders.huggingFaceModel(dir.resolve("export-hf/model"));
+    assertRefusedLeavingAllAsItWas(new String[] {"export-adapter", "--checkpoint", checkpoint.toString(), "--out",
+        users.toString(), "--overwrite"}, new Path[] {users.getParent(), checkpoint},
+        "does not replace " + users, OutputMarker.FILE);
+  }
+
+  @Test
+  void exportAdapterOverwriteReplacesAnAdapterItWrote() throws Exception {
+    Path checkpoint = OutputFolders.smallCheckpoint(dir.resolve("export-twice"), 4).dir();
+    Path out = dir.resolve("export-twice/adapter");
+    for (int i = 0; i < 2; i++) {
+      CliRun run = CliRun.of("export-adapter", "--checkpoint", checkpoint.toString(), "--out", out.toString(),
+          "--overwrite");
+      assertEquals(0, run.status(), run.toString());
+    }
+    assertEquals(OutputMarker.Kind.ADAPTER, OutputMarker.read(out).orElseThrow());
+    assertTrue(Files.isRegularFile(out.resolve(AdapterFolder.WEIGHTS_FILE)));
+  }
+}
