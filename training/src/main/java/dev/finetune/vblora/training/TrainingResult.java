@@ -61,7 +61,7 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
   public TrainingResult movedTo(Path folder) {
     return new TrainingResult(folder, bestStep, best, last, trainableParams, storedParams, headParams, stepMillis,
         updateForm, folder.resolve(out.relativize(adapter)), folder.resolve(out.relativize(merged)),
-        folder.resolve(out.relativize(metricsFile)));
+        folder.resolve(out.relativize(metricsFile)), timings);
   }
 
   private static Object finite(double value) {
