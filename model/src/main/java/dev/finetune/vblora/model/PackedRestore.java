@@ -123,6 +123,21 @@ final class PackedRestore {
     return Optional.of(entries);
   }
 
+  /**
+   * Each variable the saver's restore op fills, with its checkpoint key; empty when the saver is not one
+   * {@link #entries} can follow (see there).
+   */
+  static Optional<Map<String, String>> checkpointKeys(GraphDef graphDef, SaverDef saver) {
+    if (saver.getRestoreOpName().isEmpty()) {
+      return Optional.empty();
+    }
+    return entries(new NodeIndex(graphDef), saver.getRestoreOpName()).map(entries -> {
+      Map<String, String> keys = new TreeMap<>();
+      entries.forEach((variable, entry) -> keys.put(variable, entry.key()));
+      return keys;
+    });
+  }
+
   private static boolean known(DataType type) {
     return Arrays.stream(ElementType.values()).anyMatch(t -> t.dataType() == type);
   }

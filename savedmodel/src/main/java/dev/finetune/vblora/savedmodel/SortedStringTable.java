@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -63,6 +64,70 @@ final class SortedStringTable {
     return result;
   }
 
+  /**
+   * A table file holding {@code entries} (sorted by key, unsigned bytewise, as TensorFlow's reader expects):
+   * one uncompressed data block of unshared keys with a single restart point, an empty meta-index block, an
+   * index block pointing at the data block, and the footer. TensorFlow's table reader accepts any block size
+   * and restart spacing; it only scans a longer block linearly.
+   */
+  static byte[] write(List<Entry> entries) {
+    if (entries.isEmpty()) {
+      throw new IllegalArgumentException("a table needs at least one entry");
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long[] data = writeBlock(out, entries);
+    long[] meta = writeBlock(out, List.of());
+    ByteArrayOutputStream handle = new ByteArrayOutputStream();
+    writeVarint(handle, data[0]);
+    writeVarint(handle, data[1]);
+    long[] index = writeBlock(out, List.of(new Entry(entries.get(entries.size() - 1).key(), handle.toByteArray())));
+    ByteBuffer footer = ByteBuffer.allocate(FOOTER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+    ByteArrayOutputStream handles = new ByteArrayOutputStream();
+    for (long v : new long[] {meta[0], meta[1], index[0], index[1]}) {
+      writeVarint(handles, v);
+    }
+    footer.put(handles.toByteArray());
+    footer.putLong(FOOTER_LENGTH - 8, MAGIC);
+    out.writeBytes(footer.array());
+    return out.toByteArray();
+  }
+
+  /** Appends one block and its trailer; returns its handle {offset, size}. */
+  private static long[] writeBlock(ByteArrayOutputStream out, List<Entry> entries) {
+    ByteArrayOutputStream block = new ByteArrayOutputStream();
+    for (Entry e : entries) {
+      writeVarint(block, 0);
+      writeVarint(block, e.key().length);
+      writeVarint(block, e.value().length);
+      block.writeBytes(e.key());
+      block.writeBytes(e.value());
+    }
+    ByteBuffer restarts = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(0).putInt(1);
+    block.writeBytes(restarts.array());
+    byte[] contents = block.toByteArray();
+    long offset = out.size();
+    out.writeBytes(contents);
+    CRC32C crc = new CRC32C();
+    crc.update(contents);
+    crc.update(0); // the trailer's compression type: none
+    out.write(0);
+    out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(mask((int) crc.getValue())).array());
+    return new long[] {offset, contents.length};
+  }
+
+  /** LevelDB's masked CRC32C, as table trailers and checkpoint entries store checksums. */
+  static int mask(int crc) {
+    return ((crc >>> 15) | (crc << 17)) + CRC_MASK_DELTA;
+  }
+
+  private static void writeVarint(ByteArrayOutputStream out, long value) {
+    while ((value & ~0x7fL) != 0) {
+      out.write((int) ((value & 0x7f) | 0x80));
+      value >>>= 7;
+    }
+    out.write((int) value);
+  }
+
   private static long[] readHandle(ByteBuffer in) {
     return new long[] {readVarint(in), readVarint(in)};
   }
@@ -109,8 +174,7 @@ final class SortedStringTable {
     }
     CRC32C crc = new CRC32C();
     crc.update(file, start, end - start + 1); // block contents and the type byte
-    int actual = (int) crc.getValue();
-    int masked = ((actual >>> 15) | (actual << 17)) + CRC_MASK_DELTA;
+    int masked = mask((int) crc.getValue());
     int stored = ByteBuffer.wrap(file, end + 1, 4).order(ByteOrder.LITTLE_ENDIAN).getInt(end + 1);
     if (masked != stored) {
       throw corrupt("has a block at " + start + " whose checksum does not match (damaged file?)");

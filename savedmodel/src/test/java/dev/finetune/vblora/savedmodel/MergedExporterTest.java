@@ -73,6 +73,15 @@ class MergedExporterTest {
     }
     assertTrue(java.util.Arrays.deepEquals(restore(bert, KEY, 768, 768), restore(out, KEY, 768, 768)),
         "an unmerged kernel is untouched");
+    // The checkpoint is the base's, copied with the kernel patched in place: no other byte differs.
+    byte[] base = Files.readAllBytes(bert.resolve("variables/variables.data-00000-of-00001"));
+    byte[] patched = Files.readAllBytes(out.resolve("variables/variables.data-00000-of-00001"));
+    assertEquals(base.length, patched.length);
+    int differing = 0;
+    for (int i = 0; i < base.length; i++) {
+      differing += base[i] != patched[i] ? 1 : 0;
+    }
+    assertTrue(differing > 0 && differing <= 768 * 768 * 4, differing + " bytes differ");
   }
 
   @Test
