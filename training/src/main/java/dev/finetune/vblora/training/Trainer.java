@@ -66,6 +66,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.tensorflow.Session;
 import org.tensorflow.proto.ConfigProto;
 
@@ -185,6 +186,8 @@ public final class Trainer {
     private final Path modelFolder;
     private final RunClock clock;
     private final CompileTracker compiles = CompileTracker.forThisProcess();
+    private CompletableFuture<CompileTracker.Compilations> evaluationCompile =
+        CompletableFuture.completedFuture(CompileTracker.Compilations.NONE);
     private final BestCheckpointRule rule;
     private final LinearWarmupDecay schedule = new LinearWarmupDecay(config.warmupRatio());
     private final List<Double> stepMillis = new ArrayList<>();
@@ -221,6 +224,7 @@ public final class Trainer {
         TrainingListener listeners = new CompositeListener(all); // the caller closes its own listeners
         listeners.onStart(new TrainingPlan(total, step, (int) ((total + perEpoch - 1) / perEpoch), perEpoch,
             config.batchSize(), data.train().size()));
+        evaluationCompile = compileEvaluationAside();
         // The next batches' feed tensors are built on a background thread while the session runs this step.
         try (BatchPrefetcher<Batch, StepFeeds> prefetcher =
             new BatchPrefetcher<>(batches(batcher, step, total), StepFeeds::of, PREFETCH_DEPTH)) {
@@ -247,9 +251,12 @@ public final class Trainer {
             listeners.onStep(new StepReport(step, (int) ((step - 1) / perEpoch), result.loss(),
                 multiplier * referenceLearningRate(), batchSize * 1000.0 / millis, result.gradNorm()));
             if (step % evalEvery == 0 || step == total) {
+              bookAside();
               evaluateAndSave(store, listeners, step, perEpoch);
             }
           }
+        } finally {
+          evaluationCompile.join(); // a loop that stops early must not close the session under that call
         }
         Optional<CheckpointRef> best = store.best();
         long bestStep = best.map(CheckpointRef::step).orElse(step);
@@ -347,6 +354,40 @@ public final class Trainer {
           (int) (step / perEpoch), step % perEpoch, config.seed(), "", metrics, state));
       lastCheckpoint = ref.dir().toString();
       clock.since(Phase.CHECKPOINTS, saveStart);
+    }
+
+    /**
+     * With XLA, the evaluation's batch shape is compiled on another thread while the first training steps run
+     * (TensorFlow sessions take calls from several threads; XLA compiles on the host's cores while the device
+     * trains), so that the first evaluation finds it compiled. The prediction itself is thrown away. A failure
+     * here is left for the evaluation to report.
+     */
+    private CompletableFuture<CompileTracker.Compilations> compileEvaluationAside() {
+      if (!config.xlaEnabled() || data.validBatches().isEmpty()) {
+        return CompletableFuture.completedFuture(CompileTracker.Compilations.NONE);
+      }
+      Batch first = data.validBatches().get(0);
+      compiles.markSeen("predict", first.size(), first.sequenceLength());
+      return CompletableFuture.supplyAsync(() -> {
+        CompileTracker aside = CompileTracker.forThisProcess();
+        try {
+          graph.predict(session, first, aside);
+        } catch (RuntimeException e) {
+          return CompileTracker.Compilations.NONE;
+        }
+        return aside.takeCompilations();
+      });
+    }
+
+    /**
+     * Waits for {@link #compileEvaluationAside()} and books its compilations, once: counted and timed, but
+     * overlapping the train phase. Also called when the loop ends early, so that no call is left running in a
+     * session about to close.
+     */
+    private void bookAside() {
+      CompileTracker.Compilations compiled = evaluationCompile.join();
+      evaluationCompile = CompletableFuture.completedFuture(CompileTracker.Compilations.NONE);
+      clock.compiledAside(compiled.count(), compiled.fromCache(), compiled.nanos());
     }
 
     /** Runs {@code predictions} (session calls that predict), booking its time to evaluation and compilation. */

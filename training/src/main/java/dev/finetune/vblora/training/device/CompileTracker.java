@@ -60,11 +60,7 @@ public final class CompileTracker {
    * batch, e.g. {rows, length}), plainly otherwise. The caller closes the result.
    */
   public Result run(Session.Runner runner, String kind, long... shape) {
-    StringBuilder key = new StringBuilder(kind);
-    for (long d : shape) {
-      key.append('x').append(d);
-    }
-    if (!seen.add(key.toString())) {
+    if (!seen.add(key(kind, shape))) {
       return runner.run();
     }
     long entriesBefore = XlaCompileCache.entries(cache);
@@ -82,6 +78,14 @@ public final class CompileTracker {
     return result;
   }
 
+  /**
+   * Takes {@code kind} with {@code shape} as known (its compilation is counted elsewhere, e.g. by a tracker of
+   * another thread), so that its calls here run untraced.
+   */
+  public void markSeen(String kind, long... shape) {
+    seen.add(key(kind, shape));
+  }
+
   /** What was counted since the last call, then zero. */
   public Compilations takeCompilations() {
     Compilations taken = new Compilations(count, fromCache, nanos);
@@ -89,6 +93,14 @@ public final class CompileTracker {
     fromCache = 0;
     nanos = 0;
     return taken;
+  }
+
+  private static String key(String kind, long... shape) {
+    StringBuilder key = new StringBuilder(kind);
+    for (long d : shape) {
+      key.append('x').append(d);
+    }
+    return key.toString();
   }
 
   /** The {@code _XlaCompile} executions of a traced call that compiled (see {@link #LOOKUP_NANOS}). */

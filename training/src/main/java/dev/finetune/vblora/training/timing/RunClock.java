@@ -76,6 +76,17 @@ public final class RunClock {
     nanos.merge(phase, -moved, Long::sum);
   }
 
+  /**
+   * Records compilations that ran on another thread beside the phases (e.g. evaluation's shape compiled during
+   * the first training steps): counted, and their time added to {@link Phase#COMPILE} without taking it from any
+   * phase, so the phases then add up to more than the total by that time.
+   */
+  public void compiledAside(int count, int fromCache, long compileNanos) {
+    compilations += count;
+    cachedCompilations += fromCache;
+    nanos.merge(Phase.COMPILE, Math.max(0, compileNanos), Long::sum);
+  }
+
   /** Seconds booked to {@code phase} so far. */
   public double seconds(Phase phase) {
     return nanos.get(phase) / 1e9;
