@@ -6,7 +6,7 @@
 #   scripts/gpu-lab.sh MODE   (results under $OUT)
 #   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
 #         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab |
-#         ttr-ours | ttr-peft | ttr-levers
+#         ttr-ours | ttr-peft | ttr-levers | ttr-bench
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
@@ -25,7 +25,7 @@ STEPS=${STEPS:-50}               # timed steps per measurement
 VBLORA="java -Xmx24g -cp $CP dev.finetune.vblora.training.cli.Main"
 # What ./vblora sets for --device gpu (this script starts java itself); modes below may override per process.
 export TF_SYNC_ON_FINISH=${TF_SYNC_ON_FINISH:-0}
-export XLA_FLAGS=${XLA_FLAGS---xla_gpu_enable_command_buffer=}
+export XLA_FLAGS=${XLA_FLAGS---xla_gpu_enable_command_buffer= --xla_gpu_enable_triton_gemm=false}
 # The paper's GLUE sizes; batch 32 x 128 as in the PEFT figures of issue 6.
 BENCH="$VBLORA bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 --topk 2 --lora-rank 8
        $SHAPE --warmup 10 --device $DEVICE --json"
@@ -47,7 +47,7 @@ ttr() {
     $VBLORA "$@" > $dir/$name.out 2> $dir/$name.err || echo "$name failed (see $name.err)"
   local t1=$(date +%s.%N)
   echo "$name wall_s $(awk "BEGIN{print $t1 - $t0}") $(grep -h '^time ' $dir/$name.err | tail -1)"
-  tar -C /tmp -czf $OUT/$(basename $dir).tgz --exclude='*/merged' --exclude='*/checkpoints' --exclude='*/tensorboard' $(basename $dir)
+  tar -C /tmp -czf $OUT/$(basename $dir).tgz --exclude='*/merged' --exclude='*/merge-cpu' --exclude='*/checkpoints' --exclude='*/tensorboard' $(basename $dir)
 }
 SST2_ARGS="--train $SST2 --valid-fraction 0.1 --no-header --label-column 0 --text-column 1"
 COLA_ARGS="--train $COLA --valid-fraction 0.1 --no-header --label-column 1 --text-column 0"
@@ -65,6 +65,14 @@ case "$1" in
       --num-vectors 90 --seed 42 --device $DEVICE --out $dir/cola-5ep --json $TTR_ARGS
     ttr $dir sst2-defaults-cold /tmp/xla-cache-defaults train --model $MODEL $SST2_ARGS --device $DEVICE \
       --out $dir/sst2-defaults --json $TTR_ARGS
+    # Issue 14: the GPU run's merged/ is its adapter merged by `vblora merge` on the CPU, bit for bit.
+    CUDA_VISIBLE_DEVICES= $VBLORA merge --model $MODEL --adapter $dir/sst2-10ep/adapter --out $dir/merge-cpu \
+      > $dir/merge-cpu.out 2> $dir/merge-cpu.err || echo "merge-cpu failed (see merge-cpu.err)"
+    for m in sst2-10ep/merged merge-cpu; do
+      (cd $dir/$m && find . -type f ! -name '.vblora*' | sort | xargs sha256sum) > $dir/$(echo $m | tr / -).sha256
+    done
+    cmp $dir/sst2-10ep-merged.sha256 $dir/merge-cpu.sha256 && echo "merged/ == CPU merge of adapter/: every file identical" \
+      || echo "merged/ differs from the CPU merge of adapter/"
     head -1821 $SST2 > $dir/sst2-1821.tsv
     for warmth in cold warm; do
       ttr $dir eval-1821-$warmth /tmp/xla-cache-eval eval --model $dir/sst2-10ep/merged --data $dir/sst2-1821.tsv \
@@ -87,18 +95,27 @@ case "$1" in
     done
     ;;
   ttr-levers)
-    # One lever at a time on the SST-2 10-epoch job, each cold: length buckets as before (16/32/64), and XLA's
-    # autotuning off; then the steady step (bench, q,v 32 x 128, fp32 and fp16) on this build.
+    # One lever at a time on the SST-2 10-epoch job, each cold: XLA's autotuning off, Triton GEMMs off (cuBLAS
+    # only), the length buckets as before (16/32/64, with autotuning off).
     dir=/tmp/$1; mkdir -p $dir; rm -rf /tmp/xla-cache-lever-*
-    ttr $dir sst2-doubling-cold /tmp/xla-cache-lever-doubling train --model $MODEL $SST2_ARGS --epochs 10 \
-      --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE --length-buckets doubling --out $dir/doubling \
-      --json $TTR_ARGS
-    XLA_FLAGS="$XLA_FLAGS --xla_gpu_autotune_level=0" ttr $dir sst2-autotune0-cold /tmp/xla-cache-lever-autotune0 \
-      train --model $MODEL $SST2_ARGS --epochs 10 --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE \
-      --out $dir/autotune0 --json $TTR_ARGS
+    for lever in ${LEVERS:-autotune0 triton-off}; do
+      case $lever in
+        autotune0) flags="--xla_gpu_autotune_level=0"; extra="" ;;
+        triton-off) flags="--xla_gpu_enable_triton_gemm=false"; extra="" ;;
+        doubling-autotune0) flags="--xla_gpu_autotune_level=0"; extra="--length-buckets doubling" ;;
+      esac
+      XLA_FLAGS="$XLA_FLAGS $flags" ttr $dir sst2-$lever-cold /tmp/xla-cache-lever-$lever train --model $MODEL \
+        $SST2_ARGS --epochs 10 --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE $extra \
+        --out $dir/$lever --json $TTR_ARGS
+    done
+    ;;
+  ttr-bench)
+    # The steady step (bench, q,v 32 x 128) on this build, fp32 and fp16, with BENCH_XLA_FLAGS added.
+    dir=/tmp/$1; mkdir -p $dir
     for precision in fp32 $HALF; do
-      $BENCH --targets bert-qv --method vblora --mode train --steps $STEPS --xla on --precision $precision \
-        > $dir/bench-qv-$precision.json 2> $dir/bench-qv-$precision.err || echo "bench $precision failed"
+      XLA_FLAGS="$XLA_FLAGS ${BENCH_XLA_FLAGS:-}" $BENCH --targets bert-qv --method vblora --mode train \
+        --steps $STEPS --xla on --precision $precision > $dir/bench-qv-$precision.json 2> $dir/bench-qv-$precision.err \
+        || echo "bench $precision failed"
       saved $dir bench-qv-$precision
     done
     ;;
