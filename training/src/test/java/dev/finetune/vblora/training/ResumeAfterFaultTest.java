@@ -10,6 +10,7 @@ import dev.finetune.vblora.training.listen.StepReport;
 import dev.finetune.vblora.training.listen.TrainingListener;
 import dev.finetune.vblora.training.testing.CliRun;
 import dev.finetune.vblora.training.testing.DemoFiles;
+import dev.finetune.vblora.training.testing.TrainCommandLine;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,10 +41,8 @@ class ResumeAfterFaultTest {
   private static Path straight;
 
   private static String[] trainArgs(Path out, String... more) {
-    List<String> args = new ArrayList<>(List.of("train", "--model", "bert-base-uncased", "--train", train.toString(),
-        "--valid", valid.toString(), "--max-length", "16", "--batch-size", "4", "--max-steps",
-        Integer.toString(STEPS), "--eval-every", "2", "--log-every", "1", "--num-vectors", "90", "--out",
-        out.toString()));
+    List<String> args = TrainCommandLine.onBert(train, valid, 16, out, "--max-steps", Integer.toString(STEPS),
+        "--eval-every", "2", "--log-every", "1");
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
   }

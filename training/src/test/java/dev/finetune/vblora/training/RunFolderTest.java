@@ -13,6 +13,7 @@ import dev.finetune.vblora.training.testing.CliRun;
 import dev.finetune.vblora.training.testing.DemoFiles;
 import dev.finetune.vblora.training.testing.FolderChecksum;
 import dev.finetune.vblora.training.testing.OutputFolders;
+import dev.finetune.vblora.training.testing.TrainCommandLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,9 +44,7 @@ class RunFolderTest {
 
   /** One optimizer step of 4 sentences of 16 tokens, into {@code out}. */
   private static List<String> train(Path out, String... more) {
-    List<String> args = new ArrayList<>(List.of("train", "--model", "bert-base-uncased", "--train", train.toString(),
-        "--valid", valid.toString(), "--max-length", "16", "--batch-size", "4", "--max-steps", "1",
-        "--num-vectors", "90", "--out", out.toString()));
+    List<String> args = TrainCommandLine.onBert(train, valid, 16, out, "--max-steps", "1");
     args.addAll(List.of(more));
     return args;
   }

@@ -27,6 +27,7 @@ import dev.finetune.vblora.training.testing.CliRun;
 import dev.finetune.vblora.training.testing.DemoFiles;
 import dev.finetune.vblora.training.testing.FolderChecksum;
 import dev.finetune.vblora.training.testing.ServingProbe;
+import dev.finetune.vblora.training.testing.TrainCommandLine;
 import dev.finetune.vblora.training.variables.HostTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,10 +58,8 @@ class TrainRunTest {
   private static Path straight;
 
   private static String[] trainArgs(Path out, String... more) {
-    List<String> args = new ArrayList<>(List.of("train", "--model", "bert-base-uncased", "--train", train.toString(),
-        "--valid", valid.toString(), "--max-length", "16", "--batch-size", "4", "--max-steps",
-        Integer.toString(STEPS), "--eval-every", "2", "--log-every", "1", "--num-vectors", "90", "--out",
-        out.toString()));
+    List<String> args = TrainCommandLine.onBert(train, valid, 16, out, "--max-steps", Integer.toString(STEPS),
+        "--eval-every", "2", "--log-every", "1");
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
   }

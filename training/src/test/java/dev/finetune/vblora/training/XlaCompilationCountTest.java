@@ -14,6 +14,7 @@ import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
 import dev.finetune.vblora.training.testing.Bert;
 import dev.finetune.vblora.training.testing.CliRun;
+import dev.finetune.vblora.training.testing.TrainCommandLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,9 +66,7 @@ class XlaCompilationCountTest {
 
   private static Map<String, Object> timingsOfRun(String name, String... more) throws Exception {
     Path out = dir.resolve(name);
-    List<String> args = new ArrayList<>(List.of("train", "--model", "bert-base-uncased", "--train",
-        train.toString(), "--valid", valid.toString(), "--max-length", "32", "--batch-size", "4",
-        "--num-vectors", "90", "--device", "cpu", "--xla", "on", "--out", out.toString()));
+    List<String> args = TrainCommandLine.onBert(train, valid, 32, out, "--device", "cpu", "--xla", "on");
     args.addAll(List.of(more));
     CliRun run = CliRun.of(args.toArray(String[]::new));
     assertEquals(0, run.status(), run.toString());

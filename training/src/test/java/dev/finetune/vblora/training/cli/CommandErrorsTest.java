@@ -12,9 +12,9 @@ import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
 import dev.finetune.vblora.training.testing.CliRun;
 import dev.finetune.vblora.training.testing.DemoFiles;
+import dev.finetune.vblora.training.testing.TrainCommandLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,11 +35,7 @@ class CommandErrorsTest {
   }
 
   private static List<String> train(Path out, String... more) {
-    List<String> args = new ArrayList<>(List.of("train", "--model", "bert-base-uncased", "--train", train.toString(),
-        "--valid", valid.toString(), "--max-length", "16", "--batch-size", "4", "--num-vectors", "90", "--out",
-        out.toString()));
-    args.addAll(List.of(more));
-    return args;
+    return TrainCommandLine.onBert(train, valid, 16, out, more);
   }
 
   private static CliRun run(List<String> args) {
