@@ -10,7 +10,6 @@ import dev.finetune.vblora.model.ResourceVariable;
 import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
-import dev.finetune.vblora.savedmodel.export.HeadWeights;
 import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.head.ClassificationHead;
 import dev.finetune.vblora.training.head.HeadGraph;
@@ -391,23 +390,6 @@ public final class TrainingGraph implements AutoCloseable {
       byVariable.put(kernel.variable(), byKernel.get(kernel.name()));
     }
     return byVariable;
-  }
-
-  /** The head's current weights, ready to freeze into a merged export. */
-  public HeadWeights headWeights(Session session, List<String> labelNames) {
-    Map<String, HostTensor> values = trainableState(session);
-    ResourceVariable kernel = head.variables().get(0);
-    ResourceVariable bias = head.variables().get(1);
-    int hidden = Math.toIntExact(kernel.shape().get(0));
-    int outputs = Math.toIntExact(kernel.shape().get(1));
-    float[] flat = values.get(kernel.name()).toFloats();
-    float[][] rows = new float[hidden][outputs];
-    for (int i = 0; i < hidden; i++) {
-      System.arraycopy(flat, i * outputs, rows[i], 0, outputs);
-    }
-    boolean classification = spec.head() instanceof ClassificationHead;
-    return new HeadWeights(POOLED_OUTPUT, rows, values.get(bias.name()).toFloats(), classification,
-        classification ? labelNames : List.of());
   }
 
   /**
