@@ -11,7 +11,6 @@ import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
 import dev.finetune.vblora.training.device.CompileTracker;
-import dev.finetune.vblora.training.head.ClassificationHead;
 import dev.finetune.vblora.training.head.HeadGraph;
 import dev.finetune.vblora.training.head.RegressionHead;
 import dev.finetune.vblora.training.head.TaskHead;
