@@ -2,15 +2,11 @@ package dev.finetune.vblora.training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.training.listen.StepReport;
-import dev.finetune.vblora.training.listen.TrainingListener;
 import dev.finetune.vblora.training.testing.CliRun;
-import dev.finetune.vblora.training.testing.DemoFiles;
-import dev.finetune.vblora.training.testing.TrainCommandLine;
+import dev.finetune.vblora.training.testing.FourStepRun;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * run are those of a run that never stopped, and a damaged newest checkpoint names the intact older one.
  */
 class ResumeAfterFaultTest {
-  private static final int STEPS = 4;
+  private static final int STEPS = FourStepRun.STEPS;
+  private static FourStepRun run;
   @TempDir
   static Path dir;
   private static Path train;
@@ -41,19 +38,15 @@ class ResumeAfterFaultTest {
   private static Path straight;
 
   private static String[] trainArgs(Path out, String... more) {
-    List<String> args = TrainCommandLine.onBert(train, valid, 16, out, "--max-steps", Integer.toString(STEPS),
-        "--eval-every", "2", "--log-every", "1");
-    args.addAll(List.of(more));
-    return args.toArray(String[]::new);
+    return run.args(out, more);
   }
 
   @BeforeAll
   static void trainStraight() throws IOException {
-    train = DemoFiles.train(dir.resolve("data"), 24);
-    valid = DemoFiles.valid(dir.resolve("data"), 8);
-    straight = dir.resolve("straight");
-    CliRun run = CliRun.of(trainArgs(straight));
-    assertEquals(0, run.status(), run.toString());
+    run = FourStepRun.trainIn(dir);
+    train = run.train();
+    valid = run.valid();
+    straight = run.straight();
   }
 
   /**
@@ -63,17 +56,7 @@ class ResumeAfterFaultTest {
   @Test
   void aResumeAfterACrashPastItsCheckpointLogsEachStepOnceAndDrawsTheWholeRun() throws Exception {
     Path crashed = dir.resolve("crashed");
-    TrainConfig config = TrainConfig.fromJson(Json.parseObject(Files.readString(straight.resolve("config.json"))))
-        .toBuilder().out(crashed).build();
-    TrainingListener crash = new TrainingListener() {
-      @Override
-      public void onStep(StepReport step) {
-        if (step.step() == STEPS) {
-          throw new IllegalStateException("simulated crash in step " + STEPS);
-        }
-      }
-    };
-    assertThrows(IllegalStateException.class, () -> new Trainer(config, null, List.of(crash)).run());
+    run.crashAt(crashed, STEPS);
     assertTrue(logEntries(crashed).contains("step 3"), "the crashed run logged step 3: " + logEntries(crashed));
 
     CliRun resumed = CliRun.of(trainArgs(crashed, "--resume"));

@@ -2,7 +2,6 @@ package dev.finetune.vblora.training;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.batch.Batch;
@@ -20,14 +19,11 @@ import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;
 import dev.finetune.vblora.training.checkpoint.TrainingState;
 import dev.finetune.vblora.training.export.AdapterManifest;
-import dev.finetune.vblora.training.listen.StepReport;
-import dev.finetune.vblora.training.listen.TrainingListener;
 import dev.finetune.vblora.training.testing.Bert;
 import dev.finetune.vblora.training.testing.CliRun;
-import dev.finetune.vblora.training.testing.DemoFiles;
+import dev.finetune.vblora.training.testing.FourStepRun;
 import dev.finetune.vblora.training.testing.FolderChecksum;
 import dev.finetune.vblora.training.testing.ServingProbe;
-import dev.finetune.vblora.training.testing.TrainCommandLine;
 import dev.finetune.vblora.training.variables.HostTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +46,8 @@ import org.tensorflow.proto.TensorInfo;
  * an adapter that {@code vblora merge} turns into the same model.
  */
 class TrainRunTest {
-  private static final int STEPS = 4;
+  private static final int STEPS = FourStepRun.STEPS;
+  private static FourStepRun run;
   @TempDir
   static Path dir;
   private static Path train;
@@ -58,35 +55,21 @@ class TrainRunTest {
   private static Path straight;
 
   private static String[] trainArgs(Path out, String... more) {
-    List<String> args = TrainCommandLine.onBert(train, valid, 16, out, "--max-steps", Integer.toString(STEPS),
-        "--eval-every", "2", "--log-every", "1");
-    args.addAll(List.of(more));
-    return args.toArray(String[]::new);
+    return run.args(out, more);
   }
 
   @BeforeAll
   static void trainStraight() throws Exception {
-    train = DemoFiles.train(dir.resolve("data"), 24);
-    valid = DemoFiles.valid(dir.resolve("data"), 8);
-    straight = dir.resolve("straight");
-    CliRun run = CliRun.of(trainArgs(straight));
-    assertEquals(0, run.status(), run.toString());
+    run = FourStepRun.trainIn(dir);
+    train = run.train();
+    valid = run.valid();
+    straight = run.straight();
   }
 
   @Test
   void aRunInterruptedAfterItsCheckpointResumesToTheSameLossesAndWeights() throws Exception {
     Path crashed = dir.resolve("crashed");
-    TrainConfig config = TrainConfig.fromJson(Json.parseObject(Files.readString(straight.resolve("config.json"))))
-        .toBuilder().out(crashed).build();
-    TrainingListener crash = new TrainingListener() {
-      @Override
-      public void onStep(StepReport step) {
-        if (step.step() == 3) {
-          throw new IllegalStateException("simulated crash in step 3");
-        }
-      }
-    };
-    assertThrows(IllegalStateException.class, () -> new Trainer(config, null, List.of(crash)).run());
+    run.crashAt(crashed, 3);
     assertTrue(Files.isDirectory(crashed.resolve("checkpoints/step-2")));
 
     CliRun resumed = CliRun.of(trainArgs(crashed, "--resume"));
