@@ -14,7 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.zip.CRC32C;
 import org.tensorflow.proto.BundleEntryProto;
@@ -39,10 +38,10 @@ public final class CheckpointPatch {
    * float32 tensors under {@code keys} replaced by {@code values.apply(key, baseValues)} (row-major, the tensor's
    * element count).
    *
-   * @return empty when it cannot patch (a key missing, not float32, sliced, or in another byte order): the
+   * @return false when it cannot patch (a key missing, not float32, sliced, or in another byte order): the
    *     caller then saves through TensorFlow; nothing has been written in that case
    */
-  public static Optional<Map<String, float[]>> write(Path basePrefix, Path targetPrefix, List<String> keys,
+  public static boolean write(Path basePrefix, Path targetPrefix, List<String> keys,
       BiFunction<String, float[], float[]> values) throws IOException {
     Path baseIndex = indexOf(basePrefix);
     List<SortedStringTable.Entry> entries = SortedStringTable.read(Files.readAllBytes(baseIndex),
@@ -51,7 +50,7 @@ public final class CheckpointPatch {
     Map<String, Located> located = new HashMap<>();
     try {
       if (entries.isEmpty() || entries.get(0).key().length != 0) {
-        return Optional.empty();
+        return false;
       }
       header = BundleHeaderProto.parseFrom(entries.get(0).value());
       for (int i = 1; i < entries.size(); i++) {
@@ -59,39 +58,42 @@ public final class CheckpointPatch {
         located.put(key, new Located(key, BundleEntryProto.parseFrom(entries.get(i).value()), i));
       }
     } catch (InvalidProtocolBufferException e) {
-      return Optional.empty();
+      return false;
     }
     if (header.getEndianness() != BundleHeaderProto.Endianness.LITTLE) {
-      return Optional.empty();
+      return false;
     }
     for (String key : keys) {
       Located l = located.get(key);
       if (l == null || l.entry().getDtype() != DataType.DT_FLOAT || l.entry().getSlicesCount() > 0
           || l.entry().getSize() % 4 != 0) {
-        return Optional.empty();
+        return false;
       }
     }
     int shards = Math.max(header.getNumShards(), 1);
     Files.createDirectories(targetPrefix.getParent());
+    List<Path> created = new ArrayList<>();
     try {
-      return Optional.of(patch(basePrefix, targetPrefix, keys, values, entries, located, shards));
+      patch(basePrefix, targetPrefix, keys, values, entries, located, shards, created);
+      return true;
     } catch (IOException | RuntimeException e) {
-      // A refused value (e.g. NaN) or a failed write leaves no partial checkpoint behind.
-      for (int shard = 0; shard < shards; shard++) {
-        Files.deleteIfExists(dataFile(targetPrefix, shard, shards));
+      // A refused value (e.g. NaN) or a failed write leaves no partial checkpoint behind; only the files this
+      // call created are removed (a file that was there already made the copy fail, and stays).
+      for (Path file : created) {
+        Files.deleteIfExists(file);
       }
-      Files.deleteIfExists(indexOf(targetPrefix));
       throw e;
     }
   }
 
-  private static Map<String, float[]> patch(Path basePrefix, Path targetPrefix, List<String> keys,
+  private static void patch(Path basePrefix, Path targetPrefix, List<String> keys,
       BiFunction<String, float[], float[]> values, List<SortedStringTable.Entry> entries,
-      Map<String, Located> located, int shards) throws IOException {
+      Map<String, Located> located, int shards, List<Path> created) throws IOException {
     for (int shard = 0; shard < shards; shard++) {
-      Files.copy(dataFile(basePrefix, shard, shards), dataFile(targetPrefix, shard, shards));
+      Path copy = dataFile(targetPrefix, shard, shards);
+      Files.copy(dataFile(basePrefix, shard, shards), copy);
+      created.add(copy);
     }
-    Map<String, float[]> written = new HashMap<>();
     List<SortedStringTable.Entry> patched = new ArrayList<>(entries);
     for (String key : keys) {
       Located l = located.get(key);
@@ -115,10 +117,10 @@ public final class CheckpointPatch {
       crc.update(bytes);
       BundleEntryProto updated = entry.toBuilder().setCrc32C(SortedStringTable.mask((int) crc.getValue())).build();
       patched.set(l.position(), new SortedStringTable.Entry(entries.get(l.position()).key(), updated.toByteArray()));
-      written.put(key, value);
     }
-    Files.write(indexOf(targetPrefix), SortedStringTable.write(patched));
-    return written;
+    Path index = indexOf(targetPrefix);
+    Files.write(index, SortedStringTable.write(patched), StandardOpenOption.CREATE_NEW);
+    created.add(index);
   }
 
   private static float[] read(Path data, BundleEntryProto entry) throws IOException {

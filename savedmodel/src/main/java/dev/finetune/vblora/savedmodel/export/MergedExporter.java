@@ -165,7 +165,7 @@ public final class MergedExporter {
         }
       }
       return merged;
-    }).isPresent();
+    });
   }
 
   /** A session on the CPU: merging needs no accelerator, and a GPU session would copy every weight there. */
