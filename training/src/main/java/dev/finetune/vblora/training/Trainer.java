@@ -55,7 +55,6 @@ import dev.finetune.vblora.training.optim.AdamWConfig;
 import dev.finetune.vblora.training.optim.LinearWarmupDecay;
 import dev.finetune.vblora.training.timing.Phase;
 import dev.finetune.vblora.training.timing.RunClock;
-import dev.finetune.vblora.training.timing.RunTimings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -141,7 +140,7 @@ public final class Trainer {
             // (vblora eval --data DIR/valid_split.tsv --compare-predictions DIR/valid_predictions.tsv).
             DatasetTsvWriter.write(data.heldOut(), dir.resolve(VALID_SPLIT));
           }
-          return writingInto(dir).new Run(graph, session, data, manifest, plan, modelFolder, clock).loop();
+          return writingInto(dir).new Run(graph, session, data, manifest, plan, modelFolder, model, clock).loop();
         });
       }
     }
@@ -184,6 +183,7 @@ public final class Trainer {
     private final AdapterManifest manifest;
     private final AdapterPlan plan;
     private final Path modelFolder;
+    private final SavedModelInfo model;
     private final RunClock clock;
     private final CompileTracker compiles = CompileTracker.forThisProcess();
     private CompletableFuture<CompileTracker.Compilations> evaluationCompile =
@@ -196,13 +196,14 @@ public final class Trainer {
     private String lastCheckpoint;
 
     Run(TrainingGraph graph, Session session, TrainingData data, AdapterManifest manifest, AdapterPlan plan,
-        Path modelFolder, RunClock clock) {
+        Path modelFolder, SavedModelInfo model, RunClock clock) {
       this.graph = graph;
       this.session = session;
       this.data = data;
       this.manifest = manifest;
       this.plan = plan;
       this.modelFolder = modelFolder;
+      this.model = model;
       this.clock = clock;
       this.rule = config.task() == Task.CLASSIFICATION
           ? BestCheckpointRule.forClassification() : BestCheckpointRule.forRegression();
@@ -241,9 +242,7 @@ public final class Trainer {
             }
             double millis = (System.nanoTime() - start) / 1e6;
             clock.since(Phase.TRAIN, waitStart);
-            CompileTracker.Compilations compiled = compiles.takeCompilations();
-            clock.compiled(Phase.TRAIN, compiled.count(), compiled.fromCache(), compiled.nanos());
-            if (compiled.count() == 0) {
+            if (compiles.bookTo(clock, Phase.TRAIN).count() == 0) {
               stepMillis.add(millis); // a step that compiled is no step time
             }
             step++;
@@ -395,8 +394,7 @@ public final class Trainer {
       long start = clock.now();
       T result = predictions.get();
       clock.since(Phase.EVAL, start);
-      CompileTracker.Compilations compiled = compiles.takeCompilations();
-      clock.compiled(Phase.EVAL, compiled.count(), compiled.fromCache(), compiled.nanos());
+      compiles.bookTo(clock, Phase.EVAL);
       return result;
     }
 
@@ -421,15 +419,14 @@ public final class Trainer {
       // merged/ is adapter/ merged by vblora merge's own code (plain Java, the same on every device; not the
       // training graph's deltas, which a GPU forms with TF32 matmuls), so what is served is what adapter/ says.
       MergedModel.write(modelFolder, "serve",
-          AdapterDeltas.read(adapterDir, SavedModelReader.read(modelFolder), config.signature()), mergedDir, true);
+          AdapterDeltas.read(adapterDir, model, config.signature()), mergedDir, true);
       long headParams = graph.headVariables().stream().mapToLong(v -> v.elementCount()).sum();
+      clock.since(Phase.EXPORT, exportStart);
+      // The figures as of the metrics file's writing: everything but that one small write is in them.
       TrainingResult result = new TrainingResult(config.out(), summary.bestStep(), summary.bestMetrics(),
           summary.finalMetrics(), plan.trainableParams(), plan.storedParams(), headParams, summary.stepMillis(),
           config.resolvedUpdateForm(), adapterDir, mergedDir, config.out().resolve("metrics.json"),
-          RunTimings.EMPTY);
-      clock.since(Phase.EXPORT, exportStart);
-      // The figures as of the metrics file's writing: everything but that one small write is in them.
-      result = result.withTimings(clock.snapshot());
+          clock.snapshot());
       AtomicFile.writeString(result.metricsFile(), Json.toIndentedJson(result.toJson()) + "\n");
       return result;
     }

@@ -27,12 +27,6 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     long trainableParams, long storedParams, long headParams, double stepMillis, UpdateForm updateForm,
     Path adapter, Path merged, Path metricsFile, RunTimings timings) {
 
-  /** This result with {@code value} as its timings. */
-  public TrainingResult withTimings(RunTimings value) {
-    return new TrainingResult(out, bestStep, best, last, trainableParams, storedParams, headParams, stepMillis,
-        updateForm, adapter, merged, metricsFile, value);
-  }
-
   /**
    * {"best": {"step", metrics...}, "final": {...}, "params": {"trainable","stored","head"}, "step_ms": X,
    * "update_form": "low-rank"|"merged", "timings": {see {@link RunTimings#toJson()}}}.

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.tensorflow.proto.ConfigProto;
 
 /**
  * {@code vblora eval}: scores a model with a task head on a labelled file. The model is a merged folder
@@ -135,8 +136,9 @@ final class EvalCommand implements Command {
       throws Exception {
     long start = clock.now();
     CompileTracker compiles = CompileTracker.forThisProcess();
-    XlaCompilationMode.compileEachShapeOnFirstCallFor(device.toConfigProto());
-    try (ServingModel serving = ServingModel.load(served, device.toConfigProto(), compiles)) {
+    ConfigProto session = device.toConfigProto();
+    XlaCompilationMode.compileEachShapeOnFirstCallFor(session);
+    try (ServingModel serving = ServingModel.load(served, session, compiles)) {
       clock.since(Phase.INIT, start);
       start = clock.now();
       Task task = serving.classification() ? Task.CLASSIFICATION : Task.REGRESSION;
@@ -168,8 +170,7 @@ final class EvalCommand implements Command {
       Evaluation.metrics(batches, predictions.recording(serving::predict), labels.map(LabelSet::size).orElse(1),
           task).forEach(report::put);
       clock.since(Phase.EVAL, start);
-      CompileTracker.Compilations compiled = compiles.takeCompilations();
-      clock.compiled(Phase.EVAL, compiled.count(), compiled.fromCache(), compiled.nanos());
+      compiles.bookTo(clock, Phase.EVAL);
       if (args.path("predictions-out").isPresent()) {
         predictions.write(args.path("predictions-out").get());
       }

@@ -1,5 +1,7 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.training.timing.Phase;
+import dev.finetune.vblora.training.timing.RunClock;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -84,6 +86,16 @@ public final class CompileTracker {
    */
   public void markSeen(String kind, long... shape) {
     seen.add(key(kind, shape));
+  }
+
+  /**
+   * Books what was counted since the last take to {@code clock}, as compilations that ran inside the time of
+   * {@code phase} (see {@link RunClock#compiled}); returns it.
+   */
+  public Compilations bookTo(RunClock clock, Phase phase) {
+    Compilations taken = takeCompilations();
+    clock.compiled(phase, taken.count(), taken.fromCache(), taken.nanos());
+    return taken;
   }
 
   /** What was counted since the last call, then zero. */

@@ -92,11 +92,6 @@ public final class RunClock {
     return nanos.get(phase) / 1e9;
   }
 
-  /** XLA compilations recorded so far. */
-  public int compilations() {
-    return compilations;
-  }
-
   /** Seconds from the process start to now. */
   public double totalSeconds() {
     return (now() - processStartNanos) / 1e9;

@@ -17,9 +17,6 @@ import java.util.StringJoiner;
 public record RunTimings(double totalSeconds, Map<Phase, Double> phaseSeconds, int compilations,
     int compilationsFromCache) {
 
-  /** No figures (a result made before its run's timings were known). */
-  public static final RunTimings EMPTY = new RunTimings(0, Map.of(), 0, 0);
-
   public RunTimings {
     Map<Phase, Double> complete = new EnumMap<>(Phase.class);
     for (Phase phase : Phase.values()) {
