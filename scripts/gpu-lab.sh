@@ -6,7 +6,7 @@
 #   scripts/gpu-lab.sh MODE   (results under $OUT)
 #   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
 #         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab |
-#         ttr-ours | ttr-peft | ttr-levers | ttr-bench
+#         ttr-ours | ttr-peft | ttr-levers | ttr-bench | ttr-diag | ttr-diag2 | ttr-aside | peft-load
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
@@ -78,6 +78,46 @@ case "$1" in
       ttr $dir eval-1821-$warmth /tmp/xla-cache-eval eval --model $dir/sst2-10ep/merged --data $dir/sst2-1821.tsv \
         --no-header --label-column 0 --text-column 1 --max-length 64 --device $DEVICE --json
     done
+    ;;
+  ttr-diag)
+    # Where the train phase's time goes beyond the step median: a build that writes step_times.tsv (per step: wait
+    # for the prefetched batch, session call, host gap between calls); SST-2 10 epochs cold, warm, and warm with
+    # TensorFlow's private GPU threads.
+    dir=/tmp/$1; mkdir -p $dir; rm -rf /tmp/xla-cache-*
+    ttr $dir sst2-cold /tmp/xla-cache-sst2 train --model $MODEL $SST2_ARGS --epochs 10 --max-length 64 \
+      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-cold --json $TTR_ARGS
+    ttr $dir sst2-warm /tmp/xla-cache-sst2 train --model $MODEL $SST2_ARGS --epochs 10 --max-length 64 \
+      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-warm --json $TTR_ARGS
+    TF_GPU_THREAD_MODE=gpu_private ttr $dir sst2-warm-private /tmp/xla-cache-sst2 train --model $MODEL $SST2_ARGS \
+      --epochs 10 --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-warm-private --json $TTR_ARGS
+    ;;
+  ttr-diag2)
+    # Grappler's share of the first step: its optimizers trimmed to the debug stripper (lean), or one pass of
+    # them instead of two (one); each cold then warm (a different graph is a different compilation).
+    dir=/tmp/$1; mkdir -p $dir
+    for v in ${DIAG_VARIANTS:-lean one}; do
+      for warmth in cold warm; do
+        VBLORA_DIAG_REWRITES=$v ttr $dir sst2-$v-$warmth /tmp/xla-cache-$v train --model $MODEL $SST2_ARGS \
+          --epochs 10 --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-$v-$warmth --json $TTR_ARGS
+        cp $dir/sst2-$v-$warmth/step_times.tsv $OUT/sst2-$v-$warmth-steps.tsv || true
+      done
+    done
+    ;;
+  ttr-aside)
+    # A/B for the evaluation's aside compilation: started after the first training step (ALT build, whose
+    # VBLORA_DIAG_ASIDE_AFTER_FIRST switch moves it) instead of before it; SST-2 10 epochs cold then warm.
+    dir=/tmp/$1; mkdir -p $dir
+    for warmth in cold warm; do
+      VBLORA_DIAG_ASIDE_AFTER_FIRST=1 ttr $dir sst2-after-first-$warmth /tmp/xla-cache-after-first train --model $MODEL \
+        $SST2_ARGS --epochs 10 --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE \
+        --out $dir/sst2-after-first-$warmth --json $TTR_ARGS
+      cp $dir/sst2-after-first-$warmth/step_times.tsv $OUT/sst2-after-first-$warmth-steps.tsv || true
+    done
+    ;;
+  peft-load)
+    # Issue 15: PEFT loads an adapter vblora wrote without a warning (scripts/peft_load_check.py).
+    python3 scripts/peft_load_check.py ${ADAPTER:-/tmp/ttr-ours/sst2-10ep/adapter} > $OUT/peft-load.txt 2>&1 \
+      && echo "peft-load: no warning" || { echo "peft-load: FAILED"; tail -20 $OUT/peft-load.txt; }
     ;;
   ttr-peft)
     # The same SST-2 job with PEFT (scripts/peft_time_to_result.py), TF32 then bf16 autocast.
