@@ -18,7 +18,7 @@ public final class TokenizerException extends IOException {
     LOWER_CASE
   }
 
-  private final transient Setting missing;
+  private final Setting missing;
 
   public TokenizerException(String message, Setting missing) {
     super(message);

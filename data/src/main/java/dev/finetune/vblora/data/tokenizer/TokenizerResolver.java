@@ -84,11 +84,8 @@ public final class TokenizerResolver {
   private LowerCaseSetting modelLowerCase(TokenizerFiles files, Path vocabFile, Vocabulary vocabulary)
       throws IOException {
     Optional<LowerCaseSetting> found = LowerCaseMetadata.read(files);
-    for (LowerCaseSource source : extraSources) {
-      if (found.isPresent()) {
-        break;
-      }
-      found = source.find(files.folder());
+    for (int i = 0; found.isEmpty() && i < extraSources.size(); i++) {
+      found = extraSources.get(i).find(files.folder());
     }
     if (found.isPresent()) {
       return found.get();
