@@ -10,6 +10,9 @@ import dev.finetune.vblora.training.testing.DemoFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,6 +33,16 @@ class TokenizerFlagsTest {
     valid = DemoFiles.valid(dir.resolve("data"), 4);
   }
 
+  /** The links into the shared BERT folder go before JUnit deletes the temporary folder (it warns about each). */
+  @AfterAll
+  static void unlink() throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path link : files.filter(Files::isSymbolicLink).toList()) {
+        Files.delete(link);
+      }
+    }
+  }
+
   /** BERT-base uncased without its assets/ folder. */
   private static Path bertWithoutAssets(String name) throws IOException {
     Path bert = Bert.folder().toAbsolutePath();
@@ -43,7 +56,7 @@ class TokenizerFlagsTest {
   private static CliRun train(Path model, Path out, String... more) {
     String[] args = {"train", "--model", model.toString(), "--train", train.toString(), "--valid", valid.toString(),
         "--max-length", "16", "--batch-size", "4", "--max-steps", "1", "--out", out.toString()};
-    String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+    String[] all = Arrays.copyOf(args, args.length + more.length);
     System.arraycopy(more, 0, all, args.length, more.length);
     return CliRun.of(all);
   }
