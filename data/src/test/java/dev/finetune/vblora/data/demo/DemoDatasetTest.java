@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.finetune.vblora.data.Dataset;
 import dev.finetune.vblora.data.DatasetReader;
 import dev.finetune.vblora.data.Example;
-import dev.finetune.vblora.data.testing.BertBaseVocab;
+import dev.finetune.vblora.data.testing.EasyBertVocab;
 import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,7 +71,7 @@ class DemoDatasetTest {
 
   @Test
   void fitsBertInThirtyTwoTokens() {
-    WordPieceTokenizer tokenizer = BertBaseVocab.tokenizer();
+    WordPieceTokenizer tokenizer = WordPieceTokenizer.of(EasyBertVocab.UNCASED.vocabulary(), true);
     int longest = Stream.concat(sentences(train).stream(), sentences(valid).stream())
         .mapToInt(s -> tokenizer.tokenize(s).size() + 2).max().orElseThrow();
     assertTrue(longest <= 32, "longest demo sentence: " + longest + " tokens");

@@ -3,7 +3,7 @@ package dev.finetune.vblora.data.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.data.testing.BertBaseVocab;
+import dev.finetune.vblora.data.testing.EasyBertVocab;
 import dev.finetune.vblora.data.testing.SharedFolder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +27,7 @@ class WordPieceGoldenTest {
   @Test
   void reproducesEveryHuggingFaceRow(TestReporter reporter) throws IOException {
     Path golden = SharedFolder.resolve("fixtures/tokenizer/wordpiece_golden.jsonl");
-    WordPieceTokenizer tokenizer = BertBaseVocab.tokenizer();
+    WordPieceTokenizer tokenizer = WordPieceTokenizer.of(EasyBertVocab.UNCASED.vocabulary(), true);
     List<String> lines = Files.readAllLines(golden, StandardCharsets.UTF_8);
     int rows = 0;
     int matched = 0;

@@ -141,21 +141,4 @@ class WordPieceTokenizerTest {
     Path file = Files.write(dir.resolve("vocab.txt"), TOKENS, StandardCharsets.UTF_8);
     assertEquals(List.of("want", "!"), WordPieceTokenizer.fromVocab(file).tokenize("WANT!"));
   }
-
-  @Test
-  void readsTheVocabularyAndCasingOfASavedModelFolder(@TempDir Path model) throws IOException {
-    Files.createDirectories(model.resolve("assets"));
-    Files.write(model.resolve("assets/vocab.txt"), List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "Want", "want"),
-        StandardCharsets.UTF_8);
-    assertEquals(List.of("want"), WordPieceTokenizer.fromSavedModel(model).tokenize("Want"),
-        "without model.json: lower-cased, as Hugging Face's default");
-    Files.writeString(model.resolve("assets/model.json"), "{\"doLowerCase\": false, \"maxSequenceLength\": 128}");
-    assertEquals(List.of("Want"), WordPieceTokenizer.fromSavedModel(model).tokenize("Want"));
-  }
-
-  @Test
-  void aSavedModelWithoutVocabularyIsNamed(@TempDir Path model) {
-    var e = assertThrows(NoSuchFileException.class, () -> WordPieceTokenizer.fromSavedModel(model));
-    assertTrue(e.getMessage().contains("vocab.txt"), e.getMessage());
-  }
 }

@@ -72,6 +72,9 @@ public final class Cli {
   }
 
   private static String describe(Exception e) {
+    if (e instanceof dev.finetune.vblora.data.tokenizer.TokenizerException t) {
+      return TokenizerFlags.describe(t);
+    }
     String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     if (e instanceof java.nio.file.NoSuchFileException) {
       return "no such file: " + message;

@@ -9,8 +9,8 @@ import dev.finetune.vblora.data.batch.Batcher;
 import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.savedmodel.ModelResolver;
+import dev.finetune.vblora.savedmodel.ModelTokenizer;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
@@ -62,6 +62,7 @@ final class EvalCommand implements Command {
             null),
         OptionSpec.optional("signature", "KEY", "signature the adapter was trained on", "serving_default"),
         OptionSpec.required("data", "FILE", "labelled data (.tsv, .csv, .jsonl)")));
+    options.addAll(TokenizerFlags.specs());
     options.addAll(DataOptions.columnSpecs());
     options.add(OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"));
     options.add(OptionSpec.optional("batch-size", "N", "examples per batch", "32"));
@@ -151,7 +152,8 @@ final class EvalCommand implements Command {
           ? DatasetReader.read(data, DataOptions.readOptions(args, task), labels.get())
           : DatasetReader.read(data, DataOptions.readOptions(args, task));
       int maxLength = args.integerOrDefault("max-length");
-      EncodedDataset encoded = EncodedDataset.encode(dataset, WordPieceTokenizer.fromSavedModel(served), maxLength);
+      EncodedDataset encoded = EncodedDataset.encode(dataset,
+          ModelTokenizer.resolve(served, TokenizerFlags.read(args)).tokenizer(), maxLength);
       LengthBuckets buckets;
       try {
         buckets = BatchShapes.buckets(args.stringOrDefault("length-buckets"), device.xla(), maxLength,

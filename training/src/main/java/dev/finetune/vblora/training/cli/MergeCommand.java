@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
@@ -28,7 +29,8 @@ final class MergeCommand implements Command {
   @Override
   public List<OptionSpec> options() {
     return List.of(
-        OptionSpec.required("model", "M", "the base SavedModel folder, or a built-in name (bert-base-uncased)"),
+        OptionSpec.required("model", "M",
+            "the base SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")"),
         OptionSpec.optional("tag", "TAG", "meta graph tag set of the model", "serve"),
         OptionSpec.optional("signature", "KEY", "signature whose kernels the adapter adapts", "serving_default"),
         OptionSpec.required("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)"),

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
@@ -13,7 +14,7 @@ final class ModelOptions {
 
   static List<OptionSpec> specs() {
     return List.of(
-        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (bert-base-uncased)"),
+        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")"),
         OptionSpec.optional("tag", "TAG", "meta graph tag set to load", SavedModelReader.SERVE),
         OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted",
             SavedModelInfo.DEFAULT_SIGNATURE));

@@ -2,6 +2,8 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
+import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.Trainer;
@@ -34,12 +36,13 @@ final class TrainCommand implements Command {
   @Override
   public List<OptionSpec> options() {
     List<OptionSpec> options = new ArrayList<>(List.of(
-        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (bert-base-uncased)"),
+        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")"),
         OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted", "serving_default"),
         OptionSpec.required("train", "FILE", "training data (.tsv, .csv, .jsonl)"),
         OptionSpec.optional("valid", "FILE", "validation data; without it --valid-fraction is held out", null),
         OptionSpec.optional("valid-fraction", "F", "share of --train held out for validation", "0.1"),
         OptionSpec.optional("task", "classification|regression", "what the label column holds", "classification")));
+    options.addAll(TokenizerFlags.specs());
     options.addAll(DataOptions.columnSpecs());
     options.addAll(AdapterOptions.selectionSpecs());
     options.addAll(AdapterOptions.adapterSpecs());
@@ -132,6 +135,8 @@ final class TrainCommand implements Command {
         .out(args.path("out").orElseThrow())
         .resume(args.flag("resume"))
         .overwrite(args.flag("overwrite"));
+    TokenizerOptions tokenizer = TokenizerFlags.read(args);
+    b.vocab(tokenizer.vocab()).lowerCase(tokenizer.lowerCase());
     DeviceOptions device = SessionOptions.read(args);
     b.device(device.device().label()).xla(device.xla()).updateForm(SessionOptions.updateForm(args).orElse(null));
     TrainConfig config = trainingSettings(args, adapterSettings(args, b)).build();
