@@ -9,16 +9,16 @@ import java.util.Locale;
  * find the same kernels whatever scopes a layout wraps them in:
  *
  * <pre>
- *   layout                 query                                  attention output               intermediate    output
- *   TF1 / bert-for-tf2     layer_N/attention/self/query           attention/output/dense         intermediate(/dense) output/dense
- *   Model Garden (TF Hub)  layer_N/self_attention/query           self_attention/attention_output intermediate   output
- *   Hugging Face BERT      layer_._N/attention/self/query         attention/output/dense         intermediate/dense output/dense
- *   Hugging Face ALBERT    albert_layers_._N/attention/query      attention/dense                ffn             ffn_output
- *   DistilBERT             layer_._N/attention/q_lin              attention/out_lin              ffn/lin1        ffn/lin2
- *   Keras MultiHeadAttention  .../query                           .../attention_output           (FFN Dense layers of the block)
+ *   layout               query (key, value alike)           attention output                 intermediate       output
+ *   TF1, bert-for-tf2    layer_N/attention/self/query       attention/output/dense           intermediate[/dense] output/dense
+ *   Model Garden         layer_N/self_attention/query       self_attention/attention_output  intermediate       output
+ *   Hugging Face BERT    layer_._N/attention/self/query     attention/output/dense           intermediate/dense output/dense
+ *   Hugging Face ALBERT  albert_layers_._0/attention/query  attention/dense                  ffn                ffn_output
+ *   DistilBERT           layer_._N/attention/q_lin          attention/out_lin                ffn/lin1           ffn/lin2
+ *   Keras MHA            multi_head_attention/query         multi_head_attention/attention_output
  * </pre>
  *
- * Key and value follow the query ({@code key}, {@code k_lin}, ...). Keras object-graph names ({@code _query_dense},
+ * Key and value are named like the query ({@code key}, {@code k_lin}, ...). Keras object-graph names ({@code _query_dense},
  * {@code _output_dense}) read the same once the underscore and {@code _dense} are dropped. Kernels outside the
  * layers: the pooler ({@code pooler}, {@code pooler_transform}, DistilBERT's {@code pre_classifier}) and an
  * embedding projection (any component naming embeddings: ALBERT's {@code word_embeddings_projector},
