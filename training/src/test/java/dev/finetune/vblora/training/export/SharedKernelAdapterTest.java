@@ -41,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
@@ -153,6 +154,14 @@ class SharedKernelAdapterTest {
     assertTrue(maxDifference(untouched, adapted) > 100 * 1e-5, "the adapter must change pred: "
         + Arrays.toString(untouched) + " vs " + Arrays.toString(adapted));
     assertArrayEquals(merged, adapted, 1e-5f, "x (W + dW) at all four depths, as the adapted graph computes it");
+
+    // vblora merge writes that very model: the same float32 sums in the checkpoint, the graph untouched.
+    Path mergedDir = dir.resolve("merged");
+    MergedModel.write(albert.path(), "serve", deltas, mergedDir, false);
+    try (SavedModelBundle bundle = SavedModelBundle.load(mergedDir.toString(), "serve")) {
+      assertArrayEquals(merged, run(bundle.session(), albert.signature(SIGNATURE).outputs().get("pred").tensorName()),
+          0f);
+    }
   }
 
   @Test
