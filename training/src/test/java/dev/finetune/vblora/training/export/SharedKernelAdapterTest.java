@@ -148,8 +148,9 @@ class SharedKernelAdapterTest {
       assertArrayEquals(deltas.deltas().get(kernel), fromElsewhere.deltas().get(kernel), kernel);
     }
 
-    float[] untouched = baseWithKernelsPlus(Map.of());
-    float[] merged = baseWithKernelsPlus(deltas.deltas());
+    float[][] base = baseBeforeAndAfterAdding(deltas.deltas());
+    float[] untouched = base[0];
+    float[] merged = base[1];
     // The adapter moves pred far more than the tolerance, so a depth left unadapted could not hide in it.
     assertTrue(maxDifference(untouched, adapted) > 100 * 1e-5, "the adapter must change pred: "
         + Arrays.toString(untouched) + " vs " + Arrays.toString(adapted));
@@ -181,10 +182,10 @@ class SharedKernelAdapterTest {
   }
 
   /**
-   * pred of the untouched SavedModel (its own graph, restored by its own saver) after each named variable got
-   * {@code W + delta}, added here in float32.
+   * pred of the untouched SavedModel (its own graph, restored by its own saver), and pred after each named variable
+   * got {@code W + delta}, added here in float32.
    */
-  private static float[] baseWithKernelsPlus(Map<String, float[][]> deltas) {
+  private static float[][] baseBeforeAndAfterAdding(Map<String, float[][]> deltas) {
     SaverDef saver = albert.metaGraph().getSaverDef();
     try (Graph graph = new Graph()) {
       graph.importGraphDef(albert.metaGraph().getGraphDef());
@@ -202,6 +203,8 @@ class SharedKernelAdapterTest {
       try (Session session = new Session(graph);
           TString prefix = TString.scalarOf(albert.variablesPrefix().toString())) {
         session.runner().feed(saver.getFilenameTensorName(), prefix).addTarget(saver.getRestoreOpName()).run().close();
+        String pred = albert.signature(SIGNATURE).outputs().get("pred").tensorName();
+        float[] before = run(session, pred);
         for (Map.Entry<String, float[][]> delta : deltas.entrySet()) {
           float[] w;
           try (Result result = session.runner().fetch(reads.get(delta.getKey())).run()) {
@@ -217,7 +220,7 @@ class SharedKernelAdapterTest {
                 .close();
           }
         }
-        return run(session, albert.signature(SIGNATURE).outputs().get("pred").tensorName());
+        return new float[][] {before, run(session, pred)};
       }
     }
   }
