@@ -21,8 +21,11 @@ import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.FullLogits;
 import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
+import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
+import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.Trainer;
 import dev.finetune.vblora.training.head.TaskHead;
@@ -58,7 +61,8 @@ import org.tensorflow.types.TString;
  * ALBERT uses one layer's weights at every depth: albert_tiny_zh's four layers all read
  * albert/encoder/layer_shared/..., each kernel through four MatMuls. Such a kernel gets one adapter (one entry in
  * the plan and in the adapter file), whose delta applies at every use: the adapted graph computes what the base
- * model computes once its variable holds W + delta, the delta worked out in plain Java from the adapter file.
+ * model computes once its variable holds W + delta, the delta worked out in plain Java from the adapter file. Sizes
+ * the adapter cannot take are refused by train and by merge.
  */
 class SharedKernelAdapterTest {
   private static final String SIGNATURE = "serving_default";
@@ -173,6 +177,21 @@ class SharedKernelAdapterTest {
     assertTrue(e.getMessage().contains("in_features 312 of kernel " + QUERY + " is not divisible by vector_length "
         + "256; choose a vector_length that divides every target's sizes (2, 3, 4, 6, 8, 12, 13, 24, 26, 39, 52, 78,"
         + " 104, 156, 312)"), e.getMessage());
+  }
+
+  /** An adapter made for other sizes (vector length 256, so 256x256) is refused by merge, naming both sizes. */
+  @Test
+  void mergeRefusesAnAdapterOfOtherSizes(@TempDir Path dir) throws Exception {
+    String module = "albert.encoder.layer_shared.attention.self.query";
+    PeftVbLoraConfig config = PeftVbLoraConfig.builder().r(1).numVectors(4).vectorLength(256).topk(2)
+        .targetModules(List.of("query")).build();
+    VbLoraModule query = new VbLoraModule(module, new FullLogits(1, 1, 4, new float[4]),
+        new FullLogits(1, 1, 4, new float[4]));
+    AdapterFolder.write(VbLoraAdapter.of(config, new float[4][256], List.of(query)), dir, true);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> AdapterDeltas.read(dir, albert, SIGNATURE));
+    assertTrue(e.getMessage().contains("module " + module + " updates a 256x256 kernel but " + QUERY
+        + " is 312x312; use the base model the adapter was trained on"), e.getMessage());
   }
 
   private static TrainConfig config() {
