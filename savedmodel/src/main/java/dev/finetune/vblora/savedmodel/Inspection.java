@@ -4,6 +4,7 @@ import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
+import dev.finetune.vblora.model.KernelRole;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
 import dev.finetune.vblora.model.VbLoraPlan;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -82,8 +84,10 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
 
   /**
    * The {@code vblora inspect --json} document: {@code {"signatures": {...}, "kernels": [{"name", "op",
-   * "variable", "shape", "function"?, "equation"?, "uses"?, "misfit"?}], "selected": [...], "params":
-   * {"trainable", "stored"}}}; {@code uses} when more than one op applies the kernel (shared weights),
+   * "variable", "shape", "function"?, "equation"?, "role"?, "layer"?, "uses"?, "misfit"?}], "selected": [...],
+   * "params": {"trainable", "stored"}}}; {@code role} as the presets read it (query, key, value,
+   * attention_output, intermediate, output, pooler, embedding_projection; absent for others), {@code layer} the
+   * layer index when the name has one, {@code uses} when more than one op applies the kernel (shared weights),
    * {@code misfit} when the adapter cannot take it, and params count the selected kernels that fit.
    */
   public String toJson() {
@@ -104,6 +108,10 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
       if (!k.uses().get(0).equation().isEmpty()) {
         kernel.put("equation", k.uses().get(0).equation());
       }
+      if (k.role() != KernelRole.OTHER) {
+        kernel.put("role", k.role().name().toLowerCase(Locale.ROOT));
+      }
+      k.layer().ifPresent(layer -> kernel.put("layer", layer));
       if (k.uses().size() > 1) {
         kernel.put("uses", k.uses().size());
       }

@@ -74,6 +74,8 @@ class InspectCommandTest {
     assertEquals("sizes 312x312 do not divide vector_length 256; vector lengths that do: " + divisors(312, 312),
         query.get("misfit"));
     assertEquals(4L, query.get("uses"), "one kernel, applied at each of the 4 depths");
+    assertEquals("query", query.get("role"));
+    assertTrue(!query.containsKey("layer"), "a shared layer has no index");
     assertEquals(2, ((List<?>) json.get("selected")).size());
     assertEquals(Map.of("trainable", 0L, "stored", 0L), json.get("params"), "nothing selected fits");
   }
