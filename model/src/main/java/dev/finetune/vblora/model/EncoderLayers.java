@@ -3,6 +3,7 @@ package dev.finetune.vblora.model;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -64,7 +65,7 @@ final class EncoderLayers {
     String[] parts = path.split("/");
     StringBuilder scope = new StringBuilder();
     for (String part : parts) {
-      if (part.toLowerCase(java.util.Locale.ROOT).contains("attention")) {
+      if (part.toLowerCase(Locale.ROOT).contains("attention")) {
         return scope.toString();
       }
       scope.append(scope.length() == 0 ? "" : "/").append(part);
