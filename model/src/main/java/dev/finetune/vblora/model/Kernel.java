@@ -11,7 +11,8 @@ import java.util.OptionalInt;
  * @param shape the variable's shape as stored
  * @param inFeatures size of the input side of the linear map (d_in)
  * @param outFeatures size of the output side (d_out)
- * @param layer the transformer layer index parsed from the name ({@code layer_3}), if any
+ * @param layer the transformer layer index parsed from the name ({@code layer_3}, {@code layer_._3}), if any; a
+ *     layer whose weights serve every depth (ALBERT's {@code layer_shared}) has none
  * @param head true when no other kernel lies downstream of this one on the way to the outputs: the
  *     model's output head (BERT: the pooler), which presets such as all-linear leave alone
  * @param uses the ops that apply the kernel on the serving path (usually one)
@@ -60,6 +61,11 @@ public record Kernel(
       }
     }
     return name;
+  }
+
+  /** What the kernel does in a transformer layer, read from its name ({@link KernelRole#of}). */
+  public KernelRole role() {
+    return KernelRole.of(modulePath());
   }
 
   Kernel withHead(boolean isHead) {

@@ -32,8 +32,13 @@ public final class KernelDiscovery {
   private static final Set<String> VARIABLES = Set.of("VarHandleOp", "VariableV2", "Variable");
   /** Ops that pass a weight through unchanged between the variable and the matmul. */
   private static final Set<String> PASS_THROUGH = Set.of("ReadVariableOp", "Identity", "Snapshot");
-  /** layer_3, layers.3, blocks_3, h.3: the layer index PEFT's layers_to_transform refers to. */
-  private static final Pattern LAYER = Pattern.compile("(?:^|/)(?:(?:layer|layers|block|blocks)[_.]?|h[_.])(\\d+)(?=/|$)");
+  /**
+   * layer_3 (TF1, Model Garden's transformer/layer_3), layer_._3 (Hugging Face TF), layers.3, blocks_3, h.3,
+   * _transformer_layers/3 (Keras object-graph paths): the layer index PEFT's layers_to_transform refers to.
+   * ALBERT's shared layer (layer_shared, albert_layers_._0 of a group used at every depth) has none.
+   */
+  private static final Pattern LAYER = Pattern.compile("(?:^|/)(?:(?:layer|layers|block|blocks)(?:_\\._|[_.])?"
+      + "|h(?:_\\._|[_.])|\\w*(?:layers|blocks)/)(\\d+)(?=/|$)");
 
   private KernelDiscovery() {}
 

@@ -5,7 +5,9 @@ import java.util.OptionalInt;
 
 /**
  * Which transformer layers to adapt, e.g. {@code 0-5,11} (PEFT's layers_to_transform). With a filter, a
- * kernel without a layer index (an embedding projection, the pooler) is not selected.
+ * kernel without a layer index (an embedding projection, the pooler) is not selected; nor is a layer whose
+ * weights every depth shares (ALBERT's {@code layer_shared}): adapting it would change the layers the filter
+ * leaves out too, so it is selected only without a filter.
  */
 public final class LayerFilter {
   /** No filter: every layer, and kernels outside layers too. */

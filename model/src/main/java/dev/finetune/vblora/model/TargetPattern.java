@@ -2,6 +2,7 @@ package dev.finetune.vblora.model;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
@@ -20,8 +21,11 @@ public sealed interface TargetPattern {
   /** Regex metacharacters that make {@link #parse} read its text as a regex. A dot alone does not. */
   Pattern REGEX_HINT = Pattern.compile("[*+?()\\[\\]{}|^$\\\\]");
 
-  /** Does this pattern select the kernel? */
-  boolean matches(Kernel kernel);
+  /**
+   * What this pattern selects among a model's kernels. Names and regexes judge each kernel alone; a preset looks
+   * at the whole model to find its encoder layers.
+   */
+  Predicate<Kernel> in(List<Kernel> kernels);
 
   /** The pattern as the user wrote it, for messages. */
   String describe();
@@ -79,8 +83,14 @@ public sealed interface TargetPattern {
   }
 
   /**
-   * A named selection. {@code bert-qv}: the attention query and value kernels (the paper's setting);
-   * {@code all-linear}: every kernel except the output head (PEFT's all-linear).
+   * A named selection by role ({@link KernelRole}), whatever the layout's scope names:
+   * <ul>
+   *   <li>{@code bert-qv}: the attention query and value projections of every layer (the paper's setting);
+   *   <li>{@code all-linear}: every dense kernel of the encoder layers: query, key, value, attention output,
+   *       intermediate and output, and in a Keras block its feed-forward Dense layers ({@link EncoderLayers});
+   *       never the pooler, an embedding projection or what lies outside the layers (a classifier). A model
+   *       without attention (a plain Dense stack) gets PEFT's all-linear: every kernel but the output head.
+   * </ul>
    */
   record Preset(String name) implements TargetPattern {
     public Preset {
@@ -90,12 +100,30 @@ public sealed interface TargetPattern {
     }
 
     @Override
-    public boolean matches(Kernel kernel) {
+    public Predicate<Kernel> in(List<Kernel> kernels) {
       return switch (name) {
-        case "bert-qv" -> Names.QUERY_VALUE.matches(kernel);
-        case "all-linear" -> !kernel.head();
+        case "bert-qv" -> k -> k.role() == KernelRole.QUERY || k.role() == KernelRole.VALUE;
+        case "all-linear" -> allLinear(kernels);
         default -> throw unknownPreset(name);
       };
+    }
+
+    private static Predicate<Kernel> allLinear(List<Kernel> kernels) {
+      EncoderLayers layers = EncoderLayers.of(kernels);
+      Predicate<Kernel> notPoolerOrEmbedding = k -> k.role() != KernelRole.POOLER
+          && k.role() != KernelRole.EMBEDDING_PROJECTION;
+      if (!layers.any()) {
+        return notPoolerOrEmbedding.and(k -> !k.head());
+      }
+      // A layer's own kernels even when nothing follows them (an encoder exported without a pooler); anything
+      // else in a layer scope only when it is not the model's output.
+      return notPoolerOrEmbedding.and(layers::contain).and(k -> k.role().encoderLayer() || !k.head());
+    }
+
+    /** What the preset looks for, for the error when a model has none. */
+    String looksFor() {
+      return name.equals("bert-qv") ? "attention query and value kernels"
+          : "dense kernels of encoder layers or, without attention, kernels other than the output head";
     }
 
     @Override
@@ -106,14 +134,16 @@ public sealed interface TargetPattern {
 
   /** Exact names or path suffixes. */
   record Names(List<String> names) implements TargetPattern {
-    static final Names QUERY_VALUE = new Names(List.of("query", "value"));
-
     public Names {
       names = List.copyOf(names);
     }
 
     @Override
-    public boolean matches(Kernel kernel) {
+    public Predicate<Kernel> in(List<Kernel> kernels) {
+      return this::matches;
+    }
+
+    boolean matches(Kernel kernel) {
       for (String n : names) {
         if (pathMatches(kernel.name(), n) || pathMatches(kernel.modulePath(), n)) {
           return true;
@@ -135,7 +165,11 @@ public sealed interface TargetPattern {
   /** A regex that must match a whole name or module path. */
   record Regex(Pattern pattern) implements TargetPattern {
     @Override
-    public boolean matches(Kernel kernel) {
+    public Predicate<Kernel> in(List<Kernel> kernels) {
+      return this::matches;
+    }
+
+    boolean matches(Kernel kernel) {
       return pattern.matcher(kernel.name()).matches() || pattern.matcher(kernel.modulePath()).matches();
     }
 

@@ -2,12 +2,15 @@ package dev.finetune.vblora.model;
 
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /** Picks the kernels to adapt from the discovered ones: a pure function of kernels and selection. */
 public final class TargetSelector {
   private static final int CANDIDATES = 5;
+  /** How many kernel names an error lists before it says how many more there are. */
+  private static final int LISTED = 40;
   /** What an intended preset looks like (bert-qv, all-linear): lower-case words joined by dashes. */
   private static final Pattern PRESET_LIKE = Pattern.compile("[a-z0-9]+(?:-[a-z0-9]+)+");
 
@@ -17,12 +20,15 @@ public final class TargetSelector {
    * The kernels the selection picks, in discovery order.
    *
    * @throws IllegalArgumentException when nothing is selected: the message names the patterns and lists a
-   *     few candidate names (or the presets, when the pattern looks like a misspelt preset)
+   *     few candidate names (the model's kernels when a preset found nothing; the presets when the pattern looks
+   *     like a misspelt preset)
    */
   public static List<Kernel> select(List<Kernel> kernels, TargetSelection selection) {
-    List<Kernel> matched = kernels.stream().filter(selection.targets()::matches).collect(Collectors.toList());
+    Predicate<Kernel> targets = selection.targets().in(kernels);
+    Predicate<Kernel> excluded = selection.exclude().map(e -> e.in(kernels)).orElse(k -> false);
+    List<Kernel> matched = kernels.stream().filter(targets).collect(Collectors.toList());
     List<Kernel> selected = matched.stream()
-        .filter(k -> selection.exclude().map(e -> !e.matches(k)).orElse(true))
+        .filter(excluded.negate())
         .filter(k -> selection.layers().accepts(k.layer()))
         .collect(Collectors.toList());
     if (!selected.isEmpty()) {
@@ -32,10 +38,30 @@ public final class TargetSelector {
         && names.names().size() == 1 && PRESET_LIKE.matcher(names.names().get(0)).matches()) {
       throw TargetPattern.unknownPreset(names.names().get(0));
     }
-    String why = matched.isEmpty() ? "" : " (" + matched.size() + " matched before the exclusion and layer filter)";
+    if (matched.isEmpty() && selection.targets() instanceof TargetPattern.Preset preset) {
+      throw new IllegalArgumentException("preset " + preset.name() + " found none of its " + preset.looksFor()
+          + " among the model's " + kernels.size() + " kernels: " + listed(kernels)
+          + "; name the kernels to adapt instead (names, path suffixes or a regex)");
+    }
+    String why = matched.isEmpty() ? "" : " (" + matched.size() + " matched before the exclusion and layer filter"
+        + unnumbered(matched, selection) + ")";
     throw new IllegalArgumentException(selection.describe() + " selected no kernel" + why + " among "
         + kernels.size() + " kernels; candidates: " + candidates(kernels, selection)
         + " (list them all with vblora inspect)");
+  }
+
+  /** Every kernel name, up to a limit that keeps the message readable. */
+  private static String listed(List<Kernel> kernels) {
+    String names = kernels.stream().limit(LISTED).map(Kernel::name).collect(Collectors.joining(", "));
+    return kernels.size() > LISTED ? names + ", ... (" + (kernels.size() - LISTED) + " more; vblora inspect lists "
+        + "them all)" : names;
+  }
+
+  /** Why a layer filter removed kernels that have no layer number (a layer shared by every depth). */
+  private static String unnumbered(List<Kernel> matched, TargetSelection selection) {
+    long without = matched.stream().filter(k -> k.layer().isEmpty()).count();
+    return selection.layers().isAll() || without == 0 ? "" : "; " + without + " of them belong to no numbered layer"
+        + " (a layer shared by every depth, as ALBERT's, or none), which a layer filter never selects";
   }
 
   /** The kernel names closest to what the user typed, judged on the last path component. */

@@ -3,6 +3,7 @@ package dev.finetune.vblora.model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A VB-LoRA adapter plan: one shared bank [h, b] and per kernel logits for its A and B sub-vectors.
@@ -21,8 +22,8 @@ public record VbLoraPlan(VbLoraConfig config, List<VbLoraTarget> targets) implem
   /**
    * Plans VB-LoRA for {@code kernels}.
    *
-   * @throws IllegalArgumentException when a kernel's d_in or d_out does not divide by vector_length; the
-   *     message names the kernel and the sizes
+   * @throws VectorLengthMismatchException when a kernel's d_in or d_out does not divide by vector_length; the
+   *     message names the kernel, the size and the vector lengths that would fit every target
    */
   public static VbLoraPlan of(List<Kernel> kernels, VbLoraConfig config) {
     long r = config.rank();
@@ -30,20 +31,40 @@ public record VbLoraPlan(VbLoraConfig config, List<VbLoraTarget> targets) implem
     long b = config.vectorLength();
     List<VbLoraTarget> targets = new ArrayList<>();
     for (Kernel kernel : kernels) {
-      checkDivisible(kernel, "in_features", kernel.inFeatures(), b);
-      checkDivisible(kernel, "out_features", kernel.outFeatures(), b);
+      if (kernel.inFeatures() % b != 0 || kernel.outFeatures() % b != 0) {
+        throw new VectorLengthMismatchException(kernel, b, fittingVectorLengths(kernels));
+      }
       targets.add(new VbLoraTarget(kernel,
           List.of(r, kernel.inFeatures() / b, h), List.of(kernel.outFeatures() / b, r, h)));
     }
     return new VbLoraPlan(config, targets);
   }
 
-  private static void checkDivisible(Kernel kernel, String side, long size, long vectorLength) {
-    if (size % vectorLength != 0) {
-      throw new IllegalArgumentException(side + " " + size + " of kernel " + kernel.name()
-          + " is not divisible by vector_length " + vectorLength
-          + "; choose a vector_length that divides every target's sizes or leave this kernel out");
+  /** The vector lengths above 1 that divide the sizes of every one of {@code kernels}, ascending. */
+  public static List<Long> fittingVectorLengths(List<Kernel> kernels) {
+    return commonDivisors(kernels.stream().flatMap(k -> Stream.of(k.inFeatures(), k.outFeatures())).toList());
+  }
+
+  /** The numbers above 1 that divide every one of {@code sizes}, ascending: the vector lengths that fit them. */
+  static List<Long> commonDivisors(List<Long> sizes) {
+    long gcd = 0;
+    for (long size : sizes) {
+      long a = gcd;
+      long c = size;
+      while (c != 0) {
+        long rest = a % c;
+        a = c;
+        c = rest;
+      }
+      gcd = a;
     }
+    List<Long> divisors = new ArrayList<>();
+    for (long d = 2; d <= gcd; d++) {
+      if (gcd % d == 0) {
+        divisors.add(d);
+      }
+    }
+    return divisors;
   }
 
   @Override

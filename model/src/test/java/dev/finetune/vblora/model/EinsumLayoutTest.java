@@ -20,6 +20,7 @@ class EinsumLayoutTest {
       "'abc,cde->abde', 1, 768x12x64, 768, 768",     // MultiHeadAttention query/key/value
       "'abcd,cde->abe', 1, 12x64x768, 768, 768",     // its output projection
       "'ixjk,kl->ixjl', 1, 32x16, 32, 16",           // a custom dense over the last axis
+      "'abc,cd->abd', 1, 768x3072, 768, 3072",       // Model Garden's intermediate (EinsumDense)
       "'cd,abc->abd', 0, 8x4, 8, 4",                 // kernel as the first operand
       "'...c,cd->...d', 1, 8x4, 8, 4",               // ellipsis in the activation
   })
@@ -44,6 +45,7 @@ class EinsumLayoutTest {
       "'abc,cde->abde', 1, true",   // MultiHeadAttention query/key/value: [b*s, c] x [c, d*e]
       "'abcd,cde->abe', 1, true",   // its output projection: [b*s, c*d] x [c*d, e]
       "'ixjk,kl->ixjl', 1, true",
+      "'abc,cd->abd', 1, true",     // Model Garden's intermediate and output: [b*s, c] x [c, d]
       "'ab,bc->ac', 1, true",
       "'abc,cde->adbe', 1, false",  // output letters not in activation-then-kernel order
       "'abcd,dce->abe', 1, false",  // kernel's input letters in another order than the activation's

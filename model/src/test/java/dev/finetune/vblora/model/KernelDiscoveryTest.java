@@ -81,6 +81,11 @@ class KernelDiscoveryTest {
       "blocks_7/dense/kernel, 7",
       "transformer_block_1/multi_head_attention_1/query/kernel, -1",
       "dense_3/kernel, -1",
+      "tf_bert_model/bert/encoder/layer_._7/attention/self/query/kernel, 7",
+      "transformer/layer_10/self_attention/query/kernel, 10",
+      "encoder/_transformer_layers/4/_attention_layer/_query_dense/kernel, 4",
+      "albert/encoder/layer_shared/attention/self/query/kernel, -1",
+      "tf_albert_model/albert/encoder/albert_layer_groups_._0/albert_layers_._0/attention/query/kernel, -1",
   })
   void parsesLayerIndices(String name, int layer) {
     assertEquals(layer < 0 ? OptionalInt.empty() : OptionalInt.of(layer), KernelDiscovery.layerOf(name));

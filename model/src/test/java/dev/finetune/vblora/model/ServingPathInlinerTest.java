@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
@@ -104,5 +105,31 @@ class ServingPathInlinerTest {
       assertArrayEquals(new float[][] {{3, 2}, {5, 4}}, (float[][]) out[0]);
       assertArrayEquals(new int[][] {{0, 2}, {1, 2}}, (int[][]) out[1]);
     }
+  }
+
+  /**
+   * A body node colocated with a body node follows it; one colocated with a node the body lacks (left from the
+   * Python graph the function was traced from, as in bert-for-tf2's ALBERT) loses that entry, which a graph
+   * import would refuse.
+   */
+  @Test
+  void colocationWithNodesOutsideTheBodyIsDropped() {
+    GraphDef model = model();
+    GraphDef.Builder edited = model.toBuilder();
+    FunctionDef.Builder inner = edited.getLibraryBuilder().getFunctionBuilder(0);
+    for (int i = 0; i < inner.getNodeDefCount(); i++) {
+      if (inner.getNodeDef(i).getName().equals("top")) {
+        inner.setNodeDef(i, inner.getNodeDef(i).toBuilder().putAttr("_class", AttrValue.newBuilder()
+            .setList(AttrValue.ListValue.newBuilder().addS(ByteString.copyFromUtf8("loc:@k"))
+                .addS(ByteString.copyFromUtf8("loc:@traced_only/59898"))).build()));
+      }
+    }
+    ServingPathInliner.Inlined inlined = ServingPathInliner.inline(edited.build(), signature());
+    NodeDef top = inlined.graph().getNodeList().stream().filter(n -> n.getName().equals("serve/call/top"))
+        .findFirst().orElseThrow();
+    assertEquals(List.of("loc:@serve/call/k"), top.getAttrOrThrow("_class").getList().getSList().stream()
+        .map(ByteString::toStringUtf8).toList());
+    Object[] out = run(inlined.graph(), inlined.signature());
+    assertArrayEquals(new int[][] {{0, 2}, {1, 2}}, (int[][]) out[1]);
   }
 }

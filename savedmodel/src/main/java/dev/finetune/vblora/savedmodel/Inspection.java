@@ -4,51 +4,91 @@ import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
+import dev.finetune.vblora.model.KernelRole;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
+import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.model.VectorLengthMismatchException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * What {@code vblora inspect} reports: the model's signatures, its adaptable kernels, the kernels a selection
- * picks and the adapter's parameter counts, as one JSON document or as text for people.
+ * picks and the adapter's parameter counts, as one JSON document or as text for people. A dry run: a kernel whose
+ * sizes the adapter cannot take (VB-LoRA's vector length does not divide them) is marked, not an error.
  *
  * @param info the model read
  * @param signatureKey the signature whose serving path was searched
  * @param kernels every adaptable kernel on that path
- * @param plan the adapter for the selected kernels
+ * @param selected the names of the kernels the selection picks, in discovery order
+ * @param misfits per kernel the adapter cannot take (selected or not), why: {@code sizes 312x312 do not divide
+ *     vector_length 256; vector lengths that do: 2, 3, 4, ...}
+ * @param plan the adapter for the selected kernels that fit; empty when none does
  */
-public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> kernels, AdapterPlan plan) {
+public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> kernels, List<String> selected,
+    Map<String, String> misfits, Optional<AdapterPlan> plan) {
   public Inspection {
     kernels = List.copyOf(kernels);
+    selected = List.copyOf(selected);
+    misfits = Collections.unmodifiableMap(new LinkedHashMap<>(misfits));
   }
 
   /**
-   * Discovers the kernels of {@code signatureKey}, selects targets and plans the adapter.
+   * Discovers the kernels of {@code signatureKey}, selects targets, marks the kernels the adapter cannot take and
+   * plans the adapter for the selected ones that fit.
    *
    * @param planner builds the plan from the selected kernels, e.g. {@code ks -> VbLoraPlan.of(ks, config)}
-   * @throws IllegalArgumentException when the selection matches nothing or a kernel does not fit the plan
+   * @throws IllegalArgumentException when the selection matches nothing
    */
   public static Inspection inspect(SavedModelInfo info, String signatureKey, TargetSelection selection,
       Function<List<Kernel>, AdapterPlan> planner) {
     info.signature(signatureKey); // a clear error for an unknown signature
     List<Kernel> kernels = KernelDiscovery.discover(info.metaGraph(), signatureKey);
-    return new Inspection(info, signatureKey, kernels, planner.apply(TargetSelector.select(kernels, selection)));
+    List<Kernel> selected = TargetSelector.select(kernels, selection);
+    Map<String, String> misfits = new LinkedHashMap<>();
+    for (Kernel kernel : kernels) {
+      try {
+        planner.apply(List.of(kernel));
+      } catch (VectorLengthMismatchException e) {
+        misfits.put(kernel.name(), e.mark());
+      }
+    }
+    List<Kernel> fitting = selected.stream().filter(k -> !misfits.containsKey(k.name())).toList();
+    return new Inspection(info, signatureKey, kernels, selected.stream().map(Kernel::name).toList(), misfits,
+        fitting.isEmpty() ? Optional.empty() : Optional.of(planner.apply(fitting)));
   }
 
-  /** Names of the selected kernels, in discovery order. */
-  public List<String> selected() {
-    return plan.kernels().stream().map(Kernel::name).collect(Collectors.toList());
+  /**
+   * The adapter plan for the kernels {@code selection} picks, as train builds it.
+   *
+   * @throws IllegalArgumentException when the selection matches nothing or a selected kernel does not fit
+   */
+  public static AdapterPlan plan(SavedModelInfo info, String signatureKey, TargetSelection selection,
+      Function<List<Kernel>, AdapterPlan> planner) {
+    info.signature(signatureKey);
+    return planner.apply(TargetSelector.select(KernelDiscovery.discover(info.metaGraph(), signatureKey), selection));
+  }
+
+  /** The selected kernels the adapter cannot take, in discovery order. */
+  public List<String> selectedMisfits() {
+    return selected.stream().filter(misfits::containsKey).toList();
   }
 
   /**
    * The {@code vblora inspect --json} document: {@code {"signatures": {...}, "kernels": [{"name", "op",
-   * "variable", "shape", "function"?, "equation"?}], "selected": [...], "params": {"trainable", "stored"}}}.
+   * "variable", "shape", "function"?, "equation"?, "role"?, "layer"?, "uses"?, "misfit"?}], "selected": [...],
+   * "params": {"trainable", "stored"}}}; {@code role} as the presets read it (query, key, value,
+   * attention_output, intermediate, output, pooler, embedding_projection; absent for others), {@code layer} the
+   * layer index when the name has one, {@code uses} when more than one op applies the kernel (shared weights),
+   * {@code misfit} when the adapter cannot take it, and params count the selected kernels that fit.
    */
   public String toJson() {
     Map<String, Object> root = new LinkedHashMap<>();
@@ -68,13 +108,23 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
       if (!k.uses().get(0).equation().isEmpty()) {
         kernel.put("equation", k.uses().get(0).equation());
       }
+      if (k.role() != KernelRole.OTHER) {
+        kernel.put("role", k.role().name().toLowerCase(Locale.ROOT));
+      }
+      k.layer().ifPresent(layer -> kernel.put("layer", layer));
+      if (k.uses().size() > 1) {
+        kernel.put("uses", k.uses().size());
+      }
+      if (misfits.containsKey(k.name())) {
+        kernel.put("misfit", misfits.get(k.name()));
+      }
       kernelList.add(kernel);
     }
     root.put("kernels", kernelList);
-    root.put("selected", selected());
+    root.put("selected", selected);
     Map<String, Object> params = new LinkedHashMap<>();
-    params.put("trainable", plan.trainableParams());
-    params.put("stored", plan.storedParams());
+    params.put("trainable", plan.map(AdapterPlan::trainableParams).orElse(0L));
+    params.put("stored", plan.map(AdapterPlan::storedParams).orElse(0L));
     root.put("params", params);
     return Json.toCompactJson(root);
   }
@@ -99,7 +149,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
     return json;
   }
 
-  /** A text report for people: signatures, kernels (selected ones marked), parameter counts. */
+  /** A text report for people: signatures, kernels (selected and misfitting ones marked), parameter counts. */
   public String toText() {
     StringBuilder out = new StringBuilder();
     out.append("Model ").append(info.path()).append(" (tags ").append(String.join(",", info.tags())).append(")\n");
@@ -108,18 +158,32 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
       s.inputs().forEach((name, t) -> out.append(tensorLine("in ", name, t)));
       s.outputs().forEach((name, t) -> out.append(tensorLine("out", name, t)));
     });
-    Set<String> selected = Set.copyOf(selected());
+    Set<String> chosen = Set.copyOf(selected);
     int width = kernels.stream().mapToInt(k -> k.name().length()).max().orElse(0);
     out.append("Kernels on the path of ").append(signatureKey).append(": ").append(kernels.size())
-        .append(" (* = selected)\n");
+        .append(" (* = selected").append(misfits.isEmpty() ? "" : ", ! = the adapter cannot take it").append(")\n");
     for (Kernel k : kernels) {
-      out.append(selected.contains(k.name()) ? "  * " : "    ")
+      out.append(chosen.contains(k.name()) ? "  * " : "    ")
           .append(String.format("%-" + width + "s  %-12s  %-8s  %s", k.name(), k.shape(), k.op(), k.layout()))
+          .append(k.uses().size() > 1 ? "  (" + k.uses().size() + " uses, one adapter)" : "")
           .append(k.head() ? "  (output head)" : "")
+          .append(misfits.containsKey(k.name()) ? "  ! " + misfits.get(k.name()) : "")
           .append('\n');
     }
-    out.append("Selected ").append(selected.size()).append(" kernels for ").append(plan.method()).append('\n');
-    out.append(String.format("Parameters: trainable %,d, stored %,d%n", plan.trainableParams(), plan.storedParams()));
+    List<String> unfit = selectedMisfits();
+    out.append("Selected ").append(selected.size()).append(" kernels")
+        .append(plan.map(p -> " for " + p.method()).orElse(""));
+    if (!unfit.isEmpty()) {
+      List<Kernel> chosenKernels = kernels.stream().filter(k -> chosen.contains(k.name())).toList();
+      List<Long> lengths = VbLoraPlan.fittingVectorLengths(chosenKernels);
+      out.append("; ").append(unfit.size()).append(" of them (marked !) do not fit, and train would refuse them: ")
+          .append(lengths.isEmpty() ? "no vector length above 1 fits all of them"
+              : "vector lengths that fit all of them: " + lengths.stream().map(String::valueOf)
+                  .collect(Collectors.joining(", ")));
+    }
+    out.append('\n');
+    out.append(String.format("Parameters%s: trainable %,d, stored %,d%n", unfit.isEmpty() ? "" : " of those that fit",
+        plan.map(AdapterPlan::trainableParams).orElse(0L), plan.map(AdapterPlan::storedParams).orElse(0L)));
     return out.toString();
   }
 

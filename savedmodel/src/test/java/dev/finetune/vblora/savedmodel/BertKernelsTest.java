@@ -135,8 +135,8 @@ class BertKernelsTest {
     List<?> kernelList = (List<?>) json.get("kernels");
     assertEquals(73, kernelList.size());
     assertEquals(Map.of("name", "module/bert/encoder/layer_0/attention/self/query/kernel", "op", "MatMul",
-        "variable", "module/bert/encoder/layer_0/attention/self/query/kernel", "shape", List.of(768L, 768L)),
-        kernelList.get(0));
+        "variable", "module/bert/encoder/layer_0/attention/self/query/kernel", "shape", List.of(768L, 768L),
+        "role", "query", "layer", 0L), kernelList.get(0));
     assertEquals(24, ((List<?>) json.get("selected")).size());
     assertEquals(Map.of("trainable", 74_880L, "stored", 23_904L), json.get("params"));
   }

