@@ -116,8 +116,14 @@ case "$1" in
     ;;
   peft-load)
     # Issue 15: PEFT loads an adapter vblora wrote without a warning (scripts/peft_load_check.py).
-    python3 scripts/peft_load_check.py ${ADAPTER:-/tmp/ttr-ours/sst2-10ep/adapter} > $OUT/peft-load.txt 2>&1 \
+    # The control: the same adapter in the older layout (our metadata inside adapter_config.json) must warn.
+    adapter=${ADAPTER:-/tmp/ttr-ours/sst2-10ep/adapter}
+    python3 scripts/peft_load_check.py $adapter > $OUT/peft-load.txt 2>&1 \
       && echo "peft-load: no warning" || { echo "peft-load: FAILED"; tail -20 $OUT/peft-load.txt; }
+    rm -rf /tmp/old-layout && cp -r $adapter /tmp/old-layout
+    python3 -c "import json,sys; p='/tmp/old-layout/adapter_config.json'; c=json.load(open(p)); c['vblora_java']={'tool':'vblora'}; json.dump(c,open(p,'w'),indent=2)"
+    python3 scripts/peft_load_check.py /tmp/old-layout --expect-config-warning > $OUT/peft-load-control.txt 2>&1 \
+      && echo "peft-load control: the old layout warns, as expected" || { echo "peft-load control: no warning?"; tail -20 $OUT/peft-load-control.txt; }
     ;;
   ttr-peft)
     # The same SST-2 job with PEFT (scripts/peft_time_to_result.py), TF32 then bf16 autocast.
