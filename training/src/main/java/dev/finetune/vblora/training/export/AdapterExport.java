@@ -102,8 +102,11 @@ public final class AdapterExport {
   private static Map<String, StoredTensor> headTensors(Map<String, HostTensor> values) {
     HostTensor kernel = values.get(TaskHead.SCOPE + "/kernel");
     HostTensor bias = values.get(TaskHead.SCOPE + "/bias");
+    if (kernel == null && bias == null) {
+      return Map.of(); // the run trained the model's own output
+    }
     if (kernel == null || bias == null) {
-      throw new IllegalArgumentException("the values hold no task head (" + TaskHead.SCOPE + "/kernel, "
+      throw new IllegalArgumentException("the values hold half a task head (" + TaskHead.SCOPE + "/kernel, "
           + TaskHead.SCOPE + "/bias)");
     }
     float[][] weight = transpose(matrix(kernel)); // PyTorch nn.Linear: [out, in]
