@@ -151,7 +151,12 @@ final class ServingPathInliner {
       });
       AttrValue colocation = node.getAttrMap().get("_class");
       if (colocation != null) {
-        copy.putAttr("_class", colocatedWith(colocation, prefix, local));
+        AttrValue kept = colocatedWith(colocation, prefix, local);
+        if (kept.getList().getSCount() == 0) {
+          copy.removeAttr("_class");
+        } else {
+          copy.putAttr("_class", kept);
+        }
       }
       nodes.add(copy.build());
     }
@@ -185,13 +190,22 @@ final class ServingPathInliner {
     return prefix + parts[0] + ":" + outputArgs.flatIndex(node, parts[1], Integer.parseInt(parts[2]));
   }
 
-  /** Colocation with a body node or argument ({@code loc:@name}) follows it into its prefixed copy. */
+  /**
+   * Colocation with a body node or argument ({@code loc:@name}) follows it into its prefixed copy. A
+   * {@code loc:@} naming no node of the body is dropped: it names a node of the graph the function was traced in
+   * (TF 2.3's embedding lookups carry such), which the importing graph does not have, and colocation is only a
+   * placement hint.
+   */
   private static AttrValue colocatedWith(AttrValue colocation, String prefix, Set<String> local) {
     AttrValue.ListValue.Builder list = AttrValue.ListValue.newBuilder();
     colocation.getList().getSList().forEach(entry -> {
       String text = entry.toStringUtf8();
       String target = text.startsWith("loc:@") ? text.substring(5) : "";
-      list.addS(local.contains(target) ? ByteString.copyFromUtf8("loc:@" + prefix + target) : entry);
+      if (local.contains(target)) {
+        list.addS(ByteString.copyFromUtf8("loc:@" + prefix + target));
+      } else if (!text.startsWith("loc:@")) {
+        list.addS(entry);
+      }
     });
     return AttrValue.newBuilder().setList(list).build();
   }
