@@ -49,8 +49,8 @@ public final class AdapterExport {
     manifest.logitsLayout().ifPresentOrElse(layout -> kernels.addAll(layout.kernels()),
         () -> manifest.variables().stream().filter(v -> !v.kernel().isEmpty()).forEach(v -> kernels.add(v.kernel())));
     kernels.forEach(k -> targetVariables.put(KernelModulePaths.modulePath(k), KernelModulePaths.variableName(k)));
-    ToolMetadata metadata = ToolMetadata.of(config.model(), targetVariables, config.task().cliName(),
-        manifest.labelNames());
+    ToolMetadata metadata = new ToolMetadata(config.model(), targetVariables, config.task().cliName(),
+        manifest.labelNames(), head.isEmpty() ? Map.of() : headFeatures(config));
     List<String> targetModules = targetModules(targetVariables.keySet());
     if (config.method().equals("lora")) {
       LoraConfig lora = config.lora();
@@ -88,6 +88,25 @@ public final class AdapterExport {
     }
     VbLoraAdapter adapter = VbLoraAdapter.of(peft, bank, modules, head);
     return vbLora.saveOnlyTopkWeights() ? adapter.toTopK() : adapter;
+  }
+
+  /** Metadata key: the features a head reads when they are not the detected pooled_output / pooler_output. */
+  public static final String HEAD_FEATURES = "head_features";
+  /** Metadata key: how the head pools its features (none, cls, mean). */
+  public static final String HEAD_POOLING = "head_pooling";
+  /** Metadata key: the run's explicit input mapping (role to signature input), for mean pooling's mask. */
+  public static final String HEAD_INPUTS = "head_inputs";
+
+  /** Where the head reads, for merge to put it in the same place; empty for the detected default. */
+  private static Map<String, Object> headFeatures(TrainConfig config) {
+    if (config.features() == null) {
+      return Map.of();
+    }
+    Map<String, Object> keys = new LinkedHashMap<>();
+    keys.put(HEAD_FEATURES, config.features());
+    keys.put(HEAD_POOLING, config.pooling().label());
+    keys.put(HEAD_INPUTS, new LinkedHashMap<>(config.input()));
+    return keys;
   }
 
   /** PEFT's target_modules: the distinct last components of the module paths (query, value, ...). */

@@ -1,11 +1,14 @@
 package dev.finetune.vblora.training.head;
 
 import dev.finetune.vblora.model.AdaptedGraph;
+import dev.finetune.vblora.model.ServingPath;
 import dev.finetune.vblora.training.TrainingGraphSpec;
 import dev.finetune.vblora.training.io.InputRole;
 import dev.finetune.vblora.training.io.ModelInputs;
 import dev.finetune.vblora.training.io.ModelOutput;
 import dev.finetune.vblora.training.io.Pooling;
+import java.util.ArrayList;
+import java.util.List;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -52,14 +55,15 @@ public final class HeadFeatures {
     String name = adapted.outputs().get(features);
     Graph graph = adapted.graph();
     if (name == null) {
-      int colon = features.lastIndexOf(':');
-      String node = colon < 0 ? features : features.substring(0, colon);
-      if (graph.operation(node) == null) {
+      List<String> nodes = new ArrayList<>();
+      graph.operations().forEachRemaining(op -> nodes.add(op.name()));
+      try {
+        name = ServingPath.tensor(nodes, features);
+      } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("features '" + features + "' are neither an output of signature '"
-            + signature + "' (its outputs are " + adapted.outputs().keySet() + ") nor a tensor of its serving path"
-            + " (node:index)");
+            + signature + "' (its outputs are " + adapted.outputs().keySet() + ") nor a tensor of its serving path: "
+            + e.getMessage(), e);
       }
-      name = colon < 0 ? features + ":0" : features;
     }
     Output<?> output = graph.outputOrThrow(name);
     if (output.type() != TFloat32.class) {

@@ -80,4 +80,34 @@ class AlbertTextRoundTripTest {
     assertTrue(report.containsKey("accuracy"), "pred's linear logits of 2 classes are a classifier: " + eval.out());
     assertTrue(Json.getDouble(report, "max_abs_diff") <= 1e-5, eval.out());
   }
+
+  /**
+   * A new head on the token-0 vector that feeds pred, a tensor inside the model's functions with no signature
+   * output, named as the function names it: the merged model gains the head's outputs, serves what was trained,
+   * and vblora merge of the adapter writes the very same model.
+   */
+  @Test
+  void aNewHeadOnTheTokenZeroVectorInsideTheModelIsExportedAndMergedAlike() throws Exception {
+    Path out = dir.resolve("head");
+    CliRun run = CliRun.of(train(out, "--features", "functional_1/tf_op_layer_Squeeze/Squeeze").toArray(String[]::new));
+    assertEquals(0, run.status(), run.toString());
+    Path merged = out.resolve("merged");
+    CliRun eval = CliRun.of("eval", "--model", merged.toString(), "--vocab", vocab.toString(), "--data",
+        valid.toString(), "--compare-predictions", out.resolve("valid_predictions.tsv").toString(), "--json");
+    assertEquals(0, eval.status(), eval.toString());
+    Map<String, Object> report = Json.parseObject(eval.out());
+    assertEquals(6L, report.get("examples"));
+    assertTrue(Json.getDouble(report, "max_abs_diff") <= 1e-4, "the merged head serves what was trained: "
+        + eval.out());
+
+    Path again = dir.resolve("merged-again");
+    CliRun merge = CliRun.of("merge", "--model", model.toString(), "--adapter", out.resolve("adapter").toString(),
+        "--out", again.toString());
+    assertEquals(0, merge.status(), merge.toString());
+    for (String file : List.of("variables/variables.index", "variables/variables.data-00000-of-00001",
+        "saved_model.pb", "assets.extra/vblora_labels.json")) {
+      assertArrayEquals(Files.readAllBytes(merged.resolve(file)), Files.readAllBytes(again.resolve(file)),
+          file + " of train's merged/ vs vblora merge");
+    }
+  }
 }
