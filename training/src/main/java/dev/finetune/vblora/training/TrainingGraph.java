@@ -42,7 +42,8 @@ import org.tensorflow.types.TFloat64;
 
 /**
  * The graph a fine-tuning run trains: the SavedModel with an adapter spliced in ({@link GraphRewriter}), a new
- * task head on the model's {@code pooled_output}, the head's loss, and AdamW over the adapter's and the head's
+ * task head on features (by default the model's {@code pooled_output}) or the model's own output (see
+ * {@link dev.finetune.vblora.training.io.ModelIo}), the loss, and AdamW over the adapter's and the head's
  * variables in parameter groups (bank, logits | LoRA factors, head) with global-norm clipping and a fed
  * learning-rate multiplier (the schedule lives in Java, e.g. {@code LinearWarmupDecay}).
  *
