@@ -65,7 +65,7 @@ final class EvalCommand implements Command {
             null),
         OptionSpec.optional("signature", "KEY", "signature the adapter was trained on", "serving_default"),
         OptionSpec.required("data", "FILE", "labelled data (.tsv, .csv, .jsonl)")));
-    options.addAll(ModelIoOptions.specs());
+    options.addAll(ModelIoOptions.evalSpecs());
     options.addAll(DataOptions.columnSpecs());
     options.add(OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"));
     options.add(OptionSpec.optional("batch-size", "N", "examples per batch", "32"));
@@ -141,7 +141,7 @@ final class EvalCommand implements Command {
     ConfigProto session = device.toConfigProto();
     XlaCompilationMode.compileEachShapeOnFirstCallFor(session);
     try (ServingModel serving = ServingModel.load(served, args.stringOrDefault("tag"),
-        args.stringOrDefault("signature"), ModelIoOptions.settings(args), session, compiles)) {
+        args.stringOrDefault("signature"), ModelIoOptions.evalSettings(args), session, compiles)) {
       clock.since(Phase.INIT, start);
       start = clock.now();
       Task task = serving.classification() ? Task.CLASSIFICATION : Task.REGRESSION;

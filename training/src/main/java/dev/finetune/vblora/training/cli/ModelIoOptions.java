@@ -36,6 +36,11 @@ final class ModelIoOptions {
             null));
   }
 
+  /** Eval's: a merged model already has its head, so --features and --pooling do not apply. */
+  static List<OptionSpec> evalSpecs() {
+    return specs().stream().filter(o -> !o.name().equals("features") && !o.name().equals("pooling")).toList();
+  }
+
   /** The roles of the repeated --input ROLE=NAME. */
   static Map<String, String> inputs(ParsedArgs args) {
     Map<String, String> roles = new LinkedHashMap<>();
@@ -68,16 +73,12 @@ final class ModelIoOptions {
     return b;
   }
 
-  /** The I/O settings of eval (train's come through TrainConfig). */
-  static ModelIo.Settings settings(ParsedArgs args) {
+  /** The I/O settings of eval ({@link #evalSpecs()}; train's come through TrainConfig). */
+  static ModelIo.Settings evalSettings(ParsedArgs args) {
     Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
     inputs(args).forEach((role, key) -> roles.put(InputRole.parse(role), key));
-    try {
-      return new ModelIo.Settings(roles, args.string("features").orElse(null), pooling(args),
-          args.string("output").orElse(null), loss(args).orElse(null));
-    } catch (IllegalArgumentException e) {
-      throw new UsageError(e.getMessage() + " (--features, --output, --loss)");
-    }
+    return new ModelIo.Settings(roles, null, Pooling.NONE, args.string("output").orElse(null),
+        loss(args).orElse(null));
   }
 
   static Optional<Path> vocab(ParsedArgs args) {

@@ -49,8 +49,11 @@ public final class AdapterExport {
     manifest.logitsLayout().ifPresentOrElse(layout -> kernels.addAll(layout.kernels()),
         () -> manifest.variables().stream().filter(v -> !v.kernel().isEmpty()).forEach(v -> kernels.add(v.kernel())));
     kernels.forEach(k -> targetVariables.put(KernelModulePaths.modulePath(k), KernelModulePaths.variableName(k)));
-    ToolMetadata metadata = new ToolMetadata(config.model(), targetVariables, config.task().cliName(),
-        manifest.labelNames(), head.isEmpty() ? Map.of() : headFeatures(config));
+    // Without a head the run trained the model's own output, whose loss (not --task) decided the task: none is
+    // recorded for a head that does not exist.
+    ToolMetadata metadata = new ToolMetadata(config.model(), targetVariables,
+        head.isEmpty() ? null : config.task().cliName(), manifest.labelNames(),
+        head.isEmpty() ? Map.of() : headFeatures(config));
     List<String> targetModules = targetModules(targetVariables.keySet());
     if (config.method().equals("lora")) {
       LoraConfig lora = config.lora();
