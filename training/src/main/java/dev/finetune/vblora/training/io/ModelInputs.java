@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.io;
 
 import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.model.InputFlow;
 import dev.finetune.vblora.savedmodel.SignatureInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.StdArrays;
@@ -75,6 +77,16 @@ public final class ModelInputs {
    *     dtype and shape
    */
   public static ModelInputs resolve(SignatureInfo signature, Map<InputRole, String> explicit) {
+    return resolve(signature, explicit, null);
+  }
+
+  /**
+   * As {@link #resolve(SignatureInfo, Map)}; integer inputs that neither the mapping nor a convention places get
+   * the role their flow shows ({@code flow}: per input key, what its values index, see InputFlow; null when
+   * unknown), where exactly one input shows it.
+   */
+  public static ModelInputs resolve(SignatureInfo signature, Map<InputRole, String> explicit,
+      Supplier<Map<String, InputFlow.Kind>> flow) {
     Map<String, TensorSpec> inputs = signature.inputs();
     Map<InputRole, String> keys = new EnumMap<>(InputRole.class);
     explicit.forEach((role, key) -> {
@@ -85,6 +97,12 @@ public final class ModelInputs {
       keys.put(role, key);
     });
     bestConvention(inputs.keySet(), keys).forEach(keys::putIfAbsent);
+    List<String> open = inputs.entrySet().stream()
+        .filter(e -> isInteger(e.getValue().dtype()) && e.getValue().shape().size() == 2)
+        .filter(e -> !keys.containsValue(e.getKey())).map(Map.Entry::getKey).toList();
+    if (!open.isEmpty() && flow != null) {
+      byFlow(open, flow.get(), keys);
+    }
     if (!keys.containsKey(InputRole.IDS)) {
       List<String> integers = inputs.entrySet().stream()
           .filter(e -> isInteger(e.getValue().dtype()) && e.getValue().shape().size() == 2)
@@ -117,6 +135,27 @@ public final class ModelInputs {
       roles.put(role, Input.of(key, spec));
     });
     return new ModelInputs(signature.key(), roles, List.of());
+  }
+
+  /** Places each open input whose flow shows a role no other open input shows and nothing holds yet. */
+  private static void byFlow(List<String> open, Map<String, InputFlow.Kind> flow, Map<InputRole, String> keys) {
+    Map<InputRole, List<String>> candidates = new EnumMap<>(InputRole.class);
+    for (String key : open) {
+      InputFlow.Kind kind = flow.get(key);
+      if (kind != null) {
+        InputRole role = switch (kind) {
+          case IDS -> InputRole.IDS;
+          case MASK -> InputRole.MASK;
+          case TYPES -> InputRole.TYPES;
+        };
+        candidates.computeIfAbsent(role, r -> new ArrayList<>()).add(key);
+      }
+    }
+    candidates.forEach((role, keysOfRole) -> {
+      if (keysOfRole.size() == 1 && !keys.containsKey(role)) {
+        keys.put(role, keysOfRole.get(0));
+      }
+    });
   }
 
   private static ModelInputs features(SignatureInfo signature) {

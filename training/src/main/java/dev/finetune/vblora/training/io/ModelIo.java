@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.io;
 
+import dev.finetune.vblora.model.InputFlow;
 import dev.finetune.vblora.model.OutputProducer;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SignatureInfo;
@@ -53,7 +54,9 @@ public record ModelIo(ModelInputs inputs, ModelOutput output) {
   /** The I/O of {@code signature} of {@code model} as {@code settings} ask. */
   public static ModelIo resolve(SavedModelInfo model, String signature, Settings settings) {
     SignatureInfo info = model.signature(signature);
-    ModelInputs inputs = ModelInputs.resolve(info, settings.inputs());
+    // Where the integer inputs flow is read only when names leave roles open (it inlines the serving path).
+    ModelInputs inputs = ModelInputs.resolve(info, settings.inputs(),
+        () -> InputFlow.of(model.metaGraph(), signature));
     return new ModelIo(inputs, output(model, info, settings));
   }
 

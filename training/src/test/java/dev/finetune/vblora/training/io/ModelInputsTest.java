@@ -83,6 +83,21 @@ class ModelInputsTest {
   }
 
   @Test
+  void genericKerasNamesAreToldApartByWhereTheyFlow() {
+    Map<String, TensorSpec> keras = Map.of("input_13", int32("input_13", 55), "input_14", int32("input_14", 55),
+        "input_15", int32("input_15", 55));
+    Map<String, dev.finetune.vblora.model.InputFlow.Kind> flow = Map.of(
+        "input_13", dev.finetune.vblora.model.InputFlow.Kind.MASK,
+        "input_14", dev.finetune.vblora.model.InputFlow.Kind.IDS,
+        "input_15", dev.finetune.vblora.model.InputFlow.Kind.TYPES);
+    assertEquals(Map.of("ids", "input_14", "mask", "input_13", "types", "input_15"),
+        ModelInputs.resolve(signature(keras), Map.of(), () -> flow).mapping());
+    assertEquals(Map.of("ids", "input_15", "mask", "input_13", "types", "input_14"),
+        ModelInputs.resolve(signature(keras), Map.of(InputRole.IDS, "input_15", InputRole.TYPES, "input_14"),
+            () -> flow).mapping(), "an explicit mapping wins over the flow");
+  }
+
+  @Test
   void anExplicitMappingOverridesTheConvention() {
     Map<String, TensorSpec> swapped = Map.of("input_ids", int32("a", 128), "input_mask", int32("b", 128),
         "segment_ids", int32("c", 128));
