@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * output (no new head) with feature inputs from JSONL and a learnable synthetic target: the loss falls, the merged
  * model is weights-only (saved_model.pb byte for byte the fixture's), and the merged model, loaded fresh and scored
  * through its own output, gives what the adapted training graph gave (valid_predictions.tsv) to 1e-5, as does the
- * base model plus the adapter.
+ * base model plus the adapter; vblora merge of the adapter writes the same files.
  */
 class KerasOwnOutputRoundTripTest {
   @TempDir
@@ -97,6 +97,15 @@ class KerasOwnOutputRoundTripTest {
         "--data", valid.toString(), "--compare-predictions", predictions.toString(), "--json");
     assertEquals(0, withAdapter.status(), withAdapter.toString());
     assertTrue(Json.getDouble(Json.parseObject(withAdapter.out()), "max_abs_diff") <= 1e-5, withAdapter.out());
+
+    Path remerged = dir.resolve("remerged");
+    CliRun merge = CliRun.of("merge", "--model", model.toString(), "--adapter", out.resolve("adapter").toString(),
+        "--out", remerged.toString());
+    assertEquals(0, merge.status(), merge.toString());
+    for (String file : List.of("saved_model.pb", "variables/variables.index", "variables/variables.data-00000-of-00001")) {
+      assertArrayEquals(Files.readAllBytes(merged.resolve(file)), Files.readAllBytes(remerged.resolve(file)),
+          file + " of train's merged/ vs vblora merge of its adapter");
+    }
   }
 
   /**
