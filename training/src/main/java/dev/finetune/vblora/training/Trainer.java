@@ -45,6 +45,7 @@ import dev.finetune.vblora.training.export.MergedModel;
 import dev.finetune.vblora.training.guard.LossGuard;
 import dev.finetune.vblora.training.io.ModelIo;
 import dev.finetune.vblora.training.io.ModelOutput;
+import dev.finetune.vblora.training.io.RunTokenizer;
 import dev.finetune.vblora.training.head.ClassificationHead;
 import dev.finetune.vblora.training.head.RegressionHead;
 import dev.finetune.vblora.training.listen.CompositeListener;
@@ -496,7 +497,7 @@ public final class Trainer {
         valid = split.validation();
         heldOut = valid;
       }
-      WordPieceTokenizer tokenizer = tokenizer(config, modelFolder);
+      WordPieceTokenizer tokenizer = RunTokenizer.of(config.vocab(), modelFolder);
       EncodedDataset encodedTrain = EncodedDataset.encode(train, tokenizer, maxLength);
       EncodedDataset encodedValid = EncodedDataset.encode(valid, tokenizer, maxLength);
       LengthBuckets buckets = fixed ? LengthBuckets.of(modelLength)
@@ -541,14 +542,5 @@ public final class Trainer {
     private static boolean hasFunctions(SavedModelInfo model) {
       return model.metaGraph().getGraphDef().getLibrary().getFunctionCount() > 0;
     }
-  }
-
-  /**
-   * The tokenizer of a run: the vocab file given, else the model's own assets/vocab.txt. The one place a run picks
-   * its tokenizer.
-   */
-  static WordPieceTokenizer tokenizer(TrainConfig config, Path modelFolder) throws IOException {
-    return config.vocab() != null ? WordPieceTokenizer.fromVocab(config.vocab())
-        : WordPieceTokenizer.fromSavedModel(modelFolder);
   }
 }

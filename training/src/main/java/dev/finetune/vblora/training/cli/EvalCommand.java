@@ -25,6 +25,7 @@ import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
 import dev.finetune.vblora.training.export.AdapterDeltas;
 import dev.finetune.vblora.training.export.MergedModel;
+import dev.finetune.vblora.training.io.RunTokenizer;
 import dev.finetune.vblora.training.timing.Phase;
 import dev.finetune.vblora.training.timing.RunClock;
 import dev.finetune.vblora.training.timing.RunTimings;
@@ -164,8 +165,7 @@ final class EvalCommand implements Command {
         int fixed = serving.inputs().fixedLength();
         boolean pinned = fixed != Integer.MAX_VALUE && serving.functionGraph();
         int maxLength = pinned ? Math.min(fixed, args.integerOrDefault("max-length")) : args.integerOrDefault("max-length");
-        WordPieceTokenizer tokenizer = ModelIoOptions.vocab(args).isPresent()
-            ? WordPieceTokenizer.fromVocab(ModelIoOptions.vocab(args).get()) : WordPieceTokenizer.fromSavedModel(served);
+        WordPieceTokenizer tokenizer = RunTokenizer.of(ModelIoOptions.vocab(args).orElse(null), served);
         encoded = EncodedDataset.encode(dataset, tokenizer, maxLength);
         try {
           // A TF2 function graph takes exactly its signature's fixed length (as train padded it).
