@@ -1,12 +1,19 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.TensorSpec;
+import dev.finetune.vblora.training.io.ModelInputs;
+import dev.finetune.vblora.training.io.ModelIo;
+import dev.finetune.vblora.training.io.ModelOutput;
 import dev.finetune.vblora.training.device.CompileTracker;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -21,7 +28,8 @@ import org.tensorflow.types.TInt32;
 /**
  * A merged SavedModel loaded as TF Serving would load it (SavedModelBundle, serving_default), answering
  * batches with its head's output: {@code probabilities} for classification, {@code predictions} for
- * regression.
+ * regression; or, for a weights-only merge, with the model's own output turned into the same form (class
+ * probabilities from its softmax, logits or sigmoid; values from a linear output).
  */
 public final class ServingModel implements AutoCloseable {
   public static final String PROBABILITIES = "probabilities";
@@ -33,15 +41,76 @@ public final class ServingModel implements AutoCloseable {
   private final String output;
   private final boolean classification;
   private final CompileTracker compiles;
+  private final ModelInputs feeds;
+  private final ModelOutput.OwnOutput own;
 
   private ServingModel(Path folder, SavedModelBundle bundle, Map<String, TensorInfo> inputs, String output,
-      boolean classification, CompileTracker compiles) {
+      boolean classification, CompileTracker compiles, ModelInputs feeds, ModelOutput.OwnOutput own) {
     this.folder = folder;
     this.bundle = bundle;
     this.inputs = inputs;
     this.output = output;
     this.classification = classification;
     this.compiles = compiles;
+    this.feeds = feeds;
+    this.own = own;
+  }
+
+  /**
+   * Loads {@code folder} (meta graph {@code tag}, signature {@code signatureKey}) answering with the head vblora
+   * added (probabilities or predictions) or, when it has none or {@code settings} name an output, with the
+   * model's own output and the loss that fits it; inputs are fed by role as {@code settings} map them.
+   */
+  public static ServingModel load(Path folder, String tag, String signatureKey, ModelIo.Settings settings,
+      ConfigProto sessionConfig, CompileTracker compiles) {
+    SavedModelInfo info = SavedModelReader.read(folder, Set.of(tag.split(",")));
+    ModelInputs feeds = ModelInputs.resolve(info.signature(signatureKey), settings.inputs());
+    Map<String, TensorSpec> outputs = info.signature(signatureKey).outputs();
+    boolean head = settings.output() == null && settings.loss() == null
+        && (outputs.containsKey(PROBABILITIES) || outputs.containsKey(PREDICTIONS));
+    ModelOutput.OwnOutput own = null;
+    if (!head) {
+      ModelOutput resolved = ModelIo.resolve(info, signatureKey, settings).output();
+      if (!(resolved instanceof ModelOutput.OwnOutput o)) {
+        throw new IllegalArgumentException("model " + folder + " has no task head (no '" + PROBABILITIES + "' or '"
+            + PREDICTIONS + "' output) and its signature has the feature output '"
+            + ((ModelOutput.NewHead) resolved).features() + "'; evaluate a model merged by vblora train or vblora "
+            + "merge, name the model's own output to score, or pass --adapter");
+      }
+      own = o;
+    }
+    SavedModelBundle bundle = SavedModelBundle.loader(folder.toString()).withTags(tag.split(","))
+        .withConfigProto(sessionConfig).load();
+    try {
+      SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get(signatureKey);
+      Map<String, TensorInfo> outputInfos = signature.getOutputsMap();
+      if (own != null) {
+        return new ServingModel(folder, bundle, signature.getInputsMap(), outputInfos.get(own.key()).getName(),
+            own.loss().task() == Task.CLASSIFICATION, compiles, feeds, own);
+      }
+      boolean classification = outputInfos.containsKey(PROBABILITIES);
+      String key = classification ? PROBABILITIES : PREDICTIONS;
+      return new ServingModel(folder, bundle, signature.getInputsMap(), outputInfos.get(key).getName(),
+          classification, compiles, feeds, null);
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+  }
+
+  /** How batches feed this model's signature (null when loaded without a role mapping, by the legacy names). */
+  public ModelInputs inputs() {
+    return feeds;
+  }
+
+  /** Whether the model is a TF2 function graph (its serving functions were traced at the signature's shapes). */
+  public boolean functionGraph() {
+    return bundle.metaGraphDef().getGraphDef().getLibrary().getFunctionCount() > 0;
+  }
+
+  /** The model's own output being scored, if it is (a weights-only merge); empty for a vblora head. */
+  public java.util.Optional<ModelOutput.OwnOutput> ownOutput() {
+    return java.util.Optional.ofNullable(own);
   }
 
   /** Loads {@code folder} with tag serve and TensorFlow's default session options. */
@@ -76,7 +145,7 @@ public final class ServingModel implements AutoCloseable {
             + "); evaluate a model merged by vblora train or vblora merge, or pass --adapter");
       }
       return new ServingModel(folder, bundle, signature.getInputsMap(), outputs.get(key).getName(), classification,
-          compiles);
+          compiles, null, null);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -100,7 +169,7 @@ public final class ServingModel implements AutoCloseable {
       for (float value : outputs[i]) {
         if (!Float.isFinite(value)) {
           throw new IllegalStateException("model " + folder + " computes " + value + " as its "
-              + (classification ? PROBABILITIES : PREDICTIONS) + " for example " + batch.exampleIndices()[i]
+              + (own != null ? "output " + own.key() : classification ? PROBABILITIES : PREDICTIONS) + " for example " + batch.exampleIndices()[i]
               + " (0-based, in the data's order), so its outputs cannot be scored; its weights hold NaN or"
               + " infinity: merge it again from its base model and a finite adapter (vblora merge)");
         }
@@ -114,13 +183,22 @@ public final class ServingModel implements AutoCloseable {
     List<Tensor> feeds = new ArrayList<>();
     try {
       Session.Runner runner = session.runner();
-      feed(runner, feeds, "input_ids", batch.inputIds());
-      feed(runner, feeds, "input_mask", batch.inputMask());
-      feed(runner, feeds, "segment_ids", batch.segmentIds());
+      if (this.feeds != null) {
+        Map<String, Tensor> byKey = this.feeds.feeds(batch);
+        feeds.addAll(byKey.values());
+        byKey.forEach((key, tensor) -> runner.feed(inputs.get(key).getName(), tensor));
+      } else {
+        feed(runner, feeds, "input_ids", batch.inputIds());
+        feed(runner, feeds, "input_mask", batch.inputMask());
+        feed(runner, feeds, "segment_ids", batch.segmentIds());
+      }
       runner.fetch(output);
       try (Result result = compiles == null ? runner.run()
           : compiles.run(runner, "predict", batch.size(), batch.sequenceLength())) {
         TFloat32 values = (TFloat32) result.get(0);
+        if (own != null) {
+          return OwnOutputScores.of(own, values);
+        }
         if (values.shape().numDimensions() == 2) {
           return StdArrays.array2dCopyOf(values);
         }

@@ -8,10 +8,18 @@ import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.optim.GroupHyperparameters;
 import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
+import dev.finetune.vblora.training.io.InputRole;
+import dev.finetune.vblora.training.io.LossKind;
+import dev.finetune.vblora.training.io.ModelIo;
+import dev.finetune.vblora.training.io.Pooling;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Every setting of a training run. One name per setting: the Java component {@code lrBank} is the JSON key
@@ -19,7 +27,8 @@ import java.util.Map;
  * Validation happens here, once, and names the setting as the command line spells it.
  *
  * @param model a SavedModel folder or a built-in name (bert-base-uncased, bert-base-cased, ...)
- * @param signature the signature whose serving path is adapted (its pooled_output feeds the head)
+ * @param tag the meta graph's tag set, comma-separated (serve)
+ * @param signature the signature whose serving path is adapted
  * @param vocab a WordPiece vocab.txt to tokenize with instead of the model's own, or null for the model's
  * @param lowerCase lower-case the text (uncased models), or null for what the model's metadata says
  * @param train the training data file
@@ -29,7 +38,12 @@ import java.util.Map;
  * @param textPairColumn the second text of sentence-pair tasks, or null
  * @param labelColumn header name or 0-based index of the label
  * @param noHeader the data files have no header row (columns by index)
- * @param task classification or regression
+ * @param task classification or regression (of a new head; the model's own output's loss decides its task)
+ * @param input role (ids, mask, types) to signature input key, overriding the detected mapping
+ * @param features a new head on this signature output or serving-path tensor (node:index), or null to detect
+ * @param pooling how a head on a sequence output pools it: none, cls or mean
+ * @param output train the model's own signature output of this key, or null to detect
+ * @param loss the loss of the own output (cross-entropy, binary-cross-entropy, mse), or null to detect it
  * @param targets kernels to adapt (preset, names/suffixes or regex)
  * @param exclude kernels to leave out, or null
  * @param layers layer indices to adapt (e.g. 0-5,11), or null for all
@@ -60,8 +74,10 @@ import java.util.Map;
  * @param overwrite replace a previous run's output folder
  */
 public record TrainConfig(
-    String model, String signature, Path vocab, Boolean lowerCase, Path train, Path valid, double validFraction,
+    String model, String tag, String signature, Path vocab, Boolean lowerCase, Path train, Path valid,
+    double validFraction,
     String textColumn, String textPairColumn, String labelColumn, boolean noHeader, Task task,
+    Map<String, String> input, String features, Pooling pooling, String output, LossKind loss,
     String targets, String exclude, String layers,
     String method, VbLoraConfig vbLora, LoraConfig lora,
     int epochs, long maxSteps, int batchSize, int maxLength, String lengthBuckets,
@@ -77,6 +93,14 @@ public record TrainConfig(
         "--valid-fraction must be between 0 and 1 (exclusive), got " + validFraction);
     require(textColumn != null && labelColumn != null, "--text-column and --label-column are required");
     require(task != null, "--task must be classification or regression");
+    require(tag != null && !tag.isBlank(), "--tag must name a tag set, e.g. serve");
+    input = input == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(input));
+    input.keySet().forEach(InputRole::parse);
+    require(pooling != null, "--pooling must be none, cls or mean");
+    require(features == null || output == null, "--features (a new head) and --output (the model's own output)"
+        + " exclude each other; choose one");
+    require(features == null || loss == null, "--loss is for the model's own output (--output), not for a new head"
+        + " on --features");
     require(method.equals("vblora") || method.equals("lora"), "--method must be vblora or lora, got " + method);
     require(epochs >= 1, "--epochs must be at least 1, got " + epochs);
     require(maxSteps >= 0, "--max-steps must not be negative, got " + maxSteps);
@@ -128,6 +152,18 @@ public record TrainConfig(
     return new GroupHyperparameters(lrLora, weightDecay);
   }
 
+  /** What the run asks of the model's I/O (the rest is detected, see {@link ModelIo#resolve}). */
+  public ModelIo.Settings ioSettings() {
+    Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
+    input.forEach((role, key) -> roles.put(InputRole.parse(role), key));
+    return new ModelIo.Settings(roles, features, pooling, output, loss);
+  }
+
+  /** The tag set of the meta graph to load. */
+  public Set<String> tags() {
+    return Set.of(tag.split(","));
+  }
+
   /** Whether XLA is on: as given, else on for the GPU only. */
   public boolean xlaEnabled() {
     return xla != null ? xla : device.equals("gpu");
@@ -152,6 +188,7 @@ public record TrainConfig(
   public Map<String, Object> toJson() {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("model", model);
+    json.put("tag", tag);
     json.put("signature", signature);
     json.put("vocab", vocab == null ? null : vocab.toString());
     json.put("lower_case", lowerCase);
@@ -163,6 +200,11 @@ public record TrainConfig(
     json.put("label_column", labelColumn);
     json.put("no_header", noHeader);
     json.put("task", task.cliName());
+    json.put("input", new LinkedHashMap<>(input));
+    json.put("features", features);
+    json.put("pooling", pooling.label());
+    json.put("output", output);
+    json.put("loss", loss == null ? null : loss.label());
     json.put("targets", targets);
     json.put("exclude", exclude);
     json.put("layers", layers);
@@ -229,6 +271,7 @@ public record TrainConfig(
     JsonSettings j = new JsonSettings(json);
     Builder b = builder();
     j.string("model", b::model);
+    j.string("tag", b::tag);
     j.string("signature", b::signature);
     j.string("vocab", v -> b.vocab(Path.of(v)));
     j.bool("lower_case", b::lowerCase);
@@ -240,6 +283,13 @@ public record TrainConfig(
     j.string("label_column", b::labelColumn);
     j.bool("no_header", b::noHeader);
     j.string("task", v -> b.task(Task.parse(v)));
+    if (json.get("input") != null) {
+      Json.getObject(json, "input").forEach((role, key) -> b.input(role, String.valueOf(key)));
+    }
+    j.string("features", b::features);
+    j.string("pooling", v -> b.pooling(Pooling.parse(v)));
+    j.string("output", b::output);
+    j.string("loss", v -> b.loss(LossKind.parse(v)));
     j.string("targets", b::targets);
     j.string("exclude", b::exclude);
     j.string("layers", b::layers);
@@ -310,6 +360,7 @@ public record TrainConfig(
    */
   public static final class Builder {
     private String model;
+    private String tag = "serve";
     private String signature = "serving_default";
     private Path vocab;
     private Boolean lowerCase;
@@ -321,6 +372,11 @@ public record TrainConfig(
     private String labelColumn;
     private boolean noHeader;
     private Task task = Task.CLASSIFICATION;
+    private final Map<String, String> input = new TreeMap<>();
+    private String features;
+    private Pooling pooling = Pooling.NONE;
+    private String output;
+    private LossKind loss;
     private String targets = "bert-qv";
     private String exclude;
     private String layers;
@@ -352,6 +408,7 @@ public record TrainConfig(
     private Builder() {}
 
     public Builder model(String v) { model = v; return this; }
+    public Builder tag(String v) { tag = v; return this; }
     public Builder signature(String v) { signature = v; return this; }
     /** null: the model's own vocabulary. */
     public Builder vocab(Path v) { vocab = v; return this; }
@@ -365,6 +422,13 @@ public record TrainConfig(
     public Builder labelColumn(String v) { labelColumn = v; return this; }
     public Builder noHeader(boolean v) { noHeader = v; return this; }
     public Builder task(Task v) { task = v; return this; }
+    /** Maps a role (ids, mask, types) to a signature input key. */
+    public Builder input(String role, String key) { input.put(InputRole.parse(role).label(), key); return this; }
+    public Builder features(String v) { features = v; return this; }
+    public Builder pooling(Pooling v) { pooling = v; return this; }
+    public Builder output(String v) { output = v; return this; }
+    /** null: detected from the op that computes the output. */
+    public Builder loss(LossKind v) { loss = v; return this; }
     public Builder targets(String v) { targets = v; return this; }
     public Builder exclude(String v) { exclude = v; return this; }
     public Builder layers(String v) { layers = v; return this; }
@@ -407,10 +471,11 @@ public record TrainConfig(
     public Builder overwrite(boolean v) { overwrite = v; return this; }
 
     public TrainConfig build() {
-      return new TrainConfig(model, signature, vocab, lowerCase, train, valid, validFraction, textColumn, textPairColumn,
-          labelColumn, noHeader, task, targets, exclude, layers, method, vbLora.build(), lora, epochs, maxSteps,
-          batchSize, maxLength, lengthBuckets, lrBank, lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla, updateForm, out, resume,
-          overwrite);
+      return new TrainConfig(model, tag, signature, vocab, lowerCase, train, valid, validFraction, textColumn,
+          textPairColumn, labelColumn, noHeader, task, input, features, pooling, output, loss, targets, exclude,
+          layers, method, vbLora.build(), lora, epochs, maxSteps, batchSize, maxLength, lengthBuckets, lrBank,
+          lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla,
+          updateForm, out, resume, overwrite);
     }
   }
 }

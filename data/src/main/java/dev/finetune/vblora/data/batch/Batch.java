@@ -2,6 +2,7 @@ package dev.finetune.vblora.data.batch;
 
 import dev.finetune.vblora.data.Task;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * A batch as the model's inputs: [rows, sequence length] arrays padded to one length bucket, and one label per
@@ -17,16 +18,31 @@ import java.util.Arrays;
  *     lines); its length is the number of real rows, {@link #examples()}
  * @param labels class ids (classification) or target values (regression), one per row; see {@link #labelIds()}
  *     and {@link #labelValues()}
+ * @param features for models whose inputs are feature arrays: per input key, one row of values per batch row
+ *     (row-major, the example's shape flattened); empty for text (then the id arrays hold no tokens otherwise)
  */
 public record Batch(Task task, int[] exampleIndices, int[][] inputIds, int[][] inputMask, int[][] segmentIds,
-    float[] labels) {
+    float[] labels, Map<String, float[][]> features) {
+
+  /** A batch of tokens. */
+  public Batch(Task task, int[] exampleIndices, int[][] inputIds, int[][] inputMask, int[][] segmentIds,
+      float[] labels) {
+    this(task, exampleIndices, inputIds, inputMask, segmentIds, labels, Map.of());
+  }
 
   public Batch {
+    features = Map.copyOf(features);
     int rows = inputIds.length;
     if (inputMask.length != rows || segmentIds.length != rows || labels.length != rows) {
       throw new IllegalArgumentException("a batch needs one mask, segment and label row per id row, got ids "
           + rows + ", mask " + inputMask.length + ", segments " + segmentIds.length + ", labels " + labels.length);
     }
+    features.forEach((key, values) -> {
+      if (values.length != rows) {
+        throw new IllegalArgumentException("a batch needs one row of feature '" + key + "' per id row, got "
+            + values.length + " for " + rows);
+      }
+    });
     if (exampleIndices.length > rows) {
       throw new IllegalArgumentException("a batch of " + rows + " rows cannot hold " + exampleIndices.length
           + " examples");

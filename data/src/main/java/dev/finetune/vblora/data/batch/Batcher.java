@@ -5,7 +5,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
@@ -126,15 +128,20 @@ public final class Batcher {
     int[][] mask = new int[rows][length];
     int[][] segments = new int[rows][length];
     float[] labels = new float[rows];
+    Map<String, float[][]> features = new LinkedHashMap<>();
+    data.get(indices[0]).features().keySet().forEach(key -> features.put(key, new float[rows][]));
     for (int row = 0; row < rows; row++) {
       EncodedExample e = data.get(indices[row < indices.length ? row : 0]);
+      for (Map.Entry<String, float[][]> feature : features.entrySet()) {
+        feature.getValue()[row] = e.features().get(feature.getKey());
+      }
       System.arraycopy(e.inputIds(), 0, ids[row], 0, e.length());
       Arrays.fill(ids[row], e.length(), length, data.padId());
       System.arraycopy(e.segmentIds(), 0, segments[row], 0, e.length());
       Arrays.fill(mask[row], 0, e.length(), 1);
       labels[row] = e.label();
     }
-    return new Batch(data.task(), indices.clone(), ids, mask, segments, labels);
+    return new Batch(data.task(), indices.clone(), ids, mask, segments, labels, features);
   }
 
   private void sortWithinWindows(int[] order, int window) {

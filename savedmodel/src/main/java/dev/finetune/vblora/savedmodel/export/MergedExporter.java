@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import com.google.protobuf.CodedOutputStream;
 import dev.finetune.vblora.model.CheckpointKeys;
+import dev.finetune.vblora.model.ServingPath;
 import dev.finetune.vblora.savedmodel.CheckpointPatch;
 import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import java.util.ArrayList;
@@ -31,6 +32,8 @@ import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.op.core.StridedSlice;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TString;
@@ -88,10 +91,19 @@ public final class MergedExporter {
     Path basePrefix = baseModel.resolve("variables").resolve("variables");
     Path targetPrefix = target.resolve("variables").resolve("variables");
     boolean patched = patchCheckpoint(metaGraph, saver, deltas, basePrefix, targetPrefix);
+    GraphDef graphDef = metaGraph.getGraphDef();
+    SignatureDef serving = metaGraph.getSignatureDefMap().get(SERVING_SIGNATURE);
+    if (head.isPresent() && serving != null && !serving.getOutputsMap().containsKey(head.get().inputOutputKey())) {
+      // A head on a tensor inside the model's functions: the serving path becomes main-graph nodes, as in training.
+      ServingPath.Inlined inlined = ServingPath.inline(graphDef, serving);
+      graphDef = inlined.graph();
+      serving = inlined.signature();
+    }
+    SignatureDef servingSignature = serving;
     try (Graph graph = new Graph()) {
-      graph.importGraphDef(metaGraph.getGraphDef());
+      graph.importGraphDef(graphDef);
       Ops tf = Ops.create(graph);
-      SignatureDef servingWithHead = head.map(h -> addHead(tf, graph, metaGraph, h)).orElse(null);
+      SignatureDef servingWithHead = head.map(h -> addHead(tf, graph, metaGraph, servingSignature, h)).orElse(null);
       if (!patched) {
         List<Op> updates = addKernelUpdates(tf, graph, deltas);
         Map<String, Operand<TBool>> finite = finiteChecks(tf, graph, deltas.keySet());
@@ -273,19 +285,30 @@ public final class MergedExporter {
     }
   }
 
-  private static SignatureDef addHead(Ops tf, Graph graph, MetaGraphDef metaGraph, HeadWeights head) {
-    SignatureDef serving = metaGraph.getSignatureDefMap().get(SERVING_SIGNATURE);
+  private static SignatureDef addHead(Ops tf, Graph graph, MetaGraphDef metaGraph, SignatureDef serving,
+      HeadWeights head) {
     if (serving == null) {
       throw new IllegalArgumentException("the base model has no '" + SERVING_SIGNATURE + "' signature to "
           + "attach the head to; its signatures are " + metaGraph.getSignatureDefMap().keySet());
     }
     TensorInfo input = serving.getOutputsMap().get(head.inputOutputKey());
-    if (input == null) {
-      throw new IllegalArgumentException("the serving signature has no output '" + head.inputOutputKey()
-          + "' for the head to read; its outputs are " + serving.getOutputsMap().keySet());
+    String featuresName;
+    if (input != null) {
+      featuresName = input.getName();
+    } else {
+      List<String> nodes = new ArrayList<>();
+      graph.operations().forEachRemaining(op -> nodes.add(op.name()));
+      try {
+        featuresName = ServingPath.tensor(nodes, head.inputOutputKey());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("the serving signature has no output '" + head.inputOutputKey()
+            + "' for the head to read (its outputs are " + serving.getOutputsMap().keySet() + ") and its serving "
+            + "path no such tensor: " + e.getMessage(), e);
+      }
     }
     Ops scope = tf.withSubScope(HEAD_SCOPE);
-    Output<TFloat32> features = graph.outputOrThrow(input.getName()).expect(TFloat32.class);
+    Output<TFloat32> features = pooled(scope, graph, serving, head,
+        graph.outputOrThrow(featuresName).expect(TFloat32.class));
     Operand<TFloat32> logits = scope.withName("logits").math.add(
         scope.linalg.matMul(features, scope.constant(StdArrays.ndCopyOf(head.kernel()))),
         scope.constant(head.bias()));
@@ -300,6 +323,30 @@ public final class MergedExporter {
       signature.putOutputs("predictions", info(predictions, -1));
     }
     return signature.build();
+  }
+
+  /** The features as the head reads them: as they are, a sequence's first token, or its masked mean. */
+  private static Output<TFloat32> pooled(Ops scope, Graph graph, SignatureDef serving, HeadWeights head,
+      Output<TFloat32> features) {
+    switch (head.pooling()) {
+      case HeadWeights.CLS:
+        return scope.stridedSlice(features, scope.constant(new int[] {0, 0, 0}), scope.constant(new int[] {0, 1, 0}),
+            scope.constant(new int[] {1, 1, 1}), StridedSlice.beginMask(5L), StridedSlice.endMask(5L),
+            StridedSlice.shrinkAxisMask(2L)).output();
+      case HeadWeights.MEAN:
+        TensorInfo mask = serving.getInputsMap().get(head.maskInput());
+        if (mask == null) {
+          throw new IllegalArgumentException("the serving signature has no input '" + head.maskInput()
+              + "' for the head's mean pooling; its inputs are " + serving.getInputsMap().keySet());
+        }
+        Operand<TFloat32> weights = scope.expandDims(scope.dtypes.cast(graph.outputOrThrow(mask.getName()),
+            TFloat32.class), scope.constant(-1));
+        Operand<TFloat32> total = scope.reduceSum(scope.math.mul(features, weights), scope.constant(1));
+        Operand<TFloat32> count = scope.math.maximum(scope.reduceSum(weights, scope.constant(1)), scope.constant(1f));
+        return scope.withName("mean").math.div(total, count).z();
+      default:
+        return features;
+    }
   }
 
   private static TensorInfo info(Operand<?> operand, int lastDim) {

@@ -8,6 +8,7 @@ import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.batch.Batcher;
 import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.batch.LengthBuckets;
+import dev.finetune.vblora.data.features.FeatureJsonlReader;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.ModelTokenizer;
@@ -36,6 +37,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.IntStream;
 import org.tensorflow.proto.ConfigProto;
 
 /**
@@ -63,6 +66,7 @@ final class EvalCommand implements Command {
         OptionSpec.optional("signature", "KEY", "signature the adapter was trained on", "serving_default"),
         OptionSpec.required("data", "FILE", "labelled data (.tsv, .csv, .jsonl)")));
     options.addAll(TokenizerFlags.specs());
+    options.addAll(ModelIoOptions.evalSpecs());
     options.addAll(DataOptions.columnSpecs());
     options.add(OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"));
     options.add(OptionSpec.optional("batch-size", "N", "examples per batch", "32"));
@@ -99,16 +103,14 @@ final class EvalCommand implements Command {
       Path served = model;
       Optional<LabelSet> labels;
       if (adapter.isPresent()) {
-        AdapterDeltas deltas = AdapterDeltas.read(adapter.get(), SavedModelReader.read(model),
-            args.stringOrDefault("signature"));
-        if (deltas.head().isEmpty()) {
-          throw new UserError("adapter " + adapter.get() + " has no task head (no " + "classifier tensors); eval"
-              + " needs the head that vblora train saves with the adapter");
-        }
+        String tag = args.stringOrDefault("tag");
+        AdapterDeltas deltas = AdapterDeltas.read(adapter.get(),
+            SavedModelReader.read(model, Set.of(tag.split(","))), args.stringOrDefault("signature"));
         temp = Files.createTempDirectory("vblora-eval");
         served = temp.resolve("merged");
+        // An adapter without a head merges weights-only: the model's own output is scored then.
         err.println("merging " + adapter.get() + " into " + model + " ...");
-        MergedModel.write(model, "serve", deltas, served, false);
+        MergedModel.write(model, tag, deltas, served, false);
         labels = deltas.labelNames().isEmpty() ? Optional.empty() : Optional.of(LabelSet.inOrder(deltas.labelNames()));
       } else {
         labels = MergedModel.labels(model);
@@ -139,36 +141,53 @@ final class EvalCommand implements Command {
     CompileTracker compiles = CompileTracker.forThisProcess();
     ConfigProto session = device.toConfigProto();
     XlaCompilationMode.compileEachShapeOnFirstCallFor(session);
-    try (ServingModel serving = ServingModel.load(served, session, compiles)) {
+    try (ServingModel serving = ServingModel.load(served, args.stringOrDefault("tag"),
+        args.stringOrDefault("signature"), ModelIoOptions.evalSettings(args), session, compiles)) {
       clock.since(Phase.INIT, start);
       start = clock.now();
       Task task = serving.classification() ? Task.CLASSIFICATION : Task.REGRESSION;
+      if (serving.ownOutput().isPresent() && task == Task.CLASSIFICATION) {
+        // The model's own classifier numbers its classes by output index.
+        labels = Optional.of(LabelSet.inOrder(IntStream.range(0, serving.ownOutput().get().classes())
+            .mapToObj(Integer::toString).toList()));
+      }
       if (task == Task.CLASSIFICATION && labels.isEmpty()) {
         throw new UserError(labelSource + " records no label names (assets.extra/vblora_labels.json or the adapter's"
             + " metadata); evaluate a model written by vblora train or vblora merge, or pass --adapter");
       }
       Path data = args.path("data").orElseThrow();
-      Dataset dataset = task == Task.CLASSIFICATION
-          ? DatasetReader.read(data, DataOptions.readOptions(args, task), labels.get())
-          : DatasetReader.read(data, DataOptions.readOptions(args, task));
-      int maxLength = args.integerOrDefault("max-length");
-      EncodedDataset encoded = EncodedDataset.encode(dataset,
-          ModelTokenizer.resolve(served, TokenizerFlags.read(args)).tokenizer(), maxLength);
+      EncodedDataset encoded;
       LengthBuckets buckets;
-      try {
-        buckets = BatchShapes.buckets(args.stringOrDefault("length-buckets"), device.xla(), maxLength,
-            encoded.longestExample());
-      } catch (IllegalArgumentException e) {
-        throw new UsageError(e.getMessage());
+      if (serving.inputs().text()) {
+        Dataset dataset = task == Task.CLASSIFICATION
+            ? DatasetReader.read(data, DataOptions.readOptions(args, task), labels.get())
+            : DatasetReader.read(data, DataOptions.readOptions(args, task));
+        int fixed = serving.inputs().fixedLength();
+        boolean pinned = fixed != Integer.MAX_VALUE && serving.functionGraph();
+        int maxLength = pinned ? Math.min(fixed, args.integerOrDefault("max-length"))
+            : args.integerOrDefault("max-length");
+        encoded = EncodedDataset.encode(dataset, ModelTokenizer.resolve(served, TokenizerFlags.read(args)).tokenizer(),
+            maxLength);
+        try {
+          // A TF2 function graph takes exactly its signature's fixed length (as train padded it).
+          buckets = pinned ? LengthBuckets.of(fixed) : BatchShapes.buckets(args.stringOrDefault("length-buckets"),
+              device.xla(), maxLength, encoded.longestExample());
+        } catch (IllegalArgumentException e) {
+          throw new UsageError(e.getMessage());
+        }
+      } else {
+        encoded = new FeatureJsonlReader(serving.inputs().featureShapes(), args.stringOrDefault("label-column"), task)
+            .read(data, labels.orElse(null));
+        buckets = LengthBuckets.of(1);
       }
       List<Batch> batches = new Batcher(encoded, BatchShapes.evaluation(args.integerOrDefault("batch-size"),
           buckets, device.xla())).epoch(0);
       clock.since(Phase.DATA, start);
       start = clock.now();
       Map<String, Object> report = new LinkedHashMap<>();
-      report.put("examples", (long) dataset.size());
+      report.put("examples", (long) encoded.size());
       PredictionTable predictions = PredictionTable.empty(
-          PredictionTable.columnsFor(labels.map(LabelSet::names).orElse(List.of())), dataset.size());
+          PredictionTable.columnsFor(labels.map(LabelSet::names).orElse(List.of())), encoded.size());
       Evaluation.metrics(batches, predictions.recording(serving::predict), labels.map(LabelSet::size).orElse(1),
           task).forEach(report::put);
       clock.since(Phase.EVAL, start);

@@ -9,8 +9,19 @@ package dev.finetune.vblora.training.cli;
  * @param help one line of help
  * @param defaultValue shown in help; null when there is none
  * @param required whether the command refuses to run without it
+ * @param repeatable whether it may be given several times (its values are read with {@link ParsedArgs#all})
  */
-public record OptionSpec(String name, String valueName, String help, String defaultValue, boolean required) {
+public record OptionSpec(String name, String valueName, String help, String defaultValue, boolean required,
+    boolean repeatable) {
+
+  public OptionSpec(String name, String valueName, String help, String defaultValue, boolean required) {
+    this(name, valueName, help, defaultValue, required, false);
+  }
+
+  /** An option that may be given several times, e.g. {@code --input ids=a --input mask=b}. */
+  public static OptionSpec repeatable(String name, String valueName, String help) {
+    return new OptionSpec(name, valueName, help + " (repeatable)", null, false, true);
+  }
 
   public static OptionSpec flag(String name, String help) {
     return new OptionSpec(name, null, help, null, false);

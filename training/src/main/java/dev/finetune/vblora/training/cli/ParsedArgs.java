@@ -13,6 +13,8 @@ public final class ParsedArgs {
   private final Map<String, String> values;
   private final Map<String, OptionSpec> specs;
 
+  private static final String REPEAT_SEPARATOR = "\u0000";
+
   private ParsedArgs(Map<String, String> values, Map<String, OptionSpec> specs) {
     this.values = values;
     this.specs = specs;
@@ -40,7 +42,7 @@ public final class ParsedArgs {
         throw new UsageError("unknown option --" + name + " for '" + command + "'; see 'vblora " + command
             + " --help'");
       }
-      if (values.containsKey(name)) {
+      if (values.containsKey(name) && !spec.repeatable()) {
         throw new UsageError("option --" + name + " is given twice");
       }
       if (!spec.takesValue()) {
@@ -48,13 +50,14 @@ public final class ParsedArgs {
           throw new UsageError("option --" + name + " takes no value");
         }
         values.put(name, "true");
-      } else if (inline != null) {
-        values.put(name, inline);
       } else {
-        if (i + 1 >= args.size() || (args.get(i + 1).startsWith("--") && args.get(i + 1).length() > 2)) {
+        if (inline == null
+            && (i + 1 >= args.size() || (args.get(i + 1).startsWith("--") && args.get(i + 1).length() > 2))) {
           throw new UsageError("option --" + name + " needs a value (" + spec.valueName() + ")");
         }
-        values.put(name, args.get(++i));
+        String value = inline != null ? inline : args.get(++i);
+        // A repeated option keeps its values in order, separated by a character no value holds.
+        values.merge(name, value, (a, b) -> a + REPEAT_SEPARATOR + b);
       }
     }
     for (OptionSpec spec : options) {
@@ -69,12 +72,21 @@ public final class ParsedArgs {
   public List<String> toArgs() {
     List<String> args = new java.util.ArrayList<>();
     values.forEach((name, value) -> {
-      args.add("--" + name);
-      if (specs.get(name).takesValue()) {
-        args.add(value);
+      for (String one : specs.get(name).takesValue() ? value.split(REPEAT_SEPARATOR) : new String[] {value}) {
+        args.add("--" + name);
+        if (specs.get(name).takesValue()) {
+          args.add(one);
+        }
       }
     });
     return args;
+  }
+
+  /** Every value of a repeatable option, in command-line order (empty when not given). */
+  public List<String> all(String name) {
+    checkKnown(name);
+    String v = values.get(name);
+    return v == null ? List.of() : List.of(v.split(REPEAT_SEPARATOR));
   }
 
   public boolean has(String name) {

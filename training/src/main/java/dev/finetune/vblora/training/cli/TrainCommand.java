@@ -43,6 +43,7 @@ final class TrainCommand implements Command {
         OptionSpec.optional("valid-fraction", "F", "share of --train held out for validation", "0.1"),
         OptionSpec.optional("task", "classification|regression", "what the label column holds", "classification")));
     options.addAll(TokenizerFlags.specs());
+    options.addAll(ModelIoOptions.specs());
     options.addAll(DataOptions.columnSpecs());
     options.addAll(AdapterOptions.selectionSpecs());
     options.addAll(AdapterOptions.adapterSpecs());
@@ -139,7 +140,7 @@ final class TrainCommand implements Command {
     b.vocab(tokenizer.vocab()).lowerCase(tokenizer.lowerCase());
     DeviceOptions device = SessionOptions.read(args);
     b.device(device.device().label()).xla(device.xla()).updateForm(SessionOptions.updateForm(args).orElse(null));
-    TrainConfig config = trainingSettings(args, adapterSettings(args, b)).build();
+    TrainConfig config = trainingSettings(args, adapterSettings(args, ModelIoOptions.apply(args, b))).build();
     Thread notice = InterruptNotice.register(config.out(), args.toArgs(), err);
     TrainingResult result;
     try {

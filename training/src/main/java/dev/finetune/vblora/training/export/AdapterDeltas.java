@@ -14,8 +14,12 @@ import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
 import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
 import dev.finetune.vblora.savedmodel.export.HeadWeights;
 import dev.finetune.vblora.training.TrainingGraph;
+import dev.finetune.vblora.training.io.InputRole;
+import dev.finetune.vblora.training.io.ModelInputs;
+import dev.finetune.vblora.training.io.ModelIo;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +88,8 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
     }
     List<String> labels = metadata == null ? List.of() : metadata.labelNames();
     String task = metadata == null ? null : metadata.task();
-    return new AdapterDeltas(deltas, head(adapter, labels, task), labels, task);
+    return new AdapterDeltas(deltas, head(adapter, labels, task, HeadPlace.of(metadata, model, signature)), labels,
+        task);
   }
 
   private static Kernel kernelFor(List<Kernel> kernels, String module, String recorded, SavedModelInfo model) {
@@ -111,7 +116,31 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
     }
   }
 
-  private static Optional<HeadWeights> head(PeftAdapter adapter, List<String> labels, String task) {
+  /** Where a head reads: its features, their pooling and the mask input of mean pooling. */
+  private record HeadPlace(String features, String pooling, String maskInput) {
+    static HeadPlace of(ToolMetadata metadata, SavedModelInfo model, String signature) {
+      Map<String, Object> keys = metadata == null ? Map.of() : metadata.otherKeys();
+      if (!(keys.get(AdapterExport.HEAD_FEATURES) instanceof String features)) {
+        Map<String, ?> outputs = model.signature(signature).outputs();
+        String detected = ModelIo.FEATURE_OUTPUTS.stream().filter(outputs::containsKey).findFirst()
+            .orElse(TrainingGraph.POOLED_OUTPUT);
+        return new HeadPlace(detected, HeadWeights.NONE, null);
+      }
+      String pooling = keys.get(AdapterExport.HEAD_POOLING) instanceof String p ? p : HeadWeights.NONE;
+      String mask = null;
+      if (pooling.equals(HeadWeights.MEAN)) {
+        Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
+        if (keys.get(AdapterExport.HEAD_INPUTS) instanceof Map<?, ?> inputs) {
+          inputs.forEach((role, key) -> roles.put(InputRole.parse(role.toString()), key.toString()));
+        }
+        ModelInputs.Input input = ModelInputs.resolve(model.signature(signature), roles).roles().get(InputRole.MASK);
+        mask = input == null ? null : input.key();
+      }
+      return new HeadPlace(features, pooling, mask);
+    }
+  }
+
+  private static Optional<HeadWeights> head(PeftAdapter adapter, List<String> labels, String task, HeadPlace place) {
     StoredTensor weight = adapter.otherTensors().get(AdapterExport.HEAD_WEIGHT_KEY);
     StoredTensor bias = adapter.otherTensors().get(AdapterExport.HEAD_BIAS_KEY);
     if (weight == null || bias == null) {
@@ -137,7 +166,7 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
         kernel[i][o] = values[o * hidden + i];
       }
     }
-    return Optional.of(new HeadWeights(TrainingGraph.POOLED_OUTPUT, kernel, bias.toFloats(), classification,
-        classification ? labels : List.of()));
+    return Optional.of(new HeadWeights(place.features(), place.pooling(), place.maskInput(), kernel, bias.toFloats(),
+        classification, classification ? labels : List.of()));
   }
 }

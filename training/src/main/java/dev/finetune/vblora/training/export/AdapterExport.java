@@ -49,8 +49,11 @@ public final class AdapterExport {
     manifest.logitsLayout().ifPresentOrElse(layout -> kernels.addAll(layout.kernels()),
         () -> manifest.variables().stream().filter(v -> !v.kernel().isEmpty()).forEach(v -> kernels.add(v.kernel())));
     kernels.forEach(k -> targetVariables.put(KernelModulePaths.modulePath(k), KernelModulePaths.variableName(k)));
-    ToolMetadata metadata = ToolMetadata.of(config.model(), targetVariables, config.task().cliName(),
-        manifest.labelNames());
+    // Without a head the run trained the model's own output, whose loss (not --task) decided the task: none is
+    // recorded for a head that does not exist.
+    ToolMetadata metadata = new ToolMetadata(config.model(), targetVariables,
+        head.isEmpty() ? null : config.task().cliName(), manifest.labelNames(),
+        head.isEmpty() ? Map.of() : headFeatures(config));
     List<String> targetModules = targetModules(targetVariables.keySet());
     if (config.method().equals("lora")) {
       LoraConfig lora = config.lora();
@@ -90,6 +93,25 @@ public final class AdapterExport {
     return vbLora.saveOnlyTopkWeights() ? adapter.toTopK() : adapter;
   }
 
+  /** Metadata key: the features a head reads when they are not the detected pooled_output / pooler_output. */
+  public static final String HEAD_FEATURES = "head_features";
+  /** Metadata key: how the head pools its features (none, cls, mean). */
+  public static final String HEAD_POOLING = "head_pooling";
+  /** Metadata key: the run's explicit input mapping (role to signature input), for mean pooling's mask. */
+  public static final String HEAD_INPUTS = "head_inputs";
+
+  /** Where the head reads, for merge to put it in the same place; empty for the detected default. */
+  private static Map<String, Object> headFeatures(TrainConfig config) {
+    if (config.features() == null) {
+      return Map.of();
+    }
+    Map<String, Object> keys = new LinkedHashMap<>();
+    keys.put(HEAD_FEATURES, config.features());
+    keys.put(HEAD_POOLING, config.pooling().label());
+    keys.put(HEAD_INPUTS, new LinkedHashMap<>(config.input()));
+    return keys;
+  }
+
   /** PEFT's target_modules: the distinct last components of the module paths (query, value, ...). */
   private static List<String> targetModules(Iterable<String> modulePaths) {
     LinkedHashSet<String> names = new LinkedHashSet<>();
@@ -102,8 +124,11 @@ public final class AdapterExport {
   private static Map<String, StoredTensor> headTensors(Map<String, HostTensor> values) {
     HostTensor kernel = values.get(TaskHead.SCOPE + "/kernel");
     HostTensor bias = values.get(TaskHead.SCOPE + "/bias");
+    if (kernel == null && bias == null) {
+      return Map.of(); // the run trained the model's own output
+    }
     if (kernel == null || bias == null) {
-      throw new IllegalArgumentException("the values hold no task head (" + TaskHead.SCOPE + "/kernel, "
+      throw new IllegalArgumentException("the values hold half a task head (" + TaskHead.SCOPE + "/kernel, "
           + TaskHead.SCOPE + "/bias)");
     }
     float[][] weight = transpose(matrix(kernel)); // PyTorch nn.Linear: [out, in]

@@ -1,0 +1,63 @@
+package dev.finetune.vblora.model;
+
+import java.util.Set;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+
+/**
+ * The op that computes a signature output, seen through the wrappers around it: Identity nodes and, in TF2
+ * exports, the function calls of the serving path (inlined as {@link GraphRewriter} inlines them). A trainer
+ * reads it to pick the loss that fits the model's own output: Softmax (probabilities), Sigmoid, or anything else
+ * (a linear layer: logits or values).
+ */
+public final class OutputProducer {
+  private static final int MAX_HOPS = 64;
+  private static final Set<String> PASS_THROUGH = Set.of("Identity", "IdentityN", "StopGradient", "Snapshot");
+
+  private OutputProducer() {}
+
+  /**
+   * The producing node of output {@code outputKey} of signature {@code signatureKey}.
+   *
+   * @throws IllegalArgumentException when the signature or the output does not exist
+   */
+  public static NodeDef of(MetaGraphDef metaGraph, String signatureKey, String outputKey) {
+    SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
+    if (signature == null) {
+      throw new IllegalArgumentException("the meta graph has no signature '" + signatureKey
+          + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
+    }
+    if (!signature.getOutputsMap().containsKey(outputKey)) {
+      throw new IllegalArgumentException("signature '" + signatureKey + "' has no output '" + outputKey
+          + "'; its outputs are " + signature.getOutputsMap().keySet());
+    }
+    GraphDef graph = metaGraph.getGraphDef();
+    if (graph.getLibrary().getFunctionCount() > 0) {
+      ServingPathInliner.Inlined inlined = ServingPathInliner.inline(graph, signature);
+      graph = inlined.graph();
+      signature = inlined.signature();
+    }
+    NodeIndex index = new NodeIndex(graph);
+    TensorInfo info = signature.getOutputsMap().get(outputKey);
+    TensorName tensor = TensorName.parse(info.getName());
+    NodeDef node = index.node(tensor.node());
+    for (int hop = 0; hop < MAX_HOPS && isPassThrough(node, tensor.index()); hop++) {
+      // IdentityN hands input i out as output i; the others have one input.
+      tensor = TensorName.parse(node.getInput(node.getOp().equals("IdentityN") ? tensor.index() : 0));
+      node = index.node(tensor.node());
+    }
+    return node;
+  }
+
+  /** The op type of {@link #of}, e.g. "Softmax", "Sigmoid", "BiasAdd". */
+  public static String opOf(MetaGraphDef metaGraph, String signatureKey, String outputKey) {
+    return of(metaGraph, signatureKey, outputKey).getOp();
+  }
+
+  private static boolean isPassThrough(NodeDef node, int output) {
+    return PASS_THROUGH.contains(node.getOp()) && node.getInputCount() > output;
+  }
+}

@@ -1,0 +1,36 @@
+package dev.finetune.vblora.training.io;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** What a text model's signature input carries. */
+public enum InputRole {
+  /** Token ids [batch, length]. */
+  IDS("ids"),
+  /** 1 for real tokens, 0 for padding [batch, length]. */
+  MASK("mask"),
+  /** Segment (token type) ids [batch, length]. */
+  TYPES("types");
+
+  private final String label;
+
+  InputRole(String label) {
+    this.label = label;
+  }
+
+  /** The role's name in mappings such as {@code ids=input_13}. */
+  public String label() {
+    return label;
+  }
+
+  public static InputRole parse(String value) {
+    for (InputRole role : values()) {
+      if (role.label.equals(value.toLowerCase(Locale.ROOT))) {
+        return role;
+      }
+    }
+    throw new IllegalArgumentException("unknown input role '" + value + "'; the roles are "
+        + Arrays.stream(values()).map(InputRole::label).collect(Collectors.joining(", ")));
+  }
+}

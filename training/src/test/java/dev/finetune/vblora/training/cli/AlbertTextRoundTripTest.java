@@ -1,0 +1,115 @@
+package dev.finetune.vblora.training.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.ops.testing.SharedFolder;
+import dev.finetune.vblora.training.testing.CliRun;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * train -> merged export -> eval through the command line on albert_tiny_zh, a TF2 text model with TF Hub's input
+ * names (input_word_ids, input_mask, input_type_ids, fixed length 128) and its vocab outside assets/, on Chinese
+ * sentences labelled by a rule (1 when the sentence says 好, good). No input is mapped by hand.
+ */
+class AlbertTextRoundTripTest {
+  @TempDir
+  static Path dir;
+  private static Path model;
+  private static Path vocab;
+  private static Path train;
+  private static Path valid;
+
+  private static final String[] GOOD = {"这家店的菜很好吃", "服务很好", "今天天气好", "这本书写得好", "电影拍得真好",
+      "质量好价格也好", "他的态度很好", "好极了", "味道好", "环境好安静", "快递很快包装也好", "一切都好"};
+  private static final String[] BAD = {"这家店的菜太咸了", "服务太慢", "今天下大雨", "这本书很无聊", "电影拍得很差",
+      "质量差价格贵", "他的态度很差", "糟透了", "味道难吃", "环境吵闹", "快递太慢包装破了", "一切都不行"};
+
+  @BeforeAll
+  static void data() throws IOException {
+    model = SharedFolder.resolve("fixtures/tf2/albert_tiny_zh");
+    vocab = model.resolve("assets-extra/vocab.txt");
+    train = tsv(dir.resolve("train.tsv"), 0, 9);
+    valid = tsv(dir.resolve("valid.tsv"), 9, 12);
+  }
+
+  /** sentence TAB label for GOOD and BAD [from, to): label 1 for the sentences with 好. */
+  private static Path tsv(Path file, int from, int to) throws IOException {
+    List<String> lines = new ArrayList<>(List.of("sentence\tlabel"));
+    for (int i = from; i < to; i++) {
+      lines.add(GOOD[i] + "\t1");
+      lines.add(BAD[i] + "\t0");
+    }
+    Files.write(file, lines, StandardCharsets.UTF_8);
+    return file;
+  }
+
+  private static List<String> train(Path out, String... more) {
+    List<String> args = new ArrayList<>(List.of("train", "--model", model.toString(), "--vocab", vocab.toString(),
+        "--lower-case", "true", "--train", train.toString(), "--valid", valid.toString(), "--targets",
+        ".*layer_shared/attention/self/(query|value)/kernel", "--vector-length", "24", "--num-vectors", "16",
+        "--rank", "2", "--max-steps", "6", "--batch-size", "6", "--log-every", "1", "--out", out.toString()));
+    args.addAll(List.of(more));
+    return args;
+  }
+
+  @Test
+  void trainsItsOwnPredOutputAndServesTheSameGraphWithNewWeights() throws Exception {
+    Path out = dir.resolve("own");
+    CliRun run = CliRun.of(train(out).toArray(String[]::new));
+    assertEquals(0, run.status(), run.toString());
+    Path merged = out.resolve("merged");
+    assertArrayEquals(Files.readAllBytes(model.resolve("saved_model.pb")),
+        Files.readAllBytes(merged.resolve("saved_model.pb")), "weights-only: the graph and signatures unchanged");
+    CliRun eval = CliRun.of("eval", "--model", merged.toString(), "--vocab", vocab.toString(),
+        "--lower-case", "true", "--data",
+        valid.toString(), "--compare-predictions", out.resolve("valid_predictions.tsv").toString(), "--json");
+    assertEquals(0, eval.status(), eval.toString());
+    Map<String, Object> report = Json.parseObject(eval.out());
+    assertEquals(6L, report.get("examples"));
+    assertTrue(report.containsKey("accuracy"), "pred's linear logits of 2 classes are a classifier: " + eval.out());
+    assertTrue(Json.getDouble(report, "max_abs_diff") <= 1e-5, eval.out());
+  }
+
+  /**
+   * A new head on the token-0 vector that feeds pred, a tensor inside the model's functions with no signature
+   * output, named as the function names it: the merged model gains the head's outputs, serves what was trained,
+   * and vblora merge of the adapter writes the very same model.
+   */
+  @Test
+  void aNewHeadOnTheTokenZeroVectorInsideTheModelIsExportedAndMergedAlike() throws Exception {
+    Path out = dir.resolve("head");
+    CliRun run = CliRun.of(train(out, "--features", "functional_1/tf_op_layer_Squeeze/Squeeze").toArray(String[]::new));
+    assertEquals(0, run.status(), run.toString());
+    Path merged = out.resolve("merged");
+    CliRun eval = CliRun.of("eval", "--model", merged.toString(), "--vocab", vocab.toString(),
+        "--lower-case", "true", "--data",
+        valid.toString(), "--compare-predictions", out.resolve("valid_predictions.tsv").toString(), "--json");
+    assertEquals(0, eval.status(), eval.toString());
+    Map<String, Object> report = Json.parseObject(eval.out());
+    assertEquals(6L, report.get("examples"));
+    assertTrue(Json.getDouble(report, "max_abs_diff") <= 1e-4, "the merged head serves what was trained: "
+        + eval.out());
+
+    Path again = dir.resolve("merged-again");
+    CliRun merge = CliRun.of("merge", "--model", model.toString(), "--adapter", out.resolve("adapter").toString(),
+        "--out", again.toString());
+    assertEquals(0, merge.status(), merge.toString());
+    for (String file : List.of("variables/variables.index", "variables/variables.data-00000-of-00001",
+        "saved_model.pb", "assets.extra/vblora_labels.json")) {
+      assertArrayEquals(Files.readAllBytes(merged.resolve(file)), Files.readAllBytes(again.resolve(file)),
+          file + " of train's merged/ vs vblora merge");
+    }
+  }
+}
