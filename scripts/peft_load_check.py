@@ -62,6 +62,7 @@ def shapes(adapter_dir, config):
             sys.exit(f"{key}: not a BERT module; this check builds a BERT and knows no other model")
         layer = LAYER.search(path)
         layers = max(layers, int(layer.group(1)) + 1 if layer else 0)
+        # Top-k files keep ..._topk_indices / _topk_weights instead: the same leading dimensions.
         if kind == "vblora_logits_A":  # [r, in / b, h]
             size, side = tensor.shape[1] * b, "in"
         elif kind == "vblora_logits_B":  # [out / b, r, h]
@@ -78,12 +79,6 @@ def shapes(adapter_dir, config):
             hidden = size if side == "out" else hidden
         else:
             hidden = size
-    # Top-k files name their logits ..._topk_indices / _topk_weights: same leading dimensions.
-    for key, tensor in tensors.items():
-        if hidden is None and key.endswith("vblora_logits_A_topk_indices"):
-            hidden = tensor.shape[1] * b
-            layer = LAYER.search(key)
-            layers = max(layers, int(layer.group(1)) + 1 if layer else 0)
     head = tensors.get("base_model.model.classifier.weight")
     if hidden is None:
         sys.exit(f"{adapter_dir}: no adapted module found in adapter_model.safetensors")
