@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.finetune.vblora.savedmodel.BuiltInModel;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.savedmodel.ModelResolver;
+import dev.finetune.vblora.training.testing.CliRun;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -147,6 +148,14 @@ class BuiltInModelFetcherTest {
     fetcher().ensureAvailable("no-such-model", err); // the library names the built-in models for this one
     assertEquals(0, requests.get());
     assertArrayEquals(JAR, Files.readAllBytes(jar));
+  }
+
+  @Test
+  void fetchOfAnUnknownNameListsTheBuiltInModels() {
+    CliRun run = CliRun.of("fetch", "--model", "gpt-17");
+    assertEquals(Cli.USAGE_ERROR, run.status(), run.toString());
+    assertTrue(run.err().contains("'gpt-17' is not a built-in model; they are: " + BuiltInModels.names()),
+        run.err());
   }
 
   private static List<String> leftovers(Path folder) throws IOException {
