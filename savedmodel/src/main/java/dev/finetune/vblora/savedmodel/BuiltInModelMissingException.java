@@ -14,8 +14,9 @@ public final class BuiltInModelMissingException extends SavedModelException {
 
   public BuiltInModelMissingException(BuiltInModel model, Path expectedJar) {
     super("built-in model '" + model.name() + "' (" + model.coordinates() + ") is not in the local Maven "
-        + "repository: " + expectedJar + " is missing; fetch it with 'vblora fetch --model " + model.name() + "' or 'mvn "
-        + "dependency:get -Dtransitive=false -Dartifact=" + model.coordinates() + "', or give a SavedModel folder");
+        + "repository: " + expectedJar + " is missing; fetch it with 'vblora fetch --model " + model.name()
+        + "' or 'mvn dependency:get -Dtransitive=false -Dartifact=" + model.coordinates() + "', or give a "
+        + "SavedModel folder");
     this.model = model;
     this.expectedJar = expectedJar;
   }

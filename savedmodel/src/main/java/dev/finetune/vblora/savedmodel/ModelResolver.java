@@ -20,7 +20,8 @@ public final class ModelResolver {
   /** System property that moves the cache; wins over {@link #CACHE_ENV}. */
   public static final String CACHE_PROPERTY = "vblora.cache";
 
-  private static final Pattern LOCAL_REPOSITORY = Pattern.compile("<localRepository>\\s*([^<]+?)\\s*</localRepository>");
+  private static final Pattern LOCAL_REPOSITORY =
+      Pattern.compile("<localRepository>\\s*([^<]+?)\\s*</localRepository>");
 
   private final Path mavenRepository;
   private final Path cacheRoot;

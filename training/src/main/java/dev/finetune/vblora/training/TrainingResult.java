@@ -29,8 +29,9 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     Path adapter, Path merged, Path metricsFile, RunTimings timings) {
 
   /**
-   * {"tool_version": V, "best": {"step", metrics...}, "final": {...}, "params": {"trainable","stored","head"}, "step_ms": X,
-   * "update_form": "low-rank"|"merged", "timings": {see {@link RunTimings#toJson()}}}.
+   * {"tool_version": {@link VbloraVersion#current()}, "best": {"step", metrics...}, "final": {...},
+   * "params": {"trainable","stored","head"}, "step_ms": X, "update_form": "low-rank"|"merged",
+   * "timings": {see {@link RunTimings#toJson()}}}.
    */
   public Map<String, Object> toJson() {
     Map<String, Object> bestJson = new LinkedHashMap<>();

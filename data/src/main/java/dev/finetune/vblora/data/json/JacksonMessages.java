@@ -13,7 +13,8 @@ final class JacksonMessages {
   private static final Pattern SOURCE = Pattern.compile("\\[Source: .*?; (line: \\d+, column: \\d+)]");
   // "Non-standard token 'NaN': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow": lenient reading
   // is not ours to offer.
-  private static final Pattern FEATURE_ADVICE = Pattern.compile("[:;,]?\\s*\\(?\\s*(enable|to allow)[^`]*`[^`]*`[^;)]*\\)?");
+  private static final Pattern FEATURE_ADVICE =
+      Pattern.compile("[:;,]?\\s*\\(?\\s*(enable|to allow)[^`]*`[^`]*`[^;)]*\\)?");
   // "(']' (code 93))": the character is shown already.
   private static final Pattern CHAR_CODE = Pattern.compile("\\s*\\(code \\d+\\)");
 
