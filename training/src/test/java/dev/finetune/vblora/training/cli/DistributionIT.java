@@ -19,6 +19,7 @@ import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and started the way a user without Maven or the source starts it: a PATH that holds java and the few shell
  * tools the launcher uses, and no mvn. Runs after package (the surefire execution "distribution").
  */
+@Tag("distribution")
 class DistributionIT {
   private static final String VERSION = System.getProperty("vblora.projectVersion");
   private static final List<String> MODULES = List.of("ops", "model", "savedmodel", "data", "training");
