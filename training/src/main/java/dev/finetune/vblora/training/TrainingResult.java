@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.model.UpdateForm;
+import dev.finetune.vblora.savedmodel.VbloraVersion;
 import dev.finetune.vblora.training.timing.RunTimings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -28,8 +29,9 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     Path adapter, Path merged, Path metricsFile, RunTimings timings) {
 
   /**
-   * {"best": {"step", metrics...}, "final": {...}, "params": {"trainable","stored","head"}, "step_ms": X,
-   * "update_form": "low-rank"|"merged", "timings": {see {@link RunTimings#toJson()}}}.
+   * {"tool_version": {@link VbloraVersion#current()}, "best": {"step", metrics...}, "final": {...},
+   * "params": {"trainable","stored","head"}, "step_ms": X, "update_form": "low-rank"|"merged",
+   * "timings": {see {@link RunTimings#toJson()}}}.
    */
   public Map<String, Object> toJson() {
     Map<String, Object> bestJson = new LinkedHashMap<>();
@@ -42,6 +44,7 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     params.put("stored", storedParams);
     params.put("head", headParams);
     Map<String, Object> json = new LinkedHashMap<>();
+    json.put(VbloraVersion.JSON_KEY, VbloraVersion.current());
     json.put("best", bestJson);
     json.put("final", finalJson);
     json.put("params", params);

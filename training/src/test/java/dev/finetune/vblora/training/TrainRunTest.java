@@ -169,6 +169,10 @@ class TrainRunTest {
     assertTrue(Json.getObject(metrics, "final").containsKey("mcc"));
     assertTrue(Json.getDouble(metrics, "step_ms") > 0);
     assertEquals("low-rank", Json.getString(metrics, "update_form"), "auto is low-rank on the CPU");
+    for (String file : List.of("metrics.json", "config.json", "adapter/vblora_metadata.json")) {
+      assertEquals(System.getProperty("vblora.projectVersion"),
+          Json.getString(Json.parseObject(Files.readString(straight.resolve(file))), "tool_version"), file);
+    }
     for (String file : List.of("log.jsonl", "curves.png", "config.json", "adapter/adapter_config.json",
         "adapter/adapter_model.safetensors", "merged/saved_model.pb", "merged/assets/vocab.txt")) {
       assertTrue(Files.isRegularFile(straight.resolve(file)), file);
@@ -302,12 +306,10 @@ class TrainRunTest {
   @Test
   void anAdapterWhoseLabelNamesDoNotFitItsHeadIsRefusedByMergeAndEval() throws Exception {
     Path adapter = copyOfAdapter("three-labels");
-    Path configFile = adapter.resolve("adapter_config.json");
-    Map<String, Object> config = new java.util.LinkedHashMap<>(Json.parseObject(Files.readString(configFile)));
-    Map<String, Object> metadata = new java.util.LinkedHashMap<>(Json.getObject(config, "vblora_java"));
+    Path metadataFile = adapter.resolve("vblora_metadata.json");
+    Map<String, Object> metadata = new java.util.LinkedHashMap<>(Json.parseObject(Files.readString(metadataFile)));
     metadata.put("label_names", List.of("negative", "neutral", "positive"));
-    config.put("vblora_java", metadata);
-    Files.writeString(configFile, Json.toIndentedJson(config));
+    Files.writeString(metadataFile, Json.toIndentedJson(metadata));
 
     CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--out",
         dir.resolve("three-labels-merged").toString());
@@ -323,7 +325,7 @@ class TrainRunTest {
 
   private static Path copyOfAdapter(String name) throws Exception {
     Path copy = Files.createDirectories(dir.resolve(name));
-    for (String file : List.of("adapter_config.json", AdapterFolder.WEIGHTS_FILE)) {
+    for (String file : List.of("adapter_config.json", AdapterFolder.WEIGHTS_FILE, "vblora_metadata.json")) {
       Files.copy(straight.resolve("adapter").resolve(file), copy.resolve(file));
     }
     return copy;

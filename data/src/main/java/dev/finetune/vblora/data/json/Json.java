@@ -1,5 +1,23 @@
 package dev.finetune.vblora.data.json;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.PrettyPrinter;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
@@ -10,40 +28,59 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The project's JSON: a strict reader, three writers and typed accessors, so that no JSON library has to be
- * in the build.
+ * The project's JSON, on Jackson's streaming parser and generator: a strict reader, three writers and typed
+ * accessors, behind one small facade so that callers deal in plain maps and lists.
  *
  * <p>Values are {@code Map<String, Object>} (a {@link LinkedHashMap} in document order, unmodifiable when
  * read), {@code List<Object>} (unmodifiable when read), {@link String}, {@link Long} (numbers without fraction
  * or exponent), {@link Double} (all other numbers), {@link Boolean} and {@code null}; Python's json module
  * reads JSON the same way (int or float). The reader rejects what RFC 8259 rejects (trailing commas, leading
  * zeros, NaN, comments, single quotes, unescaped control characters, text after the value) and also
- * duplicate object keys, which would make a file ambiguous, and integers outside the 64-bit range; its errors
- * ({@link JsonSyntaxException}) say where.
+ * duplicate object keys, which would make a file ambiguous, integers outside the 64-bit range and nesting
+ * deeper than {@value #MAX_DEPTH} levels; its errors ({@link JsonSyntaxException}) say what and where (line
+ * and column).
  *
  * <p>Writers: {@link #toPythonJson} reproduces Python's {@code json.dumps(value, indent=2, sort_keys=True)},
  * which is how PEFT writes adapter_config.json, so a config we write looks exactly like one PEFT writes;
  * {@link #toIndentedJson} is the same without sorting, for files people read; {@link #toCompactJson}
  * reproduces serde_json's compact output in insertion order, which is how the safetensors library writes its
- * header, and suits one-object-per-line logs. Writers take Long/Integer/Short/Byte, Double/Float (finite
- * only: JSON has no NaN), String, Boolean, null, Maps with String keys and Lists.
+ * header, and suits one-object-per-line logs. Jackson does the escaping and layout; numbers are written here
+ * (floats as Python's repr, which Jackson's shortest-digit output does not always match). Writers take
+ * Long/Integer/Short/Byte, Double/Float (finite only: JSON has no NaN), String, Boolean, null, Maps with String
+ * keys and Lists.
  */
 public final class Json {
-  private static final int MAX_DEPTH = 512;
+  /** The deepest nesting the reader accepts; deeper input is refused rather than risking the stack. */
+  public static final int MAX_DEPTH = 512;
   private static final int MAX_SHOWN = 80;
+
+  private static final JsonFactory FACTORY = JsonFactory.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      // Jackson's own bound is a backstop one level beyond ours, so that ours, with its clearer message, fires.
+      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH + 2).build())
+      .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE) // \u00e9, as Python and serde_json write it
+      .build();
 
   private Json() {}
 
   /** Parses one JSON document; white space around it is allowed, anything else is not. */
   public static Object parse(String text) {
-    Parser parser = new Parser(text);
-    parser.skipWhitespace();
-    Object value = parser.value(0);
-    parser.skipWhitespace();
-    if (parser.pos != text.length()) {
-      throw new JsonSyntaxException("unexpected text after the JSON value", parser.pos);
+    try (JsonParser parser = FACTORY.createParser(text)) {
+      if (parser.nextToken() == null) {
+        throw syntaxError("unexpected end of text, expected a value", parser.currentLocation());
+      }
+      Object value = value(parser, 0);
+      if (parser.nextToken() != null) {
+        throw syntaxError("unexpected text after the JSON value", parser.currentTokenLocation());
+      }
+      return value;
+    } catch (StreamConstraintsException e) {
+      throw syntaxError(e.getOriginalMessage(), e.getLocation());
+    } catch (JsonProcessingException e) {
+      throw syntaxError(JacksonMessages.problem(e), e.getLocation());
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading JSON from a string", e); // a string source cannot fail to read
     }
-    return value;
   }
 
   /** Parses a document that must be a JSON object ({@link JsonException} when it is another value). */
@@ -53,30 +90,22 @@ public final class Json {
 
   /** Python's {@code json.dumps(value, indent=2, sort_keys=True)} (ensure_ascii, keys sorted by code point). */
   public static String toPythonJson(Object value) {
-    StringBuilder out = new StringBuilder();
-    writeIndented(value, 0, true, out);
-    return out.toString();
+    return write(value, Layout.PYTHON_SORTED);
   }
 
   /** Python's {@code json.dumps(value, indent=2)}: as {@link #toPythonJson} but keys in the map's order. */
   public static String toIndentedJson(Object value) {
-    StringBuilder out = new StringBuilder();
-    writeIndented(value, 0, false, out);
-    return out.toString();
+    return write(value, Layout.PYTHON);
   }
 
   /** serde_json's compact form: no whitespace, keys in the map's own order, non-ASCII text left as is. */
   public static String toCompactJson(Object value) {
-    StringBuilder out = new StringBuilder();
-    writeCompact(value, out);
-    return out.toString();
+    return write(value, Layout.COMPACT);
   }
 
   /** {@code s} as a JSON string literal, quotes included (the escaping of {@link #toCompactJson}). */
   public static String quote(String s) {
-    StringBuilder out = new StringBuilder(s.length() + 2);
-    writeCompactString(s, out);
-    return out.toString();
+    return toCompactJson(s);
   }
 
   /**
@@ -232,12 +261,48 @@ public final class Json {
 
   // ---- writers
 
-  private static void writeIndented(Object value, int level, boolean sortKeys, StringBuilder out) {
-    if (value instanceof Map<?, ?> map) {
-      if (map.isEmpty()) {
-        out.append("{}");
-        return;
+  /** How a writer lays out and escapes its text. */
+  private enum Layout {
+    PYTHON_SORTED(true, true),
+    PYTHON(true, false),
+    COMPACT(false, false);
+
+    final boolean python;
+    final boolean sortKeys;
+
+    Layout(boolean python, boolean sortKeys) {
+      this.python = python;
+      this.sortKeys = sortKeys;
+    }
+  }
+
+  private static String write(Object value, Layout layout) {
+    StringWriter text = new StringWriter();
+    try (JsonGenerator out = FACTORY.createGenerator(text)) {
+      if (layout.python) {
+        out.setPrettyPrinter(pythonIndent());
+        out.setCharacterEscapes(PythonAsciiEscapes.INSTANCE);
+        out.enable(JsonGenerator.Feature.ESCAPE_NON_ASCII);
       }
+      writeValue(value, layout.sortKeys, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing JSON to a string", e); // a string target cannot fail to write
+    }
+    return text.toString();
+  }
+
+  /** json.dumps' indent=2: two spaces a level, ": " after keys, "," at line ends, {} and [] when empty. */
+  private static PrettyPrinter pythonIndent() {
+    Separators separators = Separators.createDefaultInstance()
+        .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+        .withObjectEmptySeparator("")
+        .withArrayEmptySeparator("");
+    DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
+    return new DefaultPrettyPrinter(separators).withObjectIndenter(indenter).withArrayIndenter(indenter);
+  }
+
+  private static void writeValue(Object value, boolean sortKeys, JsonGenerator out) throws IOException {
+    if (value instanceof Map<?, ?> map) {
       List<String> keys = new ArrayList<>();
       for (Object key : map.keySet()) {
         keys.add(requireKey(key));
@@ -245,73 +310,28 @@ public final class Json {
       if (sortKeys) {
         keys.sort(Json::compareCodePoints);
       }
-      out.append('{');
-      String separator = "";
+      out.writeStartObject();
       for (String key : keys) {
-        out.append(separator).append('\n').append("  ".repeat(level + 1));
-        writePythonString(key, out);
-        out.append(": ");
-        writeIndented(map.get(key), level + 1, sortKeys, out);
-        separator = ",";
+        out.writeFieldName(key);
+        writeValue(map.get(key), sortKeys, out);
       }
-      out.append('\n').append("  ".repeat(level)).append('}');
+      out.writeEndObject();
     } else if (value instanceof List<?> list) {
-      if (list.isEmpty()) {
-        out.append("[]");
-        return;
-      }
-      out.append('[');
-      String separator = "";
+      out.writeStartArray();
       for (Object item : list) {
-        out.append(separator).append('\n').append("  ".repeat(level + 1));
-        writeIndented(item, level + 1, sortKeys, out);
-        separator = ",";
+        writeValue(item, sortKeys, out);
       }
-      out.append('\n').append("  ".repeat(level)).append(']');
+      out.writeEndArray();
     } else if (value instanceof String text) {
-      writePythonString(text, out);
-    } else {
-      writeScalar(value, out);
-    }
-  }
-
-  private static void writeCompact(Object value, StringBuilder out) {
-    if (value instanceof Map<?, ?> map) {
-      out.append('{');
-      String separator = "";
-      for (Map.Entry<?, ?> entry : map.entrySet()) {
-        out.append(separator);
-        writeCompactString(requireKey(entry.getKey()), out);
-        out.append(':');
-        writeCompact(entry.getValue(), out);
-        separator = ",";
-      }
-      out.append('}');
-    } else if (value instanceof List<?> list) {
-      out.append('[');
-      String separator = "";
-      for (Object item : list) {
-        out.append(separator);
-        writeCompact(item, out);
-        separator = ",";
-      }
-      out.append(']');
-    } else if (value instanceof String text) {
-      writeCompactString(text, out);
-    } else {
-      writeScalar(value, out);
-    }
-  }
-
-  private static void writeScalar(Object value, StringBuilder out) {
-    if (value == null) {
-      out.append("null");
+      out.writeString(text);
+    } else if (value == null) {
+      out.writeNull();
     } else if (value instanceof Boolean bool) {
-      out.append(bool ? "true" : "false");
+      out.writeBoolean(bool);
     } else if (isInteger(value)) {
-      out.append(((Number) value).longValue());
+      out.writeNumber(((Number) value).longValue());
     } else if (value instanceof Double || value instanceof Float) {
-      out.append(pythonFloatRepr(((Number) value).doubleValue()));
+      out.writeNumber(pythonFloatRepr(((Number) value).doubleValue()));
     } else {
       throw new IllegalArgumentException("cannot write a " + value.getClass().getName() + " as JSON");
     }
@@ -322,54 +342,6 @@ public final class Json {
       throw new IllegalArgumentException("JSON object keys must be strings, got " + key);
     }
     return text;
-  }
-
-  /** Python's ensure_ascii escaping: everything outside printable ASCII becomes a backslash-u escape. */
-  private static void writePythonString(String text, StringBuilder out) {
-    out.append('"');
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (!appendShortEscape(c, out)) {
-        if (c < 0x20 || c > 0x7e) {
-          out.append(String.format("\\u%04x", (int) c));
-        } else {
-          out.append(c);
-        }
-      }
-    }
-    out.append('"');
-  }
-
-  /** serde_json's escaping: only quotes, backslashes and control characters. */
-  private static void writeCompactString(String text, StringBuilder out) {
-    out.append('"');
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (!appendShortEscape(c, out)) {
-        if (c < 0x20) {
-          out.append(String.format("\\u%04x", (int) c));
-        } else {
-          out.append(c);
-        }
-      }
-    }
-    out.append('"');
-  }
-
-  private static boolean appendShortEscape(char c, StringBuilder out) {
-    switch (c) {
-      case '"' -> out.append("\\\"");
-      case '\\' -> out.append("\\\\");
-      case '\n' -> out.append("\\n");
-      case '\r' -> out.append("\\r");
-      case '\t' -> out.append("\\t");
-      case '\b' -> out.append("\\b");
-      case '\f' -> out.append("\\f");
-      default -> {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static int compareCodePoints(String a, String b) {
@@ -387,236 +359,89 @@ public final class Json {
     return Boolean.compare(i < a.length(), j < b.length());
   }
 
+  /**
+   * Python's ensure_ascii: Jackson's standard escapes (short ones for quote, backslash, \b \f \n \r \t;
+   * backslash-u for other control characters and, with ESCAPE_NON_ASCII, for every char above 0x7f, each
+   * UTF-16 unit on its own as Python does) plus DEL (0x7f), which Python escapes and Jackson does not.
+   */
+  private static final class PythonAsciiEscapes extends CharacterEscapes {
+    private static final long serialVersionUID = 1L;
+    static final PythonAsciiEscapes INSTANCE = new PythonAsciiEscapes();
+    private final int[] escapes = standardAsciiEscapesForJSON();
+
+    private PythonAsciiEscapes() {
+      escapes[0x7f] = ESCAPE_STANDARD;
+    }
+
+    @Override
+    public int[] getEscapeCodesForAscii() {
+      return escapes;
+    }
+
+    @Override
+    public com.fasterxml.jackson.core.SerializableString getEscapeSequence(int ch) {
+      return null; // no custom sequences: only standard ones
+    }
+  }
+
   // ---- reader
 
-  private static final class Parser {
-    private final String text;
-    private int pos;
-
-    Parser(String text) {
-      this.text = text;
+  /** The value at the parser's current token; containers are read to their end. */
+  private static Object value(JsonParser parser, int depth) throws IOException {
+    JsonToken token = parser.currentToken();
+    if ((token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) && depth >= MAX_DEPTH) {
+      throw syntaxError("nesting deeper than " + MAX_DEPTH + " levels", parser.currentTokenLocation());
     }
+    return switch (token) {
+      case START_OBJECT -> object(parser, depth);
+      case START_ARRAY -> array(parser, depth);
+      case VALUE_STRING -> parser.getText();
+      case VALUE_TRUE -> Boolean.TRUE;
+      case VALUE_FALSE -> Boolean.FALSE;
+      case VALUE_NULL -> null;
+      case VALUE_NUMBER_INT -> integer(parser);
+      case VALUE_NUMBER_FLOAT -> floatingPoint(parser);
+      default -> throw syntaxError("unexpected " + token + ", expected a value", parser.currentTokenLocation());
+    };
+  }
 
-    Object value(int depth) {
-      if (depth > MAX_DEPTH) {
-        throw new JsonSyntaxException("nesting deeper than " + MAX_DEPTH + " levels", pos);
-      }
-      if (pos >= text.length()) {
-        throw new JsonSyntaxException("unexpected end of text, expected a value", pos);
-      }
-      char c = text.charAt(pos);
-      return switch (c) {
-        case '{' -> object(depth);
-        case '[' -> array(depth);
-        case '"' -> string();
-        case 't' -> literal("true", Boolean.TRUE);
-        case 'f' -> literal("false", Boolean.FALSE);
-        case 'n' -> literal("null", null);
-        default -> {
-          if (c == '-' || isAsciiDigit(c)) {
-            yield number();
-          }
-          throw new JsonSyntaxException("unexpected character '" + printable(c) + "', expected a value", pos);
-        }
-      };
+  private static Map<String, Object> object(JsonParser parser, int depth) throws IOException {
+    Map<String, Object> map = new LinkedHashMap<>();
+    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      String key = parser.currentName();
+      parser.nextToken();
+      map.put(key, value(parser, depth + 1)); // Jackson refuses duplicate keys (STRICT_DUPLICATE_DETECTION)
     }
+    return Collections.unmodifiableMap(map);
+  }
 
-    private Map<String, Object> object(int depth) {
-      pos++; // '{'
-      Map<String, Object> map = new LinkedHashMap<>();
-      skipWhitespace();
-      if (peek() == '}') {
-        pos++;
-        return Collections.unmodifiableMap(map);
-      }
-      while (true) {
-        skipWhitespace();
-        if (peek() != '"') {
-          throw new JsonSyntaxException("expected a quoted object key", pos);
-        }
-        int keyStart = pos;
-        String key = string();
-        if (map.containsKey(key)) {
-          throw new JsonSyntaxException("duplicate key " + quote(key), keyStart);
-        }
-        skipWhitespace();
-        expect(':');
-        skipWhitespace();
-        map.put(key, value(depth + 1));
-        skipWhitespace();
-        char c = peek();
-        pos++;
-        if (c == '}') {
-          return Collections.unmodifiableMap(map);
-        }
-        if (c != ',') {
-          throw new JsonSyntaxException("expected ',' or '}' in an object", pos - 1);
-        }
-      }
+  private static List<Object> array(JsonParser parser, int depth) throws IOException {
+    List<Object> list = new ArrayList<>();
+    while (parser.nextToken() != JsonToken.END_ARRAY) {
+      list.add(value(parser, depth + 1));
     }
+    return Collections.unmodifiableList(list);
+  }
 
-    private List<Object> array(int depth) {
-      pos++; // '['
-      List<Object> list = new ArrayList<>();
-      skipWhitespace();
-      if (peek() == ']') {
-        pos++;
-        return Collections.unmodifiableList(list);
-      }
-      while (true) {
-        skipWhitespace();
-        list.add(value(depth + 1));
-        skipWhitespace();
-        char c = peek();
-        pos++;
-        if (c == ']') {
-          return Collections.unmodifiableList(list);
-        }
-        if (c != ',') {
-          throw new JsonSyntaxException("expected ',' or ']' in an array", pos - 1);
-        }
-      }
+  private static Long integer(JsonParser parser) throws IOException {
+    JsonParser.NumberType type = parser.getNumberType();
+    if (type == JsonParser.NumberType.INT || type == JsonParser.NumberType.LONG) {
+      return parser.getLongValue();
     }
+    throw syntaxError("integer " + parser.getText() + " is out of the 64-bit range", parser.currentTokenLocation());
+  }
 
-    private String string() {
-      pos++; // opening quote
-      StringBuilder out = new StringBuilder();
-      while (true) {
-        if (pos >= text.length()) {
-          throw new JsonSyntaxException("unterminated string", pos);
-        }
-        char c = text.charAt(pos++);
-        if (c == '"') {
-          return out.toString();
-        }
-        if (c < 0x20) {
-          throw new JsonSyntaxException("unescaped control character in a string", pos - 1);
-        }
-        if (c != '\\') {
-          out.append(c);
-          continue;
-        }
-        if (pos >= text.length()) {
-          throw new JsonSyntaxException("unterminated escape", pos);
-        }
-        char e = text.charAt(pos++);
-        switch (e) {
-          case '"', '\\', '/' -> out.append(e);
-          case 'b' -> out.append('\b');
-          case 'f' -> out.append('\f');
-          case 'n' -> out.append('\n');
-          case 'r' -> out.append('\r');
-          case 't' -> out.append('\t');
-          case 'u' -> out.append(unicodeEscape()); // a surrogate pair comes as two escapes and recombines
-          default -> throw new JsonSyntaxException("invalid escape '\\" + printable(e) + "'", pos - 2);
-        }
-      }
+  private static Double floatingPoint(JsonParser parser) throws IOException {
+    double value = parser.getDoubleValue();
+    if (Double.isInfinite(value)) {
+      throw syntaxError("number " + parser.getText() + " is out of the double range",
+          parser.currentTokenLocation());
     }
+    return value;
+  }
 
-    private char unicodeEscape() {
-      if (pos + 4 > text.length()) {
-        throw new JsonSyntaxException("truncated \\u escape", pos);
-      }
-      int code = 0;
-      for (int i = 0; i < 4; i++) {
-        int digit = Character.digit(text.charAt(pos + i), 16);
-        if (digit < 0) {
-          throw new JsonSyntaxException("invalid hex digit in a \\u escape", pos + i);
-        }
-        code = code * 16 + digit;
-      }
-      pos += 4;
-      return (char) code;
-    }
-
-    private Object number() {
-      int start = pos;
-      if (peek() == '-') {
-        pos++;
-      }
-      if (peek() == '0') {
-        pos++;
-        if (isAsciiDigit(peek())) {
-          throw new JsonSyntaxException("leading zero in a number", start);
-        }
-      } else {
-        digits(start);
-      }
-      boolean integral = true;
-      if (peek() == '.') {
-        pos++;
-        digits(start);
-        integral = false;
-      }
-      if (peek() == 'e' || peek() == 'E') {
-        pos++;
-        if (peek() == '+' || peek() == '-') {
-          pos++;
-        }
-        digits(start);
-        integral = false;
-      }
-      String literal = text.substring(start, pos);
-      if (integral) {
-        try {
-          return Long.parseLong(literal);
-        } catch (NumberFormatException e) {
-          throw new JsonSyntaxException("integer " + literal + " is out of the 64-bit range", start);
-        }
-      }
-      double value = Double.parseDouble(literal);
-      if (Double.isInfinite(value)) {
-        throw new JsonSyntaxException("number " + literal + " is out of the double range", start);
-      }
-      return value;
-    }
-
-    private void digits(int numberStart) {
-      int first = pos;
-      while (isAsciiDigit(peek())) {
-        pos++;
-      }
-      if (pos == first) {
-        throw new JsonSyntaxException("malformed number", numberStart);
-      }
-    }
-
-    private static boolean isAsciiDigit(char c) {
-      return c >= '0' && c <= '9';
-    }
-
-    private Object literal(String word, Object value) {
-      if (!text.startsWith(word, pos)) {
-        throw new JsonSyntaxException("unexpected text, expected '" + word + "'", pos);
-      }
-      pos += word.length();
-      return value;
-    }
-
-    private void expect(char c) {
-      if (peek() != c) {
-        throw new JsonSyntaxException("expected '" + c + "'", pos);
-      }
-      pos++;
-    }
-
-    /** The current character, or NUL at the end (NUL is never valid where a token is expected). */
-    private char peek() {
-      return pos < text.length() ? text.charAt(pos) : '\0';
-    }
-
-    void skipWhitespace() {
-      while (pos < text.length()) {
-        char c = text.charAt(pos);
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-          return;
-        }
-        pos++;
-      }
-    }
-
-    private static String printable(char c) {
-      return c < 0x20 || c > 0x7e ? String.format("\\u%04x", (int) c) : String.valueOf(c);
-    }
+  private static JsonSyntaxException syntaxError(String problem, JsonLocation where) {
+    return new JsonSyntaxException(problem, where == null ? -1 : (int) where.getCharOffset(),
+        where == null ? -1 : where.getLineNr(), where == null ? -1 : where.getColumnNr());
   }
 }

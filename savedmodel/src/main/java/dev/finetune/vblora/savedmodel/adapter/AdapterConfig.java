@@ -13,12 +13,15 @@ import java.util.Map;
 /**
  * PEFT's adapter_config.json, read and written with PEFT's key names: {@link PeftVbLoraConfig} for
  * {@code "peft_type": "VBLORA"} and {@link PeftLoraConfig} for the LoRA baseline's {@code "LORA"}. Keys this
- * tool does not interpret are kept verbatim ({@link #otherKeys()}); this tool's own metadata lives under
- * {@value #TOOL_METADATA_KEY}, which PEFT ignores. {@link #toJson()} writes the file exactly as PEFT does
+ * tool does not interpret are kept verbatim ({@link #otherKeys()}). This tool's own metadata
+ * ({@link #toolMetadata()}) is carried along but never written here: it goes to {@value ToolMetadata#FILE_NAME}
+ * beside the config ({@link AdapterFolder}); adapters of earlier versions kept it under
+ * {@value #TOOL_METADATA_KEY}, which is still read. {@link #toJson()} writes the file exactly as PEFT does
  * ({@code json.dumps(config, indent=2, sort_keys=True)}).
  */
 public sealed interface AdapterConfig permits PeftVbLoraConfig, PeftLoraConfig {
   String FILE_NAME = "adapter_config.json";
+  /** Where adapters of earlier vblora versions kept {@link ToolMetadata}; read, never written. */
   String TOOL_METADATA_KEY = "vblora_java";
   String PEFT_TYPE_KEY = "peft_type";
 
@@ -39,10 +42,13 @@ public sealed interface AdapterConfig permits PeftVbLoraConfig, PeftLoraConfig {
     return common().targetModules();
   }
 
-  /** This tool's metadata, or null when the file has none. */
+  /** This tool's metadata, or null when the adapter has none. */
   default ToolMetadata toolMetadata() {
     return common().toolMetadata();
   }
+
+  /** This config carrying {@code metadata} instead. */
+  AdapterConfig withToolMetadata(ToolMetadata metadata);
 
   /** Keys kept as read (PEFT fields this tool does not interpret, and unknown keys). */
   Map<String, Object> otherKeys();

@@ -18,7 +18,9 @@ import java.util.Set;
  * @param layersPattern name of the layers container used with layersToTransform, or null
  * @param taskType PEFT task type (e.g. "SEQ_CLS"), or null
  * @param baseModelNameOrPath the base model, or null
- * @param toolMetadata this tool's metadata, or null
+ * @param toolMetadata this tool's metadata, or null; read from the older layout's key
+ *     {@value AdapterConfig#TOOL_METADATA_KEY} or set by {@link AdapterFolder#read} from
+ *     {@value ToolMetadata#FILE_NAME}, and never written into the config
  */
 public record PeftCommonFields(TargetModules targetModules, boolean fanInFanOut, List<String> modulesToSave,
     List<Integer> layersToTransform, List<String> layersPattern, String taskType, String baseModelNameOrPath,
@@ -51,7 +53,7 @@ public record PeftCommonFields(TargetModules targetModules, boolean fanInFanOut,
     layersPattern = layersPattern == null ? null : List.copyOf(layersPattern);
   }
 
-  /** Reads these fields (missing keys take PEFT's defaults). */
+  /** Reads these fields (missing keys take PEFT's defaults; tool metadata from the older layout's key). */
   static PeftCommonFields read(ConfigFields f) throws AdapterFormatException {
     return new PeftCommonFields(f.targetModules(TARGET_MODULES), f.bool(FAN_IN_FAN_OUT, false),
         f.strings(MODULES_TO_SAVE), f.integers(LAYERS_TO_TRANSFORM), f.strings(LAYERS_PATTERN),
@@ -59,7 +61,10 @@ public record PeftCommonFields(TargetModules targetModules, boolean fanInFanOut,
         f.toolMetadata(AdapterConfig.TOOL_METADATA_KEY));
   }
 
-  /** Adds these fields under PEFT's keys; tool metadata only when there is some (PEFT ignores the key). */
+  /**
+   * Adds these fields under PEFT's keys. Tool metadata is not among them: {@link AdapterFolder} writes it to
+   * {@value ToolMetadata#FILE_NAME} beside the config, so that the config is exactly what PEFT writes.
+   */
   void putInto(Map<String, Object> json) {
     json.put(TARGET_MODULES, targetModules == null ? null : targetModules.toJson());
     json.put(FAN_IN_FAN_OUT, fanInFanOut);
@@ -69,9 +74,6 @@ public record PeftCommonFields(TargetModules targetModules, boolean fanInFanOut,
     json.put(LAYERS_PATTERN, layersPattern);
     json.put(TASK_TYPE, taskType);
     json.put(BASE_MODEL_NAME_OR_PATH, baseModelNameOrPath);
-    if (toolMetadata != null) {
-      json.put(AdapterConfig.TOOL_METADATA_KEY, toolMetadata.toJsonMap());
-    }
   }
 
   /**

@@ -61,6 +61,11 @@ public record PeftLoraConfig(int r, double loraAlpha, double loraDropout, String
   }
 
   @Override
+  public PeftLoraConfig withToolMetadata(ToolMetadata metadata) {
+    return toBuilder().toolMetadata(metadata).build();
+  }
+
+  @Override
   public Map<String, Object> toJsonMap() {
     Map<String, Object> json = new LinkedHashMap<>(otherKeys);
     json.put(AdapterConfig.PEFT_TYPE_KEY, PEFT_TYPE);

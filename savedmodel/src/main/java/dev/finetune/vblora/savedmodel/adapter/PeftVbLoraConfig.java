@@ -76,6 +76,11 @@ public record PeftVbLoraConfig(int r, int numVectors, int vectorLength, int topk
     return new Builder(this);
   }
 
+  @Override
+  public PeftVbLoraConfig withToolMetadata(ToolMetadata metadata) {
+    return toBuilder().toolMetadata(metadata).build();
+  }
+
   /** This config with {@code save_only_topk_weights} set. */
   public PeftVbLoraConfig withSaveOnlyTopkWeights(boolean value) {
     return toBuilder().saveOnlyTopkWeights(value).build();

@@ -115,20 +115,32 @@ class AdapterConfigTest {
   }
 
   @Test
-  void unknownKeysAndToolMetadataSurviveARoundTrip() throws IOException {
-    Map<String, String> targets = new LinkedHashMap<>();
-    targets.put("bert.encoder.layer.0.attention.self.query", "bert/encoder/layer_0/attention/self/query/kernel");
-    ToolMetadata metadata = new ToolMetadata("bert-base-uncased", targets, "classification",
-        List.of("negative", "positive"), Map.of("future_detail", List.of(1L, 2.5)));
+  void unknownKeysSurviveARoundTripAndToolMetadataStaysOutOfThePeftConfig() throws IOException {
+    ToolMetadata metadata = ToolMetadata.of("bert-base-uncased", Map.of(), "classification", List.of("a", "b"));
     PeftVbLoraConfig config = PeftVbLoraConfig.builder().numVectors(90).targetModules(List.of("query", "value"))
         .taskType("SEQ_CLS").toolMetadata(metadata).build();
+    assertEquals(PeftVbLoraConfig.builder().numVectors(90).targetModules(List.of("query", "value"))
+        .taskType("SEQ_CLS").build().toJson(), config.toJson(), "the metadata goes to its own file, not here");
     Map<String, Object> withUnknown = new LinkedHashMap<>(config.toJsonMap());
     withUnknown.put("option_from_a_newer_peft", Map.of("x", List.of(1L, "y")));
     AdapterConfig read = AdapterConfig.parse(Json.toPythonJson(withUnknown), "test config");
-    assertEquals(metadata, read.toolMetadata());
     assertEquals(Map.of("x", List.of(1L, "y")), read.otherKeys().get("option_from_a_newer_peft"));
     assertEquals(Json.toPythonJson(withUnknown), read.toJson());
-    assertTrue(read.toJson().contains("\"vblora_java\": {"), read.toJson());
+  }
+
+  /** Adapters of earlier versions kept the metadata under "vblora_java": still read, no longer written. */
+  @Test
+  void theOlderLayoutsMetadataKeyIsReadAndNotWrittenBack() throws IOException {
+    Map<String, String> targets = new LinkedHashMap<>();
+    targets.put("bert.encoder.layer.0.attention.self.query", "bert/encoder/layer_0/attention/self/query/kernel");
+    Map<String, Object> old = new LinkedHashMap<>(PeftVbLoraConfig.builder().build().toJsonMap());
+    old.put("vblora_java", Map.of("source_model", "bert-base-uncased", "target_variables", targets,
+        "task", "classification", "label_names", List.of("negative", "positive"),
+        "future_detail", List.of(1L, 2.5)));
+    AdapterConfig read = AdapterConfig.parse(Json.toPythonJson(old), "old config");
+    assertEquals(new ToolMetadata("bert-base-uncased", targets, "classification", List.of("negative", "positive"),
+        Map.of("future_detail", List.of(1L, 2.5)), null), read.toolMetadata());
+    assertEquals(PeftVbLoraConfig.builder().build().toJson(), read.toJson());
   }
 
   @Test

@@ -1,22 +1,102 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Folders that are not (complete, consistent) adapters fail with the file and the reason. */
+/**
+ * The folder layout (PEFT's two files plus our metadata file beside them), and folders that are not (complete,
+ * consistent) adapters, which fail with the file and the reason.
+ */
 class AdapterFolderTest {
+  private static final ToolMetadata METADATA = ToolMetadata.of("bert-base-uncased",
+      Map.of("encoder.layer.0.attention.self.query", "bert/encoder/layer_0/attention/self/query/kernel"),
+      "classification", List.of("negative", "positive"));
+
   @TempDir
   Path temp;
+
+  /** PEFT warns about any key it does not know in adapter_config.json, so ours holds PEFT's keys only. */
+  @Test
+  void writesPeftsConfigUntouchedAndTheMetadataBesideIt() throws IOException {
+    VbLoraAdapter peft = VbLoraAdapter.read(PeftFixtures.folder("qv_topk"));
+    VbLoraAdapter ours = peft.withConfig(peft.config().withToolMetadata(METADATA));
+    Path folder = temp.resolve("written");
+    AdapterFolder.write(ours, folder, false);
+
+    assertEquals(Files.readString(PeftFixtures.folder("qv_topk").resolve(AdapterConfig.FILE_NAME)),
+        Files.readString(folder.resolve(AdapterConfig.FILE_NAME)), "byte for byte what PEFT wrote");
+    Map<String, Object> file = Json.parseObject(Files.readString(folder.resolve(ToolMetadata.FILE_NAME)));
+    assertEquals(System.getProperty("vblora.projectVersion"), file.get("tool_version"));
+    assertEquals(List.of("negative", "positive"), file.get("label_names"));
+    assertEquals(METADATA, AdapterFolder.read(folder).config().toolMetadata());
+  }
+
+  @Test
+  void anAdapterWithoutMetadataStillRecordsTheVersionThatWroteIt() throws IOException {
+    Path folder = temp.resolve("written");
+    AdapterFolder.write(VbLoraAdapter.read(PeftFixtures.folder("qv_topk")), folder, false);
+    ToolMetadata read = AdapterFolder.read(folder).config().toolMetadata();
+    assertEquals(System.getProperty("vblora.projectVersion"), read.toolVersion());
+    assertNull(read.task());
+  }
+
+  /** An adapter of an earlier vblora: the metadata inside adapter_config.json under "vblora_java". */
+  @Test
+  void anOlderLayoutFolderKeepsLoadingAndIsRewrittenInTheNewOne() throws IOException {
+    Path old = copyOf("qv_topk");
+    Path configFile = old.resolve(AdapterConfig.FILE_NAME);
+    Map<String, Object> config = new LinkedHashMap<>(Json.parseObject(Files.readString(configFile)));
+    Map<String, Object> legacy = new LinkedHashMap<>(METADATA.toJsonMap());
+    legacy.remove("tool_version");
+    config.put("vblora_java", legacy);
+    Files.writeString(configFile, Json.toPythonJson(config));
+
+    PeftAdapter read = AdapterFolder.read(old);
+    assertEquals(METADATA.withToolVersion(null), read.config().toolMetadata());
+
+    Path rewritten = temp.resolve("rewritten");
+    AdapterFolder.write(read, rewritten, false);
+    assertFalse(Files.readString(rewritten.resolve(AdapterConfig.FILE_NAME)).contains("vblora_java"));
+    assertEquals(METADATA, AdapterFolder.read(rewritten).config().toolMetadata());
+  }
+
+  @Test
+  void theMetadataFileWinsOverTheOlderLayoutsKey() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path configFile = folder.resolve(AdapterConfig.FILE_NAME);
+    Map<String, Object> config = new LinkedHashMap<>(Json.parseObject(Files.readString(configFile)));
+    config.put("vblora_java", Map.of("task", "regression"));
+    Files.writeString(configFile, Json.toPythonJson(config));
+    Files.writeString(folder.resolve(ToolMetadata.FILE_NAME), METADATA.toJson());
+    assertEquals(METADATA, AdapterFolder.read(folder).config().toolMetadata());
+  }
+
+  @Test
+  void aBrokenMetadataFileIsNamed() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path file = folder.resolve(ToolMetadata.FILE_NAME);
+    Files.writeString(file, "{\"task\": \"classification\",\n \"label_names\": [1]}");
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertTrue(e.getMessage().startsWith(file + ": \"label_names\" must be a list of strings"), e.getMessage());
+    Files.writeString(file, "{\"task\": \"classification\",\n \"label_names\": [\"a\",]}");
+    e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertTrue(e.getMessage().startsWith(file + ": not valid JSON"), e.getMessage());
+  }
 
   @Test
   void missingFolder() {

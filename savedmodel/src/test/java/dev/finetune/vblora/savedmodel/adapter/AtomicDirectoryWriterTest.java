@@ -119,7 +119,8 @@ class AtomicDirectoryWriterTest {
     adapter.write(target, false);
     assertThrows(OutputFolderExistsException.class, () -> adapter.write(target, false));
     adapter.write(target, true);
-    assertEquals(List.of(OutputMarker.FILE, AdapterConfig.FILE_NAME, AdapterFolder.WEIGHTS_FILE), list(target));
+    assertEquals(List.of(OutputMarker.FILE, AdapterConfig.FILE_NAME, AdapterFolder.WEIGHTS_FILE,
+        ToolMetadata.FILE_NAME), list(target));
     assertEquals(OutputMarker.Kind.ADAPTER, OutputMarker.read(target).orElseThrow());
   }
 

@@ -30,7 +30,7 @@ import java.util.zip.CRC32C;
  *
  * dtype is F32, F64, I32 or I64; offset and length are in bytes; crc32c is the CRC-32C of the tensor's
  * bytes, checked on load so a truncated or damaged checkpoint fails loudly instead of resuming from garbage.
- * Readable without this code, e.g. numpy.frombuffer(data[offset:offset+length], "<f4").reshape(shape).
+ * Readable without this code, e.g. {@code numpy.frombuffer(data[offset:offset+length], "<f4").reshape(shape)}.
  */
 public final class TensorFile {
   public static final String DATA_FILE = "tensors.bin";

@@ -97,7 +97,7 @@ final class BenchCommand implements Command {
     if (device.device() == Device.CPU && device.xla() && !XlaCpuFlag.enabled()) {
       err.println("vblora bench: warning: " + XlaCpuFlag.hint());
     }
-    SavedModelInfo model = ModelOptions.read(args);
+    SavedModelInfo model = ModelOptions.read(args, err);
     String signature = ModelOptions.signature(args);
     List<BenchMethod> methods = new ArrayList<>();
     for (String label : labels) {

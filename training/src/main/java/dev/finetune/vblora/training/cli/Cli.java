@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.savedmodel.VbloraVersion;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,7 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Dispatches {@code vblora COMMAND [options]} to a {@link Command} and turns failures into the exit codes of
+ * Dispatches {@code vblora COMMAND [options]} to a {@link Command} ({@code vblora --version} or {@code -V}
+ * prints the version) and turns failures into the exit codes of
  * the command-line contract (docs/cli.md): 0 success, 1 user error (message only, stack trace with --debug),
  * 2 usage error.
  */
@@ -29,6 +31,10 @@ public final class Cli {
   public int run(String... argv) {
     List<String> args = new ArrayList<>(List.of(argv));
     boolean debug = args.remove("--debug");
+    if (!args.isEmpty() && (args.get(0).equals("--version") || args.get(0).equals("-V"))) {
+      out.println("vblora " + VbloraVersion.current());
+      return OK;
+    }
     if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
       printCommands(args.isEmpty() ? err : out);
       return args.isEmpty() ? USAGE_ERROR : OK;
@@ -87,6 +93,7 @@ public final class Cli {
 
   private void printCommands(PrintStream to) {
     to.println("usage: vblora COMMAND [options]   (vblora COMMAND --help for its options; --debug for stack traces)");
+    to.println("       vblora --version");
     to.println();
     for (Command c : commands.values()) {
       to.printf("  %-16s %s%n", c.name(), c.summary());

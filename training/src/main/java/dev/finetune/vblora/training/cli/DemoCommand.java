@@ -76,7 +76,7 @@ final class DemoCommand implements Command {
       if (args.flag("json")) {
         out.println(Json.toIndentedJson(result.toJson()));
       }
-      err.println("try: ./vblora eval --model " + result.merged() + " --data <file.tsv>");
+      err.println("try: vblora eval --model " + result.merged() + " --data <file.tsv>");
       return Cli.OK;
     } finally {
       AtomicDirectoryWriter.deleteTree(dataDir);

@@ -10,7 +10,6 @@ import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.data.features.FeatureJsonlReader;
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.ModelTokenizer;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
@@ -88,7 +87,7 @@ final class EvalCommand implements Command {
     DeviceProbe.requireAvailable(device);
     Optional<PredictionTable> reference = args.path("compare-predictions").isPresent()
         ? Optional.of(PredictionTable.read(args.path("compare-predictions").get())) : Optional.empty();
-    Path model = ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
+    Path model = ModelOptions.folder(args, err);
     Optional<Path> adapter = args.path("adapter");
     if (args.path("predictions-out").isPresent()) {
       Map<String, Path> inputs = new LinkedHashMap<>();

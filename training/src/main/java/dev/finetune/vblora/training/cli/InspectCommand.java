@@ -34,7 +34,7 @@ final class InspectCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) {
-    SavedModelInfo info = ModelOptions.read(args);
+    SavedModelInfo info = ModelOptions.read(args, err);
     String signature = ModelOptions.signature(args);
     Inspection inspection;
     try {

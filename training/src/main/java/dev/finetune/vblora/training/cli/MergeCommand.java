@@ -1,7 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.BuiltInModels;
-import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
 import dev.finetune.vblora.training.export.AdapterDeltas;
@@ -40,7 +39,7 @@ final class MergeCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
-    Path model = ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
+    Path model = ModelOptions.folder(args, err);
     Path adapterDir = args.path("adapter").orElseThrow();
     Path target = args.path("out").orElseThrow();
     OutputOverlap.check("--out", target, Map.of("--model", model, "--adapter", adapterDir), args.flag("overwrite"));

@@ -1,9 +1,9 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.BuiltInModels;
-import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -20,13 +20,16 @@ final class ModelOptions {
             SavedModelInfo.DEFAULT_SIGNATURE));
   }
 
-  /** The local folder of --model; a built-in name is fetched through Maven and unpacked once. */
-  static Path folder(ParsedArgs args) {
-    return ModelResolver.fromEnvironment().resolve(args.string("model").orElseThrow());
+  /**
+   * The local folder of --model; a built-in name missing from the local Maven repository is fetched first
+   * (progress on {@code err}) and unpacked once.
+   */
+  static Path folder(ParsedArgs args, PrintStream err) {
+    return BuiltInModelFetcher.fromEnvironment().folder(args.string("model").orElseThrow(), err);
   }
 
-  static SavedModelInfo read(ParsedArgs args) {
-    return SavedModelReader.read(folder(args), Set.of(args.stringOrDefault("tag").split(",")));
+  static SavedModelInfo read(ParsedArgs args, PrintStream err) {
+    return SavedModelReader.read(folder(args, err), Set.of(args.stringOrDefault("tag").split(",")));
   }
 
   static String signature(ParsedArgs args) {

@@ -160,6 +160,7 @@ final class TrainCommand implements Command {
    */
   static TrainingResult train(TrainConfig config, DeviceOptions device, PrintStream err) throws Exception {
     DeviceProbe.requireAvailable(device);
+    BuiltInModelFetcher.fromEnvironment().ensureAvailable(config.model(), err);
     if (device.device() == Device.CPU && device.xla() && !XlaCpuFlag.enabled()) {
       err.println("vblora: warning: " + XlaCpuFlag.hint());
     }

