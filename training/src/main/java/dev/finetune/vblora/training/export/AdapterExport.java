@@ -15,6 +15,7 @@ import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
 import dev.finetune.vblora.savedmodel.adapter.PeftLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
+import dev.finetune.vblora.savedmodel.VbloraVersion;
 import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
@@ -53,7 +54,7 @@ public final class AdapterExport {
     // recorded for a head that does not exist.
     ToolMetadata metadata = new ToolMetadata(config.model(), targetVariables,
         head.isEmpty() ? null : config.task().cliName(), manifest.labelNames(),
-        head.isEmpty() ? Map.of() : headFeatures(config));
+        head.isEmpty() ? Map.of() : headFeatures(config), VbloraVersion.current());
     List<String> targetModules = targetModules(targetVariables.keySet());
     if (config.method().equals("lora")) {
       LoraConfig lora = config.lora();
