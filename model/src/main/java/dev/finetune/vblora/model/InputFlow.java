@@ -33,16 +33,9 @@ public final class InputFlow {
 
   /** Per signature input key, what it appears to carry, judged by what its values index. */
   public static Map<String, Kind> of(MetaGraphDef metaGraph, String signatureKey) {
-    SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
-    if (signature == null) {
-      throw new IllegalArgumentException("the meta graph has no signature '" + signatureKey + "'");
-    }
-    GraphDef graph = metaGraph.getGraphDef();
-    if (graph.getLibrary().getFunctionCount() > 0) {
-      ServingPathInliner.Inlined inlined = ServingPathInliner.inline(graph, signature);
-      graph = inlined.graph();
-      signature = inlined.signature();
-    }
+    ServingPath.Inlined path = ServingPath.of(metaGraph, signatureKey);
+    SignatureDef signature = path.signature();
+    GraphDef graph = path.graph();
     NodeIndex index = new NodeIndex(graph);
     Map<String, Kind> kinds = new LinkedHashMap<>();
     for (Map.Entry<String, TensorInfo> input : signature.getInputsMap().entrySet()) {

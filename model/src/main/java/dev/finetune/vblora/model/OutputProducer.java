@@ -25,21 +25,13 @@ public final class OutputProducer {
    * @throws IllegalArgumentException when the signature or the output does not exist
    */
   public static NodeDef of(MetaGraphDef metaGraph, String signatureKey, String outputKey) {
-    SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
-    if (signature == null) {
-      throw new IllegalArgumentException("the meta graph has no signature '" + signatureKey
-          + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
-    }
+    ServingPath.Inlined path = ServingPath.of(metaGraph, signatureKey);
+    SignatureDef signature = path.signature();
     if (!signature.getOutputsMap().containsKey(outputKey)) {
       throw new IllegalArgumentException("signature '" + signatureKey + "' has no output '" + outputKey
           + "'; its outputs are " + signature.getOutputsMap().keySet());
     }
-    GraphDef graph = metaGraph.getGraphDef();
-    if (graph.getLibrary().getFunctionCount() > 0) {
-      ServingPathInliner.Inlined inlined = ServingPathInliner.inline(graph, signature);
-      graph = inlined.graph();
-      signature = inlined.signature();
-    }
+    GraphDef graph = path.graph();
     NodeIndex index = new NodeIndex(graph);
     TensorInfo info = signature.getOutputsMap().get(outputKey);
     TensorName tensor = TensorName.parse(info.getName());

@@ -3,6 +3,7 @@ package dev.finetune.vblora.model;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.SignatureDef;
 
 /**
@@ -15,6 +16,22 @@ public final class ServingPath {
 
   /** The graph with the serving path inlined, and the signature re-pointed to it. */
   public record Inlined(GraphDef graph, SignatureDef signature) {}
+
+  /**
+   * The graph of {@code metaGraph}'s signature {@code signatureKey} with its serving path inlined when the graph
+   * has functions (a TF2 export), else the graph as it is; the signature re-pointed to it.
+   *
+   * @throws IllegalArgumentException when there is no such signature (the message lists those there are)
+   */
+  public static Inlined of(MetaGraphDef metaGraph, String signatureKey) {
+    SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
+    if (signature == null) {
+      throw new IllegalArgumentException("the meta graph has no signature '" + signatureKey
+          + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
+    }
+    GraphDef graph = metaGraph.getGraphDef();
+    return graph.getLibrary().getFunctionCount() > 0 ? inline(graph, signature) : new Inlined(graph, signature);
+  }
 
   /** {@code graph} with every function call between {@code signature}'s inputs and outputs inlined. */
   public static Inlined inline(GraphDef graph, SignatureDef signature) {

@@ -282,7 +282,7 @@ public final class Json {
       if (layout.python) {
         out.setPrettyPrinter(pythonIndent());
         out.setCharacterEscapes(PythonAsciiEscapes.INSTANCE);
-        out.enable(JsonGenerator.Feature.ESCAPE_NON_ASCII);
+        out.setHighestNonEscapedChar(127); // ensure_ascii: every non-ASCII character escaped
       }
       writeValue(value, layout.sortKeys, out);
     } catch (IOException e) {

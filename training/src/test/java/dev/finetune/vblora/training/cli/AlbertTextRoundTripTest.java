@@ -55,6 +55,15 @@ class AlbertTextRoundTripTest {
     return file;
   }
 
+  /** eval of {@code merged} on the validation file against what the run {@code out} predicted: exit 0, 6 rows. */
+  private static CliRun evalAgainstTraining(Path merged, Path out) {
+    CliRun eval = CliRun.of("eval", "--model", merged.toString(), "--vocab", vocab.toString(), "--lower-case", "true",
+        "--data", valid.toString(), "--compare-predictions", out.resolve("valid_predictions.tsv").toString(), "--json");
+    assertEquals(0, eval.status(), eval.toString());
+    assertEquals(6L, Json.parseObject(eval.out()).get("examples"));
+    return eval;
+  }
+
   private static List<String> train(Path out, String... more) {
     List<String> args = new ArrayList<>(List.of("train", "--model", model.toString(), "--vocab", vocab.toString(),
         "--lower-case", "true", "--train", train.toString(), "--valid", valid.toString(), "--targets",
@@ -72,12 +81,8 @@ class AlbertTextRoundTripTest {
     Path merged = out.resolve("merged");
     assertArrayEquals(Files.readAllBytes(model.resolve("saved_model.pb")),
         Files.readAllBytes(merged.resolve("saved_model.pb")), "weights-only: the graph and signatures unchanged");
-    CliRun eval = CliRun.of("eval", "--model", merged.toString(), "--vocab", vocab.toString(),
-        "--lower-case", "true", "--data",
-        valid.toString(), "--compare-predictions", out.resolve("valid_predictions.tsv").toString(), "--json");
-    assertEquals(0, eval.status(), eval.toString());
+    CliRun eval = evalAgainstTraining(merged, out);
     Map<String, Object> report = Json.parseObject(eval.out());
-    assertEquals(6L, report.get("examples"));
     assertTrue(report.containsKey("accuracy"), "pred's linear logits of 2 classes are a classifier: " + eval.out());
     assertTrue(Json.getDouble(report, "max_abs_diff") <= 1e-5, eval.out());
   }
@@ -93,12 +98,8 @@ class AlbertTextRoundTripTest {
     CliRun run = CliRun.of(train(out, "--features", "functional_1/tf_op_layer_Squeeze/Squeeze").toArray(String[]::new));
     assertEquals(0, run.status(), run.toString());
     Path merged = out.resolve("merged");
-    CliRun eval = CliRun.of("eval", "--model", merged.toString(), "--vocab", vocab.toString(),
-        "--lower-case", "true", "--data",
-        valid.toString(), "--compare-predictions", out.resolve("valid_predictions.tsv").toString(), "--json");
-    assertEquals(0, eval.status(), eval.toString());
+    CliRun eval = evalAgainstTraining(merged, out);
     Map<String, Object> report = Json.parseObject(eval.out());
-    assertEquals(6L, report.get("examples"));
     assertTrue(Json.getDouble(report, "max_abs_diff") <= 1e-4, "the merged head serves what was trained: "
         + eval.out());
 
