@@ -6,7 +6,7 @@
 #   scripts/gpu-lab.sh MODE   (results under $OUT)
 #   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
 #         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab |
-#         ttr-ours | ttr-peft | ttr-levers | ttr-bench | ttr-diag | ttr-diag2 | ttr-aside | peft-load
+#         ttr-ours | ttr-peft | ttr-levers | ttr-bench | ttr-diag | ttr-diag2 | peft-load
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
@@ -80,7 +80,8 @@ case "$1" in
     done
     ;;
   ttr-diag)
-    # Where the train phase's time goes beyond the step median: a build that writes step_times.tsv (per step: wait
+    # Where the train phase's time goes beyond the step median (CODE=a build instrumented for it, see
+    # docs/benchmarks.md; main's build writes no step_times.tsv): a build that writes step_times.tsv (per step: wait
     # for the prefetched batch, session call, host gap between calls); SST-2 10 epochs cold, warm, and warm with
     # TensorFlow's private GPU threads.
     dir=/tmp/$1; mkdir -p $dir; rm -rf /tmp/xla-cache-*
@@ -101,17 +102,6 @@ case "$1" in
           --epochs 10 --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-$v-$warmth --json $TTR_ARGS
         cp $dir/sst2-$v-$warmth/step_times.tsv $OUT/sst2-$v-$warmth-steps.tsv || true
       done
-    done
-    ;;
-  ttr-aside)
-    # A/B for the evaluation's aside compilation: started after the first training step (ALT build, whose
-    # VBLORA_DIAG_ASIDE_AFTER_FIRST switch moves it) instead of before it; SST-2 10 epochs cold then warm.
-    dir=/tmp/$1; mkdir -p $dir
-    for warmth in cold warm; do
-      VBLORA_DIAG_ASIDE_AFTER_FIRST=1 ttr $dir sst2-after-first-$warmth /tmp/xla-cache-after-first train --model $MODEL \
-        $SST2_ARGS --epochs 10 --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE \
-        --out $dir/sst2-after-first-$warmth --json $TTR_ARGS
-      cp $dir/sst2-after-first-$warmth/step_times.tsv $OUT/sst2-after-first-$warmth-steps.tsv || true
     done
     ;;
   peft-load)
