@@ -33,20 +33,10 @@ class ResumeAfterFaultTest {
   private static FourStepRun run;
   @TempDir
   static Path dir;
-  private static Path train;
-  private static Path valid;
-  private static Path straight;
-
-  private static String[] trainArgs(Path out, String... more) {
-    return run.args(out, more);
-  }
 
   @BeforeAll
   static void trainStraight() throws IOException {
     run = FourStepRun.trainIn(dir);
-    train = run.train();
-    valid = run.valid();
-    straight = run.straight();
   }
 
   /**
@@ -59,23 +49,23 @@ class ResumeAfterFaultTest {
     run.crashAt(crashed, STEPS);
     assertTrue(logEntries(crashed).contains("step 3"), "the crashed run logged step 3: " + logEntries(crashed));
 
-    CliRun resumed = CliRun.of(trainArgs(crashed, "--resume"));
+    CliRun resumed = CliRun.of(run.args(crashed, "--resume"));
     assertEquals(0, resumed.status(), resumed.toString());
     assertTrue(resumed.err().contains("resuming at step 2"), resumed.err());
 
-    assertEquals(logEntries(straight), logEntries(crashed));
-    assertSamePicture(straight.resolve("curves.png"), crashed.resolve("curves.png"));
+    assertEquals(logEntries(run.straight()), logEntries(crashed));
+    assertSamePicture(run.straight().resolve("curves.png"), crashed.resolve("curves.png"));
   }
 
   /** A crash after the last checkpoint (in the export, say): the resume only exports, and drew an empty chart. */
   @Test
   void aResumeAtTheLastStepKeepsTheCurvesOfTheWholeRun() throws Exception {
     Path finished = copyOfStraight("finished");
-    CliRun resumed = CliRun.of(trainArgs(finished, "--resume"));
+    CliRun resumed = CliRun.of(run.args(finished, "--resume"));
     assertEquals(0, resumed.status(), resumed.toString());
 
-    assertEquals(logEntries(straight), logEntries(finished));
-    assertSamePicture(straight.resolve("curves.png"), finished.resolve("curves.png"));
+    assertEquals(logEntries(run.straight()), logEntries(finished));
+    assertSamePicture(run.straight().resolve("curves.png"), finished.resolve("curves.png"));
   }
 
   /**
@@ -84,8 +74,8 @@ class ResumeAfterFaultTest {
    */
   @Test
   void aDamagedNewestCheckpointStopsTheResumeNamingTheIntactOlderOne() throws Exception {
-    Path run = copyOfStraight("damaged");
-    Path checkpoints = run.resolve("checkpoints");
+    Path damaged = copyOfStraight("damaged");
+    Path checkpoints = damaged.resolve("checkpoints");
     Path newest = checkpoints.resolve("step-" + STEPS);
     Path older = checkpoints.resolve("step-2");
     if (!Files.exists(older)) { // kept as the best checkpoint; if step 4 was the best, a copy stands in for it
@@ -95,11 +85,11 @@ class ResumeAfterFaultTest {
     Files.write(data, java.util.Arrays.copyOf(Files.readAllBytes(data), 100));
     Map<String, String> before = checksums(checkpoints);
 
-    CliRun resumed = CliRun.of(trainArgs(run, "--resume"));
+    CliRun resumed = CliRun.of(run.args(damaged, "--resume"));
     assertEquals(1, resumed.status(), resumed.toString());
     assertTrue(resumed.err().contains(newest + " is damaged"), resumed.err());
     assertTrue(resumed.err().contains("the older checkpoint " + older + " (step 2) is intact"), resumed.err());
-    assertTrue(resumed.err().contains("mv " + newest + " " + run.resolve("damaged-step-" + STEPS)), resumed.err());
+    assertTrue(resumed.err().contains("mv " + newest + " " + damaged.resolve("damaged-step-" + STEPS)), resumed.err());
     assertFalse(resumed.err().contains("\tat "), "no stack trace:\n" + resumed.err());
     // Only the checkpoints: the resume rewrites config.json before it looks at them (issue 14 item 3, fixed
     // with the run-folder checks, not here).
@@ -137,7 +127,7 @@ class ResumeAfterFaultTest {
   /** The straight run without its exports (merged/ is BERT-sized), as a crash during the export leaves it. */
   private static Path copyOfStraight(String name) throws IOException {
     Path copy = dir.resolve(name);
-    copyTree(straight, copy);
+    copyTree(run.straight(), copy);
     for (String export : List.of("merged", "adapter")) {
       deleteTree(copy.resolve(export));
     }

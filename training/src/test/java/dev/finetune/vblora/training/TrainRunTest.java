@@ -50,20 +50,10 @@ class TrainRunTest {
   private static FourStepRun run;
   @TempDir
   static Path dir;
-  private static Path train;
-  private static Path valid;
-  private static Path straight;
-
-  private static String[] trainArgs(Path out, String... more) {
-    return run.args(out, more);
-  }
 
   @BeforeAll
   static void trainStraight() throws Exception {
     run = FourStepRun.trainIn(dir);
-    train = run.train();
-    valid = run.valid();
-    straight = run.straight();
   }
 
   @Test
@@ -72,15 +62,15 @@ class TrainRunTest {
     run.crashAt(crashed, 3);
     assertTrue(Files.isDirectory(crashed.resolve("checkpoints/step-2")));
 
-    CliRun resumed = CliRun.of(trainArgs(crashed, "--resume"));
+    CliRun resumed = CliRun.of(run.args(crashed, "--resume"));
     assertEquals(0, resumed.status(), resumed.toString());
     assertTrue(resumed.err().contains("resuming at step 2"), resumed.err());
 
-    Map<Long, Double> straightLosses = losses(straight);
+    Map<Long, Double> straightLosses = losses(run.straight());
     Map<Long, Double> resumedLosses = losses(crashed);
     assertEquals(straightLosses.keySet(), resumedLosses.keySet());
     straightLosses.forEach((step, loss) -> assertEquals(loss, resumedLosses.get(step), 1e-6, "loss of step " + step));
-    Checkpoint a = CheckpointStore.load(straight.resolve("checkpoints/step-" + STEPS));
+    Checkpoint a = CheckpointStore.load(run.straight().resolve("checkpoints/step-" + STEPS));
     Checkpoint b = CheckpointStore.load(crashed.resolve("checkpoints/step-" + STEPS));
     assertEquals(a.tensors().keySet(), b.tensors().keySet());
     for (String name : a.tensors().keySet()) {
@@ -101,7 +91,7 @@ class TrainRunTest {
   @Test
   void aCheckpointWithPerKernelLogitsIsRefusedWithAFreshRunAsTheWayOut() throws Exception {
     Path old = dir.resolve("old-layout");
-    Checkpoint packed = CheckpointStore.load(straight.resolve("checkpoints/step-" + STEPS));
+    Checkpoint packed = CheckpointStore.load(run.straight().resolve("checkpoints/step-" + STEPS));
     Map<String, Object> manifest = Json.getObject(packed.state().config(), "manifest");
     AdapterManifest parsed = AdapterManifest.fromJson(manifest);
     PackedLogitsLayout layout = parsed.logitsLayout().orElseThrow();
@@ -138,7 +128,7 @@ class TrainRunTest {
     CheckpointStore.open(old, 1, null).save(tensors, new TrainingState(state.step(), state.epoch(),
         state.positionInEpoch(), state.seed(), state.rngState(), state.metrics(), Map.of("manifest", oldManifest)));
 
-    CliRun resumed = CliRun.of(trainArgs(old, "--resume"));
+    CliRun resumed = CliRun.of(run.args(old, "--resume"));
     assertEquals(1, resumed.status(), resumed.toString());
     String message = resumed.err();
     assertTrue(message.contains(old.resolve("checkpoints/step-" + STEPS).toString()), message);
@@ -161,7 +151,7 @@ class TrainRunTest {
 
   @Test
   void aRunLeavesMetricsLogsCurvesAndAnAdapterOfThePapersSize() throws Exception {
-    Map<String, Object> metrics = Json.parseObject(Files.readString(straight.resolve("metrics.json")));
+    Map<String, Object> metrics = Json.parseObject(Files.readString(run.straight().resolve("metrics.json")));
     Map<String, Object> params = Json.getObject(metrics, "params");
     // The paper's count for BERT-base q,v with h=90, b=256, r=4, k=2: h*b + 3*L*M*r*(d/b).
     assertEquals(90 * 256 + 3 * 12 * 2 * 4 * 3, Json.getLong(params, "stored"));
@@ -171,27 +161,28 @@ class TrainRunTest {
     assertEquals("low-rank", Json.getString(metrics, "update_form"), "auto is low-rank on the CPU");
     for (String file : List.of("metrics.json", "config.json", "adapter/vblora_metadata.json")) {
       assertEquals(System.getProperty("vblora.projectVersion"),
-          Json.getString(Json.parseObject(Files.readString(straight.resolve(file))), "tool_version"), file);
+          Json.getString(Json.parseObject(Files.readString(run.straight().resolve(file))), "tool_version"), file);
     }
     for (String file : List.of("log.jsonl", "curves.png", "config.json", "adapter/adapter_config.json",
         "adapter/adapter_model.safetensors", "merged/saved_model.pb", "merged/assets/vocab.txt")) {
-      assertTrue(Files.isRegularFile(straight.resolve(file)), file);
+      assertTrue(Files.isRegularFile(run.straight().resolve(file)), file);
     }
-    try (var events = Files.list(straight.resolve("tensorboard"))) {
+    try (var events = Files.list(run.straight().resolve("tensorboard"))) {
       assertEquals(1, events.count());
     }
-    assertEquals(2, Files.readAllLines(straight.resolve("log.jsonl")).stream().filter(l -> l.contains("\"eval\""))
+    assertEquals(2, Files.readAllLines(run.straight().resolve("log.jsonl")).stream().filter(l -> l.contains("\"eval\""))
         .count(), "one evaluation every 2 of the 4 steps");
   }
 
   @Test
   void theMergedModelServesTheAdaptedModelsProbabilitiesInAFreshJvmAndMergeRebuildsIt() throws Exception {
     SavedModelInfo bert = Bert.read();
-    TrainConfig config = TrainConfig.fromJson(Json.parseObject(Files.readString(straight.resolve("config.json"))));
-    List<Batch> batches = Bert.batchesOf(valid, 8, 16);
+    TrainConfig config =
+        TrainConfig.fromJson(Json.parseObject(Files.readString(run.straight().resolve("config.json"))));
+    List<Batch> batches = Bert.batchesOf(run.valid(), 8, 16);
     Batch batch = batches.get(0);
     float[][] adapted;
-    Checkpoint best = CheckpointStore.load(straight.resolve("checkpoints").resolve(bestCheckpoint()));
+    Checkpoint best = CheckpointStore.load(run.straight().resolve("checkpoints").resolve(bestCheckpoint()));
     try (TrainingGraph graph = Trainer.buildGraph(config, bert, Trainer.plan(config, bert), 2);
         Session session = graph.open(null)) {
       graph.restoreTrainableState(session, best.tensors());
@@ -199,9 +190,9 @@ class TrainRunTest {
     }
     Path inputs = dir.resolve("inputs.json");
     Files.writeString(inputs, ServingProbe.inputsJson(batch.inputIds(), batch.inputMask(), batch.segmentIds()));
-    assertClose(adapted, ServingProbe.inFreshJvm(straight.resolve("merged"), inputs), 1e-4);
+    assertClose(adapted, ServingProbe.inFreshJvm(run.straight().resolve("merged"), inputs), 1e-4);
     // valid_predictions.tsv holds the same adapted model's outputs, one row per validation example in file order.
-    PredictionTable written = PredictionTable.read(straight.resolve(Trainer.VALID_PREDICTIONS));
+    PredictionTable written = PredictionTable.read(run.straight().resolve(Trainer.VALID_PREDICTIONS));
     assertEquals(2, written.columns().size(), "one column per class");
     float[][] rows = new float[written.examples()][];
     for (int i = 0; i < rows.length; i++) {
@@ -211,10 +202,10 @@ class TrainRunTest {
 
     Path remerged = dir.resolve("remerged");
     CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter",
-        straight.resolve("adapter").toString(), "--out", remerged.toString());
+        run.straight().resolve("adapter").toString(), "--out", remerged.toString());
     assertEquals(0, merge.status(), merge.toString());
     assertClose(adapted, ServingProbe.inFreshJvm(remerged, inputs), 1e-4);
-    assertServingSignature(straight.resolve("merged"));
+    assertServingSignature(run.straight().resolve("merged"));
     assertServingSignature(remerged);
   }
 
@@ -226,12 +217,13 @@ class TrainRunTest {
   void theMergedModelIsItsAdapterMergedByVbloraMergeBitForBit() throws Exception {
     Path remerged = dir.resolve("merged-from-adapter");
     CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter",
-        straight.resolve("adapter").toString(), "--out", remerged.toString());
+        run.straight().resolve("adapter").toString(), "--out", remerged.toString());
     assertEquals(0, merge.status(), merge.toString());
     for (String file : List.of("variables/variables.index", "variables/variables.data-00000-of-00001",
         "saved_model.pb", "assets.extra/vblora_labels.json")) {
       assertArrayEquals(Files.readAllBytes(remerged.resolve(file)),
-          Files.readAllBytes(straight.resolve("merged").resolve(file)), file + " of train's merged/ vs vblora merge");
+          Files.readAllBytes(run.straight().resolve("merged").resolve(file)),
+          file + " of train's merged/ vs vblora merge");
     }
   }
 
@@ -256,7 +248,7 @@ class TrainRunTest {
     CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--out",
         out.toString());
     CliRun eval = CliRun.of("eval", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--data",
-        valid.toString(), "--max-length", "16");
+        run.valid().toString(), "--max-length", "16");
     for (CliRun run : List.of(merge, eval)) {
       assertEquals(1, run.status(), run.toString());
       assertTrue(run.err().contains(weights.toString())
@@ -272,7 +264,7 @@ class TrainRunTest {
   @Test
   void evalRefusesAModelThatComputesNanRatherThanScoringIt() throws Exception {
     Path broken = Files.createDirectories(dir.resolve("nan-head"));
-    Path merged = straight.resolve("merged");
+    Path merged = run.straight().resolve("merged");
     for (String link : List.of("variables", "assets", "assets.extra")) {
       Files.createSymbolicLink(broken.resolve(link), merged.resolve(link).toAbsolutePath());
     }
@@ -293,7 +285,8 @@ class TrainRunTest {
     Files.write(broken.resolve("saved_model.pb"), saved.toBuilder()
         .setMetaGraphs(0, saved.getMetaGraphs(0).toBuilder().setGraphDef(graph)).build().toByteArray());
 
-    CliRun eval = CliRun.of("eval", "--model", broken.toString(), "--data", valid.toString(), "--max-length", "16");
+    CliRun eval = CliRun.of("eval", "--model", broken.toString(), "--data", run.valid().toString(),
+        "--max-length", "16");
     assertEquals(1, eval.status(), eval.toString());
     assertTrue(eval.err().contains("model " + broken + " computes NaN as its probabilities for example 0"),
         eval.err());
@@ -314,7 +307,7 @@ class TrainRunTest {
     CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--out",
         dir.resolve("three-labels-merged").toString());
     CliRun eval = CliRun.of("eval", "--model", "bert-base-uncased", "--adapter", adapter.toString(), "--data",
-        valid.toString(), "--max-length", "16");
+        run.valid().toString(), "--max-length", "16");
     for (CliRun run : List.of(merge, eval)) {
       assertEquals(1, run.status(), run.toString());
       assertTrue(run.err().contains(adapter.toString()) && run.err().contains("lists 3 label_names")
@@ -326,13 +319,13 @@ class TrainRunTest {
   private static Path copyOfAdapter(String name) throws Exception {
     Path copy = Files.createDirectories(dir.resolve(name));
     for (String file : List.of("adapter_config.json", AdapterFolder.WEIGHTS_FILE, "vblora_metadata.json")) {
-      Files.copy(straight.resolve("adapter").resolve(file), copy.resolve(file));
+      Files.copy(run.straight().resolve("adapter").resolve(file), copy.resolve(file));
     }
     return copy;
   }
 
   private static String bestCheckpoint() throws Exception {
-    long step = Json.getLong(Json.getObject(Json.parseObject(Files.readString(straight.resolve("metrics.json"))),
+    long step = Json.getLong(Json.getObject(Json.parseObject(Files.readString(run.straight().resolve("metrics.json"))),
         "best"), "step");
     return "step-" + step;
   }
@@ -369,19 +362,19 @@ class TrainRunTest {
   @Test
   void exportAdapterFromTheBestCheckpointWritesTheRunsAdapter() throws Exception {
     Path exported = dir.resolve("exported");
-    CliRun run = CliRun.of("export-adapter", "--checkpoint",
-        straight.resolve("checkpoints").resolve(bestCheckpoint()).toString(), "--out", exported.toString());
-    assertEquals(0, run.status(), run.toString());
+    CliRun export = CliRun.of("export-adapter", "--checkpoint",
+        run.straight().resolve("checkpoints").resolve(bestCheckpoint()).toString(), "--out", exported.toString());
+    assertEquals(0, export.status(), export.toString());
     for (String file : List.of("adapter_config.json", "adapter_model.safetensors")) {
-      assertArrayEquals(Files.readAllBytes(straight.resolve("adapter").resolve(file)),
+      assertArrayEquals(Files.readAllBytes(run.straight().resolve("adapter").resolve(file)),
           Files.readAllBytes(exported.resolve(file)), file);
     }
   }
 
   @Test
   void evalRefusesToWriteItsPredictionsOverItsDataFile() throws Exception {
-    Path data = Files.copy(valid, dir.resolve("eval-data.tsv"));
-    Path merged = straight.resolve("merged");
+    Path data = Files.copy(run.valid(), dir.resolve("eval-data.tsv"));
+    Path merged = run.straight().resolve("merged");
     String before = FolderChecksum.of(data, merged);
     CliRun eval = CliRun.of("eval", "--model", merged.toString(), "--data", data.toString(), "--max-length", "16",
         "--predictions-out", data.toString());
@@ -393,10 +386,10 @@ class TrainRunTest {
   @Test
   void evalScoresTheMergedModelAsTrainingDidAndRefusesAnUnknownLabel() throws Exception {
     Path predictions = dir.resolve("eval-predictions.tsv");
-    Path trained = straight.resolve(Trainer.VALID_PREDICTIONS);
-    CliRun eval = CliRun.of("eval", "--model", straight.resolve("merged").toString(), "--data", valid.toString(),
-        "--max-length", "16", "--predictions-out", predictions.toString(), "--compare-predictions",
-        trained.toString(), "--json");
+    Path trained = run.straight().resolve(Trainer.VALID_PREDICTIONS);
+    CliRun eval = CliRun.of("eval", "--model", run.straight().resolve("merged").toString(), "--data",
+        run.valid().toString(), "--max-length", "16", "--predictions-out", predictions.toString(),
+        "--compare-predictions", trained.toString(), "--json");
     assertEquals(0, eval.status(), eval.toString());
     Map<String, Object> report = Json.parseObject(eval.out());
     assertEquals(8, Json.getLong(report, "examples"));
@@ -407,13 +400,13 @@ class TrainRunTest {
     assertEquals(8, scored.examples());
     assertEquals(diff, scored.maxAbsDifference(PredictionTable.read(trained)), 1e-9);
 
-    Map<String, Object> best = Json.getObject(Json.parseObject(Files.readString(straight.resolve("metrics.json"))),
-        "best");
+    Map<String, Object> best =
+        Json.getObject(Json.parseObject(Files.readString(run.straight().resolve("metrics.json"))), "best");
     assertEquals(Json.getDouble(best, "accuracy"), Json.getDouble(report, "accuracy"), 1e-9);
 
     Path unknown = dir.resolve("unknown-label.tsv");
     Files.writeString(unknown, "sentence\tlabel\nA fine day.\t1\nA strange day.\tmaybe\n");
-    CliRun refused = CliRun.of("eval", "--model", straight.resolve("merged").toString(), "--data",
+    CliRun refused = CliRun.of("eval", "--model", run.straight().resolve("merged").toString(), "--data",
         unknown.toString());
     assertEquals(1, refused.status(), refused.toString());
     assertTrue(refused.err().contains(unknown.toString()) && refused.err().contains("line 3")
