@@ -2,7 +2,7 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
-import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
+import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
 import dev.finetune.vblora.savedmodel.export.MergedModel;
 import java.io.PrintStream;
