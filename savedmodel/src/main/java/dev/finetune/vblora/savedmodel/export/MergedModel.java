@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Writes a merged SavedModel (MergedExporter) all or nothing, marked as a merged model ({@link OutputMarker}),
+ * The deploy path's entry point, {@link #merge}: base model + adapter folder -> merged SavedModel.
+ *
+ * <p>Writes a merged SavedModel (MergedExporter) all or nothing, marked as a merged model ({@link OutputMarker}),
  * with the head's label names in {@value #LABELS_FILE} so that {@code vblora eval} on the merged folder needs
  * nothing else (the tokenizer's vocab.txt comes along with the model's assets).
  */
