@@ -6,7 +6,7 @@ import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.LoraPlan;
 import dev.finetune.vblora.model.VbLoraPlan;
-import dev.finetune.vblora.savedmodel.Inspection;
+import dev.finetune.vblora.training.inspect.Inspection;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.bench.BenchMethod;
 import dev.finetune.vblora.training.bench.BenchMode;

@@ -4,7 +4,7 @@ import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.demo.DemoDataset;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
-import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.TrainingResult;
 import dev.finetune.vblora.training.device.DeviceOptions;

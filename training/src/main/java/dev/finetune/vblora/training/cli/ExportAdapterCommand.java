@@ -2,7 +2,7 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
-import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
+import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;
 import dev.finetune.vblora.training.export.AdapterExport;

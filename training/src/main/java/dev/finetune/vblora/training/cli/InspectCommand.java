@@ -2,7 +2,7 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
-import dev.finetune.vblora.savedmodel.Inspection;
+import dev.finetune.vblora.training.inspect.Inspection;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import java.io.PrintStream;
 import java.util.ArrayList;

@@ -2,9 +2,9 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
-import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
-import dev.finetune.vblora.training.export.AdapterDeltas;
-import dev.finetune.vblora.training.export.MergedModel;
+import dev.finetune.vblora.data.io.OutputOverlap;
+import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
+import dev.finetune.vblora.savedmodel.export.MergedModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * {@code vblora merge}: base model + adapter folder -> merged SavedModel, the deploy path. No training code runs:
- * the adapter's deltas are computed in plain Java and added to the base kernels by MergedExporter.
+ * MergedModel.merge, in the savedmodel module, computes the adapter's deltas in plain Java and adds them to the
+ * base kernels.
  */
 final class MergeCommand implements Command {
   @Override
@@ -43,10 +44,9 @@ final class MergeCommand implements Command {
     Path adapterDir = args.path("adapter").orElseThrow();
     Path target = args.path("out").orElseThrow();
     OutputOverlap.check("--out", target, Map.of("--model", model, "--adapter", adapterDir), args.flag("overwrite"));
-    AdapterDeltas deltas = AdapterDeltas.read(adapterDir,
+    AdapterDeltas deltas = MergedModel.merge(
         SavedModelReader.read(model, java.util.Set.of(args.stringOrDefault("tag").split(","))),
-        args.stringOrDefault("signature"));
-    MergedModel.write(model, args.stringOrDefault("tag"), deltas, target, args.flag("overwrite"));
+        args.stringOrDefault("tag"), args.stringOrDefault("signature"), adapterDir, target, args.flag("overwrite"));
     err.println("merged " + deltas.deltas().size() + " kernels" + (deltas.head().isPresent() ? " and the task head" : "")
         + " into " + target.toAbsolutePath().normalize());
     return Cli.OK;

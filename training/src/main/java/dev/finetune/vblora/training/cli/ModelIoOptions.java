@@ -2,10 +2,10 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.training.TrainConfig;
-import dev.finetune.vblora.training.io.InputRole;
-import dev.finetune.vblora.training.io.LossKind;
-import dev.finetune.vblora.training.io.ModelIo;
-import dev.finetune.vblora.training.io.Pooling;
+import dev.finetune.vblora.savedmodel.io.InputRole;
+import dev.finetune.vblora.savedmodel.io.LossKind;
+import dev.finetune.vblora.savedmodel.io.ModelIo;
+import dev.finetune.vblora.savedmodel.io.Pooling;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.FullLogits;
-import dev.finetune.vblora.savedmodel.adapter.OutputMarker;
+import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
