@@ -43,6 +43,11 @@ final class CommandSpecs {
     return line;
   }
 
+  /** Parses {@code args} (the options after the command's name) as {@code command} alone, e.g. in a test. */
+  static ParsedArgs parse(Command command, List<String> args) {
+    return ParsedArgs.of(all(command), new CommandLine(of(command)).parseArgs(args.toArray(String[]::new)));
+  }
+
   /** One command's picocli spec. */
   static CommandSpec of(Command command) {
     CommandSpec spec = CommandSpec.create().name(command.name());
@@ -152,7 +157,8 @@ final class CommandSpecs {
     if (ValueType.isBooleanWord(next)) {
       args.pop();
       args.push(String.valueOf(ValueType.bool(next)));
-    } else if (!next.startsWith("-") && !next.startsWith("@") && command.positionalParameters().isEmpty()) {
+    } else if (!next.startsWith("-") && !next.startsWith("@") && command.positionalParameters().isEmpty()
+        && command.subcommands().isEmpty()) {
       throw new CommandLine.ParameterException(command.commandLine(), "invalid value for option "
           + ((CommandLine.Model.OptionSpec) arg).longestName() + ": expected true or false (or on/off), got '"
           + next + "'", arg, next);

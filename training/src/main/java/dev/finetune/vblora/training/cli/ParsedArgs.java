@@ -105,19 +105,19 @@ public final class ParsedArgs {
   }
 
   public Optional<Integer> integer(String name) {
-    return string(name).map(v -> (Integer) check(name, v));
+    return string(name).map(v -> (Integer) read(name, v, ValueType.INTEGER));
   }
 
   public int integerOrDefault(String name) {
-    return (Integer) check(name, stringOrDefault(name));
+    return (Integer) read(name, stringOrDefault(name), ValueType.INTEGER);
   }
 
   public Optional<Double> number(String name) {
-    return string(name).map(v -> (Double) check(name, v));
+    return string(name).map(v -> (Double) read(name, v, ValueType.NUMBER));
   }
 
   public double numberOrDefault(String name) {
-    return (Double) check(name, stringOrDefault(name));
+    return (Double) read(name, stringOrDefault(name), ValueType.NUMBER);
   }
 
   /** Comma-separated list; empty when absent. */
@@ -135,7 +135,7 @@ public final class ParsedArgs {
 
   /** A boolean option's value, or {@code fallback} when it is not given. */
   public boolean bool(String name, boolean fallback) {
-    return string(name).map(v -> (Boolean) check(name, v)).orElse(fallback);
+    return string(name).map(v -> (Boolean) read(name, v, ValueType.BOOLEAN)).orElse(fallback);
   }
 
   private Optional<List<String>> values(String name) {
@@ -145,10 +145,13 @@ public final class ParsedArgs {
     return Optional.ofNullable(given.containsKey(name) ? given.get(name) : fallback.get(name));
   }
 
-  /** Values from the command line were checked by picocli; a default or a config.json value is checked here. */
-  private Object check(String name, String value) {
+  /**
+   * The value as {@code kind}. picocli checked command-line values against the option's declared type; a value
+   * from config.json, or one of an option declared as plain text, is checked here.
+   */
+  private static Object read(String name, String value, ValueType kind) {
     try {
-      return specs.get(name).type().check().apply(value);
+      return kind.check().apply(value);
     } catch (picocli.CommandLine.TypeConversionException e) {
       throw new UsageError("invalid value for option --" + name + ": " + e.getMessage());
     }
