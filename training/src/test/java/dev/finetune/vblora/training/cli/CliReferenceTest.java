@@ -22,7 +22,7 @@ class CliReferenceTest {
   private static final Path DOCS = Path.of("..", "docs", "cli.md");
   /** {@code --name} words that are not a vblora option at all: what `mvn`, java and XLA take. */
   private static final Set<String> FOREIGN = Set.of();
-  private static final Pattern OPTION = Pattern.compile("(?<![\\w-])--([a-z][a-z0-9-]*[a-z0-9])(?![\\w])");
+  private static final Pattern OPTION = Pattern.compile("(?<![\\w-])--([a-z][a-z0-9-]*[a-z0-9])(?![\\w-])");
 
   @Test
   void theOptionReferenceIsTheOneTheDefinitionsWrite() throws IOException {
