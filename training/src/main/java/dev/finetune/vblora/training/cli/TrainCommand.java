@@ -164,6 +164,23 @@ final class TrainCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
+    DeviceOptions device = SessionOptions.read(args);
+    TrainConfig config = config(args, device);
+    Thread notice = InterruptNotice.register(config.out(), args.toArgs(), err);
+    TrainingResult result;
+    try {
+      result = train(config, device, err);
+    } finally {
+      InterruptNotice.unregister(notice);
+    }
+    if (args.flag("json")) {
+      out.println(Json.toIndentedJson(result.toJson()));
+    }
+    return Cli.OK;
+  }
+
+  /** The run's settings: the options given (or a --config run's), TrainConfig.builder()'s defaults for the rest. */
+  static TrainConfig config(ParsedArgs args, DeviceOptions device) {
     TrainConfig.Builder b = TrainConfig.builder()
         .model(args.string("model").orElseThrow())
         .signature(args.stringOrDefault("signature"))
@@ -180,20 +197,8 @@ final class TrainCommand implements Command {
         .overwrite(args.flag("overwrite"));
     TokenizerOptions tokenizer = TokenizerFlags.read(args);
     b.vocab(tokenizer.vocab()).lowerCase(tokenizer.lowerCase());
-    DeviceOptions device = SessionOptions.read(args);
     b.device(device.device().label()).xla(device.xla()).updateForm(SessionOptions.updateForm(args).orElse(null));
-    TrainConfig config = trainingSettings(args, adapterSettings(args, ModelIoOptions.apply(args, b))).build();
-    Thread notice = InterruptNotice.register(config.out(), args.toArgs(), err);
-    TrainingResult result;
-    try {
-      result = train(config, device, err);
-    } finally {
-      InterruptNotice.unregister(notice);
-    }
-    if (args.flag("json")) {
-      out.println(Json.toIndentedJson(result.toJson()));
-    }
-    return Cli.OK;
+    return trainingSettings(args, adapterSettings(args, ModelIoOptions.apply(args, b))).build();
   }
 
   /**
