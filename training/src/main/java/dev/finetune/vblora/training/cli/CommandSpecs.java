@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -130,7 +131,11 @@ final class CommandSpecs {
       return b.type(Boolean.class).negatable(true).arity("0..1").paramLabel("true|false")
           .converters(ValueType::bool).preprocessor(CommandSpecs::booleanWord).build();
     }
-    b.paramLabel(option.valueName()).arity("1").converters(v -> {
+    b.paramLabel(option.valueName()).arity("1");
+    if (option.type() == ValueType.PATH && !option.repeatable()) {
+      return b.type(Path.class).build(); // so that shell completion offers files
+    }
+    b.converters(v -> {
       option.type().check().apply(v);
       return v;
     });
