@@ -35,7 +35,8 @@ final class CommandSpecs {
             + "       vblora --version%n")
         .description("Fine-tunes TensorFlow SavedModels with VB-LoRA (or LoRA) and merges the adapters for serving.")
         .commandListHeading("%nCommands:%n")
-        .footerHeading("%nOptions may come from a file: vblora train @args.txt (one option or value per line).%n")
+        .footerHeading("%nOptions may come from a file: vblora train @run.args (whitespace-separated, quotes"
+            + " around values with spaces, # comments). Completion: source <(vblora completion).%n")
         .autoWidth(true);
     CommandLine line = new CommandLine(root);
     for (Command command : commands) {
