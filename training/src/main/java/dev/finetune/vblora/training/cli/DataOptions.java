@@ -8,14 +8,23 @@ import java.util.List;
 
 /** {@code --text-column C [--text-pair-column C] --label-column C [--no-header]}: how to read data files. */
 final class DataOptions {
+  // The library's builder has no column defaults yet (issue 15: i15-core/i15-api give it the CLI's); until then
+  // these two are the CLI's, and TrainDefaults builds with them.
+  static final String TEXT_COLUMN = "sentence";
+  static final String LABEL_COLUMN = "label";
+  static final String COLUMNS = "Columns";
+
   private DataOptions() {}
 
   static List<OptionSpec> columnSpecs() {
     return List.of(
-        OptionSpec.optional("text-column", "C", "header name or 0-based index of the text", "sentence"),
-        OptionSpec.optional("text-pair-column", "C", "the second text of sentence-pair tasks", null),
-        OptionSpec.optional("label-column", "C", "header name or 0-based index of the label", "label"),
-        OptionSpec.flag("no-header", "the files have no header row (map columns by index)"));
+        OptionSpec.optional("text-column", "C", "header name or 0-based index of the text",
+            TrainDefaults.CONFIG.textColumn()).in(COLUMNS),
+        OptionSpec.optional("text-pair-column", "C", "the second text of sentence-pair tasks", null).in(COLUMNS),
+        OptionSpec.optional("label-column", "C", "header name or 0-based index of the label",
+            TrainDefaults.CONFIG.labelColumn()).in(COLUMNS),
+        OptionSpec.flag("no-header", "--no-header: the files have no header row (map columns by index); default:"
+            + " a header row is detected", null).in(COLUMNS));
   }
 
   static ColumnMapping columns(ParsedArgs args) {

@@ -9,6 +9,7 @@ import dev.finetune.vblora.training.export.AdapterExport;
 import dev.finetune.vblora.training.export.AdapterManifest;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -27,9 +28,16 @@ final class ExportAdapterCommand implements Command {
   @Override
   public List<OptionSpec> options() {
     return List.of(
-        OptionSpec.required("checkpoint", "DIR", "a checkpoint folder, e.g. RUN/checkpoints/step-40"),
-        OptionSpec.required("out", "DIR", "the adapter folder to write"),
-        OptionSpec.flag("overwrite", "replace --out if it holds an adapter vblora wrote"));
+        OptionSpec.required("checkpoint", "DIR", "a checkpoint folder, e.g. RUN/checkpoints/step-40")
+            .typed(ValueType.PATH),
+        OptionSpec.required("out", "DIR", "the adapter folder to write").typed(ValueType.PATH).in(TrainCommand.OUTPUT),
+        OptionSpec.flag("overwrite", "replace --out if it holds an adapter vblora wrote").in(TrainCommand.OUTPUT),
+        TrainCommand.json("print {\"adapter\", \"step\", \"checkpoint\"} on stdout"));
+  }
+
+  @Override
+  public List<String> examples() {
+    return List.of("vblora export-adapter --checkpoint run/checkpoints/step-40 --out adapter-40");
   }
 
   @Override
@@ -50,7 +58,15 @@ final class ExportAdapterCommand implements Command {
           + "; export it with the vblora version that wrote it, or train a fresh run", e);
     }
     AdapterFolder.write(AdapterExport.toPeft(parsed, checkpoint.tensors()), target, args.flag("overwrite"));
-    err.println("wrote the adapter of step " + checkpoint.state().step() + " to " + target.toAbsolutePath().normalize());
+    Path written = target.toAbsolutePath().normalize();
+    err.println("wrote the adapter of step " + checkpoint.state().step() + " to " + written);
+    if (args.flag("json")) {
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("adapter", written.toString());
+      result.put("step", checkpoint.state().step());
+      result.put("checkpoint", dir.toAbsolutePath().normalize().toString());
+      out.println(Json.toIndentedJson(result));
+    }
     return Cli.OK;
   }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.data.io.OutputOverlap;
@@ -7,6 +8,7 @@ import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
 import dev.finetune.vblora.savedmodel.export.MergedModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,12 +32,23 @@ final class MergeCommand implements Command {
   public List<OptionSpec> options() {
     return List.of(
         OptionSpec.required("model", "M",
-            "the base SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")"),
-        OptionSpec.optional("tag", "TAG", "meta graph tag set of the model", "serve"),
-        OptionSpec.optional("signature", "KEY", "signature whose kernels the adapter adapts", "serving_default"),
-        OptionSpec.required("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)"),
-        OptionSpec.required("out", "DIR", "the merged SavedModel folder to write"),
-        OptionSpec.flag("overwrite", "replace --out if it holds a merged model vblora wrote"));
+            "the base SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")").in(ModelOptions.MODEL),
+        OptionSpec.optional("tag", "TAG", "meta graph tag set of the model", TrainDefaults.CONFIG.tag())
+            .in(ModelOptions.MODEL),
+        OptionSpec.optional("signature", "KEY", "signature whose kernels the adapter adapts",
+            TrainDefaults.CONFIG.signature()).in(ModelOptions.MODEL),
+        OptionSpec.required("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)")
+            .typed(ValueType.PATH).in(ModelOptions.MODEL),
+        OptionSpec.required("out", "DIR", "the merged SavedModel folder to write").typed(ValueType.PATH)
+            .in(TrainCommand.OUTPUT),
+        OptionSpec.flag("overwrite", "replace --out if it holds a merged model vblora wrote").in(TrainCommand.OUTPUT),
+        TrainCommand.json("print {\"merged\", \"kernels\", \"head\"} on stdout"));
+  }
+
+  @Override
+  public List<String> examples() {
+    return List.of("vblora merge --model bert-base-uncased --adapter run/adapter --out served/sst2",
+        "vblora merge --model bert-base-uncased --adapter peft-adapter --out served/peft --overwrite --json");
   }
 
   @Override
@@ -47,8 +60,16 @@ final class MergeCommand implements Command {
     AdapterDeltas deltas = MergedModel.merge(
         SavedModelReader.read(model, java.util.Set.of(args.stringOrDefault("tag").split(","))),
         args.stringOrDefault("tag"), args.stringOrDefault("signature"), adapterDir, target, args.flag("overwrite"));
+    Path merged = target.toAbsolutePath().normalize();
     err.println("merged " + deltas.deltas().size() + " kernels" + (deltas.head().isPresent() ? " and the task head" : "")
-        + " into " + target.toAbsolutePath().normalize());
+        + " into " + merged);
+    if (args.flag("json")) {
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("merged", merged.toString());
+      result.put("kernels", deltas.deltas().size());
+      result.put("head", deltas.head().isPresent());
+      out.println(Json.toIndentedJson(result));
+    }
     return Cli.OK;
   }
 }
