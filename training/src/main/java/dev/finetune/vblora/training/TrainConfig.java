@@ -6,6 +6,8 @@ import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
+import dev.finetune.vblora.training.method.AdapterMethod;
+import dev.finetune.vblora.training.method.AdapterSettings;
 import dev.finetune.vblora.training.optim.GroupHyperparameters;
 import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
 import dev.finetune.vblora.training.io.InputRole;
@@ -47,7 +49,7 @@ import java.util.TreeMap;
  * @param targets kernels to adapt (preset, names/suffixes or regex)
  * @param exclude kernels to leave out, or null
  * @param layers layer indices to adapt (e.g. 0-5,11), or null for all
- * @param method vblora or lora (the baseline)
+ * @param method the adapter method (VB-LoRA, or the LoRA baseline)
  * @param vbLora the VB-LoRA hyperparameters (used when method is vblora); rank and seed are shared with lora
  * @param lora the LoRA baseline's hyperparameters (used when method is lora); rank and seed as in vbLora
  * @param epochs passes over the training data (ignored when maxSteps > 0)
@@ -79,7 +81,7 @@ public record TrainConfig(
     String textColumn, String textPairColumn, String labelColumn, boolean noHeader, Task task,
     Map<String, String> input, String features, Pooling pooling, String output, LossKind loss,
     String targets, String exclude, String layers,
-    String method, VbLoraConfig vbLora, LoraConfig lora,
+    AdapterMethod method, VbLoraConfig vbLora, LoraConfig lora,
     int epochs, long maxSteps, int batchSize, int maxLength, String lengthBuckets,
     double lrBank, double lrLogits, double lrLora, double lrHead, double weightDecay, double warmupRatio,
     double maxGradNorm, long seed, long evalEvery, long logEvery, String device, Boolean xla,
@@ -101,7 +103,7 @@ public record TrainConfig(
         + " exclude each other; choose one");
     require(features == null || loss == null, "--loss is for the model's own output (--output), not for a new head"
         + " on --features");
-    require(method.equals("vblora") || method.equals("lora"), "--method must be vblora or lora, got " + method);
+    require(method != null, "the adapter method is required, e.g. " + AdapterMethod.DEFAULT.name());
     require(epochs >= 1, "--epochs must be at least 1, got " + epochs);
     require(maxSteps >= 0, "--max-steps must not be negative, got " + maxSteps);
     require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
@@ -152,6 +154,16 @@ public record TrainConfig(
     return new GroupHyperparameters(lrLora, weightDecay);
   }
 
+  /** The hyperparameters of every adapter method; {@link #method()} reads its own. */
+  public AdapterSettings adapterSettings() {
+    return new AdapterSettings(vbLora, lora);
+  }
+
+  /** The peak learning rate the progress reports (the method's main group). */
+  public double reportedLearningRate() {
+    return method.reportedLearningRate(groups(), loraFactors());
+  }
+
   /** What the run asks of the model's I/O (the rest is detected, see {@link ModelIo#resolve}). */
   public ModelIo.Settings ioSettings() {
     Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
@@ -178,7 +190,7 @@ public record TrainConfig(
     if (updateForm != null) {
       return updateForm;
     }
-    return UpdateForm.automatic(device.equals("gpu"), method.equals("lora") ? lora.dropout() : vbLora.dropout());
+    return UpdateForm.automatic(device.equals("gpu"), method.dropout(adapterSettings()));
   }
 
   /**
@@ -208,7 +220,7 @@ public record TrainConfig(
     json.put("targets", targets);
     json.put("exclude", exclude);
     json.put("layers", layers);
-    json.put("method", method);
+    json.put("method", method.name());
     json.put("rank", vbLora.rank());
     json.put("num_vectors", vbLora.numVectors());
     json.put("vector_length", vbLora.vectorLength());
@@ -380,7 +392,7 @@ public record TrainConfig(
     private String targets = "bert-qv";
     private String exclude;
     private String layers;
-    private String method = "vblora";
+    private AdapterMethod method = AdapterMethod.DEFAULT;
     private VbLoraConfig.Builder vbLora = VbLoraConfig.builder();
     private LoraConfig lora = LoraConfig.defaults();
     private int epochs = 3;
@@ -432,7 +444,9 @@ public record TrainConfig(
     public Builder targets(String v) { targets = v; return this; }
     public Builder exclude(String v) { exclude = v; return this; }
     public Builder layers(String v) { layers = v; return this; }
-    public Builder method(String v) { method = v.toLowerCase(Locale.ROOT); return this; }
+    /** The method by name (vblora, lora), as config.json and the command line spell it. */
+    public Builder method(String v) { method = AdapterMethod.parse(v); return this; }
+    public Builder method(AdapterMethod v) { method = v; return this; }
     /** All VB-LoRA settings, its rank and seed included (keep them equal to {@link #rank} and {@link #seed}). */
     public Builder vbLora(VbLoraConfig v) { vbLora = v.toBuilder(); return this; }
     /** All LoRA settings, its rank and seed included (keep them equal to {@link #rank} and {@link #seed}). */

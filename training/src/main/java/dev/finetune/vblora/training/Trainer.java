@@ -20,12 +20,6 @@ import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.model.AdapterPlan;
-import dev.finetune.vblora.model.Kernel;
-import dev.finetune.vblora.model.KernelDiscovery;
-import dev.finetune.vblora.model.LoraPlan;
-import dev.finetune.vblora.model.TargetSelection;
-import dev.finetune.vblora.model.TargetSelector;
-import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.ModelTokenizer;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -132,7 +126,7 @@ public final class Trainer {
     TrainingData data = TrainingData.load(config, modelFolder, model, io);
     clock.since(Phase.DATA, start);
     start = clock.now();
-    AdapterPlan plan = plan(config, model);
+    AdapterPlan plan = RunPlanner.plan(config, model);
     // Each batch shape compiles on its first call, once (the run's few shapes are fixed up front).
     XlaCompilationMode.compileEachShapeOnFirstCallFor(sessionConfig);
     try (TrainingGraph graph = buildGraph(config, model, plan, io, data.labelNames().size())) {
@@ -160,16 +154,6 @@ public final class Trainer {
   private Trainer writingInto(Path dir) {
     return dir.equals(config.out()) ? this
         : new Trainer(config.toBuilder().out(dir).build(), sessionConfig, extraListeners, clock);
-  }
-
-  /** The adapter plan of {@code config}'s selection and method on {@code model}. */
-  public static AdapterPlan plan(TrainConfig config, SavedModelInfo model) {
-    List<Kernel> kernels = KernelDiscovery.discover(model.metaGraph(), config.signature());
-    List<Kernel> selected = TargetSelector.select(kernels,
-        TargetSelection.parse(config.targets(), config.exclude(), config.layers()));
-    return config.method().equals("lora")
-        ? LoraPlan.of(selected, config.lora())
-        : VbLoraPlan.of(selected, config.vbLora());
   }
 
   /** The training graph a run of {@code config} trains (e.g. to reload a checkpoint's weights into). */
@@ -350,7 +334,7 @@ public final class Trainer {
     }
 
     private double referenceLearningRate() {
-      return config.method().equals("lora") ? config.lrLora() : config.lrLogits();
+      return config.reportedLearningRate();
     }
 
     private void evaluateAndSave(CheckpointStore store, TrainingListener listeners, long step, long perEpoch)
