@@ -88,12 +88,14 @@ public record TrainConfig(
     UpdateForm updateForm, Path out, boolean resume, boolean overwrite) {
 
   public TrainConfig {
-    require(model != null && !model.isBlank(), "--model is required");
-    require(train != null, "--train is required");
-    require(out != null, "--out is required");
+    require(model != null && !model.isBlank(), "a model is required: set TrainConfig.Builder.model (a SavedModel"
+        + " folder or a built-in name)");
+    require(train != null, "training data is required: set TrainConfig.Builder.train");
+    require(out != null, "an output folder is required: set TrainConfig.Builder.out");
     require(valid != null || (validFraction > 0 && validFraction < 1),
         "--valid-fraction must be between 0 and 1 (exclusive), got " + validFraction);
-    require(textColumn != null && labelColumn != null, "--text-column and --label-column are required");
+    require(textColumn != null && labelColumn != null, "the text and label columns must not be null (defaults: "
+        + TrainingDefaults.TEXT_COLUMN + ", " + TrainingDefaults.LABEL_COLUMN + ")");
     require(task != null, "--task must be classification or regression");
     require(tag != null && !tag.isBlank(), "--tag must name a tag set, e.g. serve");
     input = input == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(input));
@@ -361,56 +363,59 @@ public record TrainConfig(
     }
   }
 
-  /** A builder with the defaults of {@code vblora train}; model, train, columns and out must be set. */
+  /**
+   * A builder with the defaults of {@code vblora train} ({@link TrainingDefaults}); model, train and out have
+   * none and must be set.
+   */
   public static Builder builder() {
     return new Builder();
   }
 
   /**
-   * Builder: every setting with its CLI default. The adapter settings start from {@link VbLoraConfig#builder()}
+   * Builder: every setting with its CLI default, from {@link TrainingDefaults}. The adapter settings start from {@link VbLoraConfig#builder()}
    * and {@link LoraConfig#defaults()}; {@code rank} and {@code seed} set both methods (and seed the training).
    */
   public static final class Builder {
     private String model;
-    private String tag = "serve";
-    private String signature = "serving_default";
+    private String tag = TrainingDefaults.TAG;
+    private String signature = TrainingDefaults.SIGNATURE;
     private Path vocab;
     private Boolean lowerCase;
     private Path train;
     private Path valid;
-    private double validFraction = 0.1;
-    private String textColumn;
+    private double validFraction = TrainingDefaults.VALID_FRACTION;
+    private String textColumn = TrainingDefaults.TEXT_COLUMN;
     private String textPairColumn;
-    private String labelColumn;
+    private String labelColumn = TrainingDefaults.LABEL_COLUMN;
     private boolean noHeader;
-    private Task task = Task.CLASSIFICATION;
+    private Task task = TrainingDefaults.TASK;
     private final Map<String, String> input = new TreeMap<>();
     private String features;
-    private Pooling pooling = Pooling.NONE;
+    private Pooling pooling = TrainingDefaults.POOLING;
     private String output;
     private LossKind loss;
-    private String targets = "bert-qv";
+    private String targets = TrainingDefaults.TARGETS;
     private String exclude;
     private String layers;
-    private AdapterMethod method = AdapterMethod.DEFAULT;
+    private AdapterMethod method = TrainingDefaults.METHOD;
     private VbLoraConfig.Builder vbLora = VbLoraConfig.builder();
     private LoraConfig lora = LoraConfig.defaults();
-    private int epochs = 3;
+    private int epochs = TrainingDefaults.EPOCHS;
     private long maxSteps;
-    private int batchSize = 32;
-    private int maxLength = 128;
-    private String lengthBuckets = BatchShapes.AUTO;
-    private double lrBank = 1e-3;
-    private double lrLogits = 1e-2;
-    private double lrLora = 5e-4;
-    private double lrHead = 4e-3;
-    private double weightDecay = 0.01;
-    private double warmupRatio = 0.06;
-    private double maxGradNorm = 1.0;
+    private int batchSize = TrainingDefaults.BATCH_SIZE;
+    private int maxLength = TrainingDefaults.MAX_LENGTH;
+    private String lengthBuckets = TrainingDefaults.LENGTH_BUCKETS;
+    private double lrBank = TrainingDefaults.LR_BANK;
+    private double lrLogits = TrainingDefaults.LR_LOGITS;
+    private double lrLora = TrainingDefaults.LR_LORA;
+    private double lrHead = TrainingDefaults.LR_HEAD;
+    private double weightDecay = TrainingDefaults.WEIGHT_DECAY;
+    private double warmupRatio = TrainingDefaults.WARMUP_RATIO;
+    private double maxGradNorm = TrainingDefaults.MAX_GRAD_NORM;
     private long seed = lora.seed();
     private long evalEvery;
-    private long logEvery = 10;
-    private String device = "cpu";
+    private long logEvery = TrainingDefaults.LOG_EVERY;
+    private String device = TrainingDefaults.DEVICE;
     private Boolean xla;
     private UpdateForm updateForm;
     private Path out;

@@ -6,6 +6,7 @@ import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.RunPlanner;
+import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.method.AdapterMethod;
 import dev.finetune.vblora.training.method.AdapterSettings;
 import java.math.BigDecimal;
@@ -22,7 +23,7 @@ final class AdapterOptions {
   static List<OptionSpec> selectionSpecs() {
     return List.of(
         OptionSpec.optional("targets", "SEL", "preset (bert-qv, all-linear), names/suffixes (a,b) or a regex",
-            "bert-qv"),
+            TrainingDefaults.TARGETS),
         OptionSpec.optional("exclude", "SEL", "kernels to leave out (names/suffixes or regex)", null),
         OptionSpec.optional("layers", "RANGES", "only these layer indices, e.g. 0-5,11", null));
   }
@@ -32,7 +33,7 @@ final class AdapterOptions {
     VbLoraConfig vb = VbLoraConfig.builder().build();
     LoraConfig lora = LoraConfig.defaults();
     return List.of(
-        OptionSpec.optional("method", AdapterMethod.names("|"), "adapter method", AdapterMethod.DEFAULT.name()),
+        OptionSpec.optional("method", AdapterMethod.names("|"), "adapter method", TrainingDefaults.METHOD.name()),
         OptionSpec.optional("rank", "R", "rank r of every update", Integer.toString(vb.rank())),
         OptionSpec.optional("num-vectors", "H", "VB-LoRA: vectors in the shared bank", Integer.toString(vb.numVectors())),
         OptionSpec.optional("vector-length", "B", "VB-LoRA: length of each bank vector",

@@ -4,6 +4,7 @@ import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.HeaderMode;
 import dev.finetune.vblora.data.ReadOptions;
 import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.training.TrainingDefaults;
 import java.util.List;
 
 /** {@code --text-column C [--text-pair-column C] --label-column C [--no-header]}: how to read data files. */
@@ -12,9 +13,11 @@ final class DataOptions {
 
   static List<OptionSpec> columnSpecs() {
     return List.of(
-        OptionSpec.optional("text-column", "C", "header name or 0-based index of the text", "sentence"),
+        OptionSpec.optional("text-column", "C", "header name or 0-based index of the text",
+            TrainingDefaults.TEXT_COLUMN),
         OptionSpec.optional("text-pair-column", "C", "the second text of sentence-pair tasks", null),
-        OptionSpec.optional("label-column", "C", "header name or 0-based index of the label", "label"),
+        OptionSpec.optional("label-column", "C", "header name or 0-based index of the label",
+            TrainingDefaults.LABEL_COLUMN),
         OptionSpec.flag("no-header", "the files have no header row (map columns by index)"));
   }
 

@@ -8,7 +8,6 @@ import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.TrainingResult;
 import dev.finetune.vblora.training.device.DeviceOptions;
-import dev.finetune.vblora.training.method.AdapterMethod;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,9 +54,9 @@ final class DemoCommand implements Command {
         .train(dataDir.resolve(DemoDataset.TRAIN_FILE))
         .valid(dataDir.resolve(DemoDataset.VALID_FILE))
         .textColumn("sentence").labelColumn("label").task(Task.CLASSIFICATION)
-        .targets("bert-qv").method(AdapterMethod.VBLORA).numVectors(90).vectorLength(256).rank(4).topk(2)
+        // A small bank for 320 sentences; targets, method, learning rates and warmup are train's defaults.
+        .numVectors(90).vectorLength(256).rank(4).topk(2)
         .epochs(epochs).batchSize(BATCH_SIZE).maxLength(MAX_LENGTH)
-        .lrBank(1e-3).lrLogits(1e-2).lrHead(4e-3).warmupRatio(0.06)
         .logEvery(5).seed(42).device(device.device().label()).xla(device.xla())
         .out(out).overwrite(Files.isDirectory(out))
         .build();

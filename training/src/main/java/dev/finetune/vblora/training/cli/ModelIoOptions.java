@@ -2,6 +2,7 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.training.TrainConfig;
+import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.io.InputRole;
 import dev.finetune.vblora.training.io.LossKind;
 import dev.finetune.vblora.training.io.ModelIo;
@@ -26,7 +27,8 @@ final class ModelIoOptions {
             + "ids=input_13; overrides the detected mapping"),
         OptionSpec.optional("features", "NAME", "a new head on this signature output, or serving-path tensor "
             + "(node:index); default pooled_output / pooler_output when the signature has one", null),
-        OptionSpec.optional("pooling", "none|cls|mean", "how the head pools a sequence of --features", "none"),
+        OptionSpec.optional("pooling", "none|cls|mean", "how the head pools a sequence of --features",
+            TrainingDefaults.POOLING.label()),
         OptionSpec.optional("output", "KEY", "train the model's own signature output (default: its only output, "
             + "when it has no pooled_output)", null),
         OptionSpec.optional("loss", "cross-entropy|binary-cross-entropy|mse", "the loss of the own output "

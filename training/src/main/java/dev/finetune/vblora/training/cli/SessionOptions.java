@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.model.UpdateForm;
+import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.Precision;
@@ -17,7 +18,7 @@ final class SessionOptions {
   static List<OptionSpec> specs() {
     return List.of(
         OptionSpec.optional("device", "cpu|gpu", "where to compute; gpu needs the -Pgpu build (./vblora --device "
-            + "gpu), CUDA 12 and cuDNN 9", "cpu"),
+            + "gpu), CUDA 12 and cuDNN 9", TrainingDefaults.DEVICE),
         OptionSpec.optional("xla", "on|off", "XLA auto-clustering (default on for gpu, off for cpu; on cpu it "
             + "needs TF_XLA_FLAGS=--tf_xla_cpu_global_jit)", null),
         OptionSpec.optional("precision", "fp32|fp16|bf16", "mixed precision: matmuls in fp16 on gpu, bf16 on cpu "

@@ -4,8 +4,8 @@ import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
-import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.TrainConfig;
+import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.Trainer;
 import dev.finetune.vblora.training.TrainingResult;
 import dev.finetune.vblora.training.device.Device;
@@ -38,11 +38,14 @@ final class TrainCommand implements Command {
   public List<OptionSpec> options() {
     List<OptionSpec> options = new ArrayList<>(List.of(
         OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")"),
-        OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted", "serving_default"),
+        OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted",
+            TrainingDefaults.SIGNATURE),
         OptionSpec.required("train", "FILE", "training data (.tsv, .csv, .jsonl)"),
         OptionSpec.optional("valid", "FILE", "validation data; without it --valid-fraction is held out", null),
-        OptionSpec.optional("valid-fraction", "F", "share of --train held out for validation", "0.1"),
-        OptionSpec.optional("task", "classification|regression", "what the label column holds", "classification")));
+        OptionSpec.optional("valid-fraction", "F", "share of --train held out for validation",
+            Double.toString(TrainingDefaults.VALID_FRACTION)),
+        OptionSpec.optional("task", "classification|regression", "what the label column holds",
+            TrainingDefaults.TASK.cliName())));
     options.addAll(TokenizerFlags.specs());
     options.addAll(ModelIoOptions.specs());
     options.addAll(DataOptions.columnSpecs());
@@ -58,29 +61,40 @@ final class TrainCommand implements Command {
     return options;
   }
 
-  /** The loop's settings, with the defaults of TrainConfig.Builder. */
+  /** The loop's settings, with the defaults of TrainConfig.Builder (TrainingDefaults). */
   static List<OptionSpec> trainingSpecs() {
     return List.of(
-        OptionSpec.optional("epochs", "N", "passes over the training data", "3"),
+        OptionSpec.optional("epochs", "N", "passes over the training data",
+            Integer.toString(TrainingDefaults.EPOCHS)),
         OptionSpec.optional("max-steps", "N", "optimizer steps in all (overrides --epochs)", null),
-        OptionSpec.optional("batch-size", "N", "examples per step", "32"),
-        OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"),
+        OptionSpec.optional("batch-size", "N", "examples per step", Integer.toString(TrainingDefaults.BATCH_SIZE)),
+        OptionSpec.optional("max-length", "N", "tokens per example after truncation",
+            Integer.toString(TrainingDefaults.MAX_LENGTH)),
         lengthBucketsSpec(),
-        OptionSpec.optional("lr-bank", "X", "peak learning rate of the vector bank", "1e-3"),
-        OptionSpec.optional("lr-logits", "X", "peak learning rate of the logits", "1e-2"),
-        OptionSpec.optional("lr-lora", "X", "peak learning rate of the LoRA factors (--method lora)", "5e-4"),
-        OptionSpec.optional("lr-head", "X", "peak learning rate of the task head", "4e-3"),
-        OptionSpec.optional("weight-decay", "X", "weight decay of head and LoRA factors (never bank, logits)", "0.01"),
-        OptionSpec.optional("warmup-ratio", "X", "share of steps with linear warmup, then linear decay", "0.06"),
-        OptionSpec.optional("max-grad-norm", "X", "clip the global gradient norm (0: off)", "1.0"),
+        OptionSpec.optional("lr-bank", "X", "peak learning rate of the vector bank",
+            TrainingDefaults.learningRateText(TrainingDefaults.LR_BANK)),
+        OptionSpec.optional("lr-logits", "X", "peak learning rate of the logits",
+            TrainingDefaults.learningRateText(TrainingDefaults.LR_LOGITS)),
+        OptionSpec.optional("lr-lora", "X", "peak learning rate of the LoRA factors (--method lora)",
+            TrainingDefaults.learningRateText(TrainingDefaults.LR_LORA)),
+        OptionSpec.optional("lr-head", "X", "peak learning rate of the task head",
+            TrainingDefaults.learningRateText(TrainingDefaults.LR_HEAD)),
+        OptionSpec.optional("weight-decay", "X", "weight decay of head and LoRA factors (never bank, logits)",
+            Double.toString(TrainingDefaults.WEIGHT_DECAY)),
+        OptionSpec.optional("warmup-ratio", "X", "share of steps with linear warmup, then linear decay",
+            Double.toString(TrainingDefaults.WARMUP_RATIO)),
+        OptionSpec.optional("max-grad-norm", "X", "clip the global gradient norm (0: off)",
+            Double.toString(TrainingDefaults.MAX_GRAD_NORM)),
         OptionSpec.optional("eval-every", "N", "evaluate and checkpoint every N steps (default: every epoch)", null),
-        OptionSpec.optional("log-every", "N", "a log.jsonl line every N steps", "10"));
+        OptionSpec.optional("log-every", "N", "a log.jsonl line every N steps",
+            Long.toString(TrainingDefaults.LOG_EVERY)));
   }
 
   /** --length-buckets, shared by train and eval. */
   static OptionSpec lengthBucketsSpec() {
     return OptionSpec.optional("length-buckets", "auto|longest|doubling|N,N", "sequence lengths batches are padded"
-        + " to: auto = longest with XLA (one shape, compiled once), doubling (16, 32, ...) without", BatchShapes.AUTO);
+        + " to: auto = longest with XLA (one shape, compiled once), doubling (16, 32, ...) without",
+        TrainingDefaults.LENGTH_BUCKETS);
   }
 
   static TrainConfig.Builder trainingSettings(ParsedArgs args, TrainConfig.Builder b) {
