@@ -16,7 +16,6 @@ import dev.finetune.vblora.training.listen.ProgressBar;
 import dev.finetune.vblora.training.method.AdapterSettings;
 import dev.finetune.vblora.training.timing.RunClock;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

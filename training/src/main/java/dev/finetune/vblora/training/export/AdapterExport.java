@@ -1,33 +1,22 @@
 package dev.finetune.vblora.training.export;
 
 import dev.finetune.vblora.model.AdapterVariable;
-import dev.finetune.vblora.model.LogitsSlice;
-import dev.finetune.vblora.model.LoraConfig;
-import dev.finetune.vblora.model.PackedLogitsLayout;
-import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.head.TaskHead;
 import dev.finetune.vblora.training.variables.HostTensor;
-import dev.finetune.vblora.savedmodel.adapter.FullLogits;
-import dev.finetune.vblora.savedmodel.adapter.LoraAdapter;
-import dev.finetune.vblora.savedmodel.adapter.LoraModule;
 import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
-import dev.finetune.vblora.savedmodel.adapter.PeftLoraConfig;
-import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
 import dev.finetune.vblora.savedmodel.VbloraVersion;
 import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
-import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
-import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Trained variables to a PEFT adapter: VB-LoRA (bank + logits, cut to top-k when save_only_topk_weights) or
- * LoRA (lora_A = down^T, lora_B = up^T), module paths as Hugging Face names them, and the task head as PEFT
+ * Trained variables to a PEFT adapter: what every method shares (module paths as Hugging Face names them, the
+ * tool's metadata, PEFT's target_modules) here, the method's own tensors and config from its
+ * {@link dev.finetune.vblora.training.method.AdapterMethod#export}, and the task head as PEFT
  * saves a {@code modules_to_save=["classifier"]} module of a sequence-classification model:
  * {@code base_model.model.classifier.weight} [classes, hidden] and {@code .bias} [classes].
  */
