@@ -51,8 +51,8 @@ final class BenchCommand implements Command {
   public List<OptionSpec> options() {
     List<OptionSpec> options = new ArrayList<>(ModelOptions.specs());
     options.addAll(AdapterOptions.selectionSpecs());
-    options.add(OptionSpec.optional("method", "M[,M...]", AdapterMethod.names(", ") + " or none (the untouched model); a list "
-        + "measures each, interleaved", AdapterMethod.DEFAULT.name()));
+    options.add(OptionSpec.optional("method", "M[,M...]", AdapterMethod.names(", ") + " or none (the untouched"
+        + " model); a list measures each, interleaved", AdapterMethod.DEFAULT.name()));
     AdapterOptions.adapterSpecs().stream().filter(o -> !o.name().equals("method")).forEach(options::add);
     options.add(OptionSpec.optional("lora-rank", "R", "rank of the LoRA adapter when it differs from --rank "
         + "(e.g. --method vblora,lora --rank 4 --lora-rank 8)", null));
