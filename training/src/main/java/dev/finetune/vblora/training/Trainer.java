@@ -127,22 +127,22 @@ public final class Trainer {
   }
 
   /**
-   * The loop and the export of a run whose files go into {@code config.out()} (--out, or the staging folder of a
-   * run that replaces it), with the caller's listeners and the default ones.
+   * The loop and the export of a run whose files go into {@code inFolder.out()} (--out, or the staging folder of
+   * a run that replaces it), with the caller's listeners and the default ones.
    */
-  private TrainingResult train(TrainConfig config, TrainingGraph graph, Session session, TrainingData data,
+  private TrainingResult train(TrainConfig inFolder, TrainingGraph graph, Session session, TrainingData data,
       RunExport export, RunClock clock) throws IOException {
-    RunCheckpoints checkpoints = RunCheckpoints.open(config, data.task(), export.manifest());
+    RunCheckpoints checkpoints = RunCheckpoints.open(inFolder, data.task(), export.manifest());
     long resumeStart = clock.now();
     RunCheckpoints.Start start = checkpoints.resume(graph, session);
     clock.since(Phase.CHECKPOINTS, resumeStart);
-    TrainingListeners.RunContext context = new TrainingListeners.RunContext(config.out(), start.step(),
-        start.checkpoint(), checkpoints.rule().metric(), config.logEvery());
+    TrainingListeners.RunContext context = new TrainingListeners.RunContext(inFolder.out(), start.step(),
+        start.checkpoint(), checkpoints.rule().metric(), inFolder.logEvery());
     try (CompositeListener defaults = new CompositeListener(defaultListeners.create(context))) {
       List<TrainingListener> all = new ArrayList<>(listeners);
       all.add(defaults);
       TrainingListener everyone = new CompositeListener(all); // the caller closes its own listeners
-      TrainingLoop loop = new TrainingLoop(config, graph, session, data, checkpoints, clock);
+      TrainingLoop loop = new TrainingLoop(inFolder, graph, session, data, checkpoints, clock);
       TrainingSummary summary = loop.run(start, everyone);
       TrainingResult result = export.write(summary, loop.validationPredictions(), graph, session, clock);
       everyone.onEnd(summary);
