@@ -105,7 +105,7 @@ public record TrainConfig(
         + " exclude each other; choose one");
     require(features == null || loss == null, "--loss is for the model's own output (--output), not for a new head"
         + " on --features");
-    require(method != null, "the adapter method is required, e.g. " + AdapterMethod.DEFAULT.name());
+    require(method != null, "the adapter method is required, e.g. " + TrainingDefaults.METHOD.name());
     require(epochs >= 1, "--epochs must be at least 1, got " + epochs);
     require(maxSteps >= 0, "--max-steps must not be negative, got " + maxSteps);
     require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);

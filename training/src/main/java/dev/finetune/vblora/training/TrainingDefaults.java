@@ -29,7 +29,8 @@ public final class TrainingDefaults {
   public static final Pooling POOLING = Pooling.NONE;
   /** Query and value of every attention layer, the VB-LoRA paper's choice. */
   public static final String TARGETS = "bert-qv";
-  public static final AdapterMethod METHOD = AdapterMethod.DEFAULT;
+  /** The paper's method; LoRA is the baseline. */
+  public static final AdapterMethod METHOD = AdapterMethod.VBLORA;
   public static final int EPOCHS = 3;
   public static final int BATCH_SIZE = 32;
   public static final int MAX_LENGTH = 128;

@@ -6,6 +6,7 @@ import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.RunPlanner;
+import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.bench.BenchMethod;
 import dev.finetune.vblora.training.bench.BenchMode;
 import dev.finetune.vblora.training.bench.BenchReport;
@@ -52,7 +53,7 @@ final class BenchCommand implements Command {
     List<OptionSpec> options = new ArrayList<>(ModelOptions.specs());
     options.addAll(AdapterOptions.selectionSpecs());
     options.add(OptionSpec.optional("method", "M[,M...]", AdapterMethod.names(", ") + " or none (the untouched"
-        + " model); a list measures each, interleaved", AdapterMethod.DEFAULT.name()));
+        + " model); a list measures each, interleaved", TrainingDefaults.METHOD.name()));
     AdapterOptions.adapterSpecs().stream().filter(o -> !o.name().equals("method")).forEach(options::add);
     options.add(OptionSpec.optional("lora-rank", "R", "rank of the LoRA adapter when it differs from --rank "
         + "(e.g. --method vblora,lora --rank 4 --lora-rank 8)", null));

@@ -23,10 +23,8 @@ import java.util.stream.Collectors;
 public sealed interface AdapterMethod permits VbLoraMethod, LoraMethod {
   AdapterMethod VBLORA = new VbLoraMethod();
   AdapterMethod LORA = new LoraMethod();
-  /** Every method, in the order help texts list them. */
+  /** Every method, in the order help texts list them (the default is TrainingDefaults.METHOD). */
   List<AdapterMethod> ALL = List.of(VBLORA, LORA);
-  /** The method a run uses unless told otherwise. */
-  AdapterMethod DEFAULT = VBLORA;
 
   /** The method's name as config.json, checkpoints and the command line spell it. */
   String name();
