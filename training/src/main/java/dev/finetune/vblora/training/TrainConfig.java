@@ -6,6 +6,8 @@ import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
+import dev.finetune.vblora.training.method.AdapterMethod;
+import dev.finetune.vblora.training.method.AdapterSettings;
 import dev.finetune.vblora.training.optim.GroupHyperparameters;
 import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
 import dev.finetune.vblora.savedmodel.io.InputRole;
@@ -47,7 +49,7 @@ import java.util.TreeMap;
  * @param targets kernels to adapt (preset, names/suffixes or regex)
  * @param exclude kernels to leave out, or null
  * @param layers layer indices to adapt (e.g. 0-5,11), or null for all
- * @param method vblora or lora (the baseline)
+ * @param method the adapter method (VB-LoRA, or the LoRA baseline)
  * @param vbLora the VB-LoRA hyperparameters (used when method is vblora); rank and seed are shared with lora
  * @param lora the LoRA baseline's hyperparameters (used when method is lora); rank and seed as in vbLora
  * @param epochs passes over the training data (ignored when maxSteps > 0)
@@ -79,19 +81,21 @@ public record TrainConfig(
     String textColumn, String textPairColumn, String labelColumn, boolean noHeader, Task task,
     Map<String, String> input, String features, Pooling pooling, String output, LossKind loss,
     String targets, String exclude, String layers,
-    String method, VbLoraConfig vbLora, LoraConfig lora,
+    AdapterMethod method, VbLoraConfig vbLora, LoraConfig lora,
     int epochs, long maxSteps, int batchSize, int maxLength, String lengthBuckets,
     double lrBank, double lrLogits, double lrLora, double lrHead, double weightDecay, double warmupRatio,
     double maxGradNorm, long seed, long evalEvery, long logEvery, String device, Boolean xla,
     UpdateForm updateForm, Path out, boolean resume, boolean overwrite) {
 
   public TrainConfig {
-    require(model != null && !model.isBlank(), "--model is required");
-    require(train != null, "--train is required");
-    require(out != null, "--out is required");
+    require(model != null && !model.isBlank(), "a model is required: set TrainConfig.Builder.model (a SavedModel"
+        + " folder or a built-in name)");
+    require(train != null, "training data is required: set TrainConfig.Builder.train");
+    require(out != null, "an output folder is required: set TrainConfig.Builder.out");
     require(valid != null || (validFraction > 0 && validFraction < 1),
         "--valid-fraction must be between 0 and 1 (exclusive), got " + validFraction);
-    require(textColumn != null && labelColumn != null, "--text-column and --label-column are required");
+    require(textColumn != null && labelColumn != null, "the text and label columns must not be null (defaults: "
+        + TrainingDefaults.TEXT_COLUMN + ", " + TrainingDefaults.LABEL_COLUMN + ")");
     require(task != null, "--task must be classification or regression");
     require(tag != null && !tag.isBlank(), "--tag must name a tag set, e.g. serve");
     input = input == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(input));
@@ -101,7 +105,7 @@ public record TrainConfig(
         + " exclude each other; choose one");
     require(features == null || loss == null, "--loss is for the model's own output (--output), not for a new head"
         + " on --features");
-    require(method.equals("vblora") || method.equals("lora"), "--method must be vblora or lora, got " + method);
+    require(method != null, "the adapter method is required, e.g. " + TrainingDefaults.METHOD.name());
     require(epochs >= 1, "--epochs must be at least 1, got " + epochs);
     require(maxSteps >= 0, "--max-steps must not be negative, got " + maxSteps);
     require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
@@ -152,6 +156,16 @@ public record TrainConfig(
     return new GroupHyperparameters(lrLora, weightDecay);
   }
 
+  /** The hyperparameters of every adapter method; {@link #method()} reads its own. */
+  public AdapterSettings adapterSettings() {
+    return new AdapterSettings(vbLora, lora);
+  }
+
+  /** The peak learning rate the progress reports (the method's main group). */
+  public double reportedLearningRate() {
+    return method.reportedLearningRate(groups(), loraFactors());
+  }
+
   /** What the run asks of the model's I/O (the rest is detected, see {@link ModelIo#resolve}). */
   public ModelIo.Settings ioSettings() {
     Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
@@ -178,7 +192,7 @@ public record TrainConfig(
     if (updateForm != null) {
       return updateForm;
     }
-    return UpdateForm.automatic(device.equals("gpu"), method.equals("lora") ? lora.dropout() : vbLora.dropout());
+    return UpdateForm.automatic(device.equals("gpu"), method.dropout(adapterSettings()));
   }
 
   /**
@@ -208,7 +222,7 @@ public record TrainConfig(
     json.put("targets", targets);
     json.put("exclude", exclude);
     json.put("layers", layers);
-    json.put("method", method);
+    json.put("method", method.name());
     json.put("rank", vbLora.rank());
     json.put("num_vectors", vbLora.numVectors());
     json.put("vector_length", vbLora.vectorLength());
@@ -349,56 +363,60 @@ public record TrainConfig(
     }
   }
 
-  /** A builder with the defaults of {@code vblora train}; model, train, columns and out must be set. */
+  /**
+   * A builder with the defaults of {@code vblora train} ({@link TrainingDefaults}); model, train and out have
+   * none and must be set.
+   */
   public static Builder builder() {
     return new Builder();
   }
 
   /**
-   * Builder: every setting with its CLI default. The adapter settings start from {@link VbLoraConfig#builder()}
-   * and {@link LoraConfig#defaults()}; {@code rank} and {@code seed} set both methods (and seed the training).
+   * Builder: every setting with its CLI default, from {@link TrainingDefaults}. The adapter settings start from
+   * {@link VbLoraConfig#builder()} and {@link LoraConfig#defaults()}; {@code rank} and {@code seed} set both
+   * methods (and seed the training).
    */
   public static final class Builder {
     private String model;
-    private String tag = "serve";
-    private String signature = "serving_default";
+    private String tag = TrainingDefaults.TAG;
+    private String signature = TrainingDefaults.SIGNATURE;
     private Path vocab;
     private Boolean lowerCase;
     private Path train;
     private Path valid;
-    private double validFraction = 0.1;
-    private String textColumn;
+    private double validFraction = TrainingDefaults.VALID_FRACTION;
+    private String textColumn = TrainingDefaults.TEXT_COLUMN;
     private String textPairColumn;
-    private String labelColumn;
+    private String labelColumn = TrainingDefaults.LABEL_COLUMN;
     private boolean noHeader;
-    private Task task = Task.CLASSIFICATION;
+    private Task task = TrainingDefaults.TASK;
     private final Map<String, String> input = new TreeMap<>();
     private String features;
-    private Pooling pooling = Pooling.NONE;
+    private Pooling pooling = TrainingDefaults.POOLING;
     private String output;
     private LossKind loss;
-    private String targets = "bert-qv";
+    private String targets = TrainingDefaults.TARGETS;
     private String exclude;
     private String layers;
-    private String method = "vblora";
+    private AdapterMethod method = TrainingDefaults.METHOD;
     private VbLoraConfig.Builder vbLora = VbLoraConfig.builder();
     private LoraConfig lora = LoraConfig.defaults();
-    private int epochs = 3;
+    private int epochs = TrainingDefaults.EPOCHS;
     private long maxSteps;
-    private int batchSize = 32;
-    private int maxLength = 128;
-    private String lengthBuckets = BatchShapes.AUTO;
-    private double lrBank = 1e-3;
-    private double lrLogits = 1e-2;
-    private double lrLora = 5e-4;
-    private double lrHead = 4e-3;
-    private double weightDecay = 0.01;
-    private double warmupRatio = 0.06;
-    private double maxGradNorm = 1.0;
+    private int batchSize = TrainingDefaults.BATCH_SIZE;
+    private int maxLength = TrainingDefaults.MAX_LENGTH;
+    private String lengthBuckets = TrainingDefaults.LENGTH_BUCKETS;
+    private double lrBank = TrainingDefaults.LR_BANK;
+    private double lrLogits = TrainingDefaults.LR_LOGITS;
+    private double lrLora = TrainingDefaults.LR_LORA;
+    private double lrHead = TrainingDefaults.LR_HEAD;
+    private double weightDecay = TrainingDefaults.WEIGHT_DECAY;
+    private double warmupRatio = TrainingDefaults.WARMUP_RATIO;
+    private double maxGradNorm = TrainingDefaults.MAX_GRAD_NORM;
     private long seed = lora.seed();
     private long evalEvery;
-    private long logEvery = 10;
-    private String device = "cpu";
+    private long logEvery = TrainingDefaults.LOG_EVERY;
+    private String device = TrainingDefaults.DEVICE;
     private Boolean xla;
     private UpdateForm updateForm;
     private Path out;
@@ -432,7 +450,9 @@ public record TrainConfig(
     public Builder targets(String v) { targets = v; return this; }
     public Builder exclude(String v) { exclude = v; return this; }
     public Builder layers(String v) { layers = v; return this; }
-    public Builder method(String v) { method = v.toLowerCase(Locale.ROOT); return this; }
+    /** The method by name (vblora, lora), as config.json and the command line spell it. */
+    public Builder method(String v) { method = AdapterMethod.parse(v); return this; }
+    public Builder method(AdapterMethod v) { method = v; return this; }
     /** All VB-LoRA settings, its rank and seed included (keep them equal to {@link #rank} and {@link #seed}). */
     public Builder vbLora(VbLoraConfig v) { vbLora = v.toBuilder(); return this; }
     /** All LoRA settings, its rank and seed included (keep them equal to {@link #rank} and {@link #seed}). */

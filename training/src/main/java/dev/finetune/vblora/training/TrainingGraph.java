@@ -7,7 +7,7 @@ import dev.finetune.vblora.model.AdapterVariable;
 import dev.finetune.vblora.model.GraphRewriter;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.ResourceVariable;
-import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.training.method.AdapterMethod;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
 import dev.finetune.vblora.training.device.CompileTracker;
@@ -408,24 +408,9 @@ public final class TrainingGraph implements AutoCloseable {
     adapted.close();
   }
 
-  /** Bank, logits and head for VB-LoRA; LoRA factors and head for LoRA. */
+  /** The method's own groups (bank and logits, or the LoRA factors) and the head's. */
   private static List<ParameterGroup> groups(TrainingGraphSpec spec, AdaptedGraph adapted,
       List<ResourceVariable> head) {
-    Graph graph = adapted.graph();
-    if (spec.plan() instanceof VbLoraPlan) {
-      return spec.groups().toGroups(wrap(graph, adapted.trainableVariables(AdapterVariable.BANK)),
-          wrap(graph, adapted.trainableVariables(AdapterVariable.LOGITS)), head);
-    }
-    List<ResourceVariable> factors = new ArrayList<>(wrap(graph, adapted.trainableVariables(AdapterVariable.LORA_DOWN)));
-    factors.addAll(wrap(graph, adapted.trainableVariables(AdapterVariable.LORA_UP)));
-    List<ParameterGroup> groups = new ArrayList<>(List.of(ParameterGroup.of("lora", factors, spec.loraFactors())));
-    if (!head.isEmpty()) {
-      groups.add(ParameterGroup.of("head", head, spec.groups().head()));
-    }
-    return groups;
-  }
-
-  private static List<ResourceVariable> wrap(Graph graph, List<AdapterVariable> variables) {
-    return variables.stream().map(v -> ResourceVariable.of(graph.operationOrThrow(v.name()))).toList();
+    return AdapterMethod.of(spec.plan()).parameterGroups(adapted, head, spec.groups(), spec.loraFactors());
   }
 }

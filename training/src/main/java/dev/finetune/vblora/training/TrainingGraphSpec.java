@@ -23,8 +23,8 @@ import java.util.Objects;
  *     the model's own output)
  * @param head the new task head: classification with n classes, or regression; null when {@code io} trains the
  *     model's own output
- * @param groups learning rate and weight decay of the bank, logits and head groups (VB-LoRA paper defaults:
- *     1e-3 / 1e-2 / 4e-3, no decay for bank and logits)
+ * @param groups learning rate and weight decay of the bank, logits and head groups (defaults: {@link
+ *     VbLoraGroupSettings#paperDefaults()})
  * @param loraFactors learning rate and weight decay of the LoRA factors (the LoRA baseline only)
  * @param adamW betas, epsilon and the global gradient norm clipping threshold
  * @param updateForm how the adapted MatMuls apply the update (same results, different speed per device)
@@ -33,8 +33,8 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
     UpdateForm updateForm) {
 
-  /** The LoRA baseline's default: lr 5e-4 (the LoRA paper's GLUE range for base models), no decay. */
-  public static final GroupHyperparameters LORA_DEFAULTS = new GroupHyperparameters(5e-4, 0.0);
+  /** The LoRA baseline's default: {@link TrainingDefaults#LR_LORA}, no decay. */
+  public static final GroupHyperparameters LORA_DEFAULTS = new GroupHyperparameters(TrainingDefaults.LR_LORA, 0.0);
 
   public TrainingGraphSpec {
     Objects.requireNonNull(model, "model");

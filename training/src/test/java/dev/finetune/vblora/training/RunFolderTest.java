@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.training.listen.TrainingListener;
+import dev.finetune.vblora.training.listen.TrainingListeners;
 import dev.finetune.vblora.training.listen.TrainingSummary;
 import dev.finetune.vblora.training.testing.Bert;
 import dev.finetune.vblora.training.testing.CliRun;
@@ -173,7 +174,10 @@ class RunFolderTest {
     TrainConfig config = TrainConfig.builder().model("bert-base-uncased").train(train).valid(valid)
         .textColumn("sentence").labelColumn("label").maxLength(16).batchSize(4).maxSteps(1).numVectors(90)
         .out(out).overwrite(true).build();
-    TrainingResult result = new Trainer(config, null, List.of(watcher)).run();
+    // This run also keeps only the loss guard of the default listeners (as a service that wants no log files
+    // would), so it shows as well that a caller's choice of defaults replaces the file logs.
+    TrainingResult result = new Trainer(config, null, List.of(watcher))
+        .withDefaultListeners(TrainingListeners.lossGuard()).run();
 
     assertEquals(List.of(old), seenAtTheEnd, "the old run is untouched while the new one trains and exports");
     assertEquals(out, result.out());
@@ -182,6 +186,9 @@ class RunFolderTest {
     for (String file : List.of("config.json", "metrics.json", "adapter/adapter_model.safetensors",
         "merged/saved_model.pb", "checkpoints/step-1/state.json")) {
       assertTrue(Files.isRegularFile(out.resolve(file)), file);
+    }
+    for (String log : List.of("log.jsonl", "tensorboard", "curves.png")) {
+      assertFalse(Files.exists(out.resolve(log)), log + " is a default listener's file, and the caller dropped it");
     }
     assertEquals(out.toString(), Json.getString(Json.parseObject(Files.readString(out.resolve("config.json"))),
         "out"), "config.json records --out, not the staging folder");

@@ -183,7 +183,7 @@ class TrainRunTest {
     Batch batch = batches.get(0);
     float[][] adapted;
     Checkpoint best = CheckpointStore.load(run.straight().resolve("checkpoints").resolve(bestCheckpoint()));
-    try (TrainingGraph graph = Trainer.buildGraph(config, bert, Trainer.plan(config, bert), 2);
+    try (TrainingGraph graph = Trainer.buildGraph(config, bert, RunPlanner.plan(config, bert), 2);
         Session session = graph.open(null)) {
       graph.restoreTrainableState(session, best.tensors());
       adapted = graph.predict(session, batch);

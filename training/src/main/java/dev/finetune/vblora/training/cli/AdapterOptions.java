@@ -3,10 +3,14 @@ package dev.finetune.vblora.training.cli;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.LoraConfig;
-import dev.finetune.vblora.model.LoraPlan;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
+import dev.finetune.vblora.training.RunPlanner;
+import dev.finetune.vblora.training.TrainingDefaults;
+import dev.finetune.vblora.training.method.AdapterMethod;
+import dev.finetune.vblora.training.method.AdapterSettings;
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -34,8 +38,9 @@ final class AdapterOptions {
     VbLoraConfig vb = VbLoraConfig.builder().build();
     LoraConfig lora = LoraConfig.defaults();
     return Stream.of(
-        OptionSpec.optional("method", "vblora|lora", "adapter method", TrainDefaults.CONFIG.method())
-            .typed(ValueType.oneOf("vblora", "lora")),
+        OptionSpec.optional("method", AdapterMethod.names("|"), "adapter method",
+            TrainDefaults.CONFIG.method().name())
+            .typed(ValueType.oneOf(AdapterMethod.ALL.stream().map(AdapterMethod::name).toArray(String[]::new))),
         OptionSpec.optional("rank", "R", "rank r of every update", Integer.toString(vb.rank()))
             .typed(ValueType.INTEGER),
         OptionSpec.optional("num-vectors", "H", "VB-LoRA: vectors in the shared bank", Integer.toString(vb.numVectors()))
@@ -69,12 +74,13 @@ final class AdapterOptions {
         args.string("layers").orElse(null));
   }
 
-  static String method(ParsedArgs args) {
-    String method = args.stringOrDefault("method");
-    if (!method.equals("vblora") && !method.equals("lora")) {
-      throw new UsageError("--method must be vblora or lora, got '" + method + "'");
+  static AdapterMethod method(ParsedArgs args) {
+    try {
+      return AdapterMethod.parse(args.stringOrDefault("method"));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--method must be " + AdapterMethod.names(" or ") + ", got '"
+          + args.stringOrDefault("method") + "'");
     }
-    return method;
   }
 
   /** The VB-LoRA settings: the options given, VbLoraConfig.builder()'s defaults for the rest. */
@@ -103,13 +109,13 @@ final class AdapterOptions {
     return args.integer("seed").map(config::withSeed).orElse(config);
   }
 
+  /** The settings of every method: the options given, the domain configs' defaults for the rest. */
+  static AdapterSettings settings(ParsedArgs args) {
+    return new AdapterSettings(vbLora(args), lora(args));
+  }
+
   /** Builds the plan of the chosen method from the selected kernels. */
   static Function<List<Kernel>, AdapterPlan> planner(ParsedArgs args) {
-    if (method(args).equals("lora")) {
-      LoraConfig config = lora(args);
-      return kernels -> LoraPlan.of(kernels, config);
-    }
-    VbLoraConfig config = vbLora(args);
-    return kernels -> VbLoraPlan.of(kernels, config);
+    return RunPlanner.planner(method(args), settings(args));
   }
 }

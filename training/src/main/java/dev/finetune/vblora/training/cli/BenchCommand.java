@@ -4,10 +4,9 @@ import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.LoraConfig;
-import dev.finetune.vblora.model.LoraPlan;
-import dev.finetune.vblora.model.VbLoraPlan;
-import dev.finetune.vblora.training.inspect.Inspection;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.RunPlanner;
+import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.bench.BenchMethod;
 import dev.finetune.vblora.training.bench.BenchMode;
 import dev.finetune.vblora.training.bench.BenchReport;
@@ -20,6 +19,8 @@ import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.StepProfile;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
+import dev.finetune.vblora.training.method.AdapterMethod;
+import dev.finetune.vblora.training.method.AdapterSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -53,8 +54,8 @@ final class BenchCommand implements Command {
   public List<OptionSpec> options() {
     List<OptionSpec> options = new ArrayList<>(ModelOptions.specs());
     options.addAll(AdapterOptions.selectionSpecs());
-    options.add(OptionSpec.optional("method", "M[,M...]", "vblora, lora or none (the untouched model); a list "
-        + "measures each, interleaved", "vblora").in(AdapterOptions.ADAPTER));
+    options.add(OptionSpec.optional("method", "M[,M...]", AdapterMethod.names(", ") + " or none (the untouched"
+        + " model); a list measures each, interleaved", TrainingDefaults.METHOD.name()).in(AdapterOptions.ADAPTER));
     AdapterOptions.adapterSpecs().stream().filter(o -> !o.name().equals("method")).forEach(options::add);
     options.add(OptionSpec.optional("lora-rank", "R", "rank of the LoRA adapter when it differs from --rank "
         + "(e.g. --method vblora,lora --rank 4 --lora-rank 8)", null).typed(ValueType.INTEGER)
@@ -114,7 +115,7 @@ final class BenchCommand implements Command {
     List<BenchMethod> methods = new ArrayList<>();
     for (String label : labels) {
       methods.add(label.equals(BenchMethod.NONE) ? BenchMethod.none() : BenchMethod.of(label,
-          plan(args, model, signature, label)));
+          plan(args, model, signature, AdapterMethod.parse(label))));
     }
     Consumer<String> progress = line -> err.println("vblora bench: " + line);
     if (args.flag("compare-xla")) {
@@ -169,22 +170,25 @@ final class BenchCommand implements Command {
     Set<String> labels = new LinkedHashSet<>();
     for (String part : args.stringOrDefault("method").split(",")) {
       String label = part.trim().toLowerCase(Locale.ROOT);
-      if (!label.equals("vblora") && !label.equals("lora") && !label.equals(BenchMethod.NONE)) {
-        throw new UsageError("--method takes vblora, lora or none (or a comma-separated list), got '" + part + "'");
+      if (!label.equals(BenchMethod.NONE)) {
+        try {
+          label = AdapterMethod.parse(label).name();
+        } catch (IllegalArgumentException e) {
+          throw new UsageError("--method takes " + AdapterMethod.names(", ") + " or none (or a comma-separated"
+              + " list), got '" + part + "'");
+        }
       }
       labels.add(label);
     }
     return List.copyOf(labels);
   }
 
-  private static AdapterPlan plan(ParsedArgs args, SavedModelInfo model, String signature, String method) {
-    if (method.equals("lora")) {
-      int rank = args.integer("lora-rank").orElse(args.integerOrDefault("rank"));
-      LoraConfig config = AdapterOptions.lora(args).withRank(rank);
-      return Inspection.plan(model, signature, AdapterOptions.selection(args), ks -> LoraPlan.of(ks, config));
-    }
-    var config = AdapterOptions.vbLora(args);
-    return Inspection.plan(model, signature, AdapterOptions.selection(args), ks -> VbLoraPlan.of(ks, config));
+  /** The plan of {@code method}; --lora-rank, when given, is the LoRA adapter's rank. */
+  private static AdapterPlan plan(ParsedArgs args, SavedModelInfo model, String signature, AdapterMethod method) {
+    AdapterSettings settings = AdapterOptions.settings(args);
+    LoraConfig lora = settings.lora().withRank(args.integer("lora-rank").orElse(settings.lora().rank()));
+    return RunPlanner.plan(model, signature, AdapterOptions.selection(args), method,
+        new AdapterSettings(settings.vbLora(), lora));
   }
 
   private static String text(XlaComparison c) {

@@ -4,14 +4,11 @@ import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.HeaderMode;
 import dev.finetune.vblora.data.ReadOptions;
 import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.training.TrainingDefaults;
 import java.util.List;
 
 /** {@code --text-column C [--text-pair-column C] --label-column C [--no-header]}: how to read data files. */
 final class DataOptions {
-  // The library's builder has no column defaults yet (issue 15: i15-core/i15-api give it the CLI's); until then
-  // these two are the CLI's, and TrainDefaults builds with them.
-  static final String TEXT_COLUMN = "sentence";
-  static final String LABEL_COLUMN = "label";
   static final String COLUMNS = "Columns";
 
   private DataOptions() {}

@@ -61,9 +61,9 @@ final class DemoCommand implements Command {
         .train(dataDir.resolve(DemoDataset.TRAIN_FILE))
         .valid(dataDir.resolve(DemoDataset.VALID_FILE))
         .textColumn("sentence").labelColumn("label").task(Task.CLASSIFICATION)
-        .targets("bert-qv").method("vblora").numVectors(90).vectorLength(256).rank(4).topk(2)
+        // A small bank for 320 sentences; targets, method, learning rates and warmup are train's defaults.
+        .numVectors(90).vectorLength(256).rank(4).topk(2)
         .epochs(epochs).batchSize(BATCH_SIZE).maxLength(MAX_LENGTH)
-        .lrBank(1e-3).lrLogits(1e-2).lrHead(4e-3).warmupRatio(0.06)
         .logEvery(5).seed(42).device(device.device().label()).xla(device.xla())
         .out(out).overwrite(Files.isDirectory(out))
         .build();

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.model.UpdateForm;
+import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.Precision;

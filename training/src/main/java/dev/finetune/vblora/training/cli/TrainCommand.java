@@ -5,6 +5,7 @@ import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.training.TrainConfig;
+import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.Trainer;
 import dev.finetune.vblora.training.TrainingResult;
 import dev.finetune.vblora.training.device.Device;
@@ -12,9 +13,9 @@ import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
 import dev.finetune.vblora.training.listen.ProgressBar;
+import dev.finetune.vblora.training.method.AdapterSettings;
 import dev.finetune.vblora.training.timing.RunClock;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -157,7 +158,8 @@ final class TrainCommand implements Command {
     args.string("layers").ifPresent(b::layers);
     b.method(AdapterOptions.method(args));
     // One parser of the adapter options (AdapterOptions); their defaults are TrainConfig's.
-    b.vbLora(AdapterOptions.vbLora(args)).lora(AdapterOptions.lora(args));
+    AdapterSettings settings = AdapterOptions.settings(args);
+    b.vbLora(settings.vbLora()).lora(settings.lora());
     args.integer("seed").ifPresent(b::seed);
     return b;
   }

@@ -9,9 +9,9 @@ import java.nio.file.Path;
  * (never typed again here): a config built with nothing but the settings that have no default.
  */
 final class TrainDefaults {
-  /** The settings without a default; placeholders that only let the builder build. */
+  /** The settings without a default are placeholders that only let the builder build. */
   static final TrainConfig CONFIG = TrainConfig.builder().model("model").train(Path.of("train.tsv"))
-      .textColumn(DataOptions.TEXT_COLUMN).labelColumn(DataOptions.LABEL_COLUMN).out(Path.of("out")).build();
+      .out(Path.of("out")).build();
 
   private TrainDefaults() {}
 

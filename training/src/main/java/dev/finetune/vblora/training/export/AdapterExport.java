@@ -1,35 +1,24 @@
 package dev.finetune.vblora.training.export;
 
 import dev.finetune.vblora.model.AdapterVariable;
-import dev.finetune.vblora.model.LogitsSlice;
-import dev.finetune.vblora.model.LoraConfig;
-import dev.finetune.vblora.model.PackedLogitsLayout;
-import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.head.TaskHead;
 import dev.finetune.vblora.training.variables.HostTensor;
 import dev.finetune.vblora.savedmodel.adapter.AdapterHead;
-import dev.finetune.vblora.savedmodel.adapter.FullLogits;
-import dev.finetune.vblora.savedmodel.adapter.LoraAdapter;
-import dev.finetune.vblora.savedmodel.adapter.LoraModule;
 import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
-import dev.finetune.vblora.savedmodel.adapter.PeftLoraConfig;
-import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
 import dev.finetune.vblora.savedmodel.VbloraVersion;
 import dev.finetune.vblora.savedmodel.export.KernelModulePaths;
 import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
-import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
-import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Trained variables to a PEFT adapter: VB-LoRA (bank + logits, cut to top-k when save_only_topk_weights) or
- * LoRA (lora_A = down^T, lora_B = up^T), module paths as Hugging Face names them, and the task head as PEFT
+ * Trained variables to a PEFT adapter: what every method shares (module paths as Hugging Face names them, the
+ * tool's metadata, PEFT's target_modules) here, the method's own tensors and config from its
+ * {@link dev.finetune.vblora.training.method.AdapterMethod#export}, and the task head as PEFT
  * saves a {@code modules_to_save=["classifier"]} module of a sequence-classification model:
  * {@code base_model.model.classifier.weight} [classes, hidden] and {@code .bias} [classes].
  */
@@ -38,7 +27,7 @@ public final class AdapterExport {
   public static final String HEAD_MODULE = AdapterHead.MODULE;
   public static final String HEAD_WEIGHT_KEY = AdapterHead.WEIGHT_KEY;
   public static final String HEAD_BIAS_KEY = AdapterHead.BIAS_KEY;
-  static final String TASK_TYPE = "SEQ_CLS";
+  public static final String TASK_TYPE = "SEQ_CLS";
 
   private AdapterExport() {}
 
@@ -57,43 +46,41 @@ public final class AdapterExport {
     ToolMetadata metadata = new ToolMetadata(config.model(), targetVariables,
         head.isEmpty() ? null : config.task().cliName(), manifest.labelNames(),
         head.isEmpty() ? Map.of() : headFeatures(config), VbloraVersion.current());
-    List<String> targetModules = targetModules(targetVariables.keySet());
-    if (config.method().equals("lora")) {
-      LoraConfig lora = config.lora();
-      PeftLoraConfig peft = PeftLoraConfig.builder().r(lora.rank()).loraAlpha(lora.alpha())
-          .loraDropout(lora.dropout()).targetModules(targetModules).modulesToSave(List.of(HEAD_MODULE))
-          .taskType(TASK_TYPE).baseModelNameOrPath(config.model()).toolMetadata(metadata).build();
-      List<LoraModule> modules = new ArrayList<>();
-      for (String kernel : kernels) {
-        float[][] down = matrix(value(values, variable(manifest, kernel, AdapterVariable.LORA_DOWN)));
-        float[][] up = matrix(value(values, variable(manifest, kernel, AdapterVariable.LORA_UP)));
-        modules.add(LoraModule.of(KernelModulePaths.modulePath(kernel), transpose(down), transpose(up)));
+    Parts parts = new Parts(manifest, values, List.copyOf(kernels), targetModules(targetVariables.keySet()),
+        metadata, head);
+    return config.method().export(manifest, parts);
+  }
+
+  /**
+   * What every method's export shares: the trained values, the adapted kernels in plan order, PEFT's
+   * target_modules, the tool's metadata and the task head's tensors (empty without a head).
+   */
+  public record Parts(AdapterManifest manifest, Map<String, HostTensor> values, List<String> kernels,
+      List<String> targetModules, ToolMetadata metadata, Map<String, StoredTensor> head) {
+
+    /** The value of {@code variable}. */
+    public HostTensor value(AdapterVariable variable) {
+      HostTensor value = values.get(variable.name());
+      if (value == null) {
+        throw new IllegalArgumentException("no value for adapter variable " + variable.name()
+            + "; the checkpoint does not belong to this adapter");
       }
-      return LoraAdapter.of(peft, modules, head);
+      return value;
     }
-    VbLoraConfig vbLora = config.vbLora();
-    PeftVbLoraConfig peft = PeftVbLoraConfig.builder().r(vbLora.rank()).numVectors(vbLora.numVectors())
-        .vectorLength(vbLora.vectorLength()).topk(vbLora.topk()).targetModules(targetModules)
-        .saveOnlyTopkWeights(vbLora.saveOnlyTopkWeights()).initVectorBankBound(vbLora.initVectorBankBound())
-        .initLogitsStd(vbLora.initLogitsStd()).vbloraDropout(vbLora.dropout())
-        .modulesToSave(List.of(HEAD_MODULE)).taskType(TASK_TYPE).baseModelNameOrPath(config.model())
-        .toolMetadata(metadata).build();
-    AdapterVariable bankVariable = manifest.variables().stream()
-        .filter(v -> v.group().equals(AdapterVariable.BANK)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("the checkpoint has no vector bank; was it a LoRA run?"));
-    float[][] bank = matrix(value(values, bankVariable));
-    PackedLogitsLayout layout = manifest.logitsLayout().orElseThrow();
-    HostTensor packedA = value(values, packedVariable(manifest, layout.variableA()));
-    HostTensor packedB = value(values, packedVariable(manifest, layout.variableB()));
-    float[] valuesA = packedA.toFloats();
-    float[] valuesB = packedB.toFloats();
-    List<VbLoraModule> modules = new ArrayList<>();
-    for (String kernel : kernels) {
-      modules.add(new VbLoraModule(KernelModulePaths.modulePath(kernel),
-          logits(layout.a(kernel), valuesA, packedA.shape()), logits(layout.b(kernel), valuesB, packedB.shape())));
+
+    /** The value of {@code kernel}'s variable of {@code group} (e.g. {@link AdapterVariable#LORA_DOWN}). */
+    public HostTensor value(String kernel, String group) {
+      return value(manifest.variables().stream().filter(v -> v.kernel().equals(kernel) && v.group().equals(group))
+          .findFirst().orElseThrow(() -> new IllegalArgumentException("no " + group + " variable for " + kernel)));
     }
-    VbLoraAdapter adapter = VbLoraAdapter.of(peft, bank, modules, head);
-    return vbLora.saveOnlyTopkWeights() ? adapter.toTopK() : adapter;
+
+    /** The packed logits variable called {@code name}. */
+    public AdapterVariable packedLogits(String name) {
+      return manifest.variables().stream()
+          .filter(v -> v.name().equals(name) && v.group().equals(AdapterVariable.LOGITS)).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("the manifest's logits layout names " + name
+              + ", which is none of its logits variables; the manifest is damaged"));
+    }
   }
 
   public static final String HEAD_FEATURES = AdapterHead.FEATURES;
@@ -138,34 +125,7 @@ public final class AdapterExport {
     return head;
   }
 
-  private static AdapterVariable variable(AdapterManifest manifest, String kernel, String group) {
-    return manifest.variables().stream().filter(v -> v.kernel().equals(kernel) && v.group().equals(group))
-        .findFirst().orElseThrow(() -> new IllegalArgumentException("no " + group + " variable for " + kernel));
-  }
-
-  private static AdapterVariable packedVariable(AdapterManifest manifest, String name) {
-    return manifest.variables().stream().filter(v -> v.name().equals(name) && v.group().equals(AdapterVariable.LOGITS))
-        .findFirst().orElseThrow(() -> new IllegalArgumentException("the manifest's logits layout names " + name
-            + ", which is none of its logits variables; the manifest is damaged"));
-  }
-
-  /** One kernel's logits in PEFT's layout ([r, in/b, h] or [out/b, r, h]), cut from the packed variable. */
-  private static FullLogits logits(LogitsSlice slice, float[] packed, long[] packedShape) {
-    long[] shape = slice.shape(packedShape);
-    return new FullLogits(Math.toIntExact(shape[0]), Math.toIntExact(shape[1]), Math.toIntExact(shape[2]),
-        slice.cut(packed, packedShape));
-  }
-
-  private static HostTensor value(Map<String, HostTensor> values, AdapterVariable variable) {
-    HostTensor value = values.get(variable.name());
-    if (value == null) {
-      throw new IllegalArgumentException("no value for adapter variable " + variable.name()
-          + "; the checkpoint does not belong to this adapter");
-    }
-    return value;
-  }
-
-  static float[][] matrix(HostTensor tensor) {
+  public static float[][] matrix(HostTensor tensor) {
     long[] shape = tensor.shape();
     if (shape.length != 2) {
       throw new IllegalArgumentException("expected a matrix, got shape " + java.util.Arrays.toString(shape));
@@ -180,7 +140,7 @@ public final class AdapterExport {
     return m;
   }
 
-  static float[][] transpose(float[][] m) {
+  public static float[][] transpose(float[][] m) {
     float[][] t = new float[m[0].length][m.length];
     for (int i = 0; i < m.length; i++) {
       for (int j = 0; j < m[0].length; j++) {

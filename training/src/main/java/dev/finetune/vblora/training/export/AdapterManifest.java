@@ -31,7 +31,7 @@ public record AdapterManifest(TrainConfig config, List<String> labelNames, List<
     labelNames = List.copyOf(labelNames);
     variables = List.copyOf(variables);
     Objects.requireNonNull(logitsLayout, "logitsLayout");
-    if (config.method().equals("vblora") && logitsLayout.isEmpty()) {
+    if (config.method().packsLogits() && logitsLayout.isEmpty()) {
       throw new IllegalArgumentException("a VB-LoRA adapter manifest needs the layout of its packed logits");
     }
   }
@@ -88,7 +88,7 @@ public record AdapterManifest(TrainConfig config, List<String> labelNames, List<
       variables.add(new AdapterVariable(name, Json.getString(entry, "group"), Json.getString(entry, "kernel"),
           shape, name + "_read:0", ""));
     }
-    if (config.method().equals("vblora") && json.get(LOGITS_LAYOUT) == null) {
+    if (config.method().packsLogits() && json.get(LOGITS_LAYOUT) == null) {
       String example = variables.stream().filter(v -> v.group().equals(AdapterVariable.LOGITS))
           .map(AdapterVariable::name).findFirst().orElse("none");
       throw new IllegalArgumentException("its adapter manifest lists one logits_A and one logits_B variable per"

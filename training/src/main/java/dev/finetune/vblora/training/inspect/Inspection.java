@@ -69,17 +69,6 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
         fitting.isEmpty() ? Optional.empty() : Optional.of(planner.apply(fitting)));
   }
 
-  /**
-   * The adapter plan for the kernels {@code selection} picks, as train builds it.
-   *
-   * @throws IllegalArgumentException when the selection matches nothing or a selected kernel does not fit
-   */
-  public static AdapterPlan plan(SavedModelInfo info, String signatureKey, TargetSelection selection,
-      Function<List<Kernel>, AdapterPlan> planner) {
-    info.signature(signatureKey);
-    return planner.apply(TargetSelector.select(KernelDiscovery.discover(info.metaGraph(), signatureKey), selection));
-  }
-
   /** The selected kernels the adapter cannot take, in discovery order. */
   public List<String> selectedMisfits() {
     return selected.stream().filter(misfits::containsKey).toList();

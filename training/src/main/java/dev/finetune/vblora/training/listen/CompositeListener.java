@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.listen;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /** Forwards every event to several listeners, in order. */
@@ -24,6 +25,11 @@ public final class CompositeListener implements TrainingListener {
   @Override
   public void onEvaluation(EvaluationReport evaluation) {
     listeners.forEach(l -> l.onEvaluation(evaluation));
+  }
+
+  @Override
+  public void onCheckpoint(long step, Path dir) {
+    listeners.forEach(l -> l.onCheckpoint(step, dir));
   }
 
   @Override

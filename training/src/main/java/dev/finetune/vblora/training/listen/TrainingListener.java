@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.listen;
 
 import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * Observes a training run; the loop itself never prints. Every method has an empty default, so a listener
@@ -13,6 +14,9 @@ public interface TrainingListener extends AutoCloseable {
   default void onStep(StepReport step) {}
 
   default void onEvaluation(EvaluationReport evaluation) {}
+
+  /** A checkpoint of {@code step} is saved in {@code dir} (after the step's evaluation). */
+  default void onCheckpoint(long step, Path dir) {}
 
   default void onEnd(TrainingSummary summary) {}
 

@@ -1,5 +1,7 @@
 package dev.finetune.vblora.training.optim;
 
+import dev.finetune.vblora.training.TrainingDefaults;
+
 /**
  * Linear warmup from 0 to the peak learning rate, then linear decay to 0: the multiplier Hugging Face's
  * get_linear_schedule_with_warmup applies, with warmup steps = ceil(warmupRatio * totalSteps) as in its
@@ -11,7 +13,7 @@ package dev.finetune.vblora.training.optim;
 public record LinearWarmupDecay(double warmupRatio) {
 
   /** The GLUE setting of the VB-LoRA paper. */
-  public static final double DEFAULT_WARMUP_RATIO = 0.06;
+  public static final double DEFAULT_WARMUP_RATIO = TrainingDefaults.WARMUP_RATIO;
 
   public LinearWarmupDecay {
     if (!(warmupRatio >= 0 && warmupRatio < 1)) {

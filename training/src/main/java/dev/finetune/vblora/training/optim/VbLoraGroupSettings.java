@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.optim;
 
 import dev.finetune.vblora.model.ResourceVariable;
+import dev.finetune.vblora.training.TrainingDefaults;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -8,8 +9,8 @@ import java.util.Objects;
 /**
  * The three parameter groups of a VB-LoRA run: the shared vector bank, all logits, and the new task head.
  * The bank and the logits are not decayed: the bank is tiny and shared, and decaying logits would flatten
- * the top-k choice. The defaults are the paper's GLUE learning rates (bank 1e-3, logits 1e-2, head 4e-3);
- * the head's weight decay 0.01 is the usual BERT fine-tuning value.
+ * the top-k choice. The defaults are {@link TrainingDefaults}' (the paper's GLUE learning rates and the usual
+ * BERT fine-tuning weight decay of the head).
  */
 public record VbLoraGroupSettings(GroupHyperparameters bank, GroupHyperparameters logits,
     GroupHyperparameters head) {
@@ -21,8 +22,9 @@ public record VbLoraGroupSettings(GroupHyperparameters bank, GroupHyperparameter
   }
 
   public static VbLoraGroupSettings paperDefaults() {
-    return new VbLoraGroupSettings(new GroupHyperparameters(1e-3, 0.0), new GroupHyperparameters(1e-2, 0.0),
-        new GroupHyperparameters(4e-3, 0.01));
+    return new VbLoraGroupSettings(new GroupHyperparameters(TrainingDefaults.LR_BANK, 0.0),
+        new GroupHyperparameters(TrainingDefaults.LR_LOGITS, 0.0),
+        new GroupHyperparameters(TrainingDefaults.LR_HEAD, TrainingDefaults.WEIGHT_DECAY));
   }
 
   /**

