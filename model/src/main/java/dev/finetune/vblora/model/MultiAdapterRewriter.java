@@ -127,7 +127,7 @@ public final class MultiAdapterRewriter {
     Operand<TBool> known = tf.reduceAny(matches, tf.constant(1));
     AssertThat nameCheck = tf.withName("unknown_adapter").assertThat(tf.reduceAll(known, tf.constant(0)),
         List.of(tf.constant("unknown adapter name(s) in the request; this model serves " + String.join(", ", all)
-            + ". Unknown:"), tf.booleanMask(names, tf.math.logicalNot(known))), AssertThat.summarize(20L));
+            + ". Unknown:"), tf.gatherNd(names, tf.where(tf.math.logicalNot(known)))), AssertThat.summarize(20L));
     Operand<TInt32> byName = tf.withControlDependencies(List.of(nameCheck)).identity(
         tf.math.argMax(tf.dtypes.cast(matches, TInt32.class), tf.constant(1), TInt32.class));
     Operand<TInt32> indexInput = tf.withName(ADAPTER_INDEX_INPUT).placeholderWithDefault(byName, Shape.of(-1));
@@ -136,7 +136,7 @@ public final class MultiAdapterRewriter {
     AssertThat indexCheck = tf.withName("adapter_index_out_of_range").assertThat(
         tf.reduceAll(inRange, tf.constant(0)),
         List.of(tf.constant("adapter_index must be in [0, " + (all.size() - 1) + "] (" + String.join(", ", all)
-            + "). Out of range:"), tf.booleanMask(indexInput, tf.math.logicalNot(inRange))),
+            + "). Out of range:"), tf.gatherNd(indexInput, tf.where(tf.math.logicalNot(inRange)))),
         AssertThat.summarize(20L));
     Operand<TInt32> index = tf.withName("choice").withControlDependencies(List.of(indexCheck))
         .identity(indexInput);
