@@ -157,13 +157,88 @@ class MultiAdapterModelTest {
         wrong.getMessage());
   }
 
+  /**
+   * On a sequence model (Keras MultiHeadAttention, Einsum kernels on [batch, 30, 6] activations) each example's
+   * update reaches only its own 30 positions: a mixed batch gives each example its merged model's output, which
+   * attention over the sequence would spoil if rows were grouped by the wrong example.
+   */
+  @Test
+  void sequenceExamplesOfOneBatchKeepTheirOwnAdapters() throws Exception {
+    Path encoder = SharedFolder.resolve("fixtures/tf2/keras_mha1_encoder");
+    String scope = "transformer_encoder_27/multi_head_attention_27/";
+    Map<String, String> targets = new LinkedHashMap<>();
+    targets.put("query", scope + "query/kernel");
+    targets.put("value", scope + "value/kernel");
+    Path[] folders = new Path[2];
+    for (int a = 0; a < 2; a++) {
+      Random random = new Random(20 + a);
+      List<VbLoraModule> modules = new ArrayList<>();
+      for (String module : targets.keySet()) {
+        modules.add(new VbLoraModule(module, new FullLogits(2, 3, 6, gaussian(2 * 3 * 6, 1, random)),
+            new FullLogits(32, 2, 6, gaussian(32 * 2 * 6, 1, random))));
+      }
+      float[][] bank = new float[6][];
+      for (int i = 0; i < 6; i++) {
+        bank[i] = gaussian(2, 0.5, random);
+      }
+      PeftVbLoraConfig config = PeftVbLoraConfig.builder().r(2).numVectors(6).vectorLength(2).topk(2)
+          .saveOnlyTopkWeights(false).targetModules(List.copyOf(targets.keySet()))
+          .toolMetadata(new ToolMetadata("keras_mha1_encoder", targets, null, List.of(), Map.of(), "test")).build();
+      folders[a] = dir.resolve("mha_" + a);
+      VbLoraAdapter.of(config, bank, modules).write(folders[a], false);
+    }
+    Path multi = dir.resolve("mha_multi");
+    MultiAdapterModel.write(MultiAdapterModel.Request.builder(encoder, multi).adapter("one", folders[0])
+        .adapter("two", folders[1]).build());
+    float[][][] x = new float[4][30][6];
+    Random random = new Random(3);
+    for (float[][] example : x) {
+      for (float[] position : example) {
+        for (int j = 0; j < 6; j++) {
+          position[j] = (float) random.nextGaussian();
+        }
+      }
+    }
+    float[][] one = encoderOutput(mergedFrom(encoder, folders[0], "mha_m0"), x, null);
+    float[][] two = encoderOutput(mergedFrom(encoder, folders[1], "mha_m1"), x, null);
+    float[][] untouched = encoderOutput(encoder, x, null);
+    String[] chosen = {"two", "one", "base", "two"};
+    float[][] mixed = encoderOutput(multi, x, chosen);
+    for (int i = 0; i < chosen.length; i++) {
+      float[] want = chosen[i].equals("one") ? one[i] : chosen[i].equals("two") ? two[i] : untouched[i];
+      assertClose(want, mixed[i], chosen[i] + " example " + i);
+    }
+    assertTrue(Math.abs(one[0][0] - two[0][0]) > 1e-3, "the two adapters give different outputs");
+  }
+
   // --- fixtures -------------------------------------------------------------------------------------------
 
   private static Path merged(Path adapter, String name) throws Exception {
+    return mergedFrom(base, adapter, name);
+  }
+
+  private static Path mergedFrom(Path model, Path adapter, String name) throws Exception {
     Path out = dir.resolve(name);
-    MergedModel.write(base, "serve", AdapterDeltas.read(adapter,
-        SavedModelReader.read(base, Set.of("serve")), "serving_default"), out, false);
+    MergedModel.write(model, "serve", AdapterDeltas.read(adapter,
+        SavedModelReader.read(model, Set.of("serve")), "serving_default"), out, false);
     return out;
+  }
+
+  private static float[][] encoderOutput(Path model, float[][][] x, String[] adapters) {
+    try (SavedModelBundle bundle = SavedModelBundle.load(model.toString(), "serve");
+         TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x));
+         TString chosen = adapters == null ? null : TString.vectorOf(adapters)) {
+      SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
+      Session.Runner runner = bundle.session().runner()
+          .feed(signature.getInputsMap().get("input_28").getName(), input)
+          .fetch(signature.getOutputsMap().get("dense_83").getName());
+      if (chosen != null) {
+        runner.feed(signature.getInputsMap().get("adapter").getName(), chosen);
+      }
+      try (Result result = runner.run()) {
+        return StdArrays.array2dCopyOf((TFloat32) result.get(0));
+      }
+    }
   }
 
   /** Every float output of serving_default for the inputs, with {@code adapters} fed when given. */
