@@ -87,31 +87,33 @@ class MultiAdapterModelTest {
     expected.put("base", served(base, null));
 
     String[] mixed = {"alpha", "b", "gamma", "base", "gamma", "alpha", "b"};
-    Map<String, float[][]> got = served(multi, mixed);
-    for (int row = 0; row < ROWS; row++) {
-      Map<String, float[][]> want = expected.get(mixed[row]);
-      assertClose(want.get("dense_3")[row], got.get("dense_3")[row], mixed[row] + " row " + row);
-      if (want.containsKey("probabilities")) {
-        assertClose(want.get("logits")[row], got.get("logits")[row], mixed[row] + " logits row " + row);
-        assertClose(want.get("probabilities")[row], got.get("probabilities")[row], mixed[row] + " row " + row);
-      } else {
-        assertTrue(Float.isNaN(got.get("logits")[row][0]), mixed[row] + " has no head: its logits are NaN");
-      }
-    }
-    for (String name : List.of("alpha", "b", "gamma", "base")) {
-      String[] all = new String[ROWS];
-      java.util.Arrays.fill(all, name);
-      Map<String, float[][]> alone = served(multi, all);
+    try (SavedModelBundle bundle = SavedModelBundle.load(multi.toString(), "serve")) {
+      Map<String, float[][]> got = run(bundle, "serving_default", TString.vectorOf(mixed));
       for (int row = 0; row < ROWS; row++) {
-        assertClose(expected.get(name).get("dense_3")[row], alone.get("dense_3")[row], name + " row " + row);
+        Map<String, float[][]> want = expected.get(mixed[row]);
+        assertClose(want.get("dense_3")[row], got.get("dense_3")[row], mixed[row] + " row " + row);
+        if (want.containsKey("probabilities")) {
+          assertClose(want.get("logits")[row], got.get("logits")[row], mixed[row] + " logits row " + row);
+          assertClose(want.get("probabilities")[row], got.get("probabilities")[row], mixed[row] + " row " + row);
+        } else {
+          assertTrue(Float.isNaN(got.get("logits")[row][0]), mixed[row] + " has no head: its logits are NaN");
+        }
       }
-    }
-    int[] indices = {2, 3, 0, 1, 0, 2, 1};
-    Map<String, float[][]> byIndex = servedByIndex(multi, indices);
-    List<String> order = List.of("alpha", "b", "gamma", "base");
-    for (int row = 0; row < ROWS; row++) {
-      assertClose(expected.get(order.get(indices[row])).get("dense_3")[row], byIndex.get("dense_3")[row],
-          "index " + indices[row] + " row " + row);
+      for (String name : List.of("alpha", "b", "gamma", "base")) {
+        String[] all = new String[ROWS];
+        java.util.Arrays.fill(all, name);
+        Map<String, float[][]> alone = run(bundle, "serving_default", TString.vectorOf(all));
+        for (int row = 0; row < ROWS; row++) {
+          assertClose(expected.get(name).get("dense_3")[row], alone.get("dense_3")[row], name + " row " + row);
+        }
+      }
+      int[] indices = {2, 3, 0, 1, 0, 2, 1};
+      Map<String, float[][]> byIndex = run(bundle, MultiAdapterExporter.BY_INDEX_SIGNATURE, TInt32.vectorOf(indices));
+      List<String> order = List.of("alpha", "b", "gamma", "base");
+      for (int row = 0; row < ROWS; row++) {
+        assertClose(expected.get(order.get(indices[row])).get("dense_3")[row], byIndex.get("dense_3")[row],
+            "index " + indices[row] + " row " + row);
+      }
     }
   }
 
@@ -199,11 +201,16 @@ class MultiAdapterModelTest {
         }
       }
     }
-    float[][] one = encoderOutput(mergedFrom(encoder, folders[0], "mha_m0"), x, null);
-    float[][] two = encoderOutput(mergedFrom(encoder, folders[1], "mha_m1"), x, null);
-    float[][] untouched = encoderOutput(encoder, x, null);
+    float[][] one = encoderOutput(mergedFrom(encoder, folders[0], "mha_m0"), x);
+    float[][] two = encoderOutput(mergedFrom(encoder, folders[1], "mha_m1"), x);
+    float[][] untouched = encoderOutput(encoder, x);
     String[] chosen = {"two", "one", "base", "two"};
-    float[][] mixed = encoderOutput(multi, x, chosen);
+    float[][] mixed;
+    try (MultiAdapterSession session = MultiAdapterSession.open(multi);
+         TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x));
+         Result result = session.run(Map.of("input_28", input), List.of(chosen), List.of("dense_83"))) {
+      mixed = StdArrays.array2dCopyOf((TFloat32) result.get(0));
+    }
     for (int i = 0; i < chosen.length; i++) {
       float[] want = chosen[i].equals("one") ? one[i] : chosen[i].equals("two") ? two[i] : untouched[i];
       assertClose(want, mixed[i], chosen[i] + " example " + i);
@@ -224,17 +231,13 @@ class MultiAdapterModelTest {
     return out;
   }
 
-  private static float[][] encoderOutput(Path model, float[][][] x, String[] adapters) {
+  private static float[][] encoderOutput(Path model, float[][][] x) {
     try (SavedModelBundle bundle = SavedModelBundle.load(model.toString(), "serve");
-         TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x));
-         TString chosen = adapters == null ? null : TString.vectorOf(adapters)) {
+         TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x))) {
       SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
       Session.Runner runner = bundle.session().runner()
           .feed(signature.getInputsMap().get("input_28").getName(), input)
           .fetch(signature.getOutputsMap().get("dense_83").getName());
-      if (chosen != null) {
-        runner.feed(signature.getInputsMap().get("adapter").getName(), chosen);
-      }
       try (Result result = runner.run()) {
         return StdArrays.array2dCopyOf((TFloat32) result.get(0));
       }
@@ -243,16 +246,14 @@ class MultiAdapterModelTest {
 
   /** Every float output of serving_default for the inputs, with {@code adapters} fed when given. */
   private static Map<String, float[][]> served(Path model, String[] adapters) {
-    return run(model, "serving_default", adapters == null ? null : TString.vectorOf(adapters));
+    try (SavedModelBundle bundle = SavedModelBundle.load(model.toString(), "serve")) {
+      return run(bundle, "serving_default", adapters == null ? null : TString.vectorOf(adapters));
+    }
   }
 
-  private static Map<String, float[][]> servedByIndex(Path model, int[] indices) {
-    return run(model, MultiAdapterExporter.BY_INDEX_SIGNATURE, TInt32.vectorOf(indices));
-  }
-
-  private static Map<String, float[][]> run(Path model, String signatureKey, Tensor choice) {
-    try (SavedModelBundle bundle = SavedModelBundle.load(model.toString(), "serve");
-         TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(inputs));
+  /** Every output of {@code signatureKey} for the inputs and {@code choice} (closed here; none: not fed). */
+  private static Map<String, float[][]> run(SavedModelBundle bundle, String signatureKey, Tensor choice) {
+    try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(inputs));
          Tensor chosen = choice) {
       SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get(signatureKey);
       Session.Runner runner = bundle.session().runner()
