@@ -211,8 +211,8 @@ class TrainRunTest {
 
   /**
    * Issue 17 on adapters written by {@code vblora train} (bert-qv, with heads): the run's final adapter and the
-   * one exported from its step-2 checkpoint in one model by {@code vblora export-multi}; in a fresh JVM, a batch
-   * that alternates them gives each example what that adapter's merged model gives, to 1e-5.
+   * one exported from its step-2 checkpoint in one model by {@code vblora export-multi}; loaded in a fresh JVM, a
+   * batch that alternates them gives each example what that adapter's merged model gives, to 1e-5.
    */
   @Test
   void exportMultiServesEachTrainedAdaptersMergedModelPerExampleInAFreshJvm() throws Exception {
@@ -232,8 +232,8 @@ class TrainRunTest {
     Batch batch = Bert.batchesOf(run.valid(), 8, 16).get(0);
     Path inputs = dir.resolve("multi-inputs.json");
     Files.writeString(inputs, ServingProbe.inputsJson(batch.inputIds(), batch.inputMask(), batch.segmentIds()));
-    float[][] finalOnly = ServingProbe.inFreshJvm(run.straight().resolve("merged"), inputs);
-    float[][] earlyOnly = ServingProbe.inFreshJvm(earlyMerged, inputs);
+    float[][] finalOnly = ServingProbe.inProcess(run.straight().resolve("merged"), inputs);
+    float[][] earlyOnly = ServingProbe.inProcess(earlyMerged, inputs);
     List<String> chosen = new ArrayList<>();
     for (int i = 0; i < finalOnly.length; i++) {
       chosen.add(i % 3 == 1 ? "final" : "early");

@@ -8,6 +8,7 @@ import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -82,7 +83,7 @@ public final class AdapterStacking {
             + " must target the same kernels (train them with the same targets)");
       }
     }
-    return new java.util.LinkedHashSet<>(first.kernelVariables().values());
+    return new LinkedHashSet<>(first.kernelVariables().values());
   }
 
   private static int vectorLength(List<AdapterChoice> choices) {

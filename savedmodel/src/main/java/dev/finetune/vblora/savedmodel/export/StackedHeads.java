@@ -1,5 +1,7 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.model.ServingPath;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -106,9 +108,9 @@ final class StackedHeads {
     if (input != null) {
       featuresName = input.getName();
     } else {
-      List<String> nodes = new java.util.ArrayList<>();
+      List<String> nodes = new ArrayList<>();
       graph.operations().forEachRemaining(op -> nodes.add(op.name()));
-      featuresName = dev.finetune.vblora.model.ServingPath.tensor(nodes, template.inputOutputKey());
+      featuresName = ServingPath.tensor(nodes, template.inputOutputKey());
     }
     Output<TFloat32> features = MergedExporter.pooled(tf, graph, signature, template,
         graph.outputOrThrow(featuresName).expect(TFloat32.class));

@@ -11,6 +11,7 @@ import dev.finetune.vblora.savedmodel.export.MultiAdapterExporter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +44,7 @@ public final class MultiAdapterModel {
     public Request {
       Objects.requireNonNull(baseModel, "baseModel");
       Objects.requireNonNull(out, "out");
-      adapters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
+      adapters = Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
       if (adapters.isEmpty()) {
         throw new IllegalArgumentException("a multi-adapter model needs at least one adapter folder");
       }

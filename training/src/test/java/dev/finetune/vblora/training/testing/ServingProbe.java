@@ -24,8 +24,21 @@ public final class ServingProbe {
   private ServingProbe() {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, Object> inputs = Json.parseObject(Files.readString(Path.of(args[1])));
-    try (SavedModelBundle bundle = SavedModelBundle.load(args[0], "serve")) {
+    List<Object> rows = new ArrayList<>();
+    for (float[] row : inProcess(Path.of(args[0]), Path.of(args[1]))) {
+      List<Object> values = new ArrayList<>();
+      for (float v : row) {
+        values.add((double) v);
+      }
+      rows.add(values);
+    }
+    System.out.println(Json.toCompactJson(rows));
+  }
+
+  /** The probabilities {@code model} serves for the inputs file, computed in this JVM. */
+  public static float[][] inProcess(Path model, Path inputsFile) throws Exception {
+    Map<String, Object> inputs = Json.parseObject(Files.readString(inputsFile));
+    try (SavedModelBundle bundle = SavedModelBundle.load(model.toString(), "serve")) {
       SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
       try (TInt32 ids = tensor(inputs, "input_ids"); TInt32 mask = tensor(inputs, "input_mask");
           TInt32 segments = tensor(inputs, "segment_ids");
@@ -37,16 +50,7 @@ public final class ServingProbe {
               .feed(signature.getInputsOrThrow("input_mask").getName(), mask)
               .feed(signature.getInputsOrThrow("segment_ids").getName(), segments)
               .fetch(signature.getOutputsOrThrow("probabilities").getName()).run()) {
-        float[][] probabilities = StdArrays.array2dCopyOf((TFloat32) result.get(0));
-        List<Object> rows = new ArrayList<>();
-        for (float[] row : probabilities) {
-          List<Object> values = new ArrayList<>();
-          for (float v : row) {
-            values.add((double) v);
-          }
-          rows.add(values);
-        }
-        System.out.println(Json.toCompactJson(rows));
+        return StdArrays.array2dCopyOf((TFloat32) result.get(0));
       }
     }
   }
