@@ -77,13 +77,22 @@ public final class MultiAdapterBenchmark {
     for (int i = 0; i < batch; i++) {
       mixed[i] = names.get((i * 7) % names.size());
     }
-    out.printf("batch %d x %d, median of %d runs after 2 warm-up runs:%n", batch, length, runs);
-    out.printf("  untouched model  %.1f ms%n", median(bert, null, batch, length, runs));
-    out.printf("  one merged model %.1f ms%n", median(merged, null, batch, length, runs));
-    out.printf("  multi, mixed     %.1f ms%n", median(work.resolve("multi"), mixed, batch, length, runs));
+    out.printf("batch %d x %d, median of %d interleaved runs after 2 warm-up runs each:%n", batch, length, runs);
+    List<String> labels = List.of("untouched model ", "one merged model", "multi, mixed    ");
+    double[] medians = interleavedMedians(List.of(bert, merged, work.resolve("multi")),
+        Arrays.asList(null, null, mixed), batch, length, runs);
+    for (int m = 0; m < labels.size(); m++) {
+      out.printf("  %s %.1f ms%n", labels.get(m), medians[m]);
+    }
+    out.printf("  multi / merged %.2fx, multi / untouched %.2fx%n", medians[2] / medians[1], medians[2] / medians[0]);
   }
 
-  private static double median(Path model, String[] adapters, int batch, int length, int runs) {
+  /**
+   * The models loaded side by side and run in turn (the first of each round rotating), so that a load that comes
+   * and goes on a shared machine falls on all of them alike; the median per model.
+   */
+  private static double[] interleavedMedians(List<Path> models, List<String[]> adapters, int batch, int length,
+      int runs) {
     int[][] ids = new int[batch][length];
     int[][] mask = new int[batch][length];
     Random random = new Random(1);
@@ -93,32 +102,50 @@ public final class MultiAdapterBenchmark {
         mask[i][j] = 1;
       }
     }
-    try (SavedModelBundle bundle = SavedModelBundle.load(model.toString(), "serve");
-         TInt32 idsT = TInt32.tensorOf(StdArrays.ndCopyOf(ids));
+    List<SavedModelBundle> bundles = new ArrayList<>();
+    try (TInt32 idsT = TInt32.tensorOf(StdArrays.ndCopyOf(ids));
          TInt32 maskT = TInt32.tensorOf(StdArrays.ndCopyOf(mask));
          TInt32 segments = TInt32.tensorOf(StdArrays.ndCopyOf(new int[batch][length]))) {
-      SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
-      double[] times = new double[runs];
+      for (Path model : models) {
+        bundles.add(SavedModelBundle.load(model.toString(), "serve"));
+      }
+      double[][] times = new double[models.size()][runs];
       for (int r = -2; r < runs; r++) {
-        try (TString chosen = adapters == null ? null : TString.vectorOf(adapters)) {
-          Session.Runner runner = bundle.session().runner()
-              .feed(signature.getInputsMap().get("input_ids").getName(), idsT)
-              .feed(signature.getInputsMap().get("input_mask").getName(), maskT)
-              .feed(signature.getInputsMap().get("segment_ids").getName(), segments)
-              .fetch(signature.getOutputsMap().get("pooled_output").getName());
-          if (chosen != null) {
-            runner.feed(signature.getInputsMap().get("adapter").getName(), chosen);
-          }
-          long t = System.nanoTime();
-          try (Result result = runner.run()) {
-            if (r >= 0) {
-              times[r] = (System.nanoTime() - t) / 1e6;
-            }
+        for (int i = 0; i < models.size(); i++) {
+          int m = Math.floorMod(i + r, models.size());
+          double ms = timeOne(bundles.get(m), adapters.get(m), idsT, maskT, segments);
+          if (r >= 0) {
+            times[m][r] = ms;
           }
         }
       }
-      Arrays.sort(times);
-      return times[runs / 2];
+      double[] medians = new double[models.size()];
+      for (int m = 0; m < medians.length; m++) {
+        Arrays.sort(times[m]);
+        medians[m] = times[m][runs / 2];
+      }
+      return medians;
+    } finally {
+      bundles.forEach(SavedModelBundle::close);
+    }
+  }
+
+  private static double timeOne(SavedModelBundle bundle, String[] adapters, TInt32 ids, TInt32 mask,
+      TInt32 segments) {
+    SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
+    try (TString chosen = adapters == null ? null : TString.vectorOf(adapters)) {
+      Session.Runner runner = bundle.session().runner()
+          .feed(signature.getInputsMap().get("input_ids").getName(), ids)
+          .feed(signature.getInputsMap().get("input_mask").getName(), mask)
+          .feed(signature.getInputsMap().get("segment_ids").getName(), segments)
+          .fetch(signature.getOutputsMap().get("pooled_output").getName());
+      if (chosen != null) {
+        runner.feed(signature.getInputsMap().get("adapter").getName(), chosen);
+      }
+      long t = System.nanoTime();
+      try (Result result = runner.run()) {
+        return (System.nanoTime() - t) / 1e6;
+      }
     }
   }
 

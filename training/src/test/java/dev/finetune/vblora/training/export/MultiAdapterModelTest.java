@@ -118,12 +118,18 @@ class MultiAdapterModelTest {
   }
 
   @Test
-  void anUnknownAdapterNameFailsTheRequestNamingIt() throws Exception {
+  void anUnknownAdapterNameOrIndexFailsTheRequestNamingIt() throws Exception {
     Path multi = dir.resolve("multi_unknown");
     MultiAdapterModel.write(MultiAdapterModel.Request.builder(base, multi).adapter(alpha).adapter(gamma).build());
     RuntimeException e = assertThrows(RuntimeException.class,
         () -> served(multi, new String[] {"alpha", "nobody", "gamma", "alpha", "base", "alpha", "alpha"}));
     assertTrue(e.getMessage().contains("unknown adapter") && e.getMessage().contains("nobody"), e.getMessage());
+    try (SavedModelBundle bundle = SavedModelBundle.load(multi.toString(), "serve")) {
+      RuntimeException index = assertThrows(RuntimeException.class, () -> run(bundle,
+          MultiAdapterExporter.BY_INDEX_SIGNATURE, TInt32.vectorOf(0, 1, 2, 3, 0, 1, 2)));
+      assertTrue(index.getMessage().contains("adapter_index must be in [0, 2]") && index.getMessage().contains("3"),
+          index.getMessage());
+    }
   }
 
   @Test
