@@ -210,6 +210,45 @@ class TrainRunTest {
   }
 
   /**
+   * Issue 17 on adapters written by {@code vblora train} (bert-qv, with heads): the run's final adapter and the
+   * one exported from its step-2 checkpoint in one model by {@code vblora export-multi}; loaded in a fresh JVM, a
+   * batch that alternates them gives each example what that adapter's merged model gives, to 1e-5.
+   */
+  @Test
+  void exportMultiServesEachTrainedAdaptersMergedModelPerExampleInAFreshJvm() throws Exception {
+    Path early = dir.resolve("adapter-step-2");
+    CliRun export = CliRun.of("export-adapter", "--checkpoint",
+        run.straight().resolve("checkpoints/step-2").toString(), "--out", early.toString());
+    assertEquals(0, export.status(), export.toString());
+    Path earlyMerged = dir.resolve("merged-step-2");
+    CliRun merge = CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", early.toString(), "--out",
+        earlyMerged.toString());
+    assertEquals(0, merge.status(), merge.toString());
+    Path multi = dir.resolve("multi");
+    CliRun exportMulti = CliRun.of("export-multi", "--model", "bert-base-uncased", "--adapter",
+        "final=" + run.straight().resolve("adapter"), "--adapter", "early=" + early, "--out", multi.toString());
+    assertEquals(0, exportMulti.status(), exportMulti.toString());
+
+    Batch batch = Bert.batchesOf(run.valid(), 8, 16).get(0);
+    Path inputs = dir.resolve("multi-inputs.json");
+    Files.writeString(inputs, ServingProbe.inputsJson(batch.inputIds(), batch.inputMask(), batch.segmentIds()));
+    float[][] finalOnly = ServingProbe.inProcess(run.straight().resolve("merged"), inputs);
+    float[][] earlyOnly = ServingProbe.inProcess(earlyMerged, inputs);
+    List<String> chosen = new ArrayList<>();
+    for (int i = 0; i < finalOnly.length; i++) {
+      chosen.add(i % 3 == 1 ? "final" : "early");
+    }
+    Path mixedInputs = dir.resolve("multi-mixed-inputs.json");
+    Files.writeString(mixedInputs, ServingProbe.inputsJson(batch.inputIds(), batch.inputMask(), batch.segmentIds(),
+        chosen));
+    float[][] mixed = ServingProbe.inFreshJvm(multi, mixedInputs);
+    for (int i = 0; i < mixed.length; i++) {
+      float[] expected = chosen.get(i).equals("final") ? finalOnly[i] : earlyOnly[i];
+      assertArrayEquals(expected, mixed[i], 1e-5f, "example " + i + " with adapter " + chosen.get(i));
+    }
+  }
+
+  /**
    * What is served is what the adapter file says: train's merged/ is its adapter/ merged by {@code vblora merge}
    * (plain Java, the same on every device), so the two merged models are the same bytes, not merely close.
    */

@@ -24,7 +24,8 @@ public final class OutputMarker {
   public enum Kind {
     RUN("run", "a vblora training run"),
     MERGED_MODEL("merged-model", "a merged model written by vblora"),
-    ADAPTER("adapter", "an adapter written by vblora");
+    ADAPTER("adapter", "an adapter written by vblora"),
+    MULTI_ADAPTER_MODEL("multi-adapter-model", "a multi-adapter model written by vblora");
 
     private final String label;
     private final String description;

@@ -189,7 +189,7 @@ public final class MergedExporter {
    * The model's bytes with every map (a node's attrs, the signatures) in key order: TensorFlow hands the graph
    * back with attrs in hash order, so the same merge would otherwise give other bytes in another process.
    */
-  private static byte[] deterministicBytes(SavedModel model) throws IOException {
+  static byte[] deterministicBytes(SavedModel model) throws IOException {
     byte[] bytes = new byte[model.getSerializedSize()];
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
     out.useDeterministicSerialization();
@@ -326,7 +326,7 @@ public final class MergedExporter {
   }
 
   /** The features as the head reads them: as they are, a sequence's first token, or its masked mean. */
-  private static Output<TFloat32> pooled(Ops scope, Graph graph, SignatureDef serving, HeadWeights head,
+  static Output<TFloat32> pooled(Ops scope, Graph graph, SignatureDef serving, HeadWeights head,
       Output<TFloat32> features) {
     switch (head.pooling()) {
       case HeadWeights.CLS:
@@ -349,7 +349,7 @@ public final class MergedExporter {
     }
   }
 
-  private static TensorInfo info(Operand<?> operand, int lastDim) {
+  static TensorInfo info(Operand<?> operand, int lastDim) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder()
         .addDim(TensorShapeProto.Dim.newBuilder().setSize(-1));
     if (lastDim > 0) {
@@ -362,7 +362,7 @@ public final class MergedExporter {
         .build();
   }
 
-  private static void copyFolder(Path from, Path to) throws IOException {
+  static void copyFolder(Path from, Path to) throws IOException {
     if (!Files.isDirectory(from)) {
       return;
     }

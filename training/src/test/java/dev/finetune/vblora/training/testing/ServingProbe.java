@@ -8,10 +8,12 @@ import java.util.List;
 import java.util.Map;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TString;
 
 /**
  * Run in a fresh JVM: loads a SavedModel with SavedModelBundle, exactly as a serving process would, feeds the
@@ -22,28 +24,45 @@ public final class ServingProbe {
   private ServingProbe() {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, Object> inputs = Json.parseObject(Files.readString(Path.of(args[1])));
-    try (SavedModelBundle bundle = SavedModelBundle.load(args[0], "serve")) {
+    List<Object> rows = new ArrayList<>();
+    for (float[] row : inProcess(Path.of(args[0]), Path.of(args[1]))) {
+      List<Object> values = new ArrayList<>();
+      for (float v : row) {
+        values.add((double) v);
+      }
+      rows.add(values);
+    }
+    System.out.println(Json.toCompactJson(rows));
+  }
+
+  /** The probabilities {@code model} serves for the inputs file, computed in this JVM. */
+  public static float[][] inProcess(Path model, Path inputsFile) throws Exception {
+    Map<String, Object> inputs = Json.parseObject(Files.readString(inputsFile));
+    try (SavedModelBundle bundle = SavedModelBundle.load(model.toString(), "serve")) {
       SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
       try (TInt32 ids = tensor(inputs, "input_ids"); TInt32 mask = tensor(inputs, "input_mask");
           TInt32 segments = tensor(inputs, "segment_ids");
-          Result result = bundle.session().runner()
+          // A multi-adapter model (export-multi) also takes each example's adapter by name.
+          TString adapters = inputs.containsKey("adapter")
+              ? TString.vectorOf(Json.getArray(inputs, "adapter").toArray(String[]::new)) : null;
+          Result result = withAdapters(bundle.session().runner(), signature, adapters)
               .feed(signature.getInputsOrThrow("input_ids").getName(), ids)
               .feed(signature.getInputsOrThrow("input_mask").getName(), mask)
               .feed(signature.getInputsOrThrow("segment_ids").getName(), segments)
               .fetch(signature.getOutputsOrThrow("probabilities").getName()).run()) {
-        float[][] probabilities = StdArrays.array2dCopyOf((TFloat32) result.get(0));
-        List<Object> rows = new ArrayList<>();
-        for (float[] row : probabilities) {
-          List<Object> values = new ArrayList<>();
-          for (float v : row) {
-            values.add((double) v);
-          }
-          rows.add(values);
-        }
-        System.out.println(Json.toCompactJson(rows));
+        return StdArrays.array2dCopyOf((TFloat32) result.get(0));
       }
     }
+  }
+
+  private static Session.Runner withAdapters(Session.Runner runner, SignatureDef signature, TString adapters) {
+    return adapters == null ? runner : runner.feed(signature.getInputsOrThrow("adapter").getName(), adapters);
+  }
+
+  /** The inputs file for {@code main} with each example's adapter, for a multi-adapter model. */
+  public static String inputsJson(int[][] ids, int[][] mask, int[][] segments, List<String> adapters) {
+    return Json.toCompactJson(Map.of("input_ids", toLists(ids), "input_mask", toLists(mask),
+        "segment_ids", toLists(segments), "adapter", List.copyOf(adapters)));
   }
 
   private static TInt32 tensor(Map<String, Object> inputs, String key) {
