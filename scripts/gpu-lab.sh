@@ -6,7 +6,8 @@
 #   scripts/gpu-lab.sh MODE   (results under $OUT)
 #   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
 #         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab |
-#         ttr-ours | ttr-peft | ttr-levers | ttr-bench | ttr-diag | ttr-diag2 | peft-load
+#         ttr-ours | ttr-peft | ttr-levers | ttr-bench | ttr-diag | ttr-diag2 | peft-load | multi-train |
+#         multi-bench-gpu | multi-bench-cpu
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
@@ -295,6 +296,39 @@ case "$1" in
     ;;
   xla-numerics)
     $BENCH --targets bert-qv --method vblora --compare-xla --steps 100 > $OUT/xla-numerics.json
+    ;;
+  multi-train)
+    # Issue 17: three real adapters of one base model and one target set (bert-qv, h=90), each trained on its own
+    # task with its head: SST-2, CoLA and a negation task of our own (label 1 when an SST-2 sentence holds a
+    # negation word). Only the small adapter folders and the run summaries come back; the lead merges them and
+    # checks the multi-adapter model on a CPU (TrainedAdaptersInOneModelTest).
+    dir=/tmp/multi-train; mkdir -p $dir/adapters
+    head -20000 $SST2 | awk -F'\t' 'BEGIN{OFS="\t"} {s=" " tolower($2) " ";
+      print (s ~ / (not|no|never|nothing|none|nobody|cannot|n.t) / ? 1 : 0), $2}' > $dir/negation.tsv
+    cut -f1 $dir/negation.tsv | sort | uniq -c
+    NEG_ARGS="--train $dir/negation.tsv --valid-fraction 0.1 --no-header --label-column 0 --text-column 1"
+    for task in sst2 cola negation; do
+      case $task in sst2) args=$SST2_ARGS ;; cola) args=$COLA_ARGS ;; negation) args=$NEG_ARGS ;; esac
+      ttr $dir $task /tmp/xla-cache-multi train --model $MODEL $args --epochs 3 --max-length 64 --num-vectors 90 \
+        --seed 42 --device $DEVICE --out $dir/$task --json $TTR_ARGS
+      cp -r $dir/$task/adapter $dir/adapters/$task
+      grep -h '"best_metrics"\|accuracy' $dir/$task/metrics.json | head -3 | sed "s/^/$task /"
+    done
+    tar -C $dir -czf $OUT/multi-adapters.tgz adapters
+    ;;
+  multi-bench-gpu|multi-bench-cpu)
+    # Issue 17: 100 random BERT-base q,v adapters in one model: size, and batch 32 x 128 with mixed adapters
+    # against the untouched model and one merged model (SavedModelBundle sessions, no XLA, as TF Serving runs).
+    # PEFT's default bank (h 256) and our GLUE runs' (h 90).
+    dir=/tmp/$1; mkdir -p $dir
+    [ $1 = multi-bench-cpu ] && export CUDA_VISIBLE_DEVICES=
+    runs=${MULTI_RUNS:-20}
+    for h in ${MULTI_H:-256 90}; do
+      java -Xmx24g -cp $CP dev.finetune.vblora.training.bench.MultiAdapterBenchmark $MODEL $dir/h$h ${MULTI_COUNT:-100} \
+        ${MULTI_SHAPE:-32 128} $runs false $h 2>&1 | grep -v '^WARNING\|^I0000\|^20[0-9][0-9]-' | tee $dir/h$h.txt
+      rm -rf $dir/h$h/adapters $dir/h$h/merged $dir/h$h/multi
+    done
+    tar -C /tmp -czf $OUT/$1.tgz $1
     ;;
   *) echo "usage: $0 MODE (see the header of this script)" >&2; exit 2 ;;
 esac

@@ -6,9 +6,7 @@ import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
 import dev.finetune.vblora.savedmodel.export.MultiAdapterModel;
-import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
 import dev.finetune.vblora.savedmodel.export.MergedModel;
-import dev.finetune.vblora.savedmodel.SavedModelReader;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -19,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -30,12 +27,12 @@ import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TString;
 
 /**
- * Issue 17's size and latency figures on BERT-base: N random q,v VB-LoRA adapters (PEFT defaults h 256, b 256,
- * r 4, k 2, top-k saved) in one multi-adapter model; its size on disk; and the median forward time of a batch
+ * Issue 17's size and latency figures on BERT-base: N random q,v VB-LoRA adapters (h vectors of length 256, r 4,
+ * k 2, top-k saved; h 256 is PEFT's default, h 90 the bank of our GLUE runs) in one multi-adapter model; its size on disk; and the median forward time of a batch
  * whose examples use mixed adapters, against the untouched model and one merged model.
  *
  * <p>Usage: {@code MultiAdapterBenchmark BERT_FOLDER WORK_FOLDER [adapters=100] [batch=32] [length=128]
- * [runs=10] [half=false]}.
+ * [runs=10] [half=false] [h=256]}.
  */
 public final class MultiAdapterBenchmark {
   private MultiAdapterBenchmark() {}
@@ -48,18 +45,19 @@ public final class MultiAdapterBenchmark {
     int length = args.length > 4 ? Integer.parseInt(args[4]) : 128;
     int runs = args.length > 5 ? Integer.parseInt(args[5]) : 10;
     boolean half = args.length > 6 && Boolean.parseBoolean(args[6]);
-    run(bert, work, adapters, batch, length, runs, half, System.out);
+    int vectors = args.length > 7 ? Integer.parseInt(args[7]) : 256;
+    run(bert, work, adapters, batch, length, runs, half, vectors, System.out);
   }
 
-  static void run(Path bert, Path work, int count, int batch, int length, int runs, boolean half, PrintStream out)
-      throws Exception {
+  static void run(Path bert, Path work, int count, int batch, int length, int runs, boolean half, int vectors,
+      PrintStream out) throws Exception {
     Files.createDirectories(work);
     MultiAdapterModel.Builder request = MultiAdapterModel.Request.builder(bert, work.resolve("multi"))
         .overwrite(true).halfPrecisionBank(half);
     List<String> names = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       Path folder = work.resolve("adapters").resolve("a" + i);
-      randomAdapter(i).write(folder, true);
+      randomAdapter(i, vectors).write(folder, true);
       request.adapter(folder);
       names.add("a" + i);
     }
@@ -68,10 +66,11 @@ public final class MultiAdapterBenchmark {
     out.printf("export of %d adapters: %.1f s%n", count, (System.nanoTime() - start) / 1e9);
     out.printf("size: base %.1f MB, multi-adapter model %.1f MB (%s bank)%n", size(bert) / 1e6,
         size(work.resolve("multi")) / 1e6, half ? "float16" : "float32");
+    out.printf("size in MiB: base %.1f, multi-adapter model %.1f (h %d)%n", size(bert) / 1048576.0,
+        size(work.resolve("multi")) / 1048576.0, vectors);
     Path merged = work.resolve("merged");
     if (!Files.exists(merged)) {
-      MergedModel.write(bert, "serve", AdapterDeltas.read(work.resolve("adapters/a0"),
-          SavedModelReader.read(bert, Set.of("serve")), "serving_default"), merged, false);
+      MergedModel.merge(bert, work.resolve("adapters/a0"), merged);
     }
     String[] mixed = new String[batch];
     for (int i = 0; i < batch; i++) {
@@ -149,10 +148,9 @@ public final class MultiAdapterBenchmark {
     }
   }
 
-  /** BERT-base q,v with PEFT's VB-LoRA defaults, random bank and logits, saved top-k only. */
-  static VbLoraAdapter randomAdapter(long seed) {
+  /** BERT-base q,v VB-LoRA with a bank of h random vectors and random logits, saved top-k only. */
+  static VbLoraAdapter randomAdapter(long seed, int h) {
     Random random = new Random(seed);
-    int h = 256;
     int b = 256;
     int r = 4;
     Map<String, String> targets = new LinkedHashMap<>();
@@ -186,7 +184,7 @@ public final class MultiAdapterBenchmark {
   }
 
   private static long size(Path folder) throws IOException {
-    try (Stream<Path> files = Files.walk(folder)) {
+    try (Stream<Path> files = Files.walk(folder.toRealPath())) { // the model folder may be a link
       return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
     }
   }
