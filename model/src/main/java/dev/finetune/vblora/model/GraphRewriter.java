@@ -406,7 +406,7 @@ public final class GraphRewriter {
   }
 
   /** A signature output that was itself an adapted op now reads the adapted tensor. */
-  private static SignatureDef remapOutputs(SignatureDef signature, Map<String, String> replacements) {
+  static SignatureDef remapOutputs(SignatureDef signature, Map<String, String> replacements) {
     SignatureDef.Builder out = signature.toBuilder();
     signature.getOutputsMap().forEach((key, info) -> {
       TensorName name = TensorName.parse(info.getName());

@@ -108,7 +108,7 @@ public final class MultiAdapterRewriter {
     }
     GraphDef graph = ConsumerRewiring.rewire(base, original, replacements).toBuilder()
         .addAllNode(added.getNodeList()).build();
-    SignatureDef outputs = remapOutputs(serving.signature(), replacements);
+    SignatureDef outputs = GraphRewriter.remapOutputs(serving.signature(), replacements);
     return new Rewritten(graph, withInput(outputs, ADAPTER_INPUT, namesInput, DataType.DT_STRING),
         withInput(outputs, ADAPTER_INDEX_INPUT, indexInput, DataType.DT_INT32), choiceName);
   }
@@ -242,18 +242,6 @@ public final class MultiAdapterRewriter {
         return candidate;
       }
     }
-  }
-
-  private static SignatureDef remapOutputs(SignatureDef signature, Map<String, String> replacements) {
-    SignatureDef.Builder out = signature.toBuilder();
-    signature.getOutputsMap().forEach((key, info) -> {
-      TensorName name = TensorName.parse(info.getName());
-      String replacement = replacements.get(name.node());
-      if (replacement != null && name.index() == 0) {
-        out.putOutputs(key, info.toBuilder().setName(replacement).build());
-      }
-    });
-    return out.build();
   }
 
   private static SignatureDef withInput(SignatureDef signature, String key, String tensor, DataType type) {

@@ -80,7 +80,7 @@ public final class MergedExporter {
     }
     byte[] pbBytes = Files.readAllBytes(pb);
     SavedModel savedModel = SavedModel.parseFrom(pbBytes);
-    int index = metaGraphIndex(savedModel);
+    int index = metaGraphIndex(savedModel, tag, baseModel);
     MetaGraphDef metaGraph = savedModel.getMetaGraphs(index);
     SaverDef saver = metaGraph.getSaverDef();
     if (saver.getRestoreOpName().isEmpty()) {
@@ -198,7 +198,8 @@ public final class MergedExporter {
     return bytes;
   }
 
-  private int metaGraphIndex(SavedModel savedModel) throws IOException {
+  /** The index of the meta graph tagged {@code tag} (also the multi-adapter export's). */
+  static int metaGraphIndex(SavedModel savedModel, String tag, Path baseModel) throws IOException {
     List<String> seen = new ArrayList<>();
     for (int i = 0; i < savedModel.getMetaGraphsCount(); i++) {
       List<String> tags = savedModel.getMetaGraphs(i).getMetaInfoDef().getTagsList();

@@ -60,7 +60,7 @@ public final class MultiAdapterExporter {
       throw new IOException("no saved_model.pb in " + baseModel + "; pass the folder of a SavedModel");
     }
     SavedModel savedModel = SavedModel.parseFrom(Files.readAllBytes(pb));
-    int index = metaGraphIndex(savedModel);
+    int index = MergedExporter.metaGraphIndex(savedModel, tag, baseModel);
     MetaGraphDef metaGraph = savedModel.getMetaGraphs(index);
     if (metaGraph.getSaverDef().getRestoreOpName().isEmpty()) {
       throw new IOException("the SavedModel at " + baseModel + " has no saver to restore its variables with");
@@ -118,18 +118,5 @@ public final class MultiAdapterExporter {
     base.put("labels", List.of());
     adapters.add(base);
     return Map.of("adapters", adapters);
-  }
-
-  private int metaGraphIndex(SavedModel savedModel) throws IOException {
-    List<String> seen = new ArrayList<>();
-    for (int i = 0; i < savedModel.getMetaGraphsCount(); i++) {
-      List<String> tags = savedModel.getMetaGraphs(i).getMetaInfoDef().getTagsList();
-      if (tags.contains(tag)) {
-        return i;
-      }
-      seen.add(tags.toString());
-    }
-    throw new IOException("the SavedModel at " + baseModel + " has no meta graph tagged '" + tag
-        + "'; its tag sets are " + seen);
   }
 }

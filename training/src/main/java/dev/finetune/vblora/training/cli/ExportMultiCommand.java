@@ -1,11 +1,11 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.savedmodel.export.MultiAdapterModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,23 +28,19 @@ final class ExportMultiCommand implements Command {
 
   @Override
   public List<OptionSpec> options() {
-    return List.of(
-        OptionSpec.required("model", "M",
-            "the base SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")").in(ModelOptions.MODEL),
-        OptionSpec.optional("tag", "TAG", "meta graph tag set of the model", TrainDefaults.CONFIG.tag())
-            .in(ModelOptions.MODEL),
-        OptionSpec.optional("signature", "KEY", "signature whose kernels the adapters adapt",
-            TrainDefaults.CONFIG.signature()).in(ModelOptions.MODEL),
-        OptionSpec.repeatable("adapter", "[NAME=]DIR",
-            "an adapter folder, served under NAME (default: the folder's name); repeat for each adapter")
-            .in(ModelOptions.MODEL),
-        OptionSpec.required("out", "DIR", "the multi-adapter SavedModel folder to write").typed(ValueType.PATH)
-            .in(TrainCommand.OUTPUT),
-        OptionSpec.flag("half-precision-bank", "store VB-LoRA vector banks as float16 (half their size; outputs"
-            + " then differ from the merged models by the banks' rounding)").in(TrainCommand.OUTPUT),
-        OptionSpec.flag("overwrite", "replace --out if it holds a multi-adapter model vblora wrote")
-            .in(TrainCommand.OUTPUT),
-        TrainCommand.json("print {\"model\", \"adapters\"} on stdout"));
+    List<OptionSpec> options = new ArrayList<>(
+        ModelOptions.specs("the base SavedModel folder", "signature whose kernels the adapters adapt"));
+    options.add(OptionSpec.repeatable("adapter", "[NAME=]DIR",
+        "an adapter folder, served under NAME (default: the folder's name); repeat for each adapter")
+        .in(ModelOptions.MODEL));
+    options.add(OptionSpec.required("out", "DIR", "the multi-adapter SavedModel folder to write")
+        .typed(ValueType.PATH).in(TrainCommand.OUTPUT));
+    options.add(OptionSpec.flag("half-precision-bank", "store VB-LoRA vector banks as float16 (half their size;"
+        + " outputs then differ from the merged models by the banks' rounding)").in(TrainCommand.OUTPUT));
+    options.add(OptionSpec.flag("overwrite", "replace --out if it holds a multi-adapter model vblora wrote")
+        .in(TrainCommand.OUTPUT));
+    options.add(TrainCommand.json("print {\"model\", \"adapters\"} on stdout"));
+    return options;
   }
 
   @Override

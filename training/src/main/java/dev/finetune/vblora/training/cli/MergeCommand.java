@@ -1,13 +1,13 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
 import dev.finetune.vblora.savedmodel.export.MergedModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,19 +30,16 @@ final class MergeCommand implements Command {
 
   @Override
   public List<OptionSpec> options() {
-    return List.of(
-        OptionSpec.required("model", "M",
-            "the base SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")").in(ModelOptions.MODEL),
-        OptionSpec.optional("tag", "TAG", "meta graph tag set of the model", TrainDefaults.CONFIG.tag())
-            .in(ModelOptions.MODEL),
-        OptionSpec.optional("signature", "KEY", "signature whose kernels the adapter adapts",
-            TrainDefaults.CONFIG.signature()).in(ModelOptions.MODEL),
-        OptionSpec.required("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)")
-            .typed(ValueType.PATH).in(ModelOptions.MODEL),
-        OptionSpec.required("out", "DIR", "the merged SavedModel folder to write").typed(ValueType.PATH)
-            .in(TrainCommand.OUTPUT),
-        OptionSpec.flag("overwrite", "replace --out if it holds a merged model vblora wrote").in(TrainCommand.OUTPUT),
-        TrainCommand.json("print {\"merged\", \"kernels\", \"head\"} on stdout"));
+    List<OptionSpec> options = new ArrayList<>(
+        ModelOptions.specs("the base SavedModel folder", "signature whose kernels the adapter adapts"));
+    options.add(OptionSpec.required("adapter", "DIR", "adapter folder (adapter_config.json + "
+        + "adapter_model.safetensors)").typed(ValueType.PATH).in(ModelOptions.MODEL));
+    options.add(OptionSpec.required("out", "DIR", "the merged SavedModel folder to write").typed(ValueType.PATH)
+        .in(TrainCommand.OUTPUT));
+    options.add(OptionSpec.flag("overwrite", "replace --out if it holds a merged model vblora wrote")
+        .in(TrainCommand.OUTPUT));
+    options.add(TrainCommand.json("print {\"merged\", \"kernels\", \"head\"} on stdout"));
+    return options;
   }
 
   @Override

@@ -15,12 +15,15 @@ final class ModelOptions {
   private ModelOptions() {}
 
   static List<OptionSpec> specs() {
+    return specs("a SavedModel folder", "signature whose serving path is adapted");
+  }
+
+  /** The same three options, for a command whose --model is {@code what} and whose signature does {@code why}. */
+  static List<OptionSpec> specs(String what, String signatureHelp) {
     return List.of(
-        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")")
-            .in(MODEL),
+        OptionSpec.required("model", "M", what + ", or a built-in name (" + BuiltInModels.names() + ")").in(MODEL),
         OptionSpec.optional("tag", "TAG", "meta graph tag set to load", SavedModelReader.SERVE).in(MODEL),
-        OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted",
-            SavedModelInfo.DEFAULT_SIGNATURE).in(MODEL));
+        OptionSpec.optional("signature", "KEY", signatureHelp, SavedModelInfo.DEFAULT_SIGNATURE).in(MODEL));
   }
 
   /**
