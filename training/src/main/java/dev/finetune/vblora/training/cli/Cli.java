@@ -58,8 +58,7 @@ public final class Cli {
       err.println("Run 'vblora " + command.name() + " --help' for the options.");
       return USAGE_ERROR;
     } catch (UserError | IllegalArgumentException | IllegalStateException | java.io.IOException
-        | java.io.UncheckedIOException | dev.finetune.vblora.data.DataFileException
-        | dev.finetune.vblora.training.guard.NonFiniteLossException e) {
+        | java.io.UncheckedIOException e) {
       // Library code reports bad input with these; their messages are written for users.
       err.println("vblora " + command.name() + ": " + describe(e));
       if (debug) {
@@ -80,6 +79,9 @@ public final class Cli {
   private static String describe(Exception e) {
     if (e instanceof dev.finetune.vblora.data.tokenizer.TokenizerException t) {
       return TokenizerFlags.describe(t);
+    }
+    if (e instanceof dev.finetune.vblora.data.error.VbLoraException v) {
+      return SettingFlags.translate(v); // the library's errors, every one of them (IllegalArgumentExceptions)
     }
     String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     if (e instanceof java.nio.file.NoSuchFileException) {

@@ -12,9 +12,11 @@ final class DataOptions {
 
   static List<OptionSpec> columnSpecs() {
     return List.of(
-        OptionSpec.optional("text-column", "C", "header name or 0-based index of the text", "sentence"),
+        OptionSpec.optional("text-column", "C", "header name or 0-based index of the text",
+            ColumnMapping.DEFAULT_TEXT_COLUMN),
         OptionSpec.optional("text-pair-column", "C", "the second text of sentence-pair tasks", null),
-        OptionSpec.optional("label-column", "C", "header name or 0-based index of the label", "label"),
+        OptionSpec.optional("label-column", "C", "header name or 0-based index of the label",
+            ColumnMapping.DEFAULT_LABEL_COLUMN),
         OptionSpec.flag("no-header", "the files have no header row (map columns by index)"));
   }
 

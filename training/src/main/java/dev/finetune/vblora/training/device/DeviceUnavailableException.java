@@ -1,10 +1,13 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
+import java.util.List;
+
 /** The requested device does not exist in this process; the message says how to get it. */
-public final class DeviceUnavailableException extends IllegalStateException {
+public final class DeviceUnavailableException extends InvalidSettingException {
   private static final long serialVersionUID = 1L;
 
   public DeviceUnavailableException(String message, Throwable cause) {
-    super(message, cause);
+    super(List.of("device"), message, cause);
   }
 }
