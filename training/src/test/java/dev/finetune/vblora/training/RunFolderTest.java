@@ -91,7 +91,7 @@ class RunFolderTest {
   void overwriteWithAVectorLengthThatDoesNotDivideLeavesTheOldRunByteForByte() throws Exception {
     Path out = OutputFolders.markedRun(dir.resolve("vector-length/run"));
     assertRefusedLeavingAllAsItWas(train(out, "--overwrite", "--vector-length", "100"), out.getParent(),
-        "vector_length 100");
+        "--vector-length 100");
   }
 
   @Test

@@ -22,4 +22,9 @@ public class InvalidSettingException extends VbLoraException {
   public InvalidSettingException(List<String> settings, String message, Throwable cause) {
     super(message, cause, settings);
   }
+
+  /** @param quoted text from elsewhere that ends the message (see {@link VbLoraException#quoted()}) */
+  public InvalidSettingException(List<String> settings, String message, String quoted, Throwable cause) {
+    super(message, quoted, cause, settings);
+  }
 }

@@ -21,6 +21,7 @@ public class VbLoraException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;
 
   private final List<String> settings;
+  private final int ownLength;
 
   public VbLoraException(String message) {
     this(message, null, List.of());
@@ -35,8 +36,28 @@ public class VbLoraException extends IllegalArgumentException {
    *     {@code "lrBank"}); empty when the error is about no setting
    */
   protected VbLoraException(String message, Throwable cause, List<String> settings) {
-    super(message, cause);
+    this(message, "", cause, settings);
+  }
+
+  /**
+   * @param quoted text from elsewhere (e.g. TensorFlow's own message) that ends the message and is no
+   *     wording of ours: {@link #ownMessage()} leaves it out, so that a translation of setting names does not
+   *     touch it
+   */
+  protected VbLoraException(String message, String quoted, Throwable cause, List<String> settings) {
+    super(message + quoted, cause);
     this.settings = List.copyOf(settings);
+    this.ownLength = message.length();
+  }
+
+  /** The message as the library worded it, without any quoted text that ends it (see {@link #quoted()}). */
+  public String ownMessage() {
+    return getMessage().substring(0, ownLength);
+  }
+
+  /** Text from elsewhere that ends the message (e.g. what TensorFlow said), or "". */
+  public String quoted() {
+    return getMessage().substring(ownLength);
   }
 
   /** The setting to change to get past this error (its API name, e.g. {@code textColumn}), if one is. */

@@ -15,7 +15,7 @@ final class SettingFlags {
 
   /** {@code e}'s message with the settings it lists written as command-line options. */
   static String translate(VbLoraException e) {
-    String message = String.valueOf(e.getMessage());
+    String message = e.ownMessage();
     for (String setting : e.settings()) {
       if (setting.startsWith("-")) {
         continue; // named as an option already (a caller that passes option names, e.g. OutputOverlap's)
@@ -27,7 +27,7 @@ final class SettingFlags {
         message = wholeWord(snake).matcher(message).replaceAll(flag);
       }
     }
-    return message;
+    return message + e.quoted();
   }
 
   /** {@code lrBank} -> {@code --lr-bank}. */
@@ -39,8 +39,11 @@ final class SettingFlags {
     return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
   }
 
-  /** Not inside a longer word or option ({@code validFraction} keeps {@code valid}; {@code --out} stays). */
+  /**
+   * Not inside a longer word, option or path ({@code validFraction} keeps {@code valid}; {@code --out} and
+   * {@code run/train.tsv} stay); a sentence's closing period may follow.
+   */
   private static Pattern wholeWord(String word) {
-    return Pattern.compile("(?<![\\w-])" + Pattern.quote(word) + "(?![\\w-])");
+    return Pattern.compile("(?<![\\w./-])" + Pattern.quote(word) + "(?![\\w/-]|\\.\\w)");
   }
 }

@@ -7,7 +7,8 @@ import java.util.List;
 public final class DeviceUnavailableException extends InvalidSettingException {
   private static final long serialVersionUID = 1L;
 
-  public DeviceUnavailableException(String message, Throwable cause) {
-    super(List.of("device"), message, cause);
+  /** @param tensorflowSays TensorFlow's own message, quoted at the end */
+  public DeviceUnavailableException(String message, String tensorflowSays, Throwable cause) {
+    super(List.of("device"), message, tensorflowSays, cause);
   }
 }
