@@ -8,6 +8,9 @@ import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
+import dev.finetune.vblora.training.device.Device;
+import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.Precision;
 import dev.finetune.vblora.training.optim.GroupHyperparameters;
 import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
 import dev.finetune.vblora.training.io.InputRole;
@@ -71,6 +74,10 @@ import java.util.TreeMap;
  * @param logEvery write a log.jsonl line every this many steps
  * @param device cpu or gpu
  * @param xla XLA JIT compilation on or off (null: on for gpu, off for cpu)
+ * @param precision fp32, or TensorFlow's mixed-precision rewrite of the device (fp16 on gpu, bf16 on cpu)
+ * @param logPlacement TensorFlow logs every op's device on stderr
+ * @param intraOpThreads threads inside one op; 0 lets TensorFlow choose
+ * @param interOpThreads ops run side by side; 0 lets TensorFlow choose
  * @param updateForm how adapted MatMuls apply the update (null: auto, see {@link #resolvedUpdateForm()})
  * @param out the output folder
  * @param resume continue from the newest checkpoint in {@code out}
@@ -86,7 +93,7 @@ public record TrainConfig(
     int epochs, long maxSteps, int batchSize, int maxLength, String lengthBuckets,
     double lrBank, double lrLogits, double lrLora, double lrHead, double weightDecay, double warmupRatio,
     double maxGradNorm, long seed, long evalEvery, long logEvery, String device, Boolean xla,
-    UpdateForm updateForm, Path out, boolean resume, boolean overwrite) {
+    Precision precision, boolean logPlacement, int intraOpThreads, int interOpThreads, UpdateForm updateForm, Path out, boolean resume, boolean overwrite) {
 
   public TrainConfig {
     require(model != null && !model.isBlank(), "model is required: a SavedModel folder or a built-in name",
@@ -128,6 +135,10 @@ public record TrainConfig(
     require(logEvery >= 1, "logEvery must be at least 1, got " + logEvery, "logEvery");
     require(device != null && (device.equals("cpu") || device.equals("gpu")),
         "device must be cpu or gpu, got " + device, "device");
+    require(precision != null, "precision must be fp32, fp16 (gpu) or bf16 (cpu)", "precision");
+    // Validates precision against the device, and the thread counts (the fields are not assigned yet here).
+    new DeviceOptions(Device.parse(device), xla != null ? xla : device.equals("gpu"), precision, logPlacement,
+        intraOpThreads, interOpThreads);
     require(!(resume && overwrite), "resume continues the run in out and overwrite replaces it; choose one",
         "resume", "overwrite");
     // The adapter configs validated their own ranges with PEFT's names; here only that they agree, because the
@@ -181,6 +192,15 @@ public record TrainConfig(
   /** Whether XLA is on: as given, else on for the GPU only. */
   public boolean xlaEnabled() {
     return xla != null ? xla : device.equals("gpu");
+  }
+
+  /**
+   * How the run's sessions are set up: the one source of device, XLA, precision and threads. The trainer opens
+   * its session with {@code deviceOptions().toConfigProto()}, so what config.json records is what runs.
+   */
+  public DeviceOptions deviceOptions() {
+    return new DeviceOptions(Device.parse(device), xlaEnabled(), precision, logPlacement, intraOpThreads,
+        interOpThreads);
   }
 
   /**
@@ -250,6 +270,10 @@ public record TrainConfig(
     json.put("log_every", logEvery);
     json.put("device", device);
     json.put("xla", xla);
+    json.put("precision", precision.label());
+    json.put("log_placement", logPlacement);
+    json.put("intra_op_threads", intraOpThreads);
+    json.put("inter_op_threads", interOpThreads);
     json.put("update_form", updateForm == null ? null : updateForm.label());
     json.put("out", out.toString());
     json.put("resume", resume);
@@ -259,13 +283,13 @@ public record TrainConfig(
 
   /**
    * The settings that decide what a run computes: everything but where it runs and how it was started
-   * (out, resume, overwrite, device, xla, update_form, log_every, length_buckets: padding changes no result
-   * beyond rounding). A resume must match these exactly.
+   * (out, resume, overwrite, device, xla, precision, log_placement, the thread counts, update_form, log_every,
+   * length_buckets: padding changes no result beyond rounding). A resume must match these exactly.
    */
   public Map<String, Object> identity() {
     Map<String, Object> json = toJson();
-    for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "update_form", "log_every",
-        "length_buckets"}) {
+    for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "precision", "log_placement",
+        "intra_op_threads", "inter_op_threads", "update_form", "log_every", "length_buckets"}) {
       json.remove(key);
     }
     return Json.parseObject(Json.toCompactJson(json));
@@ -335,6 +359,10 @@ public record TrainConfig(
     j.number("log_every", v -> b.logEvery((long) v));
     j.string("device", b::device);
     j.bool("xla", b::xla);
+    j.string("precision", v -> b.precision(Precision.parse(v)));
+    j.bool("log_placement", b::logPlacement);
+    j.number("intra_op_threads", v -> b.intraOpThreads((int) v));
+    j.number("inter_op_threads", v -> b.interOpThreads((int) v));
     j.string("update_form", v -> b.updateForm(UpdateForm.parse(v)));
     j.string("out", v -> b.out(Path.of(v)));
     j.bool("resume", b::resume);
@@ -414,6 +442,10 @@ public record TrainConfig(
     private long logEvery = 10;
     private String device = "cpu";
     private Boolean xla;
+    private Precision precision = Precision.FP32;
+    private boolean logPlacement;
+    private int intraOpThreads;
+    private int interOpThreads;
     private UpdateForm updateForm;
     private Path out;
     private boolean resume;
@@ -477,7 +509,18 @@ public record TrainConfig(
     public Builder evalEvery(long v) { evalEvery = v; return this; }
     public Builder logEvery(long v) { logEvery = v; return this; }
     public Builder device(String v) { device = v.toLowerCase(Locale.ROOT); return this; }
+    /** null: on for gpu, off for cpu. */
     public Builder xla(Boolean v) { xla = v; return this; }
+    public Builder precision(Precision v) { precision = v; return this; }
+    public Builder logPlacement(boolean v) { logPlacement = v; return this; }
+    public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
+    public Builder interOpThreads(int v) { interOpThreads = v; return this; }
+
+    /** Device, XLA, precision, placement logging and threads at once, e.g. as the command line read them. */
+    public Builder deviceOptions(DeviceOptions v) {
+      return device(v.device().label()).xla(v.xla()).precision(v.precision()).logPlacement(v.logPlacement())
+          .intraOpThreads(v.intraOpThreads()).interOpThreads(v.interOpThreads());
+    }
     /** null: auto (see {@link TrainConfig#resolvedUpdateForm()}). */
     public Builder updateForm(UpdateForm v) { updateForm = v; return this; }
     public Builder out(Path v) { out = v; return this; }
@@ -489,7 +532,7 @@ public record TrainConfig(
           textPairColumn, labelColumn, noHeader, task, input, features, pooling, output, loss, targets, exclude,
           layers, method, vbLora.build(), lora, epochs, maxSteps, batchSize, maxLength, lengthBuckets, lrBank,
           lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla,
-          updateForm, out, resume, overwrite);
+          precision, logPlacement, intraOpThreads, interOpThreads, updateForm, out, resume, overwrite);
     }
   }
 }

@@ -99,22 +99,29 @@ public final class Trainer {
   private final RunClock clock;
 
   /**
-   * @param sessionConfig session options (threads, XLA, GPU), or null for TensorFlow's defaults
+   * The session is set up from {@code config} alone ({@link TrainConfig#deviceOptions()}): device, XLA,
+   * precision and threads have one source, and config.json records what runs.
+   *
    * @param listeners observers besides the run's own files (e.g. a progress bar); not closed here
    */
-  public Trainer(TrainConfig config, ConfigProto sessionConfig, List<TrainingListener> listeners) {
-    this(config, sessionConfig, listeners, null);
+  public Trainer(TrainConfig config, List<TrainingListener> listeners) {
+    this(config, listeners, null);
   }
 
   /**
    * @param clock where the run's phase times go (e.g. {@link RunClock#sinceProcessStart()} for a command-line
    *     run), or null for a clock that starts with {@link #run()}
    */
-  public Trainer(TrainConfig config, ConfigProto sessionConfig, List<TrainingListener> listeners, RunClock clock) {
+  public Trainer(TrainConfig config, List<TrainingListener> listeners, RunClock clock) {
     this.config = config;
-    this.sessionConfig = sessionConfig;
+    this.sessionConfig = config.deviceOptions().toConfigProto();
     this.extraListeners = List.copyOf(listeners);
     this.clock = clock;
+  }
+
+  /** The options the run's session is opened with: {@link TrainConfig#deviceOptions()}'s, always. */
+  public ConfigProto sessionConfig() {
+    return sessionConfig;
   }
 
   /**
@@ -160,7 +167,7 @@ public final class Trainer {
   /** This trainer with its files going into {@code dir}: --out, or the staging folder of a run that replaces it. */
   private Trainer writingInto(Path dir) {
     return dir.equals(config.out()) ? this
-        : new Trainer(config.toBuilder().out(dir).build(), sessionConfig, extraListeners, clock);
+        : new Trainer(config.toBuilder().out(dir).build(), extraListeners, clock);
   }
 
   /** The adapter plan of {@code config}'s selection and method on {@code model}. */

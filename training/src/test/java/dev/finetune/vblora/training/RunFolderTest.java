@@ -173,7 +173,7 @@ class RunFolderTest {
     TrainConfig config = TrainConfig.builder().model("bert-base-uncased").train(train).valid(valid)
         .textColumn("sentence").labelColumn("label").maxLength(16).batchSize(4).maxSteps(1).numVectors(90)
         .out(out).overwrite(true).build();
-    TrainingResult result = new Trainer(config, null, List.of(watcher)).run();
+    TrainingResult result = new Trainer(config, List.of(watcher)).run();
 
     assertEquals(List.of(old), seenAtTheEnd, "the old run is untouched while the new one trains and exports");
     assertEquals(out, result.out());

@@ -31,8 +31,8 @@ class TrainConfigTest {
         "num_vectors", "vector_length", "topk", "save_only_topk_weights", "init_vector_bank_bound",
         "init_logits_std", "vblora_dropout", "lora_alpha", "lora_dropout", "epochs", "max_steps", "batch_size",
         "max_length", "length_buckets", "lr_bank", "lr_logits", "lr_lora", "lr_head", "weight_decay", "warmup_ratio",
-        "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "update_form", "out", "resume",
-        "overwrite"),
+        "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "precision", "log_placement",
+        "intra_op_threads", "inter_op_threads", "update_form", "out", "resume", "overwrite"),
         List.copyOf(minimal().build().toJson().keySet()));
   }
 

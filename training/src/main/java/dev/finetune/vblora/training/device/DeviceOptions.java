@@ -29,7 +29,7 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
       throw new IllegalArgumentException("device and precision must be given");
     }
     if (intraOpThreads < 0 || interOpThreads < 0) {
-      throw new IllegalArgumentException("thread counts must be 0 (TensorFlow's choice) or more, got intra-op "
+      throw new InvalidSettingException(List.of("intraOpThreads", "interOpThreads"), "thread counts must be 0 (TensorFlow's choice) or more, got intra-op "
           + intraOpThreads + ", inter-op " + interOpThreads);
     }
     if (!precision.supportedOn(device)) {
