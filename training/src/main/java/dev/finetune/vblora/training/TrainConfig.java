@@ -8,6 +8,8 @@ import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.Precision;
@@ -37,7 +39,8 @@ import java.util.TreeMap;
  * @param signature the signature whose serving path is adapted
  * @param vocab a WordPiece vocab.txt to tokenize with instead of the model's own, or null for the model's
  * @param lowerCase lower-case the text (uncased models), or null for what the model's metadata says
- * @param train the training data file
+ * @param train the training data file, or null when the examples are given in memory ({@link
+ *     Trainer#withExamples})
  * @param valid a validation file, or null to hold out {@code validFraction} of the training data
  * @param validFraction share of the training data held out when there is no validation file, in (0, 1)
  * @param textColumn header name or 0-based index of the text
@@ -98,7 +101,6 @@ public record TrainConfig(
   public TrainConfig {
     require(model != null && !model.isBlank(), "model is required: a SavedModel folder or a built-in name",
         "model");
-    require(train != null, "train is required: the training data file", "train");
     require(out != null, "out is required: the folder the run writes into", "out");
     require(valid != null || (validFraction > 0 && validFraction < 1),
         "validFraction must be between 0 and 1 (exclusive), got " + validFraction, "validFraction", "valid");
@@ -226,7 +228,7 @@ public record TrainConfig(
     json.put("signature", signature);
     json.put("vocab", vocab == null ? null : vocab.toString());
     json.put("lower_case", lowerCase);
-    json.put("train", train.toString());
+    json.put("train", train == null ? null : train.toString());
     json.put("valid", valid == null ? null : valid.toString());
     json.put("valid_fraction", validFraction);
     json.put("text_column", textColumn);
@@ -402,8 +404,8 @@ public record TrainConfig(
    */
   public static final class Builder {
     private String model;
-    private String tag = "serve";
-    private String signature = "serving_default";
+    private String tag = SavedModelReader.SERVE;
+    private String signature = SavedModelInfo.DEFAULT_SIGNATURE;
     private Path vocab;
     private Boolean lowerCase;
     private Path train;

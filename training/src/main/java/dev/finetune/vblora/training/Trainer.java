@@ -5,6 +5,7 @@ import dev.finetune.vblora.data.Dataset;
 import dev.finetune.vblora.data.DatasetReader;
 import dev.finetune.vblora.data.DatasetTsvWriter;
 import dev.finetune.vblora.data.HeaderMode;
+import dev.finetune.vblora.data.InMemoryDataset;
 import dev.finetune.vblora.data.ReadOptions;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.LabelSet;
@@ -97,6 +98,7 @@ public final class Trainer {
   private final ConfigProto sessionConfig;
   private final List<TrainingListener> extraListeners;
   private final RunClock clock;
+  private final TrainingExamples examples;
 
   /**
    * The session is set up from {@code config} alone ({@link TrainConfig#deviceOptions()}): device, XLA,
@@ -113,10 +115,23 @@ public final class Trainer {
    *     run), or null for a clock that starts with {@link #run()}
    */
   public Trainer(TrainConfig config, List<TrainingListener> listeners, RunClock clock) {
+    this(config, listeners, clock, null);
+  }
+
+  private Trainer(TrainConfig config, List<TrainingListener> listeners, RunClock clock, TrainingExamples examples) {
     this.config = config;
     this.sessionConfig = config.deviceOptions().toConfigProto();
     this.extraListeners = List.copyOf(listeners);
     this.clock = clock;
+    this.examples = examples;
+  }
+
+  /**
+   * This trainer reading its data from {@code examples} instead of the config's {@code train} and {@code valid}
+   * files (text models only; config.json records no file for what came from memory).
+   */
+  public Trainer withExamples(TrainingExamples examples) {
+    return new Trainer(config, extraListeners, clock, examples);
   }
 
   /** The options the run's session is opened with: {@link TrainConfig#deviceOptions()}'s, always. */
@@ -129,6 +144,10 @@ public final class Trainer {
    * folder's state, model, data, plan, the checkpoint to resume) is checked before anything is written.
    */
   public TrainingResult run() throws IOException {
+    if (config.train() == null && examples == null) {
+      throw new InvalidSettingException("train", "train is required: the training data file (or examples given"
+          + " in memory)");
+    }
     RunClock clock = this.clock != null ? this.clock : new RunClock(System::nanoTime, System.nanoTime());
     long start = clock.now();
     Path modelFolder = ModelResolver.fromEnvironment().resolve(config.model());
@@ -137,7 +156,7 @@ public final class Trainer {
     ModelIo io = ModelIo.resolve(model, config.signature(), config.ioSettings());
     clock.since(Phase.LOAD, start);
     start = clock.now();
-    TrainingData data = TrainingData.load(config, modelFolder, model, io);
+    TrainingData data = TrainingData.load(config, examples, modelFolder, model, io);
     clock.since(Phase.DATA, start);
     start = clock.now();
     AdapterPlan plan = plan(config, model);
@@ -167,17 +186,25 @@ public final class Trainer {
   /** This trainer with its files going into {@code dir}: --out, or the staging folder of a run that replaces it. */
   private Trainer writingInto(Path dir) {
     return dir.equals(config.out()) ? this
-        : new Trainer(config.toBuilder().out(dir).build(), extraListeners, clock);
+        : new Trainer(config.toBuilder().out(dir).build(), extraListeners, clock, examples);
   }
 
   /** The adapter plan of {@code config}'s selection and method on {@code model}. */
   public static AdapterPlan plan(TrainConfig config, SavedModelInfo model) {
     List<Kernel> kernels = KernelDiscovery.discover(model.metaGraph(), config.signature());
-    List<Kernel> selected = TargetSelector.select(kernels,
-        TargetSelection.parse(config.targets(), config.exclude(), config.layers()));
+    return planner(config).apply(TargetSelector.select(kernels, selection(config)));
+  }
+
+  /** The kernels {@code config} selects: targets, exclude, layers. */
+  static TargetSelection selection(TrainConfig config) {
+    return TargetSelection.parse(config.targets(), config.exclude(), config.layers());
+  }
+
+  /** Plans {@code config}'s adapter method with its settings for the kernels given. */
+  static java.util.function.Function<List<Kernel>, AdapterPlan> planner(TrainConfig config) {
     return config.method().equals("lora")
-        ? LoraPlan.of(selected, config.lora())
-        : VbLoraPlan.of(selected, config.vbLora());
+        ? kernels -> LoraPlan.of(kernels, config.lora())
+        : kernels -> VbLoraPlan.of(kernels, config.vbLora());
   }
 
   /** The training graph a run of {@code config} trains (e.g. to reload a checkpoint's weights into). */
@@ -473,13 +500,18 @@ public final class Trainer {
   private record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> validBatches,
       List<String> labelNames, Dataset heldOut, LengthBuckets buckets, Task task) {
 
-    static TrainingData load(TrainConfig config, Path modelFolder, SavedModelInfo model, ModelIo io)
-        throws IOException {
+    /** @param examples in-memory data in place of the config's files, or null */
+    static TrainingData load(TrainConfig config, TrainingExamples examples, Path modelFolder, SavedModelInfo model,
+        ModelIo io) throws IOException {
       Task task = io.output() instanceof ModelOutput.OwnOutput own ? own.loss().task() : config.task();
       // The model's own classifier numbers its classes by output index: labels 0 .. n-1.
       LabelSet classes = io.output() instanceof ModelOutput.OwnOutput own && task == Task.CLASSIFICATION
           ? LabelSet.inOrder(IntStream.range(0, own.classes()).mapToObj(Integer::toString).toList()) : null;
       if (!io.inputs().text()) {
+        if (examples != null) {
+          throw new InvalidSettingException("train", "the model takes feature inputs, not text: give its data as"
+              + " a JSONL train file, not as text examples in memory");
+        }
         return features(config, io, task, classes);
       }
       int modelLength = io.inputs().fixedLength();
@@ -494,11 +526,14 @@ public final class Trainer {
       ReadOptions options = ReadOptions.of(
           ColumnMapping.of(config.textColumn(), config.textPairColumn(), config.labelColumn()), task)
           .withHeader(config.noHeader() ? HeaderMode.ABSENT : HeaderMode.DETECT);
-      Dataset train = classes != null ? DatasetReader.read(config.train(), options, classes)
+      Dataset train = examples != null ? InMemoryDataset.of("train", examples.train(), task, classes)
+          : classes != null ? DatasetReader.read(config.train(), options, classes)
           : DatasetReader.read(config.train(), options);
       Dataset valid;
       Dataset heldOut = null;
-      if (config.valid() != null) {
+      if (examples != null && examples.valid() != null) {
+        valid = InMemoryDataset.of("valid", examples.valid(), task, train.labels());
+      } else if (examples == null && config.valid() != null) {
         valid = DatasetReader.read(config.valid(), options, train.labels());
       } else {
         TrainValidationSplit.Split split = TrainValidationSplit.split(train, config.validFraction(), config.seed());

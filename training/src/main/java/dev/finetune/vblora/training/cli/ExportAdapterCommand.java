@@ -1,16 +1,9 @@
 package dev.finetune.vblora.training.cli;
 
-import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
-import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
-import dev.finetune.vblora.training.checkpoint.Checkpoint;
-import dev.finetune.vblora.training.checkpoint.CheckpointStore;
-import dev.finetune.vblora.training.export.AdapterExport;
-import dev.finetune.vblora.training.export.AdapterManifest;
+import dev.finetune.vblora.training.AdapterExportResult;
+import dev.finetune.vblora.training.VbLora;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /** {@code vblora export-adapter}: a PEFT adapter folder from a training checkpoint (DIR/checkpoints/step-N). */
 final class ExportAdapterCommand implements Command {
@@ -34,23 +27,9 @@ final class ExportAdapterCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
-    Path dir = args.path("checkpoint").orElseThrow();
-    Path target = args.path("out").orElseThrow();
-    OutputOverlap.check("--out", target, Map.of("--checkpoint", dir), args.flag("overwrite"));
-    Checkpoint checkpoint = CheckpointStore.load(dir);
-    Object manifest = checkpoint.state().config().get("manifest");
-    if (manifest == null) {
-      throw new UserError("checkpoint " + dir + " holds no adapter manifest; it was not written by vblora train");
-    }
-    AdapterManifest parsed;
-    try {
-      parsed = AdapterManifest.fromJson(Json.asObject(manifest, "manifest of " + dir));
-    } catch (IllegalArgumentException e) {
-      throw new UserError("checkpoint " + dir + " cannot be exported: " + e.getMessage()
-          + "; export it with the vblora version that wrote it, or train a fresh run", e);
-    }
-    AdapterFolder.write(AdapterExport.toPeft(parsed, checkpoint.tensors()), target, args.flag("overwrite"));
-    err.println("wrote the adapter of step " + checkpoint.state().step() + " to " + target.toAbsolutePath().normalize());
+    AdapterExportResult result = VbLora.exportAdapter(args.path("checkpoint").orElseThrow(),
+        args.path("out").orElseThrow(), args.flag("overwrite"));
+    err.println("wrote the adapter of step " + result.step() + " to " + result.out().toAbsolutePath().normalize());
     return Cli.OK;
   }
 }

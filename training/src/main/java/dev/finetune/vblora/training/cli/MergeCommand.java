@@ -1,14 +1,12 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.BuiltInModels;
-import dev.finetune.vblora.savedmodel.SavedModelReader;
-import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
-import dev.finetune.vblora.training.export.AdapterDeltas;
-import dev.finetune.vblora.training.export.MergedModel;
+import dev.finetune.vblora.training.MergeConfig;
+import dev.finetune.vblora.training.MergeResult;
+import dev.finetune.vblora.training.VbLora;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code vblora merge}: base model + adapter folder -> merged SavedModel, the deploy path. No training code runs:
@@ -39,16 +37,13 @@ final class MergeCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
-    Path model = ModelOptions.folder(args, err);
-    Path adapterDir = args.path("adapter").orElseThrow();
-    Path target = args.path("out").orElseThrow();
-    OutputOverlap.check("--out", target, Map.of("--model", model, "--adapter", adapterDir), args.flag("overwrite"));
-    AdapterDeltas deltas = AdapterDeltas.read(adapterDir,
-        SavedModelReader.read(model, java.util.Set.of(args.stringOrDefault("tag").split(","))),
-        args.stringOrDefault("signature"));
-    MergedModel.write(model, args.stringOrDefault("tag"), deltas, target, args.flag("overwrite"));
-    err.println("merged " + deltas.deltas().size() + " kernels" + (deltas.head().isPresent() ? " and the task head" : "")
-        + " into " + target.toAbsolutePath().normalize());
+    Path model = ModelOptions.folder(args, err); // a built-in model is fetched here: the library never downloads
+    MergeResult result = VbLora.merge(MergeConfig.builder().model(model.toString())
+        .tag(args.stringOrDefault("tag")).signature(args.stringOrDefault("signature"))
+        .adapter(args.path("adapter").orElseThrow()).out(args.path("out").orElseThrow())
+        .overwrite(args.flag("overwrite")).build());
+    err.println("merged " + result.kernels() + " kernels" + (result.head() ? " and the task head" : "") + " into "
+        + result.out().toAbsolutePath().normalize());
     return Cli.OK;
   }
 }
