@@ -68,4 +68,12 @@ class TrainerSessionTest {
     assertEquals(List.of("precision", "device"), e.settings());
     assertTrue(e.getMessage().contains("fp16 is not available on cpu"), e.getMessage());
   }
+
+  @Test
+  void aRunWithoutATrainFileOrExamplesInMemoryIsRefusedNamingTrain() {
+    TrainConfig config = TrainConfig.builder().model("m").out(Path.of("out")).build();
+    InvalidSettingException e = assertThrows(InvalidSettingException.class,
+        () -> new Trainer(config, List.of()).run());
+    assertEquals(List.of("train"), e.settings());
+  }
 }
