@@ -13,8 +13,8 @@ public class NonFiniteValueException extends VbLoraException {
 
   /** What to do about an adapter file that holds such values. */
   public static final String ADAPTER_ADVICE = "merged, it would make every output of the model NaN; use an"
-      + " adapter of a run that did not diverge, e.g. an earlier checkpoint's (export the adapter of"
-      + " RUN/checkpoints/step-N)";
+      + " adapter of a run that did not diverge, e.g. an earlier checkpoint's (VbLora.exportAdapter or"
+      + " vblora export-adapter of RUN/checkpoints/step-N)";
 
   public NonFiniteValueException(String message) {
     super(message);
