@@ -1,6 +1,6 @@
 package dev.finetune.vblora.savedmodel;
 
-import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
-import dev.finetune.vblora.model.LoraConfig;
-import dev.finetune.vblora.model.LoraPlan;
 import dev.finetune.vblora.model.TargetPattern;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
@@ -23,7 +20,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Discovery, selection, planning and inspection on the real BERT-base SavedModel. */
+/** Discovery, selection and planning on the real BERT-base SavedModel. */
 class BertKernelsTest {
   private static final VbLoraConfig PAPER = VbLoraConfig.builder().numVectors(90).vectorLength(256).rank(4).topk(2)
       .build();
@@ -113,46 +110,5 @@ class BertKernelsTest {
         () -> TargetSelector.select(kernels, TargetSelection.parse("q_proj,v_proj", null, null)));
     assertTrue(e.getMessage().contains("targets q_proj,v_proj selected no kernel among 73 kernels; candidates: "),
         e.getMessage());
-  }
-
-  @Test
-  void inspectionAsJson() {
-    Inspection inspection = Inspection.inspect(bert, "serving_default",
-        TargetSelection.parse("bert-qv", null, null), ks -> VbLoraPlan.of(ks, PAPER));
-    @SuppressWarnings("unchecked")
-    Map<String, Object> json = (Map<String, Object>) Json.parse(inspection.toJson());
-    assertEquals(List.of("signatures", "kernels", "selected", "params"), List.copyOf(json.keySet()));
-
-    @SuppressWarnings("unchecked")
-    Map<String, Map<String, Object>> signatures = (Map<String, Map<String, Object>>) json.get("signatures");
-    Map<String, Object> serving = signatures.get("serving_default");
-    assertEquals("tensorflow/serving/predict", serving.get("method"));
-    assertEquals(Map.of("name", "input_ids:0", "dtype", "DT_INT32", "shape", List.of(-1L, 128L)),
-        ((Map<?, ?>) serving.get("inputs")).get("input_ids"));
-    assertEquals(List.of(-1L, -1L, 768L),
-        ((Map<?, ?>) ((Map<?, ?>) serving.get("outputs")).get("sequence_output")).get("shape"));
-
-    List<?> kernelList = (List<?>) json.get("kernels");
-    assertEquals(73, kernelList.size());
-    assertEquals(Map.of("name", "module/bert/encoder/layer_0/attention/self/query/kernel", "op", "MatMul",
-        "variable", "module/bert/encoder/layer_0/attention/self/query/kernel", "shape", List.of(768L, 768L),
-        "role", "query", "layer", 0L), kernelList.get(0));
-    assertEquals(24, ((List<?>) json.get("selected")).size());
-    assertEquals(Map.of("trainable", 74_880L, "stored", 23_904L), json.get("params"));
-  }
-
-  @Test
-  void inspectionAsText() {
-    Inspection inspection = Inspection.inspect(bert, "serving_default",
-        TargetSelection.parse("query", null, "0"), ks -> LoraPlan.of(ks, new LoraConfig(8, 16, 0, 0)));
-    String text = inspection.toText();
-    assertTrue(text.contains("Signature serving_default (tensorflow/serving/predict)"), text);
-    assertTrue(text.contains("in  input_ids"), text);
-    assertTrue(text.contains("Kernels on the path of serving_default: 73"), text);
-    assertTrue(text.contains("  * module/bert/encoder/layer_0/attention/self/query/kernel "), text);
-    assertTrue(text.contains("    module/bert/encoder/layer_1/attention/self/query/kernel "), text);
-    assertTrue(text.contains("(output head)"), text);
-    assertTrue(text.contains("Selected 1 kernels for lora"), text);
-    assertTrue(text.contains("Parameters: trainable 12,288, stored 12,288"), text);
   }
 }

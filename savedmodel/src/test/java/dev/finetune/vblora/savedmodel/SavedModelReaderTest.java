@@ -5,10 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.model.LoraConfig;
-import dev.finetune.vblora.model.LoraPlan;
-import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.ops.testing.SharedFolder;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,24 +87,6 @@ class SavedModelReaderTest {
     assertEquals(List.of(-1L, 72L), input.shape());
     assertTrue(keras.variables().stream().anyMatch(v -> v.shape().equals(List.of(72L, 256L))));
     assertFalse(keras.metaGraph().getGraphDef().getLibrary().getFunctionList().isEmpty());
-  }
-
-  @Test
-  void inspectsKerasKernelsInsideFunctions() {
-    SavedModelInfo keras = SavedModelReader.read(SharedFolder.resolve("fixtures/tf2/keras_mha1_encoder"));
-    Inspection inspection = Inspection.inspect(keras, "serving_default", TargetSelection.parse("bert-qv", null, null),
-        ks -> LoraPlan.of(ks, new LoraConfig(2, 4, 0, 0)));
-    Map<?, ?> json = (Map<?, ?>) Json.parse(inspection.toJson());
-    Map<?, ?> query = ((List<?>) json.get("kernels")).stream().map(k -> (Map<?, ?>) k)
-        .filter(k -> k.get("name").equals("transformer_encoder_27/multi_head_attention_27/query/kernel"))
-        .findFirst().orElseThrow();
-    assertEquals("Einsum", query.get("op"));
-    assertEquals("abc,cde->abde", query.get("equation"));
-    assertEquals("__inference__wrapped_model_544739", query.get("function"));
-    assertEquals(List.of(6L, 2L, 32L), query.get("shape"));
-    assertEquals(2, ((List<?>) json.get("selected")).size());
-    // LoRA r=2 on q and v (6 -> 64 each): 2 * 2 * (6 + 64).
-    assertEquals(Map.of("trainable", 280L, "stored", 280L), json.get("params"));
   }
 
   @Test

@@ -1,7 +1,7 @@
 package dev.finetune.vblora.training;
 
-import dev.finetune.vblora.training.io.LossKind;
-import dev.finetune.vblora.training.io.ModelOutput;
+import dev.finetune.vblora.savedmodel.io.LossKind;
+import dev.finetune.vblora.savedmodel.io.ModelOutput;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.types.TFloat32;
 

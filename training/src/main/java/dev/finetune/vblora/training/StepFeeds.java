@@ -2,7 +2,7 @@ package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.batch.Batch;
-import dev.finetune.vblora.training.io.ModelInputs;
+import dev.finetune.vblora.savedmodel.io.ModelInputs;
 import java.util.Map;
 import org.tensorflow.Tensor;
 import org.tensorflow.types.TFloat32;

@@ -41,13 +41,12 @@ import dev.finetune.vblora.training.checkpoint.CheckpointStore;
 import dev.finetune.vblora.training.checkpoint.TrainingState;
 import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
-import dev.finetune.vblora.training.export.AdapterDeltas;
 import dev.finetune.vblora.training.export.AdapterExport;
 import dev.finetune.vblora.training.export.AdapterManifest;
-import dev.finetune.vblora.training.export.MergedModel;
+import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.guard.LossGuard;
-import dev.finetune.vblora.training.io.ModelIo;
-import dev.finetune.vblora.training.io.ModelOutput;
+import dev.finetune.vblora.savedmodel.io.ModelIo;
+import dev.finetune.vblora.savedmodel.io.ModelOutput;
 import dev.finetune.vblora.training.head.ClassificationHead;
 import dev.finetune.vblora.training.head.RegressionHead;
 import dev.finetune.vblora.training.listen.CompositeListener;
@@ -177,7 +176,7 @@ public final class Trainer {
             // (vblora eval --data DIR/valid_split.tsv --compare-predictions DIR/valid_predictions.tsv).
             DatasetTsvWriter.write(data.heldOut(), dir.resolve(VALID_SPLIT));
           }
-          return writingInto(dir).new Run(graph, session, data, manifest, plan, modelFolder, model, clock).loop();
+          return writingInto(dir).new Run(graph, session, data, manifest, plan, model, clock).loop();
         });
       }
     }
@@ -234,7 +233,6 @@ public final class Trainer {
     private final TrainingData data;
     private final AdapterManifest manifest;
     private final AdapterPlan plan;
-    private final Path modelFolder;
     private final SavedModelInfo model;
     private final RunClock clock;
     private final CompileTracker compiles = CompileTracker.forThisProcess();
@@ -248,13 +246,12 @@ public final class Trainer {
     private String lastCheckpoint;
 
     Run(TrainingGraph graph, Session session, TrainingData data, AdapterManifest manifest, AdapterPlan plan,
-        Path modelFolder, SavedModelInfo model, RunClock clock) {
+        SavedModelInfo model, RunClock clock) {
       this.graph = graph;
       this.session = session;
       this.data = data;
       this.manifest = manifest;
       this.plan = plan;
-      this.modelFolder = modelFolder;
       this.model = model;
       this.clock = clock;
       this.rule = data.task() == Task.CLASSIFICATION
@@ -472,8 +469,7 @@ public final class Trainer {
       AdapterFolder.write(adapter, adapterDir, true);
       // merged/ is adapter/ merged by vblora merge's own code (plain Java, the same on every device; not the
       // training graph's deltas, which a GPU forms with TF32 matmuls), so what is served is what adapter/ says.
-      MergedModel.write(modelFolder, config.tag(),
-          AdapterDeltas.read(adapterDir, model, config.signature()), mergedDir, true);
+      MergedModel.merge(model, config.tag(), config.signature(), adapterDir, mergedDir, true);
       long headParams = graph.headVariables().stream().mapToLong(v -> v.elementCount()).sum();
       clock.since(Phase.EXPORT, exportStart);
       // The figures as of the metrics file's writing: everything but that one small write is in them.

@@ -17,7 +17,7 @@ import dev.finetune.vblora.training.head.HeadGraph;
 import dev.finetune.vblora.training.head.OwnOutputLoss;
 import dev.finetune.vblora.training.head.RegressionHead;
 import dev.finetune.vblora.training.head.TaskHead;
-import dev.finetune.vblora.training.io.ModelOutput;
+import dev.finetune.vblora.savedmodel.io.ModelOutput;
 import dev.finetune.vblora.training.optim.AdamW;
 import dev.finetune.vblora.training.optim.ParameterGroup;
 import dev.finetune.vblora.training.optim.TrainStep;
@@ -43,7 +43,7 @@ import org.tensorflow.types.TFloat64;
 /**
  * The graph a fine-tuning run trains: the SavedModel with an adapter spliced in ({@link GraphRewriter}), a new
  * task head on features (by default the model's {@code pooled_output}) or the model's own output (see
- * {@link dev.finetune.vblora.training.io.ModelIo}), the loss, and AdamW over the adapter's and the head's
+ * {@link dev.finetune.vblora.savedmodel.io.ModelIo}), the loss, and AdamW over the adapter's and the head's
  * variables in parameter groups (bank, logits | LoRA factors, head) with global-norm clipping and a fed
  * learning-rate multiplier (the schedule lives in Java, e.g. {@code LinearWarmupDecay}).
  *

@@ -1,21 +1,21 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.TextExample;
+import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.savedmodel.Inspection;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
-import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
+import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
+import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;
 import dev.finetune.vblora.training.device.DeviceProbe;
-import dev.finetune.vblora.training.export.AdapterDeltas;
 import dev.finetune.vblora.training.export.AdapterExport;
 import dev.finetune.vblora.training.export.AdapterManifest;
-import dev.finetune.vblora.training.export.MergedModel;
+import dev.finetune.vblora.training.inspect.Inspection;
 import dev.finetune.vblora.training.listen.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -104,16 +104,16 @@ public final class VbLora {
 
   /**
    * Bakes an adapter into its base model: a merged SavedModel, with the task head when the adapter has one. No
-   * training code runs: the deltas are computed in plain Java and added to the base kernels.
+   * training code runs: {@link MergedModel#merge} (the savedmodel module; a service that only merges can call it
+   * and depend on nothing of training) computes the deltas in plain Java and adds them to the base kernels.
    */
   public static MergeResult merge(MergeConfig config) throws IOException {
     long start = System.nanoTime();
     Path model = ModelResolver.fromEnvironment().resolve(config.model());
     OutputOverlap.check("out", config.out(), Map.of("model", model, "adapter", config.adapter()),
         config.overwrite());
-    AdapterDeltas deltas = AdapterDeltas.read(config.adapter(),
-        SavedModelReader.read(model, Set.of(config.tag().split(","))), config.signature());
-    MergedModel.write(model, config.tag(), deltas, config.out(), config.overwrite());
+    AdapterDeltas deltas = MergedModel.merge(SavedModelReader.read(model, Set.of(config.tag().split(","))),
+        config.tag(), config.signature(), config.adapter(), config.out(), config.overwrite());
     return new MergeResult(config.out(), deltas.deltas().size(), deltas.head().isPresent(),
         (System.nanoTime() - start) / 1e6);
   }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.savedmodel.adapter.OutputMarker;
+import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.training.listen.TrainingListener;
 import dev.finetune.vblora.training.listen.TrainingSummary;
 import dev.finetune.vblora.training.testing.Bert;

@@ -39,7 +39,7 @@ class TrainConfigTest {
   @Test
   void modelIoSettingsKeepTheirNamesThroughJsonAndAnOlderConfigReadsWithTheDefaults() {
     TrainConfig config = minimal().tag("serve,gpu").input("ids", "input_13").input("mask", "input_14")
-        .output("pred").loss(dev.finetune.vblora.training.io.LossKind.CROSS_ENTROPY).vocab(Path.of("v.txt")).build();
+        .output("pred").loss(dev.finetune.vblora.savedmodel.io.LossKind.CROSS_ENTROPY).vocab(Path.of("v.txt")).build();
     Map<String, Object> json = config.toJson();
     assertEquals(Map.of("ids", "input_13", "mask", "input_14"), json.get("input"));
     assertEquals("cross-entropy", json.get("loss"));

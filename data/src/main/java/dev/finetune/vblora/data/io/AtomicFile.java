@@ -14,7 +14,7 @@ import java.nio.file.StandardOpenOption;
  * temporary file in the same folder, is flushed to the disk, and is then renamed over the target. A failure
  * part-way (a full disk, an exception in the writer, a killed process before the rename) leaves the old file
  * as it was; the temporary file is removed unless the process dies. Folders of several files have
- * AtomicDirectoryWriter (savedmodel) instead.
+ * AtomicDirectoryWriter (this package) instead.
  */
 public final class AtomicFile {
   private AtomicFile() {}

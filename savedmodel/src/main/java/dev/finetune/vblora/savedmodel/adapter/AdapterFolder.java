@@ -1,5 +1,8 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
+import dev.finetune.vblora.data.io.OutputFolderExistsException;
+import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.savedmodel.VbloraVersion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

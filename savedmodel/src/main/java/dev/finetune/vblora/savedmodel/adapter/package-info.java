@@ -8,6 +8,6 @@
  * beside them ({@link dev.finetune.vblora.savedmodel.adapter.ToolMetadata}); delta weights in plain Java ({@link
  * dev.finetune.vblora.savedmodel.adapter.DeltaWeights}); TF-name to module-path mapping ({@link
  * dev.finetune.vblora.savedmodel.adapter.ModulePathMapping}); all-or-nothing folder writes ({@link
- * dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter}). Plain Java, no TensorFlow.
+ * dev.finetune.vblora.data.io.AtomicDirectoryWriter}). Plain Java, no TensorFlow.
  */
 package dev.finetune.vblora.savedmodel.adapter;

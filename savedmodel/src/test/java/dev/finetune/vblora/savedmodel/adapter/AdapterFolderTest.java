@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.io.OutputFolderExistsException;
+import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.data.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +32,21 @@ class AdapterFolderTest {
 
   @TempDir
   Path temp;
+
+  @Test
+  void adapterFolderWritesGoThroughTheAtomicFolderWriter() throws IOException {
+    Path target = temp.resolve("out");
+    LoraAdapter adapter = LoraAdapter.of(PeftLoraConfig.builder().r(1).build(),
+        List.of(LoraModule.of("m", new float[][] {{1}}, new float[][] {{2}})));
+    adapter.write(target, false);
+    assertThrows(OutputFolderExistsException.class, () -> adapter.write(target, false));
+    adapter.write(target, true);
+    try (Stream<Path> entries = Files.list(target)) {
+      assertEquals(List.of(OutputMarker.FILE, AdapterConfig.FILE_NAME, AdapterFolder.WEIGHTS_FILE,
+          ToolMetadata.FILE_NAME), entries.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+    assertEquals(OutputMarker.Kind.ADAPTER, OutputMarker.read(target).orElseThrow());
+  }
 
   /** PEFT warns about any key it does not know in adapter_config.json, so ours holds PEFT's keys only. */
   @Test

@@ -2,7 +2,7 @@ package dev.finetune.vblora.training.checkpoint;
 
 import dev.finetune.vblora.training.metrics.BestCheckpointRule;
 import dev.finetune.vblora.training.variables.HostTensor;
-import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;

@@ -7,51 +7,61 @@ import dev.finetune.vblora.model.LoraPlan;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
-import java.math.BigDecimal;
 import java.util.List;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * Target selection and adapter hyperparameters, shared by inspect, train and bench. Names follow PEFT's
  * VBLoRAConfig / LoraConfig in kebab case (num_vectors is --num-vectors), as docs/cli.md promises.
  */
 final class AdapterOptions {
+  static final String SELECTION = "Selection";
+  static final String ADAPTER = "Adapter";
+
   private AdapterOptions() {}
 
   static List<OptionSpec> selectionSpecs() {
     return List.of(
         OptionSpec.optional("targets", "SEL", "preset (bert-qv, all-linear), names/suffixes (a,b) or a regex",
-            "bert-qv"),
-        OptionSpec.optional("exclude", "SEL", "kernels to leave out (names/suffixes or regex)", null),
-        OptionSpec.optional("layers", "RANGES", "only these layer indices, e.g. 0-5,11", null));
+            TrainDefaults.CONFIG.targets()).in(SELECTION),
+        OptionSpec.optional("exclude", "SEL", "kernels to leave out (names/suffixes or regex)", null).in(SELECTION),
+        OptionSpec.optional("layers", "RANGES", "only these layer indices, e.g. 0-5,11", null).in(SELECTION));
   }
 
   /** The defaults shown in --help are those of the domain configs, so they cannot drift apart. */
   static List<OptionSpec> adapterSpecs() {
     VbLoraConfig vb = VbLoraConfig.builder().build();
     LoraConfig lora = LoraConfig.defaults();
-    return List.of(
-        OptionSpec.optional("method", "vblora|lora", "adapter method", "vblora"),
-        OptionSpec.optional("rank", "R", "rank r of every update", Integer.toString(vb.rank())),
-        OptionSpec.optional("num-vectors", "H", "VB-LoRA: vectors in the shared bank", Integer.toString(vb.numVectors())),
+    return Stream.of(
+        OptionSpec.optional("method", "vblora|lora", "adapter method", TrainDefaults.CONFIG.method())
+            .typed(ValueType.oneOf("vblora", "lora")),
+        OptionSpec.optional("rank", "R", "rank r of every update", Integer.toString(vb.rank()))
+            .typed(ValueType.INTEGER),
+        OptionSpec.optional("num-vectors", "H", "VB-LoRA: vectors in the shared bank", Integer.toString(vb.numVectors()))
+            .typed(ValueType.INTEGER),
         OptionSpec.optional("vector-length", "B", "VB-LoRA: length of each bank vector",
-            Integer.toString(vb.vectorLength())),
-        OptionSpec.optional("topk", "K", "VB-LoRA: bank vectors mixed per sub-vector", Integer.toString(vb.topk())),
-        OptionSpec.optional("save-only-topk-weights", "true|false",
-            "VB-LoRA: store top-k indices and weights instead of full logits",
-            Boolean.toString(vb.saveOnlyTopkWeights())),
+            Integer.toString(vb.vectorLength())).typed(ValueType.INTEGER),
+        OptionSpec.optional("topk", "K", "VB-LoRA: bank vectors mixed per sub-vector", Integer.toString(vb.topk()))
+            .typed(ValueType.INTEGER),
+        OptionSpec.flag("save-only-topk-weights", "VB-LoRA: store top-k indices and weights instead of full logits",
+            vb.saveOnlyTopkWeights()),
         OptionSpec.optional("init-vector-bank-bound", "X", "VB-LoRA: bank init U(-X, X)",
-            plain(vb.initVectorBankBound())),
-        OptionSpec.optional("init-logits-std", "X", "VB-LoRA: logits init N(0, X)", plain(vb.initLogitsStd())),
-        OptionSpec.optional("vblora-dropout", "P", "VB-LoRA: dropout on the adapter input", plain(vb.dropout())),
-        OptionSpec.optional("lora-alpha", "A", "LoRA: scaling alpha / r", plain(lora.alpha())),
-        OptionSpec.optional("lora-dropout", "P", "LoRA: dropout on the adapter input", plain(lora.dropout())),
-        OptionSpec.optional("seed", "N", "seed of the adapter init (and of training)", Long.toString(vb.seed())));
+            plain(vb.initVectorBankBound())).typed(ValueType.NUMBER),
+        OptionSpec.optional("init-logits-std", "X", "VB-LoRA: logits init N(0, X)", plain(vb.initLogitsStd()))
+            .typed(ValueType.NUMBER),
+        OptionSpec.optional("vblora-dropout", "P", "VB-LoRA: dropout on the adapter input", plain(vb.dropout()))
+            .typed(ValueType.NUMBER),
+        OptionSpec.optional("lora-alpha", "A", "LoRA: scaling alpha / r", plain(lora.alpha())).typed(ValueType.NUMBER),
+        OptionSpec.optional("lora-dropout", "P", "LoRA: dropout on the adapter input", plain(lora.dropout()))
+            .typed(ValueType.NUMBER),
+        OptionSpec.optional("seed", "N", "seed of the adapter init (and of training)", Long.toString(vb.seed()))
+            .typed(ValueType.INTEGER))
+        .map(o -> o.in(ADAPTER)).toList();
   }
 
-  /** 16.0 as "16" and 0.0 as "0", as docs/cli.md writes them. */
   private static String plain(double value) {
-    return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+    return TrainDefaults.plain(value);
   }
 
   static TargetSelection selection(ParsedArgs args) {

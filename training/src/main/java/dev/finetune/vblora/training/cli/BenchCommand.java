@@ -6,7 +6,7 @@ import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.LoraPlan;
 import dev.finetune.vblora.model.VbLoraPlan;
-import dev.finetune.vblora.savedmodel.Inspection;
+import dev.finetune.vblora.training.inspect.Inspection;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.bench.BenchMethod;
 import dev.finetune.vblora.training.bench.BenchMode;
@@ -37,6 +37,8 @@ import java.util.function.Consumer;
  * side by side and reports how far the losses drift.
  */
 final class BenchCommand implements Command {
+  static final String BENCH = "Measurement";
+
   @Override
   public String name() {
     return "bench";
@@ -52,32 +54,42 @@ final class BenchCommand implements Command {
     List<OptionSpec> options = new ArrayList<>(ModelOptions.specs());
     options.addAll(AdapterOptions.selectionSpecs());
     options.add(OptionSpec.optional("method", "M[,M...]", "vblora, lora or none (the untouched model); a list "
-        + "measures each, interleaved", "vblora"));
+        + "measures each, interleaved", "vblora").in(AdapterOptions.ADAPTER));
     AdapterOptions.adapterSpecs().stream().filter(o -> !o.name().equals("method")).forEach(options::add);
     options.add(OptionSpec.optional("lora-rank", "R", "rank of the LoRA adapter when it differs from --rank "
-        + "(e.g. --method vblora,lora --rank 4 --lora-rank 8)", null));
+        + "(e.g. --method vblora,lora --rank 4 --lora-rank 8)", null).typed(ValueType.INTEGER)
+        .in(AdapterOptions.ADAPTER));
     options.add(OptionSpec.optional("mode", "train|forward|merged|all", "what to time: the training step, the "
-        + "adapted forward pass, merged-model inference next to the untouched model, or all", "train"));
-    options.add(OptionSpec.optional("batch-size", "N", "examples per step", "8"));
-    options.add(OptionSpec.optional("max-length", "N", "tokens per example", "128"));
-    options.add(OptionSpec.optional("steps", "N", "timed steps per measurement (training steps with "
-        + "--compare-xla)", "10"));
-    options.add(OptionSpec.optional("warmup", "N", "untimed steps per measurement first", "3"));
+        + "adapted forward pass, merged-model inference next to the untouched model, or all", "train").in(BENCH));
+    options.add(TrainCommand.integer("batch-size", "examples per step", 8).in(BENCH));
+    options.add(TrainCommand.integer("max-length", "tokens per example", 128).in(BENCH));
+    options.add(TrainCommand.integer("steps", "timed steps per measurement (training steps with --compare-xla)", 10)
+        .in(BENCH));
+    options.add(TrainCommand.integer("warmup", "untimed steps per measurement first", 3).in(BENCH));
     options.addAll(SessionOptions.specs());
     options.add(SessionOptions.updateFormSpec());
     // The host waits for the device only when it reads a loss; with TF_SYNC_ON_FINISH=0 (./vblora sets it) the
     // steps between are queued without waiting (docs/benchmarks.md: it gained little, so train reads every step).
-    options.add(OptionSpec.optional("sync-every", "N", "time training steps in groups of N that read the loss "
+    options.add(TrainCommand.integer("sync-every", "time training steps in groups of N that read the loss "
         + "(and wait for the device) only at the last; the others are queued without a fetch. Same updates as 1",
-        "1"));
+        1).in(BENCH));
     options.add(OptionSpec.flag("compare-xla", "train --steps steps with XLA off and on side by side (same "
-        + "seed and batches) and report the largest relative loss difference"));
+        + "seed and batches) and report the largest relative loss difference").in(BENCH));
     options.add(OptionSpec.flag("profile", "trace one more step of the first measurement (FULL_TRACE) and list "
-        + "the 15 op types that took the most time, per device (on a GPU: the kernels' times on its streams)"));
+        + "the 15 op types that took the most time, per device (on a GPU: the kernels' times on its streams)")
+        .in(BENCH));
     options.add(OptionSpec.optional("profile-out", "FILE", "with --profile: also write every timed op or kernel "
-        + "of the traced step to FILE (tab-separated: device, node, label, start_us, duration_us)", null));
-    options.add(OptionSpec.flag("json", "print one JSON document instead of text"));
+        + "of the traced step to FILE (tab-separated: device, node, label, start_us, duration_us)", null)
+        .typed(ValueType.PATH).in(BENCH));
+    options.add(TrainCommand.json("print one JSON document instead of text"));
     return options;
+  }
+
+  @Override
+  public List<String> examples() {
+    return List.of("vblora bench --model bert-base-uncased --json",
+        "vblora bench --model bert-base-uncased --method vblora,lora,none --mode all --steps 20",
+        "vblora bench --model bert-base-uncased --device gpu --batch-size 32 --profile");
   }
 
   @Override

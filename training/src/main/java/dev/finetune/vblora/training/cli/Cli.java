@@ -2,16 +2,23 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.VbloraVersion;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.Model.UsageMessageSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * Dispatches {@code vblora COMMAND [options]} to a {@link Command} ({@code vblora --version} or {@code -V}
- * prints the version) and turns failures into the exit codes of
- * the command-line contract (docs/cli.md): 0 success, 1 user error (message only, stack trace with --debug),
- * 2 usage error.
+ * Parses {@code vblora COMMAND [options]} with picocli (help, "did you mean", {@code @argfile}s), runs the
+ * {@link Command} and turns failures into the exit codes of the command-line contract (docs/cli.md): 0 success,
+ * 1 user error (message only, stack trace with --debug), 2 usage error (a malformed command line or a bad value).
  */
 public final class Cli {
   public static final int OK = 0;
@@ -28,31 +35,70 @@ public final class Cli {
     this.err = err;
   }
 
+  /** picocli's model of this command line, help renderers included (help, completion and docs read it). */
+  public CommandLine commandLine() {
+    CommandLine root = CommandSpecs.root(List.copyOf(commands.values()), VbloraVersion.current());
+    root.setColorScheme(Help.defaultColorScheme(Help.Ansi.OFF));
+    root.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+    root.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    root.getSubcommands().forEach((name, sub) -> {
+      Map<String, CommandLine.IHelpSectionRenderer> sections = sub.getHelpSectionMap();
+      sections.put(UsageMessageSpec.SECTION_KEY_OPTION_LIST, help -> CommandSpecs.optionList(commands.get(name),
+          sub, help));
+      sections.put(UsageMessageSpec.SECTION_KEY_FOOTER, help -> CommandSpecs.examples(commands.get(name)));
+    });
+    return root;
+  }
+
   public int run(String... argv) {
-    List<String> args = new ArrayList<>(List.of(argv));
-    boolean debug = args.remove("--debug");
-    if (!args.isEmpty() && (args.get(0).equals("--version") || args.get(0).equals("-V"))) {
-      out.println("vblora " + VbloraVersion.current());
-      return OK;
-    }
-    if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
-      printCommands(args.isEmpty() ? err : out);
-      return args.isEmpty() ? USAGE_ERROR : OK;
-    }
-    Command command = commands.get(args.get(0));
-    if (command == null) {
-      err.println("vblora: unknown command '" + args.get(0) + "'");
-      printCommands(err);
+    CommandLine root = commandLine();
+    if (argv.length == 0) {
+      root.usage(err);
       return USAGE_ERROR;
     }
-    List<String> rest = args.subList(1, args.size());
-    if (rest.contains("--help") || rest.contains("-h")) {
-      printHelp(command, out);
+    if (argv[0].equals("help")) {
+      CommandLine topic = argv.length > 1 ? root.getSubcommands().get(argv[1]) : null;
+      (topic != null ? topic : root).usage(out);
       return OK;
     }
+    ParseResult result;
     try {
-      ParsedArgs parsed = ParsedArgs.parse(command.name(), rest, command.options());
-      return command.run(parsed, out, err);
+      result = root.parseArgs(argv);
+    } catch (ParameterException e) {
+      return usageError(root, e);
+    }
+    if (result.isVersionHelpRequested()) {
+      out.println(CommandSpecs.ROOT + " " + VbloraVersion.current());
+      return OK;
+    }
+    if (result.isUsageHelpRequested()) {
+      root.usage(out);
+      return OK;
+    }
+    if (!result.hasSubcommand()) {
+      err.println("vblora: which command? See the list below.");
+      root.usage(err);
+      return USAGE_ERROR;
+    }
+    ParseResult parsed = result.subcommand();
+    Command command = commands.get(parsed.commandSpec().name());
+    if (parsed.isUsageHelpRequested()) {
+      parsed.commandSpec().commandLine().usage(out);
+      return OK;
+    }
+    boolean debug = result.hasMatchedOption("--" + CommandSpecs.DEBUG);
+    try {
+      ParsedArgs args = ParsedArgs.of(CommandSpecs.all(command), parsed);
+      debug |= args.flag(CommandSpecs.DEBUG);
+      if (command.takesRunConfig() && args.has(CommandSpecs.CONFIG)) {
+        args = args.withFallback(RunConfigDefaults.read(args.path(CommandSpecs.CONFIG).orElseThrow()));
+      }
+      List<OptionSpec> missing = args.missingRequired();
+      if (!missing.isEmpty()) {
+        throw new UsageError("missing required option" + (missing.size() > 1 ? "s " : " ")
+            + String.join(", ", missing.stream().map(OptionSpec::label).toList()));
+      }
+      return command.run(args, out, err);
     } catch (UsageError e) {
       err.println("vblora " + command.name() + ": " + e.getMessage());
       err.println("Run 'vblora " + command.name() + " --help' for the options.");
@@ -60,7 +106,7 @@ public final class Cli {
     } catch (UserError | IllegalArgumentException | IllegalStateException | java.io.IOException
         | java.io.UncheckedIOException e) {
       // Library code reports bad input with these; their messages are written for users.
-      err.println("vblora " + command.name() + ": " + describe(e));
+      err.println("vblora " + command.name() + ": " + LibraryErrors.describe(e));
       if (debug) {
         e.printStackTrace(err);
       }
@@ -76,39 +122,32 @@ public final class Cli {
     }
   }
 
-  private static String describe(Exception e) {
-    if (e instanceof dev.finetune.vblora.data.tokenizer.TokenizerException t) {
-      return TokenizerFlags.describe(t);
+  /** A malformed command line or a bad value: what is wrong, what was probably meant, where the help is. */
+  private int usageError(CommandLine root, ParameterException e) {
+    CommandLine where = e.getCommandLine();
+    boolean atRoot = where == root;
+    if (atRoot && e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+        && !u.getUnmatched().get(0).startsWith("-")) {
+      String typed = u.getUnmatched().get(0);
+      err.println("vblora: unknown command '" + typed + "'");
+      suggest(typed, new ArrayList<>(commands.keySet()));
+      err.println("Run 'vblora --help' for the commands.");
+      return USAGE_ERROR;
     }
-    if (e instanceof dev.finetune.vblora.data.error.VbLoraException v) {
-      return SettingFlags.translate(v); // the library's errors, every one of them (IllegalArgumentExceptions)
+    String name = atRoot ? CommandSpecs.ROOT : CommandSpecs.ROOT + " " + where.getCommandName();
+    err.println(name + ": " + e.getMessage());
+    if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+        && u.getUnmatched().get(0).startsWith("--")) {
+      suggest(u.getUnmatched().get(0), new ArrayList<>(where.getCommandSpec().optionsMap().keySet()));
     }
-    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    if (e instanceof java.nio.file.NoSuchFileException) {
-      return "no such file: " + message;
-    }
-    if (e instanceof java.nio.file.AccessDeniedException) {
-      return "permission denied: " + message;
-    }
-    return message;
+    err.println("Run '" + name + " --help' for the " + (atRoot ? "commands." : "options."));
+    return USAGE_ERROR;
   }
 
-  private void printCommands(PrintStream to) {
-    to.println("usage: vblora COMMAND [options]   (vblora COMMAND --help for its options; --debug for stack traces)");
-    to.println("       vblora --version");
-    to.println();
-    for (Command c : commands.values()) {
-      to.printf("  %-16s %s%n", c.name(), c.summary());
+  private void suggest(String typed, List<String> names) {
+    List<String> near = Suggestions.of(typed, names);
+    if (!near.isEmpty()) {
+      err.println("Did you mean " + String.join(" or ", near.subList(0, Math.min(3, near.size()))) + "?");
     }
-  }
-
-  private static void printHelp(Command command, PrintStream to) {
-    to.println("usage: vblora " + command.name() + " [options]");
-    to.println(command.summary());
-    to.println();
-    for (OptionSpec o : command.options()) {
-      to.println(o.helpLine());
-    }
-    to.println(String.format("  %-32s %s", "--debug", "print stack traces of errors"));
   }
 }

@@ -8,16 +8,19 @@ import java.util.List;
 
 /** {@code --text-column C [--text-pair-column C] --label-column C [--no-header]}: how to read data files. */
 final class DataOptions {
+  static final String COLUMNS = "Columns";
+
   private DataOptions() {}
 
   static List<OptionSpec> columnSpecs() {
     return List.of(
         OptionSpec.optional("text-column", "C", "header name or 0-based index of the text",
-            ColumnMapping.DEFAULT_TEXT_COLUMN),
-        OptionSpec.optional("text-pair-column", "C", "the second text of sentence-pair tasks", null),
+            TrainDefaults.CONFIG.textColumn()).in(COLUMNS),
+        OptionSpec.optional("text-pair-column", "C", "the second text of sentence-pair tasks", null).in(COLUMNS),
         OptionSpec.optional("label-column", "C", "header name or 0-based index of the label",
-            ColumnMapping.DEFAULT_LABEL_COLUMN),
-        OptionSpec.flag("no-header", "the files have no header row (map columns by index)"));
+            TrainDefaults.CONFIG.labelColumn()).in(COLUMNS),
+        OptionSpec.flag("no-header", "--no-header: the files have no header row (map columns by index); default:"
+            + " a header row is detected", null).in(COLUMNS));
   }
 
   static ColumnMapping columns(ParsedArgs args) {

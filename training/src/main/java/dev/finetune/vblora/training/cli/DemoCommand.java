@@ -4,7 +4,7 @@ import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.demo.DemoDataset;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
-import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.TrainingResult;
 import dev.finetune.vblora.training.device.DeviceOptions;
@@ -40,11 +40,18 @@ final class DemoCommand implements Command {
   @Override
   public List<OptionSpec> options() {
     List<OptionSpec> options = new ArrayList<>();
-    options.add(OptionSpec.optional("out", "DIR", "output folder (a previous demo there is replaced)", DEFAULT_OUT));
-    options.add(OptionSpec.optional("epochs", "N", "passes over the 320 training sentences", Integer.toString(EPOCHS)));
+    options.add(OptionSpec.optional("out", "DIR", "output folder (a previous demo there is replaced)", DEFAULT_OUT)
+        .typed(ValueType.PATH).in(TrainCommand.OUTPUT));
+    options.add(TrainCommand.integer("epochs", "passes over the 320 training sentences", EPOCHS)
+        .in(TrainCommand.TRAINING));
     options.addAll(SessionOptions.specs());
-    options.add(OptionSpec.flag("json", "print metrics.json's document on stdout"));
+    options.add(TrainCommand.json("print metrics.json's document on stdout"));
     return options;
+  }
+
+  @Override
+  public List<String> examples() {
+    return List.of("vblora demo", "vblora demo --epochs 1 --out /tmp/demo --json");
   }
 
   /** The demo's settings for data in {@code dataDir} and output in {@code out}. */

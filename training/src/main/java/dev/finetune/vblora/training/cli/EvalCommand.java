@@ -12,8 +12,8 @@ import dev.finetune.vblora.data.features.FeatureJsonlReader;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.ModelTokenizer;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
-import dev.finetune.vblora.savedmodel.adapter.AtomicDirectoryWriter;
-import dev.finetune.vblora.savedmodel.adapter.OutputOverlap;
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
+import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.Evaluation;
 import dev.finetune.vblora.training.PredictionTable;
@@ -22,8 +22,8 @@ import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
-import dev.finetune.vblora.training.export.AdapterDeltas;
-import dev.finetune.vblora.training.export.MergedModel;
+import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
+import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.timing.Phase;
 import dev.finetune.vblora.training.timing.RunClock;
 import dev.finetune.vblora.training.timing.RunTimings;
@@ -59,24 +59,38 @@ final class EvalCommand implements Command {
   @Override
   public List<OptionSpec> options() {
     List<OptionSpec> options = new ArrayList<>(List.of(
-        OptionSpec.required("model", "M", "a merged model folder, or the base model of --adapter"),
+        OptionSpec.required("model", "M", "a merged model folder, or the base model of --adapter")
+            .in(ModelOptions.MODEL),
         OptionSpec.optional("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)",
-            null),
-        OptionSpec.optional("signature", "KEY", "signature the adapter was trained on", "serving_default"),
-        OptionSpec.required("data", "FILE", "labelled data (.tsv, .csv, .jsonl)")));
+            null).typed(ValueType.PATH).in(ModelOptions.MODEL),
+        OptionSpec.optional("signature", "KEY", "signature the adapter was trained on",
+            TrainDefaults.CONFIG.signature()).in(ModelOptions.MODEL),
+        OptionSpec.required("data", "FILE", "labelled data (.tsv, .csv, .jsonl)").typed(ValueType.PATH)
+            .in(TrainCommand.DATA)));
     options.addAll(TokenizerFlags.specs());
     options.addAll(ModelIoOptions.evalSpecs());
     options.addAll(DataOptions.columnSpecs());
-    options.add(OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"));
-    options.add(OptionSpec.optional("batch-size", "N", "examples per batch", "32"));
-    options.add(TrainCommand.lengthBucketsSpec());
+    options.add(TrainCommand.integer("max-length", "tokens per example after truncation",
+        TrainDefaults.CONFIG.maxLength()).in(TrainCommand.DATA));
+    options.add(TrainCommand.integer("batch-size", "examples per batch", TrainDefaults.CONFIG.batchSize())
+        .in(TrainCommand.DATA));
+    options.add(TrainCommand.lengthBucketsSpec().in(TrainCommand.DATA));
     options.add(OptionSpec.optional("predictions-out", "FILE", "write every example's probabilities (or "
-        + "regression prediction) as a TSV in the data file's order, as train's valid_predictions.tsv", null));
+        + "regression prediction) as a TSV in the data file's order, as train's valid_predictions.tsv", null)
+        .typed(ValueType.PATH).in(TrainCommand.OUTPUT));
     options.add(OptionSpec.optional("compare-predictions", "FILE", "a TSV of --predictions-out or train's "
-        + "valid_predictions.tsv for the same data: report max_abs_diff against it", null));
+        + "valid_predictions.tsv for the same data: report max_abs_diff against it", null).typed(ValueType.PATH)
+        .in(TrainCommand.OUTPUT));
     options.addAll(SessionOptions.specs());
-    options.add(OptionSpec.flag("json", "print one JSON document instead of text"));
+    options.add(TrainCommand.json("print one JSON document instead of text"));
     return options;
+  }
+
+  @Override
+  public List<String> examples() {
+    return List.of("vblora eval --model run/merged --data test.tsv --json",
+        "vblora eval --model bert-base-uncased --adapter run/adapter --data test.tsv",
+        "vblora eval --model run/merged --data run/valid_split.tsv --compare-predictions run/valid_predictions.tsv");
   }
 
   @Override

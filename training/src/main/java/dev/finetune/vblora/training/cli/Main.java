@@ -9,7 +9,7 @@ public final class Main {
   /** Every command, in the order {@code vblora --help} lists them. */
   public static List<Command> commands() {
     return List.of(new InspectCommand(), new TrainCommand(), new EvalCommand(), new MergeCommand(),
-        new ExportAdapterCommand(), new BenchCommand(), new DemoCommand(), new FetchCommand());
+        new ExportAdapterCommand(), new BenchCommand(), new DemoCommand(), new FetchCommand(), new CompletionCommand(Main::commands));
   }
 
   public static void main(String[] args) {

@@ -1,16 +1,20 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.training.MergeConfig;
 import dev.finetune.vblora.training.MergeResult;
 import dev.finetune.vblora.training.VbLora;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code vblora merge}: base model + adapter folder -> merged SavedModel, the deploy path. No training code runs:
- * the adapter's deltas are computed in plain Java and added to the base kernels by MergedExporter.
+ * MergedModel.merge, in the savedmodel module, computes the adapter's deltas in plain Java and adds them to the
+ * base kernels.
  */
 final class MergeCommand implements Command {
   @Override
@@ -27,12 +31,23 @@ final class MergeCommand implements Command {
   public List<OptionSpec> options() {
     return List.of(
         OptionSpec.required("model", "M",
-            "the base SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")"),
-        OptionSpec.optional("tag", "TAG", "meta graph tag set of the model", "serve"),
-        OptionSpec.optional("signature", "KEY", "signature whose kernels the adapter adapts", "serving_default"),
-        OptionSpec.required("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)"),
-        OptionSpec.required("out", "DIR", "the merged SavedModel folder to write"),
-        OptionSpec.flag("overwrite", "replace --out if it holds a merged model vblora wrote"));
+            "the base SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")").in(ModelOptions.MODEL),
+        OptionSpec.optional("tag", "TAG", "meta graph tag set of the model", TrainDefaults.CONFIG.tag())
+            .in(ModelOptions.MODEL),
+        OptionSpec.optional("signature", "KEY", "signature whose kernels the adapter adapts",
+            TrainDefaults.CONFIG.signature()).in(ModelOptions.MODEL),
+        OptionSpec.required("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)")
+            .typed(ValueType.PATH).in(ModelOptions.MODEL),
+        OptionSpec.required("out", "DIR", "the merged SavedModel folder to write").typed(ValueType.PATH)
+            .in(TrainCommand.OUTPUT),
+        OptionSpec.flag("overwrite", "replace --out if it holds a merged model vblora wrote").in(TrainCommand.OUTPUT),
+        TrainCommand.json("print {\"merged\", \"kernels\", \"head\"} on stdout"));
+  }
+
+  @Override
+  public List<String> examples() {
+    return List.of("vblora merge --model bert-base-uncased --adapter run/adapter --out served/sst2",
+        "vblora merge --model bert-base-uncased --adapter peft-adapter --out served/peft --overwrite --json");
   }
 
   @Override
@@ -42,8 +57,16 @@ final class MergeCommand implements Command {
         .tag(args.stringOrDefault("tag")).signature(args.stringOrDefault("signature"))
         .adapter(args.path("adapter").orElseThrow()).out(args.path("out").orElseThrow())
         .overwrite(args.flag("overwrite")).build());
+    Path merged = result.out().toAbsolutePath().normalize();
     err.println("merged " + result.kernels() + " kernels" + (result.head() ? " and the task head" : "") + " into "
-        + result.out().toAbsolutePath().normalize());
+        + merged);
+    if (args.flag("json")) {
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("merged", merged.toString());
+      json.put("kernels", result.kernels());
+      json.put("head", result.head());
+      out.println(Json.toIndentedJson(json));
+    }
     return Cli.OK;
   }
 }

@@ -2,35 +2,41 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.training.TrainConfig;
-import dev.finetune.vblora.training.io.InputRole;
-import dev.finetune.vblora.training.io.LossKind;
-import dev.finetune.vblora.training.io.ModelIo;
-import dev.finetune.vblora.training.io.Pooling;
+import dev.finetune.vblora.savedmodel.io.InputRole;
+import dev.finetune.vblora.savedmodel.io.LossKind;
+import dev.finetune.vblora.savedmodel.io.ModelIo;
+import dev.finetune.vblora.savedmodel.io.Pooling;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * {@code --tag --input ROLE=NAME --features NAME --pooling --output KEY --loss}: how train and eval feed and
  * read the model (see {@link ModelIo}); everything left out is detected from the signature and the graph.
  */
 final class ModelIoOptions {
+  static final String MODEL_IO = "Model io";
+
   private ModelIoOptions() {}
 
   static List<OptionSpec> specs() {
-    return List.of(
+    return Stream.of(
         OptionSpec.optional("tag", "TAG", "meta graph tag set to load", SavedModelReader.SERVE),
         OptionSpec.repeatable("input", "ROLE=NAME", "the signature input of a role (ids, mask, types), e.g. "
             + "ids=input_13; overrides the detected mapping"),
         OptionSpec.optional("features", "NAME", "a new head on this signature output, or serving-path tensor "
             + "(node:index); default pooled_output / pooler_output when the signature has one", null),
-        OptionSpec.optional("pooling", "none|cls|mean", "how the head pools a sequence of --features", "none"),
+        OptionSpec.optional("pooling", "none|cls|mean", "how the head pools a sequence of --features",
+            TrainDefaults.CONFIG.pooling().label()).typed(ValueType.oneOf("none", "cls", "mean")),
         OptionSpec.optional("output", "KEY", "train the model's own signature output (default: its only output, "
             + "when it has no pooled_output)", null),
         OptionSpec.optional("loss", "cross-entropy|binary-cross-entropy|mse", "the loss of the own output "
-            + "(default: from the op computing it: softmax/logits, sigmoid, linear)", null));
+            + "(default: from the op computing it: softmax/logits, sigmoid, linear)", null)
+            .typed(ValueType.oneOf("cross-entropy", "binary-cross-entropy", "mse")))
+        .map(o -> o.in(MODEL_IO)).toList();
   }
 
   /** Eval's: a merged model already has its head, so --features and --pooling do not apply. */

@@ -10,14 +10,17 @@ import java.util.Set;
 
 /** {@code --model M [--tag T] [--signature S]}: which SavedModel, meta graph and signature a command uses. */
 final class ModelOptions {
+  static final String MODEL = "Model";
+
   private ModelOptions() {}
 
   static List<OptionSpec> specs() {
     return List.of(
-        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")"),
-        OptionSpec.optional("tag", "TAG", "meta graph tag set to load", SavedModelReader.SERVE),
+        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")")
+            .in(MODEL),
+        OptionSpec.optional("tag", "TAG", "meta graph tag set to load", SavedModelReader.SERVE).in(MODEL),
         OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted",
-            SavedModelInfo.DEFAULT_SIGNATURE));
+            SavedModelInfo.DEFAULT_SIGNATURE).in(MODEL));
   }
 
   /**

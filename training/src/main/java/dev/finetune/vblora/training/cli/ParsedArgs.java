@@ -7,75 +7,70 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import picocli.CommandLine.ParseResult;
 
-/** The options of one command line, checked against the command's {@link OptionSpec}s. */
+/**
+ * The options of one command line as picocli parsed them (every value already checked against its {@link
+ * ValueType}), read by the option names of the command's {@link OptionSpec}s. Options the command line leaves out
+ * may come from a run's config.json ({@code --config}, {@link RunConfigDefaults}); the command line wins.
+ */
 public final class ParsedArgs {
-  private final Map<String, String> values;
   private final Map<String, OptionSpec> specs;
+  private final Map<String, List<String>> given;
+  private final Map<String, List<String>> fallback;
 
-  private static final String REPEAT_SEPARATOR = "\u0000";
-
-  private ParsedArgs(Map<String, String> values, Map<String, OptionSpec> specs) {
-    this.values = values;
+  private ParsedArgs(Map<String, OptionSpec> specs, Map<String, List<String>> given,
+      Map<String, List<String>> fallback) {
     this.specs = specs;
+    this.given = given;
+    this.fallback = fallback;
   }
 
-  /** Parses {@code --name value}, {@code --name=value} and {@code --flag}; unknown options are usage errors. */
-  public static ParsedArgs parse(String command, List<String> args, List<OptionSpec> options) {
+  /** The options picocli matched, in command-line order; a boolean's value is "true" or "false". */
+  static ParsedArgs of(List<OptionSpec> options, ParseResult result) {
     Map<String, OptionSpec> specs = new LinkedHashMap<>();
     options.forEach(o -> specs.put(o.name(), o));
-    Map<String, String> values = new LinkedHashMap<>();
-    for (int i = 0; i < args.size(); i++) {
-      String arg = args.get(i);
-      if (!arg.startsWith("--") || arg.length() == 2) {
-        throw new UsageError("unexpected argument '" + arg + "' for '" + command + "'; options start with --");
-      }
-      String name = arg.substring(2);
-      String inline = null;
-      int eq = name.indexOf('=');
-      if (eq >= 0) {
-        inline = name.substring(eq + 1);
-        name = name.substring(0, eq);
-      }
+    Map<String, List<String>> given = new LinkedHashMap<>();
+    for (picocli.CommandLine.Model.OptionSpec matched : result.matchedOptions()) {
+      String name = matched.longestName().substring(2);
       OptionSpec spec = specs.get(name);
       if (spec == null) {
-        throw new UsageError("unknown option --" + name + " for '" + command + "'; see 'vblora " + command
-            + " --help'");
+        continue; // --help, --debug: the Cli's own
       }
-      if (values.containsKey(name) && !spec.repeatable()) {
-        throw new UsageError("option --" + name + " is given twice");
-      }
-      if (!spec.takesValue()) {
-        if (inline != null) {
-          throw new UsageError("option --" + name + " takes no value");
-        }
-        values.put(name, "true");
-      } else {
-        if (inline == null
-            && (i + 1 >= args.size() || (args.get(i + 1).startsWith("--") && args.get(i + 1).length() > 2))) {
-          throw new UsageError("option --" + name + " needs a value (" + spec.valueName() + ")");
-        }
-        String value = inline != null ? inline : args.get(++i);
-        // A repeated option keeps its values in order, separated by a character no value holds.
-        values.merge(name, value, (a, b) -> a + REPEAT_SEPARATOR + b);
-      }
+      given.put(name, spec.takesValue() ? List.copyOf(matched.stringValues())
+          : List.of(String.valueOf((Boolean) matched.getValue())));
     }
-    for (OptionSpec spec : options) {
-      if (spec.required() && !values.containsKey(spec.name())) {
-        throw new UsageError("'" + command + "' needs --" + spec.name() + " " + spec.valueName());
-      }
-    }
-    return new ParsedArgs(values, specs);
+    return new ParsedArgs(specs, given, Map.of());
   }
 
-  /** The options as given, {@code --name value} or {@code --flag}, in command-line order. */
+  /** These options with {@code defaults} for those the command line left out (the command line wins). */
+  ParsedArgs withFallback(Map<String, List<String>> defaults) {
+    Map<String, List<String>> known = new LinkedHashMap<>();
+    defaults.forEach((name, values) -> {
+      if (specs.containsKey(name)) {
+        known.put(name, values);
+      }
+    });
+    return new ParsedArgs(specs, given, known);
+  }
+
+  /** The required options neither the command line nor the fallback gave. */
+  List<OptionSpec> missingRequired() {
+    return specs.values().stream().filter(o -> o.required() && !has(o.name())).toList();
+  }
+
+  /** The options as given on the command line, {@code --name value} or {@code --flag}/{@code --no-flag}. */
   public List<String> toArgs() {
-    List<String> args = new java.util.ArrayList<>();
-    values.forEach((name, value) -> {
-      for (String one : specs.get(name).takesValue() ? value.split(REPEAT_SEPARATOR) : new String[] {value}) {
-        args.add("--" + name);
-        if (specs.get(name).takesValue()) {
-          args.add(one);
+    List<String> args = new ArrayList<>();
+    given.forEach((name, values) -> {
+      OptionSpec spec = specs.get(name);
+      for (String value : values) {
+        if (spec.takesValue()) {
+          args.add(spec.flagName());
+          args.add(value);
+        } else {
+          args.add(Boolean.parseBoolean(value) ? spec.flagName() : spec.negatedName());
         }
       }
     });
@@ -84,23 +79,20 @@ public final class ParsedArgs {
 
   /** Every value of a repeatable option, in command-line order (empty when not given). */
   public List<String> all(String name) {
-    checkKnown(name);
-    String v = values.get(name);
-    return v == null ? List.of() : List.of(v.split(REPEAT_SEPARATOR));
+    return values(name).orElse(List.of());
   }
 
   public boolean has(String name) {
-    checkKnown(name);
-    return values.containsKey(name);
+    return values(name).isPresent();
   }
 
+  /** A boolean switch: true when given as {@code --name} (or true), else its default, else false. */
   public boolean flag(String name) {
-    return has(name) && Boolean.parseBoolean(values.get(name));
+    return bool(name, Boolean.parseBoolean(specs.get(name).defaultValue()));
   }
 
   public Optional<String> string(String name) {
-    checkKnown(name);
-    return Optional.ofNullable(values.get(name));
+    return values(name).map(v -> v.get(v.size() - 1));
   }
 
   /** The given value or the spec's default. */
@@ -113,31 +105,19 @@ public final class ParsedArgs {
   }
 
   public Optional<Integer> integer(String name) {
-    return string(name).map(v -> {
-      try {
-        return Integer.parseInt(v.trim());
-      } catch (NumberFormatException e) {
-        throw new UsageError("option --" + name + " expects a whole number, got '" + v + "'");
-      }
-    });
+    return string(name).map(v -> (Integer) read(name, v, ValueType.INTEGER));
   }
 
   public int integerOrDefault(String name) {
-    return integer(name).orElseGet(() -> Integer.parseInt(specs.get(name).defaultValue()));
+    return (Integer) read(name, stringOrDefault(name), ValueType.INTEGER);
   }
 
   public Optional<Double> number(String name) {
-    return string(name).map(v -> {
-      try {
-        return Double.parseDouble(v.trim());
-      } catch (NumberFormatException e) {
-        throw new UsageError("option --" + name + " expects a number, got '" + v + "'");
-      }
-    });
+    return string(name).map(v -> (Double) read(name, v, ValueType.NUMBER));
   }
 
   public double numberOrDefault(String name) {
-    return number(name).orElseGet(() -> Double.parseDouble(specs.get(name).defaultValue()));
+    return (Double) read(name, stringOrDefault(name), ValueType.NUMBER);
   }
 
   /** Comma-separated list; empty when absent. */
@@ -153,25 +133,33 @@ public final class ParsedArgs {
     return Collections.unmodifiableList(out);
   }
 
-  /** true/false/on/off/yes/no, or the default. */
+  /** A boolean option's value, or {@code fallback} when it is not given. */
   public boolean bool(String name, boolean fallback) {
-    Optional<String> v = string(name);
-    if (v.isEmpty()) {
-      return fallback;
-    }
-    switch (v.get().toLowerCase(java.util.Locale.ROOT)) {
-      case "true": case "on": case "yes": case "1":
-        return true;
-      case "false": case "off": case "no": case "0":
-        return false;
-      default:
-        throw new UsageError("option --" + name + " expects on/off (or true/false), got '" + v.get() + "'");
-    }
+    return string(name).map(v -> (Boolean) read(name, v, ValueType.BOOLEAN)).orElse(fallback);
   }
 
-  private void checkKnown(String name) {
+  private Optional<List<String>> values(String name) {
     if (!specs.containsKey(name)) {
       throw new IllegalArgumentException("option --" + name + " is not declared by this command");
     }
+    return Optional.ofNullable(given.containsKey(name) ? given.get(name) : fallback.get(name));
+  }
+
+  /**
+   * The value as {@code kind}. picocli checked command-line values against the option's declared type; a value
+   * from config.json, or one of an option declared as plain text, is checked here.
+   */
+  private static Object read(String name, String value, ValueType kind) {
+    try {
+      return kind.check().apply(value);
+    } catch (picocli.CommandLine.TypeConversionException e) {
+      throw new UsageError("invalid value for option --" + name + ": " + e.getMessage());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return given.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue())
+        .collect(Collectors.joining(" "));
   }
 }

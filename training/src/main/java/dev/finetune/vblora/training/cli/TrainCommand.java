@@ -4,7 +4,6 @@ import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
-import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.Trainer;
 import dev.finetune.vblora.training.TrainingResult;
@@ -20,9 +19,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /** {@code vblora train}: fine-tune a SavedModel with VB-LoRA (or LoRA) on a data file and export the results. */
 final class TrainCommand implements Command {
+  static final String DATA = "Data";
+  static final String TRAINING = "Training";
+  static final String OUTPUT = "Output";
+
   @Override
   public String name() {
     return "train";
@@ -35,13 +39,18 @@ final class TrainCommand implements Command {
 
   @Override
   public List<OptionSpec> options() {
-    List<OptionSpec> options = new ArrayList<>(List.of(
+    TrainConfig defaults = TrainDefaults.CONFIG;
+    List<OptionSpec> options = new ArrayList<>(Stream.of(
         OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")"),
-        OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted", "serving_default"),
-        OptionSpec.required("train", "FILE", "training data (.tsv, .csv, .jsonl)"),
-        OptionSpec.optional("valid", "FILE", "validation data; without it --valid-fraction is held out", null),
-        OptionSpec.optional("valid-fraction", "F", "share of --train held out for validation", "0.1"),
-        OptionSpec.optional("task", "classification|regression", "what the label column holds", "classification")));
+        OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted", defaults.signature()),
+        OptionSpec.required("train", "FILE", "training data (.tsv, .csv, .jsonl)").typed(ValueType.PATH),
+        OptionSpec.optional("valid", "FILE", "validation data; without it --valid-fraction is held out", null)
+            .typed(ValueType.PATH),
+        OptionSpec.optional("valid-fraction", "F", "share of --train held out for validation",
+            TrainDefaults.plain(defaults.validFraction())).typed(ValueType.NUMBER),
+        OptionSpec.optional("task", "classification|regression", "what the label column holds",
+            defaults.task().cliName()).typed(ValueType.oneOf("classification", "regression")))
+        .map(o -> o.in(DATA)).toList());
     options.addAll(TokenizerFlags.specs());
     options.addAll(ModelIoOptions.specs());
     options.addAll(DataOptions.columnSpecs());
@@ -50,36 +59,69 @@ final class TrainCommand implements Command {
     options.addAll(trainingSpecs());
     options.addAll(SessionOptions.specs());
     options.add(SessionOptions.updateFormSpec());
-    options.add(OptionSpec.required("out", "DIR", "output folder"));
-    options.add(OptionSpec.flag("resume", "continue the run in --out from its newest checkpoint"));
-    options.add(OptionSpec.flag("overwrite", "replace a previous run's output folder"));
-    options.add(OptionSpec.flag("json", "print metrics.json's document on stdout"));
+    options.add(OptionSpec.required("out", "DIR", "output folder").typed(ValueType.PATH).in(OUTPUT));
+    options.add(OptionSpec.flag("resume", "continue the run in --out from its newest checkpoint").in(OUTPUT));
+    options.add(OptionSpec.flag("overwrite", "replace a previous run's output folder").in(OUTPUT));
+    options.add(json("print metrics.json's document on stdout"));
     return options;
   }
 
-  /** The loop's settings, with the defaults of TrainConfig.Builder. */
-  static List<OptionSpec> trainingSpecs() {
+  /** {@code --json}, which every command has: its result as one JSON document on stdout. */
+  static OptionSpec json(String what) {
+    return OptionSpec.flag("json", what).in(OUTPUT);
+  }
+
+  @Override
+  public boolean takesRunConfig() {
+    return true;
+  }
+
+  @Override
+  public List<String> examples() {
     return List.of(
-        OptionSpec.optional("epochs", "N", "passes over the training data", "3"),
-        OptionSpec.optional("max-steps", "N", "optimizer steps in all (overrides --epochs)", null),
-        OptionSpec.optional("batch-size", "N", "examples per step", "32"),
-        OptionSpec.optional("max-length", "N", "tokens per example after truncation", "128"),
+        "vblora train --model bert-base-uncased --train sst2.tsv --valid-fraction 0.1 --out run",
+        "vblora train --model bert-base-uncased --train pairs.tsv --text-column q --text-pair-column a"
+            + " --targets all-linear --num-vectors 90 --epochs 5 --out run2",
+        "vblora train --config run/config.json --lr-head 1e-3 --out run3   (re-run with one setting changed)",
+        "vblora train @run.args   (options read from a file, one per line)");
+  }
+
+  /** The loop's settings, with the defaults of TrainConfig.builder(). */
+  static List<OptionSpec> trainingSpecs() {
+    TrainConfig d = TrainDefaults.CONFIG;
+    return Stream.of(
+        integer("epochs", "passes over the training data", d.epochs()),
+        OptionSpec.optional("max-steps", "N", "optimizer steps in all (overrides --epochs)", null)
+            .typed(ValueType.INTEGER),
+        integer("batch-size", "examples per step", d.batchSize()),
+        integer("max-length", "tokens per example after truncation", d.maxLength()),
         lengthBucketsSpec(),
-        OptionSpec.optional("lr-bank", "X", "peak learning rate of the vector bank", "1e-3"),
-        OptionSpec.optional("lr-logits", "X", "peak learning rate of the logits", "1e-2"),
-        OptionSpec.optional("lr-lora", "X", "peak learning rate of the LoRA factors (--method lora)", "5e-4"),
-        OptionSpec.optional("lr-head", "X", "peak learning rate of the task head", "4e-3"),
-        OptionSpec.optional("weight-decay", "X", "weight decay of head and LoRA factors (never bank, logits)", "0.01"),
-        OptionSpec.optional("warmup-ratio", "X", "share of steps with linear warmup, then linear decay", "0.06"),
-        OptionSpec.optional("max-grad-norm", "X", "clip the global gradient norm (0: off)", "1.0"),
-        OptionSpec.optional("eval-every", "N", "evaluate and checkpoint every N steps (default: every epoch)", null),
-        OptionSpec.optional("log-every", "N", "a log.jsonl line every N steps", "10"));
+        number("lr-bank", "peak learning rate of the vector bank", d.lrBank()),
+        number("lr-logits", "peak learning rate of the logits", d.lrLogits()),
+        number("lr-lora", "peak learning rate of the LoRA factors (--method lora)", d.lrLora()),
+        number("lr-head", "peak learning rate of the task head", d.lrHead()),
+        number("weight-decay", "weight decay of head and LoRA factors (never bank, logits)", d.weightDecay()),
+        number("warmup-ratio", "share of steps with linear warmup, then linear decay", d.warmupRatio()),
+        number("max-grad-norm", "clip the global gradient norm (0: off)", d.maxGradNorm()),
+        OptionSpec.optional("eval-every", "N", "evaluate and checkpoint every N steps (default: every epoch)", null)
+            .typed(ValueType.INTEGER),
+        integer("log-every", "a log.jsonl line every N steps", d.logEvery()))
+        .map(o -> o.in(TRAINING)).toList();
+  }
+
+  static OptionSpec integer(String name, String help, long defaultValue) {
+    return OptionSpec.optional(name, "N", help, Long.toString(defaultValue)).typed(ValueType.INTEGER);
+  }
+
+  private static OptionSpec number(String name, String help, double defaultValue) {
+    return OptionSpec.optional(name, "X", help, TrainDefaults.plain(defaultValue)).typed(ValueType.NUMBER);
   }
 
   /** --length-buckets, shared by train and eval. */
   static OptionSpec lengthBucketsSpec() {
     return OptionSpec.optional("length-buckets", "auto|longest|doubling|N,N", "sequence lengths batches are padded"
-        + " to: auto = longest with XLA (one shape, compiled once), doubling (16, 32, ...) without", BatchShapes.AUTO);
+        + " to: auto = longest with XLA (one shape, compiled once), doubling (16, 32, ...) without",
+        TrainDefaults.CONFIG.lengthBuckets()).in(TRAINING);
   }
 
   static TrainConfig.Builder trainingSettings(ParsedArgs args, TrainConfig.Builder b) {
@@ -122,6 +164,23 @@ final class TrainCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
+    DeviceOptions device = SessionOptions.read(args);
+    TrainConfig config = config(args, device);
+    Thread notice = InterruptNotice.register(config.out(), args.toArgs(), err);
+    TrainingResult result;
+    try {
+      result = train(config, err);
+    } finally {
+      InterruptNotice.unregister(notice);
+    }
+    if (args.flag("json")) {
+      out.println(Json.toIndentedJson(result.toJson()));
+    }
+    return Cli.OK;
+  }
+
+  /** The run's settings: the options given (or a --config run's), TrainConfig.builder()'s defaults for the rest. */
+  static TrainConfig config(ParsedArgs args, DeviceOptions device) {
     TrainConfig.Builder b = TrainConfig.builder()
         .model(args.string("model").orElseThrow())
         .signature(args.stringOrDefault("signature"))
@@ -138,19 +197,8 @@ final class TrainCommand implements Command {
         .overwrite(args.flag("overwrite"));
     TokenizerOptions tokenizer = TokenizerFlags.read(args);
     b.vocab(tokenizer.vocab()).lowerCase(tokenizer.lowerCase());
-    b.deviceOptions(SessionOptions.read(args)).updateForm(SessionOptions.updateForm(args).orElse(null));
-    TrainConfig config = trainingSettings(args, adapterSettings(args, ModelIoOptions.apply(args, b))).build();
-    Thread notice = InterruptNotice.register(config.out(), args.toArgs(), err);
-    TrainingResult result;
-    try {
-      result = train(config, err);
-    } finally {
-      InterruptNotice.unregister(notice);
-    }
-    if (args.flag("json")) {
-      out.println(Json.toIndentedJson(result.toJson()));
-    }
-    return Cli.OK;
+    b.deviceOptions(device).updateForm(SessionOptions.updateForm(args).orElse(null));
+    return trainingSettings(args, adapterSettings(args, ModelIoOptions.apply(args, b))).build();
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.head.TaskHead;
 import dev.finetune.vblora.training.variables.HostTensor;
+import dev.finetune.vblora.savedmodel.adapter.AdapterHead;
 import dev.finetune.vblora.savedmodel.adapter.FullLogits;
 import dev.finetune.vblora.savedmodel.adapter.LoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.LoraModule;
@@ -16,6 +17,7 @@ import dev.finetune.vblora.savedmodel.adapter.PeftLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
 import dev.finetune.vblora.savedmodel.VbloraVersion;
+import dev.finetune.vblora.savedmodel.export.KernelModulePaths;
 import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
@@ -32,10 +34,10 @@ import java.util.Map;
  * {@code base_model.model.classifier.weight} [classes, hidden] and {@code .bias} [classes].
  */
 public final class AdapterExport {
-  /** The head's module name in Hugging Face's sequence-classification models. */
-  public static final String HEAD_MODULE = "classifier";
-  public static final String HEAD_WEIGHT_KEY = "base_model.model." + HEAD_MODULE + ".weight";
-  public static final String HEAD_BIAS_KEY = "base_model.model." + HEAD_MODULE + ".bias";
+  // The head's names are the adapter format's (savedmodel's AdapterHead), which merge reads without training.
+  public static final String HEAD_MODULE = AdapterHead.MODULE;
+  public static final String HEAD_WEIGHT_KEY = AdapterHead.WEIGHT_KEY;
+  public static final String HEAD_BIAS_KEY = AdapterHead.BIAS_KEY;
   static final String TASK_TYPE = "SEQ_CLS";
 
   private AdapterExport() {}
@@ -94,12 +96,9 @@ public final class AdapterExport {
     return vbLora.saveOnlyTopkWeights() ? adapter.toTopK() : adapter;
   }
 
-  /** Metadata key: the features a head reads when they are not the detected pooled_output / pooler_output. */
-  public static final String HEAD_FEATURES = "head_features";
-  /** Metadata key: how the head pools its features (none, cls, mean). */
-  public static final String HEAD_POOLING = "head_pooling";
-  /** Metadata key: the run's explicit input mapping (role to signature input), for mean pooling's mask. */
-  public static final String HEAD_INPUTS = "head_inputs";
+  public static final String HEAD_FEATURES = AdapterHead.FEATURES;
+  public static final String HEAD_POOLING = AdapterHead.POOLING;
+  public static final String HEAD_INPUTS = AdapterHead.INPUTS;
 
   /** Where the head reads, for merge to put it in the same place; empty for the detected default. */
   private static Map<String, Object> headFeatures(TrainConfig config) {

@@ -1,5 +1,6 @@
 /**
- * From trained variables to the artifacts: PEFT adapter folders, merged SavedModels, and back (adapter folder
- * to per-kernel deltas and head, for merge and eval, without any training code).
+ * From trained variables to a PEFT adapter folder (AdapterExport, with the AdapterManifest saved beside every
+ * checkpoint). The way back, adapter folder to merged SavedModel, is the deploy path and lives in savedmodel's
+ * export package (MergedModel.merge), which needs nothing of training.
  */
 package dev.finetune.vblora.training.export;

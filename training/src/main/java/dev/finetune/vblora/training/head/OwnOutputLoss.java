@@ -1,7 +1,7 @@
 package dev.finetune.vblora.training.head;
 
-import dev.finetune.vblora.training.io.LossKind;
-import dev.finetune.vblora.training.io.ModelOutput;
+import dev.finetune.vblora.savedmodel.io.LossKind;
+import dev.finetune.vblora.savedmodel.io.ModelOutput;
 import java.util.List;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;

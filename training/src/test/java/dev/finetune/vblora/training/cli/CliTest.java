@@ -7,14 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The exit-code and error-message contract of docs/cli.md, on a stand-in command. */
+/** The exit-code and error-message contract of docs/cli.md, and what picocli adds, on a stand-in command. */
 class CliTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  @TempDir
+  Path dir;
 
   private final Command echo = new Command() {
     @Override public String name() {
@@ -27,9 +33,18 @@ class CliTest {
 
     @Override public List<OptionSpec> options() {
       return List.of(OptionSpec.required("text", "TEXT", "what to print"),
-          OptionSpec.optional("times", "N", "how often", "1"),
+          OptionSpec.optional("times", "N", "how often", "1").typed(ValueType.INTEGER).in("Repetition"),
+          OptionSpec.optional("case", "upper|lower", "how to print it", null).typed(ValueType.oneOf("upper", "lower")),
           OptionSpec.flag("fail-user", "fail like a missing file"),
           OptionSpec.flag("crash", "fail with a bug"));
+    }
+
+    @Override public List<String> examples() {
+      return List.of("vblora echo --text hi --times 2");
+    }
+
+    @Override public boolean takesRunConfig() {
+      return true;
     }
 
     @Override public int run(ParsedArgs args, PrintStream o, PrintStream e) throws Exception {
@@ -40,13 +55,16 @@ class CliTest {
         throw new ArithmeticException("boom");
       }
       for (int i = 0; i < args.integerOrDefault("times"); i++) {
-        o.println(args.string("text").orElseThrow());
+        String text = args.string("text").orElseThrow();
+        o.println(args.string("case").orElse("").equals("upper") ? text.toUpperCase(java.util.Locale.ROOT) : text);
       }
       return Cli.OK;
     }
   };
 
   private int run(String... argv) {
+    out.reset();
+    err.reset();
     Cli cli = new Cli(List.of(echo), new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
     return cli.run(argv);
@@ -59,15 +77,14 @@ class CliTest {
   private String stderr() {
     return err.toString(StandardCharsets.UTF_8);
   }
+
   @Test
   void versionPrintsTheProjectVersion() {
     for (String flag : List.of("--version", "-V")) {
-      out.reset();
       assertEquals(Cli.OK, run(flag));
       assertEquals("vblora " + System.getProperty("vblora.projectVersion") + System.lineSeparator(), stdout());
     }
   }
-
 
   @Test
   void successRunsTheCommandWithItsOptions() {
@@ -76,22 +93,103 @@ class CliTest {
   }
 
   @Test
-  void helpListsOptionsWithDefaultsAndExitsZero() {
+  void helpListsOptionsWithDefaultsInSectionsWithExamplesAndExitsZero() {
     assertEquals(0, run("echo", "--help"));
-    assertTrue(stdout().contains("--times N"), stdout());
+    assertTrue(stdout().startsWith("Usage: vblora echo --text=TEXT [options]"), stdout());
+    assertTrue(stdout().contains("--times=N"), stdout());
     assertTrue(stdout().contains("(default 1)"), stdout());
+    assertTrue(stdout().indexOf("Options:") < stdout().indexOf("--text=TEXT  ")
+        && stdout().indexOf("Repetition:") < stdout().indexOf("--times=N"), stdout());
+    assertTrue(stdout().contains("General:") && stdout().contains("--[no-]debug"), stdout());
+    assertTrue(stdout().contains("Examples:\n  vblora echo --text hi --times 2\n"), stdout());
+    String help = stdout();
+    assertEquals(0, run("help", "echo"));
+    assertEquals(help, stdout(), "vblora help COMMAND is COMMAND --help");
+  }
+
+  @Test
+  void theCommandListGoesToStdoutWithHelpAndToStderrWithNothing() {
+    assertEquals(0, run("--help"));
+    assertTrue(stdout().contains("  echo ") && stdout().contains("prints its --text"), stdout());
+    assertEquals(2, run());
+    assertTrue(stderr().contains("  echo "), stderr());
+    assertEquals("", stdout());
   }
 
   @Test
   void usageErrorsExitTwoAndNameTheOption() {
     assertEquals(2, run("echo"));
-    assertTrue(stderr().contains("needs --text"), stderr());
+    assertTrue(stderr().contains("missing required option --text=TEXT"), stderr());
     assertEquals(2, run("echo", "--text", "a", "--colour", "red"));
-    assertTrue(stderr().contains("unknown option --colour"), stderr());
+    assertTrue(stderr().contains("Unknown options: '--colour', 'red'"), stderr());
     assertEquals(2, run("echo", "--text", "a", "--times", "many"));
-    assertTrue(stderr().contains("--times expects a whole number"), stderr());
+    assertTrue(stderr().contains("Invalid value for option '--times': expected a whole number, got 'many'"),
+        stderr());
+    assertTrue(stderr().contains("Run 'vblora echo --help' for the options."), stderr());
     assertEquals(2, run("nope"));
     assertTrue(stderr().contains("unknown command 'nope'"), stderr());
+    assertEquals("", stdout(), "nothing ran");
+  }
+
+  @Test
+  void aValueOutsideTheChoicesExitsTwoListingThem() {
+    assertEquals(2, run("echo", "--text", "a", "--case", "title"));
+    assertTrue(stderr().contains("Invalid value for option '--case': expected one of upper, lower, got 'title'"),
+        stderr());
+    assertEquals(0, run("echo", "--text", "a", "--case", "upper"));
+    assertEquals("A\n", stdout());
+  }
+
+  @Test
+  void aMistypedOptionOrCommandGetsADidYouMean() {
+    assertEquals(2, run("echo", "--text", "a", "--tiems", "2"));
+    assertTrue(stderr().contains("Did you mean --times?"), stderr());
+    assertEquals(2, run("ecoh", "--text", "a"));
+    assertTrue(stderr().contains("unknown command 'ecoh'") && stderr().contains("Did you mean echo?"), stderr());
+    assertEquals(2, run("echo", "--text", "a", "--zzzzzzzz"));
+    assertFalse(stderr().contains("Did you mean"), "nothing near: no guess\n" + stderr());
+  }
+
+  @Test
+  void everyBooleanIsASwitchWithANegationAndAnOptionalValue() {
+    for (List<String> off : List.of(List.of("--no-fail-user"), List.of("--fail-user=false"),
+        List.of("--fail-user", "false"), List.of("--fail-user", "off"), List.of("--fail-user=no"))) {
+      List<String> args = new java.util.ArrayList<>(List.of("echo", "--text", "a"));
+      args.addAll(off);
+      assertEquals(0, run(args.toArray(String[]::new)), off + ": " + stderr());
+    }
+    for (List<String> on : List.of(List.of("--fail-user"), List.of("--fail-user=true"), List.of("--fail-user", "on"),
+        List.of("--fail-user", "yes"))) {
+      List<String> args = new java.util.ArrayList<>(List.of("echo", "--text", "a"));
+      args.addAll(on);
+      assertEquals(1, run(args.toArray(String[]::new)), on + ": " + stderr());
+    }
+    assertEquals(2, run("echo", "--text", "a", "--fail-user", "maybe"));
+    assertTrue(stderr().contains("--fail-user: expected true or false (or on/off), got 'maybe'"), stderr());
+  }
+
+  @Test
+  void optionsMayComeFromAnArgumentFile() throws Exception {
+    Path file = Files.writeString(dir.resolve("echo.args"), "--text\n\"hi there\"\n--times 2\n");
+    assertEquals(0, run("echo", "@" + file));
+    assertEquals("hi there\nhi there\n", stdout());
+  }
+
+  @Test
+  void aRunConfigSuppliesWhatTheCommandLineLeavesOutAndTheCommandLineWins() throws Exception {
+    Path config = Files.writeString(dir.resolve("config.json"),
+        "{\"tool_version\": \"0.0.1\", \"text\": \"from the run\", \"times\": 2.0, \"case\": null, \"fail_user\": false,"
+            + " \"overwrite\": true}");
+    assertEquals(0, run("echo", "--config", config.toString()));
+    assertEquals("from the run\nfrom the run\n", stdout());
+    assertEquals(0, run("echo", "--config", config.toString(), "--times", "1", "--case", "upper"));
+    assertEquals("FROM THE RUN\n", stdout());
+
+    Path bad = Files.writeString(dir.resolve("bad.json"), "{\"text\": \"x\", \"times\": \"twice\"}");
+    assertEquals(2, run("echo", "--config", bad.toString()));
+    assertTrue(stderr().contains("--times") && stderr().contains("'twice'"), stderr());
+    assertEquals(1, run("echo", "--config", dir.resolve("missing.json").toString()));
+    assertTrue(stderr().contains("cannot read --config"), stderr());
   }
 
   @Test
@@ -99,9 +197,10 @@ class CliTest {
     assertEquals(1, run("echo", "--text", "a", "--fail-user"));
     assertTrue(stderr().contains("no such file: /nowhere/data.tsv"), stderr());
     assertFalse(stderr().contains("\tat "), stderr());
-    err.reset();
     assertEquals(1, run("echo", "--text", "a", "--fail-user", "--debug"));
     assertTrue(stderr().contains("\tat "), stderr());
+    assertEquals(1, run("--debug", "echo", "--text", "a", "--fail-user"));
+    assertTrue(stderr().contains("\tat "), "--debug before the command too:\n" + stderr());
   }
 
   @Test

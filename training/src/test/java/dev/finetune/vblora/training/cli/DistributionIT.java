@@ -98,7 +98,7 @@ class DistributionIT {
     for (String module : MODULES) {
       assertTrue(jars.contains("vblora-" + module + "-" + VERSION + ".jar"), module + " in " + jars);
     }
-    for (String dependency : List.of("jackson-core-", "protobuf-java-", "tensorflow-core-api-",
+    for (String dependency : List.of("jackson-core-", "picocli-", "protobuf-java-", "tensorflow-core-api-",
         "tensorflow-framework-")) {
       assertTrue(jars.stream().anyMatch(j -> j.startsWith(dependency)), dependency + " in " + jars);
     }

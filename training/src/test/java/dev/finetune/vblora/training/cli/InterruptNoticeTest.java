@@ -14,9 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class InterruptNoticeTest {
   /** One train command line's options, as ParsedArgs hands them back. */
-  private static final List<String> OPTIONS = ParsedArgs.parse("train", List.of("--model", "bert-base-uncased",
-      "--train", "my data.tsv", "--out", "run", "--max-steps", "40", "--overwrite"), new TrainCommand().options())
-      .toArgs();
+  private static final List<String> OPTIONS = CommandSpecs.parse(new TrainCommand(), List.of("--model",
+      "bert-base-uncased", "--train", "my data.tsv", "--out", "run", "--max-steps", "40", "--overwrite")).toArgs();
 
   @Test
   void theNoticeNamesTheNewestCompleteCheckpointAndTheResumeCommand(@TempDir Path out) throws Exception {

@@ -100,8 +100,13 @@ class KerasOwnOutputRoundTripTest {
 
     Path remerged = dir.resolve("remerged");
     CliRun merge = CliRun.of("merge", "--model", model.toString(), "--adapter", out.resolve("adapter").toString(),
-        "--out", remerged.toString());
+        "--out", remerged.toString(), "--json");
     assertEquals(0, merge.status(), merge.toString());
+    Map<String, Object> mergeJson = Json.parseObject(merge.out());
+    assertEquals(remerged.toAbsolutePath().normalize().toString(), Json.getString(mergeJson, "merged"));
+    assertEquals(Json.getObject(Json.parseObject(Files.readString(out.resolve("adapter/vblora_metadata.json"))),
+        "target_variables").size(), Json.getLong(mergeJson, "kernels"), "one delta per adapted kernel");
+    assertEquals(false, Json.getBoolean(mergeJson, "head"), "the model's own output: a weights-only merge");
     for (String file : List.of("saved_model.pb", "variables/variables.index", "variables/variables.data-00000-of-00001")) {
       assertArrayEquals(Files.readAllBytes(merged.resolve(file)), Files.readAllBytes(remerged.resolve(file)),
           file + " of train's merged/ vs vblora merge of its adapter");

@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.FullLogits;
-import dev.finetune.vblora.savedmodel.adapter.OutputMarker;
+import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
@@ -17,6 +18,7 @@ import dev.finetune.vblora.training.testing.OutputFolders;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -153,8 +155,11 @@ class OutputReplacementTest {
     Path out = dir.resolve("export-twice/adapter");
     for (int i = 0; i < 2; i++) {
       CliRun run = CliRun.of("export-adapter", "--checkpoint", checkpoint.toString(), "--out", out.toString(),
-          "--overwrite");
+          "--overwrite", "--json");
       assertEquals(0, run.status(), run.toString());
+      Map<String, Object> json = Json.parseObject(run.out());
+      assertEquals(out.toAbsolutePath().normalize().toString(), Json.getString(json, "adapter"));
+      assertEquals(4, Json.getLong(json, "step"));
     }
     assertEquals(OutputMarker.Kind.ADAPTER, OutputMarker.read(out).orElseThrow());
     assertTrue(Files.isRegularFile(out.resolve(AdapterFolder.WEIGHTS_FILE)));

@@ -103,7 +103,7 @@ class TokenizerFlagsTest {
   void trainAndEvalBothTakeTheTokenizerOptions() {
     for (String command : new String[] {"train", "eval"}) {
       String help = CliRun.of(command, "--help").out();
-      assertTrue(help.contains("--vocab FILE") && help.contains("--lower-case true|false"), help);
+      assertTrue(help.contains("--vocab=FILE") && help.contains("--[no-]lower-case[=true|false]"), help);
     }
   }
 }

@@ -13,6 +13,7 @@ import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import dev.finetune.vblora.savedmodel.adapter.SafetensorsFile;
 import dev.finetune.vblora.savedmodel.adapter.SafetensorsReader;
+import dev.finetune.vblora.savedmodel.export.KernelModulePaths;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.head.TaskHead;
 import dev.finetune.vblora.training.variables.HostTensor;

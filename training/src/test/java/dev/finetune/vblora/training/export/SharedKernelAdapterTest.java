@@ -26,6 +26,8 @@ import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
 import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
+import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
+import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.Trainer;
 import dev.finetune.vblora.training.head.TaskHead;

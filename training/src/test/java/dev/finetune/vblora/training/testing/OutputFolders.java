@@ -4,7 +4,7 @@ import dev.finetune.vblora.model.AdapterVariable;
 import dev.finetune.vblora.model.PackedLogitsLayout;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.ops.LayerShape;
-import dev.finetune.vblora.savedmodel.adapter.OutputMarker;
+import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.checkpoint.CheckpointRef;
 import dev.finetune.vblora.training.checkpoint.CheckpointStore;

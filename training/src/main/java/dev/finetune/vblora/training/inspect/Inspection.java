@@ -1,4 +1,4 @@
-package dev.finetune.vblora.savedmodel;
+package dev.finetune.vblora.training.inspect;
 
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.AdapterPlan;
@@ -9,6 +9,9 @@ import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
 import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.model.VectorLengthMismatchException;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.SignatureInfo;
+import dev.finetune.vblora.savedmodel.TensorSpec;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

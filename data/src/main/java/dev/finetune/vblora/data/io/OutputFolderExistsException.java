@@ -1,4 +1,4 @@
-package dev.finetune.vblora.savedmodel.adapter;
+package dev.finetune.vblora.data.io;
 
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.nio.file.Path;

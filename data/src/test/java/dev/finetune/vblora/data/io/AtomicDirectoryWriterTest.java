@@ -1,4 +1,4 @@
-package dev.finetune.vblora.savedmodel.adapter;
+package dev.finetune.vblora.data.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.error.InvalidSettingException;
-import dev.finetune.vblora.ops.testing.RequiredInCi;
+import dev.finetune.vblora.data.testing.RequiredInCi;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -113,18 +113,6 @@ class AtomicDirectoryWriterTest {
         () -> AtomicDirectoryWriter.write(target, true, folder -> { }));
     assertTrue(e.getMessage().contains("is not a folder"), e.getMessage());
     assertEquals("a file", Files.readString(target));
-  }
-
-  @Test
-  void adapterFolderWritesGoThroughIt() throws IOException {
-    LoraAdapter adapter = LoraAdapter.of(PeftLoraConfig.builder().r(1).build(),
-        List.of(LoraModule.of("m", new float[][] {{1}}, new float[][] {{2}})));
-    adapter.write(target, false);
-    assertThrows(OutputFolderExistsException.class, () -> adapter.write(target, false));
-    adapter.write(target, true);
-    assertEquals(List.of(OutputMarker.FILE, AdapterConfig.FILE_NAME, AdapterFolder.WEIGHTS_FILE,
-        ToolMetadata.FILE_NAME), list(target));
-    assertEquals(OutputMarker.Kind.ADAPTER, OutputMarker.read(target).orElseThrow());
   }
 
   @Test

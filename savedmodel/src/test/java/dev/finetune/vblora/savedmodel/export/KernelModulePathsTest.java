@@ -1,4 +1,4 @@
-package dev.finetune.vblora.training.export;
+package dev.finetune.vblora.savedmodel.export;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.finetune.vblora.training.io;
+package dev.finetune.vblora.savedmodel.io;
 
 import dev.finetune.vblora.model.InputFlow;
 import dev.finetune.vblora.model.OutputProducer;

@@ -1,4 +1,4 @@
-package dev.finetune.vblora.savedmodel.adapter;
+package dev.finetune.vblora.data.io;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

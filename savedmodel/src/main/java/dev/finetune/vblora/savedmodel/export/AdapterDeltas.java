@@ -1,4 +1,4 @@
-package dev.finetune.vblora.training.export;
+package dev.finetune.vblora.savedmodel.export;
 
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.Kernel;
@@ -7,17 +7,16 @@ import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.adapter.AdapterConfig;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFormatException;
+import dev.finetune.vblora.savedmodel.adapter.AdapterHead;
 import dev.finetune.vblora.savedmodel.adapter.DeltaWeights;
 import dev.finetune.vblora.savedmodel.adapter.ModulePathMapping;
 import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
 import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
 import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
-import dev.finetune.vblora.savedmodel.export.HeadWeights;
-import dev.finetune.vblora.training.TrainingGraph;
-import dev.finetune.vblora.training.io.InputRole;
-import dev.finetune.vblora.training.io.ModelInputs;
-import dev.finetune.vblora.training.io.ModelIo;
+import dev.finetune.vblora.savedmodel.io.InputRole;
+import dev.finetune.vblora.savedmodel.io.ModelInputs;
+import dev.finetune.vblora.savedmodel.io.ModelIo;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -121,17 +120,17 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
   private record HeadPlace(String features, String pooling, String maskInput) {
     static HeadPlace of(ToolMetadata metadata, SavedModelInfo model, String signature) {
       Map<String, Object> keys = metadata == null ? Map.of() : metadata.otherKeys();
-      if (!(keys.get(AdapterExport.HEAD_FEATURES) instanceof String features)) {
+      if (!(keys.get(AdapterHead.FEATURES) instanceof String features)) {
         Map<String, ?> outputs = model.signature(signature).outputs();
         String detected = ModelIo.FEATURE_OUTPUTS.stream().filter(outputs::containsKey).findFirst()
-            .orElse(TrainingGraph.POOLED_OUTPUT);
+            .orElse(ModelIo.FEATURE_OUTPUTS.get(0));
         return new HeadPlace(detected, HeadWeights.NONE, null);
       }
-      String pooling = keys.get(AdapterExport.HEAD_POOLING) instanceof String p ? p : HeadWeights.NONE;
+      String pooling = keys.get(AdapterHead.POOLING) instanceof String p ? p : HeadWeights.NONE;
       String mask = null;
       if (pooling.equals(HeadWeights.MEAN)) {
         Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
-        if (keys.get(AdapterExport.HEAD_INPUTS) instanceof Map<?, ?> inputs) {
+        if (keys.get(AdapterHead.INPUTS) instanceof Map<?, ?> inputs) {
           inputs.forEach((role, key) -> roles.put(InputRole.parse(role.toString()), key.toString()));
         }
         ModelInputs.Input input = ModelInputs.resolve(model.signature(signature), roles).roles().get(InputRole.MASK);
@@ -142,22 +141,22 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
   }
 
   private static Optional<HeadWeights> head(PeftAdapter adapter, List<String> labels, String task, HeadPlace place) {
-    StoredTensor weight = adapter.otherTensors().get(AdapterExport.HEAD_WEIGHT_KEY);
-    StoredTensor bias = adapter.otherTensors().get(AdapterExport.HEAD_BIAS_KEY);
+    StoredTensor weight = adapter.otherTensors().get(AdapterHead.WEIGHT_KEY);
+    StoredTensor bias = adapter.otherTensors().get(AdapterHead.BIAS_KEY);
     if (weight == null || bias == null) {
       return Optional.empty();
     }
     int outputs = (int) weight.dim(0);
     int hidden = (int) weight.dim(1);
     float[] values = weight.toFloats();
-    NonFiniteValueException.requireFinite("the head's " + AdapterExport.HEAD_WEIGHT_KEY, values, outputs, hidden);
-    NonFiniteValueException.requireFinite("the head's " + AdapterExport.HEAD_BIAS_KEY, bias.toFloats(),
+    NonFiniteValueException.requireFinite("the head's " + AdapterHead.WEIGHT_KEY, values, outputs, hidden);
+    NonFiniteValueException.requireFinite("the head's " + AdapterHead.BIAS_KEY, bias.toFloats(),
         bias.shape());
     boolean classification = !"regression".equals(task) && outputs > 1;
     if (classification && !labels.isEmpty() && labels.size() != outputs) {
       throw new HeadMismatchException(AdapterConfig.FILE_NAME + " lists " + labels.size() + " label_names "
           + labels + " (under " + AdapterConfig.TOOL_METADATA_KEY + ") but the head in "
-          + AdapterFolder.WEIGHTS_FILE + " (" + AdapterExport.HEAD_WEIGHT_KEY + ") has " + outputs
+          + AdapterFolder.WEIGHTS_FILE + " (" + AdapterHead.WEIGHT_KEY + ") has " + outputs
           + " outputs; list one name per head output, in class-id order, or use the adapter as vblora train"
           + " wrote it");
     }

@@ -1,4 +1,4 @@
-package dev.finetune.vblora.training.io;
+package dev.finetune.vblora.savedmodel.io;
 
 /**
  * What a run trains on the model's outputs: a new head on a feature tensor, or the model's own output.

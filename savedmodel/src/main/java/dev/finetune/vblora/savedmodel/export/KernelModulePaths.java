@@ -1,4 +1,4 @@
-package dev.finetune.vblora.training.export;
+package dev.finetune.vblora.savedmodel.export;
 
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.savedmodel.adapter.ModulePathMapping;

@@ -1,4 +1,4 @@
-package dev.finetune.vblora.savedmodel.adapter;
+package dev.finetune.vblora.data.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

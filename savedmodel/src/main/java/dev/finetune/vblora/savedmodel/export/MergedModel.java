@@ -1,0 +1,87 @@
+package dev.finetune.vblora.savedmodel.export;
+
+import dev.finetune.vblora.data.LabelSet;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFormatException;
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
+import dev.finetune.vblora.data.io.OutputMarker;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The deploy path's entry point, {@link #merge}: base model + adapter folder -> merged SavedModel.
+ *
+ * <p>Writes a merged SavedModel (MergedExporter) all or nothing, marked as a merged model ({@link OutputMarker}),
+ * with the head's label names in {@value #LABELS_FILE} so that {@code vblora eval} on the merged folder needs
+ * nothing else (the tokenizer's vocab.txt comes along with the model's assets).
+ */
+public final class MergedModel {
+  /** Class names in output order, {"labels": [...]}; TF Serving ignores assets.extra. */
+  public static final String LABELS_FILE = "assets.extra/vblora_labels.json";
+
+  private MergedModel() {}
+
+  /**
+   * The deploy-time merge, base model + adapter folder -> merged SavedModel, in one call: reads the adapter in
+   * {@code adapterDir} (ours, or one PEFT wrote), computes its updates for the kernels of {@code signature} of
+   * {@code baseModel} in plain Java ({@link AdapterDeltas}) and writes the merged model to {@code target} all or
+   * nothing ({@link #write}). It needs this module and those below it, nothing of training: a service that only
+   * merges adapters depends on vblora-savedmodel alone. {@code vblora merge} runs this, and train's merged/ is
+   * written by it, so that what is served is exactly what the adapter file holds.
+   *
+   * @param baseModel the base model as {@link SavedModelReader} read it
+   * @param tag the tag of the meta graph to merge into, e.g. {@code serve}
+   * @param signature the signature whose kernels the adapter adapts, e.g. {@code serving_default}
+   * @param overwrite replace {@code target}, which must be empty or a merged model vblora wrote
+   * @return what was merged: the kernel updates, the head (if the adapter has one) and its label names
+   * @throws AdapterFormatException when the adapter folder is incomplete, damaged, or holds values that are not
+   *     finite
+   * @throws IllegalArgumentException when the adapter does not fit the model (a module matches none of its
+   *     kernels, or one of another size)
+   */
+  public static AdapterDeltas merge(SavedModelInfo baseModel, String tag, String signature, Path adapterDir,
+      Path target, boolean overwrite) throws IOException {
+    AdapterDeltas deltas = AdapterDeltas.read(adapterDir, baseModel, signature);
+    write(baseModel.path(), tag, deltas, target, overwrite);
+    return deltas;
+  }
+
+  /**
+   * {@link #merge(SavedModelInfo, String, String, Path, Path, boolean)} for the usual export: the meta graph
+   * tagged {@code serve}, its {@code serving_default} signature, and a {@code target} that does not exist yet
+   * or is empty.
+   */
+  public static AdapterDeltas merge(Path baseModel, Path adapterDir, Path target) throws IOException {
+    return merge(SavedModelReader.read(baseModel), SavedModelReader.SERVE, SavedModelInfo.DEFAULT_SIGNATURE,
+        adapterDir, target, false);
+  }
+
+  /**
+   * Writes {@code baseModel} with {@code adapter} merged in: its kernel updates, its head (if any) and its label
+   * names (when it has some: the labels file).
+   *
+   * @param overwrite replace {@code target}, which must be empty or a merged model vblora wrote
+   */
+  public static void write(Path baseModel, String tag, AdapterDeltas adapter, Path target, boolean overwrite)
+      throws IOException {
+    List<String> labelNames = adapter.labelNames();
+    AtomicDirectoryWriter.write(target, OutputMarker.Kind.MERGED_MODEL, overwrite, folder -> {
+      new MergedExporter(baseModel, tag).export(adapter.deltas(), adapter.head(), folder);
+      if (!labelNames.isEmpty()) {
+        Path labels = folder.resolve(LABELS_FILE);
+        Files.createDirectories(labels.getParent());
+        Files.writeString(labels, LabelSet.inOrder(labelNames).toJson() + "\n");
+      }
+    });
+  }
+
+  /** The label names a merged model carries, if it has the file. */
+  public static Optional<LabelSet> labels(Path model) throws IOException {
+    Path file = model.resolve(LABELS_FILE);
+    return Files.isRegularFile(file) ? Optional.of(LabelSet.load(file)) : Optional.empty();
+  }
+}

@@ -1,0 +1,198 @@
+package dev.finetune.vblora.savedmodel.export;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.ops.testing.SharedFolder;
+import dev.finetune.vblora.savedmodel.adapter.SafetensorsReader;
+import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.StdArrays;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The deploy path on its own (this module's classpath has nothing of training): an adapter that Hugging Face PEFT
+ * wrote (shared/fixtures/peft, for a tiny BertModel: hidden 256, two layers, query and value adapted) merged
+ * into a base SavedModel of the same layout by {@link MergedModel#merge}. Each adapted kernel of the merged model
+ * must be the base kernel plus PEFT's own delta weight (transposed: PEFT's [out, in] is a TF kernel's [in, out]),
+ * every other kernel untouched, and the merged model must serve what plain Java computes with those kernels.
+ */
+class PeftAdapterMergeTest {
+  private static final int HIDDEN = 256;
+  private static final int LAYERS = 2;
+  private static final List<String> PROJECTIONS = List.of("query", "key", "value");
+  private static final int ROWS = 3;
+  /** Top-k weights with uint8 indices, PEFT's default layout (PeftFixtureCompatibilityTest reads every layout). */
+  private static final String FIXTURE = "qv_topk";
+
+  @TempDir static Path dir;
+  private static Path base;
+  /** The base model's kernels, [in][out], by variable name. */
+  private static final Map<String, float[][]> BASE_KERNELS = new LinkedHashMap<>();
+
+  /**
+   * A TF1-style SavedModel with BERT's kernel names, bert/encoder/layer_N/attention/self/{query,key,value}/kernel
+   * (the names an adapter for transformers' BertModel maps to), each layer computing h(xWq + xWk + xWv).
+   */
+  @BeforeAll
+  static void writeBaseModel() throws Exception {
+    Random random = new Random(7);
+    for (int layer = 0; layer < LAYERS; layer++) {
+      for (String projection : PROJECTIONS) {
+        float[][] kernel = new float[HIDDEN][HIDDEN];
+        for (float[] row : kernel) {
+          for (int o = 0; o < HIDDEN; o++) {
+            row[o] = (float) (random.nextGaussian() * 0.05);
+          }
+        }
+        BASE_KERNELS.put(kernelName(layer, projection), kernel);
+      }
+    }
+    base = dir.resolve("base");
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, HIDDEN)));
+      Operand<TFloat32> h = x;
+      // TF-Java names ops one scope at a time: bert/encoder once, then a scope per layer
+      Ops encoder = tf.withSubScope("bert").withSubScope("encoder");
+      for (int layer = 0; layer < LAYERS; layer++) {
+        Ops attention = encoder.withSubScope("layer_" + layer).withSubScope("attention").withSubScope("self");
+        Operand<TFloat32> sum = null;
+        for (String projection : PROJECTIONS) {
+          Operand<TFloat32> kernel = attention.withSubScope(projection).withName("kernel")
+              .variable(tf.constant(BASE_KERNELS.get(kernelName(layer, projection))));
+          Operand<TFloat32> product = tf.linalg.matMul(h, kernel);
+          sum = sum == null ? product : tf.math.add(sum, product);
+        }
+        h = sum;
+      }
+      try (Session session = new Session(graph)) {
+        session.initialize();
+        Signature signature = Signature.builder().key("serving_default").input("x", x).output("y", h).build();
+        SavedModelBundle.exporter(base.toString()).withFunction(SessionFunction.create(signature, session)).export();
+      }
+    }
+  }
+
+  @Test
+  void aPeftAdapterMergesIntoItsBaseAsBasePlusPeftsOwnDeltaWeights(@TempDir Path out) throws Exception {
+    Path adapter = SharedFolder.resolve("fixtures/peft/" + FIXTURE);
+    Map<String, float[][]> expected = new LinkedHashMap<>(BASE_KERNELS);
+    Set<String> adapted = new HashSet<>();
+    Map<String, StoredTensor> peftDeltas =
+        SafetensorsReader.read(adapter.resolve("expected_delta_weights.safetensors")).tensors();
+    peftDeltas.forEach((key, delta) -> {
+      // encoder.layer.0.attention.self.query.delta_weight -> bert/encoder/layer_0/attention/self/query/kernel
+      String[] parts = key.split("\\.");
+      String variable = kernelName(Integer.parseInt(parts[2]), parts[5]);
+      expected.put(variable, plus(BASE_KERNELS.get(variable), delta.toFloats()));
+      adapted.add(variable);
+    });
+    assertEquals(4, adapted.size(), "the fixture adapts query and value of both layers");
+
+    Path merged = out.resolve("merged");
+    AdapterDeltas deltas = MergedModel.merge(base, adapter, merged);
+
+    assertEquals(4, deltas.deltas().size(), "one update per adapted kernel");
+    assertTrue(deltas.head().isEmpty(), "PEFT saved no head (modules_to_save is null)");
+    float[][] input = new float[ROWS][HIDDEN];
+    Random random = new Random(11);
+    for (float[] row : input) {
+      for (int i = 0; i < HIDDEN; i++) {
+        row[i] = (float) random.nextGaussian();
+      }
+    }
+    try (SavedModelBundle bundle = SavedModelBundle.load(merged.toString(), "serve")) {
+      for (Map.Entry<String, float[][]> kernel : expected.entrySet()) {
+        float[][] actual = fetch(bundle.session(), kernel.getKey());
+        float tolerance = adapted.contains(kernel.getKey()) ? 1e-6f : 0f; // untouched kernels: bit for bit
+        for (int i = 0; i < HIDDEN; i++) {
+          assertArrayEquals(kernel.getValue()[i], actual[i], tolerance, kernel.getKey() + " row " + i);
+        }
+      }
+      try (Tensor x = TFloat32.tensorOf(StdArrays.ndCopyOf(input));
+          Result result = bundle.session().runner().feed("x", x).fetch(outputName(bundle)).run()) {
+        float[][] served = StdArrays.array2dCopyOf((TFloat32) result.get(0));
+        double[][] reference = forward(input, expected);
+        for (int r = 0; r < ROWS; r++) {
+          for (int o = 0; o < HIDDEN; o++) {
+            assertEquals(reference[r][o], served[r][o], 1e-4 * (1 + Math.abs(reference[r][o])),
+                "served output [" + r + "][" + o + "]");
+          }
+        }
+      }
+    }
+  }
+
+  private static String kernelName(int layer, String projection) {
+    return "bert/encoder/layer_" + layer + "/attention/self/" + projection + "/kernel";
+  }
+
+  /** W [in][out] + delta given as PyTorch's [out][in], row-major. */
+  private static float[][] plus(float[][] kernel, float[] delta) {
+    float[][] sum = new float[HIDDEN][HIDDEN];
+    for (int i = 0; i < HIDDEN; i++) {
+      for (int o = 0; o < HIDDEN; o++) {
+        sum[i][o] = kernel[i][o] + delta[o * HIDDEN + i];
+      }
+    }
+    return sum;
+  }
+
+  /** The base model's computation in float64 with {@code kernels}. */
+  private static double[][] forward(float[][] input, Map<String, float[][]> kernels) {
+    double[][] h = new double[input.length][HIDDEN];
+    for (int r = 0; r < input.length; r++) {
+      for (int i = 0; i < HIDDEN; i++) {
+        h[r][i] = input[r][i];
+      }
+    }
+    for (int layer = 0; layer < LAYERS; layer++) {
+      double[][] next = new double[input.length][HIDDEN];
+      for (String projection : PROJECTIONS) {
+        float[][] kernel = kernels.get(kernelName(layer, projection));
+        for (int r = 0; r < input.length; r++) {
+          for (int i = 0; i < HIDDEN; i++) {
+            for (int o = 0; o < HIDDEN; o++) {
+              next[r][o] += h[r][i] * kernel[i][o];
+            }
+          }
+        }
+      }
+      h = next;
+    }
+    return h;
+  }
+
+  private static float[][] fetch(Session session, String variable) {
+    try (Result result = session.runner().fetch(variable).run()) {
+      return StdArrays.array2dCopyOf((TFloat32) result.get(0));
+    }
+  }
+
+  private static String outputName(SavedModelBundle bundle) {
+    return bundle.metaGraphDef().getSignatureDefMap().get("serving_default").getOutputsMap().get("y").getName();
+  }
+}
