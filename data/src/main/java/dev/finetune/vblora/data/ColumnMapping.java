@@ -8,6 +8,12 @@ import java.util.Objects;
  * @param textPair null for single-text tasks
  */
 public record ColumnMapping(Column text, Column textPair, Column label) {
+  /** The text column when none is named (GLUE's header, as in the demo data): the default of every entry point. */
+  public static final String DEFAULT_TEXT_COLUMN = "sentence";
+
+  /** The label column when none is named. */
+  public static final String DEFAULT_LABEL_COLUMN = "label";
+
   public ColumnMapping {
     Objects.requireNonNull(text, "text column");
     Objects.requireNonNull(label, "label column");

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.nio.file.Path;
 
 /**
@@ -7,7 +8,7 @@ import java.nio.file.Path;
  * label that the task cannot take. The message names the file, the line and column where known, and what
  * to do; it is meant for the user as it stands (the CLI prints it without a stack trace).
  */
-public final class DataFileException extends RuntimeException {
+public final class DataFileException extends VbLoraException {
   private static final long serialVersionUID = 1L;
 
   private final transient Path file;

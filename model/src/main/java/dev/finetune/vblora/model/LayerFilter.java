@@ -1,6 +1,8 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.BitSet;
+import java.util.List;
 import java.util.OptionalInt;
 
 /**
@@ -10,6 +12,9 @@ import java.util.OptionalInt;
  * leaves out too, so it is selected only without a filter.
  */
 public final class LayerFilter {
+  /** The settings whose value this refuses (API names), for {@link InvalidSettingException#settings()}. */
+  private static final List<String> SETTINGS = List.of("layers");
+
   /** No filter: every layer, and kernels outside layers too. */
   public static final LayerFilter ALL = new LayerFilter(null, "all");
 
@@ -35,7 +40,7 @@ public final class LayerFilter {
         }
         layers.set(from, to + 1);
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("layer filter '" + text + "': '" + p + "' is not a layer index or "
+        throw new InvalidSettingException(SETTINGS, "layer filter '" + text + "': '" + p + "' is not a layer index or "
             + "range; write e.g. 0-5,11", e);
       }
     }

@@ -1,5 +1,7 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
+
 /**
  * The LoRA baseline's hyperparameters (PEFT LoraConfig names: r, lora_alpha, lora_dropout).
  *
@@ -11,13 +13,13 @@ package dev.finetune.vblora.model;
 public record LoraConfig(int rank, double alpha, double dropout, long seed) {
   public LoraConfig {
     if (rank < 1) {
-      throw new IllegalArgumentException("r (rank) must be at least 1, got " + rank);
+      throw new InvalidSettingException("rank", "r (rank) must be at least 1, got " + rank);
     }
     if (!(alpha > 0)) {
-      throw new IllegalArgumentException("lora_alpha must be positive, got " + alpha);
+      throw new InvalidSettingException("loraAlpha", "lora_alpha must be positive, got " + alpha);
     }
     if (dropout < 0 || dropout >= 1) {
-      throw new IllegalArgumentException("lora_dropout must be in [0, 1), got " + dropout);
+      throw new InvalidSettingException("loraDropout", "lora_dropout must be in [0, 1), got " + dropout);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Predicate;
@@ -37,7 +38,8 @@ public sealed interface TargetPattern {
   static TargetPattern parse(String text) {
     String trimmed = text.strip();
     if (trimmed.isEmpty()) {
-      throw new IllegalArgumentException("an empty target pattern selects nothing; give a preset ("
+      throw new InvalidSettingException(List.of("targets", "exclude"),
+          "an empty target pattern selects nothing; give a preset ("
           + String.join(", ", PRESETS) + "), names or a regex");
     }
     if (PRESETS.contains(trimmed)) {
@@ -62,7 +64,7 @@ public sealed interface TargetPattern {
     List<String> cleaned = Arrays.stream(names).map(String::strip).filter(s -> !s.isEmpty())
         .collect(Collectors.toList());
     if (cleaned.isEmpty()) {
-      throw new IllegalArgumentException("no target names given");
+      throw new InvalidSettingException(List.of("targets", "exclude"), "no target names given");
     }
     return new Names(cleaned);
   }
@@ -72,13 +74,15 @@ public sealed interface TargetPattern {
     try {
       return new Regex(Pattern.compile(regex));
     } catch (PatternSyntaxException e) {
-      throw new IllegalArgumentException("target pattern '" + regex + "' is not a valid regex: "
+      throw new InvalidSettingException(List.of("targets", "exclude"),
+          "target pattern '" + regex + "' is not a valid regex: "
           + e.getDescription(), e);
     }
   }
 
-  static IllegalArgumentException unknownPreset(String name) {
-    return new IllegalArgumentException("unknown target preset '" + name + "'; presets are "
+  static InvalidSettingException unknownPreset(String name) {
+    return new InvalidSettingException(List.of("targets", "exclude"),
+        "unknown target preset '" + name + "'; presets are "
         + String.join(", ", PRESETS) + " (or give kernel names, suffixes or a regex)");
   }
 

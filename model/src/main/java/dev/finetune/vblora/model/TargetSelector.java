@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Predicate;
@@ -8,6 +9,9 @@ import java.util.stream.Collectors;
 
 /** Picks the kernels to adapt from the discovered ones: a pure function of kernels and selection. */
 public final class TargetSelector {
+  /** The settings whose value this refuses (API names), for {@link InvalidSettingException#settings()}. */
+  private static final List<String> SETTINGS = List.of("targets", "exclude", "layers");
+
   private static final int CANDIDATES = 5;
   /** How many kernel names an error lists before it says how many more there are. */
   private static final int LISTED = 40;
@@ -39,13 +43,13 @@ public final class TargetSelector {
       throw TargetPattern.unknownPreset(names.names().get(0));
     }
     if (matched.isEmpty() && selection.targets() instanceof TargetPattern.Preset preset) {
-      throw new IllegalArgumentException("preset " + preset.name() + " found none of its " + preset.looksFor()
+      throw new InvalidSettingException(SETTINGS, "preset " + preset.name() + " found none of its " + preset.looksFor()
           + " among the model's " + kernels.size() + " kernels: " + listed(kernels)
           + "; name the kernels to adapt instead (names, path suffixes or a regex)");
     }
     String why = matched.isEmpty() ? "" : " (" + matched.size() + " matched before the exclusion and layer filter"
         + unnumbered(matched, selection) + ")";
-    throw new IllegalArgumentException(selection.describe() + " selected no kernel" + why + " among "
+    throw new InvalidSettingException(SETTINGS, selection.describe() + " selected no kernel" + why + " among "
         + kernels.size() + " kernels; candidates: " + candidates(kernels, selection)
         + " (list them all with vblora inspect)");
   }

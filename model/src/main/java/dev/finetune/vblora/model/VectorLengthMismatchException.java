@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -8,7 +9,7 @@ import java.util.stream.Collectors;
  * sub-vectors. Carries the sizes and the vector lengths that would fit, so that a dry run can mark the kernel
  * instead of failing.
  */
-public final class VectorLengthMismatchException extends IllegalArgumentException {
+public final class VectorLengthMismatchException extends InvalidSettingException {
   private static final long serialVersionUID = 1L;
 
   private final String kernel;
@@ -17,7 +18,7 @@ public final class VectorLengthMismatchException extends IllegalArgumentExceptio
   private final long vectorLength;
 
   VectorLengthMismatchException(Kernel kernel, long vectorLength, List<Long> fittingAllTargets) {
-    super((kernel.inFeatures() % vectorLength != 0 ? "in_features " + kernel.inFeatures()
+    super("vectorLength", (kernel.inFeatures() % vectorLength != 0 ? "in_features " + kernel.inFeatures()
         : "out_features " + kernel.outFeatures()) + " of kernel " + kernel.name()
         + " is not divisible by vector_length " + vectorLength + "; choose a vector_length that divides every "
         + "target's sizes (" + (fittingAllTargets.isEmpty() ? "none above 1 does" : joined(fittingAllTargets))

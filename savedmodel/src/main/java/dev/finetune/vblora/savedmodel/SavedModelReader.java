@@ -144,7 +144,7 @@ public final class SavedModelReader {
       available.add(its);
     }
     throw new SavedModelException("SavedModel " + folder + " has no meta graph tagged " + new TreeSet<>(tags)
-        + "; its tag sets are " + available + ": inspect, merge and bench load another with --tag; train and eval"
+        + "; its tag sets are " + available + ": choose another with the tag setting; train and eval"
         + " need one tagged " + SERVE);
   }
 

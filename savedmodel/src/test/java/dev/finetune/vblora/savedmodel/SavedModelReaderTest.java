@@ -126,9 +126,8 @@ class SavedModelReaderTest {
         () -> SavedModelReader.read(bert.path(), Set.of("train")));
     assertTrue(e.getMessage().contains("no meta graph tagged [train]"), e.getMessage());
     assertTrue(e.getMessage().contains("its tag sets are [[serve]]"), e.getMessage());
-    // Only the commands that have --tag are pointed to it (train and eval have none).
-    assertTrue(e.getMessage().contains("inspect, merge and bench load another with --tag; train and eval need one"
-        + " tagged serve"), e.getMessage());
+    assertTrue(e.getMessage().contains("choose another with the tag setting; train and eval need one tagged serve"),
+        e.getMessage());
   }
 
   @Test

@@ -1,8 +1,10 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.batch.BatchingOptions;
 import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.batch.LengthBuckets;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -31,14 +33,14 @@ public final class BatchShapes {
   /** Fails with a message naming the option when {@code spec} is not a valid choice for {@code maxLength}. */
   public static void validate(String spec, int maxLength) {
     if (spec == null || spec.isBlank()) {
-      throw new IllegalArgumentException("--length-buckets must be auto, longest, doubling or lengths such as 32,64");
+      throw new InvalidSettingException("lengthBuckets", "lengthBuckets must be auto, longest, doubling or lengths such as 32,64");
     }
     String s = spec.trim().toLowerCase(Locale.ROOT);
     if (!s.equals(AUTO) && !s.equals(LONGEST) && !s.equals(DOUBLING)) {
       try {
         LengthBuckets.parse(s, maxLength);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--length-buckets " + spec + ": " + e.getMessage()
+        throw new InvalidSettingException(List.of("lengthBuckets"), "lengthBuckets " + spec + ": " + e.getMessage()
             + " (or use auto, longest or doubling)", e);
       }
     }

@@ -113,8 +113,8 @@ public final class PredictionTable {
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     if (lines.isEmpty() || !lines.get(0).startsWith(INDEX + "\t")) {
       throw new IllegalArgumentException(file + " is not a prediction table: its first line must be the header '"
-          + INDEX + "<TAB>column...' as vblora train (valid_predictions.tsv) and vblora eval --predictions-out"
-          + " write it");
+          + INDEX + "<TAB>column...' as vblora train (valid_predictions.tsv) and vblora eval's prediction"
+          + " output write it");
     }
     String[] header = lines.get(0).split("\t", -1);
     List<String> columns = List.of(header).subList(1, header.length);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointRef;
@@ -62,8 +63,8 @@ final class RunCheckpoints {
     if (!config.resume()) {
       return Start.FRESH;
     }
-    CheckpointRef latest = store.latest().orElseThrow(() -> new IllegalArgumentException("--resume: there is no"
-        + " checkpoint in " + store.root() + " to resume from; start the run without --resume"));
+    CheckpointRef latest = store.latest().orElseThrow(() -> new InvalidSettingException("resume",
+        "resume: there is no checkpoint in " + store.root() + " to resume from; start the run without resume"));
     Checkpoint checkpoint = store.loadForResume(latest);
     RunFolder.requireSameSettings(config, latest, checkpoint);
     graph.restoreCheckpointState(session, checkpoint.tensors());

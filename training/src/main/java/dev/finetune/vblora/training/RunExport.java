@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.AdapterPlan;
@@ -13,6 +14,7 @@ import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.listen.TrainingSummary;
 import dev.finetune.vblora.training.timing.Phase;
 import dev.finetune.vblora.training.timing.RunClock;
+import java.util.List;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.tensorflow.Session;
@@ -50,9 +52,10 @@ final class RunExport {
     try {
       adapter = AdapterExport.toPeft(manifest, graph.trainableState(session));
     } catch (NonFiniteValueException e) {
-      throw new IllegalStateException("the weights to export (step " + summary.bestStep() + ") are not finite: "
-          + e.getMessage() + "; nothing was exported. Train again with lower learning rates (--lr-bank,"
-          + " --lr-logits, --lr-lora, --lr-head) in another --out folder", e);
+      throw new InvalidSettingException(List.of("lrBank", "lrLogits", "lrLora", "lrHead", "out"), "the weights"
+          + " to export (step " + summary.bestStep() + ") are not finite: " + e.getMessage() + "; nothing was"
+          + " exported. Train again with lower learning rates (lrBank, lrLogits, lrLora, lrHead) in another out"
+          + " folder", e);
     }
     AdapterFolder.write(adapter, adapterDir, true);
     // merged/ is adapter/ merged by vblora merge's own code (plain Java, the same on every device; not the

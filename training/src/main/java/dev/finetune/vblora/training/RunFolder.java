@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.VbloraVersion;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -62,19 +64,19 @@ final class RunFolder {
   static RunFolder check(TrainConfig config, Path modelFolder) throws IOException {
     Path out = config.out();
     if (Files.exists(out) && !Files.isDirectory(out)) {
-      throw new IOException("--out " + out + " is a file; give a folder");
+      throw new InvalidSettingException("out", "out " + out + " is a file; give a folder");
     }
     boolean holdsSomething = Files.isDirectory(out) && !isEmpty(out);
     Mode mode = config.resume() ? Mode.RESUME : holdsSomething ? Mode.REPLACE : Mode.NEW;
     if (mode == Mode.REPLACE && !config.overwrite()) {
-      throw new IllegalArgumentException("output folder " + out + " exists; pass --resume to continue the run"
-          + " there, --overwrite to replace it, or choose another --out");
+      throw new InvalidSettingException(List.of("out", "resume", "overwrite"), "output folder " + out + " exists;"
+          + " set resume to continue the run there, overwrite to replace it, or choose another out folder");
     }
     Map<String, Path> inputs = new LinkedHashMap<>();
-    inputs.put("--model", modelFolder);
-    inputs.put("--train", config.train());
-    inputs.put("--valid", config.valid());
-    OutputOverlap.check("--out", out, inputs, mode == Mode.REPLACE);
+    inputs.put("model", modelFolder);
+    inputs.put("train", config.train());
+    inputs.put("valid", config.valid());
+    OutputOverlap.check("out", out, inputs, mode == Mode.REPLACE);
     if (mode == Mode.REPLACE) {
       AtomicDirectoryWriter.requireReplaceable(out, OutputMarker.Kind.RUN);
     }
@@ -88,19 +90,20 @@ final class RunFolder {
   private static void requireResumable(TrainConfig config) throws IOException {
     Path out = config.out();
     if (!Files.isDirectory(out) || isEmpty(out)) {
-      throw new IllegalArgumentException("--resume: " + out + " holds no previous run to resume; start the run"
-          + " without --resume");
+      throw new InvalidSettingException("resume", "resume: " + out + " holds no previous run to resume; start the"
+          + " run without resume");
     }
     Optional<CheckpointRef> latest = CheckpointStore.latestIn(out);
     if (OutputMarker.read(out).isEmpty() && latest.isEmpty()) {
-      throw new IllegalArgumentException("--resume: " + out + " is not a vblora run folder (it has no "
-          + OutputMarker.FILE + " and no checkpoints/step-N), so nothing is written into it; resume the run's own"
-          + " --out folder, or start a new run in an empty or absent --out");
+      throw new InvalidSettingException(List.of("resume", "out"), "resume: " + out + " is not a vblora run folder"
+          + " (it has no "
+          + OutputMarker.FILE + " and no checkpoints/step-N), so nothing is written into it; continue the run's"
+          + " own out folder, or start a new run in an empty or absent out folder");
     }
     if (latest.isEmpty()) {
-      throw new IllegalArgumentException("--resume: there is no checkpoint in " + out.resolve("checkpoints")
-          + " to resume from (the run stopped before its first evaluation); start it again with --overwrite"
-          + " instead of --resume");
+      throw new InvalidSettingException(List.of("resume", "overwrite"), "resume: there is no checkpoint in "
+          + out.resolve("checkpoints") + " to resume from (the run stopped before its first evaluation); start it"
+          + " again with overwrite instead of resume");
     }
     requireSameSettings(config, latest.get(), CheckpointStore.loadForResume(out, latest.get()));
   }
@@ -116,9 +119,9 @@ final class RunFolder {
           differ.add(k);
         }
       });
-      throw new IllegalArgumentException("--resume: the checkpoint in " + ref.dir() + " was made with other"
-          + " settings (" + differ + "); resume with the settings of the original run, or start a new one in"
-          + " another --out folder");
+      throw new InvalidSettingException(List.of("resume", "out"), "resume: the checkpoint in " + ref.dir()
+          + " was made with other settings (" + differ + "); resume with the settings of the original run, or"
+          + " start a new one in another out folder");
     }
   }
 
@@ -127,8 +130,9 @@ final class RunFolder {
     try {
       return AdapterManifest.fromJson(Json.getObject(checkpoint.state().config(), "manifest"));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--resume: the checkpoint in " + ref.dir() + " cannot be resumed: "
-          + e.getMessage() + "; start a fresh run (without --resume, or in another --out folder)", e);
+      throw new InvalidSettingException(List.of("resume", "out"), "resume: the checkpoint in " + ref.dir()
+          + " cannot be resumed: " + e.getMessage() + "; start a fresh run (without resume, or in another out"
+          + " folder)", e);
     }
   }
 

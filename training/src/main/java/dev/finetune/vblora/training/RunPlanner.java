@@ -20,8 +20,17 @@ public final class RunPlanner {
 
   /** The adapter plan of {@code config}'s selection and method on {@code model}. */
   public static AdapterPlan plan(TrainConfig config, SavedModelInfo model) {
-    return plan(model, config.signature(), TargetSelection.parse(config.targets(), config.exclude(), config.layers()),
-        config.method(), config.adapterSettings());
+    return plan(model, config.signature(), selection(config), config.method(), config.adapterSettings());
+  }
+
+  /** The kernels {@code config} selects: targets, exclude, layers. */
+  public static TargetSelection selection(TrainConfig config) {
+    return TargetSelection.parse(config.targets(), config.exclude(), config.layers());
+  }
+
+  /** Plans {@code config}'s method with its settings on the kernels given. */
+  public static Function<List<Kernel>, AdapterPlan> planner(TrainConfig config) {
+    return planner(config.method(), config.adapterSettings());
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -72,10 +73,10 @@ public final class ServingModel implements AutoCloseable {
     if (!head) {
       ModelOutput resolved = ModelIo.resolve(info, signatureKey, settings).output();
       if (!(resolved instanceof ModelOutput.OwnOutput o)) {
-        throw new IllegalArgumentException("model " + folder + " has no task head (no '" + PROBABILITIES + "' or '"
-            + PREDICTIONS + "' output) and its signature has the feature output '"
+        throw new InvalidSettingException(List.of("adapter"), "model " + folder + " has no task head (no '"
+            + PROBABILITIES + "' or '" + PREDICTIONS + "' output) and its signature has the feature output '"
             + ((ModelOutput.NewHead) resolved).features() + "'; evaluate a model merged by vblora train or vblora "
-            + "merge, name the model's own output to score, or pass --adapter");
+            + "merge, name the model's own output to score, or give the adapter");
       }
       own = o;
     }
@@ -140,9 +141,9 @@ public final class ServingModel implements AutoCloseable {
       boolean classification = outputs.containsKey(PROBABILITIES);
       String key = classification ? PROBABILITIES : PREDICTIONS;
       if (!outputs.containsKey(key)) {
-        throw new IllegalArgumentException("model " + folder + " has no task head: its serving signature has no '"
-            + PROBABILITIES + "' or '" + PREDICTIONS + "' output (its outputs are " + outputs.keySet()
-            + "); evaluate a model merged by vblora train or vblora merge, or pass --adapter");
+        throw new InvalidSettingException("adapter", "model " + folder + " has no task head: its serving signature"
+            + " has no '" + PROBABILITIES + "' or '" + PREDICTIONS + "' output (its outputs are " + outputs.keySet()
+            + "); evaluate a model merged by vblora train or vblora merge, or give the adapter");
       }
       return new ServingModel(folder, bundle, signature.getInputsMap(), outputs.get(key).getName(), classification,
           compiles, null, null);

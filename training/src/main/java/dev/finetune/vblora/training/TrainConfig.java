@@ -1,6 +1,8 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
@@ -8,6 +10,11 @@ import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.method.AdapterMethod;
 import dev.finetune.vblora.training.method.AdapterSettings;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.training.device.Device;
+import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.Precision;
 import dev.finetune.vblora.training.optim.GroupHyperparameters;
 import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
 import dev.finetune.vblora.savedmodel.io.InputRole;
@@ -18,6 +25,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -26,14 +34,15 @@ import java.util.TreeMap;
 /**
  * Every setting of a training run. One name per setting: the Java component {@code lrBank} is the JSON key
  * {@code lr_bank} (in checkpoints and metrics) and the CLI option {@code --lr-bank}; see {@link #toJson()}.
- * Validation happens here, once, and names the setting as the command line spells it.
+ * Validation happens here, once, and names the setting by its API name ({@link InvalidSettingException#settings()}).
  *
  * @param model a SavedModel folder or a built-in name (bert-base-uncased, bert-base-cased, ...)
  * @param tag the meta graph's tag set, comma-separated (serve)
  * @param signature the signature whose serving path is adapted
  * @param vocab a WordPiece vocab.txt to tokenize with instead of the model's own, or null for the model's
  * @param lowerCase lower-case the text (uncased models), or null for what the model's metadata says
- * @param train the training data file
+ * @param train the training data file, or null when the examples are given in memory ({@link
+ *     Trainer#withExamples})
  * @param valid a validation file, or null to hold out {@code validFraction} of the training data
  * @param validFraction share of the training data held out when there is no validation file, in (0, 1)
  * @param textColumn header name or 0-based index of the text
@@ -70,6 +79,10 @@ import java.util.TreeMap;
  * @param logEvery write a log.jsonl line every this many steps
  * @param device cpu or gpu
  * @param xla XLA JIT compilation on or off (null: on for gpu, off for cpu)
+ * @param precision fp32, or TensorFlow's mixed-precision rewrite of the device (fp16 on gpu, bf16 on cpu)
+ * @param logPlacement TensorFlow logs every op's device on stderr
+ * @param intraOpThreads threads inside one op; 0 lets TensorFlow choose
+ * @param interOpThreads ops run side by side; 0 lets TensorFlow choose
  * @param updateForm how adapted MatMuls apply the update (null: auto, see {@link #resolvedUpdateForm()})
  * @param out the output folder
  * @param resume continue from the newest checkpoint in {@code out}
@@ -85,58 +98,70 @@ public record TrainConfig(
     int epochs, long maxSteps, int batchSize, int maxLength, String lengthBuckets,
     double lrBank, double lrLogits, double lrLora, double lrHead, double weightDecay, double warmupRatio,
     double maxGradNorm, long seed, long evalEvery, long logEvery, String device, Boolean xla,
-    UpdateForm updateForm, Path out, boolean resume, boolean overwrite) {
+    Precision precision, boolean logPlacement, int intraOpThreads, int interOpThreads, UpdateForm updateForm,
+    Path out, boolean resume, boolean overwrite) {
 
   public TrainConfig {
-    require(model != null && !model.isBlank(), "a model is required: set TrainConfig.Builder.model (a SavedModel"
-        + " folder or a built-in name)");
-    require(train != null, "training data is required: set TrainConfig.Builder.train");
-    require(out != null, "an output folder is required: set TrainConfig.Builder.out");
+    require(model != null && !model.isBlank(), "model is required: a SavedModel folder or a built-in name",
+        "model");
+    require(out != null, "out is required: the folder the run writes into", "out");
     require(valid != null || (validFraction > 0 && validFraction < 1),
-        "--valid-fraction must be between 0 and 1 (exclusive), got " + validFraction);
-    require(textColumn != null && labelColumn != null, "the text and label columns must not be null (defaults: "
-        + TrainingDefaults.TEXT_COLUMN + ", " + TrainingDefaults.LABEL_COLUMN + ")");
-    require(task != null, "--task must be classification or regression");
-    require(tag != null && !tag.isBlank(), "--tag must name a tag set, e.g. serve");
+        "validFraction must be between 0 and 1 (exclusive), got " + validFraction, "validFraction", "valid");
+    require(textColumn != null && labelColumn != null, "textColumn and labelColumn are required",
+        "textColumn", "labelColumn");
+    require(task != null, "task must be classification or regression", "task");
+    require(tag != null && !tag.isBlank(), "tag must name the meta graph's tags, e.g. serve", "tag");
     input = input == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(input));
     input.keySet().forEach(InputRole::parse);
-    require(pooling != null, "--pooling must be none, cls or mean");
-    require(features == null || output == null, "--features (a new head) and --output (the model's own output)"
-        + " exclude each other; choose one");
-    require(features == null || loss == null, "--loss is for the model's own output (--output), not for a new head"
-        + " on --features");
-    require(method != null, "the adapter method is required, e.g. " + TrainingDefaults.METHOD.name());
-    require(epochs >= 1, "--epochs must be at least 1, got " + epochs);
-    require(maxSteps >= 0, "--max-steps must not be negative, got " + maxSteps);
-    require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
-    require(maxLength >= 3, "--max-length must be at least 3 ([CLS] token [SEP]), got " + maxLength);
+    require(pooling != null, "pooling must be none, cls or mean", "pooling");
+    require(features == null || output == null, "features (a new head) and output (the model's own prediction)"
+        + " exclude each other; choose one", "features", "output");
+    require(features == null || loss == null, "loss is for training the model's own prediction (output), not"
+        + " for a new head on features", "loss", "features", "output");
+    require(method != null, "method is required, e.g. " + TrainingDefaults.METHOD.name(), "method");
+    require(epochs >= 1, "epochs must be at least 1, got " + epochs, "epochs");
+    require(maxSteps >= 0, "maxSteps must not be negative, got " + maxSteps, "maxSteps");
+    require(batchSize >= 1, "batchSize must be at least 1, got " + batchSize, "batchSize");
+    require(maxLength >= 3, "maxLength must be at least 3 ([CLS] token [SEP]), got " + maxLength, "maxLength");
     BatchShapes.validate(lengthBuckets, maxLength);
-    for (Map.Entry<String, Double> lr : Map.of("lr-bank", lrBank, "lr-logits", lrLogits, "lr-lora", lrLora,
-        "lr-head", lrHead).entrySet()) {
+    for (Map.Entry<String, Double> lr : Map.of("lrBank", lrBank, "lrLogits", lrLogits, "lrLora", lrLora,
+        "lrHead", lrHead).entrySet()) {
       require(lr.getValue() > 0 && Double.isFinite(lr.getValue()),
-          "--" + lr.getKey() + " must be a finite number > 0, got " + lr.getValue());
+          lr.getKey() + " must be a finite number > 0, got " + lr.getValue(), lr.getKey());
     }
-    require(weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay must be >= 0, got " + weightDecay);
-    require(warmupRatio >= 0 && warmupRatio < 1, "--warmup-ratio must be in [0, 1), got " + warmupRatio);
-    require(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "--max-grad-norm must be >= 0 (0: off), got "
-        + maxGradNorm);
-    require(evalEvery >= 0, "--eval-every must not be negative (0: once per epoch), got " + evalEvery);
-    require(logEvery >= 1, "--log-every must be at least 1, got " + logEvery);
-    require(device.equals("cpu") || device.equals("gpu"), "--device must be cpu or gpu, got " + device);
-    require(!(resume && overwrite), "--resume continues the run in --out and --overwrite replaces it; "
-        + "choose one");
+    require(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay must be >= 0, got " + weightDecay,
+        "weightDecay");
+    require(warmupRatio >= 0 && warmupRatio < 1, "warmupRatio must be in [0, 1), got " + warmupRatio,
+        "warmupRatio");
+    require(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "maxGradNorm must be >= 0 (0: off), got "
+        + maxGradNorm, "maxGradNorm");
+    require(evalEvery >= 0, "evalEvery must not be negative (0: once per epoch), got " + evalEvery, "evalEvery");
+    require(logEvery >= 1, "logEvery must be at least 1, got " + logEvery, "logEvery");
+    require(device != null && (device.equals("cpu") || device.equals("gpu")),
+        "device must be cpu or gpu, got " + device, "device");
+    require(precision != null, "precision must be fp32, fp16 (gpu) or bf16 (cpu)", "precision");
+    // Validates precision against the device, and the thread counts (the fields are not assigned yet here).
+    new DeviceOptions(Device.parse(device), xla != null ? xla : device.equals("gpu"), precision, logPlacement,
+        intraOpThreads, interOpThreads);
+    require(!(resume && overwrite), "resume continues the run in out and overwrite replaces it; choose one",
+        "resume", "overwrite");
     // The adapter configs validated their own ranges with PEFT's names; here only that they agree, because the
     // JSON (and the command line) has one rank and one seed.
-    require(vbLora != null && lora != null, "both the VB-LoRA and the LoRA settings are required");
-    require(vbLora.rank() == lora.rank(), "the VB-LoRA rank " + vbLora.rank() + " and the LoRA rank "
-        + lora.rank() + " differ; set both through --rank");
+    require(vbLora != null && lora != null, "both the VB-LoRA and the LoRA settings are required", "vbLora",
+        "lora");
+    require(vbLora.rank() == lora.rank(), "the VB-LoRA r " + vbLora.rank() + " and the LoRA r "
+        + lora.rank() + " differ; set both through rank", "rank");
     require(vbLora.seed() == seed && lora.seed() == seed, "the adapter seeds (VB-LoRA " + vbLora.seed()
-        + ", LoRA " + lora.seed() + ") differ from --seed " + seed + "; set them through --seed");
+        + ", LoRA " + lora.seed() + ") differ from seed " + seed + "; set them through seed", "seed");
   }
 
-  private static void require(boolean ok, String message) {
+  /**
+   * @param settings the API names of the settings {@code message} names, the one to change first
+   * @throws InvalidSettingException with {@code message} unless {@code ok}
+   */
+  private static void require(boolean ok, String message, String... settings) {
     if (!ok) {
-      throw new IllegalArgumentException(message);
+      throw new InvalidSettingException(List.of(settings), message);
     }
   }
 
@@ -184,6 +209,15 @@ public record TrainConfig(
   }
 
   /**
+   * How the run's sessions are set up: the one source of device, XLA, precision and threads. The trainer opens
+   * its session with {@code deviceOptions().toConfigProto()}, so what config.json records is what runs.
+   */
+  public DeviceOptions deviceOptions() {
+    return new DeviceOptions(Device.parse(device), xlaEnabled(), precision, logPlacement, intraOpThreads,
+        interOpThreads);
+  }
+
+  /**
    * The update form of the adapted MatMuls: as given, else {@link UpdateForm#MERGED} on the GPU when the
    * adapter has no dropout (there the thin low-rank matmuls wait on memory; see docs/benchmarks.md) and
    * {@link UpdateForm#LOW_RANK} otherwise (on the CPU the rank-r path is the cheaper arithmetic).
@@ -206,7 +240,7 @@ public record TrainConfig(
     json.put("signature", signature);
     json.put("vocab", vocab == null ? null : vocab.toString());
     json.put("lower_case", lowerCase);
-    json.put("train", train.toString());
+    json.put("train", train == null ? null : train.toString());
     json.put("valid", valid == null ? null : valid.toString());
     json.put("valid_fraction", validFraction);
     json.put("text_column", textColumn);
@@ -250,6 +284,10 @@ public record TrainConfig(
     json.put("log_every", logEvery);
     json.put("device", device);
     json.put("xla", xla);
+    json.put("precision", precision.label());
+    json.put("log_placement", logPlacement);
+    json.put("intra_op_threads", intraOpThreads);
+    json.put("inter_op_threads", interOpThreads);
     json.put("update_form", updateForm == null ? null : updateForm.label());
     json.put("out", out.toString());
     json.put("resume", resume);
@@ -259,13 +297,13 @@ public record TrainConfig(
 
   /**
    * The settings that decide what a run computes: everything but where it runs and how it was started
-   * (out, resume, overwrite, device, xla, update_form, log_every, length_buckets: padding changes no result
-   * beyond rounding). A resume must match these exactly.
+   * (out, resume, overwrite, device, xla, precision, log_placement, the thread counts, update_form, log_every,
+   * length_buckets: padding changes no result beyond rounding). A resume must match these exactly.
    */
   public Map<String, Object> identity() {
     Map<String, Object> json = toJson();
-    for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "update_form", "log_every",
-        "length_buckets"}) {
+    for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "precision", "log_placement",
+        "intra_op_threads", "inter_op_threads", "update_form", "log_every", "length_buckets"}) {
       json.remove(key);
     }
     return Json.parseObject(Json.toCompactJson(json));
@@ -335,6 +373,10 @@ public record TrainConfig(
     j.number("log_every", v -> b.logEvery((long) v));
     j.string("device", b::device);
     j.bool("xla", b::xla);
+    j.string("precision", v -> b.precision(Precision.parse(v)));
+    j.bool("log_placement", b::logPlacement);
+    j.number("intra_op_threads", v -> b.intraOpThreads((int) v));
+    j.number("inter_op_threads", v -> b.interOpThreads((int) v));
     j.string("update_form", v -> b.updateForm(UpdateForm.parse(v)));
     j.string("out", v -> b.out(Path.of(v)));
     j.bool("resume", b::resume);
@@ -363,10 +405,7 @@ public record TrainConfig(
     }
   }
 
-  /**
-   * A builder with the defaults of {@code vblora train} ({@link TrainingDefaults}); model, train and out have
-   * none and must be set.
-   */
+  /** A builder with the defaults of {@code vblora train}; model, train (or in-memory examples) and out must be set. */
   public static Builder builder() {
     return new Builder();
   }
@@ -418,6 +457,10 @@ public record TrainConfig(
     private long logEvery = TrainingDefaults.LOG_EVERY;
     private String device = TrainingDefaults.DEVICE;
     private Boolean xla;
+    private Precision precision = TrainingDefaults.PRECISION;
+    private boolean logPlacement;
+    private int intraOpThreads;
+    private int interOpThreads;
     private UpdateForm updateForm;
     private Path out;
     private boolean resume;
@@ -483,7 +526,18 @@ public record TrainConfig(
     public Builder evalEvery(long v) { evalEvery = v; return this; }
     public Builder logEvery(long v) { logEvery = v; return this; }
     public Builder device(String v) { device = v.toLowerCase(Locale.ROOT); return this; }
+    /** null: on for gpu, off for cpu. */
     public Builder xla(Boolean v) { xla = v; return this; }
+    public Builder precision(Precision v) { precision = v; return this; }
+    public Builder logPlacement(boolean v) { logPlacement = v; return this; }
+    public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
+    public Builder interOpThreads(int v) { interOpThreads = v; return this; }
+
+    /** Device, XLA, precision, placement logging and threads at once, e.g. as the command line read them. */
+    public Builder deviceOptions(DeviceOptions v) {
+      return device(v.device().label()).xla(v.xla()).precision(v.precision()).logPlacement(v.logPlacement())
+          .intraOpThreads(v.intraOpThreads()).interOpThreads(v.interOpThreads());
+    }
     /** null: auto (see {@link TrainConfig#resolvedUpdateForm()}). */
     public Builder updateForm(UpdateForm v) { updateForm = v; return this; }
     public Builder out(Path v) { out = v; return this; }
@@ -495,7 +549,7 @@ public record TrainConfig(
           textPairColumn, labelColumn, noHeader, task, input, features, pooling, output, loss, targets, exclude,
           layers, method, vbLora.build(), lora, epochs, maxSteps, batchSize, maxLength, lengthBuckets, lrBank,
           lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla,
-          updateForm, out, resume, overwrite);
+          precision, logPlacement, intraOpThreads, interOpThreads, updateForm, out, resume, overwrite);
     }
   }
 }

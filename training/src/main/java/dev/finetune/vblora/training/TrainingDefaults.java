@@ -1,9 +1,11 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.io.Pooling;
+import dev.finetune.vblora.training.device.Precision;
 import dev.finetune.vblora.training.method.AdapterMethod;
 
 /**
@@ -20,9 +22,9 @@ public final class TrainingDefaults {
   /** Share of the training data held out when no validation file is given. */
   public static final double VALID_FRACTION = 0.1;
   /** The text column of the data files (GLUE's TSV header names it so). */
-  public static final String TEXT_COLUMN = "sentence";
+  public static final String TEXT_COLUMN = ColumnMapping.DEFAULT_TEXT_COLUMN;
   /** The label column of the data files. */
-  public static final String LABEL_COLUMN = "label";
+  public static final String LABEL_COLUMN = ColumnMapping.DEFAULT_LABEL_COLUMN;
   public static final Task TASK = Task.CLASSIFICATION;
   /** A head on features that are already pooled (BERT's pooled_output) pools nothing more. */
   public static final Pooling POOLING = Pooling.NONE;
@@ -49,6 +51,7 @@ public final class TrainingDefaults {
   public static final double MAX_GRAD_NORM = 1.0;
   public static final long LOG_EVERY = 10;
   public static final String DEVICE = "cpu";
+  public static final Precision PRECISION = Precision.FP32;
 
   private TrainingDefaults() {}
 }

@@ -21,7 +21,7 @@ class BatchShapesTest {
   void aBadChoiceNamesTheOptionAndTheChoices() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> BatchShapes.buckets("shortest", true, 64, 10));
-    assertTrue(e.getMessage().contains("--length-buckets shortest") && e.getMessage().contains("auto, longest"),
+    assertTrue(e.getMessage().contains("lengthBuckets shortest") && e.getMessage().contains("auto, longest"),
         e.getMessage());
   }
 }

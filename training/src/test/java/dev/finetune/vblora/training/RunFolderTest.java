@@ -92,7 +92,7 @@ class RunFolderTest {
   void overwriteWithAVectorLengthThatDoesNotDivideLeavesTheOldRunByteForByte() throws Exception {
     Path out = OutputFolders.markedRun(dir.resolve("vector-length/run"));
     assertRefusedLeavingAllAsItWas(train(out, "--overwrite", "--vector-length", "100"), out.getParent(),
-        "vector_length 100");
+        "--vector-length 100");
   }
 
   @Test
@@ -176,7 +176,7 @@ class RunFolderTest {
         .out(out).overwrite(true).build();
     // This run also keeps only the loss guard of the default listeners (as a service that wants no log files
     // would), so it shows as well that a caller's choice of defaults replaces the file logs.
-    TrainingResult result = new Trainer(config, null, List.of(watcher))
+    TrainingResult result = new Trainer(config, List.of(watcher))
         .withDefaultListeners(TrainingListeners.lossGuard()).run();
 
     assertEquals(List.of(old), seenAtTheEnd, "the old run is untouched while the new one trains and exports");

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.ColumnMapping;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.UpdateForm;
@@ -12,6 +14,7 @@ import dev.finetune.vblora.model.VbLoraConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class TrainConfigTest {
@@ -28,8 +31,8 @@ class TrainConfigTest {
         "num_vectors", "vector_length", "topk", "save_only_topk_weights", "init_vector_bank_bound",
         "init_logits_std", "vblora_dropout", "lora_alpha", "lora_dropout", "epochs", "max_steps", "batch_size",
         "max_length", "length_buckets", "lr_bank", "lr_logits", "lr_lora", "lr_head", "weight_decay", "warmup_ratio",
-        "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "update_form", "out", "resume",
-        "overwrite"),
+        "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "precision", "log_placement",
+        "intra_op_threads", "inter_op_threads", "update_form", "out", "resume", "overwrite"),
         List.copyOf(minimal().build().toJson().keySet()));
   }
 
@@ -51,12 +54,13 @@ class TrainConfigTest {
   }
 
   @Test
-  void lengthBucketsAreAutoUnlessGivenAndABadListNamesTheOption() {
+  void lengthBucketsAreAutoUnlessGivenAndABadListNamesTheSetting() {
     assertEquals("auto", minimal().build().lengthBuckets());
     assertEquals("32,64", TrainConfig.fromJson(minimal().lengthBuckets("32,64").build().toJson()).lengthBuckets());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+    InvalidSettingException e = assertThrows(InvalidSettingException.class,
         () -> minimal().maxLength(64).lengthBuckets("32,128").build());
-    assertEquals(true, e.getMessage().startsWith("--length-buckets 32,128:"), e.getMessage());
+    assertEquals(true, e.getMessage().startsWith("lengthBuckets 32,128:"), e.getMessage());
+    assertEquals(Optional.of("lengthBuckets"), e.setting());
   }
 
   @Test
@@ -131,5 +135,23 @@ class TrainConfigTest {
         () -> minimal().lora(LoraConfig.defaults().withRank(8)).build());
     assertThrows(IllegalArgumentException.class,
         () -> minimal().vbLora(VbLoraConfig.builder().seed(1).build()).build());
+  }
+
+  @Test
+  void theBuilderNeedsOnlyModelTrainAndOutAndReadsColumnsAsTheCommandLineDoes() {
+    TrainConfig config = TrainConfig.builder().model("m").train(Path.of("t.tsv")).out(Path.of("out")).build();
+    assertEquals(ColumnMapping.DEFAULT_TEXT_COLUMN, config.textColumn());
+    assertEquals(ColumnMapping.DEFAULT_LABEL_COLUMN, config.labelColumn());
+  }
+
+  @Test
+  void aBadSettingIsNamedByItsApiNameNotByACommandLineFlag() {
+    InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> minimal().lrBank(-1).build());
+    assertEquals("lrBank must be a finite number > 0, got -1.0", e.getMessage());
+    assertEquals(Optional.of("lrBank"), e.setting());
+    InvalidSettingException both = assertThrows(InvalidSettingException.class,
+        () -> minimal().resume(true).overwrite(true).build());
+    assertEquals(List.of("resume", "overwrite"), both.settings());
+    assertTrue(!both.getMessage().contains("--"), both.getMessage());
   }
 }

@@ -1,5 +1,7 @@
 package dev.finetune.vblora.data.io;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -173,12 +175,12 @@ public final class AtomicDirectoryWriter {
     }
     Optional<OutputMarker.Kind> marked = OutputMarker.read(folder);
     if (marked.isEmpty()) {
-      throw new IOException("--overwrite does not replace " + folder + ": it has no " + OutputMarker.FILE
+      throw new InvalidSettingException("overwrite", "overwrite does not replace " + folder + ": it has no " + OutputMarker.FILE
           + ", so vblora did not write it (or an older vblora that did not mark its outputs); choose"
           + " another output folder, or delete this one yourself if nothing in it is needed");
     }
     if (marked.get() != kind) {
-      throw new IOException("--overwrite does not replace " + folder + ": it holds " + marked.get().description()
+      throw new InvalidSettingException("overwrite", "overwrite does not replace " + folder + ": it holds " + marked.get().description()
           + ", not " + kind.description() + "; choose another output folder");
     }
   }

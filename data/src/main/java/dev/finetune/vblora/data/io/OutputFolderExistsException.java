@@ -1,17 +1,26 @@
 package dev.finetune.vblora.data.io;
 
-import java.nio.file.FileAlreadyExistsException;
+import dev.finetune.vblora.data.error.InvalidSettingException;
+import java.nio.file.Path;
+import java.util.List;
 
-/** The output folder exists and replacing it was not allowed. */
-public final class OutputFolderExistsException extends FileAlreadyExistsException {
+/**
+ * The output folder exists and replacing it was not allowed (the {@code overwrite} setting). It was a {@code
+ * FileAlreadyExistsException} before the library's errors shared one base type.
+ */
+public final class OutputFolderExistsException extends InvalidSettingException {
   private static final long serialVersionUID = 1L;
 
+  private final String folder;
+
   public OutputFolderExistsException(String folder) {
-    super(folder);
+    super(List.of("overwrite"), "output folder " + folder + " exists; set overwrite to replace it, or choose"
+        + " another folder");
+    this.folder = folder;
   }
 
-  @Override
-  public String getMessage() {
-    return "output folder " + getFile() + " exists; pass --overwrite";
+  /** The folder that exists. */
+  public Path folder() {
+    return Path.of(folder);
   }
 }

@@ -1,8 +1,10 @@
 package dev.finetune.vblora.data.io;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,15 +34,15 @@ public final class OutputOverlap {
       }
       Path in = canonical(path);
       if (out.equals(in)) {
-        throw new IllegalArgumentException(outputName + " " + output + " is the input " + name + "; an output"
+        throw new InvalidSettingException(List.of(outputName, name), outputName + " " + output + " is the input " + name + "; an output"
             + " must not be written over an input: choose another " + outputName);
       }
       if (out.startsWith(in)) {
-        throw new IllegalArgumentException(outputName + " " + output + " lies inside the input " + name + " "
+        throw new InvalidSettingException(List.of(outputName, name), outputName + " " + output + " lies inside the input " + name + " "
             + path + ", and writing there would change that input: choose " + outputName + " outside it");
       }
       if (replacing && in.startsWith(out)) {
-        throw new IllegalArgumentException(outputName + " " + output + " contains the input " + name + " " + path
+        throw new InvalidSettingException(List.of(outputName, name), outputName + " " + output + " contains the input " + name + " " + path
             + ", which replacing " + output + " would delete: move the input elsewhere or choose another "
             + outputName);
       }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.testing.RequiredInCi;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -56,7 +57,9 @@ class AtomicDirectoryWriterTest {
     writeOld();
     OutputFolderExistsException e = assertThrows(OutputFolderExistsException.class,
         () -> AtomicDirectoryWriter.write(target, false, folder -> Files.writeString(folder.resolve("a"), "x")));
-    assertEquals("output folder " + target.toAbsolutePath() + " exists; pass --overwrite", e.getMessage());
+    assertEquals("output folder " + target.toAbsolutePath() + " exists; set overwrite to replace it, or choose"
+        + " another folder", e.getMessage());
+    assertEquals(java.util.Optional.of("overwrite"), e.setting());
     assertOldIntact();
   }
 
@@ -126,9 +129,9 @@ class AtomicDirectoryWriterTest {
     Files.createDirectories(target);
     Files.writeString(target.resolve("config.json"), "{\"architectures\": [\"BertModel\"]}");
     Files.writeString(target.resolve("model.safetensors"), "the user's weights");
-    IOException e = assertThrows(IOException.class, () -> AtomicDirectoryWriter.write(target,
-        OutputMarker.Kind.MERGED_MODEL, true, f -> Files.writeString(f.resolve("saved_model.pb"), "merged")));
-    assertEquals("--overwrite does not replace " + target.toAbsolutePath() + ": it has no " + OutputMarker.FILE
+    InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> AtomicDirectoryWriter.write(
+        target, OutputMarker.Kind.MERGED_MODEL, true, f -> Files.writeString(f.resolve("saved_model.pb"), "merged")));
+    assertEquals("overwrite does not replace " + target.toAbsolutePath() + ": it has no " + OutputMarker.FILE
         + ", so vblora did not write it (or an older vblora that did not mark its outputs); choose another output"
         + " folder, or delete this one yourself if nothing in it is needed", e.getMessage());
     assertEquals(List.of("config.json", "model.safetensors"), list(target));
@@ -139,8 +142,8 @@ class AtomicDirectoryWriterTest {
   @Test
   void overwriteOfAKindRefusesAnotherKindOfOutput() throws IOException {
     AtomicDirectoryWriter.write(target, OutputMarker.Kind.RUN, false, f -> Files.writeString(f.resolve("r"), "run"));
-    IOException e = assertThrows(IOException.class, () -> AtomicDirectoryWriter.write(target,
-        OutputMarker.Kind.ADAPTER, true, f -> Files.writeString(f.resolve("a"), "adapter")));
+    InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> AtomicDirectoryWriter.write(
+        target, OutputMarker.Kind.ADAPTER, true, f -> Files.writeString(f.resolve("a"), "adapter")));
     assertTrue(e.getMessage().contains("holds a vblora training run, not an adapter written by vblora"),
         e.getMessage());
     assertEquals(List.of(OutputMarker.FILE, "r"), list(target));

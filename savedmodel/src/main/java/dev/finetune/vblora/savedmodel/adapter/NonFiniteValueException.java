@@ -1,18 +1,20 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+
 /**
  * A tensor that must hold numbers holds NaN or infinity: a vector bank, LoRA factor, head or weight update
  * from a run that diverged or a damaged file. Merged into a model, it would make every output NaN (PEFT's
  * {@code safe_merge} refuses the same: "NaNs detected in the merged weights"). The message names the tensor
  * and the first bad element.
  */
-public class NonFiniteValueException extends IllegalArgumentException {
+public class NonFiniteValueException extends VbLoraException {
   private static final long serialVersionUID = 1L;
 
   /** What to do about an adapter file that holds such values. */
   public static final String ADAPTER_ADVICE = "merged, it would make every output of the model NaN; use an"
-      + " adapter of a run that did not diverge, e.g. an earlier checkpoint's (vblora export-adapter --checkpoint"
-      + " RUN/checkpoints/step-N --out DIR)";
+      + " adapter of a run that did not diverge, e.g. an earlier checkpoint's (VbLora.exportAdapter or"
+      + " vblora export-adapter of RUN/checkpoints/step-N)";
 
   public NonFiniteValueException(String message) {
     super(message);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -107,7 +108,7 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
   }
 
   /** The adapter's label names and its head disagree about the number of classes. */
-  private static final class HeadMismatchException extends IllegalArgumentException {
+  private static final class HeadMismatchException extends VbLoraException {
     private static final long serialVersionUID = 1L;
 
     HeadMismatchException(String message) {

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.io;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.model.InputFlow;
 import dev.finetune.vblora.savedmodel.SignatureInfo;
@@ -190,9 +191,9 @@ public final class ModelInputs {
     return best;
   }
 
-  private static IllegalArgumentException unmapped(SignatureInfo signature, String why) {
-    return new IllegalArgumentException(why + " in signature '" + signature.key() + "', whose inputs are:\n"
-        + listing(signature) + "\nmap them explicitly, e.g. --input ids=NAME --input mask=NAME --input types=NAME"
+  private static InvalidSettingException unmapped(SignatureInfo signature, String why) {
+    return new InvalidSettingException("input", why + " in signature '" + signature.key() + "', whose inputs are:\n"
+        + listing(signature) + "\nmap them explicitly with the input setting, e.g. ids=NAME, mask=NAME, types=NAME"
         + " (mask and types only where the model has them)");
   }
 

@@ -207,7 +207,7 @@ class AdapterFolderTest {
     String message = e.getMessage();
     assertTrue(message.startsWith(weights.toString()), message);
     assertTrue(message.contains("the vector bank (base_model.vblora_vector_bank) holds NaN at [2, 5]"), message);
-    assertTrue(message.contains("vblora export-adapter --checkpoint"), message);
+    assertTrue(message.contains("vblora export-adapter of RUN/checkpoints/step-N"), message);
   }
 
   private Path copyOf(String fixture) throws IOException {

@@ -77,7 +77,8 @@ class ModelInputsTest {
     assertTrue(e.getMessage().contains("input_13  int32 [-1, 55]"), "each input with dtype and shape: "
         + e.getMessage());
     assertTrue(e.getMessage().contains("input_14  int32 [-1, 55]"), e.getMessage());
-    assertTrue(e.getMessage().contains("--input ids=NAME"), "the flag that maps it: " + e.getMessage());
+    assertTrue(e.getMessage().contains("input setting, e.g. ids=NAME"), "the setting that maps it: "
+        + e.getMessage());
     assertEquals(Map.of("ids", "input_13", "mask", "input_14"), ModelInputs.resolve(signature(keras),
         Map.of(InputRole.IDS, "input_13", InputRole.MASK, "input_14")).mapping());
   }

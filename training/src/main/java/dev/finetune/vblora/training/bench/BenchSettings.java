@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.training.device.Device;
@@ -38,19 +39,19 @@ public record BenchSettings(int batchSize, int maxLength, int steps, int warmup,
   public BenchSettings {
     Objects.requireNonNull(device, "device");
     if (batchSize < 1) {
-      throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+      throw new InvalidSettingException("batchSize", "batchSize must be at least 1, got " + batchSize);
     }
     if (maxLength < 1) {
-      throw new IllegalArgumentException("--max-length must be at least 1, got " + maxLength);
+      throw new InvalidSettingException("maxLength", "maxLength must be at least 1, got " + maxLength);
     }
     if (steps < 1) {
-      throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+      throw new InvalidSettingException("steps", "steps must be at least 1, got " + steps);
     }
     if (syncEvery < 1) {
-      throw new IllegalArgumentException("--sync-every must be at least 1, got " + syncEvery);
+      throw new InvalidSettingException("syncEvery", "syncEvery must be at least 1, got " + syncEvery);
     }
     if (warmup < 0) {
-      throw new IllegalArgumentException("--warmup must be 0 or more, got " + warmup);
+      throw new InvalidSettingException("warmup", "warmup must be 0 or more, got " + warmup);
     }
   }
 }

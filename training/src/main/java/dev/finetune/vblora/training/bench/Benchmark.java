@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
@@ -87,8 +88,8 @@ public final class Benchmark {
         runs.add(session.forward());
       }
       if (runs.isEmpty()) {
-        throw new IllegalArgumentException("nothing to measure: method none only has the untouched model's "
-            + "forward pass (use --mode forward or all)");
+        throw new InvalidSettingException(List.of("mode", "method"), "nothing to measure: method none only has"
+            + " the untouched model's forward pass (use mode forward or all)");
       }
       List<Measurement> measurements = measure(runs, settings, progress);
       Optional<StepProfile> profile = Optional.empty();

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.savedmodel.SignatureInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
 import java.util.ArrayList;
@@ -66,8 +67,8 @@ public final class SyntheticBatch implements AutoCloseable {
     }
     long fixed = spec.shape().get(1);
     if (fixed > 0 && length > fixed) {
-      throw new IllegalArgumentException("--max-length " + length + " exceeds input " + key + "'s length "
-          + fixed + " " + spec.shape() + "; use --max-length " + fixed + " or less");
+      throw new InvalidSettingException("maxLength", "maxLength " + length + " exceeds input " + key + "'s length "
+          + fixed + " " + spec.shape() + "; use maxLength " + fixed + " or less");
     }
     String name = key.toLowerCase(Locale.ROOT);
     int[] values = new int[batchSize * length];

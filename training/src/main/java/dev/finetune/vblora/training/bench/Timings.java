@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.Arrays;
 
 /**
@@ -16,7 +17,7 @@ public record Timings(double medianMs, double minMs, double maxMs, double meanMs
   /** Summarises step durations in nanoseconds. */
   public static Timings ofNanos(long[] nanos) {
     if (nanos.length == 0) {
-      throw new IllegalArgumentException("no timed steps to summarise; use --steps 1 or more");
+      throw new InvalidSettingException("steps", "no timed steps to summarise; use steps 1 or more");
     }
     double[] ms = Arrays.stream(nanos).mapToDouble(n -> n / 1e6).sorted().toArray();
     int n = ms.length;

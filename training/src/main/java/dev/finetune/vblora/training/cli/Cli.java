@@ -104,8 +104,7 @@ public final class Cli {
       err.println("Run 'vblora " + command.name() + " --help' for the options.");
       return USAGE_ERROR;
     } catch (UserError | IllegalArgumentException | IllegalStateException | java.io.IOException
-        | java.io.UncheckedIOException | dev.finetune.vblora.data.DataFileException
-        | dev.finetune.vblora.training.guard.NonFiniteLossException e) {
+        | java.io.UncheckedIOException e) {
       // Library code reports bad input with these; their messages are written for users.
       err.println("vblora " + command.name() + ": " + LibraryErrors.describe(e));
       if (debug) {

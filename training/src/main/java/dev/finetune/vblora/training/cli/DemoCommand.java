@@ -64,7 +64,7 @@ final class DemoCommand implements Command {
         // A small bank for 320 sentences; targets, method, learning rates and warmup are train's defaults.
         .numVectors(90).vectorLength(256).rank(4).topk(2)
         .epochs(epochs).batchSize(BATCH_SIZE).maxLength(MAX_LENGTH)
-        .logEvery(5).seed(42).device(device.device().label()).xla(device.xla())
+        .logEvery(5).seed(42).deviceOptions(device)
         .out(out).overwrite(Files.isDirectory(out))
         .build();
   }
@@ -79,7 +79,7 @@ final class DemoCommand implements Command {
           args.integerOrDefault("epochs"), device);
       err.println("vblora demo: fine-tuning " + config.model() + " with VB-LoRA (h=90, b=256, r=4, k=2 on query and"
           + " value) on the built-in sentiment set; first use fetches the model (~400 MB)");
-      TrainingResult result = TrainCommand.train(config, device, err);
+      TrainingResult result = TrainCommand.train(config, err);
       if (args.flag("json")) {
         out.println(Json.toIndentedJson(result.toJson()));
       }

@@ -1,12 +1,8 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
-import dev.finetune.vblora.data.io.OutputOverlap;
-import dev.finetune.vblora.training.checkpoint.Checkpoint;
-import dev.finetune.vblora.training.checkpoint.CheckpointStore;
-import dev.finetune.vblora.training.export.AdapterExport;
-import dev.finetune.vblora.training.export.AdapterManifest;
+import dev.finetune.vblora.training.AdapterExportResult;
+import dev.finetune.vblora.training.VbLora;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -43,29 +39,15 @@ final class ExportAdapterCommand implements Command {
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
     Path dir = args.path("checkpoint").orElseThrow();
-    Path target = args.path("out").orElseThrow();
-    OutputOverlap.check("--out", target, Map.of("--checkpoint", dir), args.flag("overwrite"));
-    Checkpoint checkpoint = CheckpointStore.load(dir);
-    Object manifest = checkpoint.state().config().get("manifest");
-    if (manifest == null) {
-      throw new UserError("checkpoint " + dir + " holds no adapter manifest; it was not written by vblora train");
-    }
-    AdapterManifest parsed;
-    try {
-      parsed = AdapterManifest.fromJson(Json.asObject(manifest, "manifest of " + dir));
-    } catch (IllegalArgumentException e) {
-      throw new UserError("checkpoint " + dir + " cannot be exported: " + e.getMessage()
-          + "; export it with the vblora version that wrote it, or train a fresh run", e);
-    }
-    AdapterFolder.write(AdapterExport.toPeft(parsed, checkpoint.tensors()), target, args.flag("overwrite"));
-    Path written = target.toAbsolutePath().normalize();
-    err.println("wrote the adapter of step " + checkpoint.state().step() + " to " + written);
+    AdapterExportResult result = VbLora.exportAdapter(dir, args.path("out").orElseThrow(), args.flag("overwrite"));
+    Path written = result.out().toAbsolutePath().normalize();
+    err.println("wrote the adapter of step " + result.step() + " to " + written);
     if (args.flag("json")) {
-      Map<String, Object> result = new LinkedHashMap<>();
-      result.put("adapter", written.toString());
-      result.put("step", checkpoint.state().step());
-      result.put("checkpoint", dir.toAbsolutePath().normalize().toString());
-      out.println(Json.toIndentedJson(result));
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("adapter", written.toString());
+      json.put("step", result.step());
+      json.put("checkpoint", dir.toAbsolutePath().normalize().toString());
+      out.println(Json.toIndentedJson(json));
     }
     return Cli.OK;
   }

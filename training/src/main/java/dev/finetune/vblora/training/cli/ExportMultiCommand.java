@@ -1,8 +1,8 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.savedmodel.export.MultiAdapterModel;
+import dev.finetune.vblora.training.VbLora;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,20 +60,16 @@ final class ExportMultiCommand implements Command {
     MultiAdapterModel.Builder request = MultiAdapterModel.Request.builder(model, target)
         .tag(args.stringOrDefault("tag")).signature(args.stringOrDefault("signature"))
         .halfPrecisionBank(args.flag("half-precision-bank")).overwrite(args.flag("overwrite"));
-    Map<String, Path> inputs = new LinkedHashMap<>();
-    inputs.put("--model", model);
     for (String value : adapters) {
       int eq = value.indexOf('=');
       Path folder = Path.of(eq > 0 ? value.substring(eq + 1) : value);
-      inputs.put("--adapter " + value, folder);
       if (eq > 0) {
         request.adapter(value.substring(0, eq), folder);
       } else {
         request.adapter(folder);
       }
     }
-    OutputOverlap.check("--out", target, inputs, args.flag("overwrite"));
-    List<String> names = MultiAdapterModel.write(request.build());
+    List<String> names = VbLora.exportMulti(request.build());
     Path written = target.toAbsolutePath().normalize();
     err.println("wrote one model serving " + names.size() + " adapters (" + String.join(", ", names)
         + ", and base) into " + written);

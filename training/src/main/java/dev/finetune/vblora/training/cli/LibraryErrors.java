@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.tokenizer.TokenizerException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -12,9 +13,9 @@ final class LibraryErrors {
     if (e instanceof TokenizerException t) {
       return TokenizerFlags.describe(t);
     }
-    // Seam for the library's one exception base type (issue 15, i15-api): it names settings in API terms and
-    // lists them, e.g. VbLoraException.settings() = [textColumn]; the command line says them as flags:
-    //   if (e instanceof VbLoraException v) return FlagNames.translate(v.getMessage(), v.settings());
+    if (e instanceof VbLoraException v) {
+      return SettingFlags.translate(v); // names settings in API terms and lists them: said here as flags
+    }
     String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     if (e instanceof NoSuchFileException) {
       return "no such file: " + message;

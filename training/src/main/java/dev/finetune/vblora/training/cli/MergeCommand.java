@@ -1,10 +1,10 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.savedmodel.SavedModelReader;
-import dev.finetune.vblora.data.io.OutputOverlap;
-import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
-import dev.finetune.vblora.savedmodel.export.MergedModel;
+import dev.finetune.vblora.savedmodel.BuiltInModels;
+import dev.finetune.vblora.training.MergeConfig;
+import dev.finetune.vblora.training.MergeResult;
+import dev.finetune.vblora.training.VbLora;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,22 +50,20 @@ final class MergeCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
-    Path model = ModelOptions.folder(args, err);
-    Path adapterDir = args.path("adapter").orElseThrow();
-    Path target = args.path("out").orElseThrow();
-    OutputOverlap.check("--out", target, Map.of("--model", model, "--adapter", adapterDir), args.flag("overwrite"));
-    AdapterDeltas deltas = MergedModel.merge(
-        SavedModelReader.read(model, java.util.Set.of(args.stringOrDefault("tag").split(","))),
-        args.stringOrDefault("tag"), args.stringOrDefault("signature"), adapterDir, target, args.flag("overwrite"));
-    Path merged = target.toAbsolutePath().normalize();
-    err.println("merged " + deltas.deltas().size() + " kernels" + (deltas.head().isPresent() ? " and the task head" : "")
-        + " into " + merged);
+    Path model = ModelOptions.folder(args, err); // a built-in model is fetched here: the library never downloads
+    MergeResult result = VbLora.merge(MergeConfig.builder().model(model.toString())
+        .tag(args.stringOrDefault("tag")).signature(args.stringOrDefault("signature"))
+        .adapter(args.path("adapter").orElseThrow()).out(args.path("out").orElseThrow())
+        .overwrite(args.flag("overwrite")).build());
+    Path merged = result.out().toAbsolutePath().normalize();
+    err.println("merged " + result.kernels() + " kernels" + (result.head() ? " and the task head" : "") + " into "
+        + merged);
     if (args.flag("json")) {
-      Map<String, Object> result = new LinkedHashMap<>();
-      result.put("merged", merged.toString());
-      result.put("kernels", deltas.deltas().size());
-      result.put("head", deltas.head().isPresent());
-      out.println(Json.toIndentedJson(result));
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("merged", merged.toString());
+      json.put("kernels", result.kernels());
+      json.put("head", result.head());
+      out.println(Json.toIndentedJson(json));
     }
     return Cli.OK;
   }

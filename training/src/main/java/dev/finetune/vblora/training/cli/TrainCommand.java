@@ -171,7 +171,7 @@ final class TrainCommand implements Command {
     Thread notice = InterruptNotice.register(config.out(), args.toArgs(), err);
     TrainingResult result;
     try {
-      result = train(config, device, err);
+      result = train(config, err);
     } finally {
       InterruptNotice.unregister(notice);
     }
@@ -199,7 +199,7 @@ final class TrainCommand implements Command {
         .overwrite(args.flag("overwrite"));
     TokenizerOptions tokenizer = TokenizerFlags.read(args);
     b.vocab(tokenizer.vocab()).lowerCase(tokenizer.lowerCase());
-    b.device(device.device().label()).xla(device.xla()).updateForm(SessionOptions.updateForm(args).orElse(null));
+    b.deviceOptions(device).updateForm(SessionOptions.updateForm(args).orElse(null));
     return trainingSettings(args, adapterSettings(args, ModelIoOptions.apply(args, b))).build();
   }
 
@@ -207,15 +207,15 @@ final class TrainCommand implements Command {
    * Runs the trainer with a progress bar on {@code err} and says where the outputs are. A GPU that is not there
    * fails here, before the model is read, with what to build or install.
    */
-  static TrainingResult train(TrainConfig config, DeviceOptions device, PrintStream err) throws Exception {
+  static TrainingResult train(TrainConfig config, PrintStream err) throws Exception {
+    DeviceOptions device = config.deviceOptions();
     DeviceProbe.requireAvailable(device);
     BuiltInModelFetcher.fromEnvironment().ensureAvailable(config.model(), err);
     if (device.device() == Device.CPU && device.xla() && !XlaCpuFlag.enabled()) {
       err.println("vblora: warning: " + XlaCpuFlag.hint());
     }
     try (ProgressBar progress = new ProgressBar(err, System::nanoTime, System.console() != null, 10)) {
-      TrainingResult result = new Trainer(config, device.toConfigProto(), List.of(progress),
-          RunClock.sinceProcessStart()).run();
+      TrainingResult result = new Trainer(config, List.of(progress), RunClock.sinceProcessStart()).run();
       describe(result, err);
       return result;
     }

@@ -1,5 +1,7 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
+import java.util.List;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
 import org.tensorflow.proto.GraphOptions;
@@ -27,12 +29,13 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
       throw new IllegalArgumentException("device and precision must be given");
     }
     if (intraOpThreads < 0 || interOpThreads < 0) {
-      throw new IllegalArgumentException("thread counts must be 0 (TensorFlow's choice) or more, got intra-op "
+      throw new InvalidSettingException(List.of("intraOpThreads", "interOpThreads"), "thread counts must be 0 (TensorFlow's choice) or more, got intra-op "
           + intraOpThreads + ", inter-op " + interOpThreads);
     }
     if (!precision.supportedOn(device)) {
-      throw new IllegalArgumentException("precision " + precision.label() + " is not available on "
-          + device.label() + ": TensorFlow rewrites to fp16 on GPUs and to bf16 on CPUs only; use --precision "
+      throw new InvalidSettingException(List.of("precision", "device"), "precision " + precision.label()
+          + " is not available on " + device.label() + ": TensorFlow rewrites to fp16 on GPUs and to bf16 on CPUs"
+          + " only; use precision "
           + (device == Device.GPU ? "fp16" : "bf16") + " or fp32");
     }
   }

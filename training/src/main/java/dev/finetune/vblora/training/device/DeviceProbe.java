@@ -34,7 +34,8 @@ public final class DeviceProbe {
       }
     } catch (TensorFlowException | IllegalArgumentException | IllegalStateException e) {
       // TF-Java maps TensorFlow's status codes onto these (InvalidArgument is an IllegalArgumentException).
-      throw new DeviceUnavailableException(message(String.valueOf(e.getMessage())), e);
+      String says = String.valueOf(e.getMessage());
+      throw new DeviceUnavailableException(message(says), firstLine(says), e);
     }
   }
 
@@ -44,9 +45,9 @@ public final class DeviceProbe {
         ? "this is the CPU build of TensorFlow"
         : "the GPU build of TensorFlow found no usable GPU (check nvidia-smi, and that the CUDA 12 and cuDNN 9"
             + " libraries are on the library path)";
-    return "--device gpu: no GPU device found: " + cause + ". Build with -Pgpu (./vblora --device gpu does"
-        + " that); it needs an NVIDIA driver, CUDA 12 and cuDNN 9. Or run with --device cpu. TensorFlow said: "
-        + firstLine(tensorflowSays);
+    return "device gpu: no GPU found: " + cause + ". Build with the GPU natives (the Maven profile -Pgpu;"
+        + " ./vblora --device gpu does that); they need an NVIDIA driver, CUDA 12 and cuDNN 9. Or run on device"
+        + " cpu. TensorFlow said: ";
   }
 
   private static String firstLine(String text) {

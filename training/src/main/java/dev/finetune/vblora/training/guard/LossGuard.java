@@ -23,7 +23,7 @@ public final class LossGuard {
     }
     String kept = lastGoodCheckpoint == null
         ? "No checkpoint had been saved yet, so there is nothing to resume from."
-        : "The last good checkpoint is kept: " + lastGoodCheckpoint + "; resume from it with --resume.";
+        : "The last good checkpoint is kept: " + lastGoodCheckpoint + "; continue from it with resume.";
     throw new NonFiniteLossException(message(step, loss, kept), step, loss);
   }
 
@@ -41,8 +41,8 @@ public final class LossGuard {
   private static String message(long step, double loss, String kept) {
     return String.format(Locale.ROOT,
         "training loss is %s at step %d; training stopped and nothing from this step on is saved. %s"
-            + " Lower the learning rates (--lr-bank, --lr-logits, --lr-head), keep gradient clipping on,"
-            + " and check the data for extreme or missing labels.",
+            + " Lower the learning rates (lrBank, lrLogits, lrLora, lrHead), keep gradient clipping on"
+            + " (maxGradNorm), and check the data for extreme or missing labels.",
         Double.isNaN(loss) ? "NaN" : (loss > 0 ? "+infinity" : "-infinity"), step, kept);
   }
 }

@@ -55,10 +55,10 @@ class CommandErrorsTest {
     RequiredInCi.assume(!System.getProperty("java.class.path").contains("linux-x86_64-gpu"),
         "needs the CPU build");
     Path out = dir.resolve("gpu");
-    assertUserError(run(train(out, "--device", "gpu")), "no GPU device found", "-Pgpu");
+    assertUserError(run(train(out, "--device", "gpu")), "no GPU found", "-Pgpu");
     assertFalse(Files.exists(out), "nothing written");
     assertUserError(CliRun.of("eval", "--model", "/nowhere/model", "--data", valid.toString(), "--device", "gpu"),
-        "no GPU device found", "-Pgpu");
+        "no GPU found", "-Pgpu");
   }
 
   /** In the config 0 means "not set", so an explicit 0 was ignored silently: refused, saying what leaving it out does. */

@@ -25,7 +25,9 @@ class LossGuardTest {
     assertTrue(Double.isNaN(e.loss()));
     assertTrue(e.getMessage().startsWith("training loss is NaN at step 123"), e.getMessage());
     assertTrue(e.getMessage().contains("last good checkpoint is kept: out/checkpoints/step-100"), e.getMessage());
-    assertTrue(e.getMessage().contains("--resume"), e.getMessage());
+    assertTrue(e.getMessage().contains("continue from it with resume"), e.getMessage());
+    assertTrue(e.settings().contains("resume") && e.setting().equals(java.util.Optional.of("lrBank")),
+        "the learning rates first, then resume: " + e.settings());
   }
 
   @Test

@@ -51,6 +51,6 @@ public record FourStepRun(Path train, Path valid, Path straight) {
         }
       }
     };
-    assertThrows(IllegalStateException.class, () -> new Trainer(config, null, List.of(crash)).run());
+    assertThrows(IllegalStateException.class, () -> new Trainer(config, List.of(crash)).run());
   }
 }

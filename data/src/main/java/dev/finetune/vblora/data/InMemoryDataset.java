@@ -1,0 +1,78 @@
+package dev.finetune.vblora.data;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * Turns {@link TextExample}s given in memory into a {@link Dataset} by the rules a data file is read by: classes
+ * named by their labels (in {@link LabelSet#of}'s order, at least two), numbers for regression. A problem is a
+ * {@link DataFileException} naming the set and the example's 1-based position in place of a file and a line.
+ */
+public final class InMemoryDataset {
+  private InMemoryDataset() {}
+
+  /**
+   * @param name how messages name the set, e.g. "train"; the dataset's source is {@code in-memory:NAME}
+   * @param labels the training classes to hold the labels to (validation), or null to take them from these
+   *     examples (training); ignored for regression
+   */
+  public static Dataset of(String name, Iterable<TextExample> examples, Task task, LabelSet labels) {
+    Path source = Path.of("in-memory:" + name);
+    List<TextExample> given = new ArrayList<>();
+    examples.forEach(given::add);
+    if (given.isEmpty()) {
+      throw new DataFileException(source, "there are no examples; give at least one");
+    }
+    for (int i = 0; i < given.size(); i++) {
+      TextExample e = given.get(i);
+      if (e == null || e.text() == null || e.label() == null || e.label().isBlank()) {
+        throw new DataFileException(source, i + 1, null, "every example needs a text and a label");
+      }
+    }
+    LabelSet classes = task == Task.CLASSIFICATION ? classes(source, given, labels) : null;
+    List<Example> read = new ArrayList<>(given.size());
+    for (int i = 0; i < given.size(); i++) {
+      TextExample e = given.get(i);
+      float label = classes != null ? classId(source, i + 1, classes, e.label().trim())
+          : number(source, i + 1, e.label().trim());
+      read.add(new Example(i + 1, e.text(), e.textPair(), label));
+    }
+    return new Dataset(source, task, classes, read);
+  }
+
+  private static LabelSet classes(Path source, List<TextExample> given, LabelSet known) {
+    if (known != null) {
+      return known;
+    }
+    LabelSet found = LabelSet.of(given.stream().map(e -> e.label().trim()).toList());
+    if (found.size() < 2) {
+      throw new DataFileException(source, "all " + given.size() + " examples have the label '" + found.name(0)
+          + "'; a classifier needs at least two classes");
+    }
+    return found;
+  }
+
+  private static float classId(Path source, int position, LabelSet classes, String label) {
+    OptionalInt id = classes.idOf(label);
+    if (id.isEmpty()) {
+      throw new DataFileException(source, position, null, "the label '" + label + "' is not one of the training"
+          + " labels " + classes + "; give examples of the same classes");
+    }
+    return id.getAsInt();
+  }
+
+  private static float number(Path source, int position, String label) {
+    try {
+      float value = Float.parseFloat(label);
+      if (Float.isFinite(value)) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new DataFileException(source, position, null, "the label '" + label + "' is not a number; regression"
+        + " needs a numeric label on every example");
+  }
+}

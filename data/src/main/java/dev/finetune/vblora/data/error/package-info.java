@@ -1,0 +1,6 @@
+/**
+ * The one base type of every error the vblora library reports for bad input ({@link
+ * dev.finetune.vblora.data.error.VbLoraException}) and its variant about one setting ({@link
+ * dev.finetune.vblora.data.error.InvalidSettingException}).
+ */
+package dev.finetune.vblora.data.error;

@@ -1,0 +1,91 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.ColumnMapping;
+import dev.finetune.vblora.data.Dataset;
+import dev.finetune.vblora.data.DatasetReader;
+import dev.finetune.vblora.data.HeaderMode;
+import dev.finetune.vblora.data.InMemoryDataset;
+import dev.finetune.vblora.data.LabelSet;
+import dev.finetune.vblora.data.ReadOptions;
+import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.TextExample;
+import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.data.batch.Batcher;
+import dev.finetune.vblora.data.batch.EncodedDataset;
+import dev.finetune.vblora.data.batch.LengthBuckets;
+import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
+import dev.finetune.vblora.savedmodel.ModelTokenizer;
+import dev.finetune.vblora.savedmodel.export.MergedModel;
+import dev.finetune.vblora.savedmodel.io.ModelIo;
+import dev.finetune.vblora.training.device.DeviceProbe;
+import dev.finetune.vblora.training.device.XlaCompilationMode;
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.IntStream;
+import org.tensorflow.proto.ConfigProto;
+
+/**
+ * Scores a merged text model on labelled examples, as it would be served: the library side of {@code vblora
+ * eval} for the cases a Java caller needs (text models; the CLI also scores feature models and compares
+ * prediction tables).
+ */
+final class ModelEvaluation {
+  private ModelEvaluation() {}
+
+  /** @param examples the examples in memory, or null to read {@code config.data()} */
+  static EvaluationResult run(EvaluationConfig config, List<TextExample> examples) throws IOException {
+    long start = System.nanoTime();
+    if (config.data() == null && examples == null) {
+      throw new InvalidSettingException("data", "data is required: the labelled data file (or examples given in"
+          + " memory)");
+    }
+    DeviceProbe.requireAvailable(config.device());
+    ConfigProto session = config.device().toConfigProto();
+    XlaCompilationMode.compileEachShapeOnFirstCallFor(session);
+    Optional<LabelSet> labels = MergedModel.labels(config.model());
+    try (ServingModel serving = ServingModel.load(config.model(), config.tag(), config.signature(),
+        ModelIo.Settings.detected(), session, null)) {
+      if (!serving.inputs().text()) {
+        throw new InvalidSettingException("model", "model " + config.model() + " takes feature inputs, not text;"
+            + " score it with vblora eval on a JSONL file");
+      }
+      Task task = serving.classification() ? Task.CLASSIFICATION : Task.REGRESSION;
+      if (serving.ownOutput().isPresent() && task == Task.CLASSIFICATION) {
+        // The model's own classifier numbers its classes by output index.
+        labels = Optional.of(LabelSet.inOrder(IntStream.range(0, serving.ownOutput().get().classes())
+            .mapToObj(Integer::toString).toList()));
+      }
+      if (task == Task.CLASSIFICATION && labels.isEmpty()) {
+        throw new VbLoraException(config.model() + " records no label names (assets.extra/vblora_labels.json);"
+            + " evaluate a model written by train or merge");
+      }
+      Dataset dataset = read(config, examples, task, labels.orElse(null));
+      int fixed = serving.inputs().fixedLength();
+      boolean pinned = fixed != Integer.MAX_VALUE && serving.functionGraph();
+      int maxLength = pinned ? Math.min(fixed, config.maxLength()) : config.maxLength();
+      EncodedDataset encoded = EncodedDataset.encode(dataset,
+          ModelTokenizer.resolve(config.model(), TokenizerOptions.FROM_MODEL).tokenizer(), maxLength);
+      // A TF2 function graph takes exactly its signature's fixed length (as train padded it).
+      LengthBuckets buckets = pinned ? LengthBuckets.of(fixed) : BatchShapes.buckets(config.lengthBuckets(),
+          config.device().xla(), maxLength, encoded.longestExample());
+      List<Batch> batches = new Batcher(encoded, BatchShapes.evaluation(config.batchSize(), buckets,
+          config.device().xla())).epoch(0);
+      var metrics = Evaluation.metrics(batches, serving::predict, labels.map(LabelSet::size).orElse(1), task);
+      return new EvaluationResult(encoded.size(), metrics, (System.nanoTime() - start) / 1e6);
+    }
+  }
+
+  private static Dataset read(EvaluationConfig config, List<TextExample> examples, Task task, LabelSet labels)
+      throws IOException {
+    if (examples != null) {
+      return InMemoryDataset.of("data", examples, task, labels);
+    }
+    ReadOptions options = ReadOptions.of(ColumnMapping.of(config.textColumn(), config.textPairColumn(),
+        config.labelColumn()), task).withHeader(config.noHeader() ? HeaderMode.ABSENT : HeaderMode.DETECT);
+    return task == Task.CLASSIFICATION ? DatasetReader.read(config.data(), options, labels)
+        : DatasetReader.read(config.data(), options);
+  }
+}

@@ -1,0 +1,172 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.TextExample;
+import dev.finetune.vblora.data.io.OutputOverlap;
+import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.savedmodel.ModelResolver;
+import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
+import dev.finetune.vblora.savedmodel.export.MergedModel;
+import dev.finetune.vblora.savedmodel.export.MultiAdapterModel;
+import dev.finetune.vblora.savedmodel.export.MultiAdapterSession;
+import dev.finetune.vblora.training.checkpoint.Checkpoint;
+import dev.finetune.vblora.training.checkpoint.CheckpointStore;
+import dev.finetune.vblora.training.device.DeviceProbe;
+import dev.finetune.vblora.training.export.AdapterExport;
+import dev.finetune.vblora.training.export.AdapterManifest;
+import dev.finetune.vblora.training.inspect.Inspection;
+import dev.finetune.vblora.training.listen.TrainingListener;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The library's front door: inspect a model, train an adapter, evaluate, merge an adapter into its base model at
+ * deploy time, and export a checkpoint's adapter. Settings come from builders whose defaults are the command
+ * line's ({@link TrainConfig#builder()}, {@link EvaluationConfig#builder()}, {@link MergeConfig#builder()});
+ * results are records; progress goes to {@link TrainingListener}s. Every error about what the caller gave is a
+ * {@link VbLoraException} whose message names the setting by its builder name.
+ *
+ * <pre>{@code
+ * TrainingResult run = VbLora.train(TrainConfig.builder()
+ *     .model("bert-base-uncased").train(Path.of("train.tsv")).out(Path.of("run")).build());
+ * VbLora.merge(MergeConfig.builder().model("bert-base-uncased").adapter(run.adapter())
+ *     .out(Path.of("served")).build());
+ * }</pre>
+ *
+ * <p>Environment. A built-in model name ({@code bert-base-uncased}, ...) is read from the local Maven repository
+ * (or vblora's cache); the library never downloads: fetch it once with {@code vblora fetch --model NAME} or
+ * {@code mvn dependency:get}. TensorFlow reads a few settings from the process environment when it starts, which
+ * a running JVM cannot change, so a program sets them before it starts (the {@code vblora} launcher does):
+ * <ul>
+ *   <li>{@code TF_XLA_FLAGS=--tf_xla_cpu_global_jit}: only for {@code xla(true)} on the CPU; without it the CPU
+ *       runs the graph without XLA (same results).
+ *   <li>GPU speed, not results: {@code TF_SYNC_ON_FINISH=0} (the host prepares the next step while the GPU runs
+ *       this one), {@code XLA_FLAGS=--xla_gpu_enable_command_buffer= --xla_gpu_enable_triton_gemm=false} (faster
+ *       steps, compilations of ~6 s instead of ~43 s) and {@code TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=DIR
+ *       --tf_xla_deterministic_cluster_names=true} (a later run with the same shapes skips compiling).
+ * </ul>
+ * What the library can set in-process it sets itself (XLA's compile-on-first-call mode, see
+ * {@link dev.finetune.vblora.training.device.XlaCompilationMode}).
+ */
+public final class VbLora {
+  private VbLora() {}
+
+  /**
+   * The model's signatures and adaptable kernels, and the adapter {@code config} would train on them (its model,
+   * tag, signature, targets, exclude, layers, method and adapter settings; the data and output are not read).
+   * A dry run: a kernel whose sizes the adapter cannot take is marked, not an error.
+   */
+  public static Inspection inspect(TrainConfig config) {
+    SavedModelInfo model = SavedModelReader.read(ModelResolver.fromEnvironment().resolve(config.model()),
+        config.tags());
+    return Inspection.inspect(model, config.signature(), RunPlanner.selection(config),
+        RunPlanner.planner(config));
+  }
+
+  /**
+   * Trains, evaluates and exports as {@code vblora train} does: DIR/adapter (PEFT format), DIR/merged (a
+   * SavedModel for TF Serving), DIR/metrics.json, DIR/log.jsonl, checkpoints. Device, XLA and precision come from
+   * {@code config} alone. See the class comment for the environment variables a GPU run wants.
+   *
+   * @param listeners progress observers (steps, evaluations, the end); the caller closes them
+   */
+  public static TrainingResult train(TrainConfig config, TrainingListener... listeners) throws IOException {
+    return trainer(config, listeners).run();
+  }
+
+  /**
+   * As {@link #train(TrainConfig, TrainingListener...)} with the examples given in memory instead of
+   * {@code config}'s train and valid files (leave those unset).
+   */
+  public static TrainingResult train(TrainConfig config, TrainingExamples examples, TrainingListener... listeners)
+      throws IOException {
+    return trainer(config, listeners).withExamples(examples).run();
+  }
+
+  private static Trainer trainer(TrainConfig config, TrainingListener... listeners) {
+    DeviceProbe.requireAvailable(config.deviceOptions());
+    return new Trainer(config, List.of(listeners));
+  }
+
+  /** Scores a merged model (from {@link #train} or {@link #merge}) on {@code config}'s data file. */
+  public static EvaluationResult evaluate(EvaluationConfig config) throws IOException {
+    return ModelEvaluation.run(config, null);
+  }
+
+  /** Scores a merged model on examples given in memory ({@code config}'s data and columns are not read). */
+  public static EvaluationResult evaluate(EvaluationConfig config, Iterable<TextExample> examples)
+      throws IOException {
+    return ModelEvaluation.run(config, TrainingExamples.of(examples).train());
+  }
+
+  /**
+   * Bakes an adapter into its base model: a merged SavedModel, with the task head when the adapter has one. No
+   * training code runs: {@link MergedModel#merge} (the savedmodel module; a service that only merges can call it
+   * and depend on nothing of training) computes the deltas in plain Java and adds them to the base kernels.
+   */
+  public static MergeResult merge(MergeConfig config) throws IOException {
+    long start = System.nanoTime();
+    Path model = ModelResolver.fromEnvironment().resolve(config.model());
+    OutputOverlap.check("out", config.out(), Map.of("model", model, "adapter", config.adapter()),
+        config.overwrite());
+    AdapterDeltas deltas = MergedModel.merge(SavedModelReader.read(model, Set.of(config.tag().split(","))),
+        config.tag(), config.signature(), config.adapter(), config.out(), config.overwrite());
+    return new MergeResult(config.out(), deltas.deltas().size(), deltas.head().isPresent(),
+        (System.nanoTime() - start) / 1e6);
+  }
+
+  /**
+   * One SavedModel that serves many adapters of one base model, each request example choosing its adapter by
+   * name ("many customers, one model"; see {@link MultiAdapterModel} and docs/cli.md, export-multi). Each adapter
+   * is matched to the model as {@link #merge} matches it; the base weights are stored once.
+   *
+   * @return the adapter names the model serves, in index order (the reserved {@code base} follows them)
+   */
+  public static List<String> exportMulti(MultiAdapterModel.Request request) throws IOException {
+    Map<String, Path> inputs = new LinkedHashMap<>();
+    inputs.put("model", request.baseModel());
+    request.adapters().forEach((name, folder) -> inputs.put("adapter " + name, folder));
+    OutputOverlap.check("out", request.out(), inputs, request.overwrite());
+    return MultiAdapterModel.write(request);
+  }
+
+  /**
+   * A multi-adapter model ({@link #exportMulti}) loaded in this process, run through its signature with each
+   * example's adapter name; close it when done.
+   */
+  public static MultiAdapterSession openMulti(Path model) {
+    return MultiAdapterSession.open(model);
+  }
+
+  /**
+   * Writes the PEFT adapter folder of a training checkpoint (RUN/checkpoints/step-N), e.g. an earlier one than
+   * the run's best.
+   *
+   * @param overwrite replace {@code out} if it holds an adapter vblora wrote
+   */
+  public static AdapterExportResult exportAdapter(Path checkpoint, Path out, boolean overwrite) throws IOException {
+    OutputOverlap.check("out", out, Map.of("checkpoint", checkpoint), overwrite);
+    Checkpoint loaded = CheckpointStore.load(checkpoint);
+    Object manifest = loaded.state().config().get("manifest");
+    if (manifest == null) {
+      throw new VbLoraException("checkpoint " + checkpoint + " holds no adapter manifest; it was not written by"
+          + " vblora train");
+    }
+    AdapterManifest parsed;
+    try {
+      parsed = AdapterManifest.fromJson(Json.asObject(manifest, "manifest of " + checkpoint));
+    } catch (IllegalArgumentException e) {
+      throw new VbLoraException("checkpoint " + checkpoint + " cannot be exported: " + e.getMessage()
+          + "; export it with the vblora version that wrote it, or train a fresh run", e);
+    }
+    AdapterFolder.write(AdapterExport.toPeft(parsed, loaded.tensors()), out, overwrite);
+    return new AdapterExportResult(out, loaded.state().step());
+  }
+}
