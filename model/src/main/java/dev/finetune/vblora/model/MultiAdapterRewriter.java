@@ -15,6 +15,7 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.AssertThat;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
@@ -88,16 +89,20 @@ public final class MultiAdapterRewriter {
       Ops tf = Ops.create(scratch).withSubScope(root);
       AdapterInputs inputs = new AdapterInputs(Ops.create(scratch).withSubScope(root + "_inputs"));
       Choice choice = choice(tf, adapters);
-      Operand<TFloat32> bank = bank(tf, adapters);
+      SubVectorTable table = SubVectorTable.of(adapters);
+      Operand<TFloat32> subVectors = table == null ? null
+          : composed(tf.withSubScope("compose"), bank(tf, adapters), choice.index(), table);
+      Operand<TInt32> batch = tf.withName("batch").expandDims(tf.size(choice.index()), tf.constant(0));
       int k = 0;
       for (Map.Entry<String, StackedAdapters.KernelSlots> e : adapters.kernels().entrySet()) {
         Kernel kernel = found.get(e.getKey());
         Ops scope = tf.withSubScope("kernel_" + k++);
-        Factors factors = factors(scope, e.getValue(), bank, choice.index(), adapters.vectorLength());
+        Factors factors = factors(scope, e.getValue(), subVectors,
+            table == null ? null : table.offsets().get(e.getKey()), choice.index(), adapters.vectorLength());
         for (KernelUse use : kernel.uses()) {
           String activation = index.input(index.node(use.node()), 0).toString();
           Operand<TFloat32> y = perExampleUpdate(scope, inputs.standIn(activation, Shape.unknown()),
-              inputs.standIn(use.node() + ":0", Shape.unknown()), factors, choice.index(), kernel);
+              inputs.standIn(use.node() + ":0", Shape.unknown()), factors, batch, kernel, use);
           replacements.put(use.node(), AdapterVariableOps.tensorName(y));
         }
       }
@@ -160,22 +165,14 @@ public final class MultiAdapterRewriter {
   /** Each example's factors: A [batch, r, in] and B [batch, r, out], VB-LoRA and LoRA side by side along r. */
   private record Factors(Operand<TFloat32> down, Operand<TFloat32> up) {}
 
-  private static Factors factors(Ops tf, StackedAdapters.KernelSlots slots, Operand<TFloat32> bank,
-      Operand<TInt32> choice, int vectorLength) {
+  private static Factors factors(Ops tf, StackedAdapters.KernelSlots slots, Operand<TFloat32> subVectors,
+      int[] offsets, Operand<TInt32> choice, int vectorLength) {
     List<Operand<TFloat32>> down = new ArrayList<>();
     List<Operand<TFloat32>> up = new ArrayList<>();
     slots.vbLora().ifPresent(v -> {
       Ops scope = tf.withSubScope("vblora");
-      int r = v.rank();
-      Operand<TFloat32> a = composed(scope, bank, choice, v.indicesA(), v.weightsA(),
-          Shape.of(-1, r * v.tilesIn(), v.topk()), "A");
-      down.add(scope.reshape(a, scope.constant(new long[] {-1, r, (long) v.tilesIn() * vectorLength})));
-      Operand<TFloat32> b = composed(scope, bank, choice, v.indicesB(), v.weightsB(),
-          Shape.of(-1, v.tilesOut() * r, v.topk()), "B");
-      // B[tile*b + j][col] = sub-vector (tile, col): [batch, tilesOut, r, b] -> [batch, r, tilesOut, b].
-      Operand<TFloat32> tiles = scope.reshape(b, scope.constant(new long[] {-1, v.tilesOut(), r, vectorLength}));
-      Operand<TFloat32> moved = scope.linalg.transpose(tiles, scope.constant(new int[] {0, 2, 1, 3}));
-      up.add(scope.reshape(moved, scope.constant(new long[] {-1, r, (long) v.tilesOut() * vectorLength})));
+      down.add(factor(scope, subVectors, offsets[0], v.rank(), v.tilesIn(), vectorLength));
+      up.add(factor(scope, subVectors, offsets[1], v.rank(), v.tilesOut(), vectorLength));
     });
     slots.lora().ifPresent(l -> {
       Ops scope = tf.withSubScope("lora");
@@ -187,19 +184,26 @@ public final class MultiAdapterRewriter {
     return new Factors(concat(tf, down), concat(tf, up));
   }
 
+  /** One factor of every example, [batch, rank, tiles * b]: its rows of the composed sub-vectors, reshaped. */
+  private static Operand<TFloat32> factor(Ops tf, Operand<TFloat32> subVectors, int first, int rank, int tiles,
+      int vectorLength) {
+    Operand<TFloat32> rows = tf.slice(subVectors, tf.constant(new int[] {0, first, 0}),
+        tf.constant(new int[] {-1, rank * tiles, -1}));
+    return tf.reshape(rows, tf.constant(new long[] {-1, rank, (long) tiles * vectorLength}));
+  }
+
   /**
-   * One factor's sub-vectors for each example: its slot's top-k indices and weights gathered, the chosen bank
-   * rows gathered, and their weighted sum, [batch, sub-vectors, b].
+   * Every kernel's sub-vectors for each example at once, [batch, rows, b]: the example's slot's top-k indices
+   * and weights gathered from the table, the chosen bank rows gathered, and their weighted sum.
    */
-  private static Operand<TFloat32> composed(Ops tf, Operand<TFloat32> bank, Operand<TInt32> choice, int[] indices,
-      float[] weights, Shape perExample, String factor) {
-    Shape stacked = Shape.of(indices.length / (perExample.get(1) * perExample.get(2)), perExample.get(1),
-        perExample.get(2));
-    Operand<TInt32> chosen = tf.gather(tf.withName("indices_" + factor).constant(stacked,
-        DataBuffers.of(indices, true, false)), choice, tf.constant(0));
-    Operand<TFloat32> mix = tf.gather(tf.withName("weights_" + factor).constant(stacked,
-        DataBuffers.of(weights, true, false)), choice, tf.constant(0));
-    Operand<TFloat32> vectors = tf.gather(bank, chosen, tf.constant(0)); // [batch, S, k, b]
+  private static Operand<TFloat32> composed(Ops tf, Operand<TFloat32> bank, Operand<TInt32> choice,
+      SubVectorTable table) {
+    Shape shape = Shape.of(table.slots(), table.rows(), table.topk());
+    Operand<TInt32> chosen = tf.gather(tf.withName("indices").constant(shape,
+        DataBuffers.of(table.indices(), true, false)), choice, tf.constant(0));
+    Operand<TFloat32> mix = tf.gather(tf.withName("weights").constant(shape,
+        DataBuffers.of(table.weights(), true, false)), choice, tf.constant(0));
+    Operand<TFloat32> vectors = tf.gather(bank, chosen, tf.constant(0)); // [batch, rows, k, b]
     return tf.reduceSum(tf.math.mul(vectors, tf.expandDims(mix, tf.constant(-1))), tf.constant(2));
   }
 
@@ -210,16 +214,17 @@ public final class MultiAdapterRewriter {
   /**
    * y + (x A_e^T) B_e with the rows of x and y grouped by example: [rows, in] (or an Einsum's [batch, ..., in])
    * seen as [batch, rows per example, in], which holds because every activation on a transformer's or an MLP's
-   * serving path is example-major.
+   * serving path is example-major. Two batched matmuls; a MatMul's [rows, out] result needs no shape op.
    */
   private static Operand<TFloat32> perExampleUpdate(Ops tf, Operand<TFloat32> x, Operand<TFloat32> y,
-      Factors factors, Operand<TInt32> choice, Kernel kernel) {
-    Operand<TInt32> batch = tf.expandDims(tf.size(choice), tf.constant(0));
+      Factors factors, Operand<TInt32> batch, Kernel kernel, KernelUse use) {
     Operand<TFloat32> rows = tf.reshape(x, tf.concat(List.of(batch, tf.constant(new int[] {-1,
         Math.toIntExact(kernel.inFeatures())})), tf.constant(0)));
-    Operand<TFloat32> low = tf.linalg.einsum(List.of(rows, factors.down()), "bli,bri->blr");
-    Operand<TFloat32> update = tf.linalg.einsum(List.of(low, factors.up()), "blr,bro->blo");
-    return tf.math.add(y, tf.reshape(update, tf.shape(y)));
+    Operand<TFloat32> low = tf.train.batchMatMul(rows, factors.down(), TFloat32.class, BatchMatMul.adjY(true));
+    Operand<TFloat32> update = tf.train.batchMatMul(low, factors.up(), TFloat32.class);
+    Operand<TInt32> shape = use.op().equals("MatMul")
+        ? tf.constant(new int[] {-1, Math.toIntExact(kernel.outFeatures())}) : tf.shape(y);
+    return tf.math.add(y, tf.reshape(update, shape));
   }
 
   private static void checkSupported(NodeIndex index, Kernel kernel) {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,8 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * task. Each adapter is merged by {@code vblora merge}, all of them go into one model by
  * {@code vblora export-multi}, and that model, loaded with SavedModelBundle in a fresh JVM through its
  * signature, must serve every example what the merged model of the adapter it chose serves, to 1e-5: every
- * example on one adapter, then batches in which neighbours use other adapters.
+ * example on one adapter, then batches in which neighbours use other adapters. Run it with
+ * {@code VBLORA_TRAINED_ADAPTERS=DIR mvn verify -pl training -am -Dvblora.optInGroups=none
+ * -Dtest=TrainedAdaptersInOneModelTest -Dsurefire.failIfNoSpecifiedTests=false}.
  */
+@Tag("trained-adapters")
 @EnabledIfEnvironmentVariable(named = "VBLORA_TRAINED_ADAPTERS", matches = ".+",
     disabledReason = "opt-in: set VBLORA_TRAINED_ADAPTERS to a folder of trained adapters")
 class TrainedAdaptersInOneModelTest {
