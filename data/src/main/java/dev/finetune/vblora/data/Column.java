@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Objects;
 
 /**
@@ -11,10 +12,10 @@ import java.util.Objects;
 public record Column(String name, int index) {
   public Column {
     if ((name == null) == (index < 0)) {
-      throw new IllegalArgumentException("a column is given either by name or by 0-based index");
+      throw new VbLoraException("a column is given either by name or by 0-based index");
     }
     if (name != null && name.isBlank()) {
-      throw new IllegalArgumentException("a column name must not be blank");
+      throw new VbLoraException("a column name must not be blank");
     }
   }
 
@@ -24,7 +25,7 @@ public record Column(String name, int index) {
 
   public static Column at(int index) {
     if (index < 0) {
-      throw new IllegalArgumentException("column index " + index + " is negative; indices start at 0");
+      throw new VbLoraException("column index " + index + " is negative; indices start at 0");
     }
     return new Column(null, index);
   }
@@ -36,7 +37,7 @@ public record Column(String name, int index) {
       try {
         return at(Integer.parseInt(s));
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("column index " + s + " is too large", e);
+        throw new VbLoraException("column index " + s + " is too large", e);
       }
     }
     return named(s);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Objects;
 
 /**
@@ -18,11 +19,11 @@ public record ColumnMapping(Column text, Column textPair, Column label) {
     Objects.requireNonNull(text, "text column");
     Objects.requireNonNull(label, "label column");
     if (text.equals(label)) {
-      throw new IllegalArgumentException("the text and the label column are both " + text
+      throw new VbLoraException("the text and the label column are both " + text
           + "; map them to different columns");
     }
     if (textPair != null && (textPair.equals(text) || textPair.equals(label))) {
-      throw new IllegalArgumentException("the text pair column " + textPair
+      throw new VbLoraException("the text pair column " + textPair
           + " is also the " + (textPair.equals(text) ? "text" : "label") + " column; map it to its own column");
     }
   }

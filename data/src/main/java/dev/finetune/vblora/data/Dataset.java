@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,7 @@ import java.util.List;
 public record Dataset(Path source, Task task, LabelSet labels, List<Example> examples) {
   public Dataset {
     if ((task == Task.CLASSIFICATION) != (labels != null)) {
-      throw new IllegalArgumentException("a classification dataset needs its label set, a regression one has"
+      throw new VbLoraException("a classification dataset needs its label set, a regression one has"
           + " none");
     }
     examples = List.copyOf(examples);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.table.Row;
 import dev.finetune.vblora.data.table.Table;
 import dev.finetune.vblora.data.table.TableReader;
@@ -43,7 +44,7 @@ public final class DatasetReader {
    */
   public static Dataset read(Path file, ReadOptions options, LabelSet labels) throws IOException {
     if (options.task() == Task.CLASSIFICATION && labels == null) {
-      throw new IllegalArgumentException("evaluating a classification task needs the training label set");
+      throw new VbLoraException("evaluating a classification task needs the training label set");
     }
     return new DatasetReader(file, options, options.task() == Task.CLASSIFICATION ? labels : null).read();
   }

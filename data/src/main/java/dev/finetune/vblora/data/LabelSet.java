@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonSyntaxException;
@@ -39,14 +40,14 @@ public final class LabelSet {
     this.ids = new HashMap<>();
     for (int id = 0; id < names.size(); id++) {
       if (names.get(id).isEmpty()) {
-        throw new IllegalArgumentException("label " + id + " is empty; every class needs a name");
+        throw new VbLoraException("label " + id + " is empty; every class needs a name");
       }
       if (ids.put(names.get(id), id) != null) {
-        throw new IllegalArgumentException("label '" + names.get(id) + "' is listed twice; list each class once");
+        throw new VbLoraException("label '" + names.get(id) + "' is listed twice; list each class once");
       }
     }
     if (names.isEmpty()) {
-      throw new IllegalArgumentException("a label set needs at least one class");
+      throw new VbLoraException("a label set needs at least one class");
     }
   }
 
@@ -77,7 +78,7 @@ public final class LabelSet {
 
   public String name(int id) {
     if (id < 0 || id >= names.size()) {
-      throw new IllegalArgumentException("class id " + id + " is outside 0.." + (names.size() - 1));
+      throw new VbLoraException("class id " + id + " is outside 0.." + (names.size() - 1));
     }
     return names.get(id);
   }
@@ -109,7 +110,7 @@ public final class LabelSet {
       list.forEach(v -> names.add((String) v));
       return inOrder(names);
     }
-    throw new IllegalArgumentException("a label set is {\"labels\": [\"name\", ...]}, not " + json);
+    throw new VbLoraException("a label set is {\"labels\": [\"name\", ...]}, not " + json);
   }
 
   /** Writes the label set as JSON, replacing {@code file} in one step so a reader never sees half of it. */

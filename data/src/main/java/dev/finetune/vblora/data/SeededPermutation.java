@@ -1,5 +1,7 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+
 /**
  * Reproducible orders: the permutation for (seed, stream) is always the same, so that epoch e of a run
  * (stream = epoch) is shuffled identically whether the run got there in one go or was resumed.
@@ -17,7 +19,7 @@ public final class SeededPermutation {
   /** 0..n-1 in order. */
   public static int[] identity(int n) {
     if (n < 0) {
-      throw new IllegalArgumentException("cannot order " + n + " items");
+      throw new VbLoraException("cannot order " + n + " items");
     }
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {

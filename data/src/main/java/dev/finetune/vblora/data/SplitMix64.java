@@ -1,5 +1,7 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+
 /**
  * Steele, Lea and Flood's SplitMix64 generator (the reference C code of Vigna's splitmix64.c). Ours rather
  * than java.util's, so that a seed gives the same shuffles in every JDK, and for every future run that
@@ -26,7 +28,7 @@ final class SplitMix64 {
   /** Uniform in [0, bound), without modulo bias. */
   int nextInt(int bound) {
     if (bound <= 0) {
-      throw new IllegalArgumentException("bound must be positive, got " + bound);
+      throw new VbLoraException("bound must be positive, got " + bound);
     }
     int u = (int) (nextLong() >>> 33);
     int r = u % bound;

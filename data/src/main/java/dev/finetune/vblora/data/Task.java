@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Locale;
 
 /** What the label column holds: a class (names or integers) or a number to predict. */
@@ -14,7 +15,7 @@ public enum Task {
         return task;
       }
     }
-    throw new IllegalArgumentException("unknown task '" + name + "'; use classification or regression");
+    throw new VbLoraException("unknown task '" + name + "'; use classification or regression");
   }
 
   /** The name used on the command line and in JSON. */

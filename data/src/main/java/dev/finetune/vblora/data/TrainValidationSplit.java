@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,7 +26,7 @@ public final class TrainValidationSplit {
    */
   public static Split split(Dataset data, double validFraction, long seed) {
     if (!(validFraction > 0 && validFraction < 1)) {
-      throw new IllegalArgumentException("the validation fraction must be between 0 and 1 (exclusive), got "
+      throw new VbLoraException("the validation fraction must be between 0 and 1 (exclusive), got "
           + validFraction);
     }
     int n = data.size();

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.ops.LowRankFactors;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -140,7 +141,7 @@ public final class AdaptedGraph implements AutoCloseable {
   public AdaptedTarget target(String kernel) {
     AdaptedTarget target = targets.get(kernel);
     if (target == null) {
-      throw new IllegalArgumentException("kernel " + kernel + " is not adapted; adapted kernels are "
+      throw new VbLoraException("kernel " + kernel + " is not adapted; adapted kernels are "
           + targets.keySet());
     }
     return target;

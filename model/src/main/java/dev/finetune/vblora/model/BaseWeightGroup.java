@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -21,11 +22,11 @@ public record BaseWeightGroup(String variable, ElementType type, long[] shape, L
     shape = shape.clone();
     members = List.copyOf(members);
     if (members.size() < 2) {
-      throw new IllegalArgumentException("packed base variable " + variable + " has " + members.size()
+      throw new VbLoraException("packed base variable " + variable + " has " + members.size()
           + " member(s); a group needs at least two (a single variable stays as it is)");
     }
     if (members.stream().distinct().count() != members.size()) {
-      throw new IllegalArgumentException("a variable appears twice in packed base variable " + variable + ": "
+      throw new VbLoraException("a variable appears twice in packed base variable " + variable + ": "
           + members);
     }
   }
@@ -42,7 +43,7 @@ public record BaseWeightGroup(String variable, ElementType type, long[] shape, L
   public int row(String member) {
     int row = members.indexOf(member);
     if (row < 0) {
-      throw new IllegalArgumentException("variable " + member + " is not packed in " + variable + "; its members are "
+      throw new VbLoraException("variable " + member + " is not packed in " + variable + "; its members are "
           + members);
     }
     return row;

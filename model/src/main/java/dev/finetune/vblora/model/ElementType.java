@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Arrays;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
@@ -49,7 +50,7 @@ public enum ElementType {
     return Arrays.stream(values())
         .filter(t -> t.dataType == dataType)
         .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("element type " + dataType
+        .orElseThrow(() -> new VbLoraException("element type " + dataType
             + " is not supported for trainer variables; use one of " + Arrays.toString(values())));
   }
 
@@ -57,7 +58,7 @@ public enum ElementType {
     return Arrays.stream(values())
         .filter(t -> t.tensorType == tensorType)
         .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("tensor type " + tensorType.getSimpleName()
+        .orElseThrow(() -> new VbLoraException("tensor type " + tensorType.getSimpleName()
             + " is not supported for trainer variables; use one of " + Arrays.toString(values())));
   }
 
@@ -66,7 +67,7 @@ public enum ElementType {
     try {
       return valueOf(name);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown element type \"" + name + "\"; expected one of "
+      throw new VbLoraException("unknown element type \"" + name + "\"; expected one of "
           + Arrays.toString(values()), e);
     }
   }

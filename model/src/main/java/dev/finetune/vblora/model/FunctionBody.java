@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -63,7 +64,7 @@ final class FunctionBody {
         return input;
       }
     }
-    throw new IllegalArgumentException("node " + node.getName() + " has no data input " + i);
+    throw new VbLoraException("node " + node.getName() + " has no data input " + i);
   }
 
   /** The data inputs of a node, as written. */

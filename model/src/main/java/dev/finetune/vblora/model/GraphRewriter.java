@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.ops.AdapterDropout;
 import dev.finetune.vblora.ops.DeltaWeight;
 import dev.finetune.vblora.ops.FusedFactorComposition;
@@ -87,13 +88,13 @@ public final class GraphRewriter {
   static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, boolean packBaseWeights) {
     if (form == UpdateForm.MERGED && plan.dropout() > 0) {
-      throw new IllegalArgumentException("the merged update form applies no adapter dropout (the adapter's "
+      throw new VbLoraException("the merged update form applies no adapter dropout (the adapter's "
           + "input is the frozen MatMul's), but the adapter has dropout " + plan.dropout() + "; set dropout to 0 "
           + "or use the low-rank update form");
     }
     SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
     if (signature == null) {
-      throw new IllegalArgumentException("the meta graph has no signature '" + signatureKey
+      throw new VbLoraException("the meta graph has no signature '" + signatureKey
           + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
     }
     String restoreOp = metaGraph.getSaverDef().getRestoreOpName();
@@ -148,7 +149,8 @@ public final class GraphRewriter {
           PackedRestore.addRestoreOp(graph, packed.graph(), metaGraph.getSaverDef(), packed.weights(), restoreScope),
           Optional.ofNullable(BaseWeightPacking.addPackOp(graph, packed.weights(), packScope)));
       return new AdaptedGraph(graph, plan, adaptedSignature, metaGraph.getSaverDef(),
-          checkpointPrefix, built.training(), built.variables(), Optional.ofNullable(built.logitsLayout()), built.initOp(),
+          checkpointPrefix, built.training(), built.variables(), Optional.ofNullable(built.logitsLayout()),
+          built.initOp(),
           built.targets(), baseWeights);
     } catch (RuntimeException e) {
       graph.close();
@@ -246,7 +248,8 @@ public final class GraphRewriter {
       Ops scope = scopes.at(kernel.modulePath());
       AdapterVariableOps down = AdapterVariableOps.create(scope, "down",
           LoraFactorsInit.down(scope, shape, dims, config.seed(), TFloat32.class));
-      AdapterVariableOps up = AdapterVariableOps.create(scope, "up", LoraFactorsInit.up(scope, shape, dims, TFloat32.class));
+      AdapterVariableOps up = AdapterVariableOps.create(scope, "up",
+          LoraFactorsInit.up(scope, shape, dims, TFloat32.class));
       created.addAll(List.of(down, up));
       variables.add(down.describe(AdapterVariable.LORA_DOWN, kernel.name()));
       variables.add(up.describe(AdapterVariable.LORA_UP, kernel.name()));
@@ -352,7 +355,7 @@ public final class GraphRewriter {
     for (Kernel kernel : plan.kernels()) {
       for (KernelUse use : kernel.uses()) {
         if (!use.function().isEmpty() && !spliceable(use)) {
-          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
+          throw new VbLoraException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
               + use.layout() + ") inside function " + use.function() + "; in TF2 exports only kernels applied"
               + " by a plain 2-D MatMul (Dense layers) or a matmul-like Einsum (kernel second, its input letters"
               + " trailing the activation's, e.g. abc,cde->abde) can be adapted; leave it out of the targets");
@@ -389,12 +392,12 @@ public final class GraphRewriter {
       for (KernelUse use : kernel.uses()) {
         NodeDef node = index.contains(use.node()) ? index.node(use.node()) : null;
         if (node == null || !node.getOp().equals(use.op()) || !spliceable(use)) {
-          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
+          throw new VbLoraException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
               + use.layout() + "), which the rewrite cannot adapt yet; leave it out of the targets");
         }
         DataType type = node.getAttrOrThrow("T").getType();
         if (type != DataType.DT_FLOAT) {
-          throw new IllegalArgumentException("kernel " + kernel.name() + " is applied in " + type
+          throw new VbLoraException("kernel " + kernel.name() + " is applied in " + type
               + "; only float32 models can be adapted");
         }
       }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.List;
 import java.util.OptionalInt;
 
@@ -31,7 +32,7 @@ public record Kernel(
     shape = List.copyOf(shape);
     uses = List.copyOf(uses);
     if (uses.isEmpty()) {
-      throw new IllegalArgumentException("kernel " + name + " has no use");
+      throw new VbLoraException("kernel " + name + " has no use");
     }
   }
 

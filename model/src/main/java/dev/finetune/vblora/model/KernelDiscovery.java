@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -46,7 +47,7 @@ public final class KernelDiscovery {
   public static List<Kernel> discover(MetaGraphDef metaGraph, String signatureKey) {
     SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
     if (signature == null) {
-      throw new IllegalArgumentException("the meta graph has no signature '" + signatureKey
+      throw new VbLoraException("the meta graph has no signature '" + signatureKey
           + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
     }
     return discover(metaGraph.getGraphDef(), signature);
@@ -136,14 +137,15 @@ public final class KernelDiscovery {
       }
       features = einsum.get();
     } else if (shape.size() == 2) {
-      features = first.transposeWeight() ? new long[] {shape.get(1), shape.get(0)} : new long[] {shape.get(0), shape.get(1)};
+      features = first.transposeWeight() ? new long[] {shape.get(1), shape.get(0)}
+          : new long[] {shape.get(0), shape.get(1)};
     } else {
       return Optional.empty();
     }
     for (KernelUse use : uses) {
       if (!use.layout().equals(first.layout())) {
         // The same weights applied in two layouts have no single d_in/d_out.
-        throw new IllegalArgumentException("kernel " + name + " is applied as " + first.layout() + " by "
+        throw new VbLoraException("kernel " + name + " is applied as " + first.layout() + " by "
             + first.node() + " and as " + use.layout() + " by " + use.node() + "; such tied weights cannot be adapted");
       }
     }

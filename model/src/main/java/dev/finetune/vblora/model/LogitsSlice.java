@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -19,11 +20,11 @@ public record LogitsSlice(String kernel, String variable, int axis, long offset,
     Objects.requireNonNull(kernel, "kernel");
     Objects.requireNonNull(variable, "variable");
     if (kernel.isBlank() || variable.isBlank()) {
-      throw new IllegalArgumentException("a logits slice needs a kernel and a variable, got '" + kernel + "' in '"
+      throw new VbLoraException("a logits slice needs a kernel and a variable, got '" + kernel + "' in '"
           + variable + "'");
     }
     if (axis < 0 || offset < 0 || length < 1) {
-      throw new IllegalArgumentException("logits slice of " + kernel + " in " + variable + " has axis " + axis
+      throw new VbLoraException("logits slice of " + kernel + " in " + variable + " has axis " + axis
           + ", offset " + offset + ", length " + length + "; axis and offset must be >= 0, length >= 1");
     }
   }
@@ -40,7 +41,7 @@ public record LogitsSlice(String kernel, String variable, int axis, long offset,
   public float[] cut(float[] packed, long[] packedShape) {
     checkWithin(packedShape);
     if (packed.length != Arrays.stream(packedShape).reduce(1L, Math::multiplyExact)) {
-      throw new IllegalArgumentException(variable + " holds " + packed.length + " values, not a "
+      throw new VbLoraException(variable + " holds " + packed.length + " values, not a "
           + Arrays.toString(packedShape) + " tensor");
     }
     long outer = Arrays.stream(packedShape, 0, axis).reduce(1L, Math::multiplyExact);
@@ -55,7 +56,7 @@ public record LogitsSlice(String kernel, String variable, int axis, long offset,
 
   private void checkWithin(long[] packedShape) {
     if (axis >= packedShape.length || offset + length > packedShape[axis]) {
-      throw new IllegalArgumentException("the logits of " + kernel + " (axis " + axis + ", blocks " + offset + " to "
+      throw new VbLoraException("the logits of " + kernel + " (axis " + axis + ", blocks " + offset + " to "
           + (offset + length) + ") lie outside " + variable + " of shape " + Arrays.toString(packedShape)
           + "; the values do not belong to this adapter");
     }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -13,7 +14,7 @@ public record LoraPlan(LoraConfig config, List<LoraTarget> targets) implements A
   public LoraPlan {
     targets = List.copyOf(targets);
     if (targets.isEmpty()) {
-      throw new IllegalArgumentException("a LoRA plan needs at least one target kernel");
+      throw new VbLoraException("a LoRA plan needs at least one target kernel");
     }
   }
 

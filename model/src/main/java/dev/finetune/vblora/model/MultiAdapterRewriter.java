@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -72,7 +73,7 @@ public final class MultiAdapterRewriter {
     for (String name : adapters.kernels().keySet()) {
       Kernel kernel = found.get(name);
       if (kernel == null) {
-        throw new IllegalArgumentException("the model applies no kernel variable " + name + " on the serving path of '"
+        throw new VbLoraException("the model applies no kernel variable " + name + " on the serving path of '"
             + signatureKey + "'; the adapters were made for another model");
       }
       checkSupported(index, kernel);
@@ -233,7 +234,7 @@ public final class MultiAdapterRewriter {
       boolean matmul = use.op().equals("MatMul") && use.weightInput() == 1 && !use.transposeActivation();
       boolean einsum = use.op().equals("Einsum") && EinsumLayout.matmulLike(use.equation(), use.weightInput());
       if (node == null || !(matmul || einsum) || node.getAttrOrThrow("T").getType() != DataType.DT_FLOAT) {
-        throw new IllegalArgumentException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
+        throw new VbLoraException("kernel " + kernel.name() + " is applied by " + use.node() + " ("
             + use.layout() + "), which a multi-adapter model cannot adapt (float32 MatMul x W or a matmul-like"
             + " Einsum only); leave it out of the adapters' targets");
       }
@@ -251,7 +252,7 @@ public final class MultiAdapterRewriter {
 
   private static SignatureDef withInput(SignatureDef signature, String key, String tensor, DataType type) {
     if (signature.getInputsMap().containsKey(key)) {
-      throw new IllegalArgumentException("the model's signature already has an input '" + key
+      throw new VbLoraException("the model's signature already has an input '" + key
           + "'; a multi-adapter model adds one of that name");
     }
     Map<String, TensorInfo> inputs = new LinkedHashMap<>(signature.getInputsMap());

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -35,7 +36,7 @@ final class NodeIndex {
   NodeDef node(String name) {
     NodeDef node = nodes.get(name);
     if (node == null) {
-      throw new IllegalArgumentException("the graph has no node " + name);
+      throw new VbLoraException("the graph has no node " + name);
     }
     return node;
   }
@@ -57,7 +58,7 @@ final class NodeIndex {
         return tensor;
       }
     }
-    throw new IllegalArgumentException("node " + node.getName() + " has no data input " + i);
+    throw new VbLoraException("node " + node.getName() + " has no data input " + i);
   }
 
   /** Nodes that read a data output of {@code name}. */

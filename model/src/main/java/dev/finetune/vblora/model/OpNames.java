@@ -1,5 +1,7 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+
 /**
  * Turns logical names such as "optimizer/m/module/bert/encoder/layer_0/kernel:0" into valid TensorFlow op
  * names: '/' still separates scopes, and characters an op name may not contain become '_'.
@@ -16,7 +18,7 @@ public final class OpNames {
       }
     }
     if (out.length() == 0) {
-      throw new IllegalArgumentException("name \"" + logicalName + "\" has no usable segment for an op name");
+      throw new VbLoraException("name \"" + logicalName + "\" has no usable segment for an op name");
     }
     return out.toString();
   }

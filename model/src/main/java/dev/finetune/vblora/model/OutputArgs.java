@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.HashMap;
 import java.util.Map;
 import org.tensorflow.internal.c_api.TF_Buffer;
@@ -30,7 +31,7 @@ final class OutputArgs {
     FunctionDef function = library.get(node.getOp());
     OpDef def = function != null ? function.getSignature() : registered().get(node.getOp());
     if (def == null) {
-      throw new IllegalArgumentException("node " + node.getName() + " runs op " + node.getOp()
+      throw new VbLoraException("node " + node.getName() + " runs op " + node.getOp()
           + ", which this TensorFlow build does not know; the function holding it cannot be inlined");
     }
     int flat = 0;
@@ -40,7 +41,7 @@ final class OutputArgs {
       }
       flat += count(node, def, out);
     }
-    throw new IllegalArgumentException("op " + node.getOp() + " of node " + node.getName() + " has no output "
+    throw new VbLoraException("op " + node.getOp() + " of node " + node.getName() + " has no output "
         + arg);
   }
 
@@ -64,7 +65,7 @@ final class OutputArgs {
         return attr.getDefaultValue();
       }
     }
-    throw new IllegalArgumentException("node " + node.getName() + " (" + node.getOp() + ") has no attr " + name);
+    throw new VbLoraException("node " + node.getName() + " (" + node.getOp() + ") has no attr " + name);
   }
 
   /** Every op this TensorFlow build registers, read once (the C API is the only place that lists them). */

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Set;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
@@ -28,7 +29,7 @@ public final class OutputProducer {
     ServingPath.Inlined path = ServingPath.of(metaGraph, signatureKey);
     SignatureDef signature = path.signature();
     if (!signature.getOutputsMap().containsKey(outputKey)) {
-      throw new IllegalArgumentException("signature '" + signatureKey + "' has no output '" + outputKey
+      throw new VbLoraException("signature '" + signatureKey + "' has no output '" + outputKey
           + "'; its outputs are " + signature.getOutputsMap().keySet());
     }
     GraphDef graph = path.graph();

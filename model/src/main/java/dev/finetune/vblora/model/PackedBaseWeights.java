@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,7 @@ public record PackedBaseWeights(List<BaseWeightGroup> groups) {
       for (String member : group.members()) {
         String other = seen.put(member, group.variable());
         if (other != null) {
-          throw new IllegalArgumentException("base variable " + member + " is packed in both " + other + " and "
+          throw new VbLoraException("base variable " + member + " is packed in both " + other + " and "
               + group.variable() + "; a variable lives in one packed variable");
         }
       }

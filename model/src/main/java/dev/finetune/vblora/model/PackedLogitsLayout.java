@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.ops.LayerShape;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,16 +26,16 @@ public record PackedLogitsLayout(List<LogitsSlice> logitsA, List<LogitsSlice> lo
     logitsA = List.copyOf(logitsA);
     logitsB = List.copyOf(logitsB);
     if (logitsA.isEmpty()) {
-      throw new IllegalArgumentException("a packed logits layout needs at least one kernel");
+      throw new VbLoraException("a packed logits layout needs at least one kernel");
     }
     List<String> kernelsA = logitsA.stream().map(LogitsSlice::kernel).toList();
     List<String> kernelsB = logitsB.stream().map(LogitsSlice::kernel).toList();
     if (!kernelsA.equals(kernelsB)) {
-      throw new IllegalArgumentException("the packed logits_A holds kernels " + kernelsA + " but logits_B holds "
+      throw new VbLoraException("the packed logits_A holds kernels " + kernelsA + " but logits_B holds "
           + kernelsB + "; both must hold the same kernels in the same order");
     }
     if (kernelsA.stream().distinct().count() != kernelsA.size()) {
-      throw new IllegalArgumentException("a kernel appears twice in the packed logits layout: " + kernelsA);
+      throw new VbLoraException("a kernel appears twice in the packed logits layout: " + kernelsA);
     }
     checkContiguous(logitsA);
     checkContiguous(logitsB);
@@ -77,7 +78,7 @@ public record PackedLogitsLayout(List<LogitsSlice> logitsA, List<LogitsSlice> lo
 
   private LogitsSlice find(List<LogitsSlice> slices, String kernel) {
     return slices.stream().filter(s -> s.kernel().equals(kernel)).findFirst().orElseThrow(
-        () -> new IllegalArgumentException("kernel " + kernel + " has no logits in this adapter; its kernels are "
+        () -> new VbLoraException("kernel " + kernel + " has no logits in this adapter; its kernels are "
             + kernels()));
   }
 
@@ -99,7 +100,7 @@ public record PackedLogitsLayout(List<LogitsSlice> logitsA, List<LogitsSlice> lo
     for (LogitsSlice slice : slices) {
       if (!Objects.equals(slice.variable(), first.variable()) || slice.axis() != first.axis()
           || slice.offset() != next) {
-        throw new IllegalArgumentException("the logits of " + slice.kernel() + " (" + slice.variable() + ", axis "
+        throw new VbLoraException("the logits of " + slice.kernel() + " (" + slice.variable() + ", axis "
             + slice.axis() + ", offset " + slice.offset() + ") do not follow those before them (" + first.variable()
             + ", axis " + first.axis() + ", offset " + next + "); a packed layout is one variable, filled in order");
       }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Objects;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
@@ -28,10 +29,10 @@ public record ResourceVariable(String name, Operand<? extends TType> handle, Ele
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(shape, "shape");
     if (name.isBlank()) {
-      throw new IllegalArgumentException("a variable needs a non-blank name");
+      throw new VbLoraException("a variable needs a non-blank name");
     }
     if (shape.isUnknown() || shape.hasUnknownDimension()) {
-      throw new IllegalArgumentException("variable " + name + " has shape " + shape
+      throw new VbLoraException("variable " + name + " has shape " + shape
           + "; trainer variables need a fully known shape");
     }
   }
@@ -67,7 +68,7 @@ public record ResourceVariable(String name, Operand<? extends TType> handle, Ele
     }
     String opName = OpNames.path(name);
     if (graph.operation(opName) != null) {
-      throw new IllegalArgumentException("the graph already has an operation named " + opName
+      throw new VbLoraException("the graph already has an operation named " + opName
           + "; give variable " + name + " a unique name");
     }
     ElementType elementType = ElementType.of(type);
@@ -92,7 +93,7 @@ public record ResourceVariable(String name, Operand<? extends TType> handle, Ele
   /** Wraps a VarHandleOp that is already in the graph (e.g. an imported model's kernel). */
   public static ResourceVariable of(GraphOperation varHandleOp) {
     if (!VarHandleOp.OP_NAME.equals(varHandleOp.type())) {
-      throw new IllegalArgumentException("operation " + varHandleOp.name() + " is a " + varHandleOp.type()
+      throw new VbLoraException("operation " + varHandleOp.name() + " is a " + varHandleOp.type()
           + ", not a VarHandleOp; only resource variables can be trained or checkpointed here");
     }
     return new ResourceVariable(varHandleOp.name(), varHandleOp.output(0),
@@ -103,7 +104,7 @@ public record ResourceVariable(String name, Operand<? extends TType> handle, Ele
   /** A new read of the current value. */
   public <T extends TType> ReadVariableOp<T> read(Ops tf, Class<T> expected) {
     if (type.tensorType() != expected) {
-      throw new IllegalArgumentException("variable " + name + " holds " + type + ", not "
+      throw new VbLoraException("variable " + name + " holds " + type + ", not "
           + expected.getSimpleName());
     }
     return tf.readVariableOp(handle, expected);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.proto.GraphDef;
@@ -26,7 +27,7 @@ public final class ServingPath {
   public static Inlined of(MetaGraphDef metaGraph, String signatureKey) {
     SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
     if (signature == null) {
-      throw new IllegalArgumentException("the meta graph has no signature '" + signatureKey
+      throw new VbLoraException("the meta graph has no signature '" + signatureKey
           + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
     }
     GraphDef graph = metaGraph.getGraphDef();
@@ -60,7 +61,7 @@ public final class ServingPath {
       }
     }
     if (matches.size() != 1) {
-      throw new IllegalArgumentException(matches.isEmpty()
+      throw new VbLoraException(matches.isEmpty()
           ? "no node of the serving path is named " + node + " (or ends with /" + node + ")"
           : "several nodes of the serving path end with /" + node + ": " + matches + "; name one in full");
     }

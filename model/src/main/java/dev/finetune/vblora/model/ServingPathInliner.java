@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,7 +56,7 @@ final class ServingPathInliner {
       }
       current = inliner.replace(current, calls);
     }
-    throw new IllegalArgumentException("the serving path of the model nests function calls deeper than "
+    throw new VbLoraException("the serving path of the model nests function calls deeper than "
         + MAX_DEPTH + " levels; such a model cannot be inlined");
   }
 
@@ -115,14 +116,14 @@ final class ServingPathInliner {
     OpDef signature = function.getSignature();
     String prefix = call.getName() + "/";
     if (taken.stream().anyMatch(n -> n.startsWith(prefix))) {
-      throw new IllegalArgumentException("cannot inline function " + functionName + " called by "
+      throw new VbLoraException("cannot inline function " + functionName + " called by "
           + call.getName() + ": the graph already has nodes under " + prefix);
     }
     List<String> data = new ArrayList<>();
     List<String> control = new ArrayList<>();
     call.getInputList().forEach(i -> (i.startsWith("^") ? control : data).add(i));
     if (data.size() != signature.getInputArgCount()) {
-      throw new IllegalArgumentException("call " + call.getName() + " passes " + data.size() + " inputs to "
+      throw new VbLoraException("call " + call.getName() + " passes " + data.size() + " inputs to "
           + functionName + ", which takes " + signature.getInputArgCount());
     }
     Map<String, NodeDef> bodyNodes = new HashMap<>();
@@ -145,7 +146,7 @@ final class ServingPathInliner {
       }
       node.getAttrMap().forEach((key, value) -> {
         if (!value.getPlaceholder().isEmpty()) {
-          throw new IllegalArgumentException("node " + node.getName() + " of function " + functionName
+          throw new VbLoraException("node " + node.getName() + " of function " + functionName
               + " has attr " + key + " bound to a function attr; such generic functions cannot be inlined");
         }
       });
@@ -184,7 +185,7 @@ final class ServingPathInliner {
     }
     NodeDef node = bodyNodes.get(parts[0]);
     if (node == null || parts.length != 3) {
-      throw new IllegalArgumentException("function " + functionName + " reads " + input
+      throw new VbLoraException("function " + functionName + " reads " + input
           + ", which names no node output of its body");
     }
     return prefix + parts[0] + ":" + outputArgs.flatIndex(node, parts[1], Integer.parseInt(parts[2]));
@@ -211,7 +212,7 @@ final class ServingPathInliner {
 
   private static DataType typeOf(OpDef.ArgDef arg, String functionName) {
     if (arg.getType() == DataType.DT_INVALID) {
-      throw new IllegalArgumentException("argument " + arg.getName() + " of function " + functionName
+      throw new VbLoraException("argument " + arg.getName() + " of function " + functionName
           + " has no fixed type; such generic functions cannot be inlined");
     }
     return arg.getType();

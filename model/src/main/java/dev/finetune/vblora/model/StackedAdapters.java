@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,14 +28,14 @@ public record StackedAdapters(List<String> names, float[] bank, int vectorLength
     names = List.copyOf(names);
     kernels = Collections.unmodifiableMap(new LinkedHashMap<>(kernels));
     if (names.contains(BASE)) {
-      throw new IllegalArgumentException("the adapter name \"" + BASE + "\" is reserved for the untouched model;"
+      throw new VbLoraException("the adapter name \"" + BASE + "\" is reserved for the untouched model;"
           + " give that adapter another name");
     }
     if (names.stream().distinct().count() != names.size()) {
-      throw new IllegalArgumentException("adapter names must be unique, got " + names);
+      throw new VbLoraException("adapter names must be unique, got " + names);
     }
     if (vectorLength > 0 && bank.length % vectorLength != 0) {
-      throw new IllegalArgumentException("the stacked bank's " + bank.length + " values are not rows of "
+      throw new VbLoraException("the stacked bank's " + bank.length + " values are not rows of "
           + vectorLength);
     }
     for (Map.Entry<String, KernelSlots> e : kernels.entrySet()) {
@@ -56,7 +57,7 @@ public record StackedAdapters(List<String> names, float[] bank, int vectorLength
   public record KernelSlots(Optional<VbLoraSlots> vbLora, Optional<LoraSlots> lora) {
     void requireSlots(int slots, String kernel) {
       if (vbLora.isEmpty() && lora.isEmpty()) {
-        throw new IllegalArgumentException("kernel " + kernel + " has no update in any slot");
+        throw new VbLoraException("kernel " + kernel + " has no update in any slot");
       }
       vbLora.ifPresent(v -> require(v.slots(), slots, kernel));
       lora.ifPresent(l -> require(l.slots(), slots, kernel));
@@ -64,7 +65,7 @@ public record StackedAdapters(List<String> names, float[] bank, int vectorLength
 
     private static void require(int had, int slots, String kernel) {
       if (had != slots) {
-        throw new IllegalArgumentException("kernel " + kernel + " has " + had + " slots, not " + slots);
+        throw new VbLoraException("kernel " + kernel + " has " + had + " slots, not " + slots);
       }
     }
   }
@@ -90,7 +91,7 @@ public record StackedAdapters(List<String> names, float[] bank, int vectorLength
       int b = tilesOut * rank * topk;
       if (a == 0 || b == 0 || indicesA.length % a != 0 || weightsA.length != indicesA.length
           || indicesB.length != indicesA.length / a * b || weightsB.length != indicesB.length) {
-        throw new IllegalArgumentException("VB-LoRA tables of rank " + rank + ", k " + topk + ", " + tilesIn
+        throw new VbLoraException("VB-LoRA tables of rank " + rank + ", k " + topk + ", " + tilesIn
             + " x " + tilesOut + " tiles have inconsistent sizes");
       }
     }
@@ -110,7 +111,7 @@ public record StackedAdapters(List<String> names, float[] bank, int vectorLength
   public record LoraSlots(int rank, int in, int out, float[] down, float[] up) {
     public LoraSlots {
       if (rank < 1 || down.length % (rank * in) != 0 || up.length != down.length / in * out) {
-        throw new IllegalArgumentException("LoRA tables of rank " + rank + ", " + in + " x " + out
+        throw new VbLoraException("LoRA tables of rank " + rank + ", " + in + " x " + out
             + " have inconsistent sizes");
       }
     }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Locale;
 
 /**
@@ -44,6 +45,6 @@ public enum UpdateForm {
         return form;
       }
     }
-    throw new IllegalArgumentException("update form must be low-rank or merged, got '" + value + "'");
+    throw new VbLoraException("update form must be low-rank or merged, got '" + value + "'");
   }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -15,7 +16,7 @@ public record VbLoraPlan(VbLoraConfig config, List<VbLoraTarget> targets) implem
   public VbLoraPlan {
     targets = List.copyOf(targets);
     if (targets.isEmpty()) {
-      throw new IllegalArgumentException("a VB-LoRA plan needs at least one target kernel");
+      throw new VbLoraException("a VB-LoRA plan needs at least one target kernel");
     }
   }
 

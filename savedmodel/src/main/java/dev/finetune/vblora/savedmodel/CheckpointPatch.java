@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -101,7 +102,7 @@ public final class CheckpointPatch {
       float[] base = read(dataFile(basePrefix, entry.getShardId(), shards), entry);
       float[] value = values.apply(key, base);
       if (value.length != base.length) {
-        throw new IllegalArgumentException("the new value of " + key + " has " + value.length + " elements, the"
+        throw new VbLoraException("the new value of " + key + " has " + value.length + " elements, the"
             + " checkpoint's " + base.length);
       }
       byte[] bytes = toBytes(value);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.io.ByteArrayOutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -72,7 +73,7 @@ final class SortedStringTable {
    */
   static byte[] write(List<Entry> entries) {
     if (entries.isEmpty()) {
-      throw new IllegalArgumentException("a table needs at least one entry");
+      throw new VbLoraException("a table needs at least one entry");
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     long[] data = writeBlock(out, entries);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -30,7 +31,7 @@ public final class BatchPrefetcher<S, T extends AutoCloseable> implements AutoCl
   /** Starts preparing at once. */
   public BatchPrefetcher(Iterator<S> source, Function<S, T> prepare, int depth) {
     if (depth < 1) {
-      throw new IllegalArgumentException("prefetch depth " + depth + " must be at least 1");
+      throw new VbLoraException("prefetch depth " + depth + " must be at least 1");
     }
     this.queue = new ArrayBlockingQueue<>(depth);
     this.worker = new Thread(() -> produce(source, prepare), "vblora-batch-prefetch");

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.io.AtomicFile;
 import java.io.IOException;
@@ -36,7 +37,7 @@ public final class PredictionTable {
    */
   public static PredictionTable empty(List<String> columns, int examples) {
     if (columns.isEmpty()) {
-      throw new IllegalArgumentException("a prediction table needs at least one value column");
+      throw new VbLoraException("a prediction table needs at least one value column");
     }
     return new PredictionTable(columns, new float[examples][]);
   }
@@ -112,7 +113,7 @@ public final class PredictionTable {
   public static PredictionTable read(Path file) throws IOException {
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     if (lines.isEmpty() || !lines.get(0).startsWith(INDEX + "\t")) {
-      throw new IllegalArgumentException(file + " is not a prediction table: its first line must be the header '"
+      throw new VbLoraException(file + " is not a prediction table: its first line must be the header '"
           + INDEX + "<TAB>column...' as vblora train (valid_predictions.tsv) and vblora eval's prediction"
           + " output write it");
     }
@@ -125,11 +126,11 @@ public final class PredictionTable {
       }
       String[] cells = lines.get(line).split("\t", -1);
       if (cells.length != header.length) {
-        throw new IllegalArgumentException(file + " line " + (line + 1) + " has " + cells.length + " cells, the"
+        throw new VbLoraException(file + " line " + (line + 1) + " has " + cells.length + " cells, the"
             + " header " + header.length);
       }
       if (Integer.parseInt(cells[0].trim()) != rows.size()) {
-        throw new IllegalArgumentException(file + " line " + (line + 1) + " is example " + cells[0] + ", expected "
+        throw new VbLoraException(file + " line " + (line + 1) + " is example " + cells[0] + ", expected "
             + rows.size() + " (rows are in example order)");
       }
       float[] values = new float[columns.size()];
@@ -137,7 +138,7 @@ public final class PredictionTable {
         try {
           values[c] = Float.parseFloat(cells[c + 1].trim());
         } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(file + " line " + (line + 1) + " column " + columns.get(c) + ": '"
+          throw new VbLoraException(file + " line " + (line + 1) + " column " + columns.get(c) + ": '"
               + cells[c + 1] + "' is not a number", e);
         }
       }
@@ -153,11 +154,11 @@ public final class PredictionTable {
    */
   public double maxAbsDifference(PredictionTable other) {
     if (other.rows.length != rows.length) {
-      throw new IllegalArgumentException("the prediction tables hold " + rows.length + " and " + other.rows.length
+      throw new VbLoraException("the prediction tables hold " + rows.length + " and " + other.rows.length
           + " examples; compare predictions of the same data file");
     }
     if (!other.columns.equals(columns)) {
-      throw new IllegalArgumentException("the prediction tables have the columns " + columns + " and "
+      throw new VbLoraException("the prediction tables have the columns " + columns + " and "
           + other.columns + "; compare predictions of the same task head");
     }
     double worst = 0;

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.Task;
@@ -135,7 +136,7 @@ public final class ServingModel implements AutoCloseable {
     try {
       SignatureDef signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
       if (signature == null) {
-        throw new IllegalArgumentException("model " + folder + " has no serving_default signature");
+        throw new VbLoraException("model " + folder + " has no serving_default signature");
       }
       Map<String, TensorInfo> outputs = signature.getOutputsMap();
       boolean classification = outputs.containsKey(PROBABILITIES);
@@ -170,7 +171,8 @@ public final class ServingModel implements AutoCloseable {
       for (float value : outputs[i]) {
         if (!Float.isFinite(value)) {
           throw new IllegalStateException("model " + folder + " computes " + value + " as its "
-              + (own != null ? "output " + own.key() : classification ? PROBABILITIES : PREDICTIONS) + " for example " + batch.exampleIndices()[i]
+              + (own != null ? "output " + own.key() : classification ? PROBABILITIES : PREDICTIONS)
+              + " for example " + batch.exampleIndices()[i]
               + " (0-based, in the data's order), so its outputs cannot be scored; its weights hold NaN or"
               + " infinity: merge it again from its base model and a finite adapter (vblora merge)");
         }
@@ -218,7 +220,7 @@ public final class ServingModel implements AutoCloseable {
   private void feed(Session.Runner runner, List<Tensor> feeds, String key, int[][] values) {
     TensorInfo info = inputs.get(key);
     if (info == null) {
-      throw new IllegalArgumentException("the serving signature has no input '" + key + "'; its inputs are "
+      throw new VbLoraException("the serving signature has no input '" + key + "'; its inputs are "
           + inputs.keySet());
     }
     TInt32 tensor = TInt32.tensorOf(StdArrays.ndCopyOf(values));

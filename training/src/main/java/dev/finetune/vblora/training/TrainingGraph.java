@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.AdapterPlan;
@@ -93,7 +94,7 @@ public final class TrainingGraph implements AutoCloseable {
       ModelOutput.OwnOutput own) {
     String name = adapted.outputs().get(own.key());
     if (name == null) {
-      throw new IllegalArgumentException("signature '" + spec.signature() + "' of " + spec.model().path()
+      throw new VbLoraException("signature '" + spec.signature() + "' of " + spec.model().path()
           + " has no output '" + own.key() + "'; its outputs are " + adapted.outputs().keySet());
     }
     return adapted.graph().outputOrThrow(name).expect(TFloat32.class);
@@ -220,7 +221,7 @@ public final class TrainingGraph implements AutoCloseable {
 
   private void checkLength(Batch batch) {
     if (spec.io().inputs().text() && batch.sequenceLength() > maxSequenceLength) {
-      throw new IllegalArgumentException("batches of " + batch.sequenceLength() + " tokens are longer than the "
+      throw new VbLoraException("batches of " + batch.sequenceLength() + " tokens are longer than the "
           + maxSequenceLength + " the model's inputs take; use a max length of at most " + maxSequenceLength);
     }
   }
@@ -360,7 +361,7 @@ public final class TrainingGraph implements AutoCloseable {
     Map<String, HostTensor> subset = new LinkedHashMap<>();
     trainableTransfer.variables().forEach(v -> subset.put(v.name(), values.get(v.name())));
     if (subset.containsValue(null)) {
-      throw new IllegalArgumentException("the saved values lack some trainable variables of this graph; "
+      throw new VbLoraException("the saved values lack some trainable variables of this graph; "
           + "restore only values saved from a graph built with the same configuration");
     }
     trainableTransfer.assign(session, subset);

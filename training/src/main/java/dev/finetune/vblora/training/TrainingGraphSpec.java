@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -42,7 +43,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(plan, "plan");
     Objects.requireNonNull(io, "io");
     if (io.ownOutput() != (head == null)) {
-      throw new IllegalArgumentException(io.ownOutput()
+      throw new VbLoraException(io.ownOutput()
           ? "the run trains the model's own output '" + ((ModelOutput.OwnOutput) io.output()).key()
               + "', which takes no new head"
           : "head: choose classification(numClasses, seed) or regression(seed)");

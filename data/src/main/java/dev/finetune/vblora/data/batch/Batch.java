@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.batch;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.Task;
 import java.util.Arrays;
 import java.util.Map;
@@ -34,17 +35,17 @@ public record Batch(Task task, int[] exampleIndices, int[][] inputIds, int[][] i
     features = Map.copyOf(features);
     int rows = inputIds.length;
     if (inputMask.length != rows || segmentIds.length != rows || labels.length != rows) {
-      throw new IllegalArgumentException("a batch needs one mask, segment and label row per id row, got ids "
+      throw new VbLoraException("a batch needs one mask, segment and label row per id row, got ids "
           + rows + ", mask " + inputMask.length + ", segments " + segmentIds.length + ", labels " + labels.length);
     }
     features.forEach((key, values) -> {
       if (values.length != rows) {
-        throw new IllegalArgumentException("a batch needs one row of feature '" + key + "' per id row, got "
+        throw new VbLoraException("a batch needs one row of feature '" + key + "' per id row, got "
             + values.length + " for " + rows);
       }
     });
     if (exampleIndices.length > rows) {
-      throw new IllegalArgumentException("a batch of " + rows + " rows cannot hold " + exampleIndices.length
+      throw new VbLoraException("a batch of " + rows + " rows cannot hold " + exampleIndices.length
           + " examples");
     }
   }

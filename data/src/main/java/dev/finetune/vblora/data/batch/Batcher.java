@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.batch;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.SeededPermutation;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,12 +22,12 @@ public final class Batcher {
 
   public Batcher(EncodedDataset data, BatchingOptions options) {
     if (options.buckets().max() < data.longestExample()) {
-      throw new IllegalArgumentException("the largest length bucket " + options.buckets().max()
+      throw new VbLoraException("the largest length bucket " + options.buckets().max()
           + " is shorter than the longest example (" + data.longestExample() + " tokens); use buckets up to the"
           + " max length " + data.maxLength() + " the data was encoded with");
     }
     if (data.size() == 0) {
-      throw new IllegalArgumentException("there are no examples to batch");
+      throw new VbLoraException("there are no examples to batch");
     }
     this.data = data;
     this.options = options;
@@ -44,7 +45,7 @@ public final class Batcher {
    */
   public int[][] plan(int epoch) {
     if (epoch < 0) {
-      throw new IllegalArgumentException("epoch " + epoch + " is negative; epochs count from 0");
+      throw new VbLoraException("epoch " + epoch + " is negative; epochs count from 0");
     }
     int n = data.size();
     int[] order = options.shuffle() ? SeededPermutation.of(n, options.seed(), 2L * epoch)
@@ -72,7 +73,7 @@ public final class Batcher {
   public Batch batch(int epoch, int index) {
     int[][] plan = plan(epoch);
     if (index < 0 || index >= plan.length) {
-      throw new IllegalArgumentException("batch " + index + " is outside 0.." + (plan.length - 1) + " of epoch "
+      throw new VbLoraException("batch " + index + " is outside 0.." + (plan.length - 1) + " of epoch "
           + epoch);
     }
     return assemble(plan[index]);
@@ -82,7 +83,7 @@ public final class Batcher {
   public Iterator<Batch> epoch(int epoch, int firstBatch) {
     int[][] plan = plan(epoch);
     if (firstBatch < 0 || firstBatch > plan.length) {
-      throw new IllegalArgumentException("cannot start epoch " + epoch + " at batch " + firstBatch + " of "
+      throw new VbLoraException("cannot start epoch " + epoch + " at batch " + firstBatch + " of "
           + plan.length);
     }
     return new Iterator<>() {
@@ -116,7 +117,7 @@ public final class Batcher {
    */
   public Batch assemble(int[] indices) {
     if (indices.length == 0) {
-      throw new IllegalArgumentException("a batch needs at least one example");
+      throw new VbLoraException("a batch needs at least one example");
     }
     int longest = 0;
     for (int i : indices) {

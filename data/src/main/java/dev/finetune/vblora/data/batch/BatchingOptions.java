@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.batch;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Objects;
 
 /**
@@ -19,14 +20,14 @@ public record BatchingOptions(int batchSize, LengthBuckets buckets, boolean shuf
   public BatchingOptions {
     Objects.requireNonNull(buckets, "buckets");
     if (batchSize <= 0) {
-      throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+      throw new VbLoraException("batch size must be positive, got " + batchSize);
     }
     if (lengthGroupingWindow < 0) {
-      throw new IllegalArgumentException("length grouping window must be 0 (off) or positive, got "
+      throw new VbLoraException("length grouping window must be 0 (off) or positive, got "
           + lengthGroupingWindow);
     }
     if (lengthGroupingWindow > 0 && !shuffle) {
-      throw new IllegalArgumentException("length grouping reorders examples; it needs shuffling on");
+      throw new VbLoraException("length grouping reorders examples; it needs shuffling on");
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.batch;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.Dataset;
 import dev.finetune.vblora.data.Example;
 import dev.finetune.vblora.data.LabelSet;
@@ -22,7 +23,7 @@ public record EncodedDataset(Task task, LabelSet labels, int maxLength, int padI
     examples = List.copyOf(examples);
     for (EncodedExample e : examples) {
       if (e.length() > maxLength) {
-        throw new IllegalArgumentException("an example of " + e.length() + " tokens exceeds max length " + maxLength);
+        throw new VbLoraException("an example of " + e.length() + " tokens exceeds max length " + maxLength);
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.batch;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Map;
 
 /**
@@ -23,7 +24,7 @@ public record EncodedExample(int[] inputIds, int[] segmentIds, float label, Map<
   public EncodedExample {
     features = Map.copyOf(features);
     if (inputIds.length != segmentIds.length) {
-      throw new IllegalArgumentException(inputIds.length + " token ids but " + segmentIds.length + " segment ids");
+      throw new VbLoraException(inputIds.length + " token ids but " + segmentIds.length + " segment ids");
     }
   }
 

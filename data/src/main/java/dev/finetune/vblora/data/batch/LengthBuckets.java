@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.batch;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
@@ -19,7 +20,7 @@ public final class LengthBuckets {
   public static LengthBuckets of(int... lengths) {
     int[] sorted = IntStream.of(lengths).sorted().distinct().toArray();
     if (sorted.length == 0 || sorted[0] <= 0) {
-      throw new IllegalArgumentException("length buckets must be positive and at least one, got "
+      throw new VbLoraException("length buckets must be positive and at least one, got "
           + Arrays.toString(lengths));
     }
     return new LengthBuckets(sorted);
@@ -28,7 +29,7 @@ public final class LengthBuckets {
   /** 16, 32, 64, ... doubling while below {@code maxLength}, and {@code maxLength} itself. */
   public static LengthBuckets upTo(int maxLength) {
     if (maxLength <= 0) {
-      throw new IllegalArgumentException("max length must be positive, got " + maxLength);
+      throw new VbLoraException("max length must be positive, got " + maxLength);
     }
     IntStream.Builder lengths = IntStream.builder();
     for (int b = 16; b < maxLength; b *= 2) {
@@ -46,7 +47,7 @@ public final class LengthBuckets {
    */
   public static LengthBuckets fitting(int longest, int maxLength, int multiple) {
     if (longest <= 0 || maxLength <= 0 || multiple <= 0) {
-      throw new IllegalArgumentException("longest example, max length and multiple must be positive, got "
+      throw new VbLoraException("longest example, max length and multiple must be positive, got "
           + longest + ", " + maxLength + ", " + multiple);
     }
     int rounded = (int) Math.min((long) maxLength, ((long) longest + multiple - 1) / multiple * multiple);
@@ -64,11 +65,11 @@ public final class LengthBuckets {
       try {
         values[i] = Integer.parseInt(parts[i].trim());
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("length buckets are comma-separated token counts such as 32,64; '"
+        throw new VbLoraException("length buckets are comma-separated token counts such as 32,64; '"
             + parts[i].trim() + "' is not a number", e);
       }
       if (values[i] <= 0 || values[i] > maxLength) {
-        throw new IllegalArgumentException("length bucket " + values[i] + " must be between 1 and the max length "
+        throw new VbLoraException("length bucket " + values[i] + " must be between 1 and the max length "
             + maxLength);
       }
     }
@@ -83,7 +84,7 @@ public final class LengthBuckets {
         return b;
       }
     }
-    throw new IllegalArgumentException("a sequence of " + length + " tokens is longer than the largest bucket "
+    throw new VbLoraException("a sequence of " + length + " tokens is longer than the largest bucket "
         + max() + "; encode with a max length of at most " + max());
   }
 

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.json;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
@@ -116,7 +117,7 @@ public final class Json {
    */
   public static String pythonFloatRepr(double value) {
     if (Double.isNaN(value) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException("JSON cannot hold the number " + value);
+      throw new VbLoraException("JSON cannot hold the number " + value);
     }
     if (value == 0.0) {
       return 1.0 / value < 0 ? "-0.0" : "0.0";
@@ -333,13 +334,13 @@ public final class Json {
     } else if (value instanceof Double || value instanceof Float) {
       out.writeNumber(pythonFloatRepr(((Number) value).doubleValue()));
     } else {
-      throw new IllegalArgumentException("cannot write a " + value.getClass().getName() + " as JSON");
+      throw new VbLoraException("cannot write a " + value.getClass().getName() + " as JSON");
     }
   }
 
   private static String requireKey(Object key) {
     if (!(key instanceof String text)) {
-      throw new IllegalArgumentException("JSON object keys must be strings, got " + key);
+      throw new VbLoraException("JSON object keys must be strings, got " + key);
     }
     return text;
   }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.tokenizer;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.List;
 
 /**
@@ -17,7 +18,7 @@ public record Encoding(List<String> tokens, int[] inputIds, int[] tokenTypeIds, 
     tokens = List.copyOf(tokens);
     if (inputIds.length != tokens.size() || tokenTypeIds.length != tokens.size()
         || attentionMask.length != tokens.size()) {
-      throw new IllegalArgumentException("an encoding needs one token, id, type and mask per position: "
+      throw new VbLoraException("an encoding needs one token, id, type and mask per position: "
           + tokens.size() + " tokens, " + inputIds.length + " ids, " + tokenTypeIds.length + " types, "
           + attentionMask.length + " mask entries");
     }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.tokenizer;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,7 +57,7 @@ public final class Vocabulary {
   /** A vocabulary from tokens in id order (for tests and tools). */
   public static Vocabulary of(List<String> tokens) {
     if (tokens.isEmpty()) {
-      throw new IllegalArgumentException("a vocabulary needs at least one token");
+      throw new VbLoraException("a vocabulary needs at least one token");
     }
     return new Vocabulary(new ArrayList<>(tokens));
   }
@@ -76,7 +77,7 @@ public final class Vocabulary {
 
   public String tokenOf(int id) {
     if (id < 0 || id >= tokens.size()) {
-      throw new IllegalArgumentException("token id " + id + " is outside the vocabulary (0.."
+      throw new VbLoraException("token id " + id + " is outside the vocabulary (0.."
           + (tokens.size() - 1) + ")");
     }
     return tokens.get(id);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.data.tokenizer;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -131,7 +132,7 @@ public final class WordPieceTokenizer {
   public Encoding encode(String text, String textPair, int maxLength) {
     int specials = textPair == null ? 2 : 3;
     if (maxLength < specials) {
-      throw new IllegalArgumentException("max length " + maxLength + " leaves no room for [CLS] and [SEP]"
+      throw new VbLoraException("max length " + maxLength + " leaves no room for [CLS] and [SEP]"
           + (textPair == null ? "" : " twice") + "; use at least " + specials);
     }
     List<String> first = tokenize(text);
@@ -174,7 +175,7 @@ public final class WordPieceTokenizer {
   /** {@code encoding} with [PAD] positions (segment 0, mask 0) appended up to {@code length}. */
   public Encoding pad(Encoding encoding, int length) {
     if (length < encoding.length()) {
-      throw new IllegalArgumentException("cannot pad an encoding of " + encoding.length()
+      throw new VbLoraException("cannot pad an encoding of " + encoding.length()
           + " positions to " + length + "; truncate it with a smaller max length instead");
     }
     int padId = padId();
@@ -188,7 +189,7 @@ public final class WordPieceTokenizer {
   }
 
   private int requireToken(String token) {
-    return vocabulary.idOf(token).orElseThrow(() -> new IllegalArgumentException("vocabulary " + source
+    return vocabulary.idOf(token).orElseThrow(() -> new VbLoraException("vocabulary " + source
         + " has no token " + token + "; give the model's own WordPiece vocab.txt (BERT: assets/vocab.txt)"));
   }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Arrays;
 
 /**
@@ -15,16 +16,16 @@ import java.util.Arrays;
 public record FullLogits(int rows, int cols, int numVectors, float[] values) implements SubVectorLogits {
   public FullLogits {
     if (rows < 1 || cols < 1 || numVectors < 1) {
-      throw new IllegalArgumentException("logits shape [" + rows + ", " + cols + ", " + numVectors
+      throw new VbLoraException("logits shape [" + rows + ", " + cols + ", " + numVectors
           + "] must have positive dimensions");
     }
     if ((long) rows * cols * numVectors != values.length) {
-      throw new IllegalArgumentException("logits of shape [" + rows + ", " + cols + ", " + numVectors
+      throw new VbLoraException("logits of shape [" + rows + ", " + cols + ", " + numVectors
           + "] need " + ((long) rows * cols * numVectors) + " values, got " + values.length);
     }
     for (int i = 0; i < values.length; i++) {
       if (Float.isNaN(values[i]) || values[i] == Float.POSITIVE_INFINITY) {
-        throw new IllegalArgumentException("logit " + i + " is " + values[i] + "; logits must be finite or -inf");
+        throw new VbLoraException("logit " + i + " is " + values[i] + "; logits must be finite or -inf");
       }
     }
     values = values.clone();
@@ -74,7 +75,7 @@ public record FullLogits(int rows, int cols, int numVectors, float[] values) imp
   /** Indices of the k largest logits, largest first (ties: lower index first), as torch.topk orders them. */
   private int[] topIndices(int subVector, int k) {
     if (k < 1 || k > numVectors) {
-      throw new IllegalArgumentException("topk " + k + " must be between 1 and num_vectors " + numVectors);
+      throw new VbLoraException("topk " + k + " must be between 1 and num_vectors " + numVectors);
     }
     int base = subVector * numVectors;
     int[] chosen = new int[k];

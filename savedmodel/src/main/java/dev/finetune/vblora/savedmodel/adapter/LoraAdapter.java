@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.json.Json;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -85,24 +86,24 @@ public final class LoraAdapter implements PeftAdapter {
 
   private void validate() {
     if (Boolean.TRUE.equals(config.otherKeys().get("use_dora"))) {
-      throw new IllegalArgumentException("use_dora=true (DoRA) adapters are not supported; only plain LoRA");
+      throw new VbLoraException("use_dora=true (DoRA) adapters are not supported; only plain LoRA");
     }
     for (String key : List.of("rank_pattern", "alpha_pattern")) {
       Object pattern = config.otherKeys().get(key);
       if (pattern instanceof Map<?, ?> map && !map.isEmpty()) {
-        throw new IllegalArgumentException(key + " " + Json.toCompactJson(pattern)
+        throw new VbLoraException(key + " " + Json.toCompactJson(pattern)
             + " (per-module rank or alpha) is not supported; only one r and lora_alpha for all modules");
       }
     }
     for (LoraModule module : modules.modules()) {
       if (module.rank() != config.r()) {
-        throw new IllegalArgumentException("module " + module.path() + " has rank " + module.rank()
+        throw new VbLoraException("module " + module.path() + " has rank " + module.rank()
             + " but r is " + config.r());
       }
     }
     for (String key : otherTensors.keySet()) {
       if (LoraSafetensors.isAdapterKey(key)) {
-        throw new IllegalArgumentException("other tensor \"" + key + "\" would clash with the adapter's own keys");
+        throw new VbLoraException("other tensor \"" + key + "\" would clash with the adapter's own keys");
       }
     }
   }

@@ -1,5 +1,7 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+
 /**
  * One adapted module of a LoRA adapter in PEFT's layout: lora_A.weight [r, in] and lora_B.weight [out, r],
  * both row-major. Immutable.
@@ -19,20 +21,20 @@ public final class LoraModule {
   public static LoraModule of(String path, float[][] loraA, float[][] loraB) {
     int r = loraA.length;
     if (r == 0 || loraB.length == 0) {
-      throw new IllegalArgumentException("module " + path + ": lora_A and lora_B must not be empty");
+      throw new VbLoraException("module " + path + ": lora_A and lora_B must not be empty");
     }
     int in = loraA[0].length;
     float[] a = new float[r * in];
     for (int i = 0; i < r; i++) {
       if (loraA[i].length != in) {
-        throw new IllegalArgumentException("module " + path + ": lora_A is ragged");
+        throw new VbLoraException("module " + path + ": lora_A is ragged");
       }
       System.arraycopy(loraA[i], 0, a, i * in, in);
     }
     float[] b = new float[loraB.length * r];
     for (int o = 0; o < loraB.length; o++) {
       if (loraB[o].length != r) {
-        throw new IllegalArgumentException("module " + path + ": lora_B row " + o + " has " + loraB[o].length
+        throw new VbLoraException("module " + path + ": lora_B row " + o + " has " + loraB[o].length
             + " columns but lora_A has rank " + r);
       }
       System.arraycopy(loraB[o], 0, b, o * r, r);
@@ -43,13 +45,13 @@ public final class LoraModule {
   /** From row-major arrays: {@code loraA} [r*in], {@code loraB} [out*r]. */
   public LoraModule(String path, int rank, int inFeatures, int outFeatures, float[] loraA, float[] loraB) {
     if (path == null || path.isEmpty()) {
-      throw new IllegalArgumentException("module path must not be empty");
+      throw new VbLoraException("module path must not be empty");
     }
     if (rank < 1 || inFeatures < 1 || outFeatures < 1) {
-      throw new IllegalArgumentException("module " + path + ": r, in and out must be positive");
+      throw new VbLoraException("module " + path + ": r, in and out must be positive");
     }
     if (loraA.length != (long) rank * inFeatures || loraB.length != (long) outFeatures * rank) {
-      throw new IllegalArgumentException("module " + path + ": lora_A needs " + rank + "x" + inFeatures
+      throw new VbLoraException("module " + path + ": lora_A needs " + rank + "x" + inFeatures
           + " and lora_B " + outFeatures + "x" + rank + " values, got " + loraA.length + " and " + loraB.length);
     }
     NonFiniteValueException.requireFinite("module " + path + ": lora_A", loraA, rank, inFeatures);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -26,13 +27,13 @@ final class ModulesByPath<M> {
    */
   static <M> ModulesByPath<M> of(String adapterKind, Collection<M> modules, Function<M, String> pathOf) {
     if (modules.isEmpty()) {
-      throw new IllegalArgumentException(adapterKind + " needs at least one adapted module");
+      throw new VbLoraException(adapterKind + " needs at least one adapted module");
     }
     Map<String, M> byPath = new LinkedHashMap<>();
     for (M module : modules) {
       String path = pathOf.apply(module);
       if (byPath.put(path, module) != null) {
-        throw new IllegalArgumentException("module " + path + " is given twice");
+        throw new VbLoraException("module " + path + " is given twice");
       }
     }
     return new ModulesByPath<>(byPath);
@@ -49,7 +50,7 @@ final class ModulesByPath<M> {
   M module(String path) {
     M module = byPath.get(path);
     if (module == null) {
-      throw new IllegalArgumentException("no adapted module \"" + path + "\"; the adapter has " + byPath.keySet());
+      throw new VbLoraException("no adapted module \"" + path + "\"; the adapter has " + byPath.keySet());
     }
     return module;
   }

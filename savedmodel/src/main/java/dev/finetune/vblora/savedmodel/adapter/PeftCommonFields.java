@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,7 +85,7 @@ public record PeftCommonFields(TargetModules targetModules, boolean fanInFanOut,
     for (Set<String> typed : List.of(SHARED_KEYS, ownKeys)) {
       for (String key : typed) {
         if (otherKeys.containsKey(key)) {
-          throw new IllegalArgumentException("otherKeys must not repeat the typed key \"" + key + "\"");
+          throw new VbLoraException("otherKeys must not repeat the typed key \"" + key + "\"");
         }
       }
     }

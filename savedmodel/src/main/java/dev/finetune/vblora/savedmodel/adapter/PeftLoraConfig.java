@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -34,7 +35,7 @@ public record PeftLoraConfig(int r, double loraAlpha, double loraDropout, String
   public PeftLoraConfig {
     PeftVbLoraConfig.requirePositive(PeftCommonFields.R, r);
     if (!Double.isFinite(loraAlpha)) {
-      throw new IllegalArgumentException("lora_alpha " + loraAlpha + " must be a finite number");
+      throw new VbLoraException("lora_alpha " + loraAlpha + " must be a finite number");
     }
     PeftVbLoraConfig.requireDropout(LORA_DROPOUT, loraDropout);
     PeftVbLoraConfig.requireOneOf(PeftCommonFields.BIAS, bias, BIAS_VALUES);

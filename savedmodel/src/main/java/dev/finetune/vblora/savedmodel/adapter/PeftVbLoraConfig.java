@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -47,7 +48,7 @@ public record PeftVbLoraConfig(int r, int numVectors, int vectorLength, int topk
     requirePositive(NUM_VECTORS, numVectors);
     requirePositive(VECTOR_LENGTH, vectorLength);
     if (topk < 1 || topk > numVectors) {
-      throw new IllegalArgumentException("topk " + topk + " must be between 1 and num_vectors " + numVectors);
+      throw new VbLoraException("topk " + topk + " must be between 1 and num_vectors " + numVectors);
     }
     requireNonNegative(INIT_VECTOR_BANK_BOUND, initVectorBankBound);
     requireNonNegative(INIT_LOGITS_STD, initLogitsStd);
@@ -56,7 +57,7 @@ public record PeftVbLoraConfig(int r, int numVectors, int vectorLength, int topk
     Objects.requireNonNull(common, "common fields (PeftCommonFields.DEFAULTS for none)");
     if (common.layersPattern() != null && !common.layersPattern().isEmpty()
         && common.layersToTransform() == null) {
-      throw new IllegalArgumentException("layers_pattern " + common.layersPattern()
+      throw new VbLoraException("layers_pattern " + common.layersPattern()
           + " is only used together with layers_to_transform; set both or neither");
     }
     otherKeys = PeftCommonFields.checkedOtherKeys(otherKeys, OWN_KEYS);
@@ -119,25 +120,25 @@ public record PeftVbLoraConfig(int r, int numVectors, int vectorLength, int topk
 
   static void requirePositive(String key, int value) {
     if (value < 1) {
-      throw new IllegalArgumentException(key + " " + value + " must be at least 1");
+      throw new VbLoraException(key + " " + value + " must be at least 1");
     }
   }
 
   static void requireNonNegative(String key, double value) {
     if (!(value >= 0) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException(key + " " + value + " must be a finite number >= 0");
+      throw new VbLoraException(key + " " + value + " must be a finite number >= 0");
     }
   }
 
   static void requireDropout(String key, double value) {
     if (!(value >= 0 && value < 1)) {
-      throw new IllegalArgumentException(key + " " + value + " must be in [0, 1)");
+      throw new VbLoraException(key + " " + value + " must be in [0, 1)");
     }
   }
 
   static void requireOneOf(String key, String value, Set<String> allowed) {
     if (!allowed.contains(value)) {
-      throw new IllegalArgumentException(key + " \"" + value + "\" must be one of " + allowed);
+      throw new VbLoraException(key + " \"" + value + "\" must be one of " + allowed);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,7 +21,7 @@ public record SafetensorsFile(Map<String, String> metadata, Map<String, StoredTe
     metadata = metadata == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
     if (tensors.containsKey(SafetensorsHeader.METADATA_KEY)) {
-      throw new IllegalArgumentException("\"" + SafetensorsHeader.METADATA_KEY + "\" cannot name a tensor");
+      throw new VbLoraException("\"" + SafetensorsHeader.METADATA_KEY + "\" cannot name a tensor");
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -19,7 +20,7 @@ public final class StoredTensor {
     this.shape = shape.clone();
     long expected = byteSize(dtype, this.shape);
     if (data.length != expected) {
-      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " of " + dtype + " needs "
+      throw new VbLoraException("shape " + Arrays.toString(shape) + " of " + dtype + " needs "
           + expected + " bytes, got " + data.length);
     }
     this.data = data.clone();
@@ -33,7 +34,7 @@ public final class StoredTensor {
   /** A floating-point tensor of {@code dtype} (F32, F64, F16 or BF16; narrowing rounds to nearest even). */
   public static StoredTensor ofFloats(Dtype dtype, long[] shape, float[] values) {
     if (!dtype.isFloatingPoint()) {
-      throw new IllegalArgumentException("ofFloats needs a floating-point dtype, got " + dtype);
+      throw new VbLoraException("ofFloats needs a floating-point dtype, got " + dtype);
     }
     checkCount(shape, values.length);
     ByteBuffer buffer = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
@@ -52,7 +53,7 @@ public final class StoredTensor {
   /** An integer (or BOOL) tensor; every value must fit {@code dtype}. U64 holds the bit pattern of the long. */
   public static StoredTensor ofIntegers(Dtype dtype, long[] shape, long[] values) {
     if (dtype.isFloatingPoint()) {
-      throw new IllegalArgumentException("ofIntegers needs an integer dtype, got " + dtype);
+      throw new VbLoraException("ofIntegers needs an integer dtype, got " + dtype);
     }
     checkCount(shape, values.length);
     ByteBuffer buffer = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
@@ -159,7 +160,7 @@ public final class StoredTensor {
   static long byteSize(Dtype dtype, long[] shape) {
     long count = elementCount(shape);
     if (count > (Integer.MAX_VALUE - 8) / dtype.byteSize()) {
-      throw new IllegalArgumentException("tensor of shape " + Arrays.toString(shape) + " and dtype " + dtype
+      throw new VbLoraException("tensor of shape " + Arrays.toString(shape) + " and dtype " + dtype
           + " is too large to hold in memory here");
     }
     return count * dtype.byteSize();
@@ -169,7 +170,7 @@ public final class StoredTensor {
     long count = 1;
     for (long d : shape) {
       if (d < 0) {
-        throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+        throw new VbLoraException("negative dimension in shape " + Arrays.toString(shape));
       }
       count = Math.multiplyExact(count, d);
     }
@@ -178,7 +179,7 @@ public final class StoredTensor {
 
   private static void checkCount(long[] shape, int valueCount) {
     if (elementCount(shape) != valueCount) {
-      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + elementCount(shape)
+      throw new VbLoraException("shape " + Arrays.toString(shape) + " holds " + elementCount(shape)
           + " values, got " + valueCount);
     }
   }
@@ -196,7 +197,7 @@ public final class StoredTensor {
       default -> throw new AssertionError(dtype);
     };
     if (!fits) {
-      throw new IllegalArgumentException("value " + v + " does not fit dtype " + dtype);
+      throw new VbLoraException("value " + v + " does not fit dtype " + dtype);
     }
   }
 

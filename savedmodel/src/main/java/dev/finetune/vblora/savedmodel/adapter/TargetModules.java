@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.List;
 
 /**
@@ -12,7 +13,7 @@ import java.util.List;
 public record TargetModules(List<String> names, String regex) {
   public TargetModules {
     if ((names == null) == (regex == null)) {
-      throw new IllegalArgumentException("target_modules is either a list of names or one regex");
+      throw new VbLoraException("target_modules is either a list of names or one regex");
     }
     names = names == null ? null : List.copyOf(names);
   }

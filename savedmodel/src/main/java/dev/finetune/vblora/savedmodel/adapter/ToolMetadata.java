@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonSyntaxException;
 import dev.finetune.vblora.savedmodel.VbloraVersion;
@@ -47,7 +48,7 @@ public record ToolMetadata(String sourceModel, Map<String, String> targetVariabl
     otherKeys = Collections.unmodifiableMap(new LinkedHashMap<>(otherKeys == null ? Map.of() : otherKeys));
     for (String key : List.of(VbloraVersion.JSON_KEY, SOURCE_MODEL, TARGET_VARIABLES, TASK, LABEL_NAMES)) {
       if (otherKeys.containsKey(key)) {
-        throw new IllegalArgumentException("otherKeys must not repeat the typed key \"" + key + "\"");
+        throw new VbLoraException("otherKeys must not repeat the typed key \"" + key + "\"");
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Arrays;
 
 /**
@@ -21,12 +22,12 @@ public record TopKLogits(int rows, int cols, int numVectors, int k, int[] indice
 
   public TopKLogits {
     if (rows < 1 || cols < 1 || numVectors < 1 || k < 1 || k > numVectors) {
-      throw new IllegalArgumentException("top-k shape [" + rows + ", " + cols + "], h=" + numVectors + ", k=" + k
+      throw new VbLoraException("top-k shape [" + rows + ", " + cols + "], h=" + numVectors + ", k=" + k
           + " needs positive dimensions and 1 <= k <= h");
     }
     int count = rows * cols;
     if (indices.length != count * k || weights.length != count * (k - 1)) {
-      throw new IllegalArgumentException("top-k of shape [" + rows + ", " + cols + "] with k=" + k + " needs "
+      throw new VbLoraException("top-k of shape [" + rows + ", " + cols + "] with k=" + k + " needs "
           + count * k + " indices and " + count * (k - 1) + " weights, got " + indices.length + " and "
           + weights.length);
     }
@@ -41,12 +42,12 @@ public record TopKLogits(int rows, int cols, int numVectors, int k, int[] indice
     for (int j = 0; j < k; j++) {
       int index = indices[s * k + j];
       if (index < 0 || index >= numVectors) {
-        throw new IllegalArgumentException("sub-vector " + s + " selects bank vector " + index
+        throw new VbLoraException("sub-vector " + s + " selects bank vector " + index
             + ", outside the bank's " + numVectors + " vectors");
       }
       for (int i = 0; i < j; i++) {
         if (indices[s * k + i] == index) {
-          throw new IllegalArgumentException("sub-vector " + s + " selects bank vector " + index + " twice");
+          throw new VbLoraException("sub-vector " + s + " selects bank vector " + index + " twice");
         }
       }
     }
@@ -54,12 +55,12 @@ public record TopKLogits(int rows, int cols, int numVectors, int k, int[] indice
     for (int j = 0; j < k - 1; j++) {
       float w = weights[s * (k - 1) + j];
       if (!(w >= 0 && w <= 1)) {
-        throw new IllegalArgumentException("sub-vector " + s + " has weight " + w + " outside [0, 1]");
+        throw new VbLoraException("sub-vector " + s + " has weight " + w + " outside [0, 1]");
       }
       sum += w;
     }
     if (sum > 1 + SUM_TOLERANCE) {
-      throw new IllegalArgumentException("sub-vector " + s + " has top-k weights summing to " + sum
+      throw new VbLoraException("sub-vector " + s + " has top-k weights summing to " + sum
           + " > 1, which leaves a negative last weight");
     }
   }
@@ -98,7 +99,7 @@ public record TopKLogits(int rows, int cols, int numVectors, int k, int[] indice
 
   private void requireK(int topk) {
     if (topk != k) {
-      throw new IllegalArgumentException("these top-k weights keep " + k + " bank vectors per sub-vector, not "
+      throw new VbLoraException("these top-k weights keep " + k + " bank vectors per sub-vector, not "
           + topk + "; only full logits can be cut to another k");
     }
   }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,14 +48,14 @@ public final class VbLoraAdapter implements PeftAdapter {
   public static VbLoraAdapter of(PeftVbLoraConfig config, float[][] vectorBank, Collection<VbLoraModule> modules,
       Map<String, StoredTensor> otherTensors) {
     if (vectorBank.length != config.numVectors()) {
-      throw new IllegalArgumentException("vector bank has " + vectorBank.length + " vectors but num_vectors is "
+      throw new VbLoraException("vector bank has " + vectorBank.length + " vectors but num_vectors is "
           + config.numVectors());
     }
     int b = config.vectorLength();
     float[] flat = new float[vectorBank.length * b];
     for (int i = 0; i < vectorBank.length; i++) {
       if (vectorBank[i].length != b) {
-        throw new IllegalArgumentException("vector bank row " + i + " has length " + vectorBank[i].length
+        throw new VbLoraException("vector bank row " + i + " has length " + vectorBank[i].length
             + " but vector_length is " + b);
       }
       System.arraycopy(vectorBank[i], 0, flat, i * b, b);
@@ -163,27 +164,27 @@ public final class VbLoraAdapter implements PeftAdapter {
     for (VbLoraModule module : modules.modules()) {
       String name = "module " + module.path();
       if (module.isTopK() != topK) {
-        throw new IllegalArgumentException(name + " holds " + (topK ? "full logits" : "top-k weights")
+        throw new VbLoraException(name + " holds " + (topK ? "full logits" : "top-k weights")
             + " while others hold " + (topK ? "top-k weights" : "full logits"));
       }
       if (module.logitsA().numVectors() != numVectors()) {
-        throw new IllegalArgumentException(name + " mixes " + module.logitsA().numVectors()
+        throw new VbLoraException(name + " mixes " + module.logitsA().numVectors()
             + " bank vectors but num_vectors is " + numVectors());
       }
       if (module.rank() != config.r()) {
-        throw new IllegalArgumentException(name + " has rank " + module.rank() + " but r is " + config.r());
+        throw new VbLoraException(name + " has rank " + module.rank() + " but r is " + config.r());
       }
       if (module.logitsA() instanceof TopKLogits a && a.k() != config.topk()) {
-        throw new IllegalArgumentException(name + " keeps top-" + a.k() + " but topk is " + config.topk());
+        throw new VbLoraException(name + " keeps top-" + a.k() + " but topk is " + config.topk());
       }
     }
     if (topK && !config.saveOnlyTopkWeights()) {
-      throw new IllegalArgumentException("the modules hold only top-k weights, so save_only_topk_weights must be "
+      throw new VbLoraException("the modules hold only top-k weights, so save_only_topk_weights must be "
           + "true (full logits cannot be recovered from top-k weights)");
     }
     for (String key : otherTensors.keySet()) {
       if (VbLoraSafetensors.isAdapterKey(key)) {
-        throw new IllegalArgumentException("other tensor \"" + key + "\" would clash with the adapter's own keys");
+        throw new VbLoraException("other tensor \"" + key + "\" would clash with the adapter's own keys");
       }
     }
   }

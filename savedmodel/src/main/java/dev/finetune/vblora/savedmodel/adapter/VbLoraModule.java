@@ -1,5 +1,7 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+
 /**
  * One adapted module of a VB-LoRA adapter: its path (the tensor-name stem, e.g.
  * {@code bert.encoder.layer.0.attention.self.query}) and the logits of its two factors.
@@ -11,22 +13,22 @@ package dev.finetune.vblora.savedmodel.adapter;
 public record VbLoraModule(String path, SubVectorLogits logitsA, SubVectorLogits logitsB) {
   public VbLoraModule {
     if (path == null || path.isEmpty()) {
-      throw new IllegalArgumentException("module path must not be empty");
+      throw new VbLoraException("module path must not be empty");
     }
     if (logitsA.rows() != logitsB.cols()) {
-      throw new IllegalArgumentException("module " + path + ": logits_A has rank " + logitsA.rows()
+      throw new VbLoraException("module " + path + ": logits_A has rank " + logitsA.rows()
           + " (its first dimension) but logits_B has rank " + logitsB.cols() + " (its second dimension)");
     }
     if (logitsA.numVectors() != logitsB.numVectors()) {
-      throw new IllegalArgumentException("module " + path + ": logits_A mixes " + logitsA.numVectors()
+      throw new VbLoraException("module " + path + ": logits_A mixes " + logitsA.numVectors()
           + " bank vectors but logits_B " + logitsB.numVectors());
     }
     if (logitsA.getClass() != logitsB.getClass()) {
-      throw new IllegalArgumentException("module " + path
+      throw new VbLoraException("module " + path
           + ": logits_A and logits_B must both be full logits or both top-k");
     }
     if (logitsA instanceof TopKLogits a && logitsB instanceof TopKLogits b && a.k() != b.k()) {
-      throw new IllegalArgumentException("module " + path + ": logits_A keeps top-" + a.k()
+      throw new VbLoraException("module " + path + ": logits_A keeps top-" + a.k()
           + " but logits_B top-" + b.k());
     }
   }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.adapter;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -144,32 +145,32 @@ final class VbLoraSafetensors {
     StoredTensor weights = parts.get(factor + WEIGHTS);
     String name = factor.substring(1);
     if (full != null && (indices != null || weights != null)) {
-      throw new IllegalArgumentException("has both full logits and top-k tensors for " + name);
+      throw new VbLoraException("has both full logits and top-k tensors for " + name);
     }
     if (full != null) {
       requireShape(full, name, true);
       if (full.dim(2) != numVectors) {
-        throw new IllegalArgumentException(name + " has " + full.dim(2) + " logits per sub-vector but the bank "
+        throw new VbLoraException(name + " has " + full.dim(2) + " logits per sub-vector but the bank "
             + "has " + numVectors + " vectors");
       }
       return new FullLogits((int) full.dim(0), (int) full.dim(1), numVectors, full.toFloats());
     }
     if (indices == null || weights == null) {
-      throw new IllegalArgumentException("lacks " + (indices == null && weights == null ? name
+      throw new VbLoraException("lacks " + (indices == null && weights == null ? name
           : indices == null ? name + INDICES : name + WEIGHTS));
     }
     requireShape(indices, name + INDICES, false);
     requireShape(weights, name + WEIGHTS, true);
     int k = (int) indices.dim(2);
     if (weights.dim(0) != indices.dim(0) || weights.dim(1) != indices.dim(1) || weights.dim(2) != k - 1) {
-      throw new IllegalArgumentException(name + WEIGHTS + " " + weights + " does not fit " + name + INDICES + " "
+      throw new VbLoraException(name + WEIGHTS + " " + weights + " does not fit " + name + INDICES + " "
           + indices + " (expected [.., .., k-1])");
     }
     long[] rawIndices = indices.toLongs();
     int[] intIndices = new int[rawIndices.length];
     for (int i = 0; i < rawIndices.length; i++) {
       if (rawIndices[i] < 0 || rawIndices[i] >= numVectors) {
-        throw new IllegalArgumentException(name + INDICES + " selects bank vector " + rawIndices[i]
+        throw new VbLoraException(name + INDICES + " selects bank vector " + rawIndices[i]
             + ", outside the bank's " + numVectors + " vectors");
       }
       intIndices[i] = (int) rawIndices[i];
@@ -181,7 +182,7 @@ final class VbLoraSafetensors {
   private static void requireShape(StoredTensor tensor, String name, boolean floating) {
     boolean dtypeOk = floating ? tensor.dtype().isFloatingPoint() : tensor.dtype().isInteger();
     if (tensor.rank() != 3 || !dtypeOk) {
-      throw new IllegalArgumentException(name + " must be a 3-D " + (floating ? "float" : "integer")
+      throw new VbLoraException(name + " must be a 3-D " + (floating ? "float" : "integer")
           + " tensor, got " + tensor);
     }
   }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,12 +21,12 @@ public record AdapterChoice(String name, PeftAdapter adapter, Map<String, String
   public AdapterChoice {
     Objects.requireNonNull(name, "name");
     if (name.isBlank()) {
-      throw new IllegalArgumentException("an adapter name must not be blank");
+      throw new VbLoraException("an adapter name must not be blank");
     }
     kernelVariables = Collections.unmodifiableMap(new LinkedHashMap<>(kernelVariables));
     for (String module : adapter.modulePaths()) {
       if (!kernelVariables.containsKey(module)) {
-        throw new IllegalArgumentException("adapter " + name + ": module " + module + " is matched to no kernel");
+        throw new VbLoraException("adapter " + name + ": module " + module + " is matched to no kernel");
       }
     }
   }

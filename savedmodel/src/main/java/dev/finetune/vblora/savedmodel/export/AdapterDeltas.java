@@ -78,7 +78,7 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
       Kernel kernel = kernelFor(kernels, module, recorded, model);
       DeltaWeights delta = adapter.deltaWeights(module);
       if (delta.inFeatures() != kernel.inFeatures() || delta.outFeatures() != kernel.outFeatures()) {
-        throw new IllegalArgumentException("the adapter does not fit model " + model.path() + ": module " + module
+        throw new VbLoraException("the adapter does not fit model " + model.path() + ": module " + module
             + " updates a " + delta.inFeatures() + "x" + delta.outFeatures() + " kernel but " + kernel.name()
             + " is " + kernel.inFeatures() + "x" + kernel.outFeatures()
             + "; use the base model the adapter was trained on");
@@ -98,12 +98,12 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
       return matches.get(0);
     }
     if (matches.isEmpty()) {
-      throw new IllegalArgumentException("the adapter does not fit model " + model.path() + ": module " + module
+      throw new VbLoraException("the adapter does not fit model " + model.path() + ": module " + module
           + " (variable " + recorded + ") matches none of its " + kernels.size() + " kernels, e.g. "
           + kernels.stream().limit(3).map(Kernel::name).collect(Collectors.joining(", "))
           + "; use the base model the adapter was trained on");
     }
-    throw new IllegalArgumentException("module " + module + " (variable " + recorded + ") matches several kernels "
+    throw new VbLoraException("module " + module + " (variable " + recorded + ") matches several kernels "
         + "of model " + model.path() + ": " + matches.stream().map(Kernel::name).toList());
   }
 

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.StackedAdapters;
 import dev.finetune.vblora.savedmodel.adapter.LoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.LoraModule;
@@ -28,12 +29,12 @@ public final class AdapterStacking {
 
   public static StackedAdapters stack(List<AdapterChoice> choices, boolean halfPrecisionBank) {
     if (choices.isEmpty()) {
-      throw new IllegalArgumentException("a multi-adapter model needs at least one adapter");
+      throw new VbLoraException("a multi-adapter model needs at least one adapter");
     }
     List<String> names = new ArrayList<>();
     for (AdapterChoice choice : choices) {
       if (names.contains(choice.name())) {
-        throw new IllegalArgumentException("two adapters are named \"" + choice.name() + "\"; give each its own"
+        throw new VbLoraException("two adapters are named \"" + choice.name() + "\"; give each its own"
             + " name");
       }
       names.add(choice.name());
@@ -77,7 +78,7 @@ public final class AdapterStacking {
         missing.removeAll(own);
         Set<String> extra = new TreeSet<>(own);
         extra.removeAll(kernels);
-        throw new IllegalArgumentException("adapter " + choice.name() + " updates other kernels than adapter "
+        throw new VbLoraException("adapter " + choice.name() + " updates other kernels than adapter "
             + first.name() + (missing.isEmpty() ? "" : "; it lacks " + missing)
             + (extra.isEmpty() ? "" : "; it also updates " + extra) + ". All adapters of one multi-adapter model"
             + " must target the same kernels (train them with the same targets)");
@@ -95,7 +96,7 @@ public final class AdapterStacking {
           length = v.vectorLength();
           first = choice.name();
         } else if (v.vectorLength() != length) {
-          throw new IllegalArgumentException("adapter " + choice.name() + " has vector_length " + v.vectorLength()
+          throw new VbLoraException("adapter " + choice.name() + " has vector_length " + v.vectorLength()
               + " but adapter " + first + " " + length + "; the VB-LoRA adapters of one multi-adapter model"
               + " must share the vector length");
         }

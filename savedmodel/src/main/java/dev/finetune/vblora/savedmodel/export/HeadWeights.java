@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import java.util.List;
 import java.util.Objects;
@@ -34,16 +35,16 @@ public record HeadWeights(String inputOutputKey, String pooling, String maskInpu
   public HeadWeights {
     Objects.requireNonNull(inputOutputKey, "inputOutputKey");
     if (!List.of(NONE, CLS, MEAN).contains(pooling)) {
-      throw new IllegalArgumentException("head pooling '" + pooling + "' must be none, cls or mean");
+      throw new VbLoraException("head pooling '" + pooling + "' must be none, cls or mean");
     }
     if (pooling.equals(MEAN) && maskInput == null) {
-      throw new IllegalArgumentException("mean pooling needs the model's mask input");
+      throw new VbLoraException("mean pooling needs the model's mask input");
     }
     if (kernel.length == 0 || kernel[0].length == 0) {
-      throw new IllegalArgumentException("head kernel must be [hidden, classes] with both sizes > 0");
+      throw new VbLoraException("head kernel must be [hidden, classes] with both sizes > 0");
     }
     if (bias.length != kernel[0].length) {
-      throw new IllegalArgumentException("head bias has " + bias.length + " entries but the kernel has "
+      throw new VbLoraException("head bias has " + bias.length + " entries but the kernel has "
           + kernel[0].length + " output columns");
     }
     for (int i = 0; i < kernel.length; i++) {
@@ -51,7 +52,7 @@ public record HeadWeights(String inputOutputKey, String pooling, String maskInpu
     }
     NonFiniteValueException.requireFinite("the head's bias", bias, bias.length);
     if (classification && !labelNames.isEmpty() && labelNames.size() != bias.length) {
-      throw new IllegalArgumentException("the head has " + bias.length + " outputs but " + labelNames.size()
+      throw new VbLoraException("the head has " + bias.length + " outputs but " + labelNames.size()
           + " label names " + labelNames + "; give one name per output, in class-id order");
     }
     labelNames = List.copyOf(labelNames);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,7 +161,7 @@ public final class MergedExporter {
       for (float[] row : delta) {
         for (float d : row) {
           if (i >= merged.length) {
-            throw new IllegalArgumentException("the update for " + variable + " has more values than its "
+            throw new VbLoraException("the update for " + variable + " has more values than its "
                 + w.length + "; was the adapter trained on another model?");
           }
           merged[i] = w[i] + d;
@@ -168,7 +169,7 @@ public final class MergedExporter {
         }
       }
       if (i != merged.length) {
-        throw new IllegalArgumentException("the update for " + variable + " has " + i + " values, the kernel "
+        throw new VbLoraException("the update for " + variable + " has " + i + " values, the kernel "
             + w.length + "; was the adapter trained on another model?");
       }
       for (float m : merged) {
@@ -217,7 +218,7 @@ public final class MergedExporter {
     for (Map.Entry<String, float[][]> e : deltas.entrySet()) {
       GraphOperation variable = graph.operation(e.getKey());
       if (variable == null) {
-        throw new IllegalArgumentException("the base model has no variable '" + e.getKey()
+        throw new VbLoraException("the base model has no variable '" + e.getKey()
             + "' to merge an adapter into; was the adapter trained on another model?");
       }
       Operand<TFloat32> delta = tf.constant(StdArrays.ndCopyOf(e.getValue()));
@@ -233,7 +234,7 @@ public final class MergedExporter {
           updates.add(tf.assignAdd(ref, tf.reshape(delta, tf.shape(ref))));
           break;
         default:
-          throw new IllegalArgumentException("'" + e.getKey() + "' is a " + variable.type()
+          throw new VbLoraException("'" + e.getKey() + "' is a " + variable.type()
               + " node, not a variable; cannot merge a delta into it");
       }
     }
@@ -289,7 +290,7 @@ public final class MergedExporter {
   private static SignatureDef addHead(Ops tf, Graph graph, MetaGraphDef metaGraph, SignatureDef serving,
       HeadWeights head) {
     if (serving == null) {
-      throw new IllegalArgumentException("the base model has no '" + SERVING_SIGNATURE + "' signature to "
+      throw new VbLoraException("the base model has no '" + SERVING_SIGNATURE + "' signature to "
           + "attach the head to; its signatures are " + metaGraph.getSignatureDefMap().keySet());
     }
     TensorInfo input = serving.getOutputsMap().get(head.inputOutputKey());
@@ -302,7 +303,7 @@ public final class MergedExporter {
       try {
         featuresName = ServingPath.tensor(nodes, head.inputOutputKey());
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("the serving signature has no output '" + head.inputOutputKey()
+        throw new VbLoraException("the serving signature has no output '" + head.inputOutputKey()
             + "' for the head to read (its outputs are " + serving.getOutputsMap().keySet() + ") and its serving "
             + "path no such tensor: " + e.getMessage(), e);
       }
@@ -337,7 +338,7 @@ public final class MergedExporter {
       case HeadWeights.MEAN:
         TensorInfo mask = serving.getInputsMap().get(head.maskInput());
         if (mask == null) {
-          throw new IllegalArgumentException("the serving signature has no input '" + head.maskInput()
+          throw new VbLoraException("the serving signature has no input '" + head.maskInput()
               + "' for the head's mean pooling; its inputs are " + serving.getInputsMap().keySet());
         }
         Operand<TFloat32> weights = scope.expandDims(scope.dtypes.cast(graph.outputOrThrow(mask.getName()),

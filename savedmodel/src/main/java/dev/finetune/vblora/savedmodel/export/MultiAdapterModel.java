@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
@@ -44,7 +45,7 @@ public final class MultiAdapterModel {
       Objects.requireNonNull(out, "out");
       adapters = Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
       if (adapters.isEmpty()) {
-        throw new IllegalArgumentException("a multi-adapter model needs at least one adapter folder");
+        throw new VbLoraException("a multi-adapter model needs at least one adapter folder");
       }
     }
 
@@ -71,7 +72,7 @@ public final class MultiAdapterModel {
     /** Adds an adapter under {@code name}; a name given twice is refused. */
     public Builder adapter(String name, Path folder) {
       if (adapters.putIfAbsent(name, folder) != null) {
-        throw new IllegalArgumentException("two adapters are named \"" + name + "\" (" + adapters.get(name)
+        throw new VbLoraException("two adapters are named \"" + name + "\" (" + adapters.get(name)
             + " and " + folder + "); give each its own name");
       }
       return this;
@@ -130,7 +131,7 @@ public final class MultiAdapterModel {
     try {
       deltas = AdapterDeltas.of(adapter, model, signature);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("adapter " + name + " (" + folder + "): " + e.getMessage(), e);
+      throw new VbLoraException("adapter " + name + " (" + folder + "): " + e.getMessage(), e);
     }
     // AdapterDeltas keeps the adapter's module order: the i-th delta is the i-th module's kernel.
     Map<String, String> kernels = new LinkedHashMap<>();

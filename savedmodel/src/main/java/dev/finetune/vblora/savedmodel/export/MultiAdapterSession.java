@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.MultiAdapterRewriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +26,7 @@ public final class MultiAdapterSession implements AutoCloseable {
     this.signature = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
     if (signature == null || !signature.getInputsMap().containsKey(MultiAdapterRewriter.ADAPTER_INPUT)) {
       bundle.close();
-      throw new IllegalArgumentException("not a multi-adapter model: its serving_default signature has no '"
+      throw new VbLoraException("not a multi-adapter model: its serving_default signature has no '"
           + MultiAdapterRewriter.ADAPTER_INPUT + "' input; write one with MultiAdapterModel.write");
     }
   }
@@ -61,7 +62,7 @@ public final class MultiAdapterSession implements AutoCloseable {
   private static String tensor(Map<String, TensorInfo> tensors, String key, String what) {
     TensorInfo info = tensors.get(key);
     if (info == null) {
-      throw new IllegalArgumentException("the model has no " + what + " '" + key + "'; its " + what + "s are "
+      throw new VbLoraException("the model has no " + what + " '" + key + "'; its " + what + "s are "
           + tensors.keySet());
     }
     return info.getName();

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.ServingPath;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -81,7 +82,7 @@ final class StackedHeads {
           + "'s " + first.inputOutputKey() + " (pooling " + first.pooling() + ")";
     }
     if (why != null) {
-      throw new IllegalArgumentException("adapter " + name + " cannot share a model with adapter " + firstName
+      throw new VbLoraException("adapter " + name + " cannot share a model with adapter " + firstName
           + ": " + why + ". A multi-adapter model stacks heads of one output shape and task, so that every request"
           + " gets the same outputs; export such adapters into separate multi-adapter models");
     }
@@ -126,7 +127,7 @@ final class StackedHeads {
     SignatureDef.Builder out = signature.toBuilder();
     for (String key : template.classification() ? List.of("logits", "probabilities") : List.of("predictions")) {
       if (signature.getOutputsMap().containsKey(key)) {
-        throw new IllegalArgumentException("the model already has an output '" + key + "' that the adapters' "
+        throw new VbLoraException("the model already has an output '" + key + "' that the adapters' "
             + "head would replace");
       }
     }

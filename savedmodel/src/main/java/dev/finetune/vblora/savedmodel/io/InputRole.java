@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.io;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -30,7 +31,7 @@ public enum InputRole {
         return role;
       }
     }
-    throw new IllegalArgumentException("unknown input role '" + value + "'; the roles are "
+    throw new VbLoraException("unknown input role '" + value + "'; the roles are "
         + Arrays.stream(values()).map(InputRole::label).collect(Collectors.joining(", ")));
   }
 }

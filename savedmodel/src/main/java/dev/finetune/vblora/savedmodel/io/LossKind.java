@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.io;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.Task;
 import java.util.Arrays;
 import java.util.Locale;
@@ -37,7 +38,7 @@ public enum LossKind {
         return kind;
       }
     }
-    throw new IllegalArgumentException("unknown loss '" + value + "'; the losses are "
+    throw new VbLoraException("unknown loss '" + value + "'; the losses are "
         + Arrays.stream(values()).map(LossKind::label).collect(Collectors.joining(", ")));
   }
 

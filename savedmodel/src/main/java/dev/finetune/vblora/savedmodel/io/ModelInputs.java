@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.io;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.model.InputFlow;
@@ -92,7 +93,7 @@ public final class ModelInputs {
     Map<InputRole, String> keys = new EnumMap<>(InputRole.class);
     explicit.forEach((role, key) -> {
       if (!inputs.containsKey(key)) {
-        throw new IllegalArgumentException("the mapping " + role.label() + "=" + key + " names no input of "
+        throw new VbLoraException("the mapping " + role.label() + "=" + key + " names no input of "
             + "signature '" + signature.key() + "'; its inputs are:\n" + listing(signature));
       }
       keys.put(role, key);
@@ -164,7 +165,7 @@ public final class ModelInputs {
     signature.inputs().forEach((key, spec) -> {
       boolean fixed = spec.shape().stream().skip(1).allMatch(d -> d > 0);
       if (spec.dtype() != DataType.DT_FLOAT || !spec.rankKnown() || spec.shape().isEmpty() || !fixed) {
-        throw new IllegalArgumentException("input " + Input.of(key, spec).describe() + " of signature '"
+        throw new VbLoraException("input " + Input.of(key, spec).describe() + " of signature '"
             + signature.key() + "' is neither a token input nor a float32 feature array of fixed size (every "
             + "dimension but the batch known); this model's inputs cannot be fed");
       }
@@ -307,7 +308,7 @@ public final class ModelInputs {
   private static Tensor featureTensor(Input input, Batch batch) {
     float[][] rows = batch.features().get(input.key());
     if (rows == null) {
-      throw new IllegalArgumentException("the batch has no values for input '" + input.key() + "'");
+      throw new VbLoraException("the batch has no values for input '" + input.key() + "'");
     }
     long[] dims = new long[input.shape().size()];
     dims[0] = rows.length;

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.io;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.InputFlow;
 import dev.finetune.vblora.model.OutputProducer;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -36,11 +37,11 @@ public record ModelIo(ModelInputs inputs, ModelOutput output) {
       inputs = Map.copyOf(inputs);
       pooling = pooling == null ? Pooling.NONE : pooling;
       if (features != null && output != null) {
-        throw new IllegalArgumentException("a new head on features '" + features + "' and the model's own output '"
+        throw new VbLoraException("a new head on features '" + features + "' and the model's own output '"
             + output + "' exclude each other; train one of them");
       }
       if (features != null && loss != null) {
-        throw new IllegalArgumentException("the loss '" + loss.label() + "' is for the model's own output; a new "
+        throw new VbLoraException("the loss '" + loss.label() + "' is for the model's own output; a new "
             + "head's loss follows the task");
       }
     }
@@ -74,7 +75,7 @@ public record ModelIo(ModelInputs inputs, ModelOutput output) {
     }
     if (key == null) {
       if (signature.outputs().size() != 1) {
-        throw new IllegalArgumentException("signature '" + signature.key() + "' has the outputs "
+        throw new VbLoraException("signature '" + signature.key() + "' has the outputs "
             + signature.outputs().keySet() + "; choose the one to train (its own output), or a feature output "
             + "for a new head");
       }
@@ -82,18 +83,18 @@ public record ModelIo(ModelInputs inputs, ModelOutput output) {
     }
     TensorSpec spec = signature.outputs().get(key);
     if (spec == null) {
-      throw new IllegalArgumentException("signature '" + signature.key() + "' has no output '" + key
+      throw new VbLoraException("signature '" + signature.key() + "' has no output '" + key
           + "'; its outputs are " + signature.outputs().keySet());
     }
     int width = width(signature, key, spec);
     String op = OutputProducer.opOf(model.metaGraph(), signature.key(), key);
     LossKind loss = settings.loss() != null ? settings.loss() : LossKind.detect(op, width);
     if (loss == LossKind.BINARY_CROSS_ENTROPY && width != 1) {
-      throw new IllegalArgumentException("binary cross entropy needs an output of one value per example, but '"
+      throw new VbLoraException("binary cross entropy needs an output of one value per example, but '"
           + key + "' has " + width + "; use cross-entropy for several classes");
     }
     if (loss == LossKind.CROSS_ENTROPY && width < 2) {
-      throw new IllegalArgumentException("cross entropy needs an output of at least 2 classes, but '" + key
+      throw new VbLoraException("cross entropy needs an output of at least 2 classes, but '" + key
           + "' has " + width + " value per example; use binary-cross-entropy (sigmoid) or mse");
     }
     boolean probabilities = loss == LossKind.CROSS_ENTROPY && op.equals("Softmax")
@@ -107,7 +108,7 @@ public record ModelIo(ModelInputs inputs, ModelOutput output) {
       return 1;
     }
     if (!spec.rankKnown() || shape.size() != 2 || shape.get(1) < 1) {
-      throw new IllegalArgumentException("output '" + key + "' of signature '" + signature.key() + "' has shape "
+      throw new VbLoraException("output '" + key + "' of signature '" + signature.key() + "' has shape "
           + shape + "; a trained output must be [batch] or [batch, n] with n known");
     }
     return Math.toIntExact(shape.get(1));

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.io;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Locale;
 
 /** How a head reads a feature tensor: as it is ([batch, hidden]), or a sequence's first token or mean. */
@@ -27,6 +28,6 @@ public enum Pooling {
         return p;
       }
     }
-    throw new IllegalArgumentException("unknown pooling '" + value + "'; choose none, cls or mean");
+    throw new VbLoraException("unknown pooling '" + value + "'; choose none, cls or mean");
   }
 }

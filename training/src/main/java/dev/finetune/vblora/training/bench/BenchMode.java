@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
@@ -35,7 +36,7 @@ public enum BenchMode {
       case "all":
         return EnumSet.allOf(BenchMode.class);
       default:
-        throw new IllegalArgumentException("mode must be train, forward, merged, base or all, got '" + value + "'");
+        throw new VbLoraException("mode must be train, forward, merged, base or all, got '" + value + "'");
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.PlacementReport;
 import dev.finetune.vblora.training.device.StepProfile;
@@ -46,7 +47,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     measurements = List.copyOf(measurements);
     trainableParams = Map.copyOf(trainableParams);
     if (measurements.isEmpty()) {
-      throw new IllegalArgumentException("a bench report needs at least one measurement");
+      throw new VbLoraException("a bench report needs at least one measurement");
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
 import dev.finetune.vblora.training.TrainingGraph;
@@ -63,12 +64,12 @@ final class InferenceSession implements AutoCloseable {
       String method, BenchMode mode, BenchSettings settings, DeviceOptions device) {
     SaverDef saver = model.metaGraph().getSaverDef();
     if (saver.getRestoreOpName().isEmpty()) {
-      throw new IllegalArgumentException("the SavedModel at " + model.path() + " has no saver to restore its "
+      throw new VbLoraException("the SavedModel at " + model.path() + " has no saver to restore its "
           + "weights with; bench needs a TF1 graph export with a saver");
     }
     TensorSpec output = model.signature(signature).outputs().get(TrainingGraph.POOLED_OUTPUT);
     if (output == null) {
-      throw new IllegalArgumentException("signature '" + signature + "' has no output '"
+      throw new VbLoraException("signature '" + signature + "' has no output '"
           + TrainingGraph.POOLED_OUTPUT + "'; its outputs are " + model.signature(signature).outputs().keySet());
     }
     Graph graph = new Graph();
@@ -107,7 +108,7 @@ final class InferenceSession implements AutoCloseable {
     for (String name : deltas.keySet()) {
       GraphOperation variable = graph.operation(name);
       if (variable == null || !variable.type().equals("VarHandleOp")) {
-        throw new IllegalArgumentException("the base model has no resource variable '" + name
+        throw new VbLoraException("the base model has no resource variable '" + name
             + "' to merge the adapter's update into");
       }
       Placeholder<TFloat32> delta = tf.placeholder(TFloat32.class);

@@ -28,8 +28,9 @@ import org.tensorflow.types.TString;
 
 /**
  * Issue 17's size and latency figures on BERT-base: N random q,v VB-LoRA adapters (h vectors of length 256, r 4,
- * k 2, top-k saved; h 256 is PEFT's default, h 90 the bank of our GLUE runs) in one multi-adapter model; its size on disk; and the median forward time of a batch
- * whose examples use mixed adapters, against the untouched model and one merged model.
+ * k 2, top-k saved; h 256 is PEFT's default, h 90 the bank of our GLUE runs) in one multi-adapter model; its
+ * size on disk; and the median forward time of a batch whose examples use mixed adapters, against the untouched
+ * model and one merged model.
  *
  * <p>Usage: {@code MultiAdapterBenchmark BERT_FOLDER WORK_FOLDER [adapters=100] [batch=32] [length=128]
  * [runs=10] [half=false] [h=256]}.

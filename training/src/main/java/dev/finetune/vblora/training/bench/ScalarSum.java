@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
@@ -21,7 +22,7 @@ final class ScalarSum {
     Operand<TFloat32> output = graph.outputOrThrow(outputTensor).expect(TFloat32.class);
     int rank = output.shape().numDimensions();
     if (rank < 0) {
-      throw new IllegalArgumentException("output " + outputTensor + " has an unknown rank; bench needs its rank");
+      throw new VbLoraException("output " + outputTensor + " has an unknown rank; bench needs its rank");
     }
     int[] axes = new int[rank];
     for (int i = 0; i < rank; i++) {

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.savedmodel.SignatureInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
@@ -43,7 +44,7 @@ public final class SyntheticBatch implements AutoCloseable {
    */
   public static SyntheticBatch of(SignatureInfo signature, int batchSize, int length, long seed) {
     if (batchSize < 1 || length < 1) {
-      throw new IllegalArgumentException("batch size and length must be at least 1, got " + batchSize + " x "
+      throw new VbLoraException("batch size and length must be at least 1, got " + batchSize + " x "
           + length);
     }
     SyntheticBatch batch = new SyntheticBatch(batchSize, length);
@@ -62,7 +63,7 @@ public final class SyntheticBatch implements AutoCloseable {
 
   private static Tensor tensor(String key, TensorSpec spec, int batchSize, int length, Random random) {
     if (spec.shape().size() != 2) {
-      throw new IllegalArgumentException("signature input " + key + " has shape " + spec.shape()
+      throw new VbLoraException("signature input " + key + " has shape " + spec.shape()
           + "; bench feeds token ids of shape [batch, length] and needs rank-2 inputs");
     }
     long fixed = spec.shape().get(1);
@@ -92,7 +93,7 @@ public final class SyntheticBatch implements AutoCloseable {
         }
       });
     }
-    throw new IllegalArgumentException("signature input " + key + " is " + spec.dtype()
+    throw new VbLoraException("signature input " + key + " is " + spec.dtype()
         + "; bench feeds token ids and needs int32 or int64 inputs");
   }
 

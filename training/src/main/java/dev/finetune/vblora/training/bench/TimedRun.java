@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.training.device.PlacementCheck;
 import dev.finetune.vblora.training.device.PlacementReport;
 import dev.finetune.vblora.training.device.StepProfile;
@@ -29,7 +30,7 @@ final class TimedRun {
   /** A run whose step is {@code group} steps: {@code group - 1} of {@code withoutFetch}, then {@code runner}. */
   TimedRun(String method, BenchMode mode, Session.Runner runner, Session.Runner withoutFetch, int group) {
     if (group < 1) {
-      throw new IllegalArgumentException("a timed group needs at least one step, got " + group);
+      throw new VbLoraException("a timed group needs at least one step, got " + group);
     }
     this.method = method;
     this.mode = mode;

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ public record XlaComparison(String method, List<Double> lossesWithout, List<Doub
     lossesWithout = List.copyOf(lossesWithout);
     lossesWith = List.copyOf(lossesWith);
     if (lossesWithout.size() != lossesWith.size() || lossesWithout.isEmpty()) {
-      throw new IllegalArgumentException("both runs need the same, non-zero number of losses, got "
+      throw new VbLoraException("both runs need the same, non-zero number of losses, got "
           + lossesWithout.size() + " and " + lossesWith.size());
     }
   }

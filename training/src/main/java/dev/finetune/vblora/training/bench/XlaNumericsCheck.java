@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.TrainingGraph;
@@ -35,10 +36,11 @@ public final class XlaNumericsCheck {
   public static XlaComparison run(SavedModelInfo model, String signature, BenchMethod method, BenchSettings settings,
       int steps, Consumer<String> progress) {
     if (method.untouched()) {
-      throw new InvalidSettingException("method", "the XLA numerics check trains an adapter; use method vblora or lora");
+      throw new InvalidSettingException("method",
+          "the XLA numerics check trains an adapter; use method vblora or lora");
     }
     if (steps < 1) {
-      throw new IllegalArgumentException("the XLA numerics check needs at least 1 step, got " + steps);
+      throw new VbLoraException("the XLA numerics check needs at least 1 step, got " + steps);
     }
     DeviceOptions device = settings.device();
     DeviceProbe.requireAvailable(device);

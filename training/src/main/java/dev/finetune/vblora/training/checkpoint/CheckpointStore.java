@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.checkpoint;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.training.metrics.BestCheckpointRule;
 import dev.finetune.vblora.training.variables.HostTensor;
 import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
@@ -52,7 +53,7 @@ public final class CheckpointStore {
    */
   public static CheckpointStore open(Path outputDir, int keepLast, BestCheckpointRule rule) throws IOException {
     if (keepLast < 1) {
-      throw new IllegalArgumentException("keep-last " + keepLast + " must be at least 1: the newest checkpoint"
+      throw new VbLoraException("keep-last " + keepLast + " must be at least 1: the newest checkpoint"
           + " is what a resume starts from");
     }
     Path root = outputDir.resolve("checkpoints");

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.checkpoint;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonException;
 import java.util.Collections;
@@ -40,7 +41,7 @@ public record TrainingState(
 
   public TrainingState {
     if (step < 0 || epoch < 0 || positionInEpoch < 0) {
-      throw new IllegalArgumentException("training state has a negative step (" + step + "), epoch (" + epoch
+      throw new VbLoraException("training state has a negative step (" + step + "), epoch (" + epoch
           + ") or position (" + positionInEpoch + ")");
     }
     rngState = rngState == null ? "" : rngState;

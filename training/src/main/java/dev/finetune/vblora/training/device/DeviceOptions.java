@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.List;
 import org.tensorflow.proto.ConfigProto;
@@ -26,10 +27,11 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
 
   public DeviceOptions {
     if (device == null || precision == null) {
-      throw new IllegalArgumentException("device and precision must be given");
+      throw new VbLoraException("device and precision must be given");
     }
     if (intraOpThreads < 0 || interOpThreads < 0) {
-      throw new InvalidSettingException(List.of("intraOpThreads", "interOpThreads"), "thread counts must be 0 (TensorFlow's choice) or more, got intra-op "
+      throw new InvalidSettingException(List.of("intraOpThreads", "interOpThreads"),
+          "thread counts must be 0 (TensorFlow's choice) or more, got intra-op "
           + intraOpThreads + ", inter-op " + interOpThreads);
     }
     if (!precision.supportedOn(device)) {

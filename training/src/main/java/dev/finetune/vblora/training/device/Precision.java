@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Locale;
 
 /**
@@ -28,7 +29,7 @@ public enum Precision {
       case "bfloat16":
         return BF16;
       default:
-        throw new IllegalArgumentException("precision must be fp32, fp16 (GPU) or bf16 (CPU), got '" + value + "'");
+        throw new VbLoraException("precision must be fp32, fp16 (GPU) or bf16 (CPU), got '" + value + "'");
     }
   }
 

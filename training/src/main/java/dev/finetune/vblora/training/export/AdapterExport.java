@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdapterVariable;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.head.TaskHead;
@@ -62,7 +63,7 @@ public final class AdapterExport {
     public HostTensor value(AdapterVariable variable) {
       HostTensor value = values.get(variable.name());
       if (value == null) {
-        throw new IllegalArgumentException("no value for adapter variable " + variable.name()
+        throw new VbLoraException("no value for adapter variable " + variable.name()
             + "; the checkpoint does not belong to this adapter");
       }
       return value;
@@ -71,14 +72,14 @@ public final class AdapterExport {
     /** The value of {@code kernel}'s variable of {@code group} (e.g. {@link AdapterVariable#LORA_DOWN}). */
     public HostTensor value(String kernel, String group) {
       return value(manifest.variables().stream().filter(v -> v.kernel().equals(kernel) && v.group().equals(group))
-          .findFirst().orElseThrow(() -> new IllegalArgumentException("no " + group + " variable for " + kernel)));
+          .findFirst().orElseThrow(() -> new VbLoraException("no " + group + " variable for " + kernel)));
     }
 
     /** The packed logits variable called {@code name}. */
     public AdapterVariable packedLogits(String name) {
       return manifest.variables().stream()
           .filter(v -> v.name().equals(name) && v.group().equals(AdapterVariable.LOGITS)).findFirst()
-          .orElseThrow(() -> new IllegalArgumentException("the manifest's logits layout names " + name
+          .orElseThrow(() -> new VbLoraException("the manifest's logits layout names " + name
               + ", which is none of its logits variables; the manifest is damaged"));
     }
   }
@@ -115,7 +116,7 @@ public final class AdapterExport {
       return Map.of(); // the run trained the model's own output
     }
     if (kernel == null || bias == null) {
-      throw new IllegalArgumentException("the values hold half a task head (" + TaskHead.SCOPE + "/kernel, "
+      throw new VbLoraException("the values hold half a task head (" + TaskHead.SCOPE + "/kernel, "
           + TaskHead.SCOPE + "/bias)");
     }
     float[][] weight = transpose(matrix(kernel)); // PyTorch nn.Linear: [out, in]
@@ -128,7 +129,7 @@ public final class AdapterExport {
   public static float[][] matrix(HostTensor tensor) {
     long[] shape = tensor.shape();
     if (shape.length != 2) {
-      throw new IllegalArgumentException("expected a matrix, got shape " + java.util.Arrays.toString(shape));
+      throw new VbLoraException("expected a matrix, got shape " + java.util.Arrays.toString(shape));
     }
     float[] flat = tensor.toFloats();
     int rows = (int) shape[0];

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.export;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.AdapterVariable;
 import dev.finetune.vblora.model.LogitsSlice;
@@ -32,7 +33,7 @@ public record AdapterManifest(TrainConfig config, List<String> labelNames, List<
     variables = List.copyOf(variables);
     Objects.requireNonNull(logitsLayout, "logitsLayout");
     if (config.method().packsLogits() && logitsLayout.isEmpty()) {
-      throw new IllegalArgumentException("a VB-LoRA adapter manifest needs the layout of its packed logits");
+      throw new VbLoraException("a VB-LoRA adapter manifest needs the layout of its packed logits");
     }
   }
 
@@ -91,7 +92,7 @@ public record AdapterManifest(TrainConfig config, List<String> labelNames, List<
     if (config.method().packsLogits() && json.get(LOGITS_LAYOUT) == null) {
       String example = variables.stream().filter(v -> v.group().equals(AdapterVariable.LOGITS))
           .map(AdapterVariable::name).findFirst().orElse("none");
-      throw new IllegalArgumentException("its adapter manifest lists one logits_A and one logits_B variable per"
+      throw new VbLoraException("its adapter manifest lists one logits_A and one logits_B variable per"
           + " kernel (e.g. " + example + "), the layout of vblora versions before the logits were packed into two"
           + " variables, which this version cannot load");
     }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.head;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
@@ -19,7 +20,7 @@ public record ClassificationHead(int numClasses, long seed) implements TaskHead 
 
   public ClassificationHead {
     if (numClasses < 2) {
-      throw new IllegalArgumentException("a classification head needs at least 2 classes, got " + numClasses
+      throw new VbLoraException("a classification head needs at least 2 classes, got " + numClasses
           + "; use a regression head for a single output");
     }
   }

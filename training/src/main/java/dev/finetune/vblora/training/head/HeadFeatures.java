@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.head;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.ServingPath;
 import dev.finetune.vblora.training.TrainingGraphSpec;
@@ -33,7 +34,7 @@ public final class HeadFeatures {
     return switch (newHead.pooling()) {
       case NONE -> {
         if (rank != 2) {
-          throw new IllegalArgumentException("features '" + newHead.features() + "' have shape " + features.shape()
+          throw new VbLoraException("features '" + newHead.features() + "' have shape " + features.shape()
               + "; a head reads [batch, hidden]: pool a sequence output with cls or mean pooling");
         }
         yield features;
@@ -60,14 +61,14 @@ public final class HeadFeatures {
       try {
         name = ServingPath.tensor(nodes, features);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("features '" + features + "' are neither an output of signature '"
+        throw new VbLoraException("features '" + features + "' are neither an output of signature '"
             + signature + "' (its outputs are " + adapted.outputs().keySet() + ") nor a tensor of its serving path: "
             + e.getMessage(), e);
       }
     }
     Output<?> output = graph.outputOrThrow(name);
     if (output.type() != TFloat32.class) {
-      throw new IllegalArgumentException("features '" + features + "' are " + output.dataType()
+      throw new VbLoraException("features '" + features + "' are " + output.dataType()
           + "; a head reads float32 features");
     }
     return output.expect(TFloat32.class);
@@ -75,7 +76,7 @@ public final class HeadFeatures {
 
   private static void requireSequence(ModelOutput.NewHead newHead, Output<TFloat32> features) {
     if (features.shape().numDimensions() != 3) {
-      throw new IllegalArgumentException("features '" + newHead.features() + "' have shape " + features.shape()
+      throw new VbLoraException("features '" + newHead.features() + "' have shape " + features.shape()
           + "; " + newHead.pooling().label() + " pooling reads a sequence [batch, length, hidden]");
     }
   }
@@ -83,7 +84,7 @@ public final class HeadFeatures {
   private static Operand<?> mask(AdaptedGraph adapted, ModelInputs inputs, ModelOutput.NewHead newHead) {
     ModelInputs.Input mask = inputs.roles().get(InputRole.MASK);
     if (mask == null) {
-      throw new IllegalArgumentException("mean pooling of '" + newHead.features() + "' needs the model's mask "
+      throw new VbLoraException("mean pooling of '" + newHead.features() + "' needs the model's mask "
           + "input, and it has none; use cls pooling");
     }
     return adapted.graph().outputOrThrow(adapted.inputs().get(mask.key()));

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.head;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.savedmodel.io.LossKind;
 import dev.finetune.vblora.savedmodel.io.ModelOutput;
 import java.util.List;
@@ -71,11 +72,11 @@ public final class OwnOutputLoss {
         }
         case "Identity", "StopGradient", "Snapshot" -> tensor = op.input(0);
         case "IdentityN" -> tensor = op.input(tensor.index());
-        default -> throw new IllegalArgumentException("the output " + output.op().name() + " is computed by "
+        default -> throw new VbLoraException("the output " + output.op().name() + " is computed by "
             + op.type() + ", not by a softmax or sigmoid; train it with a loss on logits or values");
       }
     }
-    throw new IllegalArgumentException("the output " + output.op().name() + " is wrapped too deeply to find its "
+    throw new VbLoraException("the output " + output.op().name() + " is wrapped too deeply to find its "
         + "activation");
   }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.head;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.ResourceVariable;
 import java.util.List;
 import org.tensorflow.Operand;
@@ -26,7 +27,7 @@ public sealed interface TaskHead permits ClassificationHead, RegressionHead {
   default DenseLayer dense(Ops tf, Operand<TFloat32> pooledOutput) {
     Shape shape = pooledOutput.shape();
     if (shape.numDimensions() != 2 || shape.isUnknown() || shape.get(1) < 1) {
-      throw new IllegalArgumentException("the task head needs a pooled output of shape [batch, hidden] with a"
+      throw new VbLoraException("the task head needs a pooled output of shape [batch, hidden] with a"
           + " known hidden size, got " + shape + "; pass the model's pooled_output");
     }
     int hidden = Math.toIntExact(shape.get(1));

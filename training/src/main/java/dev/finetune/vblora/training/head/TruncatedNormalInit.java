@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.head;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Random;
 
 /**
@@ -15,7 +16,7 @@ public final class TruncatedNormalInit {
 
   public static float[] sample(int count, double stddev, long seed) {
     if (!(stddev > 0) || Double.isInfinite(stddev)) {
-      throw new IllegalArgumentException("initializer stddev " + stddev + " must be a finite number > 0");
+      throw new VbLoraException("initializer stddev " + stddev + " must be a finite number > 0");
     }
     Random random = new Random(seed);
     float[] values = new float[count];

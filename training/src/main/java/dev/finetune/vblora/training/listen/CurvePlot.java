@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.listen;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.io.AtomicFile;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -40,7 +41,7 @@ public final class CurvePlot implements TrainingListener {
    */
   public CurvePlot(Path file, int width, int height, String metric) {
     if (width < 200 || height < 200) {
-      throw new IllegalArgumentException("curve plot of " + width + "x" + height + " is too small; use at least"
+      throw new VbLoraException("curve plot of " + width + "x" + height + " is too small; use at least"
           + " 200x200");
     }
     this.file = file;

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.listen;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonException;
@@ -31,7 +32,7 @@ public final class JsonlLog implements TrainingListener {
    */
   public JsonlLog(Writer out, long everySteps) {
     if (everySteps < 1) {
-      throw new IllegalArgumentException("log every " + everySteps + " steps: must be >= 1");
+      throw new VbLoraException("log every " + everySteps + " steps: must be >= 1");
     }
     this.out = out;
     this.everySteps = everySteps;

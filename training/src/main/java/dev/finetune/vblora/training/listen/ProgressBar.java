@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.listen;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
@@ -28,7 +29,7 @@ public final class ProgressBar implements TrainingListener {
    */
   public ProgressBar(PrintStream out, LongSupplier nanoClock, boolean interactive, long lineEverySteps) {
     if (lineEverySteps < 1) {
-      throw new IllegalArgumentException("progress lines every " + lineEverySteps + " steps: must be >= 1");
+      throw new VbLoraException("progress lines every " + lineEverySteps + " steps: must be >= 1");
     }
     this.out = out;
     this.nanoClock = nanoClock;

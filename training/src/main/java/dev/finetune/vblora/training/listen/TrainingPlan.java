@@ -1,5 +1,7 @@
 package dev.finetune.vblora.training.listen;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+
 /**
  * What a run is about to do, announced to listeners before the first step.
  *
@@ -15,10 +17,10 @@ public record TrainingPlan(long totalSteps, long startStep, int epochs, long ste
 
   public TrainingPlan {
     if (totalSteps <= 0) {
-      throw new IllegalArgumentException("a training plan needs at least one step, got " + totalSteps);
+      throw new VbLoraException("a training plan needs at least one step, got " + totalSteps);
     }
     if (startStep < 0 || startStep > totalSteps) {
-      throw new IllegalArgumentException("start step " + startStep + " is outside [0, " + totalSteps + "]");
+      throw new VbLoraException("start step " + startStep + " is outside [0, " + totalSteps + "]");
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.method;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.Kernel;
@@ -40,7 +41,7 @@ public sealed interface AdapterMethod permits VbLoraMethod, LoraMethod {
         return method;
       }
     }
-    throw new IllegalArgumentException("the adapter method must be " + names(" or ") + ", got '" + name + "'");
+    throw new VbLoraException("the adapter method must be " + names(" or ") + ", got '" + name + "'");
   }
 
   /** The methods' names joined by {@code separator}, e.g. {@code "vblora|lora"} for a help text. */
@@ -51,7 +52,7 @@ public sealed interface AdapterMethod permits VbLoraMethod, LoraMethod {
   /** The method that made {@code plan}. */
   static AdapterMethod of(AdapterPlan plan) {
     return ALL.stream().filter(m -> m.planType().isInstance(plan)).findFirst().orElseThrow(() ->
-        new IllegalArgumentException("no adapter method makes plans of type " + plan.getClass().getName()));
+        new VbLoraException("no adapter method makes plans of type " + plan.getClass().getName()));
   }
 
   /** The type of the plans {@link #plan} makes. */

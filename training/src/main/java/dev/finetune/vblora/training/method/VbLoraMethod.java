@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.method;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.AdapterVariable;
@@ -79,7 +80,7 @@ public record VbLoraMethod() implements AdapterMethod {
         .baseModelNameOrPath(manifest.config().model()).toolMetadata(parts.metadata()).build();
     AdapterVariable bankVariable = manifest.variables().stream()
         .filter(v -> v.group().equals(AdapterVariable.BANK)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("the checkpoint has no vector bank; was it a LoRA run?"));
+        .orElseThrow(() -> new VbLoraException("the checkpoint has no vector bank; was it a LoRA run?"));
     float[][] bank = AdapterExport.matrix(parts.value(bankVariable));
     PackedLogitsLayout layout = manifest.logitsLayout().orElseThrow();
     HostTensor packedA = parts.value(parts.packedLogits(layout.variableA()));

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.metrics;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -18,7 +19,7 @@ public record BestCheckpointRule(String metric, boolean higherIsBetter) {
   public BestCheckpointRule {
     Objects.requireNonNull(metric, "metric");
     if (metric.isBlank()) {
-      throw new IllegalArgumentException("the best-checkpoint metric needs a name, e.g. accuracy or mse");
+      throw new VbLoraException("the best-checkpoint metric needs a name, e.g. accuracy or mse");
     }
   }
 
@@ -30,7 +31,7 @@ public record BestCheckpointRule(String metric, boolean higherIsBetter) {
     if (LOWER.contains(metric)) {
       return new BestCheckpointRule(metric, false);
     }
-    throw new IllegalArgumentException("unknown metric \"" + metric + "\" for choosing the best checkpoint;"
+    throw new VbLoraException("unknown metric \"" + metric + "\" for choosing the best checkpoint;"
         + " use one of " + new java.util.TreeSet<>(HIGHER) + " (higher is better) or "
         + new java.util.TreeSet<>(LOWER) + " (lower is better)");
   }
@@ -60,7 +61,7 @@ public record BestCheckpointRule(String metric, boolean higherIsBetter) {
   public double valueIn(Map<String, Double> metrics) {
     Double value = metrics.get(metric);
     if (value == null) {
-      throw new IllegalArgumentException("the best-checkpoint metric \"" + metric
+      throw new VbLoraException("the best-checkpoint metric \"" + metric
           + "\" is not among this evaluation's metrics " + metrics.keySet() + "; choose one of those");
     }
     return value;

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.metrics;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
@@ -44,13 +45,13 @@ public record ClassificationMetrics(long examples, double accuracy, double f1, d
   /** confusion[true][predicted]. */
   private static long[][] confusion(int[] labels, int[] predictions, int numClasses) {
     if (labels.length != predictions.length) {
-      throw new IllegalArgumentException(labels.length + " labels but " + predictions.length + " predictions");
+      throw new VbLoraException(labels.length + " labels but " + predictions.length + " predictions");
     }
     if (labels.length == 0) {
-      throw new IllegalArgumentException("no examples to evaluate; the evaluation set is empty");
+      throw new VbLoraException("no examples to evaluate; the evaluation set is empty");
     }
     if (numClasses < 2) {
-      throw new IllegalArgumentException("classification metrics need at least 2 classes, got " + numClasses);
+      throw new VbLoraException("classification metrics need at least 2 classes, got " + numClasses);
     }
     long[][] confusion = new long[numClasses][numClasses];
     for (int i = 0; i < labels.length; i++) {
@@ -63,7 +64,7 @@ public record ClassificationMetrics(long examples, double accuracy, double f1, d
 
   private static void requireClass(String what, int index, int value, int numClasses) {
     if (value < 0 || value >= numClasses) {
-      throw new IllegalArgumentException(what + " " + value + " of example " + index + " is not a class id in [0, "
+      throw new VbLoraException(what + " " + value + " of example " + index + " is not a class id in [0, "
           + numClasses + ")");
     }
   }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.metrics;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -18,10 +19,10 @@ public record RegressionMetrics(long examples, double pearson, double spearman, 
 
   public static RegressionMetrics compute(double[] targets, double[] predictions) {
     if (targets.length != predictions.length) {
-      throw new IllegalArgumentException(targets.length + " targets but " + predictions.length + " predictions");
+      throw new VbLoraException(targets.length + " targets but " + predictions.length + " predictions");
     }
     if (targets.length == 0) {
-      throw new IllegalArgumentException("no examples to evaluate; the evaluation set is empty");
+      throw new VbLoraException("no examples to evaluate; the evaluation set is empty");
     }
     double squared = 0;
     for (int i = 0; i < targets.length; i++) {

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.optim;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.ElementType;
 import dev.finetune.vblora.model.ResourceVariable;
 import java.util.ArrayDeque;
@@ -56,7 +57,7 @@ public final class AdamW {
       AdamWConfig config) {
     ElementType type = commonType(groups);
     if (ElementType.of(loss.type()) != type) {
-      throw new IllegalArgumentException("the loss is " + ElementType.of(loss.type())
+      throw new VbLoraException("the loss is " + ElementType.of(loss.type())
           + " but the trained variables are " + type + "; build the loss in the variables' type");
     }
     @SuppressWarnings("unchecked")
@@ -133,7 +134,7 @@ public final class AdamW {
       Output<?> dy = gradients.dy().get(i);
       if (dy == null) {
         ResourceVariable v = variables.get(i);
-        throw new IllegalArgumentException("variable " + v.name() + " of parameter group "
+        throw new VbLoraException("variable " + v.name() + " of parameter group "
             + groupOf(groups, v) + " does not influence the loss, so it has no gradient; remove it from"
             + " the group or check that the forward graph reads it");
       }
@@ -157,7 +158,7 @@ public final class AdamW {
     }
     for (ResourceVariable v : variables) {
       if (!reached.contains(v.handle().op())) {
-        throw new IllegalArgumentException("variable " + v.name() + " of parameter group "
+        throw new VbLoraException("variable " + v.name() + " of parameter group "
             + groupOf(groups, v) + " does not influence the loss, so it has no gradient; remove it from"
             + " the group or check that the forward graph reads it");
       }
@@ -194,22 +195,22 @@ public final class AdamW {
 
   private static ElementType commonType(List<ParameterGroup> groups) {
     if (groups.isEmpty()) {
-      throw new IllegalArgumentException("AdamW needs at least one parameter group");
+      throw new VbLoraException("AdamW needs at least one parameter group");
     }
     Set<String> groupNames = new HashSet<>();
     Set<String> seen = new HashSet<>();
     ElementType type = groups.get(0).variables().get(0).type();
     for (ParameterGroup group : groups) {
       if (!groupNames.add(group.name())) {
-        throw new IllegalArgumentException("parameter group name " + group.name() + " is used twice");
+        throw new VbLoraException("parameter group name " + group.name() + " is used twice");
       }
       for (ResourceVariable v : group.variables()) {
         if (!seen.add(v.name())) {
-          throw new IllegalArgumentException("variable " + v.name() + " is in more than one parameter group"
+          throw new VbLoraException("variable " + v.name() + " is in more than one parameter group"
               + " (or twice in " + group.name() + "); put each variable in exactly one group");
         }
         if (v.type() != type || !type.isFloating()) {
-          throw new IllegalArgumentException("variable " + v.name() + " of group " + group.name() + " is "
+          throw new VbLoraException("variable " + v.name() + " of group " + group.name() + " is "
               + v.type() + " but the first trained variable is " + type
               + "; all trained variables must share one floating type (F32 or F64)");
         }

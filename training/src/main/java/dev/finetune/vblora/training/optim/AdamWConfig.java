@@ -1,5 +1,7 @@
 package dev.finetune.vblora.training.optim;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+
 /**
  * AdamW settings shared by all parameter groups (torch.optim.AdamW's names and defaults).
  *
@@ -15,10 +17,10 @@ public record AdamWConfig(double beta1, double beta2, double epsilon, double max
     requireBeta("beta1", beta1);
     requireBeta("beta2", beta2);
     if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
-      throw new IllegalArgumentException("AdamW epsilon " + epsilon + " must be a finite number > 0");
+      throw new VbLoraException("AdamW epsilon " + epsilon + " must be a finite number > 0");
     }
     if (!(maxGradNorm >= 0) || Double.isInfinite(maxGradNorm)) {
-      throw new IllegalArgumentException("max gradient norm " + maxGradNorm
+      throw new VbLoraException("max gradient norm " + maxGradNorm
           + " must be a finite number >= 0 (0 turns clipping off)");
     }
   }
@@ -38,7 +40,7 @@ public record AdamWConfig(double beta1, double beta2, double epsilon, double max
 
   private static void requireBeta(String name, double value) {
     if (!(value >= 0 && value < 1)) {
-      throw new IllegalArgumentException("AdamW " + name + " " + value + " must be in [0, 1)");
+      throw new VbLoraException("AdamW " + name + " " + value + " must be in [0, 1)");
     }
   }
 }

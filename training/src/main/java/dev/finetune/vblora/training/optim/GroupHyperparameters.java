@@ -1,5 +1,7 @@
 package dev.finetune.vblora.training.optim;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+
 /**
  * Learning rate and weight decay of one parameter group, before it is bound to variables.
  *
@@ -10,10 +12,10 @@ public record GroupHyperparameters(double learningRate, double weightDecay) {
 
   public GroupHyperparameters {
     if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-      throw new IllegalArgumentException("learning rate " + learningRate + " must be a finite number > 0");
+      throw new VbLoraException("learning rate " + learningRate + " must be a finite number > 0");
     }
     if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-      throw new IllegalArgumentException("weight decay " + weightDecay + " must be a finite number >= 0");
+      throw new VbLoraException("weight decay " + weightDecay + " must be a finite number >= 0");
     }
   }
 

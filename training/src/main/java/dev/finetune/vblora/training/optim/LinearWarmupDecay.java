@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.optim;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.training.TrainingDefaults;
 
 /**
@@ -17,7 +18,7 @@ public record LinearWarmupDecay(double warmupRatio) {
 
   public LinearWarmupDecay {
     if (!(warmupRatio >= 0 && warmupRatio < 1)) {
-      throw new IllegalArgumentException("warmup ratio " + warmupRatio + " must be in [0, 1)");
+      throw new VbLoraException("warmup ratio " + warmupRatio + " must be in [0, 1)");
     }
   }
 
@@ -34,7 +35,7 @@ public record LinearWarmupDecay(double warmupRatio) {
   public double multiplier(long step, long totalSteps) {
     requireTotal(totalSteps);
     if (step < 0) {
-      throw new IllegalArgumentException("step " + step + " must be >= 0");
+      throw new VbLoraException("step " + step + " must be >= 0");
     }
     long warmup = warmupSteps(totalSteps);
     if (step < warmup) {
@@ -45,7 +46,7 @@ public record LinearWarmupDecay(double warmupRatio) {
 
   private static void requireTotal(long totalSteps) {
     if (totalSteps <= 0) {
-      throw new IllegalArgumentException("total steps " + totalSteps + " must be > 0");
+      throw new VbLoraException("total steps " + totalSteps + " must be > 0");
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.optim;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.ResourceVariable;
 import java.util.List;
 import java.util.Objects;
@@ -19,18 +20,18 @@ public record ParameterGroup(String name, List<ResourceVariable> variables, doub
     Objects.requireNonNull(name, "name");
     variables = List.copyOf(variables);
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
-      throw new IllegalArgumentException("parameter group name \"" + name
+      throw new VbLoraException("parameter group name \"" + name
           + "\" must be letters, digits, '_', '.' or '-' (it becomes part of op names)");
     }
     if (variables.isEmpty()) {
-      throw new IllegalArgumentException("parameter group " + name + " has no variables");
+      throw new VbLoraException("parameter group " + name + " has no variables");
     }
     if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-      throw new IllegalArgumentException("learning rate of parameter group " + name + " is " + learningRate
+      throw new VbLoraException("learning rate of parameter group " + name + " is " + learningRate
           + "; it must be a finite number > 0");
     }
     if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-      throw new IllegalArgumentException("weight decay of parameter group " + name + " is " + weightDecay
+      throw new VbLoraException("weight decay of parameter group " + name + " is " + weightDecay
           + "; it must be a finite number >= 0");
     }
   }

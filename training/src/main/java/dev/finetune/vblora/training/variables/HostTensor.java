@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.variables;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.ElementType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,7 +26,7 @@ public final class HostTensor {
     this.shape = shape.clone();
     long elements = elementCount(this.shape);
     if (littleEndianData.length != elements * type.byteWidth()) {
-      throw new IllegalArgumentException("a " + type + " tensor of shape " + Arrays.toString(shape) + " needs "
+      throw new VbLoraException("a " + type + " tensor of shape " + Arrays.toString(shape) + " needs "
           + elements * type.byteWidth() + " bytes, got " + littleEndianData.length);
     }
     this.data = littleEndianData.clone();
@@ -137,7 +138,7 @@ public final class HostTensor {
     long count = 1;
     for (long d : shape) {
       if (d < 0) {
-        throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has an unknown dimension");
+        throw new VbLoraException("shape " + Arrays.toString(shape) + " has an unknown dimension");
       }
       count = Math.multiplyExact(count, d);
     }

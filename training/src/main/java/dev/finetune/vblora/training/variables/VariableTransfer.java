@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.variables;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.ResourceVariable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -104,7 +105,7 @@ public final class VariableTransfer {
     TreeSet<String> unknown = new TreeSet<>(values.keySet());
     unknown.removeAll(expected);
     if (!missing.isEmpty() || !unknown.isEmpty()) {
-      throw new IllegalArgumentException("the saved values do not match the graph's variables: missing "
+      throw new VbLoraException("the saved values do not match the graph's variables: missing "
           + missing + ", not in the graph " + unknown
           + "; restore only into a graph built with the same configuration as the one that was saved");
     }
@@ -112,7 +113,7 @@ public final class VariableTransfer {
 
   private static void checkMatches(ResourceVariable v, HostTensor value) {
     if (value.type() != v.type() || !Arrays.equals(value.shape(), v.shape().asArray())) {
-      throw new IllegalArgumentException("saved value of " + v.name() + " is " + value.type() + " "
+      throw new VbLoraException("saved value of " + v.name() + " is " + value.type() + " "
           + Arrays.toString(value.shape()) + " but the variable is " + v.type() + " " + v.shape()
           + "; restore only into a graph built with the same configuration as the one that was saved");
     }
@@ -122,7 +123,7 @@ public final class VariableTransfer {
     TreeSet<String> seen = new TreeSet<>();
     for (ResourceVariable v : variables) {
       if (!seen.add(v.name())) {
-        throw new IllegalArgumentException("variable name " + v.name() + " appears twice; names are"
+        throw new VbLoraException("variable name " + v.name() + " appears twice; names are"
             + " checkpoint keys and must be unique");
       }
     }
