@@ -1,9 +1,7 @@
 package dev.finetune.vblora.training;
 
-import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.error.InvalidSettingException;
-import dev.finetune.vblora.savedmodel.SavedModelInfo;
-import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,23 +47,20 @@ public record EvaluationConfig(Path model, String tag, String signature, Path da
     return new Builder();
   }
 
-  /** Builder: every setting with its command-line default (the training defaults where they are shared). */
+  /** Builder: every setting with its command-line default ({@link TrainingDefaults}, shared with training). */
   public static final class Builder {
-    private static final TrainConfig TRAINING_DEFAULTS =
-        TrainConfig.builder().model("defaults").out(Path.of("defaults")).build();
-
     private Path model;
-    private String tag = SavedModelReader.SERVE;
-    private String signature = SavedModelInfo.DEFAULT_SIGNATURE;
+    private String tag = TrainingDefaults.TAG;
+    private String signature = TrainingDefaults.SIGNATURE;
     private Path data;
-    private String textColumn = ColumnMapping.DEFAULT_TEXT_COLUMN;
+    private String textColumn = TrainingDefaults.TEXT_COLUMN;
     private String textPairColumn;
-    private String labelColumn = ColumnMapping.DEFAULT_LABEL_COLUMN;
+    private String labelColumn = TrainingDefaults.LABEL_COLUMN;
     private boolean noHeader;
-    private int maxLength = TRAINING_DEFAULTS.maxLength();
-    private int batchSize = TRAINING_DEFAULTS.batchSize();
-    private String lengthBuckets = TRAINING_DEFAULTS.lengthBuckets();
-    private DeviceOptions device = TRAINING_DEFAULTS.deviceOptions();
+    private int maxLength = TrainingDefaults.MAX_LENGTH;
+    private int batchSize = TrainingDefaults.BATCH_SIZE;
+    private String lengthBuckets = TrainingDefaults.LENGTH_BUCKETS;
+    private DeviceOptions device = DeviceOptions.defaults(Device.parse(TrainingDefaults.DEVICE));
 
     private Builder() {}
 

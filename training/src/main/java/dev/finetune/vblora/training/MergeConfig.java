@@ -1,8 +1,6 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.error.InvalidSettingException;
-import dev.finetune.vblora.savedmodel.SavedModelInfo;
-import dev.finetune.vblora.savedmodel.SavedModelReader;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -42,8 +40,8 @@ public record MergeConfig(String model, String tag, String signature, Path adapt
   /** Builder: every setting with its command-line default. */
   public static final class Builder {
     private String model;
-    private String tag = SavedModelReader.SERVE;
-    private String signature = SavedModelInfo.DEFAULT_SIGNATURE;
+    private String tag = TrainingDefaults.TAG;
+    private String signature = TrainingDefaults.SIGNATURE;
     private Path adapter;
     private Path out;
     private boolean overwrite;

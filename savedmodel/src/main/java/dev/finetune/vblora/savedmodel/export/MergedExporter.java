@@ -287,27 +287,33 @@ public final class MergedExporter {
     }
   }
 
+  /**
+   * The tensor a head reads: the signature's output {@code key}, or a tensor of that name on the serving path
+   * (also the multi-adapter model's stacked head).
+   */
+  static String featuresTensor(Graph graph, SignatureDef serving, String key) {
+    TensorInfo input = serving.getOutputsMap().get(key);
+    if (input != null) {
+      return input.getName();
+    }
+    List<String> nodes = new ArrayList<>();
+    graph.operations().forEachRemaining(op -> nodes.add(op.name()));
+    try {
+      return ServingPath.tensor(nodes, key);
+    } catch (IllegalArgumentException e) {
+      throw new VbLoraException("the serving signature has no output '" + key + "' for the head to read (its"
+          + " outputs are " + serving.getOutputsMap().keySet() + ") and its serving path no such tensor: "
+          + e.getMessage(), e);
+    }
+  }
+
   private static SignatureDef addHead(Ops tf, Graph graph, MetaGraphDef metaGraph, SignatureDef serving,
       HeadWeights head) {
     if (serving == null) {
       throw new VbLoraException("the base model has no '" + SERVING_SIGNATURE + "' signature to "
           + "attach the head to; its signatures are " + metaGraph.getSignatureDefMap().keySet());
     }
-    TensorInfo input = serving.getOutputsMap().get(head.inputOutputKey());
-    String featuresName;
-    if (input != null) {
-      featuresName = input.getName();
-    } else {
-      List<String> nodes = new ArrayList<>();
-      graph.operations().forEachRemaining(op -> nodes.add(op.name()));
-      try {
-        featuresName = ServingPath.tensor(nodes, head.inputOutputKey());
-      } catch (IllegalArgumentException e) {
-        throw new VbLoraException("the serving signature has no output '" + head.inputOutputKey()
-            + "' for the head to read (its outputs are " + serving.getOutputsMap().keySet() + ") and its serving "
-            + "path no such tensor: " + e.getMessage(), e);
-      }
-    }
+    String featuresName = featuresTensor(graph, serving, head.inputOutputKey());
     Ops scope = tf.withSubScope(HEAD_SCOPE);
     Output<TFloat32> features = pooled(scope, graph, serving, head,
         graph.outputOrThrow(featuresName).expect(TFloat32.class));

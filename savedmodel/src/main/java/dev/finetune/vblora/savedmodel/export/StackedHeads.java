@@ -1,8 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
 import dev.finetune.vblora.data.error.VbLoraException;
-import dev.finetune.vblora.model.ServingPath;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -13,7 +11,6 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.SignatureDef;
-import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -104,15 +101,7 @@ final class StackedHeads {
    */
   SignatureDef addTo(Graph graph, SignatureDef signature, String choice) {
     Ops tf = Ops.create(graph).withSubScope(SCOPE);
-    TensorInfo input = signature.getOutputsMap().get(template.inputOutputKey());
-    String featuresName;
-    if (input != null) {
-      featuresName = input.getName();
-    } else {
-      List<String> nodes = new ArrayList<>();
-      graph.operations().forEachRemaining(op -> nodes.add(op.name()));
-      featuresName = ServingPath.tensor(nodes, template.inputOutputKey());
-    }
+    String featuresName = MergedExporter.featuresTensor(graph, signature, template.inputOutputKey());
     Output<TFloat32> features = MergedExporter.pooled(tf, graph, signature, template,
         graph.outputOrThrow(featuresName).expect(TFloat32.class));
     Operand<TInt32> slot = graph.outputOrThrow(choice).expect(TInt32.class);

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.List;
@@ -54,7 +55,7 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
 
   /** The defaults of a device: XLA on for GPU, off for CPU. */
   public static DeviceOptions defaults(Device device) {
-    return new DeviceOptions(device, device == Device.GPU, Precision.FP32, false, 0, 0);
+    return new DeviceOptions(device, device == Device.GPU, TrainingDefaults.PRECISION, false, 0, 0);
   }
 
   public DeviceOptions withXla(boolean value) {
