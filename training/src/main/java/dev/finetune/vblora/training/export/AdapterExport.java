@@ -24,10 +24,6 @@ import java.util.Map;
  * {@code base_model.model.classifier.weight} [classes, hidden] and {@code .bias} [classes].
  */
 public final class AdapterExport {
-  // The head's names are the adapter format's (savedmodel's AdapterHead), which merge reads without training.
-  public static final String HEAD_MODULE = AdapterHead.MODULE;
-  public static final String HEAD_WEIGHT_KEY = AdapterHead.WEIGHT_KEY;
-  public static final String HEAD_BIAS_KEY = AdapterHead.BIAS_KEY;
   public static final String TASK_TYPE = "SEQ_CLS";
 
   private AdapterExport() {}
@@ -121,8 +117,8 @@ public final class AdapterExport {
     }
     float[][] weight = transpose(matrix(kernel)); // PyTorch nn.Linear: [out, in]
     Map<String, StoredTensor> head = new LinkedHashMap<>();
-    head.put(HEAD_WEIGHT_KEY, StoredTensor.ofFloats(new long[] {weight.length, weight[0].length}, flat(weight)));
-    head.put(HEAD_BIAS_KEY, StoredTensor.ofFloats(bias.shape(), bias.toFloats()));
+    head.put(AdapterHead.WEIGHT_KEY, StoredTensor.ofFloats(new long[] {weight.length, weight[0].length}, flat(weight)));
+    head.put(AdapterHead.BIAS_KEY, StoredTensor.ofFloats(bias.shape(), bias.toFloats()));
     return head;
   }
 
