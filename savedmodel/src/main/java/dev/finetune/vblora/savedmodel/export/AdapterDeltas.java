@@ -69,7 +69,14 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
    *     adapter does not fit this model
    */
   public static AdapterDeltas of(PeftAdapter adapter, SavedModelInfo model, String signature) {
-    List<Kernel> kernels = KernelDiscovery.discover(model.metaGraph(), signature);
+    return of(adapter, model, signature, KernelDiscovery.discover(model.metaGraph(), signature));
+  }
+
+  /**
+   * As {@link #of(PeftAdapter, SavedModelInfo, String)} with the model's kernels on {@code signature} already
+   * discovered (e.g. once for many adapters of one model).
+   */
+  static AdapterDeltas of(PeftAdapter adapter, SavedModelInfo model, String signature, List<Kernel> kernels) {
     ToolMetadata metadata = adapter.config().toolMetadata();
     Map<String, float[][]> deltas = new LinkedHashMap<>();
     for (String module : adapter.modulePaths()) {

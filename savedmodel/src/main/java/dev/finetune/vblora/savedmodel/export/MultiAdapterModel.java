@@ -1,6 +1,8 @@
 package dev.finetune.vblora.savedmodel.export;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.model.Kernel;
+import dev.finetune.vblora.model.KernelDiscovery;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
@@ -112,9 +114,10 @@ public final class MultiAdapterModel {
   /** Writes the model all or nothing; returns the adapters in index order ("base" follows them). */
   public static List<String> write(Request request) throws IOException {
     SavedModelInfo model = SavedModelReader.read(request.baseModel(), Set.of(request.tag().split(",")));
+    List<Kernel> kernels = KernelDiscovery.discover(model.metaGraph(), request.signature()); // once for all
     List<AdapterChoice> choices = new ArrayList<>();
     for (Map.Entry<String, Path> e : request.adapters().entrySet()) {
-      choices.add(choice(e.getKey(), e.getValue(), model, request.signature()));
+      choices.add(choice(e.getKey(), e.getValue(), model, request.signature(), kernels));
     }
     MultiAdapterExporter exporter = new MultiAdapterExporter(request.baseModel(), request.tag(),
         request.signature());
@@ -124,12 +127,12 @@ public final class MultiAdapterModel {
   }
 
   /** One adapter folder matched to the model: which kernel each module updates, and its head. */
-  static AdapterChoice choice(String name, Path folder, SavedModelInfo model, String signature)
-      throws IOException {
+  static AdapterChoice choice(String name, Path folder, SavedModelInfo model, String signature,
+      List<Kernel> modelKernels) throws IOException {
     PeftAdapter adapter = AdapterFolder.read(folder);
     AdapterDeltas deltas;
     try {
-      deltas = AdapterDeltas.of(adapter, model, signature);
+      deltas = AdapterDeltas.of(adapter, model, signature, modelKernels);
     } catch (IllegalArgumentException e) {
       throw new VbLoraException("adapter " + name + " (" + folder + "): " + e.getMessage(), e);
     }
