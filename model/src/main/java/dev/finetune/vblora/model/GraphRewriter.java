@@ -78,7 +78,16 @@ public final class GraphRewriter {
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form) {
-    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, true);
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, GemmPrecision.FLOAT32);
+  }
+
+  /**
+   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm)}, with the data path's matrix products
+   * computing in {@code precision} (see {@link Bfloat16Gemms}).
+   */
+  public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
+      Path checkpointPrefix, UpdateForm form, GemmPrecision precision) {
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, true);
   }
 
   /**
@@ -86,7 +95,7 @@ public final class GraphRewriter {
    * every frozen base weight in its own variable (see {@link PackedBaseWeights}; the outputs are the same).
    */
   static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
-      Path checkpointPrefix, UpdateForm form, boolean packBaseWeights) {
+      Path checkpointPrefix, UpdateForm form, GemmPrecision precision, boolean packBaseWeights) {
     if (form == UpdateForm.MERGED && plan.dropout() > 0) {
       throw new VbLoraException("the merged update form applies no adapter dropout (the adapter's "
           + "input is the frozen MatMul's), but the adapter has dropout " + plan.dropout() + "; set dropout to 0 "
@@ -142,11 +151,14 @@ public final class GraphRewriter {
     BaseWeightPacking.Packed packed = packBaseWeights
         ? BaseWeightPacking.pack(merged, original, outputNodes(adaptedSignature), packedScope)
         : new BaseWeightPacking.Packed(merged, PackedBaseWeights.none());
+    GraphDef imported = precision == GemmPrecision.BFLOAT16
+        ? Bfloat16Gemms.rewrite(packed.graph(), inputNodes(adaptedSignature))
+        : packed.graph();
     Graph graph = new Graph();
     try {
-      graph.importGraphDef(packed.graph());
+      graph.importGraphDef(imported);
       BaseWeightOps baseWeights = new BaseWeightOps(packed.weights(),
-          PackedRestore.addRestoreOp(graph, packed.graph(), metaGraph.getSaverDef(), packed.weights(), restoreScope),
+          PackedRestore.addRestoreOp(graph, imported, metaGraph.getSaverDef(), packed.weights(), restoreScope),
           Optional.ofNullable(BaseWeightPacking.addPackOp(graph, packed.weights(), packScope)));
       return new AdaptedGraph(graph, plan, adaptedSignature, metaGraph.getSaverDef(),
           checkpointPrefix, built.training(), built.variables(), Optional.ofNullable(built.logitsLayout()),
@@ -402,6 +414,10 @@ public final class GraphRewriter {
         }
       }
     }
+  }
+
+  private static List<String> inputNodes(SignatureDef signature) {
+    return signature.getInputsMap().values().stream().map(info -> TensorName.parse(info.getName()).node()).toList();
   }
 
   private static List<String> outputNodes(SignatureDef signature) {

@@ -39,7 +39,6 @@ class PackedBaseWeightsTest {
   private static final String SIGNATURE = "serving_default";
   /** The toy, its kernels, its random but fixed base weights and input. */
   private static TinyEncoder.Fixture toy;
-  private static final int[] SEGMENTS = {0, 1, 1};
 
   @BeforeAll
   static void build() {
@@ -49,7 +48,7 @@ class PackedBaseWeightsTest {
   private static AdaptedGraph rewrite(UpdateForm form, boolean pack) {
     VbLoraConfig config = VbLoraConfig.builder().numVectors(6).vectorLength(4).rank(2).topk(2).seed(11).build();
     return GraphRewriter.rewrite(toy.metaGraph(), SIGNATURE, VbLoraPlan.of(toy.kernels(), config), Path.of("unused"),
-        form, pack);
+        form, GemmPrecision.FLOAT32, pack);
   }
 
   /** What a checkpoint restore does: the base variables get their values, then move into the packed ones. */
@@ -60,25 +59,7 @@ class PackedBaseWeightsTest {
 
   /** The signature's outputs and every adapted kernel's delta, flattened, in a fixed order. */
   private static List<float[]> outputs(AdaptedGraph adapted) {
-    try (Session session = adapted.newSession()) {
-      setBaseWeights(adapted, session);
-      session.runner().addTarget(adapted.initOp()).run().close();
-      try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(toy.x())); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
-        Session.Runner runner = session.runner().feed("x:0", x).feed("segment_ids:0", segments);
-        adapted.outputs().values().forEach(runner::fetch);
-        try (Result result = runner.run()) {
-          List<float[]> values = new ArrayList<>();
-          for (int i = 0; i < result.size(); i++) {
-            TFloat32 t = (TFloat32) result.get(i);
-            float[] flat = new float[(int) t.size()];
-            t.asRawTensor().data().asFloats().read(flat);
-            values.add(flat);
-          }
-          adapted.deltas(session).values().forEach(d -> values.add(flatten(d)));
-          return values;
-        }
-      }
-    }
+    return new ArrayList<>(TinyEncoder.outputsAndDeltas(adapted, toy).values());
   }
 
   @ParameterizedTest
@@ -205,13 +186,6 @@ class PackedBaseWeightsTest {
   }
 
   private static float[] flatten(float[][] rows) {
-    int n = Arrays.stream(rows).mapToInt(r -> r.length).sum();
-    float[] flat = new float[n];
-    int at = 0;
-    for (float[] row : rows) {
-      System.arraycopy(row, 0, flat, at, row.length);
-      at += row.length;
-    }
-    return flat;
+    return TinyEncoder.flatten(rows);
   }
 }

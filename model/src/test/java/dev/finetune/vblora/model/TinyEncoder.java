@@ -8,7 +8,9 @@ import java.util.Map;
 import java.util.Random;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
+import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -198,5 +200,51 @@ final class TinyEncoder {
     weights.forEach((name, w) -> runner.addTarget(tf.assignVariableOp(graph.operationOrThrow(name).output(0),
         tf.constant(w))));
     runner.run().close();
+  }
+
+  /** The segment ids the toy's tests feed beside {@code x}. */
+  static final int[] SEGMENTS = {0, 1, 1};
+
+  /**
+   * Runs {@code adapted} on the toy's input with its base weights (packed where the graph packs them) and the
+   * adapter at its seeded initial values: each signature output ({@code output:KEY}) and each adapted kernel's
+   * delta ({@code delta:KERNEL}), flattened, in a fixed order.
+   */
+  static Map<String, float[]> outputsAndDeltas(AdaptedGraph adapted, Fixture toy) {
+    try (Session session = adapted.newSession()) {
+      assign(adapted.graph(), session, toy.weights());
+      adapted.packBaseWeights(session);
+      session.runner().addTarget(adapted.initOp()).run().close();
+      try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(toy.x())); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+        Session.Runner runner = session.runner().feed("x:0", x).feed("segment_ids:0", segments);
+        List<String> keys = new ArrayList<>(adapted.outputs().keySet());
+        keys.forEach(k -> runner.fetch(adapted.outputs().get(k)));
+        Map<String, float[]> values = new LinkedHashMap<>();
+        try (Result result = runner.run()) {
+          for (int i = 0; i < keys.size(); i++) {
+            TFloat32 t = (TFloat32) result.get(i);
+            float[] flat = new float[(int) t.size()];
+            t.asRawTensor().data().asFloats().read(flat);
+            values.put("output:" + keys.get(i), flat);
+          }
+        }
+        adapted.deltas(session).forEach((kernel, d) -> values.put("delta:" + kernel, flatten(d)));
+        return values;
+      }
+    }
+  }
+
+  static float[] flatten(float[][] rows) {
+    int n = 0;
+    for (float[] row : rows) {
+      n += row.length;
+    }
+    float[] flat = new float[n];
+    int at = 0;
+    for (float[] row : rows) {
+      System.arraycopy(row, 0, flat, at, row.length);
+      at += row.length;
+    }
+    return flat;
   }
 }

@@ -43,6 +43,7 @@ final class ModelEvaluation {
           + " memory)");
     }
     DeviceProbe.requireAvailable(config.device());
+    config.device().requireSessionPrecision("evaluate");
     ConfigProto session = config.device().toConfigProto();
     XlaCompilationMode.compileEachShapeOnFirstCallFor(session);
     Optional<LabelSet> labels = MergedModel.labels(config.model());

@@ -189,6 +189,7 @@ public final class Trainer {
         .groups(config.groups()).loraFactors(config.loraFactors())
         .adamW(AdamWConfig.defaults().withMaxGradNorm(config.maxGradNorm()))
         .updateForm(config.resolvedUpdateForm())
+        .gemmPrecision(config.deviceOptions().gemmPrecision())
         .build();
   }
 }

@@ -2,7 +2,9 @@ package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.UpdateForm;
+import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.head.ClassificationHead;
 import dev.finetune.vblora.training.head.RegressionHead;
@@ -29,10 +31,12 @@ import java.util.Objects;
  * @param loraFactors learning rate and weight decay of the LoRA factors (the LoRA baseline only)
  * @param adamW betas, epsilon and the global gradient norm clipping threshold
  * @param updateForm how the adapted MatMuls apply the update (same results, different speed per device)
+ * @param gemmPrecision the arithmetic of the data path's matrix products (bfloat16: see {@link
+ *     dev.finetune.vblora.model.Bfloat16Gemms})
  */
 public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, ModelIo io, TaskHead head,
     VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
-    UpdateForm updateForm) {
+    UpdateForm updateForm, GemmPrecision gemmPrecision) {
 
   /** The LoRA baseline's default: {@link TrainingDefaults#LR_LORA}, no decay. */
   public static final GroupHyperparameters LORA_DEFAULTS = new GroupHyperparameters(TrainingDefaults.LR_LORA, 0.0);
@@ -52,6 +56,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(loraFactors, "loraFactors");
     Objects.requireNonNull(adamW, "adamW");
     Objects.requireNonNull(updateForm, "updateForm");
+    Objects.requireNonNull(gemmPrecision, "gemmPrecision");
   }
 
   public static Builder builder(SavedModelInfo model, AdapterPlan plan) {
@@ -72,6 +77,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private GroupHyperparameters loraFactors = LORA_DEFAULTS;
     private AdamWConfig adamW = AdamWConfig.defaults();
     private UpdateForm updateForm = UpdateForm.LOW_RANK;
+    private GemmPrecision gemmPrecision = GemmPrecision.FLOAT32;
 
     private Builder(SavedModelInfo model, AdapterPlan plan) {
       this.model = model;
@@ -126,9 +132,16 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
+    /** The data path's matrix products (default float32; see {@link DeviceOptions#gemmPrecision}). */
+    public Builder gemmPrecision(GemmPrecision value) {
+      gemmPrecision = value;
+      return this;
+    }
+
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
-      return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm);
+      return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm,
+          gemmPrecision);
     }
 
     /** Builds the graph (seconds for a real model). */

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.model.BaseWeightGroup;
+import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -83,6 +85,47 @@ class TrainingGraphTest {
       for (String name : trained) {
         assertNotEquals(trainedBefore.get(name), trainedAfter.get(name), name + " was not updated");
       }
+    }
+  }
+
+  /**
+   * bf16 on the GPU is built into the graph (TensorFlow has no session rewrite for it there): BERT's data-path
+   * products read bfloat16 operands, forward and backward, and the step trains the same adapter from the same
+   * start, its first loss within bfloat16's rounding of the float32 graph's.
+   */
+  @Test
+  void aBfloat16GraphMultipliesInBfloat16AndTrainsFromTheSameStart() {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    try (TrainingGraph bf16 = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+        .classification(2, 5).updateForm(UpdateForm.MERGED).gemmPrecision(GemmPrecision.BFLOAT16).build();
+        TrainingGraph fp32 = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+            .classification(2, 5).updateForm(UpdateForm.MERGED).build()) {
+      long products = 0;
+      long bf16Products = 0;
+      for (java.util.Iterator<GraphOperation> it = bf16.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        if (op.type().equals("MatMul") || op.type().startsWith("BatchMatMul")) {
+          products++;
+          bf16Products += op.output(0).dataType() == org.tensorflow.proto.DataType.DT_BFLOAT16 ? 1 : 0;
+        }
+      }
+      // Per layer forward: q, k, v, attention output, intermediate, output and two attention products; the
+      // gradients add their own.
+      assertTrue(bf16Products >= 12 * 8 * 2, bf16Products + " of " + products + " products in bfloat16");
+      double[] first = new double[2];
+      int i = 0;
+      for (TrainingGraph g : List.of(fp32, bf16)) {
+        try (Session session = g.open(null)) {
+          Map<String, HostTensor> before = g.trainableState(session);
+          first[i++] = g.trainStep(session, batches.get(0), 1.0).loss();
+          double second = g.trainStep(session, batches.get(1), 1.0).loss();
+          assertTrue(Double.isFinite(second), "second loss " + second);
+          Map<String, HostTensor> after = g.trainableState(session);
+          before.forEach((name, value) -> assertNotEquals(value, after.get(name), name + " was not updated"));
+        }
+      }
+      assertEquals(first[0], first[1], 2e-2 * first[0], "first losses, float32 and bfloat16");
+      assertNotEquals(first[0], first[1], "the bfloat16 graph computes in bfloat16");
     }
   }
 

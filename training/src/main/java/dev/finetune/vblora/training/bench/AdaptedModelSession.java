@@ -45,7 +45,8 @@ final class AdaptedModelSession implements AutoCloseable {
   static AdaptedModelSession open(SavedModelInfo model, String signature, String method, AdapterPlan plan,
       BenchSettings settings, DeviceOptions device) {
     TrainingGraph graph = TrainingGraph.builder(model, plan).signature(signature)
-        .classification(CLASSES, settings.seed()).updateForm(settings.updateFormFor(plan)).build();
+        .classification(CLASSES, settings.seed()).updateForm(settings.updateFormFor(plan))
+        .gemmPrecision(device.gemmPrecision()).build();
     Session session = null;
     SyntheticBatch batch = null;
     try {

@@ -48,7 +48,8 @@ public final class XlaNumericsCheck {
     List<AutoCloseable> owned = new ArrayList<>();
     try (TrainingGraph graph = TrainingGraph.builder(model, method.plan().orElseThrow()).signature(signature)
             .classification(AdaptedModelSession.CLASSES, settings.seed())
-            .updateForm(settings.updateFormFor(method.plan().orElseThrow())).build();
+            .updateForm(settings.updateFormFor(method.plan().orElseThrow()))
+            .gemmPrecision(device.gemmPrecision()).build();
         Session without = graph.open(device.withXla(false).toConfigProto());
         Session with = graph.open(device.withXla(true).toConfigProto())) {
       List<Session.Runner> runnersWithout = new ArrayList<>();

@@ -152,6 +152,7 @@ final class EvalCommand implements Command {
       throws Exception {
     long start = clock.now();
     CompileTracker compiles = CompileTracker.forThisProcess();
+    device.requireSessionPrecision("eval");
     ConfigProto session = device.toConfigProto();
     XlaCompilationMode.compileEachShapeOnFirstCallFor(session);
     try (ServingModel serving = ServingModel.load(served, args.stringOrDefault("tag"),

@@ -26,8 +26,9 @@ final class SessionOptions {
             + "gpu), CUDA 12 and cuDNN 9", TrainDefaults.CONFIG.device()).typed(ValueType.oneOf("cpu", "gpu")),
         OptionSpec.flag("xla", "XLA auto-clustering (default on for gpu, off for cpu; on cpu it "
             + "needs TF_XLA_FLAGS=--tf_xla_cpu_global_jit)", null),
-        OptionSpec.optional("precision", "fp32|fp16|bf16", "mixed precision: matmuls in fp16 on gpu, bf16 on cpu "
-            + "(TensorFlow's rewrite; every variable, trainable ones included, stays fp32)", d.precision().label())
+        OptionSpec.optional("precision", "fp32|fp16|bf16", "mixed precision: matmuls in fp16 (gpu) or bf16 "
+            + "(TensorFlow's rewrite, on gpu vblora's own; every variable, trainable ones included, stays fp32)",
+            d.precision().label())
             .typed(ValueType.oneOf("fp32", "fp16", "bf16")),
         OptionSpec.flag("log-placement", "TensorFlow logs every op's device on stderr"),
         OptionSpec.optional("intra-op-threads", "N", "threads inside one op (0: TensorFlow's choice)",

@@ -3,6 +3,7 @@ package dev.finetune.vblora.training.device;
 import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.model.GemmPrecision;
 import java.util.List;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
@@ -37,9 +38,8 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
     }
     if (!precision.supportedOn(device)) {
       throw new InvalidSettingException(List.of("precision", "device"), "precision " + precision.label()
-          + " is not available on " + device.label() + ": TensorFlow rewrites to fp16 on GPUs and to bf16 on CPUs"
-          + " only; use precision "
-          + (device == Device.GPU ? "fp16" : "bf16") + " or fp32");
+          + " is not available on " + device.label() + ": TensorFlow rewrites to fp16 on GPUs only; use precision "
+          + "bf16 or fp32");
     }
   }
 
@@ -75,6 +75,28 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
   }
 
   /**
+   * The arithmetic a training graph's data-path products are built in: bfloat16 for bf16 on a GPU, where
+   * TensorFlow has no session rewrite for it; float32 otherwise (fp16, and bf16 on a CPU, are the session's).
+   */
+  public GemmPrecision gemmPrecision() {
+    return device == Device.GPU && precision == Precision.BF16 ? GemmPrecision.BFLOAT16 : GemmPrecision.FLOAT32;
+  }
+
+  /**
+   * Refuses a precision that only a training graph can apply, for commands that run a SavedModel as it is (as
+   * TF Serving loads it).
+   *
+   * @param command what runs the model, for the message, e.g. {@code eval}
+   */
+  public void requireSessionPrecision(String command) {
+    if (gemmPrecision() != GemmPrecision.FLOAT32) {
+      throw new InvalidSettingException(List.of("precision", "device"), command + " runs the SavedModel as TF Serving"
+          + " loads it, and bf16 on the GPU is a rewrite of the training graph (TensorFlow's session rewrite on GPUs"
+          + " is fp16 only); use precision fp16 or fp32 for " + command);
+    }
+  }
+
+  /**
    * The session configuration.
    *
    * <ul>
@@ -87,7 +109,8 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
    *       stripper (Asserts split clusters) and, on the CPU, no remapper (its fused MatMuls split them too).
    *       Without {@link XlaCpuFlag} a CPU session asked for XLA keeps TensorFlow's plain rewrites, so it
    *       computes exactly what a session without XLA does.
-   *   <li>fp16 / bf16: Grappler's auto_mixed_precision / auto_mixed_precision_onednn_bfloat16.
+   *   <li>fp16: Grappler's auto_mixed_precision; bf16 on the CPU: auto_mixed_precision_onednn_bfloat16 (bf16 on
+   *       the GPU is the graph's, see {@link #gemmPrecision}).
    * </ul>
    */
   public ConfigProto toConfigProto() {
@@ -115,7 +138,7 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
     RewriterConfig.Builder rewrites = RewriterConfig.newBuilder();
     if (precision == Precision.FP16) {
       rewrites.setAutoMixedPrecision(RewriterConfig.Toggle.ON);
-    } else if (precision == Precision.BF16) {
+    } else if (precision == Precision.BF16 && device == Device.CPU) {
       rewrites.setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);
     }
     if (xla && (device == Device.GPU || cpuXlaFlag)) {

@@ -4,17 +4,22 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Locale;
 
 /**
- * The arithmetic of the frozen model's heavy ops. Reduced precision is TensorFlow's graph rewrite (Grappler's
- * auto mixed precision): it casts MatMul, BatchMatMul and their neighbours to 16 bits and back, while every
- * variable, the adapter's parameters and the optimizer state included, stays float32 and softmax, exp, log and
- * reductions stay float32 as well. The rewrite exists for one device each: float16 on CUDA GPUs and bfloat16
- * on CPUs through oneDNN; TensorFlow has no bfloat16 rewrite for GPUs.
+ * The arithmetic of the frozen model's heavy ops. Reduced precision casts MatMul, BatchMatMul and (fp16) their
+ * neighbours to 16 bits and back, while every variable, the adapter's parameters and the optimizer state
+ * included, stays float32 and softmax, exp, log and reductions stay float32 as well. fp16 on GPUs and bf16 on
+ * CPUs are TensorFlow's graph rewrites (Grappler's auto mixed precision, the latter through oneDNN). TensorFlow
+ * has no bfloat16 rewrite for GPUs, so bf16 on a GPU is vblora's own: the training graph's data-path products
+ * are built in bfloat16 ({@link dev.finetune.vblora.model.Bfloat16Gemms}); it needs no loss scaling, and Hopper
+ * and Ampere GPUs run it at fp16's speed.
  */
 public enum Precision {
   FP32,
   /** CUDA auto mixed precision (RewriterConfig.auto_mixed_precision); GPU only. */
   FP16,
-  /** oneDNN auto mixed precision (RewriterConfig.auto_mixed_precision_onednn_bfloat16); CPU only. */
+  /**
+   * CPU: oneDNN auto mixed precision (RewriterConfig.auto_mixed_precision_onednn_bfloat16); GPU: the training
+   * graph's products in bfloat16 ({@link dev.finetune.vblora.model.GemmPrecision#BFLOAT16}).
+   */
   BF16;
 
   public static Precision parse(String value) {
@@ -29,7 +34,7 @@ public enum Precision {
       case "bfloat16":
         return BF16;
       default:
-        throw new VbLoraException("precision must be fp32, fp16 (GPU) or bf16 (CPU), got '" + value + "'");
+        throw new VbLoraException("precision must be fp32, fp16 (GPU) or bf16, got '" + value + "'");
     }
   }
 
@@ -37,8 +42,8 @@ public enum Precision {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** Whether TensorFlow has a rewrite for this precision on {@code device}. */
+  /** Whether this precision has a rewrite on {@code device}: fp16 is the GPU's only. */
   public boolean supportedOn(Device device) {
-    return this == FP32 || (this == FP16 ? device == Device.GPU : device == Device.CPU);
+    return this != FP16 || device == Device.GPU;
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.model.GemmPrecision;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -69,6 +70,28 @@ class DeviceOptionsTest {
     ConfigProto bf16 = DeviceOptions.cpu().withPrecision(Precision.BF16).toConfigProto();
     assertEquals(Toggle.ON, bf16.getGraphOptions().getRewriteOptions().getAutoMixedPrecisionOnednnBfloat16());
     assertEquals(Toggle.DEFAULT, bf16.getGraphOptions().getRewriteOptions().getAutoMixedPrecision());
+    assertEquals(GemmPrecision.FLOAT32, DeviceOptions.cpu().withPrecision(Precision.BF16).gemmPrecision(),
+        "the CPU's bf16 is the session's rewrite, not the graph's");
+  }
+
+  /** TensorFlow has no bf16 session rewrite for GPUs: the training graph carries it, and the session none. */
+  @Test
+  void bf16OnTheGpuIsTheGraphsAndTheSessionRewritesNothing() {
+    DeviceOptions bf16 = DeviceOptions.gpu().withPrecision(Precision.BF16);
+    assertEquals(GemmPrecision.BFLOAT16, bf16.gemmPrecision());
+    var rewrites = bf16.toConfigProto().getGraphOptions().getRewriteOptions();
+    assertEquals(Toggle.DEFAULT, rewrites.getAutoMixedPrecision());
+    assertEquals(Toggle.DEFAULT, rewrites.getAutoMixedPrecisionOnednnBfloat16());
+    assertEquals(GemmPrecision.FLOAT32, DeviceOptions.gpu().withPrecision(Precision.FP16).gemmPrecision());
+  }
+
+  @Test
+  void aSavedModelAsServedCannotTakeTheGraphsBf16() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DeviceOptions.gpu().withPrecision(Precision.BF16).requireSessionPrecision("eval"));
+    assertTrue(e.getMessage().contains("eval") && e.getMessage().contains("fp16"), e.getMessage());
+    DeviceOptions.gpu().withPrecision(Precision.FP16).requireSessionPrecision("eval");
+    DeviceOptions.cpu().withPrecision(Precision.BF16).requireSessionPrecision("eval");
   }
 
   @Test
@@ -94,7 +117,6 @@ class DeviceOptionsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> DeviceOptions.cpu().withPrecision(Precision.FP16));
     assertTrue(e.getMessage().contains("bf16"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> DeviceOptions.gpu().withPrecision(Precision.BF16));
   }
 
   @Test
