@@ -7,7 +7,7 @@
 #   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
 #         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab |
 #         ttr-ours | ttr-peft | ttr-levers | ttr-bench | ttr-diag | ttr-diag2 | peft-load | multi-train |
-#         multi-bench-gpu | multi-bench-cpu
+#         multi-bench-gpu | multi-bench-cpu | step-levers
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
@@ -50,6 +50,7 @@ ttr() {
   echo "$name wall_s $(awk "BEGIN{print $t1 - $t0}") $(grep -h '^time ' $dir/$name.err | tail -1)"
   tar -C /tmp -czf $OUT/$(basename $dir).tgz --exclude='*/merged' --exclude='*/merge-cpu' --exclude='*/checkpoints' --exclude='*/tensorboard' $(basename $dir)
 }
+TTR_PRECISION=${TTR_PRECISION:-}   # e.g. "--precision bf16": ttr-ours's train runs in that precision
 SST2_ARGS="--train $SST2 --valid-fraction 0.1 --no-header --label-column 0 --text-column 1"
 COLA_ARGS="--train $COLA --valid-fraction 0.1 --no-header --label-column 1 --text-column 0"
 
@@ -59,13 +60,13 @@ case "$1" in
     # eval of 1,821 SST-2 sentences with the first run's merged model, cold then warm.
     dir=/tmp/$1; mkdir -p $dir; rm -rf /tmp/xla-cache-*
     ttr $dir sst2-10ep-cold /tmp/xla-cache-sst2 train --model $MODEL $SST2_ARGS --epochs 10 --max-length 64 \
-      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-10ep --json $TTR_ARGS
+      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-10ep --json $TTR_ARGS $TTR_PRECISION
     ttr $dir sst2-10ep-warm /tmp/xla-cache-sst2 train --model $MODEL $SST2_ARGS --epochs 10 --max-length 64 \
-      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-10ep-warm --json $TTR_ARGS
+      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/sst2-10ep-warm --json $TTR_ARGS $TTR_PRECISION
     ttr $dir cola-5ep-cold /tmp/xla-cache-cola train --model $MODEL $COLA_ARGS --epochs 5 --max-length 64 \
-      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/cola-5ep --json $TTR_ARGS
+      --num-vectors 90 --seed 42 --device $DEVICE --out $dir/cola-5ep --json $TTR_ARGS $TTR_PRECISION
     ttr $dir sst2-defaults-cold /tmp/xla-cache-defaults train --model $MODEL $SST2_ARGS --device $DEVICE \
-      --out $dir/sst2-defaults --json $TTR_ARGS
+      --out $dir/sst2-defaults --json $TTR_ARGS $TTR_PRECISION
     # Issue 14: the GPU run's merged/ is its adapter merged by `vblora merge` on the CPU, bit for bit.
     CUDA_VISIBLE_DEVICES= $VBLORA merge --model $MODEL --adapter $dir/sst2-10ep/adapter --out $dir/merge-cpu \
       > $dir/merge-cpu.out 2> $dir/merge-cpu.err || echo "merge-cpu failed (see merge-cpu.err)"
@@ -154,6 +155,31 @@ case "$1" in
         --steps $STEPS --xla on --precision $precision > $dir/bench-qv-$precision.json 2> $dir/bench-qv-$precision.err \
         || echo "bench $precision failed"
       saved $dir bench-qv-$precision
+    done
+    ;;
+  step-levers)
+    # Issue 16: one process per lever, VB-LoRA alone (LoRA r=8 where the row says so), 32 x 128, the launcher's
+    # GPU flags plus the lever's. LEVERS picks a subset (names below); each line prints its median.
+    dir=/tmp/$1; mkdir -p $dir
+    for lever in ${LEVERS:-qv-fp32 qv-fp16 qv-bf16 qv-bf16-fmha qv-fp16-fmha qv-bf16-softmax qv-bf16-layernorm \
+        qv-bf16-cmdbuf all-fp32 all-bf16 qv-lora-bf16 all-lora-bf16 qv-bf16-profile}; do
+      targets=bert-qv; method=vblora; precision=fp32; flags=""; extra=""; xla_flags=$XLA_FLAGS
+      case $lever in
+        *-fp16*) precision=fp16 ;;
+        *-bf16*) precision=bf16 ;;
+      esac
+      case $lever in all-*) targets=all-linear ;; esac
+      case $lever in *-lora-*) method=lora ;; esac
+      case $lever in
+        *-fmha) flags="--xla_gpu_enable_cudnn_fmha=true" ;;
+        *-softmax) flags="--xla_gpu_enable_triton_softmax_fusion=true" ;;
+        *-layernorm) flags="--xla_gpu_enable_cudnn_layer_norm=true" ;;
+        *-cmdbuf) xla_flags="--xla_gpu_enable_triton_gemm=false" ;;   # command buffers at XLA's default
+        *-profile) extra="--profile --profile-out $dir/$lever.tsv" ;;
+      esac
+      XLA_FLAGS="$xla_flags $flags" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
+        --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
+      saved $dir $lever
     done
     ;;
   smoke)
