@@ -170,13 +170,13 @@ case "$1" in
       esac
       case $lever in all-*) targets=all-linear ;; esac
       case $lever in *-lora-*) method=lora ;; esac
-      case $lever in
-        *-fmha) flags="--xla_gpu_enable_cudnn_fmha=true" ;;
-        *-softmax) flags="--xla_gpu_enable_triton_softmax_fusion=true" ;;
-        *-layernorm) flags="--xla_gpu_enable_cudnn_layer_norm=true" ;;
-        *-cmdbuf) xla_flags="--xla_gpu_enable_triton_gemm=false" ;;   # command buffers at XLA's default
-        *-profile) extra="--profile --profile-out $dir/$lever.tsv" ;;
-      esac
+      # Levers combine: qv-bf16-fmha-softmax-r2 is bf16 with both flags (a trailing -rN only names a repeat).
+      [[ $lever == *-fmha* ]] && flags="$flags --xla_gpu_enable_cudnn_fmha=true"
+      [[ $lever == *-softmax* ]] && flags="$flags --xla_gpu_enable_triton_softmax_fusion=true"
+      [[ $lever == *-layernorm* ]] && flags="$flags --xla_gpu_enable_cudnn_layer_norm=true"
+      [[ $lever == *-cmdbuf* ]] && xla_flags="--xla_gpu_enable_triton_gemm=false"   # command buffers at XLA's default
+      [[ $lever == *-triton* ]] && xla_flags="--xla_gpu_enable_command_buffer="      # Triton GEMMs at XLA's default
+      [[ $lever == *-profile* ]] && extra="--profile --profile-out $dir/$lever.tsv" 
       XLA_FLAGS="$xla_flags $flags" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
         --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
       saved $dir $lever
