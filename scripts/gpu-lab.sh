@@ -134,16 +134,19 @@ case "$1" in
     ;;
   ttr-levers)
     # One lever at a time on the SST-2 10-epoch job, each cold: XLA's autotuning off, Triton GEMMs off (cuBLAS
-    # only), the length buckets as before (16/32/64, with autotuning off).
+    # only), the length buckets as before (16/32/64, with autotuning off); cola-autotuneN: the CoLA 5-epoch job
+    # with XLA's autotuning at level N (4, the default, checks each candidate's results; 1 only times them).
     dir=/tmp/$1; mkdir -p $dir; rm -rf /tmp/xla-cache-lever-*
     for lever in ${LEVERS:-autotune0 triton-off}; do
       case $lever in
         autotune0) flags="--xla_gpu_autotune_level=0"; extra="" ;;
         triton-off) flags="--xla_gpu_enable_triton_gemm=false"; extra="" ;;
         doubling-autotune0) flags="--xla_gpu_autotune_level=0"; extra="--length-buckets doubling" ;;
+        cola-autotune*) flags="--xla_gpu_autotune_level=${lever#cola-autotune}"; extra="" ;;   # CoLA 5 epochs
       esac
-      XLA_FLAGS="$XLA_FLAGS $flags" ttr $dir sst2-$lever-cold /tmp/xla-cache-lever-$lever train --model $MODEL \
-        $SST2_ARGS --epochs 10 --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE $extra \
+      job="$SST2_ARGS --epochs 10"; [[ $lever == cola-* ]] && job="$COLA_ARGS --epochs 5"
+      XLA_FLAGS="$XLA_FLAGS $flags" ttr $dir $lever-cold /tmp/xla-cache-lever-$lever train --model $MODEL \
+        $job --max-length 64 --num-vectors 90 --seed 42 --device $DEVICE $extra \
         --out $dir/$lever --json $TTR_ARGS
     done
     ;;
