@@ -18,6 +18,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -39,7 +40,7 @@ class Bfloat16GemmsTest {
       Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 3)));
       Operand<TFloat32> w = tf.withName("w").constant(W);
       tf.withName("y").linalg.matMul(x, w);
-      tf.withName("gram").linalg.matMul(w, w, org.tensorflow.op.linalg.MatMul.transposeA(true));
+      tf.withName("gram").linalg.matMul(w, w, MatMul.transposeA(true));
       return g.toGraphDef();
     }
   }
@@ -57,22 +58,14 @@ class Bfloat16GemmsTest {
       for (int j = 0; j < b[0].length; j++) {
         double sum = 0;
         for (int k = 0; k < b.length; k++) {
-          sum += (double) (roundOperands ? toBfloat16(a[i][k]) : a[i][k]) * (roundOperands ? toBfloat16(b[k][j]) : b[k][j]);
+          float x = roundOperands ? toBfloat16(a[i][k]) : a[i][k];
+          float y = roundOperands ? toBfloat16(b[k][j]) : b[k][j];
+          sum += (double) x * y;
         }
         out[i][j] = (float) sum;
       }
     }
     return out;
-  }
-
-  private static float[][] transpose(float[][] m) {
-    float[][] t = new float[m[0].length][m.length];
-    for (int i = 0; i < m.length; i++) {
-      for (int j = 0; j < m[0].length; j++) {
-        t[j][i] = m[i][j];
-      }
-    }
-    return t;
   }
 
   private static List<float[][]> run(GraphDef graph, String... fetches) {
@@ -130,7 +123,7 @@ class Bfloat16GemmsTest {
     GraphDef rewritten = Bfloat16Gemms.rewrite(toy(), List.of("x"));
     NodeIndex index = new NodeIndex(rewritten);
     assertEquals("MatMul", index.node("gram").getOp());
-    assertClose(product(transpose(W), W, false), run(rewritten, "gram").get(0), 1e-6, "gram");
+    assertClose(product(GraphRewriterTest.transpose(W), W, false), run(rewritten, "gram").get(0), 1e-6, "gram");
   }
 
   @Test

@@ -334,7 +334,7 @@ class GraphRewriterTest {
     return c;
   }
 
-  private static float[][] transpose(float[][] a) {
+  static float[][] transpose(float[][] a) {
     float[][] t = new float[a[0].length][a.length];
     for (int i = 0; i < a.length; i++) {
       for (int j = 0; j < a[0].length; j++) {

@@ -38,8 +38,12 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
     UpdateForm updateForm, GemmPrecision gemmPrecision) {
 
-  /** The LoRA baseline's default: {@link TrainingDefaults#LR_LORA}, no decay. */
-  public static final GroupHyperparameters LORA_DEFAULTS = new GroupHyperparameters(TrainingDefaults.LR_LORA, 0.0);
+  /**
+   * The LoRA baseline's default, what {@code train} uses: {@link TrainingDefaults#LR_LORA} and {@link
+   * TrainingDefaults#WEIGHT_DECAY}.
+   */
+  public static final GroupHyperparameters LORA_DEFAULTS = new GroupHyperparameters(TrainingDefaults.LR_LORA,
+      TrainingDefaults.WEIGHT_DECAY);
 
   public TrainingGraphSpec {
     Objects.requireNonNull(model, "model");

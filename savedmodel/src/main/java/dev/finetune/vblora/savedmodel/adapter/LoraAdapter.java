@@ -75,6 +75,12 @@ public final class LoraAdapter implements PeftAdapter {
     return DeltaWeights.lora(module(modulePath), config.scaling());
   }
 
+  @Override
+  public ModuleShape moduleShape(String modulePath) {
+    LoraModule module = module(modulePath);
+    return new ModuleShape(module.inFeatures(), module.outFeatures());
+  }
+
   /** Stored float32 values: r * (in + out) per module. */
   public long storedParameterCount() {
     long count = 0;

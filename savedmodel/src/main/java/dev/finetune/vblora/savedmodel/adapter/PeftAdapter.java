@@ -13,6 +13,9 @@ public sealed interface PeftAdapter permits VbLoraAdapter, LoraAdapter {
   /** The weight update of one module; an error naming the known modules when there is none. */
   DeltaWeights deltaWeights(String modulePath);
 
+  /** The size of the kernel one module updates, read from its factors' shapes (the update is not formed). */
+  ModuleShape moduleShape(String modulePath);
+
   /**
    * Tensors of the adapter file that are not adapter weights (e.g. a task head saved via modules_to_save,
    * or biases), by their full key; written back unchanged.

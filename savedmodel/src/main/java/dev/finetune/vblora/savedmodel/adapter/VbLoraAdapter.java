@@ -124,6 +124,12 @@ public final class VbLoraAdapter implements PeftAdapter {
     return DeltaWeights.vbLora(module(modulePath), bank, vectorLength(), config.topk());
   }
 
+  @Override
+  public ModuleShape moduleShape(String modulePath) {
+    VbLoraModule module = module(modulePath);
+    return new ModuleShape(module.inFeatures(vectorLength()), module.outFeatures(vectorLength()));
+  }
+
   /** This adapter with every module cut to its top-k choice and save_only_topk_weights set. */
   public VbLoraAdapter toTopK() {
     List<VbLoraModule> cut = new ArrayList<>();

@@ -9,6 +9,7 @@ import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFormatException;
 import dev.finetune.vblora.savedmodel.adapter.AdapterHead;
 import dev.finetune.vblora.savedmodel.adapter.DeltaWeights;
+import dev.finetune.vblora.savedmodel.adapter.ModuleShape;
 import dev.finetune.vblora.savedmodel.adapter.ModulePathMapping;
 import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
@@ -77,26 +78,49 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
    * discovered (e.g. once for many adapters of one model).
    */
   static AdapterDeltas of(PeftAdapter adapter, SavedModelInfo model, String signature, List<Kernel> kernels) {
-    ToolMetadata metadata = adapter.config().toolMetadata();
     Map<String, float[][]> deltas = new LinkedHashMap<>();
-    for (String module : adapter.modulePaths()) {
-      String recorded = metadata != null && metadata.targetVariables().containsKey(module)
-          ? metadata.targetVariables().get(module) : ModulePathMapping.toTfVariableName(module);
-      Kernel kernel = kernelFor(kernels, module, recorded, model);
+    kernelsOf(adapter, model, kernels).forEach((module, kernel) -> {
       DeltaWeights delta = adapter.deltaWeights(module);
-      if (delta.inFeatures() != kernel.inFeatures() || delta.outFeatures() != kernel.outFeatures()) {
-        throw new VbLoraException("the adapter does not fit model " + model.path() + ": module " + module
-            + " updates a " + delta.inFeatures() + "x" + delta.outFeatures() + " kernel but " + kernel.name()
-            + " is " + kernel.inFeatures() + "x" + kernel.outFeatures()
-            + "; use the base model the adapter was trained on");
-      }
       boolean transposed = kernel.uses().get(0).transposeWeight();
       deltas.put(kernel.variable(), transposed ? delta.pytorchWeight() : delta.tfKernel());
-    }
+    });
+    ToolMetadata metadata = adapter.config().toolMetadata();
     List<String> labels = metadata == null ? List.of() : metadata.labelNames();
     String task = metadata == null ? null : metadata.task();
     return new AdapterDeltas(deltas, head(adapter, labels, task, HeadPlace.of(metadata, model, signature)), labels,
         task);
+  }
+
+  /**
+   * The kernel of {@code model} each module of {@code adapter} updates, in the adapter's module order, matched by
+   * name and checked by size from the stored factors' shapes (no update is formed: what export-multi needs).
+   *
+   * @throws IllegalArgumentException when a module matches no kernel of the model, or one of other sizes
+   */
+  static Map<String, Kernel> kernelsOf(PeftAdapter adapter, SavedModelInfo model, List<Kernel> kernels) {
+    ToolMetadata metadata = adapter.config().toolMetadata();
+    Map<String, Kernel> matched = new LinkedHashMap<>();
+    for (String module : adapter.modulePaths()) {
+      String recorded = metadata != null && metadata.targetVariables().containsKey(module)
+          ? metadata.targetVariables().get(module) : ModulePathMapping.toTfVariableName(module);
+      Kernel kernel = kernelFor(kernels, module, recorded, model);
+      ModuleShape shape = adapter.moduleShape(module);
+      if (shape.inFeatures() != kernel.inFeatures() || shape.outFeatures() != kernel.outFeatures()) {
+        throw new VbLoraException("the adapter does not fit model " + model.path() + ": module " + module
+            + " updates a " + shape.inFeatures() + "x" + shape.outFeatures() + " kernel but " + kernel.name()
+            + " is " + kernel.inFeatures() + "x" + kernel.outFeatures()
+            + "; use the base model the adapter was trained on");
+      }
+      matched.put(module, kernel);
+    }
+    return matched;
+  }
+
+  /** The task head {@code adapter} saved, placed on {@code model}'s signature, if it saved one. */
+  static Optional<HeadWeights> headOf(PeftAdapter adapter, SavedModelInfo model, String signature) {
+    ToolMetadata metadata = adapter.config().toolMetadata();
+    List<String> labels = metadata == null ? List.of() : metadata.labelNames();
+    return head(adapter, labels, metadata == null ? null : metadata.task(), HeadPlace.of(metadata, model, signature));
   }
 
   private static Kernel kernelFor(List<Kernel> kernels, String module, String recorded, SavedModelInfo model) {

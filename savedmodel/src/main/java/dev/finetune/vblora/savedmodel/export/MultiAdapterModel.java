@@ -13,11 +13,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -130,18 +130,17 @@ public final class MultiAdapterModel {
   static AdapterChoice choice(String name, Path folder, SavedModelInfo model, String signature,
       List<Kernel> modelKernels) throws IOException {
     PeftAdapter adapter = AdapterFolder.read(folder);
-    AdapterDeltas deltas;
+    // Matched by name and size only: the model composes each adapter's update in its graph, so the dense
+    // deltas a merge needs are never formed here.
+    Map<String, String> kernels = new LinkedHashMap<>();
+    Optional<HeadWeights> head;
     try {
-      deltas = AdapterDeltas.of(adapter, model, signature, modelKernels);
+      AdapterDeltas.kernelsOf(adapter, model, modelKernels).forEach((module, kernel) ->
+          kernels.put(module, kernel.variable()));
+      head = AdapterDeltas.headOf(adapter, model, signature);
     } catch (IllegalArgumentException e) {
       throw new VbLoraException("adapter " + name + " (" + folder + "): " + e.getMessage(), e);
     }
-    // AdapterDeltas keeps the adapter's module order: the i-th delta is the i-th module's kernel.
-    Map<String, String> kernels = new LinkedHashMap<>();
-    Iterator<String> variables = deltas.deltas().keySet().iterator();
-    for (String module : adapter.modulePaths()) {
-      kernels.put(module, variables.next());
-    }
-    return new AdapterChoice(name, adapter, kernels, deltas.head());
+    return new AdapterChoice(name, adapter, kernels, head);
   }
 }

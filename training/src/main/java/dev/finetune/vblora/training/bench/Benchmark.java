@@ -44,6 +44,11 @@ public final class Benchmark {
       List<BenchMethod> methods, Set<BenchMode> modes, BenchSettings settings, Consumer<String> progress) {
     DeviceOptions device = settings.device();
     DeviceProbe.requireAvailable(device);
+    if (modes.contains(BenchMode.MERGED) || modes.contains(BenchMode.BASE)
+        || methods.stream().anyMatch(BenchMethod::untouched)) {
+      // Checked before anything is built: these modes run the SavedModel's own graph.
+      device.requireSessionPrecision("bench's merged and base modes");
+    }
     boolean gpu = device.device() == Device.GPU;
     OptionalLong baselineMb = gpu ? DeviceMemoryReading.readMb() : OptionalLong.empty();
     Deque<AutoCloseable> owned = new ArrayDeque<>();

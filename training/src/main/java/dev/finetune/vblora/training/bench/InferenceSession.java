@@ -72,7 +72,6 @@ final class InferenceSession implements AutoCloseable {
       throw new VbLoraException("signature '" + signature + "' has no output '"
           + TrainingGraph.POOLED_OUTPUT + "'; its outputs are " + model.signature(signature).outputs().keySet());
     }
-    device.requireSessionPrecision("bench's inference modes (forward, merged, base)");
     Graph graph = new Graph();
     Session session = null;
     SyntheticBatch batch = null;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.training.TrainConfig;
+import dev.finetune.vblora.training.TrainingGraphSpec;
+import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +42,14 @@ class TrainDefaultsTest {
     }
     // Device, precision and the thread counts too: TrainConfig is the one source of a run's settings.
     assertEquals(Set.of(), notInConfig, "every default of train is a TrainConfig setting");
+  }
+
+  /** A graph built through the low-level builder trains with the hyperparameters train would use. */
+  @Test
+  void theTrainingGraphBuilderDefaultsToTrainsGroupSettings() {
+    TrainConfig config = TrainConfig.builder().model("m").train(Path.of("t.tsv")).out(Path.of("out")).build();
+    assertEquals(config.loraFactors(), TrainingGraphSpec.LORA_DEFAULTS);
+    assertEquals(config.groups(), VbLoraGroupSettings.paperDefaults());
   }
 
   @Test
