@@ -24,7 +24,6 @@ import dev.finetune.vblora.training.device.XlaCompilationMode;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.IntStream;
 import org.tensorflow.proto.ConfigProto;
 
 /**
@@ -53,25 +52,18 @@ final class ModelEvaluation {
         throw new InvalidSettingException("model", "model " + config.model() + " takes feature inputs, not text;"
             + " score it with vblora eval on a JSONL file");
       }
-      Task task = serving.classification() ? Task.CLASSIFICATION : Task.REGRESSION;
-      if (serving.ownOutput().isPresent() && task == Task.CLASSIFICATION) {
-        // The model's own classifier numbers its classes by output index.
-        labels = Optional.of(LabelSet.inOrder(IntStream.range(0, serving.ownOutput().get().classes())
-            .mapToObj(Integer::toString).toList()));
-      }
+      Task task = serving.task();
+      labels = serving.labels(labels);
       if (task == Task.CLASSIFICATION && labels.isEmpty()) {
         throw new VbLoraException(config.model() + " records no label names (assets.extra/vblora_labels.json);"
             + " evaluate a model written by train or merge");
       }
       Dataset dataset = read(config, examples, task, labels.orElse(null));
-      int fixed = serving.inputs().fixedLength();
-      boolean pinned = fixed != Integer.MAX_VALUE && serving.functionGraph();
-      int maxLength = pinned ? Math.min(fixed, config.maxLength()) : config.maxLength();
+      int maxLength = serving.maxLength(config.maxLength());
       EncodedDataset encoded = EncodedDataset.encode(dataset,
           ModelTokenizer.resolve(config.model(), TokenizerOptions.FROM_MODEL).tokenizer(), maxLength);
-      // A TF2 function graph takes exactly its signature's fixed length (as train padded it).
-      LengthBuckets buckets = pinned ? LengthBuckets.of(fixed) : BatchShapes.buckets(config.lengthBuckets(),
-          config.device().xla(), maxLength, encoded.longestExample());
+      LengthBuckets buckets = serving.lengthBuckets(config.lengthBuckets(), config.device().xla(), maxLength,
+          encoded.longestExample());
       List<Batch> batches = new Batcher(encoded, BatchShapes.evaluation(config.batchSize(), buckets,
           config.device().xla())).epoch(0);
       var metrics = Evaluation.metrics(batches, serving::predict, labels.map(LabelSet::size).orElse(1), task);

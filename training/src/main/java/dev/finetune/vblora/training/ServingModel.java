@@ -3,7 +3,9 @@ package dev.finetune.vblora.training;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.TensorSpec;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -157,6 +160,45 @@ public final class ServingModel implements AutoCloseable {
   /** Whether the head is a classifier (probabilities) rather than a regressor (predictions). */
   public boolean classification() {
     return classification;
+  }
+
+  /** Classification or regression, as the head's output says. */
+  public Task task() {
+    return classification ? Task.CLASSIFICATION : Task.REGRESSION;
+  }
+
+  /**
+   * The class names to score with: the model's own classifier numbers its classes by output index; a vblora
+   * head takes {@code recorded}, the names train or merge saved (empty when none were: the caller refuses a
+   * classifier without names, in its own words).
+   */
+  public java.util.Optional<LabelSet> labels(java.util.Optional<LabelSet> recorded) {
+    if (task() == Task.CLASSIFICATION && own != null) {
+      return java.util.Optional.of(LabelSet.inOrder(IntStream.range(0, own.classes()).mapToObj(Integer::toString)
+          .toList()));
+    }
+    return recorded;
+  }
+
+  /**
+   * The tokens per example to encode: {@code requested}, except that a TF2 function graph, traced at its
+   * signature's fixed length, takes at most that.
+   */
+  public int maxLength(int requested) {
+    return pinnedLength() ? Math.min(feeds.fixedLength(), requested) : requested;
+  }
+
+  /**
+   * The batch lengths to score with: a TF2 function graph takes exactly its signature's fixed length (as train
+   * padded it); other models the buckets {@code spec} asks for (see {@link BatchShapes#buckets}).
+   */
+  public LengthBuckets lengthBuckets(String spec, boolean xla, int maxLength, int longestExample) {
+    return pinnedLength() ? LengthBuckets.of(feeds.fixedLength())
+        : BatchShapes.buckets(spec, xla, maxLength, longestExample);
+  }
+
+  private boolean pinnedLength() {
+    return feeds.fixedLength() != Integer.MAX_VALUE && functionGraph();
   }
 
   /**

@@ -37,7 +37,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.IntStream;
 import org.tensorflow.proto.ConfigProto;
 
 /**
@@ -159,12 +158,8 @@ final class EvalCommand implements Command {
         args.stringOrDefault("signature"), ModelIoOptions.evalSettings(args), session, compiles)) {
       clock.since(Phase.INIT, start);
       start = clock.now();
-      Task task = serving.classification() ? Task.CLASSIFICATION : Task.REGRESSION;
-      if (serving.ownOutput().isPresent() && task == Task.CLASSIFICATION) {
-        // The model's own classifier numbers its classes by output index.
-        labels = Optional.of(LabelSet.inOrder(IntStream.range(0, serving.ownOutput().get().classes())
-            .mapToObj(Integer::toString).toList()));
-      }
+      Task task = serving.task();
+      labels = serving.labels(labels);
       if (task == Task.CLASSIFICATION && labels.isEmpty()) {
         throw new UserError(labelSource + " records no label names (assets.extra/vblora_labels.json or the adapter's"
             + " metadata); evaluate a model written by vblora train or vblora merge, or pass --adapter");
@@ -176,16 +171,12 @@ final class EvalCommand implements Command {
         Dataset dataset = task == Task.CLASSIFICATION
             ? DatasetReader.read(data, DataOptions.readOptions(args, task), labels.get())
             : DatasetReader.read(data, DataOptions.readOptions(args, task));
-        int fixed = serving.inputs().fixedLength();
-        boolean pinned = fixed != Integer.MAX_VALUE && serving.functionGraph();
-        int maxLength = pinned ? Math.min(fixed, args.integerOrDefault("max-length"))
-            : args.integerOrDefault("max-length");
+        int maxLength = serving.maxLength(args.integerOrDefault("max-length"));
         encoded = EncodedDataset.encode(dataset, ModelTokenizer.resolve(served, TokenizerFlags.read(args)).tokenizer(),
             maxLength);
         try {
-          // A TF2 function graph takes exactly its signature's fixed length (as train padded it).
-          buckets = pinned ? LengthBuckets.of(fixed) : BatchShapes.buckets(args.stringOrDefault("length-buckets"),
-              device.xla(), maxLength, encoded.longestExample());
+          buckets = serving.lengthBuckets(args.stringOrDefault("length-buckets"), device.xla(), maxLength,
+              encoded.longestExample());
         } catch (IllegalArgumentException e) {
           throw new UsageError(e.getMessage());
         }
