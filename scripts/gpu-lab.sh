@@ -143,6 +143,9 @@ case "$1" in
         triton-off) flags="--xla_gpu_enable_triton_gemm=false"; extra="" ;;
         doubling-autotune0) flags="--xla_gpu_autotune_level=0"; extra="--length-buckets doubling" ;;
         cola-autotune*) flags="--xla_gpu_autotune_level=${lever#cola-autotune}"; extra="" ;;   # CoLA 5 epochs
+        # Not measured yet: XLA compiles a program's LLVM module in one piece unless told to split it.
+        cola-parallel) flags="--xla_gpu_enable_llvm_module_compilation_parallelism=true"; extra="" ;;
+        cola-parallel16) flags="--xla_gpu_enable_llvm_module_compilation_parallelism=true --xla_gpu_force_compilation_parallelism=16"; extra="" ;;
       esac
       job="$SST2_ARGS --epochs 10"; [[ $lever == cola-* ]] && job="$COLA_ARGS --epochs 5"
       XLA_FLAGS="$XLA_FLAGS $flags" ttr $dir $lever-cold /tmp/xla-cache-lever-$lever train --model $MODEL \
