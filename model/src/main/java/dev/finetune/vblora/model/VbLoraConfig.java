@@ -1,6 +1,7 @@
 package dev.finetune.vblora.model;
 
-import dev.finetune.vblora.data.error.InvalidSettingException;
+import static dev.finetune.vblora.data.error.InvalidSettingException.require;
+
 
 /**
  * VB-LoRA hyperparameters, named after PEFT's VBLoRAConfig (r, num_vectors, vector_length, topk, ...).
@@ -31,13 +32,14 @@ public record VbLoraConfig(
     long seed) {
 
   public VbLoraConfig {
-    require(rank >= 1, "rank", "r (rank) must be at least 1, got " + rank);
-    require(numVectors >= 1, "numVectors", "num_vectors must be at least 1, got " + numVectors);
-    require(vectorLength >= 1, "vectorLength", "vector_length must be at least 1, got " + vectorLength);
-    require(topk >= 1 && topk <= numVectors, "topk", "topk must be between 1 and num_vectors " + numVectors + ", got " + topk);
-    require(initVectorBankBound >= 0, "initVectorBankBound", "init_vector_bank_bound must not be negative, got " + initVectorBankBound);
-    require(initLogitsStd >= 0, "initLogitsStd", "init_logits_std must not be negative, got " + initLogitsStd);
-    require(dropout >= 0 && dropout < 1, "vbloraDropout", "vblora_dropout must be in [0, 1), got " + dropout);
+    // Messages use PEFT's names, as adapter_config.json does; the settings named are the API's.
+    require(rank >= 1, "r (rank) must be at least 1, got " + rank, "rank");
+    require(numVectors >= 1, "num_vectors must be at least 1, got " + numVectors, "numVectors");
+    require(vectorLength >= 1, "vector_length must be at least 1, got " + vectorLength, "vectorLength");
+    require(topk >= 1 && topk <= numVectors, "topk must be between 1 and num_vectors " + numVectors + ", got " + topk, "topk");
+    require(initVectorBankBound >= 0, "init_vector_bank_bound must not be negative, got " + initVectorBankBound, "initVectorBankBound");
+    require(initLogitsStd >= 0, "init_logits_std must not be negative, got " + initLogitsStd, "initLogitsStd");
+    require(dropout >= 0 && dropout < 1, "vblora_dropout must be in [0, 1), got " + dropout, "vbloraDropout");
   }
 
   /**
@@ -55,12 +57,6 @@ public record VbLoraConfig(
         .initLogitsStd(initLogitsStd).dropout(dropout).seed(seed);
   }
 
-  /** @param setting the API name of the setting (the message uses PEFT's name, as adapter_config.json does) */
-  private static void require(boolean ok, String setting, String message) {
-    if (!ok) {
-      throw new InvalidSettingException(setting, message);
-    }
-  }
 
   /** Builder with PEFT's defaults. */
   public static final class Builder {

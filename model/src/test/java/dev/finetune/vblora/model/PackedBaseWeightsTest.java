@@ -129,16 +129,16 @@ class PackedBaseWeightsTest {
       setBaseWeights(adapted, session);
       try (Result result = session.runner().fetch(initialized).fetch(read).run()) {
         assertFalse(((TBool) result.get(0)).getBoolean(), member + " is freed once packed");
-        assertArrayEquals(flatten(toy.weights().get(member)),
-            flatten(StdArrays.array2dCopyOf((TFloat32) result.get(1))), 0f);
+        assertArrayEquals(TinyEncoder.flatten(toy.weights().get(member)),
+            TinyEncoder.flatten(StdArrays.array2dCopyOf((TFloat32) result.get(1))), 0f);
       }
       IllegalStateException twice = assertThrows(IllegalStateException.class, () -> adapted.packBaseWeights(session));
       assertTrue(twice.getMessage().contains("restore"), twice.getMessage());
       // Restoring again (values into the members, then packing) works as the first time did.
       setBaseWeights(adapted, session);
       try (Result result = session.runner().fetch(read).run()) {
-        assertArrayEquals(flatten(toy.weights().get(member)),
-            flatten(StdArrays.array2dCopyOf((TFloat32) result.get(0))), 0f);
+        assertArrayEquals(TinyEncoder.flatten(toy.weights().get(member)),
+            TinyEncoder.flatten(StdArrays.array2dCopyOf((TFloat32) result.get(0))), 0f);
       }
     }
   }
@@ -183,9 +183,5 @@ class PackedBaseWeightsTest {
       }
     }
     return reached;
-  }
-
-  private static float[] flatten(float[][] rows) {
-    return TinyEncoder.flatten(rows);
   }
 }

@@ -1,10 +1,10 @@
 package dev.finetune.vblora.training;
 
-import dev.finetune.vblora.data.error.InvalidSettingException;
+import static dev.finetune.vblora.data.error.InvalidSettingException.require;
+
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * The settings of scoring a merged model (from {@link VbLora#train} or {@link VbLora#merge}) on labelled text;
@@ -36,11 +36,6 @@ public record EvaluationConfig(Path model, String tag, String signature, Path da
     BatchShapes.validate(lengthBuckets, maxLength);
   }
 
-  private static void require(boolean ok, String message, String... settings) {
-    if (!ok) {
-      throw new InvalidSettingException(List.of(settings), message);
-    }
-  }
 
   /** A builder with the defaults of {@code vblora eval}: the model (and a data file, or examples) must be set. */
   public static Builder builder() {

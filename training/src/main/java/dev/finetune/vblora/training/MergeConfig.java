@@ -1,8 +1,8 @@
 package dev.finetune.vblora.training;
 
-import dev.finetune.vblora.data.error.InvalidSettingException;
+import static dev.finetune.vblora.data.error.InvalidSettingException.require;
+
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * The settings of a deploy-time merge (base model + adapter -> merged SavedModel); the names and defaults are
@@ -17,19 +17,13 @@ import java.util.List;
  */
 public record MergeConfig(String model, String tag, String signature, Path adapter, Path out, boolean overwrite) {
   public MergeConfig {
-    require(model != null && !model.isBlank(), "model", "model is required: the base SavedModel folder or a"
-        + " built-in name");
-    require(adapter != null, "adapter", "adapter is required: the adapter folder to merge");
-    require(out != null, "out", "out is required: the folder to write the merged SavedModel into");
-    require(tag != null && !tag.isBlank(), "tag", "tag must name the meta graph's tags, e.g. serve");
-    require(signature != null && !signature.isBlank(), "signature", "signature must name a signature, e.g."
-        + " serving_default");
-  }
-
-  private static void require(boolean ok, String setting, String message) {
-    if (!ok) {
-      throw new InvalidSettingException(List.of(setting), message);
-    }
+    require(model != null && !model.isBlank(), "model is required: the base SavedModel folder or a"
+        + " built-in name", "model");
+    require(adapter != null, "adapter is required: the adapter folder to merge", "adapter");
+    require(out != null, "out is required: the folder to write the merged SavedModel into", "out");
+    require(tag != null && !tag.isBlank(), "tag must name the meta graph's tags, e.g. serve", "tag");
+    require(signature != null && !signature.isBlank(), "signature must name a signature, e.g."
+        + " serving_default", "signature");
   }
 
   /** A builder with the defaults of {@code vblora merge}; model, adapter and out must be set. */

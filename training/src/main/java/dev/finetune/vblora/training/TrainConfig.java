@@ -1,5 +1,7 @@
 package dev.finetune.vblora.training;
 
+import static dev.finetune.vblora.data.error.InvalidSettingException.require;
+
 import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.error.InvalidSettingException;
@@ -25,7 +27,6 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -159,11 +160,6 @@ public record TrainConfig(
    * @param settings the API names of the settings {@code message} names, the one to change first
    * @throws InvalidSettingException with {@code message} unless {@code ok}
    */
-  private static void require(boolean ok, String message, String... settings) {
-    if (!ok) {
-      throw new InvalidSettingException(List.of(settings), message);
-    }
-  }
 
   /** The tokenizer settings the user gave (the rest comes from the model). */
   public TokenizerOptions tokenizerOptions() {

@@ -23,6 +23,17 @@ public class InvalidSettingException extends VbLoraException {
     super(message, cause, settings);
   }
 
+  /**
+   * Throws when {@code ok} is false: the one check every validated config makes.
+   *
+   * @param settings the API names of the settings the message names, the one to change first
+   */
+  public static void require(boolean ok, String message, String... settings) {
+    if (!ok) {
+      throw new InvalidSettingException(List.of(settings), message);
+    }
+  }
+
   /** @param quoted text from elsewhere that ends the message (see {@link VbLoraException#quoted()}) */
   public InvalidSettingException(List<String> settings, String message, String quoted, Throwable cause) {
     super(message, quoted, cause, settings);
