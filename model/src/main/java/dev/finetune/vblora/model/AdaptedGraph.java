@@ -46,10 +46,11 @@ public final class AdaptedGraph implements AutoCloseable {
   private final String initOp;
   private final Map<String, AdaptedTarget> targets = new LinkedHashMap<>();
   private final BaseWeightOps baseWeights;
+  private final Optional<StepStaging.StagingLayout> staging;
 
   AdaptedGraph(Graph graph, AdapterPlan plan, SignatureDef signature, SaverDef saver, Path checkpointPrefix,
       String trainingFlag, List<AdapterVariable> variables, Optional<PackedLogitsLayout> logitsLayout, String initOp,
-      List<AdaptedTarget> targets, BaseWeightOps baseWeights) {
+      List<AdaptedTarget> targets, BaseWeightOps baseWeights, Optional<StepStaging.StagingLayout> staging) {
     this.graph = graph;
     this.plan = plan;
     this.signature = signature;
@@ -61,6 +62,7 @@ public final class AdaptedGraph implements AutoCloseable {
     this.initOp = initOp;
     targets.forEach(t -> this.targets.put(t.kernel().name(), t));
     this.baseWeights = baseWeights;
+    this.staging = staging;
   }
 
   /** The graph; add ops to it freely before opening sessions. */
@@ -104,9 +106,20 @@ public final class AdaptedGraph implements AutoCloseable {
     return names;
   }
 
-  /** A scalar bool tensor, false unless fed; feed true in training steps to enable adapter dropout. */
+  /**
+   * A scalar bool tensor, false unless fed; feed true in training steps to enable adapter dropout. In a graph with
+   * {@link #staging()} it is the staged row unless fed: feed false to predict.
+   */
   public String trainingFlag() {
     return trainingFlag;
+  }
+
+  /**
+   * Where the signature inputs and the training flag are staged ({@link StepStaging}), when the graph was
+   * rewritten with {@link StepInputs#STAGED} and every input could be staged; empty otherwise.
+   */
+  public Optional<StepStaging.StagingLayout> staging() {
+    return staging;
   }
 
   /**

@@ -87,15 +87,33 @@ public final class GraphRewriter {
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision) {
-    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, true);
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, StepInputs.FED);
   }
 
   /**
-   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm)}; {@code packBaseWeights} false keeps
-   * every frozen base weight in its own variable (see {@link PackedBaseWeights}; the outputs are the same).
+   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm, GemmPrecision)}; with {@link
+   * StepInputs#STAGED} the signature inputs and the training flag read their staged rows when not fed (see
+   * {@link AdaptedGraph#staging()}; a model whose inputs are not all stageable placeholders is left fed).
+   */
+  public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
+      Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs) {
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs, true);
+  }
+
+  /**
+   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm, GemmPrecision)}; {@code packBaseWeights}
+   * false keeps every frozen base weight in its own variable (see {@link PackedBaseWeights}; the outputs are the
+   * same).
    */
   static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, boolean packBaseWeights) {
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, StepInputs.FED,
+        packBaseWeights);
+  }
+
+  private static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
+      Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
+      boolean packBaseWeights) {
     if (form == UpdateForm.MERGED && plan.dropout() > 0) {
       throw new VbLoraException("the merged update form applies no adapter dropout (the adapter's "
           + "input is the frozen MatMul's), but the adapter has dropout " + plan.dropout() + "; set dropout to 0 "
@@ -126,20 +144,31 @@ public final class GraphRewriter {
     base.getNodeList().forEach(n -> original.add(n.getName()));
     String root = freeScope(original, plan.method());
 
+    Optional<Map<String, NodeDef>> stageable = stepInputs == StepInputs.STAGED
+        ? StagedInputs.placeholders(index, signature) : Optional.empty();
     GraphDef adapter;
     Built built;
+    Map<String, String> stagedDefaults = Map.of();
+    StepStaging.StagingLayout staging = null;
     try (Graph scratch = new Graph()) {
       Ops tf = Ops.create(scratch);
       AdapterInputs inputs = new AdapterInputs(tf.withSubScope("adapter_inputs"));
       Ops scope = tf.withSubScope(root);
+      StepStaging steps = stageable.isPresent() ? StepStaging.create(tf, freeScope(original, "step_staging")) : null;
+      if (steps != null) {
+        stagedDefaults = StagedInputs.addSlots(steps, stageable.get());
+      }
+      Operand<TBool> training = trainingFlag(scope, steps);
       built = plan instanceof VbLoraPlan v
-          ? buildVbLora(scope, inputs, index, applied, v, form)
-          : buildLora(scope, inputs, index, applied, (LoraPlan) plan, form);
+          ? buildVbLora(scope, inputs, index, applied, v, form, training)
+          : buildLora(scope, inputs, index, applied, (LoraPlan) plan, form, training);
+      staging = steps == null ? null : steps.layout();
       adapter = inputs.resolve(scratch.toGraphDef());
     }
     Map<String, String> replacements = new HashMap<>();
     built.targets().forEach(t -> replacements.putAll(t.adaptedOutputs()));
-    GraphDef merged = ConsumerRewiring.rewire(base, original, replacements).toBuilder()
+    GraphDef merged = StagedInputs.apply(ConsumerRewiring.rewire(base, original, replacements), stagedDefaults)
+        .toBuilder()
         .addAllNode(adapter.getNodeList())
         .build();
     SignatureDef adaptedSignature = remapOutputs(signature, replacements);
@@ -163,7 +192,7 @@ public final class GraphRewriter {
       return new AdaptedGraph(graph, plan, adaptedSignature, metaGraph.getSaverDef(),
           checkpointPrefix, built.training(), built.variables(), Optional.ofNullable(built.logitsLayout()),
           built.initOp(),
-          built.targets(), baseWeights);
+          built.targets(), baseWeights, Optional.ofNullable(staging));
     } catch (RuntimeException e) {
       graph.close();
       throw e;
@@ -189,11 +218,10 @@ public final class GraphRewriter {
       String initOp, List<AdaptedTarget> targets) {}
 
   private static Built buildVbLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
-      VbLoraPlan plan, UpdateForm form) {
+      VbLoraPlan plan, UpdateForm form, Operand<TBool> training) {
     VbLoraConfig config = plan.config();
     VbLoraDims dims = new VbLoraDims(config.numVectors(), config.vectorLength(), config.rank(), config.topk());
     ScopeTree scopes = new ScopeTree(root);
-    Operand<TBool> training = trainingFlag(root);
     AdapterDropout dropout = dropout(config.dropout(), training, config.seed());
 
     Operand<TFloat32> bankInit = config.initVectorBankBound() > 0
@@ -245,11 +273,10 @@ public final class GraphRewriter {
   }
 
   private static Built buildLora(Ops root, AdapterInputs inputs, NodeIndex index, Map<String, Kernel> applied,
-      LoraPlan plan, UpdateForm form) {
+      LoraPlan plan, UpdateForm form, Operand<TBool> training) {
     LoraConfig config = plan.config();
     LoraDims dims = new LoraDims(config.rank(), config.alpha());
     ScopeTree scopes = new ScopeTree(root);
-    Operand<TBool> training = trainingFlag(root);
     AdapterDropout dropout = dropout(config.dropout(), training, config.seed());
     List<AdapterVariableOps> created = new ArrayList<>();
     List<AdapterVariable> variables = new ArrayList<>();
@@ -335,9 +362,14 @@ public final class GraphRewriter {
     return scope.reshape(updated, scope.shape(y));
   }
 
-  /** False unless fed: serving and evaluation need no feed, a training step feeds true (adapter dropout). */
-  private static Operand<TBool> trainingFlag(Ops root) {
-    return root.withName("training").placeholderWithDefault(root.constant(false), Shape.scalar());
+  /**
+   * False unless fed: serving and evaluation need no feed, a training step feeds true (adapter dropout). With
+   * staged steps its default is the staged row instead, and predictions feed false.
+   */
+  private static Operand<TBool> trainingFlag(Ops root, StepStaging staging) {
+    return staging == null
+        ? root.withName("training").placeholderWithDefault(root.constant(false), Shape.scalar())
+        : staging.placeholder(root.withName("training"), "training", TBool.class, Shape.scalar());
   }
 
   private static AdapterDropout dropout(double rate, Operand<TBool> training, long seed) {
