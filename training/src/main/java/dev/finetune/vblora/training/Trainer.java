@@ -4,6 +4,7 @@ import dev.finetune.vblora.data.DatasetTsvWriter;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
@@ -190,6 +191,8 @@ public final class Trainer {
         .adamW(AdamWConfig.defaults().withMaxGradNorm(config.maxGradNorm()))
         .updateForm(config.resolvedUpdateForm())
         .gemmPrecision(config.deviceOptions().gemmPrecision())
+        // Under XLA every batch has one shape (BatchShapes), so steps can be staged on the device in groups.
+        .stepInputs(config.xlaEnabled() ? StepInputs.STAGED : StepInputs.FED)
         .build();
   }
 }

@@ -3,11 +3,14 @@ package dev.finetune.vblora.training;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.model.AdaptedGraph;
+import dev.finetune.vblora.model.FedValues;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.AdapterVariable;
 import dev.finetune.vblora.model.GraphRewriter;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.ResourceVariable;
+import dev.finetune.vblora.model.StepInputs;
+import dev.finetune.vblora.model.StepStaging;
 import dev.finetune.vblora.training.method.AdapterMethod;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
@@ -28,6 +31,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -67,20 +71,24 @@ public final class TrainingGraph implements AutoCloseable {
   private final VariableTransfer checkpointTransfer;
   private final VariableTransfer trainableTransfer;
   private final int maxSequenceLength;
+  private final Optional<StagedSteps> staged;
 
   private TrainingGraph(TrainingGraphSpec spec, AdaptedGraph adapted) {
     this.spec = spec;
     this.adapted = adapted;
     Graph graph = adapted.graph();
     Ops tf = Ops.create(graph);
+    Optional<StepStaging> staging = adapted.staging().map(layout -> StepStaging.attach(graph, layout));
+    FedValues fed = staging.map(FedValues::staged).orElse(FedValues.PLAIN);
     this.head = spec.io().output() instanceof ModelOutput.OwnOutput own
-        ? OwnOutputLoss.build(tf, ownOutput(spec, adapted, own), own)
-        : spec.head().build(tf, HeadFeatures.of(tf, adapted, spec, (ModelOutput.NewHead) spec.io().output()));
+        ? OwnOutputLoss.build(tf, ownOutput(spec, adapted, own), own, fed)
+        : spec.head().build(tf, HeadFeatures.of(tf, adapted, spec, (ModelOutput.NewHead) spec.io().output()), fed);
     this.adapterVariables = new ArrayList<>();
     for (AdapterVariable v : adapted.trainableVariables()) {
       adapterVariables.add(ResourceVariable.of(graph.operationOrThrow(v.name())));
     }
-    this.train = AdamW.minimize(tf, head.loss(), groups(spec, adapted, head.variables()), spec.adamW());
+    this.train = AdamW.minimize(tf, head.loss(), groups(spec, adapted, head.variables()), spec.adamW(), fed);
+    this.staged = staging.map(s -> StagedSteps.build(graph, s, train, head.loss()));
     List<ResourceVariable> trainable = new ArrayList<>(adapterVariables);
     trainable.addAll(head.variables());
     List<ResourceVariable> everything = new ArrayList<>(trainable);
@@ -108,7 +116,7 @@ public final class TrainingGraph implements AutoCloseable {
   /** Builds the graph of {@code spec}; slow for a real model (seconds: graph import and gradients). */
   public static TrainingGraph build(TrainingGraphSpec spec) {
     AdaptedGraph adapted = GraphRewriter.rewrite(spec.model().metaGraph(), spec.signature(), spec.plan(),
-        spec.model().variablesPrefix(), spec.updateForm(), spec.gemmPrecision());
+        spec.model().variablesPrefix(), spec.updateForm(), spec.gemmPrecision(), spec.stepInputs());
     try {
       return new TrainingGraph(spec, adapted);
     } catch (RuntimeException e) {
@@ -196,6 +204,10 @@ public final class TrainingGraph implements AutoCloseable {
     checkLength(batch);
     Map<String, Tensor> feeds = spec.io().inputs().feeds(batch);
     Session.Runner runner = feedInputs(session.runner(), feeds).fetch(head.predictions());
+    TBool notTraining = staged.isPresent() ? TBool.scalarOf(false) : null; // staged, the flag defaults to its row
+    if (notTraining != null) {
+      runner.feed(adapted.trainingFlag(), notTraining);
+    }
     try (Result result = compiles == null ? runner.run()
         : compiles.run(runner, "predict", batch.size(), batch.sequenceLength())) {
       TFloat32 out = (TFloat32) result.get(0);
@@ -210,6 +222,9 @@ public final class TrainingGraph implements AutoCloseable {
       return column;
     } finally {
       feeds.values().forEach(Tensor::close);
+      if (notTraining != null) {
+        notTraining.close();
+      }
     }
   }
 
@@ -295,6 +310,14 @@ public final class TrainingGraph implements AutoCloseable {
   }
 
   // ---- what the graph holds ----
+
+  /**
+   * Steps that read their values from device staging instead of feeds, when the graph was built with {@link
+   * StepInputs#STAGED} and the model's inputs can be staged; empty otherwise (then steps are fed).
+   */
+  public Optional<StagedSteps> staging() {
+    return staged;
+  }
 
   /** The specification this graph was built from. */
   public TrainingGraphSpec spec() {

@@ -3,6 +3,7 @@ package dev.finetune.vblora.training;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -33,10 +34,12 @@ import java.util.Objects;
  * @param updateForm how the adapted MatMuls apply the update (same results, different speed per device)
  * @param gemmPrecision the arithmetic of the data path's matrix products (bfloat16: see {@link
  *     dev.finetune.vblora.model.Bfloat16Gemms})
+ * @param stepInputs whether steps may read their values from device staging (see {@link
+ *     TrainingGraph#staging()}; fed steps work either way)
  */
 public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, ModelIo io, TaskHead head,
     VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
-    UpdateForm updateForm, GemmPrecision gemmPrecision) {
+    UpdateForm updateForm, GemmPrecision gemmPrecision, StepInputs stepInputs) {
 
   /**
    * The LoRA baseline's default, what {@code train} uses: {@link TrainingDefaults#LR_LORA} and {@link
@@ -61,6 +64,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(adamW, "adamW");
     Objects.requireNonNull(updateForm, "updateForm");
     Objects.requireNonNull(gemmPrecision, "gemmPrecision");
+    Objects.requireNonNull(stepInputs, "stepInputs");
   }
 
   public static Builder builder(SavedModelInfo model, AdapterPlan plan) {
@@ -82,6 +86,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private AdamWConfig adamW = AdamWConfig.defaults();
     private UpdateForm updateForm = UpdateForm.LOW_RANK;
     private GemmPrecision gemmPrecision = GemmPrecision.FLOAT32;
+    private StepInputs stepInputs = StepInputs.FED;
 
     private Builder(SavedModelInfo model, AdapterPlan plan) {
       this.model = model;
@@ -142,10 +147,19 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
+    /**
+     * {@link StepInputs#STAGED}: every value a step is fed can instead be staged on the device for many steps
+     * at once (default fed; see {@link TrainingGraph#staging()}).
+     */
+    public Builder stepInputs(StepInputs value) {
+      stepInputs = value;
+      return this;
+    }
+
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
       return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm,
-          gemmPrecision);
+          gemmPrecision, stepInputs);
     }
 
     /** Builds the graph (seconds for a real model). */

@@ -1,12 +1,15 @@
 package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.StagedGroup;
 import dev.finetune.vblora.training.TrainingGraph;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.util.Map;
 import org.tensorflow.Session;
 import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
 
@@ -44,19 +47,22 @@ final class AdaptedModelSession implements AutoCloseable {
   /** Builds the graph (seconds), opens a session with {@code device}'s options and makes the inputs. */
   static AdaptedModelSession open(SavedModelInfo model, String signature, String method, AdapterPlan plan,
       BenchSettings settings, DeviceOptions device) {
+    // As train does: under XLA the step reads its batch from device staging and is fed nothing.
     TrainingGraph graph = TrainingGraph.builder(model, plan).signature(signature)
         .classification(CLASSES, settings.seed()).updateForm(settings.updateFormFor(plan))
-        .gemmPrecision(device.gemmPrecision()).build();
+        .gemmPrecision(device.gemmPrecision()).stepInputs(device.xla() ? StepInputs.STAGED : StepInputs.FED)
+        .build();
     Session session = null;
     SyntheticBatch batch = null;
+    AdaptedModelSession opened;
     try {
       String sum = ScalarSum.add(graph.graph(), graph.adapted().outputs().get(TrainingGraph.POOLED_OUTPUT),
           FORWARD_SUM);
       session = graph.open(device.toConfigProto());
       batch = SyntheticBatch.of(model.signature(signature), settings.batchSize(), settings.maxLength(),
           settings.seed());
-      return new AdaptedModelSession(method, graph, session, batch, SyntheticBatch.labels(settings.batchSize(), CLASSES, settings.seed() + 1),
-          TBool.scalarOf(true),
+      opened = new AdaptedModelSession(method, graph, session, batch,
+          SyntheticBatch.labels(settings.batchSize(), CLASSES, settings.seed() + 1), TBool.scalarOf(true),
           TFloat64.scalarOf(1.0), sum);
     } catch (RuntimeException e) {
       if (batch != null) {
@@ -68,6 +74,13 @@ final class AdaptedModelSession implements AutoCloseable {
       graph.close();
       throw e;
     }
+    try {
+      opened.stageTheBatch();
+    } catch (RuntimeException e) {
+      opened.close();
+      throw e;
+    }
+    return opened;
   }
 
   /**
@@ -80,7 +93,38 @@ final class AdaptedModelSession implements AutoCloseable {
         : new TimedRun(method, BenchMode.TRAIN, withLoss, trainRunner(), syncEvery);
   }
 
+  /**
+   * With staged steps, the batch is staged once as a group of one (every step's cursor row is 0): a step then
+   * feeds nothing, as train's steps do.
+   */
+  private void stageTheBatch() {
+    graph.staging().ifPresent(staged -> {
+      float[] ones = new float[batch.batchSize()];
+      java.util.Arrays.fill(ones, 1f);
+      try (TFloat32 weights = TFloat32.vectorOf(ones);
+          StagedGroup group = StagedGroup.of(staged.layout(), 1, 1, (slot, step) -> switch (slot) {
+            case StagedGroup.TRAINING -> training;
+            case StagedGroup.MULTIPLIER -> multiplier;
+            case StagedGroup.LABELS -> labels;
+            case StagedGroup.EXAMPLE_WEIGHTS -> weights;
+            default -> StagedGroup.input(slot, byKey());
+          })) {
+        staged.stage(session, group, null);
+      }
+    });
+  }
+
+  /** The synthetic batch's tensors by signature input key (the batch holds them by tensor name). */
+  private Map<String, org.tensorflow.Tensor> byKey() {
+    Map<String, org.tensorflow.Tensor> byKey = new java.util.LinkedHashMap<>();
+    graph.adapted().inputs().forEach((key, tensor) -> byKey.put(key, batch.tensors().get(tensor)));
+    return byKey;
+  }
+
   private Session.Runner trainRunner() {
+    if (graph.staging().isPresent()) {
+      return session.runner().addTarget(graph.staging().get().stepOp());
+    }
     return batch.feed(session.runner())
         .feed(graph.labels(), labels)
         .feed(graph.trainingFlag(), training)

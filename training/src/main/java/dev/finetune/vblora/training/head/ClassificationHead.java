@@ -4,7 +4,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Placeholder;
+import dev.finetune.vblora.model.FedValues;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -31,17 +31,16 @@ public record ClassificationHead(int numClasses, long seed) implements TaskHead 
   }
 
   @Override
-  public HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput) {
+  public HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput, FedValues fed) {
     DenseLayer dense = dense(tf, pooledOutput);
     Ops head = dense.scope();
-    Placeholder<TInt32> labels = head.withName("labels").placeholder(TInt32.class,
-        Placeholder.shape(Shape.of(-1)));
+    Operand<TInt32> labels = fed.placeholder(head, "labels", TInt32.class, Shape.of(-1));
     Operand<TFloat32> logProbabilities = head.nn.logSoftmax(dense.logits());
     Operand<TFloat32> oneHot = head.oneHot(labels, head.constant(numClasses), head.constant(1f),
         head.constant(0f));
     Operand<TFloat32> perExample = head.math.neg(
         head.reduceSum(head.math.mul(oneHot, logProbabilities), head.constant(1)));
-    WeightedLoss loss = TaskHead.weightedMean(head, perExample, labels);
+    WeightedLoss loss = TaskHead.weightedMean(head, perExample, labels, fed);
     Operand<TFloat32> probabilities = head.withName("probabilities").nn.softmax(dense.logits());
     return new HeadGraph(dense.logits(), probabilities, labels, loss.weights(), loss.loss(), dense.variables());
   }

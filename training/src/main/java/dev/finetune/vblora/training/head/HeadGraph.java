@@ -3,7 +3,6 @@ package dev.finetune.vblora.training.head;
 import dev.finetune.vblora.model.ResourceVariable;
 import java.util.List;
 import org.tensorflow.Operand;
-import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.family.TType;
 
@@ -20,7 +19,7 @@ import org.tensorflow.types.family.TType;
  * @param variables the head's trainable variables: kernel [hidden, outputs] then bias [outputs]
  */
 public record HeadGraph(Operand<TFloat32> logits, Operand<TFloat32> predictions,
-    Placeholder<? extends TType> labels, Operand<TFloat32> exampleWeights, Operand<TFloat32> loss,
+    Operand<? extends TType> labels, Operand<TFloat32> exampleWeights, Operand<TFloat32> loss,
     List<ResourceVariable> variables) {
 
   public HeadGraph {

@@ -10,7 +10,7 @@ import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Stack;
-import org.tensorflow.op.core.Placeholder;
+import dev.finetune.vblora.model.FedValues;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -27,17 +27,21 @@ public final class OwnOutputLoss {
 
   /** Adds the loss of {@code own} on {@code output} (the adapted graph's tensor of that signature output). */
   public static HeadGraph build(Ops tf, Output<TFloat32> output, ModelOutput.OwnOutput own) {
+    return build(tf, output, own, FedValues.PLAIN);
+  }
+
+  /** As {@link #build(Ops, Output, ModelOutput.OwnOutput)}, labels and row weights made by {@code fed}. */
+  public static HeadGraph build(Ops tf, Output<TFloat32> output, ModelOutput.OwnOutput own, FedValues fed) {
     Ops scope = tf.withSubScope(SCOPE);
     Operand<TFloat32> logits = own.fromProbabilities() ? inputOfActivation(output) : output;
     if (own.loss() == LossKind.MSE) {
-      Placeholder<TFloat32> labels = scope.withName("labels").placeholder(TFloat32.class,
-          Placeholder.shape(Shape.of(-1)));
+      Operand<TFloat32> labels = fed.placeholder(scope, "labels", TFloat32.class, Shape.of(-1));
       Operand<TFloat32> predictions = scope.withName("predictions").reshape(output, scope.constant(new long[] {-1}));
       TaskHead.WeightedLoss loss = TaskHead.weightedMean(scope,
-          scope.math.square(scope.math.sub(predictions, labels)), labels);
+          scope.math.square(scope.math.sub(predictions, labels)), labels, fed);
       return new HeadGraph(output, predictions, labels, loss.weights(), loss.loss(), List.of());
     }
-    Placeholder<TInt32> labels = scope.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+    Operand<TInt32> labels = fed.placeholder(scope, "labels", TInt32.class, Shape.of(-1));
     if (own.loss() == LossKind.BINARY_CROSS_ENTROPY) {
       // max(x, 0) - x y + log(1 + exp(-|x|)): the logistic loss without overflow for large |x|.
       Operand<TFloat32> x = scope.reshape(logits, scope.constant(new long[] {-1}));
@@ -45,7 +49,7 @@ public final class OwnOutputLoss {
       Operand<TFloat32> perExample = scope.math.add(
           scope.math.sub(scope.math.maximum(x, scope.constant(0f)), scope.math.mul(x, y)),
           scope.math.log1p(scope.math.exp(scope.math.neg(scope.math.abs(x)))));
-      TaskHead.WeightedLoss loss = TaskHead.weightedMean(scope, perExample, labels);
+      TaskHead.WeightedLoss loss = TaskHead.weightedMean(scope, perExample, labels, fed);
       Operand<TFloat32> p = scope.math.sigmoid(x);
       Operand<TFloat32> probabilities = scope.withName("probabilities").stack(
           List.of(scope.math.sub(scope.constant(1f), p), p), Stack.axis(1L));
@@ -56,7 +60,7 @@ public final class OwnOutputLoss {
         scope.constant(0f));
     Operand<TFloat32> perExample = scope.math.neg(
         scope.reduceSum(scope.math.mul(oneHot, logProbabilities), scope.constant(1)));
-    TaskHead.WeightedLoss loss = TaskHead.weightedMean(scope, perExample, labels);
+    TaskHead.WeightedLoss loss = TaskHead.weightedMean(scope, perExample, labels, fed);
     Operand<TFloat32> probabilities = scope.withName("probabilities").nn.softmax(logits);
     return new HeadGraph(logits, probabilities, labels, loss.weights(), loss.loss(), List.of());
   }

@@ -3,7 +3,7 @@ package dev.finetune.vblora.training.head;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Placeholder;
+import dev.finetune.vblora.model.FedValues;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -20,14 +20,13 @@ public record RegressionHead(long seed) implements TaskHead {
   }
 
   @Override
-  public HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput) {
+  public HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput, FedValues fed) {
     DenseLayer dense = dense(tf, pooledOutput);
     Ops head = dense.scope();
-    Placeholder<TFloat32> labels = head.withName("labels").placeholder(TFloat32.class,
-        Placeholder.shape(Shape.of(-1)));
+    Operand<TFloat32> labels = fed.placeholder(head, "labels", TFloat32.class, Shape.of(-1));
     Operand<TFloat32> predictions = head.withName("predictions").reshape(dense.logits(),
         head.constant(new long[] {-1}));
-    WeightedLoss loss = TaskHead.weightedMean(head, head.math.square(head.math.sub(predictions, labels)), labels);
+    WeightedLoss loss = TaskHead.weightedMean(head, head.math.square(head.math.sub(predictions, labels)), labels, fed);
     return new HeadGraph(dense.logits(), predictions, labels, loss.weights(), loss.loss(), dense.variables());
   }
 }

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.head;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.model.FedValues;
 import dev.finetune.vblora.model.ResourceVariable;
 import java.util.List;
 import org.tensorflow.Operand;
@@ -15,7 +16,12 @@ public sealed interface TaskHead permits ClassificationHead, RegressionHead {
   String SCOPE = "head";
 
   /** Adds the head, its label placeholder and its loss on top of {@code pooledOutput}. */
-  HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput);
+  default HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput) {
+    return build(tf, pooledOutput, FedValues.PLAIN);
+  }
+
+  /** As {@link #build(Ops, Operand)}, labels and row weights made by {@code fed} (plain or staged). */
+  HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput, FedValues fed);
 
   /** Width of the head's output: classes, or 1 for regression. */
   int outputs();
@@ -50,8 +56,8 @@ public sealed interface TaskHead permits ClassificationHead, RegressionHead {
    * shape, not from the loss, so that no gradient path runs through the placeholder (it has no gradient). The
    * divisor is at least 1e-12 so that a batch of only padding rows gives 0, not NaN.
    */
-  static WeightedLoss weightedMean(Ops head, Operand<TFloat32> perExample, Operand<?> labels) {
-    Operand<TFloat32> weights = head.withName("example_weights").placeholderWithDefault(
+  static WeightedLoss weightedMean(Ops head, Operand<TFloat32> perExample, Operand<?> labels, FedValues fed) {
+    Operand<TFloat32> weights = fed.withDefault(head, "example_weights",
         head.fill(head.shape(labels), head.constant(1f)), Shape.of(-1));
     Operand<TFloat32> total = head.reduceSum(weights, head.constant(0));
     Operand<TFloat32> loss = head.withName("loss").math.div(

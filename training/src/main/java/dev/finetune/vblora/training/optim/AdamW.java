@@ -2,6 +2,7 @@ package dev.finetune.vblora.training.optim;
 
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.ElementType;
+import dev.finetune.vblora.model.FedValues;
 import dev.finetune.vblora.model.ResourceVariable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
-import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TFloating;
@@ -55,6 +55,12 @@ public final class AdamW {
    */
   public static TrainStep minimize(Ops tf, Operand<? extends TFloating> loss, List<ParameterGroup> groups,
       AdamWConfig config) {
+    return minimize(tf, loss, groups, config, FedValues.PLAIN);
+  }
+
+  /** As {@link #minimize(Ops, Operand, List, AdamWConfig)}, the learning-rate multiplier made by {@code fed}. */
+  public static TrainStep minimize(Ops tf, Operand<? extends TFloating> loss, List<ParameterGroup> groups,
+      AdamWConfig config, FedValues fed) {
     ElementType type = commonType(groups);
     if (ElementType.of(loss.type()) != type) {
       throw new VbLoraException("the loss is " + ElementType.of(loss.type())
@@ -62,11 +68,11 @@ public final class AdamW {
     }
     @SuppressWarnings("unchecked")
     Class<? extends TFloating> floating = (Class<? extends TFloating>) type.tensorType();
-    return build(tf, loss, groups, config, floating);
+    return build(tf, loss, groups, config, floating, fed);
   }
 
   private static <T extends TFloating> TrainStep build(Ops tf, Operand<? extends TFloating> loss,
-      List<ParameterGroup> groups, AdamWConfig config, Class<T> type) {
+      List<ParameterGroup> groups, AdamWConfig config, Class<T> type, FedValues fed) {
     List<ResourceVariable> variables = groups.stream().flatMap(g -> g.variables().stream()).toList();
     Ops opt = tf.withSubScope("adamw");
     List<Operand<T>> grads = gradients(opt, loss, groups, variables, type);
@@ -76,8 +82,7 @@ public final class AdamW {
     Operand<TFloat64> tReal = opt.dtypes.cast(t, TFloat64.class);
     Operand<TFloat64> biasCorrection1 = oneMinus(opt, opt.math.pow(opt.constant(config.beta1()), tReal));
     Operand<TFloat64> biasCorrection2 = oneMinus(opt, opt.math.pow(opt.constant(config.beta2()), tReal));
-    Placeholder<TFloat64> multiplier = opt.withName("learning_rate_multiplier")
-        .placeholder(TFloat64.class, Placeholder.shape(Shape.scalar()));
+    Operand<TFloat64> multiplier = fed.placeholder(opt, "learning_rate_multiplier", TFloat64.class, Shape.scalar());
 
     Operand<T> globalNorm = globalNorm(opt, grads);
     Operand<T> clip = config.clipping()

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Op;
-import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.family.TFloating;
 
@@ -21,7 +20,7 @@ import org.tensorflow.types.family.TFloating;
  *     "optimizer/v/NAME"; the step counter is "optimizer/step"
  * @param groups the parameter groups, as given
  */
-public record TrainStep(Op trainOp, Placeholder<TFloat64> learningRateMultiplier,
+public record TrainStep(Op trainOp, Operand<TFloat64> learningRateMultiplier,
     Operand<? extends TFloating> globalGradNorm, ResourceVariable stepCounter, List<ResourceVariable> slots,
     List<ParameterGroup> groups) {
 

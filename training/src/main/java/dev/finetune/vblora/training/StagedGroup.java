@@ -1,0 +1,205 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.model.StepStaging;
+import dev.finetune.vblora.model.StepStaging.StagedSlot;
+import dev.finetune.vblora.model.StepStaging.StagingLayout;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * The values of up to {@code capacity} consecutive training steps, stacked per staging slot into one [capacity,
+ * ...] tensor for {@link StagedSteps#stage}: what each step would have been fed (its {@link StepFeeds}, the
+ * learning rate's multiplier, the training flag true). Rows past the last step are zeros that no step reads; a
+ * group of fewer steps keeps the shape, so the staged step is compiled once. Closing it closes every tensor.
+ */
+public final class StagedGroup implements AutoCloseable {
+  /** Slot names the trainer adds beside the signature inputs (the op names of what they stand for). */
+  public static final String TRAINING = "training";
+  public static final String LABELS = "labels";
+  public static final String EXAMPLE_WEIGHTS = "example_weights";
+  public static final String MULTIPLIER = "learning_rate_multiplier";
+
+  private final int steps;
+  private final int capacity;
+  private final Map<String, Tensor> tensors;
+
+  private StagedGroup(int steps, int capacity, Map<String, Tensor> tensors) {
+    this.steps = steps;
+    this.capacity = capacity;
+    this.tensors = tensors;
+  }
+
+  /**
+   * Stacks {@code feeds} (one per step, all of one batch shape) and {@code multipliers} for {@code layout}'s
+   * slots. The feeds stay open; the caller closes them.
+   */
+  static StagedGroup of(StagingLayout layout, List<StepFeeds> feeds, double[] multipliers, int capacity) {
+    if (multipliers.length != feeds.size()) {
+      throw new IllegalArgumentException(feeds.size() + " steps and " + multipliers.length + " multipliers");
+    }
+    List<Tensor> scalars = new ArrayList<>();
+    try {
+      Tensor training = TBool.scalarOf(true);
+      scalars.add(training);
+      List<Tensor> rates = new ArrayList<>();
+      for (double m : multipliers) {
+        Tensor rate = TFloat64.scalarOf(m);
+        scalars.add(rate);
+        rates.add(rate);
+      }
+      return of(layout, feeds.size(), capacity, (slot, step) -> switch (slot) {
+        case TRAINING -> training;
+        case MULTIPLIER -> rates.get(step);
+        case LABELS -> feeds.get(step).labels();
+        case EXAMPLE_WEIGHTS -> feeds.get(step).exampleWeights();
+        default -> input(slot, feeds.get(step).inputs());
+      });
+    } finally {
+      scalars.forEach(Tensor::close);
+    }
+  }
+
+  /**
+   * Stacks what {@code values} gives for each slot and each of {@code steps} steps (tensors the caller owns and
+   * closes) into tensors of {@code capacity} rows.
+   */
+  public static StagedGroup of(StagingLayout layout, int steps, int capacity, SlotValues values) {
+    if (steps < 1 || steps > capacity) {
+      throw new IllegalArgumentException(steps + " steps for a group of " + capacity);
+    }
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    try {
+      for (StagedSlot slot : layout.slots()) {
+        List<Tensor> perStep = new ArrayList<>(steps);
+        for (int i = 0; i < steps; i++) {
+          perStep.add(values.value(slot.name(), i));
+        }
+        tensors.put(slot.name(), stack(slot, perStep, capacity));
+      }
+    } catch (RuntimeException e) {
+      tensors.values().forEach(Tensor::close);
+      throw e;
+    }
+    return new StagedGroup(steps, capacity, tensors);
+  }
+
+  /** What one step puts into one slot. */
+  @FunctionalInterface
+  public interface SlotValues {
+    /** The value of {@code slot} at step {@code step} of the group (0-based). */
+    Tensor value(String slot, int step);
+  }
+
+  /** The tensor of the signature input whose slot is {@code slot}. */
+  public static Tensor input(String slot, Map<String, Tensor> inputs) {
+    for (Map.Entry<String, Tensor> input : inputs.entrySet()) {
+      if (StepStaging.inputSlot(input.getKey()).equals(slot)) {
+        return input.getValue();
+      }
+    }
+    throw new VbLoraException("staging slot " + slot + " has no value among the step's inputs "
+        + inputs.keySet());
+  }
+
+  /** The step tensors side by side along a new first axis of length {@code capacity}, in the slot's stored type. */
+  private static Tensor stack(StagedSlot slot, List<Tensor> perStep, int capacity) {
+    Shape shape = perStep.get(0).shape();
+    for (Tensor t : perStep) {
+      if (!t.shape().equals(shape)) {
+        throw new VbLoraException("staged steps need batches of one shape; slot " + slot.name() + " has "
+            + shape + " and " + t.shape() + " (use one length bucket and full batches)");
+      }
+    }
+    long[] dims = new long[shape.numDimensions() + 1];
+    dims[0] = capacity;
+    System.arraycopy(shape.asArray(), 0, dims, 1, shape.numDimensions());
+    int per = Math.toIntExact(shape.size());
+    Shape stacked = Shape.of(dims);
+    return switch (slot.stored()) {
+      case DT_INT64 -> {
+        long[] values = new long[Math.multiplyExact(per, capacity)];
+        for (int i = 0; i < perStep.size(); i++) {
+          copyLongs(perStep.get(i), values, i * per, per);
+        }
+        yield TInt64.tensorOf(stacked, DataBuffers.of(values, false, false));
+      }
+      case DT_FLOAT -> {
+        float[] values = new float[Math.multiplyExact(per, capacity)];
+        for (int i = 0; i < perStep.size(); i++) {
+          float[] one = new float[per];
+          ((TFloat32) perStep.get(i)).copyTo(DataBuffers.of(one, false, false));
+          System.arraycopy(one, 0, values, i * per, per);
+        }
+        yield TFloat32.tensorOf(stacked, DataBuffers.of(values, false, false));
+      }
+      case DT_DOUBLE -> {
+        double[] values = new double[Math.multiplyExact(per, capacity)];
+        for (int i = 0; i < perStep.size(); i++) {
+          double[] one = new double[per];
+          ((TFloat64) perStep.get(i)).copyTo(DataBuffers.of(one, false, false));
+          System.arraycopy(one, 0, values, i * per, per);
+        }
+        yield TFloat64.tensorOf(stacked, DataBuffers.of(values, false, false));
+      }
+      default -> throw new VbLoraException("slot " + slot.name() + " is staged as " + slot.stored()
+          + ", which the trainer cannot fill");
+    };
+  }
+
+  private static void copyLongs(Tensor from, long[] to, int offset, int count) {
+    if (from instanceof TInt64 longs) {
+      long[] one = new long[count];
+      longs.copyTo(DataBuffers.of(one, false, false));
+      System.arraycopy(one, 0, to, offset, count);
+    } else if (from instanceof TInt32 ints) {
+      int[] one = new int[count];
+      ints.copyTo(DataBuffers.of(one, false, false));
+      for (int j = 0; j < count; j++) {
+        to[offset + j] = one[j];
+      }
+    } else if (from instanceof TBool bools) {
+      boolean[] one = new boolean[count];
+      bools.copyTo(DataBuffers.of(one, false, false));
+      for (int j = 0; j < count; j++) {
+        to[offset + j] = one[j] ? 1 : 0;
+      }
+    } else {
+      throw new VbLoraException("cannot stage a " + from.dataType() + " value as int64");
+    }
+  }
+
+  /** The stacked tensor of {@code slot}. */
+  Tensor tensor(String slot) {
+    Tensor t = tensors.get(slot);
+    if (t == null) {
+      throw new IllegalStateException("the group has no tensor for slot " + slot);
+    }
+    return t;
+  }
+
+  /** Steps in this group. */
+  int steps() {
+    return steps;
+  }
+
+  /** Rows of every stacked tensor. */
+  public int capacity() {
+    return capacity;
+  }
+
+  @Override
+  public void close() {
+    tensors.values().forEach(Tensor::close);
+  }
+}
