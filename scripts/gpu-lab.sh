@@ -23,6 +23,7 @@ QUALITY_ARGS=${QUALITY_ARGS:-}   # e.g. "--max-steps 2" for a rehearsal
 HALF=${HALF:-fp16}               # bf16 only to rehearse on a CPU
 SHAPE=${SHAPE:---batch-size 32 --max-length 128}   # smaller only to rehearse
 STEPS=${STEPS:-50}               # timed steps per measurement
+SYNC=${SYNC:-1}                  # step-levers: steps per loss read (a timed step is a group of this many)
 VBLORA="java -Xmx24g -cp $CP dev.finetune.vblora.training.cli.Main"
 # What ./vblora sets for --device gpu (this script starts java itself); modes below may override per process.
 export TF_SYNC_ON_FINISH=${TF_SYNC_ON_FINISH:-0}
@@ -184,7 +185,7 @@ case "$1" in
       [[ $lever == *-triton* ]] && xla_flags="--xla_gpu_enable_command_buffer="      # Triton GEMMs at XLA's default
       [[ $lever == *-profile* ]] && extra="--profile --profile-out $dir/$lever.tsv" 
       XLA_FLAGS="$xla_flags $flags" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
-        --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
+        --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
       saved $dir $lever
     done
     ;;
