@@ -4,18 +4,20 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.StepStaging;
 import dev.finetune.vblora.model.StepStaging.StagedSlot;
 import dev.finetune.vblora.model.StepStaging.StagingLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.ByteDataBuffer;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TBool;
-import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
-import org.tensorflow.types.TInt64;
 
 /**
  * The values of up to {@code capacity} consecutive training steps, stacked per staging slot into one [capacity,
@@ -125,58 +127,49 @@ public final class StagedGroup implements AutoCloseable {
     dims[0] = capacity;
     System.arraycopy(shape.asArray(), 0, dims, 1, shape.numDimensions());
     int per = Math.toIntExact(shape.size());
-    Shape stacked = Shape.of(dims);
-    return switch (slot.stored()) {
-      case DT_INT64 -> {
-        long[] values = new long[Math.multiplyExact(per, capacity)];
-        for (int i = 0; i < perStep.size(); i++) {
-          copyLongs(perStep.get(i), values, i * per, per);
-        }
-        yield TInt64.tensorOf(stacked, DataBuffers.of(values, false, false));
-      }
-      case DT_FLOAT -> {
-        float[] values = new float[Math.multiplyExact(per, capacity)];
-        for (int i = 0; i < perStep.size(); i++) {
-          float[] one = new float[per];
-          ((TFloat32) perStep.get(i)).copyTo(DataBuffers.of(one, false, false));
-          System.arraycopy(one, 0, values, i * per, per);
-        }
-        yield TFloat32.tensorOf(stacked, DataBuffers.of(values, false, false));
-      }
-      case DT_DOUBLE -> {
-        double[] values = new double[Math.multiplyExact(per, capacity)];
-        for (int i = 0; i < perStep.size(); i++) {
-          double[] one = new double[per];
-          ((TFloat64) perStep.get(i)).copyTo(DataBuffers.of(one, false, false));
-          System.arraycopy(one, 0, values, i * per, per);
-        }
-        yield TFloat64.tensorOf(stacked, DataBuffers.of(values, false, false));
-      }
-      default -> throw new VbLoraException("slot " + slot.name() + " is staged as " + slot.stored()
-          + ", which the trainer cannot fill");
-    };
+    byte[] first = bytesOf(slot, perStep.get(0), per);
+    int stepBytes = first.length;
+    byte[] all = new byte[Math.multiplyExact(stepBytes, capacity)];
+    for (int i = 0; i < perStep.size(); i++) {
+      System.arraycopy(i == 0 ? first : bytesOf(slot, perStep.get(i), per), 0, all, i * stepBytes, stepBytes);
+    }
+    return Tensor.of(StagedSteps.tensorType(slot), Shape.of(dims), DataBuffers.of(all, false, false));
   }
 
-  private static void copyLongs(Tensor from, long[] to, int offset, int count) {
-    if (from instanceof TInt64 longs) {
-      long[] one = new long[count];
-      longs.copyTo(DataBuffers.of(one, false, false));
-      System.arraycopy(one, 0, to, offset, count);
-    } else if (from instanceof TInt32 ints) {
+  /**
+   * {@code value}'s elements as the slot's stored type lays them out in memory: its own bytes when it already has
+   * that type, else (int32 and bool values of an int64 slot) each widened to a native-order int64.
+   */
+  private static byte[] bytesOf(StagedSlot slot, Tensor value, int count) {
+    if (value.dataType() == slot.stored()) {
+      ByteDataBuffer raw = value.asRawTensor().data();
+      byte[] bytes = new byte[Math.toIntExact(raw.size())];
+      raw.read(bytes);
+      return bytes;
+    }
+    if (slot.stored() != DataType.DT_INT64) {
+      throw new VbLoraException("cannot stage a " + value.dataType() + " value in slot " + slot.name() + " of "
+          + slot.stored());
+    }
+    long[] longs = new long[count];
+    if (value instanceof TInt32 ints) {
       int[] one = new int[count];
       ints.copyTo(DataBuffers.of(one, false, false));
       for (int j = 0; j < count; j++) {
-        to[offset + j] = one[j];
+        longs[j] = one[j];
       }
-    } else if (from instanceof TBool bools) {
+    } else if (value instanceof TBool bools) {
       boolean[] one = new boolean[count];
       bools.copyTo(DataBuffers.of(one, false, false));
       for (int j = 0; j < count; j++) {
-        to[offset + j] = one[j] ? 1 : 0;
+        longs[j] = one[j] ? 1 : 0;
       }
     } else {
-      throw new VbLoraException("cannot stage a " + from.dataType() + " value as int64");
+      throw new VbLoraException("cannot stage a " + value.dataType() + " value as int64 (slot " + slot.name() + ")");
     }
+    ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES * count).order(ByteOrder.nativeOrder());
+    bytes.asLongBuffer().put(longs);
+    return bytes.array();
   }
 
   /** The stacked tensor of {@code slot}. */

@@ -127,7 +127,8 @@ public final class StagedSteps {
         VarHandleOp.sharedName(scope + "/" + HISTORY + "/" + name));
   }
 
-  private static Class<? extends TType> tensorType(StagedSlot slot) {
+  /** The tensor class of a slot's stored type. */
+  static Class<? extends TType> tensorType(StagedSlot slot) {
     return switch (slot.stored()) {
       case DT_INT64 -> TInt64.class;
       case DT_FLOAT -> TFloat32.class;
@@ -163,18 +164,15 @@ public final class StagedSteps {
       for (StagedSlot slot : layout.slots()) {
         runner.feed(stageFeeds.get(slot.name()), group.tensor(slot.name()));
       }
-      try (Result ignored = compiles == null ? runner.run() : compiles.run(runner, "stage", group.capacity())) {
-        // nothing fetched
-      }
+      (compiles == null ? runner.run() : compiles.run(runner, "stage", group.capacity())).close(); // nothing fetched
     }
   }
 
   /** Enqueues one step on the staged values; returns without waiting for the device. */
   public void step(Session session, CompileTracker compiles, long... shape) {
     Session.Runner runner = session.runner().addTarget(stepOp);
-    try (Result ignored = compiles == null ? runner.run() : compiles.run(runner, "train", shape)) {
-      // nothing fetched: the call returns once the step is queued
-    }
+    // Nothing fetched: the call returns once the step is queued.
+    (compiles == null ? runner.run() : compiles.run(runner, "train", shape)).close();
   }
 
   /** The loss and gradient norm of the first {@code steps} steps since the last {@link #stage}. */
