@@ -74,8 +74,8 @@ public final class StagedSteps {
       feeds.put(slot.name(), value.op().name() + ":0");
       assigns.add(uncompiledAssign(graph, stage, graph.operationOrThrow(slot.variable()).output(0), value));
     }
-    // Fed from the host rather than computed (no Const either), so that the staging call is assignments of fed
-    // values only, which XLA leaves uncompiled.
+    // Fed from the host rather than computed: the staging call is then fed values and uncompiled assignments only,
+    // and XLA finds nothing in it to compile.
     Operand<TFloat32> zeros = stage.withName("history_rows").placeholder(TFloat32.class);
     Operand<TInt64> firstRow = stage.withName("first_row").placeholder(TInt64.class);
     VarHandleOp losses = history(tf, layout.scope(), "loss");
