@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.DatasetReader;
@@ -31,6 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * How many XLA compilations a real run makes, as TensorFlow reports them (the {@code _XlaCompile} ops of the
  * first call of each batch shape, see CompileTracker). Runs in the training module's {@code xla-cpu} execution,
  * whose JVM starts with TF_XLA_FLAGS=--tf_xla_cpu_global_jit so that XLA compiles on the CPU as it does on a GPU.
+ *
+ * <p>These are also the tests of whole runs with XLA on, whose steps are staged on the device in groups: the NaN
+ * guard is checked here for them.
  *
  * <p>The data has sentences of 3 to 28 words and 10 training examples in batches of 4, so an epoch ends with a
  * short batch; its 5 validation examples are four short ones and a long one, in batches of 4 and 1.
@@ -84,6 +88,23 @@ class XlaCompilationCountTest {
     Map<String, Object> timings = timingsOfRun("fixed", "--epochs", "2");
     assertEquals(2L, timings.get("compilations"), "compilations: " + timings);
     assertTrue(((Number) Json.getObject(timings, "phases_s").get("compile")).doubleValue() > 0, timings.toString());
+  }
+
+  /**
+   * Under XLA the steps are staged in groups and their losses read back once per group; a loss that turns NaN
+   * inside a group still stops the run, naming its step, before anything of it is exported.
+   */
+  @Test
+  void aStagedRunWhoseLossTurnsNanStopsNamingTheStepAndExportsNothing() throws Exception {
+    Path out = dir.resolve("nan");
+    // Adam's first update moves every head weight by the learning rate: 1e38 overflows the next logits.
+    List<String> args = TrainCommandLine.onBert(train, valid, 32, out, "--device", "cpu", "--xla", "on",
+        "--lr-head", "1e38", "--warmup-ratio", "0", "--max-steps", "3");
+    CliRun run = CliRun.of(args.toArray(String[]::new));
+    assertEquals(1, run.status(), run.toString());
+    assertTrue(run.err().contains("at step 2"), "the message names the step:\n" + run.err());
+    assertFalse(Files.exists(out.resolve("adapter")) || Files.exists(out.resolve("merged")),
+        "nothing is exported from a run that stopped");
   }
 
   /**
