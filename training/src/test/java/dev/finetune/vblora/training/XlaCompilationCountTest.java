@@ -105,6 +105,10 @@ class XlaCompilationCountTest {
     assertTrue(run.err().contains("at step 2"), "the message names the step:\n" + run.err());
     assertFalse(Files.exists(out.resolve("adapter")) || Files.exists(out.resolve("merged")),
         "nothing is exported from a run that stopped");
+    Path checkpoints = out.resolve("checkpoints");
+    try (var saved = Files.exists(checkpoints) ? Files.list(checkpoints) : java.util.stream.Stream.<Path>empty()) {
+      assertEquals(List.of(), saved.toList(), "no checkpoint: the first was due at step 3, after the NaN");
+    }
   }
 
   /**
