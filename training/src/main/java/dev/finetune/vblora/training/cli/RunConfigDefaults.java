@@ -2,7 +2,6 @@ package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.json.Json;
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -57,9 +56,6 @@ final class RunConfigDefaults {
 
   /** 3.0 as "3" (integer options), 0.001 as "0.001". */
   private static String text(Object value) {
-    if (value instanceof Number n) {
-      return new BigDecimal(n.toString()).stripTrailingZeros().toPlainString();
-    }
-    return String.valueOf(value);
+    return value instanceof Number n ? TrainDefaults.plain(n) : String.valueOf(value);
   }
 }

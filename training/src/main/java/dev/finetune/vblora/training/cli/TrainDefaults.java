@@ -15,8 +15,11 @@ final class TrainDefaults {
 
   private TrainDefaults() {}
 
-  /** 16.0 as "16", 0.0 as "0" and 0.001 as "0.001", as docs/cli.md writes them. */
-  static String plain(double value) {
-    return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+  /**
+   * 16.0 as "16", 0.0 as "0" and 0.001 as "0.001", as docs/cli.md writes them; a long stays exact (from its own
+   * digits, not through a double).
+   */
+  static String plain(Number value) {
+    return new BigDecimal(value.toString()).stripTrailingZeros().toPlainString();
   }
 }
