@@ -70,7 +70,7 @@ final class BaseWeightPacking {
       if (kind.getValue().size() < 2) {
         continue;
       }
-      String variable = unique(scope + "/" + kind.getKey(), names);
+      String variable = OpNames.unique(scope + "/" + kind.getKey(), names);
       NodeDef first = index.node(kind.getValue().get(0));
       BaseWeightGroup group = new BaseWeightGroup(variable, ElementType.of(dtype(first)), dims(first),
           kind.getValue());
@@ -151,14 +151,6 @@ final class BaseWeightPacking {
     String shape = dims.length == 0 ? "scalar"
         : Arrays.stream(dims).mapToObj(Long::toString).collect(Collectors.joining("x"));
     return ElementType.of(dtype(variable)).name().toLowerCase() + "_" + shape;
-  }
-
-  private static String unique(String name, Set<String> taken) {
-    String candidate = name;
-    for (int i = 1; !taken.add(candidate); i++) {
-      candidate = name + "_" + i;
-    }
-    return candidate;
   }
 
   private static DataType dtype(NodeDef node) {

@@ -44,7 +44,7 @@ public final class Bfloat16Gemms {
         out.addNode(node);
         continue;
       }
-      String product = freeName(names, node.getName() + "/bfloat16");
+      String product = OpNames.unique(node.getName() + "/bfloat16", names);
       NodeDef.Builder rewritten = node.toBuilder().setName(product).clearInput();
       int data = 0;
       for (String input : node.getInputList()) {
@@ -52,7 +52,7 @@ public final class Bfloat16Gemms {
           rewritten.addInput(input);
           continue;
         }
-        String cast = freeName(names, product + "/input_" + data++);
+        String cast = OpNames.unique(product + "/input_" + data++, names);
         out.addNode(cast(cast, input, DataType.DT_FLOAT, DataType.DT_BFLOAT16, node.getDevice()));
         rewritten.addInput(cast);
       }
@@ -90,14 +90,5 @@ public final class Bfloat16Gemms {
         .putAttr("DstT", AttrValue.newBuilder().setType(to).build())
         .putAttr("Truncate", AttrValue.newBuilder().setB(false).build())
         .build();
-  }
-
-  private static String freeName(Set<String> names, String wanted) {
-    String name = wanted;
-    for (int i = 1; names.contains(name); i++) {
-      name = wanted + "_" + i;
-    }
-    names.add(name);
-    return name;
   }
 }

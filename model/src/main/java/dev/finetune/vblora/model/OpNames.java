@@ -1,6 +1,7 @@
 package dev.finetune.vblora.model;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import java.util.Set;
 
 /**
  * Turns logical names such as "optimizer/m/module/bert/encoder/layer_0/kernel:0" into valid TensorFlow op
@@ -21,6 +22,15 @@ public final class OpNames {
       throw new VbLoraException("name \"" + logicalName + "\" has no usable segment for an op name");
     }
     return out.toString();
+  }
+
+  /** {@code wanted}, or wanted_1, wanted_2, ...: the first that {@code taken} lacks, which is then added to it. */
+  static String unique(String wanted, Set<String> taken) {
+    String name = wanted;
+    for (int i = 1; !taken.add(name); i++) {
+      name = wanted + "_" + i;
+    }
+    return name;
   }
 
   /** One path segment made valid as an op name: [A-Za-z0-9.][A-Za-z0-9_.-]*. */

@@ -37,7 +37,7 @@ import org.tensorflow.types.family.TType;
  */
 public final class StepStaging {
   /** The cursor variable's name under the staging scope. */
-  public static final String CURSOR = "cursor";
+  private static final String CURSOR = "cursor";
 
   private final Ops tf;
   private final String scope;
@@ -100,7 +100,7 @@ public final class StepStaging {
     Operand<? extends TType> row = at.gather(all, at.math.floorMod(cursor, rows), at.constant(0));
     @SuppressWarnings("unchecked") // stored == type: the row is already of the fed type
     Operand<T> value = stored == type ? (Operand<T>) row : at.withName("value").dtypes.cast(row, type);
-    slots.add(new StagedSlot(slot, handle.op().name(), row.asOutput().dataType(), value.asOutput().dataType()));
+    slots.add(new StagedSlot(slot, handle.op().name(), row.asOutput().dataType()));
     return value;
   }
 
@@ -129,7 +129,7 @@ public final class StepStaging {
   }
 
   /** The tensor class of a stageable {@code type}, or null. */
-  static Class<? extends TType> tensorType(DataType type) {
+  public static Class<? extends TType> tensorType(DataType type) {
     return switch (type) {
       case DT_INT32 -> TInt32.class;
       case DT_INT64 -> TInt64.class;
@@ -149,9 +149,8 @@ public final class StepStaging {
    * @param name the slot's name (a signature input key, or labels, example_weights, ...)
    * @param variable the staging variable's op name; assign it [K, ...] values of {@code stored}
    * @param stored the staging variable's element type
-   * @param fed the element type the step reads
    */
-  public record StagedSlot(String name, String variable, DataType stored, DataType fed) {}
+  public record StagedSlot(String name, String variable, DataType stored) {}
 
   /**
    * Where the staging lives in a graph.
