@@ -32,12 +32,10 @@ public final class StagedGroup implements AutoCloseable {
   public static final String EXAMPLE_WEIGHTS = "example_weights";
   public static final String MULTIPLIER = "learning_rate_multiplier";
 
-  private final int steps;
   private final int capacity;
   private final Map<String, Tensor> tensors;
 
-  private StagedGroup(int steps, int capacity, Map<String, Tensor> tensors) {
-    this.steps = steps;
+  private StagedGroup(int capacity, Map<String, Tensor> tensors) {
     this.capacity = capacity;
     this.tensors = tensors;
   }
@@ -93,7 +91,7 @@ public final class StagedGroup implements AutoCloseable {
       tensors.values().forEach(Tensor::close);
       throw e;
     }
-    return new StagedGroup(steps, capacity, tensors);
+    return new StagedGroup(capacity, tensors);
   }
 
   /** What one step puts into one slot. */
@@ -179,11 +177,6 @@ public final class StagedGroup implements AutoCloseable {
       throw new IllegalStateException("the group has no tensor for slot " + slot);
     }
     return t;
-  }
-
-  /** Steps in this group. */
-  int steps() {
-    return steps;
   }
 
   /** Rows of every stacked tensor. */

@@ -127,17 +127,9 @@ public final class StagedSteps {
         VarHandleOp.sharedName(scope + "/" + HISTORY + "/" + name));
   }
 
-  /** The tensor class of a slot's stored type. */
+  /** The tensor class of a slot's stored type (int64 or a floating type: see StepStaging). */
   static Class<? extends TType> tensorType(StagedSlot slot) {
-    return switch (slot.stored()) {
-      case DT_INT64 -> TInt64.class;
-      case DT_FLOAT -> TFloat32.class;
-      case DT_DOUBLE -> org.tensorflow.types.TFloat64.class;
-      case DT_HALF -> org.tensorflow.types.TFloat16.class;
-      case DT_BFLOAT16 -> org.tensorflow.types.TBfloat16.class;
-      default -> throw new VbLoraException("slot " + slot.name() + " is staged as " + slot.stored()
-          + ", which staged steps cannot fill");
-    };
+    return StepStaging.tensorType(slot.stored());
   }
 
   private static String name(Operand<?> operand) {

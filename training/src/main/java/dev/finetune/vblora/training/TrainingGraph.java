@@ -203,13 +203,10 @@ public final class TrainingGraph implements AutoCloseable {
   public float[][] predict(Session session, Batch batch, CompileTracker compiles) {
     checkLength(batch);
     Map<String, Tensor> feeds = spec.io().inputs().feeds(batch);
-    Session.Runner runner = feedInputs(session.runner(), feeds).fetch(head.predictions());
-    TBool notTraining = staged.isPresent() ? TBool.scalarOf(false) : null; // staged, the flag defaults to its row
-    if (notTraining != null) {
-      runner.feed(adapted.trainingFlag(), notTraining);
-    }
-    try (Result result = compiles == null ? runner.run()
-        : compiles.run(runner, "predict", batch.size(), batch.sequenceLength())) {
+    // The flag is fed false even where its default is false: with staged steps its default is the staged row.
+    try (TBool notTraining = TBool.scalarOf(false);
+        Result result = runPrediction(feedInputs(session.runner(), feeds).feed(adapted.trainingFlag(), notTraining)
+            .fetch(head.predictions()), batch, compiles)) {
       TFloat32 out = (TFloat32) result.get(0);
       if (out.shape().numDimensions() == 2) {
         return StdArrays.array2dCopyOf(out);
@@ -222,10 +219,11 @@ public final class TrainingGraph implements AutoCloseable {
       return column;
     } finally {
       feeds.values().forEach(Tensor::close);
-      if (notTraining != null) {
-        notTraining.close();
-      }
     }
+  }
+
+  private static Result runPrediction(Session.Runner runner, Batch batch, CompileTracker compiles) {
+    return compiles == null ? runner.run() : compiles.run(runner, "predict", batch.size(), batch.sequenceLength());
   }
 
   /** Feeds each signature input's tensor (by key) to its graph tensor. */

@@ -101,13 +101,14 @@ final class AdaptedModelSession implements AutoCloseable {
     graph.staging().ifPresent(staged -> {
       float[] ones = new float[batch.batchSize()];
       java.util.Arrays.fill(ones, 1f);
+      Map<String, org.tensorflow.Tensor> inputs = byKey();
       try (TFloat32 weights = TFloat32.vectorOf(ones);
           StagedGroup group = StagedGroup.of(staged.layout(), 1, 1, (slot, step) -> switch (slot) {
             case StagedGroup.TRAINING -> training;
             case StagedGroup.MULTIPLIER -> multiplier;
             case StagedGroup.LABELS -> labels;
             case StagedGroup.EXAMPLE_WEIGHTS -> weights;
-            default -> StagedGroup.input(slot, byKey());
+            default -> StagedGroup.input(slot, inputs);
           })) {
         staged.stage(session, group, null);
       }
