@@ -182,6 +182,8 @@ case "$1" in
       [[ $lever == *-softmax* ]] && flags="$flags --xla_gpu_enable_triton_softmax_fusion=true"
       [[ $lever == *-layernorm* ]] && flags="$flags --xla_gpu_enable_cudnn_layer_norm=true"
       [[ $lever == *-cmdbuf* ]] && xla_flags="--xla_gpu_enable_triton_gemm=false"   # command buffers at XLA's default
+      # ... with independent kernels of a command buffer launched as concurrent regions of the CUDA graph
+      [[ $lever == *-cmdbufc* ]] && flags="$flags --xla_gpu_graph_enable_concurrent_region=true"
       [[ $lever == *-triton* ]] && xla_flags="--xla_gpu_enable_command_buffer="      # Triton GEMMs at XLA's default
       [[ $lever == *-profile* ]] && extra="--profile --profile-out $dir/$lever.tsv" 
       XLA_FLAGS="$xla_flags $flags" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
