@@ -11,6 +11,19 @@ import org.tensorflow.types.family.TType;
  * losses and optimizers build their fed values through this, so that one graph serves both kinds of step.
  */
 public interface FedValues {
+  /**
+   * The names of what a training step is fed besides the signature's inputs: each is the name of the op that
+   * takes it and, staged, of its slot. One definition, so that the graph's ops and the trainer's staged groups
+   * cannot drift apart.
+   */
+  String TRAINING = "training";
+  /** The labels: class ids or regression targets, one per row. */
+  String LABELS = "labels";
+  /** Each row's weight in the loss (0 for padding rows). */
+  String EXAMPLE_WEIGHTS = "example_weights";
+  /** The learning rate's schedule factor of the step. */
+  String LEARNING_RATE_MULTIPLIER = "learning_rate_multiplier";
+
   /** Placeholders as usual: fed, or their default. */
   FedValues PLAIN = new FedValues() {
     @Override

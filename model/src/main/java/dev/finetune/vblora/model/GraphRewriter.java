@@ -368,8 +368,8 @@ public final class GraphRewriter {
    */
   private static Operand<TBool> trainingFlag(Ops root, StepStaging staging) {
     return staging == null
-        ? root.withName("training").placeholderWithDefault(root.constant(false), Shape.scalar())
-        : staging.placeholder(root.withName("training"), "training", TBool.class, Shape.scalar());
+        ? root.withName(FedValues.TRAINING).placeholderWithDefault(root.constant(false), Shape.scalar())
+        : staging.placeholder(root.withName(FedValues.TRAINING), FedValues.TRAINING, TBool.class, Shape.scalar());
   }
 
   private static AdapterDropout dropout(double rate, Operand<TBool> training, long seed) {

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.model.FedValues;
 import dev.finetune.vblora.model.StepStaging;
 import dev.finetune.vblora.model.StepStaging.StagedSlot;
 import dev.finetune.vblora.model.StepStaging.StagingLayout;
@@ -26,12 +27,6 @@ import org.tensorflow.types.TInt32;
  * group of fewer steps keeps the shape, so the staged step is compiled once. Closing it closes every tensor.
  */
 public final class StagedGroup implements AutoCloseable {
-  /** Slot names the trainer adds beside the signature inputs (the op names of what they stand for). */
-  public static final String TRAINING = "training";
-  public static final String LABELS = "labels";
-  public static final String EXAMPLE_WEIGHTS = "example_weights";
-  public static final String MULTIPLIER = "learning_rate_multiplier";
-
   private final int capacity;
   private final Map<String, Tensor> tensors;
 
@@ -59,10 +54,10 @@ public final class StagedGroup implements AutoCloseable {
         rates.add(rate);
       }
       return of(layout, feeds.size(), capacity, (slot, step) -> switch (slot) {
-        case TRAINING -> training;
-        case MULTIPLIER -> rates.get(step);
-        case LABELS -> feeds.get(step).labels();
-        case EXAMPLE_WEIGHTS -> feeds.get(step).exampleWeights();
+        case FedValues.TRAINING -> training;
+        case FedValues.LEARNING_RATE_MULTIPLIER -> rates.get(step);
+        case FedValues.LABELS -> feeds.get(step).labels();
+        case FedValues.EXAMPLE_WEIGHTS -> feeds.get(step).exampleWeights();
         default -> input(slot, feeds.get(step).inputs());
       });
     } finally {

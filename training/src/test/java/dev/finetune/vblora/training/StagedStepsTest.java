@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.model.FedValues;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.model.StepStaging;
 import dev.finetune.vblora.model.VbLoraConfig;
@@ -81,8 +82,8 @@ class StagedStepsTest {
     for (String input : staged.adapted().inputs().keySet()) {
       assertTrue(slots.contains(StepStaging.inputSlot(input)), input + " in " + slots);
     }
-    assertTrue(slots.containsAll(List.of(StagedGroup.TRAINING, StagedGroup.LABELS, StagedGroup.EXAMPLE_WEIGHTS,
-        StagedGroup.MULTIPLIER)), slots.toString());
+    assertTrue(slots.containsAll(List.of(FedValues.TRAINING, FedValues.LABELS, FedValues.EXAMPLE_WEIGHTS,
+        FedValues.LEARNING_RATE_MULTIPLIER)), slots.toString());
   }
 
   @Test

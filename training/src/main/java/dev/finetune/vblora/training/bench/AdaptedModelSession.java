@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.FedValues;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.StagedGroup;
@@ -104,10 +105,10 @@ final class AdaptedModelSession implements AutoCloseable {
       Map<String, org.tensorflow.Tensor> inputs = byKey();
       try (TFloat32 weights = TFloat32.vectorOf(ones);
           StagedGroup group = StagedGroup.of(staged.layout(), 1, 1, (slot, step) -> switch (slot) {
-            case StagedGroup.TRAINING -> training;
-            case StagedGroup.MULTIPLIER -> multiplier;
-            case StagedGroup.LABELS -> labels;
-            case StagedGroup.EXAMPLE_WEIGHTS -> weights;
+            case FedValues.TRAINING -> training;
+            case FedValues.LEARNING_RATE_MULTIPLIER -> multiplier;
+            case FedValues.LABELS -> labels;
+            case FedValues.EXAMPLE_WEIGHTS -> weights;
             default -> StagedGroup.input(slot, inputs);
           })) {
         staged.stage(session, group, null);

@@ -34,7 +34,7 @@ public record ClassificationHead(int numClasses, long seed) implements TaskHead 
   public HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput, FedValues fed) {
     DenseLayer dense = dense(tf, pooledOutput);
     Ops head = dense.scope();
-    Operand<TInt32> labels = fed.placeholder(head, "labels", TInt32.class, Shape.of(-1));
+    Operand<TInt32> labels = fed.placeholder(head, FedValues.LABELS, TInt32.class, Shape.of(-1));
     Operand<TFloat32> logProbabilities = head.nn.logSoftmax(dense.logits());
     Operand<TFloat32> oneHot = head.oneHot(labels, head.constant(numClasses), head.constant(1f),
         head.constant(0f));

@@ -35,13 +35,13 @@ public final class OwnOutputLoss {
     Ops scope = tf.withSubScope(SCOPE);
     Operand<TFloat32> logits = own.fromProbabilities() ? inputOfActivation(output) : output;
     if (own.loss() == LossKind.MSE) {
-      Operand<TFloat32> labels = fed.placeholder(scope, "labels", TFloat32.class, Shape.of(-1));
+      Operand<TFloat32> labels = fed.placeholder(scope, FedValues.LABELS, TFloat32.class, Shape.of(-1));
       Operand<TFloat32> predictions = scope.withName("predictions").reshape(output, scope.constant(new long[] {-1}));
       TaskHead.WeightedLoss loss = TaskHead.weightedMean(scope,
           scope.math.square(scope.math.sub(predictions, labels)), labels, fed);
       return new HeadGraph(output, predictions, labels, loss.weights(), loss.loss(), List.of());
     }
-    Operand<TInt32> labels = fed.placeholder(scope, "labels", TInt32.class, Shape.of(-1));
+    Operand<TInt32> labels = fed.placeholder(scope, FedValues.LABELS, TInt32.class, Shape.of(-1));
     if (own.loss() == LossKind.BINARY_CROSS_ENTROPY) {
       // max(x, 0) - x y + log(1 + exp(-|x|)): the logistic loss without overflow for large |x|.
       Operand<TFloat32> x = scope.reshape(logits, scope.constant(new long[] {-1}));

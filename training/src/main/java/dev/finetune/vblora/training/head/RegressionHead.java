@@ -23,7 +23,7 @@ public record RegressionHead(long seed) implements TaskHead {
   public HeadGraph build(Ops tf, Operand<TFloat32> pooledOutput, FedValues fed) {
     DenseLayer dense = dense(tf, pooledOutput);
     Ops head = dense.scope();
-    Operand<TFloat32> labels = fed.placeholder(head, "labels", TFloat32.class, Shape.of(-1));
+    Operand<TFloat32> labels = fed.placeholder(head, FedValues.LABELS, TFloat32.class, Shape.of(-1));
     Operand<TFloat32> predictions = head.withName("predictions").reshape(dense.logits(),
         head.constant(new long[] {-1}));
     WeightedLoss loss = TaskHead.weightedMean(head, head.math.square(head.math.sub(predictions, labels)), labels, fed);

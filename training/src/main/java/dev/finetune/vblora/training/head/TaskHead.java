@@ -57,7 +57,7 @@ public sealed interface TaskHead permits ClassificationHead, RegressionHead {
    * divisor is at least 1e-12 so that a batch of only padding rows gives 0, not NaN.
    */
   static WeightedLoss weightedMean(Ops head, Operand<TFloat32> perExample, Operand<?> labels, FedValues fed) {
-    Operand<TFloat32> weights = fed.withDefault(head, "example_weights",
+    Operand<TFloat32> weights = fed.withDefault(head, FedValues.EXAMPLE_WEIGHTS,
         head.fill(head.shape(labels), head.constant(1f)), Shape.of(-1));
     Operand<TFloat32> total = head.reduceSum(weights, head.constant(0));
     Operand<TFloat32> loss = head.withName("loss").math.div(
