@@ -27,7 +27,7 @@ SYNC=${SYNC:-1}                  # step-levers: steps per loss read (a timed ste
 VBLORA="java -Xmx24g -cp $CP dev.finetune.vblora.training.cli.Main"
 # What ./vblora sets for --device gpu (this script starts java itself); modes below may override per process.
 export TF_SYNC_ON_FINISH=${TF_SYNC_ON_FINISH:-0}
-export XLA_FLAGS=${XLA_FLAGS---xla_gpu_enable_command_buffer= --xla_gpu_enable_triton_gemm=false}
+export XLA_FLAGS=${XLA_FLAGS---xla_gpu_enable_triton_gemm=false}
 # The paper's GLUE sizes; batch 32 x 128 as in the PEFT figures of issue 6.
 BENCH="$VBLORA bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 --topk 2 --lora-rank 8
        $SHAPE --warmup 10 --device $DEVICE --json"
@@ -181,10 +181,11 @@ case "$1" in
       [[ $lever == *-fmha* ]] && flags="$flags --xla_gpu_enable_cudnn_fmha=true"
       [[ $lever == *-softmax* ]] && flags="$flags --xla_gpu_enable_triton_softmax_fusion=true"
       [[ $lever == *-layernorm* ]] && flags="$flags --xla_gpu_enable_cudnn_layer_norm=true"
-      [[ $lever == *-cmdbuf* ]] && xla_flags="--xla_gpu_enable_triton_gemm=false"   # command buffers at XLA's default
-      # ... with independent kernels of a command buffer launched as concurrent regions of the CUDA graph
+      # Command buffers at XLA's default are the launcher's since lease M: -cmdbuf names such rows of leases before
+      # it (the same flags as no lever now), -nocmdbuf turns them off, -cmdbufc adds concurrent regions.
+      [[ $lever == *-nocmdbuf* ]] && flags="$flags --xla_gpu_enable_command_buffer="
       [[ $lever == *-cmdbufc* ]] && flags="$flags --xla_gpu_graph_enable_concurrent_region=true"
-      [[ $lever == *-triton* ]] && xla_flags="--xla_gpu_enable_command_buffer="      # Triton GEMMs at XLA's default
+      [[ $lever == *-triton* ]] && xla_flags=""      # Triton GEMMs at XLA's default
       [[ $lever == *-profile* ]] && extra="--profile --profile-out $dir/$lever.tsv" 
       XLA_FLAGS="$xla_flags $flags" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
         --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
