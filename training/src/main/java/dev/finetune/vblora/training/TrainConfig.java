@@ -541,11 +541,23 @@ public record TrainConfig(
     public Builder overwrite(boolean v) { overwrite = v; return this; }
 
     public TrainConfig build() {
+      return build(out);
+    }
+
+    /**
+     * The config as {@link VbLora#inspect(Builder)} reads it: an inspection writes nothing, so {@code out} may be
+     * unset (the current folder stands in for it, and nothing reads it).
+     */
+    TrainConfig buildForInspection() {
+      return build(out == null ? Path.of("") : out);
+    }
+
+    private TrainConfig build(Path runFolder) {
       return new TrainConfig(model, tag, signature, vocab, lowerCase, train, valid, validFraction, textColumn,
           textPairColumn, labelColumn, noHeader, task, input, features, pooling, output, loss, targets, exclude,
           layers, method, vbLora.build(), lora, epochs, maxSteps, batchSize, maxLength, lengthBuckets, lrBank,
           lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla,
-          precision, logPlacement, intraOpThreads, interOpThreads, updateForm, out, resume, overwrite);
+          precision, logPlacement, intraOpThreads, interOpThreads, updateForm, runFolder, resume, overwrite);
     }
   }
 }

@@ -71,6 +71,15 @@ public final class VbLora {
   }
 
   /**
+   * As {@link #inspect(TrainConfig)}, from settings that need only the model: no output folder, no data, e.g.
+   * {@code VbLora.inspect(TrainConfig.builder().model("bert-base-uncased").targets("all-linear"))}. The builder is
+   * left as it was.
+   */
+  public static Inspection inspect(TrainConfig.Builder settings) {
+    return inspect(settings.buildForInspection());
+  }
+
+  /**
    * Trains, evaluates and exports as {@code vblora train} does: DIR/adapter (PEFT format), DIR/merged (a
    * SavedModel for TF Serving), DIR/metrics.json, DIR/log.jsonl, checkpoints. Device, XLA and precision come from
    * {@code config} alone. See the class comment for the environment variables a GPU run wants.
