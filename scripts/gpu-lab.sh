@@ -169,7 +169,7 @@ case "$1" in
     # GPU flags plus the lever's. LEVERS picks a subset (names below); each line prints its median.
     dir=/tmp/$1; mkdir -p $dir
     for lever in ${LEVERS:-qv-fp32 qv-fp16 qv-bf16 qv-bf16-fmha qv-fp16-fmha qv-bf16-softmax qv-bf16-layernorm \
-        qv-bf16-cmdbuf all-fp32 all-bf16 qv-lora-bf16 all-lora-bf16 qv-bf16-profile}; do
+        qv-bf16-nocmdbuf all-fp32 all-bf16 qv-lora-bf16 all-lora-bf16 qv-bf16-profile}; do
       targets=bert-qv; method=vblora; precision=fp32; flags=""; extra=""; xla_flags=$XLA_FLAGS
       case $lever in
         *-fp16*) precision=fp16 ;;

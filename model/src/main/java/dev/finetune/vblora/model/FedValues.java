@@ -11,11 +11,11 @@ import org.tensorflow.types.family.TType;
  * losses and optimizers build their fed values through this, so that one graph serves both kinds of step.
  */
 public interface FedValues {
-  /**
-   * The names of what a training step is fed besides the signature's inputs: each is the name of the op that
-   * takes it and, staged, of its slot. One definition, so that the graph's ops and the trainer's staged groups
-   * cannot drift apart.
-   */
+  // The names of what a training step is fed besides the signature's inputs: each is the name of the op that
+  // takes it and, staged, of its slot. One definition, so that the graph's ops and the trainer's staged groups
+  // cannot drift apart.
+
+  /** True in a training step (adapter dropout), false in predictions and serving. */
   String TRAINING = "training";
   /** The labels: class ids or regression targets, one per row. */
   String LABELS = "labels";

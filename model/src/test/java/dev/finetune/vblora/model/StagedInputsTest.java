@@ -41,7 +41,7 @@ class StagedInputsTest {
     try (AdaptedGraph fed = rewrite(StepInputs.FED); AdaptedGraph staged = rewrite(StepInputs.STAGED)) {
       assertTrue(fed.staging().isEmpty());
       StepStaging.StagingLayout layout = staged.staging().orElseThrow();
-      assertEquals(List.of(StepStaging.inputSlot("segment_ids"), StepStaging.inputSlot("x"), "training"),
+      assertEquals(List.of(StepStaging.inputSlot("segment_ids"), StepStaging.inputSlot("x"), FedValues.TRAINING),
           layout.slots().stream().map(StepStaging.StagedSlot::name).sorted().toList());
       GraphOperation segments = staged.graph().operationOrThrow("segment_ids");
       assertEquals("PlaceholderWithDefault", segments.type());
@@ -80,7 +80,8 @@ class StagedInputsTest {
           tf.assignVariableOp(handle(staged, layout.slot(StepStaging.inputSlot("x")).variable()), tf.constant(xRows)),
           tf.assignVariableOp(handle(staged, layout.slot(StepStaging.inputSlot("segment_ids")).variable()),
               tf.constant(segmentRows)),
-          tf.assignVariableOp(handle(staged, layout.slot("training").variable()), tf.constant(new long[] {0, 0})),
+          tf.assignVariableOp(handle(staged, layout.slot(FedValues.TRAINING).variable()),
+              tf.constant(new long[] {0, 0})),
           tf.assignVariableOp(handle(staged, layout.cursorVariable()), tf.constant(3L)));
       try (Session session = staged.newSession()) {
         TinyEncoder.assign(staged.graph(), session, toy.weights());

@@ -49,8 +49,9 @@ import java.util.Set;
  *       runs the graph without XLA (same results).
  *   <li>GPU speed, not results: {@code TF_SYNC_ON_FINISH=0} (the host prepares the next step while the GPU runs
  *       this one), {@code XLA_FLAGS=--xla_gpu_enable_triton_gemm=false} (compilations of ~6 s instead of ~43 s;
- *       XLA's command buffers stay on, which makes staged training steps faster) and {@code TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=DIR
- *       --tf_xla_deterministic_cluster_names=true} (a later run with the same shapes skips compiling).
+ *       XLA's command buffers stay on, which makes staged training steps faster) and
+ *       {@code TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=DIR --tf_xla_deterministic_cluster_names=true}
+ *       (a later run with the same shapes skips compiling).
  * </ul>
  * What the library can set in-process it sets itself (XLA's compile-on-first-call mode, see
  * {@link dev.finetune.vblora.training.device.XlaCompilationMode}).

@@ -82,7 +82,8 @@ public final class AdamW {
     Operand<TFloat64> tReal = opt.dtypes.cast(t, TFloat64.class);
     Operand<TFloat64> biasCorrection1 = oneMinus(opt, opt.math.pow(opt.constant(config.beta1()), tReal));
     Operand<TFloat64> biasCorrection2 = oneMinus(opt, opt.math.pow(opt.constant(config.beta2()), tReal));
-    Operand<TFloat64> multiplier = fed.placeholder(opt, FedValues.LEARNING_RATE_MULTIPLIER, TFloat64.class, Shape.scalar());
+    Operand<TFloat64> multiplier =
+        fed.placeholder(opt, FedValues.LEARNING_RATE_MULTIPLIER, TFloat64.class, Shape.scalar());
 
     Operand<T> globalNorm = globalNorm(opt, grads);
     Operand<T> clip = config.clipping()
