@@ -7,7 +7,7 @@
 #   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
 #         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab |
 #         ttr-ours | ttr-peft | ttr-levers | ttr-bench | ttr-diag | ttr-diag2 | peft-load | multi-train |
-#         multi-bench-gpu | multi-bench-cpu | step-levers
+#         multi-bench-gpu | multi-bench-cpu | step-levers | fmha-dump
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
@@ -191,6 +191,19 @@ case "$1" in
         --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
       saved $dir $lever
     done
+    ;;
+  fmha-dump)
+    # Issue 16: why XLA's cuDNN fused-attention rewriter matched nothing in lease I. One bf16 q,v bench with the
+    # rewriter on, its log at VLOG 2 and the HLO before and after that pass dumped (archived as fmha-dump.tgz).
+    dir=/tmp/$1; mkdir -p $dir/hlo
+    TF_CPP_MIN_LOG_LEVEL=0 TF_CPP_VMODULE=cudnn_fused_mha_rewriter=2,cudnn_fused_mha_transpose_fusion=2 \
+      XLA_FLAGS="$XLA_FLAGS --xla_gpu_enable_cudnn_fmha=true --xla_dump_to=$dir/hlo \
+      --xla_dump_hlo_pass_re=cudnn-fused-multi-headed-attention-rewriter|cudnn-fused-mha.*" \
+      $BENCH --targets bert-qv --method vblora --mode train --steps 20 --sync-every 25 --xla on --precision bf16 \
+      > $dir/fmha.json 2> $dir/fmha.err || echo "fmha-dump failed (see fmha.err)"
+    grep -h '"median"' $dir/fmha.json | head -1 || true
+    grep -c "custom-call-target=\"__cudnn\$fmha" -r $dir/hlo | sort -t: -k2 -n | tail -3 || true
+    tar -C /tmp -czf $OUT/fmha-dump.tgz $1
     ;;
   smoke)
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
