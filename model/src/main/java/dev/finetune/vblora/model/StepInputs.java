@@ -1,6 +1,9 @@
 package dev.finetune.vblora.model;
 
-/** How a training step gets its inputs: fed with each session call, or read from device staging (see {@link StepStaging}). */
+/**
+ * How a training step gets its inputs: fed with each session call, or read from device staging (see {@link
+ * StepStaging}).
+ */
 public enum StepInputs {
   /** Every value is fed with the step's session call (placeholders without a default). */
   FED,

@@ -126,7 +126,7 @@ public final class StagedGroup implements AutoCloseable {
     for (int i = 0; i < perStep.size(); i++) {
       System.arraycopy(i == 0 ? first : bytesOf(slot, perStep.get(i), per), 0, all, i * stepBytes, stepBytes);
     }
-    return Tensor.of(StagedSteps.tensorType(slot), Shape.of(dims), DataBuffers.of(all, false, false));
+    return Tensor.of(StepStaging.tensorType(slot.stored()), Shape.of(dims), DataBuffers.of(all, false, false));
   }
 
   /**

@@ -1,6 +1,5 @@
 package dev.finetune.vblora.training;
 
-import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.StepStaging;
 import dev.finetune.vblora.model.StepStaging.StagedSlot;
 import dev.finetune.vblora.model.StepStaging.StagingLayout;
@@ -12,13 +11,13 @@ import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
+import org.tensorflow.Operation;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.ReadVariableOp;
 import org.tensorflow.op.core.VarHandleOp;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
@@ -66,10 +65,10 @@ public final class StagedSteps {
     Operand<TInt64> cursor = graph.outputOrThrow(layout.cursorValue()).expect(TInt64.class);
 
     Ops stage = tf.withSubScope("stage");
-    List<Op> assigns = new ArrayList<>();
+    List<Operation> assigns = new ArrayList<>();
     Map<String, String> feeds = new LinkedHashMap<>();
     for (StagedSlot slot : layout.slots()) {
-      Class<? extends TType> type = tensorType(slot);
+      Class<? extends TType> type = StepStaging.tensorType(slot.stored());
       Operand<? extends TType> value = stage.placeholder(type);
       feeds.put(slot.name(), value.op().name() + ":0");
       assigns.add(uncompiledAssign(graph, stage, graph.operationOrThrow(slot.variable()).output(0), value));
@@ -83,7 +82,7 @@ public final class StagedSteps {
     assigns.add(uncompiledAssign(graph, stage, losses, zeros));
     assigns.add(uncompiledAssign(graph, stage, norms, zeros));
     assigns.add(uncompiledAssign(graph, stage, cursorHandle, firstRow));
-    Op stageAll = stage.withName("all").withControlDependencies(assigns).noOp();
+    Op stageAll = stage.withName("all").withControlDependencyOps(assigns).noOp();
 
     Ops step = tf.withSubScope("step");
     Operand<TFloat32> lossRead = step.withName("loss_history").readVariableOp(losses, TFloat32.class);
@@ -93,43 +92,29 @@ public final class StagedSteps {
     Op lossWrite = step.resourceScatterUpdate(losses, row, step.reshape(loss, step.constant(new long[] {1})));
     Op normWrite = step.resourceScatterUpdate(norms, row, step.reshape(
         step.dtypes.cast(train.globalGradNorm(), TFloat32.class), step.constant(new long[] {1})));
-    Op advance = step.withControlDependencies(List.of(new ReadVariableOp<TInt64>(cursor.op()))).assignAddVariableOp(cursorHandle,
-        step.constant(1L));
+    Op advance = step.withControlDependencyOps(cursor.op()).assignAddVariableOp(cursorHandle, step.constant(1L));
     Op stepAll = step.withName("all").withControlDependencies(List.of(train.trainOp(), lossWrite, normWrite,
         advance)).noOp();
-    return new StagedSteps(layout, feeds, name(zeros), name(firstRow), stageAll.op().name(), stepAll.op().name(), name(lossRead),
-        name(normRead));
+    return new StagedSteps(layout, feeds, name(zeros), name(firstRow), stageAll.op().name(), stepAll.op().name(),
+        name(lossRead), name(normRead));
   }
 
   /**
    * An AssignVariableOp that XLA's auto-clustering leaves alone ({@code _XlaCompile} false): the staging call
    * only moves fed values into variables, and compiling that would be one more compilation per run for nothing.
    */
-  private static Op uncompiledAssign(Graph graph, Ops scope, Operand<?> variable, Operand<?> value) {
-    return new NoOpWrapper(graph.opBuilder("AssignVariableOp", scope.scope().makeOpName("assign"), scope.scope())
+  private static Operation uncompiledAssign(Graph graph, Ops scope, Operand<?> variable, Operand<?> value) {
+    return graph.opBuilder("AssignVariableOp", scope.scope().makeOpName("assign"), scope.scope())
         .addInput(variable.asOutput())
         .addInput(value.asOutput())
         .setAttr("dtype", value.asOutput().dataType())
         .setAttr("_XlaCompile", false)
-        .build());
-  }
-
-  /** Any graph operation as an {@link Op}, for control dependencies. */
-  private record NoOpWrapper(org.tensorflow.Operation op) implements Op {
-    @Override
-    public org.tensorflow.ExecutionEnvironment env() {
-      return op.env();
-    }
+        .build();
   }
 
   private static VarHandleOp history(Ops tf, String scope, String name) {
     return tf.withSubScope(HISTORY).withName(name).varHandleOp(TFloat32.class, Shape.unknown(),
         VarHandleOp.sharedName(scope + "/" + HISTORY + "/" + name));
-  }
-
-  /** The tensor class of a slot's stored type (int64 or a floating type: see StepStaging). */
-  static Class<? extends TType> tensorType(StagedSlot slot) {
-    return StepStaging.tensorType(slot.stored());
   }
 
   private static String name(Operand<?> operand) {

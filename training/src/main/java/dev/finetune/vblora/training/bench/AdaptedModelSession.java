@@ -7,8 +7,11 @@ import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.StagedGroup;
 import dev.finetune.vblora.training.TrainingGraph;
 import dev.finetune.vblora.training.device.DeviceOptions;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.tensorflow.Session;
+import org.tensorflow.Tensor;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
@@ -101,8 +104,8 @@ final class AdaptedModelSession implements AutoCloseable {
   private void stageTheBatch() {
     graph.staging().ifPresent(staged -> {
       float[] ones = new float[batch.batchSize()];
-      java.util.Arrays.fill(ones, 1f);
-      Map<String, org.tensorflow.Tensor> inputs = byKey();
+      Arrays.fill(ones, 1f);
+      Map<String, Tensor> inputs = byKey();
       try (TFloat32 weights = TFloat32.vectorOf(ones);
           StagedGroup group = StagedGroup.of(staged.layout(), 1, 1, (slot, step) -> switch (slot) {
             case FedValues.TRAINING -> training;
@@ -117,8 +120,8 @@ final class AdaptedModelSession implements AutoCloseable {
   }
 
   /** The synthetic batch's tensors by signature input key (the batch holds them by tensor name). */
-  private Map<String, org.tensorflow.Tensor> byKey() {
-    Map<String, org.tensorflow.Tensor> byKey = new java.util.LinkedHashMap<>();
+  private Map<String, Tensor> byKey() {
+    Map<String, Tensor> byKey = new LinkedHashMap<>();
     graph.adapted().inputs().forEach((key, tensor) -> byKey.put(key, batch.tensors().get(tensor)));
     return byKey;
   }
