@@ -181,7 +181,7 @@ public final class GraphRewriter {
         ? BaseWeightPacking.pack(merged, original, outputNodes(adaptedSignature), packedScope)
         : new BaseWeightPacking.Packed(merged, PackedBaseWeights.none());
     GraphDef imported = precision == GemmPrecision.BFLOAT16
-        ? FusedAttention.rewrite(Bfloat16Gemms.rewrite(packed.graph(), inputNodes(adaptedSignature)))
+        ? Bfloat16Gemms.rewrite(packed.graph(), inputNodes(adaptedSignature))
         : packed.graph();
     Graph graph = new Graph();
     try {
