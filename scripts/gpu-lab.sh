@@ -187,7 +187,7 @@ case "$1" in
       [[ $lever == *-cmdbufc* ]] && flags="$flags --xla_gpu_graph_enable_concurrent_region=true"
       [[ $lever == *-triton* ]] && xla_flags=""      # Triton GEMMs at XLA's default
       [[ $lever == *-profile* ]] && extra="--profile --profile-out $dir/$lever.tsv" 
-      XLA_FLAGS="$xla_flags $flags" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
+      XLA_FLAGS="$(echo $xla_flags $flags)" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
         --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
       saved $dir $lever
     done
