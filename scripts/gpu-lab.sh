@@ -202,8 +202,12 @@ case "$1" in
       $BENCH --targets bert-qv --method vblora --mode train --steps 20 --sync-every 25 --xla on --precision bf16 \
       > $dir/fmha.json 2> $dir/fmha.err || echo "fmha-dump failed (see fmha.err)"
     grep -h '"median"' $dir/fmha.json | head -1 || true
-    grep -c "custom-call-target=\"__cudnn\$fmha" -r $dir/hlo | sort -t: -k2 -n | tail -3 || true
-    tar -C /tmp -czf $OUT/fmha-dump.tgz $1
+    grep -c "custom_call_target=\"__cudnn\$fmha" $dir/hlo/*after_optimizations.txt | sed 's|.*/||' || true
+    # The rewriter's log lines only (at VLOG 2 it also prints whole modules) and no LLVM IR or PTX: lease O's
+    # archive with them was too large to come back.
+    grep -h "cudnn_fused_mha" $dir/fmha.err > $dir/fmha-log.txt || true
+    rm -f $dir/hlo/*.ll $dir/hlo/*.ptx
+    tar -C /tmp -czf $OUT/fmha-dump.tgz --exclude=fmha.err $1
     ;;
   smoke)
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
