@@ -331,7 +331,8 @@ case "$1" in
     ;;
   bench-ab)
     # The build in $CODE against the one in $OLD_CODE, one process each, alternating, VB-LoRA alone (q,v; all-linear);
-    # ROUNDS="1 2" repeats, PRECISION=fp16 for the reduced-precision path.
+    # ROUNDS="1 2" repeats, PRECISION=bf16 (or fp16) for a reduced-precision path, SYNC=25 for staged steps read every
+    # 25th step (issue 16's figures).
     dir=/tmp/$1; mkdir -p $dir
     for round in ${ROUNDS:-1}; do
       for t in bert-qv all-linear; do
@@ -340,7 +341,7 @@ case "$1" in
           java -Xmx24g -cp "$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls "$PWD"/$code/*.jar | paste -sd:)" \
             dev.finetune.vblora.training.cli.Main bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 \
             --topk 2 $SHAPE --warmup 10 --device $DEVICE --json --targets $t --method vblora --mode train \
-            --steps $STEPS --xla on --precision ${PRECISION:-fp32} > $dir/$name.json 2> $dir/$name.err \
+            --steps $STEPS --sync-every $SYNC --xla on --precision ${PRECISION:-fp32} > $dir/$name.json 2> $dir/$name.err \
             || echo "$name failed (see $name.err)"
           saved $dir $name
         done
