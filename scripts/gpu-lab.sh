@@ -29,8 +29,9 @@ VBLORA="java -Xmx24g -cp $CP dev.finetune.vblora.training.cli.Main"
 export TF_SYNC_ON_FINISH=${TF_SYNC_ON_FINISH:-0}
 export XLA_FLAGS=${XLA_FLAGS---xla_gpu_enable_triton_gemm=false}
 # The paper's GLUE sizes; batch 32 x 128 as in the PEFT figures of issue 6.
-BENCH="$VBLORA bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 --topk 2 --lora-rank 8
+BENCH_ARGS="--model $MODEL --num-vectors 90 --vector-length 256 --rank 4 --topk 2 --lora-rank 8
        $SHAPE --warmup 10 --device $DEVICE --json"
+BENCH="$VBLORA bench $BENCH_ARGS"
 
 # After each process of a multi-process mode: its median on stdout, and the mode's folder archived again, so
 # that a call cut short still returns what ran.  saved DIR NAME
@@ -339,8 +340,7 @@ case "$1" in
         for code in ${OLD_CODE:-.gpu-code-old} $CODE; do
           name=$t-${PRECISION:-fp32}-$(basename $code)-$round
           java -Xmx24g -cp "$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls "$PWD"/$code/*.jar | paste -sd:)" \
-            dev.finetune.vblora.training.cli.Main bench --model $MODEL --num-vectors 90 --vector-length 256 --rank 4 \
-            --topk 2 $SHAPE --warmup 10 --device $DEVICE --json --targets $t --method vblora --mode train \
+            dev.finetune.vblora.training.cli.Main bench $BENCH_ARGS --targets $t --method vblora --mode train \
             --steps $STEPS --sync-every $SYNC --xla on --precision ${PRECISION:-fp32} > $dir/$name.json 2> $dir/$name.err \
             || echo "$name failed (see $name.err)"
           saved $dir $name
