@@ -181,7 +181,8 @@ public final class GraphRewriter {
         ? BaseWeightPacking.pack(merged, original, outputNodes(adaptedSignature), packedScope)
         : new BaseWeightPacking.Packed(merged, PackedBaseWeights.none());
     GraphDef imported = precision == GemmPrecision.BFLOAT16
-        ? Bfloat16Gemms.rewrite(packed.graph(), inputNodes(adaptedSignature))
+        ? Bfloat16Regions.rewrite(Bfloat16Gemms.rewrite(packed.graph(), inputNodes(adaptedSignature)),
+            outputNodes(adaptedSignature))
         : packed.graph();
     Graph graph = new Graph();
     try {

@@ -112,6 +112,14 @@ class TrainingGraphTest {
       // Per layer forward: q, k, v, attention output, intermediate, output and two attention products; the
       // gradients add their own.
       assertTrue(bf16Products >= 12 * 8 * 2, bf16Products + " of " + products + " products in bfloat16");
+      // Between the intermediate and output products, GELU runs in bfloat16 too (Bfloat16Regions).
+      long bf16Tanh = 0;
+      for (java.util.Iterator<GraphOperation> it = bf16.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        bf16Tanh += op.type().equals("Tanh") && op.output(0).dataType() == org.tensorflow.proto.DataType.DT_BFLOAT16
+            ? 1 : 0;
+      }
+      assertEquals(12, bf16Tanh, "one bfloat16 GELU per layer");
       double[] first = new double[2];
       int i = 0;
       for (TrainingGraph g : List.of(fp32, bf16)) {
