@@ -24,7 +24,8 @@ import org.tensorflow.proto.NodeDef;
  * (Graph.addGradients) differentiate the Casts, so the backward pass's products run in bfloat16 too.
  */
 public final class Bfloat16Gemms {
-  private static final List<String> PRODUCTS = List.of("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3",
+  /** The product ops the policy covers; {@link Bfloat16Regions} finds the stretches between them. */
+  static final List<String> PRODUCTS = List.of("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3",
       "Einsum");
 
   private Bfloat16Gemms() {}
@@ -80,11 +81,11 @@ public final class Bfloat16Gemms {
   }
 
   /** The attributes that carry a product's element types. */
-  private static List<String> typeAttrs(NodeDef node) {
+  static List<String> typeAttrs(NodeDef node) {
     return node.getOp().equals("BatchMatMulV3") ? List.of("Ta", "Tb", "Tout") : List.of("T");
   }
 
-  private static NodeDef cast(String name, String input, DataType from, DataType to, String device) {
+  static NodeDef cast(String name, String input, DataType from, DataType to, String device) {
     return NodeDef.newBuilder().setName(name).setOp("Cast").addInput(input).setDevice(device)
         .putAttr("SrcT", AttrValue.newBuilder().setType(from).build())
         .putAttr("DstT", AttrValue.newBuilder().setType(to).build())

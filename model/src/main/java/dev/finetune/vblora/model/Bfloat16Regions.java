@@ -36,8 +36,6 @@ public final class Bfloat16Regions {
       "Tanh", "Erf", "Sigmoid", "Relu", "Square", "Neg", "Identity");
   /** Shape ops whose first input only is of type T. */
   static final Set<String> SHAPE = Set.of("Reshape", "Transpose", "ExpandDims", "Squeeze");
-  private static final Set<String> PRODUCTS = Set.of("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3",
-      "Einsum");
 
   private Bfloat16Regions() {}
 
@@ -90,12 +88,8 @@ public final class Bfloat16Regions {
           if (cast == null) {
             cast = OpNames.unique(tensor.node() + "/bfloat16_" + tensor.index(), names);
             edgeCasts.put(key, cast);
-            out.addNode(NodeDef.newBuilder().setName(cast).setOp("Cast").addInput(input)
-                .setDevice(index.node(tensor.node()).getDevice())
-                .putAttr("SrcT", AttrValue.newBuilder().setType(DataType.DT_FLOAT).build())
-                .putAttr("DstT", AttrValue.newBuilder().setType(DataType.DT_BFLOAT16).build())
-                .putAttr("Truncate", AttrValue.newBuilder().setB(false).build())
-                .build());
+            out.addNode(Bfloat16Gemms.cast(cast, input, DataType.DT_FLOAT, DataType.DT_BFLOAT16,
+                index.node(tensor.node()).getDevice()));
           }
           rewritten.addInput(cast);
         }
@@ -165,7 +159,7 @@ public final class Bfloat16Regions {
       return false;
     }
     NodeDef product = index.node(TensorName.parse(node.getInput(0)).node());
-    return PRODUCTS.contains(product.getOp()) && typeOf(product) == DataType.DT_BFLOAT16;
+    return Bfloat16Gemms.PRODUCTS.contains(product.getOp()) && typeOf(product) == DataType.DT_BFLOAT16;
   }
 
   /** A cast to bfloat16 that only products read. */
@@ -174,7 +168,8 @@ public final class Bfloat16Regions {
       return false;
     }
     List<String> readers = index.consumers(node.getName());
-    return !readers.isEmpty() && readers.stream().allMatch(r -> PRODUCTS.contains(index.node(r).getOp()));
+    return !readers.isEmpty()
+        && readers.stream().allMatch(r -> Bfloat16Gemms.PRODUCTS.contains(index.node(r).getOp()));
   }
 
   private static boolean isFloatOp(NodeDef node) {
@@ -182,9 +177,9 @@ public final class Bfloat16Regions {
         && node.getAttrMap().containsKey("T") && node.getAttrOrThrow("T").getType() == DataType.DT_FLOAT;
   }
 
+  /** The element type of a product's first operand. */
   private static DataType typeOf(NodeDef product) {
-    String attr = product.getOp().equals("BatchMatMulV3") ? "Ta" : "T";
-    AttrValue value = product.getAttrMap().get(attr);
+    AttrValue value = product.getAttrMap().get(Bfloat16Gemms.typeAttrs(product).get(0));
     return value == null ? DataType.DT_INVALID : value.getType();
   }
 
