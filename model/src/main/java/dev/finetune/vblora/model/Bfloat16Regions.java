@@ -27,8 +27,8 @@ import org.tensorflow.proto.NodeDef;
  * <p>A stretch is rewritten only when it is closed: every op in it is one of {@link #ELEMENT_WISE} or
  * {@link #SHAPE} on float32, and every reader of every op in it is in it or is a cast to bfloat16 that feeds
  * products only. A stretch that reaches anything else (a LayerNorm, a residual add read elsewhere, a softmax, a
- * fetch, the loss, a signature output) stays float32 whole. Gradients built afterwards differentiate the bfloat16 ops, so the
- * backward pass of a stretch runs in bfloat16 too.
+ * fetch, the loss, a signature output) stays float32 whole. Gradients built afterwards differentiate the
+ * bfloat16 ops, so the backward pass of a stretch runs in bfloat16 too.
  */
 public final class Bfloat16Regions {
   /** Element-wise ops whose inputs are all of type T. */
