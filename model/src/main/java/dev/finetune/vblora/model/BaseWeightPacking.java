@@ -162,21 +162,27 @@ final class BaseWeightPacking {
         .mapToLong(TensorShapeProto.Dim::getSize).toArray();
   }
 
-  /** The packed VarHandleOp (shared_name = its name, as every variable of ours) and its one read. */
+  /** The packed VarHandleOp and its one read, and the stride its row slices share. */
   private static List<NodeDef> packedVariable(BaseWeightGroup group) {
+    List<NodeDef> nodes = new ArrayList<>(variableAndRead(group.variable(), packedRead(group),
+        group.type().dataType(), group.packedShape()));
+    nodes.add(int32Const(group.variable() + "/stride", 1));
+    return nodes;
+  }
+
+  /** A VarHandleOp (shared_name = its name, as every variable of ours) and one ReadVariableOp of it. */
+  static List<NodeDef> variableAndRead(String variable, String read, DataType type, long[] dims) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-    Arrays.stream(group.packedShape()).forEach(d -> shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(d)));
-    AttrValue dtype = AttrValue.newBuilder().setType(group.type().dataType()).build();
-    NodeDef handle = NodeDef.newBuilder().setName(group.variable()).setOp(VAR_HANDLE)
+    Arrays.stream(dims).forEach(d -> shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(d)));
+    AttrValue dtype = AttrValue.newBuilder().setType(type).build();
+    NodeDef handle = NodeDef.newBuilder().setName(variable).setOp(VAR_HANDLE)
         .putAttr("dtype", dtype)
         .putAttr("shape", AttrValue.newBuilder().setShape(shape).build())
         .putAttr("container", AttrValue.newBuilder().setS(ByteString.EMPTY).build())
-        .putAttr("shared_name", AttrValue.newBuilder().setS(
-            ByteString.copyFromUtf8(group.variable())).build())
+        .putAttr("shared_name", AttrValue.newBuilder().setS(ByteString.copyFromUtf8(variable)).build())
         .build();
-    NodeDef read = NodeDef.newBuilder().setName(packedRead(group)).setOp(READ).addInput(group.variable())
-        .putAttr("dtype", dtype).build();
-    return List.of(handle, read, int32Const(group.variable() + "/stride", 1));
+    NodeDef readOp = NodeDef.newBuilder().setName(read).setOp(READ).addInput(variable).putAttr("dtype", dtype).build();
+    return List.of(handle, readOp);
   }
 
   private static String packedRead(BaseWeightGroup group) {

@@ -85,6 +85,13 @@ public final class Bfloat16Gemms {
     return node.getOp().equals("BatchMatMulV3") ? List.of("Ta", "Tb", "Tout") : List.of("T");
   }
 
+  /** Whether {@code node} is a Cast from {@code from} to {@code to}. */
+  static boolean isCast(NodeDef node, DataType from, DataType to) {
+    return node.getOp().equals("Cast")
+        && node.getAttrOrDefault("SrcT", AttrValue.getDefaultInstance()).getType() == from
+        && node.getAttrOrDefault("DstT", AttrValue.getDefaultInstance()).getType() == to;
+  }
+
   static NodeDef cast(String name, String input, DataType from, DataType to, String device) {
     return NodeDef.newBuilder().setName(name).setOp("Cast").addInput(input).setDevice(device)
         .putAttr("SrcT", AttrValue.newBuilder().setType(from).build())

@@ -155,7 +155,7 @@ public final class Bfloat16Regions {
 
   /** A cast of a bfloat16 product's result back to float32. */
   private static boolean opens(NodeIndex index, NodeDef node) {
-    if (!isCast(node, DataType.DT_BFLOAT16, DataType.DT_FLOAT)) {
+    if (!Bfloat16Gemms.isCast(node, DataType.DT_BFLOAT16, DataType.DT_FLOAT)) {
       return false;
     }
     NodeDef product = index.node(TensorName.parse(node.getInput(0)).node());
@@ -164,7 +164,7 @@ public final class Bfloat16Regions {
 
   /** A cast to bfloat16 that only products read. */
   private static boolean closes(NodeIndex index, NodeDef node) {
-    if (!isCast(node, DataType.DT_FLOAT, DataType.DT_BFLOAT16)) {
+    if (!Bfloat16Gemms.isCast(node, DataType.DT_FLOAT, DataType.DT_BFLOAT16)) {
       return false;
     }
     List<String> readers = index.consumers(node.getName());
@@ -181,12 +181,6 @@ public final class Bfloat16Regions {
   private static DataType typeOf(NodeDef product) {
     AttrValue value = product.getAttrMap().get(Bfloat16Gemms.typeAttrs(product).get(0));
     return value == null ? DataType.DT_INVALID : value.getType();
-  }
-
-  private static boolean isCast(NodeDef node, DataType from, DataType to) {
-    return node.getOp().equals("Cast")
-        && node.getAttrOrDefault("SrcT", AttrValue.getDefaultInstance()).getType() == from
-        && node.getAttrOrDefault("DstT", AttrValue.getDefaultInstance()).getType() == to;
   }
 
   /** The cast as an Identity of its input, same name and device. */
