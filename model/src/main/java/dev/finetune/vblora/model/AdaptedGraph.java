@@ -170,7 +170,8 @@ public final class AdaptedGraph implements AutoCloseable {
   /**
    * Restores the base variables from the model's checkpoint: straight into the packed variables where the model's
    * saver allows it (the packed members are then never allocated), else with the saver followed by
-   * {@link #packBaseWeights}. Calling it again restores again.
+   * {@link #packBaseWeights}. A bfloat16 graph's copies of the packed variables are refilled from them. Calling it
+   * again restores again.
    */
   public void restore(Session session) {
     if (saver.getRestoreOpName().isEmpty()) {
@@ -183,6 +184,8 @@ public final class AdaptedGraph implements AutoCloseable {
     }
     if (baseWeights.restoreOp().isEmpty()) {
       packBaseWeights(session);
+    } else {
+      copyToBfloat16(session);
     }
   }
 
@@ -202,9 +205,9 @@ public final class AdaptedGraph implements AutoCloseable {
 
   /**
    * Fills the packed variables from the base variables' current values and frees those variables, group after
-   * group. {@link #restore} does this; call it yourself only after assigning the base variables some other way
-   * (a model without a checkpoint). Afterwards the packed members hold no value until restored again: read base
-   * weights through {@link #readBaseWeight}.
+   * group, then refills a bfloat16 graph's copies of the packed variables. {@link #restore} does this; call it
+   * yourself only after assigning the base variables some other way (a model without a checkpoint). Afterwards the
+   * packed members hold no value until restored again: read base weights through {@link #readBaseWeight}.
    *
    * @throws IllegalStateException when a packed member holds no value (e.g. it was already packed and freed)
    */
@@ -219,6 +222,15 @@ public final class AdaptedGraph implements AutoCloseable {
           + " packed variables: " + e.getMessage() + " (a member without a value was packed and freed before: "
           + "restore(session) refills the members first)", e);
     }
+    copyToBfloat16(session);
+  }
+
+  /**
+   * The bfloat16 copies of the packed variables that a bfloat16 graph's products read take the packed variables'
+   * current values; without this they would keep the values of the fill before, or none.
+   */
+  private void copyToBfloat16(Session session) {
+    baseWeights.bfloat16CopyOp().ifPresent(op -> session.runner().addTarget(op).run().close());
   }
 
   /**

@@ -12,7 +12,8 @@ public enum GemmPrecision {
    * bfloat16 operands with float32 accumulation: each data-path product reads its inputs cast to bfloat16 and
    * its result is cast back to float32 ({@link Bfloat16Gemms}). bfloat16 has float32's exponent range, so
    * unlike float16 it needs no loss scaling. The gradients of the casts put the backward pass's products in
-   * bfloat16 as well.
+   * bfloat16 as well. Packed frozen weights that products read are converted once per restore, into bfloat16
+   * copies beside their float32 variables, rather than on every step.
    */
   BFLOAT16
 }

@@ -177,19 +177,24 @@ public final class GraphRewriter {
     String packedScope = freeScope(names, "packed_base");
     String packScope = freeScope(names, "packed_base_init");
     String restoreScope = freeScope(names, "packed_base_restore");
+    String copyScope = freeScope(names, "packed_base_bfloat16");
     BaseWeightPacking.Packed packed = packBaseWeights
         ? BaseWeightPacking.pack(merged, original, outputNodes(adaptedSignature), packedScope)
         : new BaseWeightPacking.Packed(merged, PackedBaseWeights.none());
-    GraphDef imported = precision == GemmPrecision.BFLOAT16
-        ? Bfloat16Regions.rewrite(Bfloat16Gemms.rewrite(packed.graph(), inputNodes(adaptedSignature)),
+    // In bfloat16 the frozen weights' casts read bfloat16 copies of the packed variables, filled once per restore.
+    Bfloat16BaseWeights.Copied copied = precision == GemmPrecision.BFLOAT16
+        ? Bfloat16BaseWeights.copy(Bfloat16Regions.rewrite(Bfloat16Gemms.rewrite(packed.graph(),
+            inputNodes(adaptedSignature)), outputNodes(adaptedSignature)), packed.weights(),
             outputNodes(adaptedSignature))
-        : packed.graph();
+        : new Bfloat16BaseWeights.Copied(packed.graph(), Map.of());
+    GraphDef imported = copied.graph();
     Graph graph = new Graph();
     try {
       graph.importGraphDef(imported);
       BaseWeightOps baseWeights = new BaseWeightOps(packed.weights(),
           PackedRestore.addRestoreOp(graph, imported, metaGraph.getSaverDef(), packed.weights(), restoreScope),
-          Optional.ofNullable(BaseWeightPacking.addPackOp(graph, packed.weights(), packScope)));
+          Optional.ofNullable(BaseWeightPacking.addPackOp(graph, packed.weights(), packScope)),
+          Bfloat16BaseWeights.addCopyOp(graph, copied.copies(), copyScope));
       return new AdaptedGraph(graph, plan, adaptedSignature, metaGraph.getSaverDef(),
           checkpointPrefix, built.training(), built.variables(), Optional.ofNullable(built.logitsLayout()),
           built.initOp(),

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -215,22 +216,31 @@ final class TinyEncoder {
       assign(adapted.graph(), session, toy.weights());
       adapted.packBaseWeights(session);
       session.runner().addTarget(adapted.initOp()).run().close();
-      try (TFloat32 x = TFloat32.tensorOf(StdArrays.ndCopyOf(toy.x())); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
-        Session.Runner runner = session.runner().feed("x:0", x).feed("segment_ids:0", segments);
-        List<String> keys = new ArrayList<>(adapted.outputs().keySet());
-        keys.forEach(k -> runner.fetch(adapted.outputs().get(k)));
-        Map<String, float[]> values = new LinkedHashMap<>();
-        try (Result result = runner.run()) {
-          for (int i = 0; i < keys.size(); i++) {
-            TFloat32 t = (TFloat32) result.get(i);
-            float[] flat = new float[(int) t.size()];
-            t.asRawTensor().data().asFloats().read(flat);
-            values.put("output:" + keys.get(i), flat);
-          }
+      Map<String, float[]> values = outputs(adapted.outputs(), session, toy.x());
+      adapted.deltas(session).forEach((kernel, d) -> values.put("delta:" + kernel, flatten(d)));
+      return values;
+    }
+  }
+
+  /**
+   * Each of {@code outputs} (signature key to tensor name) as {@code output:KEY} for input rows {@code x},
+   * flattened, in a fixed order, from whatever values {@code session} holds.
+   */
+  static Map<String, float[]> outputs(Map<String, String> outputs, Session session, float[][] x) {
+    try (TFloat32 rows = TFloat32.tensorOf(StdArrays.ndCopyOf(x)); TInt32 segments = TInt32.vectorOf(SEGMENTS)) {
+      Session.Runner runner = session.runner().feed("x:0", rows).feed("segment_ids:0", segments);
+      List<String> keys = new ArrayList<>(new TreeMap<>(outputs).keySet());
+      keys.forEach(k -> runner.fetch(outputs.get(k)));
+      Map<String, float[]> values = new LinkedHashMap<>();
+      try (Result result = runner.run()) {
+        for (int i = 0; i < keys.size(); i++) {
+          TFloat32 t = (TFloat32) result.get(i);
+          float[] flat = new float[(int) t.size()];
+          t.asRawTensor().data().asFloats().read(flat);
+          values.put("output:" + keys.get(i), flat);
         }
-        adapted.deltas(session).forEach((kernel, d) -> values.put("delta:" + kernel, flatten(d)));
-        return values;
       }
+      return values;
     }
   }
 
