@@ -120,10 +120,25 @@ class TrainingGraphTest {
             ? 1 : 0;
       }
       assertEquals(12, bf16Tanh, "one bfloat16 GELU per layer");
+      // The products' frozen weights come from bfloat16 copies of the packed variables, converted once at restore
+      // instead of every step (Bfloat16BaseWeights): all five groups are read in bfloat16, the three kernel shapes
+      // by products, the [768] and [3072] biases by bfloat16 stretches.
+      List<org.tensorflow.proto.NodeDef> copies = bfloat16Variables(bf16);
+      List<BaseWeightGroup> groups = bf16.adapted().packedBaseWeights().groups();
+      assertEquals(5, groups.size());
+      assertEquals(groups.size(), copies.size(), "one bfloat16 copy per packed group");
+      for (BaseWeightGroup group : groups) {
+        assertTrue(copies.stream().anyMatch(c -> java.util.Arrays.equals(group.packedShape(),
+            c.getAttrOrThrow("shape").getShape().getDimList().stream().mapToLong(d -> d.getSize()).toArray())),
+            "a copy of " + group.variable());
+      }
+      assertTrue(bfloat16Variables(fp32).isEmpty(), "float32 reads the packed variables themselves");
       double[] first = new double[2];
+      List<Set<String>> checkpointed = new ArrayList<>();
       int i = 0;
       for (TrainingGraph g : List.of(fp32, bf16)) {
         try (Session session = g.open(null)) {
+          checkpointed.add(Set.copyOf(g.checkpointState(session).keySet()));
           Map<String, HostTensor> before = g.trainableState(session);
           first[i++] = g.trainStep(session, batches.get(0), 1.0).loss();
           double second = g.trainStep(session, batches.get(1), 1.0).loss();
@@ -133,6 +148,7 @@ class TrainingGraphTest {
         }
       }
       assertEquals(first[0], first[1], 2e-2 * first[0], "first losses, float32 and bfloat16");
+      assertEquals(checkpointed.get(0), checkpointed.get(1), "the copies are never saved");
       assertNotEquals(first[0], first[1], "the bfloat16 graph computes in bfloat16");
     }
   }
@@ -246,6 +262,12 @@ class TrainingGraphTest {
         assertEquals(aloneProbabilities[row][k], filledProbabilities[row][k], 1e-5, "row " + row + ", class " + k);
       }
     }
+  }
+
+  /** The VarHandleOps of bfloat16 variables. */
+  private static List<org.tensorflow.proto.NodeDef> bfloat16Variables(TrainingGraph g) {
+    return g.graph().toGraphDef().getNodeList().stream().filter(n -> n.getOp().equals("VarHandleOp")
+        && n.getAttrOrThrow("dtype").getType() == org.tensorflow.proto.DataType.DT_BFLOAT16).toList();
   }
 
   private static int[][] pad(int[][] rows, int length) {
