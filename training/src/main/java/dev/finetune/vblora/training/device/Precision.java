@@ -5,12 +5,14 @@ import java.util.Locale;
 
 /**
  * The arithmetic of the frozen model's heavy ops. Reduced precision casts MatMul, BatchMatMul and (fp16) their
- * neighbours to 16 bits and back, while every variable, the adapter's parameters and the optimizer state
+ * neighbours to 16 bits and back, while every trained variable, the adapter's parameters and the optimizer state
  * included, stays float32 and softmax, exp, log and reductions stay float32 as well. fp16 on GPUs and bf16 on
  * CPUs are TensorFlow's graph rewrites (Grappler's auto mixed precision, the latter through oneDNN). TensorFlow
  * has no bfloat16 rewrite for GPUs, so bf16 on a GPU is vblora's own: the training graph's data-path products
- * are built in bfloat16 ({@link dev.finetune.vblora.model.Bfloat16Gemms}); it needs no loss scaling, and Hopper
- * and Ampere GPUs run it at fp16's speed.
+ * are built in bfloat16 ({@link dev.finetune.vblora.model.Bfloat16Gemms}), what runs between two of them (bias
+ * adds, GELU, the reshapes into heads) stays bfloat16 ({@link dev.finetune.vblora.model.Bfloat16Regions}), and
+ * the frozen kernels are read from bfloat16 copies filled once per restore rather than converted every step. It
+ * needs no loss scaling, and Hopper and Ampere GPUs run it at fp16's speed.
  */
 public enum Precision {
   FP32,
