@@ -18,7 +18,6 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SaverDef;
-import org.tensorflow.proto.TensorProto;
 import org.tensorflow.types.TString;
 import org.tensorflow.types.family.TType;
 
@@ -142,14 +141,15 @@ final class PackedRestore {
     return Arrays.stream(ElementType.values()).anyMatch(t -> t.dataType() == type);
   }
 
-  /** Element {@code i} of a Const string vector, if {@code tensor} is one. */
+  /** Element {@code i} of a Const string vector, if {@code tensor} is one (however its strings are stored). */
   private static Optional<String> stringAt(NodeIndex index, TensorName tensor, int i) {
     NodeDef node = index.node(tensor.node());
     if (!node.getOp().equals("Const")) {
       return Optional.empty();
     }
-    TensorProto value = node.getAttrOrThrow("value").getTensor();
-    return i < value.getStringValCount() ? Optional.of(value.getStringVal(i).toStringUtf8()) : Optional.empty();
+    return StringTensorValues.of(node.getAttrOrThrow("value").getTensor())
+        .filter(values -> i < values.size())
+        .map(values -> values.get(i));
   }
 
   /**

@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,24 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.Graph;
-import org.tensorflow.Operand;
 import org.tensorflow.Session;
-import org.tensorflow.ndarray.NdArrays;
-import org.tensorflow.op.Op;
-import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.train.Restore;
-import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.SaverDef;
-import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
-import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TString;
-import org.tensorflow.types.family.TType;
 
 /**
  * A bfloat16 graph reads its packed frozen weights from bfloat16 copies: the same bits as casting them on every
@@ -225,7 +210,8 @@ class Bfloat16BaseWeightsTest {
 
   @Test
   void restoringAnotherCheckpointRefreshesTheCopies(@TempDir Path folder) {
-    MetaGraphDef withSaver = withSaver(toy.metaGraph());
+    MetaGraphDef withSaver = ToySaver.withSaver(toy.metaGraph(), List.copyOf(toy.weights().keySet()),
+        ToySaver.Strings.PYTHON);
     Path prefix = folder.resolve("variables");
     Map<String, float[][]> other = TinyEncoder.randomWeights(toy.metaGraph().getGraphDef(), new Random(17));
     try (AdaptedGraph adapted = rewrite(withSaver, UpdateForm.LOW_RANK, GemmPrecision.BFLOAT16, true, prefix)) {
@@ -233,10 +219,10 @@ class Bfloat16BaseWeightsTest {
       Map<String, float[]> first;
       Map<String, float[]> refreshed;
       try (Session session = adapted.newSession()) {
-        save(withSaver, toy.weights(), prefix);
+        ToySaver.save(withSaver, toy.weights(), prefix);
         adapted.initialize(session);
         first = TinyEncoder.outputs(adapted.outputs(), session, toy.x());
-        save(withSaver, other, prefix);
+        ToySaver.save(withSaver, other, prefix);
         adapted.restore(session);
         refreshed = TinyEncoder.outputs(adapted.outputs(), session, toy.x());
       }
@@ -290,69 +276,5 @@ class Bfloat16BaseWeightsTest {
   private static List<String> bfloat16Variables(GraphDef graph) {
     return graph.getNodeList().stream().filter(n -> n.getOp().equals("VarHandleOp")
         && n.getAttrOrThrow("dtype").getType() == DataType.DT_BFLOAT16).map(NodeDef::getName).toList();
-  }
-
-  /**
-   * {@code metaGraph} with a TF1 saver of all its variables, as a SavedModel carries one: save/Const is fed the
-   * checkpoint prefix, save/control_dependency saves, save/restore_all restores.
-   */
-  private static MetaGraphDef withSaver(MetaGraphDef metaGraph) {
-    try (Graph g = new Graph()) {
-      g.importGraphDef(metaGraph.getGraphDef());
-      Ops save = Ops.create(g).withSubScope("save");
-      Placeholder<TString> prefix = save.withName("Const").placeholder(TString.class);
-      List<String> variables = List.copyOf(toy.weights().keySet());
-      List<String> empty = Collections.nCopies(variables.size(), "");
-      Operand<TString> keys = save.withName("tensor_names").constant(
-          NdArrays.vectorOfObjects(variables.toArray(String[]::new)));
-      Operand<TString> slices = save.withName("shape_and_slices").constant(
-          NdArrays.vectorOfObjects(empty.toArray(String[]::new)));
-      List<Operand<?>> values = new ArrayList<>();
-      variables.forEach(v -> values.add(save.readVariableOp(g.operationOrThrow(v).output(0), TFloat32.class)));
-      Op saved = save.train.save(prefix, keys, slices, values);
-      Operand<TString> saveTensor = save.withName("control_dependency").withControlDependencies(List.of(saved))
-          .identity(prefix);
-      List<Class<? extends TType>> types = Collections.nCopies(variables.size(), TFloat32.class);
-      Restore restored = save.train.restore(prefix, keys, slices, types);
-      List<Op> assigns = new ArrayList<>();
-      for (int i = 0; i < variables.size(); i++) {
-        assigns.add(save.assignVariableOp(g.operationOrThrow(variables.get(i)).output(0), restored.tensors().get(i)));
-      }
-      Op restoreAll = save.withName("restore_all").withControlDependencies(assigns).noOp();
-      SaverDef saver = SaverDef.newBuilder().setFilenameTensorName(prefix.op().name() + ":0")
-          .setSaveTensorName(saveTensor.op().name() + ":0").setRestoreOpName(restoreAll.op().name())
-          .setVersion(SaverDef.CheckpointFormatVersion.V2).build();
-      GraphDef.Builder graph = g.toGraphDef().toBuilder();
-      for (int i = 0; i < graph.getNodeCount(); i++) {
-        String name = graph.getNode(i).getName();
-        if (name.equals(keys.op().name()) || name.equals(slices.op().name())) {
-          graph.setNode(i, stringVector(graph.getNode(i), name.equals(keys.op().name()) ? variables : empty));
-        }
-      }
-      return metaGraph.toBuilder().setGraphDef(graph).setSaverDef(saver).build();
-    }
-  }
-
-  /**
-   * {@code constant} holding {@code values} in string_val, as Python's saver writes its key and slice vectors (the
-   * packed restore reads those); TF-Java writes them as tensor_content.
-   */
-  private static NodeDef stringVector(NodeDef constant, List<String> values) {
-    TensorProto.Builder tensor = TensorProto.newBuilder().setDtype(DataType.DT_STRING)
-        .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(values.size())));
-    values.forEach(v -> tensor.addStringVal(ByteString.copyFromUtf8(v)));
-    return constant.toBuilder().putAttr("value", AttrValue.newBuilder().setTensor(tensor).build()).build();
-  }
-
-  /** Writes {@code weights} as the checkpoint at {@code prefix} through the saver of {@code withSaver}. */
-  private static void save(MetaGraphDef withSaver, Map<String, float[][]> weights, Path prefix) {
-    SaverDef saver = withSaver.getSaverDef();
-    try (Graph g = new Graph()) {
-      g.importGraphDef(withSaver.getGraphDef());
-      try (Session session = new Session(g); TString file = TString.scalarOf(prefix.toString())) {
-        TinyEncoder.assign(g, session, weights);
-        session.runner().feed(saver.getFilenameTensorName(), file).fetch(saver.getSaveTensorName()).run().close();
-      }
-    }
   }
 }

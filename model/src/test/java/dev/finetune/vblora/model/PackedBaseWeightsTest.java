@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.Result;
@@ -26,6 +27,7 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
@@ -74,6 +76,37 @@ class PackedBaseWeightsTest {
       for (int i = 0; i < expected.size(); i++) {
         assertArrayEquals(expected.get(i), actual.get(i), 0f, "output " + i);
       }
+    }
+  }
+
+  /**
+   * A model's saver is followed straight into the packed variables whether Python or TF-Java wrote its checkpoint
+   * keys, and the restored step computes what the assigned weights compute.
+   */
+  @ParameterizedTest
+  @EnumSource(ToySaver.Strings.class)
+  void theSaversKeysAreReadHoweverTheyAreStored(ToySaver.Strings strings, @TempDir Path folder) {
+    MetaGraphDef withSaver = ToySaver.withSaver(toy.metaGraph(), List.copyOf(toy.weights().keySet()), strings);
+    Path prefix = folder.resolve("variables");
+    ToySaver.save(withSaver, toy.weights(), prefix);
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(6).vectorLength(4).rank(2).topk(2).seed(11).build();
+    try (AdaptedGraph restored = GraphRewriter.rewrite(withSaver, SIGNATURE, VbLoraPlan.of(toy.kernels(), config),
+            prefix, UpdateForm.LOW_RANK, GemmPrecision.FLOAT32, true);
+        AdaptedGraph assigned = rewrite(UpdateForm.LOW_RANK, true)) {
+      assertTrue(restored.restoresIntoPackedVariables(), strings + " keys");
+      Map<String, float[]> actual;
+      try (Session session = restored.newSession()) {
+        restored.initialize(session);
+        actual = TinyEncoder.outputs(restored.outputs(), session, toy.x());
+      }
+      Map<String, float[]> expected;
+      try (Session session = assigned.newSession()) {
+        setBaseWeights(assigned, session);
+        session.runner().addTarget(assigned.initOp()).run().close();
+        expected = TinyEncoder.outputs(assigned.outputs(), session, toy.x());
+      }
+      assertEquals(expected.keySet(), actual.keySet());
+      expected.forEach((k, v) -> assertArrayEquals(v, actual.get(k), 0f, k));
     }
   }
 
