@@ -33,9 +33,12 @@ BENCH_ARGS="--model $MODEL --num-vectors 90 --vector-length 256 --rank 4 --topk 
        $SHAPE --warmup 10 --device $DEVICE --json"
 BENCH="$VBLORA bench $BENCH_ARGS"
 
-# After each process of a multi-process mode: its median on stdout, and the mode's folder archived again, so
-# that a call cut short still returns what ran.  saved DIR NAME
-saved() { grep -h '"median"' $1/$2.json | head -1 | sed "s/^/$2 /" || true; tar -C /tmp -czf $OUT/$(basename $1).tgz $(basename $1); }
+# After each process of a multi-process mode: its median on stdout (and the host's time per queued step, when the
+# bench reports one), and the mode's folder archived again, so that a call cut short still returns what ran.
+#   saved DIR NAME
+saved() { grep -h '"median"' $1/$2.json | head -1 | sed "s/^/$2 /" || true
+          grep -h -A1 '"enqueue_ms"' $1/$2.json | grep -h '"median"' | head -1 | sed "s/^/$2 host enqueue /" || true
+          tar -C /tmp -czf $OUT/$(basename $1).tgz $(basename $1); }
 
 # Time to result: one whole `vblora train` (or eval) process, timed from its start to its exit, with XLA's
 # persistent compilation cache in CACHE (a fresh folder: cold; the folder of an earlier run with the same shapes:

@@ -65,6 +65,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
   public Map<String, Object> toJsonObject() {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("step_ms", stepMs(primary().timings()));
+    primary().enqueue().ifPresent(t -> json.put("enqueue_ms", stepMs(t)));
     json.put("examples_per_s", round(primary().examplesPerSecond()));
     peakRssMb.ifPresent(v -> json.put("peak_rss_mb", round(v)));
     peakDeviceMb.ifPresent(v -> json.put("peak_device_mb", round(v)));
@@ -142,6 +143,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     entry.put("method", m.method());
     entry.put("mode", m.mode().label());
     entry.put("step_ms", stepMs(m.timings()));
+    m.enqueue().ifPresent(t -> entry.put("enqueue_ms", stepMs(t)));
     entry.put("examples_per_s", round(m.examplesPerSecond()));
     entry.put("relative_to_primary", Math.round(m.timings().medianMs() / reference * 1000) / 1000.0);
     PlacementReport p = m.placement();
@@ -196,6 +198,11 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
       out.append(String.format(Locale.ROOT, "%-18s %10.2f %10.2f %10.2f %12.2f %8.3fx %s%n", m.name(),
           t.medianMs(), t.minMs(), t.maxMs(), m.examplesPerSecond(), t.medianMs() / reference,
           placementSummary(m.placement())));
+    }
+    for (Measurement m : measurements) {
+      m.enqueue().ifPresent(e -> out.append(String.format(Locale.ROOT,
+          "%-18s host time per step queued without a fetch: median %.2f ms of the %.2f ms step%n", m.name(),
+          e.medianMs(), m.timings().medianMs())));
     }
     trainableParams.forEach((k, v) -> out.append("trainable parameters ").append(k).append(": ").append(v)
         .append(" (adapter + head)\n"));

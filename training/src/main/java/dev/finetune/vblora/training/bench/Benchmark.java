@@ -8,6 +8,7 @@ import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.StepProfile;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,11 +124,17 @@ public final class Benchmark {
     }
     int n = runs.size();
     long[][] nanos = new long[n][settings.steps()];
+    long[][] enqueueNanos = new long[n][settings.steps()];
+    boolean[] enqueued = new boolean[n];
+    Arrays.fill(enqueued, true);
     progress.accept("timing " + settings.steps() + " rounds of " + n + " measurement(s) ...");
     for (int round = 0; round < settings.steps(); round++) {
       for (int k = 0; k < n; k++) {
         int index = (round + k) % n;
-        nanos[index][round] = runs.get(index).step();
+        TimedRun.StepTime time = runs.get(index).step();
+        nanos[index][round] = time.nanos();
+        enqueued[index] &= time.enqueueNanos().isPresent();
+        enqueueNanos[index][round] = time.enqueueNanos().orElse(0);
       }
     }
     List<Measurement> measurements = new ArrayList<>();
@@ -135,7 +142,8 @@ public final class Benchmark {
       TimedRun run = runs.get(i);
       Timings timings = Timings.ofNanos(nanos[i]);
       measurements.add(new Measurement(run.method(), run.mode(), timings,
-          timings.examplesPerSecond(settings.batchSize()), run.trace()));
+          timings.examplesPerSecond(settings.batchSize()), run.trace(),
+          enqueued[i] ? Optional.of(Timings.ofNanos(enqueueNanos[i])) : Optional.empty()));
     }
     return measurements;
   }

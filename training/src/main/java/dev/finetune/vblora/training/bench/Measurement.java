@@ -1,6 +1,8 @@
 package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.training.device.PlacementReport;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The timings of one measured thing.
@@ -10,9 +12,16 @@ import dev.finetune.vblora.training.device.PlacementReport;
  * @param timings step times, warm-up excluded
  * @param examplesPerSecond batch size over the median step time
  * @param placement where the ops of one extra traced step ran
+ * @param enqueue with {@code --sync-every} above 1: the host's time per training step call that fetches nothing
+ *     (such a call returns once its step is queued when TF_SYNC_ON_FINISH=0). Close to {@code timings} when the
+ *     host sets the pace, well below it when the device does
  */
 public record Measurement(String method, BenchMode mode, Timings timings, double examplesPerSecond,
-    PlacementReport placement) {
+    PlacementReport placement, Optional<Timings> enqueue) {
+
+  public Measurement {
+    Objects.requireNonNull(enqueue, "enqueue");
+  }
 
   /** e.g. {@code train/vblora}. */
   public String name() {

@@ -4,6 +4,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.training.device.PlacementCheck;
 import dev.finetune.vblora.training.device.PlacementReport;
 import dev.finetune.vblora.training.device.StepProfile;
+import java.util.OptionalLong;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.types.TFloat32;
@@ -14,7 +15,9 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>A training run may also have a runner without the fetch: then a timed step is a group of {@code group}
  * steps, all but the last enqueued without a fetch (the host does not wait for the device between them), and
- * its time is the group's divided by its size.
+ * its time is the group's divided by its size. The calls without a fetch are timed apart as well: they return
+ * once their step is queued (with TF_SYNC_ON_FINISH=0), so their time is the host's cost of a step, which sets
+ * the pace when it is not below the device's.
  */
 final class TimedRun {
   private final String method;
@@ -39,14 +42,26 @@ final class TimedRun {
     this.group = group;
   }
 
-  /** Runs one step (or group) and returns its wall time per step in nanoseconds. */
-  long step() {
+  /**
+   * The time of one timed step.
+   *
+   * @param nanos wall time per step: the group's divided by its size
+   * @param enqueueNanos for a group of two or more, the host's time per call without a fetch; empty for one step
+   *     that fetches, whose call always waits for the device
+   */
+  record StepTime(long nanos, OptionalLong enqueueNanos) {}
+
+  /** Runs one step (or group) and returns its times per step. */
+  StepTime step() {
     long start = System.nanoTime();
     for (int i = 1; i < group; i++) {
       withoutFetch.run().close();
     }
+    long enqueued = System.nanoTime();
     runner.run().close(); // the fetched scalar is freed inside the timing: a real loop frees it too
-    return (System.nanoTime() - start) / group;
+    long end = System.nanoTime();
+    return new StepTime((end - start) / group,
+        group > 1 ? OptionalLong.of((enqueued - start) / (group - 1)) : OptionalLong.empty());
   }
 
   /** Runs one step and returns the fetched scalar (tests compare what different sessions compute). */

@@ -16,7 +16,7 @@ import org.tensorflow.types.TFloat32;
 
 /**
  * A timed step with --sync-every N is N real steps: N - 1 enqueued without a fetch, then one that fetches;
- * its time is per step.
+ * its time is per step, and the calls without a fetch are also timed apart (the host's cost of a step).
  */
 class TimedRunTest {
   @Test
@@ -31,9 +31,23 @@ class TimedRunTest {
       TimedRun run = new TimedRun("toy", BenchMode.TRAIN, s.runner().fetch(read), s.runner().addTarget(increment),
           3);
 
-      long nanos = run.step();
-      assertTrue(nanos > 0, "time per step");
+      TimedRun.StepTime time = run.step();
+      assertTrue(time.nanos() > 0, "time per step");
+      assertTrue(time.enqueueNanos().orElseThrow() > 0, "the host's time per step queued without a fetch");
       assertEquals(4f, run.scalar(), "three steps in the group, then the fetching step of scalar()");
+    }
+  }
+
+  @Test
+  void aSingleFetchingStepHasNoEnqueueTime() {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> one = tf.constant(1f);
+      TimedRun run = new TimedRun("toy", BenchMode.TRAIN, s.runner().fetch(one));
+
+      TimedRun.StepTime time = run.step();
+      assertTrue(time.nanos() > 0, "time per step");
+      assertTrue(time.enqueueNanos().isEmpty(), "a step that fetches waits for the device: nothing to tell apart");
     }
   }
 

@@ -62,6 +62,8 @@ class BenchCommandTest {
     Map<String, Object> setup = Json.getObject(json, "setup");
     assertEquals("cpu", Json.getString(setup, "device"));
     assertEquals(1, Json.getLong(setup, "sync_every"), "by default every step reads its loss");
+    assertFalse(json.containsKey("enqueue_ms"),
+        "a step that reads its loss waits for the device: no host time apart");
 
     Map<String, Object> profile = Json.getObject(json, "profile");
     assertEquals("train/vblora", Json.getString(profile, "measurement"));
