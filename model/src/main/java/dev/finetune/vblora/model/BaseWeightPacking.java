@@ -88,14 +88,7 @@ final class BaseWeightPacking {
     if (groups.isEmpty()) {
       return new Packed(graph, PackedBaseWeights.none());
     }
-    GraphDef.Builder out = graph.toBuilder();
-    for (int i = 0; i < out.getNodeCount(); i++) {
-      NodeDef slice = replaced.get(out.getNode(i).getName());
-      if (slice != null) {
-        out.setNode(i, slice);
-      }
-    }
-    return new Packed(out.addAllNode(added).build(), new PackedBaseWeights(groups));
+    return new Packed(replaceAndAdd(graph, replaced, added), new PackedBaseWeights(groups));
   }
 
   /**
@@ -160,6 +153,18 @@ final class BaseWeightPacking {
   private static long[] dims(NodeDef variable) {
     return variable.getAttrOrThrow("shape").getShape().getDimList().stream()
         .mapToLong(TensorShapeProto.Dim::getSize).toArray();
+  }
+
+  /** {@code graph} with each node named in {@code replaced} swapped in place for its new one, then {@code added}. */
+  static GraphDef replaceAndAdd(GraphDef graph, Map<String, NodeDef> replaced, List<NodeDef> added) {
+    GraphDef.Builder out = graph.toBuilder();
+    for (int i = 0; i < out.getNodeCount(); i++) {
+      NodeDef node = replaced.get(out.getNode(i).getName());
+      if (node != null) {
+        out.setNode(i, node);
+      }
+    }
+    return out.addAllNode(added).build();
   }
 
   /** The packed VarHandleOp and its one read, and the stride its row slices share. */

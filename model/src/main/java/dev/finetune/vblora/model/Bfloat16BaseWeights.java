@@ -86,14 +86,7 @@ final class Bfloat16BaseWeights {
     if (copies.isEmpty()) {
       return new Copied(graph, Map.of());
     }
-    GraphDef.Builder out = graph.toBuilder();
-    for (int i = 0; i < out.getNodeCount(); i++) {
-      NodeDef row = replaced.get(out.getNode(i).getName());
-      if (row != null) {
-        out.setNode(i, row);
-      }
-    }
-    return new Copied(out.addAllNode(added).build(), copies);
+    return new Copied(BaseWeightPacking.replaceAndAdd(graph, replaced, added), copies);
   }
 
   /** Each Cast in {@code run} to bfloat16 of a slice of a read of {@code variable}, by name, to that slice. */

@@ -196,15 +196,7 @@ class Bfloat16BaseWeightsTest {
         adapted.packBaseWeights(session);
         refreshed = TinyEncoder.outputs(adapted.outputs(), session, toy.x());
       }
-      try (Session fresh = adapted.newSession()) {
-        fresh.runner().addTarget(adapted.initOp()).run().close();
-        TinyEncoder.assign(adapted.graph(), fresh, other);
-        adapted.packBaseWeights(fresh);
-        assertBitIdentical(List.copyOf(TinyEncoder.outputs(adapted.outputs(), fresh, toy.x()).values()),
-            List.copyOf(refreshed.values()));
-      }
-      assertFalse(Arrays.equals(first.get("output:pooled_output"), refreshed.get("output:pooled_output")),
-          "other weights, other outputs");
+      assertCopiesFollowed(adapted, other, first, refreshed);
     }
   }
 
@@ -226,16 +218,26 @@ class Bfloat16BaseWeightsTest {
         adapted.restore(session);
         refreshed = TinyEncoder.outputs(adapted.outputs(), session, toy.x());
       }
-      try (Session fresh = adapted.newSession()) {
-        fresh.runner().addTarget(adapted.initOp()).run().close();
-        TinyEncoder.assign(adapted.graph(), fresh, other);
-        adapted.packBaseWeights(fresh);
-        assertBitIdentical(List.copyOf(TinyEncoder.outputs(adapted.outputs(), fresh, toy.x()).values()),
-            List.copyOf(refreshed.values()));
-      }
-      assertFalse(Arrays.equals(first.get("output:pooled_output"), refreshed.get("output:pooled_output")),
-          "another checkpoint, other outputs");
+      assertCopiesFollowed(adapted, other, first, refreshed);
     }
+  }
+
+  /**
+   * {@code refreshed}, what {@code adapted} computed after its base weights became {@code other}, is what a fresh
+   * session that starts from {@code other} computes, and differs from {@code first}, what it computed before: the
+   * copies followed the new weights.
+   */
+  private static void assertCopiesFollowed(AdaptedGraph adapted, Map<String, float[][]> other,
+      Map<String, float[]> first, Map<String, float[]> refreshed) {
+    try (Session fresh = adapted.newSession()) {
+      fresh.runner().addTarget(adapted.initOp()).run().close();
+      TinyEncoder.assign(adapted.graph(), fresh, other);
+      adapted.packBaseWeights(fresh);
+      assertBitIdentical(List.copyOf(TinyEncoder.outputs(adapted.outputs(), fresh, toy.x()).values()),
+          List.copyOf(refreshed.values()));
+    }
+    assertFalse(Arrays.equals(first.get("output:pooled_output"), refreshed.get("output:pooled_output")),
+        "other weights, other outputs");
   }
 
   /**
