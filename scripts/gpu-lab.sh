@@ -207,6 +207,17 @@ case "$1" in
       > $dir/fmha.json 2> $dir/fmha.err || echo "fmha-dump failed (see fmha.err)"
     grep -h '"median"' $dir/fmha.json | head -1 || true
     grep -c "custom_call_target=\"__cudnn\$fmha" $dir/hlo/*after_optimizations.txt | sed 's|.*/||' || true
+    # What a correct fusion needs (docs/benchmarks.md, issue 16): the forward target with Bias, mask_type NO_MASK
+    # (a causal mask would mean the rewriter replaced ours), and a bf16 bias operand in forward and backward calls.
+    grep -ho 'custom_call_target="__cudnn\$fmha[A-Za-z]*"' $dir/hlo/*after_optimizations.txt | sort | uniq -c || true
+    grep -ho '"mask_type":"[A-Z_]*"' $dir/hlo/*after_optimizations.txt | sort | uniq -c || true
+    calls=$(grep -h 'custom_call_target="__cudnn\$fmha' $dir/hlo/*after_optimizations.txt || true)
+    forward=$(echo "$calls" | grep -v 'Backward"' | head -1 || true)
+    backward=$(echo "$calls" | grep 'Backward"' | head -1 || true)
+    for call in "$forward" "$backward"; do
+      echo "$call" | sed -E 's/custom-call\(([^)]*)\).*/\1/; s/^.*= //' | cut -c1-400
+    done
+    grep -h -i "cudnn version\|loaded cudnn" $dir/fmha.err | head -2 || true
     # The rewriter's log lines only (at VLOG 2 it also prints whole modules) and no LLVM IR or PTX: lease O's
     # archive with them was too large to come back.
     grep -h "cudnn_fused_mha" $dir/fmha.err > $dir/fmha-log.txt || true
