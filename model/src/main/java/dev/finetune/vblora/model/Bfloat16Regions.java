@@ -150,7 +150,8 @@ public final class Bfloat16Regions {
         }
       }
     }
-    return closes.isEmpty() ? null : new Region(opens, ops, closes);
+    // An opening cast carries its product's name: a fetched product stays float32, and with it its stretch.
+    return closes.isEmpty() || opens.stream().anyMatch(outputs::contains) ? null : new Region(opens, ops, closes);
   }
 
   /** A cast of a bfloat16 product's result back to float32. */

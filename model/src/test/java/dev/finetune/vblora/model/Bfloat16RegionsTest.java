@@ -29,6 +29,7 @@ class Bfloat16RegionsTest {
   private static final int N = 6;
   private static final int IN = 8;
   private static final int FFN = 16;
+  private static final float[] X = values(N * IN, 4);
 
   /**
    * x [N, IN] (fed) -> dense w1, bias b1 -> GELU (BERT's tanh form) -> dense w2 -> "out"; with {@code alsoOut}, the
@@ -58,8 +59,6 @@ class Bfloat16RegionsTest {
   private static GraphDef bfloat16(GraphDef graph) {
     return Bfloat16Gemms.rewrite(graph, List.of("x"));
   }
-
-  private static final float[] X = values(N * IN, 4);
 
   private static float[] values(int n, long seed) {
     Random random = new Random(seed);
@@ -162,6 +161,8 @@ class Bfloat16RegionsTest {
       GraphDef graph = bfloat16(g.toGraphDef());
       GraphDef rewritten = Bfloat16Regions.rewrite(graph, List.of("out"));
       assertEquals("Identity", new NodeIndex(rewritten).node("first").getOp());
+      // Fetched by name, the first product keeps its float32 result.
+      assertEquals(graph, Bfloat16Regions.rewrite(graph, List.of("first", "out")), "a fetched product");
       // bfloat16 -> float32 -> bfloat16 is exact, so the identities change no value.
       assertClose(outputAndGradient(graph).get(0), outputAndGradient(rewritten).get(0), 0, "out");
       assertClose(outputAndGradient(graph).get(1), outputAndGradient(rewritten).get(1), 0, "dx");
