@@ -13,11 +13,17 @@ import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.VariableInfo;
+import dev.finetune.vblora.savedmodel.io.ModelIo;
+import dev.finetune.vblora.savedmodel.io.Pooling;
 import dev.finetune.vblora.training.testing.Bert;
 import dev.finetune.vblora.training.variables.HostTensor;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,6 +36,8 @@ import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
 
 /** The training graph on the real BERT-base: what a step changes and what it must leave alone. */
 class TrainingGraphTest {
@@ -58,7 +66,7 @@ class TrainingGraphTest {
     Set<String> packed = new HashSet<>();
     graph.adapted().packedBaseWeights().groups().forEach(g -> packed.add(g.variable()));
     Ops tf = Ops.create(graph.graph());
-    for (java.util.Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
+    for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
       GraphOperation op = it.next();
       if (op.type().equals("VarHandleOp") && !trained.contains(op.name()) && !op.name().startsWith("optimizer/")
           && !packed.contains(op.name())) {
@@ -102,11 +110,11 @@ class TrainingGraphTest {
             .classification(2, 5).updateForm(UpdateForm.MERGED).build()) {
       long products = 0;
       long bf16Products = 0;
-      for (java.util.Iterator<GraphOperation> it = bf16.graph().operations(); it.hasNext(); ) {
+      for (Iterator<GraphOperation> it = bf16.graph().operations(); it.hasNext(); ) {
         GraphOperation op = it.next();
         if (op.type().equals("MatMul") || op.type().startsWith("BatchMatMul")) {
           products++;
-          bf16Products += op.output(0).dataType() == org.tensorflow.proto.DataType.DT_BFLOAT16 ? 1 : 0;
+          bf16Products += op.output(0).dataType() == DataType.DT_BFLOAT16 ? 1 : 0;
         }
       }
       // Per layer forward: q, k, v, attention output, intermediate, output and two attention products; the
@@ -114,21 +122,21 @@ class TrainingGraphTest {
       assertTrue(bf16Products >= 12 * 8 * 2, bf16Products + " of " + products + " products in bfloat16");
       // Between the intermediate and output products, GELU runs in bfloat16 too (Bfloat16Regions).
       long bf16Tanh = 0;
-      for (java.util.Iterator<GraphOperation> it = bf16.graph().operations(); it.hasNext(); ) {
+      for (Iterator<GraphOperation> it = bf16.graph().operations(); it.hasNext(); ) {
         GraphOperation op = it.next();
-        bf16Tanh += op.type().equals("Tanh") && op.output(0).dataType() == org.tensorflow.proto.DataType.DT_BFLOAT16
+        bf16Tanh += op.type().equals("Tanh") && op.output(0).dataType() == DataType.DT_BFLOAT16
             ? 1 : 0;
       }
       assertEquals(12, bf16Tanh, "one bfloat16 GELU per layer");
       // The products' frozen weights come from bfloat16 copies of the packed variables, converted once at restore
       // instead of every step (Bfloat16BaseWeights): all five groups are read in bfloat16, the three kernel shapes
       // by products, the [768] and [3072] biases by bfloat16 stretches.
-      List<org.tensorflow.proto.NodeDef> copies = bfloat16Variables(bf16);
+      List<NodeDef> copies = bfloat16Variables(bf16);
       List<BaseWeightGroup> groups = bf16.adapted().packedBaseWeights().groups();
       assertEquals(5, groups.size());
       assertEquals(groups.size(), copies.size(), "one bfloat16 copy per packed group");
       for (BaseWeightGroup group : groups) {
-        assertTrue(copies.stream().anyMatch(c -> java.util.Arrays.equals(group.packedShape(),
+        assertTrue(copies.stream().anyMatch(c -> Arrays.equals(group.packedShape(),
             c.getAttrOrThrow("shape").getShape().getDimList().stream().mapToLong(d -> d.getSize()).toArray())),
             "a copy of " + group.variable());
       }
@@ -154,6 +162,33 @@ class TrainingGraphTest {
   }
 
   /**
+   * A new head may read any float32 tensor of the serving path. In a bfloat16 graph the one it names may be computed
+   * in bfloat16 (here the last layer's FFN activation before GELU, [batch x length, 3072], inside a bfloat16
+   * stretch): the head then reads it cast to float32 instead of refusing it.
+   */
+  @Test
+  void aBfloat16GraphsHeadReadsFeaturesThatAStretchComputesInBfloat16() {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    String activation = "module_apply_tokens/bert/encoder/layer_11/intermediate/dense/BiasAdd";
+    ModelIo io = ModelIo.resolve(bert, SavedModelInfo.DEFAULT_SIGNATURE,
+        new ModelIo.Settings(Map.of(), activation + ":0", Pooling.NONE, null, null));
+    try (TrainingGraph bf16 = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config)).io(io)
+        .classification(2, 5).updateForm(UpdateForm.MERGED).gemmPrecision(GemmPrecision.BFLOAT16).build()) {
+      assertEquals(DataType.DT_BFLOAT16, bf16.graph().operationOrThrow(activation).output(0).dataType(),
+          "the named tensor lies in a bfloat16 stretch");
+      List<String> casts = new ArrayList<>();
+      for (Iterator<GraphOperation> it = bf16.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        if (op.type().equals("Cast") && op.name().startsWith("head_features")
+            && op.input(0).op().name().equals(activation)) {
+          casts.add(op.name());
+        }
+      }
+      assertEquals(1, casts.size(), "the head reads the activation through one cast to float32: " + casts);
+    }
+  }
+
+  /**
    * The host work before a step's first kernel grows with its variables (a VarHandleOp each, checked by a
    * compiled cluster): with packed logits, VB-LoRA's adapter and AdamW add as many for six kernels as for two.
    */
@@ -165,7 +200,7 @@ class TrainingGraphTest {
       try (TrainingGraph g = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert).subList(0, targets),
           config)).classification(2, 5).build()) {
         int varHandles = 0;
-        for (java.util.Iterator<GraphOperation> it = g.graph().operations(); it.hasNext(); ) {
+        for (Iterator<GraphOperation> it = g.graph().operations(); it.hasNext(); ) {
           varHandles += it.next().type().equals("VarHandleOp") ? 1 : 0;
         }
         counts.add(varHandles - g.adapted().packedBaseWeights().groups().size());
@@ -186,10 +221,10 @@ class TrainingGraphTest {
   void theStepRunsThePackedVariablesNotTheirMembers() {
     List<BaseWeightGroup> groups = graph.adapted().packedBaseWeights().groups();
     assertTrue(graph.adapted().packedBaseWeights().memberCount() >= 150, "most of BERT's 204 weights are packed");
-    Map<String, org.tensorflow.proto.NodeDef> nodes = new HashMap<>();
+    Map<String, NodeDef> nodes = new HashMap<>();
     graph.graph().toGraphDef().getNodeList().forEach(n -> nodes.put(n.getName(), n));
     Set<String> run = new HashSet<>();
-    java.util.Deque<String> work = new java.util.ArrayDeque<>(List.of(graph.trainOp(), graph.loss().split(":")[0]));
+    Deque<String> work = new ArrayDeque<>(List.of(graph.trainOp(), graph.loss().split(":")[0]));
     while (!work.isEmpty()) {
       String name = work.pop();
       if (run.add(name)) {
@@ -265,9 +300,9 @@ class TrainingGraphTest {
   }
 
   /** The VarHandleOps of bfloat16 variables. */
-  private static List<org.tensorflow.proto.NodeDef> bfloat16Variables(TrainingGraph g) {
+  private static List<NodeDef> bfloat16Variables(TrainingGraph g) {
     return g.graph().toGraphDef().getNodeList().stream().filter(n -> n.getOp().equals("VarHandleOp")
-        && n.getAttrOrThrow("dtype").getType() == org.tensorflow.proto.DataType.DT_BFLOAT16).toList();
+        && n.getAttrOrThrow("dtype").getType() == DataType.DT_BFLOAT16).toList();
   }
 
   private static int[][] pad(int[][] rows, int length) {

@@ -15,6 +15,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.StridedSlice;
+import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -28,9 +29,13 @@ public final class HeadFeatures {
   /** The features of {@code newHead} in the adapted graph of {@code spec}. */
   public static Operand<TFloat32> of(Ops tf, AdaptedGraph adapted, TrainingGraphSpec spec,
       ModelOutput.NewHead newHead) {
-    Output<TFloat32> features = tensor(adapted, spec.signature(), newHead.features());
-    int rank = features.shape().numDimensions();
     Ops scope = tf.withSubScope("head_features");
+    Output<?> found = tensor(adapted, spec.signature(), newHead.features());
+    // In a bfloat16 graph a tensor of the serving path may lie in a stretch computed in bfloat16
+    // (Bfloat16Regions); the head reads it as float32, as it reads every other graph's features.
+    Output<TFloat32> features = found.type() == TBfloat16.class
+        ? scope.dtypes.cast(found, TFloat32.class).asOutput() : found.expect(TFloat32.class);
+    int rank = features.shape().numDimensions();
     return switch (newHead.pooling()) {
       case NONE -> {
         if (rank != 2) {
@@ -52,7 +57,7 @@ public final class HeadFeatures {
     };
   }
 
-  private static Output<TFloat32> tensor(AdaptedGraph adapted, String signature, String features) {
+  private static Output<?> tensor(AdaptedGraph adapted, String signature, String features) {
     String name = adapted.outputs().get(features);
     Graph graph = adapted.graph();
     if (name == null) {
@@ -67,11 +72,11 @@ public final class HeadFeatures {
       }
     }
     Output<?> output = graph.outputOrThrow(name);
-    if (output.type() != TFloat32.class) {
+    if (output.type() != TFloat32.class && output.type() != TBfloat16.class) {
       throw new VbLoraException("features '" + features + "' are " + output.dataType()
           + "; a head reads float32 features");
     }
-    return output.expect(TFloat32.class);
+    return output;
   }
 
   private static void requireSequence(ModelOutput.NewHead newHead, Output<TFloat32> features) {
