@@ -2,6 +2,7 @@ package dev.finetune.vblora.model;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.TreeMap;
 import java.util.List;
 import java.util.Map;
@@ -91,6 +92,7 @@ final class PackedRestore {
       return Optional.empty();
     }
     Map<String, Entry> entries = new TreeMap<>();
+    Map<String, Optional<List<String>>> strings = new HashMap<>();
     Set<String> runs = index.runClosure(List.of(restoreOp));
     for (String name : runs) {
       NodeDef node = index.node(name);
@@ -111,8 +113,8 @@ final class PackedRestore {
         return Optional.empty();
       }
       int i = source.index();
-      Optional<String> key = stringAt(index, index.input(restore, 1), i);
-      Optional<String> slice = stringAt(index, index.input(restore, 2), i);
+      Optional<String> key = stringAt(index, index.input(restore, 1), i, strings);
+      Optional<String> slice = stringAt(index, index.input(restore, 2), i, strings);
       DataType type = restore.getAttrOrThrow("dtypes").getList().getType(i);
       if (key.isEmpty() || slice.isEmpty() || !slice.get().isEmpty() || !known(type)) {
         return Optional.empty();
@@ -141,13 +143,17 @@ final class PackedRestore {
     return Arrays.stream(ElementType.values()).anyMatch(t -> t.dataType() == type);
   }
 
-  /** Element {@code i} of a Const string vector, if {@code tensor} is one (however its strings are stored). */
-  private static Optional<String> stringAt(NodeIndex index, TensorName tensor, int i) {
+  /**
+   * Element {@code i} of a Const string vector, if {@code tensor} is one (however its strings are stored); each
+   * Const is decoded once into {@code decoded}, as a saver's key vector is read once per variable.
+   */
+  private static Optional<String> stringAt(NodeIndex index, TensorName tensor, int i,
+      Map<String, Optional<List<String>>> decoded) {
     NodeDef node = index.node(tensor.node());
     if (!node.getOp().equals("Const")) {
       return Optional.empty();
     }
-    return StringTensorValues.of(node.getAttrOrThrow("value").getTensor())
+    return decoded.computeIfAbsent(node.getName(), n -> StringTensorValues.of(node.getAttrOrThrow("value").getTensor()))
         .filter(values -> i < values.size())
         .map(values -> values.get(i));
   }

@@ -4,8 +4,10 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
@@ -31,17 +33,28 @@ final class StringTensorValues {
       return Optional.empty();
     }
     if (!tensor.getTensorContent().isEmpty()) {
-      return decode(tensor.getTensorContent(), (int) count);
+      // Every element takes at least its one-byte length: a larger count is malformed, and is not allocated.
+      return count > tensor.getTensorContent().size() ? Optional.empty()
+          : decode(tensor.getTensorContent(), (int) count);
     }
     int stored = tensor.getStringValCount();
     if (stored > count) {
       return Optional.empty();
     }
-    List<String> values = new ArrayList<>((int) count);
-    for (int i = 0; i < count; i++) {
-      values.add(stored == 0 ? "" : tensor.getStringVal(Math.min(i, stored - 1)).toStringUtf8());
-    }
-    return Optional.of(values);
+    int size = (int) count;
+    // A view, not a copy: a few stored values may stand for many elements.
+    return Optional.of(new AbstractList<>() {
+      @Override
+      public String get(int i) {
+        Objects.checkIndex(i, size);
+        return stored == 0 ? "" : tensor.getStringVal(Math.min(i, stored - 1)).toStringUtf8();
+      }
+
+      @Override
+      public int size() {
+        return size;
+      }
+    });
   }
 
   /** The number of elements of {@code shape}; -1 when a dimension is unknown or the rank is. */

@@ -67,6 +67,18 @@ class StringTensorValuesTest {
     assertFalse(StringTensorValues.of(tooMany).isPresent());
   }
 
+  @Test
+  void aLargeDeclaredShapeIsNeverAllocated() {
+    int huge = 1 << 30;
+    TensorProto content = vector(DataType.DT_STRING, huge).setTensorContent(ByteString.copyFrom(new byte[] {1, 'a'}))
+        .build();
+    assertFalse(StringTensorValues.of(content).isPresent(), "more elements than bytes: malformed");
+    List<String> repeated = StringTensorValues.of(vector(DataType.DT_STRING, huge)
+        .addStringVal(ByteString.copyFromUtf8("a")).build()).orElseThrow();
+    assertEquals(huge, repeated.size());
+    assertEquals("a", repeated.get(huge - 1));
+  }
+
   private static TensorProto.Builder vector(DataType type, int size) {
     return TensorProto.newBuilder().setDtype(type)
         .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(size)));
