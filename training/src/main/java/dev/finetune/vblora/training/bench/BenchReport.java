@@ -201,7 +201,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     }
     for (Measurement m : measurements) {
       m.enqueue().ifPresent(e -> out.append(String.format(Locale.ROOT,
-          "%-18s host time per step queued without a fetch: median %.2f ms of the %.2f ms step%n", m.name(),
+          "%-18s host time to queue one step (a group's first call): median %.2f ms of the %.2f ms step%n", m.name(),
           e.medianMs(), m.timings().medianMs())));
     }
     trainableParams.forEach((k, v) -> out.append("trainable parameters ").append(k).append(": ").append(v)

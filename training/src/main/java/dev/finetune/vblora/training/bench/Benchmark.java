@@ -8,7 +8,6 @@ import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.StepProfile;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,15 +124,12 @@ public final class Benchmark {
     int n = runs.size();
     long[][] nanos = new long[n][settings.steps()];
     long[][] enqueueNanos = new long[n][settings.steps()];
-    boolean[] enqueued = new boolean[n];
-    Arrays.fill(enqueued, true);
     progress.accept("timing " + settings.steps() + " rounds of " + n + " measurement(s) ...");
     for (int round = 0; round < settings.steps(); round++) {
       for (int k = 0; k < n; k++) {
         int index = (round + k) % n;
         TimedRun.StepTime time = runs.get(index).step();
         nanos[index][round] = time.nanos();
-        enqueued[index] &= time.enqueueNanos().isPresent();
         enqueueNanos[index][round] = time.enqueueNanos().orElse(0);
       }
     }
@@ -143,7 +139,7 @@ public final class Benchmark {
       Timings timings = Timings.ofNanos(nanos[i]);
       measurements.add(new Measurement(run.method(), run.mode(), timings,
           timings.examplesPerSecond(settings.batchSize()), run.trace(),
-          enqueued[i] ? Optional.of(Timings.ofNanos(enqueueNanos[i])) : Optional.empty()));
+          run.queuesSteps() ? Optional.of(Timings.ofNanos(enqueueNanos[i])) : Optional.empty()));
     }
     return measurements;
   }

@@ -15,9 +15,9 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>A training run may also have a runner without the fetch: then a timed step is a group of {@code group}
  * steps, all but the last enqueued without a fetch (the host does not wait for the device between them), and
- * its time is the group's divided by its size. The calls without a fetch are timed apart as well: they return
- * once their step is queued (with TF_SYNC_ON_FINISH=0), so their time is the host's cost of a step, which sets
- * the pace when it is not below the device's.
+ * its time is the group's divided by its size. The group's first call is also timed apart: it starts after the
+ * previous group's fetch, with the device idle and nothing queued, and returns once its step is queued (with
+ * TF_SYNC_ON_FINISH=0), so its time is the host's own cost of a step. Later calls may also wait for a full queue.
  */
 final class TimedRun {
   private final String method;
@@ -46,22 +46,30 @@ final class TimedRun {
    * The time of one timed step.
    *
    * @param nanos wall time per step: the group's divided by its size
-   * @param enqueueNanos for a group of two or more, the host's time per call without a fetch; empty for one step
-   *     that fetches, whose call always waits for the device
+   * @param enqueueNanos for a group of two or more, the time of its first call, which queues one step without a
+   *     fetch; empty for one step that fetches, whose call always waits for the device
    */
   record StepTime(long nanos, OptionalLong enqueueNanos) {}
 
-  /** Runs one step (or group) and returns its times per step. */
+  /** Runs one step (or group) and returns its times. */
   StepTime step() {
     long start = System.nanoTime();
+    long firstQueued = start;
     for (int i = 1; i < group; i++) {
       withoutFetch.run().close();
+      if (i == 1) {
+        firstQueued = System.nanoTime();
+      }
     }
-    long enqueued = System.nanoTime();
     runner.run().close(); // the fetched scalar is freed inside the timing: a real loop frees it too
     long end = System.nanoTime();
     return new StepTime((end - start) / group,
-        group > 1 ? OptionalLong.of((enqueued - start) / (group - 1)) : OptionalLong.empty());
+        queuesSteps() ? OptionalLong.of(firstQueued - start) : OptionalLong.empty());
+  }
+
+  /** Whether a timed step queues steps without a fetch (a group of two or more). */
+  boolean queuesSteps() {
+    return group > 1;
   }
 
   /** Runs one step and returns the fetched scalar (tests compare what different sessions compute). */

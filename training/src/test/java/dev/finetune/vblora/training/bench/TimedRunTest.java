@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.model.ResourceVariable;
+import dev.finetune.vblora.training.device.DeviceOptions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
@@ -48,6 +49,25 @@ class TimedRunTest {
       TimedRun.StepTime time = run.step();
       assertTrue(time.nanos() > 0, "time per step");
       assertTrue(time.enqueueNanos().isEmpty(), "a step that fetches waits for the device: nothing to tell apart");
+    }
+  }
+
+  @Test
+  void theBenchReportsTheQueueTimeOfGroupsOnly() {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      ResourceVariable counter = ResourceVariable.create(tf, "counter", tf.constant(0f));
+      Op increment = tf.assignAddVariableOp(counter.handle(), tf.constant(1f));
+      Operand<TFloat32> read = counter.read(tf.withControlDependencies(List.of(increment)), TFloat32.class);
+      s.initialize();
+      TimedRun grouped = new TimedRun("grouped", BenchMode.TRAIN, s.runner().fetch(read),
+          s.runner().addTarget(increment), 3);
+      TimedRun single = new TimedRun("single", BenchMode.TRAIN, s.runner().fetch(read));
+      List<Measurement> measured = Benchmark.measure(List.of(grouped, single),
+          new BenchSettings(1, 1, 2, 0, DeviceOptions.cpu(), 1), message -> { });
+
+      assertEquals(2, measured.get(0).enqueue().orElseThrow().steps(), "one queue time per timed group");
+      assertTrue(measured.get(1).enqueue().isEmpty(), "a step that fetches has none");
     }
   }
 
