@@ -34,7 +34,7 @@ import org.tensorflow.types.TFloat32;
  * no value changes. The price is memory: each copy takes half its float32 group's.
  *
  * <p>The float32 packed variable stays, the master copy: what reads a member as float32 (the merged update's
- * W + delta, a LayerNorm's gamma, {@link AdaptedGraph#readBaseWeight} for a merge or an export) still reads it, and
+ * W + delta, a LayerNorm's gamma, {@link AdaptedGraph#readBaseWeight}) still reads it, and
  * the copy op ({@link #addCopyOp}) fills the copies from it after every fill of the packed variables. The copies
  * are base weights, not adapter variables: like the packed variables they are built into the GraphDef, so no
  * checkpoint, export or registered initializer sees them.

@@ -181,11 +181,8 @@ public final class GraphRewriter {
     BaseWeightPacking.Packed packed = packBaseWeights
         ? BaseWeightPacking.pack(merged, original, outputNodes(adaptedSignature), packedScope)
         : new BaseWeightPacking.Packed(merged, PackedBaseWeights.none());
-    // In bfloat16 the frozen weights' casts read bfloat16 copies of the packed variables, filled once per restore.
     Bfloat16BaseWeights.Copied copied = precision == GemmPrecision.BFLOAT16
-        ? Bfloat16BaseWeights.copy(Bfloat16Regions.rewrite(Bfloat16Gemms.rewrite(packed.graph(),
-            inputNodes(adaptedSignature)), outputNodes(adaptedSignature)), packed.weights(),
-            outputNodes(adaptedSignature))
+        ? bfloat16(packed, inputNodes(adaptedSignature), outputNodes(adaptedSignature))
         : new Bfloat16BaseWeights.Copied(packed.graph(), Map.of());
     GraphDef imported = copied.graph();
     Graph graph = new Graph();
@@ -203,6 +200,18 @@ public final class GraphRewriter {
       graph.close();
       throw e;
     }
+  }
+
+  /**
+   * The bfloat16 graph: the data path's products in bfloat16, what runs between two of them kept in bfloat16, and
+   * the frozen weights the products read taken from bfloat16 copies of the packed variables, filled once per
+   * restore.
+   */
+  private static Bfloat16BaseWeights.Copied bfloat16(BaseWeightPacking.Packed packed, List<String> inputs,
+      List<String> outputs) {
+    GraphDef products = Bfloat16Gemms.rewrite(packed.graph(), inputs);
+    GraphDef stretches = Bfloat16Regions.rewrite(products, outputs);
+    return Bfloat16BaseWeights.copy(stretches, packed.weights(), outputs);
   }
 
   /** {@code vblora}, or {@code vblora_1}, ... when the model already has a scope of that name. */

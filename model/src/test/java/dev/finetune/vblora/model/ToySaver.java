@@ -68,10 +68,12 @@ final class ToySaver {
           .setSaveTensorName(saveTensor.op().name() + ":0").setRestoreOpName(restoreAll.op().name())
           .setVersion(SaverDef.CheckpointFormatVersion.V2).build();
       GraphDef.Builder graph = g.toGraphDef().toBuilder();
-      for (int i = 0; strings == Strings.PYTHON && i < graph.getNodeCount(); i++) {
-        String name = graph.getNode(i).getName();
-        if (name.equals(keys.op().name()) || name.equals(slices.op().name())) {
-          graph.setNode(i, stringVal(graph.getNode(i), name.equals(keys.op().name()) ? variables : empty));
+      if (strings == Strings.PYTHON) {
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+          String name = graph.getNode(i).getName();
+          if (name.equals(keys.op().name()) || name.equals(slices.op().name())) {
+            graph.setNode(i, stringVal(graph.getNode(i), name.equals(keys.op().name()) ? variables : empty));
+          }
         }
       }
       return metaGraph.toBuilder().setGraphDef(graph).setSaverDef(saver).build();
