@@ -23,14 +23,7 @@ class TimedRunTest {
   @Test
   void aGroupRunsEveryStepOfItOnceAndTheLastOneFetches() {
     try (Graph g = new Graph(); Session s = new Session(g)) {
-      Ops tf = Ops.create(g);
-      ResourceVariable counter = ResourceVariable.create(tf, "counter", tf.constant(0f));
-      Op increment = tf.assignAddVariableOp(counter.handle(), tf.constant(1f));
-      // The fetch reads after the increment, so it sees how many steps ran.
-      Operand<TFloat32> read = counter.read(tf.withControlDependencies(List.of(increment)), TFloat32.class);
-      s.initialize();
-      TimedRun run = new TimedRun("toy", BenchMode.TRAIN, s.runner().fetch(read), s.runner().addTarget(increment),
-          3);
+      TimedRun run = counting(g, s, "toy", 3);
 
       TimedRun.StepTime time = run.step();
       assertTrue(time.nanos() > 0, "time per step");
@@ -55,20 +48,27 @@ class TimedRunTest {
   @Test
   void theBenchReportsTheQueueTimeOfGroupsOnly() {
     try (Graph g = new Graph(); Session s = new Session(g)) {
-      Ops tf = Ops.create(g);
-      ResourceVariable counter = ResourceVariable.create(tf, "counter", tf.constant(0f));
-      Op increment = tf.assignAddVariableOp(counter.handle(), tf.constant(1f));
-      Operand<TFloat32> read = counter.read(tf.withControlDependencies(List.of(increment)), TFloat32.class);
-      s.initialize();
-      TimedRun grouped = new TimedRun("grouped", BenchMode.TRAIN, s.runner().fetch(read),
-          s.runner().addTarget(increment), 3);
-      TimedRun single = new TimedRun("single", BenchMode.TRAIN, s.runner().fetch(read));
+      TimedRun grouped = counting(g, s, "grouped", 3);
+      TimedRun single = counting(g, s, "single", 1);
       List<Measurement> measured = Benchmark.measure(List.of(grouped, single),
           new BenchSettings(1, 1, 2, 0, DeviceOptions.cpu(), 1), message -> { });
 
       assertEquals(2, measured.get(0).enqueue().orElseThrow().steps(), "one queue time per timed group");
       assertTrue(measured.get(1).enqueue().isEmpty(), "a step that fetches has none");
     }
+  }
+
+  /**
+   * A run of {@code group} steps that each add 1 to a counter variable of its own, the last one fetching the counter
+   * after its increment (so the fetch sees how many steps ran).
+   */
+  private static TimedRun counting(Graph g, Session s, String name, int group) {
+    Ops tf = Ops.create(g).withSubScope(name);
+    ResourceVariable counter = ResourceVariable.create(tf, name + "_counter", tf.constant(0f));
+    Op increment = tf.assignAddVariableOp(counter.handle(), tf.constant(1f));
+    Operand<TFloat32> read = counter.read(tf.withControlDependencies(List.of(increment)), TFloat32.class);
+    s.initialize();
+    return new TimedRun(name, BenchMode.TRAIN, s.runner().fetch(read), s.runner().addTarget(increment), group);
   }
 
   @Test
