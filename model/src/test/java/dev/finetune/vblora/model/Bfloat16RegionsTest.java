@@ -3,9 +3,7 @@ package dev.finetune.vblora.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -29,7 +27,7 @@ class Bfloat16RegionsTest {
   private static final int N = 6;
   private static final int IN = 8;
   private static final int FFN = 16;
-  private static final float[] X = values(N * IN, 4);
+  private static final float[] X = FloatArrays.gaussian(N * IN, 4);
 
   /**
    * x [N, IN] (fed) -> dense w1, bias b1 -> GELU (BERT's tanh form) -> dense w2 -> "out"; with {@code alsoOut}, the
@@ -40,7 +38,7 @@ class Bfloat16RegionsTest {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, IN)));
       Operand<TFloat32> w1 = tf.withName("w1").constant(matrix(IN, FFN, 1));
-      Operand<TFloat32> b1 = tf.withName("b1").constant(values(FFN, 2));
+      Operand<TFloat32> b1 = tf.withName("b1").constant(FloatArrays.gaussian(FFN, 2));
       Operand<TFloat32> w2 = tf.withName("w2").constant(matrix(FFN, IN, 3));
       Operand<TFloat32> h = tf.withName("bias_add").nn.biasAdd(tf.withName("up").linalg.matMul(x, w1), b1);
       Operand<TFloat32> cube = tf.math.pow(h, tf.constant(3f));
@@ -60,17 +58,8 @@ class Bfloat16RegionsTest {
     return Bfloat16Gemms.rewrite(graph, List.of("x"));
   }
 
-  private static float[] values(int n, long seed) {
-    Random random = new Random(seed);
-    float[] out = new float[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = (float) random.nextGaussian();
-    }
-    return out;
-  }
-
   private static float[][] matrix(int rows, int cols, long seed) {
-    float[] flat = values(rows * cols, seed);
+    float[] flat = FloatArrays.gaussian(rows * cols, seed);
     float[][] out = new float[rows][cols];
     for (int i = 0; i < rows; i++) {
       System.arraycopy(flat, i * cols, out[i], 0, cols);
@@ -89,25 +78,8 @@ class Bfloat16RegionsTest {
       try (Session s = new Session(g);
           TFloat32 x = TFloat32.tensorOf(Shape.of(N, IN), DataBuffers.of(X, true, false));
           Result r = s.runner().feed("x:0", x).fetch(out).fetch(grads[0]).run()) {
-        List<float[]> values = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-          TFloat32 t = (TFloat32) r.get(i);
-          float[] a = new float[(int) t.size()];
-          t.asRawTensor().data().asFloats().read(a);
-          values.add(a);
-        }
-        return values;
+        return FloatArrays.flat(r, 2);
       }
-    }
-  }
-
-  private static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
-    double scale = 0;
-    for (float v : expected) {
-      scale = Math.max(scale, Math.abs(v));
-    }
-    for (int i = 0; i < expected.length; i++) {
-      assertEquals(expected[i], actual[i], tolerance * scale, what + "[" + i + "]");
     }
   }
 
@@ -134,12 +106,12 @@ class Bfloat16RegionsTest {
         List.of("out")));
     // The stretch rounds its bias add, GELU and their gradients to bfloat16 (2^-8 relative); the products
     // already read bfloat16 operands in both graphs.
-    assertClose(float32Stretch.get(0), bfloat16Stretch.get(0), 3e-2, "out");
-    assertClose(float32Stretch.get(1), bfloat16Stretch.get(1), 5e-2, "dx");
+    FloatArrays.assertClose(float32Stretch.get(0), bfloat16Stretch.get(0), 3e-2, "out");
+    FloatArrays.assertClose(float32Stretch.get(1), bfloat16Stretch.get(1), 5e-2, "dx");
     // ... and both against float32, so the comparison is not between two equally wrong graphs.
     List<float[]> exact = outputAndGradient(feedForward(false));
-    assertClose(exact.get(0), bfloat16Stretch.get(0), 5e-2, "out against float32");
-    assertClose(exact.get(1), bfloat16Stretch.get(1), 8e-2, "dx against float32");
+    FloatArrays.assertClose(exact.get(0), bfloat16Stretch.get(0), 5e-2, "out against float32");
+    FloatArrays.assertClose(exact.get(1), bfloat16Stretch.get(1), 8e-2, "dx against float32");
   }
 
   @Test
@@ -164,8 +136,8 @@ class Bfloat16RegionsTest {
       // Fetched by name, the first product keeps its float32 result.
       assertEquals(graph, Bfloat16Regions.rewrite(graph, List.of("first", "out")), "a fetched product");
       // bfloat16 -> float32 -> bfloat16 is exact, so the identities change no value.
-      assertClose(outputAndGradient(graph).get(0), outputAndGradient(rewritten).get(0), 0, "out");
-      assertClose(outputAndGradient(graph).get(1), outputAndGradient(rewritten).get(1), 0, "dx");
+      FloatArrays.assertClose(outputAndGradient(graph).get(0), outputAndGradient(rewritten).get(0), 0, "out");
+      FloatArrays.assertClose(outputAndGradient(graph).get(1), outputAndGradient(rewritten).get(1), 0, "dx");
     }
   }
 }
