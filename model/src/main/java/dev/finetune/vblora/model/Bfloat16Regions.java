@@ -48,11 +48,11 @@ public final class Bfloat16Regions {
    * @return the graph with every closed stretch in bfloat16; the same graph when none is found
    */
   public static GraphDef rewrite(GraphDef graph, Collection<String> outputNodes) {
-    List<Region> regions = find(graph, outputNodes);
+    NodeIndex index = new NodeIndex(graph);
+    List<Region> regions = find(index, outputNodes);
     if (regions.isEmpty()) {
       return graph;
     }
-    NodeIndex index = new NodeIndex(graph);
     Set<String> opens = new HashSet<>();
     Set<String> ops = new HashSet<>();
     Set<String> closes = new HashSet<>();
@@ -103,11 +103,14 @@ public final class Bfloat16Regions {
 
   /** The closed stretches of {@code graph}, each grown from the casts after bfloat16 products. */
   static List<Region> find(GraphDef graph, Collection<String> outputNodes) {
-    NodeIndex index = new NodeIndex(graph);
+    return find(new NodeIndex(graph), outputNodes);
+  }
+
+  private static List<Region> find(NodeIndex index, Collection<String> outputNodes) {
     Set<String> outputs = Set.copyOf(outputNodes);
     Set<String> claimed = new HashSet<>();
     List<Region> regions = new ArrayList<>();
-    for (NodeDef node : graph.getNodeList()) {
+    for (NodeDef node : index.nodes()) {
       if (!claimed.contains(node.getName()) && opens(index, node)) {
         Region region = grow(index, node.getName(), outputs);
         if (region != null) {

@@ -233,11 +233,9 @@ final class TinyEncoder {
       keys.forEach(k -> runner.fetch(outputs.get(k)));
       Map<String, float[]> values = new LinkedHashMap<>();
       try (Result result = runner.run()) {
+        List<float[]> flat = FloatArrays.flat(result, keys.size());
         for (int i = 0; i < keys.size(); i++) {
-          TFloat32 t = (TFloat32) result.get(i);
-          float[] flat = new float[(int) t.size()];
-          t.asRawTensor().data().asFloats().read(flat);
-          values.put("output:" + keys.get(i), flat);
+          values.put("output:" + keys.get(i), flat.get(i));
         }
       }
       return values;
