@@ -1,0 +1,330 @@
+package dev.finetune.vblora.model;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.TensorFlow;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.ReduceSum;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+import org.tensorflow.types.TBfloat16;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Puts a bfloat16 graph's attention cores (scores = Q K^T, scaled, masked, softmax, times V) in the form XLA's cuDNN
+ * fused-attention rewriter recognises, so that {@code --xla_gpu_enable_cudnn_fmha=true} turns each layer's
+ * attention, forward and backward, into one flash-attention kernel each.
+ *
+ * <p>Why a rewrite: the rewriter (TensorFlow 2.18's XLA, {@code cudnn_fused_mha_rewriter.cc}) matches the HLO that
+ * JAX's autodiff of {@code exp(x - max) / sum(exp(x - max))} produces. TensorFlow's Softmax gradient is a different
+ * expression ({@code (dy - sum(dy * p)) * p}), so the rewriter took the graph for inference and skipped it (its log:
+ * "cannot have more than 1 users in non-training mode"). Here the Softmax becomes that explicit form, and its
+ * gradient becomes the one the rewriter looks for:
+ *
+ * <pre>
+ *   d scores = scale * bf16( e * (dy / s - sum(dy * (1 / s^2) * e)) ),   e = exp(x - max x), s = sum e
+ * </pre>
+ *
+ * <p>Graph.addGradients cannot be told to use another gradient for one Softmax, and a C++ gradient cannot be
+ * replaced. So the forward value goes through an {@code IdentityN} marker whose inputs are the softmax (computed
+ * from a StopGradient of its input, so no gradient flows through it) and the bfloat16 scores, and the marker's
+ * gradient, registered once per process ({@link #gradientRegistered()}), maps the gradient of the probabilities to
+ * the scores' gradient with the expression above. IdentityN has no C++ gradient in TensorFlow 2.18; any other
+ * IdentityN passes its gradients through unchanged, as Python's TensorFlow does. The mask (the additive bias) is
+ * rounded to bfloat16 first, because cuDNN reads the bias in the attention's own type; a mask of 0 and -10000
+ * stays a mask.
+ *
+ * <p>Only attention cores whose every step is the form above are rewritten: a bfloat16 BatchMatMul cast to float32
+ * (as {@link Bfloat16Gemms} leaves it), optionally times or divided by a scalar constant, optionally plus a bias,
+ * then a Softmax read only by one cast to bfloat16 that feeds a BatchMatMul. Anything else is left as it was. The
+ * values are the same without XLA or without the flag (the forward is the same arithmetic; the gradient is the
+ * softmax gradient written differently), so CPU runs and float32 graphs never see a difference that matters.
+ */
+public final class FusedAttention {
+  /** The marker's name suffix and the attribute that carries the scores' scale to the gradient. */
+  static final String MARKER = "vblora_fused_attention";
+  static final String SCALE_ATTR = "_vblora_attention_scale";
+  private static final Set<String> BATCH_PRODUCTS = Set.of("BatchMatMul", "BatchMatMulV2", "BatchMatMulV3");
+
+  private FusedAttention() {}
+
+  /** One attention core found in a graph. */
+  record Core(NodeDef softmax, String scaled, String bias, float scale, String scores) {}
+
+  /**
+   * @return the graph with every matching attention core rewritten; the same graph when none matches or when the
+   *     marker's gradient could not be registered in this process
+   */
+  public static GraphDef rewrite(GraphDef graph) {
+    List<Core> cores = find(graph);
+    if (cores.isEmpty() || !gradientRegistered()) {
+      return graph;
+    }
+    Set<String> names = new HashSet<>();
+    graph.getNodeList().forEach(n -> names.add(n.getName()));
+    Map<String, Core> bySoftmax = new HashMap<>();
+    cores.forEach(c -> bySoftmax.put(c.softmax().getName(), c));
+    GraphDef.Builder out = graph.toBuilder().clearNode();
+    for (NodeDef node : graph.getNodeList()) {
+      Core core = bySoftmax.get(node.getName());
+      if (core != null) {
+        addExplicitSoftmax(out, core, names);
+      } else if (isBiasAddOf(node, bySoftmax.values())) {
+        addWithBfloat16Bias(out, node, bySoftmax.values(), names);
+      } else {
+        out.addNode(node);
+      }
+    }
+    return out.build();
+  }
+
+  /** The attention cores of {@code graph} that have the form the class comment describes. */
+  static List<Core> find(GraphDef graph) {
+    NodeIndex index = new NodeIndex(graph);
+    List<Core> cores = new ArrayList<>();
+    for (NodeDef node : graph.getNodeList()) {
+      if (node.getOp().equals("Softmax") && type(node, "T") == DataType.DT_FLOAT) {
+        match(index, node).ifPresent(cores::add);
+      }
+    }
+    return cores;
+  }
+
+  private static Optional<Core> match(NodeIndex index, NodeDef softmax) {
+    List<String> readers = index.consumers(softmax.getName());
+    if (readers.size() != 1 || !isCast(index.node(readers.get(0)), DataType.DT_FLOAT, DataType.DT_BFLOAT16)
+        || !readsOnlyIntoBatchProduct(index, readers.get(0))) {
+      return Optional.empty();
+    }
+    TensorName logits = index.input(softmax, 0);
+    if (logits.index() != 0 || index.consumers(logits.node()).size() != 1) {
+      return Optional.empty();
+    }
+    NodeDef add = index.node(logits.node());
+    if (add.getOp().equals("Add") || add.getOp().equals("AddV2")) {
+      for (int side = 0; side < 2; side++) {
+        Optional<Core> core = scaledScores(index, softmax, index.input(add, side), index.input(add, 1 - side));
+        if (core.isPresent()) {
+          return core;
+        }
+      }
+      return Optional.empty();
+    }
+    return scaledScores(index, softmax, logits, null);
+  }
+
+  /** scaled = cast(bf16 product) [* or / scalar constant]; bias may be null. */
+  private static Optional<Core> scaledScores(NodeIndex index, NodeDef softmax, TensorName scaled, TensorName bias) {
+    if (scaled.index() != 0 || index.consumers(scaled.node()).size() != 1) {
+      return Optional.empty();
+    }
+    NodeDef node = index.node(scaled.node());
+    float scale = 1f;
+    TensorName cast = scaled;
+    if (node.getOp().equals("Mul") || node.getOp().equals("RealDiv")) {
+      boolean divide = node.getOp().equals("RealDiv");
+      Optional<Float> right = scalar(index, index.input(node, 1));
+      Optional<Float> left = divide ? Optional.empty() : scalar(index, index.input(node, 0));
+      if (right.isPresent()) {
+        scale = divide ? 1f / right.get() : right.get();
+        cast = index.input(node, 0);
+      } else if (left.isPresent()) {
+        scale = left.get();
+        cast = index.input(node, 1);
+      } else {
+        return Optional.empty();
+      }
+      if (cast.index() != 0 || index.consumers(cast.node()).size() != 1) {
+        return Optional.empty();
+      }
+    }
+    NodeDef castNode = index.node(cast.node());
+    if (!isCast(castNode, DataType.DT_BFLOAT16, DataType.DT_FLOAT)) {
+      return Optional.empty();
+    }
+    TensorName scores = index.input(castNode, 0);
+    NodeDef product = index.node(scores.node());
+    if (!BATCH_PRODUCTS.contains(product.getOp()) || index.consumers(product.getName()).size() != 1) {
+      return Optional.empty();
+    }
+    return Optional.of(new Core(softmax, scaled.node(), bias == null ? null : bias.toString(), scale,
+        scores.toString()));
+  }
+
+  private static boolean readsOnlyIntoBatchProduct(NodeIndex index, String cast) {
+    List<String> readers = index.consumers(cast);
+    return readers.size() == 1 && BATCH_PRODUCTS.contains(index.node(readers.get(0)).getOp());
+  }
+
+  /** The value of a float32 scalar Const, if {@code tensor} is one. */
+  private static Optional<Float> scalar(NodeIndex index, TensorName tensor) {
+    NodeDef node = index.node(tensor.node());
+    if (!node.getOp().equals("Const") || type(node, "dtype") != DataType.DT_FLOAT) {
+      return Optional.empty();
+    }
+    TensorProto value = node.getAttrOrThrow("value").getTensor();
+    if (value.getTensorShape().getDimList().stream().anyMatch(d -> d.getSize() != 1)) {
+      return Optional.empty();
+    }
+    if (value.getFloatValCount() == 1) {
+      return Optional.of(value.getFloatVal(0));
+    }
+    if (value.getTensorContent().size() == Float.BYTES) {
+      return Optional.of(ByteBuffer.wrap(value.getTensorContent().toByteArray()).order(ByteOrder.LITTLE_ENDIAN)
+          .getFloat());
+    }
+    return Optional.empty();
+  }
+
+  private static boolean isBiasAddOf(NodeDef node, Collection<Core> cores) {
+    return cores.stream().anyMatch(c -> c.bias() != null
+        && node.getName().equals(TensorName.parse(c.softmax().getInput(0)).node()));
+  }
+
+  /** The mask add, reading its bias rounded to bfloat16 (and back), as cuDNN will read it. */
+  private static void addWithBfloat16Bias(GraphDef.Builder out, NodeDef add, Collection<Core> cores,
+      Set<String> names) {
+    Core core = cores.stream().filter(c -> add.getName().equals(TensorName.parse(c.softmax().getInput(0)).node()))
+        .findFirst().orElseThrow();
+    String scope = add.getName() + "/" + MARKER;
+    String toBf16 = OpNames.unique(scope + "/bias_bfloat16", names);
+    String back = OpNames.unique(scope + "/bias", names);
+    out.addNode(cast(toBf16, core.bias(), DataType.DT_FLOAT, DataType.DT_BFLOAT16, add.getDevice()));
+    out.addNode(cast(back, toBf16, DataType.DT_BFLOAT16, DataType.DT_FLOAT, add.getDevice()));
+    NodeDef.Builder rewired = add.toBuilder().clearInput();
+    for (String input : add.getInputList()) {
+      rewired.addInput(!TensorName.parse(input).control() && TensorName.parse(input).toString().equals(core.bias())
+          ? back : input);
+    }
+    out.addNode(rewired.build());
+  }
+
+  /**
+   * softmax(x) as exp(x - max) / sum, computed from StopGradient(x), through the marker; an Identity with the
+   * Softmax's name keeps every reader's input as it was.
+   */
+  private static void addExplicitSoftmax(GraphDef.Builder out, Core core, Set<String> names) {
+    NodeDef softmax = core.softmax();
+    String device = softmax.getDevice();
+    String scope = softmax.getName() + "/" + MARKER;
+    String logits = softmax.getInput(0);
+    String axis = OpNames.unique(scope + "/axis", names);
+    String stop = OpNames.unique(scope + "/stop_gradient", names);
+    String max = OpNames.unique(scope + "/max", names);
+    String shifted = OpNames.unique(scope + "/shifted", names);
+    String exp = OpNames.unique(scope + "/exp", names);
+    String sum = OpNames.unique(scope + "/sum", names);
+    String probabilities = OpNames.unique(scope + "/probabilities", names);
+    String marker = OpNames.unique(scope, names);
+    out.addNode(NodeDef.newBuilder().setName(axis).setOp("Const").setDevice(device)
+        .putAttr("dtype", typeAttr(DataType.DT_INT32))
+        .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_INT32)
+            .setTensorShape(TensorShapeProto.getDefaultInstance()).addIntVal(-1)).build())
+        .build());
+    out.addNode(unary("StopGradient", stop, logits, device));
+    out.addNode(reduction("Max", max, stop, axis, device));
+    out.addNode(binary("Sub", shifted, stop, max, device));
+    out.addNode(unary("Exp", exp, shifted, device));
+    out.addNode(reduction("Sum", sum, exp, axis, device));
+    out.addNode(binary("RealDiv", probabilities, exp, sum, device));
+    out.addNode(NodeDef.newBuilder().setName(marker).setOp("IdentityN").setDevice(device)
+        .addInput(probabilities).addInput(core.scores())
+        .putAttr("T", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder()
+            .addType(DataType.DT_FLOAT).addType(DataType.DT_BFLOAT16)).build())
+        .putAttr(SCALE_ATTR, AttrValue.newBuilder().setF(core.scale()).build())
+        .build());
+    out.addNode(NodeDef.newBuilder().setName(softmax.getName()).setOp("Identity").setDevice(device)
+        .addInput(marker + ":0").putAttr("T", typeAttr(DataType.DT_FLOAT)).build());
+  }
+
+  // ---- the marker's gradient ----
+
+  /** Registers the marker's gradient (IdentityN's) once per process; false when IdentityN already had one. */
+  static boolean gradientRegistered() {
+    return Registration.DONE;
+  }
+
+  private static final class Registration {
+    static final boolean DONE = TensorFlow.registerCustomGradient("IdentityN", FusedAttention::gradient);
+  }
+
+  /** IdentityN's gradient: the attention gradient for a marker, the incoming gradients unchanged otherwise. */
+  static List<Operand<?>> gradient(Ops tf, GraphOperation op, List<Output<?>> grads) {
+    List<Operand<?>> out = new ArrayList<>();
+    if (!op.name().endsWith("/" + MARKER) && !op.name().contains("/" + MARKER + "_")) {
+      for (int i = 0; i < op.numInputs(); i++) {
+        out.add(grads.get(i) != null ? grads.get(i) : tf.zerosLike(op.input(i)));
+      }
+      return out;
+    }
+    GraphOperation division = (GraphOperation) op.input(0).op();
+    Output<TFloat32> exp = division.input(0).expect(TFloat32.class);
+    Output<TFloat32> sum = division.input(1).expect(TFloat32.class);
+    Operand<TFloat32> dy = grads.get(0).expect(TFloat32.class);
+    Operand<TFloat32> inverseSquare = tf.math.reciprocal(tf.math.square(sum));
+    // Broadcast explicitly: Grappler turns Add(a, Neg(b)) into Sub(a, b), which the rewriter does not match.
+    Operand<TFloat32> throughSum = tf.broadcastTo(tf.math.neg(tf.reduceSum(
+        tf.math.mul(tf.math.mul(dy, inverseSquare), exp), tf.constant(-1), ReduceSum.keepDims(true))), tf.shape(dy));
+    Operand<TFloat32> dLogits = tf.math.mul(tf.math.add(tf.math.div(dy, sum), throughSum), exp);
+    Operand<TBfloat16> dScores = tf.dtypes.cast(dLogits, TBfloat16.class);
+    float scale = op.attributes().getAttrFloat(SCALE_ATTR);
+    if (scale != 1f) {
+      dScores = tf.math.mul(dScores, tf.dtypes.cast(tf.constant(scale), TBfloat16.class));
+    }
+    out.add(tf.zerosLike(op.input(0)));
+    out.add(dScores);
+    return out;
+  }
+
+  // ---- NodeDef helpers ----
+
+  private static boolean isCast(NodeDef node, DataType from, DataType to) {
+    return node.getOp().equals("Cast") && type(node, "SrcT") == from && type(node, "DstT") == to;
+  }
+
+  private static DataType type(NodeDef node, String attr) {
+    AttrValue value = node.getAttrMap().get(attr);
+    return value == null ? DataType.DT_INVALID : value.getType();
+  }
+
+  private static AttrValue typeAttr(DataType type) {
+    return AttrValue.newBuilder().setType(type).build();
+  }
+
+  private static NodeDef unary(String op, String name, String input, String device) {
+    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input)
+        .putAttr("T", typeAttr(DataType.DT_FLOAT)).build();
+  }
+
+  private static NodeDef binary(String op, String name, String a, String b, String device) {
+    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(a).addInput(b)
+        .putAttr("T", typeAttr(DataType.DT_FLOAT)).build();
+  }
+
+  private static NodeDef reduction(String op, String name, String input, String axis, String device) {
+    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input).addInput(axis)
+        .putAttr("T", typeAttr(DataType.DT_FLOAT)).putAttr("Tidx", typeAttr(DataType.DT_INT32))
+        .putAttr("keep_dims", AttrValue.newBuilder().setB(true).build()).build();
+  }
+
+  private static NodeDef cast(String name, String input, DataType from, DataType to, String device) {
+    return NodeDef.newBuilder().setName(name).setOp("Cast").addInput(input).setDevice(device)
+        .putAttr("SrcT", typeAttr(from)).putAttr("DstT", typeAttr(to))
+        .putAttr("Truncate", AttrValue.newBuilder().setB(false).build()).build();
+  }
+}

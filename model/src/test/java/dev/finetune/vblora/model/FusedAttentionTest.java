@@ -1,0 +1,201 @@
+package dev.finetune.vblora.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The attention core in the form XLA's fused-attention rewriter matches: the same forward values and the same
+ * gradients as TensorFlow's own Softmax and its gradient, a marker carrying the scale, and graphs of any other form
+ * left alone.
+ */
+class FusedAttentionTest {
+  private static final int B = 2;
+  private static final int H = 3;
+  private static final int S = 5;
+  private static final int D = 8;
+  private static final float SCALE = (float) (1 / Math.sqrt(D));
+
+  /**
+   * q, k, v [B, H, S, D] (fed); probabilities = softmax(q k^T * scale + mask), mask [B, 1, 1, S] of 0 and -10000
+   * (fed); out = probabilities v. With {@code probabilitiesAlsoOut}, the probabilities are an output too.
+   */
+  private static GraphDef attention(boolean probabilitiesAlsoOut) {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> q = tf.withName("q").placeholder(TFloat32.class);
+      Placeholder<TFloat32> k = tf.withName("k").placeholder(TFloat32.class);
+      Placeholder<TFloat32> v = tf.withName("v").placeholder(TFloat32.class);
+      Placeholder<TFloat32> mask = tf.withName("mask").placeholder(TFloat32.class);
+      Operand<TFloat32> scores = tf.withName("scores").train.batchMatMul(q, k, TFloat32.class,
+          BatchMatMul.adjY(true));
+      Operand<TFloat32> scaled = tf.withName("scaled").math.mul(scores, tf.constant(SCALE));
+      Operand<TFloat32> masked = tf.withName("masked").math.add(scaled, mask);
+      Operand<TFloat32> probabilities = tf.withName("probabilities").nn.softmax(masked);
+      tf.withName("out").train.batchMatMul(probabilities, v, TFloat32.class);
+      if (probabilitiesAlsoOut) {
+        tf.withName("probabilities_out").identity(probabilities);
+      }
+      return g.toGraphDef();
+    }
+  }
+
+  private static GraphDef bfloat16(GraphDef graph) {
+    return Bfloat16Gemms.rewrite(graph, List.of("q", "k", "v"));
+  }
+
+  private static final float[] Q = values(B * H * S * D, 1);
+  private static final float[] K = values(B * H * S * D, 2);
+  private static final float[] V = values(B * H * S * D, 3);
+  private static final float[] W = values(B * H * S * D, 4);
+  /** The second sentence's last two tokens are padding. */
+  private static final float[] MASK = {0, 0, 0, 0, 0, 0, 0, 0, -10000, -10000};
+
+  private static float[] values(int n, long seed) {
+    Random random = new Random(seed);
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) random.nextGaussian();
+    }
+    return out;
+  }
+
+  /** out, and the gradients of sum(out * W) with respect to q, k and v. */
+  private static List<float[]> outputAndGradients(GraphDef graph) {
+    try (Graph g = new Graph()) {
+      g.importGraphDef(graph);
+      Ops tf = Ops.create(g);
+      Output<TFloat32> out = g.outputOrThrow("out:0").expect(TFloat32.class);
+      Operand<TFloat32> w = tf.reshape(tf.constant(W), tf.constant(new long[] {B, H, S, D}));
+      Operand<TFloat32> loss = tf.reduceSum(tf.math.mul(out, w), tf.constant(new int[] {0, 1, 2, 3}));
+      Output<?>[] grads = g.addGradients(loss.asOutput(), new Output<?>[] {
+          g.outputOrThrow("q:0"), g.outputOrThrow("k:0"), g.outputOrThrow("v:0")});
+      try (Session s = new Session(g);
+          TFloat32 q = tensor(Q, B, H, S, D); TFloat32 k = tensor(K, B, H, S, D); TFloat32 v = tensor(V, B, H, S, D);
+          TFloat32 mask = tensor(MASK, B, 1, 1, S);
+          Result r = s.runner().feed("q:0", q).feed("k:0", k).feed("v:0", v).feed("mask:0", mask)
+              .fetch(out).fetch(grads[0]).fetch(grads[1]).fetch(grads[2]).run()) {
+        List<float[]> values = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+          TFloat32 t = (TFloat32) r.get(i);
+          float[] a = new float[(int) t.size()];
+          t.asRawTensor().data().asFloats().read(a);
+          values.add(a);
+        }
+        return values;
+      }
+    }
+  }
+
+  private static TFloat32 tensor(float[] values, long... shape) {
+    return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(values, true, false));
+  }
+
+  private static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
+    double scale = 0;
+    for (float v : expected) {
+      scale = Math.max(scale, Math.abs(v));
+    }
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], tolerance * scale, what + "[" + i + "]");
+    }
+  }
+
+  @Test
+  void findsTheBfloat16AttentionCoreWithItsScaleAndMask() {
+    List<FusedAttention.Core> cores = FusedAttention.find(bfloat16(attention(false)));
+    assertEquals(1, cores.size());
+    FusedAttention.Core core = cores.get(0);
+    assertEquals("probabilities", core.softmax().getName());
+    assertEquals(SCALE, core.scale());
+    assertEquals("mask:0", core.bias());
+    assertEquals("scores/bfloat16:0", core.scores());
+  }
+
+  @Test
+  void theRewrittenCoreComputesWhatTheSoftmaxDidAndKeepsItsName() {
+    GraphDef rewritten = FusedAttention.rewrite(bfloat16(attention(false)));
+    NodeIndex index = new NodeIndex(rewritten);
+    assertTrue(rewritten.getNodeList().stream().noneMatch(n -> n.getOp().equals("Softmax")));
+    assertEquals("Identity", index.node("probabilities").getOp());
+    NodeDef marker = index.node("probabilities/" + FusedAttention.MARKER);
+    assertEquals("IdentityN", marker.getOp());
+    assertEquals(SCALE, marker.getAttrOrThrow(FusedAttention.SCALE_ATTR).getF());
+    List<float[]> expected = outputAndGradients(bfloat16(attention(false)));
+    List<float[]> actual = outputAndGradients(rewritten);
+    // The forward is the same arithmetic (the mask's 0 and -10000 survive bfloat16 rounding as masks).
+    assertClose(expected.get(0), actual.get(0), 1e-6, "out");
+  }
+
+  @Test
+  void itsGradientIsTheSoftmaxGradient() {
+    List<float[]> expected = outputAndGradients(bfloat16(attention(false)));
+    List<float[]> actual = outputAndGradients(FusedAttention.rewrite(bfloat16(attention(false))));
+    // Both gradients reach the products in bfloat16; they round at different points (TensorFlow's Softmax
+    // gradient, then the scale in float32, against the explicit form, then the scale in bfloat16): bfloat16's
+    // 2^-8 relative step bounds the difference.
+    String[] names = {"dq", "dk", "dv"};
+    for (int i = 0; i < 3; i++) {
+      assertClose(expected.get(i + 1), actual.get(i + 1), 1.5e-2, names[i]);
+    }
+    // ... and against float32, so the comparison above is not between two equally wrong graphs.
+    List<float[]> exact = outputAndGradients(attention(false));
+    for (int i = 0; i < 3; i++) {
+      assertClose(exact.get(i + 1), actual.get(i + 1), 3e-2, names[i] + " against float32");
+    }
+  }
+
+  @Test
+  void probabilitiesReadElsewhereOrAFloat32CoreAreLeftAlone() {
+    GraphDef shared = bfloat16(attention(true));
+    assertTrue(FusedAttention.find(shared).isEmpty());
+    assertEquals(shared, FusedAttention.rewrite(shared));
+    GraphDef float32 = attention(false);
+    assertTrue(FusedAttention.find(float32).isEmpty());
+    assertEquals(float32, FusedAttention.rewrite(float32));
+  }
+
+  @Test
+  void anyOtherIdentityNPassesItsGradientsThrough() {
+    assertTrue(FusedAttention.gradientRegistered());
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> a = tf.withName("a").placeholder(TFloat32.class);
+      Placeholder<TFloat32> b = tf.withName("b").placeholder(TFloat32.class);
+      List<Output<?>> both = tf.identityN(List.of(a, b)).output();
+      Operand<TFloat32> loss = tf.math.add(
+          tf.reduceSum(tf.math.mul(both.get(0).expect(TFloat32.class), tf.constant(3f)), tf.constant(0)),
+          tf.reduceSum(tf.math.square(both.get(1).expect(TFloat32.class)), tf.constant(0)));
+      Output<?>[] grads = g.addGradients(loss.asOutput(), new Output<?>[] {a.output(), b.output()});
+      try (Session s = new Session(g); TFloat32 av = tensor(new float[] {1, 2}, 2);
+          TFloat32 bv = tensor(new float[] {-1, 4}, 2);
+          Result r = s.runner().feed("a:0", av).feed("b:0", bv).fetch(grads[0]).fetch(grads[1]).run()) {
+        TFloat32 da = (TFloat32) r.get(0);
+        TFloat32 db = (TFloat32) r.get(1);
+        assertEquals(3f, da.getFloat(0));
+        assertEquals(3f, da.getFloat(1));
+        assertEquals(-2f, db.getFloat(0));
+        assertEquals(8f, db.getFloat(1));
+      }
+    }
+    assertFalse(FusedAttention.find(attention(false)).iterator().hasNext());
+  }
+}
