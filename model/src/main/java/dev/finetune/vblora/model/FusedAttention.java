@@ -37,34 +37,49 @@ import org.tensorflow.types.TFloat32;
  * gradient becomes the one the rewriter looks for:
  *
  * <pre>
- *   d scores = scale * bf16( e * (dy / s - sum(dy * (1 / s^2) * e)) ),   e = exp(x - max x), s = sum e
+ *   d logits = bf16( e * (dy / s - sum(dy * (1 / s^2) * e)) ),   e = exp(x - max x), s = sum e, x = f32(logits)
  * </pre>
  *
  * <p>Graph.addGradients cannot be told to use another gradient for one Softmax, and a C++ gradient cannot be
  * replaced. So the forward value goes through an {@code IdentityN} marker whose inputs are the softmax (computed
- * from a StopGradient of its input, so no gradient flows through it) and the bfloat16 scores, and the marker's
+ * from a StopGradient of its input, so no gradient flows through it) and the bfloat16 logits, and the marker's
  * gradient, registered once per process ({@link #gradientRegistered()}), maps the gradient of the probabilities to
- * the scores' gradient with the expression above. IdentityN has no C++ gradient in TensorFlow 2.18; any other
- * IdentityN passes its gradients through unchanged, as Python's TensorFlow does. The mask (the additive bias) is
- * rounded to bfloat16 first, because cuDNN reads the bias in the attention's own type; a mask of 0 and -10000
- * stays a mask.
+ * the logits' gradient with the expression above; TensorFlow's own gradients of the bias add and the scale take it
+ * on to the scores. IdentityN has no C++ gradient in TensorFlow 2.18; any other IdentityN passes its gradients
+ * through unchanged, as Python's TensorFlow does.
+ *
+ * <p>The logits are formed in bfloat16, as JAX's bfloat16 attention forms them: the scores' product, times the
+ * scale, plus the mask cast to bfloat16, and only then converted to float32 for the softmax. The rewriter never
+ * tells cuDNN the bias's type, so cuDNN reads it as the attention's own (bfloat16), and it hands the backward
+ * kernel the bias operand it matched: a float32 bias (the form of f4b64e5, whose mask was rounded to bfloat16 and
+ * back) reached the backward pass as float32 read as bfloat16, and training with it went wrong (docs/results.md).
+ * Added in bfloat16, the bias the forward and the backward kernels read is one bfloat16 tensor. A mask of 0 and
+ * -10000 stays a mask; the logits carry bfloat16's rounding into the softmax, as under autocast.
  *
  * <p>Only attention cores whose every step is the form above are rewritten: a bfloat16 BatchMatMul cast to float32
  * (as {@link Bfloat16Gemms} leaves it), optionally times or divided by a scalar constant, optionally plus a bias,
- * then a Softmax read only by one cast to bfloat16 that feeds a BatchMatMul. Anything else is left as it was. The
- * values are the same without XLA or without the flag (the forward is the same arithmetic; the gradient is the
- * softmax gradient written differently), so CPU runs and float32 graphs never see a difference that matters.
+ * then a Softmax read only by one cast to bfloat16 that feeds a BatchMatMul. Anything else is left as it was.
+ * Without XLA or without the flag the form computes the same softmax of the same bfloat16 logits (its gradient is
+ * the softmax gradient written differently); float32 graphs are never touched.
  */
 public final class FusedAttention {
-  /** The marker's name suffix and the attribute that carries the scores' scale to the gradient. */
+  /** The marker's name suffix. */
   static final String MARKER = "vblora_fused_attention";
-  static final String SCALE_ATTR = "_vblora_attention_scale";
   private static final Set<String> BATCH_PRODUCTS = Set.of("BatchMatMul", "BatchMatMulV2", "BatchMatMulV3");
 
   private FusedAttention() {}
 
-  /** One attention core found in a graph. */
-  record Core(NodeDef softmax, String scaled, String bias, float scale, String scores) {}
+  /**
+   * One attention core found in a graph.
+   *
+   * @param softmax the Softmax
+   * @param replaced the nodes between the scores' product and the Softmax (the cast to float32, the scale, the
+   *     bias add), each read only by the next, which the bfloat16 logits replace
+   * @param bias the additive bias (the mask) as a tensor name, or null
+   * @param scale the scores' scale, 1 when there is none
+   * @param scores the bfloat16 product's output
+   */
+  record Core(NodeDef softmax, Set<String> replaced, String bias, float scale, String scores) {}
 
   /**
    * @return the graph with every matching attention core rewritten; the same graph when none matches or when the
@@ -80,13 +95,13 @@ public final class FusedAttention {
     Map<String, Core> bySoftmax = new HashMap<>();
     cores.forEach(c -> bySoftmax.put(c.softmax().getName(), c));
     GraphDef.Builder out = graph.toBuilder().clearNode();
+    Set<String> replaced = new HashSet<>();
+    cores.forEach(c -> replaced.addAll(c.replaced()));
     for (NodeDef node : graph.getNodeList()) {
       Core core = bySoftmax.get(node.getName());
       if (core != null) {
-        addExplicitSoftmax(out, core, names);
-      } else if (isBiasAddOf(node, bySoftmax.values())) {
-        addWithBfloat16Bias(out, node, bySoftmax.values(), names);
-      } else {
+        addExplicitSoftmax(out, core, addBfloat16Logits(out, core, names), names);
+      } else if (!replaced.contains(node.getName())) {
         out.addNode(node);
       }
     }
@@ -107,7 +122,8 @@ public final class FusedAttention {
 
   private static Optional<Core> match(NodeIndex index, NodeDef softmax) {
     List<String> readers = index.consumers(softmax.getName());
-    if (readers.size() != 1 || !isCast(index.node(readers.get(0)), DataType.DT_FLOAT, DataType.DT_BFLOAT16)
+    if (readers.size() != 1
+        || !Bfloat16Gemms.isCast(index.node(readers.get(0)), DataType.DT_FLOAT, DataType.DT_BFLOAT16)
         || !readsOnlyIntoBatchProduct(index, readers.get(0))) {
       return Optional.empty();
     }
@@ -118,18 +134,20 @@ public final class FusedAttention {
     NodeDef add = index.node(logits.node());
     if (add.getOp().equals("Add") || add.getOp().equals("AddV2")) {
       for (int side = 0; side < 2; side++) {
-        Optional<Core> core = scaledScores(index, softmax, index.input(add, side), index.input(add, 1 - side));
+        Optional<Core> core = scaledScores(index, softmax, index.input(add, side), index.input(add, 1 - side),
+            add.getName());
         if (core.isPresent()) {
           return core;
         }
       }
       return Optional.empty();
     }
-    return scaledScores(index, softmax, logits, null);
+    return scaledScores(index, softmax, logits, null, null);
   }
 
-  /** scaled = cast(bf16 product) [* or / scalar constant]; bias may be null. */
-  private static Optional<Core> scaledScores(NodeIndex index, NodeDef softmax, TensorName scaled, TensorName bias) {
+  /** scaled = cast(bf16 product) [* or / scalar constant]; bias and add may be null. */
+  private static Optional<Core> scaledScores(NodeIndex index, NodeDef softmax, TensorName scaled, TensorName bias,
+      String add) {
     if (scaled.index() != 0 || index.consumers(scaled.node()).size() != 1) {
       return Optional.empty();
     }
@@ -154,7 +172,7 @@ public final class FusedAttention {
       }
     }
     NodeDef castNode = index.node(cast.node());
-    if (!isCast(castNode, DataType.DT_BFLOAT16, DataType.DT_FLOAT)) {
+    if (!Bfloat16Gemms.isCast(castNode, DataType.DT_BFLOAT16, DataType.DT_FLOAT)) {
       return Optional.empty();
     }
     TensorName scores = index.input(castNode, 0);
@@ -162,7 +180,11 @@ public final class FusedAttention {
     if (!BATCH_PRODUCTS.contains(product.getOp()) || index.consumers(product.getName()).size() != 1) {
       return Optional.empty();
     }
-    return Optional.of(new Core(softmax, scaled.node(), bias == null ? null : bias.toString(), scale,
+    Set<String> replaced = new HashSet<>(List.of(castNode.getName(), scaled.node()));
+    if (add != null) {
+      replaced.add(add);
+    }
+    return Optional.of(new Core(softmax, Set.copyOf(replaced), bias == null ? null : bias.toString(), scale,
         scores.toString()));
   }
 
@@ -191,38 +213,47 @@ public final class FusedAttention {
     return Optional.empty();
   }
 
-  private static boolean isBiasAddOf(NodeDef node, Collection<Core> cores) {
-    return cores.stream().anyMatch(c -> c.bias() != null
-        && node.getName().equals(TensorName.parse(c.softmax().getInput(0)).node()));
-  }
-
-  /** The mask add, reading its bias rounded to bfloat16 (and back), as cuDNN will read it. */
-  private static void addWithBfloat16Bias(GraphDef.Builder out, NodeDef add, Collection<Core> cores,
-      Set<String> names) {
-    Core core = cores.stream().filter(c -> add.getName().equals(TensorName.parse(c.softmax().getInput(0)).node()))
-        .findFirst().orElseThrow();
-    String scope = add.getName() + "/" + MARKER;
-    String toBf16 = OpNames.unique(scope + "/bias_bfloat16", names);
-    String back = OpNames.unique(scope + "/bias", names);
-    out.addNode(cast(toBf16, core.bias(), DataType.DT_FLOAT, DataType.DT_BFLOAT16, add.getDevice()));
-    out.addNode(cast(back, toBf16, DataType.DT_BFLOAT16, DataType.DT_FLOAT, add.getDevice()));
-    NodeDef.Builder rewired = add.toBuilder().clearInput();
-    for (String input : add.getInputList()) {
-      rewired.addInput(!TensorName.parse(input).control() && TensorName.parse(input).toString().equals(core.bias())
-          ? back : input);
+  /**
+   * The bfloat16 logits: the scores times the scale (as a bfloat16 constant), plus the bias cast to bfloat16.
+   *
+   * @return the logits' node name
+   */
+  private static String addBfloat16Logits(GraphDef.Builder out, Core core, Set<String> names) {
+    String device = core.softmax().getDevice();
+    String scope = core.softmax().getName() + "/" + MARKER;
+    String logits = core.scores();
+    if (core.scale() != 1f) {
+      String scale = OpNames.unique(scope + "/scale", names);
+      String scaleBf16 = OpNames.unique(scope + "/scale_bfloat16", names);
+      String scaled = OpNames.unique(scope + "/scaled", names);
+      out.addNode(NodeDef.newBuilder().setName(scale).setOp("Const").setDevice(device)
+          .putAttr("dtype", typeAttr(DataType.DT_FLOAT))
+          .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+              .setTensorShape(TensorShapeProto.getDefaultInstance()).addFloatVal(core.scale())).build())
+          .build());
+      out.addNode(Bfloat16Gemms.cast(scaleBf16, scale, DataType.DT_FLOAT, DataType.DT_BFLOAT16, device));
+      out.addNode(binary("Mul", scaled, logits, scaleBf16, DataType.DT_BFLOAT16, device));
+      logits = scaled;
     }
-    out.addNode(rewired.build());
+    if (core.bias() != null) {
+      String biasBf16 = OpNames.unique(scope + "/bias_bfloat16", names);
+      String masked = OpNames.unique(scope + "/logits", names);
+      out.addNode(Bfloat16Gemms.cast(biasBf16, core.bias(), DataType.DT_FLOAT, DataType.DT_BFLOAT16, device));
+      out.addNode(binary("AddV2", masked, logits, biasBf16, DataType.DT_BFLOAT16, device));
+      logits = masked;
+    }
+    return logits;
   }
 
   /**
    * softmax(x) as exp(x - max) / sum, computed from StopGradient(x), through the marker; an Identity with the
    * Softmax's name keeps every reader's input as it was.
    */
-  private static void addExplicitSoftmax(GraphDef.Builder out, Core core, Set<String> names) {
+  private static void addExplicitSoftmax(GraphDef.Builder out, Core core, String logits, Set<String> names) {
     NodeDef softmax = core.softmax();
     String device = softmax.getDevice();
     String scope = softmax.getName() + "/" + MARKER;
-    String logits = softmax.getInput(0);
+    String float32 = OpNames.unique(scope + "/logits_float32", names);
     String axis = OpNames.unique(scope + "/axis", names);
     String stop = OpNames.unique(scope + "/stop_gradient", names);
     String max = OpNames.unique(scope + "/max", names);
@@ -236,17 +267,17 @@ public final class FusedAttention {
         .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_INT32)
             .setTensorShape(TensorShapeProto.getDefaultInstance()).addIntVal(-1)).build())
         .build());
-    out.addNode(unary("StopGradient", stop, logits, device));
+    out.addNode(Bfloat16Gemms.cast(float32, logits, DataType.DT_BFLOAT16, DataType.DT_FLOAT, device));
+    out.addNode(unary("StopGradient", stop, float32, device));
     out.addNode(reduction("Max", max, stop, axis, device));
-    out.addNode(binary("Sub", shifted, stop, max, device));
+    out.addNode(binary("Sub", shifted, stop, max, DataType.DT_FLOAT, device));
     out.addNode(unary("Exp", exp, shifted, device));
     out.addNode(reduction("Sum", sum, exp, axis, device));
-    out.addNode(binary("RealDiv", probabilities, exp, sum, device));
+    out.addNode(binary("RealDiv", probabilities, exp, sum, DataType.DT_FLOAT, device));
     out.addNode(NodeDef.newBuilder().setName(marker).setOp("IdentityN").setDevice(device)
-        .addInput(probabilities).addInput(core.scores())
+        .addInput(probabilities).addInput(logits)
         .putAttr("T", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder()
             .addType(DataType.DT_FLOAT).addType(DataType.DT_BFLOAT16)).build())
-        .putAttr(SCALE_ATTR, AttrValue.newBuilder().setF(core.scale()).build())
         .build());
     out.addNode(NodeDef.newBuilder().setName(softmax.getName()).setOp("Identity").setDevice(device)
         .addInput(marker + ":0").putAttr("T", typeAttr(DataType.DT_FLOAT)).build());
@@ -281,21 +312,12 @@ public final class FusedAttention {
     Operand<TFloat32> throughSum = tf.broadcastTo(tf.math.neg(tf.reduceSum(
         tf.math.mul(tf.math.mul(dy, inverseSquare), exp), tf.constant(-1), ReduceSum.keepDims(true))), tf.shape(dy));
     Operand<TFloat32> dLogits = tf.math.mul(tf.math.add(tf.math.div(dy, sum), throughSum), exp);
-    Operand<TBfloat16> dScores = tf.dtypes.cast(dLogits, TBfloat16.class);
-    float scale = op.attributes().getAttrFloat(SCALE_ATTR);
-    if (scale != 1f) {
-      dScores = tf.math.mul(dScores, tf.dtypes.cast(tf.constant(scale), TBfloat16.class));
-    }
     out.add(tf.zerosLike(op.input(0)));
-    out.add(dScores);
+    out.add(tf.dtypes.cast(dLogits, TBfloat16.class));
     return out;
   }
 
   // ---- NodeDef helpers ----
-
-  private static boolean isCast(NodeDef node, DataType from, DataType to) {
-    return node.getOp().equals("Cast") && type(node, "SrcT") == from && type(node, "DstT") == to;
-  }
 
   private static DataType type(NodeDef node, String attr) {
     AttrValue value = node.getAttrMap().get(attr);
@@ -311,20 +333,14 @@ public final class FusedAttention {
         .putAttr("T", typeAttr(DataType.DT_FLOAT)).build();
   }
 
-  private static NodeDef binary(String op, String name, String a, String b, String device) {
+  private static NodeDef binary(String op, String name, String a, String b, DataType type, String device) {
     return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(a).addInput(b)
-        .putAttr("T", typeAttr(DataType.DT_FLOAT)).build();
+        .putAttr("T", typeAttr(type)).build();
   }
 
   private static NodeDef reduction(String op, String name, String input, String axis, String device) {
     return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input).addInput(axis)
         .putAttr("T", typeAttr(DataType.DT_FLOAT)).putAttr("Tidx", typeAttr(DataType.DT_INT32))
         .putAttr("keep_dims", AttrValue.newBuilder().setB(true).build()).build();
-  }
-
-  private static NodeDef cast(String name, String input, DataType from, DataType to, String device) {
-    return NodeDef.newBuilder().setName(name).setOp("Cast").addInput(input).setDevice(device)
-        .putAttr("SrcT", typeAttr(from)).putAttr("DstT", typeAttr(to))
-        .putAttr("Truncate", AttrValue.newBuilder().setB(false).build()).build();
   }
 }

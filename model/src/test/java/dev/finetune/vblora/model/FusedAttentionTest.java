@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -18,14 +19,16 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
+import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The attention core in the form XLA's fused-attention rewriter matches: the same forward values and the same
- * gradients as TensorFlow's own Softmax and its gradient, a marker carrying the scale, and graphs of any other form
- * left alone.
+ * The attention core in the form XLA's fused-attention rewriter matches: bfloat16 logits (scale and mask applied in
+ * bfloat16), then the same forward values and the same gradients as TensorFlow's own Softmax of those logits and
+ * its gradient, and graphs of any other form left alone.
  */
 class FusedAttentionTest {
   private static final int B = 2;
@@ -60,6 +63,32 @@ class FusedAttentionTest {
 
   private static GraphDef bfloat16(GraphDef graph) {
     return Bfloat16Gemms.rewrite(graph, List.of("q", "k", "v"));
+  }
+
+  /**
+   * What the form computes, written with TensorFlow's own ops: the bfloat16 scores times the scale plus the mask,
+   * all in bfloat16, then TensorFlow's Softmax in float32 (and its gradient), cast to bfloat16 for the second
+   * product.
+   */
+  private static GraphDef bfloat16Logits() {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> q = tf.withName("q").placeholder(TFloat32.class);
+      Placeholder<TFloat32> k = tf.withName("k").placeholder(TFloat32.class);
+      Placeholder<TFloat32> v = tf.withName("v").placeholder(TFloat32.class);
+      Placeholder<TFloat32> mask = tf.withName("mask").placeholder(TFloat32.class);
+      Operand<TBfloat16> scores = tf.train.batchMatMul(bf16(tf, q), bf16(tf, k), TBfloat16.class,
+          BatchMatMul.adjY(true));
+      Operand<TBfloat16> logits = tf.math.add(tf.math.mul(scores, bf16(tf, tf.constant(SCALE))), bf16(tf, mask));
+      Operand<TFloat32> probabilities = tf.nn.softmax(tf.dtypes.cast(logits, TFloat32.class));
+      tf.withName("out").dtypes.cast(tf.train.batchMatMul(bf16(tf, probabilities), bf16(tf, v), TBfloat16.class),
+          TFloat32.class);
+      return g.toGraphDef();
+    }
+  }
+
+  private static Operand<TBfloat16> bf16(Ops tf, Operand<TFloat32> x) {
+    return tf.dtypes.cast(x, TBfloat16.class);
   }
 
   private static final float[] Q = values(B * H * S * D, 1);
@@ -128,30 +157,50 @@ class FusedAttentionTest {
     assertEquals(SCALE, core.scale());
     assertEquals("mask:0", core.bias());
     assertEquals("scores/bfloat16:0", core.scores());
+    assertEquals(Set.of("scores", "scaled", "masked"), core.replaced(), "the cast to float32, the scale, the add");
   }
 
   @Test
-  void theRewrittenCoreComputesWhatTheSoftmaxDidAndKeepsItsName() {
+  void theRewrittenCoreComputesTheSoftmaxOfBfloat16LogitsAndKeepsItsName() {
     GraphDef rewritten = FusedAttention.rewrite(bfloat16(attention(false)));
     NodeIndex index = new NodeIndex(rewritten);
     assertTrue(rewritten.getNodeList().stream().noneMatch(n -> n.getOp().equals("Softmax")));
     assertEquals("Identity", index.node("probabilities").getOp());
     NodeDef marker = index.node("probabilities/" + FusedAttention.MARKER);
     assertEquals("IdentityN", marker.getOp());
-    assertEquals(SCALE, marker.getAttrOrThrow(FusedAttention.SCALE_ATTR).getF());
-    List<float[]> expected = outputAndGradients(bfloat16(attention(false)));
+    List<float[]> expected = outputAndGradients(bfloat16Logits());
     List<float[]> actual = outputAndGradients(rewritten);
-    // The forward is the same arithmetic (the mask's 0 and -10000 survive bfloat16 rounding as masks).
     assertClose(expected.get(0), actual.get(0), 1e-6, "out");
+  }
+
+  /**
+   * The mask reaches the logits as a bfloat16 tensor added in bfloat16: cuDNN reads the bias in the attention's own
+   * type, and XLA's rewriter gives the backward kernel the bias operand it matched, so a float32 bias there (a
+   * bfloat16 mask cast back to float32) is read as bfloat16 in the backward pass.
+   */
+  @Test
+  void theMaskIsAddedInBfloat16() {
+    GraphDef rewritten = FusedAttention.rewrite(bfloat16(attention(false)));
+    NodeIndex index = new NodeIndex(rewritten);
+    NodeDef marker = index.node("probabilities/" + FusedAttention.MARKER);
+    NodeDef logits = index.node(index.input(marker, 1).node());
+    assertEquals("AddV2", logits.getOp());
+    assertEquals(DataType.DT_BFLOAT16, logits.getAttrOrThrow("T").getType());
+    NodeDef bias = index.node(index.input(logits, 1).node());
+    assertTrue(Bfloat16Gemms.isCast(bias, DataType.DT_FLOAT, DataType.DT_BFLOAT16), bias.toString());
+    assertEquals("mask", index.input(bias, 0).node());
+    NodeDef scaled = index.node(index.input(logits, 0).node());
+    assertEquals("Mul", scaled.getOp());
+    assertEquals(DataType.DT_BFLOAT16, scaled.getAttrOrThrow("T").getType());
+    assertEquals("scores/bfloat16", index.input(scaled, 0).node(), "the product's bfloat16 output, not a cast");
   }
 
   @Test
   void itsGradientIsTheSoftmaxGradient() {
-    List<float[]> expected = outputAndGradients(bfloat16(attention(false)));
+    List<float[]> expected = outputAndGradients(bfloat16Logits());
     List<float[]> actual = outputAndGradients(FusedAttention.rewrite(bfloat16(attention(false))));
-    // Both gradients reach the products in bfloat16; they round at different points (TensorFlow's Softmax
-    // gradient, then the scale in float32, against the explicit form, then the scale in bfloat16): bfloat16's
-    // 2^-8 relative step bounds the difference.
+    // Both gradients are cast to bfloat16 at the logits; they differ only in how the float32 softmax gradient is
+    // written, so bfloat16's 2^-8 relative step bounds the difference.
     String[] names = {"dq", "dk", "dv"};
     for (int i = 0; i < 3; i++) {
       assertClose(expected.get(i + 1), actual.get(i + 1), 1.5e-2, names[i]);

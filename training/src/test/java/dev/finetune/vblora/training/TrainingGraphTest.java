@@ -128,6 +128,18 @@ class TrainingGraphTest {
             ? 1 : 0;
       }
       assertEquals(12, bf16Tanh, "one bfloat16 GELU per layer");
+      // Each layer's attention core on the step's path is in the form XLA's cuDNN fused-attention rewriter matches
+      // (FusedAttention): one marker per layer, and the Softmax under its name an Identity of the marker.
+      long markers = 0;
+      for (java.util.Iterator<GraphOperation> it = bf16.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        if (op.type().equals("IdentityN") && op.name().endsWith("/vblora_fused_attention")) {
+          markers++;
+          String softmax = op.name().substring(0, op.name().lastIndexOf('/'));
+          assertEquals("Identity", bf16.graph().operationOrThrow(softmax).type(), softmax);
+        }
+      }
+      assertEquals(12, markers, "one fused-attention core per layer");
       // The products' frozen weights come from bfloat16 copies of the packed variables, converted once at restore
       // instead of every step (Bfloat16BaseWeights): all five groups are read in bfloat16, the three kernel shapes
       // by products, the [768] and [3072] biases by bfloat16 stretches.
