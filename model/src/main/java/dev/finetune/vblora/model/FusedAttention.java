@@ -59,8 +59,9 @@ import org.tensorflow.types.TFloat32;
  * <p>Only attention cores whose every step is the form above are rewritten: a bfloat16 BatchMatMul cast to float32
  * (as {@link Bfloat16Gemms} leaves it), optionally times or divided by a scalar constant, optionally plus a bias,
  * then a Softmax read only by one cast to bfloat16 that feeds a BatchMatMul. Anything else is left as it was.
- * Without XLA or without the flag the form computes the same softmax of the same bfloat16 logits (its gradient is
- * the softmax gradient written differently); float32 graphs are never touched.
+ * Without the flag XLA runs the form as it is: TensorFlow's softmax of the bfloat16 logits (its gradient is the
+ * softmax gradient written differently), where a graph without this rewrite forms the logits in float32. float32
+ * graphs are never touched.
  */
 public final class FusedAttention {
   /** The marker's name suffix. */
@@ -82,11 +83,13 @@ public final class FusedAttention {
   record Core(NodeDef softmax, Set<String> replaced, String bias, float scale, String scores) {}
 
   /**
+   * @param outputNodes nodes read from outside the graph (the signature's outputs): a core whose replaced nodes
+   *     hold one is left as it is
    * @return the graph with every matching attention core rewritten; the same graph when none matches or when the
    *     marker's gradient could not be registered in this process
    */
-  public static GraphDef rewrite(GraphDef graph) {
-    List<Core> cores = find(graph);
+  public static GraphDef rewrite(GraphDef graph, Collection<String> outputNodes) {
+    List<Core> cores = find(graph, outputNodes);
     if (cores.isEmpty() || !gradientRegistered()) {
       return graph;
     }
@@ -108,13 +111,21 @@ public final class FusedAttention {
     return out.build();
   }
 
-  /** The attention cores of {@code graph} that have the form the class comment describes. */
-  static List<Core> find(GraphDef graph) {
+  /**
+   * The attention cores of {@code graph} that have the form the class comment describes and whose replaced nodes
+   * nothing else needs: no output among them and no control edge from them (the rewrite removes them).
+   */
+  static List<Core> find(GraphDef graph, Collection<String> outputNodes) {
     NodeIndex index = new NodeIndex(graph);
+    Set<String> kept = new HashSet<>(outputNodes);
+    for (NodeDef node : graph.getNodeList()) {
+      node.getInputList().stream().map(TensorName::parse).filter(TensorName::control)
+          .forEach(t -> kept.add(t.node()));
+    }
     List<Core> cores = new ArrayList<>();
     for (NodeDef node : graph.getNodeList()) {
       if (node.getOp().equals("Softmax") && type(node, "T") == DataType.DT_FLOAT) {
-        match(index, node).ifPresent(cores::add);
+        match(index, node).filter(core -> core.replaced().stream().noneMatch(kept::contains)).ifPresent(cores::add);
       }
     }
     return cores;
@@ -154,8 +165,9 @@ public final class FusedAttention {
     NodeDef node = index.node(scaled.node());
     float scale = 1f;
     TensorName cast = scaled;
-    if (node.getOp().equals("Mul") || node.getOp().equals("RealDiv")) {
-      boolean divide = node.getOp().equals("RealDiv");
+    if (node.getOp().equals("Mul") || node.getOp().equals("RealDiv") || node.getOp().equals("Div")) {
+      // Div on floats divides as RealDiv does (TF-Java's math.div writes Div; Python's / writes RealDiv).
+      boolean divide = !node.getOp().equals("Mul");
       Optional<Float> right = scalar(index, index.input(node, 1));
       Optional<Float> left = divide ? Optional.empty() : scalar(index, index.input(node, 0));
       if (right.isPresent()) {

@@ -210,7 +210,7 @@ public final class GraphRewriter {
   private static Bfloat16BaseWeights.Copied bfloat16(BaseWeightPacking.Packed packed, List<String> inputs,
       List<String> outputs) {
     GraphDef products = Bfloat16Gemms.rewrite(packed.graph(), inputs);
-    GraphDef attention = FusedAttention.rewrite(products);
+    GraphDef attention = FusedAttention.rewrite(products, outputs);
     GraphDef stretches = Bfloat16Regions.rewrite(attention, outputs);
     return Bfloat16BaseWeights.copy(stretches, packed.weights(), outputs);
   }

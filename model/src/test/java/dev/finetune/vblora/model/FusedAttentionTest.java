@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -37,11 +39,29 @@ class FusedAttentionTest {
   private static final int D = 8;
   private static final float SCALE = (float) (1 / Math.sqrt(D));
 
+  /** The ways a model writes the scores' scale and mask: BERT's, and the others the form must recognise. */
+  enum Form {
+    /** scores * scale + mask, as BERT writes it. */
+    SCALE_RIGHT,
+    /** mask + scores / sqrt(d). */
+    DIVIDED_MASK_LEFT,
+    /** scale * scores + mask. */
+    SCALE_LEFT,
+    /** scores + mask, no scale. */
+    UNSCALED
+  }
+
+  private static final List<String> OUT = List.of("out");
+
   /**
    * q, k, v [B, H, S, D] (fed); probabilities = softmax(q k^T * scale + mask), mask [B, 1, 1, S] of 0 and -10000
    * (fed); out = probabilities v. With {@code probabilitiesAlsoOut}, the probabilities are an output too.
    */
   private static GraphDef attention(boolean probabilitiesAlsoOut) {
+    return attention(probabilitiesAlsoOut, Form.SCALE_RIGHT);
+  }
+
+  private static GraphDef attention(boolean probabilitiesAlsoOut, Form form) {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> q = tf.withName("q").placeholder(TFloat32.class);
@@ -50,8 +70,15 @@ class FusedAttentionTest {
       Placeholder<TFloat32> mask = tf.withName("mask").placeholder(TFloat32.class);
       Operand<TFloat32> scores = tf.withName("scores").train.batchMatMul(q, k, TFloat32.class,
           BatchMatMul.adjY(true));
-      Operand<TFloat32> scaled = tf.withName("scaled").math.mul(scores, tf.constant(SCALE));
-      Operand<TFloat32> masked = tf.withName("masked").math.add(scaled, mask);
+      Ops named = tf.withName("scaled");
+      Operand<TFloat32> scaled = switch (form) {
+        case SCALE_RIGHT -> named.math.mul(scores, tf.constant(SCALE));
+        case DIVIDED_MASK_LEFT -> named.math.div(scores, tf.constant((float) Math.sqrt(D)));
+        case SCALE_LEFT -> named.math.mul(tf.constant(SCALE), scores);
+        case UNSCALED -> scores;
+      };
+      Operand<TFloat32> masked = form == Form.DIVIDED_MASK_LEFT ? tf.withName("masked").math.add(mask, scaled)
+          : tf.withName("masked").math.add(scaled, mask);
       Operand<TFloat32> probabilities = tf.withName("probabilities").nn.softmax(masked);
       tf.withName("out").train.batchMatMul(probabilities, v, TFloat32.class);
       if (probabilitiesAlsoOut) {
@@ -71,6 +98,10 @@ class FusedAttentionTest {
    * product.
    */
   private static GraphDef bfloat16Logits() {
+    return bfloat16Logits(SCALE);
+  }
+
+  private static GraphDef bfloat16Logits(float scale) {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> q = tf.withName("q").placeholder(TFloat32.class);
@@ -79,7 +110,7 @@ class FusedAttentionTest {
       Placeholder<TFloat32> mask = tf.withName("mask").placeholder(TFloat32.class);
       Operand<TBfloat16> scores = tf.train.batchMatMul(bf16(tf, q), bf16(tf, k), TBfloat16.class,
           BatchMatMul.adjY(true));
-      Operand<TBfloat16> logits = tf.math.add(tf.math.mul(scores, bf16(tf, tf.constant(SCALE))), bf16(tf, mask));
+      Operand<TBfloat16> logits = tf.math.add(tf.math.mul(scores, bf16(tf, tf.constant(scale))), bf16(tf, mask));
       Operand<TFloat32> probabilities = tf.nn.softmax(tf.dtypes.cast(logits, TFloat32.class));
       tf.withName("out").dtypes.cast(tf.train.batchMatMul(bf16(tf, probabilities), bf16(tf, v), TBfloat16.class),
           TFloat32.class);
@@ -150,7 +181,7 @@ class FusedAttentionTest {
 
   @Test
   void findsTheBfloat16AttentionCoreWithItsScaleAndMask() {
-    List<FusedAttention.Core> cores = FusedAttention.find(bfloat16(attention(false)));
+    List<FusedAttention.Core> cores = FusedAttention.find(bfloat16(attention(false)), OUT);
     assertEquals(1, cores.size());
     FusedAttention.Core core = cores.get(0);
     assertEquals("probabilities", core.softmax().getName());
@@ -162,7 +193,7 @@ class FusedAttentionTest {
 
   @Test
   void theRewrittenCoreComputesTheSoftmaxOfBfloat16LogitsAndKeepsItsName() {
-    GraphDef rewritten = FusedAttention.rewrite(bfloat16(attention(false)));
+    GraphDef rewritten = FusedAttention.rewrite(bfloat16(attention(false)), OUT);
     NodeIndex index = new NodeIndex(rewritten);
     assertTrue(rewritten.getNodeList().stream().noneMatch(n -> n.getOp().equals("Softmax")));
     assertEquals("Identity", index.node("probabilities").getOp());
@@ -180,7 +211,7 @@ class FusedAttentionTest {
    */
   @Test
   void theMaskIsAddedInBfloat16() {
-    GraphDef rewritten = FusedAttention.rewrite(bfloat16(attention(false)));
+    GraphDef rewritten = FusedAttention.rewrite(bfloat16(attention(false)), OUT);
     NodeIndex index = new NodeIndex(rewritten);
     NodeDef marker = index.node("probabilities/" + FusedAttention.MARKER);
     NodeDef logits = index.node(index.input(marker, 1).node());
@@ -198,7 +229,7 @@ class FusedAttentionTest {
   @Test
   void itsGradientIsTheSoftmaxGradient() {
     List<float[]> expected = outputAndGradients(bfloat16Logits());
-    List<float[]> actual = outputAndGradients(FusedAttention.rewrite(bfloat16(attention(false))));
+    List<float[]> actual = outputAndGradients(FusedAttention.rewrite(bfloat16(attention(false)), OUT));
     // Both gradients are cast to bfloat16 at the logits; they differ only in how the float32 softmax gradient is
     // written, so bfloat16's 2^-8 relative step bounds the difference.
     String[] names = {"dq", "dk", "dv"};
@@ -212,14 +243,38 @@ class FusedAttentionTest {
     }
   }
 
+  /** Whichever way the scale and mask are written, the form computes the same bfloat16 logits. */
+  @ParameterizedTest
+  @EnumSource(Form.class)
+  void everyWayOfWritingTheScaleAndMaskIsRecognised(Form form) {
+    List<FusedAttention.Core> cores = FusedAttention.find(bfloat16(attention(false, form)), OUT);
+    assertEquals(1, cores.size(), form.toString());
+    assertEquals("mask:0", cores.get(0).bias());
+    float scale = form == Form.UNSCALED ? 1f : SCALE;
+    assertEquals(scale, cores.get(0).scale(), 1e-7f);
+    List<float[]> expected = outputAndGradients(bfloat16Logits(scale));
+    List<float[]> actual = outputAndGradients(FusedAttention.rewrite(bfloat16(attention(false, form)), OUT));
+    assertClose(expected.get(0), actual.get(0), 1e-6, form + " out");
+  }
+
+  /** The rewrite removes the nodes between the product and the softmax: one that anything else needs stays. */
+  @Test
+  void aCoreWhoseNodesAreFetchedOrWaitedForIsLeftAlone() {
+    GraphDef graph = bfloat16(attention(false));
+    assertTrue(FusedAttention.find(graph, List.of("out", "masked")).isEmpty(), "a fetched bias add");
+    GraphDef waiting = graph.toBuilder().addNode(NodeDef.newBuilder().setName("after_scale").setOp("NoOp")
+        .addInput("^scaled")).build();
+    assertTrue(FusedAttention.find(waiting, OUT).isEmpty(), "a control edge from the scale");
+  }
+
   @Test
   void probabilitiesReadElsewhereOrAFloat32CoreAreLeftAlone() {
     GraphDef shared = bfloat16(attention(true));
-    assertTrue(FusedAttention.find(shared).isEmpty());
-    assertEquals(shared, FusedAttention.rewrite(shared));
+    assertTrue(FusedAttention.find(shared, OUT).isEmpty());
+    assertEquals(shared, FusedAttention.rewrite(shared, OUT));
     GraphDef float32 = attention(false);
-    assertTrue(FusedAttention.find(float32).isEmpty());
-    assertEquals(float32, FusedAttention.rewrite(float32));
+    assertTrue(FusedAttention.find(float32, OUT).isEmpty());
+    assertEquals(float32, FusedAttention.rewrite(float32, OUT));
   }
 
   @Test
@@ -245,6 +300,5 @@ class FusedAttentionTest {
         assertEquals(8f, db.getFloat(1));
       }
     }
-    assertFalse(FusedAttention.find(attention(false)).iterator().hasNext());
   }
 }
