@@ -1,12 +1,9 @@
 package dev.finetune.vblora.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,6 +50,15 @@ class FusedAttentionTest {
 
   private static final List<String> OUT = List.of("out");
 
+  /** The fed q, k, v [B, H, S, D] and mask [B, 1, 1, S] that every attention graph here starts from. */
+  private record Inputs(Placeholder<TFloat32> q, Placeholder<TFloat32> k, Placeholder<TFloat32> v,
+      Placeholder<TFloat32> mask) {
+    static Inputs of(Ops tf) {
+      return new Inputs(tf.withName("q").placeholder(TFloat32.class), tf.withName("k").placeholder(TFloat32.class),
+          tf.withName("v").placeholder(TFloat32.class), tf.withName("mask").placeholder(TFloat32.class));
+    }
+  }
+
   /**
    * q, k, v [B, H, S, D] (fed); probabilities = softmax(q k^T * scale + mask), mask [B, 1, 1, S] of 0 and -10000
    * (fed); out = probabilities v. With {@code probabilitiesAlsoOut}, the probabilities are an output too.
@@ -64,11 +70,8 @@ class FusedAttentionTest {
   private static GraphDef attention(boolean probabilitiesAlsoOut, Form form) {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
-      Placeholder<TFloat32> q = tf.withName("q").placeholder(TFloat32.class);
-      Placeholder<TFloat32> k = tf.withName("k").placeholder(TFloat32.class);
-      Placeholder<TFloat32> v = tf.withName("v").placeholder(TFloat32.class);
-      Placeholder<TFloat32> mask = tf.withName("mask").placeholder(TFloat32.class);
-      Operand<TFloat32> scores = tf.withName("scores").train.batchMatMul(q, k, TFloat32.class,
+      Inputs in = Inputs.of(tf);
+      Operand<TFloat32> scores = tf.withName("scores").train.batchMatMul(in.q(), in.k(), TFloat32.class,
           BatchMatMul.adjY(true));
       Ops named = tf.withName("scaled");
       Operand<TFloat32> scaled = switch (form) {
@@ -77,10 +80,10 @@ class FusedAttentionTest {
         case SCALE_LEFT -> named.math.mul(tf.constant(SCALE), scores);
         case UNSCALED -> scores;
       };
-      Operand<TFloat32> masked = form == Form.DIVIDED_MASK_LEFT ? tf.withName("masked").math.add(mask, scaled)
-          : tf.withName("masked").math.add(scaled, mask);
+      Operand<TFloat32> masked = form == Form.DIVIDED_MASK_LEFT ? tf.withName("masked").math.add(in.mask(), scaled)
+          : tf.withName("masked").math.add(scaled, in.mask());
       Operand<TFloat32> probabilities = tf.withName("probabilities").nn.softmax(masked);
-      tf.withName("out").train.batchMatMul(probabilities, v, TFloat32.class);
+      tf.withName("out").train.batchMatMul(probabilities, in.v(), TFloat32.class);
       if (probabilitiesAlsoOut) {
         tf.withName("probabilities_out").identity(probabilities);
       }
@@ -104,15 +107,12 @@ class FusedAttentionTest {
   private static GraphDef bfloat16Logits(float scale) {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
-      Placeholder<TFloat32> q = tf.withName("q").placeholder(TFloat32.class);
-      Placeholder<TFloat32> k = tf.withName("k").placeholder(TFloat32.class);
-      Placeholder<TFloat32> v = tf.withName("v").placeholder(TFloat32.class);
-      Placeholder<TFloat32> mask = tf.withName("mask").placeholder(TFloat32.class);
-      Operand<TBfloat16> scores = tf.train.batchMatMul(bf16(tf, q), bf16(tf, k), TBfloat16.class,
+      Inputs in = Inputs.of(tf);
+      Operand<TBfloat16> scores = tf.train.batchMatMul(bf16(tf, in.q()), bf16(tf, in.k()), TBfloat16.class,
           BatchMatMul.adjY(true));
-      Operand<TBfloat16> logits = tf.math.add(tf.math.mul(scores, bf16(tf, tf.constant(scale))), bf16(tf, mask));
+      Operand<TBfloat16> logits = tf.math.add(tf.math.mul(scores, bf16(tf, tf.constant(scale))), bf16(tf, in.mask()));
       Operand<TFloat32> probabilities = tf.nn.softmax(tf.dtypes.cast(logits, TFloat32.class));
-      tf.withName("out").dtypes.cast(tf.train.batchMatMul(bf16(tf, probabilities), bf16(tf, v), TBfloat16.class),
+      tf.withName("out").dtypes.cast(tf.train.batchMatMul(bf16(tf, probabilities), bf16(tf, in.v()), TBfloat16.class),
           TFloat32.class);
       return g.toGraphDef();
     }
@@ -122,21 +122,12 @@ class FusedAttentionTest {
     return tf.dtypes.cast(x, TBfloat16.class);
   }
 
-  private static final float[] Q = values(B * H * S * D, 1);
-  private static final float[] K = values(B * H * S * D, 2);
-  private static final float[] V = values(B * H * S * D, 3);
-  private static final float[] W = values(B * H * S * D, 4);
+  private static final float[] Q = FloatArrays.gaussian(B * H * S * D, 1);
+  private static final float[] K = FloatArrays.gaussian(B * H * S * D, 2);
+  private static final float[] V = FloatArrays.gaussian(B * H * S * D, 3);
+  private static final float[] W = FloatArrays.gaussian(B * H * S * D, 4);
   /** The second sentence's last two tokens are padding. */
   private static final float[] MASK = {0, 0, 0, 0, 0, 0, 0, 0, -10000, -10000};
-
-  private static float[] values(int n, long seed) {
-    Random random = new Random(seed);
-    float[] out = new float[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = (float) random.nextGaussian();
-    }
-    return out;
-  }
 
   /** out, and the gradients of sum(out * W) with respect to q, k and v. */
   private static List<float[]> outputAndGradients(GraphDef graph) {
@@ -153,30 +144,13 @@ class FusedAttentionTest {
           TFloat32 mask = tensor(MASK, B, 1, 1, S);
           Result r = s.runner().feed("q:0", q).feed("k:0", k).feed("v:0", v).feed("mask:0", mask)
               .fetch(out).fetch(grads[0]).fetch(grads[1]).fetch(grads[2]).run()) {
-        List<float[]> values = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-          TFloat32 t = (TFloat32) r.get(i);
-          float[] a = new float[(int) t.size()];
-          t.asRawTensor().data().asFloats().read(a);
-          values.add(a);
-        }
-        return values;
+        return FloatArrays.flat(r, 4);
       }
     }
   }
 
   private static TFloat32 tensor(float[] values, long... shape) {
     return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(values, true, false));
-  }
-
-  private static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
-    double scale = 0;
-    for (float v : expected) {
-      scale = Math.max(scale, Math.abs(v));
-    }
-    for (int i = 0; i < expected.length; i++) {
-      assertEquals(expected[i], actual[i], tolerance * scale, what + "[" + i + "]");
-    }
   }
 
   @Test
@@ -201,7 +175,7 @@ class FusedAttentionTest {
     assertEquals("IdentityN", marker.getOp());
     List<float[]> expected = outputAndGradients(bfloat16Logits());
     List<float[]> actual = outputAndGradients(rewritten);
-    assertClose(expected.get(0), actual.get(0), 1e-6, "out");
+    FloatArrays.assertClose(expected.get(0), actual.get(0), 1e-6, "out");
   }
 
   /**
@@ -234,12 +208,12 @@ class FusedAttentionTest {
     // written, so bfloat16's 2^-8 relative step bounds the difference.
     String[] names = {"dq", "dk", "dv"};
     for (int i = 0; i < 3; i++) {
-      assertClose(expected.get(i + 1), actual.get(i + 1), 1.5e-2, names[i]);
+      FloatArrays.assertClose(expected.get(i + 1), actual.get(i + 1), 1.5e-2, names[i]);
     }
     // ... and against float32, so the comparison above is not between two equally wrong graphs.
     List<float[]> exact = outputAndGradients(attention(false));
     for (int i = 0; i < 3; i++) {
-      assertClose(exact.get(i + 1), actual.get(i + 1), 3e-2, names[i] + " against float32");
+      FloatArrays.assertClose(exact.get(i + 1), actual.get(i + 1), 3e-2, names[i] + " against float32");
     }
   }
 
@@ -254,7 +228,7 @@ class FusedAttentionTest {
     assertEquals(scale, cores.get(0).scale(), 1e-7f);
     List<float[]> expected = outputAndGradients(bfloat16Logits(scale));
     List<float[]> actual = outputAndGradients(FusedAttention.rewrite(bfloat16(attention(false, form)), OUT));
-    assertClose(expected.get(0), actual.get(0), 1e-6, form + " out");
+    FloatArrays.assertClose(expected.get(0), actual.get(0), 1e-6, form + " out");
   }
 
   /** The rewrite removes the nodes between the product and the softmax: one that anything else needs stays. */
