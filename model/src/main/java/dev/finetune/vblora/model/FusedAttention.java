@@ -269,6 +269,7 @@ public final class FusedAttention {
     String axis = OpNames.unique(scope + "/axis", names);
     String stop = OpNames.unique(scope + "/stop_gradient", names);
     String max = OpNames.unique(scope + "/max", names);
+    String maxFloat32 = OpNames.unique(scope + "/max_float32", names);
     String shifted = OpNames.unique(scope + "/shifted", names);
     String exp = OpNames.unique(scope + "/exp", names);
     String sum = OpNames.unique(scope + "/sum", names);
@@ -279,12 +280,16 @@ public final class FusedAttention {
         .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_INT32)
             .setTensorShape(TensorShapeProto.getDefaultInstance()).addIntVal(-1)).build())
         .build());
-    out.addNode(Bfloat16Gemms.cast(float32, logits, DataType.DT_BFLOAT16, DataType.DT_FLOAT, device));
-    out.addNode(unary("StopGradient", stop, float32, device));
-    out.addNode(reduction("Max", max, stop, axis, device));
-    out.addNode(binary("Sub", shifted, stop, max, DataType.DT_FLOAT, device));
-    out.addNode(unary("Exp", exp, shifted, device));
-    out.addNode(reduction("Sum", sum, exp, axis, device));
+    // The max is taken over the bfloat16 logits themselves (exactly the max of their float32 values): the rewriter
+    // wants the tensor the bias add makes read twice, by the max and by the float32 conversion the softmax starts
+    // from; a max over the converted logits left it one reader, and nothing matched (lease S's fmha-dump).
+    out.addNode(unary("StopGradient", stop, logits, DataType.DT_BFLOAT16, device));
+    out.addNode(reduction("Max", max, stop, axis, DataType.DT_BFLOAT16, device));
+    out.addNode(Bfloat16Gemms.cast(float32, stop, DataType.DT_BFLOAT16, DataType.DT_FLOAT, device));
+    out.addNode(Bfloat16Gemms.cast(maxFloat32, max, DataType.DT_BFLOAT16, DataType.DT_FLOAT, device));
+    out.addNode(binary("Sub", shifted, float32, maxFloat32, DataType.DT_FLOAT, device));
+    out.addNode(unary("Exp", exp, shifted, DataType.DT_FLOAT, device));
+    out.addNode(reduction("Sum", sum, exp, axis, DataType.DT_FLOAT, device));
     out.addNode(binary("RealDiv", probabilities, exp, sum, DataType.DT_FLOAT, device));
     out.addNode(NodeDef.newBuilder().setName(marker).setOp("IdentityN").setDevice(device)
         .addInput(probabilities).addInput(logits)
@@ -340,9 +345,9 @@ public final class FusedAttention {
     return AttrValue.newBuilder().setType(type).build();
   }
 
-  private static NodeDef unary(String op, String name, String input, String device) {
+  private static NodeDef unary(String op, String name, String input, DataType type, String device) {
     return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input)
-        .putAttr("T", typeAttr(DataType.DT_FLOAT)).build();
+        .putAttr("T", typeAttr(type)).build();
   }
 
   private static NodeDef binary(String op, String name, String a, String b, DataType type, String device) {
@@ -350,9 +355,10 @@ public final class FusedAttention {
         .putAttr("T", typeAttr(type)).build();
   }
 
-  private static NodeDef reduction(String op, String name, String input, String axis, String device) {
+  private static NodeDef reduction(String op, String name, String input, String axis, DataType type,
+      String device) {
     return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input).addInput(axis)
-        .putAttr("T", typeAttr(DataType.DT_FLOAT)).putAttr("Tidx", typeAttr(DataType.DT_INT32))
+        .putAttr("T", typeAttr(type)).putAttr("Tidx", typeAttr(DataType.DT_INT32))
         .putAttr("keep_dims", AttrValue.newBuilder().setB(true).build()).build();
   }
 }
