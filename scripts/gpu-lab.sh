@@ -49,13 +49,19 @@ ttr() {
   local dir=$1 name=$2 cache=$3; shift 3
   mkdir -p $cache
   local t0=$(date +%s.%N)
-  TF_XLA_FLAGS="--tf_xla_persistent_cache_directory=$cache --tf_xla_deterministic_cluster_names=true" \
+  # As the launcher: no persistent cache for --fused-attention, whose cuDNN programs it cannot read back.
+  local tf_xla_flags="--tf_xla_persistent_cache_directory=$cache --tf_xla_deterministic_cluster_names=true"
+  local xla_flags=$XLA_FLAGS
+  if [[ " $* " == *" --fused-attention "* ]]; then
+    tf_xla_flags=""; xla_flags="$XLA_FLAGS --xla_gpu_enable_cudnn_fmha=true"
+  fi
+  TF_XLA_FLAGS="$tf_xla_flags" XLA_FLAGS="$xla_flags" \
     $VBLORA "$@" > $dir/$name.out 2> $dir/$name.err || echo "$name failed (see $name.err)"
   local t1=$(date +%s.%N)
   echo "$name wall_s $(awk "BEGIN{print $t1 - $t0}") $(grep -h '^time ' $dir/$name.err | tail -1)"
   tar -C /tmp -czf $OUT/$(basename $dir).tgz --exclude='*/merged' --exclude='*/merge-cpu' --exclude='*/checkpoints' --exclude='*/tensorboard' $(basename $dir)
 }
-TTR_PRECISION=${TTR_PRECISION:-}   # e.g. "--precision bf16": ttr-ours's train runs in that precision
+TTR_PRECISION=${TTR_PRECISION:-}   # e.g. "--precision bf16 --fused-attention": ttr-ours's train runs with these
 SST2_ARGS="--train $SST2 --valid-fraction 0.1 --no-header --label-column 0 --text-column 1"
 COLA_ARGS="--train $COLA --valid-fraction 0.1 --no-header --label-column 1 --text-column 0"
 
@@ -172,7 +178,7 @@ case "$1" in
     # Issue 16: one process per lever, VB-LoRA alone (LoRA r=8 where the row says so), 32 x 128, the launcher's
     # GPU flags plus the lever's. LEVERS picks a subset (names below); each line prints its median.
     dir=/tmp/$1; mkdir -p $dir
-    for lever in ${LEVERS:-qv-fp32 qv-fp16 qv-bf16 qv-bf16-fmha qv-fp16-fmha qv-bf16-softmax qv-bf16-layernorm \
+    for lever in ${LEVERS:-qv-fp32 qv-fp16 qv-bf16 qv-bf16-fmha qv-bf16-softmax qv-bf16-layernorm \
         qv-bf16-nocmdbuf all-fp32 all-bf16 qv-lora-bf16 all-lora-bf16 qv-bf16-profile}; do
       targets=bert-qv; method=vblora; precision=fp32; flags=""; extra=""; xla_flags=$XLA_FLAGS
       case $lever in
@@ -182,7 +188,7 @@ case "$1" in
       case $lever in all-*) targets=all-linear ;; esac
       case $lever in *-lora-*) method=lora ;; esac
       # Levers combine: qv-bf16-fmha-softmax-r2 is bf16 with both flags (a trailing -rN only names a repeat).
-      [[ $lever == *-fmha* ]] && flags="$flags --xla_gpu_enable_cudnn_fmha=true"
+      [[ $lever == *-fmha* ]] && flags="$flags --xla_gpu_enable_cudnn_fmha=true" && extra="$extra --fused-attention"
       [[ $lever == *-softmax* ]] && flags="$flags --xla_gpu_enable_triton_softmax_fusion=true"
       [[ $lever == *-layernorm* ]] && flags="$flags --xla_gpu_enable_cudnn_layer_norm=true"
       # Command buffers at XLA's default are the launcher's since lease M: -cmdbuf names such rows of leases before
@@ -190,7 +196,7 @@ case "$1" in
       [[ $lever == *-nocmdbuf* ]] && flags="$flags --xla_gpu_enable_command_buffer="
       [[ $lever == *-cmdbufc* ]] && flags="$flags --xla_gpu_graph_enable_concurrent_region=true"
       [[ $lever == *-triton* ]] && xla_flags=""      # Triton GEMMs at XLA's default
-      [[ $lever == *-profile* ]] && extra="--profile --profile-out $dir/$lever.tsv" 
+      [[ $lever == *-profile* ]] && extra="$extra --profile --profile-out $dir/$lever.tsv"
       XLA_FLAGS="$(echo $xla_flags $flags)" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
         --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
       saved $dir $lever
@@ -204,7 +210,7 @@ case "$1" in
       XLA_FLAGS="$XLA_FLAGS --xla_gpu_enable_cudnn_fmha=true --xla_dump_to=$dir/hlo \
       --xla_dump_hlo_pass_re=cudnn-fused-multi-headed-attention-rewriter|cudnn-fused-mha.*" \
       $BENCH --targets bert-qv --method vblora --mode train --steps 20 --sync-every 25 --xla on --precision bf16 \
-      > $dir/fmha.json 2> $dir/fmha.err || echo "fmha-dump failed (see fmha.err)"
+      --fused-attention > $dir/fmha.json 2> $dir/fmha.err || echo "fmha-dump failed (see fmha.err)"
     grep -h '"median"' $dir/fmha.json | head -1 || true
     grep -c "custom_call_target=\"__cudnn\$fmha" $dir/hlo/*after_optimizations.txt | sed 's|.*/||' || true
     # What a correct fusion needs (docs/benchmarks.md, issue 16): the forward target with Bias, mask_type NO_MASK

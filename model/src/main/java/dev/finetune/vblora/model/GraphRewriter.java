@@ -97,7 +97,21 @@ public final class GraphRewriter {
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs) {
-    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs, true);
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs,
+        AttentionForm.AS_EXPORTED);
+  }
+
+  /**
+   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm, GemmPrecision, StepInputs)}, with the
+   * attention cores of a bfloat16 graph written in {@code attention}'s form.
+   *
+   * @throws VbLoraException for {@link AttentionForm#FUSED} in a float32 graph, or when this process cannot give
+   *     the fused form its gradient (another library registered a gradient for IdentityN)
+   */
+  public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
+      Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
+      AttentionForm attention) {
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs, attention, true);
   }
 
   /**
@@ -108,12 +122,21 @@ public final class GraphRewriter {
   static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, boolean packBaseWeights) {
     return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, StepInputs.FED,
-        packBaseWeights);
+        AttentionForm.AS_EXPORTED, packBaseWeights);
   }
 
   private static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
-      boolean packBaseWeights) {
+      AttentionForm attention, boolean packBaseWeights) {
+    if (attention == AttentionForm.FUSED && precision != GemmPrecision.BFLOAT16) {
+      throw new VbLoraException("the fused attention form is written for bfloat16 products (cuDNN's fused "
+          + "attention reads bfloat16), but the products are " + precision + "; use bfloat16 products or the "
+          + "model's own attention");
+    }
+    if (attention == AttentionForm.FUSED && !FusedAttention.gradientRegistered()) {
+      throw new VbLoraException("the fused attention form needs its own gradient for IdentityN, and this process "
+          + "already has one (registered by other code before vblora's); train without fused attention");
+    }
     if (form == UpdateForm.MERGED && plan.dropout() > 0) {
       throw new VbLoraException("the merged update form applies no adapter dropout (the adapter's "
           + "input is the frozen MatMul's), but the adapter has dropout " + plan.dropout() + "; set dropout to 0 "
@@ -182,7 +205,7 @@ public final class GraphRewriter {
         ? BaseWeightPacking.pack(merged, original, outputNodes(adaptedSignature), packedScope)
         : new BaseWeightPacking.Packed(merged, PackedBaseWeights.none());
     Bfloat16BaseWeights.Copied copied = precision == GemmPrecision.BFLOAT16
-        ? bfloat16(packed, inputNodes(adaptedSignature), outputNodes(adaptedSignature))
+        ? bfloat16(packed, inputNodes(adaptedSignature), outputNodes(adaptedSignature), attention)
         : new Bfloat16BaseWeights.Copied(packed.graph(), Map.of());
     GraphDef imported = copied.graph();
     Graph graph = new Graph();
@@ -205,13 +228,13 @@ public final class GraphRewriter {
   /**
    * The bfloat16 graph: the data path's products in bfloat16, what runs between two of them kept in bfloat16, and
    * the frozen weights the products read taken from bfloat16 copies of the packed variables, filled once per
-   * restore.
+   * restore; the attention cores in {@code attention}'s form.
    */
   private static Bfloat16BaseWeights.Copied bfloat16(BaseWeightPacking.Packed packed, List<String> inputs,
-      List<String> outputs) {
+      List<String> outputs, AttentionForm attention) {
     GraphDef products = Bfloat16Gemms.rewrite(packed.graph(), inputs);
-    GraphDef attention = FusedAttention.rewrite(products, outputs);
-    GraphDef stretches = Bfloat16Regions.rewrite(attention, outputs);
+    GraphDef cores = attention == AttentionForm.FUSED ? FusedAttention.rewrite(products, outputs) : products;
+    GraphDef stretches = Bfloat16Regions.rewrite(cores, outputs);
     return Bfloat16BaseWeights.copy(stretches, packed.weights(), outputs);
   }
 

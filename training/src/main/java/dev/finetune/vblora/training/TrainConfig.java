@@ -84,6 +84,8 @@ import java.util.TreeMap;
  * @param logPlacement TensorFlow logs every op's device on stderr
  * @param intraOpThreads threads inside one op; 0 lets TensorFlow choose
  * @param interOpThreads ops run side by side; 0 lets TensorFlow choose
+ * @param fusedAttention gpu bf16 with XLA: each layer's attention as cuDNN's fused kernels (see {@link
+ *     DeviceOptions#fusedAttention})
  * @param updateForm how adapted MatMuls apply the update (null: auto, see {@link #resolvedUpdateForm()})
  * @param out the output folder
  * @param resume continue from the newest checkpoint in {@code out}
@@ -99,8 +101,8 @@ public record TrainConfig(
     int epochs, long maxSteps, int batchSize, int maxLength, String lengthBuckets,
     double lrBank, double lrLogits, double lrLora, double lrHead, double weightDecay, double warmupRatio,
     double maxGradNorm, long seed, long evalEvery, long logEvery, String device, Boolean xla,
-    Precision precision, boolean logPlacement, int intraOpThreads, int interOpThreads, UpdateForm updateForm,
-    Path out, boolean resume, boolean overwrite) {
+    Precision precision, boolean logPlacement, int intraOpThreads, int interOpThreads, boolean fusedAttention,
+    UpdateForm updateForm, Path out, boolean resume, boolean overwrite) {
 
   public TrainConfig {
     require(model != null && !model.isBlank(), "model is required: a SavedModel folder or a built-in name",
@@ -141,9 +143,10 @@ public record TrainConfig(
     require(device != null && (device.equals("cpu") || device.equals("gpu")),
         "device must be cpu or gpu, got " + device, "device");
     require(precision != null, "precision must be fp32, fp16 (gpu) or bf16 (cpu)", "precision");
-    // Validates precision against the device, and the thread counts (the fields are not assigned yet here).
+    // Validates precision and fused attention against the device, and the thread counts (the fields are not
+    // assigned yet here).
     new DeviceOptions(Device.parse(device), xla != null ? xla : device.equals("gpu"), precision, logPlacement,
-        intraOpThreads, interOpThreads);
+        intraOpThreads, interOpThreads, fusedAttention);
     require(!(resume && overwrite), "resume continues the run in out and overwrite replaces it; choose one",
         "resume", "overwrite");
     // The adapter configs validated their own ranges with PEFT's names; here only that they agree, because the
@@ -210,7 +213,7 @@ public record TrainConfig(
    */
   public DeviceOptions deviceOptions() {
     return new DeviceOptions(Device.parse(device), xlaEnabled(), precision, logPlacement, intraOpThreads,
-        interOpThreads);
+        interOpThreads, fusedAttention);
   }
 
   /**
@@ -284,6 +287,7 @@ public record TrainConfig(
     json.put("log_placement", logPlacement);
     json.put("intra_op_threads", intraOpThreads);
     json.put("inter_op_threads", interOpThreads);
+    json.put("fused_attention", fusedAttention);
     json.put("update_form", updateForm == null ? null : updateForm.label());
     json.put("out", out.toString());
     json.put("resume", resume);
@@ -293,13 +297,14 @@ public record TrainConfig(
 
   /**
    * The settings that decide what a run computes: everything but where it runs and how it was started
-   * (out, resume, overwrite, device, xla, precision, log_placement, the thread counts, update_form, log_every,
-   * length_buckets: padding changes no result beyond rounding). A resume must match these exactly.
+   * (out, resume, overwrite, device, xla, precision, log_placement, the thread counts, fused_attention,
+   * update_form, log_every, length_buckets: padding changes no result beyond rounding). A resume must match these
+   * exactly.
    */
   public Map<String, Object> identity() {
     Map<String, Object> json = toJson();
     for (String key : new String[] {"out", "resume", "overwrite", "device", "xla", "precision", "log_placement",
-        "intra_op_threads", "inter_op_threads", "update_form", "log_every", "length_buckets"}) {
+        "intra_op_threads", "inter_op_threads", "fused_attention", "update_form", "log_every", "length_buckets"}) {
       json.remove(key);
     }
     return Json.parseObject(Json.toCompactJson(json));
@@ -373,6 +378,7 @@ public record TrainConfig(
     j.bool("log_placement", b::logPlacement);
     j.number("intra_op_threads", v -> b.intraOpThreads((int) v));
     j.number("inter_op_threads", v -> b.interOpThreads((int) v));
+    j.bool("fused_attention", b::fusedAttention);
     j.string("update_form", v -> b.updateForm(UpdateForm.parse(v)));
     j.string("out", v -> b.out(Path.of(v)));
     j.bool("resume", b::resume);
@@ -457,6 +463,7 @@ public record TrainConfig(
     private boolean logPlacement;
     private int intraOpThreads;
     private int interOpThreads;
+    private boolean fusedAttention;
     private UpdateForm updateForm;
     private Path out;
     private boolean resume;
@@ -528,11 +535,16 @@ public record TrainConfig(
     public Builder logPlacement(boolean v) { logPlacement = v; return this; }
     public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
     public Builder interOpThreads(int v) { interOpThreads = v; return this; }
+    /** gpu bf16 with XLA only; the process needs the flags of {@code FusedAttentionFlags}. */
+    public Builder fusedAttention(boolean v) { fusedAttention = v; return this; }
 
-    /** Device, XLA, precision, placement logging and threads at once, e.g. as the command line read them. */
+    /**
+     * Device, XLA, precision, placement logging, threads and fused attention at once, e.g. as the command line
+     * read them.
+     */
     public Builder deviceOptions(DeviceOptions v) {
       return device(v.device().label()).xla(v.xla()).precision(v.precision()).logPlacement(v.logPlacement())
-          .intraOpThreads(v.intraOpThreads()).interOpThreads(v.interOpThreads());
+          .intraOpThreads(v.intraOpThreads()).interOpThreads(v.interOpThreads()).fusedAttention(v.fusedAttention());
     }
     /** null: auto (see {@link TrainConfig#resolvedUpdateForm()}). */
     public Builder updateForm(UpdateForm v) { updateForm = v; return this; }
@@ -557,7 +569,8 @@ public record TrainConfig(
           textPairColumn, labelColumn, noHeader, task, input, features, pooling, output, loss, targets, exclude,
           layers, method, vbLora.build(), lora, epochs, maxSteps, batchSize, maxLength, lengthBuckets, lrBank,
           lrLogits, lrLora, lrHead, weightDecay, warmupRatio, maxGradNorm, seed, evalEvery, logEvery, device, xla,
-          precision, logPlacement, intraOpThreads, interOpThreads, updateForm, runFolder, resume, overwrite);
+          precision, logPlacement, intraOpThreads, interOpThreads, fusedAttention, updateForm, runFolder, resume,
+          overwrite);
     }
   }
 }

@@ -191,6 +191,7 @@ public final class Trainer {
         .adamW(AdamWConfig.defaults().withMaxGradNorm(config.maxGradNorm()))
         .updateForm(config.resolvedUpdateForm())
         .gemmPrecision(config.deviceOptions().gemmPrecision())
+        .attentionForm(config.deviceOptions().attentionForm())
         // Under XLA every batch has one shape (BatchShapes), so steps can be staged on the device in groups.
         .stepInputs(config.xlaEnabled() ? StepInputs.STAGED : StepInputs.FED)
         .build();

@@ -116,7 +116,8 @@ public final class TrainingGraph implements AutoCloseable {
   /** Builds the graph of {@code spec}; slow for a real model (seconds: graph import and gradients). */
   public static TrainingGraph build(TrainingGraphSpec spec) {
     AdaptedGraph adapted = GraphRewriter.rewrite(spec.model().metaGraph(), spec.signature(), spec.plan(),
-        spec.model().variablesPrefix(), spec.updateForm(), spec.gemmPrecision(), spec.stepInputs());
+        spec.model().variablesPrefix(), spec.updateForm(), spec.gemmPrecision(), spec.stepInputs(),
+        spec.attentionForm());
     try {
       return new TrainingGraph(spec, adapted);
     } catch (RuntimeException e) {

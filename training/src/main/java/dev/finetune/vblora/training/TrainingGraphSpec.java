@@ -1,7 +1,9 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.model.UpdateForm;
@@ -15,6 +17,7 @@ import dev.finetune.vblora.savedmodel.io.ModelOutput;
 import dev.finetune.vblora.training.optim.AdamWConfig;
 import dev.finetune.vblora.training.optim.GroupHyperparameters;
 import dev.finetune.vblora.training.optim.VbLoraGroupSettings;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -36,10 +39,12 @@ import java.util.Objects;
  *     dev.finetune.vblora.model.Bfloat16Gemms})
  * @param stepInputs whether steps may read their values from device staging (see {@link
  *     TrainingGraph#staging()}; fed steps work either way)
+ * @param attentionForm how a bfloat16 graph writes its attention cores (fused: see {@link
+ *     dev.finetune.vblora.model.FusedAttention}; needs bfloat16 products)
  */
 public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, ModelIo io, TaskHead head,
     VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
-    UpdateForm updateForm, GemmPrecision gemmPrecision, StepInputs stepInputs) {
+    UpdateForm updateForm, GemmPrecision gemmPrecision, StepInputs stepInputs, AttentionForm attentionForm) {
 
   /**
    * The LoRA baseline's default, what {@code train} uses: {@link TrainingDefaults#LR_LORA} and {@link
@@ -65,6 +70,11 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(updateForm, "updateForm");
     Objects.requireNonNull(gemmPrecision, "gemmPrecision");
     Objects.requireNonNull(stepInputs, "stepInputs");
+    Objects.requireNonNull(attentionForm, "attentionForm");
+    if (attentionForm == AttentionForm.FUSED && gemmPrecision != GemmPrecision.BFLOAT16) {
+      throw new InvalidSettingException(List.of("attentionForm", "gemmPrecision"), "the fused attention form is "
+          + "written for bfloat16 products, but they are " + gemmPrecision + "; set gemmPrecision BFLOAT16");
+    }
   }
 
   public static Builder builder(SavedModelInfo model, AdapterPlan plan) {
@@ -87,6 +97,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private UpdateForm updateForm = UpdateForm.LOW_RANK;
     private GemmPrecision gemmPrecision = GemmPrecision.FLOAT32;
     private StepInputs stepInputs = StepInputs.FED;
+    private AttentionForm attentionForm = AttentionForm.AS_EXPORTED;
 
     private Builder(SavedModelInfo model, AdapterPlan plan) {
       this.model = model;
@@ -156,10 +167,19 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
+    /**
+     * The attention cores of a bfloat16 graph in the form XLA's cuDNN fused-attention rewriter matches (default:
+     * the model's own; see {@link DeviceOptions#fusedAttention}).
+     */
+    public Builder attentionForm(AttentionForm value) {
+      attentionForm = value;
+      return this;
+    }
+
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
       return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm,
-          gemmPrecision, stepInputs);
+          gemmPrecision, stepInputs, attentionForm);
     }
 
     /** Builds the graph (seconds for a real model). */

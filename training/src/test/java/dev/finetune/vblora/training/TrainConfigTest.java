@@ -9,6 +9,7 @@ import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
+import dev.finetune.vblora.training.device.Precision;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ class TrainConfigTest {
         "init_logits_std", "vblora_dropout", "lora_alpha", "lora_dropout", "epochs", "max_steps", "batch_size",
         "max_length", "length_buckets", "lr_bank", "lr_logits", "lr_lora", "lr_head", "weight_decay", "warmup_ratio",
         "max_grad_norm", "seed", "eval_every", "log_every", "device", "xla", "precision", "log_placement",
-        "intra_op_threads", "inter_op_threads", "update_form", "out", "resume", "overwrite"),
+        "intra_op_threads", "inter_op_threads", "fused_attention", "update_form", "out", "resume", "overwrite"),
         List.copyOf(minimal().build().toJson().keySet()));
   }
 
@@ -95,6 +96,18 @@ class TrainConfigTest {
         .loraAlpha(32).loraDropout(0.05).seed(9).build();
     assertEquals(config, TrainConfig.fromJson(config.toJson()));
     assertEquals(config.identity(), TrainConfig.fromJson(config.toJson()).identity());
+  }
+
+  @Test
+  void fusedAttentionIsSavedReachesTheSessionsAndIsRefusedWhereCudnnCannotRunIt() {
+    TrainConfig fused = minimal().device("gpu").precision(Precision.BF16).fusedAttention(true).build();
+    assertEquals(fused, TrainConfig.fromJson(fused.toJson()));
+    assertEquals(true, fused.deviceOptions().fusedAttention());
+    assertEquals(fused.deviceOptions(), minimal().deviceOptions(fused.deviceOptions()).build().deviceOptions(),
+        "the command line's options");
+    InvalidSettingException e = assertThrows(InvalidSettingException.class,
+        () -> minimal().fusedAttention(true).build());
+    assertEquals("fusedAttention", e.settings().get(0), e.getMessage());
   }
 
   @Test

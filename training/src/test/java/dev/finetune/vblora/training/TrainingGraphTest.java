@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.model.BaseWeightGroup;
+import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
@@ -99,13 +100,16 @@ class TrainingGraphTest {
   /**
    * bf16 on the GPU is built into the graph (TensorFlow has no session rewrite for it there): BERT's data-path
    * products read bfloat16 operands, forward and backward, and the step trains the same adapter from the same
-   * start, its first loss within bfloat16's rounding of the float32 graph's.
+   * start, its first loss within bfloat16's rounding of the float32 graph's; with the fused attention form as well.
    */
   @Test
   void aBfloat16GraphMultipliesInBfloat16AndTrainsFromTheSameStart() {
     VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
     try (TrainingGraph bf16 = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
         .classification(2, 5).updateForm(UpdateForm.MERGED).gemmPrecision(GemmPrecision.BFLOAT16).build();
+        TrainingGraph fused = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+            .classification(2, 5).updateForm(UpdateForm.MERGED).gemmPrecision(GemmPrecision.BFLOAT16)
+            .attentionForm(AttentionForm.FUSED).build();
         TrainingGraph fp32 = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
             .classification(2, 5).updateForm(UpdateForm.MERGED).build()) {
       long products = 0;
@@ -128,18 +132,11 @@ class TrainingGraphTest {
             ? 1 : 0;
       }
       assertEquals(12, bf16Tanh, "one bfloat16 GELU per layer");
-      // Each layer's attention core on the step's path is in the form XLA's cuDNN fused-attention rewriter matches
-      // (FusedAttention): one marker per layer, and the Softmax under its name an Identity of the marker.
-      long markers = 0;
-      for (java.util.Iterator<GraphOperation> it = bf16.graph().operations(); it.hasNext(); ) {
-        GraphOperation op = it.next();
-        if (op.type().equals("IdentityN") && op.name().endsWith("/vblora_fused_attention")) {
-          markers++;
-          String softmax = op.name().substring(0, op.name().lastIndexOf('/'));
-          assertEquals("Identity", bf16.graph().operationOrThrow(softmax).type(), softmax);
-        }
-      }
-      assertEquals(12, markers, "one fused-attention core per layer");
+      // Asked for, each layer's attention core on the step's path is in the form XLA's cuDNN fused-attention
+      // rewriter matches (FusedAttention): one marker per layer, and the Softmax under its name an Identity of the
+      // marker. Otherwise the model's own Softmax stays.
+      assertEquals(12, fusedAttentionMarkers(fused), "one fused-attention core per layer");
+      assertEquals(0, fusedAttentionMarkers(bf16), "the model's own attention unless asked for");
       // The products' frozen weights come from bfloat16 copies of the packed variables, converted once at restore
       // instead of every step (Bfloat16BaseWeights): all five groups are read in bfloat16, the three kernel shapes
       // by products, the [768] and [3072] biases by bfloat16 stretches.
@@ -153,10 +150,10 @@ class TrainingGraphTest {
             "a copy of " + group.variable());
       }
       assertTrue(bfloat16Variables(fp32).isEmpty(), "float32 reads the packed variables themselves");
-      double[] first = new double[2];
+      double[] first = new double[3];
       List<Set<String>> checkpointed = new ArrayList<>();
       int i = 0;
-      for (TrainingGraph g : List.of(fp32, bf16)) {
+      for (TrainingGraph g : List.of(fp32, bf16, fused)) {
         try (Session session = g.open(null)) {
           checkpointed.add(Set.copyOf(g.checkpointState(session).keySet()));
           Map<String, HostTensor> before = g.trainableState(session);
@@ -168,9 +165,24 @@ class TrainingGraphTest {
         }
       }
       assertEquals(first[0], first[1], 2e-2 * first[0], "first losses, float32 and bfloat16");
+      assertEquals(first[0], first[2], 2e-2 * first[0], "first losses, float32 and bfloat16 with fused attention");
       assertEquals(checkpointed.get(0), checkpointed.get(1), "the copies are never saved");
+      assertEquals(checkpointed.get(0), checkpointed.get(2), "the fused form adds no state");
       assertNotEquals(first[0], first[1], "the bfloat16 graph computes in bfloat16");
     }
+  }
+
+  private static long fusedAttentionMarkers(TrainingGraph graph) {
+    long markers = 0;
+    for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
+      GraphOperation op = it.next();
+      if (op.type().equals("IdentityN") && op.name().endsWith("/vblora_fused_attention")) {
+        markers++;
+        String softmax = op.name().substring(0, op.name().lastIndexOf('/'));
+        assertEquals("Identity", graph.graph().operationOrThrow(softmax).type(), softmax);
+      }
+    }
+    return markers;
   }
 
   /**

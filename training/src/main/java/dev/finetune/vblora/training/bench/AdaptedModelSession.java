@@ -54,7 +54,8 @@ final class AdaptedModelSession implements AutoCloseable {
     // As train does: under XLA the step reads its batch from device staging and is fed nothing.
     TrainingGraph graph = TrainingGraph.builder(model, plan).signature(signature)
         .classification(CLASSES, settings.seed()).updateForm(settings.updateFormFor(plan))
-        .gemmPrecision(device.gemmPrecision()).stepInputs(device.xla() ? StepInputs.STAGED : StepInputs.FED)
+        .gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm())
+        .stepInputs(device.xla() ? StepInputs.STAGED : StepInputs.FED)
         .build();
     Session session = null;
     SyntheticBatch batch = null;

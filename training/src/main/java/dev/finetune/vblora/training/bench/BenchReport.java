@@ -81,6 +81,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     setup.put("xla", device.xla());
     setup.put("xla_effective", xlaEffective);
     setup.put("precision", device.precision().label());
+    setup.put("fused_attention", device.fusedAttention());
     setup.put("update_form", settings.updateForm() == null ? "auto (merged on gpu, low-rank on cpu)"
         : settings.updateForm().label());
     setup.put("sync_every", (long) settings.syncEvery());

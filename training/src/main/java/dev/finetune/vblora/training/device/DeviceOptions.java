@@ -3,6 +3,7 @@ package dev.finetune.vblora.training.device;
 import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
 import java.util.List;
 import org.tensorflow.proto.ConfigProto;
@@ -23,9 +24,12 @@ import org.tensorflow.proto.RewriterConfig;
  * @param logPlacement log_device_placement: TensorFlow prints every op's device on stderr
  * @param intraOpThreads threads inside one op; 0 lets TensorFlow choose (one per core)
  * @param interOpThreads ops run side by side; 0 lets TensorFlow choose
+ * @param fusedAttention a bf16 training graph's attention cores in the form XLA's cuDNN fused-attention rewriter
+ *     matches, one flash-attention kernel per layer forward and one backward (see {@link FusedAttentionFlags}
+ *     for what the process needs; GPU, bf16 and XLA only; off by default)
  */
 public record DeviceOptions(Device device, boolean xla, Precision precision, boolean logPlacement,
-    int intraOpThreads, int interOpThreads) {
+    int intraOpThreads, int interOpThreads, boolean fusedAttention) {
 
   public DeviceOptions {
     if (device == null || precision == null) {
@@ -41,6 +45,17 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
           + " is not available on " + device.label() + ": TensorFlow rewrites to fp16 on GPUs only; use precision "
           + "bf16 or fp32");
     }
+    if (fusedAttention && (device != Device.GPU || precision != Precision.BF16 || !xla)) {
+      throw new InvalidSettingException(List.of("fusedAttention", "device", "precision", "xla"), "fused attention "
+          + "is cuDNN's, which XLA calls on a GPU for bfloat16 attention; it needs device gpu, precision bf16 and "
+          + "XLA on, got " + device.label() + ", " + precision.label() + ", XLA " + (xla ? "on" : "off"));
+    }
+  }
+
+  /** As the record's constructor, without fused attention (the default). */
+  public DeviceOptions(Device device, boolean xla, Precision precision, boolean logPlacement, int intraOpThreads,
+      int interOpThreads) {
+    this(device, xla, precision, logPlacement, intraOpThreads, interOpThreads, false);
   }
 
   /** The default: CPU, no XLA, float32, TensorFlow's thread pools. */
@@ -59,19 +74,29 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
   }
 
   public DeviceOptions withXla(boolean value) {
-    return new DeviceOptions(device, value, precision, logPlacement, intraOpThreads, interOpThreads);
+    return new DeviceOptions(device, value, precision, logPlacement, intraOpThreads, interOpThreads,
+        fusedAttention && value);
   }
 
   public DeviceOptions withPrecision(Precision value) {
-    return new DeviceOptions(device, xla, value, logPlacement, intraOpThreads, interOpThreads);
+    return new DeviceOptions(device, xla, value, logPlacement, intraOpThreads, interOpThreads, fusedAttention);
   }
 
   public DeviceOptions withLogPlacement(boolean value) {
-    return new DeviceOptions(device, xla, precision, value, intraOpThreads, interOpThreads);
+    return new DeviceOptions(device, xla, precision, value, intraOpThreads, interOpThreads, fusedAttention);
   }
 
   public DeviceOptions withThreads(int intraOp, int interOp) {
-    return new DeviceOptions(device, xla, precision, logPlacement, intraOp, interOp);
+    return new DeviceOptions(device, xla, precision, logPlacement, intraOp, interOp, fusedAttention);
+  }
+
+  public DeviceOptions withFusedAttention(boolean value) {
+    return new DeviceOptions(device, xla, precision, logPlacement, intraOpThreads, interOpThreads, value);
+  }
+
+  /** How a training graph writes its attention cores: fused when asked for (bf16 on a GPU only). */
+  public AttentionForm attentionForm() {
+    return fusedAttention ? AttentionForm.FUSED : AttentionForm.AS_EXPORTED;
   }
 
   /**
@@ -112,8 +137,14 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
    *   <li>fp16: Grappler's auto_mixed_precision; bf16 on the CPU: auto_mixed_precision_onednn_bfloat16 (bf16 on
    *       the GPU is the graph's, see {@link #gemmPrecision}).
    * </ul>
+   *
+   * @throws InvalidSettingException with fused attention, when the process was not started with the flags it
+   *     needs ({@link FusedAttentionFlags})
    */
   public ConfigProto toConfigProto() {
+    if (fusedAttention) {
+      FusedAttentionFlags.require();
+    }
     return toConfigProto(XlaCpuFlag.enabled());
   }
 
@@ -162,6 +193,7 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
   /** e.g. {@code gpu, XLA on, fp32, threads intra 0 / inter 0}. */
   public String describe() {
     return device.label() + ", XLA " + (xla ? "on" : "off") + ", " + precision.label()
+        + (fusedAttention ? ", fused attention" : "")
         + (intraOpThreads > 0 || interOpThreads > 0
             ? ", threads intra " + intraOpThreads + " / inter " + interOpThreads : "");
   }

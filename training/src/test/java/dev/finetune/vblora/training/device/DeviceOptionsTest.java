@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -117,6 +119,24 @@ class DeviceOptionsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> DeviceOptions.cpu().withPrecision(Precision.FP16));
     assertTrue(e.getMessage().contains("bf16"), e.getMessage());
+  }
+
+  /** Fused attention is cuDNN's, called by XLA on a GPU for bfloat16 attention: elsewhere it is refused. */
+  @Test
+  void fusedAttentionIsForBf16UnderXlaOnTheGpuOnly() {
+    DeviceOptions fused = DeviceOptions.gpu().withPrecision(Precision.BF16).withFusedAttention(true);
+    assertEquals(AttentionForm.FUSED, fused.attentionForm());
+    assertEquals(AttentionForm.AS_EXPORTED, DeviceOptions.gpu().withPrecision(Precision.BF16).attentionForm());
+    assertTrue(fused.describe().contains("fused attention"), fused.describe());
+    for (DeviceOptions without : List.of(DeviceOptions.gpu(), DeviceOptions.gpu().withPrecision(Precision.FP16),
+        DeviceOptions.cpu().withPrecision(Precision.BF16).withXla(true),
+        DeviceOptions.gpu().withPrecision(Precision.BF16).withXla(false))) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> without.withFusedAttention(true), without.describe());
+      assertTrue(e.getMessage().contains("gpu") && e.getMessage().contains("bf16"), e.getMessage());
+    }
+    assertThrows(IllegalArgumentException.class, () -> fused.withPrecision(Precision.FP32));
+    assertEquals(false, fused.withXla(false).fusedAttention(), "without XLA nothing calls cuDNN's kernels");
   }
 
   @Test
