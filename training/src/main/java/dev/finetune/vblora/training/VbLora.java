@@ -52,6 +52,9 @@ import java.util.Set;
  *       XLA's command buffers stay on, which makes staged training steps faster) and
  *       {@code TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=DIR --tf_xla_deterministic_cluster_names=true}
  *       (a later run with the same shapes skips compiling).
+ *   <li>{@code fusedAttention(true)} (GPU, bf16): {@code XLA_FLAGS=--xla_gpu_enable_cudnn_fmha=true} and no
+ *       persistent cache, whose entries TensorFlow 2.18 cannot read back for these kernels; the run refuses to
+ *       start otherwise ({@link dev.finetune.vblora.training.device.FusedAttentionFlags}).
  * </ul>
  * What the library can set in-process it sets itself (XLA's compile-on-first-call mode, see
  * {@link dev.finetune.vblora.training.device.XlaCompilationMode}).
