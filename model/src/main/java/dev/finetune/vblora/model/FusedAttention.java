@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -85,13 +86,18 @@ public final class FusedAttention {
   /**
    * @param outputNodes nodes read from outside the graph (the signature's outputs): a core whose replaced nodes
    *     hold one is left as it is
-   * @return the graph with every matching attention core rewritten; the same graph when none matches or when the
-   *     marker's gradient could not be registered in this process
+   * @return the graph with every matching attention core rewritten; the same graph when none matches
+   * @throws VbLoraException when cores match but this process cannot give the form its gradient (other code
+   *     registered a gradient for IdentityN first)
    */
   public static GraphDef rewrite(GraphDef graph, Collection<String> outputNodes) {
     List<Core> cores = find(graph, outputNodes);
-    if (cores.isEmpty() || !gradientRegistered()) {
+    if (cores.isEmpty()) {
       return graph;
+    }
+    if (!gradientRegistered()) {
+      throw new VbLoraException("the fused attention form needs its own gradient for IdentityN, and this process "
+          + "already has one (registered by other code before vblora's); train without fused attention");
     }
     Set<String> names = new HashSet<>();
     graph.getNodeList().forEach(n -> names.add(n.getName()));

@@ -106,7 +106,7 @@ public final class GraphRewriter {
    * attention cores of a bfloat16 graph written in {@code attention}'s form.
    *
    * @throws VbLoraException for {@link AttentionForm#FUSED} in a float32 graph, or when this process cannot give
-   *     the fused form its gradient (another library registered a gradient for IdentityN)
+   *     the fused form its gradient (see {@link FusedAttention#rewrite})
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
@@ -132,10 +132,6 @@ public final class GraphRewriter {
       throw new VbLoraException("the fused attention form is written for bfloat16 products (cuDNN's fused "
           + "attention reads bfloat16), but the products are " + precision + "; use bfloat16 products or the "
           + "model's own attention");
-    }
-    if (attention == AttentionForm.FUSED && !FusedAttention.gradientRegistered()) {
-      throw new VbLoraException("the fused attention form needs its own gradient for IdentityN, and this process "
-          + "already has one (registered by other code before vblora's); train without fused attention");
     }
     if (form == UpdateForm.MERGED && plan.dropout() > 0) {
       throw new VbLoraException("the merged update form applies no adapter dropout (the adapter's "
