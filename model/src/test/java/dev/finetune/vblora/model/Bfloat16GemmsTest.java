@@ -29,9 +29,16 @@ import org.tensorflow.types.TFloat32;
  * reaches stays float32, consumers see the same names, and gradients flow through the casts.
  */
 class Bfloat16GemmsTest {
-  private static final float[][] X = {{1.001f, -2.003f, 0.5007f}, {3.0009f, 0.25f, -1.0013f}};
-  private static final float[][] W = {{0.1f, 0.2f, -0.3f, 0.4f}, {1.0001f, -0.5f, 0.25f, 2.0007f},
-      {-1.5003f, 0.75f, 0.125f, -0.0625f}};
+  /*
+   * Each value is a few tenths of a percent from a bfloat16 number with at most three significant bits, so rounding
+   * the operands moves every product visibly (up to 1.5%), while every sum of rounded products, partial sums
+   * included, is exact in bfloat16: the expected y then depends on neither the kernel's accumulation order nor how
+   * it rounds its float32 result to bfloat16, which differ between CPUs (an AMD EPYC host truncated where others
+   * round to nearest).
+   */
+  private static final float[][] X = {{1.0039f, -1.9961f, 0.50195f}, {3.0077f, 0.25097f, -1.0039f}};
+  private static final float[][] W = {{2.0077f, 0.25097f, -0.50195f, 1.0039f}, {1.0039f, -0.50195f, 0.25097f, 1.9961f},
+      {-1.0039f, 0.75f, 0.125f, -0.0625f}};
 
   /** x [2, 3] (fed) times the constant w [3, 4]; beside it w^T w, which no input reaches. */
   private static GraphDef toy() {
