@@ -11,6 +11,10 @@
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
+# CUBLAS12=DIR: a folder holding CUDA 12's own libcublas.so.12 and libcublasLt.so.12, searched before the lab's links
+# to the machine's CUDA 13 libraries (whose cuBLASLt refuses XLA's calls, lease D); the -cu12 levers use it per process.
+CUBLAS12=${CUBLAS12:-$LAB/cublas12}
+[[ -n "${LD_PREPEND:-}" ]] && export LD_LIBRARY_PATH=$LD_PREPEND${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 U=$LAB/user
 CODE=${CODE:-.gpu-code}      # our jars; another folder to compare two builds in one lease
 CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls "$PWD"/$CODE/*.jar | paste -sd:)"
@@ -196,8 +200,13 @@ case "$1" in
       [[ $lever == *-nocmdbuf* ]] && flags="$flags --xla_gpu_enable_command_buffer="
       [[ $lever == *-cmdbufc* ]] && flags="$flags --xla_gpu_graph_enable_concurrent_region=true"
       [[ $lever == *-triton* ]] && xla_flags=""      # Triton GEMMs at XLA's default
+      # -cu12: CUDA 12's cuBLAS instead of the lab's CUDA 13 one; -cublaslt: XLA's products through cuBLASLt (bias and
+      # GELU fused into the product's epilogue where XLA's GEMM rewriter matches them).
+      ld=${LD_LIBRARY_PATH:-}
+      [[ $lever == *-cu12* ]] && ld=$CUBLAS12${ld:+:$ld}
+      [[ $lever == *-cublaslt* ]] && flags="$flags --xla_gpu_enable_cublaslt=true"
       [[ $lever == *-profile* ]] && extra="$extra --profile --profile-out $dir/$lever.tsv"
-      XLA_FLAGS="$(echo $xla_flags $flags)" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
+      LD_LIBRARY_PATH=$ld XLA_FLAGS="$(echo $xla_flags $flags)" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
         --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
       saved $dir $lever
     done
