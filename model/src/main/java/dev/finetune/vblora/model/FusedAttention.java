@@ -14,7 +14,6 @@ import java.util.Set;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
-import org.tensorflow.TensorFlow;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.ReduceSum;
 import org.tensorflow.proto.AttrValue;
@@ -44,7 +43,7 @@ import org.tensorflow.types.TFloat32;
  * <p>Graph.addGradients cannot be told to use another gradient for one Softmax, and a C++ gradient cannot be
  * replaced. So the forward value goes through an {@code IdentityN} marker whose inputs are the softmax (computed
  * from a StopGradient of its input, so no gradient flows through it) and the bfloat16 logits, and the marker's
- * gradient, registered once per process ({@link #gradientRegistered()}), maps the gradient of the probabilities to
+ * gradient, registered once per process ({@link MarkerGradients}), maps the gradient of the probabilities to
  * the logits' gradient with the expression above; TensorFlow's own gradients of the bias add and the scale take it
  * on to the scores. IdentityN has no C++ gradient in TensorFlow 2.18; any other IdentityN passes its gradients
  * through unchanged, as Python's TensorFlow does.
@@ -308,24 +307,17 @@ public final class FusedAttention {
 
   // ---- the marker's gradient ----
 
-  /** Registers the marker's gradient (IdentityN's) once per process; false when IdentityN already had one. */
+  /**
+   * Registers the markers' gradient (IdentityN's, {@link MarkerGradients}) once per process; false when IdentityN
+   * already had one.
+   */
   static boolean gradientRegistered() {
-    return Registration.DONE;
+    return MarkerGradients.registered();
   }
 
-  private static final class Registration {
-    static final boolean DONE = TensorFlow.registerCustomGradient("IdentityN", FusedAttention::gradient);
-  }
-
-  /** IdentityN's gradient: the attention gradient for a marker, the incoming gradients unchanged otherwise. */
+  /** The marker's gradient: the logits' gradient from the probabilities' (the expression in the class comment). */
   static List<Operand<?>> gradient(Ops tf, GraphOperation op, List<Output<?>> grads) {
     List<Operand<?>> out = new ArrayList<>();
-    if (!op.name().endsWith("/" + MARKER) && !op.name().contains("/" + MARKER + "_")) {
-      for (int i = 0; i < op.numInputs(); i++) {
-        out.add(grads.get(i) != null ? grads.get(i) : tf.zerosLike(op.input(i)));
-      }
-      return out;
-    }
     GraphOperation division = (GraphOperation) op.input(0).op();
     Output<TFloat32> exp = division.input(0).expect(TFloat32.class);
     Output<TFloat32> sum = division.input(1).expect(TFloat32.class);

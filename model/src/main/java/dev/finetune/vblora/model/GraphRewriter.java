@@ -203,7 +203,9 @@ public final class GraphRewriter {
     Bfloat16BaseWeights.Copied copied = precision == GemmPrecision.BFLOAT16
         ? bfloat16(packed, inputNodes(adaptedSignature), outputNodes(adaptedSignature), attention)
         : new Bfloat16BaseWeights.Copied(packed.graph(), Map.of());
-    GraphDef imported = copied.graph();
+    // Every precision: a GELU's backward pass recomputes from its input, so XLA runs each direction in one kernel.
+    GraphDef imported = GeluRecompute.rewrite(copied.graph(), inputNodes(adaptedSignature),
+        outputNodes(adaptedSignature));
     Graph graph = new Graph();
     try {
       graph.importGraphDef(imported);

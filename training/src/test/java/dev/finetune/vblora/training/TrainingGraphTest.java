@@ -135,8 +135,13 @@ class TrainingGraphTest {
       // Asked for, each layer's attention core on the step's path is in the form XLA's cuDNN fused-attention
       // rewriter matches (FusedAttention): one marker per layer, and the Softmax under its name an Identity of the
       // marker. Otherwise the model's own Softmax stays.
-      assertEquals(12, fusedAttentionMarkers(fused), "one fused-attention core per layer");
-      assertEquals(0, fusedAttentionMarkers(bf16), "the model's own attention unless asked for");
+      assertEquals(12, markers(fused, "vblora_fused_attention"), "one fused-attention core per layer");
+      assertEquals(0, markers(bf16, "vblora_fused_attention"), "the model's own attention unless asked for");
+      // In every precision each layer's GELU gets a backward pass that recomputes from its input (GeluRecompute),
+      // so that XLA runs it as one kernel each way; BERT writes the tanh approximation.
+      for (TrainingGraph g : List.of(fp32, bf16, fused)) {
+        assertEquals(12, markers(g, "vblora_gelu_tanh"), "one recomputed GELU per layer");
+      }
       // The products' frozen weights come from bfloat16 copies of the packed variables, converted once at restore
       // instead of every step (Bfloat16BaseWeights): all five groups are read in bfloat16, the three kernel shapes
       // by products, the [768] and [3072] biases by bfloat16 stretches.
@@ -172,14 +177,15 @@ class TrainingGraphTest {
     }
   }
 
-  private static long fusedAttentionMarkers(TrainingGraph graph) {
+  /** IdentityN markers named NODE/suffix; each NODE, the op the marker stands in for, is an Identity of it. */
+  private static long markers(TrainingGraph graph, String suffix) {
     long markers = 0;
     for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
       GraphOperation op = it.next();
-      if (op.type().equals("IdentityN") && op.name().endsWith("/vblora_fused_attention")) {
+      if (op.type().equals("IdentityN") && op.name().endsWith("/" + suffix)) {
         markers++;
-        String softmax = op.name().substring(0, op.name().lastIndexOf('/'));
-        assertEquals("Identity", graph.graph().operationOrThrow(softmax).type(), softmax);
+        String replaced = op.name().substring(0, op.name().lastIndexOf('/'));
+        assertEquals("Identity", graph.graph().operationOrThrow(replaced).type(), replaced);
       }
     }
     return markers;
