@@ -68,6 +68,7 @@ final class BenchCommand implements Command {
         .in(BENCH));
     options.add(TrainCommand.integer("warmup", "untimed steps per measurement first", 3).in(BENCH));
     options.addAll(SessionOptions.specs());
+    options.add(SessionOptions.fusedAttentionSpec());
     options.add(SessionOptions.updateFormSpec());
     // The host waits for the device only when it reads a loss; with TF_SYNC_ON_FINISH=0 (./vblora sets it) the
     // steps between are queued without waiting (docs/benchmarks.md: it gained little, so train reads every step).

@@ -45,6 +45,7 @@ final class DemoCommand implements Command {
     options.add(TrainCommand.integer("epochs", "passes over the 320 training sentences", EPOCHS)
         .in(TrainCommand.TRAINING));
     options.addAll(SessionOptions.specs());
+    options.add(SessionOptions.fusedAttentionSpec());
     options.add(TrainCommand.json("print metrics.json's document on stdout"));
     return options;
   }

@@ -82,6 +82,11 @@ public final class ParsedArgs {
     return values(name).orElse(List.of());
   }
 
+  /** Whether this command offers the option at all (not every command takes every shared option). */
+  public boolean declares(String name) {
+    return specs.containsKey(name);
+  }
+
   public boolean has(String name) {
     return values(name).isPresent();
   }

@@ -10,9 +10,9 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * {@code --device --xla --precision --fused-attention --log-placement --intra-op-threads --inter-op-threads}: how
- * every session
- * of a command is set up (train, eval and bench share them), read into a {@link DeviceOptions}.
+ * {@code --device --xla --precision --log-placement --intra-op-threads --inter-op-threads} (and, for the commands
+ * that train, {@code --fused-attention}): how every session of a command is set up (train, eval and bench share
+ * them), read into a {@link DeviceOptions}.
  */
 final class SessionOptions {
   static final String SESSION = "Session";
@@ -31,9 +31,6 @@ final class SessionOptions {
             + "(TensorFlow's rewrite, on gpu vblora's own; every variable, trainable ones included, stays fp32)",
             d.precision().label())
             .typed(ValueType.oneOf("fp32", "fp16", "bf16")),
-        OptionSpec.flag("fused-attention", "gpu, bf16: each layer's attention as cuDNN's fused flash-attention "
-            + "kernels, through XLA (./vblora sets XLA_FLAGS=--xla_gpu_enable_cudnn_fmha=true for it and leaves XLA's "
-            + "persistent cache off, which cannot hold these kernels)"),
         OptionSpec.flag("log-placement", "TensorFlow logs every op's device on stderr"),
         OptionSpec.optional("intra-op-threads", "N", "threads inside one op (0: TensorFlow's choice)",
             Integer.toString(d.intraOpThreads()))
@@ -42,6 +39,16 @@ final class SessionOptions {
             Integer.toString(d.interOpThreads()))
             .typed(ValueType.INTEGER))
         .map(o -> o.in(SESSION)).toList();
+  }
+
+  /**
+   * {@code --fused-attention}: for the commands that build a training graph (train, bench, demo); eval's prediction
+   * graph never takes the fused form, so eval does not offer it.
+   */
+  static OptionSpec fusedAttentionSpec() {
+    return OptionSpec.flag("fused-attention", "gpu, bf16: each layer's attention as cuDNN's fused flash-attention "
+        + "kernels, through XLA (./vblora sets XLA_FLAGS=--xla_gpu_enable_cudnn_fmha=true for it and leaves XLA's "
+        + "persistent cache off, which cannot hold these kernels)").in(SESSION);
   }
 
   /** {@code --update-form}: for the commands that build an adapted training graph (train, bench). */
@@ -79,7 +86,8 @@ final class SessionOptions {
         .withLogPlacement(args.flag("log-placement"))
         .withThreads(args.integerOrDefault("intra-op-threads"), args.integerOrDefault("inter-op-threads"));
     try {
-      return options.withPrecision(precision).withFusedAttention(args.flag("fused-attention"));
+      return options.withPrecision(precision)
+          .withFusedAttention(args.declares("fused-attention") && args.flag("fused-attention"));
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage());
     }

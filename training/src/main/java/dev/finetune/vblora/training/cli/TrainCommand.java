@@ -59,6 +59,7 @@ final class TrainCommand implements Command {
     options.addAll(AdapterOptions.adapterSpecs());
     options.addAll(trainingSpecs());
     options.addAll(SessionOptions.specs());
+    options.add(SessionOptions.fusedAttentionSpec());
     options.add(SessionOptions.updateFormSpec());
     options.add(OptionSpec.required("out", "DIR", "output folder").typed(ValueType.PATH).in(OUTPUT));
     options.add(OptionSpec.flag("resume", "continue the run in --out from its newest checkpoint").in(OUTPUT));

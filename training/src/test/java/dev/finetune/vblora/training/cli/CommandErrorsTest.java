@@ -61,6 +61,14 @@ class CommandErrorsTest {
         "no GPU found", "-Pgpu");
   }
 
+  /** eval's prediction graph never takes the fused form, so eval does not offer the option that train has. */
+  @Test
+  void evalDoesNotOfferFusedAttention() {
+    CliRun run = CliRun.of("eval", "--model", "/nowhere/model", "--data", valid.toString(), "--fused-attention");
+    assertEquals(2, run.status(), run.toString());
+    assertTrue(run.err().contains("Unknown option: '--fused-attention'"), run.err());
+  }
+
   /** In the config 0 means "not set", so an explicit 0 was ignored silently: refused, saying what leaving it out does. */
   @Test
   void zeroMaxStepsOrEvalEveryIsRefusedNotIgnored() {
