@@ -105,8 +105,8 @@ public final class GraphRewriter {
    * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm, GemmPrecision, StepInputs)}, with the
    * attention cores of a bfloat16 graph written in {@code attention}'s form.
    *
-   * @throws VbLoraException for {@link AttentionForm#FUSED} in a float32 graph, or when this process cannot give
-   *     the fused form its gradient (see {@link FusedAttention#rewrite})
+   * @throws VbLoraException for {@link AttentionForm#FUSED} in a float32 graph, in a model without an attention core
+   *     of the form {@link FusedAttention} rewrites, or when this process cannot give the fused form its gradient
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
@@ -231,7 +231,16 @@ public final class GraphRewriter {
   private static Bfloat16BaseWeights.Copied bfloat16(BaseWeightPacking.Packed packed, List<String> inputs,
       List<String> outputs, AttentionForm attention) {
     GraphDef products = Bfloat16Gemms.rewrite(packed.graph(), inputs);
-    GraphDef cores = attention == AttentionForm.FUSED ? FusedAttention.rewrite(products, outputs) : products;
+    GraphDef cores = products;
+    if (attention == AttentionForm.FUSED) {
+      cores = FusedAttention.rewrite(products, outputs);
+      if (cores == products) { // the same graph back: no core matched, and asking for the form would do nothing
+        throw new VbLoraException("fused attention was asked for, but this model has no attention core of the form "
+            + "it rewrites (a BatchMatMul of queries and keys, optionally scaled and masked, a Softmax, a BatchMatMul "
+            + "with the values; Einsum-based attention such as Keras' MultiHeadAttention is not); train without "
+            + "fused attention");
+      }
+    }
     GraphDef stretches = Bfloat16Regions.rewrite(cores, outputs);
     return Bfloat16BaseWeights.copy(stretches, packed.weights(), outputs);
   }

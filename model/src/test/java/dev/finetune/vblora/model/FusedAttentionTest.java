@@ -1,8 +1,11 @@
 package dev.finetune.vblora.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.error.VbLoraException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -249,6 +252,20 @@ class FusedAttentionTest {
     GraphDef float32 = attention(false);
     assertTrue(FusedAttention.find(float32, OUT).isEmpty());
     assertEquals(float32, FusedAttention.rewrite(float32, OUT));
+  }
+
+  /** Asked for on a model whose attention has another form, the option would do nothing: refused, saying so. */
+  @Test
+  void aModelWithoutAMatchingCoreIsRefusedWhenTheFormIsAskedFor() {
+    // The tiny encoder multiplies scores with MatMul, not BatchMatMul: nothing for the form to rewrite.
+    TinyEncoder.Fixture toy = TinyEncoder.fixture("serving_default", 5);
+    VbLoraPlan plan = VbLoraPlan.of(toy.kernels(), VbLoraConfig.builder().numVectors(6).vectorLength(4).rank(2)
+        .topk(2).seed(11).build());
+    VbLoraException e = assertThrows(VbLoraException.class, () -> GraphRewriter.rewrite(toy.metaGraph(),
+        "serving_default", plan, Path.of("unused"), UpdateForm.MERGED, GemmPrecision.BFLOAT16, StepInputs.FED,
+        AttentionForm.FUSED).close());
+    assertTrue(e.getMessage().contains("no attention core of the form it rewrites"), e.getMessage());
+    assertTrue(e.getMessage().contains("train without fused attention"), e.getMessage());
   }
 
   @Test
