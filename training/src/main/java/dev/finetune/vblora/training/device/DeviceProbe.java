@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -19,10 +20,15 @@ public final class DeviceProbe {
    * Returns when {@code options} can run here: always for CPU; for GPU, when an op pinned to GPU:0 runs.
    *
    * @throws DeviceUnavailableException when the GPU is missing, naming the cause (CPU build, or no GPU seen)
+   * @throws InvalidSettingException for fused attention in a process started without what it needs (see {@link
+   *     FusedAttentionFlags}): checked first, so that a wrong environment fails before a model is fetched or read
    */
   public static void requireAvailable(DeviceOptions options) {
     if (options.device() != Device.GPU) {
       return;
+    }
+    if (options.fusedAttention()) {
+      FusedAttentionFlags.require();
     }
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
