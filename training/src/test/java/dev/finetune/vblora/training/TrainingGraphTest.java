@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.batch.Batch;
-import dev.finetune.vblora.model.BaseWeightGroup;
 import dev.finetune.vblora.model.AttentionForm;
+import dev.finetune.vblora.model.BaseWeightGroup;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
