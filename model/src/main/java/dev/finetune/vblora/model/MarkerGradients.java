@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.GraphOperation;
@@ -25,7 +26,15 @@ final class MarkerGradients {
   }
 
   private static final class Registration {
-    static final boolean DONE = TensorFlow.registerCustomGradient("IdentityN", MarkerGradients::gradient);
+    static final boolean DONE = register();
+
+    private static boolean register() {
+      try {
+        return TensorFlow.registerCustomGradient("IdentityN", MarkerGradients::gradient);
+      } catch (UnsupportedOperationException e) {
+        return false; // TF-Java has no custom gradients on this platform (Windows): the rewrites are skipped
+      }
+    }
   }
 
   /** Whether {@code opName} is a marker that ends in {@code suffix} (or its uniquified form, suffix_N). */
@@ -40,10 +49,27 @@ final class MarkerGradients {
     if (isMarker(op.name(), GeluRecompute.MARKER_TANH) || isMarker(op.name(), GeluRecompute.MARKER_ERF)) {
       return GeluRecompute.gradient(tf, op, grads);
     }
+    if (customGradient(op)) {
+      // Python's tf.custom_gradient writes its function as an IdentityN tagged with the Python gradient's name;
+      // passing gradients through would silently train with the wrong one.
+      throw new VbLoraException("op " + op.name() + " is a tf.custom_gradient whose gradient is a Python function, "
+          + "which TensorFlow Java cannot run; export the model without it on the trained path, or keep the "
+          + "layers around it frozen");
+    }
     List<Operand<?>> out = new ArrayList<>();
     for (int i = 0; i < op.numInputs(); i++) {
       out.add(grads.get(i) != null ? grads.get(i) : tf.zerosLike(op.input(i)));
     }
     return out;
+  }
+
+  /** Whether the op carries tf.custom_gradient's tag ({@code _gradient_op_type}). */
+  private static boolean customGradient(GraphOperation op) {
+    try {
+      op.attributes().getAttrMetadata("_gradient_op_type");
+      return true;
+    } catch (RuntimeException e) {
+      return false; // no such attribute
+    }
   }
 }

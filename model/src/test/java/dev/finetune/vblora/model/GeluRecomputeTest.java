@@ -2,8 +2,10 @@ package dev.finetune.vblora.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import java.util.List;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
@@ -17,6 +19,8 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.types.TBfloat16;
@@ -175,7 +179,7 @@ class GeluRecomputeTest {
     GraphDef graph = model(null, true);
     List<GeluRecompute.Gelu> found = find(graph, OUT);
     assertEquals(1, found.size());
-    assertEquals(org.tensorflow.proto.DataType.DT_BFLOAT16, found.get(0).type());
+    assertEquals(DataType.DT_BFLOAT16, found.get(0).type());
     GraphDef rewritten = GeluRecompute.rewrite(graph, IN, OUT);
     List<float[]> before = outputAndGradient(graph);
     List<float[]> after = outputAndGradient(rewritten);
@@ -184,6 +188,46 @@ class GeluRecomputeTest {
       double expected = 3 * derivative(GeluRecompute.Form.TANH, P[i] + BIAS[i % 4]);
       // bfloat16 x and gradient: 8 bits of mantissa.
       assertEquals(expected, after.get(1)[i], 2e-2 * Math.max(1, Math.abs(expected)), "dp[" + i + "]");
+    }
+  }
+
+  /** In bfloat16 too, a GELU scaled by 1.01 is not taken for one: the GELU is the op before the scale. */
+  @Test
+  void aScaledBfloat16GeluKeepsItsScaleOutsideTheRewrite() {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> p = tf.withName("p").placeholder(TFloat32.class);
+      Operand<TBfloat16> x = tf.dtypes.cast(tf.withName("x").math.add(p, tf.constant(1f)), TBfloat16.class);
+      Operand<TBfloat16> scaled = tf.withName("scaled").math.mul(geluBfloat16(tf, x), bf16(tf, 1.01f));
+      tf.withName("out").dtypes.cast(scaled, TFloat32.class);
+      List<GeluRecompute.Gelu> found = find(g.toGraphDef(), OUT);
+      assertEquals(1, found.size());
+      assertEquals("y", found.get(0).y());
+    }
+  }
+
+  /** Python's tf.custom_gradient is an IdentityN tagged with its Python gradient, which Java cannot run. */
+  @Test
+  void aTfCustomGradientIdentityNIsRefusedNotPassedThrough() {
+    assertTrue(MarkerGradients.registered());
+    GraphDef base;
+    try (Graph b = new Graph()) {
+      Ops.create(b).withName("p").placeholder(TFloat32.class);
+      base = b.toGraphDef();
+    }
+    GraphDef tagged = base.toBuilder().addNode(NodeDef.newBuilder().setName("custom").setOp("IdentityN")
+        .addInput("p")
+        .putAttr("T", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder().addType(DataType.DT_FLOAT))
+            .build())
+        .putAttr("_gradient_op_type", AttrValue.newBuilder().setS(ByteString.copyFromUtf8("CustomGradient-7"))
+            .build()))
+        .build();
+    try (Graph g = new Graph()) {
+      g.importGraphDef(tagged);
+      RuntimeException e = assertThrows(RuntimeException.class,
+          () -> g.addGradients(g.outputOrThrow("custom:0"), new Output<?>[] {g.outputOrThrow("p:0")}));
+      assertTrue(String.valueOf(e.getMessage()).contains("tf.custom_gradient")
+          || String.valueOf(e.getCause()).contains("tf.custom_gradient"), e.toString());
     }
   }
 
