@@ -1,8 +1,6 @@
 package dev.finetune.vblora.model;
 
 import dev.finetune.vblora.data.error.VbLoraException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -122,11 +120,7 @@ public final class FusedAttention {
    */
   static List<Core> find(GraphDef graph, Collection<String> outputNodes) {
     NodeIndex index = new NodeIndex(graph);
-    Set<String> kept = new HashSet<>(outputNodes);
-    for (NodeDef node : graph.getNodeList()) {
-      node.getInputList().stream().map(TensorName::parse).filter(TensorName::control)
-          .forEach(t -> kept.add(t.node()));
-    }
+    Set<String> kept = index.pinned(outputNodes);
     List<Core> cores = new ArrayList<>();
     for (NodeDef node : graph.getNodeList()) {
       if (node.getOp().equals("Softmax") && type(node, "T") == DataType.DT_FLOAT) {
@@ -220,14 +214,7 @@ public final class FusedAttention {
     if (value.getTensorShape().getDimList().stream().anyMatch(d -> d.getSize() != 1)) {
       return Optional.empty();
     }
-    if (value.getFloatValCount() == 1) {
-      return Optional.of(value.getFloatVal(0));
-    }
-    if (value.getTensorContent().size() == Float.BYTES) {
-      return Optional.of(ByteBuffer.wrap(value.getTensorContent().toByteArray()).order(ByteOrder.LITTLE_ENDIAN)
-          .getFloat());
-    }
-    return Optional.empty();
+    return ScalarConstant.of(value);
   }
 
   /**

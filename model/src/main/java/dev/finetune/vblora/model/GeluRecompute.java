@@ -1,7 +1,5 @@
 package dev.finetune.vblora.model;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -156,11 +154,7 @@ public final class GeluRecompute {
     NodeIndex index = new NodeIndex(graph);
     Set<String> dataPath = index.downstream(inputNodes.stream().filter(index::contains).toList());
     dataPath.retainAll(index.upstream(outputNodes.stream().filter(index::contains).toList()));
-    Set<String> kept = new HashSet<>(outputNodes);
-    for (NodeDef node : graph.getNodeList()) {
-      node.getInputList().stream().map(TensorName::parse).filter(TensorName::control)
-          .forEach(t -> kept.add(t.node()));
-    }
+    Set<String> kept = index.pinned(outputNodes);
     List<Gelu> found = new ArrayList<>();
     Set<String> claimed = new HashSet<>();
     for (NodeDef node : graph.getNodeList()) {
@@ -359,18 +353,7 @@ public final class GeluRecompute {
     if (dims.size() > 1 || dims.stream().anyMatch(d -> d.getSize() != 1)) {
       return Double.NaN;
     }
-    if (value.getDtype() == DataType.DT_FLOAT) {
-      if (value.getFloatValCount() == 1) {
-        return value.getFloatVal(0);
-      }
-      if (value.getTensorContent().size() == Float.BYTES) {
-        return ByteBuffer.wrap(value.getTensorContent().toByteArray()).order(ByteOrder.LITTLE_ENDIAN).getFloat();
-      }
-    }
-    if (value.getDtype() == DataType.DT_BFLOAT16 && value.getHalfValCount() == 1) {
-      return Float.intBitsToFloat(value.getHalfVal(0) << 16);
-    }
-    return Double.NaN;
+    return ScalarConstant.of(value).map(Float::doubleValue).orElse(Double.NaN);
   }
 
   /** erf from Numerical Recipes' Chebyshev fit of erfc (fractional error below 1.2e-7). */

@@ -61,6 +61,19 @@ final class NodeIndex {
     throw new VbLoraException("node " + node.getName() + " has no data input " + i);
   }
 
+  /**
+   * The nodes a rewrite must keep as they are: {@code outputNodes} (read from outside the graph) and every node
+   * another one waits for through a control edge.
+   */
+  Set<String> pinned(Collection<String> outputNodes) {
+    Set<String> pinned = new HashSet<>(outputNodes);
+    for (NodeDef node : nodes.values()) {
+      node.getInputList().stream().map(TensorName::parse).filter(TensorName::control)
+          .forEach(t -> pinned.add(t.node()));
+    }
+    return pinned;
+  }
+
   /** Nodes that read a data output of {@code name}. */
   List<String> consumers(String name) {
     return consumers.getOrDefault(name, List.of());
