@@ -35,12 +35,15 @@ import org.tensorflow.types.family.TType;
  * Identity ops, as in a TF2 export's inlined functions) on the serving path becomes, under its own name (so every
  * consumer, control edges included, follows), a slice of row i of one read of the packed variable. A variable
  * whose handle the serving path also uses otherwise (a ResourceGather, a function call left in place) keeps its
- * own variable, as do types the optimizer does not know and shapes that are not fully known.
+ * own variable, as do types the optimizer does not know and shapes that are not fully known, and vectors that
+ * are not biases (see {@link #rowReadInPlace}).
  */
 final class BaseWeightPacking {
   private static final String READ = "ReadVariableOp";
   private static final String VAR_HANDLE = "VarHandleOp";
   private static final String IDENTITY = "Identity";
+  /** Ops that add a vector to a tensor, and whose gradient does not read that vector. */
+  private static final Set<String> ADDITIONS = Set.of("BiasAdd", "Add", "AddV2");
 
   private BaseWeightPacking() {}
 
@@ -122,11 +125,38 @@ final class BaseWeightPacking {
           own.add(consumer);
         }
       }
-      if (onlyReads && !own.isEmpty()) {
+      if (onlyReads && !own.isEmpty() && rowReadInPlace(index, node, own)) {
         reads.put(node.getName(), own.stream().distinct().toList());
       }
     }
     return reads;
+  }
+
+  /**
+   * Whether XLA reads the variable's row of the packed variable in place. A row slice that one fused kernel
+   * reads is folded into it; one that several kernels read is first copied out by a kernel of its own, on
+   * every step. Biases are read once: by their addition, whose gradient does not read them. A LayerNorm's scale
+   * and offset are read several times (the backward pass reads the scale again, and a bfloat16 graph reads both
+   * into the float32 residual and the bfloat16 input of the next product): packed, they cost BERT-base's
+   * bfloat16 step 48 copy kernels (docs/benchmarks.md, issue 16), so vectors other than biases keep their own
+   * variables. Matrices are packed whatever reads them: products read their rows in place.
+   */
+  private static boolean rowReadInPlace(NodeIndex index, NodeDef variable, List<String> reads) {
+    if (dims(variable).length != 1) {
+      return true;
+    }
+    Deque<String> values = new ArrayDeque<>(reads);
+    while (!values.isEmpty()) {
+      for (String consumer : index.consumers(values.pop())) {
+        String op = index.node(consumer).getOp();
+        if (op.equals(IDENTITY)) {
+          values.push(consumer);
+        } else if (!ADDITIONS.contains(op)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private static boolean packableKind(NodeDef variable) {
