@@ -111,7 +111,19 @@ public final class GraphRewriter {
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
       AttentionForm attention) {
-    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs, attention, true);
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs, attention,
+        TailForm.AS_EXPORTED);
+  }
+
+  /**
+   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm, GemmPrecision, StepInputs,
+   * AttentionForm)}, with the encoder's position-wise tail in {@code tail}'s form.
+   */
+  public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
+      Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
+      AttentionForm attention, TailForm tail) {
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs, attention, tail,
+        true);
   }
 
   /**
@@ -122,12 +134,12 @@ public final class GraphRewriter {
   static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, boolean packBaseWeights) {
     return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, StepInputs.FED,
-        AttentionForm.AS_EXPORTED, packBaseWeights);
+        AttentionForm.AS_EXPORTED, TailForm.AS_EXPORTED, packBaseWeights);
   }
 
   private static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
-      AttentionForm attention, boolean packBaseWeights) {
+      AttentionForm attention, TailForm tail, boolean packBaseWeights) {
     if (attention == AttentionForm.FUSED && precision != GemmPrecision.BFLOAT16) {
       throw new VbLoraException("the fused attention form is written for bfloat16 products (cuDNN's fused "
           + "attention reads bfloat16), but the products are " + precision + "; use bfloat16 products or the "
@@ -191,6 +203,9 @@ public final class GraphRewriter {
         .addAllNode(adapter.getNodeList())
         .build();
     SignatureDef adaptedSignature = remapOutputs(signature, replacements);
+    if (tail == TailForm.ONE_POSITION) {
+      merged = OnePositionTail.rewrite(merged, outputNodes(adaptedSignature));
+    }
     Set<String> names = new HashSet<>();
     merged.getNodeList().forEach(n -> names.add(n.getName()));
     String packedScope = freeScope(names, "packed_base");

@@ -192,6 +192,7 @@ public final class Trainer {
         .updateForm(config.resolvedUpdateForm())
         .gemmPrecision(config.deviceOptions().gemmPrecision())
         .attentionForm(config.deviceOptions().attentionForm())
+        .tailForm(config.deviceOptions().tailForm())
         // Under XLA every batch has one shape (BatchShapes), so steps can be staged on the device in groups.
         .stepInputs(config.xlaEnabled() ? StepInputs.STAGED : StepInputs.FED)
         .build();

@@ -6,6 +6,7 @@ import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.StepInputs;
+import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -41,10 +42,13 @@ import java.util.Objects;
  *     TrainingGraph#staging()}; fed steps work either way)
  * @param attentionForm how a bfloat16 graph writes its attention cores (fused: see {@link
  *     dev.finetune.vblora.model.FusedAttention}; needs bfloat16 products)
+ * @param tailForm whether the encoder's position-wise tail runs at every position or only at the one its outputs
+ *     read (see {@link TailForm}; {@link DeviceOptions#tailForm})
  */
 public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, ModelIo io, TaskHead head,
     VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
-    UpdateForm updateForm, GemmPrecision gemmPrecision, StepInputs stepInputs, AttentionForm attentionForm) {
+    UpdateForm updateForm, GemmPrecision gemmPrecision, StepInputs stepInputs, AttentionForm attentionForm,
+    TailForm tailForm) {
 
   /**
    * The LoRA baseline's default, what {@code train} uses: {@link TrainingDefaults#LR_LORA} and {@link
@@ -71,6 +75,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(gemmPrecision, "gemmPrecision");
     Objects.requireNonNull(stepInputs, "stepInputs");
     Objects.requireNonNull(attentionForm, "attentionForm");
+    Objects.requireNonNull(tailForm, "tailForm");
     if (attentionForm == AttentionForm.FUSED && gemmPrecision != GemmPrecision.BFLOAT16) {
       throw new InvalidSettingException(List.of("attentionForm", "gemmPrecision"), "the fused attention form is "
           + "written for bfloat16 products, but they are " + gemmPrecision + "; set gemmPrecision BFLOAT16");
@@ -98,6 +103,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private GemmPrecision gemmPrecision = GemmPrecision.FLOAT32;
     private StepInputs stepInputs = StepInputs.FED;
     private AttentionForm attentionForm = AttentionForm.AS_EXPORTED;
+    private TailForm tailForm = TailForm.AS_EXPORTED;
 
     private Builder(SavedModelInfo model, AdapterPlan plan) {
       this.model = model;
@@ -176,10 +182,19 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
+    /**
+     * The encoder's position-wise tail at the one position the outputs read (default: every position, so that a
+     * zero adapter reproduces the model bit for bit; see {@link DeviceOptions#tailForm}).
+     */
+    public Builder tailForm(TailForm value) {
+      tailForm = value;
+      return this;
+    }
+
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
       return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm,
-          gemmPrecision, stepInputs, attentionForm);
+          gemmPrecision, stepInputs, attentionForm, tailForm);
     }
 
     /** Builds the graph (seconds for a real model). */

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -9,6 +10,7 @@ import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.BaseWeightGroup;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
@@ -253,17 +255,8 @@ class TrainingGraphTest {
     // 73 kernels (12 layers' q, k, v, attention output, intermediate and output, and the pooler's) and their 73
     // biases; the three embedding tables (one of each shape) and the LayerNorms' 50 parameters stay on their own.
     assertEquals(146, graph.adapted().packedBaseWeights().memberCount(), "BERT's packed base weights");
-    Map<String, NodeDef> nodes = new HashMap<>();
-    graph.graph().toGraphDef().getNodeList().forEach(n -> nodes.put(n.getName(), n));
-    Set<String> run = new HashSet<>();
-    Deque<String> work = new ArrayDeque<>(List.of(graph.trainOp(), graph.loss().split(":")[0]));
-    while (!work.isEmpty()) {
-      String name = work.pop();
-      if (run.add(name)) {
-        nodes.get(name).getInputList().forEach(i -> work.push(i.replaceFirst("^\\^", "")
-            .replaceFirst(":\\d+$", "")));
-      }
-    }
+    Map<String, NodeDef> nodes = nodesByName(graph);
+    Set<String> run = runClosure(nodes, List.of(graph.trainOp(), graph.loss().split(":")[0]));
     Set<String> varHandles = new HashSet<>();
     run.stream().filter(n -> nodes.get(n).getOp().equals("VarHandleOp")).forEach(varHandles::add);
     for (BaseWeightGroup group : groups) {
@@ -288,6 +281,56 @@ class TrainingGraphTest {
     long biases = packed.stream().filter(m -> m.endsWith("/bias")).count();
     assertEquals(12 * 6 + 1, biases, "q, k, v, attention output, intermediate and output biases of 12 layers, "
         + "and the pooler's");
+  }
+
+  /**
+   * The head reads the pooler, which reads the last layer at the first position only: in the one-position tail
+   * form the step computes that layer's feed-forward block at that position (OnePositionTail), not at all 128,
+   * and its probabilities are the default graph's to float rounding.
+   */
+  @Test
+  void theOnePositionTailRunsTheLastLayersProductsAtThePooledPosition() {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    try (TrainingGraph tail = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+        .classification(2, 5).tailForm(TailForm.ONE_POSITION).build()) {
+      Map<String, NodeDef> nodes = nodesByName(tail);
+      List<String> lastLayerProducts = runClosure(nodes, List.of(tail.loss().split(":")[0])).stream()
+          .filter(n -> n.contains("/layer_11/") && !n.contains("/self/") && nodes.get(n).getOp().equals("MatMul"))
+          .sorted().toList();
+      assertEquals(List.of(
+          "module_apply_tokens/bert/encoder/layer_11/attention/output/dense/MatMul/at_position_0",
+          "module_apply_tokens/bert/encoder/layer_11/intermediate/dense/MatMul/at_position_0",
+          "module_apply_tokens/bert/encoder/layer_11/output/dense/MatMul/at_position_0"), lastLayerProducts);
+      try (Session exact = graph.open(null); Session pruned = tail.open(null)) {
+        for (Batch batch : batches) {
+          float[][] expected = graph.predict(exact, batch);
+          float[][] actual = tail.predict(pruned, batch);
+          for (int i = 0; i < expected.length; i++) {
+            assertArrayEquals(expected[i], actual[i], 1e-5f, "example " + i);
+          }
+        }
+      }
+    }
+  }
+
+  private static Map<String, NodeDef> nodesByName(TrainingGraph graph) {
+    Map<String, NodeDef> nodes = new HashMap<>();
+    graph.graph().toGraphDef().getNodeList().forEach(n -> nodes.put(n.getName(), n));
+    return nodes;
+  }
+
+  /** The nodes that running {@code targets} runs: their data and control inputs, transitively. */
+  private static Set<String> runClosure(Map<String, NodeDef> nodes, List<String> targets) {
+    Set<String> run = new HashSet<>();
+    Deque<String> work = new ArrayDeque<>(targets);
+    while (!work.isEmpty()) {
+      String name = work.pop();
+      if (run.add(name)) {
+        nodes.get(name).getInputList().forEach(i -> work.push(i.replaceFirst("^\\^", "")
+            .replaceFirst(":\\d+$", "")));
+      }
+    }
+    return run;
   }
 
   @Test

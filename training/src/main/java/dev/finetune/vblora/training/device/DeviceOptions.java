@@ -5,6 +5,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.TailForm;
 import java.util.List;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
@@ -97,6 +98,16 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
   /** How a training graph writes its attention cores: fused when asked for (bf16 on a GPU only). */
   public AttentionForm attentionForm() {
     return fusedAttention ? AttentionForm.FUSED : AttentionForm.AS_EXPORTED;
+  }
+
+  /**
+   * Where a training graph runs its encoder's position-wise tail: at the one position the outputs read when XLA
+   * compiles the step, whose fusion already moves a forward pass by ~1e-5 from the untouched graph (the tail's
+   * smaller products move it by a rounding of the last bit); at every position otherwise, so that a zero adapter
+   * reproduces the model bit for bit.
+   */
+  public TailForm tailForm() {
+    return xla ? TailForm.ONE_POSITION : TailForm.AS_EXPORTED;
   }
 
   /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.TailForm;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -137,6 +138,18 @@ class DeviceOptionsTest {
     }
     assertThrows(IllegalArgumentException.class, () -> fused.withPrecision(Precision.FP32));
     assertEquals(false, fused.withXla(false).fusedAttention(), "without XLA nothing calls cuDNN's kernels");
+  }
+
+  /**
+   * The one-position tail rounds a product's sums differently in the last bit: taken where XLA compiles the step
+   * (and already moves the forward pass by more), not where a zero adapter must give the model's bits.
+   */
+  @Test
+  void theOnePositionTailFollowsXla() {
+    assertEquals(TailForm.ONE_POSITION, DeviceOptions.gpu().tailForm());
+    assertEquals(TailForm.ONE_POSITION, DeviceOptions.cpu().withXla(true).tailForm());
+    assertEquals(TailForm.AS_EXPORTED, DeviceOptions.cpu().tailForm());
+    assertEquals(TailForm.AS_EXPORTED, DeviceOptions.gpu().withXla(false).tailForm());
   }
 
   @Test

@@ -1,0 +1,496 @@
+package dev.finetune.vblora.model;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * Computes the position-wise tail of an encoder at the one position that its outputs read.
+ *
+ * <p>Why: BERT's pooler, and so every classification head on {@code pooled_output}, reads the last layer at the
+ * first position only ({@code sequence_output[:, 0:1, :]}). Everything the last layer does after its attention
+ * (the attention output projection, the residual, LayerNorm, the feed-forward block, LayerNorm) works position by
+ * position, so the other 127 positions of a 128-token batch are computed, and differentiated, for nothing: about
+ * one twelfth of BERT-base's step. XLA does not move a slice through products and reductions itself.
+ *
+ * <p>What: a {@code StridedSlice} that takes one position {@code p} (axis 1, other axes whole) of a
+ * [batch, length, ...] tensor is the boundary. Going up from the tensor it slices, the tail is every node that
+ * works row by row (element-wise ops with operands that are rows or broadcast along them, products with a weight
+ * on the right, reductions and softmaxes over trailing axes) and whose value only the tail reads on the way to the
+ * boundary. The tail is copied to run on position {@code p} alone: what it reads from outside (the attention's
+ * context, the residual input) is sliced at {@code p}, weights and broadcast operands are read as they are, and
+ * the boundary takes the copy's value. Two layouts are handled: rows in axis 1 of [batch, length, ...] tensors
+ * (Keras), and rows flattened to [batch * length, ...] before a final Reshape (BERT's TF1 code), whose rows of
+ * position p are {@code p, p + length, ...}. The original nodes stay for whatever else reads them (such as a
+ * {@code sequence_output}); a step that fetches only the pooled output no longer runs them. Each row is computed by
+ * the same ops from the same values, so only a product's summation order (its kernel's choice for a smaller
+ * matrix) can change a result, within float rounding.
+ */
+final class OnePositionTail {
+  private static final Set<String> UNARY = Set.of("Identity", "StopGradient", "Snapshot", "PreventGradient", "Cast",
+      "Neg", "Abs", "Tanh", "Erf", "Erfc", "Sigmoid", "Relu", "Relu6", "Elu", "Selu", "Softplus", "Softsign", "Exp",
+      "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Reciprocal", "Sign", "Floor", "Ceil", "Round", "Softmax",
+      "LogSoftmax");
+  private static final Set<String> ELEMENT_WISE = Set.of("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div",
+      "DivNoNan", "Maximum", "Minimum", "Pow", "SquaredDifference", "BiasAdd", "AddN", "Select", "SelectV2");
+  private static final Set<String> PRODUCTS = Set.of("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3");
+  private static final Set<String> REDUCTIONS = Set.of("Mean", "Sum", "Max", "Min", "Prod");
+  private static final String SUFFIX = "/at_position_";
+
+  private OnePositionTail() {}
+
+  /** How a tail node reads one of its data inputs. */
+  private enum Read {
+    /** Row by row: the copy reads the input's rows at the position. */
+    ROWS,
+    /** Whole: a weight, or an operand broadcast along the rows. */
+    WHOLE
+  }
+
+  /**
+   * The boundary slice and the layout of the rows it takes.
+   *
+   * @param slice the StridedSlice node
+   * @param position the position it takes
+   * @param shrinks whether it drops the position axis
+   * @param root the tail's last node: the sliced tensor's producer, or the flattened tensor's before the Reshape
+   * @param rowAxis 1 for [batch, length, ...] rows, 0 for flattened [batch * length, ...] rows
+   * @param lengthShape for flattened rows, the Reshape's shape operand (its element 1 is the length)
+   * @param hidden the sliced tensor's last dimension
+   */
+  private record Boundary(NodeDef slice, long position, boolean shrinks, String root, int rowAxis,
+      TensorName lengthShape, long hidden) {
+    int rank() {
+      return rowAxis == 0 ? 2 : 3;
+    }
+  }
+
+  /**
+   * {@code graph} with each one-position slice on the way to {@code outputs} reading a copy of its tail that runs
+   * at that position only; the same graph when none has a tail with a product in it.
+   */
+  static GraphDef rewrite(GraphDef graph, Collection<String> outputs) {
+    NodeIndex index = new NodeIndex(graph);
+    Set<String> path = index.runClosure(outputs);
+    List<NodeDef> slices = index.nodes().stream()
+        .filter(n -> n.getOp().equals("StridedSlice") && path.contains(n.getName())).toList();
+    if (slices.isEmpty()) {
+      return graph;
+    }
+    GraphDef out = graph;
+    try (Graph shapes = new Graph()) {
+      shapes.importGraphDef(graph);
+      for (NodeDef slice : slices) {
+        NodeIndex current = new NodeIndex(out);
+        Optional<Boundary> boundary = boundary(current, shapes, slice);
+        if (boundary.isPresent()) {
+          out = copyTail(out, current, shapes, boundary.get()).orElse(out);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Optional<Boundary> boundary(NodeIndex index, Graph shapes, NodeDef slice) {
+    if (attrInt(slice, "ellipsis_mask") != 0 || attrInt(slice, "new_axis_mask") != 0) {
+      return Optional.empty();
+    }
+    long begin = attrInt(slice, "begin_mask");
+    long end = attrInt(slice, "end_mask");
+    long shrink = attrInt(slice, "shrink_axis_mask");
+    TensorName sliced = index.input(slice, 0);
+    Shape shape = shape(shapes, sliced);
+    if (shape.isUnknown() || shape.numDimensions() != 3 || (begin & 0b101) != 0b101 || (end & 0b101) != 0b101
+        || (begin & 0b010) != 0 || (shrink & ~0b010L) != 0) {
+      return Optional.empty();
+    }
+    Optional<long[]> starts = ints(index, index.input(slice, 1));
+    Optional<long[]> ends = ints(index, index.input(slice, 2));
+    Optional<long[]> strides = ints(index, index.input(slice, 3));
+    if (starts.isEmpty() || ends.isEmpty() || strides.isEmpty() || starts.get().length != 3
+        || ends.get().length != 3 || strides.get().length != 3 || strides.get()[1] != 1) {
+      return Optional.empty();
+    }
+    long position = starts.get()[1];
+    boolean shrinks = shrink != 0;
+    if (position < 0 || !shrinks && ((end & 0b010) != 0 || ends.get()[1] != position + 1)) {
+      return Optional.empty();
+    }
+    long hidden = shape.size(2);
+    if (hidden < 0 || shape.size(1) == 1) {
+      return Optional.empty();
+    }
+    NodeDef producer = index.node(sliced.node());
+    if (producer.getOp().equals("Reshape") && sliced.index() == 0) {
+      TensorName flat = index.input(producer, 0);
+      Shape flatShape = shape(shapes, flat);
+      if (!flatShape.isUnknown() && flatShape.numDimensions() == 2 && flatShape.size(1) == hidden
+          && flat.index() == 0) {
+        return Optional.of(new Boundary(slice, position, shrinks, flat.node(), 0, index.input(producer, 1), hidden));
+      }
+      return Optional.empty();
+    }
+    if (sliced.index() != 0) {
+      return Optional.empty();
+    }
+    return Optional.of(new Boundary(slice, position, shrinks, sliced.node(), 1, null, hidden));
+  }
+
+  private static Optional<GraphDef> copyTail(GraphDef graph, NodeIndex index, Graph shapes, Boundary boundary) {
+    Set<String> towardSlice = index.upstream(List.of(boundary.slice().getName()));
+    Map<String, Map<Integer, Read>> tail = new LinkedHashMap<>();
+    Map<Integer, Read> rootReads = reads(index, shapes, index.node(boundary.root()), boundary);
+    if (rootReads == null) {
+      return Optional.empty();
+    }
+    tail.put(boundary.root(), rootReads);
+    Set<String> rejected = new HashSet<>();
+    for (boolean grew = true; grew; ) {
+      grew = false;
+      for (String candidate : rowInputs(index, tail)) {
+        if (!tail.containsKey(candidate) && !rejected.contains(candidate)) {
+          Map<Integer, Read> reads = joins(index, tail, towardSlice, candidate)
+              ? reads(index, shapes, index.node(candidate), boundary) : null;
+          if (reads != null) {
+            tail.put(candidate, reads);
+            grew = true;
+          } else if (index.consumers(candidate).stream().filter(towardSlice::contains).allMatch(tail::containsKey)) {
+            rejected.add(candidate); // every reader is in: it is not a tail op, and never will be
+          }
+        }
+      }
+    }
+    if (tail.keySet().stream().noneMatch(n -> PRODUCTS.contains(index.node(n).getOp()))) {
+      return Optional.empty();
+    }
+    return Optional.of(new TailCopy(graph, index, shapes, boundary, tail).build());
+  }
+
+  /** The nodes the tail reads row by row. */
+  private static Set<String> rowInputs(NodeIndex index, Map<String, Map<Integer, Read>> tail) {
+    Set<String> inputs = new LinkedHashSet<>();
+    for (Map.Entry<String, Map<Integer, Read>> node : tail.entrySet()) {
+      node.getValue().forEach((i, read) -> {
+        if (read == Read.ROWS) {
+          inputs.add(index.input(index.node(node.getKey()), i).node());
+        }
+      });
+    }
+    return inputs;
+  }
+
+  /**
+   * Whether every reader of {@code candidate} on the way to the slice is in the tail and reads its output 0 row by
+   * row: then the tail is all that needs it at the other positions.
+   */
+  private static boolean joins(NodeIndex index, Map<String, Map<Integer, Read>> tail, Set<String> towardSlice,
+      String candidate) {
+    for (String consumer : index.consumers(candidate)) {
+      if (!towardSlice.contains(consumer)) {
+        continue;
+      }
+      Map<Integer, Read> reads = tail.get(consumer);
+      if (reads == null) {
+        return false;
+      }
+      NodeDef node = index.node(consumer);
+      for (int i = 0; i < reads.size(); i++) {
+        TensorName input = index.input(node, i);
+        if (input.node().equals(candidate) && (input.index() != 0 || reads.get(i) != Read.ROWS)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** How {@code node} reads each data input if it works row by row in the boundary's layout; null if it does not. */
+  private static Map<Integer, Read> reads(NodeIndex index, Graph shapes, NodeDef node, Boundary boundary) {
+    int rank = boundary.rank();
+    Shape out = shape(shapes, new TensorName(node.getName(), 0, false));
+    int inputs = (int) node.getInputList().stream().filter(i -> !i.startsWith("^")).count();
+    if (out.isUnknown() || out.numDimensions() != rank || inputs == 0) {
+      return null;
+    }
+    Map<Integer, Read> reads = new HashMap<>();
+    String op = node.getOp();
+    if ((UNARY.contains(op) || op.equals("IdentityN")) && inputs == 1) {
+      return rowsOfSameRank(index, shapes, node, 0, rank, reads) ? reads : null;
+    }
+    if (ELEMENT_WISE.contains(op)) {
+      for (int i = 0; i < inputs; i++) {
+        Shape in = shape(shapes, index.input(node, i));
+        if (in.isUnknown()) {
+          return null;
+        }
+        int aligned = boundary.rowAxis() - (rank - in.numDimensions());
+        if (aligned < 0 || in.numDimensions() == rank && in.size(boundary.rowAxis()) == 1) {
+          reads.put(i, Read.WHOLE); // broadcast along the rows: a bias, a scale, a scalar
+        } else if (in.numDimensions() == rank) {
+          reads.put(i, Read.ROWS);
+        } else {
+          return null; // broadcast along the batch but not along the positions
+        }
+      }
+      return reads.containsValue(Read.ROWS) ? reads : null;
+    }
+    if (PRODUCTS.contains(op)) {
+      boolean transposedLeft = attrBool(node, "transpose_a") || attrBool(node, "adj_x");
+      Shape right = shape(shapes, index.input(node, 1));
+      if (transposedLeft || right.isUnknown() || right.numDimensions() != 2
+          || op.equals("MatMul") && boundary.rowAxis() != 0) {
+        return null;
+      }
+      reads.put(1, Read.WHOLE);
+      return rowsOfSameRank(index, shapes, node, 0, rank, reads) ? reads : null;
+    }
+    if (REDUCTIONS.contains(op) && attrBool(node, "keep_dims")) {
+      Optional<long[]> axes = ints(index, index.input(node, 1));
+      if (axes.isEmpty()) {
+        return null;
+      }
+      for (long axis : axes.get()) {
+        if ((axis < 0 ? axis + rank : axis) <= boundary.rowAxis()) {
+          return null;
+        }
+      }
+      reads.put(1, Read.WHOLE);
+      return rowsOfSameRank(index, shapes, node, 0, rank, reads) ? reads : null;
+    }
+    return null;
+  }
+
+  private static boolean rowsOfSameRank(NodeIndex index, Graph shapes, NodeDef node, int input, int rank,
+      Map<Integer, Read> reads) {
+    Shape in = shape(shapes, index.input(node, input));
+    if (in.isUnknown() || in.numDimensions() != rank) {
+      return false;
+    }
+    reads.put(input, Read.ROWS);
+    return true;
+  }
+
+  /** Writes the copy: the tail's nodes renamed, its outside row inputs sliced, the boundary reading the copy. */
+  private static final class TailCopy {
+    private final GraphDef graph;
+    private final NodeIndex index;
+    private final Graph shapes;
+    private final Boundary boundary;
+    private final Map<String, Map<Integer, Read>> tail;
+    private final Set<String> names = new HashSet<>();
+    private final Map<String, String> copies = new HashMap<>();
+    private final Map<String, String> slicedInputs = new HashMap<>();
+    private final List<NodeDef> added = new ArrayList<>();
+    private final String scope;
+    private String stride;
+
+    TailCopy(GraphDef graph, NodeIndex index, Graph shapes, Boundary boundary, Map<String, Map<Integer, Read>> tail) {
+      this.graph = graph;
+      this.index = index;
+      this.shapes = shapes;
+      this.boundary = boundary;
+      this.tail = tail;
+      graph.getNodeList().forEach(n -> names.add(n.getName()));
+      tail.keySet().forEach(n -> copies.put(n, OpNames.unique(n + SUFFIX + boundary.position(), names)));
+      scope = OpNames.unique(boundary.slice().getName() + SUFFIX + boundary.position(), names);
+    }
+
+    GraphDef build() {
+      for (Map.Entry<String, Map<Integer, Read>> node : tail.entrySet()) {
+        added.add(copy(index.node(node.getKey()), node.getValue()));
+      }
+      NodeDef slice = boundary.slice();
+      String value = copies.get(boundary.root()) + ":0";
+      NodeDef.Builder replaced = NodeDef.newBuilder().setName(slice.getName()).setDevice(slice.getDevice())
+          .putAttr("T", slice.getAttrOrThrow("T"));
+      if (boundary.shrinks() == (boundary.rowAxis() == 0)) {
+        // Flattened rows dropping the axis, or [batch, 1, ...] rows keeping it: the copy has the slice's shape.
+        replaced.setOp("Identity").addInput(value);
+      } else if (boundary.shrinks()) {
+        replaced.setOp("Squeeze").addInput(value)
+            .putAttr("squeeze_dims", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder().addI(1)).build());
+      } else {
+        String shape = constant(scope + "/shape", DataType.DT_INT32, new long[] {-1, 1, boundary.hidden()});
+        replaced.setOp("Reshape").addInput(value).addInput(shape)
+            .putAttr("Tshape", AttrValue.newBuilder().setType(DataType.DT_INT32).build());
+      }
+      slice.getInputList().stream().filter(i -> i.startsWith("^")).forEach(replaced::addInput);
+      Map<String, NodeDef> replacements = Map.of(slice.getName(), replaced.build());
+      return BaseWeightPacking.replaceAndAdd(graph, replacements, added);
+    }
+
+    private NodeDef copy(NodeDef node, Map<Integer, Read> reads) {
+      NodeDef.Builder copy = node.toBuilder().setName(copies.get(node.getName())).clearInput()
+          .removeAttr("_output_shapes");
+      int data = 0;
+      for (String input : node.getInputList()) {
+        TensorName tensor = TensorName.parse(input);
+        if (tensor.control() || reads.get(data++) == Read.WHOLE) {
+          copy.addInput(input);
+        } else if (tail.containsKey(tensor.node())) {
+          copy.addInput(copies.get(tensor.node()) + ":" + tensor.index());
+        } else {
+          copy.addInput(slicedInput(tensor));
+        }
+      }
+      return copy.build();
+    }
+
+    /** The rows of {@code tensor} at the position: {@code x[:, p:p+1]}, or {@code x[p::length]} when flattened. */
+    private String slicedInput(TensorName tensor) {
+      return slicedInputs.computeIfAbsent(tensor.toString(), key -> {
+        int rank = boundary.rank();
+        long all = (1L << rank) - 1;
+        String name = OpNames.unique(tensor.node() + SUFFIX + boundary.position() + "/rows", names);
+        long[] begin = new long[rank];
+        long[] end = new long[rank];
+        long[] step = new long[rank];
+        Arrays.fill(step, 1);
+        begin[boundary.rowAxis()] = boundary.position();
+        String strides;
+        DataType indexType;
+        if (boundary.rowAxis() == 1) {
+          end[1] = boundary.position() + 1;
+          indexType = DataType.DT_INT32;
+          strides = constant(name + "/strides", indexType, step);
+        } else {
+          indexType = dataType(shapes, boundary.lengthShape());
+          strides = flattenedStrides(name + "/strides", indexType, rank);
+        }
+        long sliceAxisMask = 1L << boundary.rowAxis();
+        NodeDef slice = NodeDef.newBuilder().setName(name).setOp("StridedSlice")
+            .addInput(key).addInput(constant(name + "/begin", indexType, begin))
+            .addInput(constant(name + "/end", indexType, end)).addInput(strides)
+            .putAttr("T", AttrValue.newBuilder().setType(dataType(shapes, tensor)).build())
+            .putAttr("Index", AttrValue.newBuilder().setType(indexType).build())
+            .putAttr("begin_mask", intAttr(all & ~sliceAxisMask))
+            .putAttr("end_mask", intAttr(boundary.rowAxis() == 1 ? all & ~sliceAxisMask : all))
+            .putAttr("ellipsis_mask", intAttr(0)).putAttr("new_axis_mask", intAttr(0))
+            .putAttr("shrink_axis_mask", intAttr(0))
+            .build();
+        added.add(slice);
+        return name + ":0";
+      });
+    }
+
+    /** [length, 1, ...]: the length read from element 1 of the final Reshape's shape, once per tail. */
+    private String flattenedStrides(String name, DataType type, int rank) {
+      if (stride == null) {
+        stride = scope + "/length";
+        added.add(NodeDef.newBuilder().setName(stride).setOp("StridedSlice")
+            .addInput(boundary.lengthShape().toString())
+            .addInput(constant(stride + "/begin", type, new long[] {1}))
+            .addInput(constant(stride + "/end", type, new long[] {2}))
+            .addInput(constant(stride + "/strides", type, new long[] {1}))
+            .putAttr("T", AttrValue.newBuilder().setType(type).build())
+            .putAttr("Index", AttrValue.newBuilder().setType(type).build())
+            .putAttr("begin_mask", intAttr(0)).putAttr("end_mask", intAttr(0))
+            .putAttr("ellipsis_mask", intAttr(0)).putAttr("new_axis_mask", intAttr(0))
+            .putAttr("shrink_axis_mask", intAttr(1))
+            .build());
+      }
+      NodeDef.Builder pack = NodeDef.newBuilder().setName(OpNames.unique(name, names)).setOp("Pack")
+          .addInput(stride)
+          .putAttr("T", AttrValue.newBuilder().setType(type).build())
+          .putAttr("N", intAttr(rank)).putAttr("axis", intAttr(0));
+      for (int i = 1; i < rank; i++) {
+        pack.addInput(constant(name + "/one_" + i, type, null));
+      }
+      NodeDef node = pack.build();
+      added.add(node);
+      return node.getName();
+    }
+
+    /** An int32 or int64 constant: a vector of {@code values}, or the scalar 1 when values is null. */
+    private String constant(String wanted, DataType type, long[] values) {
+      String name = OpNames.unique(wanted, names);
+      TensorProto.Builder tensor = TensorProto.newBuilder().setDtype(type);
+      long[] elements = values == null ? new long[] {1} : values;
+      if (values != null) {
+        tensor.setTensorShape(TensorShapeProto.newBuilder()
+            .addDim(TensorShapeProto.Dim.newBuilder().setSize(values.length)));
+      }
+      for (long v : elements) {
+        if (type == DataType.DT_INT64) {
+          tensor.addInt64Val(v);
+        } else {
+          tensor.addIntVal(Math.toIntExact(v));
+        }
+      }
+      added.add(NodeDef.newBuilder().setName(name).setOp("Const")
+          .putAttr("dtype", AttrValue.newBuilder().setType(type).build())
+          .putAttr("value", AttrValue.newBuilder().setTensor(tensor).build())
+          .build());
+      return name;
+    }
+  }
+
+  private static AttrValue intAttr(long value) {
+    return AttrValue.newBuilder().setI(value).build();
+  }
+
+  private static long attrInt(NodeDef node, String name) {
+    AttrValue value = node.getAttrMap().get(name);
+    return value == null ? 0 : value.getI();
+  }
+
+  private static boolean attrBool(NodeDef node, String name) {
+    AttrValue value = node.getAttrMap().get(name);
+    return value != null && value.getB();
+  }
+
+  private static Shape shape(Graph shapes, TensorName tensor) {
+    GraphOperation op = shapes.operation(tensor.node());
+    return op == null ? Shape.unknown() : op.output(tensor.index()).shape();
+  }
+
+  private static DataType dataType(Graph shapes, TensorName tensor) {
+    return shapes.operationOrThrow(tensor.node()).output(tensor.index()).dataType();
+  }
+
+  /** The values of an int32 or int64 Const (a scalar gives one value); empty for anything else. */
+  private static Optional<long[]> ints(NodeIndex index, TensorName tensor) {
+    NodeDef node = index.node(tensor.node());
+    if (!node.getOp().equals("Const")) {
+      return Optional.empty();
+    }
+    TensorProto value = node.getAttrOrThrow("value").getTensor();
+    long count = 1;
+    for (TensorShapeProto.Dim dim : value.getTensorShape().getDimList()) {
+      count *= dim.getSize();
+    }
+    long[] out = new long[Math.toIntExact(count)];
+    ByteBuffer content = ByteBuffer.wrap(value.getTensorContent().toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < out.length; i++) {
+      if (value.getDtype() == DataType.DT_INT32) {
+        out[i] = value.getIntValCount() > 0 ? value.getIntVal(Math.min(i, value.getIntValCount() - 1))
+            : content.getInt(i * Integer.BYTES);
+      } else if (value.getDtype() == DataType.DT_INT64) {
+        out[i] = value.getInt64ValCount() > 0 ? value.getInt64Val(Math.min(i, value.getInt64ValCount() - 1))
+            : content.getLong(i * Long.BYTES);
+      } else {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(out);
+  }
+}

@@ -1,0 +1,199 @@
+package dev.finetune.vblora.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Squeeze;
+import org.tensorflow.op.core.StridedSlice;
+import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.op.math.Mean;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * An encoder whose output is read at one position computes its position-wise tail at that position only, with
+ * the outputs and the input's gradient of the untouched graph.
+ */
+class OnePositionTailTest {
+  private static final int HIDDEN = 8;
+  private static final int BATCH = 3;
+  private static final int LENGTH = 5;
+
+  /** How the toy encoder lays out its rows, and how its pooler reads them. */
+  private enum Layout {
+    /** BERT's TF1 code: [batch * length, hidden] rows, reshaped to [batch, length, hidden] at the end. */
+    FLAT,
+    /** Keras: [batch, length, hidden] throughout, products as BatchMatMulV2 with a [hidden, hidden] weight. */
+    BATCHED
+  }
+
+  /**
+   * An attention-like mixing of all rows, then a tail: projection and bias, residual, LayerNorm, a tanh
+   * feed-forward block, residual; the pooler reads position {@code position} (dropping that axis when
+   * {@code shrink}), or the mean over positions when {@code position} is negative.
+   */
+  private static GraphDef encoder(Layout layout, int position, boolean shrink) {
+    Random random = new Random(7);
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Operand<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, -1, HIDDEN)));
+      Operand<TInt32> dims = tf.shape(x);
+      Operand<TInt32> shape = tf.stack(List.of(element(tf, dims, 0), element(tf, dims, 1), tf.constant(HIDDEN)));
+      Operand<TFloat32> rows = layout == Layout.FLAT ? tf.reshape(x, tf.constant(new int[] {-1, HIDDEN})) : x;
+      Ops attention = tf.withSubScope("attention");
+      Operand<TFloat32> scores = layout == Layout.FLAT
+          ? attention.linalg.matMul(rows, rows, MatMul.transposeB(true))
+          : attention.train.batchMatMul(rows, rows, TFloat32.class,
+              org.tensorflow.op.train.BatchMatMul.adjY(true));
+      Operand<TFloat32> context = layout == Layout.FLAT
+          ? attention.linalg.matMul(attention.nn.softmax(scores), rows)
+          : attention.train.batchMatMul(attention.nn.softmax(scores), rows, TFloat32.class);
+      Ops t = tf.withSubScope("tail");
+      Operand<TFloat32> projected = t.nn.biasAdd(product(t, layout, context, weight(t, random)), vector(t, random));
+      Operand<TFloat32> residual = t.math.add(projected, rows);
+      Operand<TFloat32> normed = layerNorm(t, residual, vector(t, random), vector(t, random));
+      Operand<TFloat32> up = t.math.tanh(t.nn.biasAdd(product(t, layout, normed, weight(t, random)),
+          vector(t, random)));
+      Operand<TFloat32> out = t.withName("out").math.add(product(t, layout, up, weight(t, random)), normed);
+      Operand<TFloat32> sequence = layout == Layout.FLAT ? tf.reshape(out, shape) : out;
+      tf.withName("sequence_output").identity(sequence);
+      Ops pooler = tf.withSubScope("pooler");
+      Operand<TFloat32> first;
+      if (position < 0) {
+        first = pooler.math.mean(sequence, pooler.constant(1));
+      } else {
+        Operand<TFloat32> sliced = pooler.stridedSlice(sequence, pooler.constant(new int[] {0, position, 0}),
+            pooler.constant(new int[] {0, position + 1, 0}), pooler.constant(new int[] {1, 1, 1}),
+            StridedSlice.beginMask(5L), StridedSlice.endMask(5L), StridedSlice.shrinkAxisMask(shrink ? 2L : 0L));
+        first = shrink ? sliced : pooler.squeeze(sliced, Squeeze.axis(List.of(1L)));
+      }
+      pooler.withName("pooled").math.tanh(pooler.linalg.matMul(first, weight(pooler, random)));
+      return graph.toGraphDef();
+    }
+  }
+
+  /** {@code vector[i]}, as BERT reads the batch size and the length from the input's shape. */
+  private static Operand<TInt32> element(Ops tf, Operand<TInt32> vector, int i) {
+    return tf.stridedSlice(vector, tf.constant(new int[] {i}), tf.constant(new int[] {i + 1}),
+        tf.constant(new int[] {1}), StridedSlice.shrinkAxisMask(1L));
+  }
+
+  private static Operand<TFloat32> product(Ops tf, Layout layout, Operand<TFloat32> rows, Operand<TFloat32> weight) {
+    return layout == Layout.FLAT ? tf.linalg.matMul(rows, weight)
+        : tf.train.batchMatMul(rows, weight, TFloat32.class);
+  }
+
+  /** BERT's LayerNorm: moments over the last axis, then a scale and an offset. */
+  private static Operand<TFloat32> layerNorm(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gamma,
+      Operand<TFloat32> beta) {
+    Operand<TInt32> last = tf.constant(new int[] {-1});
+    Operand<TFloat32> mean = tf.math.mean(x, last, Mean.keepDims(true));
+    Operand<TFloat32> variance = tf.math.mean(tf.math.squaredDifference(x, tf.stopGradient(mean)), last,
+        Mean.keepDims(true));
+    Operand<TFloat32> inv = tf.math.mul(tf.math.rsqrt(tf.math.add(variance, tf.constant(1e-12f))), gamma);
+    return tf.math.add(tf.math.mul(x, inv), tf.math.sub(beta, tf.math.mul(mean, inv)));
+  }
+
+  private static Operand<TFloat32> weight(Ops tf, Random random) {
+    float[] values = new float[HIDDEN * HIDDEN];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextGaussian() * 0.4f;
+    }
+    return tf.constant(Shape.of(HIDDEN, HIDDEN), DataBuffers.of(values));
+  }
+
+  private static Operand<TFloat32> vector(Ops tf, Random random) {
+    float[] values = new float[HIDDEN];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextGaussian() * 0.4f;
+    }
+    return tf.constant(values);
+  }
+
+  /** The pooled output, the sequence output and the gradient of the pooled output's sum with respect to x. */
+  private static List<float[]> run(GraphDef definition) {
+    float[] input = new float[BATCH * LENGTH * HIDDEN];
+    Random random = new Random(3);
+    for (int i = 0; i < input.length; i++) {
+      input[i] = (float) random.nextGaussian();
+    }
+    try (Graph graph = new Graph()) {
+      graph.importGraphDef(definition);
+      Output<TFloat32> pooled = graph.operationOrThrow("pooler/pooled").output(0);
+      Output<TFloat32> x = graph.operationOrThrow("x").output(0);
+      Output<?>[] gradient = graph.addGradients(pooled, new Output<?>[] {x});
+      try (Session session = new Session(graph);
+          TFloat32 feed = TFloat32.tensorOf(Shape.of(BATCH, LENGTH, HIDDEN), DataBuffers.of(input));
+          Result result = session.runner().feed(x, feed).fetch(pooled).fetch("sequence_output")
+              .fetch(gradient[0]).run()) {
+        return FloatArrays.flat(result, 3);
+      }
+    }
+  }
+
+  private static void assertClose(List<float[]> expected, List<float[]> actual) {
+    String[] names = {"pooled output", "sequence output", "gradient of x"};
+    for (int k = 0; k < expected.size(); k++) {
+      assertEquals(expected.get(k).length, actual.get(k).length, names[k]);
+      FloatArrays.assertClose(expected.get(k), actual.get(k), 1e-5, names[k]);
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"FLAT, 0, false", "FLAT, 2, true", "BATCHED, 0, false", "BATCHED, 3, true"})
+  void theTailRunsAtThePooledPositionWithTheSameValuesAndGradient(Layout layout, int position, boolean shrink) {
+    GraphDef original = encoder(layout, position, shrink);
+    GraphDef rewritten = OnePositionTail.rewrite(original, List.of("pooler/pooled", "sequence_output"));
+    assertNotSame(original, rewritten);
+    NodeIndex index = new NodeIndex(rewritten);
+    Set<String> pooledReads = index.upstream(List.of("pooler/pooled"));
+    // The pooled output reads the copy of the tail, no longer the tail over every position ...
+    assertFalse(pooledReads.contains("tail/out"), "the full tail's output");
+    assertTrue(pooledReads.contains("tail/out/at_position_" + position), "the tail's copy at the position");
+    long products = pooledReads.stream().filter(n -> n.startsWith("tail/") && n.contains("/at_position_"))
+        .map(index::node).filter(n -> n.getOp().contains("MatMul")).count();
+    assertEquals(3, products, "the tail's three products run at the position");
+    // ... while the sequence output still reads the untouched tail.
+    assertTrue(index.upstream(List.of("sequence_output")).contains("tail/out"));
+    assertClose(run(original), run(rewritten));
+  }
+
+  @Test
+  void aPoolerOverEveryPositionLeavesTheGraphAsItIs() {
+    GraphDef original = encoder(Layout.FLAT, -1, false);
+    assertSame(original, OnePositionTail.rewrite(original, List.of("pooler/pooled", "sequence_output")));
+  }
+
+  @Test
+  void rowWiseAttentionRunsForTheQueryAtThePositionAndReadsEveryKey() {
+    // The scores' product reads the rows twice: as queries (row by row: sliced at the position) and as keys
+    // (whole). The rows' Reshape is not copied; the product is, with its queries sliced and its keys whole.
+    GraphDef rewritten = OnePositionTail.rewrite(encoder(Layout.FLAT, 0, false), List.of("pooler/pooled"));
+    NodeIndex index = new NodeIndex(rewritten);
+    NodeDef scores = index.node("attention/MatMul/at_position_0");
+    assertEquals("Reshape/at_position_0/rows", index.input(scores, 0).node());
+    assertEquals("Reshape", index.input(scores, 1).node());
+    assertFalse(index.contains("Reshape/at_position_0"), "the rows' Reshape is not a row-wise op");
+  }
+}
