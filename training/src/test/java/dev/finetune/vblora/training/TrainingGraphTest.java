@@ -301,6 +301,14 @@ class TrainingGraphTest {
           "module_apply_tokens/bert/encoder/layer_11/attention/output/dense/MatMul/at_position_0",
           "module_apply_tokens/bert/encoder/layer_11/intermediate/dense/MatMul/at_position_0",
           "module_apply_tokens/bert/encoder/layer_11/output/dense/MatMul/at_position_0"), lastLayerProducts);
+      // The GPU's bf16 graph with fused attention takes the tail too: every layer's attention core stays fused,
+      // and the tail's copy gets its own recomputed GELU.
+      try (TrainingGraph fused = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+          .classification(2, 5).updateForm(UpdateForm.MERGED).gemmPrecision(GemmPrecision.BFLOAT16)
+          .attentionForm(AttentionForm.FUSED).tailForm(TailForm.ONE_POSITION).build()) {
+        assertEquals(12, markers(fused, "vblora_fused_attention"));
+        assertEquals(12 + 1, markers(fused, "vblora_gelu_tanh"), "12 layers' GELUs and the pooled position's");
+      }
       try (Session exact = graph.open(null); Session pruned = tail.open(null)) {
         for (Batch batch : batches) {
           float[][] expected = graph.predict(exact, batch);
