@@ -135,15 +135,15 @@ final class OnePositionTail {
     if (position < 0 || !shrinks && ((end & 0b010) != 0 || ends.get()[1] != position + 1)) {
       return Optional.empty();
     }
-    long hidden = shape.size(2);
-    if (hidden < 0 || shape.size(1) == 1) {
+    long hidden = shape.get(2);
+    if (hidden < 0 || shape.get(1) == 1) {
       return Optional.empty();
     }
     NodeDef producer = index.node(sliced.node());
     if (producer.getOp().equals("Reshape") && sliced.index() == 0) {
       TensorName flat = index.input(producer, 0);
       Shape flatShape = shape(shapes, flat);
-      if (!flatShape.isUnknown() && flatShape.numDimensions() == 2 && flatShape.size(1) == hidden
+      if (!flatShape.isUnknown() && flatShape.numDimensions() == 2 && flatShape.get(1) == hidden
           && flat.index() == 0) {
         return Optional.of(new Boundary(slice, position, shrinks, flat.node(), 0, index.input(producer, 1), hidden));
       }
@@ -243,7 +243,7 @@ final class OnePositionTail {
           return null;
         }
         int aligned = boundary.rowAxis() - (rank - in.numDimensions());
-        if (aligned < 0 || in.numDimensions() == rank && in.size(boundary.rowAxis()) == 1) {
+        if (aligned < 0 || in.numDimensions() == rank && in.get(boundary.rowAxis()) == 1) {
           reads.put(i, Read.WHOLE); // broadcast along the rows: a bias, a scale, a scalar
         } else if (in.numDimensions() == rank) {
           reads.put(i, Read.ROWS);
