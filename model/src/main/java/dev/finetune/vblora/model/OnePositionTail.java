@@ -143,9 +143,10 @@ final class OnePositionTail {
     if (producer.getOp().equals("Reshape") && sliced.index() == 0) {
       TensorName flat = index.input(producer, 0);
       Shape flatShape = shape(shapes, flat);
+      TensorName lengths = index.input(producer, 1);
       if (!flatShape.isUnknown() && flatShape.numDimensions() == 2 && flatShape.get(1) == hidden
-          && flat.index() == 0) {
-        return Optional.of(new Boundary(slice, position, shrinks, flat.node(), 0, index.input(producer, 1), hidden));
+          && flat.index() == 0 && !lengthInferred(index, lengths)) {
+        return Optional.of(new Boundary(slice, position, shrinks, flat.node(), 0, lengths, hidden));
       }
       return Optional.empty();
     }
@@ -153,6 +154,20 @@ final class OnePositionTail {
       return Optional.empty();
     }
     return Optional.of(new Boundary(slice, position, shrinks, sliced.node(), 1, null, hidden));
+  }
+
+  /**
+   * Whether the final Reshape leaves the length for TensorFlow to infer ({@code [batch, -1, hidden]}): its element 1
+   * is then no stride for the flattened rows. BERT packs the length it read from the input's shape.
+   */
+  private static boolean lengthInferred(NodeIndex index, TensorName shape) {
+    NodeDef node = index.node(shape.node());
+    if (node.getOp().equals("Pack") && node.getInputCount() > 1) {
+      Optional<long[]> length = ints(index, index.input(node, 1));
+      return length.isPresent() && length.get()[0] < 1;
+    }
+    Optional<long[]> values = ints(index, shape);
+    return values.isPresent() && (values.get().length != 3 || values.get()[1] < 1);
   }
 
   private static Optional<GraphDef> copyTail(GraphDef graph, NodeIndex index, Graph shapes, Boundary boundary) {

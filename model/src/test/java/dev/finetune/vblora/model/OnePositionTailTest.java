@@ -44,7 +44,9 @@ class OnePositionTailTest {
     /** BERT's TF1 code: [batch * length, hidden] rows, reshaped to [batch, length, hidden] at the end. */
     FLAT,
     /** Keras: [batch, length, hidden] throughout, products as BatchMatMulV2 with a [hidden, hidden] weight. */
-    BATCHED
+    BATCHED,
+    /** Flattened, reshaped at the end to [batch, -1, hidden]: the length is TensorFlow's to infer. */
+    FLAT_INFERRED_LENGTH
   }
 
   /**
@@ -59,14 +61,17 @@ class OnePositionTailTest {
       Operand<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(-1, -1, HIDDEN)));
       Operand<TInt32> dims = tf.shape(x);
-      Operand<TInt32> shape = tf.stack(List.of(element(tf, dims, 0), element(tf, dims, 1), tf.constant(HIDDEN)));
-      Operand<TFloat32> rows = layout == Layout.FLAT ? tf.reshape(x, tf.constant(new int[] {-1, HIDDEN})) : x;
+      Operand<TInt32> shape = layout == Layout.FLAT_INFERRED_LENGTH
+          ? tf.constant(new int[] {BATCH, -1, HIDDEN})
+          : tf.stack(List.of(element(tf, dims, 0), element(tf, dims, 1), tf.constant(HIDDEN)));
+      boolean flat = layout != Layout.BATCHED;
+      Operand<TFloat32> rows = flat ? tf.reshape(x, tf.constant(new int[] {-1, HIDDEN})) : x;
       Ops attention = tf.withSubScope("attention");
-      Operand<TFloat32> scores = layout == Layout.FLAT
+      Operand<TFloat32> scores = flat
           ? attention.linalg.matMul(rows, rows, MatMul.transposeB(true))
           : attention.train.batchMatMul(rows, rows, TFloat32.class,
               org.tensorflow.op.train.BatchMatMul.adjY(true));
-      Operand<TFloat32> context = layout == Layout.FLAT
+      Operand<TFloat32> context = flat
           ? attention.linalg.matMul(attention.nn.softmax(scores), rows)
           : attention.train.batchMatMul(attention.nn.softmax(scores), rows, TFloat32.class);
       Ops t = tf.withSubScope("tail");
@@ -76,7 +81,7 @@ class OnePositionTailTest {
       Operand<TFloat32> up = t.math.tanh(t.nn.biasAdd(product(t, layout, normed, weight(t, random)),
           vector(t, random)));
       Operand<TFloat32> out = t.withName("out").math.add(product(t, layout, up, weight(t, random)), normed);
-      Operand<TFloat32> sequence = layout == Layout.FLAT ? tf.reshape(out, shape) : out;
+      Operand<TFloat32> sequence = flat ? tf.reshape(out, shape) : out;
       tf.withName("sequence_output").identity(sequence);
       Ops pooler = tf.withSubScope("pooler");
       Operand<TFloat32> first;
@@ -100,7 +105,7 @@ class OnePositionTailTest {
   }
 
   private static Operand<TFloat32> product(Ops tf, Layout layout, Operand<TFloat32> rows, Operand<TFloat32> weight) {
-    return layout == Layout.FLAT ? tf.linalg.matMul(rows, weight)
+    return layout != Layout.BATCHED ? tf.linalg.matMul(rows, weight)
         : tf.train.batchMatMul(rows, weight, TFloat32.class);
   }
 
@@ -182,6 +187,13 @@ class OnePositionTailTest {
   @Test
   void aPoolerOverEveryPositionLeavesTheGraphAsItIs() {
     GraphDef original = encoder(Layout.FLAT, -1, false);
+    assertSame(original, OnePositionTail.rewrite(original, List.of("pooler/pooled", "sequence_output")));
+  }
+
+  /** Flattened rows reshaped to [batch, -1, hidden] give no length to step through them by: left as they are. */
+  @Test
+  void flattenedRowsWithAnInferredLengthAreLeftAsTheyAre() {
+    GraphDef original = encoder(Layout.FLAT_INFERRED_LENGTH, 0, false);
     assertSame(original, OnePositionTail.rewrite(original, List.of("pooler/pooled", "sequence_output")));
   }
 
