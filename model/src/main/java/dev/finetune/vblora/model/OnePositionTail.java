@@ -40,7 +40,8 @@ import org.tensorflow.proto.TensorShapeProto;
  * context, the residual input) is sliced at {@code p}, weights and broadcast operands are read as they are, and
  * the boundary takes the copy's value. Two layouts are handled: rows in axis 1 of [batch, length, ...] tensors
  * (Keras), and rows flattened to [batch * length, ...] before a final Reshape (BERT's TF1 code), whose rows of
- * position p are {@code p, p + length, ...}. The original nodes stay for whatever else reads them (such as a
+ * position p are {@code p, p + length, ...} (the length known before running, or element 1 of the Reshape's shape
+ * when that is a positive constant or read from a tensor's shape; a slice is left alone otherwise). The original nodes stay for whatever else reads them (such as a
  * {@code sequence_output}); a step that fetches only the pooled output no longer runs them. Each row is computed by
  * the same ops from the same values, so only a product's summation order (its kernel's choice for a smaller
  * matrix) can change a result, within float rounding.
@@ -74,10 +75,12 @@ final class OnePositionTail {
    * @param shrinks whether it drops the position axis
    * @param root the tail's last node: the sliced tensor's producer, or the flattened tensor's before the Reshape
    * @param rowAxis 1 for [batch, length, ...] rows, 0 for flattened [batch * length, ...] rows
-   * @param lengthShape for flattened rows, the Reshape's shape operand (its element 1 is the length)
+   * @param length the sliced tensor's length when known before running, -1 otherwise
+   * @param lengthShape for flattened rows of unknown length, the Reshape's shape operand (its element 1 is the
+   *     length)
    * @param hidden the sliced tensor's last dimension
    */
-  private record Boundary(NodeDef slice, long position, boolean shrinks, String root, int rowAxis,
+  private record Boundary(NodeDef slice, long position, boolean shrinks, String root, int rowAxis, long length,
       TensorName lengthShape, long hidden) {
     int rank() {
       return rowAxis == 0 ? 2 : 3;
@@ -119,15 +122,18 @@ final class OnePositionTail {
     long shrink = attrInt(slice, "shrink_axis_mask");
     TensorName sliced = index.input(slice, 0);
     Shape shape = shape(shapes, sliced);
-    if (shape.isUnknown() || shape.numDimensions() != 3 || (begin & 0b101) != 0b101 || (end & 0b101) != 0b101
-        || (begin & 0b010) != 0 || (shrink & ~0b010L) != 0) {
-      return Optional.empty();
-    }
     Optional<long[]> starts = ints(index, index.input(slice, 1));
     Optional<long[]> ends = ints(index, index.input(slice, 2));
     Optional<long[]> strides = ints(index, index.input(slice, 3));
-    if (starts.isEmpty() || ends.isEmpty() || strides.isEmpty() || starts.get().length != 3
-        || ends.get().length != 3 || strides.get().length != 3 || strides.get()[1] != 1) {
+    if (shape.isUnknown() || shape.numDimensions() != 3 || starts.isEmpty() || ends.isEmpty() || strides.isEmpty()) {
+      return Optional.empty();
+    }
+    // [:, p:p+1, :] or [:, p] (a two-axis spec, as Hugging Face's poolers write it): the other axes whole, step 1.
+    int axes = starts.get().length;
+    long whole = axes == 3 ? 0b101 : 0b001;
+    if (axes < 2 || axes > 3 || ends.get().length != axes || strides.get().length != axes
+        || Arrays.stream(strides.get()).anyMatch(step -> step != 1) || (begin & whole) != whole
+        || (end & whole) != whole || (begin & 0b010) != 0 || (shrink & ~0b010L) != 0) {
       return Optional.empty();
     }
     long position = starts.get()[1];
@@ -136,38 +142,46 @@ final class OnePositionTail {
       return Optional.empty();
     }
     long hidden = shape.get(2);
-    if (hidden < 0 || shape.get(1) == 1) {
+    long length = shape.get(1);
+    if (hidden < 0 || length == 1) {
       return Optional.empty();
     }
     NodeDef producer = index.node(sliced.node());
     if (producer.getOp().equals("Reshape") && sliced.index() == 0) {
       TensorName flat = index.input(producer, 0);
       Shape flatShape = shape(shapes, flat);
-      TensorName lengths = index.input(producer, 1);
+      TensorName lengthShape = index.input(producer, 1);
       if (!flatShape.isUnknown() && flatShape.numDimensions() == 2 && flatShape.get(1) == hidden
-          && flat.index() == 0 && !lengthInferred(index, lengths)) {
-        return Optional.of(new Boundary(slice, position, shrinks, flat.node(), 0, lengths, hidden));
+          && flat.index() == 0 && (length > 1 || lengthReadable(index, lengthShape))) {
+        return Optional.of(new Boundary(slice, position, shrinks, flat.node(), 0, length, lengthShape, hidden));
       }
       return Optional.empty();
     }
     if (sliced.index() != 0) {
       return Optional.empty();
     }
-    return Optional.of(new Boundary(slice, position, shrinks, sliced.node(), 1, null, hidden));
+    return Optional.of(new Boundary(slice, position, shrinks, sliced.node(), 1, length, null, hidden));
   }
 
   /**
-   * Whether the final Reshape leaves the length for TensorFlow to infer ({@code [batch, -1, hidden]}): its element 1
-   * is then no stride for the flattened rows. BERT packs the length it read from the input's shape.
+   * Whether element 1 of the final Reshape's shape is the length itself: a positive constant, or read from a
+   * tensor's shape (as BERT packs it). Anything else may be -1, the length left for TensorFlow to infer, which is
+   * no stride to step through the flattened rows by.
    */
-  private static boolean lengthInferred(NodeIndex index, TensorName shape) {
+  private static boolean lengthReadable(NodeIndex index, TensorName shape) {
     NodeDef node = index.node(shape.node());
-    if (node.getOp().equals("Pack") && node.getInputCount() > 1) {
-      Optional<long[]> length = ints(index, index.input(node, 1));
-      return length.isPresent() && length.get()[0] < 1;
+    if (node.getOp().equals("Pack")) {
+      TensorName element = index.input(node, 1);
+      Optional<long[]> constant = ints(index, element);
+      if (constant.isPresent()) {
+        return constant.get().length == 1 && constant.get()[0] > 0;
+      }
+      NodeDef producer = index.node(element.node());
+      return producer.getOp().equals("StridedSlice")
+          && Set.of("Shape", "ShapeN").contains(index.node(index.input(producer, 0).node()).getOp());
     }
     Optional<long[]> values = ints(index, shape);
-    return values.isPresent() && (values.get().length != 3 || values.get()[1] < 1);
+    return values.isPresent() && values.get().length == 3 && values.get()[1] > 0;
   }
 
   private static Optional<GraphDef> copyTail(GraphDef graph, NodeIndex index, Graph shapes, Boundary boundary) {
@@ -251,6 +265,13 @@ final class OnePositionTail {
     if ((UNARY.contains(op) || op.equals("IdentityN")) && inputs == 1) {
       return rowsOfSameRank(index, shapes, node, 0, rank, reads) ? reads : null;
     }
+    if (op.equals("BiasAdd") && node.getAttrMap().containsKey("data_format")
+        && node.getAttrOrThrow("data_format").getS().toStringUtf8().startsWith("NC")) {
+      return null; // the bias runs along axis 1, not along the last axis
+    }
+    if (op.equals("Select") && shape(shapes, index.input(node, 0)).numDimensions() != rank) {
+      return null; // Select's vector condition picks whole rows
+    }
     if (ELEMENT_WISE.contains(op)) {
       for (int i = 0; i < inputs; i++) {
         Shape in = shape(shapes, index.input(node, i));
@@ -258,12 +279,21 @@ final class OnePositionTail {
           return null;
         }
         int aligned = boundary.rowAxis() - (rank - in.numDimensions());
-        if (aligned < 0 || in.numDimensions() == rank && in.get(boundary.rowAxis()) == 1) {
+        if (aligned < 0) {
           reads.put(i, Read.WHOLE); // broadcast along the rows: a bias, a scale, a scalar
-        } else if (in.numDimensions() == rank) {
+          continue;
+        }
+        if (in.numDimensions() != rank) {
+          return null; // broadcast along the batch but not along the positions
+        }
+        long rows = in.get(boundary.rowAxis());
+        long outRows = out.get(boundary.rowAxis());
+        if (rows == 1 && outRows != 1) {
+          reads.put(i, Read.WHOLE);
+        } else if (rows == outRows || rows > 1) {
           reads.put(i, Read.ROWS);
         } else {
-          return null; // broadcast along the batch but not along the positions
+          return null; // rows unknown where the output's are known: it may broadcast at run time
         }
       }
       return reads.containsValue(Read.ROWS) ? reads : null;
@@ -387,6 +417,10 @@ final class OnePositionTail {
           end[1] = boundary.position() + 1;
           indexType = DataType.DT_INT32;
           strides = constant(name + "/strides", indexType, step);
+        } else if (boundary.length() > 1) {
+          indexType = DataType.DT_INT32;
+          step[0] = boundary.length();
+          strides = constant(name + "/strides", indexType, step);
         } else {
           indexType = dataType(shapes, boundary.lengthShape());
           strides = flattenedStrides(name + "/strides", indexType, rank);
@@ -410,7 +444,7 @@ final class OnePositionTail {
     /** [length, 1, ...]: the length read from element 1 of the final Reshape's shape, once per tail. */
     private String flattenedStrides(String name, DataType type, int rank) {
       if (stride == null) {
-        stride = scope + "/length";
+        stride = OpNames.unique(scope + "/length", names);
         added.add(NodeDef.newBuilder().setName(stride).setOp("StridedSlice")
             .addInput(boundary.lengthShape().toString())
             .addInput(constant(stride + "/begin", type, new long[] {1}))
@@ -495,6 +529,11 @@ final class OnePositionTail {
     }
     long[] out = new long[Math.toIntExact(count)];
     ByteBuffer content = ByteBuffer.wrap(value.getTensorContent().toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
+    if (value.getIntValCount() == 0 && value.getInt64ValCount() == 0 && content.capacity() == 0) {
+      // No values at all: every element is zero.
+      return value.getDtype() == DataType.DT_INT32 || value.getDtype() == DataType.DT_INT64
+          ? Optional.of(out) : Optional.empty();
+    }
     for (int i = 0; i < out.length; i++) {
       if (value.getDtype() == DataType.DT_INT32) {
         out[i] = value.getIntValCount() > 0 ? value.getIntVal(Math.min(i, value.getIntValCount() - 1))

@@ -55,6 +55,14 @@ class OnePositionTailTest {
    * {@code shrink}), or the mean over positions when {@code position} is negative.
    */
   private static GraphDef encoder(Layout layout, int position, boolean shrink) {
+    return encoder(layout, position, shrink, false, 1);
+  }
+
+  /**
+   * As {@link #encoder(Layout, int, boolean)}; {@code twoAxes} writes the slice as {@code [:, p]} (Hugging Face's
+   * poolers), and {@code batchStep} is its step along the batch.
+   */
+  private static GraphDef encoder(Layout layout, int position, boolean shrink, boolean twoAxes, int batchStep) {
     Random random = new Random(7);
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
@@ -88,9 +96,13 @@ class OnePositionTailTest {
       if (position < 0) {
         first = pooler.math.mean(sequence, pooler.constant(1));
       } else {
-        Operand<TFloat32> sliced = pooler.stridedSlice(sequence, pooler.constant(new int[] {0, position, 0}),
-            pooler.constant(new int[] {0, position + 1, 0}), pooler.constant(new int[] {1, 1, 1}),
-            StridedSlice.beginMask(5L), StridedSlice.endMask(5L), StridedSlice.shrinkAxisMask(shrink ? 2L : 0L));
+        Operand<TFloat32> sliced = twoAxes
+            ? pooler.stridedSlice(sequence, pooler.constant(new int[] {0, position}),
+                pooler.constant(new int[] {0, position + 1}), pooler.constant(new int[] {batchStep, 1}),
+                StridedSlice.beginMask(1L), StridedSlice.endMask(1L), StridedSlice.shrinkAxisMask(shrink ? 2L : 0L))
+            : pooler.stridedSlice(sequence, pooler.constant(new int[] {0, position, 0}),
+                pooler.constant(new int[] {0, position + 1, 0}), pooler.constant(new int[] {batchStep, 1, 1}),
+                StridedSlice.beginMask(5L), StridedSlice.endMask(5L), StridedSlice.shrinkAxisMask(shrink ? 2L : 0L));
         first = shrink ? sliced : pooler.squeeze(sliced, Squeeze.axis(List.of(1L)));
       }
       pooler.withName("pooled").math.tanh(pooler.linalg.matMul(first, weight(pooler, random)));
@@ -166,9 +178,11 @@ class OnePositionTailTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"FLAT, 0, false", "FLAT, 2, true", "BATCHED, 0, false", "BATCHED, 3, true"})
-  void theTailRunsAtThePooledPositionWithTheSameValuesAndGradient(Layout layout, int position, boolean shrink) {
-    GraphDef original = encoder(layout, position, shrink);
+  @CsvSource({"FLAT, 0, false, false", "FLAT, 2, true, false", "BATCHED, 0, false, false", "BATCHED, 3, true, false",
+      "FLAT, 0, true, true", "BATCHED, 1, true, true"})
+  void theTailRunsAtThePooledPositionWithTheSameValuesAndGradient(Layout layout, int position, boolean shrink,
+      boolean twoAxes) {
+    GraphDef original = encoder(layout, position, shrink, twoAxes, 1);
     GraphDef rewritten = OnePositionTail.rewrite(original, List.of("pooler/pooled", "sequence_output"));
     assertNotSame(original, rewritten);
     NodeIndex index = new NodeIndex(rewritten);
@@ -188,6 +202,15 @@ class OnePositionTailTest {
   void aPoolerOverEveryPositionLeavesTheGraphAsItIs() {
     GraphDef original = encoder(Layout.FLAT, -1, false);
     assertSame(original, OnePositionTail.rewrite(original, List.of("pooler/pooled", "sequence_output")));
+  }
+
+  /** A slice that steps through the batch ({@code [::2, p:p+1, :]}) takes other rows than the tail has. */
+  @Test
+  void aSliceThatStepsThroughTheBatchLeavesTheGraphAsItIs() {
+    for (boolean twoAxes : new boolean[] {false, true}) {
+      GraphDef original = encoder(Layout.BATCHED, 0, false, twoAxes, 2);
+      assertSame(original, OnePositionTail.rewrite(original, List.of("pooler/pooled", "sequence_output")));
+    }
   }
 
   /** Flattened rows reshaped to [batch, -1, hidden] give no length to step through them by: left as they are. */

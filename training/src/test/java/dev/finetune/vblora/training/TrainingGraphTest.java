@@ -269,7 +269,7 @@ class TrainingGraphTest {
   }
 
   /**
-   * Vectors are packed only when an addition alone reads them: BERT's 86 biases are packed, its 25 LayerNorms'
+   * Vectors are packed only when an addition alone reads them: BERT's 73 biases are packed, its 25 LayerNorms'
    * scales and offsets keep their own variables (XLA would copy their rows out of a packed variable every step).
    */
   @Test
