@@ -40,8 +40,8 @@ import org.tensorflow.proto.TensorShapeProto;
  * context, the residual input) is sliced at {@code p}, weights and broadcast operands are read as they are, and
  * the boundary takes the copy's value. Two layouts are handled: rows in axis 1 of [batch, length, ...] tensors
  * (Keras), and rows flattened to [batch * length, ...] before a final Reshape (BERT's TF1 code), whose rows of
- * position p are {@code p, p + length, ...} (the length known before running, or element 1 of the Reshape's shape
- * when that is a positive constant or read from a tensor's shape; a slice is left alone otherwise). The original nodes stay for whatever else reads them (such as a
+ * position p are {@code p, p + length, ...} (the length is element 1 of the Reshape's shape, when that is a
+ * positive constant or read from a tensor's shape; a slice is left alone otherwise). The original nodes stay for whatever else reads them (such as a
  * {@code sequence_output}); a step that fetches only the pooled output no longer runs them. Each row is computed by
  * the same ops from the same values, so only a product's summation order (its kernel's choice for a smaller
  * matrix) can change a result, within float rounding.
@@ -75,12 +75,12 @@ final class OnePositionTail {
    * @param shrinks whether it drops the position axis
    * @param root the tail's last node: the sliced tensor's producer, or the flattened tensor's before the Reshape
    * @param rowAxis 1 for [batch, length, ...] rows, 0 for flattened [batch * length, ...] rows
-   * @param length the sliced tensor's length when known before running, -1 otherwise
-   * @param lengthShape for flattened rows of unknown length, the Reshape's shape operand (its element 1 is the
-   *     length)
+   * @param lengthShape for flattened rows, the Reshape's shape operand: its element 1 is the length the rows step
+   *     by, read when the step runs (a graph's declared shapes need not hold: a [-1, 128] input may be fed 32
+   *     tokens)
    * @param hidden the sliced tensor's last dimension
    */
-  private record Boundary(NodeDef slice, long position, boolean shrinks, String root, int rowAxis, long length,
+  private record Boundary(NodeDef slice, long position, boolean shrinks, String root, int rowAxis,
       TensorName lengthShape, long hidden) {
     int rank() {
       return rowAxis == 0 ? 2 : 3;
@@ -142,8 +142,7 @@ final class OnePositionTail {
       return Optional.empty();
     }
     long hidden = shape.get(2);
-    long length = shape.get(1);
-    if (hidden < 0 || length == 1) {
+    if (hidden < 0 || shape.get(1) == 1) {
       return Optional.empty();
     }
     NodeDef producer = index.node(sliced.node());
@@ -152,15 +151,15 @@ final class OnePositionTail {
       Shape flatShape = shape(shapes, flat);
       TensorName lengthShape = index.input(producer, 1);
       if (!flatShape.isUnknown() && flatShape.numDimensions() == 2 && flatShape.get(1) == hidden
-          && flat.index() == 0 && (length > 1 || lengthReadable(index, lengthShape))) {
-        return Optional.of(new Boundary(slice, position, shrinks, flat.node(), 0, length, lengthShape, hidden));
+          && flat.index() == 0 && lengthReadable(index, lengthShape)) {
+        return Optional.of(new Boundary(slice, position, shrinks, flat.node(), 0, lengthShape, hidden));
       }
       return Optional.empty();
     }
     if (sliced.index() != 0) {
       return Optional.empty();
     }
-    return Optional.of(new Boundary(slice, position, shrinks, sliced.node(), 1, length, null, hidden));
+    return Optional.of(new Boundary(slice, position, shrinks, sliced.node(), 1, null, hidden));
   }
 
   /**
@@ -416,10 +415,6 @@ final class OnePositionTail {
         if (boundary.rowAxis() == 1) {
           end[1] = boundary.position() + 1;
           indexType = DataType.DT_INT32;
-          strides = constant(name + "/strides", indexType, step);
-        } else if (boundary.length() > 1) {
-          indexType = DataType.DT_INT32;
-          step[0] = boundary.length();
           strides = constant(name + "/strides", indexType, step);
         } else {
           indexType = dataType(shapes, boundary.lengthShape());

@@ -46,7 +46,12 @@ class OnePositionTailTest {
     /** Keras: [batch, length, hidden] throughout, products as BatchMatMulV2 with a [hidden, hidden] weight. */
     BATCHED,
     /** Flattened, reshaped at the end to [batch, -1, hidden]: the length is TensorFlow's to infer. */
-    FLAT_INFERRED_LENGTH
+    FLAT_INFERRED_LENGTH,
+    /**
+     * Flattened, with the input declared longer than it is fed (as BERT's [-1, 128] inputs take shorter batches):
+     * the declared length is no stride.
+     */
+    FLAT_DECLARED_LONGER
   }
 
   /**
@@ -67,7 +72,7 @@ class OnePositionTailTest {
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
       Operand<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
-          Placeholder.shape(Shape.of(-1, -1, HIDDEN)));
+          Placeholder.shape(Shape.of(-1, layout == Layout.FLAT_DECLARED_LONGER ? LENGTH + 3 : -1, HIDDEN)));
       Operand<TInt32> dims = tf.shape(x);
       Operand<TInt32> shape = layout == Layout.FLAT_INFERRED_LENGTH
           ? tf.constant(new int[] {BATCH, -1, HIDDEN})
@@ -179,7 +184,7 @@ class OnePositionTailTest {
 
   @ParameterizedTest
   @CsvSource({"FLAT, 0, false, false", "FLAT, 2, true, false", "BATCHED, 0, false, false", "BATCHED, 3, true, false",
-      "FLAT, 0, true, true", "BATCHED, 1, true, true"})
+      "FLAT, 0, true, true", "BATCHED, 1, true, true", "FLAT_DECLARED_LONGER, 1, false, false"})
   void theTailRunsAtThePooledPositionWithTheSameValuesAndGradient(Layout layout, int position, boolean shrink,
       boolean twoAxes) {
     GraphDef original = encoder(layout, position, shrink, twoAxes, 1);
