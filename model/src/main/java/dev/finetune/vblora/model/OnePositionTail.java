@@ -38,11 +38,14 @@ import org.tensorflow.proto.TensorShapeProto;
  * on the right, reductions and softmaxes over trailing axes) and whose value only the tail reads on the way to the
  * boundary. The tail is copied to run on position {@code p} alone: what it reads from outside (the attention's
  * context, the residual input) is sliced at {@code p}, weights and broadcast operands are read as they are, and
- * the boundary takes the copy's value. Two layouts are handled: rows in axis 1 of [batch, length, ...] tensors
- * (Keras), and rows flattened to [batch * length, ...] before a final Reshape (BERT's TF1 code), whose rows of
- * position p are {@code p, p + length, ...} (the length is element 1 of the Reshape's shape, when that is a
- * positive constant or read from a tensor's shape; a slice is left alone otherwise). The original nodes stay for whatever else reads them (such as a
- * {@code sequence_output}); a step that fetches only the pooled output no longer runs them. Each row is computed by
+ * the boundary takes the copy's value. Two layouts are handled. Rows can be axis 1 of [batch, length, ...] tensors,
+ * with products as BatchMatMuls on a [hidden, out] weight. Or rows can be flattened to [batch * length, ...] before
+ * a final Reshape (BERT's TF1 code): the rows of position p are then {@code p, p + length, ...}, where the length
+ * is element 1 of the Reshape's shape when that is a positive constant or read from a tensor's shape (otherwise
+ * the slice is left alone). A Reshape inside the tail ends it, such as the two around the MatMul of Keras' Dense on
+ * a sequence (Tensordot). A tail without a product is not worth a copy, so such encoders are left as they are. The
+ * original nodes stay for whatever else reads them (such as a {@code sequence_output}); a step that fetches only
+ * the pooled output no longer runs them. Each row is computed by
  * the same ops from the same values, so only a product's summation order (its kernel's choice for a smaller
  * matrix) can change a result, within float rounding.
  */
