@@ -106,10 +106,12 @@ final class OnePositionTail {
     try (Graph shapes = new Graph()) {
       shapes.importGraphDef(graph);
       for (NodeDef slice : slices) {
-        NodeIndex current = new NodeIndex(out);
-        Optional<Boundary> boundary = boundary(current, shapes, slice);
-        if (boundary.isPresent()) {
-          out = copyTail(out, current, shapes, boundary.get()).orElse(out);
+        Optional<Boundary> boundary = boundary(index, shapes, slice);
+        Optional<GraphDef> copied = boundary.isEmpty() ? Optional.empty()
+            : copyTail(out, index, shapes, boundary.get());
+        if (copied.isPresent()) { // the next slice's tail is read from the graph with this copy in it
+          out = copied.get();
+          index = new NodeIndex(out);
         }
       }
     }
