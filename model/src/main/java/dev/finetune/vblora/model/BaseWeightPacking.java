@@ -23,7 +23,6 @@ import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.family.TType;
 
@@ -243,13 +242,7 @@ final class BaseWeightPacking {
   }
 
   private static NodeDef int32Const(String name, int value) {
-    TensorProto tensor = TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-        .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
-        .addIntVal(value).build();
-    return NodeDef.newBuilder().setName(name).setOp("Const")
-        .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_INT32).build())
-        .putAttr("value", AttrValue.newBuilder().setTensor(tensor).build())
-        .build();
+    return IntConstant.vector(name, DataType.DT_INT32, value);
   }
 
   /**

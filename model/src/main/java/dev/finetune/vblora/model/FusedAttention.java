@@ -267,11 +267,7 @@ public final class FusedAttention {
     String sum = OpNames.unique(scope + "/sum", names);
     String probabilities = OpNames.unique(scope + "/probabilities", names);
     String marker = OpNames.unique(scope, names);
-    out.addNode(NodeDef.newBuilder().setName(axis).setOp("Const").setDevice(device)
-        .putAttr("dtype", typeAttr(DataType.DT_INT32))
-        .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-            .setTensorShape(TensorShapeProto.getDefaultInstance()).addIntVal(-1)).build())
-        .build());
+    out.addNode(IntConstant.scalar(axis, DataType.DT_INT32, -1).toBuilder().setDevice(device).build());
     // The max is taken over the bfloat16 logits themselves (exactly the max of their float32 values): the rewriter
     // wants the tensor the bias add makes read twice, by the max and by the float32 conversion the softmax starts
     // from; a max over the converted logits left it one reader, and nothing matched (lease S's fmha-dump).

@@ -1,7 +1,5 @@
 package dev.finetune.vblora.model;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -20,8 +18,6 @@ import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * Computes the position-wise tail of an encoder at the one position that its outputs read.
@@ -462,34 +458,20 @@ final class OnePositionTail {
           .putAttr("T", AttrValue.newBuilder().setType(type).build())
           .putAttr("N", intAttr(rank)).putAttr("axis", intAttr(0));
       for (int i = 1; i < rank; i++) {
-        pack.addInput(constant(name + "/one_" + i, type, null));
+        NodeDef one = IntConstant.scalar(OpNames.unique(name + "/one_" + i, names), type, 1);
+        added.add(one);
+        pack.addInput(one.getName());
       }
       NodeDef node = pack.build();
       added.add(node);
       return node.getName();
     }
 
-    /** An int32 or int64 constant: a vector of {@code values}, or the scalar 1 when values is null. */
+    /** An int32 or int64 vector constant, named after {@code wanted}. */
     private String constant(String wanted, DataType type, long[] values) {
-      String name = OpNames.unique(wanted, names);
-      TensorProto.Builder tensor = TensorProto.newBuilder().setDtype(type);
-      long[] elements = values == null ? new long[] {1} : values;
-      if (values != null) {
-        tensor.setTensorShape(TensorShapeProto.newBuilder()
-            .addDim(TensorShapeProto.Dim.newBuilder().setSize(values.length)));
-      }
-      for (long v : elements) {
-        if (type == DataType.DT_INT64) {
-          tensor.addInt64Val(v);
-        } else {
-          tensor.addIntVal(Math.toIntExact(v));
-        }
-      }
-      added.add(NodeDef.newBuilder().setName(name).setOp("Const")
-          .putAttr("dtype", AttrValue.newBuilder().setType(type).build())
-          .putAttr("value", AttrValue.newBuilder().setTensor(tensor).build())
-          .build());
-      return name;
+      NodeDef node = IntConstant.vector(OpNames.unique(wanted, names), type, values);
+      added.add(node);
+      return node.getName();
     }
   }
 
@@ -519,32 +501,7 @@ final class OnePositionTail {
   /** The values of an int32 or int64 Const (a scalar gives one value); empty for anything else. */
   private static Optional<long[]> ints(NodeIndex index, TensorName tensor) {
     NodeDef node = index.node(tensor.node());
-    if (!node.getOp().equals("Const")) {
-      return Optional.empty();
-    }
-    TensorProto value = node.getAttrOrThrow("value").getTensor();
-    long count = 1;
-    for (TensorShapeProto.Dim dim : value.getTensorShape().getDimList()) {
-      count *= dim.getSize();
-    }
-    long[] out = new long[Math.toIntExact(count)];
-    ByteBuffer content = ByteBuffer.wrap(value.getTensorContent().toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
-    if (value.getIntValCount() == 0 && value.getInt64ValCount() == 0 && content.capacity() == 0) {
-      // No values at all: every element is zero.
-      return value.getDtype() == DataType.DT_INT32 || value.getDtype() == DataType.DT_INT64
-          ? Optional.of(out) : Optional.empty();
-    }
-    for (int i = 0; i < out.length; i++) {
-      if (value.getDtype() == DataType.DT_INT32) {
-        out[i] = value.getIntValCount() > 0 ? value.getIntVal(Math.min(i, value.getIntValCount() - 1))
-            : content.getInt(i * Integer.BYTES);
-      } else if (value.getDtype() == DataType.DT_INT64) {
-        out[i] = value.getInt64ValCount() > 0 ? value.getInt64Val(Math.min(i, value.getInt64ValCount() - 1))
-            : content.getLong(i * Long.BYTES);
-      } else {
-        return Optional.empty();
-      }
-    }
-    return Optional.of(out);
+    return node.getOp().equals("Const") ? IntConstant.values(node.getAttrOrThrow("value").getTensor())
+        : Optional.empty();
   }
 }
