@@ -97,33 +97,21 @@ public final class GraphRewriter {
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs) {
-    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs,
-        AttentionForm.AS_EXPORTED);
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix,
+        GraphForms.defaults().withUpdate(form).withPrecision(precision).withStepInputs(stepInputs));
   }
 
   /**
-   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm, GemmPrecision, StepInputs)}, with the
-   * attention cores of a bfloat16 graph written in {@code attention}'s form.
+   * Adapts the kernels of {@code plan} on the serving path of {@code signatureKey}, writing the graph in {@code
+   * forms}.
    *
    * @throws VbLoraException for {@link AttentionForm#FUSED} in a float32 graph, in a model without an attention core
-   *     of the form {@link FusedAttention} rewrites, or when this process cannot give the fused form its gradient
+   *     of the form {@link FusedAttention} rewrites, or when this process cannot give the fused form its gradient;
+   *     for {@link UpdateForm#MERGED} with adapter dropout, which that form cannot apply
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
-      Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
-      AttentionForm attention) {
-    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs, attention,
-        TailForm.AS_EXPORTED);
-  }
-
-  /**
-   * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path, UpdateForm, GemmPrecision, StepInputs,
-   * AttentionForm)}, with the encoder's position-wise tail in {@code tail}'s form.
-   */
-  public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
-      Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
-      AttentionForm attention, TailForm tail) {
-    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, stepInputs, attention, tail,
-        true);
+      Path checkpointPrefix, GraphForms forms) {
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, forms, true);
   }
 
   /**
@@ -133,13 +121,15 @@ public final class GraphRewriter {
    */
   static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form, GemmPrecision precision, boolean packBaseWeights) {
-    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix, form, precision, StepInputs.FED,
-        AttentionForm.AS_EXPORTED, TailForm.AS_EXPORTED, packBaseWeights);
+    return rewrite(metaGraph, signatureKey, plan, checkpointPrefix,
+        GraphForms.defaults().withUpdate(form).withPrecision(precision), packBaseWeights);
   }
 
   private static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
-      Path checkpointPrefix, UpdateForm form, GemmPrecision precision, StepInputs stepInputs,
-      AttentionForm attention, TailForm tail, boolean packBaseWeights) {
+      Path checkpointPrefix, GraphForms forms, boolean packBaseWeights) {
+    UpdateForm form = forms.update();
+    GemmPrecision precision = forms.precision();
+    AttentionForm attention = forms.attention();
     if (attention == AttentionForm.FUSED && precision != GemmPrecision.BFLOAT16) {
       throw new VbLoraException("the fused attention form is written for bfloat16 products (cuDNN's fused "
           + "attention reads bfloat16), but the products are " + precision + "; use bfloat16 products or the "
@@ -175,7 +165,7 @@ public final class GraphRewriter {
     base.getNodeList().forEach(n -> original.add(n.getName()));
     String root = freeScope(original, plan.method());
 
-    Optional<Map<String, NodeDef>> stageable = stepInputs == StepInputs.STAGED
+    Optional<Map<String, NodeDef>> stageable = forms.stepInputs() == StepInputs.STAGED
         ? StagedInputs.placeholders(index, signature) : Optional.empty();
     GraphDef adapter;
     Built built;
@@ -203,7 +193,7 @@ public final class GraphRewriter {
         .addAllNode(adapter.getNodeList())
         .build();
     SignatureDef adaptedSignature = remapOutputs(signature, replacements);
-    if (tail == TailForm.ONE_POSITION) {
+    if (forms.tail() == TailForm.ONE_POSITION) {
       merged = OnePositionTail.rewrite(merged, outputNodes(adaptedSignature));
     }
     Set<String> names = new HashSet<>();
@@ -221,6 +211,9 @@ public final class GraphRewriter {
     // Every precision: a GELU's backward pass recomputes from its input, so XLA runs each direction in one kernel.
     GraphDef imported = GeluRecompute.rewrite(copied.graph(), inputNodes(adaptedSignature),
         outputNodes(adaptedSignature));
+    if (form == UpdateForm.MERGED && forms.weightGradient() == WeightGradientForm.K_MAJOR) {
+      imported = KMajorWeightGradients.rewrite(imported, built.targets().stream().map(AdaptedTarget::delta).toList());
+    }
     Graph graph = new Graph();
     try {
       graph.importGraphDef(imported);

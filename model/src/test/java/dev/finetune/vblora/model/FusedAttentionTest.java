@@ -262,8 +262,8 @@ class FusedAttentionTest {
     VbLoraPlan plan = VbLoraPlan.of(toy.kernels(), VbLoraConfig.builder().numVectors(6).vectorLength(4).rank(2)
         .topk(2).seed(11).build());
     VbLoraException e = assertThrows(VbLoraException.class, () -> GraphRewriter.rewrite(toy.metaGraph(),
-        "serving_default", plan, Path.of("unused"), UpdateForm.MERGED, GemmPrecision.BFLOAT16, StepInputs.FED,
-        AttentionForm.FUSED).close());
+        "serving_default", plan, Path.of("unused"), GraphForms.defaults().withUpdate(UpdateForm.MERGED)
+            .withPrecision(GemmPrecision.BFLOAT16).withAttention(AttentionForm.FUSED)).close());
     assertTrue(e.getMessage().contains("no attention core of the form it rewrites"), e.getMessage());
     assertTrue(e.getMessage().contains("train without fused attention"), e.getMessage());
   }
