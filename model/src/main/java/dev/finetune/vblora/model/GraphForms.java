@@ -13,11 +13,9 @@ import java.util.Objects;
  * @param attention how a bfloat16 graph writes its attention cores ({@link AttentionForm}; fused needs bfloat16)
  * @param tail whether the encoder's position-wise tail runs at every position or at the one its outputs read
  *     ({@link TailForm})
- * @param weightGradient how the merged update form's weight gradients read their activations ({@link
- *     WeightGradientForm}; float32 products only)
  */
 public record GraphForms(UpdateForm update, GemmPrecision precision, StepInputs stepInputs, AttentionForm attention,
-    TailForm tail, WeightGradientForm weightGradient) {
+    TailForm tail) {
 
   public GraphForms {
     Objects.requireNonNull(update, "update");
@@ -25,36 +23,31 @@ public record GraphForms(UpdateForm update, GemmPrecision precision, StepInputs 
     Objects.requireNonNull(stepInputs, "stepInputs");
     Objects.requireNonNull(attention, "attention");
     Objects.requireNonNull(tail, "tail");
-    Objects.requireNonNull(weightGradient, "weightGradient");
   }
 
-  /** The model's own forms: low-rank updates, float32, fed inputs, as exported, TensorFlow's gradients. */
+  /** The model's own forms: low-rank updates, float32, fed inputs, attention and tail as exported. */
   public static GraphForms defaults() {
     return new GraphForms(UpdateForm.LOW_RANK, GemmPrecision.FLOAT32, StepInputs.FED, AttentionForm.AS_EXPORTED,
-        TailForm.AS_EXPORTED, WeightGradientForm.AS_DIFFERENTIATED);
+        TailForm.AS_EXPORTED);
   }
 
   public GraphForms withUpdate(UpdateForm value) {
-    return new GraphForms(value, precision, stepInputs, attention, tail, weightGradient);
+    return new GraphForms(value, precision, stepInputs, attention, tail);
   }
 
   public GraphForms withPrecision(GemmPrecision value) {
-    return new GraphForms(update, value, stepInputs, attention, tail, weightGradient);
+    return new GraphForms(update, value, stepInputs, attention, tail);
   }
 
   public GraphForms withStepInputs(StepInputs value) {
-    return new GraphForms(update, precision, value, attention, tail, weightGradient);
+    return new GraphForms(update, precision, value, attention, tail);
   }
 
   public GraphForms withAttention(AttentionForm value) {
-    return new GraphForms(update, precision, stepInputs, value, tail, weightGradient);
+    return new GraphForms(update, precision, stepInputs, value, tail);
   }
 
   public GraphForms withTail(TailForm value) {
-    return new GraphForms(update, precision, stepInputs, attention, value, weightGradient);
-  }
-
-  public GraphForms withWeightGradient(WeightGradientForm value) {
-    return new GraphForms(update, precision, stepInputs, attention, tail, value);
+    return new GraphForms(update, precision, stepInputs, attention, value);
   }
 }

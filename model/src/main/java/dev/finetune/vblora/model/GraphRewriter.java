@@ -211,9 +211,6 @@ public final class GraphRewriter {
     // Every precision: a GELU's backward pass recomputes from its input, so XLA runs each direction in one kernel.
     GraphDef imported = GeluRecompute.rewrite(copied.graph(), inputNodes(adaptedSignature),
         outputNodes(adaptedSignature));
-    if (form == UpdateForm.MERGED && forms.weightGradient() == WeightGradientForm.K_MAJOR) {
-      imported = KMajorWeightGradients.rewrite(imported, built.targets().stream().map(AdaptedTarget::delta).toList());
-    }
     Graph graph = new Graph();
     try {
       graph.importGraphDef(imported);

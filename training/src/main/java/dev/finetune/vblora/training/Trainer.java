@@ -193,7 +193,6 @@ public final class Trainer {
         .gemmPrecision(config.deviceOptions().gemmPrecision())
         .attentionForm(config.deviceOptions().attentionForm())
         .tailForm(config.deviceOptions().tailForm())
-        .weightGradientForm(config.deviceOptions().weightGradientForm())
         // Under XLA every batch has one shape (BatchShapes), so steps can be staged on the device in groups.
         .stepInputs(config.xlaEnabled() ? StepInputs.STAGED : StepInputs.FED)
         .build();

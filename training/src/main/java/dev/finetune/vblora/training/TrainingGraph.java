@@ -118,7 +118,7 @@ public final class TrainingGraph implements AutoCloseable {
   public static TrainingGraph build(TrainingGraphSpec spec) {
     AdaptedGraph adapted = GraphRewriter.rewrite(spec.model().metaGraph(), spec.signature(), spec.plan(),
         spec.model().variablesPrefix(), new GraphForms(spec.updateForm(), spec.gemmPrecision(), spec.stepInputs(),
-            spec.attentionForm(), spec.tailForm(), spec.weightGradientForm()));
+            spec.attentionForm(), spec.tailForm()));
     try {
       return new TrainingGraph(spec, adapted);
     } catch (RuntimeException e) {

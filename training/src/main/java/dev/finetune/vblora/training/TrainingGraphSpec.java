@@ -8,7 +8,6 @@ import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.model.UpdateForm;
-import dev.finetune.vblora.model.WeightGradientForm;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.head.ClassificationHead;
@@ -45,13 +44,11 @@ import java.util.Objects;
  *     dev.finetune.vblora.model.FusedAttention}; needs bfloat16 products)
  * @param tailForm whether the encoder's position-wise tail runs at every position or only at the one its outputs
  *     read (see {@link TailForm}; {@link DeviceOptions#tailForm})
- * @param weightGradientForm how the merged update form's weight gradients read their activations (see {@link
- *     WeightGradientForm}; {@link DeviceOptions#weightGradientForm})
  */
 public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, ModelIo io, TaskHead head,
     VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
     UpdateForm updateForm, GemmPrecision gemmPrecision, StepInputs stepInputs, AttentionForm attentionForm,
-    TailForm tailForm, WeightGradientForm weightGradientForm) {
+    TailForm tailForm) {
 
   /**
    * The LoRA baseline's default, what {@code train} uses: {@link TrainingDefaults#LR_LORA} and {@link
@@ -79,7 +76,6 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(stepInputs, "stepInputs");
     Objects.requireNonNull(attentionForm, "attentionForm");
     Objects.requireNonNull(tailForm, "tailForm");
-    Objects.requireNonNull(weightGradientForm, "weightGradientForm");
     if (attentionForm == AttentionForm.FUSED && gemmPrecision != GemmPrecision.BFLOAT16) {
       throw new InvalidSettingException(List.of("attentionForm", "gemmPrecision"), "the fused attention form is "
           + "written for bfloat16 products, but they are " + gemmPrecision + "; set gemmPrecision BFLOAT16");
@@ -108,7 +104,6 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private StepInputs stepInputs = StepInputs.FED;
     private AttentionForm attentionForm = AttentionForm.AS_EXPORTED;
     private TailForm tailForm = TailForm.AS_EXPORTED;
-    private WeightGradientForm weightGradientForm = WeightGradientForm.AS_DIFFERENTIATED;
 
     private Builder(SavedModelInfo model, AdapterPlan plan) {
       this.model = model;
@@ -196,19 +191,10 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
-    /**
-     * The merged update form's weight gradients from activations transposed in memory (default: TensorFlow's own
-     * products; see {@link DeviceOptions#weightGradientForm}).
-     */
-    public Builder weightGradientForm(WeightGradientForm value) {
-      weightGradientForm = value;
-      return this;
-    }
-
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
       return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm,
-          gemmPrecision, stepInputs, attentionForm, tailForm, weightGradientForm);
+          gemmPrecision, stepInputs, attentionForm, tailForm);
     }
 
     /** Builds the graph (seconds for a real model). */

@@ -14,7 +14,6 @@ import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
-import dev.finetune.vblora.model.WeightGradientForm;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.VariableInfo;
 import dev.finetune.vblora.savedmodel.io.ModelIo;
@@ -320,60 +319,6 @@ class TrainingGraphTest {
         }
       }
     }
-  }
-
-  /**
-   * The GPU's float32 form (DeviceOptions.weightGradientForm): each merged product's weight gradient reads its
-   * activation transposed behind an XLA barrier, one per layer for the query and value products, which read the same
-   * activation. The forward pass is the same ops, so the first loss is the same to the bit, and training goes on
-   * from the same gradients.
-   */
-  @Test
-  void kMajorWeightGradientsShareOneTransposedActivationPerLayerAndTrainAsTensorFlowsOwn() {
-    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
-    try (TrainingGraph own = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
-        .classification(2, 5).updateForm(UpdateForm.MERGED).tailForm(TailForm.ONE_POSITION).build();
-        TrainingGraph kMajor = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
-            .classification(2, 5).updateForm(UpdateForm.MERGED).tailForm(TailForm.ONE_POSITION)
-            .weightGradientForm(WeightGradientForm.K_MAJOR).build()) {
-      assertEquals(24, markers(kMajor, "vblora_k_major_weight_gradient"), "one marker per adapted product");
-      assertEquals(0, markers(own, "vblora_k_major_weight_gradient"));
-      int barriers = 0;
-      for (Iterator<GraphOperation> it = kMajor.graph().operations(); it.hasNext(); ) {
-        GraphOperation op = it.next();
-        if (op.type().equals("XlaOptimizationBarrier")) {
-          barriers++;
-          assertEquals(2, productsReading(kMajor, op.name()), op.name() + ": the query's and the value's gradient");
-        }
-      }
-      assertEquals(12, barriers, "one transposed activation per layer");
-      double[][] losses = new double[2][3];
-      int g = 0;
-      for (TrainingGraph graph : List.of(own, kMajor)) {
-        try (Session session = graph.open(null)) {
-          for (int step = 0; step < 3; step++) {
-            losses[g][step] = graph.trainStep(session, batches.get(step % batches.size()), 1.0).loss();
-          }
-        }
-        g++;
-      }
-      assertEquals(losses[0][0], losses[1][0], "the same forward pass");
-      for (int step = 1; step < 3; step++) {
-        assertEquals(losses[0][step], losses[1][step], 1e-4 * losses[0][step], "loss after " + step + " steps");
-      }
-    }
-  }
-
-  /** MatMuls with no transposes whose first operand is {@code node}'s output. */
-  private static int productsReading(TrainingGraph graph, String node) {
-    int count = 0;
-    for (NodeDef n : graph.graph().toGraphDef().getNodeList()) {
-      if (n.getOp().equals("MatMul") && !n.getAttrOrThrow("transpose_a").getB()
-          && !n.getAttrOrThrow("transpose_b").getB() && n.getInput(0).equals(node)) {
-        count++;
-      }
-    }
-    return count;
   }
 
   private static Map<String, NodeDef> nodesByName(TrainingGraph graph) {

@@ -55,7 +55,6 @@ final class AdaptedModelSession implements AutoCloseable {
     TrainingGraph graph = TrainingGraph.builder(model, plan).signature(signature)
         .classification(CLASSES, settings.seed()).updateForm(settings.updateFormFor(plan))
         .gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm()).tailForm(device.tailForm())
-        .weightGradientForm(device.weightGradientForm())
         .stepInputs(device.xla() ? StepInputs.STAGED : StepInputs.FED)
         .build();
     Session session = null;

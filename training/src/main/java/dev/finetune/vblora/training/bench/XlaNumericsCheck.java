@@ -50,7 +50,7 @@ public final class XlaNumericsCheck {
             .classification(AdaptedModelSession.CLASSES, settings.seed())
             .updateForm(settings.updateFormFor(method.plan().orElseThrow()))
             .gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm())
-            .tailForm(device.tailForm()).weightGradientForm(device.weightGradientForm()).build();
+            .tailForm(device.tailForm()).build();
         Session without = graph.open(device.withXla(false).toConfigProto());
         Session with = graph.open(device.withXla(true).toConfigProto())) {
       List<Session.Runner> runnersWithout = new ArrayList<>();

@@ -6,7 +6,6 @@ import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.TailForm;
-import dev.finetune.vblora.model.WeightGradientForm;
 import java.util.List;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
@@ -109,17 +108,6 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
    */
   public TailForm tailForm() {
     return xla ? TailForm.ONE_POSITION : TailForm.AS_EXPORTED;
-  }
-
-  /**
-   * How a training graph in the merged update form writes its weight gradients: from activations transposed in
-   * memory on a GPU with XLA in fp32, where cuBLAS runs TF32 products with both operands reduced over their rows in
-   * Ampere-generation kernels (see {@link WeightGradientForm#K_MAJOR}); TensorFlow's own products otherwise (16-bit
-   * kernels read either layout, and a CPU gains nothing from the copy).
-   */
-  public WeightGradientForm weightGradientForm() {
-    return device == Device.GPU && xla && precision == Precision.FP32
-        ? WeightGradientForm.K_MAJOR : WeightGradientForm.AS_DIFFERENTIATED;
   }
 
   /**

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.TailForm;
-import dev.finetune.vblora.model.WeightGradientForm;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -151,21 +150,6 @@ class DeviceOptionsTest {
     assertEquals(TailForm.ONE_POSITION, DeviceOptions.cpu().withXla(true).tailForm());
     assertEquals(TailForm.AS_EXPORTED, DeviceOptions.cpu().tailForm());
     assertEquals(TailForm.AS_EXPORTED, DeviceOptions.gpu().withXla(false).tailForm());
-  }
-
-  /**
-   * Weight gradients from transposed activations pay for a copy to let cuBLAS use Hopper's TF32 kernels: only for
-   * float32 products that XLA compiles on a GPU (16-bit kernels read either layout; a CPU gains nothing).
-   */
-  @Test
-  void kMajorWeightGradientsAreForFloat32UnderXlaOnAGpu() {
-    assertEquals(WeightGradientForm.K_MAJOR, DeviceOptions.gpu().weightGradientForm());
-    assertEquals(WeightGradientForm.AS_DIFFERENTIATED, DeviceOptions.gpu().withXla(false).weightGradientForm());
-    assertEquals(WeightGradientForm.AS_DIFFERENTIATED,
-        DeviceOptions.gpu().withPrecision(Precision.BF16).weightGradientForm());
-    assertEquals(WeightGradientForm.AS_DIFFERENTIATED,
-        DeviceOptions.gpu().withPrecision(Precision.FP16).weightGradientForm());
-    assertEquals(WeightGradientForm.AS_DIFFERENTIATED, DeviceOptions.cpu().withXla(true).weightGradientForm());
   }
 
   @Test
