@@ -24,6 +24,8 @@ class TokenizerResolverTest {
   private static final List<String> VOCAB = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "Want", "want");
 
   @TempDir Path model;
+  /** A folder apart from the model's, for a vocabulary the user gives (JUnit deletes it, unlike a sibling file). */
+  @TempDir Path elsewhere;
 
   private Path write(String relative, String content) throws IOException {
     Path file = model.resolve(relative);
@@ -115,7 +117,7 @@ class TokenizerResolverTest {
     assertEquals(LowerCaseSetting.given(true),
         resolve(TokenizerOptions.FROM_MODEL.withLowerCase(true)).lowerCase());
 
-    Path own = Files.write(model.resolveSibling(model.getFileName() + "-own-vocab.txt"),
+    Path own = Files.write(elsewhere.resolve("own-vocab.txt"),
         List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "W", "##ant"), StandardCharsets.UTF_8);
     ResolvedTokenizer withOwnVocab = resolve(TokenizerOptions.FROM_MODEL.withVocab(own));
     assertEquals(own, withOwnVocab.vocab());
@@ -207,7 +209,7 @@ class TokenizerResolverTest {
   @Test
   void aWordPieceVocabGivenByTheUserIsUsedWhateverElseTheModelShips() throws IOException {
     write("assets/spiece.model", "\u0000");
-    Path own = Files.write(model.resolveSibling(model.getFileName() + "-wordpiece.txt"), VOCAB,
+    Path own = Files.write(elsewhere.resolve("wordpiece.txt"), VOCAB,
         StandardCharsets.UTF_8);
     assertEquals("Want", String.join(" ", resolve(new TokenizerOptions(own, false)).tokenizer().tokenize("Want")));
   }

@@ -7,6 +7,7 @@ import dev.finetune.vblora.data.batch.BatchingOptions;
 import dev.finetune.vblora.data.batch.Batcher;
 import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.demo.DemoDataset;
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import dev.finetune.vblora.data.tokenizer.WordPieceTokenizer;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
@@ -78,8 +79,13 @@ public final class Bert {
   public static List<Batch> demoBatches(int examples, int batchSize, int maxLength, boolean fullBatches) {
     try {
       Path dir = Files.createTempDirectory("vblora-demo-data");
-      DemoDataset.copyTo(dir);
-      Dataset all = DatasetReader.read(dir.resolve(DemoDataset.TRAIN_FILE), DemoDataset.readOptions());
+      Dataset all;
+      try {
+        DemoDataset.copyTo(dir);
+        all = DatasetReader.read(dir.resolve(DemoDataset.TRAIN_FILE), DemoDataset.readOptions());
+      } finally {
+        AtomicDirectoryWriter.deleteTree(dir); // read into memory: the copy is not needed after this
+      }
       int[] first = new int[examples];
       for (int i = 0; i < examples; i++) {
         first[i] = i;
