@@ -50,13 +50,6 @@ public final class FusedAttentionFlags {
 
   /** Whether {@code flags} (XLA_FLAGS) turn the rewriter on; the last mention wins, as in XLA. */
   static boolean enabledIn(String flags) {
-    boolean enabled = false;
-    for (String flag : flags.trim().split("\\s+")) {
-      if (flag.equals(FLAG) || flag.startsWith(FLAG + "=")) {
-        String value = flag.equals(FLAG) ? "true" : flag.substring(FLAG.length() + 1);
-        enabled = value.equalsIgnoreCase("true") || value.equals("1");
-      }
-    }
-    return enabled;
+    return FlagString.enabled(flags, FLAG);
   }
 }

@@ -24,13 +24,7 @@ public final class XlaCompileCache {
   }
 
   static Optional<Path> directoryIn(String flags) {
-    Optional<Path> found = Optional.empty();
-    for (String flag : flags.trim().split("\\s+")) {
-      if (flag.startsWith(FLAG + "=") && flag.length() > FLAG.length() + 1) {
-        found = Optional.of(Path.of(flag.substring(FLAG.length() + 1))); // the last one wins, as in TensorFlow
-      }
-    }
-    return found;
+    return FlagString.lastValue(flags, FLAG).filter(v -> !v.isEmpty()).map(Path::of); // the last one wins
   }
 
   /** Entries (files) in the cache folder now; 0 when there is none or it cannot be read. */

@@ -20,12 +20,7 @@ public final class XlaCpuFlag {
   }
 
   static boolean enabledIn(String flags) {
-    for (String flag : flags.trim().split("\\s+")) {
-      if (flag.equals(FLAG) || flag.equals(FLAG + "=true") || flag.equals(FLAG + "=1")) {
-        return true;
-      }
-    }
-    return false;
+    return FlagString.enabled(flags, FLAG);
   }
 
   /** What to tell a user who asked for XLA on the CPU without the flag. */

@@ -47,5 +47,7 @@ class CompileTrackerTest {
         "--tf_xla_cpu_global_jit  --tf_xla_persistent_cache_directory=/c/x --tf_xla_deterministic_cluster_names=true"));
     assertEquals(Optional.of(Path.of("/b")), XlaCompileCache.directoryIn(
         "--tf_xla_persistent_cache_directory=/a --tf_xla_persistent_cache_directory=/b"), "the last one wins");
+    assertEquals(Optional.empty(), XlaCompileCache.directoryIn("--tf_xla_persistent_cache_directory"),
+        "a bare mention names no folder");
   }
 }

@@ -13,8 +13,11 @@ class XlaCpuFlagTest {
       "--tf_xla_cpu_global_jit=true|true",
       "--tf_xla_auto_jit=2|false",
       "''|false",
-      "--tf_xla_cpu_global_jit=false|false"})
-  void readsTheFlagAmongOthers(String flags, boolean enabled) {
+      "--tf_xla_cpu_global_jit=false|false",
+      "--tf_xla_cpu_global_jit --tf_xla_cpu_global_jit=false|false",
+      "--tf_xla_cpu_global_jit=0 --tf_xla_cpu_global_jit=1|true",
+      "--tf_xla_cpu_global_jit_extra|false"})
+  void readsTheFlagAmongOthersTheLastMentionWinning(String flags, boolean enabled) {
     assertEquals(enabled, XlaCpuFlag.enabledIn(flags));
   }
 }
