@@ -190,9 +190,7 @@ public final class Trainer {
         .groups(config.groups()).loraFactors(config.loraFactors())
         .adamW(AdamWConfig.defaults().withMaxGradNorm(config.maxGradNorm()))
         .updateForm(config.resolvedUpdateForm())
-        .gemmPrecision(config.deviceOptions().gemmPrecision())
-        .attentionForm(config.deviceOptions().attentionForm())
-        .tailForm(config.deviceOptions().tailForm())
+        .deviceForms(config.deviceOptions())
         // Under XLA every batch has one shape (BatchShapes), so steps can be staged on the device in groups.
         .stepInputs(config.xlaEnabled() ? StepInputs.STAGED : StepInputs.FED)
         .build();

@@ -191,6 +191,14 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
+    /**
+     * The forms {@code device} chooses for the graph: its products' precision ({@link DeviceOptions#gemmPrecision}),
+     * attention form ({@link DeviceOptions#attentionForm}) and tail form ({@link DeviceOptions#tailForm}).
+     */
+    public Builder deviceForms(DeviceOptions device) {
+      return gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm()).tailForm(device.tailForm());
+    }
+
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
       return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm,

@@ -54,7 +54,7 @@ final class AdaptedModelSession implements AutoCloseable {
     // As train does: under XLA the step reads its batch from device staging and is fed nothing.
     TrainingGraph graph = TrainingGraph.builder(model, plan).signature(signature)
         .classification(CLASSES, settings.seed()).updateForm(settings.updateFormFor(plan))
-        .gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm()).tailForm(device.tailForm())
+        .deviceForms(device)
         .stepInputs(device.xla() ? StepInputs.STAGED : StepInputs.FED)
         .build();
     Session session = null;

@@ -49,8 +49,7 @@ public final class XlaNumericsCheck {
     try (TrainingGraph graph = TrainingGraph.builder(model, method.plan().orElseThrow()).signature(signature)
             .classification(AdaptedModelSession.CLASSES, settings.seed())
             .updateForm(settings.updateFormFor(method.plan().orElseThrow()))
-            .gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm())
-            .tailForm(device.tailForm()).build();
+            .deviceForms(device).build();
         Session without = graph.open(device.withXla(false).toConfigProto());
         Session with = graph.open(device.withXla(true).toConfigProto())) {
       List<Session.Runner> runnersWithout = new ArrayList<>();
