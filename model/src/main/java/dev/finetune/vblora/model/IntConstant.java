@@ -41,7 +41,8 @@ final class IntConstant {
 
   /**
    * The values of an int32 or int64 constant, in row-major order: from int_val or int64_val (a shorter list repeats
-   * its last value, as TensorFlow reads it), tensor_content, or none at all (zeros); empty for other types.
+   * its last value, as TensorFlow reads it), tensor_content, or none at all (zeros); empty for other types and for
+   * tensor_content whose size does not match the shape (a corrupt graph).
    */
   static Optional<long[]> values(TensorProto value) {
     if (value.getDtype() != DataType.DT_INT32 && value.getDtype() != DataType.DT_INT64) {
@@ -57,6 +58,9 @@ final class IntConstant {
     ByteBuffer content = ByteBuffer.wrap(value.getTensorContent().toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
     if (listed == 0 && content.capacity() == 0) {
       return Optional.of(out); // no values at all: every element is zero
+    }
+    if (listed == 0 && content.capacity() != out.length * (int32 ? Integer.BYTES : Long.BYTES)) {
+      return Optional.empty(); // tensor_content of another size: not a constant a rewrite can read
     }
     for (int i = 0; i < out.length; i++) {
       if (listed > 0) {
