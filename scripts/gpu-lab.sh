@@ -205,6 +205,10 @@ case "$1" in
       ld=${LD_LIBRARY_PATH:-}
       [[ $lever == *-cu12* ]] && ld=$CUBLAS12${ld:+:$ld}
       [[ $lever == *-cublaslt* ]] && flags="$flags --xla_gpu_enable_cublaslt=true"
+      # -clustered, -whole: the staged step auto-clustered (_XlaCompile/_XlaRun, builds before 2026-12-04 21:00) or as
+      # one XlaLaunch program that updates its variables in place (--step-launch; builds without the option: neither).
+      [[ $lever == *-clustered* ]] && extra="$extra --step-launch clustered"
+      [[ $lever == *-whole* ]] && extra="$extra --step-launch whole"
       [[ $lever == *-profile* ]] && extra="$extra --profile --profile-out $dir/$lever.tsv"
       LD_LIBRARY_PATH=$ld XLA_FLAGS="$(echo $xla_flags $flags)" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
         --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"

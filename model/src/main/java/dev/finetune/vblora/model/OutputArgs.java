@@ -28,12 +28,7 @@ final class OutputArgs {
 
   /** The flat output index of {@code arg:index} of {@code node}. */
   int flatIndex(NodeDef node, String arg, int index) {
-    FunctionDef function = library.get(node.getOp());
-    OpDef def = function != null ? function.getSignature() : registered().get(node.getOp());
-    if (def == null) {
-      throw new VbLoraException("node " + node.getName() + " runs op " + node.getOp()
-          + ", which this TensorFlow build does not know; the function holding it cannot be inlined");
-    }
+    OpDef def = opDef(node);
     int flat = 0;
     for (OpDef.ArgDef out : def.getOutputArgList()) {
       if (out.getName().equals(arg)) {
@@ -43,6 +38,34 @@ final class OutputArgs {
     }
     throw new VbLoraException("op " + node.getOp() + " of node " + node.getName() + " has no output "
         + arg);
+  }
+
+  /**
+   * The {@code output_arg:index} name of flat output {@code flat} of {@code node}, as a function body refers to
+   * it: the inverse of {@link #flatIndex}.
+   */
+  String argName(NodeDef node, int flat) {
+    OpDef def = opDef(node);
+    int first = 0;
+    for (OpDef.ArgDef out : def.getOutputArgList()) {
+      int count = count(node, def, out);
+      if (flat < first + count) {
+        return out.getName() + ":" + (flat - first);
+      }
+      first += count;
+    }
+    throw new VbLoraException("node " + node.getName() + " (" + node.getOp() + ") has " + first
+        + " outputs, not " + (flat + 1));
+  }
+
+  private OpDef opDef(NodeDef node) {
+    FunctionDef function = library.get(node.getOp());
+    OpDef def = function != null ? function.getSignature() : registered().get(node.getOp());
+    if (def == null) {
+      throw new VbLoraException("node " + node.getName() + " runs op " + node.getOp()
+          + ", which this TensorFlow build does not know");
+    }
+    return def;
   }
 
   private static int count(NodeDef node, OpDef def, OpDef.ArgDef out) {

@@ -36,6 +36,18 @@ class OutputArgsTest {
     assertEquals(flat, new OutputArgs(Map.of("two_results", TWO_RESULTS)).flatIndex(node, arg, index));
   }
 
+  @ParameterizedTest(name = "output {3} of {0} is {1}:{2}")
+  @CsvSource({
+      "MatMul, product, 0, 0",
+      "TopKV2, indices, 0, 1",
+      "Split, output, 2, 2",
+      "two_results, second, 0, 1",
+  })
+  void argNamesInvertFlatIndices(String op, String arg, int index, int flat) {
+    NodeDef node = node(op, Map.of("num_split", AttrValue.newBuilder().setI(3).build()));
+    assertEquals(arg + ":" + index, new OutputArgs(Map.of("two_results", TWO_RESULTS)).argName(node, flat));
+  }
+
   @ParameterizedTest(name = "after a list of {0}, outputs shift by {0}")
   @CsvSource({"1, 1", "3, 3"})
   void listOutputsShiftLaterArgs(int listLength, int shift) {

@@ -3,12 +3,14 @@ package dev.finetune.vblora.training;
 import dev.finetune.vblora.model.StepStaging;
 import dev.finetune.vblora.model.StepStaging.StagedSlot;
 import dev.finetune.vblora.model.StepStaging.StagingLayout;
+import dev.finetune.vblora.model.XlaLaunchStep;
 import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.optim.TrainStep;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Operation;
@@ -39,17 +41,22 @@ public final class StagedSteps {
   private final String firstRow;
   private final String stageOp;
   private final String stepOp;
+  private final String stepLoss;
+  private final LaunchedStep launched;
   private final String lossHistory;
   private final String gradNormHistory;
 
   private StagedSteps(StagingLayout layout, Map<String, String> stageFeeds, String historyRows, String firstRow,
-      String stageOp, String stepOp, String lossHistory, String gradNormHistory) {
+      String stageOp, String stepOp, String stepLoss, LaunchedStep launched, String lossHistory,
+      String gradNormHistory) {
     this.layout = layout;
     this.stageFeeds = Map.copyOf(stageFeeds);
     this.historyRows = historyRows;
     this.firstRow = firstRow;
     this.stageOp = stageOp;
     this.stepOp = stepOp;
+    this.stepLoss = stepLoss;
+    this.launched = launched;
     this.lossHistory = lossHistory;
     this.gradNormHistory = gradNormHistory;
   }
@@ -96,7 +103,18 @@ public final class StagedSteps {
     Op stepAll = step.withName("all").withControlDependencies(List.of(train.trainOp(), lossWrite, normWrite,
         advance)).noOp();
     return new StagedSteps(layout, feeds, name(zeros), name(firstRow), stageAll.op().name(), stepAll.op().name(),
-        name(lossRead), name(normRead));
+        name(loss), null, name(lossRead), name(normRead));
+  }
+
+  /**
+   * The same steps run as one XLA program (see {@link XlaLaunchStep} and {@link StepLaunch#WHOLE}), which updates
+   * the step's variables in place; staging and results are unchanged. Should XLA refuse to compile the program,
+   * the steps run as built (see {@link LaunchedStep}).
+   */
+  StagedSteps launchedAsOneProgram(Graph graph) {
+    String launch = XlaLaunchStep.attach(graph, stepOp, List.of(stepLoss), layout.scope() + "/step/launch");
+    return new StagedSteps(layout, stageFeeds, historyRows, firstRow, stageOp, stepOp, stepLoss,
+        new LaunchedStep(launch, launch + ":0", stepOp, stepLoss), lossHistory, gradNormHistory);
   }
 
   /**
@@ -123,7 +141,25 @@ public final class StagedSteps {
 
   /** The op to run as the only target of a staged step (benchmarks drive the session themselves). */
   public String stepOp() {
-    return stepOp;
+    return launched == null ? stepOp : launched.op();
+  }
+
+  /**
+   * The step's loss, to fetch in the same call as {@link #stepOp()} (benchmarks that read a loss every N steps);
+   * a training loop reads {@link #results} instead.
+   */
+  public String stepLoss() {
+    return launched == null ? stepLoss : launched.loss();
+  }
+
+  /** How the steps run: as built, or as one XLA program until XLA refuses to compile it. */
+  public StepLaunch launch() {
+    return launched == null || launched.refusal().isPresent() ? StepLaunch.CLUSTERED : StepLaunch.WHOLE;
+  }
+
+  /** Why XLA refused to compile the steps as one program, once it has (they then run as built). */
+  public Optional<String> launchRefusal() {
+    return launched == null ? Optional.empty() : launched.refusal();
   }
 
   /** The slots in creation order (signature inputs first, then the training flag, labels, ...). */
@@ -147,9 +183,11 @@ public final class StagedSteps {
 
   /** Enqueues one step on the staged values; returns without waiting for the device. */
   public void step(Session session, CompileTracker compiles, long... shape) {
-    Session.Runner runner = session.runner().addTarget(stepOp);
-    // Nothing fetched: the call returns once the step is queued.
-    (compiles == null ? runner.run() : compiles.run(runner, "train", shape)).close();
+    if (launched != null) {
+      launched.run(session, compiles, "train", shape);
+    } else {
+      LaunchedStep.call(session, stepOp, compiles, "train", shape);
+    }
   }
 
   /** The loss and gradient norm of the first {@code steps} steps since the last {@link #stage}. */

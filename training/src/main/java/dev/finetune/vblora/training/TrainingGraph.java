@@ -89,7 +89,8 @@ public final class TrainingGraph implements AutoCloseable {
       adapterVariables.add(ResourceVariable.of(graph.operationOrThrow(v.name())));
     }
     this.train = AdamW.minimize(tf, head.loss(), groups(spec, adapted, head.variables()), spec.adamW(), fed);
-    this.staged = staging.map(s -> StagedSteps.build(graph, s, train, head.loss()));
+    this.staged = staging.map(s -> StagedSteps.build(graph, s, train, head.loss()))
+        .map(s -> spec.stepLaunch() == StepLaunch.WHOLE ? s.launchedAsOneProgram(graph) : s);
     List<ResourceVariable> trainable = new ArrayList<>(adapterVariables);
     trainable.addAll(head.variables());
     List<ResourceVariable> everything = new ArrayList<>(trainable);

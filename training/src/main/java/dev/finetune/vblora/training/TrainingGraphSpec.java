@@ -44,11 +44,13 @@ import java.util.Objects;
  *     dev.finetune.vblora.model.FusedAttention}; needs bfloat16 products)
  * @param tailForm whether the encoder's position-wise tail runs at every position or only at the one its outputs
  *     read (see {@link TailForm}; {@link DeviceOptions#tailForm})
+ * @param stepLaunch how a staged step is handed to XLA (see {@link StepLaunch}; {@link DeviceOptions#stepLaunch});
+ *     fed steps are always as built
  */
 public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, ModelIo io, TaskHead head,
     VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
     UpdateForm updateForm, GemmPrecision gemmPrecision, StepInputs stepInputs, AttentionForm attentionForm,
-    TailForm tailForm) {
+    TailForm tailForm, StepLaunch stepLaunch) {
 
   /**
    * The LoRA baseline's default, what {@code train} uses: {@link TrainingDefaults#LR_LORA} and {@link
@@ -76,6 +78,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(stepInputs, "stepInputs");
     Objects.requireNonNull(attentionForm, "attentionForm");
     Objects.requireNonNull(tailForm, "tailForm");
+    Objects.requireNonNull(stepLaunch, "stepLaunch");
     if (attentionForm == AttentionForm.FUSED && gemmPrecision != GemmPrecision.BFLOAT16) {
       throw new InvalidSettingException(List.of("attentionForm", "gemmPrecision"), "the fused attention form is "
           + "written for bfloat16 products, but they are " + gemmPrecision + "; set gemmPrecision BFLOAT16");
@@ -104,6 +107,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private StepInputs stepInputs = StepInputs.FED;
     private AttentionForm attentionForm = AttentionForm.AS_EXPORTED;
     private TailForm tailForm = TailForm.AS_EXPORTED;
+    private StepLaunch stepLaunch = StepLaunch.CLUSTERED;
 
     private Builder(SavedModelInfo model, AdapterPlan plan) {
       this.model = model;
@@ -191,18 +195,26 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
+    /** How a staged step is handed to XLA (default: {@link StepLaunch#CLUSTERED}). */
+    public Builder stepLaunch(StepLaunch value) {
+      stepLaunch = value;
+      return this;
+    }
+
     /**
      * The forms {@code device} chooses for the graph: its products' precision ({@link DeviceOptions#gemmPrecision}),
-     * attention form ({@link DeviceOptions#attentionForm}) and tail form ({@link DeviceOptions#tailForm}).
+     * attention form ({@link DeviceOptions#attentionForm}), tail form ({@link DeviceOptions#tailForm}) and staged
+     * step launch ({@link DeviceOptions#stepLaunch}).
      */
     public Builder deviceForms(DeviceOptions device) {
-      return gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm()).tailForm(device.tailForm());
+      return gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm()).tailForm(device.tailForm())
+          .stepLaunch(device.stepLaunch());
     }
 
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
       return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm,
-          gemmPrecision, stepInputs, attentionForm, tailForm);
+          gemmPrecision, stepInputs, attentionForm, tailForm, stepLaunch);
     }
 
     /** Builds the graph (seconds for a real model). */

@@ -19,6 +19,8 @@ import java.util.Map;
  * @param headParams parameters of the task head
  * @param stepMillis median wall time of one training step (steps that compiled a new shape left out)
  * @param updateForm how the adapted MatMuls applied the update (auto resolved for the device)
+ * @param stepLaunch how XLA ran the training steps: {@code whole} (one program per step, see {@link
+ *     StepLaunch#WHOLE}) or {@code clustered} (as built: without XLA, fed steps, or a program XLA refused)
  * @param adapter DIR/adapter (PEFT adapter_config.json + adapter_model.safetensors)
  * @param merged DIR/merged (SavedModel with the head)
  * @param metricsFile DIR/metrics.json
@@ -26,12 +28,12 @@ import java.util.Map;
  */
 public record TrainingResult(Path out, long bestStep, Map<String, Double> best, Map<String, Double> last,
     long trainableParams, long storedParams, long headParams, double stepMillis, UpdateForm updateForm,
-    Path adapter, Path merged, Path metricsFile, RunTimings timings) {
+    StepLaunch stepLaunch, Path adapter, Path merged, Path metricsFile, RunTimings timings) {
 
   /**
    * {"tool_version": {@link VbloraVersion#current()}, "best": {"step", metrics...}, "final": {...},
    * "params": {"trainable","stored","head"}, "step_ms": X, "update_form": "low-rank"|"merged",
-   * "timings": {see {@link RunTimings#toJson()}}}.
+   * "step_launch": "clustered"|"whole", "timings": {see {@link RunTimings#toJson()}}}.
    */
   public Map<String, Object> toJson() {
     Map<String, Object> bestJson = new LinkedHashMap<>();
@@ -50,6 +52,7 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     json.put("params", params);
     json.put("step_ms", finite(stepMillis));
     json.put("update_form", updateForm.label());
+    json.put("step_launch", stepLaunch.label());
     json.put("timings", timings.toJson());
     return json;
   }
@@ -57,7 +60,7 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
   /** This result with its paths in {@code folder}: a run trained in a staging folder, then moved into place. */
   public TrainingResult movedTo(Path folder) {
     return new TrainingResult(folder, bestStep, best, last, trainableParams, storedParams, headParams, stepMillis,
-        updateForm, folder.resolve(out.relativize(adapter)), folder.resolve(out.relativize(merged)),
+        updateForm, stepLaunch, folder.resolve(out.relativize(adapter)), folder.resolve(out.relativize(merged)),
         folder.resolve(out.relativize(metricsFile)), timings);
   }
 

@@ -86,34 +86,41 @@ class StagedStepsTest {
         FedValues.LEARNING_RATE_MULTIPLIER)), slots.toString());
   }
 
-  @Test
-  void stagedStepsInGroupsOfThreeAndTwoTrainAsFedSteps() {
+  /** What a run of the five steps leaves: each step's loss and gradient norm, the weights, predictions. */
+  private record Run(List<TrainingGraph.StepResult> results, Map<String, HostTensor> weights,
+      float[][] predictions) {}
+
+  private static double[] multipliers() {
     LinearWarmupDecay schedule = new LinearWarmupDecay(0.2);
     double[] multipliers = new double[STEPS];
     for (int i = 0; i < STEPS; i++) {
       multipliers[i] = schedule.multiplier(i, STEPS);
     }
-    List<TrainingGraph.StepResult> fedResults = new ArrayList<>();
-    Map<String, HostTensor> fedWeights;
-    float[][] fedPredictions;
+    return multipliers;
+  }
+
+  private static Run fedRun() {
+    double[] multipliers = multipliers();
+    List<TrainingGraph.StepResult> results = new ArrayList<>();
     try (Session session = fed.open(null)) {
       for (int i = 0; i < STEPS; i++) {
-        fedResults.add(fed.trainStep(session, batches.get(i), multipliers[i]));
+        results.add(fed.trainStep(session, batches.get(i), multipliers[i]));
       }
-      fedWeights = fed.checkpointState(session);
-      fedPredictions = fed.predict(session, batches.get(0));
+      return new Run(results, fed.checkpointState(session), fed.predict(session, batches.get(0)));
     }
+  }
 
-    StagedSteps steps = staged.staging().orElseThrow();
-    List<TrainingGraph.StepResult> stagedResults = new ArrayList<>();
-    Map<String, HostTensor> stagedWeights;
-    float[][] stagedPredictions;
-    try (Session session = staged.open(null)) {
+  /** The five steps staged in a group of three and a group of two (capacity 3). */
+  private static Run stagedRun(TrainingGraph graph) {
+    double[] multipliers = multipliers();
+    StagedSteps steps = graph.staging().orElseThrow();
+    List<TrainingGraph.StepResult> results = new ArrayList<>();
+    try (Session session = graph.open(null)) {
       for (int[] group : new int[][] {{0, 3}, {3, 5}}) {
         List<StepFeeds> feeds = new ArrayList<>();
         try {
           for (int i = group[0]; i < group[1]; i++) {
-            feeds.add(StepFeeds.of(batches.get(i), staged.spec().io().inputs()));
+            feeds.add(StepFeeds.of(batches.get(i), graph.spec().io().inputs()));
           }
           double[] m = java.util.Arrays.copyOfRange(multipliers, group[0], group[1]);
           try (StagedGroup staging = StagedGroup.of(steps.layout(), feeds, m, 3)) {
@@ -122,38 +129,61 @@ class StagedStepsTest {
           for (int i = group[0]; i < group[1]; i++) {
             steps.step(session, null);
           }
-          stagedResults.addAll(steps.results(session, group[1] - group[0]));
+          results.addAll(steps.results(session, group[1] - group[0]));
         } finally {
           feeds.forEach(StepFeeds::close);
         }
       }
-      stagedWeights = staged.checkpointState(session);
-      stagedPredictions = staged.predict(session, batches.get(0));
+      return new Run(results, graph.checkpointState(session), graph.predict(session, batches.get(0)));
     }
+  }
 
+  /** Equal up to float32 rounding of the same arithmetic (XLA's fusions round in another order: 1e-5). */
+  private static void assertSameTraining(Run expected, Run actual) {
     for (int i = 0; i < STEPS; i++) {
-      assertEquals(fedResults.get(i).loss(), stagedResults.get(i).loss(), 1e-5 * fedResults.get(i).loss(),
-          "loss of step " + i);
-      assertEquals(fedResults.get(i).gradNorm(), stagedResults.get(i).gradNorm(),
-          1e-5 * fedResults.get(i).gradNorm(), "gradient norm of step " + i);
+      assertEquals(expected.results().get(i).loss(), actual.results().get(i).loss(),
+          1e-5 * expected.results().get(i).loss(), "loss of step " + i);
+      assertEquals(expected.results().get(i).gradNorm(), actual.results().get(i).gradNorm(),
+          1e-5 * expected.results().get(i).gradNorm(), "gradient norm of step " + i);
     }
-    assertEquals(fedWeights.keySet(), stagedWeights.keySet());
-    assertEquals(STEPS, stagedWeights.get("optimizer/step").toLongs()[0], "five optimizer steps");
-    fedWeights.forEach((name, value) -> {
+    assertEquals(expected.weights().keySet(), actual.weights().keySet());
+    assertEquals(STEPS, actual.weights().get("optimizer/step").toLongs()[0], "five optimizer steps");
+    expected.weights().forEach((name, value) -> {
       if (value.type() != dev.finetune.vblora.model.ElementType.F32) {
-        assertEquals(value, stagedWeights.get(name), name);
+        assertEquals(value, actual.weights().get(name), name);
         return;
       }
       float[] a = value.toFloats();
-      float[] b = stagedWeights.get(name).toFloats();
+      float[] b = actual.weights().get(name).toFloats();
       for (int j = 0; j < a.length; j++) {
         assertEquals(a[j], b[j], 1e-5 + 1e-4 * Math.abs(a[j]), name + "[" + j + "]");
       }
     });
-    for (int row = 0; row < fedPredictions.length; row++) {
+    for (int row = 0; row < expected.predictions().length; row++) {
       for (int k = 0; k < 2; k++) {
-        assertEquals(fedPredictions[row][k], stagedPredictions[row][k], 1e-5, "prediction " + row + ", " + k);
+        assertEquals(expected.predictions()[row][k], actual.predictions()[row][k], 1e-5,
+            "prediction " + row + ", " + k);
       }
+    }
+  }
+
+  @Test
+  void stagedStepsInGroupsOfThreeAndTwoTrainAsFedSteps() {
+    Run staged5 = stagedRun(staged);
+    assertEquals(StepLaunch.CLUSTERED, staged.staging().orElseThrow().launch());
+    assertSameTraining(fedRun(), staged5);
+  }
+
+  @Test
+  void stagedStepsRunAsOneXlaProgramTrainAsFedSteps() {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    try (TrainingGraph whole = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+        .classification(2, 5).stepInputs(StepInputs.STAGED).stepLaunch(StepLaunch.WHOLE).build()) {
+      Run run = stagedRun(whole);
+      StagedSteps steps = whole.staging().orElseThrow();
+      assertEquals(StepLaunch.WHOLE, steps.launch(), () -> "XLA refused: " + steps.launchRefusal().orElse(""));
+      assertTrue(steps.stepOp().endsWith("/step/launch"), steps.stepOp());
+      assertSameTraining(fedRun(), run);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.finetune.vblora.model.FedValues;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.StagedGroup;
+import dev.finetune.vblora.training.StagedSteps;
 import dev.finetune.vblora.training.TrainingGraph;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.util.Arrays;
@@ -55,6 +56,7 @@ final class AdaptedModelSession implements AutoCloseable {
     TrainingGraph graph = TrainingGraph.builder(model, plan).signature(signature)
         .classification(CLASSES, settings.seed()).updateForm(settings.updateFormFor(plan))
         .deviceForms(device)
+        .stepLaunch(settings.stepLaunchFor())
         .stepInputs(device.xla() ? StepInputs.STAGED : StepInputs.FED)
         .build();
     Session session = null;
@@ -93,7 +95,10 @@ final class AdaptedModelSession implements AutoCloseable {
    * step (see {@link BenchSettings#syncEvery()}).
    */
   TimedRun trainStep(int syncEvery) {
-    Session.Runner withLoss = trainRunner().fetch(graph.loss());
+    // A staged step's own loss output: fetching the graph's loss tensor next to a whole-step launch would run the
+    // forward pass a second time outside the XLA program.
+    Session.Runner withLoss = trainRunner().fetch(graph.staging().map(StagedSteps::stepLoss)
+        .orElse(graph.loss()));
     return syncEvery == 1 ? new TimedRun(method, BenchMode.TRAIN, withLoss)
         : new TimedRun(method, BenchMode.TRAIN, withLoss, trainRunner(), syncEvery);
   }

@@ -85,6 +85,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     setup.put("update_form", settings.updateForm() == null ? "auto (merged on gpu, low-rank on cpu)"
         : settings.updateForm().label());
     setup.put("sync_every", (long) settings.syncEvery());
+    setup.put("step_launch", settings.stepLaunchFor().label());
     setup.put("tf_sync_on_finish", SyncOnFinish.describe());
     setup.put("xla_flags", Optional.ofNullable(System.getenv("XLA_FLAGS")).orElse(""));
     setup.put("intra_op_threads", (long) device.intraOpThreads());

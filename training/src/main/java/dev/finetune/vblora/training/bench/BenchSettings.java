@@ -3,6 +3,7 @@ package dev.finetune.vblora.training.bench;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.UpdateForm;
+import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.util.Objects;
@@ -22,13 +23,19 @@ import java.util.Objects;
  *     step only, the steps between are enqueued without a fetch (as a training loop that reads its loss every
  *     N steps runs them); a timed training step is then the time of such a group divided by its size. 1 waits
  *     for every step. Forward and inference measurements always fetch (their latency is what is asked)
+ * @param stepLaunch how a staged training step is handed to XLA; null: {@link DeviceOptions#stepLaunch}
  */
 public record BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed,
-    boolean profile, UpdateForm updateForm, int syncEvery) {
+    boolean profile, UpdateForm updateForm, int syncEvery, StepLaunch stepLaunch) {
 
   /** Settings without the profile, the update form chosen for the device, a wait for every step. */
   public BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed) {
-    this(batchSize, maxLength, steps, warmup, device, seed, false, null, 1);
+    this(batchSize, maxLength, steps, warmup, device, seed, false, null, 1, null);
+  }
+
+  /** How a staged training step is handed to XLA: as asked, else as the device chooses. */
+  public StepLaunch stepLaunchFor() {
+    return stepLaunch != null ? stepLaunch : device.stepLaunch();
   }
 
   /** The update form of {@code plan}'s training graph. */

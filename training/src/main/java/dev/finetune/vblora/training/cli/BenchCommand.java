@@ -6,6 +6,7 @@ import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.RunPlanner;
+import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.bench.BenchMethod;
 import dev.finetune.vblora.training.bench.BenchMode;
@@ -75,6 +76,10 @@ final class BenchCommand implements Command {
     options.add(TrainCommand.integer("sync-every", "time training steps in groups of N that read the loss "
         + "(and wait for the device) only at the last; the others are queued without a fetch. Same updates as 1",
         1).in(BENCH));
+    options.add(OptionSpec.optional("step-launch", "auto|clustered|whole", "how a staged training step (XLA on) "
+        + "is handed to XLA: auto-clustered as TensorFlow does (clustered), or as one XlaLaunch program that updates "
+        + "its variables in place (whole). auto: whole with XLA on", "auto")
+        .typed(ValueType.oneOf("auto", "clustered", "whole")).in(BENCH));
     options.add(OptionSpec.flag("compare-xla", "train --steps steps with XLA off and on side by side (same "
         + "seed and batches) and report the largest relative loss difference").in(BENCH));
     options.add(OptionSpec.flag("profile", "trace one more step of the first measurement (FULL_TRACE) and list "
@@ -85,6 +90,12 @@ final class BenchCommand implements Command {
         .typed(ValueType.PATH).in(BENCH));
     options.add(TrainCommand.json("print one JSON document instead of text"));
     return options;
+  }
+
+  /** The step launch asked for; null for auto (the device's). */
+  private static StepLaunch stepLaunch(ParsedArgs args) {
+    String value = args.stringOrDefault("step-launch");
+    return value.trim().equalsIgnoreCase("auto") ? null : StepLaunch.parse(value);
   }
 
   @Override
@@ -100,7 +111,7 @@ final class BenchCommand implements Command {
     BenchSettings settings = new BenchSettings(args.integerOrDefault("batch-size"),
         args.integerOrDefault("max-length"), args.integerOrDefault("steps"), args.integerOrDefault("warmup"),
         device, args.integerOrDefault("seed"), args.flag("profile"), SessionOptions.updateForm(args).orElse(null),
-        args.integerOrDefault("sync-every"));
+        args.integerOrDefault("sync-every"), stepLaunch(args));
     Optional<Path> profileOut = args.path("profile-out");
     if (profileOut.isPresent() && !settings.profile()) {
       throw new UsageError("--profile-out writes the traced step of --profile; add --profile");

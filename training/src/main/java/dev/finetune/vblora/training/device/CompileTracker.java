@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import dev.finetune.vblora.model.XlaLaunchStep;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.proto.DeviceStepStats;
@@ -88,6 +89,11 @@ public final class CompileTracker {
     seen.add(key(kind, shape));
   }
 
+  /** Takes {@code kind} with {@code shape} as not run yet: its next call is traced and its compilations counted. */
+  public void forget(String kind, long... shape) {
+    seen.remove(key(kind, shape));
+  }
+
   /**
    * Books what was counted since the last take to {@code clock}, as compilations that ran inside the time of
    * {@code phase} (see {@link RunClock#compiled}); returns it.
@@ -115,20 +121,29 @@ public final class CompileTracker {
     return key.toString();
   }
 
-  /** The {@code _XlaCompile} executions of a traced call that compiled (see {@link #LOOKUP_NANOS}). */
+  /**
+   * The compilations of a traced call: its {@code _XlaCompile} executions that compiled (see {@link
+   * #LOOKUP_NANOS}), and its whole-step XlaLaunch calls (nodes marked {@code _XlaMustCompile}, see {@link
+   * dev.finetune.vblora.model.XlaLaunchStep}). Such a call compiles and runs in one op, so its time includes the
+   * step; it is counted on every traced call, which is a first call of its shape (a compilation, or a load from
+   * the persistent cache).
+   */
   static Compilations compilationsIn(RunMetadata metadata) {
-    Map<String, String> opOfNode = new HashMap<>();
+    Map<String, NodeDef> nodes = new HashMap<>();
     for (GraphDef partition : metadata.getPartitionGraphsList()) {
       for (NodeDef node : partition.getNodeList()) {
-        opOfNode.put(node.getName(), node.getOp());
+        nodes.put(node.getName(), node);
       }
     }
+    Map<String, String> opOfNode = new HashMap<>();
+    nodes.forEach((name, node) -> opOfNode.put(name, node.getOp()));
     int count = 0;
     long nanos = 0;
     for (DeviceStepStats device : metadata.getStepStats().getDevStatsList()) {
       for (NodeExecStats node : device.getNodeStatsList()) {
         long took = StepProfile.duration(node);
-        if (StepProfile.opType(node, opOfNode).equals("_XlaCompile") && took >= LOOKUP_NANOS) {
+        boolean compiled = StepProfile.opType(node, opOfNode).equals("_XlaCompile") && took >= LOOKUP_NANOS;
+        if (compiled || XlaLaunchStep.isCompiledCall(nodes.get(node.getNodeName()))) {
           count++;
           nanos += took;
         }

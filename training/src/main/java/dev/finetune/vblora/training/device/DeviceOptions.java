@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
@@ -108,6 +109,14 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
    */
   public TailForm tailForm() {
     return xla ? TailForm.ONE_POSITION : TailForm.AS_EXPORTED;
+  }
+
+  /**
+   * How a training graph's staged step is handed to XLA: as one XlaLaunch program that updates its variables in
+   * place when XLA is on (see {@link StepLaunch#WHOLE}); as built otherwise.
+   */
+  public StepLaunch stepLaunch() {
+    return xla ? StepLaunch.WHOLE : StepLaunch.CLUSTERED;
   }
 
   /**

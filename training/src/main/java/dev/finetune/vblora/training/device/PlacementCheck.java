@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.model.XlaLaunchStep;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +92,7 @@ public final class PlacementCheck {
       if (op.equals("_Send") || op.equals("_HostSend")) {
         sends++;
       }
-      if (op.equals("_XlaRun")) {
+      if (op.equals("_XlaRun") || XlaLaunchStep.isCompiledCall(node)) {
         xla++;
       }
       if (gpu && PlacementReport.isCpu(node.getDevice()) && !BOOKKEEPING.contains(op)) {

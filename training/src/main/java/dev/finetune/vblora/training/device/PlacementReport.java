@@ -12,7 +12,8 @@ import java.util.Map;
  *     left out: they are the run's edges, not a fallback
  * @param transfers _Send/_Recv pairs between devices (each tensor crossing host and device once per run
  *     counts as one)
- * @param xlaClusters XLA-compiled clusters that ran (_XlaRun ops); 0 means XLA did not compile anything
+ * @param xlaClusters XLA programs that ran (_XlaRun ops, and whole-step calls: see {@link
+ *     dev.finetune.vblora.model.XlaLaunchStep}); 0 means XLA did not compile anything
  * @param allocatorPeakBytes per allocator (e.g. {@code GPU_0_bfc}), the most bytes in use it reported at the end
  *     of an op of the run; allocators that do not track usage (TensorFlow's CPU allocators) are absent. Memory an
  *     op allocates and frees within itself is not seen: under XLA that is the cluster's temporaries
