@@ -78,7 +78,7 @@ final class BenchCommand implements Command {
         1).in(BENCH));
     options.add(OptionSpec.optional("step-launch", "auto|clustered|whole", "how a staged training step (XLA on) "
         + "is handed to XLA: auto-clustered as TensorFlow does (clustered), or as one XlaLaunch program that updates "
-        + "its variables in place (whole). auto: whole with XLA on", "auto")
+        + "its variables in place (whole). auto: whole on a gpu with XLA on", "auto")
         .typed(ValueType.oneOf("auto", "clustered", "whole")).in(BENCH));
     options.add(OptionSpec.flag("compare-xla", "train --steps steps with XLA off and on side by side (same "
         + "seed and batches) and report the largest relative loss difference").in(BENCH));

@@ -112,11 +112,12 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
   }
 
   /**
-   * How a training graph's staged step is handed to XLA: as one XlaLaunch program that updates its variables in
-   * place when XLA is on (see {@link StepLaunch#WHOLE}); as built otherwise.
+   * How a training graph's staged step is handed to XLA: on a GPU under XLA as one XlaLaunch program that updates
+   * its variables in place (see {@link StepLaunch#WHOLE}); as built otherwise. A CPU keeps auto-clustering, which
+   * compiles only when the process asks for it ({@link XlaCpuFlag}) and has no command buffer to keep valid.
    */
   public StepLaunch stepLaunch() {
-    return xla ? StepLaunch.WHOLE : StepLaunch.CLUSTERED;
+    return device == Device.GPU && xla ? StepLaunch.WHOLE : StepLaunch.CLUSTERED;
   }
 
   /**

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.TailForm;
+import dev.finetune.vblora.training.StepLaunch;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -150,6 +151,14 @@ class DeviceOptionsTest {
     assertEquals(TailForm.ONE_POSITION, DeviceOptions.cpu().withXla(true).tailForm());
     assertEquals(TailForm.AS_EXPORTED, DeviceOptions.cpu().tailForm());
     assertEquals(TailForm.AS_EXPORTED, DeviceOptions.gpu().withXla(false).tailForm());
+  }
+
+  @Test
+  void aGpuUnderXlaRunsTheStagedStepAsOneProgramAndACpuAsAutoClusteringDoes() {
+    assertEquals(StepLaunch.WHOLE, DeviceOptions.gpu().stepLaunch());
+    assertEquals(StepLaunch.CLUSTERED, DeviceOptions.gpu().withXla(false).stepLaunch());
+    assertEquals(StepLaunch.CLUSTERED, DeviceOptions.cpu().withXla(true).stepLaunch());
+    assertEquals(StepLaunch.CLUSTERED, DeviceOptions.cpu().stepLaunch());
   }
 
   @Test
