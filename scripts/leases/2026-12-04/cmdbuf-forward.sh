@@ -2,10 +2,8 @@
 # Lease Z, fifth machine: does XLA re-record the command buffer of a forward pass too (no variable is updated)? Counts
 # the command-buffer thunk's "Update" and "Execute" lines of one all-linear fp32 forward bench with main (.gpu-code).
 cd "$(dirname "$0")/../../.."
-source /root/gpu-lab/env.sh
-U=/root/gpu-lab/user
-M=$U/root/.cache/vblora/models/bert-base-uncased
-CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls $PWD/.gpu-code/*.jar | paste -sd:)"
+source scripts/leases/2026-12-04/lab-java.sh
+CP=$(lab_cp .gpu-code)
 mkdir -p /tmp/cmdbuf-forward
 for mode in forward train; do
   TF_CPP_MIN_LOG_LEVEL=0 TF_CPP_VMODULE=command_buffer_thunk=3 TF_SYNC_ON_FINISH=0 \

@@ -2,13 +2,11 @@
 # Lease Z, fourth machine: does XLA re-record the step's command buffer (CUDA graph) on every step? Counts the
 # command-buffer thunk's "Update" and "Execute" log lines of one all-linear fp32 bench per build.
 cd "$(dirname "$0")/../../.."
-source /root/gpu-lab/env.sh
-U=/root/gpu-lab/user
-M=$U/root/.cache/vblora/models/bert-base-uncased
+source scripts/leases/2026-12-04/lab-java.sh
 mkdir -p /tmp/cmdbuf
 for c in old new; do
   d=.gpu-code; [[ $c == old ]] && d=.gpu-code-old
-  CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls $PWD/$d/*.jar | paste -sd:)"
+  CP=$(lab_cp $d)
   TF_CPP_MIN_LOG_LEVEL=0 TF_CPP_VMODULE=command_buffer_thunk=3,command_buffer_cmd=2 TF_SYNC_ON_FINISH=0 \
     XLA_FLAGS="--xla_gpu_enable_triton_gemm=false" \
     java -Xmx24g -cp $CP dev.finetune.vblora.training.cli.Main bench --model $M --num-vectors 90 --vector-length 256 \

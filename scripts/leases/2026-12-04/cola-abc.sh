@@ -2,11 +2,10 @@
 # Lease Y: the CoLA job (bf16, fused attention) once with each build, to see whether the new builds' longer train
 # phase in tail-ab's whole runs repeats. Prints each run's time line and its step rate.
 cd "$(dirname "$0")/../../.."
-source /root/gpu-lab/env.sh
-U=/root/gpu-lab/user
+source scripts/leases/2026-12-04/lab-java.sh
 for code in ${CODES:-old ln new}; do
   d=.gpu-code-$code; [[ $code == new ]] && d=.gpu-code
-  CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls $PWD/$d/*.jar | paste -sd:)"
+  CP=$(lab_cp $d)
   out=/tmp/cola-$code; rm -rf $out
   TF_SYNC_ON_FINISH=0 TF_XLA_FLAGS="" XLA_FLAGS="--xla_gpu_enable_triton_gemm=false --xla_gpu_enable_cudnn_fmha=true" \
     java -Xmx24g -cp $CP dev.finetune.vblora.training.cli.Main train --model $U/root/.cache/vblora/models/bert-base-uncased \

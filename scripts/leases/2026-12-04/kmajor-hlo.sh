@@ -2,10 +2,8 @@
 # Lease Z: the optimized HLO of the fp32 q,v step with the new build (.gpu-code), to read the weight gradients'
 # products and the layouts of their operands.
 cd "$(dirname "$0")/../../.."
-source /root/gpu-lab/env.sh
-U=/root/gpu-lab/user
-CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls $PWD/${CODE:-.gpu-code}/*.jar | paste -sd:)"
-M=$U/root/.cache/vblora/models/bert-base-uncased
+source scripts/leases/2026-12-04/lab-java.sh
+CP=$(lab_cp ${CODE:-.gpu-code})
 d=/tmp/hlo-kmajor; mkdir -p $d
 TF_XLA_FLAGS="" XLA_FLAGS="--xla_gpu_enable_triton_gemm=false --xla_dump_to=$d --xla_dump_hlo_as_text" \
   java -Xmx24g -cp $CP dev.finetune.vblora.training.cli.Main bench --model $M --num-vectors 90 --vector-length 256 \

@@ -2,10 +2,8 @@
 # Lease W: traced steps (fp32 and fused bf16, q,v) and their optimized HLO, to attribute kernels to ops.
 cd "$(dirname "$0")/../../.."
 SYNC=25 STEPS=20 LEVERS="qv-fp32-profile qv-bf16-fmha-profile" scripts/gpu-lab.sh step-levers
-source /root/gpu-lab/env.sh
-U=/root/gpu-lab/user
-CP="$TF_GPU_CP:$(ls $U/.gpu-jars/*.jar | paste -sd:):$(ls $PWD/${CODE:-.gpu-code}/*.jar | paste -sd:)"
-M=$U/root/.cache/vblora/models/bert-base-uncased
+source scripts/leases/2026-12-04/lab-java.sh
+CP=$(lab_cp ${CODE:-.gpu-code})
 for p in fp32 bf16; do
   d=/tmp/hlo-$p; mkdir -p $d
   extra=""; fl=""; [[ $p == bf16 ]] && extra="--fused-attention" && fl="--xla_gpu_enable_cudnn_fmha=true"
