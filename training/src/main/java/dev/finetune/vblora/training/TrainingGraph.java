@@ -6,7 +6,6 @@ import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.AdapterVariable;
 import dev.finetune.vblora.model.FedValues;
-import dev.finetune.vblora.model.GraphForms;
 import dev.finetune.vblora.model.GraphRewriter;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.ResourceVariable;
@@ -118,8 +117,7 @@ public final class TrainingGraph implements AutoCloseable {
   /** Builds the graph of {@code spec}; slow for a real model (seconds: graph import and gradients). */
   public static TrainingGraph build(TrainingGraphSpec spec) {
     AdaptedGraph adapted = GraphRewriter.rewrite(spec.model().metaGraph(), spec.signature(), spec.plan(),
-        spec.model().variablesPrefix(), new GraphForms(spec.updateForm(), spec.gemmPrecision(), spec.stepInputs(),
-            spec.attentionForm(), spec.tailForm()));
+        spec.model().variablesPrefix(), spec.forms());
     try {
       return new TrainingGraph(spec, adapted);
     } catch (RuntimeException e) {

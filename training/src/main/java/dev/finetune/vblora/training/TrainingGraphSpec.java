@@ -5,6 +5,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.GraphForms;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.model.UpdateForm;
@@ -35,22 +36,15 @@ import java.util.Objects;
  *     VbLoraGroupSettings#paperDefaults()})
  * @param loraFactors learning rate and weight decay of the LoRA factors (the LoRA baseline only)
  * @param adamW betas, epsilon and the global gradient norm clipping threshold
- * @param updateForm how the adapted MatMuls apply the update (same results, different speed per device)
- * @param gemmPrecision the arithmetic of the data path's matrix products (bfloat16: see {@link
- *     dev.finetune.vblora.model.Bfloat16Gemms})
- * @param stepInputs whether steps may read their values from device staging (see {@link
- *     TrainingGraph#staging()}; fed steps work either way)
- * @param attentionForm how a bfloat16 graph writes its attention cores (fused: see {@link
- *     dev.finetune.vblora.model.FusedAttention}; needs bfloat16 products)
- * @param tailForm whether the encoder's position-wise tail runs at every position or only at the one its outputs
- *     read (see {@link TailForm}; {@link DeviceOptions#tailForm})
+ * @param forms the forms in which the graph is written (see {@link GraphForms}): the update form of the adapted
+ *     MatMuls, the products' precision, fed or staged step inputs, the attention and tail forms; the builder sets them
+ *     one by one or from a device ({@link Builder#deviceForms})
  * @param stepLaunch how a staged step is handed to XLA (see {@link StepLaunch}; {@link DeviceOptions#stepLaunch});
  *     fed steps are always as built
  */
 public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterPlan plan, ModelIo io, TaskHead head,
-    VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW,
-    UpdateForm updateForm, GemmPrecision gemmPrecision, StepInputs stepInputs, AttentionForm attentionForm,
-    TailForm tailForm, StepLaunch stepLaunch) {
+    VbLoraGroupSettings groups, GroupHyperparameters loraFactors, AdamWConfig adamW, GraphForms forms,
+    StepLaunch stepLaunch) {
 
   /**
    * The LoRA baseline's default, what {@code train} uses: {@link TrainingDefaults#LR_LORA} and {@link
@@ -73,15 +67,11 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     Objects.requireNonNull(groups, "groups");
     Objects.requireNonNull(loraFactors, "loraFactors");
     Objects.requireNonNull(adamW, "adamW");
-    Objects.requireNonNull(updateForm, "updateForm");
-    Objects.requireNonNull(gemmPrecision, "gemmPrecision");
-    Objects.requireNonNull(stepInputs, "stepInputs");
-    Objects.requireNonNull(attentionForm, "attentionForm");
-    Objects.requireNonNull(tailForm, "tailForm");
+    Objects.requireNonNull(forms, "forms");
     Objects.requireNonNull(stepLaunch, "stepLaunch");
-    if (attentionForm == AttentionForm.FUSED && gemmPrecision != GemmPrecision.BFLOAT16) {
+    if (forms.attention() == AttentionForm.FUSED && forms.precision() != GemmPrecision.BFLOAT16) {
       throw new InvalidSettingException(List.of("attentionForm", "gemmPrecision"), "the fused attention form is "
-          + "written for bfloat16 products, but they are " + gemmPrecision + "; set gemmPrecision BFLOAT16");
+          + "written for bfloat16 products, but they are " + forms.precision() + "; set gemmPrecision BFLOAT16");
     }
   }
 
@@ -213,8 +203,8 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
 
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
-      return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW, updateForm,
-          gemmPrecision, stepInputs, attentionForm, tailForm, stepLaunch);
+      return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW,
+          new GraphForms(updateForm, gemmPrecision, stepInputs, attentionForm, tailForm), stepLaunch);
     }
 
     /** Builds the graph (seconds for a real model). */

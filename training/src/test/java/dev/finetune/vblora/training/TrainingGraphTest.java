@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.batch.Batch;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.BaseWeightGroup;
 import dev.finetune.vblora.model.GemmPrecision;
@@ -97,6 +99,16 @@ class TrainingGraphTest {
         assertNotEquals(trainedBefore.get(name), trainedAfter.get(name), name + " was not updated");
       }
     }
+  }
+
+  /** The fused attention form is written for bfloat16 products; asked for with float32 ones, the spec says so. */
+  @Test
+  void aFusedAttentionFormOverFloat32ProductsIsRefusedNamingBothSettings() {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> TrainingGraph.builder(bert,
+        VbLoraPlan.of(Bert.queryValue(bert), config)).classification(2, 5).attentionForm(AttentionForm.FUSED).spec());
+    assertEquals(List.of("attentionForm", "gemmPrecision"), e.settings());
+    assertTrue(e.getMessage().contains("BFLOAT16"), e.getMessage());
   }
 
   /**
