@@ -4,6 +4,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,44 +35,90 @@ import org.tensorflow.proto.OpDef;
  *
  * <p>The body must compile as a whole (XlaLaunch has no fallback to TensorFlow's kernels) and must not read a
  * Placeholder: a staged step's inputs are variables, and its fed-looking values PlaceholderWithDefault nodes
- * reading them.
+ * reading them. A step that draws seeded random numbers (dropout) is {@link Unsuitable}: XLA draws them with its own
+ * generator, which ignores the op's seeds, so a seeded run would no longer repeat (auto-clustering leaves such ops
+ * to TensorFlow for the same reason).
  */
 public final class XlaLaunchStep {
   private static final String VAR_HANDLE = "VarHandleOp";
   private static final Set<String> FED = Set.of("Placeholder", "PlaceholderV2");
+  /** TensorFlow's stateful random ops: seeded in TensorFlow, unseeded in XLA. */
+  private static final Set<String> STATEFUL_RANDOM = Set.of("RandomUniform", "RandomUniformInt",
+      "RandomStandardNormal", "TruncatedNormal", "ParameterizedTruncatedNormal", "RandomShuffle", "Multinomial",
+      "RandomGamma", "RandomPoisson", "RandomPoissonV2");
   /** On a call node: create the call's kernel as an XlaLaunch of the function (TensorFlow's XlaKernelCreator). */
   private static final String MUST_COMPILE = "_XlaMustCompile";
   /** On a node, false: auto-clustering leaves it alone (a compiled call inside a cluster would lose the above). */
   private static final String AUTO_CLUSTER = "_XlaCompile";
   /** On a function: graph optimization keeps its calls as calls instead of inlining the body. */
   private static final String NO_INLINE = "_noinline";
+  /** Colocation with other nodes: names nodes outside the body, which the function does not have. */
+  private static final String COLOCATION = "_class";
 
-  private XlaLaunchStep() {}
+  /** A step that must not run as one XLA program; the message says why. */
+  public static final class Unsuitable extends VbLoraException {
+    Unsuitable(String message) {
+      super(message);
+    }
+  }
+
+  private final Graph graph;
+  private final GraphDef def;
+  private final Map<String, NodeDef> nodes = new HashMap<>();
+  private final OutputArgs outputArgs;
+  private final Set<String> body = new LinkedHashSet<>();
+  private final Set<String> variables = new LinkedHashSet<>();
+
+  private XlaLaunchStep(Graph graph) {
+    this.graph = graph;
+    this.def = graph.toGraphDef();
+    def.getNodeList().forEach(n -> nodes.put(n.getName(), n));
+    Map<String, FunctionDef> library = new HashMap<>();
+    def.getLibrary().getFunctionList().forEach(f -> library.put(f.getSignature().getName(), f));
+    this.outputArgs = new OutputArgs(library);
+  }
 
   /**
    * Adds the function of everything {@code target} and {@code outputs} need to {@code graph}'s library and a call
    * named {@code name} that XLA compiles as a whole; running {@code name} as a target then does what running
    * {@code target} did, and its i-th output is the value {@code outputs[i]} had in that run. A caller that wants a
    * value of the step fetches it from the call: fetching the original tensor next to the call would run the
-   * nodes computing it a second time, outside the program.
+   * nodes computing it a second time, outside the program. A refusal leaves the graph as it was.
    *
    * @param outputs tensor names ({@code node:index}) the call returns, in order
    * @return the call's op name
+   * @throws Unsuitable when the step reads a placeholder or draws seeded random numbers
+   * @throws VbLoraException when {@code target}, an output or {@code name} is not usable in {@code graph}
    */
   public static String attach(Graph graph, String target, List<String> outputs, String name) {
-    GraphDef def = graph.toGraphDef();
-    Map<String, NodeDef> nodes = new HashMap<>();
-    def.getNodeList().forEach(n -> nodes.put(n.getName(), n));
-    Map<String, FunctionDef> library = new HashMap<>();
-    def.getLibrary().getFunctionList().forEach(f -> library.put(f.getSignature().getName(), f));
-    if (!nodes.containsKey(target)) {
-      throw new VbLoraException("the graph has no op " + target + " to run as one XLA program");
+    if (graph.operation(name) != null) {
+      throw new VbLoraException("the graph already has an op " + name + "; name the XLA step anew");
     }
+    XlaLaunchStep step = new XlaLaunchStep(graph);
+    String function = name.replaceAll("[^A-Za-z0-9_]", "_") + "_step";
+    if (step.def.getLibrary().getFunctionList().stream().anyMatch(f -> f.getSignature().getName().equals(function))) {
+      throw new VbLoraException("the graph already has a function " + function + "; name the XLA step anew");
+    }
+    step.collect(target, outputs);
+    graph.importGraphDef(GraphDef.newBuilder().setVersions(step.def.getVersions())
+        .setLibrary(FunctionDefLibrary.newBuilder().addFunction(step.function(function, target, outputs))).build());
+    OperationBuilder call = graph.opBuilder(function, name, graph.baseScope());
+    for (String variable : step.variables) {
+      call.addInput(graph.operationOrThrow(variable).output(0));
+    }
+    return call.setAttr(MUST_COMPILE, true).setAttr(AUTO_CLUSTER, false).build().name();
+  }
 
-    Set<String> body = new LinkedHashSet<>();
-    Set<String> variables = new LinkedHashSet<>();
-    Deque<String> todo = new ArrayDeque<>(List.of(target));
-    outputs.forEach(output -> todo.add(source(output)));
+  /** Whether {@code node} (as a partition graph shows it) is a call XLA compiles whole, as {@link #attach} adds. */
+  public static boolean isCompiledCall(NodeDef node) {
+    return node != null && node.getAttrOrDefault(MUST_COMPILE, AttrValue.getDefaultInstance()).getB();
+  }
+
+  /** The body (every node the target and outputs need, variable handles aside) and the variables it reads. */
+  private void collect(String target, List<String> outputs) {
+    Deque<String> todo = new ArrayDeque<>();
+    todo.add(requireNode(target, "the op to run as one XLA program"));
+    outputs.forEach(output -> todo.add(requireNode(source(output), "output " + output + " of the XLA step")));
     while (!todo.isEmpty()) {
       NodeDef node = nodes.get(todo.pop());
       if (node.getOp().equals(VAR_HANDLE)) {
@@ -79,77 +126,83 @@ public final class XlaLaunchStep {
         continue;
       }
       if (FED.contains(node.getOp())) {
-        throw new VbLoraException(target + " reads placeholder " + node.getName()
-            + ", which an XlaLaunch step cannot be fed; stage the step's inputs (StepInputs.STAGED)");
+        throw new Unsuitable(target + " reads placeholder " + node.getName() + ", which an XLA step cannot be fed;"
+            + " stage the step's inputs (StepInputs.STAGED)");
       }
-      if (!body.add(node.getName())) {
-        continue;
+      if (STATEFUL_RANDOM.contains(node.getOp())) {
+        throw new Unsuitable(target + " draws seeded random numbers in " + node.getName() + " (" + node.getOp()
+            + "), which XLA would draw with its own generator, unseeded");
       }
-      for (String input : node.getInputList()) {
-        String source = source(input);
-        if (!nodes.containsKey(source)) {
-          throw new VbLoraException("node " + node.getName() + " reads " + input + ", which is not in the graph");
+      if (body.add(node.getName())) {
+        for (String input : node.getInputList()) {
+          todo.push(requireNode(source(input), "input " + input + " of node " + node.getName()));
         }
-        todo.push(source);
       }
     }
-
-    String function = name.replaceAll("[^A-Za-z0-9_]", "_") + "_step";
-    if (library.containsKey(function)) {
-      throw new VbLoraException("the graph already has a function " + function + "; name the XlaLaunch op anew");
+    for (String output : outputs) {
+      if (!body.contains(source(output))) {
+        throw new VbLoraException("output " + output + " of the XLA step is a variable's handle, not a value");
+      }
     }
+  }
+
+  private String requireNode(String name, String what) {
+    if (!nodes.containsKey(name)) {
+      throw new VbLoraException(what + " names node " + name + ", which is not in the graph");
+    }
+    return name;
+  }
+
+  /** The body as a function: one resource argument per variable, the outputs as results. */
+  private FunctionDef function(String function, String target, List<String> outputs) {
+    Set<String> taken = new HashSet<>(body);
     Map<String, String> argOf = new LinkedHashMap<>();
     OpDef.Builder signature = OpDef.newBuilder().setName(function).setIsStateful(true);
     for (String variable : variables) {
-      String arg = "variable_" + argOf.size();
+      String arg = unused("variable_" + argOf.size(), taken);
       argOf.put(variable, arg);
       signature.addInputArg(OpDef.ArgDef.newBuilder().setName(arg).setType(DataType.DT_RESOURCE));
     }
-    signature.addControlOutput("step");
-    OutputArgs args = new OutputArgs(library);
-    FunctionDef.Builder fn = FunctionDef.newBuilder().putControlRet("step", target)
+    FunctionDef.Builder fn = FunctionDef.newBuilder()
         .putAttr(NO_INLINE, AttrValue.newBuilder().setB(true).build());
     for (int i = 0; i < outputs.size(); i++) {
       String output = outputs.get(i);
-      String source = source(output);
-      if (!body.contains(source)) {
-        throw new VbLoraException("output " + output + " of the XLA step is a variable's handle, not a value");
-      }
-      signature.addOutputArg(OpDef.ArgDef.newBuilder().setName("output_" + i)
+      String result = unused("output_" + i, taken);
+      signature.addOutputArg(OpDef.ArgDef.newBuilder().setName(result)
           .setType(graph.outputOrThrow(output).dataType()));
-      fn.putRet("output_" + i, source + ":" + args.argName(nodes.get(source), flatIndex(output)));
+      fn.putRet(result, bodyInput(output, argOf));
     }
-    fn.setSignature(signature);
+    String step = unused("step", taken);
+    fn.setSignature(signature.addControlOutput(step)).putControlRet(step, target);
     for (String member : body) {
       NodeDef node = nodes.get(member);
-      NodeDef.Builder copy = node.toBuilder().clearInput().removeAttr("_class");
+      NodeDef.Builder copy = node.toBuilder().clearInput().removeAttr(COLOCATION);
       for (String input : node.getInputList()) {
-        String source = source(input);
-        if (input.startsWith("^")) {
-          if (!argOf.containsKey(source)) {
-            copy.addInput(input); // a control input on a variable's handle is always met by the argument
-          }
-        } else if (argOf.containsKey(source)) {
-          copy.addInput(argOf.get(source));
-        } else {
-          copy.addInput(source + ":" + args.argName(nodes.get(source), flatIndex(input)));
+        // A control input on a variable's handle is always met by the argument.
+        if (!(input.startsWith("^") && argOf.containsKey(source(input)))) {
+          copy.addInput(input.startsWith("^") ? input : bodyInput(input, argOf));
         }
       }
       fn.addNodeDef(copy);
     }
-    graph.importGraphDef(GraphDef.newBuilder().setVersions(def.getVersions())
-        .setLibrary(FunctionDefLibrary.newBuilder().addFunction(fn)).build());
-
-    OperationBuilder call = graph.opBuilder(function, name, graph.baseScope());
-    for (String variable : variables) {
-      call.addInput(graph.operationOrThrow(variable).output(0));
-    }
-    return call.setAttr(MUST_COMPILE, true).setAttr(AUTO_CLUSTER, false).build().name();
+    return fn.build();
   }
 
-  /** Whether {@code node} (as a partition graph shows it) is a call XLA compiles as a whole, as {@link #attach} adds. */
-  public static boolean isCompiledCall(NodeDef node) {
-    return node != null && node.getAttrOrDefault(MUST_COMPILE, AttrValue.getDefaultInstance()).getB();
+  /** How the body refers to tensor {@code input}: an argument, or {@code node:output_arg:index}. */
+  private String bodyInput(String input, Map<String, String> argOf) {
+    String source = source(input);
+    return argOf.containsKey(source) ? argOf.get(source)
+        : source + ":" + outputArgs.argName(nodes.get(source), flatIndex(input));
+  }
+
+  /** {@code name}, or it with a suffix, so that no node or other name of the function has it. */
+  private static String unused(String name, Set<String> taken) {
+    String candidate = name;
+    for (int i = 1; taken.contains(candidate); i++) {
+      candidate = name + "_" + i;
+    }
+    taken.add(candidate);
+    return candidate;
   }
 
   private static String source(String input) {

@@ -101,6 +101,59 @@ class XlaLaunchStepTest {
   }
 
   @Test
+  void bodyNodesNamedLikeTheFunctionsOwnNamesKeepTheirPlace() {
+    float[][] values = new float[2][];
+    for (int i = 0; i < 2; i++) {
+      try (Graph graph = new Graph()) {
+        String[] names = build(graph, false, false);
+        Ops tf = Ops.create(graph);
+        // Nodes that the step does not need, then a chain through nodes named as arguments and results would be.
+        Operand<TFloat32> renamed = tf.withName("output_0").identity(tf.withName("variable_0").identity(
+            graph.outputOrThrow("loss:0").expect(TFloat32.class)));
+        String target = tf.withName("step_then").withControlDependencyOps(renamed.op(),
+            graph.operationOrThrow(names[0])).noOp().op().name();
+        String call = i == 0 ? target : XlaLaunchStep.attach(graph, target, List.of("output_0:0"), "launch");
+        try (Session session = new Session(graph)) {
+          session.runner().addTarget("init").run();
+          run(session, call, i == 0 ? "loss:0" : call + ":0");
+          values[i] = value(session);
+        }
+      }
+    }
+    assertArrayEquals(values[0], values[1], 1e-6f);
+  }
+
+  @Test
+  void aStepThatDrawsSeededRandomNumbersIsUnsuitableAndTheGraphKeepsNoFunction() {
+    try (Graph graph = new Graph()) {
+      String[] names = build(graph, false, false);
+      Ops tf = Ops.create(graph);
+      Operand<TFloat32> noise = tf.withName("noise").random.randomUniform(tf.constant(new long[] {3}), TFloat32.class,
+          org.tensorflow.op.random.RandomUniform.seed(1L));
+      String target = tf.withName("noisy_step").withControlDependencyOps(noise.op(),
+          graph.operationOrThrow(names[0])).noOp().op().name();
+      XlaLaunchStep.Unsuitable e = assertThrows(XlaLaunchStep.Unsuitable.class,
+          () -> XlaLaunchStep.attach(graph, target, List.of(names[1]), "launch"));
+      assertTrue(e.getMessage().contains("noise"), e.getMessage());
+      assertEquals(0, graph.toGraphDef().getLibrary().getFunctionCount());
+    }
+  }
+
+  @Test
+  void aTakenNameOrAMissingOutputIsRefusedBeforeTheGraphChanges() {
+    try (Graph graph = new Graph()) {
+      String[] names = build(graph, false, false);
+      VbLoraException taken = assertThrows(VbLoraException.class,
+          () -> XlaLaunchStep.attach(graph, names[0], List.of(names[1]), "read"));
+      assertTrue(taken.getMessage().contains("read"), taken.getMessage());
+      VbLoraException missing = assertThrows(VbLoraException.class,
+          () -> XlaLaunchStep.attach(graph, names[0], List.of("no_such_node:0"), "launch"));
+      assertTrue(missing.getMessage().contains("no_such_node"), missing.getMessage());
+      assertEquals(0, graph.toGraphDef().getLibrary().getFunctionCount());
+    }
+  }
+
+  @Test
   void aStepThatReadsAFedPlaceholderIsRefusedNamingIt() {
     try (Graph graph = new Graph()) {
       String[] names = build(graph, false, true);
@@ -117,8 +170,9 @@ class XlaLaunchStepTest {
       String call = XlaLaunchStep.attach(graph, names[0], List.of(names[1]), "launch");
       try (Session session = new Session(graph)) {
         session.runner().addTarget("init").run();
-        TFInvalidArgumentException e = assertThrows(TFInvalidArgumentException.class, () -> run(session, call, call + ":0"));
-        assertTrue(e.getMessage().contains("AsString"), e.getClass().getSimpleName() + ": " + e.getMessage());
+        TFInvalidArgumentException e = assertThrows(TFInvalidArgumentException.class,
+            () -> run(session, call, call + ":0"));
+        assertTrue(e.getMessage().contains("AsString"), e.getMessage());
         assertArrayEquals(START, value(session), "nothing ran");
         run(session, names[0], names[1]); // the target itself still runs on TensorFlow's kernels
         assertEquals(0.7f, value(session)[0], 1e-6f);

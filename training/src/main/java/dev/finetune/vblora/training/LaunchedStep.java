@@ -5,20 +5,23 @@ import java.util.Optional;
 import org.tensorflow.Session;
 import org.tensorflow.exceptions.TFInvalidArgumentException;
 import org.tensorflow.exceptions.TFUnimplementedException;
+import org.tensorflow.exceptions.TensorFlowException;
 
 /**
  * A step's target as one XLA program (see {@link dev.finetune.vblora.model.XlaLaunchStep}) with the target itself
- * behind it: when XLA refuses to compile the program on its first call (an op without an XLA kernel, which
- * auto-clustering would have left to TensorFlow), that call and every later one run the target instead. A refused
- * compilation runs nothing, so the step is not applied twice.
+ * behind it: when XLA refuses to compile the program on its first call (an InvalidArgument or Unimplemented error:
+ * an op without an XLA kernel, which auto-clustering would have left to TensorFlow), that call and every later one
+ * run the target instead. A refused compilation runs nothing, so the step is not applied twice. Any other error,
+ * and any error after a first call that compiled, is the step's own and is thrown.
  */
 final class LaunchedStep {
   private final String launched;
   private final String launchedLoss;
   private final String target;
   private final String targetLoss;
-  private boolean tried;
+  private boolean compiled;
   private String refusal;
+  private RuntimeException refusalError;
 
   LaunchedStep(String launched, String launchedLoss, String target, String targetLoss) {
     this.launched = launched;
@@ -27,24 +30,40 @@ final class LaunchedStep {
     this.targetLoss = targetLoss;
   }
 
+  /** A step that runs its target from the start, for {@code reason} (the program could not be built). */
+  static LaunchedStep refused(String target, String targetLoss, String reason) {
+    LaunchedStep step = new LaunchedStep(null, null, target, targetLoss);
+    step.refusal = reason;
+    return step;
+  }
+
   /** Runs one step, fetching nothing. */
   void run(Session session, CompileTracker compiles, String kind, long... shape) {
     if (refusal == null) {
       try {
         call(session, launched, compiles, kind, shape);
-        tried = true;
+        compiled = true;
         return;
       } catch (TFInvalidArgumentException | TFUnimplementedException e) {
-        if (tried) {
+        if (compiled) {
           throw e; // a program that compiled once fails for another reason: not a refusal to compile
         }
-        refusal = e.getMessage();
+        refusal = "XLA refused to compile the step as one program: " + e.getMessage();
+        refusalError = e;
         if (compiles != null) {
           compiles.forget(kind, shape); // the target's first call compiles its own clusters
         }
       }
     }
-    call(session, target, compiles, kind, shape);
+    try {
+      call(session, target, compiles, kind, shape);
+    } catch (TensorFlowException e) {
+      if (refusalError != null && !compiled) {
+        e.addSuppressed(refusalError); // the step fails either way: keep why the program was not run
+      }
+      throw e;
+    }
+    compiled = true;
   }
 
   /** Runs {@code op} as a call's only target, fetching nothing: the call returns once the step is queued. */
@@ -63,7 +82,7 @@ final class LaunchedStep {
     return refusal == null ? launchedLoss : targetLoss;
   }
 
-  /** Why XLA refused the program, once it has. */
+  /** Why the step runs its target rather than the program, once it does. */
   Optional<String> refusal() {
     return Optional.ofNullable(refusal);
   }

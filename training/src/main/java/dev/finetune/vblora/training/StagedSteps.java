@@ -112,9 +112,15 @@ public final class StagedSteps {
    * the steps run as built (see {@link LaunchedStep}).
    */
   StagedSteps launchedAsOneProgram(Graph graph) {
-    String launch = XlaLaunchStep.attach(graph, stepOp, List.of(stepLoss), layout.scope() + "/step/launch");
-    return new StagedSteps(layout, stageFeeds, historyRows, firstRow, stageOp, stepOp, stepLoss,
-        new LaunchedStep(launch, launch + ":0", stepOp, stepLoss), lossHistory, gradNormHistory);
+    LaunchedStep launched;
+    try {
+      String launch = XlaLaunchStep.attach(graph, stepOp, List.of(stepLoss), layout.scope() + "/step/launch");
+      launched = new LaunchedStep(launch, launch + ":0", stepOp, stepLoss);
+    } catch (XlaLaunchStep.Unsuitable e) {
+      launched = LaunchedStep.refused(stepOp, stepLoss, e.getMessage());
+    }
+    return new StagedSteps(layout, stageFeeds, historyRows, firstRow, stageOp, stepOp, stepLoss, launched,
+        lossHistory, gradNormHistory);
   }
 
   /**
@@ -152,12 +158,15 @@ public final class StagedSteps {
     return launched == null ? stepLoss : launched.loss();
   }
 
-  /** How the steps run: as built, or as one XLA program until XLA refuses to compile it. */
-  public StepLaunch launch() {
+  /** How the steps run: as built, or as one XLA program unless it was refused (see {@link #launchRefusal}). */
+  public StepLaunch stepLaunch() {
     return launched == null || launched.refusal().isPresent() ? StepLaunch.CLUSTERED : StepLaunch.WHOLE;
   }
 
-  /** Why XLA refused to compile the steps as one program, once it has (they then run as built). */
+  /**
+   * Why the steps, asked to run as one XLA program, run as built: the step draws seeded random numbers, or XLA
+   * refused to compile it on its first call.
+   */
   public Optional<String> launchRefusal() {
     return launched == null ? Optional.empty() : launched.refusal();
   }

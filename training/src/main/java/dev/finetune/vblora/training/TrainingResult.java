@@ -6,6 +6,7 @@ import dev.finetune.vblora.training.timing.RunTimings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a finished run produced and where (the content of DIR/metrics.json plus the output paths).
@@ -21,6 +22,8 @@ import java.util.Map;
  * @param updateForm how the adapted MatMuls applied the update (auto resolved for the device)
  * @param stepLaunch how XLA ran the training steps: {@code whole} (one program per step, see {@link
  *     StepLaunch#WHOLE}) or {@code clustered} (as built: without XLA, fed steps, or a program XLA refused)
+ * @param stepLaunchRefusal why steps asked to run as one program ran as built (see {@link
+ *     StagedSteps#launchRefusal}); empty when they were not asked to or did
  * @param adapter DIR/adapter (PEFT adapter_config.json + adapter_model.safetensors)
  * @param merged DIR/merged (SavedModel with the head)
  * @param metricsFile DIR/metrics.json
@@ -28,12 +31,13 @@ import java.util.Map;
  */
 public record TrainingResult(Path out, long bestStep, Map<String, Double> best, Map<String, Double> last,
     long trainableParams, long storedParams, long headParams, double stepMillis, UpdateForm updateForm,
-    StepLaunch stepLaunch, Path adapter, Path merged, Path metricsFile, RunTimings timings) {
+    StepLaunch stepLaunch, Optional<String> stepLaunchRefusal, Path adapter, Path merged, Path metricsFile,
+    RunTimings timings) {
 
   /**
    * {"tool_version": {@link VbloraVersion#current()}, "best": {"step", metrics...}, "final": {...},
    * "params": {"trainable","stored","head"}, "step_ms": X, "update_form": "low-rank"|"merged",
-   * "step_launch": "clustered"|"whole", "timings": {see {@link RunTimings#toJson()}}}.
+   * "step_launch": "clustered"|"whole", "step_launch_refusal"?: "...", "timings": {see {@link RunTimings#toJson()}}}.
    */
   public Map<String, Object> toJson() {
     Map<String, Object> bestJson = new LinkedHashMap<>();
@@ -53,6 +57,7 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     json.put("step_ms", finite(stepMillis));
     json.put("update_form", updateForm.label());
     json.put("step_launch", stepLaunch.label());
+    stepLaunchRefusal.ifPresent(reason -> json.put("step_launch_refusal", reason));
     json.put("timings", timings.toJson());
     return json;
   }
@@ -60,8 +65,8 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
   /** This result with its paths in {@code folder}: a run trained in a staging folder, then moved into place. */
   public TrainingResult movedTo(Path folder) {
     return new TrainingResult(folder, bestStep, best, last, trainableParams, storedParams, headParams, stepMillis,
-        updateForm, stepLaunch, folder.resolve(out.relativize(adapter)), folder.resolve(out.relativize(merged)),
-        folder.resolve(out.relativize(metricsFile)), timings);
+        updateForm, stepLaunch, stepLaunchRefusal, folder.resolve(out.relativize(adapter)),
+        folder.resolve(out.relativize(merged)), folder.resolve(out.relativize(metricsFile)), timings);
   }
 
   private static Object finite(double value) {

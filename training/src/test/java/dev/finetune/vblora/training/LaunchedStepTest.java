@@ -74,13 +74,29 @@ class LaunchedStepTest {
     try (Graph graph = new Graph(); Session session = new Session(graph)) {
       LaunchedStep step = build(graph, true);
       session.runner().addTarget("init").run();
-      step.run(session, null, "train", 2);
+      CompileTracker compiles = new CompileTracker(Optional.empty());
+      step.run(session, compiles, "train", 2);
       assertArrayEquals(new float[] {2f, -1f}, value(session), 1e-6f, "one update");
+      assertEquals(0, compiles.takeCompilations().count(), "the refused program compiled nothing, nor did the "
+          + "target, traced in its place, on a CPU without XLA");
       assertTrue(step.refusal().orElseThrow().contains("AsString"), step.refusal().orElseThrow());
       assertEquals("step", step.op());
       assertEquals("loss:0", step.loss());
       step.run(session, null, "train", 2);
       assertArrayEquals(new float[] {1f, -0.5f}, value(session), 1e-6f);
+    }
+  }
+
+  @Test
+  void aStepRefusedBeforeItsFirstCallRunsItsTargetFromTheStart() {
+    try (Graph graph = new Graph(); Session session = new Session(graph)) {
+      build(graph, false);
+      LaunchedStep step = LaunchedStep.refused("step", "loss:0", "draws seeded random numbers");
+      session.runner().addTarget("init").run();
+      step.run(session, null, "train", 2);
+      assertEquals("step", step.op());
+      assertEquals("draws seeded random numbers", step.refusal().orElseThrow());
+      assertArrayEquals(new float[] {2f, -1f}, value(session), 1e-6f);
     }
   }
 }

@@ -170,7 +170,7 @@ class StagedStepsTest {
   @Test
   void stagedStepsInGroupsOfThreeAndTwoTrainAsFedSteps() {
     Run staged5 = stagedRun(staged);
-    assertEquals(StepLaunch.CLUSTERED, staged.staging().orElseThrow().launch());
+    assertEquals(StepLaunch.CLUSTERED, staged.staging().orElseThrow().stepLaunch());
     assertSameTraining(fedRun(), staged5);
   }
 
@@ -181,9 +181,23 @@ class StagedStepsTest {
         .classification(2, 5).stepInputs(StepInputs.STAGED).stepLaunch(StepLaunch.WHOLE).build()) {
       Run run = stagedRun(whole);
       StagedSteps steps = whole.staging().orElseThrow();
-      assertEquals(StepLaunch.WHOLE, steps.launch(), () -> "XLA refused: " + steps.launchRefusal().orElse(""));
+      assertEquals(StepLaunch.WHOLE, steps.stepLaunch(), () -> "XLA refused: " + steps.launchRefusal().orElse(""));
       assertTrue(steps.stepOp().endsWith("/step/launch"), steps.stepOp());
       assertSameTraining(fedRun(), run);
+    }
+  }
+
+  /** XLA draws random numbers with its own generator, which ignores the seeds that make a run repeat. */
+  @Test
+  void aStepWithAdapterDropoutStaysAsBuiltAndSaysWhy() {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).dropout(0.1).seed(3).build();
+    try (TrainingGraph withDropout = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+        .classification(2, 5).stepInputs(StepInputs.STAGED).stepLaunch(StepLaunch.WHOLE).build()) {
+      StagedSteps steps = withDropout.staging().orElseThrow();
+      assertEquals(StepLaunch.CLUSTERED, steps.stepLaunch());
+      String reason = steps.launchRefusal().orElseThrow();
+      assertTrue(reason.contains("seeded random numbers"), reason);
+      assertFalse(steps.stepOp().endsWith("/step/launch"), steps.stepOp());
     }
   }
 

@@ -159,6 +159,7 @@ class TrainRunTest {
     assertTrue(Json.getObject(metrics, "final").containsKey("mcc"));
     assertTrue(Json.getDouble(metrics, "step_ms") > 0);
     assertEquals("low-rank", Json.getString(metrics, "update_form"), "auto is low-rank on the CPU");
+    assertEquals("clustered", Json.getString(metrics, "step_launch"), "a CPU without XLA runs the steps as built");
     for (String file : List.of("metrics.json", "config.json", "adapter/vblora_metadata.json")) {
       assertEquals(System.getProperty("vblora.projectVersion"),
           Json.getString(Json.parseObject(Files.readString(run.straight().resolve(file))), "tool_version"), file);

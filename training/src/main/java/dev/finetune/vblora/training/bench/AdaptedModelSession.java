@@ -1,11 +1,13 @@
 package dev.finetune.vblora.training.bench;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.FedValues;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.StagedGroup;
 import dev.finetune.vblora.training.StagedSteps;
+import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.TrainingGraph;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.util.Arrays;
@@ -59,6 +61,12 @@ final class AdaptedModelSession implements AutoCloseable {
         .stepLaunch(settings.stepLaunchFor())
         .stepInputs(device.xla() ? StepInputs.STAGED : StepInputs.FED)
         .build();
+    if (settings.stepLaunch() == StepLaunch.WHOLE && graph.staging().flatMap(StagedSteps::launchRefusal).isPresent()) {
+      String reason = graph.staging().flatMap(StagedSteps::launchRefusal).orElseThrow();
+      graph.close();
+      throw new InvalidSettingException("stepLaunch", "the " + method + " step cannot run as one XLA program: "
+          + reason + "; use step launch clustered (--step-launch clustered)");
+    }
     Session session = null;
     SyntheticBatch batch = null;
     AdaptedModelSession opened;
@@ -88,6 +96,11 @@ final class AdaptedModelSession implements AutoCloseable {
       throw e;
     }
     return opened;
+  }
+
+  /** How the training step runs (see {@link StagedSteps#stepLaunch}); fed steps run as built. */
+  StepLaunch stepLaunch() {
+    return graph.staging().map(StagedSteps::stepLaunch).orElse(StepLaunch.CLUSTERED);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.PlacementReport;
 import dev.finetune.vblora.training.device.StepProfile;
@@ -30,11 +31,13 @@ import java.util.OptionalDouble;
  *     without TF_XLA_FLAGS=--tf_xla_cpu_global_jit)
  * @param loadAverage the host's one-minute load average at the end, when known (shared machines)
  * @param profile with {@code --profile}: one traced step of the primary measurement per op type and device
+ * @param stepLaunch how the training steps ran: the launch asked for, unless the step could not run as one program
+ *     (see {@link dev.finetune.vblora.training.StagedSteps#launchRefusal}); clustered without a training step
  */
 public record BenchReport(String model, BenchSettings settings, List<Measurement> measurements,
     Map<String, Long> trainableParams, OptionalDouble peakRssMb, OptionalDouble peakDeviceMb,
     OptionalDouble deviceBaselineMb, Optional<String> deviceMemorySource, boolean xlaEffective,
-    OptionalDouble loadAverage, Optional<StepProfile> profile) {
+    OptionalDouble loadAverage, Optional<StepProfile> profile, StepLaunch stepLaunch) {
 
   /** How many host compute ops of a GPU run the JSON lists by name. */
   private static final int LISTED_HOST_OPS = 25;
@@ -85,7 +88,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     setup.put("update_form", settings.updateForm() == null ? "auto (merged on gpu, low-rank on cpu)"
         : settings.updateForm().label());
     setup.put("sync_every", (long) settings.syncEvery());
-    setup.put("step_launch", settings.stepLaunchFor().label());
+    setup.put("step_launch", stepLaunch.label());
     setup.put("tf_sync_on_finish", SyncOnFinish.describe());
     setup.put("xla_flags", Optional.ofNullable(System.getenv("XLA_FLAGS")).orElse(""));
     setup.put("intra_op_threads", (long) device.intraOpThreads());

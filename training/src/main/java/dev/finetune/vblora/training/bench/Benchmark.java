@@ -2,6 +2,7 @@ package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
@@ -57,6 +58,7 @@ public final class Benchmark {
       Map<String, Long> params = new LinkedHashMap<>();
       boolean merged = false;
       boolean base = modes.contains(BenchMode.BASE);
+      StepLaunch stepLaunch = null;
       for (BenchMethod method : methods) {
         if (method.untouched()) {
           base = true;
@@ -73,6 +75,7 @@ public final class Benchmark {
         params.put(method.label(), adapted.trainableParams());
         if (modes.contains(BenchMode.TRAIN)) {
           runs.add(adapted.trainStep(settings.syncEvery()));
+          stepLaunch = stepLaunch != null ? stepLaunch : adapted.stepLaunch();
         }
         if (modes.contains(BenchMode.FORWARD)) {
           runs.add(adapted.forward());
@@ -107,7 +110,7 @@ public final class Benchmark {
       OptionalLong peakMb = gpu ? DeviceMemoryReading.readMb() : OptionalLong.empty();
       return new BenchReport(modeLabel, settings, measurements, params, rss, optional(peakMb),
           optional(baselineMb), gpu ? Optional.of(DeviceMemoryReading.SOURCE) : Optional.empty(), xla,
-          HostLoad.oneMinute(), profile);
+          HostLoad.oneMinute(), profile, stepLaunch != null ? stepLaunch : StepLaunch.CLUSTERED);
     } finally {
       closeAll(owned);
     }

@@ -18,6 +18,7 @@ import dev.finetune.vblora.training.bench.XlaNumericsCheck;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
+import dev.finetune.vblora.training.device.Precision;
 import dev.finetune.vblora.training.device.StepProfile;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
 import dev.finetune.vblora.training.method.AdapterMethod;
@@ -93,9 +94,19 @@ final class BenchCommand implements Command {
   }
 
   /** The step launch asked for; null for auto (the device's). */
-  private static StepLaunch stepLaunch(ParsedArgs args) {
+  private static StepLaunch stepLaunch(ParsedArgs args, DeviceOptions device) {
     String value = args.stringOrDefault("step-launch");
-    return value.trim().equalsIgnoreCase("auto") ? null : StepLaunch.parse(value);
+    StepLaunch launch = value.trim().equalsIgnoreCase("auto") ? null : StepLaunch.parse(value);
+    if (launch == StepLaunch.WHOLE && !device.xla()) {
+      throw new UsageError("--step-launch whole runs the step staged on the device, which bench does with XLA only;"
+          + " add --xla on or leave --step-launch at auto");
+    }
+    if (launch == StepLaunch.WHOLE && device.precision() == Precision.FP16) {
+      throw new UsageError("--step-launch whole is not for --precision fp16, which is Grappler's rewrite of the"
+          + " session's graph (the one program's body is not shown to get it); use bf16, or leave --step-launch at"
+          + " auto");
+    }
+    return launch;
   }
 
   @Override
@@ -111,7 +122,7 @@ final class BenchCommand implements Command {
     BenchSettings settings = new BenchSettings(args.integerOrDefault("batch-size"),
         args.integerOrDefault("max-length"), args.integerOrDefault("steps"), args.integerOrDefault("warmup"),
         device, args.integerOrDefault("seed"), args.flag("profile"), SessionOptions.updateForm(args).orElse(null),
-        args.integerOrDefault("sync-every"), stepLaunch(args));
+        args.integerOrDefault("sync-every"), stepLaunch(args, device));
     Optional<Path> profileOut = args.path("profile-out");
     if (profileOut.isPresent() && !settings.profile()) {
       throw new UsageError("--profile-out writes the traced step of --profile; add --profile");

@@ -25,8 +25,8 @@ final class SessionOptions {
     return Stream.of(
         OptionSpec.optional("device", "cpu|gpu", "where to compute; gpu needs the -Pgpu build (./vblora --device "
             + "gpu), CUDA 12 and cuDNN 9", TrainDefaults.CONFIG.device()).typed(ValueType.oneOf("cpu", "gpu")),
-        OptionSpec.flag("xla", "XLA auto-clustering (default on for gpu, off for cpu; on cpu it "
-            + "needs TF_XLA_FLAGS=--tf_xla_cpu_global_jit)", null),
+        OptionSpec.flag("xla", "XLA (default on for gpu, off for cpu): auto-clustering, and on gpu each staged "
+            + "training step as one XLA program; on cpu it needs TF_XLA_FLAGS=--tf_xla_cpu_global_jit", null),
         OptionSpec.optional("precision", "fp32|fp16|bf16", "mixed precision: matmuls in fp16 (gpu) or bf16 "
             + "(TensorFlow's rewrite, on gpu vblora's own; every variable, trainable ones included, stays fp32)",
             d.precision().label())

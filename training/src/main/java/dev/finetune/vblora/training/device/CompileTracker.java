@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.device;
 
+import dev.finetune.vblora.model.XlaLaunchStep;
 import dev.finetune.vblora.training.timing.Phase;
 import dev.finetune.vblora.training.timing.RunClock;
 import java.nio.file.Path;
@@ -8,7 +9,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import dev.finetune.vblora.model.XlaLaunchStep;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.proto.DeviceStepStats;
@@ -26,7 +26,8 @@ import org.tensorflow.proto.RunOptions.TraceLevel;
  * XlaCompilationMode}, on that very call). So the first call of each kind (e.g. "train", "predict") with a batch
  * shape it has not had before is made with tracing on (SOFTWARE_TRACE, partition graphs), and every
  * {@code _XlaCompile} op in its step stats that ran for at least {@link #LOOKUP_NANOS} counts as one
- * compilation, with that op's time. A compiled shape only looks its executable up: the traced steps of
+ * compilation, with that op's time, as does every whole-step XLA call (see {@link XlaLaunchStep}), whose first
+ * call compiles. A compiled shape only looks its executable up: the traced steps of
  * docs/benchmarks.md show that lookup at 0.12-0.4 ms, so the threshold separates the two. Later calls of a
  * known shape run untraced, as fast as before. With a persistent compilation cache ({@link XlaCompileCache}),
  * a compilation that wrote no new cache file was a load from the cache.

@@ -114,10 +114,12 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
   /**
    * How a training graph's staged step is handed to XLA: on a GPU under XLA as one XlaLaunch program that updates
    * its variables in place (see {@link StepLaunch#WHOLE}); as built otherwise. A CPU keeps auto-clustering, which
-   * compiles only when the process asks for it ({@link XlaCpuFlag}) and has no command buffer to keep valid.
+   * compiles only when the process asks for it ({@link XlaCpuFlag}) and has no command buffer to keep valid; fp16
+   * keeps it too, because its mixed precision is Grappler's rewrite of the session's graph, which the program's
+   * function body is not shown to get (lease AA measured fp32 and bf16 only).
    */
   public StepLaunch stepLaunch() {
-    return device == Device.GPU && xla ? StepLaunch.WHOLE : StepLaunch.CLUSTERED;
+    return device == Device.GPU && xla && precision != Precision.FP16 ? StepLaunch.WHOLE : StepLaunch.CLUSTERED;
   }
 
   /**

@@ -31,7 +31,8 @@ import org.tensorflow.proto.RunMetadata;
  * @param busyNanos time in which at least one op ran (the union of their intervals): span minus busy is the
  *     time the device sat idle inside the step, waiting on launches or the host
  * @param kernels per kernel (GPU streams: the kernel's name as the trace labels it; else the node name),
- *     the most time first: under XLA every kernel belongs to one _XlaRun op, so this is where its time shows
+ *     the most time first: under XLA every kernel belongs to one op (the whole-step XLA call, or an _XlaRun),
+ *     so this is where its time shows
  * @param entries every timed entry of every device (the executor's host-side entries too, which show what
  *     the host did between kernels), in start order, relative to the first of the summed entries
  */
@@ -42,7 +43,8 @@ public record StepProfile(List<String> devices, String source, long spanNanos, l
   public record Entry(String device, String node, String label, long startNanos, long nanos) {}
 
   /**
-   * @param op the op type (e.g. {@code MatMul}, {@code _XlaRun}), {@code ?} when the trace does not say
+   * @param op the op type (e.g. {@code MatMul}, {@code _XlaRun}, or a whole-step call's function name), {@code ?}
+   *     when the trace does not say
    * @param device the step stats device string
    * @param nanos total time of its executions
    * @param count executions (kernels on a GPU stream: one op may launch several)

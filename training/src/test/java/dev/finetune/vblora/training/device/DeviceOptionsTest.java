@@ -154,8 +154,11 @@ class DeviceOptionsTest {
   }
 
   @Test
-  void aGpuUnderXlaRunsTheStagedStepAsOneProgramAndACpuAsAutoClusteringDoes() {
+  void aGpuUnderXlaRunsTheStagedStepAsOneProgramAndACpuOrFp16AsAutoClusteringDoes() {
     assertEquals(StepLaunch.WHOLE, DeviceOptions.gpu().stepLaunch());
+    assertEquals(StepLaunch.WHOLE, DeviceOptions.gpu().withPrecision(Precision.BF16).stepLaunch());
+    assertEquals(StepLaunch.CLUSTERED, DeviceOptions.gpu().withPrecision(Precision.FP16).stepLaunch(),
+        "fp16 is Grappler's rewrite of the session graph");
     assertEquals(StepLaunch.CLUSTERED, DeviceOptions.gpu().withXla(false).stepLaunch());
     assertEquals(StepLaunch.CLUSTERED, DeviceOptions.cpu().withXla(true).stepLaunch());
     assertEquals(StepLaunch.CLUSTERED, DeviceOptions.cpu().stepLaunch());
