@@ -121,28 +121,30 @@ final class AdaptedModelSession implements AutoCloseable {
    * feeds nothing, as train's steps do.
    */
   private void stageTheBatch() {
-    graph.staging().ifPresent(staged -> {
-      float[] ones = new float[batch.batchSize()];
-      Arrays.fill(ones, 1f);
-      Map<String, Tensor> inputs = byKey();
-      try (TFloat32 weights = TFloat32.vectorOf(ones);
-          StagedGroup group = StagedGroup.of(staged.layout(), 1, 1, (slot, step) -> switch (slot) {
-            case FedValues.TRAINING -> training;
-            case FedValues.LEARNING_RATE_MULTIPLIER -> multiplier;
-            case FedValues.LABELS -> labels;
-            case FedValues.EXAMPLE_WEIGHTS -> weights;
-            default -> StagedGroup.input(slot, inputs);
-          })) {
-        staged.stage(session, group, null);
-      }
-    });
+    graph.staging().ifPresent(staged -> stageOneStep(graph, session, batch, labels, training, multiplier));
   }
 
-  /** The synthetic batch's tensors by signature input key (the batch holds them by tensor name). */
-  private Map<String, Tensor> byKey() {
-    Map<String, Tensor> byKey = new LinkedHashMap<>();
-    graph.adapted().inputs().forEach((key, tensor) -> byKey.put(key, batch.tensors().get(tensor)));
-    return byKey;
+  /**
+   * Stages {@code batch} on {@code session} as a group of one step of {@code graph}'s staged steps, with these
+   * labels, training flag and learning-rate multiplier and every row weighing 1.
+   */
+  static void stageOneStep(TrainingGraph graph, Session session, SyntheticBatch batch, TInt32 labels,
+      TBool training, TFloat64 multiplier) {
+    StagedSteps staged = graph.staging().orElseThrow();
+    float[] ones = new float[batch.batchSize()];
+    Arrays.fill(ones, 1f);
+    Map<String, Tensor> inputs = new LinkedHashMap<>();
+    graph.adapted().inputs().forEach((key, tensor) -> inputs.put(key, batch.tensors().get(tensor)));
+    try (TFloat32 weights = TFloat32.vectorOf(ones);
+        StagedGroup group = StagedGroup.of(staged.layout(), 1, 1, (slot, step) -> switch (slot) {
+          case FedValues.TRAINING -> training;
+          case FedValues.LEARNING_RATE_MULTIPLIER -> multiplier;
+          case FedValues.LABELS -> labels;
+          case FedValues.EXAMPLE_WEIGHTS -> weights;
+          default -> StagedGroup.input(slot, inputs);
+        })) {
+      staged.stage(session, group, null);
+    }
   }
 
   private Session.Runner trainRunner() {

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.training.StepLaunch;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +15,11 @@ import java.util.Map;
  * @param xlaClusters XLA clusters in the XLA session's traced step; 0 means XLA did not actually compile
  * @param without step times with XLA off
  * @param with step times with XLA on
+ * @param stepLaunch how the XLA side ran its steps: fed and auto-clustered, or staged as one program as {@code
+ *     train} runs them on a GPU
  */
 public record XlaComparison(String method, List<Double> lossesWithout, List<Double> lossesWith, int xlaClusters,
-    Timings without, Timings with) {
+    Timings without, Timings with, StepLaunch stepLaunch) {
 
   public XlaComparison {
     lossesWithout = List.copyOf(lossesWithout);
@@ -71,6 +74,7 @@ public record XlaComparison(String method, List<Double> lossesWithout, List<Doub
     json.put("max_absolute_loss_difference", maxAbsoluteDifference());
     json.put("xla_clusters", (long) xlaClusters);
     json.put("xla_effective", xlaClusters > 0);
+    json.put("step_launch", stepLaunch.label());
     json.put("first_loss", Map.of("xla_off", lossesWithout.get(0), "xla_on", lossesWith.get(0)));
     int last = lossesWithout.size() - 1;
     json.put("last_loss", Map.of("xla_off", lossesWithout.get(last), "xla_on", lossesWith.get(last)));

@@ -1,14 +1,18 @@
 package dev.finetune.vblora.training.bench;
 
-import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.StagedSteps;
+import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.TrainingGraph;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.PlacementCheck;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -44,48 +48,87 @@ public final class XlaNumericsCheck {
     }
     DeviceOptions device = settings.device();
     DeviceProbe.requireAvailable(device);
+    // The XLA side runs its steps as train does with XLA on: staged as one program where the device chooses that.
+    StepLaunch launch = settings.stepLaunch() != null ? settings.stepLaunch() : device.withXla(true).stepLaunch();
     progress.accept("building the " + method.label() + " training graph ...");
     List<AutoCloseable> owned = new ArrayList<>();
-    try (TrainingGraph graph = TrainingGraph.builder(model, method.plan().orElseThrow()).signature(signature)
-            .classification(AdaptedModelSession.CLASSES, settings.seed())
-            .updateForm(settings.updateFormFor(method.plan().orElseThrow()))
-            .deviceForms(device).build();
-        Session without = graph.open(device.withXla(false).toConfigProto());
-        Session with = graph.open(device.withXla(true).toConfigProto())) {
-      List<Session.Runner> runnersWithout = new ArrayList<>();
-      List<Session.Runner> runnersWith = new ArrayList<>();
-      TBool training = own(owned, TBool.scalarOf(true));
-      TFloat64 multiplier = own(owned, TFloat64.scalarOf(1.0));
-      for (int b = 0; b < BATCHES; b++) {
-        SyntheticBatch batch = SyntheticBatch.of(model.signature(signature), settings.batchSize(),
-            settings.maxLength(), settings.seed() + b);
-        owned.add(batch);
-        TInt32 labels = own(owned, SyntheticBatch.labels(settings.batchSize(), AdaptedModelSession.CLASSES,
-            settings.seed() + b));
-        runnersWithout.add(trainRunner(graph, batch.feed(without.runner()), labels, training, multiplier));
-        runnersWith.add(trainRunner(graph, batch.feed(with.runner()), labels, training, multiplier));
+    try (TrainingGraph graph = build(model, signature, method, settings, StepInputs.FED, StepLaunch.CLUSTERED);
+        // A staged graph reads its batch from variables that only a staging call fills, so the one program gets a
+        // graph of its own, built from the same seeds (the same initial values).
+        TrainingGraph stagedGraph = launch == StepLaunch.WHOLE
+            ? build(model, signature, method, settings, StepInputs.STAGED, StepLaunch.WHOLE) : null) {
+      Optional<StagedSteps> staged = Optional.ofNullable(stagedGraph).flatMap(TrainingGraph::staging)
+          .filter(s -> s.stepLaunch() == StepLaunch.WHOLE); // empty too when the step cannot be one program
+      TrainingGraph graphWith = staged.isPresent() ? stagedGraph : graph;
+      try (Session without = graph.open(device.withXla(false).toConfigProto());
+          Session with = graphWith.open(device.withXla(true).toConfigProto())) {
+        return compare(method, steps, progress, settings, graph, graphWith, staged, without, with, owned);
       }
-      List<Double> lossesWithout = new ArrayList<>();
-      List<Double> lossesWith = new ArrayList<>();
-      long[] nanosWithout = new long[steps];
-      long[] nanosWith = new long[steps];
-      progress.accept("training " + steps + " steps with XLA off and on, alternating ...");
-      for (int step = 0; step < steps; step++) {
-        long start = System.nanoTime();
-        lossesWithout.add(loss(runnersWithout.get(step % BATCHES)));
-        nanosWithout[step] = System.nanoTime() - start;
-        start = System.nanoTime();
-        lossesWith.add(loss(runnersWith.get(step % BATCHES)));
-        nanosWith[step] = System.nanoTime() - start;
-      }
-      int clusters = PlacementCheck.trace(runnersWith.get(0)).xlaClusters();
-      return new XlaComparison(method.label(), lossesWithout, lossesWith, clusters, Timings.ofNanos(nanosWithout),
-          Timings.ofNanos(nanosWith));
     } finally {
       for (AutoCloseable resource : owned) {
         close(resource);
       }
     }
+  }
+
+  private static XlaComparison compare(BenchMethod method, int steps, Consumer<String> progress,
+      BenchSettings settings, TrainingGraph graph, TrainingGraph graphWith, Optional<StagedSteps> staged,
+      Session without, Session with, List<AutoCloseable> owned) {
+    SavedModelInfo model = graph.spec().model();
+    String signature = graph.spec().signature();
+    List<SyntheticBatch> batches = new ArrayList<>();
+    List<TInt32> labels = new ArrayList<>();
+    List<Session.Runner> runnersWithout = new ArrayList<>();
+    List<Session.Runner> runnersWith = new ArrayList<>();
+    TBool training = own(owned, TBool.scalarOf(true));
+    TFloat64 multiplier = own(owned, TFloat64.scalarOf(1.0));
+    for (int b = 0; b < BATCHES; b++) {
+      SyntheticBatch batch = SyntheticBatch.of(model.signature(signature), settings.batchSize(),
+          settings.maxLength(), settings.seed() + b);
+      owned.add(batch);
+      batches.add(batch);
+      labels.add(own(owned, SyntheticBatch.labels(settings.batchSize(), AdaptedModelSession.CLASSES,
+          settings.seed() + b)));
+      runnersWithout.add(trainRunner(graph, batch.feed(without.runner()), labels.get(b), training, multiplier));
+      if (staged.isEmpty()) {
+        runnersWith.add(trainRunner(graph, batch.feed(with.runner()), labels.get(b), training, multiplier));
+      }
+    }
+    List<Double> lossesWithout = new ArrayList<>();
+    List<Double> lossesWith = new ArrayList<>();
+    long[] nanosWithout = new long[steps];
+    long[] nanosWith = new long[steps];
+    progress.accept("training " + steps + " steps with XLA off and on, alternating ...");
+    for (int step = 0; step < steps; step++) {
+      int b = step % BATCHES;
+      long start = System.nanoTime();
+      lossesWithout.add(loss(runnersWithout.get(b)));
+      nanosWithout[step] = System.nanoTime() - start;
+      if (staged.isPresent()) {
+        AdaptedModelSession.stageOneStep(graphWith, with, batches.get(b), labels.get(b), training, multiplier);
+      }
+      start = System.nanoTime();
+      lossesWith.add(staged.isPresent() ? stagedLoss(staged.get(), with) : loss(runnersWith.get(b)));
+      nanosWith[step] = System.nanoTime() - start; // a staged step's time leaves its staging call out
+    }
+    int clusters = PlacementCheck.trace(staged.isPresent() ? with.runner().addTarget(staged.get().stepOp())
+        : runnersWith.get(0)).xlaClusters();
+    return new XlaComparison(method.label(), lossesWithout, lossesWith, clusters, Timings.ofNanos(nanosWithout),
+        Timings.ofNanos(nanosWith), staged.isPresent() ? StepLaunch.WHOLE : StepLaunch.CLUSTERED);
+  }
+
+  private static TrainingGraph build(SavedModelInfo model, String signature, BenchMethod method,
+      BenchSettings settings, StepInputs inputs, StepLaunch launch) {
+    return TrainingGraph.builder(model, method.plan().orElseThrow()).signature(signature)
+        .classification(AdaptedModelSession.CLASSES, settings.seed())
+        .updateForm(settings.updateFormFor(method.plan().orElseThrow()))
+        .deviceForms(settings.device()).stepInputs(inputs).stepLaunch(launch).build();
+  }
+
+  /** One staged step on the staged batch, and its loss read back. */
+  private static double stagedLoss(StagedSteps staged, Session session) {
+    staged.step(session, null);
+    return staged.results(session, 1).get(0).loss();
   }
 
   private static Session.Runner trainRunner(TrainingGraph graph, Session.Runner runner, TInt32 labels,

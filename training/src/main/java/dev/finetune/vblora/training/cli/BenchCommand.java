@@ -97,7 +97,7 @@ final class BenchCommand implements Command {
   private static StepLaunch stepLaunch(ParsedArgs args, DeviceOptions device) {
     String value = args.stringOrDefault("step-launch");
     StepLaunch launch = value.trim().equalsIgnoreCase("auto") ? null : StepLaunch.parse(value);
-    if (launch == StepLaunch.WHOLE && !device.xla()) {
+    if (launch == StepLaunch.WHOLE && !device.xla() && !args.flag("compare-xla")) { // compare-xla runs both
       throw new UsageError("--step-launch whole runs the step staged on the device, which bench does with XLA only;"
           + " add --xla on or leave --step-launch at auto");
     }
