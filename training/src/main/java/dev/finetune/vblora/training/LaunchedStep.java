@@ -12,7 +12,8 @@ import org.tensorflow.exceptions.TensorFlowException;
  * behind it: when XLA refuses to compile the program on its first call (an InvalidArgument or Unimplemented error:
  * an op without an XLA kernel, which auto-clustering would have left to TensorFlow), that call and every later one
  * run the target instead. A refused compilation runs nothing, so the step is not applied twice. Any other error,
- * and any error after a first call that compiled, is the step's own and is thrown.
+ * and any error after a first call that compiled, is the step's own and is thrown. The state belongs to the graph,
+ * not to a session: the first call of the first session decides (a training run opens one session per graph).
  */
 final class LaunchedStep {
   private final String launched;
