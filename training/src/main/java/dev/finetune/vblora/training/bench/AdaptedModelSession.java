@@ -13,6 +13,7 @@ import dev.finetune.vblora.training.device.DeviceOptions;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.types.TBool;
@@ -61,8 +62,9 @@ final class AdaptedModelSession implements AutoCloseable {
         .stepLaunch(settings.stepLaunchFor())
         .stepInputs(device.xla() ? StepInputs.STAGED : StepInputs.FED)
         .build();
-    if (settings.stepLaunch() == StepLaunch.WHOLE && graph.staging().flatMap(StagedSteps::launchRefusal).isPresent()) {
-      String reason = graph.staging().flatMap(StagedSteps::launchRefusal).orElseThrow();
+    Optional<String> refusal = graph.staging().flatMap(StagedSteps::launchRefusal);
+    if (settings.stepLaunch() == StepLaunch.WHOLE && refusal.isPresent()) {
+      String reason = refusal.get();
       graph.close();
       throw new InvalidSettingException("stepLaunch", "the " + method + " step cannot run as one XLA program: "
           + reason + "; use step launch clustered (--step-launch clustered)");

@@ -130,21 +130,23 @@ public final class CompileTracker {
    * the persistent cache).
    */
   static Compilations compilationsIn(RunMetadata metadata) {
-    Map<String, NodeDef> nodes = new HashMap<>();
+    Map<String, String> opOfNode = new HashMap<>();
+    Set<String> compiledCalls = new HashSet<>();
     for (GraphDef partition : metadata.getPartitionGraphsList()) {
       for (NodeDef node : partition.getNodeList()) {
-        nodes.put(node.getName(), node);
+        opOfNode.put(node.getName(), node.getOp());
+        if (XlaLaunchStep.isCompiledCall(node)) {
+          compiledCalls.add(node.getName());
+        }
       }
     }
-    Map<String, String> opOfNode = new HashMap<>();
-    nodes.forEach((name, node) -> opOfNode.put(name, node.getOp()));
     int count = 0;
     long nanos = 0;
     for (DeviceStepStats device : metadata.getStepStats().getDevStatsList()) {
       for (NodeExecStats node : device.getNodeStatsList()) {
         long took = StepProfile.duration(node);
         boolean compiled = StepProfile.opType(node, opOfNode).equals("_XlaCompile") && took >= LOOKUP_NANOS;
-        if (compiled || XlaLaunchStep.isCompiledCall(nodes.get(node.getNodeName()))) {
+        if (compiled || compiledCalls.contains(node.getNodeName())) {
           count++;
           nanos += took;
         }
