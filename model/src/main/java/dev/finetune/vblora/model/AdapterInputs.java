@@ -1,7 +1,9 @@
 package dev.finetune.vblora.model;
 
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
@@ -20,6 +22,8 @@ import org.tensorflow.types.TFloat32;
 final class AdapterInputs {
   private final Ops scope;
   private final Map<String, String> stands = new LinkedHashMap<>();
+  /** Stand-ins for an adapted product's input, which read the adapted tensor where that input was adapted too. */
+  private final Set<String> activations = new HashSet<>();
 
   AdapterInputs(Ops scope) {
     this.scope = scope;
@@ -32,8 +36,24 @@ final class AdapterInputs {
     return placeholder;
   }
 
-  /** The adapter's nodes without the stand-ins, reading the base tensors they stood for instead. */
-  GraphDef resolve(GraphDef adapter) {
+  /**
+   * A stand-in for the input of an adapted product: as {@link #standIn}, except that when {@code tensor} is itself
+   * the output of an adapted product (two products in a row, with nothing between them), it reads that product's
+   * adapted output, as the original consumers do after {@link ConsumerRewiring}. The frozen output an adapter adds
+   * its update to ({@link #standIn}) keeps reading the base tensor.
+   */
+  Operand<TFloat32> activation(String tensor, Shape shape) {
+    Operand<TFloat32> placeholder = standIn(tensor, shape);
+    activations.add(placeholder.op().name());
+    return placeholder;
+  }
+
+  /**
+   * The adapter's nodes without the stand-ins, reading the base tensors they stood for instead; an {@link
+   * #activation} stand-in for output 0 of a node in {@code replacements} (adapted node to the tensor now standing
+   * for its output 0) reads the replacement.
+   */
+  GraphDef resolve(GraphDef adapter, Map<String, String> replacements) {
     GraphDef.Builder out = GraphDef.newBuilder();
     for (NodeDef node : adapter.getNodeList()) {
       if (stands.containsKey(node.getName())) {
@@ -43,6 +63,11 @@ final class AdapterInputs {
       for (int i = 0; i < node.getInputCount(); i++) {
         TensorName input = TensorName.parse(node.getInput(i));
         String tensor = stands.get(input.node());
+        if (tensor != null && activations.contains(input.node())) {
+          TensorName read = TensorName.parse(tensor);
+          String adapted = read.index() == 0 ? replacements.get(read.node()) : null;
+          tensor = adapted != null ? adapted : tensor;
+        }
         if (tensor != null) {
           edited.setInput(i, input.control() ? "^" + TensorName.parse(tensor).node() : tensor);
         }

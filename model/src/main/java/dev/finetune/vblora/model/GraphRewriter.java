@@ -169,6 +169,7 @@ public final class GraphRewriter {
         ? StagedInputs.placeholders(index, signature) : Optional.empty();
     GraphDef adapter;
     Built built;
+    Map<String, String> replacements = new HashMap<>();
     Map<String, String> stagedDefaults = Map.of();
     StepStaging.StagingLayout staging = null;
     try (Graph scratch = new Graph()) {
@@ -184,10 +185,9 @@ public final class GraphRewriter {
           ? buildVbLora(scope, inputs, index, applied, v, form, training)
           : buildLora(scope, inputs, index, applied, (LoraPlan) plan, form, training);
       staging = steps == null ? null : steps.layout();
-      adapter = inputs.resolve(scratch.toGraphDef());
+      built.targets().forEach(t -> replacements.putAll(t.adaptedOutputs()));
+      adapter = inputs.resolve(scratch.toGraphDef(), replacements);
     }
-    Map<String, String> replacements = new HashMap<>();
-    built.targets().forEach(t -> replacements.putAll(t.adaptedOutputs()));
     GraphDef merged = StagedInputs.apply(ConsumerRewiring.rewire(base, original, replacements), stagedDefaults)
         .toBuilder()
         .addAllNode(adapter.getNodeList())
@@ -377,7 +377,7 @@ public final class GraphRewriter {
         continue;
       }
       // Checked MatMuls only: 2-D activations, [n, in] or (transpose_a) [in, n].
-      Operand<TFloat32> x = inputs.standIn(activation, use.transposeActivation()
+      Operand<TFloat32> x = inputs.activation(activation, use.transposeActivation()
           ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures()));
       if (form == UpdateForm.MERGED) {
         Shape weightShape = use.transposeWeight()
@@ -405,7 +405,7 @@ public final class GraphRewriter {
    */
   private static Operand<TFloat32> spliceEinsum(Ops scope, AdapterInputs inputs, Kernel kernel, String activation,
       String output, LowRankFactors<TFloat32> factors, double scaling, AdapterDropout dropout) {
-    Operand<TFloat32> x = inputs.standIn(activation, Shape.unknown());
+    Operand<TFloat32> x = inputs.activation(activation, Shape.unknown());
     Operand<TFloat32> y = inputs.standIn(output, Shape.unknown());
     Operand<TFloat32> rows = scope.reshape(x, scope.constant(new long[] {-1, kernel.inFeatures()}));
     Operand<TFloat32> base = scope.reshape(y, scope.constant(new long[] {-1, kernel.outFeatures()}));

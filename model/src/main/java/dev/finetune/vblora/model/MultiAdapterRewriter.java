@@ -102,7 +102,7 @@ public final class MultiAdapterRewriter {
             table == null ? null : table.offsets().get(e.getKey()), choice.index(), adapters.vectorLength());
         for (KernelUse use : kernel.uses()) {
           String activation = index.input(index.node(use.node()), 0).toString();
-          Operand<TFloat32> y = perExampleUpdate(scope, inputs.standIn(activation, Shape.unknown()),
+          Operand<TFloat32> y = perExampleUpdate(scope, inputs.activation(activation, Shape.unknown()),
               inputs.standIn(use.node() + ":0", Shape.unknown()), factors, batch, kernel, use);
           replacements.put(use.node(), AdapterVariableOps.tensorName(y));
         }
@@ -110,7 +110,7 @@ public final class MultiAdapterRewriter {
       choiceName = AdapterVariableOps.tensorName(choice.index());
       namesInput = AdapterVariableOps.tensorName(choice.names());
       indexInput = AdapterVariableOps.tensorName(choice.indexInput());
-      added = inputs.resolve(scratch.toGraphDef());
+      added = inputs.resolve(scratch.toGraphDef(), replacements);
     }
     GraphDef graph = ConsumerRewiring.rewire(base, original, replacements).toBuilder()
         .addAllNode(added.getNodeList()).build();

@@ -88,12 +88,17 @@ class GraphRewriterTest {
   }
 
   private static float[][][] baseOutputs() {
+    return baseOutputs(toy.weights());
+  }
+
+  /** The untouched toy's outputs with {@code weights} in its variables. */
+  private static float[][][] baseOutputs(Map<String, float[][]> weights) {
     try (Graph graph = new Graph()) {
       graph.importGraphDef(toy.metaGraph().getGraphDef());
       Map<String, String> outputs = Map.of(
           "pooled_output", signatureOutput("pooled_output"), "sequence_output", signatureOutput("sequence_output"));
       try (Session session = new Session(graph)) {
-        setBaseWeights(graph, session);
+        TinyEncoder.assign(graph, session, weights);
         return run(session, outputs);
       }
     }
@@ -158,6 +163,40 @@ class GraphRewriterTest {
         assertEquals(fetched[4].length, query.inFeatures());
         assertTrue(absSum(fetched[4]) > 0, "the delta is live");
         assertArrayEquals(fetched[4][0], adapted.deltas(session).get(query.name())[0], 0f);
+      }
+    }
+  }
+
+  /**
+   * The adapted model is the untouched one with W + delta in every adapted kernel, also where one adapted product
+   * reads another's output directly (the toy's intermediate and output kernels, with nothing between them): the
+   * second adapter reads the first one's adapted output, as the rest of the model does. The bank is drawn wide, so
+   * that the deltas are large enough for the low-rank form's x A B term, whose error would be delta times delta, to
+   * show it too.
+   */
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void adaptingEveryKernelIsTheUntouchedModelWithMergedWeights(UpdateForm form) {
+    VbLoraPlan plan = VbLoraPlan.of(toy.kernels(), config().toBuilder().initVectorBankBound(0.3).build());
+    try (AdaptedGraph adapted = rewrite(plan, form)) {
+      float[][][] out;
+      Map<String, float[][]> deltas;
+      try (Session session = adapted.newSession()) {
+        setBaseWeights(adapted, session);
+        session.runner().addTarget(adapted.initOp()).run().close();
+        out = run(session, adapted.outputs());
+        deltas = adapted.deltas(session);
+      }
+      Map<String, float[][]> merged = new java.util.LinkedHashMap<>(toy.weights());
+      for (Kernel k : toy.kernels()) {
+        assertTrue(absSum(deltas.get(k.name())) > 0, k.name() + "'s delta is live");
+        merged.put(k.variable(), add(toy.weights().get(k.variable()), deltas.get(k.name())));
+      }
+      float[][][] expected = baseOutputs(merged);
+      for (int i = 0; i < 2; i++) {
+        for (int r = 0; r < expected[i].length; r++) {
+          assertArrayEquals(expected[i][r], out[i][r], 1e-5f, (i == 0 ? "pooled" : "sequence") + " row " + r);
+        }
       }
     }
   }
