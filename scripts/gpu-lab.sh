@@ -209,6 +209,12 @@ case "$1" in
       # one XlaLaunch program that updates its variables in place (--step-launch; builds without the option: neither).
       [[ $lever == *-clustered* ]] && extra="$extra --step-launch clustered"
       [[ $lever == *-whole* ]] && extra="$extra --step-launch whole"
+      # -lowrank: the adapter applied as x W + s (x A) B beside the frozen product instead of the GPU's merged
+      # x (W + s A B), which adds one weight-gradient GEMM per kernel to the backward pass (UpdateForm).
+      [[ $lever == *-lowrank* ]] && extra="$extra --update-form low-rank"
+      # -factored: the merged forward pass with the adapter's gradients through A and B (four thin products) instead
+      # of the weight-gradient product x^T dy (FactoredGradients).
+      [[ $lever == *-factored* ]] && extra="$extra --update-form merged-factored"
       [[ $lever == *-profile* ]] && extra="$extra --profile --profile-out $dir/$lever.tsv"
       LD_LIBRARY_PATH=$ld XLA_FLAGS="$(echo $xla_flags $flags)" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
         --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"

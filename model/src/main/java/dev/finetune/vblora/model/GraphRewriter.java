@@ -135,8 +135,8 @@ public final class GraphRewriter {
           + "attention reads bfloat16), but the products are " + precision + "; use bfloat16 products or the "
           + "model's own attention");
     }
-    if (form == UpdateForm.MERGED && plan.dropout() > 0) {
-      throw new VbLoraException("the merged update form applies no adapter dropout (the adapter's "
+    if (form.merged() && plan.dropout() > 0) {
+      throw new VbLoraException("the " + form.label() + " update form applies no adapter dropout (the adapter's "
           + "input is the frozen MatMul's), but the adapter has dropout " + plan.dropout() + "; set dropout to 0 "
           + "or use the low-rank update form");
     }
@@ -208,8 +208,12 @@ public final class GraphRewriter {
     Bfloat16BaseWeights.Copied copied = precision == GemmPrecision.BFLOAT16
         ? bfloat16(packed, inputNodes(adaptedSignature), outputNodes(adaptedSignature), attention)
         : new Bfloat16BaseWeights.Copied(packed.graph(), Map.of());
+    // After the tail (whose copied products read the same weight sums) and the bfloat16 rewrite (so that the markers
+    // leave its stretches as they are).
+    GraphDef products = form == UpdateForm.MERGED_FACTORED
+        ? FactoredGradients.rewrite(copied.graph(), built.targets()) : copied.graph();
     // Every precision: a GELU's backward pass recomputes from its input, so XLA runs each direction in one kernel.
-    GraphDef imported = GeluRecompute.rewrite(copied.graph(), inputNodes(adaptedSignature),
+    GraphDef imported = GeluRecompute.rewrite(products, inputNodes(adaptedSignature),
         outputNodes(adaptedSignature));
     Graph graph = new Graph();
     try {
@@ -379,7 +383,7 @@ public final class GraphRewriter {
       // Checked MatMuls only: 2-D activations, [n, in] or (transpose_a) [in, n].
       Operand<TFloat32> x = inputs.activation(activation, use.transposeActivation()
           ? Shape.of(kernel.inFeatures(), -1) : Shape.of(-1, kernel.inFeatures()));
-      if (form == UpdateForm.MERGED) {
+      if (form.merged()) {
         Shape weightShape = use.transposeWeight()
             ? Shape.of(kernel.outFeatures(), kernel.inFeatures()) : Shape.of(kernel.inFeatures(), kernel.outFeatures());
         Operand<TFloat32> weight = inputs.standIn(index.input(node, 1).toString(), weightShape);

@@ -23,18 +23,29 @@ public enum UpdateForm {
    * A's and B's gradients are tiny matmuls. No adapter dropout (the input is shared with the frozen path).
    * Einsum kernels of TF2 models keep {@link #LOW_RANK}.
    */
-  MERGED;
+  MERGED,
+  /**
+   * The merged form's forward pass with the adapter's gradients taken through the factors: d(s A) = x^T (dy B^T)
+   * and dB = (x s A)^T dy, four thin matmuls in place of the [in, out] weight-gradient matmul x^T dy (see {@link
+   * FactoredGradients}). The same values and gradients as the other two forms; no adapter dropout, as merged.
+   */
+  MERGED_FACTORED;
 
   /**
    * The faster form where both are possible, as measured on BERT-base (docs/benchmarks.md): merged on a GPU,
    * where the low-rank path's thin matmuls wait on memory, and low-rank on a CPU, where its smaller
    * arithmetic wins; low-rank whenever the adapter has dropout.
    */
+  /** Whether the adapted MatMul reads W + delta (merged and merged-factored), which applies no adapter dropout. */
+  public boolean merged() {
+    return this != LOW_RANK;
+  }
+
   public static UpdateForm automatic(boolean onGpu, double adapterDropout) {
     return onGpu && adapterDropout == 0 ? MERGED : LOW_RANK;
   }
 
-  /** {@code low-rank} or {@code merged}, as on the command line and in JSON. */
+  /** {@code low-rank}, {@code merged} or {@code merged-factored}, as on the command line and in JSON. */
   public String label() {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
@@ -45,6 +56,6 @@ public enum UpdateForm {
         return form;
       }
     }
-    throw new VbLoraException("update form must be low-rank or merged, got '" + value + "'");
+    throw new VbLoraException("update form must be low-rank, merged or merged-factored, got '" + value + "'");
   }
 }

@@ -36,7 +36,7 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
 
   /**
    * {"tool_version": {@link VbloraVersion#current()}, "best": {"step", metrics...}, "final": {...},
-   * "params": {"trainable","stored","head"}, "step_ms": X, "update_form": "low-rank"|"merged",
+   * "params": {"trainable","stored","head"}, "step_ms": X, "update_form": "low-rank"|"merged"|"merged-factored",
    * "step_launch": "clustered"|"whole", "step_launch_refusal"?: "...", "timings": {see {@link RunTimings#toJson()}}}.
    */
   public Map<String, Object> toJson() {

@@ -12,7 +12,12 @@ import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.BaseWeightGroup;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.Kernel;
+import dev.finetune.vblora.model.KernelDiscovery;
 import dev.finetune.vblora.model.TailForm;
+import dev.finetune.vblora.model.TargetPattern;
+import dev.finetune.vblora.model.TargetSelection;
+import dev.finetune.vblora.model.TargetSelector;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
@@ -189,6 +194,77 @@ class TrainingGraphTest {
       assertEquals(checkpointed.get(0), checkpointed.get(2), "the fused form adds no state");
       assertNotEquals(first[0], first[1], "the bfloat16 graph computes in bfloat16");
     }
+  }
+
+  /**
+   * The merged-factored form computes the merged form's step: the same first loss (the forward pass is the same
+   * graph) and gradient norm (the adapter's gradients go through A and B instead of x^T dy), and the same second
+   * loss after the update; in float32, in bfloat16, and on all linear kernels with the one-position tail, whose
+   * copied products are marked as well: every product that reads a weight sum W + delta reads it through the
+   * marker's StopGradient and has its marker.
+   */
+  @Test
+  void theMergedFactoredFormTakesTheMergedFormsSteps() {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    List<Kernel> allLinear = TargetSelector.select(KernelDiscovery.discover(bert.metaGraph(),
+        SavedModelInfo.DEFAULT_SIGNATURE), TargetSelection.of(TargetPattern.preset("all-linear")));
+    record Case(List<Kernel> kernels, GemmPrecision precision, TailForm tail) {}
+    for (Case c : List.of(new Case(Bert.queryValue(bert), GemmPrecision.FLOAT32, TailForm.AS_EXPORTED),
+        new Case(Bert.queryValue(bert), GemmPrecision.BFLOAT16, TailForm.AS_EXPORTED),
+        new Case(allLinear, GemmPrecision.FLOAT32, TailForm.ONE_POSITION))) {
+      String name = c.kernels().size() + " kernels, " + c.precision() + ", " + c.tail();
+      List<TrainingGraph.StepResult[]> steps = new ArrayList<>();
+      for (UpdateForm form : List.of(UpdateForm.MERGED, UpdateForm.MERGED_FACTORED)) {
+        try (TrainingGraph g = TrainingGraph.builder(bert, VbLoraPlan.of(c.kernels(), config))
+            .classification(2, 5).updateForm(form).gemmPrecision(c.precision()).tailForm(c.tail()).build();
+            Session session = g.open(null)) {
+          long sumProducts = productsOfWeightSums(g);
+          assertTrue(sumProducts >= c.kernels().size(), name + ": " + sumProducts + " products of W + delta");
+          assertEquals(form == UpdateForm.MERGED ? 0 : sumProducts, markers(g, "vblora_factored_gradient"),
+              name + ", " + form.label());
+          steps.add(new TrainingGraph.StepResult[] {g.trainStep(session, batches.get(0), 1.0),
+              g.trainStep(session, batches.get(1), 1.0)});
+        }
+      }
+      TrainingGraph.StepResult[] merged = steps.get(0);
+      TrainingGraph.StepResult[] factored = steps.get(1);
+      double tolerance = c.precision() == GemmPrecision.FLOAT32 ? 1e-5 : 1e-2;
+      assertEquals(merged[0].loss(), factored[0].loss(), 1e-6 * merged[0].loss(), name + ": first loss");
+      assertEquals(merged[0].gradNorm(), factored[0].gradNorm(), tolerance * merged[0].gradNorm(),
+          name + ": first gradient norm");
+      assertEquals(merged[1].loss(), factored[1].loss(), tolerance * merged[1].loss(), name + ": second loss");
+    }
+  }
+
+  /**
+   * Forward MatMuls whose weight operand is W + delta (an Add reading an adapter's delta_weight, directly or through the
+   * factored form's StopGradient, possibly cast); under merged-factored each must be the value its marker passes on.
+   */
+  private static long productsOfWeightSums(TrainingGraph graph) {
+    long products = 0;
+    for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
+      GraphOperation op = it.next();
+      if (!op.type().equals("MatMul") || op.name().contains("Gradients/")) { // forward products only
+        continue;
+      }
+      GraphOperation weight = (GraphOperation) op.input(1).op();
+      while (weight.type().equals("Cast") || weight.type().equals("Identity")) {
+        weight = (GraphOperation) weight.input(0).op();
+      }
+      if (!weight.type().equals("Add") && !weight.type().equals("AddV2")) {
+        continue;
+      }
+      for (int i = 0; i < weight.numInputs(); i++) {
+        String read = weight.input(i).op().name();
+        if (read.endsWith("/delta_weight") || read.endsWith("/delta_weight/vblora_factored_gradient/stop_gradient")) {
+          products++;
+          if (read.endsWith("/stop_gradient")) {
+            assertTrue(op.name().endsWith("/vblora_factored_gradient/value"), op.name() + " is not marked");
+          }
+        }
+      }
+    }
+    return products;
   }
 
   /** IdentityN markers named NODE/suffix; each NODE, the op the marker stands in for, is an Identity of it. */

@@ -53,10 +53,11 @@ final class SessionOptions {
 
   /** {@code --update-form}: for the commands that build an adapted training graph (train, bench). */
   static OptionSpec updateFormSpec() {
-    return OptionSpec.optional("update-form", "auto|low-rank|merged", "how adapted MatMuls apply the update: "
-        + "x W + (x A) B (low-rank) or x (W + A B) (merged; no adapter dropout); same results, different speed. "
+    return OptionSpec.optional("update-form", "auto|low-rank|merged|merged-factored", "how adapted MatMuls apply "
+        + "the update: x W + (x A) B (low-rank) or x (W + A B) (merged; no adapter dropout), merged-factored: merged, "
+        + "with the adapter's gradients through A and B instead of the dense x^T dy; same results, different speed. "
         + "auto: merged on gpu without adapter dropout, else low-rank", "auto")
-        .typed(ValueType.oneOf("auto", "low-rank", "merged")).in(SESSION);
+        .typed(ValueType.oneOf("auto", "low-rank", "merged", "merged-factored")).in(SESSION);
   }
 
   /** The update form asked for; empty for auto (decided by device and dropout). */
@@ -68,7 +69,7 @@ final class SessionOptions {
     try {
       return Optional.of(UpdateForm.parse(value));
     } catch (IllegalArgumentException e) {
-      throw new UsageError("--update-form takes auto, low-rank or merged, got '" + value + "'");
+      throw new UsageError("--update-form takes auto, low-rank, merged or merged-factored, got '" + value + "'");
     }
   }
 
