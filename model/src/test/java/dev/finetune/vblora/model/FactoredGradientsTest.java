@@ -132,7 +132,7 @@ class FactoredGradientsTest {
           continue;
         }
         if (op.type().equals("MatMul") && weightShapes.contains(op.output(0).shape())
-            && op.input(0).shape().size(0) < 0 && op.input(1).shape().size(0) < 0) {
+            && op.input(0).shape().get(0) < 0 && op.input(1).shape().get(0) < 0) {
           found++;
         }
         for (int i = 0; i < op.numInputs(); i++) {
