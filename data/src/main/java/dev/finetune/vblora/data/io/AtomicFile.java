@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 
 /**
  * Writes one file so that readers see either the old file or the complete new one: the content goes to a
@@ -17,6 +19,8 @@ import java.nio.file.StandardOpenOption;
  * AtomicDirectoryWriter (this package) instead.
  */
 public final class AtomicFile {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   private AtomicFile() {}
 
   /** Writes {@code file}'s content through a path. */
@@ -36,7 +40,7 @@ public final class AtomicFile {
     Path target = file.toAbsolutePath();
     Path dir = target.getParent();
     Files.createDirectories(dir);
-    Path temp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    Path temp = createUniqueFile(dir, "." + target.getFileName() + ".");
     try {
       content.writeTo(temp);
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -50,6 +54,21 @@ public final class AtomicFile {
       }
     } finally {
       Files.deleteIfExists(temp);
+    }
+  }
+
+  /**
+   * A new empty file with the file system's default permissions: Files.createTempFile would make it owner-only,
+   * and the target keeps the temporary file's permissions after the rename (metrics.json unreadable to the group
+   * that reads the rest of the run's outputs).
+   */
+  private static Path createUniqueFile(Path dir, String prefix) throws IOException {
+    while (true) {
+      try {
+        return Files.createFile(dir.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp"));
+      } catch (FileAlreadyExistsException e) {
+        // lost a race for the name; draw another
+      }
     }
   }
 }

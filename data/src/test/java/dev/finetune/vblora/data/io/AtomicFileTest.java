@@ -3,6 +3,7 @@ package dev.finetune.vblora.data.io;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.finetune.vblora.data.testing.RequiredInCi;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,15 @@ class AtomicFileTest {
     AtomicFile.writeString(file, "new");
     assertEquals("new", Files.readString(file));
     assertEquals(List.of("config.json"), names());
+  }
+
+  @Test
+  void theFileGetsDefaultPermissionsNotTempOnes() throws IOException {
+    RequiredInCi.assume(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX file system");
+    Path plain = Files.createFile(dir.resolve("plain"));
+    Path file = dir.resolve("metrics.json");
+    AtomicFile.writeString(file, "{}");
+    assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file));
   }
 
   @Test
