@@ -127,6 +127,15 @@ class RunFolderTest {
         "older vblora", "delete this one yourself");
   }
 
+  /** Without a flag, a folder vblora did not make is refused without offering resume or overwrite, which would be. */
+  @Test
+  void aFolderThatIsNotARunIsRefusedWithoutOfferingFlagsThatWouldBeRefusedToo() throws Exception {
+    Path out = OutputFolders.huggingFaceModel(dir.resolve("hf-plain/model"));
+    CliRun run = assertRefusedLeavingAllAsItWas(train(out), out.getParent(), out + " exists and holds files that"
+        + " are not a vblora run", OutputMarker.FILE, "choose another --out folder");
+    assertFalse(run.err().contains("--resume") || run.err().contains("--overwrite"), run.err());
+  }
+
   @Test
   void resumeOnAFolderThatIsNotARunWritesNothingIntoIt() throws Exception {
     Path out = OutputFolders.huggingFaceModel(dir.resolve("hf-resume/model"));

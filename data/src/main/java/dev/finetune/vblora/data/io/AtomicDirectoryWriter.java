@@ -156,7 +156,10 @@ public final class AtomicDirectoryWriter {
       throw new IOException("output path " + folder + " exists and is not a folder; remove it or choose another");
     }
     if (!overwrite) {
-      throw new OutputFolderExistsException(folder.toString());
+      // Where overwrite would be refused too (a folder vblora did not write), the message offers only another folder.
+      boolean foreign = kind != null && !isEmpty(folder)
+          && OutputMarker.read(folder).filter(kind::equals).isEmpty();
+      throw new OutputFolderExistsException(folder.toString(), !foreign);
     }
     if (kind != null) {
       requireReplaceable(folder, kind);
@@ -301,5 +304,11 @@ public final class AtomicDirectoryWriter {
         return FileVisitResult.CONTINUE;
       }
     });
+  }
+
+  private static boolean isEmpty(Path folder) throws IOException {
+    try (Stream<Path> entries = Files.list(folder)) {
+      return entries.findAny().isEmpty();
+    }
   }
 }

@@ -14,8 +14,18 @@ public final class OutputFolderExistsException extends InvalidSettingException {
   private final String folder;
 
   public OutputFolderExistsException(String folder) {
-    super(List.of("overwrite"), "output folder " + folder + " exists; set overwrite to replace it, or choose"
-        + " another folder");
+    this(folder, true);
+  }
+
+  /**
+   * @param replaceable whether overwrite could replace the folder (empty, or vblora's output of the same kind); the
+   *     message offers overwrite only then
+   */
+  public OutputFolderExistsException(String folder, boolean replaceable) {
+    super(List.of("overwrite"), replaceable
+        ? "output folder " + folder + " exists; set overwrite to replace it, or choose another folder"
+        : "output folder " + folder + " exists and holds files vblora did not write (it has no " + OutputMarker.FILE
+            + " of this kind of output); choose another folder");
     this.folder = folder;
   }
 

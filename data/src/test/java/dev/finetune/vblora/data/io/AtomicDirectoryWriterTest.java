@@ -124,6 +124,18 @@ class AtomicDirectoryWriterTest {
     assertEquals(List.of("out"), siblings());
   }
 
+  /** Without overwrite, a user's folder is refused without suggesting overwrite, which would be refused as well. */
+  @Test
+  void aUsersFolderIsRefusedWithoutOfferingOverwrite() throws IOException {
+    Files.createDirectories(target);
+    Files.writeString(target.resolve("model.safetensors"), "the user's weights");
+    OutputFolderExistsException e = assertThrows(OutputFolderExistsException.class, () -> AtomicDirectoryWriter.write(
+        target, OutputMarker.Kind.MERGED_MODEL, false, f -> Files.writeString(f.resolve("saved_model.pb"), "x")));
+    assertEquals("output folder " + target.toAbsolutePath() + " exists and holds files vblora did not write (it has"
+        + " no " + OutputMarker.FILE + " of this kind of output); choose another folder", e.getMessage());
+    assertEquals(List.of("model.safetensors"), list(target));
+  }
+
   @Test
   void overwriteOfAKindLeavesAUsersFolderByteForByte() throws IOException {
     Files.createDirectories(target);
