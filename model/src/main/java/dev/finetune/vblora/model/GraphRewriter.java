@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.ops.AdapterDropout;
 import dev.finetune.vblora.ops.DeltaWeight;
@@ -136,9 +137,11 @@ public final class GraphRewriter {
           + "model's own attention");
     }
     if (form.merged() && plan.dropout() > 0) {
-      throw new VbLoraException("the " + form.label() + " update form applies no adapter dropout (the adapter's "
-          + "input is the frozen MatMul's), but the adapter has dropout " + plan.dropout() + "; set dropout to 0 "
-          + "or use the low-rank update form");
+      String dropout = plan instanceof VbLoraPlan ? "vbloraDropout" : "loraDropout";
+      throw new InvalidSettingException(List.of("updateForm", dropout), "the " + form.label() + " update form "
+          + "cannot apply adapter dropout (it multiplies the adapter's input by W + delta in one product, so there is "
+          + "no separate adapter input to drop), but " + dropout + " is " + plan.dropout() + "; set " + dropout
+          + " to 0, or updateForm to low-rank");
     }
     SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
     if (signature == null) {
