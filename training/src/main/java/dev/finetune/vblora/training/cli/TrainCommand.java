@@ -107,7 +107,7 @@ final class TrainCommand implements Command {
         number("max-grad-norm", "clip the global gradient norm (0: off)", d.maxGradNorm()),
         OptionSpec.optional("eval-every", "N", "evaluate and checkpoint every N steps (default: every epoch)", null)
             .typed(ValueType.INTEGER),
-        integer("log-every", "a log.jsonl line every N steps", d.logEvery()))
+        integer("log-every", "a log.jsonl line every N steps and at the last", d.logEvery()))
         .map(o -> o.in(TRAINING)).toList();
   }
 

@@ -19,12 +19,14 @@ import java.util.Map;
 
 /**
  * DIR/log.jsonl: one JSON object per line, {"step","epoch","loss","lr","examples_per_s","grad_norm"} for
- * a logged step and {"step","examples","eval":{...},"best"} for an evaluation. Non-finite numbers are
+ * a logged step (every N steps and the run's last) and {"step","examples","eval":{...},"best"} for an evaluation. Non-finite numbers are
  * written as null, since JSON has no NaN. Each line is flushed, so the log survives a crash.
  */
 public final class JsonlLog implements TrainingListener {
   private final Writer out;
   private final long everySteps;
+  /** The run's last step, always logged so that a run shorter than everySteps still has its loss; 0 unknown. */
+  private long lastStep;
 
   /**
    * @param out receives the lines; closed by {@link #close()}
@@ -94,8 +96,13 @@ public final class JsonlLog implements TrainingListener {
   }
 
   @Override
+  public void onStart(TrainingPlan plan) {
+    lastStep = plan.totalSteps();
+  }
+
+  @Override
   public void onStep(StepReport step) {
-    if (step.step() % everySteps != 0) {
+    if (step.step() % everySteps != 0 && step.step() != lastStep) {
       return;
     }
     Map<String, Object> line = new LinkedHashMap<>();

@@ -47,6 +47,21 @@ class JsonlLogTest {
     assertTrue(Json.getBoolean(eval, "best"));
   }
 
+  /** A run shorter than the logging interval (3 steps, a line every 10) still logs its last step's loss. */
+  @Test
+  void theRunsLastStepIsLoggedEvenOffTheInterval() throws IOException {
+    StringWriter text = new StringWriter();
+    try (JsonlLog log = new JsonlLog(text, 10)) {
+      log.onStart(new TrainingPlan(3, 0, 1, 3, 4, 12));
+      for (int step = 1; step <= 3; step++) {
+        log.onStep(new StepReport(step, 0, 1.0 / step, 1e-4, 100, 1));
+      }
+    }
+    List<String> lines = text.toString().lines().toList();
+    assertEquals(1, lines.size(), text.toString());
+    assertEquals(3, Json.getLong(Json.parseObject(lines.get(0)), "step"));
+  }
+
   @Test
   void appendsToAnExistingLogSoAResumedRunContinuesIt(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("log.jsonl");
