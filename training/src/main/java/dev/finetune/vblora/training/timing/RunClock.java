@@ -1,7 +1,5 @@
 package dev.finetune.vblora.training.timing;
 
-import java.time.Duration;
-import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -37,10 +35,7 @@ public final class RunClock {
    */
   public static RunClock sinceProcessStart() {
     long now = System.nanoTime();
-    long sinceStart = ProcessHandle.current().info().startInstant()
-        .map(start -> Duration.between(start, Instant.now()).toNanos())
-        .filter(d -> d >= 0)
-        .orElse(0L);
+    long sinceStart = ProcessStart.nanosAgo();
     RunClock clock = new RunClock(System::nanoTime, now - sinceStart);
     clock.add(Phase.STARTUP, sinceStart);
     return clock;
