@@ -7,7 +7,7 @@
 #   MODE: smoke | quality-vblora | quality-lora | quality-fast | bench-qv | bench-all-linear | bench-more |
 #         bench-merged | bench-cmdbuf | bench-knobs | xla-numerics | bench-async-qv | bench-async-all | bench-flags | bench-final | bench-ab |
 #         ttr-ours | ttr-peft | ttr-levers | ttr-bench | ttr-diag | ttr-diag2 | peft-load | multi-train |
-#         multi-bench-gpu | multi-bench-cpu | step-levers | fmha-dump
+#         multi-bench-gpu | multi-bench-cpu | step-levers | lever-ab | fmha-dump
 set -euo pipefail
 LAB=${LAB:-/root/gpu-lab}   # another folder only to rehearse this script elsewhere
 source $LAB/env.sh
@@ -220,6 +220,22 @@ case "$1" in
         --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
       saved $dir $lever
     done
+    ;;
+  lever-ab)
+    # An A/B (or A/B/C) of lever suffixes, one process per cell, alternating within each set: for each step of SETS
+    # (e.g. "qv-fp32 all-fp32"), one step-levers process per suffix of VARIANTS (e.g. "clustered whole"; a suffix
+    # step-levers does not know, such as "merged", adds no option), named SET-VARIANT plus ROUND (e.g. -r2).
+    # PROFILE_VARIANTS adds one traced step of each set with each of those suffixes afterwards (VARIANTS empty: only
+    # those).
+    for set in ${SETS:?SETS names the steps}; do
+      for variant in ${VARIANTS:-}; do
+        LEVERS="$set-$variant${ROUND:-}" "$0" step-levers 2>&1 | grep -v '^tar: Removing'
+      done
+    done
+    if [[ -n "${PROFILE_VARIANTS:-}" ]]; then
+      LEVERS="$(for s in $SETS; do for v in $PROFILE_VARIANTS; do printf '%s-%s-profile ' $s $v; done; done)" \
+        "$0" step-levers 2>&1 | grep -v '^tar: Removing'
+    fi
     ;;
   fmha-dump)
     # Issue 16: why XLA's cuDNN fused-attention rewriter matched nothing in lease I. One bf16 q,v bench with the

@@ -6,14 +6,5 @@
 #   FORMS: the lever suffixes (default "merged factored lowrank"; merged adds no option); ROUND: a suffix naming a
 #   repeat (e.g. -r2); PROFILE=1 adds a traced step of each set, merged and merged-factored.
 cd "$(dirname "$0")/../../.."
-for set in ${SETS:-qv-fp32 all-fp32}; do
-  for form in ${FORMS-merged factored lowrank}; do
-    CODE=.gpu-code SYNC=25 STEPS=20 LEVERS="$set-$form${ROUND:-}" scripts/gpu-lab.sh step-levers 2>&1 \
-      | grep -v '^tar: Removing'
-  done
-done
-if [[ -n "${PROFILE:-}" ]]; then
-  CODE=.gpu-code SYNC=25 STEPS=20 LEVERS="$(for s in ${SETS:-qv-fp32 all-fp32}; do
-    printf '%s-merged-profile %s-factored-profile ' $s $s; done)" scripts/gpu-lab.sh step-levers 2>&1 \
-    | grep -v '^tar: Removing'
-fi
+CODE=.gpu-code SYNC=${SYNC:-25} STEPS=${STEPS:-20} SETS="${SETS:-qv-fp32 all-fp32}" VARIANTS="${FORMS-merged factored lowrank}" \
+  PROFILE_VARIANTS="${PROFILE:+merged factored}" scripts/gpu-lab.sh lever-ab
