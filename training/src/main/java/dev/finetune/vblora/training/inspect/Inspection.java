@@ -174,8 +174,14 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
                   .collect(Collectors.joining(", ")));
     }
     out.append('\n');
-    out.append(String.format("Parameters%s: trainable %,d, stored %,d%n", unfit.isEmpty() ? "" : " of those that fit",
-        plan.map(AdapterPlan::trainableParams).orElse(0L), plan.map(AdapterPlan::storedParams).orElse(0L)));
+    if (plan.isEmpty() && !selected.isEmpty()) {
+      // Counting zero parameters would read as an adapter of size zero: say that there is none to count.
+      out.append("Parameters: none, since no selected kernel fits; choose a vector length that fits them"
+          + " (--vector-length)\n");
+    } else {
+      out.append(String.format("Parameters%s: trainable %,d, stored %,d%n", unfit.isEmpty() ? "" : " of those that"
+          + " fit", plan.map(AdapterPlan::trainableParams).orElse(0L), plan.map(AdapterPlan::storedParams).orElse(0L)));
+    }
     return out.toString();
   }
 

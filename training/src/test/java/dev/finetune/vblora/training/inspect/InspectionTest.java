@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.inspect;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.json.Json;
@@ -68,6 +69,20 @@ class InspectionTest {
     assertTrue(text.contains("(output head)"), text);
     assertTrue(text.contains("Selected 1 kernels for lora"), text);
     assertTrue(text.contains("Parameters: trainable 12,288, stored 12,288"), text);
+  }
+
+  /** When no selected kernel fits the vector length, the text says so instead of counting an adapter of 0. */
+  @Test
+  void aSelectionOfWhichNothingFitsSaysSoInsteadOfCountingZero() {
+    SavedModelInfo keras = SavedModelReader.read(SharedFolder.resolve("fixtures/tf2/keras_mha1_encoder"));
+    Inspection inspection = Inspection.inspect(keras, "serving_default", TargetSelection.parse("bert-qv", null, null),
+        ks -> VbLoraPlan.of(ks, PAPER));
+    String text = inspection.toText();
+    assertTrue(inspection.plan().isEmpty());
+    assertTrue(text.contains("Selected 2 kernels; 2 of them (marked !) do not fit"), text);
+    assertTrue(text.contains("vector lengths that fit all of them: 2"), text);
+    assertTrue(text.contains("Parameters: none, since no selected kernel fits"), text);
+    assertFalse(text.contains("trainable 0"), text);
   }
 
   @Test
