@@ -74,8 +74,8 @@ public final class GraphRewriter {
    * As {@link #rewrite(MetaGraphDef, String, AdapterPlan, Path)}, with the adapted MatMuls computing their
    * update in {@code form}.
    *
-   * @throws IllegalArgumentException for {@link UpdateForm#MERGED} with adapter dropout, which that form
-   *     cannot apply
+   * @throws IllegalArgumentException for a merged form ({@link UpdateForm#merged}) with adapter dropout, which
+   *     those forms cannot apply
    */
   public static AdaptedGraph rewrite(MetaGraphDef metaGraph, String signatureKey, AdapterPlan plan,
       Path checkpointPrefix, UpdateForm form) {

@@ -12,7 +12,8 @@ import org.tensorflow.op.Ops;
 /**
  * The one gradient this process registers for {@code IdentityN}, which the graph rewrites use as a marker: a
  * marker's gradient is the closed form its rewrite wants ({@link FusedAttention}'s softmax, {@link GeluRecompute}'s
- * GELU, {@link FactoredGradients}' adapter factors), and any other IdentityN passes its gradients through unchanged, as Python's TensorFlow does.
+ * GELU, {@link FactoredGradients}' adapter factors), and any other IdentityN passes its gradients through unchanged,
+ * as Python's TensorFlow does.
  *
  * <p>Why one class: TensorFlow keeps one custom gradient per op type and refuses a second registration, so every
  * marker's gradient has to be dispatched from here, by the marker's name.
@@ -37,9 +38,18 @@ final class MarkerGradients {
     }
   }
 
-  /** Whether {@code opName} is a marker that ends in {@code suffix} (or its uniquified form, suffix_N). */
+  /**
+   * Whether {@code opName}'s last segment is {@code suffix} or its uniquified form (suffix_N): a marker of that
+   * rewrite. The whole segment, so that one marker's name never passes for another's (vblora_gelu_tanh inside a
+   * longer name, say).
+   */
   static boolean isMarker(String opName, String suffix) {
-    return opName.endsWith("/" + suffix) || opName.contains("/" + suffix + "_");
+    String last = opName.substring(opName.lastIndexOf('/') + 1);
+    if (last.equals(suffix)) {
+      return true;
+    }
+    String number = last.startsWith(suffix + "_") ? last.substring(suffix.length() + 1) : "";
+    return !number.isEmpty() && number.chars().allMatch(Character::isDigit);
   }
 
   static List<Operand<?>> gradient(Ops tf, GraphOperation op, List<Output<?>> grads) {

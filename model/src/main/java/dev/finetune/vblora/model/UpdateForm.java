@@ -4,7 +4,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Locale;
 
 /**
- * How an adapted MatMul applies its update during training and adapted inference. Both compute
+ * How an adapted MatMul applies its update during training and adapted inference. All compute
  * y = x (W + s A B) and give the same gradients to the adapter; they differ in which matrices the step
  * multiplies, which decides the speed on a given device.
  */
@@ -27,20 +27,22 @@ public enum UpdateForm {
   /**
    * The merged form's forward pass with the adapter's gradients taken through the factors: d(s A) = x^T (dy B^T)
    * and dB = (x s A)^T dy, four thin matmuls in place of the [in, out] weight-gradient matmul x^T dy (see {@link
-   * FactoredGradients}). The same values and gradients as the other two forms; no adapter dropout, as merged.
+   * FactoredGradients}). The same values and gradients as the other two forms (in a bfloat16 graph the thin
+   * matmuls round to bfloat16 where merged rounds x^T dy); no adapter dropout, as merged. Einsum kernels keep
+   * {@link #LOW_RANK}, and a product the rewrite cannot mark (a transposed activation) keeps merged's gradient.
    */
   MERGED_FACTORED;
+
+  /** Whether the adapted MatMul reads W + delta (merged and merged-factored), which applies no adapter dropout. */
+  public boolean merged() {
+    return this != LOW_RANK;
+  }
 
   /**
    * The faster form where both are possible, as measured on BERT-base (docs/benchmarks.md): merged on a GPU,
    * where the low-rank path's thin matmuls wait on memory, and low-rank on a CPU, where its smaller
    * arithmetic wins; low-rank whenever the adapter has dropout.
    */
-  /** Whether the adapted MatMul reads W + delta (merged and merged-factored), which applies no adapter dropout. */
-  public boolean merged() {
-    return this != LOW_RANK;
-  }
-
   public static UpdateForm automatic(boolean onGpu, double adapterDropout) {
     return onGpu && adapterDropout == 0 ? MERGED : LOW_RANK;
   }

@@ -69,10 +69,13 @@ final class RunFolder {
     boolean holdsSomething = Files.isDirectory(out) && !isEmpty(out);
     Mode mode = config.resume() ? Mode.RESUME : holdsSomething ? Mode.REPLACE : Mode.NEW;
     if (mode == Mode.REPLACE && !config.overwrite()) {
-      if (OutputMarker.read(out).isEmpty() && CheckpointStore.latestIn(out).isEmpty()) {
-        // Neither resume nor overwrite would write into a folder vblora did not make: offer neither.
-        throw new InvalidSettingException("out", "output folder " + out + " exists and holds files that are not a"
-            + " vblora run (it has no " + OutputMarker.FILE + "); choose another out folder");
+      Optional<OutputMarker.Kind> marked = OutputMarker.read(out);
+      if (marked.filter(OutputMarker.Kind.RUN::equals).isEmpty() && CheckpointStore.latestIn(out).isEmpty()) {
+        // Neither resume nor overwrite would write into a folder that is not a run: offer neither.
+        throw new InvalidSettingException("out", "output folder " + out + " exists and holds " + marked
+            .map(m -> m.description() + ", not a vblora training run")
+            .orElse("files that are not a vblora run (it has no " + OutputMarker.FILE + ")")
+            + "; choose another out folder");
       }
       throw new InvalidSettingException(List.of("out", "resume", "overwrite"), "output folder " + out + " exists;"
           + " set resume to continue the run there, overwrite to replace it, or choose another out folder");

@@ -237,8 +237,9 @@ class TrainingGraphTest {
   }
 
   /**
-   * Forward MatMuls whose weight operand is W + delta (an Add reading an adapter's delta_weight, directly or through the
-   * factored form's StopGradient, possibly cast); under merged-factored each must be the value its marker passes on.
+   * Forward MatMuls whose weight operand is W + delta (an Add reading an adapter's delta_weight, directly or through
+   * the factored form's StopGradient, possibly cast); under merged-factored each must be the value its marker passes
+   * on.
    */
   private static long productsOfWeightSums(TrainingGraph graph) {
     long products = 0;

@@ -156,10 +156,11 @@ public final class AtomicDirectoryWriter {
       throw new IOException("output path " + folder + " exists and is not a folder; remove it or choose another");
     }
     if (!overwrite) {
-      // Where overwrite would be refused too (a folder vblora did not write), the message offers only another folder.
-      boolean foreign = kind != null && !isEmpty(folder)
-          && OutputMarker.read(folder).filter(kind::equals).isEmpty();
-      throw new OutputFolderExistsException(folder.toString(), !foreign);
+      // Where overwrite would be refused too (not this kind of vblora output), the message offers another folder.
+      Optional<OutputMarker.Kind> marked = OutputMarker.read(folder);
+      boolean replaceable = kind == null || marked.filter(kind::equals).isPresent() || isEmpty(folder);
+      throw replaceable ? new OutputFolderExistsException(folder.toString())
+          : OutputFolderExistsException.notReplaceable(folder.toString(), kind, marked);
     }
     if (kind != null) {
       requireReplaceable(folder, kind);
@@ -178,13 +179,13 @@ public final class AtomicDirectoryWriter {
     }
     Optional<OutputMarker.Kind> marked = OutputMarker.read(folder);
     if (marked.isEmpty()) {
-      throw new InvalidSettingException("overwrite", "overwrite does not replace " + folder + ": it has no " + OutputMarker.FILE
-          + ", so vblora did not write it (or an older vblora that did not mark its outputs); choose"
-          + " another output folder, or delete this one yourself if nothing in it is needed");
+      throw new InvalidSettingException("overwrite", "overwrite does not replace " + folder + ": it has no "
+          + OutputMarker.FILE + ", so vblora did not write it (or an older vblora that did not mark its outputs);"
+          + " choose another output folder, or delete this one yourself if nothing in it is needed");
     }
     if (marked.get() != kind) {
-      throw new InvalidSettingException("overwrite", "overwrite does not replace " + folder + ": it holds " + marked.get().description()
-          + ", not " + kind.description() + "; choose another output folder");
+      throw new InvalidSettingException("overwrite", "overwrite does not replace " + folder + ": it holds "
+          + marked.get().description() + ", not " + kind.description() + "; choose another output folder");
     }
   }
 
@@ -306,9 +307,12 @@ public final class AtomicDirectoryWriter {
     });
   }
 
-  private static boolean isEmpty(Path folder) throws IOException {
+  /** Whether {@code folder} holds nothing; a folder that cannot be listed counts as empty (the move will say why). */
+  private static boolean isEmpty(Path folder) {
     try (Stream<Path> entries = Files.list(folder)) {
       return entries.findAny().isEmpty();
+    } catch (IOException e) {
+      return true;
     }
   }
 }

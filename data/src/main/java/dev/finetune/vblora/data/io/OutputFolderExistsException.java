@@ -3,6 +3,7 @@ package dev.finetune.vblora.data.io;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The output folder exists and replacing it was not allowed (the {@code overwrite} setting). It was a {@code
@@ -14,19 +15,25 @@ public final class OutputFolderExistsException extends InvalidSettingException {
   private final String folder;
 
   public OutputFolderExistsException(String folder) {
-    this(folder, true);
+    this(folder, "output folder " + folder + " exists; set overwrite to replace it, or choose another folder");
+  }
+
+  private OutputFolderExistsException(String folder, String message) {
+    super(List.of("overwrite"), message);
+    this.folder = folder;
   }
 
   /**
-   * @param replaceable whether overwrite could replace the folder (empty, or vblora's output of the same kind); the
-   *     message offers overwrite only then
+   * The folder exists and overwrite would not replace it either ({@link AtomicDirectoryWriter#requireReplaceable}):
+   * it holds files vblora did not write, or vblora output of another kind than {@code kind}. The message offers
+   * another folder only.
    */
-  public OutputFolderExistsException(String folder, boolean replaceable) {
-    super(List.of("overwrite"), replaceable
-        ? "output folder " + folder + " exists; set overwrite to replace it, or choose another folder"
-        : "output folder " + folder + " exists and holds files vblora did not write (it has no " + OutputMarker.FILE
-            + " of this kind of output); choose another folder");
-    this.folder = folder;
+  public static OutputFolderExistsException notReplaceable(String folder, OutputMarker.Kind kind,
+      Optional<OutputMarker.Kind> marked) {
+    String holds = marked.map(m -> "holds " + m.description() + ", not " + kind.description())
+        .orElse("holds files vblora did not write (it has no " + OutputMarker.FILE + ")");
+    return new OutputFolderExistsException(folder, "output folder " + folder + " exists and " + holds
+        + "; choose another folder");
   }
 
   /** The folder that exists. */

@@ -132,8 +132,15 @@ class AtomicDirectoryWriterTest {
     OutputFolderExistsException e = assertThrows(OutputFolderExistsException.class, () -> AtomicDirectoryWriter.write(
         target, OutputMarker.Kind.MERGED_MODEL, false, f -> Files.writeString(f.resolve("saved_model.pb"), "x")));
     assertEquals("output folder " + target.toAbsolutePath() + " exists and holds files vblora did not write (it has"
-        + " no " + OutputMarker.FILE + " of this kind of output); choose another folder", e.getMessage());
+        + " no " + OutputMarker.FILE + "); choose another folder", e.getMessage());
     assertEquals(List.of("model.safetensors"), list(target));
+    // vblora's output of another kind is not "files vblora did not write"
+    Path adapter = parent.resolve("adapter");
+    AtomicDirectoryWriter.write(adapter, OutputMarker.Kind.ADAPTER, false, f -> Files.writeString(f.resolve("a"), "1"));
+    OutputFolderExistsException other = assertThrows(OutputFolderExistsException.class, () -> AtomicDirectoryWriter
+        .write(adapter, OutputMarker.Kind.MERGED_MODEL, false, f -> Files.writeString(f.resolve("b"), "2")));
+    assertEquals("output folder " + adapter.toAbsolutePath() + " exists and holds an adapter written by vblora, not"
+        + " a merged model written by vblora; choose another folder", other.getMessage());
   }
 
   @Test

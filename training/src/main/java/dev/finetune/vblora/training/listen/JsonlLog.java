@@ -19,8 +19,9 @@ import java.util.Map;
 
 /**
  * DIR/log.jsonl: one JSON object per line, {"step","epoch","loss","lr","examples_per_s","grad_norm"} for
- * a logged step (every N steps and the run's last) and {"step","examples","eval":{...},"best"} for an evaluation. Non-finite numbers are
- * written as null, since JSON has no NaN. Each line is flushed, so the log survives a crash.
+ * a logged step (every N steps and the run's last) and {"step","examples","eval":{...},"best"} for an
+ * evaluation. Non-finite numbers are written as null, since JSON has no NaN. Each line is flushed, so the log
+ * survives a crash.
  */
 public final class JsonlLog implements TrainingListener {
   private final Writer out;

@@ -24,13 +24,23 @@ final class ProcessStart {
 
   private ProcessStart() {}
 
+  /** ProcessHandle's estimate may be off by this much (whole-second boot time, clock adjustments). */
+  private static final long HANDLE_ERROR_NANOS = 2_000_000_000L;
+
   /** Nanoseconds since this process started; 0 where neither way of knowing works. */
   static long nanosAgo() {
-    return fromProc(Path.of("/proc/self/stat"), Path.of("/proc/uptime")).orElseGet(() ->
-        ProcessHandle.current().info().startInstant()
-            .map(start -> Duration.between(start, Instant.now()).toNanos())
-            .filter(d -> d >= 0)
-            .orElse(0L));
+    OptionalLong handle = ProcessHandle.current().info().startInstant()
+        .map(start -> Duration.between(start, Instant.now()).toNanos())
+        .filter(d -> d >= 0)
+        .map(OptionalLong::of).orElse(OptionalLong.empty());
+    OptionalLong proc = fromProc(Path.of("/proc/self/stat"), Path.of("/proc/uptime"));
+    // A container may show its own uptime while starttime counts from the host's boot: trust /proc only where it
+    // agrees with ProcessHandle to within that estimate's own error.
+    if (proc.isPresent()
+        && (handle.isEmpty() || Math.abs(proc.getAsLong() - handle.getAsLong()) <= HANDLE_ERROR_NANOS)) {
+      return proc.getAsLong();
+    }
+    return handle.orElse(0L);
   }
 
   /** From Linux's /proc files: uptime minus the process's start tick, or empty where they cannot be read. */
