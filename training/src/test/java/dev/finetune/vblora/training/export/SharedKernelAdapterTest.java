@@ -14,6 +14,7 @@ import dev.finetune.vblora.model.KernelDiscovery;
 import dev.finetune.vblora.model.TargetPattern;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
+import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.model.VectorLengthMismatchException;
@@ -36,6 +37,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +46,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -168,6 +172,56 @@ class SharedKernelAdapterTest {
     try (SavedModelBundle bundle = SavedModelBundle.load(mergedDir.toString(), "serve")) {
       assertArrayEquals(merged, run(bundle.session(), albert.signature(SIGNATURE).outputs().get("pred").tensorName()),
           0f);
+    }
+  }
+
+  /**
+   * The merged-factored form on a TF2 graph whose shared kernels are applied by MatMuls inlined from functions: one
+   * marker per use (2 kernels x 4 depths), and each adapter variable's gradient, summed over the four depths, is the
+   * merged form's.
+   */
+  @Test
+  void theFactoredGradientsOfASharedKernelAreTheMergedFormsSummedOverItsDepths() {
+    VbLoraPlan plan = VbLoraPlan.of(queryAndValue(), CONFIG);
+    Map<String, float[]> merged = adapterGradients(plan, UpdateForm.MERGED, 0);
+    Map<String, float[]> factored = adapterGradients(plan, UpdateForm.MERGED_FACTORED, 8);
+    assertEquals(merged.keySet(), factored.keySet());
+    for (String name : merged.keySet()) {
+      float[] want = merged.get(name);
+      double scale = 0;
+      for (float v : want) {
+        scale = Math.max(scale, Math.abs(v));
+      }
+      assertTrue(scale > 0, name + " has no gradient, so the comparison would prove nothing");
+      assertTrue(maxDifference(want, factored.get(name)) <= 1e-4 * scale, name + ": "
+          + maxDifference(want, factored.get(name)) + " against max |gradient| " + scale);
+    }
+  }
+
+  /** d mean(pred^2) / d each adapter variable, with {@code markers} factored-gradient markers in the graph. */
+  private static Map<String, float[]> adapterGradients(VbLoraPlan plan, UpdateForm form, int markers) {
+    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
+        form)) {
+      int found = 0;
+      for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        found += op.type().equals("IdentityN") && op.name().endsWith("/vblora_factored_gradient") ? 1 : 0;
+      }
+      assertEquals(markers, found, form.label() + " markers");
+      Ops tf = Ops.create(graph.graph()).withSubScope("test_gradients");
+      Operand<TFloat32> pred = graph.graph().outputOrThrow(graph.outputs().get("pred")).expect(TFloat32.class);
+      Operand<TFloat32> loss = tf.math.mean(tf.math.square(pred), tf.constant(new int[] {0, 1}));
+      List<AdapterVariable> trainable = graph.trainableVariables();
+      Output<?>[] gradients = graph.graph().addGradients(loss.asOutput(), trainable.stream()
+          .map(v -> graph.graph().outputOrThrow(v.value())).toArray(Output<?>[]::new));
+      Map<String, float[]> values = new LinkedHashMap<>();
+      try (Session session = graph.newSession()) {
+        graph.initialize(session);
+        for (int i = 0; i < trainable.size(); i++) {
+          values.put(trainable.get(i).name(), run(session, gradients[i].op().name() + ":" + gradients[i].index()));
+        }
+      }
+      return values;
     }
   }
 
