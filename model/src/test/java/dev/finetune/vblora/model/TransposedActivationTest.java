@@ -12,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
@@ -28,8 +29,9 @@ import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.types.TFloat32;
 
 /**
- * A kernel applied with transpose_a (the activation stored [in, n]): both update forms compute
- * x^T (W + s A B), checked against plain Java with live (non-zero) LoRA factors.
+ * A kernel applied with transpose_a (the activation stored [in, n]): every update form computes
+ * x^T (W + s A B) and gives the factors their gradients, checked against plain Java with live (non-zero) LoRA
+ * factors.
  */
 class TransposedActivationTest {
   private static final int IN = 4;
@@ -98,6 +100,77 @@ class TransposedActivationTest {
           float[][] expected = expected(x, w, down, up, config.scaling());
           for (int r = 0; r < N; r++) {
             assertArrayEquals(expected[r], actual[r], 1e-5f, "row " + r);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The factors' gradients of sum(x^T (W + s down up)) in every form (merged-factored leaves a transposed
+   * activation's product unmarked, so merged's gradient applies), against plain Java: d down = s x 1 up^T and
+   * d up = s down^T x 1, with 1 the all-ones [n, out] upstream gradient.
+   */
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void everyFormGivesTheFactorsTheirGradients(UpdateForm form) {
+    MetaGraphDef meta = model();
+    List<Kernel> kernels = KernelDiscovery.discover(meta, SIGNATURE);
+    LoraConfig config = new LoraConfig(2, 4, 0.0, 3);
+    Random random = new Random(6);
+    float[][] x = gaussian(random, IN, N, 1);
+    float[][] w = gaussian(random, IN, OUT, 0.5);
+    float[][] down = gaussian(random, IN, 2, 0.5);
+    float[][] up = gaussian(random, 2, OUT, 0.5);
+    double s = config.scaling();
+    try (AdaptedGraph adapted = GraphRewriter.rewrite(meta, SIGNATURE, LoraPlan.of(kernels, config),
+        Path.of("unused"), form)) {
+      Graph graph = adapted.graph();
+      Ops tf = Ops.create(graph).withSubScope("test_values");
+      List<Op> assigns = new ArrayList<>();
+      assigns.add(tf.assignVariableOp(graph.operationOrThrow("model/dense/kernel").output(0), tf.constant(w)));
+      List<AdapterVariable> trainable = adapted.trainableVariables();
+      for (AdapterVariable v : trainable) {
+        float[][] value = v.group().equals(AdapterVariable.LORA_DOWN) ? down : up;
+        assigns.add(tf.assignVariableOp(graph.operationOrThrow(v.name()).output(0), tf.constant(value)));
+      }
+      Operand<TFloat32> y = graph.outputOrThrow(adapted.outputs().get("y")).expect(TFloat32.class);
+      Output<?>[] gradients = graph.addGradients(tf.reduceSum(y, tf.constant(new int[] {0, 1})).asOutput(),
+          trainable.stream().map(v -> graph.outputOrThrow(v.value())).toArray(Output<?>[]::new));
+      try (Session session = adapted.newSession(); TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x))) {
+        session.runner().addTarget(adapted.initOp()).run().close();
+        Session.Runner assign = session.runner();
+        assigns.forEach(assign::addTarget);
+        assign.run().close();
+        Session.Runner runner = session.runner().feed("x:0", input);
+        for (Output<?> g : gradients) {
+          runner.fetch(g);
+        }
+        try (Result result = runner.run()) {
+          for (int k = 0; k < trainable.size(); k++) {
+            boolean isDown = trainable.get(k).group().equals(AdapterVariable.LORA_DOWN);
+            float[][] actual = StdArrays.array2dCopyOf((TFloat32) result.get(k));
+            float[][] expected = new float[isDown ? IN : 2][isDown ? 2 : OUT];
+            for (int a = 0; a < expected.length; a++) {
+              for (int b = 0; b < expected[a].length; b++) {
+                double sum = 0;
+                for (int n = 0; n < N; n++) {
+                  for (int o = 0; o < OUT; o++) {
+                    if (isDown) {           // d down[i][r] = s sum_n,o x[i][n] up[r][o]
+                      sum += x[a][n] * up[b][o];
+                    } else if (o == b) {    // d up[r][o] = s sum_i,n down[i][r] x[i][n]
+                      for (int i = 0; i < IN; i++) {
+                        sum += down[i][a] * x[i][n];
+                      }
+                    }
+                  }
+                }
+                expected[a][b] = (float) (s * sum);
+              }
+            }
+            for (int a = 0; a < expected.length; a++) {
+              assertArrayEquals(expected[a], actual[a], 1e-4f, trainable.get(k).name() + " row " + a);
+            }
           }
         }
       }
