@@ -67,21 +67,16 @@ class TransposedActivationTest {
     return values;
   }
 
-  @ParameterizedTest
-  @EnumSource(UpdateForm.class)
-  void bothFormsComputeXTransposedTimesWPlusTheScaledUpdate(UpdateForm form) {
-    MetaGraphDef meta = model();
-    List<Kernel> kernels = KernelDiscovery.discover(meta, SIGNATURE);
-    assertEquals(1, kernels.size());
-    assertTrue(kernels.get(0).uses().get(0).transposeActivation());
-    LoraConfig config = new LoraConfig(2, 4, 0.0, 3);
-    Random random = new Random(5);
-    float[][] x = gaussian(random, IN, N, 1);
-    float[][] w = gaussian(random, IN, OUT, 0.5);
-    float[][] down = gaussian(random, IN, 2, 0.5);
-    float[][] up = gaussian(random, 2, OUT, 0.5);
-    try (AdaptedGraph adapted = GraphRewriter.rewrite(meta, SIGNATURE, LoraPlan.of(kernels, config),
-        Path.of("unused"), form)) {
+  /** The input x [in, n], the frozen weight and live (non-zero) LoRA factors, drawn from {@code seed}. */
+  private record Values(float[][] x, float[][] w, float[][] down, float[][] up) {
+    static Values draw(long seed) {
+      Random random = new Random(seed);
+      return new Values(gaussian(random, IN, N, 1), gaussian(random, IN, OUT, 0.5), gaussian(random, IN, 2, 0.5),
+          gaussian(random, 2, OUT, 0.5));
+    }
+
+    /** Initialises {@code adapted}'s variables in {@code session}, then sets the weight and factors to these. */
+    void assignTo(AdaptedGraph adapted, Session session) {
       Graph graph = adapted.graph();
       Ops tf = Ops.create(graph).withSubScope("test_values");
       List<Op> assigns = new ArrayList<>();
@@ -90,14 +85,29 @@ class TransposedActivationTest {
         float[][] value = v.group().equals(AdapterVariable.LORA_DOWN) ? down : up;
         assigns.add(tf.assignVariableOp(graph.operationOrThrow(v.name()).output(0), tf.constant(value)));
       }
-      try (Session session = adapted.newSession(); TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x))) {
-        session.runner().addTarget(adapted.initOp()).run().close();
-        Session.Runner assign = session.runner();
-        assigns.forEach(assign::addTarget);
-        assign.run().close();
+      session.runner().addTarget(adapted.initOp()).run().close();
+      Session.Runner assign = session.runner();
+      assigns.forEach(assign::addTarget);
+      assign.run().close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void bothFormsComputeXTransposedTimesWPlusTheScaledUpdate(UpdateForm form) {
+    MetaGraphDef meta = model();
+    List<Kernel> kernels = KernelDiscovery.discover(meta, SIGNATURE);
+    assertEquals(1, kernels.size());
+    assertTrue(kernels.get(0).uses().get(0).transposeActivation());
+    LoraConfig config = new LoraConfig(2, 4, 0.0, 3);
+    Values v = Values.draw(5);
+    try (AdaptedGraph adapted = GraphRewriter.rewrite(meta, SIGNATURE, LoraPlan.of(kernels, config),
+        Path.of("unused"), form)) {
+      try (Session session = adapted.newSession(); TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(v.x()))) {
+        v.assignTo(adapted, session);
         try (Result result = session.runner().feed("x:0", input).fetch(adapted.outputs().get("y")).run()) {
           float[][] actual = StdArrays.array2dCopyOf((TFloat32) result.get(0));
-          float[][] expected = expected(x, w, down, up, config.scaling());
+          float[][] expected = expected(v.x(), v.w(), v.down(), v.up(), config.scaling());
           for (int r = 0; r < N; r++) {
             assertArrayEquals(expected[r], actual[r], 1e-5f, "row " + r);
           }
@@ -117,31 +127,21 @@ class TransposedActivationTest {
     MetaGraphDef meta = model();
     List<Kernel> kernels = KernelDiscovery.discover(meta, SIGNATURE);
     LoraConfig config = new LoraConfig(2, 4, 0.0, 3);
-    Random random = new Random(6);
-    float[][] x = gaussian(random, IN, N, 1);
-    float[][] w = gaussian(random, IN, OUT, 0.5);
-    float[][] down = gaussian(random, IN, 2, 0.5);
-    float[][] up = gaussian(random, 2, OUT, 0.5);
+    Values values = Values.draw(6);
+    float[][] x = values.x();
+    float[][] down = values.down();
+    float[][] up = values.up();
     double s = config.scaling();
     try (AdaptedGraph adapted = GraphRewriter.rewrite(meta, SIGNATURE, LoraPlan.of(kernels, config),
         Path.of("unused"), form)) {
       Graph graph = adapted.graph();
-      Ops tf = Ops.create(graph).withSubScope("test_values");
-      List<Op> assigns = new ArrayList<>();
-      assigns.add(tf.assignVariableOp(graph.operationOrThrow("model/dense/kernel").output(0), tf.constant(w)));
+      Ops tf = Ops.create(graph).withSubScope("test_gradients");
       List<AdapterVariable> trainable = adapted.trainableVariables();
-      for (AdapterVariable v : trainable) {
-        float[][] value = v.group().equals(AdapterVariable.LORA_DOWN) ? down : up;
-        assigns.add(tf.assignVariableOp(graph.operationOrThrow(v.name()).output(0), tf.constant(value)));
-      }
       Operand<TFloat32> y = graph.outputOrThrow(adapted.outputs().get("y")).expect(TFloat32.class);
       Output<?>[] gradients = graph.addGradients(tf.reduceSum(y, tf.constant(new int[] {0, 1})).asOutput(),
           trainable.stream().map(v -> graph.outputOrThrow(v.value())).toArray(Output<?>[]::new));
       try (Session session = adapted.newSession(); TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x))) {
-        session.runner().addTarget(adapted.initOp()).run().close();
-        Session.Runner assign = session.runner();
-        assigns.forEach(assign::addTarget);
-        assign.run().close();
+        values.assignTo(adapted, session);
         Session.Runner runner = session.runner().feed("x:0", input);
         for (Output<?> g : gradients) {
           runner.fetch(g);
