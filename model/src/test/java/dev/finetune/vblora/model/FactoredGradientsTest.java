@@ -27,6 +27,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -72,6 +73,41 @@ class FactoredGradientsTest {
     }
   }
 
+  /**
+   * In a bfloat16 graph the thin products run in bfloat16 where merged rounds x^T dy instead: each variable's
+   * gradient agrees with merged's to bfloat16's rounding (8 bits of mantissa, a few roundings deep), not exactly.
+   */
+  @Test
+  void inBfloat16TheFactorsGetTheMergedFormsGradientsToItsRounding() {
+    try (AdaptedGraph adapted = rewrite(plans().get(0), UpdateForm.MERGED_FACTORED, GemmPrecision.BFLOAT16)) {
+      long bfloat16Markers = 0;
+      for (Iterator<GraphOperation> it = adapted.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        boolean marker = op.type().equals("IdentityN") && MarkerGradients.isMarker(op.name(), FactoredGradients.MARKER);
+        bfloat16Markers += marker && op.input(1).dataType() == DataType.DT_BFLOAT16 ? 1 : 0;
+      }
+      assertTrue(bfloat16Markers > 0, "the bfloat16 graph's products are marked with their bfloat16 activations");
+    }
+    for (AdapterPlan plan : plans()) {
+      Map<String, float[]> merged = outputsAndGradients(plan, UpdateForm.MERGED, GemmPrecision.BFLOAT16);
+      Map<String, float[]> factored = outputsAndGradients(plan, UpdateForm.MERGED_FACTORED, GemmPrecision.BFLOAT16);
+      assertEquals(merged.keySet(), factored.keySet());
+      for (String name : merged.keySet()) {
+        float[] expected = merged.get(name);
+        float[] actual = factored.get(name);
+        double scale = 0;
+        double diff = 0;
+        for (int i = 0; i < expected.length; i++) {
+          scale = Math.max(scale, Math.abs(expected[i]));
+          diff = Math.max(diff, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(scale > 0, plan.method() + " " + name + " is all zeros, so the comparison would prove nothing");
+        assertTrue(diff <= 3e-2 * scale, plan.method() + " " + name + ": max |merged - merged-factored| " + diff
+            + " against max |value| " + scale);
+      }
+    }
+  }
+
   @Test
   void everyAdaptedProductIsMarkedOnce() {
     try (AdaptedGraph adapted = rewrite(plans().get(0), UpdateForm.MERGED_FACTORED)) {
@@ -100,7 +136,11 @@ class FactoredGradientsTest {
   }
 
   private static AdaptedGraph rewrite(AdapterPlan plan, UpdateForm form) {
-    return GraphRewriter.rewrite(toy.metaGraph(), SIGNATURE, plan, Path.of("unused"), form);
+    return rewrite(plan, form, GemmPrecision.FLOAT32);
+  }
+
+  private static AdaptedGraph rewrite(AdapterPlan plan, UpdateForm form, GemmPrecision precision) {
+    return GraphRewriter.rewrite(toy.metaGraph(), SIGNATURE, plan, Path.of("unused"), form, precision);
   }
 
   private static Output<?>[] adapterGradients(AdaptedGraph adapted) {
@@ -145,7 +185,12 @@ class FactoredGradientsTest {
 
   /** The signature's outputs and the gradient of mean(pooled_output^2) for every adapter variable, flattened. */
   private static Map<String, float[]> outputsAndGradients(AdapterPlan plan, UpdateForm form) {
-    try (AdaptedGraph adapted = rewrite(plan, form)) {
+    return outputsAndGradients(plan, form, GemmPrecision.FLOAT32);
+  }
+
+  private static Map<String, float[]> outputsAndGradients(AdapterPlan plan, UpdateForm form,
+      GemmPrecision precision) {
+    try (AdaptedGraph adapted = rewrite(plan, form, precision)) {
       Graph graph = adapted.graph();
       Output<?>[] gradients = adapterGradients(adapted);
       List<AdapterVariable> trainable = adapted.trainableVariables();
