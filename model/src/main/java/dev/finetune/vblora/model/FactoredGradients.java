@@ -62,15 +62,7 @@ final class FactoredGradients {
     }
     Map<String, AdaptedTarget> byDelta = new HashMap<>();
     targets.forEach(t -> byDelta.put(TensorName.parse(t.delta()).toString(), t));
-    Map<String, List<NodeDef>> readers = new HashMap<>();
-    for (NodeDef node : graph.getNodeList()) {
-      for (String input : node.getInputList()) {
-        TensorName name = TensorName.parse(input);
-        if (!name.control()) {
-          readers.computeIfAbsent(name.toString(), k -> new ArrayList<>()).add(node);
-        }
-      }
-    }
+    NodeIndex index = new NodeIndex(graph);
     // Each weight sum W + delta (an Add reading a target's delta) whose value reaches only plain products, which
     // read it as their weight, directly or through casts (a bfloat16 graph casts the float32 sum).
     Map<String, String> sumDelta = new HashMap<>();
@@ -83,7 +75,7 @@ final class FactoredGradients {
         String input = TensorName.parse(node.getInput(i)).toString();
         AdaptedTarget target = byDelta.get(input);
         List<NodeDef> reached = new ArrayList<>();
-        if (target != null && onlyProductsRead(node, readers, reached) && !reached.isEmpty()) {
+        if (target != null && onlyProductsRead(node, index, reached) && !reached.isEmpty()) {
           sumDelta.put(node.getName(), input);
           reached.forEach(p -> products.put(p.getName(), target));
         }
@@ -132,10 +124,12 @@ final class FactoredGradients {
    * Whether every reader of {@code node}'s output is a product reading it as its weight (collected in {@code
    * products}) or a Cast or Identity whose readers are, in turn.
    */
-  private static boolean onlyProductsRead(NodeDef node, Map<String, List<NodeDef>> readers, List<NodeDef> products) {
-    for (NodeDef reader : readers.getOrDefault(node.getName() + ":0", List.of())) {
+  private static boolean onlyProductsRead(NodeDef node, NodeIndex index, List<NodeDef> products) {
+    List<String> readers = index.consumers(node.getName()); // one output each: Add, Cast, Identity
+    for (String name : readers) {
+      NodeDef reader = index.node(name);
       if (reader.getOp().equals("Cast") || reader.getOp().equals("Identity")) {
-        if (!onlyProductsRead(reader, readers, products)) {
+        if (!onlyProductsRead(reader, index, products)) {
           return false;
         }
       } else if (marksAsProduct(reader, node)) {
@@ -144,7 +138,7 @@ final class FactoredGradients {
         return false;
       }
     }
-    return readers.containsKey(node.getName() + ":0");
+    return !readers.isEmpty();
   }
 
   /**
