@@ -45,12 +45,14 @@ public final class AdaptedGraph implements AutoCloseable {
   private final Optional<PackedLogitsLayout> logitsLayout;
   private final String initOp;
   private final Map<String, AdaptedTarget> targets = new LinkedHashMap<>();
+  private final AppliedUpdateForms updateForms;
   private final BaseWeightOps baseWeights;
   private final Optional<StepStaging.StagingLayout> staging;
 
   AdaptedGraph(Graph graph, AdapterPlan plan, SignatureDef signature, SaverDef saver, Path checkpointPrefix,
       String trainingFlag, List<AdapterVariable> variables, Optional<PackedLogitsLayout> logitsLayout, String initOp,
-      List<AdaptedTarget> targets, BaseWeightOps baseWeights, Optional<StepStaging.StagingLayout> staging) {
+      List<AdaptedTarget> targets, AppliedUpdateForms updateForms, BaseWeightOps baseWeights,
+      Optional<StepStaging.StagingLayout> staging) {
     this.graph = graph;
     this.plan = plan;
     this.signature = signature;
@@ -61,6 +63,7 @@ public final class AdaptedGraph implements AutoCloseable {
     this.logitsLayout = logitsLayout;
     this.initOp = initOp;
     targets.forEach(t -> this.targets.put(t.kernel().name(), t));
+    this.updateForms = updateForms;
     this.baseWeights = baseWeights;
     this.staging = staging;
   }
@@ -148,6 +151,14 @@ public final class AdaptedGraph implements AutoCloseable {
   /** The adapted kernels, in plan order. */
   public List<AdaptedTarget> targets() {
     return List.copyOf(targets.values());
+  }
+
+  /**
+   * The update form each adapted kernel got: the form the graph was built in, except where a kernel cannot take it
+   * (see {@link AppliedUpdateForms}).
+   */
+  public AppliedUpdateForms updateForms() {
+    return updateForms;
   }
 
   /** One adapted kernel by name. */

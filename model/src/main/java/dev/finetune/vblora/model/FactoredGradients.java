@@ -3,6 +3,7 @@ package dev.finetune.vblora.model;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,22 +52,40 @@ final class FactoredGradients {
   private FactoredGradients() {}
 
   /**
+   * A graph with the merged products of the adapters' deltas marked.
+   *
+   * @param graph the rewritten graph
+   * @param unmarked per adapted kernel with a product this form could not mark (which keeps the merged form's
+   *     gradient), why; kernels applied only by Einsums (low-rank in both merged forms) are not listed
+   */
+  record Marked(GraphDef graph, Map<String, String> unmarked) {
+    Marked {
+      unmarked = Map.copyOf(unmarked);
+    }
+  }
+
+  /**
    * @param targets the adapted kernels, whose {@link AdaptedTarget#delta() delta} each merged product adds to its
    *     weight
-   * @return the graph with every merged product of those deltas marked; the same graph when there is none, or when
-   *     this process cannot register the markers' gradient (then the merged form's own gradient applies)
+   * @return the graph with every merged product of those deltas marked, and the kernels with products it could not
+   *     mark; the same graph when there is none, or when this process cannot register the markers' gradient (then
+   *     the merged form's own gradient applies, and every kernel is listed)
    */
-  static GraphDef rewrite(GraphDef graph, List<AdaptedTarget> targets) {
+  static Marked rewrite(GraphDef graph, List<AdaptedTarget> targets) {
+    Map<String, String> unmarked = new LinkedHashMap<>();
+    List<AdaptedTarget> merged = targets.stream().filter(FactoredGradients::hasMergedProducts).toList();
     if (!MarkerGradients.registered()) {
-      return graph;
+      merged.forEach(t -> unmarked.put(t.kernel().name(), "this platform's TF-Java registers no custom gradients"));
+      return new Marked(graph, unmarked);
     }
     Map<String, AdaptedTarget> byDelta = new HashMap<>();
-    targets.forEach(t -> byDelta.put(TensorName.parse(t.delta()).toString(), t));
+    merged.forEach(t -> byDelta.put(TensorName.parse(t.delta()).toString(), t));
     NodeIndex index = new NodeIndex(graph);
     // Each weight sum W + delta (an Add reading a target's delta) whose value reaches only plain products, which
     // read it as their weight, directly or through casts (a bfloat16 graph casts the float32 sum).
     Map<String, String> sumDelta = new HashMap<>();
     Map<String, AdaptedTarget> products = new HashMap<>();
+    Set<String> summed = new HashSet<>();
     for (NodeDef node : graph.getNodeList()) {
       if (!node.getOp().equals("Add") && !node.getOp().equals("AddV2") || node.getInputCount() < 2) {
         continue;
@@ -74,15 +93,24 @@ final class FactoredGradients {
       for (int i = 0; i < 2; i++) {
         String input = TensorName.parse(node.getInput(i)).toString();
         AdaptedTarget target = byDelta.get(input);
+        if (target == null) {
+          continue;
+        }
+        summed.add(target.kernel().name());
         List<NodeDef> reached = new ArrayList<>();
-        if (target != null && onlyProductsRead(node, index, reached) && !reached.isEmpty()) {
+        String why = whyNotOnlyProducts(node, index, reached);
+        if (why == null) {
           sumDelta.put(node.getName(), input);
           reached.forEach(p -> products.put(p.getName(), target));
+        } else {
+          unmarked.putIfAbsent(target.kernel().name(), why);
         }
       }
     }
+    merged.stream().filter(t -> !summed.contains(t.kernel().name()))
+        .forEach(t -> unmarked.put(t.kernel().name(), "no product reads its weight sum W + delta"));
     if (products.isEmpty()) {
-      return graph;
+      return new Marked(graph, unmarked);
     }
     Set<String> names = new HashSet<>();
     graph.getNodeList().forEach(n -> names.add(n.getName()));
@@ -117,44 +145,62 @@ final class FactoredGradients {
       out.addNode(NodeDef.newBuilder().setName(node.getName()).setOp("Identity").setDevice(node.getDevice())
           .addInput(marker + ":0").putAttr("T", typeAttr(type)).build());
     }
-    return out.build();
+    return new Marked(out.build(), unmarked);
+  }
+
+  /** Whether some use of the target's kernel is a MatMul (Einsum uses keep the low-rank form, with no sum). */
+  private static boolean hasMergedProducts(AdaptedTarget target) {
+    return target.kernel().uses().stream().anyMatch(u -> u.op().equals("MatMul"));
   }
 
   /**
-   * Whether every reader of {@code node}'s output is a product reading it as its weight (collected in {@code
-   * products}) or a Cast or Identity whose readers are, in turn.
+   * Null when every reader of {@code node}'s output is a product reading it as its weight (collected in {@code
+   * products}) or a Cast or Identity whose readers are, in turn; else why not, for a person.
    */
-  private static boolean onlyProductsRead(NodeDef node, NodeIndex index, List<NodeDef> products) {
+  private static String whyNotOnlyProducts(NodeDef node, NodeIndex index, List<NodeDef> products) {
     List<String> readers = index.consumers(node.getName()); // one output each: Add, Cast, Identity
+    if (readers.isEmpty()) {
+      return "nothing reads " + node.getName();
+    }
     for (String name : readers) {
       NodeDef reader = index.node(name);
       if (reader.getOp().equals("Cast") || reader.getOp().equals("Identity")) {
-        if (!onlyProductsRead(reader, index, products)) {
-          return false;
+        String why = whyNotOnlyProducts(reader, index, products);
+        if (why != null) {
+          return why;
         }
-      } else if (marksAsProduct(reader, node)) {
-        products.add(reader);
       } else {
-        return false;
+        String why = whyNotMarked(reader, node);
+        if (why != null) {
+          return why;
+        }
+        products.add(reader);
       }
     }
-    return !readers.isEmpty();
+    return null;
   }
 
   /**
-   * Whether {@code product} reads {@code weight} only as its weight, with a float32 or bfloat16 activation it does
-   * not transpose: the products this form marks.
+   * Null when {@code product} reads {@code weight} only as its weight, with a float32 or bfloat16 activation it does
+   * not transpose: a product this form marks; else why not, for a person.
    */
-  private static boolean marksAsProduct(NodeDef product, NodeDef weight) {
+  private static String whyNotMarked(NodeDef product, NodeDef weight) {
     if (!product.getOp().equals("MatMul") || product.getInputCount() < 2
         || !TensorName.parse(product.getInput(1)).node().equals(weight.getName())
         || TensorName.parse(product.getInput(0)).node().equals(weight.getName())) {
-      return false;
+      return product.getName() + " (" + product.getOp() + ") reads the weight sum W + delta, and only products that "
+          + "read it as their weight can be marked";
     }
     AttrValue transposeA = product.getAttrMap().get("transpose_a");
+    if (transposeA != null && transposeA.getB()) {
+      return "a product transposes its activation (transpose_a)";
+    }
     AttrValue type = product.getAttrMap().get("T");
-    return (transposeA == null || !transposeA.getB()) && type != null
-        && (type.getType() == DataType.DT_FLOAT || type.getType() == DataType.DT_BFLOAT16);
+    if (type == null || type.getType() != DataType.DT_FLOAT && type.getType() != DataType.DT_BFLOAT16) {
+      return "a product multiplies in " + (type == null ? "no declared type" : type.getType())
+          + ", not float32 or bfloat16";
+    }
+    return null;
   }
 
   private static String addStop(GraphDef.Builder out, String delta, NodeDef sum, Set<String> names) {

@@ -213,8 +213,11 @@ public final class GraphRewriter {
         : new Bfloat16BaseWeights.Copied(packed.graph(), Map.of());
     // After the tail (whose copied products read the same weight sums) and the bfloat16 rewrite (so that the markers
     // leave its stretches as they are).
-    GraphDef products = form == UpdateForm.MERGED_FACTORED
-        ? FactoredGradients.rewrite(copied.graph(), built.targets()) : copied.graph();
+    FactoredGradients.Marked marked = form == UpdateForm.MERGED_FACTORED
+        ? FactoredGradients.rewrite(copied.graph(), built.targets())
+        : new FactoredGradients.Marked(copied.graph(), Map.of());
+    GraphDef products = marked.graph();
+    AppliedUpdateForms updateForms = AppliedUpdateForms.of(form, built.targets(), marked.unmarked());
     // Every precision: a GELU's backward pass recomputes from its input, so XLA runs each direction in one kernel.
     GraphDef imported = GeluRecompute.rewrite(products, inputNodes(adaptedSignature),
         outputNodes(adaptedSignature));
@@ -228,7 +231,7 @@ public final class GraphRewriter {
       return new AdaptedGraph(graph, plan, adaptedSignature, metaGraph.getSaverDef(),
           checkpointPrefix, built.training(), built.variables(), Optional.ofNullable(built.logitsLayout()),
           built.initOp(),
-          built.targets(), baseWeights, Optional.ofNullable(staging));
+          built.targets(), updateForms, baseWeights, Optional.ofNullable(staging));
     } catch (RuntimeException e) {
       graph.close();
       throw e;

@@ -99,6 +99,8 @@ class FactoredGradientsTest {
     try (AdaptedGraph adapted = rewrite(plans().get(0), UpdateForm.MERGED_FACTORED)) {
       long uses = toy.kernels().stream().mapToLong(k -> k.uses().size()).sum();
       assertEquals(uses, markers(adapted).size());
+      assertTrue(adapted.updateForms().asAsked(), adapted.updateForms().describe());
+      assertEquals(Map.of(UpdateForm.MERGED_FACTORED, toy.kernels().size()), adapted.updateForms().counts());
     }
   }
 

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.Graph;
@@ -173,6 +175,28 @@ class TransposedActivationTest {
             }
           }
         }
+      }
+    }
+  }
+
+  /** The graph says what it did: merged-factored could not mark the transposed product, which kept merged. */
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void theKernelsReportedFormIsTheOneItGot(UpdateForm form) {
+    MetaGraphDef meta = model();
+    List<Kernel> kernels = KernelDiscovery.discover(meta, SIGNATURE);
+    try (AdaptedGraph adapted = GraphRewriter.rewrite(meta, SIGNATURE, LoraPlan.of(kernels,
+        new LoraConfig(2, 4, 0.0, 3)), Path.of("unused"), form)) {
+      AppliedUpdateForms forms = adapted.updateForms();
+      String kernel = kernels.get(0).name();
+      boolean unmarked = form == UpdateForm.MERGED_FACTORED;
+      assertEquals(unmarked ? UpdateForm.MERGED : form, forms.byKernel().get(kernel));
+      assertEquals(!unmarked, forms.asAsked());
+      assertEquals(unmarked ? Set.of(kernel) : Set.of(), forms.reasons().keySet());
+      if (unmarked) {
+        assertTrue(forms.reasons().get(kernel).contains("transpose_a"), forms.reasons().toString());
+        assertEquals("merged: " + forms.reasons().get(kernel), forms.exceptionsJson().get(kernel));
+        assertEquals(Map.of("merged", 1L), forms.countsJson());
       }
     }
   }

@@ -11,11 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.AdapterVariable;
+import dev.finetune.vblora.model.AppliedUpdateForms;
 import dev.finetune.vblora.model.GraphRewriter;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.LoraPlan;
+import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.model.VbLoraPlan;
 import dev.finetune.vblora.ops.testing.SharedFolder;
@@ -24,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Result;
@@ -302,5 +306,37 @@ class Tf2AdaptedGraphTest {
       deltas = adapted.deltas(session);
     }
     assertMergedServesAdapted(fixture, adaptedOutputs, deltas, dir.resolve("merged"));
+  }
+
+  /**
+   * A model whose attention kernels are Einsums: under merged-factored its Dense kernels take the form (one marked
+   * product each) and its Einsum kernels keep the low-rank form, and the graph's report says which and why.
+   */
+  @Test
+  void theReportedFormsAreWhatEachKernelGot() {
+    Fixture fixture = Fixture.load("keras_mha1_encoder");
+    List<Kernel> kernels = fixture.kernels(true);
+    Set<String> einsum = kernels.stream().filter(k -> k.op().equals("Einsum")).map(Kernel::name)
+        .collect(Collectors.toSet());
+    assertFalse(einsum.isEmpty());
+    assertTrue(einsum.size() < kernels.size(), "Dense kernels too");
+    try (AdaptedGraph adapted = GraphRewriter.rewrite(fixture.model().metaGraph(), SIGNATURE,
+        VbLoraPlan.of(kernels, SMALL), fixture.model().variablesPrefix(), UpdateForm.MERGED_FACTORED)) {
+      AppliedUpdateForms forms = adapted.updateForms();
+      assertEquals(UpdateForm.MERGED_FACTORED, forms.asked());
+      assertFalse(forms.asAsked());
+      kernels.forEach(k -> assertEquals(einsum.contains(k.name()) ? UpdateForm.LOW_RANK : UpdateForm.MERGED_FACTORED,
+          forms.byKernel().get(k.name()), k.name()));
+      assertEquals(einsum, forms.reasons().keySet());
+      assertTrue(forms.reasons().values().stream().allMatch(r -> r.contains("Einsum")), forms.reasons().toString());
+      long markers = 0;
+      for (Iterator<GraphOperation> it = adapted.graph().operations(); it.hasNext();) {
+        GraphOperation op = it.next();
+        markers += op.type().equals("IdentityN") && op.name().endsWith("/vblora_factored_gradient") ? 1 : 0;
+      }
+      assertEquals(kernels.size() - einsum.size(), markers, "one marked product per Dense kernel");
+      String line = forms.describe();
+      assertTrue(line.startsWith("merged-factored asked; got low-rank for " + einsum.size() + " kernel"), line);
+    }
   }
 }

@@ -66,7 +66,7 @@ final class RunExport {
     // The figures as of the metrics file's writing: everything but that one small write is in them.
     TrainingResult result = new TrainingResult(config.out(), summary.bestStep(), summary.bestMetrics(),
         summary.finalMetrics(), plan.trainableParams(), plan.storedParams(), headParams, summary.stepMillis(),
-        config.resolvedUpdateForm(), graph.staging().map(StagedSteps::stepLaunch).orElse(StepLaunch.CLUSTERED),
+        graph.adapted().updateForms(), graph.staging().map(StagedSteps::stepLaunch).orElse(StepLaunch.CLUSTERED),
         graph.staging().flatMap(StagedSteps::launchRefusal), adapterDir, mergedDir,
         config.out().resolve("metrics.json"), clock.snapshot());
     AtomicFile.writeString(result.metricsFile(), Json.toIndentedJson(result.toJson()) + "\n");

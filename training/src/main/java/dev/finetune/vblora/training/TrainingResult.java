@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.model.AppliedUpdateForms;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.savedmodel.VbloraVersion;
 import dev.finetune.vblora.training.timing.RunTimings;
@@ -19,7 +20,8 @@ import java.util.Optional;
  * @param storedParams float32-equivalent parameters the adapter file keeps
  * @param headParams parameters of the task head
  * @param stepMillis median wall time of one training step (steps that compiled a new shape left out)
- * @param updateForm how the adapted MatMuls applied the update (auto resolved for the device)
+ * @param updateForms how the adapted MatMuls applied the update: the form asked for (auto resolved for the
+ *     device) and the form each kernel got
  * @param stepLaunch how XLA ran the training steps: {@code whole} (one program per step, see {@link
  *     StepLaunch#WHOLE}) or {@code clustered} (as built: without XLA, fed steps, or a program XLA refused)
  * @param stepLaunchRefusal why steps asked to run as one program ran as built (see {@link
@@ -30,14 +32,15 @@ import java.util.Optional;
  * @param timings where the run's wall time went, up to the writing of metrics.json
  */
 public record TrainingResult(Path out, long bestStep, Map<String, Double> best, Map<String, Double> last,
-    long trainableParams, long storedParams, long headParams, double stepMillis, UpdateForm updateForm,
+    long trainableParams, long storedParams, long headParams, double stepMillis, AppliedUpdateForms updateForms,
     StepLaunch stepLaunch, Optional<String> stepLaunchRefusal, Path adapter, Path merged, Path metricsFile,
     RunTimings timings) {
 
   /**
    * {"tool_version": {@link VbloraVersion#current()}, "best": {"step", metrics...}, "final": {...},
    * "params": {"trainable","stored","head"}, "step_ms": X, "update_form": "low-rank"|"merged"|"merged-factored",
-   * "step_launch": "clustered"|"whole", "step_launch_refusal"?: "...", "timings": {see {@link RunTimings#toJson()}}}.
+   * "update_form_kernels": {form: N}, "update_form_exceptions"?: {kernel: "form: why"}, "step_launch":
+   * "clustered"|"whole", "step_launch_refusal"?: "...", "timings": {see {@link RunTimings#toJson()}}}.
    */
   public Map<String, Object> toJson() {
     Map<String, Object> bestJson = new LinkedHashMap<>();
@@ -55,17 +58,26 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
     json.put("final", finalJson);
     json.put("params", params);
     json.put("step_ms", finite(stepMillis));
-    json.put("update_form", updateForm.label());
+    json.put("update_form", updateForm().label());
+    json.put("update_form_kernels", updateForms.countsJson());
+    if (!updateForms.asAsked()) {
+      json.put("update_form_exceptions", updateForms.exceptionsJson());
+    }
     json.put("step_launch", stepLaunch.label());
     stepLaunchRefusal.ifPresent(reason -> json.put("step_launch_refusal", reason));
     json.put("timings", timings.toJson());
     return json;
   }
 
+  /** The update form the run asked for (auto resolved for the device); {@link #updateForms()} says what it got. */
+  public UpdateForm updateForm() {
+    return updateForms.asked();
+  }
+
   /** This result with its paths in {@code folder}: a run trained in a staging folder, then moved into place. */
   public TrainingResult movedTo(Path folder) {
     return new TrainingResult(folder, bestStep, best, last, trainableParams, storedParams, headParams, stepMillis,
-        updateForm, stepLaunch, stepLaunchRefusal, folder.resolve(out.relativize(adapter)),
+        updateForms, stepLaunch, stepLaunchRefusal, folder.resolve(out.relativize(adapter)),
         folder.resolve(out.relativize(merged)), folder.resolve(out.relativize(metricsFile)), timings);
   }
 

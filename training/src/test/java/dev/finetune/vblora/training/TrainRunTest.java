@@ -159,6 +159,10 @@ class TrainRunTest {
     assertTrue(Json.getObject(metrics, "final").containsKey("mcc"));
     assertTrue(Json.getDouble(metrics, "step_ms") > 0);
     assertEquals("low-rank", Json.getString(metrics, "update_form"), "auto is low-rank on the CPU");
+    Map<String, Object> kernelForms = Json.getObject(metrics, "update_form_kernels");
+    assertEquals(12 * 2, Json.getLong(kernelForms, "low-rank"), "every q and v kernel of the 12 layers");
+    assertEquals(1, kernelForms.size(), kernelForms.toString());
+    assertTrue(!metrics.containsKey("update_form_exceptions"), "every kernel got the form asked for");
     assertEquals("clustered", Json.getString(metrics, "step_launch"), "a CPU without XLA runs the steps as built");
     for (String file : List.of("metrics.json", "config.json", "adapter/vblora_metadata.json")) {
       assertEquals(System.getProperty("vblora.projectVersion"),

@@ -2,6 +2,7 @@ package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AdapterPlan;
+import dev.finetune.vblora.model.AppliedUpdateForms;
 import dev.finetune.vblora.model.FedValues;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
@@ -173,6 +174,11 @@ final class AdaptedModelSession implements AutoCloseable {
   /** Trainable parameters: adapter plus head. */
   long trainableParams() {
     return graph.trainableParams();
+  }
+
+  /** The update form each adapted kernel got. */
+  AppliedUpdateForms updateForms() {
+    return graph.adapted().updateForms();
   }
 
   @Override

@@ -1,12 +1,14 @@
 package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.model.AppliedUpdateForms;
 import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.PlacementReport;
 import dev.finetune.vblora.training.device.StepProfile;
 import dev.finetune.vblora.training.device.SyncOnFinish;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +25,7 @@ import java.util.OptionalDouble;
  * @param settings batch, length, steps, device
  * @param measurements in the order they were set up: per adapter train, forward, merged; then base
  * @param trainableParams per adapter label, adapter plus head parameters
+ * @param updateForms per adapter label whose training graph was built, the update form each kernel got
  * @param peakRssMb the process's peak resident set (VmHWM), MiB; empty where /proc is missing
  * @param peakDeviceMb the GPU's peak used memory, MiB; empty on CPU or without nvidia-smi
  * @param deviceBaselineMb the GPU's used memory before the sessions were opened, MiB
@@ -35,7 +38,7 @@ import java.util.OptionalDouble;
  *     (see {@link dev.finetune.vblora.training.StagedSteps#launchRefusal}); clustered without a training step
  */
 public record BenchReport(String model, BenchSettings settings, List<Measurement> measurements,
-    Map<String, Long> trainableParams, OptionalDouble peakRssMb, OptionalDouble peakDeviceMb,
+    Map<String, Long> trainableParams, Map<String, AppliedUpdateForms> updateForms, OptionalDouble peakRssMb, OptionalDouble peakDeviceMb,
     OptionalDouble deviceBaselineMb, Optional<String> deviceMemorySource, boolean xlaEffective,
     OptionalDouble loadAverage, Optional<StepProfile> profile, StepLaunch stepLaunch) {
 
@@ -49,6 +52,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
   public BenchReport {
     measurements = List.copyOf(measurements);
     trainableParams = Map.copyOf(trainableParams);
+    updateForms = Collections.unmodifiableMap(new LinkedHashMap<>(updateForms));
     if (measurements.isEmpty()) {
       throw new VbLoraException("a bench report needs at least one measurement");
     }
@@ -104,6 +108,18 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     Map<String, Object> params = new LinkedHashMap<>();
     trainableParams.forEach((k, v) -> params.put(k, v));
     json.put("trainable_params", params);
+    Map<String, Object> formKernels = new LinkedHashMap<>();
+    Map<String, Object> formExceptions = new LinkedHashMap<>();
+    updateForms.forEach((label, forms) -> {
+      formKernels.put(label, forms.countsJson());
+      if (!forms.asAsked()) {
+        formExceptions.put(label, forms.exceptionsJson());
+      }
+    });
+    json.put("update_form_kernels", formKernels);
+    if (!formExceptions.isEmpty()) {
+      json.put("update_form_exceptions", formExceptions);
+    }
     List<Object> list = new ArrayList<>();
     double reference = primary().timings().medianMs();
     for (Measurement m : measurements) {

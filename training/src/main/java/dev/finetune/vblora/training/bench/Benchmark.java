@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.bench;
 
 import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.model.AppliedUpdateForms;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.device.Device;
@@ -56,6 +57,7 @@ public final class Benchmark {
     try {
       List<TimedRun> runs = new ArrayList<>();
       Map<String, Long> params = new LinkedHashMap<>();
+      Map<String, AppliedUpdateForms> updateForms = new LinkedHashMap<>();
       boolean merged = false;
       boolean base = modes.contains(BenchMode.BASE);
       StepLaunch stepLaunch = null;
@@ -73,6 +75,7 @@ public final class Benchmark {
             method.plan().orElseThrow(), settings, device);
         owned.push(adapted);
         params.put(method.label(), adapted.trainableParams());
+        updateForms.put(method.label(), adapted.updateForms());
         if (modes.contains(BenchMode.TRAIN)) {
           runs.add(adapted.trainStep(settings.syncEvery()));
           stepLaunch = stepLaunch != null ? stepLaunch : adapted.stepLaunch();
@@ -108,7 +111,7 @@ public final class Benchmark {
       boolean xla = measurements.stream().anyMatch(m -> m.placement().xlaClusters() > 0);
       OptionalDouble rss = toMb(HostMemory.peakResidentBytes());
       OptionalLong peakMb = gpu ? DeviceMemoryReading.readMb() : OptionalLong.empty();
-      return new BenchReport(modeLabel, settings, measurements, params, rss, optional(peakMb),
+      return new BenchReport(modeLabel, settings, measurements, params, updateForms, rss, optional(peakMb),
           optional(baselineMb), gpu ? Optional.of(DeviceMemoryReading.SOURCE) : Optional.empty(), xla,
           HostLoad.oneMinute(), profile, stepLaunch != null ? stepLaunch : StepLaunch.CLUSTERED);
     } finally {

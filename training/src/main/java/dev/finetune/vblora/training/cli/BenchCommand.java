@@ -159,6 +159,11 @@ final class BenchCommand implements Command {
         err.println("vblora bench: warning: " + m.name() + " ran " + m.placement().hostComputeOps().size()
             + " ops on the CPU during the GPU step, e.g. " + m.placement().hostComputeOps().get(0)
             + " (all of them under placement.host_compute_op_names with --json)"));
+    report.updateForms().forEach((label, forms) -> {
+      if (!forms.asAsked()) {
+        err.println("vblora bench: warning: " + label + "'s update form: " + forms.describe());
+      }
+    });
     if (profileOut.isPresent()) {
       writeEntries(report.profile().orElseThrow(), profileOut.get());
     }

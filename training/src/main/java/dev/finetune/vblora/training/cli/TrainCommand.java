@@ -227,6 +227,7 @@ final class TrainCommand implements Command {
     err.printf(Locale.ROOT, "final: %s%n", format(result.last()));
     err.printf(Locale.ROOT, "adapter: %,d trainable, %,d stored parameters (+ %,d in the head); %.0f ms/step%n",
         result.trainableParams(), result.storedParams(), result.headParams(), result.stepMillis());
+    err.println("update form: " + result.updateForms().describe());
     err.println("outputs in " + result.out().toAbsolutePath().normalize() + ":");
     err.println("  metrics.json   " + result.metricsFile().toAbsolutePath().normalize());
     err.println("  adapter/       " + result.adapter().toAbsolutePath().normalize() + "   (PEFT format)");

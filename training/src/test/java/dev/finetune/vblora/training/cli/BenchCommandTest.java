@@ -62,6 +62,9 @@ class BenchCommandTest {
     Map<String, Object> setup = Json.getObject(json, "setup");
     assertEquals("cpu", Json.getString(setup, "device"));
     assertEquals(1, Json.getLong(setup, "sync_every"), "by default every step reads its loss");
+    Map<String, Object> forms = Json.getObject(Json.getObject(json, "update_form_kernels"), "vblora");
+    assertEquals(Map.of("low-rank", 12L * 2), forms, "auto is low-rank on the CPU, for the q and v of 12 layers");
+    assertFalse(json.containsKey("update_form_exceptions"));
     assertFalse(json.containsKey("enqueue_ms"),
         "a step that reads its loss waits for the device: no host time apart");
 
