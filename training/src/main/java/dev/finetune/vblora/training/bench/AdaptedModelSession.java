@@ -20,29 +20,27 @@ import org.tensorflow.Tensor;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
-import org.tensorflow.types.TInt32;
 
 /**
- * The training graph of one adapter (model + adapter + classification head + loss + AdamW) on one session,
- * with everything a step feeds made once: token ids, labels, the training flag and the learning-rate
+ * The training graph of one adapter (model + adapter + the task {@link BenchTask} detects + loss + AdamW) on one
+ * session, with everything a step feeds made once: token ids, labels, the training flag and the learning-rate
  * multiplier. Gives the train step and the forward pass (the same graph, fetching only the output sum, so
  * TensorFlow prunes the head, the gradients and the update away).
  */
 final class AdaptedModelSession implements AutoCloseable {
-  static final int CLASSES = 2;
   private static final String FORWARD_SUM = "bench_forward_sum";
 
   private final String method;
   private final TrainingGraph graph;
   private final Session session;
   private final SyntheticBatch batch;
-  private final TInt32 labels;
+  private final Tensor labels;
   private final TBool training;
   private final TFloat64 multiplier;
   private final String forwardSum;
 
   private AdaptedModelSession(String method, TrainingGraph graph, Session session, SyntheticBatch batch,
-      TInt32 labels, TBool training, TFloat64 multiplier, String forwardSum) {
+      Tensor labels, TBool training, TFloat64 multiplier, String forwardSum) {
     this.method = method;
     this.graph = graph;
     this.session = session;
@@ -57,8 +55,9 @@ final class AdaptedModelSession implements AutoCloseable {
   static AdaptedModelSession open(SavedModelInfo model, String signature, String method, AdapterPlan plan,
       BenchSettings settings, DeviceOptions device) {
     // As train does: under XLA the step reads its batch from device staging and is fed nothing.
-    TrainingGraph graph = TrainingGraph.builder(model, plan).signature(signature)
-        .classification(CLASSES, settings.seed()).updateForm(settings.updateFormFor(plan))
+    BenchTask task = BenchTask.detect(model, signature);
+    TrainingGraph graph = task.applyTo(TrainingGraph.builder(model, plan).signature(signature), settings.seed())
+        .updateForm(settings.updateFormFor(plan))
         .deviceForms(device)
         .stepLaunch(settings.stepLaunchFor())
         .stepInputs(device.xla() ? StepInputs.STAGED : StepInputs.FED)
@@ -74,13 +73,13 @@ final class AdaptedModelSession implements AutoCloseable {
     SyntheticBatch batch = null;
     AdaptedModelSession opened;
     try {
-      String sum = ScalarSum.add(graph.graph(), graph.adapted().outputs().get(TrainingGraph.POOLED_OUTPUT),
-          FORWARD_SUM);
+      String measured = task.measuredOutput(model, signature);
+      String sum = ScalarSum.add(graph.graph(), graph.adapted().outputs().get(measured), FORWARD_SUM);
       session = graph.open(device.toConfigProto());
       batch = SyntheticBatch.of(model.signature(signature), settings.batchSize(), settings.maxLength(),
           settings.seed());
       opened = new AdaptedModelSession(method, graph, session, batch,
-          SyntheticBatch.labels(settings.batchSize(), CLASSES, settings.seed() + 1), TBool.scalarOf(true),
+          task.labels(settings.batchSize(), settings.seed() + 1), TBool.scalarOf(true),
           TFloat64.scalarOf(1.0), sum);
     } catch (RuntimeException e) {
       if (batch != null) {
@@ -131,7 +130,7 @@ final class AdaptedModelSession implements AutoCloseable {
    * Stages {@code batch} on {@code session} as a group of one step of {@code graph}'s staged steps, with these
    * labels, training flag and learning-rate multiplier and every row weighing 1.
    */
-  static void stageOneStep(TrainingGraph graph, Session session, SyntheticBatch batch, TInt32 labels,
+  static void stageOneStep(TrainingGraph graph, Session session, SyntheticBatch batch, Tensor labels,
       TBool training, TFloat64 multiplier) {
     StagedSteps staged = graph.staging().orElseThrow();
     float[] ones = new float[batch.batchSize()];
@@ -161,7 +160,7 @@ final class AdaptedModelSession implements AutoCloseable {
         .addTarget(graph.trainOp());
   }
 
-  /** The adapted model's forward pass alone, fetching the sum of pooled_output. */
+  /** The adapted model's forward pass alone, fetching the sum of its measured output ({@link BenchTask}). */
   TimedRun forward() {
     return new TimedRun(method, BenchMode.FORWARD, batch.feed(session.runner()).fetch(forwardSum));
   }

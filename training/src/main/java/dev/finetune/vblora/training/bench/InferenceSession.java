@@ -3,7 +3,6 @@ package dev.finetune.vblora.training.bench;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
-import dev.finetune.vblora.training.TrainingGraph;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,10 +66,11 @@ final class InferenceSession implements AutoCloseable {
       throw new VbLoraException("the SavedModel at " + model.path() + " has no saver to restore its "
           + "weights with; bench needs a TF1 graph export with a saver");
     }
-    TensorSpec output = model.signature(signature).outputs().get(TrainingGraph.POOLED_OUTPUT);
+    String measured = BenchTask.detect(model, signature).measuredOutput(model, signature);
+    TensorSpec output = model.signature(signature).outputs().get(measured);
     if (output == null) {
-      throw new VbLoraException("signature '" + signature + "' has no output '"
-          + TrainingGraph.POOLED_OUTPUT + "'; its outputs are " + model.signature(signature).outputs().keySet());
+      throw new VbLoraException("signature '" + signature + "' has no output '" + measured + "' to measure the "
+          + "forward pass by; its outputs are " + model.signature(signature).outputs().keySet());
     }
     Graph graph = new Graph();
     Session session = null;

@@ -20,7 +20,6 @@ import org.tensorflow.Tensor;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
-import org.tensorflow.types.TInt32;
 
 /**
  * Trains the same adapter twice, side by side, with XLA off and on: one training graph, two sessions opened
@@ -77,7 +76,8 @@ public final class XlaNumericsCheck {
     SavedModelInfo model = graph.spec().model();
     String signature = graph.spec().signature();
     List<SyntheticBatch> batches = new ArrayList<>();
-    List<TInt32> labels = new ArrayList<>();
+    List<Tensor> labels = new ArrayList<>();
+    BenchTask task = new BenchTask(graph.spec().io());
     List<Session.Runner> runnersWithout = new ArrayList<>();
     List<Session.Runner> runnersWith = new ArrayList<>();
     TBool training = own(owned, TBool.scalarOf(true));
@@ -87,8 +87,7 @@ public final class XlaNumericsCheck {
           settings.maxLength(), settings.seed() + b);
       owned.add(batch);
       batches.add(batch);
-      labels.add(own(owned, SyntheticBatch.labels(settings.batchSize(), AdaptedModelSession.CLASSES,
-          settings.seed() + b)));
+      labels.add(own(owned, task.labels(settings.batchSize(), settings.seed() + b)));
       runnersWithout.add(trainRunner(graph, batch.feed(without.runner()), labels.get(b), training, multiplier));
       if (staged.isEmpty()) {
         runnersWith.add(trainRunner(graph, batch.feed(with.runner()), labels.get(b), training, multiplier));
@@ -119,8 +118,8 @@ public final class XlaNumericsCheck {
 
   private static TrainingGraph build(SavedModelInfo model, String signature, BenchMethod method,
       BenchSettings settings, StepInputs inputs, StepLaunch launch) {
-    return TrainingGraph.builder(model, method.plan().orElseThrow()).signature(signature)
-        .classification(AdaptedModelSession.CLASSES, settings.seed())
+    return BenchTask.detect(model, signature).applyTo(TrainingGraph.builder(model, method.plan().orElseThrow())
+        .signature(signature), settings.seed())
         .updateForm(settings.updateFormFor(method.plan().orElseThrow()))
         .deviceForms(settings.device()).stepInputs(inputs).stepLaunch(launch).build();
   }
@@ -131,7 +130,7 @@ public final class XlaNumericsCheck {
     return staged.results(session, 1).get(0).loss();
   }
 
-  private static Session.Runner trainRunner(TrainingGraph graph, Session.Runner runner, TInt32 labels,
+  private static Session.Runner trainRunner(TrainingGraph graph, Session.Runner runner, Tensor labels,
       TBool training, TFloat64 multiplier) {
     return runner.feed(graph.labels(), labels)
         .feed(graph.trainingFlag(), training)

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.ops.testing.RequiredInCi;
+import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.training.testing.Bert;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,7 +19,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code vblora bench} on BERT-base: the JSON contract of docs/cli.md, and a clear failure without a GPU. */
+/**
+ * {@code vblora bench} on BERT-base (and a Keras classifier): the JSON contract of docs/cli.md, and a clear failure
+ * without a GPU.
+ */
 class BenchCommandTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -98,6 +102,25 @@ class BenchCommandTest {
     assertEquals("device\tnode\tlabel\tstart_us\tduration_us", lines.get(0));
     assertEquals(Json.getLong(profile, "entries") + 1, lines.size());
     assertTrue(lines.stream().skip(1).allMatch(l -> l.split("\t", -1).length == 5), lines.get(1));
+  }
+
+  /**
+   * A Keras classifier ends in its own output (ALBERT-tiny's pred, two classes): bench trains that output, as train
+   * would, instead of refusing to add a head, and times every mode on it.
+   */
+  @Test
+  void aModelThatEndsInItsOwnClassifierIsMeasuredThroughThatOutput() {
+    Path albert = SharedFolder.resolve("fixtures/tf2/albert_tiny_zh");
+    int status = run("bench", "--model", albert.toString(), "--vector-length", "12", "--num-vectors", "16",
+        "--targets", "all-linear", "--exclude", "projector", "--batch-size", "2", "--max-length", "128",
+        "--steps", "1", "--warmup", "1", "--mode", "all", "--json");
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    Map<String, Object> json = Json.parseObject(out.toString(StandardCharsets.UTF_8));
+    List<String> names = Json.getArray(json, "measurements").stream()
+        .map(m -> Json.getString(Json.asObject(m, "measurement"), "name")).toList();
+    assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), names);
+    assertEquals(Map.of("low-rank", 6L), Json.getObject(Json.getObject(json, "update_form_kernels"), "vblora"),
+        "the six shared kernels of its encoder");
   }
 
   @Test
