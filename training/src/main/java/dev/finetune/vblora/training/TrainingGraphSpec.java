@@ -61,7 +61,8 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     if (io.ownOutput() != (head == null)) {
       throw new VbLoraException(io.ownOutput()
           ? "the run trains the model's own output '" + ((ModelOutput.OwnOutput) io.output()).key()
-              + "', which takes no new head"
+              + "', which takes no new head; leave classification(...)/regression(...) out, or give io(...) the"
+              + " features a new head should read"
           : "head: choose classification(numClasses, seed) or regression(seed)");
     }
     Objects.requireNonNull(groups, "groups");
