@@ -6,7 +6,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,8 +37,12 @@ import org.tensorflow.proto.NodeDef;
  * with products as BatchMatMuls on a [hidden, out] weight. Or rows can be flattened to [batch * length, ...] before
  * a final Reshape (BERT's TF1 code): the rows of position p are then {@code p, p + length, ...}, where the length
  * is element 1 of the Reshape's shape when that is a positive constant or read from a tensor's shape (otherwise
- * the slice is left alone). A Reshape inside the tail ends it, such as the two around the MatMul of Keras' Dense on
- * a sequence (Tensordot). A tail without a product is not worth a copy, so such encoders are left as they are. The
+ * the slice is left alone). In the first layout a Dense on a sequence may also be Keras 2's Tensordot (Hugging
+ * Face's TF models, bert4keras): a Reshape to [batch * length, in] rows, a MatMul, and a Reshape back to the
+ * input's [batch, length] (read from its shape); the copy runs the rows in between at the position, as [batch, ...],
+ * unless something outside the tail feeds them. Any other Reshape ends the tail. An element-wise operand whose rows
+ * shape inference cannot tell is read at the position only for position 0, where it reads right even should it
+ * broadcast one row. A tail without a product is not worth a copy, so such encoders are left as they are. The
  * original nodes stay for whatever else reads them (such as a {@code sequence_output}); a step that fetches only
  * the pooled output no longer runs them. Each row is computed by
  * the same ops from the same values, so only a product's summation order (its kernel's choice for a smaller
@@ -55,6 +58,8 @@ final class OnePositionTail {
   private static final Set<String> PRODUCTS = Set.of("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3");
   private static final Set<String> REDUCTIONS = Set.of("Mean", "Sum", "Max", "Min", "Prod");
   private static final String SUFFIX = "/at_position_";
+  /** Ops that read only a tensor's shape, never its values. */
+  private static final Set<String> SHAPE_READERS = Set.of("Shape", "ShapeN", "Size", "Rank");
 
   private OnePositionTail() {}
 
@@ -64,6 +69,33 @@ final class OnePositionTail {
     ROWS,
     /** Whole: a weight, or an operand broadcast along the rows. */
     WHOLE
+  }
+
+  /** How a tail node's output holds its rows. */
+  private enum RowLayout {
+    /** The boundary's layout: [batch, length, ...] (rows along axis 1) or BERT's flattened [batch * length, ...]. */
+    ROWS,
+    /**
+     * Inside a Dense on a sequence ([batch, length, ...] rows only): Keras' Tensordot flattens [batch, length, in] to
+     * [batch * length, in] rows, multiplies, and reshapes back. The copy holds [batch, ...]: the position's rows.
+     */
+    FLATTENED;
+
+    int rank(Boundary boundary) {
+      return this == ROWS ? boundary.rank() : 2;
+    }
+
+    int rowAxis(Boundary boundary) {
+      return this == ROWS ? boundary.rowAxis() : 0;
+    }
+  }
+
+  /** The tail's nodes: how each reads its data inputs, and the layout of its output's rows. */
+  private record Tail(Map<String, Map<Integer, Read>> reads, Map<String, RowLayout> layouts) {
+    void add(String node, Map<Integer, Read> nodeReads, RowLayout layout) {
+      reads.put(node, nodeReads);
+      layouts.put(node, layout);
+    }
   }
 
   /**
@@ -186,41 +218,72 @@ final class OnePositionTail {
 
   private static Optional<GraphDef> copyTail(GraphDef graph, NodeIndex index, Graph shapes, Boundary boundary) {
     Set<String> towardSlice = index.upstream(List.of(boundary.slice().getName()));
-    Map<String, Map<Integer, Read>> tail = new LinkedHashMap<>();
-    Map<Integer, Read> rootReads = reads(index, shapes, index.node(boundary.root()), boundary);
-    if (rootReads == null) {
-      return Optional.empty();
+    Set<String> banned = new HashSet<>();
+    while (true) {
+      Tail tail = grow(index, shapes, boundary, towardSlice, banned);
+      if (tail == null) {
+        return Optional.empty();
+      }
+      Set<String> unsound = unsoundSequenceDenses(index, tail);
+      if (!unsound.isEmpty()) {
+        banned.addAll(unsound); // without them, and so without their flattened rows: grow again
+        continue;
+      }
+      if (tail.reads().keySet().stream().noneMatch(n -> PRODUCTS.contains(index.node(n).getOp()))) {
+        return Optional.empty();
+      }
+      return Optional.of(new TailCopy(graph, index, shapes, boundary, tail).build());
     }
-    tail.put(boundary.root(), rootReads);
-    Set<String> rejected = new HashSet<>();
+  }
+
+  /**
+   * The tail: from the boundary's root up, every node that works row by row and that only the tail reads on the way
+   * to the slice, none of {@code banned}; null when the root itself does not work row by row.
+   */
+  private static Tail grow(NodeIndex index, Graph shapes, Boundary boundary, Set<String> towardSlice,
+      Set<String> banned) {
+    Tail tail = new Tail(new LinkedHashMap<>(), new HashMap<>());
+    RowLayout rootLayout = RowLayout.ROWS;
+    Map<Integer, Read> rootReads = reads(index, shapes, index.node(boundary.root()), boundary, rootLayout);
+    if (rootReads == null) {
+      return null;
+    }
+    tail.add(boundary.root(), rootReads, rootLayout);
+    Set<String> rejected = new HashSet<>(banned);
     for (boolean grew = true; grew; ) {
       grew = false;
-      for (String candidate : rowInputs(index, tail)) {
-        if (!tail.containsKey(candidate) && !rejected.contains(candidate)) {
-          Map<Integer, Read> reads = joins(index, tail, towardSlice, candidate)
-              ? reads(index, shapes, index.node(candidate), boundary) : null;
+      for (Map.Entry<String, RowLayout> candidate : rowInputs(index, tail).entrySet()) {
+        String name = candidate.getKey();
+        if (!tail.reads().containsKey(name) && !rejected.contains(name)) {
+          Map<Integer, Read> reads = joins(index, tail.reads(), towardSlice, name)
+              ? reads(index, shapes, index.node(name), boundary, candidate.getValue()) : null;
           if (reads != null) {
-            tail.put(candidate, reads);
+            tail.add(name, reads, candidate.getValue());
             grew = true;
-          } else if (index.consumers(candidate).stream().filter(towardSlice::contains).allMatch(tail::containsKey)) {
-            rejected.add(candidate); // every reader is in: it is not a tail op, and never will be
+          } else if (index.consumers(name).stream().filter(towardSlice::contains)
+              .allMatch(tail.reads()::containsKey)) {
+            rejected.add(name); // every reader is in: it is not a tail op, and never will be
           }
         }
       }
     }
-    if (tail.keySet().stream().noneMatch(n -> PRODUCTS.contains(index.node(n).getOp()))) {
-      return Optional.empty();
-    }
-    return Optional.of(new TailCopy(graph, index, shapes, boundary, tail).build());
+    return tail;
   }
 
-  /** The nodes the tail reads row by row. */
-  private static Set<String> rowInputs(NodeIndex index, Map<String, Map<Integer, Read>> tail) {
-    Set<String> inputs = new LinkedHashSet<>();
-    for (Map.Entry<String, Map<Integer, Read>> node : tail.entrySet()) {
+  /**
+   * The nodes the tail reads row by row, each with the layout its reader reads it in: a Dense's final Reshape reads
+   * flattened rows, its first Reshape reads the boundary's rows.
+   */
+  private static Map<String, RowLayout> rowInputs(NodeIndex index, Tail tail) {
+    Map<String, RowLayout> inputs = new LinkedHashMap<>();
+    for (Map.Entry<String, Map<Integer, Read>> node : tail.reads().entrySet()) {
+      NodeDef def = index.node(node.getKey());
+      RowLayout layout = tail.layouts().get(node.getKey());
+      RowLayout inputLayout = !def.getOp().equals("Reshape") ? layout
+          : layout == RowLayout.ROWS ? RowLayout.FLATTENED : RowLayout.ROWS;
       node.getValue().forEach((i, read) -> {
         if (read == Read.ROWS) {
-          inputs.add(index.input(index.node(node.getKey()), i).node());
+          inputs.putIfAbsent(index.input(def, i).node(), inputLayout);
         }
       });
     }
@@ -229,12 +292,13 @@ final class OnePositionTail {
 
   /**
    * Whether every reader of {@code candidate} on the way to the slice is in the tail and reads its output 0 row by
-   * row: then the tail is all that needs it at the other positions.
+   * row: then the tail is all that needs it at the other positions. Readers of its shape alone need no rows (a
+   * Dense's Tensordot reads its input's shape for the final Reshape, whose copy does without).
    */
   private static boolean joins(NodeIndex index, Map<String, Map<Integer, Read>> tail, Set<String> towardSlice,
       String candidate) {
     for (String consumer : index.consumers(candidate)) {
-      if (!towardSlice.contains(consumer)) {
+      if (!towardSlice.contains(consumer) || SHAPE_READERS.contains(index.node(consumer).getOp())) {
         continue;
       }
       Map<Integer, Read> reads = tail.get(consumer);
@@ -252,9 +316,154 @@ final class OnePositionTail {
     return true;
   }
 
+  /**
+   * The final Reshapes of Dense layers on a sequence (Keras' Tensordot: [batch, length, in] flattened to rows,
+   * multiplied, reshaped back) that the copy cannot run at the position as they are: flattened rows read from
+   * outside the tail (there is no length to step through them by), or a final Reshape whose split into [batch,
+   * length] is not the one its rows were flattened from.
+   */
+  private static Set<String> unsoundSequenceDenses(NodeIndex index, Tail tail) {
+    Set<String> unsound = new HashSet<>();
+    for (Map.Entry<String, RowLayout> node : tail.layouts().entrySet()) {
+      NodeDef def = index.node(node.getKey());
+      boolean reshape = def.getOp().equals("Reshape");
+      if (node.getValue() == RowLayout.FLATTENED && !reshape && anyOutsideRows(index, tail, def)) {
+        unsound.addAll(finalReshapesReading(index, tail, def.getName()));
+      } else if (node.getValue() == RowLayout.ROWS && reshape) {
+        Set<String> sources = new HashSet<>();
+        if (!flattenedFrom(index, tail, def, sources) || !splitsAs(index, def, sources)) {
+          unsound.add(def.getName());
+        }
+      }
+    }
+    return unsound;
+  }
+
+  private static boolean anyOutsideRows(NodeIndex index, Tail tail, NodeDef node) {
+    return tail.reads().get(node.getName()).entrySet().stream().anyMatch(e -> e.getValue() == Read.ROWS
+        && !tail.reads().containsKey(index.input(node, e.getKey()).node()));
+  }
+
+  /**
+   * Collects into {@code sources} the [batch, length, in] tensors that the flattened rows under {@code node} (a
+   * final Reshape, or a flattened node) were flattened from; false if some are read from outside the tail.
+   */
+  private static boolean flattenedFrom(NodeIndex index, Tail tail, NodeDef node, Set<String> sources) {
+    for (Map.Entry<Integer, Read> read : tail.reads().get(node.getName()).entrySet()) {
+      if (read.getValue() != Read.ROWS) {
+        continue;
+      }
+      TensorName input = index.input(node, read.getKey());
+      NodeDef producer = index.node(input.node());
+      if (!tail.reads().containsKey(producer.getName())) {
+        return false;
+      }
+      if (producer.getOp().equals("Reshape") && tail.layouts().get(producer.getName()) == RowLayout.FLATTENED) {
+        sources.add(withoutIdentityTransposes(index, index.input(producer, 0)).toString());
+      } else if (!flattenedFrom(index, tail, producer, sources)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The final Reshapes in the tail downstream of flattened node {@code name}, through flattened nodes. */
+  private static Set<String> finalReshapesReading(NodeIndex index, Tail tail, String name) {
+    Set<String> found = new HashSet<>();
+    for (String consumer : index.consumers(name)) {
+      RowLayout layout = tail.layouts().get(consumer);
+      if (layout == RowLayout.ROWS && index.node(consumer).getOp().equals("Reshape")) {
+        found.add(consumer);
+      } else if (layout == RowLayout.FLATTENED) {
+        found.addAll(finalReshapesReading(index, tail, consumer));
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Whether final Reshape {@code reshape} splits its rows into the [batch, length] its rows came from: its shape is
+   * Tensordot's {@code concat(gather(shape(x), [0, 1]), [out])} of the one tensor x they were flattened from.
+   */
+  private static boolean splitsAs(NodeIndex index, NodeDef reshape, Set<String> sources) {
+    if (sources.size() != 1) {
+      return false;
+    }
+    NodeDef concat = index.node(index.input(reshape, 1).node());
+    if (!concat.getOp().equals("ConcatV2") || concat.getInputCount() < 3) {
+      return false;
+    }
+    NodeDef gather = index.node(index.input(concat, 0).node());
+    if (!gather.getOp().equals("GatherV2") || !Arrays.equals(ints(index, index.input(gather, 1)).orElse(null),
+        new long[] {0, 1}) || !Arrays.equals(ints(index, index.input(gather, 2)).orElse(null), new long[] {0})) {
+      return false;
+    }
+    NodeDef shape = index.node(index.input(gather, 0).node());
+    return shape.getOp().equals("Shape")
+        && sources.contains(withoutIdentityTransposes(index, index.input(shape, 0)).toString());
+  }
+
+  /**
+   * Whether first Reshape {@code reshape} of a Dense on a sequence keeps its input's last axis where shape inference
+   * cannot tell: Tensordot's shape {@code stack([prod(free dims), prod(gather(shape(x), [2]))])}.
+   */
+  private static boolean flattensTheLastAxis(NodeIndex index, NodeDef reshape, int inRank) {
+    if (inRank != 3) {
+      return false;
+    }
+    NodeDef pack = index.node(index.input(reshape, 1).node());
+    if (!pack.getOp().equals("Pack") || pack.getInputCount() < 2) {
+      return false;
+    }
+    NodeDef prod = index.node(index.input(pack, 1).node());
+    if (!prod.getOp().equals("Prod")) {
+      return false;
+    }
+    NodeDef gather = index.node(index.input(prod, 0).node());
+    return gather.getOp().equals("GatherV2")
+        && Arrays.equals(ints(index, index.input(gather, 1)).orElse(null), new long[] {2})
+        && index.node(index.input(gather, 0).node()).getOp().equals("Shape");
+  }
+
+  /** {@code tensor}, or what it transposes when it is a Transpose that keeps the axes in place. */
+  private static TensorName withoutIdentityTransposes(NodeIndex index, TensorName tensor) {
+    NodeDef node = index.node(tensor.node());
+    return node.getOp().equals("Transpose") && identityPermutation(index, index.input(node, 1))
+        ? withoutIdentityTransposes(index, index.input(node, 0)) : tensor;
+  }
+
+  /** Whether {@code perm} is [0, 1, ...]: a constant, or a ConcatV2 of constants (as Tensordot writes it). */
+  private static boolean identityPermutation(NodeIndex index, TensorName perm) {
+    Optional<long[]> values = ints(index, perm);
+    NodeDef node = index.node(perm.node());
+    if (values.isEmpty() && node.getOp().equals("ConcatV2")) {
+      List<Long> joined = new ArrayList<>();
+      int parts = node.getInputList().stream().filter(i -> !i.startsWith("^")).mapToInt(i -> 1).sum() - 1;
+      for (int i = 0; i < parts; i++) {
+        Optional<long[]> part = ints(index, index.input(node, i));
+        if (part.isEmpty()) {
+          return false;
+        }
+        Arrays.stream(part.get()).forEach(joined::add);
+      }
+      values = Optional.of(joined.stream().mapToLong(Long::longValue).toArray());
+    }
+    if (values.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < values.get().length; i++) {
+      if (values.get()[i] != i) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** How {@code node} reads each data input if it works row by row in the boundary's layout; null if it does not. */
-  private static Map<Integer, Read> reads(NodeIndex index, Graph shapes, NodeDef node, Boundary boundary) {
-    int rank = boundary.rank();
+  private static Map<Integer, Read> reads(NodeIndex index, Graph shapes, NodeDef node, Boundary boundary,
+      RowLayout layout) {
+    int rank = layout.rank(boundary);
+    int rowAxis = layout.rowAxis(boundary);
     Shape out = shape(shapes, new TensorName(node.getName(), 0, false));
     int inputs = (int) node.getInputList().stream().filter(i -> !i.startsWith("^")).count();
     if (out.isUnknown() || out.numDimensions() != rank || inputs == 0) {
@@ -264,6 +473,23 @@ final class OnePositionTail {
     String op = node.getOp();
     if ((UNARY.contains(op) || op.equals("IdentityN")) && inputs == 1) {
       return rowsOfSameRank(index, shapes, node, 0, rank, reads) ? reads : null;
+    }
+    if (op.equals("Transpose") && identityPermutation(index, index.input(node, 1))) {
+      reads.put(1, Read.WHOLE);
+      return rowsOfSameRank(index, shapes, node, 0, rank, reads) ? reads : null;
+    }
+    if (op.equals("Reshape") && boundary.rowAxis() == 1) {
+      // A Dense on a sequence: the final Reshape of [batch * length, out] rows to [batch, length, out], or the first
+      // of [batch, length, in] to [batch * length, in] (the last axis kept either way); the copy writes its shape.
+      Shape in = shape(shapes, index.input(node, 0));
+      int inRank = layout == RowLayout.ROWS ? 2 : 3;
+      if (in.isUnknown() || in.numDimensions() != inRank || !flattensTheLastAxis(index, node, inRank)
+          && (in.get(inRank - 1) < 0 || in.get(inRank - 1) != out.get(rank - 1))) {
+        return null;
+      }
+      reads.put(0, Read.ROWS);
+      reads.put(1, Read.WHOLE);
+      return reads;
     }
     if (op.equals("BiasAdd") && node.getAttrMap().containsKey("data_format")
         && node.getAttrOrThrow("data_format").getS().toStringUtf8().startsWith("NC")) {
@@ -278,7 +504,7 @@ final class OnePositionTail {
         if (in.isUnknown()) {
           return null;
         }
-        int aligned = boundary.rowAxis() - (rank - in.numDimensions());
+        int aligned = rowAxis - (rank - in.numDimensions());
         if (aligned < 0) {
           reads.put(i, Read.WHOLE); // broadcast along the rows: a bias, a scale, a scalar
           continue;
@@ -286,11 +512,13 @@ final class OnePositionTail {
         if (in.numDimensions() != rank) {
           return null; // broadcast along the batch but not along the positions
         }
-        long rows = in.get(boundary.rowAxis());
-        long outRows = out.get(boundary.rowAxis());
+        long rows = in.get(rowAxis);
+        long outRows = out.get(rowAxis);
         if (rows == 1 && outRows != 1) {
           reads.put(i, Read.WHOLE);
-        } else if (rows == outRows || rows > 1) {
+        } else if (rows == outRows || rows > 1 || boundary.position() == 0) {
+          // At position 0 an input whose rows are unknown reads right either way: should it broadcast one row at
+          // run time, that row is its row 0.
           reads.put(i, Read.ROWS);
         } else {
           return null; // rows unknown where the output's are known: it may broadcast at run time
@@ -302,7 +530,7 @@ final class OnePositionTail {
       boolean transposedLeft = attrBool(node, "transpose_a") || attrBool(node, "adj_x");
       Shape right = shape(shapes, index.input(node, 1));
       if (transposedLeft || right.isUnknown() || right.numDimensions() != 2
-          || op.equals("MatMul") && boundary.rowAxis() != 0) {
+          || op.equals("MatMul") && rowAxis != 0) {
         return null;
       }
       reads.put(1, Read.WHOLE);
@@ -314,7 +542,7 @@ final class OnePositionTail {
         return null;
       }
       for (long axis : axes.get()) {
-        if ((axis < 0 ? axis + rank : axis) <= boundary.rowAxis()) {
+        if ((axis < 0 ? axis + rank : axis) <= rowAxis) {
           return null;
         }
       }
@@ -340,7 +568,7 @@ final class OnePositionTail {
     private final NodeIndex index;
     private final Graph shapes;
     private final Boundary boundary;
-    private final Map<String, Map<Integer, Read>> tail;
+    private final Tail tail;
     private final Set<String> names = new HashSet<>();
     private final Map<String, String> copies = new HashMap<>();
     private final Map<String, String> slicedInputs = new HashMap<>();
@@ -348,20 +576,21 @@ final class OnePositionTail {
     private final String scope;
     private String stride;
 
-    TailCopy(GraphDef graph, NodeIndex index, Graph shapes, Boundary boundary, Map<String, Map<Integer, Read>> tail) {
+    TailCopy(GraphDef graph, NodeIndex index, Graph shapes, Boundary boundary, Tail tail) {
       this.graph = graph;
       this.index = index;
       this.shapes = shapes;
       this.boundary = boundary;
       this.tail = tail;
       graph.getNodeList().forEach(n -> names.add(n.getName()));
-      tail.keySet().forEach(n -> copies.put(n, OpNames.unique(n + SUFFIX + boundary.position(), names)));
+      tail.reads().keySet().forEach(n -> copies.put(n, OpNames.unique(n + SUFFIX + boundary.position(), names)));
       scope = OpNames.unique(boundary.slice().getName() + SUFFIX + boundary.position(), names);
     }
 
     GraphDef build() {
-      for (Map.Entry<String, Map<Integer, Read>> node : tail.entrySet()) {
-        added.add(copy(index.node(node.getKey()), node.getValue()));
+      for (Map.Entry<String, Map<Integer, Read>> node : tail.reads().entrySet()) {
+        NodeDef def = index.node(node.getKey());
+        added.add(def.getOp().equals("Reshape") ? copyReshape(def) : copy(def, node.getValue()));
       }
       NodeDef slice = boundary.slice();
       String value = copies.get(boundary.root()) + ":0";
@@ -383,6 +612,31 @@ final class OnePositionTail {
       return BaseWeightPacking.replaceAndAdd(graph, replacements, added);
     }
 
+    /**
+     * A Dense's Reshape at the position: the first one's copy squeezes [batch, 1, in] into [batch, in] rows, the
+     * final one's expands [batch, out] rows into [batch, 1, out]; neither needs the shape the original computes from
+     * the whole sequence's.
+     */
+    private NodeDef copyReshape(NodeDef node) {
+      boolean last = tail.layouts().get(node.getName()) == RowLayout.ROWS;
+      TensorName input = index.input(node, 0);
+      NodeDef.Builder copy = NodeDef.newBuilder().setName(copies.get(node.getName())).setDevice(node.getDevice())
+          .putAttr("T", node.getAttrOrThrow("T"))
+          .addInput(tail.reads().containsKey(input.node()) ? copies.get(input.node()) + ":" + input.index()
+              : slicedInput(input));
+      if (last) {
+        NodeDef axis = IntConstant.scalar(OpNames.unique(copies.get(node.getName()) + "/axis", names),
+            DataType.DT_INT32, 1);
+        added.add(axis);
+        copy.setOp("ExpandDims").addInput(axis.getName()).putAttr("Tdim", AttrValue.newBuilder().setType(DataType.DT_INT32).build());
+      } else {
+        copy.setOp("Squeeze")
+            .putAttr("squeeze_dims", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder().addI(1)).build());
+      }
+      node.getInputList().stream().filter(i -> i.startsWith("^")).forEach(copy::addInput);
+      return copy.build();
+    }
+
     private NodeDef copy(NodeDef node, Map<Integer, Read> reads) {
       NodeDef.Builder copy = node.toBuilder().setName(copies.get(node.getName())).clearInput()
           .removeAttr("_output_shapes");
@@ -391,7 +645,7 @@ final class OnePositionTail {
         TensorName tensor = TensorName.parse(input);
         if (tensor.control() || reads.get(data++) == Read.WHOLE) {
           copy.addInput(input);
-        } else if (tail.containsKey(tensor.node())) {
+        } else if (tail.reads().containsKey(tensor.node())) {
           copy.addInput(copies.get(tensor.node()) + ":" + tensor.index());
         } else {
           copy.addInput(slicedInput(tensor));

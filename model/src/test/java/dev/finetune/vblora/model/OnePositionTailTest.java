@@ -45,6 +45,12 @@ class OnePositionTailTest {
     FLAT,
     /** Keras: [batch, length, hidden] throughout, products as BatchMatMulV2 with a [hidden, hidden] weight. */
     BATCHED,
+    /**
+     * Keras 2's Dense on a sequence (Hugging Face's TF models, bert4keras): [batch, length, hidden] rows, each
+     * product a Tensordot that flattens them to [batch * length, hidden], multiplies, and reshapes back to the
+     * input's [batch, length] by its dynamic shape.
+     */
+    TENSORDOT,
     /** Flattened, reshaped at the end to [batch, -1, hidden]: the length is TensorFlow's to infer. */
     FLAT_INFERRED_LENGTH,
     /**
@@ -77,7 +83,7 @@ class OnePositionTailTest {
       Operand<TInt32> shape = layout == Layout.FLAT_INFERRED_LENGTH
           ? tf.constant(new int[] {BATCH, -1, HIDDEN})
           : tf.stack(List.of(element(tf, dims, 0), element(tf, dims, 1), tf.constant(HIDDEN)));
-      boolean flat = layout != Layout.BATCHED;
+      boolean flat = layout != Layout.BATCHED && layout != Layout.TENSORDOT;
       Operand<TFloat32> rows = flat ? tf.reshape(x, tf.constant(new int[] {-1, HIDDEN})) : x;
       Ops attention = tf.withSubScope("attention");
       Operand<TFloat32> scores = flat
@@ -122,8 +128,25 @@ class OnePositionTailTest {
   }
 
   private static Operand<TFloat32> product(Ops tf, Layout layout, Operand<TFloat32> rows, Operand<TFloat32> weight) {
-    return layout != Layout.BATCHED ? tf.linalg.matMul(rows, weight)
-        : tf.train.batchMatMul(rows, weight, TFloat32.class);
+    return switch (layout) {
+      case BATCHED -> tf.train.batchMatMul(rows, weight, TFloat32.class);
+      case TENSORDOT -> tensordot(tf, rows, weight);
+      default -> tf.linalg.matMul(rows, weight);
+    };
+  }
+
+  /** tf.tensordot(x, w, [[2], [0]]) as TensorFlow writes it for a [batch, length, hidden] x of unknown batch. */
+  private static Operand<TFloat32> tensordot(Ops tf, Operand<TFloat32> x, Operand<TFloat32> w) {
+    Operand<TInt32> shape = tf.shape(x);
+    Operand<TInt32> free = tf.constant(new int[] {0, 1});
+    Operand<TInt32> axes = tf.constant(new int[] {2});
+    Operand<TInt32> freeDims = tf.gather(shape, free, tf.constant(0));
+    Operand<TInt32> axesDims = tf.gather(shape, axes, tf.constant(0));
+    Operand<TInt32> flatShape = tf.stack(List.of(tf.prod(freeDims, tf.constant(0)), tf.prod(axesDims, tf.constant(0))));
+    Operand<TFloat32> rows = tf.reshape(tf.linalg.transpose(x, tf.concat(List.of(free, axes), tf.constant(0))),
+        flatShape);
+    Operand<TInt32> outShape = tf.concat(List.of(freeDims, tf.constant(new int[] {HIDDEN})), tf.constant(0));
+    return tf.reshape(tf.linalg.matMul(rows, w), outShape);
   }
 
   /** BERT's LayerNorm: moments over the last axis, then a scale and an offset. */
@@ -184,7 +207,8 @@ class OnePositionTailTest {
 
   @ParameterizedTest
   @CsvSource({"FLAT, 0, false, false", "FLAT, 2, true, false", "BATCHED, 0, false, false", "BATCHED, 3, true, false",
-      "FLAT, 0, true, true", "BATCHED, 1, true, true", "FLAT_DECLARED_LONGER, 1, false, false"})
+      "FLAT, 0, true, true", "BATCHED, 1, true, true", "FLAT_DECLARED_LONGER, 1, false, false",
+      "TENSORDOT, 0, false, false", "TENSORDOT, 2, true, true"})
   void theTailRunsAtThePooledPositionWithTheSameValuesAndGradient(Layout layout, int position, boolean shrink,
       boolean twoAxes) {
     GraphDef original = encoder(layout, position, shrink, twoAxes, 1);

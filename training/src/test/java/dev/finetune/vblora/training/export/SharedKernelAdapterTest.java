@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.AdapterVariable;
+import dev.finetune.vblora.model.GraphForms;
 import dev.finetune.vblora.model.GraphRewriter;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
+import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.model.TargetPattern;
 import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
@@ -45,6 +47,8 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
@@ -208,20 +212,74 @@ class SharedKernelAdapterTest {
         found += op.type().equals("IdentityN") && op.name().endsWith("/vblora_factored_gradient") ? 1 : 0;
       }
       assertEquals(markers, found, form.label() + " markers");
-      Ops tf = Ops.create(graph.graph()).withSubScope("test_gradients");
-      Operand<TFloat32> pred = graph.graph().outputOrThrow(graph.outputs().get("pred")).expect(TFloat32.class);
-      Operand<TFloat32> loss = tf.math.mean(tf.math.square(pred), tf.constant(new int[] {0, 1}));
-      List<AdapterVariable> trainable = graph.trainableVariables();
-      Output<?>[] gradients = graph.graph().addGradients(loss.asOutput(), trainable.stream()
-          .map(v -> graph.graph().outputOrThrow(v.value())).toArray(Output<?>[]::new));
-      Map<String, float[]> values = new LinkedHashMap<>();
-      try (Session session = graph.newSession()) {
-        graph.initialize(session);
-        for (int i = 0; i < trainable.size(); i++) {
-          values.put(trainable.get(i).name(), run(session, gradients[i].op().name() + ":" + gradients[i].index()));
+      Map<String, float[]> values = predAndGradients(graph);
+      values.remove("pred");
+      return values;
+    }
+  }
+
+  /** pred, and d mean(pred^2) / d each adapter variable by its name. */
+  private static Map<String, float[]> predAndGradients(AdaptedGraph graph) {
+    Ops tf = Ops.create(graph.graph()).withSubScope("test_gradients");
+    Operand<TFloat32> pred = graph.graph().outputOrThrow(graph.outputs().get("pred")).expect(TFloat32.class);
+    Operand<TFloat32> loss = tf.math.mean(tf.math.square(pred), tf.constant(new int[] {0, 1}));
+    List<AdapterVariable> trainable = graph.trainableVariables();
+    Output<?>[] gradients = graph.graph().addGradients(loss.asOutput(), trainable.stream()
+        .map(v -> graph.graph().outputOrThrow(v.value())).toArray(Output<?>[]::new));
+    Map<String, float[]> values = new LinkedHashMap<>();
+    try (Session session = graph.newSession()) {
+      graph.initialize(session);
+      values.put("pred", run(session, graph.outputs().get("pred")));
+      for (int i = 0; i < trainable.size(); i++) {
+        values.put(trainable.get(i).name(), run(session, gradients[i].op().name() + ":" + gradients[i].index()));
+      }
+    }
+    return values;
+  }
+
+  /**
+   * ALBERT's Dense layers are Keras 2's Tensordot (flatten to rows, multiply, reshape back) and its classifier reads
+   * the first position: under the one-position tail the last depth's attention output, intermediate and output
+   * Denses run at that position only, adapters included, and pred and every adapter gradient stay as they were,
+   * in each update form.
+   */
+  @ParameterizedTest
+  @EnumSource(UpdateForm.class)
+  void theLastDepthsDensesRunAtThePooledPositionWithTheSameResults(UpdateForm form) {
+    VbLoraPlan plan = VbLoraPlan.of(kernels.stream().filter(k -> k.name().contains("/layer_shared/")).toList(),
+        CONFIG);
+    assertEquals(6, plan.kernels().size(), "q, k, v, attention output, intermediate, output");
+    GraphForms asExported = GraphForms.defaults().withUpdate(form);
+    Map<String, float[]> expected;
+    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
+        asExported)) {
+      expected = predAndGradients(graph);
+    }
+    Map<String, float[]> actual;
+    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
+        asExported.withTail(TailForm.ONE_POSITION))) {
+      List<String> copies = new ArrayList<>();
+      for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        if (op.type().equals("MatMul") && op.name().contains("/at_position_0")) {
+          copies.add(op.name());
         }
       }
-      return values;
+      for (String dense : List.of("attention/output/dense", "intermediate", "output/dense")) {
+        assertTrue(copies.stream().anyMatch(n -> n.contains("/layer_shared/" + dense + "/")), dense + " in " + copies);
+      }
+      actual = predAndGradients(graph);
+    }
+    assertEquals(expected.keySet(), actual.keySet());
+    for (String name : expected.keySet()) {
+      float[] want = expected.get(name);
+      double scale = 0;
+      for (float v : want) {
+        scale = Math.max(scale, Math.abs(v));
+      }
+      assertTrue(scale > 0, name + " is all zero, so the comparison would prove nothing");
+      assertTrue(maxDifference(want, actual.get(name)) <= 1e-5 * scale, name + ": "
+          + maxDifference(want, actual.get(name)) + " against max |value| " + scale);
     }
   }
 
