@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.op.Op;
@@ -112,7 +113,10 @@ final class InferenceSession implements AutoCloseable {
             + "' to merge the adapter's update into");
       }
       Placeholder<TFloat32> delta = tf.placeholder(TFloat32.class);
-      updates.add(new KernelUpdate(name, delta, tf.assignAddVariableOp(variable.output(0), delta)));
+      // An Einsum kernel's delta is [d_in, d_out] in the kernel's row-major order: reshaped to the variable's shape.
+      Operand<TFloat32> current = tf.readVariableOp(variable.output(0), TFloat32.class);
+      updates.add(new KernelUpdate(name, delta,
+          tf.assignAddVariableOp(variable.output(0), tf.reshape(delta, tf.shape(current)))));
     }
     return updates;
   }
@@ -133,7 +137,7 @@ final class InferenceSession implements AutoCloseable {
     }
   }
 
-  /** The forward pass, fetching the sum of pooled_output. */
+  /** The forward pass, fetching the sum of the measured output ({@link BenchTask#measuredOutput}). */
   TimedRun forward() {
     return new TimedRun(method, mode, batch.feed(session.runner()).fetch(outputSum));
   }

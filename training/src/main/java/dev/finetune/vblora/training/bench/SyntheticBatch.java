@@ -13,7 +13,9 @@ import java.util.Random;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
@@ -62,6 +64,9 @@ public final class SyntheticBatch implements AutoCloseable {
   }
 
   private static Tensor tensor(String key, TensorSpec spec, int batchSize, int length, Random random) {
+    if (spec.dtype() == DataType.DT_FLOAT) {
+      return features(key, spec, batchSize, length, random);
+    }
     if (spec.shape().size() != 2) {
       throw new VbLoraException("signature input " + key + " has shape " + spec.shape()
           + "; bench feeds token ids of shape [batch, length] and needs rank-2 inputs");
@@ -95,6 +100,39 @@ public final class SyntheticBatch implements AutoCloseable {
     }
     throw new VbLoraException("signature input " + key + " is " + spec.dtype()
         + "; bench feeds token ids and needs int32 or int64 inputs");
+  }
+
+  /**
+   * Seeded standard-normal float32 features of the input's shape: {@code batchSize} rows, {@code length} along axis 1
+   * when the signature leaves it open (a sequence of feature vectors, as a Keras time-series model takes), every
+   * other axis as declared.
+   */
+  private static Tensor features(String key, TensorSpec spec, int batchSize, int length, Random random) {
+    List<Long> declared = spec.shape();
+    if (declared.size() < 2) {
+      throw new VbLoraException("signature input " + key + " has shape " + declared + "; bench feeds a batch of "
+          + "feature rows and needs inputs of rank 2 or more");
+    }
+    long[] dims = new long[declared.size()];
+    dims[0] = batchSize;
+    for (int i = 1; i < dims.length; i++) {
+      long d = declared.get(i);
+      if (d < 0 && i > 1) {
+        throw new VbLoraException("signature input " + key + " has shape " + declared + "; bench can fill an open "
+            + "batch axis and an open length (axis 1), not axis " + i);
+      }
+      if (d > 0 && i == 1 && length > d) {
+        throw new InvalidSettingException("maxLength", "maxLength " + length + " exceeds input " + key
+            + "'s length " + d + " " + declared + "; use maxLength " + d + " or less");
+      }
+      dims[i] = d < 0 ? length : d;
+    }
+    Shape shape = Shape.of(dims);
+    float[] values = new float[Math.toIntExact(shape.size())];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+    return TFloat32.tensorOf(shape, DataBuffers.of(values, true, false));
   }
 
   /** Seeded class ids in [0, classes), {@code [batchSize]}: labels for a training step. */
