@@ -40,9 +40,10 @@ import org.tensorflow.proto.NodeDef;
  * the slice is left alone). In the first layout a Dense on a sequence may also be Keras 2's Tensordot (Hugging
  * Face's TF models, bert4keras): a Reshape to [batch * length, in] rows, a MatMul, and a Reshape back to the
  * input's [batch, length] (read from its shape); the copy runs the rows in between at the position, as [batch, ...],
- * unless something outside the tail feeds them. Any other Reshape ends the tail. An element-wise operand whose rows
- * shape inference cannot tell is read at the position only for position 0, where it reads right even should it
- * broadcast one row. A tail without a product is not worth a copy, so such encoders are left as they are. The
+ * unless something outside the tail feeds them. Any other Reshape ends the tail. What the copy reads from outside
+ * is sliced at the row that broadcasts to the position: row 0 of a tensor with a single row (a [batch, 1, ...]
+ * operand, known statically or, where shape inference cannot tell, at run time), row p otherwise. A tail without a
+ * product is not worth a copy, so such encoders are left as they are. The
  * original nodes stay for whatever else reads them (such as a {@code sequence_output}); a step that fetches only
  * the pooled output no longer runs them. Each row is computed by
  * the same ops from the same values, so only a product's summation order (its kernel's choice for a smaller
@@ -516,12 +517,10 @@ final class OnePositionTail {
         long outRows = out.get(rowAxis);
         if (rows == 1 && outRows != 1) {
           reads.put(i, Read.WHOLE);
-        } else if (rows == outRows || rows > 1 || boundary.position() == 0) {
-          // At position 0 an input whose rows are unknown reads right either way: should it broadcast one row at
-          // run time, that row is its row 0.
-          reads.put(i, Read.ROWS);
         } else {
-          return null; // rows unknown where the output's are known: it may broadcast at run time
+          // Many rows, or unknown: should it broadcast one row at run time, its copy and its slice read that row (see
+          // TailCopy#slicedInput), which is what every position reads.
+          reads.put(i, Read.ROWS);
         }
       }
       return reads.containsValue(Read.ROWS) ? reads : null;
@@ -654,41 +653,114 @@ final class OnePositionTail {
       return copy.build();
     }
 
-    /** The rows of {@code tensor} at the position: {@code x[:, p:p+1]}, or {@code x[p::length]} when flattened. */
+    /**
+     * The rows of {@code tensor} that broadcast to the position: {@code x[:, p:p+1]}, or {@code x[p::length]} when
+     * flattened; row 0 instead of p when the tensor has a single row (static, or at run time where shape inference
+     * cannot tell: a [batch, 1, ...] operand broadcast along the positions, whose one row every position reads).
+     */
     private String slicedInput(TensorName tensor) {
       return slicedInputs.computeIfAbsent(tensor.toString(), key -> {
         int rank = boundary.rank();
+        int axis = boundary.rowAxis();
         long all = (1L << rank) - 1;
         String name = OpNames.unique(tensor.node() + SUFFIX + boundary.position() + "/rows", names);
-        long[] begin = new long[rank];
-        long[] end = new long[rank];
+        Shape known = shape(shapes, tensor);
+        long rows = known.isUnknown() || known.numDimensions() <= axis ? -1 : known.get(axis);
+        long start = rows == 1 ? 0 : boundary.position();
+        boolean atRunTime = start > 0 && rows < 0; // one row or many: only the run knows
         long[] step = new long[rank];
         Arrays.fill(step, 1);
-        begin[boundary.rowAxis()] = boundary.position();
         String strides;
         DataType indexType;
-        if (boundary.rowAxis() == 1) {
-          end[1] = boundary.position() + 1;
+        if (axis == 1) {
           indexType = DataType.DT_INT32;
           strides = constant(name + "/strides", indexType, step);
         } else {
           indexType = dataType(shapes, boundary.lengthShape());
           strides = flattenedStrides(name + "/strides", indexType, rank);
         }
-        long sliceAxisMask = 1L << boundary.rowAxis();
+        String begin;
+        String end;
+        if (atRunTime) {
+          String first = firstRow(name, key, indexType, rank);
+          begin = packAtAxis(name + "/begin", first, indexType, rank, axis);
+          end = axis == 1 ? packAtAxis(name + "/end", plusOne(name + "/end_row", first, indexType), indexType, rank,
+              axis) : constant(name + "/end", indexType, new long[rank]);
+        } else {
+          long[] beginValues = new long[rank];
+          long[] endValues = new long[rank];
+          beginValues[axis] = start;
+          if (axis == 1) {
+            endValues[1] = start + 1;
+          }
+          begin = constant(name + "/begin", indexType, beginValues);
+          end = constant(name + "/end", indexType, endValues);
+        }
+        long sliceAxisMask = 1L << axis;
         NodeDef slice = NodeDef.newBuilder().setName(name).setOp("StridedSlice")
-            .addInput(key).addInput(constant(name + "/begin", indexType, begin))
-            .addInput(constant(name + "/end", indexType, end)).addInput(strides)
+            .addInput(key).addInput(begin).addInput(end).addInput(strides)
             .putAttr("T", AttrValue.newBuilder().setType(dataType(shapes, tensor)).build())
             .putAttr("Index", AttrValue.newBuilder().setType(indexType).build())
             .putAttr("begin_mask", intAttr(all & ~sliceAxisMask))
-            .putAttr("end_mask", intAttr(boundary.rowAxis() == 1 ? all & ~sliceAxisMask : all))
+            .putAttr("end_mask", intAttr(axis == 1 ? all & ~sliceAxisMask : all))
             .putAttr("ellipsis_mask", intAttr(0)).putAttr("new_axis_mask", intAttr(0))
             .putAttr("shrink_axis_mask", intAttr(0))
             .build();
         added.add(slice);
         return name + ":0";
       });
+    }
+
+    /** {@code rows(tensor) == 1 ? 0 : p}, a scalar of {@code type}, computed when the step runs. */
+    private String firstRow(String name, String tensor, DataType type, int rank) {
+      AttrValue typeAttr = AttrValue.newBuilder().setType(type).build();
+      String shape = OpNames.unique(name + "/shape", names);
+      added.add(NodeDef.newBuilder().setName(shape).setOp("Shape").addInput(tensor)
+          .putAttr("T", AttrValue.newBuilder().setType(dataType(shapes, TensorName.parse(tensor))).build())
+          .putAttr("out_type", typeAttr).build());
+      String rows = OpNames.unique(name + "/row_count", names);
+      added.add(NodeDef.newBuilder().setName(rows).setOp("StridedSlice").addInput(shape)
+          .addInput(constant(rows + "/begin", type, new long[] {boundary.rowAxis()}))
+          .addInput(constant(rows + "/end", type, new long[] {boundary.rowAxis() + 1}))
+          .addInput(constant(rows + "/strides", type, new long[] {1}))
+          .putAttr("T", typeAttr).putAttr("Index", typeAttr)
+          .putAttr("begin_mask", intAttr(0)).putAttr("end_mask", intAttr(0))
+          .putAttr("ellipsis_mask", intAttr(0)).putAttr("new_axis_mask", intAttr(0))
+          .putAttr("shrink_axis_mask", intAttr(1)).build());
+      String single = OpNames.unique(name + "/single_row", names);
+      added.add(NodeDef.newBuilder().setName(single).setOp("Equal").addInput(rows)
+          .addInput(scalar(name + "/one", type, 1)).putAttr("T", typeAttr).build());
+      String first = OpNames.unique(name + "/first_row", names);
+      added.add(NodeDef.newBuilder().setName(first).setOp("SelectV2").addInput(single)
+          .addInput(scalar(name + "/zero", type, 0)).addInput(scalar(name + "/position", type, boundary.position()))
+          .putAttr("T", typeAttr).build());
+      return first;
+    }
+
+    private String plusOne(String wanted, String value, DataType type) {
+      String name = OpNames.unique(wanted, names);
+      added.add(NodeDef.newBuilder().setName(name).setOp("AddV2").addInput(value).addInput(scalar(wanted + "/one",
+          type, 1)).putAttr("T", AttrValue.newBuilder().setType(type).build()).build());
+      return name;
+    }
+
+    /** A vector of {@code rank} elements of {@code type}: {@code value} at {@code axis}, 0 elsewhere. */
+    private String packAtAxis(String wanted, String value, DataType type, int rank, int axis) {
+      NodeDef.Builder pack = NodeDef.newBuilder().setName(OpNames.unique(wanted, names)).setOp("Pack")
+          .putAttr("T", AttrValue.newBuilder().setType(type).build())
+          .putAttr("N", intAttr(rank)).putAttr("axis", intAttr(0));
+      for (int i = 0; i < rank; i++) {
+        pack.addInput(i == axis ? value : scalar(wanted + "/zero_" + i, type, 0));
+      }
+      NodeDef node = pack.build();
+      added.add(node);
+      return node.getName();
+    }
+
+    private String scalar(String wanted, DataType type, long value) {
+      NodeDef node = IntConstant.scalar(OpNames.unique(wanted, names), type, value);
+      added.add(node);
+      return node.getName();
     }
 
     /** [length, 1, ...]: the length read from element 1 of the final Reshape's shape, once per tail. */

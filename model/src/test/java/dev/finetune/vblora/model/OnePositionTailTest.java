@@ -260,4 +260,74 @@ class OnePositionTailTest {
     assertEquals("Reshape", index.input(scores, 1).node());
     assertFalse(index.contains("Reshape/at_position_0"), "the rows' Reshape is not a row-wise op");
   }
+
+  /**
+   * An operand with one row along the positions ([batch, 1, hidden], a condition broadcast to every position, as
+   * bert4keras' conditional LayerNorm has), put through its own Dense and added to the sequence's: the copy reads
+   * that one row at any position, whether shape inference knows it is one row (the placeholder) or not (a
+   * Tensordot's output), and whether the operand is a Tensordot's or a batched product's.
+   */
+  @ParameterizedTest
+  @CsvSource({"TENSORDOT, 0, false", "TENSORDOT, 2, false", "TENSORDOT, 2, true", "BATCHED, 2, false",
+      "BATCHED, 3, true"})
+  void anOperandWithOneRowIsReadAtThatRowAtAnyPosition(Layout layout, int position, boolean shrink) {
+    for (boolean rowsKnown : new boolean[] {true, false}) {
+      GraphDef original = conditioned(layout, position, shrink, rowsKnown);
+      GraphDef rewritten = OnePositionTail.rewrite(original, List.of("pooler/pooled", "sequence_output"));
+      assertNotSame(original, rewritten, "the tail runs at the position");
+      List<float[]> expected = runConditioned(original);
+      List<float[]> actual = runConditioned(rewritten);
+      for (int k = 0; k < expected.size(); k++) {
+        FloatArrays.assertClose(expected.get(k), actual.get(k), 1e-5,
+            List.of("pooled output", "sequence output", "gradient of x", "gradient of g").get(k) + ", rows known: "
+                + rowsKnown);
+      }
+    }
+  }
+
+  /**
+   * tanh(x W1 + g W2 + bias) W3 + that, with x [batch, length, hidden] and g fed [batch, 1, hidden] (declared so, or
+   * [batch, ?, hidden] when {@code !rowsKnown}); the pooler reads position {@code position}.
+   */
+  private static GraphDef conditioned(Layout layout, int position, boolean shrink, boolean rowsKnown) {
+    Random random = new Random(5);
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Operand<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1, HIDDEN)));
+      Operand<TFloat32> g = tf.withName("g").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, rowsKnown ? 1 : -1, HIDDEN)));
+      Ops t = tf.withSubScope("tail");
+      Operand<TFloat32> hidden = t.math.tanh(t.nn.biasAdd(t.math.add(product(t, layout, x, weight(t, random)),
+          product(t, layout, g, weight(t, random))), vector(t, random)));
+      Operand<TFloat32> sequence = t.withName("out").math.add(product(t, layout, hidden, weight(t, random)), hidden);
+      tf.withName("sequence_output").identity(sequence);
+      Ops pooler = tf.withSubScope("pooler");
+      Operand<TFloat32> sliced = pooler.stridedSlice(sequence, pooler.constant(new int[] {0, position, 0}),
+          pooler.constant(new int[] {0, position + 1, 0}), pooler.constant(new int[] {1, 1, 1}),
+          StridedSlice.beginMask(5L), StridedSlice.endMask(5L), StridedSlice.shrinkAxisMask(shrink ? 2L : 0L));
+      Operand<TFloat32> first = shrink ? sliced : pooler.squeeze(sliced, Squeeze.axis(List.of(1L)));
+      pooler.withName("pooled").math.tanh(pooler.linalg.matMul(first, weight(pooler, random)));
+      return graph.toGraphDef();
+    }
+  }
+
+  /** The pooled and sequence outputs and the pooled output's gradients of x and g, with g fed one row. */
+  private static List<float[]> runConditioned(GraphDef definition) {
+    try (Graph graph = new Graph()) {
+      graph.importGraphDef(definition);
+      Output<TFloat32> pooled = graph.operationOrThrow("pooler/pooled").output(0);
+      Output<TFloat32> x = graph.operationOrThrow("x").output(0);
+      Output<TFloat32> g = graph.operationOrThrow("g").output(0);
+      Output<?>[] gradients = graph.addGradients(pooled, new Output<?>[] {x, g});
+      try (Session session = new Session(graph);
+          TFloat32 xs = TFloat32.tensorOf(Shape.of(BATCH, LENGTH, HIDDEN),
+              DataBuffers.of(FloatArrays.gaussian(BATCH * LENGTH * HIDDEN, 3)));
+          TFloat32 gs = TFloat32.tensorOf(Shape.of(BATCH, 1, HIDDEN), DataBuffers.of(FloatArrays.gaussian(BATCH * HIDDEN,
+              4)));
+          Result result = session.runner().feed(x, xs).feed(g, gs).fetch(pooled).fetch("sequence_output")
+              .fetch(gradients[0]).fetch(gradients[1]).run()) {
+        return FloatArrays.flat(result, 4);
+      }
+    }
+  }
 }
