@@ -40,7 +40,8 @@ import org.tensorflow.proto.NodeDef;
  * the slice is left alone). In the first layout a Dense on a sequence may also be Keras 2's Tensordot (Hugging
  * Face's TF models, bert4keras): a Reshape to [batch * length, in] rows, a MatMul, and a Reshape back to the
  * input's [batch, length] (read from its shape); the copy runs the rows in between at the position, as [batch, ...],
- * unless something outside the tail feeds them. Any other Reshape ends the tail. What the copy reads from outside
+ * unless something outside the tail feeds them. Keras' EinsumDense on a sequence ({@code abc,cd->abd}, Model Garden's
+ * feed-forward block) is a product of the first layout too. Any other Reshape ends the tail. What the copy reads from outside
  * is sliced at the row that broadcasts to the position: row 0 of a tensor with a single row (a [batch, 1, ...]
  * operand, known statically or, where shape inference cannot tell, at run time), row p otherwise. A tail without a
  * product is not worth a copy, so such encoders are left as they are. The
@@ -230,7 +231,8 @@ final class OnePositionTail {
         banned.addAll(unsound); // without them, and so without their flattened rows: grow again
         continue;
       }
-      if (tail.reads().keySet().stream().noneMatch(n -> PRODUCTS.contains(index.node(n).getOp()))) {
+      if (tail.reads().keySet().stream().map(index::node)
+          .noneMatch(n -> PRODUCTS.contains(n.getOp()) || n.getOp().equals("Einsum"))) {
         return Optional.empty();
       }
       return Optional.of(new TailCopy(graph, index, shapes, boundary, tail).build());
@@ -426,6 +428,29 @@ final class OnePositionTail {
         && index.node(index.input(gather, 0).node()).getOp().equals("Shape");
   }
 
+  /**
+   * Whether {@code equation} maps each [batch, position] row of its first operand (rank 3) to the same row of its
+   * output by the second alone, e.g. {@code abc,cd->abd}: the activation's first two letters lead the output, in
+   * order, and the second operand has neither.
+   */
+  static boolean rowWiseEinsum(String equation) {
+    String compact = equation.replace(" ", "");
+    int arrow = compact.indexOf("->");
+    if (arrow < 0 || compact.contains(".")) {
+      return false;
+    }
+    String[] operands = compact.substring(0, arrow).split(",", -1);
+    String output = compact.substring(arrow + 2);
+    if (operands.length != 2 || operands[0].length() != 3 || output.length() != 3) {
+      return false;
+    }
+    char batch = operands[0].charAt(0);
+    char position = operands[0].charAt(1);
+    return batch != position && output.charAt(0) == batch && output.charAt(1) == position
+        && operands[1].indexOf(batch) < 0 && operands[1].indexOf(position) < 0
+        && output.chars().distinct().count() == 3;
+  }
+
   /** {@code tensor}, or what it transposes when it is a Transpose that keeps the axes in place. */
   private static TensorName withoutIdentityTransposes(NodeIndex index, TensorName tensor) {
     NodeDef node = index.node(tensor.node());
@@ -524,6 +549,15 @@ final class OnePositionTail {
         }
       }
       return reads.containsValue(Read.ROWS) ? reads : null;
+    }
+    if (op.equals("Einsum") && layout == RowLayout.ROWS && boundary.rowAxis() == 1 && inputs == 2) {
+      // Keras' EinsumDense on a sequence (Model Garden's feed-forward block, abc,cd->abd): one product per row.
+      Shape right = shape(shapes, index.input(node, 1));
+      if (right.isUnknown() || !rowWiseEinsum(node.getAttrOrThrow("equation").getS().toStringUtf8())) {
+        return null;
+      }
+      reads.put(1, Read.WHOLE);
+      return rowsOfSameRank(index, shapes, node, 0, rank, reads) ? reads : null;
     }
     if (PRODUCTS.contains(op)) {
       boolean transposedLeft = attrBool(node, "transpose_a") || attrBool(node, "adj_x");

@@ -51,6 +51,8 @@ class OnePositionTailTest {
      * input's [batch, length] by its dynamic shape.
      */
     TENSORDOT,
+    /** Keras' EinsumDense on a sequence (Model Garden's encoders): [batch, length, hidden], products abc,cd->abd. */
+    EINSUM,
     /** Flattened, reshaped at the end to [batch, -1, hidden]: the length is TensorFlow's to infer. */
     FLAT_INFERRED_LENGTH,
     /**
@@ -83,7 +85,8 @@ class OnePositionTailTest {
       Operand<TInt32> shape = layout == Layout.FLAT_INFERRED_LENGTH
           ? tf.constant(new int[] {BATCH, -1, HIDDEN})
           : tf.stack(List.of(element(tf, dims, 0), element(tf, dims, 1), tf.constant(HIDDEN)));
-      boolean flat = layout != Layout.BATCHED && layout != Layout.TENSORDOT;
+      boolean flat = layout == Layout.FLAT || layout == Layout.FLAT_INFERRED_LENGTH
+          || layout == Layout.FLAT_DECLARED_LONGER;
       Operand<TFloat32> rows = flat ? tf.reshape(x, tf.constant(new int[] {-1, HIDDEN})) : x;
       Ops attention = tf.withSubScope("attention");
       Operand<TFloat32> scores = flat
@@ -131,6 +134,7 @@ class OnePositionTailTest {
     return switch (layout) {
       case BATCHED -> tf.train.batchMatMul(rows, weight, TFloat32.class);
       case TENSORDOT -> tensordot(tf, rows, weight);
+      case EINSUM -> tf.linalg.einsum(List.of(rows, weight), "abc,cd->abd");
       default -> tf.linalg.matMul(rows, weight);
     };
   }
@@ -208,7 +212,7 @@ class OnePositionTailTest {
   @ParameterizedTest
   @CsvSource({"FLAT, 0, false, false", "FLAT, 2, true, false", "BATCHED, 0, false, false", "BATCHED, 3, true, false",
       "FLAT, 0, true, true", "BATCHED, 1, true, true", "FLAT_DECLARED_LONGER, 1, false, false",
-      "TENSORDOT, 0, false, false", "TENSORDOT, 2, true, true"})
+      "TENSORDOT, 0, false, false", "TENSORDOT, 2, true, true", "EINSUM, 0, false, false", "EINSUM, 1, true, true"})
   void theTailRunsAtThePooledPositionWithTheSameValuesAndGradient(Layout layout, int position, boolean shrink,
       boolean twoAxes) {
     GraphDef original = encoder(layout, position, shrink, twoAxes, 1);
@@ -220,7 +224,7 @@ class OnePositionTailTest {
     assertFalse(pooledReads.contains("tail/out"), "the full tail's output");
     assertTrue(pooledReads.contains("tail/out/at_position_" + position), "the tail's copy at the position");
     long products = pooledReads.stream().filter(n -> n.startsWith("tail/") && n.contains("/at_position_"))
-        .map(index::node).filter(n -> n.getOp().contains("MatMul")).count();
+        .map(index::node).filter(n -> n.getOp().contains("MatMul") || n.getOp().equals("Einsum")).count();
     assertEquals(3, products, "the tail's three products run at the position");
     // ... while the sequence output still reads the untouched tail.
     assertTrue(index.upstream(List.of("sequence_output")).contains("tail/out"));
@@ -265,11 +269,11 @@ class OnePositionTailTest {
    * An operand with one row along the positions ([batch, 1, hidden], a condition broadcast to every position, as
    * bert4keras' conditional LayerNorm has), put through its own Dense and added to the sequence's: the copy reads
    * that one row at any position, whether shape inference knows it is one row (the placeholder) or not (a
-   * Tensordot's output), and whether the operand is a Tensordot's or a batched product's.
+   * Tensordot's output), and whether the operand is a Tensordot's, a batched product's or an EinsumDense's.
    */
   @ParameterizedTest
   @CsvSource({"TENSORDOT, 0, false", "TENSORDOT, 2, false", "TENSORDOT, 2, true", "BATCHED, 2, false",
-      "BATCHED, 3, true"})
+      "BATCHED, 3, true", "EINSUM, 2, false"})
   void anOperandWithOneRowIsReadAtThatRowAtAnyPosition(Layout layout, int position, boolean shrink) {
     for (boolean rowsKnown : new boolean[] {true, false}) {
       GraphDef original = conditioned(layout, position, shrink, rowsKnown);
@@ -329,5 +333,17 @@ class OnePositionTailTest {
         return FloatArrays.flat(result, 4);
       }
     }
+  }
+
+  @Test
+  void onlyEinsumsThatMapEachRowToItsOwnRowArePerRowProducts() {
+    assertTrue(OnePositionTail.rowWiseEinsum("abc,cd->abd"));
+    assertTrue(OnePositionTail.rowWiseEinsum("BTD, DH -> BTH"));
+    assertFalse(OnePositionTail.rowWiseEinsum("abc,cde->abde"), "rank 4 out");
+    assertFalse(OnePositionTail.rowWiseEinsum("abc,bd->abd"), "the weight reads the position axis");
+    assertFalse(OnePositionTail.rowWiseEinsum("abc,cd->bad"), "rows swapped");
+    assertFalse(OnePositionTail.rowWiseEinsum("abc,adc->abd"), "the weight reads the batch axis");
+    assertFalse(OnePositionTail.rowWiseEinsum("...c,cd->...d"), "an ellipsis");
+    assertFalse(OnePositionTail.rowWiseEinsum("aac,cd->aad"), "a repeated letter");
   }
 }
