@@ -66,7 +66,7 @@ public record AppliedUpdateForms(UpdateForm asked, Map<String, UpdateForm> byKer
     return reasons.isEmpty();
   }
 
-  /** {"merged-factored": 22, "merged": 2}: {@link #counts()} by label, as in JSON. */
+  /** {"merged": 2, "merged-factored": 22}: {@link #counts()} by label, as in JSON. */
   public Map<String, Object> countsJson() {
     Map<String, Object> json = new LinkedHashMap<>();
     counts().forEach((form, n) -> json.put(form.label(), (long) n));

@@ -51,11 +51,16 @@ final class AdaptedModelSession implements AutoCloseable {
     this.forwardSum = forwardSum;
   }
 
-  /** Builds the graph (seconds), opens a session with {@code device}'s options and makes the inputs. */
+  /**
+   * Builds the graph (seconds), opens a session with {@code device}'s options and makes the inputs.
+   *
+   * @param prepared the run's task, inputs, measured output and settings (with a task)
+   */
   static AdaptedModelSession open(SavedModelInfo model, String signature, String method, AdapterPlan plan,
-      BenchSettings settings, DeviceOptions device) {
+      BenchTask.Prepared prepared, DeviceOptions device) {
+    BenchSettings settings = prepared.settings();
+    BenchTask task = prepared.task();
     // As train does: under XLA the step reads its batch from device staging and is fed nothing.
-    BenchTask task = BenchTask.detect(model, signature);
     TrainingGraph graph = task.applyTo(TrainingGraph.builder(model, plan).signature(signature), settings.seed())
         .updateForm(settings.updateFormFor(plan))
         .deviceForms(device)
@@ -73,11 +78,10 @@ final class AdaptedModelSession implements AutoCloseable {
     SyntheticBatch batch = null;
     AdaptedModelSession opened;
     try {
-      String measured = task.measuredOutput(model, signature);
-      String sum = ScalarSum.add(graph.graph(), graph.adapted().outputs().get(measured), FORWARD_SUM);
+      String sum = ScalarSum.add(graph.graph(), graph.adapted().outputs().get(prepared.measuredOutput()),
+          FORWARD_SUM);
       session = graph.open(device.toConfigProto());
-      batch = SyntheticBatch.of(model.signature(signature), settings.batchSize(), settings.maxLength(),
-          settings.seed());
+      batch = prepared.batch(model, signature, settings.seed());
       opened = new AdaptedModelSession(method, graph, session, batch,
           task.labels(settings.batchSize(), settings.seed() + 1), TBool.scalarOf(true),
           TFloat64.scalarOf(1.0), sum);
@@ -170,7 +174,7 @@ final class AdaptedModelSession implements AutoCloseable {
     return graph.deltas(session);
   }
 
-  /** Trainable parameters: adapter plus head. */
+  /** Trainable parameters: adapter plus head (none when the model's own output is trained). */
   long trainableParams() {
     return graph.trainableParams();
   }

@@ -226,7 +226,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
           e.medianMs(), m.timings().medianMs())));
     }
     trainableParams.forEach((k, v) -> out.append("trainable parameters ").append(k).append(": ").append(v)
-        .append(" (adapter + head)\n"));
+        .append(" (adapter + head, if one is added)\n"));
     peakRssMb.ifPresent(v -> out.append(String.format(Locale.ROOT, "peak host RSS %.0f MiB%n", v)));
     peakDeviceMb.ifPresent(v -> out.append(String.format(Locale.ROOT, "peak device memory %.0f MiB (%s%s)%n",
         v, deviceMemorySource.orElse("?"), deviceBaselineMb.isPresent()

@@ -33,6 +33,12 @@ public record BenchSettings(int batchSize, int maxLength, int steps, int warmup,
     this(batchSize, maxLength, steps, warmup, device, seed, false, null, 1, null);
   }
 
+  /** These settings with another sequence length (the one a model with a fixed length takes). */
+  public BenchSettings withMaxLength(int value) {
+    return new BenchSettings(batchSize, value, steps, warmup, device, seed, profile, updateForm, syncEvery,
+        stepLaunch);
+  }
+
   /** How a staged training step is handed to XLA: as asked, else as the device chooses. */
   public StepLaunch stepLaunchFor() {
     return stepLaunch != null ? stepLaunch : device.stepLaunch();

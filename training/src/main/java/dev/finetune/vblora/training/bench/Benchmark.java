@@ -51,6 +51,9 @@ public final class Benchmark {
       // Checked before anything is built: these modes run the SavedModel's own graph.
       device.requireSessionPrecision("bench's merged and base modes");
     }
+    BenchTask.Prepared prepared = BenchTask.Prepared.of(model, signature,
+        methods.stream().anyMatch(m -> !m.untouched()), settings, progress);
+    BenchSettings sized = prepared.settings();
     boolean gpu = device.device() == Device.GPU;
     OptionalLong baselineMb = gpu ? DeviceMemoryReading.readMb() : OptionalLong.empty();
     Deque<AutoCloseable> owned = new ArrayDeque<>();
@@ -72,7 +75,7 @@ public final class Benchmark {
         }
         progress.accept("building the " + method.label() + " training graph ...");
         AdaptedModelSession adapted = AdaptedModelSession.open(model, signature, method.label(),
-            method.plan().orElseThrow(), settings, device);
+            method.plan().orElseThrow(), prepared, device);
         owned.push(adapted);
         params.put(method.label(), adapted.trainableParams());
         updateForms.put(method.label(), adapted.updateForms());
@@ -86,7 +89,7 @@ public final class Benchmark {
         if (wantsMerged) {
           progress.accept("merging the " + method.label() + " update into the untouched graph ...");
           InferenceSession session = InferenceSession.merged(model, signature, adapted.deltas(), method.label(),
-              settings, device);
+              prepared, device);
           owned.push(session);
           runs.add(session.forward());
           merged = true;
@@ -94,7 +97,7 @@ public final class Benchmark {
       }
       if (base) {
         progress.accept("loading the untouched model ...");
-        InferenceSession session = InferenceSession.base(model, signature, settings, device);
+        InferenceSession session = InferenceSession.base(model, signature, prepared, device);
         owned.push(session);
         runs.add(session.forward());
       }
@@ -111,7 +114,7 @@ public final class Benchmark {
       boolean xla = measurements.stream().anyMatch(m -> m.placement().xlaClusters() > 0);
       OptionalDouble rss = toMb(HostMemory.peakResidentBytes());
       OptionalLong peakMb = gpu ? DeviceMemoryReading.readMb() : OptionalLong.empty();
-      return new BenchReport(modeLabel, settings, measurements, params, updateForms, rss, optional(peakMb),
+      return new BenchReport(modeLabel, sized, measurements, params, updateForms, rss, optional(peakMb),
           optional(baselineMb), gpu ? Optional.of(DeviceMemoryReading.SOURCE) : Optional.empty(), xla,
           HostLoad.oneMinute(), profile, stepLaunch != null ? stepLaunch : StepLaunch.CLUSTERED);
     } finally {

@@ -45,34 +45,32 @@ final class InferenceSession implements AutoCloseable {
   }
 
   /** The untouched model. */
-  static InferenceSession base(SavedModelInfo model, String signature, BenchSettings settings,
+  static InferenceSession base(SavedModelInfo model, String signature, BenchTask.Prepared prepared,
       DeviceOptions device) {
-    return open(model, signature, Map.of(), "none", BenchMode.BASE, settings, device);
+    return open(model, signature, Map.of(), "none", BenchMode.BASE, prepared, device);
   }
 
   /**
-   * The untouched graph with {@code deltas} (per kernel variable, [in, out]) added to its kernels.
+   * The untouched graph with {@code deltas} (per kernel variable, in its layout, or [d_in, d_out] for an Einsum
+   * kernel of higher rank) added to its kernels.
    *
    * @param method the adapter the deltas come from, for the report
    */
   static InferenceSession merged(SavedModelInfo model, String signature, Map<String, float[][]> deltas,
-      String method, BenchSettings settings, DeviceOptions device) {
-    return open(model, signature, deltas, method, BenchMode.MERGED, settings, device);
+      String method, BenchTask.Prepared prepared, DeviceOptions device) {
+    return open(model, signature, deltas, method, BenchMode.MERGED, prepared, device);
   }
 
   private static InferenceSession open(SavedModelInfo model, String signature, Map<String, float[][]> deltas,
-      String method, BenchMode mode, BenchSettings settings, DeviceOptions device) {
+      String method, BenchMode mode, BenchTask.Prepared prepared, DeviceOptions device) {
+    BenchSettings settings = prepared.settings();
     SaverDef saver = model.metaGraph().getSaverDef();
     if (saver.getRestoreOpName().isEmpty()) {
       throw new VbLoraException("the SavedModel at " + model.path() + " has no saver to restore its "
-          + "weights with; bench needs a TF1 graph export with a saver");
+          + "weights with, which the merged and base measurements need; measure the training step alone (--mode "
+          + "train)");
     }
-    String measured = BenchTask.detect(model, signature).measuredOutput(model, signature);
-    TensorSpec output = model.signature(signature).outputs().get(measured);
-    if (output == null) {
-      throw new VbLoraException("signature '" + signature + "' has no output '" + measured + "' to measure the "
-          + "forward pass by; its outputs are " + model.signature(signature).outputs().keySet());
-    }
+    TensorSpec output = model.signature(signature).outputs().get(prepared.measuredOutput());
     Graph graph = new Graph();
     Session session = null;
     SyntheticBatch batch = null;
@@ -89,8 +87,7 @@ final class InferenceSession implements AutoCloseable {
       if (!updates.isEmpty()) {
         assign(session, updates, deltas);
       }
-      batch = SyntheticBatch.of(model.signature(signature), settings.batchSize(), settings.maxLength(),
-          settings.seed());
+      batch = prepared.batch(model, signature, settings.seed());
       return new InferenceSession(method, mode, graph, session, batch, sum);
     } catch (RuntimeException e) {
       if (session != null) {

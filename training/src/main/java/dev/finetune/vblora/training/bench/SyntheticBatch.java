@@ -4,7 +4,10 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.savedmodel.SignatureInfo;
 import dev.finetune.vblora.savedmodel.TensorSpec;
+import dev.finetune.vblora.savedmodel.io.InputRole;
+import dev.finetune.vblora.savedmodel.io.ModelInputs;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,10 +23,11 @@ import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
- * Token-id inputs of a given shape for a signature, made once and fed to every step, so that a timed step
- * does no host work but the run call. Inputs named like a mask get ones, like segment or token-type ids
- * zeros, all others seeded random ids in [{@value #FIRST_ID}, {@value #END_ID}) (ordinary word pieces in
- * BERT's vocabulary; any vocabulary of at least {@value #END_ID} entries works).
+ * Inputs of a given shape for a signature, made once and fed to every step, so that a timed step does no host work
+ * but the run call. Token inputs: a mask gets ones, segment or token-type ids zeros, the ids seeded random ids in
+ * [{@value #FIRST_ID}, {@value #END_ID}) (ordinary word pieces in BERT's vocabulary; any vocabulary of at least
+ * {@value #END_ID} entries works), roles as train maps them where given, else by name. Float32 inputs (feature
+ * models) get seeded standard-normal features.
  */
 public final class SyntheticBatch implements AutoCloseable {
   static final int FIRST_ID = 1000;
@@ -39,22 +43,37 @@ public final class SyntheticBatch implements AutoCloseable {
   }
 
   /**
-   * Tensors for every input of {@code signature}, each {@code [batchSize, length]}.
+   * Tensors for every input of {@code signature}: token inputs {@code [batchSize, length]}, their roles told by
+   * their names (see the class comment); float32 inputs as {@link #features} makes them.
    *
-   * @throws IllegalArgumentException for an input that is not a rank-2 int32/int64 tensor, or when
-   *     {@code length} exceeds a fixed sequence length of the signature
+   * @throws VbLoraException for an integer input that is not rank 2, or another dtype
+   * @throws InvalidSettingException when {@code length} exceeds a fixed sequence length of the signature
    */
   public static SyntheticBatch of(SignatureInfo signature, int batchSize, int length, long seed) {
+    return of(signature, null, batchSize, length, seed);
+  }
+
+  /**
+   * As {@link #of(SignatureInfo, int, int, long)}, with the token inputs' roles as {@code inputs} maps them (ids,
+   * mask, types: by convention or by where they flow, as train maps them); inputs it leaves out, or all of them when
+   * it is null, are told by name.
+   */
+  public static SyntheticBatch of(SignatureInfo signature, ModelInputs inputs, int batchSize, int length,
+      long seed) {
     if (batchSize < 1 || length < 1) {
       throw new VbLoraException("batch size and length must be at least 1, got " + batchSize + " x "
           + length);
+    }
+    Map<String, InputRole> roles = new HashMap<>();
+    if (inputs != null) {
+      inputs.roles().forEach((role, input) -> roles.put(input.key(), role));
     }
     SyntheticBatch batch = new SyntheticBatch(batchSize, length);
     try {
       Random random = new Random(seed);
       for (Map.Entry<String, TensorSpec> input : signature.inputs().entrySet()) {
-        batch.tensors.put(input.getValue().tensorName(), tensor(input.getKey(), input.getValue(), batchSize,
-            length, random));
+        batch.tensors.put(input.getValue().tensorName(), tensor(input.getKey(), input.getValue(),
+            roles.getOrDefault(input.getKey(), roleByName(input.getKey())), batchSize, length, random));
       }
       return batch;
     } catch (RuntimeException e) {
@@ -63,7 +82,15 @@ public final class SyntheticBatch implements AutoCloseable {
     }
   }
 
-  private static Tensor tensor(String key, TensorSpec spec, int batchSize, int length, Random random) {
+  /** Mask or types when the name says so, else ids. */
+  private static InputRole roleByName(String key) {
+    String name = key.toLowerCase(Locale.ROOT);
+    return name.contains("mask") ? InputRole.MASK
+        : name.contains("segment") || name.contains("type") ? InputRole.TYPES : InputRole.IDS;
+  }
+
+  private static Tensor tensor(String key, TensorSpec spec, InputRole role, int batchSize, int length,
+      Random random) {
     if (spec.dtype() == DataType.DT_FLOAT) {
       return features(key, spec, batchSize, length, random);
     }
@@ -76,11 +103,9 @@ public final class SyntheticBatch implements AutoCloseable {
       throw new InvalidSettingException("maxLength", "maxLength " + length + " exceeds input " + key + "'s length "
           + fixed + " " + spec.shape() + "; use maxLength " + fixed + " or less");
     }
-    String name = key.toLowerCase(Locale.ROOT);
     int[] values = new int[batchSize * length];
     for (int i = 0; i < values.length; i++) {
-      values[i] = name.contains("mask") ? 1
-          : name.contains("segment") || name.contains("type") ? 0
+      values[i] = role == InputRole.MASK ? 1 : role == InputRole.TYPES ? 0
           : FIRST_ID + random.nextInt(END_ID - FIRST_ID);
     }
     Shape shape = Shape.of(batchSize, length);
@@ -103,9 +128,9 @@ public final class SyntheticBatch implements AutoCloseable {
   }
 
   /**
-   * Seeded standard-normal float32 features of the input's shape: {@code batchSize} rows, {@code length} along axis 1
-   * when the signature leaves it open (a sequence of feature vectors, as a Keras time-series model takes), every
-   * other axis as declared.
+   * Seeded standard-normal float32 features of the input's shape: {@code batchSize} rows, every axis the signature
+   * fixes as declared, and {@code length} along axis 1 only when the signature leaves it open (a sequence of
+   * feature vectors of any length).
    */
   private static Tensor features(String key, TensorSpec spec, int batchSize, int length, Random random) {
     List<Long> declared = spec.shape();
@@ -120,10 +145,6 @@ public final class SyntheticBatch implements AutoCloseable {
       if (d < 0 && i > 1) {
         throw new VbLoraException("signature input " + key + " has shape " + declared + "; bench can fill an open "
             + "batch axis and an open length (axis 1), not axis " + i);
-      }
-      if (d > 0 && i == 1 && length > d) {
-        throw new InvalidSettingException("maxLength", "maxLength " + length + " exceeds input " + key
-            + "'s length " + d + " " + declared + "; use maxLength " + d + " or less");
       }
       dims[i] = d < 0 ? length : d;
     }

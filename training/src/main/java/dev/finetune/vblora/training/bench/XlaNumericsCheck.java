@@ -47,15 +47,17 @@ public final class XlaNumericsCheck {
     }
     DeviceOptions device = settings.device();
     DeviceProbe.requireAvailable(device);
+    BenchTask.Prepared prepared = BenchTask.Prepared.of(model, signature, true, settings, progress);
+    settings = prepared.settings();
     // The XLA side runs its steps as train does with XLA on: staged as one program where the device chooses that.
     StepLaunch launch = settings.stepLaunch() != null ? settings.stepLaunch() : device.withXla(true).stepLaunch();
     progress.accept("building the " + method.label() + " training graph ...");
     List<AutoCloseable> owned = new ArrayList<>();
-    try (TrainingGraph graph = build(model, signature, method, settings, StepInputs.FED, StepLaunch.CLUSTERED);
+    try (TrainingGraph graph = build(model, signature, method, prepared, StepInputs.FED, StepLaunch.CLUSTERED);
         // A staged graph reads its batch from variables that only a staging call fills, so the one program gets a
         // graph of its own, built from the same seeds (the same initial values).
         TrainingGraph stagedGraph = launch == StepLaunch.WHOLE
-            ? build(model, signature, method, settings, StepInputs.STAGED, StepLaunch.WHOLE) : null) {
+            ? build(model, signature, method, prepared, StepInputs.STAGED, StepLaunch.WHOLE) : null) {
       Optional<StagedSteps> staged = Optional.ofNullable(stagedGraph).flatMap(TrainingGraph::staging)
           .filter(s -> s.stepLaunch() == StepLaunch.WHOLE); // empty too when the step cannot be one program
       TrainingGraph graphWith = staged.isPresent() ? stagedGraph : graph;
@@ -83,8 +85,8 @@ public final class XlaNumericsCheck {
     TBool training = own(owned, TBool.scalarOf(true));
     TFloat64 multiplier = own(owned, TFloat64.scalarOf(1.0));
     for (int b = 0; b < BATCHES; b++) {
-      SyntheticBatch batch = SyntheticBatch.of(model.signature(signature), settings.batchSize(),
-          settings.maxLength(), settings.seed() + b);
+      SyntheticBatch batch = SyntheticBatch.of(model.signature(signature), graph.spec().io().inputs(),
+          settings.batchSize(), settings.maxLength(), settings.seed() + b);
       owned.add(batch);
       batches.add(batch);
       labels.add(own(owned, task.labels(settings.batchSize(), settings.seed() + b)));
@@ -117,8 +119,9 @@ public final class XlaNumericsCheck {
   }
 
   private static TrainingGraph build(SavedModelInfo model, String signature, BenchMethod method,
-      BenchSettings settings, StepInputs inputs, StepLaunch launch) {
-    return BenchTask.detect(model, signature).applyTo(TrainingGraph.builder(model, method.plan().orElseThrow())
+      BenchTask.Prepared prepared, StepInputs inputs, StepLaunch launch) {
+    BenchSettings settings = prepared.settings();
+    return prepared.task().applyTo(TrainingGraph.builder(model, method.plan().orElseThrow())
         .signature(signature), settings.seed())
         .updateForm(settings.updateFormFor(method.plan().orElseThrow()))
         .deviceForms(settings.device()).stepInputs(inputs).stepLaunch(launch).build();

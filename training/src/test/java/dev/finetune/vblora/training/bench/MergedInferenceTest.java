@@ -47,13 +47,14 @@ class MergedInferenceTest {
   }
 
   private static void assertMergedIsAdapted(SavedModelInfo model, VbLoraPlan plan, int length) {
-    BenchSettings settings = new BenchSettings(2, length, 1, 0, DeviceOptions.cpu(), 11);
     String signature = SavedModelInfo.DEFAULT_SIGNATURE;
-    try (AdaptedModelSession adapted = AdaptedModelSession.open(model, signature, "vblora", plan, settings,
+    BenchTask.Prepared prepared = BenchTask.Prepared.of(model, signature, true,
+        new BenchSettings(2, length, 1, 0, DeviceOptions.cpu(), 11), line -> { });
+    try (AdaptedModelSession adapted = AdaptedModelSession.open(model, signature, "vblora", plan, prepared,
             DeviceOptions.cpu());
-        InferenceSession merged = InferenceSession.merged(model, signature, adapted.deltas(), "vblora", settings,
+        InferenceSession merged = InferenceSession.merged(model, signature, adapted.deltas(), "vblora", prepared,
             DeviceOptions.cpu());
-        InferenceSession base = InferenceSession.base(model, signature, settings, DeviceOptions.cpu())) {
+        InferenceSession base = InferenceSession.base(model, signature, prepared, DeviceOptions.cpu())) {
       double adaptedSum = adapted.forward().scalar();
       double mergedSum = merged.forward().scalar();
       double baseSum = base.forward().scalar();

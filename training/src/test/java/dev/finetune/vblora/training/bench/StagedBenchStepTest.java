@@ -24,12 +24,13 @@ class StagedBenchStepTest {
     VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(7).build();
     DeviceOptions fed = DeviceOptions.cpu();
     DeviceOptions staged = new DeviceOptions(Device.CPU, true, Precision.FP32, false, 0, 0);
-    BenchSettings settings = new BenchSettings(2, 16, 1, 0, fed, 11);
     String signature = SavedModelInfo.DEFAULT_SIGNATURE;
+    BenchTask.Prepared prepared = BenchTask.Prepared.of(bert, signature, true,
+        new BenchSettings(2, 16, 1, 0, fed, 11), line -> { });
     try (AdaptedModelSession a = AdaptedModelSession.open(bert, signature, "vblora",
-            VbLoraPlan.of(Bert.queryValue(bert), config), settings, fed);
+            VbLoraPlan.of(Bert.queryValue(bert), config), prepared, fed);
         AdaptedModelSession b = AdaptedModelSession.open(bert, signature, "vblora",
-            VbLoraPlan.of(Bert.queryValue(bert), config), settings, staged)) {
+            VbLoraPlan.of(Bert.queryValue(bert), config), prepared, staged)) {
       TimedRun fedStep = a.trainStep(1);
       TimedRun stagedStep = b.trainStep(1);
       for (int step = 0; step < 3; step++) {

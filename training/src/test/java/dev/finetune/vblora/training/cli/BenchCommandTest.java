@@ -123,6 +123,38 @@ class BenchCommandTest {
         "the six shared kernels of its encoder");
   }
 
+  /**
+   * A TF2 model's functions were traced at its signature's length (ALBERT-tiny's [-1, 128]): a shorter --max-length
+   * would not run, so every batch takes that length, as train pads to it, and the report says so.
+   */
+  @Test
+  void aTf2ModelsFixedLengthIsTheLengthItsBatchesTake() {
+    Path albert = SharedFolder.resolve("fixtures/tf2/albert_tiny_zh");
+    int status = run("bench", "--model", albert.toString(), "--vector-length", "12", "--num-vectors", "16",
+        "--targets", "bert-qv", "--batch-size", "2", "--max-length", "32", "--steps", "1", "--warmup", "1",
+        "--mode", "train", "--json");
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("traced at length 128"), err.toString());
+    assertEquals(128, Json.getLong(Json.getObject(Json.parseObject(out.toString(StandardCharsets.UTF_8)), "setup"),
+        "max_length"));
+  }
+
+  /**
+   * A tabular Keras model ([-1, 72] float32 features, its own output): the features take their declared width
+   * whatever --max-length says, and the run trains that output.
+   */
+  @Test
+  void aFeatureModelsInputsTakeTheirDeclaredShape() {
+    Path mlp = SharedFolder.resolve("fixtures/tf2/keras_dense_mlp");
+    int status = run("bench", "--model", mlp.toString(), "--targets", "all-linear", "--exclude", "dense_3",
+        "--vector-length", "8", "--num-vectors", "16", "--batch-size", "4", "--steps", "1", "--warmup", "1",
+        "--mode", "all", "--json");
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    List<String> names = Json.getArray(Json.parseObject(out.toString(StandardCharsets.UTF_8)), "measurements")
+        .stream().map(m -> Json.getString(Json.asObject(m, "measurement"), "name")).toList();
+    assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), names);
+  }
+
   @Test
   void aProfileFileWithoutAProfileIsAUsageErrorBeforeAnythingRuns() {
     assertEquals(2, run("bench", "--model", "/nowhere/model", "--profile-out", dir.resolve("p.tsv").toString()));
