@@ -14,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -32,17 +33,29 @@ class BenchCommandTest {
         new PrintStream(err, true, StandardCharsets.UTF_8)).run(argv);
   }
 
+  /** Runs bench with {@code argv} and --json, which must succeed, and returns its JSON document. */
+  private Map<String, Object> benchJson(String... argv) {
+    List<String> args = new ArrayList<>(List.of("bench"));
+    args.addAll(List.of(argv));
+    args.add("--json");
+    assertEquals(0, run(args.toArray(String[]::new)), err.toString(StandardCharsets.UTF_8));
+    return Json.parseObject(out.toString(StandardCharsets.UTF_8));
+  }
+
+  /** The names of the measurements of a bench JSON document, in order. */
+  private static List<String> measurementNames(Map<String, Object> json) {
+    return Json.getArray(json, "measurements").stream()
+        .map(m -> Json.getString(Json.asObject(m, "measurement"), "name")).toList();
+  }
+
   @TempDir
   Path dir;
 
   @Test
   void aTinyRunPrintsOneWellFormedJsonDocumentWithPositiveFigures() throws IOException {
     Path table = dir.resolve("profile.tsv");
-    int status = run("bench", "--model", Bert.folder().toString(), "--batch-size", "2", "--max-length", "16",
-        "--steps", "2", "--warmup", "1", "--mode", "all", "--profile", "--profile-out", table.toString(),
-        "--json");
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-    Map<String, Object> json = Json.parseObject(out.toString(StandardCharsets.UTF_8));
+    Map<String, Object> json = benchJson("--model", Bert.folder().toString(), "--batch-size", "2", "--max-length",
+        "16", "--steps", "2", "--warmup", "1", "--mode", "all", "--profile", "--profile-out", table.toString());
 
     Map<String, Object> stepMs = Json.getObject(json, "step_ms");
     double median = Json.getDouble(stepMs, "median");
@@ -53,9 +66,7 @@ class BenchCommandTest {
     assertTrue(Json.getDouble(json, "peak_rss_mb") > 0);
     assertFalse(json.containsKey("peak_device_mb"), "no device memory on a CPU run");
 
-    List<String> names = Json.getArray(json, "measurements").stream()
-        .map(m -> Json.getString(Json.asObject(m, "measurement"), "name")).toList();
-    assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), names);
+    assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), measurementNames(json));
     assertEquals("train/vblora", Json.getString(json, "primary"));
     for (Object m : Json.getArray(json, "measurements")) {
       Map<String, Object> measurement = Json.asObject(m, "measurement");
@@ -111,14 +122,10 @@ class BenchCommandTest {
   @Test
   void aModelThatEndsInItsOwnClassifierIsMeasuredThroughThatOutput() {
     Path albert = SharedFolder.resolve("fixtures/tf2/albert_tiny_zh");
-    int status = run("bench", "--model", albert.toString(), "--vector-length", "12", "--num-vectors", "16",
-        "--targets", "all-linear", "--exclude", "projector", "--batch-size", "2", "--max-length", "128",
-        "--steps", "1", "--warmup", "1", "--mode", "all", "--json");
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-    Map<String, Object> json = Json.parseObject(out.toString(StandardCharsets.UTF_8));
-    List<String> names = Json.getArray(json, "measurements").stream()
-        .map(m -> Json.getString(Json.asObject(m, "measurement"), "name")).toList();
-    assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), names);
+    Map<String, Object> json = benchJson("--model", albert.toString(), "--vector-length", "12", "--num-vectors",
+        "16", "--targets", "all-linear", "--exclude", "projector", "--batch-size", "2", "--max-length", "128",
+        "--steps", "1", "--warmup", "1", "--mode", "all");
+    assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), measurementNames(json));
     assertEquals(Map.of("low-rank", 6L), Json.getObject(Json.getObject(json, "update_form_kernels"), "vblora"),
         "the six shared kernels of its encoder");
   }
@@ -130,13 +137,11 @@ class BenchCommandTest {
   @Test
   void aTf2ModelsFixedLengthIsTheLengthItsBatchesTake() {
     Path albert = SharedFolder.resolve("fixtures/tf2/albert_tiny_zh");
-    int status = run("bench", "--model", albert.toString(), "--vector-length", "12", "--num-vectors", "16",
-        "--targets", "bert-qv", "--batch-size", "2", "--max-length", "32", "--steps", "1", "--warmup", "1",
-        "--mode", "train", "--json");
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    Map<String, Object> json = benchJson("--model", albert.toString(), "--vector-length", "12", "--num-vectors",
+        "16", "--targets", "bert-qv", "--batch-size", "2", "--max-length", "32", "--steps", "1", "--warmup", "1",
+        "--mode", "train");
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("traced at length 128"), err.toString());
-    assertEquals(128, Json.getLong(Json.getObject(Json.parseObject(out.toString(StandardCharsets.UTF_8)), "setup"),
-        "max_length"));
+    assertEquals(128, Json.getLong(Json.getObject(json, "setup"), "max_length"));
   }
 
   /**
@@ -146,13 +151,10 @@ class BenchCommandTest {
   @Test
   void aFeatureModelsInputsTakeTheirDeclaredShape() {
     Path mlp = SharedFolder.resolve("fixtures/tf2/keras_dense_mlp");
-    int status = run("bench", "--model", mlp.toString(), "--targets", "all-linear", "--exclude", "dense_3",
-        "--vector-length", "8", "--num-vectors", "16", "--batch-size", "4", "--steps", "1", "--warmup", "1",
-        "--mode", "all", "--json");
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-    List<String> names = Json.getArray(Json.parseObject(out.toString(StandardCharsets.UTF_8)), "measurements")
-        .stream().map(m -> Json.getString(Json.asObject(m, "measurement"), "name")).toList();
-    assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), names);
+    Map<String, Object> json = benchJson("--model", mlp.toString(), "--targets", "all-linear", "--exclude",
+        "dense_3", "--vector-length", "8", "--num-vectors", "16", "--batch-size", "4", "--steps", "1", "--warmup",
+        "1", "--mode", "all");
+    assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), measurementNames(json));
   }
 
   @Test
