@@ -3,6 +3,7 @@ package dev.finetune.vblora.training.bench;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.UpdateForm;
+import dev.finetune.vblora.savedmodel.io.ModelIo;
 import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
@@ -24,19 +25,29 @@ import java.util.Objects;
  *     N steps runs them); a timed training step is then the time of such a group divided by its size. 1 waits
  *     for every step. Forward and inference measurements always fetch (their latency is what is asked)
  * @param stepLaunch how a staged training step is handed to XLA; null: {@link DeviceOptions#stepLaunch}
+ * @param io how the model is fed and what a run trains on it, as train's model io settings ({@code --input},
+ *     {@code --features}, {@code --pooling}, {@code --output}, {@code --loss}); {@link ModelIo.Settings#detected()}
+ *     leaves all of it to detection
  */
 public record BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed,
-    boolean profile, UpdateForm updateForm, int syncEvery, StepLaunch stepLaunch) {
+    boolean profile, UpdateForm updateForm, int syncEvery, StepLaunch stepLaunch, ModelIo.Settings io) {
 
   /** Settings without the profile, the update form chosen for the device, a wait for every step. */
   public BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed) {
     this(batchSize, maxLength, steps, warmup, device, seed, false, null, 1, null);
   }
 
+  /** Settings whose model io is detected. */
+  public BenchSettings(int batchSize, int maxLength, int steps, int warmup, DeviceOptions device, long seed,
+      boolean profile, UpdateForm updateForm, int syncEvery, StepLaunch stepLaunch) {
+    this(batchSize, maxLength, steps, warmup, device, seed, profile, updateForm, syncEvery, stepLaunch,
+        ModelIo.Settings.detected());
+  }
+
   /** These settings with another sequence length (the one a model with a fixed length takes). */
   public BenchSettings withMaxLength(int value) {
     return new BenchSettings(batchSize, value, steps, warmup, device, seed, profile, updateForm, syncEvery,
-        stepLaunch);
+        stepLaunch, io);
   }
 
   /** How a staged training step is handed to XLA: as asked, else as the device chooses. */
@@ -51,6 +62,7 @@ public record BenchSettings(int batchSize, int maxLength, int steps, int warmup,
 
   public BenchSettings {
     Objects.requireNonNull(device, "device");
+    Objects.requireNonNull(io, "io");
     if (batchSize < 1) {
       throw new InvalidSettingException("batchSize", "batchSize must be at least 1, got " + batchSize);
     }

@@ -5,6 +5,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.InputFlow;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SignatureInfo;
+import dev.finetune.vblora.savedmodel.io.InputRole;
 import dev.finetune.vblora.savedmodel.io.LossKind;
 import dev.finetune.vblora.savedmodel.io.ModelInputs;
 import dev.finetune.vblora.savedmodel.io.ModelIo;
@@ -32,7 +33,12 @@ record BenchTask(ModelIo io) {
   private static final List<String> SUMMED = List.of(TrainingGraph.POOLED_OUTPUT, "pooler_output");
 
   static BenchTask detect(SavedModelInfo model, String signature) {
-    return new BenchTask(ModelIo.resolve(model, signature, ModelIo.Settings.detected()));
+    return detect(model, signature, ModelIo.Settings.detected());
+  }
+
+  /** As train resolves {@code settings} (its model io options) on the model. */
+  static BenchTask detect(SavedModelInfo model, String signature, ModelIo.Settings settings) {
+    return new BenchTask(ModelIo.resolve(model, signature, settings));
   }
 
   /**
@@ -46,13 +52,16 @@ record BenchTask(ModelIo io) {
         Consumer<String> progress) {
       ModelInputs inputs;
       try {
-        inputs = BenchTask.inputs(model, signature);
+        inputs = BenchTask.inputs(model, signature, settings.io().inputs());
       } catch (RuntimeException e) {
+        if (!settings.io().inputs().isEmpty()) {
+          throw e; // an explicit --input that does not map
+        }
         inputs = null; // told by name, as before roles were read
       }
       BenchSettings sized = inputs == null ? settings
           : settings.withMaxLength(sequenceLength(model, inputs, settings.maxLength(), progress));
-      BenchTask task = trains ? detect(model, signature) : null;
+      BenchTask task = trains ? detect(model, signature, settings.io()) : null;
       return new Prepared(task, inputs,
           BenchTask.measuredOutput(model.signature(signature), task == null ? null : task.io()), sized);
     }
@@ -67,8 +76,8 @@ record BenchTask(ModelIo io) {
    * The model's inputs as train maps them (ids, mask and types by convention or by where they flow), without
    * deciding what a run would train: what the untouched model's measurements need.
    */
-  static ModelInputs inputs(SavedModelInfo model, String signature) {
-    return ModelInputs.resolve(model.signature(signature), Map.of(),
+  static ModelInputs inputs(SavedModelInfo model, String signature, Map<InputRole, String> explicit) {
+    return ModelInputs.resolve(model.signature(signature), explicit,
         () -> InputFlow.of(model.metaGraph(), signature));
   }
 

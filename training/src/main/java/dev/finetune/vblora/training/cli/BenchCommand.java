@@ -55,6 +55,7 @@ final class BenchCommand implements Command {
   @Override
   public List<OptionSpec> options() {
     List<OptionSpec> options = new ArrayList<>(ModelOptions.specs());
+    options.addAll(ModelIoOptions.benchSpecs());
     options.addAll(AdapterOptions.selectionSpecs());
     options.add(OptionSpec.optional("method", "M[,M...]", AdapterMethod.names(", ") + " or none (the untouched"
         + " model); a list measures each, interleaved", TrainingDefaults.METHOD.name()).in(AdapterOptions.ADAPTER));
@@ -122,7 +123,7 @@ final class BenchCommand implements Command {
     BenchSettings settings = new BenchSettings(args.integerOrDefault("batch-size"),
         args.integerOrDefault("max-length"), args.integerOrDefault("steps"), args.integerOrDefault("warmup"),
         device, args.integerOrDefault("seed"), args.flag("profile"), SessionOptions.updateForm(args).orElse(null),
-        args.integerOrDefault("sync-every"), stepLaunch(args, device));
+        args.integerOrDefault("sync-every"), stepLaunch(args, device), ModelIoOptions.benchSettings(args));
     Optional<Path> profileOut = args.path("profile-out");
     if (profileOut.isPresent() && !settings.profile()) {
       throw new UsageError("--profile-out writes the traced step of --profile; add --profile");

@@ -44,6 +44,19 @@ final class ModelIoOptions {
     return specs().stream().filter(o -> !o.name().equals("features") && !o.name().equals("pooling")).toList();
   }
 
+  /** Bench's: train's, less --tag, which bench takes among its model options. */
+  static List<OptionSpec> benchSpecs() {
+    return specs().stream().filter(o -> !o.name().equals("tag")).toList();
+  }
+
+  /** The I/O settings of bench ({@link #benchSpecs()}): as train reads them. */
+  static ModelIo.Settings benchSettings(ParsedArgs args) {
+    Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
+    inputs(args).forEach((role, key) -> roles.put(InputRole.parse(role), key));
+    return new ModelIo.Settings(roles, args.string("features").orElse(null), pooling(args),
+        args.string("output").orElse(null), loss(args).orElse(null));
+  }
+
   /** The roles of the repeated --input ROLE=NAME. */
   static Map<String, String> inputs(ParsedArgs args) {
     Map<String, String> roles = new LinkedHashMap<>();

@@ -157,6 +157,18 @@ class BenchCommandTest {
     assertEquals(List.of("train/vblora", "forward/vblora", "merged/vblora", "base/none"), measurementNames(json));
   }
 
+  /** bench reads train's model io options: an input mapping that names no input is refused with that name. */
+  @Test
+  void theModelIoOptionsAreTrainsOwn() {
+    Path albert = SharedFolder.resolve("fixtures/tf2/albert_tiny_zh");
+    int status = run("bench", "--model", albert.toString(), "--vector-length", "12", "--input", "ids=input_ids",
+        "--steps", "1", "--warmup", "0");
+    assertTrue(status != 0);
+    String message = err.toString(StandardCharsets.UTF_8);
+    assertTrue(message.contains("ids=input_ids names no input"), message);
+    assertTrue(message.contains("input_word_ids"), "the inputs it has are listed: " + message);
+  }
+
   @Test
   void aProfileFileWithoutAProfileIsAUsageErrorBeforeAnythingRuns() {
     assertEquals(2, run("bench", "--model", "/nowhere/model", "--profile-out", dir.resolve("p.tsv").toString()));
