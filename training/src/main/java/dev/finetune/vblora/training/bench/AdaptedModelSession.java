@@ -11,8 +11,10 @@ import dev.finetune.vblora.training.StagedSteps;
 import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.TrainingGraph;
 import dev.finetune.vblora.training.device.DeviceOptions;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.tensorflow.Session;
@@ -76,16 +78,22 @@ final class AdaptedModelSession implements AutoCloseable {
     }
     Session session = null;
     SyntheticBatch batch = null;
+    List<Tensor> fed = new ArrayList<>(); // labels, training flag, multiplier: the session owns them once opened
     AdaptedModelSession opened;
     try {
       String sum = ScalarSum.add(graph.graph(), graph.adapted().outputs().get(prepared.measuredOutput()),
           FORWARD_SUM);
       session = graph.open(device.toConfigProto());
       batch = prepared.batch(model, signature, settings.seed());
-      opened = new AdaptedModelSession(method, graph, session, batch,
-          task.labels(settings.batchSize(), settings.seed() + 1), TBool.scalarOf(true),
-          TFloat64.scalarOf(1.0), sum);
+      Tensor labels = task.labels(settings.batchSize(), settings.seed() + 1);
+      fed.add(labels);
+      TBool training = TBool.scalarOf(true);
+      fed.add(training);
+      TFloat64 multiplier = TFloat64.scalarOf(1.0);
+      fed.add(multiplier);
+      opened = new AdaptedModelSession(method, graph, session, batch, labels, training, multiplier, sum);
     } catch (RuntimeException e) {
+      fed.forEach(Tensor::close);
       if (batch != null) {
         batch.close();
       }
