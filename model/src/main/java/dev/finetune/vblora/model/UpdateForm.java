@@ -39,12 +39,20 @@ public enum UpdateForm {
   }
 
   /**
-   * The faster form where both are possible, as measured on BERT-base (docs/benchmarks.md): merged on a GPU,
-   * where the low-rank path's thin matmuls wait on memory, and low-rank on a CPU, where its smaller
-   * arithmetic wins; low-rank whenever the adapter has dropout.
+   * The fastest form where all are possible, as measured on BERT-base (docs/benchmarks.md): on a GPU a merged form,
+   * where the low-rank path's thin matmuls wait on memory: merged-factored when the products compute in float32
+   * (TF32), whose weight-gradient products run in slower kernels than the thin ones that replace them (q,v 10.27 to
+   * 10.05 ms, all-linear 14.24 to 13.03 ms on an H200), and merged with reduced-precision products, where the
+   * weight-gradient products are fast and the thin ones cost more (bf16 q,v 5.72 against 5.85 ms); low-rank on a
+   * CPU, where its smaller arithmetic wins, and whenever the adapter has dropout.
+   *
+   * @param float32Products whether the products compute in float32 (fp32/TF32; false for bf16 and fp16)
    */
-  public static UpdateForm automatic(boolean onGpu, double adapterDropout) {
-    return onGpu && adapterDropout == 0 ? MERGED : LOW_RANK;
+  public static UpdateForm automatic(boolean onGpu, boolean float32Products, double adapterDropout) {
+    if (!onGpu || adapterDropout != 0) {
+      return LOW_RANK;
+    }
+    return float32Products ? MERGED_FACTORED : MERGED;
   }
 
   /** {@code low-rank}, {@code merged} or {@code merged-factored}, as on the command line and in JSON. */

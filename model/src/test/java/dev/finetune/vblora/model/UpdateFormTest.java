@@ -24,9 +24,11 @@ class UpdateFormTest {
   }
 
   @Test
-  void automaticIsMergedOnlyOnAGpuWithoutAdapterDropout() {
-    assertEquals(UpdateForm.MERGED, UpdateForm.automatic(true, 0.0));
-    assertEquals(UpdateForm.LOW_RANK, UpdateForm.automatic(true, 0.1));
-    assertEquals(UpdateForm.LOW_RANK, UpdateForm.automatic(false, 0.0));
+  void automaticIsAMergedFormOnlyOnAGpuWithoutAdapterDropoutAndFactoredOnlyForFloat32Products() {
+    assertEquals(UpdateForm.MERGED_FACTORED, UpdateForm.automatic(true, true, 0.0));
+    assertEquals(UpdateForm.MERGED, UpdateForm.automatic(true, false, 0.0));
+    assertEquals(UpdateForm.LOW_RANK, UpdateForm.automatic(true, true, 0.1));
+    assertEquals(UpdateForm.LOW_RANK, UpdateForm.automatic(false, true, 0.0));
+    assertEquals(UpdateForm.LOW_RANK, UpdateForm.automatic(false, false, 0.0));
   }
 }

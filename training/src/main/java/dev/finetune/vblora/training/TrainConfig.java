@@ -217,15 +217,16 @@ public record TrainConfig(
   }
 
   /**
-   * The update form of the adapted MatMuls: as given, else {@link UpdateForm#MERGED} on the GPU when the
-   * adapter has no dropout (there the thin low-rank matmuls wait on memory; see docs/benchmarks.md) and
-   * {@link UpdateForm#LOW_RANK} otherwise (on the CPU the rank-r path is the cheaper arithmetic).
+   * The update form of the adapted MatMuls: as given, else {@link UpdateForm#automatic}: on the GPU without adapter
+   * dropout {@link UpdateForm#MERGED_FACTORED} in fp32 and {@link UpdateForm#MERGED} with reduced precision (there
+   * the thin low-rank matmuls wait on memory; see docs/benchmarks.md), and {@link UpdateForm#LOW_RANK} otherwise
+   * (on the CPU the rank-r path is the cheaper arithmetic).
    */
   public UpdateForm resolvedUpdateForm() {
     if (updateForm != null) {
       return updateForm;
     }
-    return UpdateForm.automatic(device.equals("gpu"), method.dropout(adapterSettings()));
+    return UpdateForm.automatic(device.equals("gpu"), precision == Precision.FP32, method.dropout(adapterSettings()));
   }
 
   /**

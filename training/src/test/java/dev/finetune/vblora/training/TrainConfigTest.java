@@ -111,9 +111,11 @@ class TrainConfigTest {
   }
 
   @Test
-  void theUpdateFormIsMergedOnAGpuWithoutDropoutUnlessGiven() {
+  void theUpdateFormIsAMergedFormOnAGpuWithoutDropoutUnlessGiven() {
     assertEquals(UpdateForm.LOW_RANK, minimal().build().resolvedUpdateForm(), "cpu");
-    assertEquals(UpdateForm.MERGED, minimal().device("gpu").build().resolvedUpdateForm());
+    assertEquals(UpdateForm.MERGED_FACTORED, minimal().device("gpu").build().resolvedUpdateForm(), "gpu, fp32");
+    assertEquals(UpdateForm.MERGED, minimal().device("gpu").precision(Precision.BF16).build().resolvedUpdateForm(),
+        "gpu, bf16 products");
     assertEquals(UpdateForm.LOW_RANK, minimal().device("gpu").vbloraDropout(0.1).build().resolvedUpdateForm());
     assertEquals(UpdateForm.LOW_RANK, minimal().device("gpu").method("lora").loraDropout(0.05).build()
         .resolvedUpdateForm());

@@ -89,7 +89,7 @@ public record BenchReport(String model, BenchSettings settings, List<Measurement
     setup.put("xla_effective", xlaEffective);
     setup.put("precision", device.precision().label());
     setup.put("fused_attention", device.fusedAttention());
-    setup.put("update_form", settings.updateForm() == null ? "auto (merged on gpu, low-rank on cpu)"
+    setup.put("update_form", settings.updateForm() == null ? "auto (gpu: merged-factored in fp32, merged in bf16/fp16; cpu: low-rank)"
         : settings.updateForm().label());
     setup.put("sync_every", (long) settings.syncEvery());
     setup.put("step_launch", stepLaunch.label());

@@ -7,6 +7,7 @@ import dev.finetune.vblora.savedmodel.io.ModelIo;
 import dev.finetune.vblora.training.StepLaunch;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.Precision;
 import java.util.Objects;
 
 /**
@@ -57,7 +58,8 @@ public record BenchSettings(int batchSize, int maxLength, int steps, int warmup,
 
   /** The update form of {@code plan}'s training graph. */
   public UpdateForm updateFormFor(AdapterPlan plan) {
-    return updateForm != null ? updateForm : UpdateForm.automatic(device.device() == Device.GPU, plan.dropout());
+    return updateForm != null ? updateForm : UpdateForm.automatic(device.device() == Device.GPU,
+        device.precision() == Precision.FP32, plan.dropout());
   }
 
   public BenchSettings {

@@ -56,7 +56,7 @@ final class SessionOptions {
     return OptionSpec.optional("update-form", "auto|low-rank|merged|merged-factored", "how adapted MatMuls apply "
         + "the update: x W + (x A) B (low-rank) or x (W + A B) (merged; no adapter dropout), merged-factored: merged, "
         + "with the adapter's gradients through A and B instead of the dense x^T dy; same results, different speed. "
-        + "auto: merged on gpu without adapter dropout, else low-rank", "auto")
+        + "auto: on gpu without adapter dropout merged-factored in fp32, merged in bf16/fp16; else low-rank", "auto")
         .typed(ValueType.oneOf("auto", "low-rank", "merged", "merged-factored")).in(SESSION);
   }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepared for the next lease (not run yet): the update forms A/B on the steps whose targets are open. One build
+# Run in lease AB (2026-12-05): the update forms A/B on the steps whose targets are open. One build
 # (.gpu-code), one process per cell, alternating: merged (the GPU's default), merged-factored (the merged forward pass
 # with the adapter's gradients through A and B, FactoredGradients) and low-rank.
 #   SETS: the steps (default the two fp32 ones; e.g. SETS="qv-bf16-fmha all-bf16-fmha qv-lora-bf16-fmha");
