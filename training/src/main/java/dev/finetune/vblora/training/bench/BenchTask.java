@@ -92,7 +92,7 @@ record BenchTask(ModelIo io) {
     if (!inputs.text() || fixed == Integer.MAX_VALUE || fixed == requested) {
       return requested;
     }
-    if (model.metaGraph().getGraphDef().getLibrary().getFunctionCount() > 0) {
+    if (model.hasFunctions()) {
       progress.accept("the model's functions were traced at length " + fixed + ", which every batch takes (as "
           + "train pads to it); maxLength " + requested + " is not used");
       return fixed;

@@ -51,9 +51,7 @@ final class ModelIoOptions {
 
   /** The I/O settings of bench ({@link #benchSpecs()}): as train reads them. */
   static ModelIo.Settings benchSettings(ParsedArgs args) {
-    Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
-    inputs(args).forEach((role, key) -> roles.put(InputRole.parse(role), key));
-    return new ModelIo.Settings(roles, args.string("features").orElse(null), pooling(args),
+    return new ModelIo.Settings(roles(args), args.string("features").orElse(null), pooling(args),
         args.string("output").orElse(null), loss(args).orElse(null));
   }
 
@@ -90,10 +88,15 @@ final class ModelIoOptions {
 
   /** The I/O settings of eval ({@link #evalSpecs()}; train's come through TrainConfig). */
   static ModelIo.Settings evalSettings(ParsedArgs args) {
+    return new ModelIo.Settings(roles(args), null, Pooling.NONE, args.string("output").orElse(null),
+        loss(args).orElse(null));
+  }
+
+  /** The repeated --input ROLE=NAME by role. */
+  private static Map<InputRole, String> roles(ParsedArgs args) {
     Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
     inputs(args).forEach((role, key) -> roles.put(InputRole.parse(role), key));
-    return new ModelIo.Settings(roles, null, Pooling.NONE, args.string("output").orElse(null),
-        loss(args).orElse(null));
+    return roles;
   }
 
   private static Pooling pooling(ParsedArgs args) {
