@@ -13,9 +13,10 @@ import java.util.Objects;
  * @param attention how a bfloat16 graph writes its attention cores ({@link AttentionForm}; fused needs bfloat16)
  * @param tail whether the encoder's position-wise tail runs at every position or at the one its outputs read
  *     ({@link TailForm})
+ * @param softmax how the float32 Softmax ops of the data path are written ({@link SoftmaxForm})
  */
 public record GraphForms(UpdateForm update, GemmPrecision precision, StepInputs stepInputs, AttentionForm attention,
-    TailForm tail) {
+    TailForm tail, SoftmaxForm softmax) {
 
   public GraphForms {
     Objects.requireNonNull(update, "update");
@@ -23,31 +24,36 @@ public record GraphForms(UpdateForm update, GemmPrecision precision, StepInputs 
     Objects.requireNonNull(stepInputs, "stepInputs");
     Objects.requireNonNull(attention, "attention");
     Objects.requireNonNull(tail, "tail");
+    Objects.requireNonNull(softmax, "softmax");
   }
 
-  /** The model's own forms: low-rank updates, float32, fed inputs, attention and tail as exported. */
+  /** The model's own forms: low-rank updates, float32, fed inputs, attention, tail and softmax as exported. */
   public static GraphForms defaults() {
     return new GraphForms(UpdateForm.LOW_RANK, GemmPrecision.FLOAT32, StepInputs.FED, AttentionForm.AS_EXPORTED,
-        TailForm.AS_EXPORTED);
+        TailForm.AS_EXPORTED, SoftmaxForm.AS_EXPORTED);
   }
 
   public GraphForms withUpdate(UpdateForm value) {
-    return new GraphForms(value, precision, stepInputs, attention, tail);
+    return new GraphForms(value, precision, stepInputs, attention, tail, softmax);
   }
 
   public GraphForms withPrecision(GemmPrecision value) {
-    return new GraphForms(update, value, stepInputs, attention, tail);
+    return new GraphForms(update, value, stepInputs, attention, tail, softmax);
   }
 
   public GraphForms withStepInputs(StepInputs value) {
-    return new GraphForms(update, precision, value, attention, tail);
+    return new GraphForms(update, precision, value, attention, tail, softmax);
   }
 
   public GraphForms withAttention(AttentionForm value) {
-    return new GraphForms(update, precision, stepInputs, value, tail);
+    return new GraphForms(update, precision, stepInputs, value, tail, softmax);
   }
 
   public GraphForms withTail(TailForm value) {
-    return new GraphForms(update, precision, stepInputs, attention, value);
+    return new GraphForms(update, precision, stepInputs, attention, value, softmax);
+  }
+
+  public GraphForms withSoftmax(SoftmaxForm value) {
+    return new GraphForms(update, precision, stepInputs, attention, tail, value);
   }
 }

@@ -219,8 +219,12 @@ public final class GraphRewriter {
     GraphDef products = marked.graph();
     AppliedUpdateForms updateForms = AppliedUpdateForms.of(form, built.targets(), marked.unmarked());
     // Every precision: a GELU's backward pass recomputes from its input, so XLA runs each direction in one kernel.
-    GraphDef imported = GeluRecompute.rewrite(products, inputNodes(adaptedSignature),
+    GraphDef recomputed = GeluRecompute.rewrite(products, inputNodes(adaptedSignature),
         outputNodes(adaptedSignature));
+    // Last, so that it sees only the float32 Softmax ops the fused attention form left.
+    GraphDef imported = forms.softmax() == SoftmaxForm.LOG_SUM_EXP
+        ? LogSumExpSoftmax.rewrite(recomputed, inputNodes(adaptedSignature), outputNodes(adaptedSignature))
+        : recomputed;
     Graph graph = new Graph();
     try {
       graph.importGraphDef(imported);

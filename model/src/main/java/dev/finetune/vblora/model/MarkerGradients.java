@@ -11,9 +11,9 @@ import org.tensorflow.op.Ops;
 
 /**
  * The one gradient this process registers for {@code IdentityN}, which the graph rewrites use as a marker: a
- * marker's gradient is the closed form its rewrite wants ({@link FusedAttention}'s softmax, {@link GeluRecompute}'s
- * GELU, {@link FactoredGradients}' adapter factors), and any other IdentityN passes its gradients through unchanged,
- * as Python's TensorFlow does.
+ * marker's gradient is the closed form its rewrite wants ({@link FusedAttention}'s and {@link LogSumExpSoftmax}'
+ * softmax, {@link GeluRecompute}'s GELU, {@link FactoredGradients}' adapter factors), and any other IdentityN passes
+ * its gradients through unchanged, as Python's TensorFlow does.
  *
  * <p>Why one class: TensorFlow keeps one custom gradient per op type and refuses a second registration, so every
  * marker's gradient has to be dispatched from here, by the marker's name.
@@ -61,6 +61,9 @@ final class MarkerGradients {
     }
     if (isMarker(op.name(), FactoredGradients.MARKER)) {
       return FactoredGradients.gradient(tf, op, grads);
+    }
+    if (isMarker(op.name(), LogSumExpSoftmax.MARKER)) {
+      return LogSumExpSoftmax.gradient(tf, op, grads);
     }
     if (customGradient(op)) {
       // Python's tf.custom_gradient writes its function as an IdentityN tagged with the Python gradient's name;

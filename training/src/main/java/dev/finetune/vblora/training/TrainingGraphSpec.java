@@ -6,6 +6,7 @@ import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.GraphForms;
+import dev.finetune.vblora.model.SoftmaxForm;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.model.UpdateForm;
@@ -37,8 +38,8 @@ import java.util.Objects;
  * @param loraFactors learning rate and weight decay of the LoRA factors (the LoRA baseline only)
  * @param adamW betas, epsilon and the global gradient norm clipping threshold
  * @param forms the forms in which the graph is written (see {@link GraphForms}): the update form of the adapted
- *     MatMuls, the products' precision, fed or staged step inputs, the attention and tail forms; the builder sets them
- *     one by one or from a device ({@link Builder#deviceForms})
+ *     MatMuls, the products' precision, fed or staged step inputs, the attention, tail and softmax forms; the
+ *     builder sets them one by one or from a device ({@link Builder#deviceForms})
  * @param stepLaunch how a staged step is handed to XLA (see {@link StepLaunch}; {@link DeviceOptions#stepLaunch});
  *     fed steps are always as built
  */
@@ -98,6 +99,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private StepInputs stepInputs = StepInputs.FED;
     private AttentionForm attentionForm = AttentionForm.AS_EXPORTED;
     private TailForm tailForm = TailForm.AS_EXPORTED;
+    private SoftmaxForm softmaxForm = SoftmaxForm.AS_EXPORTED;
     private StepLaunch stepLaunch = StepLaunch.CLUSTERED;
 
     private Builder(SavedModelInfo model, AdapterPlan plan) {
@@ -186,6 +188,15 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
+    /**
+     * The data path's float32 Softmax ops as exp(x - logsumexp(x)) (default: as exported; see {@link
+     * DeviceOptions#softmaxForm}).
+     */
+    public Builder softmaxForm(SoftmaxForm value) {
+      softmaxForm = value;
+      return this;
+    }
+
     /** How a staged step is handed to XLA (default: {@link StepLaunch#CLUSTERED}). */
     public Builder stepLaunch(StepLaunch value) {
       stepLaunch = value;
@@ -194,18 +205,18 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
 
     /**
      * The forms {@code device} chooses for the graph: its products' precision ({@link DeviceOptions#gemmPrecision}),
-     * attention form ({@link DeviceOptions#attentionForm}), tail form ({@link DeviceOptions#tailForm}) and staged
-     * step launch ({@link DeviceOptions#stepLaunch}).
+     * attention form ({@link DeviceOptions#attentionForm}), tail form ({@link DeviceOptions#tailForm}), softmax
+     * form ({@link DeviceOptions#softmaxForm}) and staged step launch ({@link DeviceOptions#stepLaunch}).
      */
     public Builder deviceForms(DeviceOptions device) {
       return gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm()).tailForm(device.tailForm())
-          .stepLaunch(device.stepLaunch());
+          .softmaxForm(device.softmaxForm()).stepLaunch(device.stepLaunch());
     }
 
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
       return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW,
-          new GraphForms(updateForm, gemmPrecision, stepInputs, attentionForm, tailForm), stepLaunch);
+          new GraphForms(updateForm, gemmPrecision, stepInputs, attentionForm, tailForm, softmaxForm), stepLaunch);
     }
 
     /** Builds the graph (seconds for a real model). */

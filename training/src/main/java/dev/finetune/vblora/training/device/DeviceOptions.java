@@ -6,6 +6,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.SoftmaxForm;
 import dev.finetune.vblora.model.TailForm;
 import java.util.List;
 import org.tensorflow.proto.ConfigProto;
@@ -109,6 +110,15 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
    */
   public TailForm tailForm() {
     return xla ? TailForm.ONE_POSITION : TailForm.AS_EXPORTED;
+  }
+
+  /**
+   * How a training graph writes its float32 Softmax ops: from the log-sum-exp when XLA compiles the step, which then
+   * writes one attention-sized tensor less per softmax (TensorFlow's own Softmax kernel, without XLA, is one pass
+   * already); fp16 keeps the model's own, because its mixed precision is Grappler's rewrite of the session's graph.
+   */
+  public SoftmaxForm softmaxForm() {
+    return xla && precision != Precision.FP16 ? SoftmaxForm.LOG_SUM_EXP : SoftmaxForm.AS_EXPORTED;
   }
 
   /**

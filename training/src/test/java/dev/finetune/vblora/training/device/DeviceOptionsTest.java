@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.SoftmaxForm;
 import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.training.StepLaunch;
 import java.util.List;
@@ -151,6 +152,20 @@ class DeviceOptionsTest {
     assertEquals(TailForm.ONE_POSITION, DeviceOptions.cpu().withXla(true).tailForm());
     assertEquals(TailForm.AS_EXPORTED, DeviceOptions.cpu().tailForm());
     assertEquals(TailForm.AS_EXPORTED, DeviceOptions.gpu().withXla(false).tailForm());
+  }
+
+  /**
+   * The log-sum-exp softmax saves XLA a pass over each attention tensor; TensorFlow's own Softmax kernel needs none,
+   * and fp16's mixed precision (Grappler's rewrite) keeps the model's op.
+   */
+  @Test
+  void theLogSumExpSoftmaxFollowsXlaExceptUnderFp16() {
+    assertEquals(SoftmaxForm.LOG_SUM_EXP, DeviceOptions.gpu().softmaxForm());
+    assertEquals(SoftmaxForm.LOG_SUM_EXP, DeviceOptions.gpu().withPrecision(Precision.BF16).softmaxForm());
+    assertEquals(SoftmaxForm.LOG_SUM_EXP, DeviceOptions.cpu().withXla(true).softmaxForm());
+    assertEquals(SoftmaxForm.AS_EXPORTED, DeviceOptions.cpu().softmaxForm());
+    assertEquals(SoftmaxForm.AS_EXPORTED, DeviceOptions.gpu().withXla(false).softmaxForm());
+    assertEquals(SoftmaxForm.AS_EXPORTED, DeviceOptions.gpu().withPrecision(Precision.FP16).softmaxForm());
   }
 
   @Test

@@ -1,0 +1,154 @@
+package dev.finetune.vblora.model;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.ReduceSum;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Writes every float32 Softmax on a training graph's data path as exp(x - logsumexp(x)) ({@link
+ * SoftmaxForm#LOG_SUM_EXP}), with TensorFlow's own softmax gradient, dx = y (dy - sum(dy y)), computed from the
+ * output y.
+ *
+ * <p>Why: XLA compiles TensorFlow's softmax, exp(x - max) / sum(exp(x - max)), into four kernels, and the exponential
+ * is read by two of them (the sum and the division), so XLA writes it out: each of BERT-base's [32, 12, 128, 128]
+ * float32 attention softmaxes reads x twice, writes and reads exp, and writes y (lease AC's trace, docs/benchmarks.md,
+ * issue 16). Written from the log-sum-exp, the exponential feeds the sum alone and fuses into its kernel; the output
+ * exp(x - max - log sum) reads x once more: three kernels, one tensor of that size less written and read per softmax.
+ * TensorFlow's gradient of this form would run through the max and the log-sum, so the value is computed from a
+ * StopGradient of x and goes through an {@code IdentityN} marker whose gradient ({@link MarkerGradients}) is the
+ * softmax gradient TensorFlow's Softmax has.
+ *
+ * <p>The values are the softmax's up to rounding: exp(d - log s) rounds differently from exp(d) / s, by about 1e-7
+ * relative times |d - log s|. Masked logits (-1e4, -1e9, the float's lowest) still give 0, and a row whose logits are
+ * all -inf gives NaN, as TensorFlow's Softmax does.
+ */
+public final class LogSumExpSoftmax {
+  /** The marker's name suffix. */
+  static final String MARKER = "vblora_softmax_lse";
+
+  private LogSumExpSoftmax() {}
+
+  /**
+   * @param inputNodes the signature's input nodes and {@code outputNodes} its output nodes: the data path between
+   *     them is where Softmax ops are rewritten
+   * @return the graph with those Softmax ops rewritten; the same graph when there is none, or when this process
+   *     cannot register the marker's gradient
+   */
+  public static GraphDef rewrite(GraphDef graph, Collection<String> inputNodes, Collection<String> outputNodes) {
+    NodeIndex index = new NodeIndex(graph);
+    Set<String> dataPath = index.downstream(inputNodes.stream().filter(index::contains).toList());
+    dataPath.retainAll(index.upstream(outputNodes.stream().filter(index::contains).toList()));
+    Set<String> softmaxes = new HashSet<>();
+    for (NodeDef node : graph.getNodeList()) {
+      if (node.getOp().equals("Softmax") && dataPath.contains(node.getName()) && node.getInputCount() > 0
+          && node.getAttrOrDefault("T", AttrValue.getDefaultInstance()).getType() == DataType.DT_FLOAT) {
+        softmaxes.add(node.getName());
+      }
+    }
+    if (softmaxes.isEmpty() || !MarkerGradients.registered()) {
+      return graph;
+    }
+    Set<String> names = new HashSet<>();
+    graph.getNodeList().forEach(n -> names.add(n.getName()));
+    GraphDef.Builder out = graph.toBuilder().clearNode();
+    for (NodeDef node : graph.getNodeList()) {
+      if (softmaxes.contains(node.getName())) {
+        addLogSumExpForm(out, node, names);
+      } else {
+        out.addNode(node);
+      }
+    }
+    return out.build();
+  }
+
+  /**
+   * y = exp(d - log(sum(exp(d)))), d = x - max(x), from StopGradient(x), through the marker; an Identity with the
+   * Softmax's name (and its control inputs) keeps every reader's input as it was.
+   */
+  private static void addLogSumExpForm(GraphDef.Builder out, NodeDef softmax, Set<String> names) {
+    String device = softmax.getDevice();
+    String scope = OpNames.unique(softmax.getName() + "/" + MARKER, names);
+    String x = softmax.getInput(0);
+    String stop = OpNames.unique(scope + "/stop_gradient", names);
+    String axis = OpNames.unique(scope + "/last_axis", names);
+    String max = OpNames.unique(scope + "/max", names);
+    String shifted = OpNames.unique(scope + "/shifted", names);
+    String exp = OpNames.unique(scope + "/exp", names);
+    String sum = OpNames.unique(scope + "/sum", names);
+    String log = OpNames.unique(scope + "/log_sum", names);
+    String exponent = OpNames.unique(scope + "/exponent", names);
+    String value = OpNames.unique(scope + "/value", names);
+    out.addNode(unary("StopGradient", stop, x, device));
+    out.addNode(NodeDef.newBuilder().setName(axis).setOp("Const").setDevice(device)
+        .putAttr("dtype", typeAttr(DataType.DT_INT32))
+        .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_INT32)
+            .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
+            .addIntVal(-1)).build())
+        .build());
+    out.addNode(reduction("Max", max, stop, axis, device));
+    out.addNode(binary("Sub", shifted, stop, max, device));
+    out.addNode(unary("Exp", exp, shifted, device));
+    out.addNode(reduction("Sum", sum, exp, axis, device));
+    out.addNode(unary("Log", log, sum, device));
+    out.addNode(binary("Sub", exponent, shifted, log, device));
+    out.addNode(unary("Exp", value, exponent, device));
+    out.addNode(NodeDef.newBuilder().setName(scope).setOp("IdentityN").setDevice(device)
+        .addInput(value).addInput(x)
+        .putAttr("T", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder()
+            .addType(DataType.DT_FLOAT).addType(DataType.DT_FLOAT)).build())
+        .build());
+    NodeDef.Builder named = NodeDef.newBuilder().setName(softmax.getName()).setOp("Identity").setDevice(device)
+        .addInput(scope + ":0").putAttr("T", typeAttr(DataType.DT_FLOAT));
+    softmax.getInputList().stream().filter(i -> i.startsWith("^")).forEach(named::addInput);
+    out.addNode(named);
+  }
+
+  /** The marker's gradient: nothing to the value (it reads StopGradient(x)), y (dy - sum(dy y)) to x. */
+  static List<Operand<?>> gradient(Ops tf, GraphOperation op, List<Output<?>> grads) {
+    List<Operand<?>> out = new ArrayList<>();
+    out.add(tf.zerosLike(op.input(0)));
+    if (grads.get(0) == null) {
+      out.add(tf.zerosLike(op.input(1)));
+      return out;
+    }
+    Output<TFloat32> y = op.input(0).expect(TFloat32.class);
+    Operand<TFloat32> dy = grads.get(0).expect(TFloat32.class);
+    Operand<TFloat32> dot = tf.reduceSum(tf.math.mul(dy, y), tf.constant(-1), ReduceSum.keepDims(true));
+    out.add(tf.math.mul(y, tf.math.sub(dy, dot)));
+    return out;
+  }
+
+  private static NodeDef unary(String op, String name, String input, String device) {
+    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input)
+        .putAttr("T", typeAttr(DataType.DT_FLOAT)).build();
+  }
+
+  private static NodeDef binary(String op, String name, String a, String b, String device) {
+    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(a).addInput(b)
+        .putAttr("T", typeAttr(DataType.DT_FLOAT)).build();
+  }
+
+  private static NodeDef reduction(String op, String name, String input, String axis, String device) {
+    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input).addInput(axis)
+        .putAttr("T", typeAttr(DataType.DT_FLOAT)).putAttr("Tidx", typeAttr(DataType.DT_INT32))
+        .putAttr("keep_dims", AttrValue.newBuilder().setB(true).build()).build();
+  }
+
+  private static AttrValue typeAttr(DataType type) {
+    return AttrValue.newBuilder().setType(type).build();
+  }
+}
