@@ -84,8 +84,9 @@ class LogSumExpSoftmaxTest {
       double[] logits = new double[WIDTH];
       double max = Double.NEGATIVE_INFINITY;
       for (int j = 0; j < WIDTH; j++) {
-        // The graph adds the mask in float32: -Float.MAX_VALUE plus a few stays itself, -1e9 + 5 rounds to -1e9.
-        logits[j] = (float) (P[row * WIDTH + j] * SCALE) + MASK[row / 3][j];
+        // In float32, as the graph computes them: -Float.MAX_VALUE plus a few stays itself, -1e9 + 5 rounds to -1e9.
+        float logit = P[row * WIDTH + j] * SCALE + MASK[row / 3][j];
+        logits[j] = logit;
         max = Math.max(max, logits[j]);
       }
       double sum = 0;
