@@ -1,5 +1,10 @@
 package dev.finetune.vblora.model;
 
+import static dev.finetune.vblora.model.NodeDefs.binary;
+import static dev.finetune.vblora.model.NodeDefs.reduction;
+import static dev.finetune.vblora.model.NodeDefs.typeAttr;
+import static dev.finetune.vblora.model.NodeDefs.unary;
+
 import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -315,31 +320,8 @@ public final class FusedAttention {
     return out;
   }
 
-  // ---- NodeDef helpers ----
-
   private static DataType type(NodeDef node, String attr) {
     AttrValue value = node.getAttrMap().get(attr);
     return value == null ? DataType.DT_INVALID : value.getType();
-  }
-
-  private static AttrValue typeAttr(DataType type) {
-    return AttrValue.newBuilder().setType(type).build();
-  }
-
-  private static NodeDef unary(String op, String name, String input, DataType type, String device) {
-    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input)
-        .putAttr("T", typeAttr(type)).build();
-  }
-
-  private static NodeDef binary(String op, String name, String a, String b, DataType type, String device) {
-    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(a).addInput(b)
-        .putAttr("T", typeAttr(type)).build();
-  }
-
-  private static NodeDef reduction(String op, String name, String input, String axis, DataType type,
-      String device) {
-    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input).addInput(axis)
-        .putAttr("T", typeAttr(type)).putAttr("Tidx", typeAttr(DataType.DT_INT32))
-        .putAttr("keep_dims", AttrValue.newBuilder().setB(true).build()).build();
   }
 }

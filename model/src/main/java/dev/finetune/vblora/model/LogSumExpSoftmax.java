@@ -1,5 +1,10 @@
 package dev.finetune.vblora.model;
 
+import static dev.finetune.vblora.model.NodeDefs.binary;
+import static dev.finetune.vblora.model.NodeDefs.reduction;
+import static dev.finetune.vblora.model.NodeDefs.typeAttr;
+import static dev.finetune.vblora.model.NodeDefs.unary;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -14,8 +19,6 @@ import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -92,20 +95,15 @@ public final class LogSumExpSoftmax {
     String log = OpNames.unique(scope + "/log_sum", names);
     String exponent = OpNames.unique(scope + "/exponent", names);
     String value = OpNames.unique(scope + "/value", names);
-    out.addNode(unary("StopGradient", stop, x, device));
-    out.addNode(NodeDef.newBuilder().setName(axis).setOp("Const").setDevice(device)
-        .putAttr("dtype", typeAttr(DataType.DT_INT32))
-        .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-            .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
-            .addIntVal(-1)).build())
-        .build());
-    out.addNode(reduction("Max", max, stop, axis, device));
-    out.addNode(binary("Sub", shifted, stop, max, device));
-    out.addNode(unary("Exp", exp, shifted, device));
-    out.addNode(reduction("Sum", sum, exp, axis, device));
-    out.addNode(unary("Log", log, sum, device));
-    out.addNode(binary("Sub", exponent, shifted, log, device));
-    out.addNode(unary("Exp", value, exponent, device));
+    out.addNode(unary("StopGradient", stop, x, DataType.DT_FLOAT, device));
+    out.addNode(IntConstant.vector(axis, DataType.DT_INT32, -1).toBuilder().setDevice(device).build());
+    out.addNode(reduction("Max", max, stop, axis, DataType.DT_FLOAT, device));
+    out.addNode(binary("Sub", shifted, stop, max, DataType.DT_FLOAT, device));
+    out.addNode(unary("Exp", exp, shifted, DataType.DT_FLOAT, device));
+    out.addNode(reduction("Sum", sum, exp, axis, DataType.DT_FLOAT, device));
+    out.addNode(unary("Log", log, sum, DataType.DT_FLOAT, device));
+    out.addNode(binary("Sub", exponent, shifted, log, DataType.DT_FLOAT, device));
+    out.addNode(unary("Exp", value, exponent, DataType.DT_FLOAT, device));
     out.addNode(NodeDef.newBuilder().setName(scope).setOp("IdentityN").setDevice(device)
         .addInput(value).addInput(x)
         .putAttr("T", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder()
@@ -130,25 +128,5 @@ public final class LogSumExpSoftmax {
     Operand<TFloat32> dot = tf.reduceSum(tf.math.mul(dy, y), tf.constant(-1), ReduceSum.keepDims(true));
     out.add(tf.math.mul(y, tf.math.sub(dy, dot)));
     return out;
-  }
-
-  private static NodeDef unary(String op, String name, String input, String device) {
-    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input)
-        .putAttr("T", typeAttr(DataType.DT_FLOAT)).build();
-  }
-
-  private static NodeDef binary(String op, String name, String a, String b, String device) {
-    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(a).addInput(b)
-        .putAttr("T", typeAttr(DataType.DT_FLOAT)).build();
-  }
-
-  private static NodeDef reduction(String op, String name, String input, String axis, String device) {
-    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input).addInput(axis)
-        .putAttr("T", typeAttr(DataType.DT_FLOAT)).putAttr("Tidx", typeAttr(DataType.DT_INT32))
-        .putAttr("keep_dims", AttrValue.newBuilder().setB(true).build()).build();
-  }
-
-  private static AttrValue typeAttr(DataType type) {
-    return AttrValue.newBuilder().setType(type).build();
   }
 }

@@ -1,0 +1,33 @@
+package dev.finetune.vblora.model;
+
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
+
+/** The NodeDefs the graph rewrites write op by op: element-wise ops and reductions over one axis input. */
+final class NodeDefs {
+  private NodeDefs() {}
+
+  static AttrValue typeAttr(DataType type) {
+    return AttrValue.newBuilder().setType(type).build();
+  }
+
+  /** {@code op}(input), with T = {@code type}. */
+  static NodeDef unary(String op, String name, String input, DataType type, String device) {
+    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input)
+        .putAttr("T", typeAttr(type)).build();
+  }
+
+  /** {@code op}(a, b), with T = {@code type}. */
+  static NodeDef binary(String op, String name, String a, String b, DataType type, String device) {
+    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(a).addInput(b)
+        .putAttr("T", typeAttr(type)).build();
+  }
+
+  /** {@code op}(input, axis) keeping the reduced dimensions (Max, Sum, Mean), the axis an int32 tensor. */
+  static NodeDef reduction(String op, String name, String input, String axis, DataType type, String device) {
+    return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input).addInput(axis)
+        .putAttr("T", typeAttr(type)).putAttr("Tidx", typeAttr(DataType.DT_INT32))
+        .putAttr("keep_dims", AttrValue.newBuilder().setB(true).build()).build();
+  }
+}
