@@ -12,6 +12,7 @@ import dev.finetune.vblora.model.GraphForms;
 import dev.finetune.vblora.model.GraphRewriter;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
+import dev.finetune.vblora.model.SoftmaxForm;
 import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.model.TargetPattern;
 import dev.finetune.vblora.model.TargetSelection;
@@ -277,6 +278,43 @@ class SharedKernelAdapterTest {
       actual = predAndGradients(graph);
     }
     assertCloseRelative(expected, actual, 1e-5);
+  }
+
+  /**
+   * Under XLA the training graph computes every float32 softmax of its data path from the log-sum-exp: the attention
+   * softmax of each of ALBERT's four depths takes that form (the adapter's top-k admixture, which reads variables
+   * only, keeps TensorFlow's), and pred and every adapter gradient stay as they were.
+   */
+  @Test
+  void theLogSumExpSoftmaxGivesTheModelsOwnResults() {
+    VbLoraPlan plan = VbLoraPlan.of(kernels.stream().filter(k -> k.name().contains("/layer_shared/")).toList(),
+        CONFIG);
+    GraphForms asExported = GraphForms.defaults();
+    Map<String, float[]> expected;
+    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
+        asExported)) {
+      expected = predAndGradients(graph);
+    }
+    Map<String, float[]> actual;
+    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
+        asExported.withSoftmax(SoftmaxForm.LOG_SUM_EXP))) {
+      List<String> softmaxes = new ArrayList<>();
+      int logSumExps = 0;
+      for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        if (op.type().equals("Softmax")) {
+          softmaxes.add(op.name());
+        }
+        logSumExps += op.type().equals("IdentityN") && op.name().endsWith("/vblora_softmax_lse") ? 1 : 0;
+      }
+      assertEquals(List.of("vblora/composition/fused_composition/topk_admixture/Softmax"), softmaxes);
+      assertEquals(4, logSumExps, "one per depth's attention");
+      actual = predAndGradients(graph);
+    }
+    // Rounding alone moves the vector bank's gradient here by up to 6e-5 of its largest value: the same softmax
+    // written as TensorFlow's exp(d) / sum through the same marker differed by that much (2026-12-05), the
+    // log-sum-exp form by 1.8e-5. An error in the form (a wrong gradient, a dropped mask) moves it by far more.
+    assertCloseRelative(expected, actual, 1e-4);
   }
 
   @Test
