@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# For the next lease (issue 16): the one-pass moments of branch lever/one-pass-moments (.gpu-code-moments) against
+# main (.gpu-code). One process per cell, alternating main and the branch within each set; ROUNDS repeats (default 2),
+# FIRST names the first round; PROFILE=1 adds a traced q,v fp32 step with each build.
+#   SETS: the steps (default the two fp32 ones; the bf16 ones with fused attention also have float32 LayerNorm moments:
+#   SETS="qv-bf16-fmha all-bf16-fmha").
+cd "$(dirname "$0")/../../.."
+run() { CODE=$1 SYNC=${SYNC:-25} STEPS=${STEPS:-20} LEVERS="$2" scripts/gpu-lab.sh step-levers 2>&1 | grep -v '^tar: Removing'; }
+for round in $(seq ${FIRST:-1} $(( ${FIRST:-1} + ${ROUNDS:-2} - 1 ))); do
+  for set in ${SETS:-qv-fp32 all-fp32}; do
+    run .gpu-code "$set-main-r$round"
+    run .gpu-code-moments "$set-moments-r$round"
+  done
+done
+if [[ -n "${PROFILE:-}" ]]; then
+  run .gpu-code "qv-fp32-main-profile"
+  run .gpu-code-moments "qv-fp32-moments-profile"
+fi
+true
