@@ -6,6 +6,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC=${SRC:-$ROOT}; DEST=${DEST:-.gpu-code}
+# The folder is replaced whole: only a .gpu-code* folder at the repository's top, never a path elsewhere.
+[[ "$DEST" =~ ^\.gpu-code[A-Za-z0-9_-]*$ ]] || { echo "DEST must be .gpu-code or .gpu-code-NAME, got '$DEST'" >&2; exit 2; }
 (cd "$SRC" && mvn -B -o -q package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
   -Dassembly.skipAssembly=true)
 rm -rf "$ROOT/$DEST" && mkdir -p "$ROOT/$DEST"

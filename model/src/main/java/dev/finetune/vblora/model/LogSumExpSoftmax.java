@@ -35,6 +35,9 @@ import org.tensorflow.types.TFloat32;
  * StopGradient of x and goes through an {@code IdentityN} marker whose gradient ({@link MarkerGradients}) is the
  * softmax gradient TensorFlow's Softmax has.
  *
+ * <p>A Softmax that computes a signature output is left as it is: a trainer's loss on the model's own probabilities
+ * reads the logits behind it ({@code OwnOutputLoss}), and the output's gradient is never taken.
+ *
  * <p>The values are the softmax's up to rounding: exp(d - log s) rounds differently from exp(d) / s, by about 1e-7
  * relative times |d - log s|. Masked logits (-1e4, -1e9, the float's lowest) still give 0, and a row whose logits are
  * all -inf gives NaN, as TensorFlow's Softmax does.
@@ -55,9 +58,13 @@ public final class LogSumExpSoftmax {
     NodeIndex index = new NodeIndex(graph);
     Set<String> dataPath = index.downstream(inputNodes.stream().filter(index::contains).toList());
     dataPath.retainAll(index.upstream(outputNodes.stream().filter(index::contains).toList()));
+    // A signature output computed by a Softmax stays one: a loss on the model's own probabilities reads the
+    // logits behind it (and so never differentiates it).
+    Set<String> outputs = OutputProducer.ofNodes(index, outputNodes);
     Set<String> softmaxes = new HashSet<>();
     for (NodeDef node : graph.getNodeList()) {
-      if (node.getOp().equals("Softmax") && dataPath.contains(node.getName()) && node.getInputCount() > 0
+      if (node.getOp().equals("Softmax") && dataPath.contains(node.getName()) && !outputs.contains(node.getName())
+          && node.getInputCount() > 0
           && node.getAttrOrDefault("T", AttrValue.getDefaultInstance()).getType() == DataType.DT_FLOAT) {
         softmaxes.add(node.getName());
       }

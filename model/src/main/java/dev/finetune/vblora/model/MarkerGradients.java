@@ -11,7 +11,7 @@ import org.tensorflow.op.Ops;
 
 /**
  * The one gradient this process registers for {@code IdentityN}, which the graph rewrites use as a marker: a
- * marker's gradient is the closed form its rewrite wants ({@link FusedAttention}'s and {@link LogSumExpSoftmax}'
+ * marker's gradient is the closed form its rewrite wants ({@link FusedAttention}'s and {@link LogSumExpSoftmax}'s
  * softmax, {@link GeluRecompute}'s GELU, {@link FactoredGradients}' adapter factors), and any other IdentityN passes
  * its gradients through unchanged, as Python's TensorFlow does.
  *

@@ -1,6 +1,10 @@
 package dev.finetune.vblora.model;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.Set;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
@@ -48,6 +52,31 @@ public final class OutputProducer {
   /** The op type of {@link #of}, e.g. "Softmax", "Sigmoid", "BiasAdd". */
   public static String opOf(MetaGraphDef metaGraph, String signatureKey, String outputKey) {
     return of(metaGraph, signatureKey, outputKey).getOp();
+  }
+
+  /**
+   * Every op that computes one of {@code outputNodes} seen through the same wrappers: the output nodes themselves
+   * when they compute, else what their pass-through chains read (all inputs of an IdentityN, as the tensor index is
+   * not known from a node name).
+   */
+  static Set<String> ofNodes(NodeIndex index, Collection<String> outputNodes) {
+    Set<String> producers = new HashSet<>();
+    Set<String> seen = new HashSet<>();
+    Deque<String> work = new ArrayDeque<>(outputNodes.stream().filter(index::contains).toList());
+    while (!work.isEmpty()) {
+      String name = work.pop();
+      if (!seen.add(name)) {
+        continue;
+      }
+      NodeDef node = index.node(name);
+      if (!PASS_THROUGH.contains(node.getOp()) || node.getInputCount() == 0) {
+        producers.add(name);
+        continue;
+      }
+      node.getInputList().stream().map(TensorName::parse).filter(t -> !t.control())
+          .forEach(t -> work.push(t.node()));
+    }
+    return producers;
   }
 
   private static boolean isPassThrough(NodeDef node, int output) {

@@ -160,4 +160,28 @@ class LogSumExpSoftmaxTest {
     }
     assertSame(graph, LogSumExpSoftmax.rewrite(graph, IN, OUT));
   }
+
+  /**
+   * A Softmax that computes a signature output, directly or through Identity, stays a Softmax: a loss on the model's
+   * own probabilities finds the logits behind it by walking back from the output to a Softmax op.
+   */
+  @Test
+  void aSoftmaxThatComputesAnOutputIsLeftForTheLossThatReadsItsLogits() {
+    GraphDef direct;
+    GraphDef wrapped;
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> p = tf.withName("p").placeholder(TFloat32.class);
+      tf.withName("out").nn.softmax(tf.math.mul(p, tf.constant(SCALE)));
+      direct = g.toGraphDef();
+    }
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> p = tf.withName("p").placeholder(TFloat32.class);
+      tf.withName("out").identity(tf.withName("probs").nn.softmax(tf.math.mul(p, tf.constant(SCALE))));
+      wrapped = g.toGraphDef();
+    }
+    assertSame(direct, LogSumExpSoftmax.rewrite(direct, IN, OUT));
+    assertSame(wrapped, LogSumExpSoftmax.rewrite(wrapped, IN, OUT));
+  }
 }

@@ -34,7 +34,9 @@ public final class XlaNumericsCheck {
 
   /**
    * @param steps training steps per session (e.g. 100)
-   * @param settings batch shape, seed and device (its XLA setting is ignored: both are run)
+   * @param settings batch shape, seed and device; both sessions run with XLA off and on whatever the device says,
+   *     over one graph written in the forms the device's XLA setting gives (the one-position tail, the log-sum-exp
+   *     softmax), so that the comparison isolates XLA's compilation of that graph
    */
   public static XlaComparison run(SavedModelInfo model, String signature, BenchMethod method, BenchSettings settings,
       int steps, Consumer<String> progress) {

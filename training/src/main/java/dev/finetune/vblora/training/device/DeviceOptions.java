@@ -114,8 +114,9 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
 
   /**
    * How a training graph writes its float32 Softmax ops: from the log-sum-exp when XLA compiles the step, which then
-   * writes one attention-sized tensor less per softmax (TensorFlow's own Softmax kernel, without XLA, is one pass
-   * already); fp16 keeps the model's own, because its mixed precision is Grappler's rewrite of the session's graph.
+   * writes one attention-sized tensor less per softmax; without XLA, TensorFlow's own Softmax kernel runs, as the
+   * form was measured only under XLA; fp16 keeps the model's own, because its mixed precision is Grappler's rewrite
+   * of the session's graph.
    */
   public SoftmaxForm softmaxForm() {
     return xla && precision != Precision.FP16 ? SoftmaxForm.LOG_SUM_EXP : SoftmaxForm.AS_EXPORTED;
