@@ -45,6 +45,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -226,6 +227,21 @@ class SharedKernelAdapterTest {
   }
 
   /** pred, and d mean(pred^2) / d each adapter variable by its name. */
+  /** VB-LoRA on all six kernels of ALBERT's shared layer. */
+  private static VbLoraPlan sharedLayerPlan() {
+    return VbLoraPlan.of(kernels.stream().filter(k -> k.name().contains("/layer_shared/")).toList(), CONFIG);
+  }
+
+  /** pred and the adapter gradients of {@code plan} written in {@code forms}, after {@code inspect} saw the graph. */
+  private static Map<String, float[]> predAndGradients(VbLoraPlan plan, GraphForms forms,
+      Consumer<AdaptedGraph> inspect) {
+    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
+        forms)) {
+      inspect.accept(graph);
+      return predAndGradients(graph);
+    }
+  }
+
   private static Map<String, float[]> predAndGradients(AdaptedGraph graph) {
     Ops tf = Ops.create(graph.graph()).withSubScope("test_gradients");
     Operand<TFloat32> pred = graph.graph().outputOrThrow(graph.outputs().get("pred")).expect(TFloat32.class);
@@ -253,18 +269,11 @@ class SharedKernelAdapterTest {
   @ParameterizedTest
   @EnumSource(UpdateForm.class)
   void theLastDepthsDensesRunAtThePooledPositionWithTheSameResults(UpdateForm form) {
-    VbLoraPlan plan = VbLoraPlan.of(kernels.stream().filter(k -> k.name().contains("/layer_shared/")).toList(),
-        CONFIG);
+    VbLoraPlan plan = sharedLayerPlan();
     assertEquals(6, plan.kernels().size(), "q, k, v, attention output, intermediate, output");
     GraphForms asExported = GraphForms.defaults().withUpdate(form);
-    Map<String, float[]> expected;
-    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
-        asExported)) {
-      expected = predAndGradients(graph);
-    }
-    Map<String, float[]> actual;
-    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
-        asExported.withTail(TailForm.ONE_POSITION))) {
+    Map<String, float[]> expected = predAndGradients(plan, asExported, graph -> { });
+    Map<String, float[]> actual = predAndGradients(plan, asExported.withTail(TailForm.ONE_POSITION), graph -> {
       List<String> copies = new ArrayList<>();
       for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
         GraphOperation op = it.next();
@@ -275,8 +284,7 @@ class SharedKernelAdapterTest {
       for (String dense : List.of("attention/output/dense", "intermediate", "output/dense")) {
         assertTrue(copies.stream().anyMatch(n -> n.contains("/layer_shared/" + dense + "/")), dense + " in " + copies);
       }
-      actual = predAndGradients(graph);
-    }
+    });
     assertCloseRelative(expected, actual, 1e-5);
   }
 
@@ -287,17 +295,10 @@ class SharedKernelAdapterTest {
    */
   @Test
   void theLogSumExpSoftmaxGivesTheModelsOwnResults() {
-    VbLoraPlan plan = VbLoraPlan.of(kernels.stream().filter(k -> k.name().contains("/layer_shared/")).toList(),
-        CONFIG);
+    VbLoraPlan plan = sharedLayerPlan();
     GraphForms asExported = GraphForms.defaults();
-    Map<String, float[]> expected;
-    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
-        asExported)) {
-      expected = predAndGradients(graph);
-    }
-    Map<String, float[]> actual;
-    try (AdaptedGraph graph = GraphRewriter.rewrite(albert.metaGraph(), SIGNATURE, plan, albert.variablesPrefix(),
-        asExported.withSoftmax(SoftmaxForm.LOG_SUM_EXP))) {
+    Map<String, float[]> expected = predAndGradients(plan, asExported, graph -> { });
+    Map<String, float[]> actual = predAndGradients(plan, asExported.withSoftmax(SoftmaxForm.LOG_SUM_EXP), graph -> {
       List<String> softmaxes = new ArrayList<>();
       int logSumExps = 0;
       for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
@@ -309,8 +310,7 @@ class SharedKernelAdapterTest {
       }
       assertEquals(List.of("vblora/composition/fused_composition/topk_admixture/Softmax"), softmaxes);
       assertEquals(4, logSumExps, "one per depth's attention");
-      actual = predAndGradients(graph);
-    }
+    });
     // Rounding alone moves the vector bank's gradient here by up to 6e-5 of its largest value: the same softmax
     // written as TensorFlow's exp(d) / sum through the same marker differed by that much (2026-12-05), the
     // log-sum-exp form by 1.8e-5. An error in the form (a wrong gradient, a dropped mask) moves it by far more.
