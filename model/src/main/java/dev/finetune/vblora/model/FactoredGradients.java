@@ -1,5 +1,7 @@
 package dev.finetune.vblora.model;
 
+import static dev.finetune.vblora.model.NodeDefs.typeAttr;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -137,13 +139,9 @@ final class FactoredGradients {
       String value = OpNames.unique(marker + "/value", names);
       String down = scaledDown(out, target, marker, node, names);
       out.addNode(node.toBuilder().setName(value));
-      out.addNode(NodeDef.newBuilder().setName(marker).setOp("IdentityN").setDevice(node.getDevice())
-          .addInput(value).addInput(node.getInput(0)).addInput(down).addInput(target.up())
-          .putAttr("T", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder().addType(type).addType(type)
-              .addType(DataType.DT_FLOAT).addType(DataType.DT_FLOAT)).build())
-          .build());
-      out.addNode(NodeDef.newBuilder().setName(node.getName()).setOp("Identity").setDevice(node.getDevice())
-          .addInput(marker + ":0").putAttr("T", typeAttr(type)).build());
+      out.addNode(NodeDefs.marker(marker, node.getDevice(), List.of(value, node.getInput(0), down, target.up()),
+          List.of(type, type, DataType.DT_FLOAT, DataType.DT_FLOAT)));
+      out.addNode(NodeDefs.unary("Identity", node.getName(), marker + ":0", type, node.getDevice()));
     }
     return new Marked(out.build(), unmarked);
   }
@@ -228,9 +226,6 @@ final class FactoredGradients {
     return scaled;
   }
 
-  private static AttrValue typeAttr(DataType type) {
-    return AttrValue.newBuilder().setType(type).build();
-  }
 
   /**
    * The marker's gradient: dy on to the product, nothing to x here (the product gives x its gradient), and the

@@ -284,13 +284,9 @@ public final class FusedAttention {
     out.addNode(unary("Exp", exp, shifted, DataType.DT_FLOAT, device));
     out.addNode(reduction("Sum", sum, exp, axis, DataType.DT_FLOAT, device));
     out.addNode(binary("RealDiv", probabilities, exp, sum, DataType.DT_FLOAT, device));
-    out.addNode(NodeDef.newBuilder().setName(marker).setOp("IdentityN").setDevice(device)
-        .addInput(probabilities).addInput(logits)
-        .putAttr("T", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder()
-            .addType(DataType.DT_FLOAT).addType(DataType.DT_BFLOAT16)).build())
-        .build());
-    out.addNode(NodeDef.newBuilder().setName(softmax.getName()).setOp("Identity").setDevice(device)
-        .addInput(marker + ":0").putAttr("T", typeAttr(DataType.DT_FLOAT)).build());
+    out.addNode(NodeDefs.marker(marker, device, List.of(probabilities, logits),
+        List.of(DataType.DT_FLOAT, DataType.DT_BFLOAT16)));
+    out.addNode(unary("Identity", softmax.getName(), marker + ":0", DataType.DT_FLOAT, device));
   }
 
   // ---- the marker's gradient ----

@@ -1,5 +1,7 @@
 package dev.finetune.vblora.model;
 
+import static dev.finetune.vblora.model.NodeDefs.typeAttr;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -138,13 +140,9 @@ public final class GeluRecompute {
       String value = OpNames.unique(gelu.y() + "/" + gelu.form().marker + "/value", names);
       String marker = OpNames.unique(gelu.y() + "/" + gelu.form().marker, names);
       out.addNode(copy.setName(value));
-      out.addNode(NodeDef.newBuilder().setName(marker).setOp("IdentityN").setDevice(node.getDevice())
-          .addInput(value).addInput(gelu.x().toString())
-          .putAttr("T", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder()
-              .addType(gelu.type()).addType(gelu.type())).build())
-          .build());
-      out.addNode(NodeDef.newBuilder().setName(gelu.y()).setOp("Identity").setDevice(node.getDevice())
-          .addInput(marker + ":0").putAttr("T", typeAttr(gelu.type())).build());
+      out.addNode(NodeDefs.marker(marker, node.getDevice(), List.of(value, gelu.x().toString()),
+          List.of(gelu.type(), gelu.type())));
+      out.addNode(NodeDefs.unary("Identity", gelu.y(), marker + ":0", gelu.type(), node.getDevice()));
     }
     return out.build();
   }
@@ -152,8 +150,7 @@ public final class GeluRecompute {
   /** The GELUs of {@code graph} that {@link #rewrite} rewrites, each op in at most one. */
   static List<Gelu> find(GraphDef graph, Collection<String> inputNodes, Collection<String> outputNodes) {
     NodeIndex index = new NodeIndex(graph);
-    Set<String> dataPath = index.downstream(inputNodes.stream().filter(index::contains).toList());
-    dataPath.retainAll(index.upstream(outputNodes.stream().filter(index::contains).toList()));
+    Set<String> dataPath = index.dataPath(inputNodes, outputNodes);
     Set<String> kept = index.pinned(outputNodes);
     List<Gelu> found = new ArrayList<>();
     Set<String> claimed = new HashSet<>();
@@ -437,7 +434,4 @@ public final class GeluRecompute {
     return value == null ? DataType.DT_INVALID : value.getType();
   }
 
-  private static AttrValue typeAttr(DataType type) {
-    return AttrValue.newBuilder().setType(type).build();
-  }
 }

@@ -2,7 +2,6 @@ package dev.finetune.vblora.model;
 
 import static dev.finetune.vblora.model.NodeDefs.binary;
 import static dev.finetune.vblora.model.NodeDefs.reduction;
-import static dev.finetune.vblora.model.NodeDefs.typeAttr;
 import static dev.finetune.vblora.model.NodeDefs.unary;
 
 import java.util.ArrayList;
@@ -56,8 +55,7 @@ public final class LogSumExpSoftmax {
    */
   public static GraphDef rewrite(GraphDef graph, Collection<String> inputNodes, Collection<String> outputNodes) {
     NodeIndex index = new NodeIndex(graph);
-    Set<String> dataPath = index.downstream(inputNodes.stream().filter(index::contains).toList());
-    dataPath.retainAll(index.upstream(outputNodes.stream().filter(index::contains).toList()));
+    Set<String> dataPath = index.dataPath(inputNodes, outputNodes);
     // A signature output computed by a Softmax stays one: a loss on the model's own probabilities reads the
     // logits behind it (and so never differentiates it).
     Set<String> outputs = OutputProducer.ofNodes(index, outputNodes);
@@ -111,13 +109,8 @@ public final class LogSumExpSoftmax {
     out.addNode(unary("Log", log, sum, DataType.DT_FLOAT, device));
     out.addNode(binary("Sub", exponent, shifted, log, DataType.DT_FLOAT, device));
     out.addNode(unary("Exp", value, exponent, DataType.DT_FLOAT, device));
-    out.addNode(NodeDef.newBuilder().setName(scope).setOp("IdentityN").setDevice(device)
-        .addInput(value).addInput(x)
-        .putAttr("T", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder()
-            .addType(DataType.DT_FLOAT).addType(DataType.DT_FLOAT)).build())
-        .build());
-    NodeDef.Builder named = NodeDef.newBuilder().setName(softmax.getName()).setOp("Identity").setDevice(device)
-        .addInput(scope + ":0").putAttr("T", typeAttr(DataType.DT_FLOAT));
+    out.addNode(NodeDefs.marker(scope, device, List.of(value, x), List.of(DataType.DT_FLOAT, DataType.DT_FLOAT)));
+    NodeDef.Builder named = unary("Identity", softmax.getName(), scope + ":0", DataType.DT_FLOAT, device).toBuilder();
     softmax.getInputList().stream().filter(i -> i.startsWith("^")).forEach(named::addInput);
     out.addNode(named);
   }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import java.util.List;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
@@ -29,5 +30,16 @@ final class NodeDefs {
     return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input).addInput(axis)
         .putAttr("T", typeAttr(type)).putAttr("Tidx", typeAttr(DataType.DT_INT32))
         .putAttr("keep_dims", AttrValue.newBuilder().setB(true).build()).build();
+  }
+
+  /**
+   * A rewrite's marker: an IdentityN over {@code inputs} of {@code types}, whose gradient {@link MarkerGradients}
+   * dispatches by the name's last segment; its output 0 carries the value the rewritten op computed.
+   */
+  static NodeDef marker(String name, String device, List<String> inputs, List<DataType> types) {
+    AttrValue.ListValue.Builder list = AttrValue.ListValue.newBuilder();
+    types.forEach(list::addType);
+    return NodeDef.newBuilder().setName(name).setOp("IdentityN").setDevice(device).addAllInput(inputs)
+        .putAttr("T", AttrValue.newBuilder().setList(list).build()).build();
   }
 }

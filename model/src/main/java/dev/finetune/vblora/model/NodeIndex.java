@@ -79,6 +79,16 @@ final class NodeIndex {
     return consumers.getOrDefault(name, List.of());
   }
 
+  /**
+   * The nodes on a data path from one of {@code inputNodes} to one of {@code outputNodes}, both ends included (names
+   * the graph lacks are skipped): what a signature's serving path computes from its inputs.
+   */
+  Set<String> dataPath(Collection<String> inputNodes, Collection<String> outputNodes) {
+    Set<String> path = downstream(inputNodes.stream().filter(this::contains).toList());
+    path.retainAll(upstream(outputNodes.stream().filter(this::contains).toList()));
+    return path;
+  }
+
   /** Every node a data path leads to from the given ones, themselves included. */
   Set<String> downstream(Collection<String> from) {
     return reach(from, this::consumers);
