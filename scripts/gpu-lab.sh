@@ -216,8 +216,12 @@ case "$1" in
       # of the weight-gradient product x^T dy (FactoredGradients).
       [[ $lever == *-factored* ]] && extra="$extra --update-form merged-factored"
       [[ $lever == *-profile* ]] && extra="$extra --profile --profile-out $dir/$lever.tsv"
+      # -hlo: XLA's optimized HLO of every module the step compiles, as text with each instruction's TF op in its
+      # metadata (what each fusion of a trace computes); only the after_optimizations files are kept.
+      [[ $lever == *-hlo* ]] && flags="$flags --xla_dump_to=$dir/$lever-hlo --xla_dump_hlo_as_text"
       LD_LIBRARY_PATH=$ld XLA_FLAGS="$(echo $xla_flags $flags)" $BENCH --targets $targets --method $method --mode train --steps $STEPS \
         --sync-every $SYNC --xla on --precision $precision $extra > $dir/$lever.json 2> $dir/$lever.err || echo "$lever failed (see $lever.err)"
+      [[ -d $dir/$lever-hlo ]] && find $dir/$lever-hlo -type f ! -name '*after_optimizations.txt' -delete
       saved $dir $lever
     done
     ;;
