@@ -180,7 +180,8 @@ public final class DatasetReader {
     OptionalInt id = labels.idOf(label);
     if (id.isEmpty()) {
       throw new DataFileException(file, row.line(), column.name, "the label '" + label
-          + "' is not one of the training labels " + labels + "; evaluate on data with the same classes"
+          + "' is not one of the known classes " + labels + " (the training data's, or the output indices of a"
+          + " model's own classifier); give labels of these classes"
           + headerHint(row));
     }
     return id.getAsInt();

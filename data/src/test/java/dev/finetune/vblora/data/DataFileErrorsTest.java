@@ -75,7 +75,7 @@ class DataFileErrorsTest {
         () -> DatasetReader.read(eval, classification("sentence", "label"), trained));
     assertEquals(3, e.line());
     assertEquals("'label'", e.column());
-    assertMentions(e, eval.toString(), "line 3", "'2' is not one of the training labels [0, 1]");
+    assertMentions(e, eval.toString(), "line 3", "'2' is not one of the known classes [0, 1]");
   }
 
   @Test

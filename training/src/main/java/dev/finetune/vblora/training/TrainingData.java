@@ -36,7 +36,7 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
   static TrainingData load(TrainConfig config, TrainingExamples examples, Path modelFolder, SavedModelInfo model,
       ModelIo io)
       throws IOException {
-    Task task = io.output() instanceof ModelOutput.OwnOutput own ? own.loss().task() : config.task();
+    Task task = io.output() instanceof ModelOutput.OwnOutput own ? ownOutputTask(config, own) : config.task();
     // The model's own classifier numbers its classes by output index: labels 0 .. n-1.
     LabelSet classes = io.output() instanceof ModelOutput.OwnOutput own && task == Task.CLASSIFICATION
         ? LabelSet.inOrder(IntStream.range(0, own.classes()).mapToObj(Integer::toString).toList()) : null;
@@ -84,6 +84,22 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
         BatchShapes.evaluation(config.batchSize(), buckets, config.xlaEnabled())).epoch(0);
     List<String> labels = train.labels() == null ? List.of() : train.labels().names();
     return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut, buckets, task);
+  }
+
+  /**
+   * A model's own output decides its task through its loss. Regression asked of a classifier output is refused,
+   * not ignored: the run would train classes and record a task it did not train. (The default task,
+   * classification, is not told from one asked for, so a one-value output simply trains as regression.)
+   */
+  private static Task ownOutputTask(TrainConfig config, ModelOutput.OwnOutput own) {
+    Task task = own.loss().task();
+    if (config.task() == Task.REGRESSION && task == Task.CLASSIFICATION) {
+      throw new InvalidSettingException(List.of("task", "features", "loss"), "task regression does not apply to"
+          + " the model's own output '" + own.key() + "', a classifier of " + own.classes() + " classes trained with "
+          + own.loss().label() + "; for regression train a new head on a feature tensor (features), or an own"
+          + " output of one value (loss mse)");
+    }
+    return task;
   }
 
   /** JSONL with one array per signature input; without --valid a seeded share is held out. */

@@ -97,6 +97,11 @@ public record ModelIo(ModelInputs inputs, ModelOutput output) {
       throw new VbLoraException("cross entropy needs an output of at least 2 classes, but '" + key
           + "' has " + width + " value per example; use binary-cross-entropy (sigmoid) or mse");
     }
+    if (loss == LossKind.MSE && width != 1) {
+      // The labels are one number per example (a TSV or JSONL label), so a wider output has nothing to match.
+      throw new VbLoraException("mse needs an output of one value per example, but '" + key + "' has " + width
+          + "; use cross-entropy for " + width + " classes, or train a new head on a feature output");
+    }
     boolean probabilities = loss == LossKind.CROSS_ENTROPY && op.equals("Softmax")
         || loss == LossKind.BINARY_CROSS_ENTROPY && op.equals("Sigmoid");
     return new ModelOutput.OwnOutput(key, loss, width, probabilities);

@@ -113,4 +113,25 @@ class AlbertTextRoundTripTest {
           file + " of train's merged/ vs vblora merge");
     }
   }
+
+  /**
+   * pred's two logits are a classifier's: a loss or task that needs one value per example is refused before the run
+   * writes anything, with the option to change (it used to fail after the first step with TensorFlow's shape error
+   * and leave a half-written run).
+   */
+  @Test
+  void aRegressionLossOrTaskOnTheTwoClassOutputIsRefusedBeforeAnythingIsWritten() {
+    Path mse = dir.resolve("mse");
+    CliRun byLoss = CliRun.of(train(mse, "--loss", "mse").toArray(String[]::new));
+    assertEquals(1, byLoss.status(), byLoss.toString());
+    assertTrue(byLoss.err().contains("mse needs an output of one value per example, but 'pred' has 2"),
+        byLoss.err());
+    assertTrue(Files.notExists(mse), "nothing written: " + mse);
+
+    Path task = dir.resolve("task");
+    CliRun byTask = CliRun.of(train(task, "--task", "regression").toArray(String[]::new));
+    assertEquals(1, byTask.status(), byTask.toString());
+    assertTrue(byTask.err().contains("--task regression") && byTask.err().contains("'pred'"), byTask.err());
+    assertTrue(Files.notExists(task), "nothing written: " + task);
+  }
 }
