@@ -77,6 +77,12 @@ final class RunFolder {
             .orElse("files that are not a vblora run (it has no " + OutputMarker.FILE + ")")
             + "; choose another out folder");
       }
+      if (CheckpointStore.latestIn(out).isEmpty()) {
+        // A run that stopped before its first checkpoint (an error, NaN, Ctrl-C) cannot be resumed: offer overwrite.
+        throw new InvalidSettingException(List.of("out", "overwrite"), "output folder " + out + " holds a run that"
+            + " stopped before its first checkpoint, so there is nothing to resume; set overwrite to start it again"
+            + " there, or choose another out folder");
+      }
       throw new InvalidSettingException(List.of("out", "resume", "overwrite"), "output folder " + out + " exists;"
           + " set resume to continue the run there, overwrite to replace it, or choose another out folder");
     }

@@ -153,6 +153,18 @@ class RunFolderTest {
         "--overwrite");
   }
 
+  /** Run again without a flag, such a run is offered overwrite only: resume would be refused (above). */
+  @Test
+  void aRunThatStoppedBeforeItsFirstCheckpointIsOfferedOverwriteNotResume() throws Exception {
+    Path out = dir.resolve("no-checkpoint-again/run");
+    Files.createDirectories(out);
+    OutputMarker.write(out, OutputMarker.Kind.RUN);
+    Files.writeString(out.resolve("log.jsonl"), "{\"step\": 1, \"loss\": 0.69}\n");
+    CliRun run = assertRefusedLeavingAllAsItWas(train(out), out.getParent(), out + " holds a run that stopped before"
+        + " its first checkpoint", "set --overwrite to start it again");
+    assertFalse(run.err().contains("--resume"), run.err());
+  }
+
   @Test
   void resumeWithOtherSettingsThanTheCheckpointsWritesNothingIntoTheRun() throws Exception {
     Path out = dir.resolve("other-settings/run");

@@ -22,7 +22,8 @@ public final class LossGuard {
       return;
     }
     String kept = lastGoodCheckpoint == null
-        ? "No checkpoint had been saved yet, so there is nothing to resume from."
+        ? "No checkpoint had been saved yet, so there is nothing to resume from: start the run again with"
+            + " overwrite."
         : "The last good checkpoint is kept: " + lastGoodCheckpoint + "; continue from it with resume.";
     throw new NonFiniteLossException(message(step, loss, kept), step, loss);
   }

@@ -8,7 +8,8 @@ public final class NonFiniteLossException extends InvalidSettingException {
   private static final long serialVersionUID = 1L;
 
   /** The settings that most often make a loss diverge, the first to change first. */
-  static final List<String> SETTINGS = List.of("lrBank", "lrLogits", "lrLora", "lrHead", "maxGradNorm", "resume");
+  static final List<String> SETTINGS = List.of("lrBank", "lrLogits", "lrLora", "lrHead", "maxGradNorm", "resume",
+      "overwrite");
 
   private final long step;
   private final double loss;
