@@ -81,6 +81,9 @@ public final class AtomicDirectoryWriter {
     String name = folder.getFileName().toString();
     removeAbandonedTemps(folder);
     Path temp = createUniqueFolder(parent, "." + name + TEMP_INFIX);
+    // Ctrl-C (SIGINT, SIGTERM) ends the JVM without unwinding this method: the hook removes the temp folder then.
+    Thread discardOnExit = new Thread(() -> discardOnExit(temp), "vblora-discard-" + name);
+    Runtime.getRuntime().addShutdownHook(discardOnExit);
     try {
       Files.writeString(temp.resolve(WRITER_FILE), WRITER_TAG + ProcessHandle.current().pid() + "\n");
       contents.writeInto(temp);
@@ -102,8 +105,38 @@ public final class AtomicDirectoryWriter {
         throw diskFull;
       }
       throw e;
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(discardOnExit);
+      } catch (IllegalStateException shuttingDown) {
+        // The JVM is exiting and the hook runs or has run.
+      }
     }
     syncDirectory(parent);
+  }
+
+  /**
+   * Deletes a temp folder at JVM exit while the writing thread may still be adding files to it: everything but
+   * the writer file first, then that file and the folder. Should a late file keep the folder, the writer file is
+   * written back, so that the next write of the target still finds the folder abandoned and deletes it.
+   */
+  private static void discardOnExit(Path temp) {
+    Path writer = temp.resolve(WRITER_FILE);
+    try (Stream<Path> entries = Files.list(temp)) {
+      for (Path entry : entries.filter(p -> !p.equals(writer)).toList()) {
+        deleteTree(entry);
+      }
+      Files.deleteIfExists(writer);
+      Files.delete(temp);
+    } catch (IOException | UncheckedIOException e) {
+      try {
+        if (Files.isDirectory(temp)) {
+          Files.writeString(writer, WRITER_TAG + ProcessHandle.current().pid() + "\n");
+        }
+      } catch (IOException ignored) {
+        // Nothing more can be done at exit; the folder stays hidden beside the target.
+      }
+    }
   }
 
   /**

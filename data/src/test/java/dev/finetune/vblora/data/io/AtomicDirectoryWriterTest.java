@@ -204,6 +204,21 @@ class AtomicDirectoryWriterTest {
     assertEquals(List.of("a"), list(target), "no bookkeeping file is left in the output");
   }
 
+  /** Ctrl-C or SIGTERM runs the JVM's shutdown hooks: the interrupted write removes its own temp folder. */
+  @Test
+  void aWriterStoppedBySigtermRemovesItsTempFolderOnTheWayOut() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        AbandonedWrite.class.getName(), target.toString()).redirectErrorStream(true).start();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+        StandardCharsets.UTF_8))) {
+      assertEquals("writing", out.readLine());
+      child.destroy(); // SIGTERM, as Ctrl-C's SIGINT: the shutdown hooks run
+      child.waitFor();
+    }
+    assertEquals(List.of(), siblings(), "nothing of the stopped write is left");
+  }
+
   private void writeOld() throws IOException {
     Files.createDirectories(target);
     Files.writeString(target.resolve("old.txt"), "old");

@@ -13,8 +13,8 @@ import java.util.stream.Collectors;
 
 /**
  * What {@code vblora train} says when it is stopped (Ctrl-C: SIGINT, exit status 130): the last checkpoint and
- * the exact command that continues the run from it, or, before the first checkpoint, the command that starts it
- * again. Printed by a shutdown hook that is registered only while the run is going.
+ * the exact command that continues the run from it, or, before the first checkpoint or when the run was to replace
+ * an earlier one (--overwrite), the command that starts it again. Printed by a shutdown hook that is registered only while the run is going.
  */
 final class InterruptNotice {
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_./:=,@%+-]+");
@@ -26,8 +26,9 @@ final class InterruptNotice {
    *
    * @return the hook, for {@link #unregister} once the run has ended by itself
    */
-  static Thread register(Path out, List<String> args, PrintStream err) {
-    Thread hook = new Thread(() -> err.println(message(out, args)), "vblora-interrupt-notice");
+  static Thread register(Path out, List<String> args, boolean replacing, PrintStream err) {
+    Thread hook = new Thread(() -> err.println(replacing ? discarded(out, args) : message(out, args)),
+        "vblora-interrupt-notice");
     Runtime.getRuntime().addShutdownHook(hook);
     return hook;
   }
@@ -54,6 +55,16 @@ final class InterruptNotice {
     }
     return "vblora train: interrupted; the last checkpoint is " + newest.get().dir() + " (step "
         + newest.get().step() + "); continue the run from it with:\n  " + command(args, "--resume", "--overwrite");
+  }
+
+  /**
+   * The notice for a run that was to replace the run in {@code out} (--overwrite): it was trained in a staging
+   * folder that goes with the process, so {@code out}'s checkpoints are the previous run's, which stays as it was.
+   */
+  static String discarded(Path out, List<String> args) {
+    return "vblora train: interrupted; the new run is discarded (with --overwrite it replaces " + out + " only once"
+        + " it has finished), and " + out + " still holds the previous run, unchanged; start the new run again"
+        + " with:\n  " + command(args, "--overwrite", "--resume");
   }
 
   /** {@code vblora train ARGS} with flag {@code with} present and flag {@code without} absent, shell-quoted. */

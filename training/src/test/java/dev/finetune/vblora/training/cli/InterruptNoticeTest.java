@@ -37,4 +37,16 @@ class InterruptNoticeTest {
         + "  vblora train --model bert-base-uncased --train 'my data.tsv' --out run --max-steps 40 --overwrite",
         InterruptNotice.message(out, OPTIONS));
   }
+
+  /** An --overwrite run trains aside: the checkpoints in --out are the previous run's, which is kept as it was. */
+  @Test
+  void aRunThatWasToReplaceAnotherIsDiscardedAndTheNoticeOffersNoResume(@TempDir Path out) throws Exception {
+    Files.createDirectories(out.resolve("checkpoints/step-2"));
+    Files.writeString(out.resolve("checkpoints/step-2/state.json"), "{}");
+    assertEquals("vblora train: interrupted; the new run is discarded (with --overwrite it replaces " + out + " only"
+        + " once it has finished), and " + out + " still holds the previous run, unchanged; start the new run again"
+        + " with:\n"
+        + "  vblora train --model bert-base-uncased --train 'my data.tsv' --out run --max-steps 40 --overwrite",
+        InterruptNotice.discarded(out, OPTIONS));
+  }
 }
