@@ -31,6 +31,9 @@ public final class TargetSelector {
     Predicate<Kernel> targets = selection.targets().in(kernels);
     Predicate<Kernel> excluded = selection.exclude().map(e -> e.in(kernels)).orElse(k -> false);
     List<Kernel> matched = kernels.stream().filter(targets).collect(Collectors.toList());
+    if (!matched.isEmpty() && selection.targets() instanceof TargetPattern.Names names) {
+      requireEveryNameMatches(kernels, names);
+    }
     List<Kernel> selected = matched.stream()
         .filter(excluded.negate())
         .filter(k -> selection.layers().accepts(k.layer()))
@@ -54,6 +57,23 @@ public final class TargetSelector {
         + " (list them all with vblora inspect)");
   }
 
+  /**
+   * A list of names selects what each name matches, so a misspelt one would silently leave its kernels out: each
+   * must match some kernel. (A regex is the way to a pattern that may match nothing on some models.)
+   */
+  private static void requireEveryNameMatches(List<Kernel> kernels, TargetPattern.Names names) {
+    List<String> unmatched = names.names().stream()
+        .filter(name -> kernels.stream().noneMatch(new TargetPattern.Names(List.of(name))::matches))
+        .toList();
+    if (!unmatched.isEmpty()) {
+      String first = unmatched.get(0);
+      throw new InvalidSettingException(List.of("targets"), "targets " + names.describe() + ": "
+          + (unmatched.size() == 1 ? "the name '" + first + "' matches" : "the names " + unmatched + " match")
+          + " no kernel of the model; closest to '" + first + "': " + closest(kernels, first)
+          + "; fix or remove " + (unmatched.size() == 1 ? "it" : "them"));
+    }
+  }
+
   /** Every kernel name, up to a limit that keeps the message readable. */
   private static String listed(List<Kernel> kernels) {
     String names = kernels.stream().limit(LISTED).map(Kernel::name).collect(Collectors.joining(", "));
@@ -70,7 +90,12 @@ public final class TargetSelector {
 
   /** The kernel names closest to what the user typed, judged on the last path component. */
   private static String candidates(List<Kernel> kernels, TargetSelection selection) {
-    String typed = lastComponent(selection.targets().describe().split(",")[0]);
+    return closest(kernels, selection.targets().describe().split(",")[0]);
+  }
+
+  /** The kernel names closest to {@code name}, judged on the last path component. */
+  private static String closest(List<Kernel> kernels, String name) {
+    String typed = lastComponent(name);
     return kernels.stream()
         .sorted(Comparator.comparingInt((Kernel k) -> distance(typed, lastComponent(k.modulePath()))))
         .limit(CANDIDATES)

@@ -66,6 +66,18 @@ class TargetSelectorTest {
     assertTrue(message.contains("candidates: module/bert/encoder/layer_0/attention/self/query/kernel"), message);
   }
 
+  /** A misspelt name in a list would otherwise leave its kernels out silently while the others train. */
+  @Test
+  void everyNameOfAListMustMatchAKernel() {
+    assertEquals(24, select("query,value", null, null).size(), "12 layers, both names");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> select("query,valu", null, null));
+    assertTrue(e.getMessage().contains("targets query,valu: the name 'valu' matches no kernel of the model;"
+        + " closest to 'valu': module/bert/encoder/layer_0/attention/self/value/kernel"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> select("querry,valu,key", null, null));
+    assertTrue(e.getMessage().contains("the names [querry, valu] match no kernel"), e.getMessage());
+  }
+
   @Test
   void aLayerFilterThatRemovesEverythingSaysHowManyMatchedBefore() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> select("bert-qv", null, "40"));
