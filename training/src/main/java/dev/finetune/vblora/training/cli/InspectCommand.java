@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
 import dev.finetune.vblora.training.inspect.Inspection;
@@ -46,9 +47,18 @@ final class InspectCommand implements Command {
     try {
       inspection = Inspection.inspect(info, signature, AdapterOptions.selection(args), AdapterOptions.planner(args));
     } catch (IllegalArgumentException e) {
-      // The selection matches nothing; the kernels are still what the user came to see.
-      listKernels(info, signature, err);
-      throw e;
+      if (args.string("targets").isEmpty() && args.string("exclude").isEmpty() && args.string("layers").isEmpty()) {
+        // The default preset does not fit this model (a Dense stack, say): a discovery run, so report the
+        // kernels with why none is selected rather than fail.
+        String why = e instanceof VbLoraException v ? SettingFlags.translate(v) : e.getMessage();
+        inspection = Inspection.unselected(info, signature, AdapterOptions.planner(args), "the default --targets "
+            + args.stringOrDefault("targets") + " selects no kernel of this model (" + why + "); choose them with"
+            + " --targets (all-linear, names or a regex)");
+      } else {
+        // The selection asked for matches nothing; the kernels are still what the user came to see.
+        listKernels(info, signature, err);
+        throw e;
+      }
     }
     out.println(args.flag("json") ? inspection.toJson() : inspection.toText());
     return Cli.OK;

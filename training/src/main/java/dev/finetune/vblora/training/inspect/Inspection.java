@@ -35,9 +35,11 @@ import java.util.stream.Collectors;
  * @param misfits per kernel the adapter cannot take (selected or not), why: {@code sizes 312x312 do not divide
  *     vector_length 256; vector lengths that do: 2, 3, 4, ...}
  * @param plan the adapter for the selected kernels that fit; empty when none does
+ * @param unselected why nothing is selected, when the report shows the kernels of a selection that matched none
+ *     ({@link #unselected}); empty otherwise
  */
 public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> kernels, List<String> selected,
-    Map<String, String> misfits, Optional<AdapterPlan> plan) {
+    Map<String, String> misfits, Optional<AdapterPlan> plan, Optional<String> unselected) {
   public Inspection {
     kernels = List.copyOf(kernels);
     selected = List.copyOf(selected);
@@ -56,6 +58,27 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
     info.signature(signatureKey); // a clear error for an unknown signature
     List<Kernel> kernels = KernelDiscovery.discover(info.metaGraph(), signatureKey);
     List<Kernel> selected = TargetSelector.select(kernels, selection);
+    Map<String, String> misfits = misfits(kernels, planner);
+    List<Kernel> fitting = selected.stream().filter(k -> !misfits.containsKey(k.name())).toList();
+    return new Inspection(info, signatureKey, kernels, selected.stream().map(Kernel::name).toList(), misfits,
+        fitting.isEmpty() ? Optional.empty() : Optional.of(planner.apply(fitting)), Optional.empty());
+  }
+
+  /**
+   * The report of a selection that matched nothing, {@code why} saying so: the signatures and every kernel, none
+   * selected. For a discovery run whose selection the user did not choose (inspect's default preset on a model it
+   * does not fit), where the kernels are what the user came to see.
+   */
+  public static Inspection unselected(SavedModelInfo info, String signatureKey,
+      Function<List<Kernel>, AdapterPlan> planner, String why) {
+    info.signature(signatureKey);
+    List<Kernel> kernels = KernelDiscovery.discover(info.metaGraph(), signatureKey);
+    return new Inspection(info, signatureKey, kernels, List.of(), misfits(kernels, planner), Optional.empty(),
+        Optional.of(why));
+  }
+
+  /** Per kernel the adapter cannot take, why. */
+  private static Map<String, String> misfits(List<Kernel> kernels, Function<List<Kernel>, AdapterPlan> planner) {
     Map<String, String> misfits = new LinkedHashMap<>();
     for (Kernel kernel : kernels) {
       try {
@@ -64,9 +87,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
         misfits.put(kernel.name(), e.mark());
       }
     }
-    List<Kernel> fitting = selected.stream().filter(k -> !misfits.containsKey(k.name())).toList();
-    return new Inspection(info, signatureKey, kernels, selected.stream().map(Kernel::name).toList(), misfits,
-        fitting.isEmpty() ? Optional.empty() : Optional.of(planner.apply(fitting)));
+    return misfits;
   }
 
   /** The selected kernels the adapter cannot take, in discovery order. */
@@ -77,7 +98,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
   /**
    * The {@code vblora inspect --json} document: {@code {"signatures": {...}, "kernels": [{"name", "op",
    * "variable", "shape", "function"?, "equation"?, "role"?, "layer"?, "uses"?, "misfit"?}], "selected": [...],
-   * "params": {"trainable", "stored"}}}; {@code role} as the presets read it (query, key, value,
+   * "unselected"?, "params": {"trainable", "stored"}}}; {@code unselected} says why nothing is selected; {@code role} as the presets read it (query, key, value,
    * attention_output, intermediate, output, pooler, embedding_projection; absent for others), {@code layer} the
    * layer index when the name has one, {@code uses} when more than one op applies the kernel (shared weights),
    * {@code misfit} when the adapter cannot take it, and params count the selected kernels that fit.
@@ -114,6 +135,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
     }
     root.put("kernels", kernelList);
     root.put("selected", selected);
+    unselected.ifPresent(why -> root.put("unselected", why));
     Map<String, Object> params = new LinkedHashMap<>();
     params.put("trainable", plan.map(AdapterPlan::trainableParams).orElse(0L));
     params.put("stored", plan.map(AdapterPlan::storedParams).orElse(0L));
@@ -161,6 +183,9 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
           .append(k.head() ? "  (output head)" : "")
           .append(misfits.containsKey(k.name()) ? "  ! " + misfits.get(k.name()) : "")
           .append('\n');
+    }
+    if (unselected.isPresent()) {
+      return out.append("Selected none: ").append(unselected.get()).append('\n').toString();
     }
     List<String> unfit = selectedMisfits();
     out.append("Selected ").append(selected.size()).append(" kernels")

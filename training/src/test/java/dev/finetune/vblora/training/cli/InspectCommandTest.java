@@ -96,9 +96,29 @@ class InspectCommandTest {
     assertEquals(List.of("albert/embeddings/word_embeddings_projector/projector", "pred/kernel"), misfits);
   }
 
+  /** Inspect is how a user discovers a model: the default preset not fitting it is said, not an error. */
   @Test
-  void aPresetMatchingNothingFailsListingTheKernels() {
+  void theDefaultPresetMatchingNothingStillReportsTheModelAndSaysWhy() {
     CliRun run = CliRun.of("inspect", "--model", fixture("keras_dense_mlp"));
+    assertEquals(0, run.status(), run.toString());
+    assertTrue(run.out().contains("Signature serving_default"), run.out());
+    assertTrue(run.out().contains("Kernels on the path of serving_default: 4"), run.out());
+    assertTrue(run.out().contains("Selected none: the default --targets bert-qv selects no kernel of this model"
+        + " (preset bert-qv found none of its attention query and value kernels"), run.out());
+    assertTrue(run.out().contains("choose them with --targets (all-linear, names or a regex)"), run.out());
+
+    CliRun json = CliRun.of("inspect", "--model", fixture("keras_dense_mlp"), "--json");
+    assertEquals(0, json.status(), json.toString());
+    Map<String, Object> doc = Json.parseObject(json.out());
+    assertEquals(List.of(), doc.get("selected"));
+    assertEquals(4, ((List<?>) doc.get("kernels")).size());
+    assertTrue(((String) doc.get("unselected")).contains("selects no kernel"), json.out());
+  }
+
+  /** A selection the user chose that matches nothing fails, the kernels listed to choose from. */
+  @Test
+  void aPresetAskedForMatchingNothingFailsListingTheKernels() {
+    CliRun run = CliRun.of("inspect", "--model", fixture("keras_dense_mlp"), "--targets", "bert-qv");
     assertEquals(1, run.status(), run.toString());
     assertTrue(run.err().contains("adaptable kernels of signature serving_default (4)"), run.err());
     assertTrue(run.err().contains("preset bert-qv found none of its attention query and value kernels among the "
