@@ -3,6 +3,7 @@ package dev.finetune.vblora.training;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.io.AtomicFile;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -106,6 +107,16 @@ public final class PredictionTable {
     } catch (IOException e) {
       throw new IOException("could not write the predictions to " + file + " (" + e.getMessage() + "); the file"
           + " is as it was before: free space on that disk or choose another file", e);
+    }
+  }
+
+  /** Whether {@code file} starts as {@link #write} starts a table (its header), i.e. vblora most likely wrote it. */
+  public static boolean isPredictionTable(Path file) {
+    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      String header = reader.readLine();
+      return header != null && header.startsWith(INDEX + "\t");
+    } catch (IOException e) {
+      return false; // unreadable or not text: not a table of ours
     }
   }
 
