@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.ops.testing.RequiredInCi;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.FullLogits;
@@ -16,6 +17,7 @@ import dev.finetune.vblora.training.testing.TrainCommandLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,6 +61,20 @@ class CommandErrorsTest {
     assertFalse(Files.exists(out), "nothing written");
     assertUserError(CliRun.of("eval", "--model", "/nowhere/model", "--data", valid.toString(), "--device", "gpu"),
         "no GPU found", "-Pgpu");
+  }
+
+  /** docs/cli.md: with --json exactly one JSON document goes to stdout, on failure too (an error document). */
+  @Test
+  void withJsonEveryFailureStillPrintsOneJsonDocument() {
+    CliRun usage = CliRun.of("eval", "--json", "--bogus");
+    assertEquals(2, usage.status(), usage.toString());
+    assertEquals(2L, Json.getObject(Json.parseObject(usage.out()), "error").get("exit_code"));
+
+    CliRun missing = CliRun.of("inspect", "--model", "/nowhere/model", "--json");
+    assertUserError(missing, "/nowhere/model");
+    Map<String, Object> error = Json.getObject(Json.parseObject(missing.out()), "error");
+    assertEquals(1L, error.get("exit_code"));
+    assertTrue(Json.getString(error, "message").contains("/nowhere/model"), missing.out());
   }
 
   /** eval's prediction graph never takes the fused form, so eval does not offer the option that train has. */
