@@ -91,6 +91,9 @@ public final class Cli {
     try {
       ParsedArgs args = ParsedArgs.of(CommandSpecs.all(command), parsed);
       debug |= args.flag(CommandSpecs.DEBUG);
+      if (args.declares("json")) {
+        json = args.flag("json"); // parsed: an @file's --json counts too
+      }
       if (command.takesRunConfig() && args.has(CommandSpecs.CONFIG)) {
         args = args.withFallback(RunConfigDefaults.read(args.path(CommandSpecs.CONFIG).orElseThrow()));
       }

@@ -229,6 +229,13 @@ class CliTest {
   }
 
   @Test
+  void aJsonOptionFromAnArgumentFileAlsoGetsTheErrorDocument() throws Exception {
+    Path file = Files.writeString(dir.resolve("fail.args"), "--text a --fail-user --json\n");
+    assertEquals(1, run("echo", "@" + file));
+    assertEquals(1L, Json.getObject(Json.parseObject(stdout()), "error").get("exit_code"));
+  }
+
+  @Test
   void withoutJsonOrWithJsonOffAFailurePrintsNothingOnStdout() {
     assertEquals(1, run("echo", "--text", "a", "--fail-user"));
     assertEquals("", stdout());
