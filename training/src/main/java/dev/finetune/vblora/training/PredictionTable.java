@@ -3,6 +3,7 @@ package dev.finetune.vblora.training;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.io.AtomicFile;
+import dev.finetune.vblora.data.io.OutOfSpace;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -85,8 +86,9 @@ public final class PredictionTable {
   }
 
   /**
-   * Writes the table; every example must have been predicted. The file is replaced atomically: a full disk
-   * leaves the previous file as it was (no empty or half table), and the error names the file.
+   * Writes the table; every example must have been predicted. The file is replaced atomically: a failed write
+   * (a full disk, a read-only folder) leaves the previous file as it was (no empty or half table), and the error
+   * names the file; it advises freeing space only when space ran out.
    */
   public void write(Path file) throws IOException {
     StringBuilder text = new StringBuilder(INDEX);
@@ -106,7 +108,8 @@ public final class PredictionTable {
       AtomicFile.writeString(file, text.toString());
     } catch (IOException e) {
       throw new IOException("could not write the predictions to " + file + " (" + e.getMessage() + "); the file"
-          + " is as it was before: free space on that disk or choose another file", e);
+          + " is as it was before: " + (OutOfSpace.causes(e) ? "free space on that disk or " : "") + "choose another"
+          + " file", e);
     }
   }
 

@@ -26,6 +26,7 @@ import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.timing.Phase;
 import dev.finetune.vblora.training.timing.RunClock;
 import dev.finetune.vblora.training.timing.RunTimings;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -199,7 +200,11 @@ final class EvalCommand implements Command {
       clock.since(Phase.EVAL, start);
       compiles.bookTo(clock, Phase.EVAL);
       if (args.path("predictions-out").isPresent()) {
-        predictions.write(args.path("predictions-out").get());
+        try {
+          predictions.write(args.path("predictions-out").get());
+        } catch (IOException e) {
+          throw new UserError(PredictionsOut.OPTION + ": " + e.getMessage(), e);
+        }
       }
       if (reference.isPresent()) {
         try {

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.io.OutputLocation;
 import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.training.PredictionTable;
 import java.nio.file.Files;
@@ -8,7 +9,7 @@ import java.util.Map;
 
 /**
  * {@code eval --predictions-out FILE [--overwrite]}: where eval may write its prediction table, checked before
- * any model is loaded. An existing file is replaced only with --overwrite, as train and merge replace an output
+ * any model is loaded (not an input, a folder that can be written). An existing file is replaced only with --overwrite, as train and merge replace an output
  * folder: the predictions once replaced a training file given there by mistake.
  */
 final class PredictionsOut {
@@ -25,6 +26,7 @@ final class PredictionsOut {
     if (Files.isDirectory(file)) {
       throw new UserError(OPTION + " " + file + " is a folder; give the path of a file");
     }
+    OutputLocation.requireWritable(OPTION, file);
     if (!Files.exists(file) || overwrite) {
       return;
     }

@@ -77,6 +77,26 @@ class CommandErrorsTest {
     assertTrue(Json.getString(error, "message").contains("/nowhere/model"), missing.out());
   }
 
+  /**
+   * An --out that cannot be written is refused naming --out before the model is read (the "model" here is an
+   * empty folder, which reading would refuse): it used to show after the model was loaded and the graph built,
+   * and merge named its hidden temporary folder instead.
+   */
+  @Test
+  void anOutThatCannotBeWrittenIsRefusedNamingItBeforeTheModelIsRead() throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "mine");
+    Path notAModel = Files.createDirectories(dir.resolve("not-a-model"));
+    Path out = file.resolve("run");
+    List<String> args = train(out);
+    args.set(args.indexOf("--model") + 1, notAModel.toString());
+    String expected = "--out " + out + " cannot be written there: " + file + " is a file, not a folder; choose"
+        + " another --out";
+    assertUserError(run(args), expected);
+    Path adapter = writeAdapter("bert.encoder.layer.0.attention.self.query", 3, 3);
+    assertUserError(CliRun.of("merge", "--model", notAModel.toString(), "--adapter", adapter.toString(), "--out",
+        out.toString()), expected);
+  }
+
   /** eval's prediction graph never takes the fused form, so eval does not offer the option that train has. */
   @Test
   void evalDoesNotOfferFusedAttention() {

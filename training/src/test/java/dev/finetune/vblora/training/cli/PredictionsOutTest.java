@@ -91,4 +91,11 @@ class PredictionsOutTest {
     assertEquals(0, run.status(), run.toString());
     assertEquals(4, PredictionTable.read(fresh).examples());
   }
+
+  @Test
+  void aFileThatCannotBeWrittenIsRefusedNamingTheOption() throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "mine");
+    assertUserError(eval(file.resolve("predictions.tsv")), "--predictions-out " + file.resolve("predictions.tsv")
+        + " cannot be written there: " + file + " is a file, not a folder; choose another --predictions-out");
+  }
 }
