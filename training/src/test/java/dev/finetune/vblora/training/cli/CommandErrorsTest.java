@@ -121,6 +121,19 @@ class CommandErrorsTest {
     assertUserError(run(train(dir.resolve("columns"), "--text-column", "review")), train.toString(), "'review'");
   }
 
+  /** Said as options: the library names the settings noHeader, textColumn and labelColumn. */
+  @Test
+  void aFileWithoutAHeaderRowGetsTheOptionsThatReadIt() throws Exception {
+    Path noHeader = Files.writeString(dir.resolve("nohdr.tsv"),
+        "our friends wo n't buy this analysis , let alone the next one we propose .\t1\n"
+            + "one more pseudo generalization and i 'm giving up .\t1\nthe more we study verbs , the crazier"
+            + " they get .\t0\n");
+    List<String> args = train(dir.resolve("nohdr"));
+    args.set(args.indexOf(train.toString()), noHeader.toString());
+    assertUserError(run(args), noHeader.toString(), "the first row looks like data",
+        "set --no-header and map the columns by 0-based index (e.g. --text-column 0 --label-column 1)");
+  }
+
   @Test
   void anEmptyDataFile() throws Exception {
     Path empty = Files.writeString(dir.resolve("empty.tsv"), "");
