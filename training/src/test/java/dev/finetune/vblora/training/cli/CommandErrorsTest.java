@@ -97,6 +97,16 @@ class CommandErrorsTest {
         out.toString()), expected);
   }
 
+  /** A --valid file leaves nothing for --valid-fraction to do: both given is a usage error naming both. */
+  @Test
+  void validAndValidFractionTogetherAreAUsageError() {
+    Path out = dir.resolve("both");
+    CliRun run = run(train(out, "--valid-fraction", "0.5"));
+    assertEquals(2, run.status(), run.toString());
+    assertTrue(run.err().contains("--valid and --valid-fraction exclude each other"), run.err());
+    assertFalse(Files.exists(out), "nothing written");
+  }
+
   /** eval's prediction graph never takes the fused form, so eval does not offer the option that train has. */
   @Test
   void evalDoesNotOfferFusedAttention() {
