@@ -2,6 +2,7 @@ package dev.finetune.vblora.data;
 
 import dev.finetune.vblora.data.error.VbLoraException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A data file that cannot be used as it is: missing, empty, not matching the column mapping, or holding a
@@ -17,16 +18,29 @@ public final class DataFileException extends VbLoraException {
 
   /** A problem with the file as a whole. */
   public DataFileException(Path file, String problem) {
-    this(file, 0, null, problem, null);
+    this(file, 0, null, problem, (Throwable) null);
   }
 
   /** A problem at a line (1-based) and, when {@code column} is not null, a column. */
   public DataFileException(Path file, int line, String column, String problem) {
-    this(file, line, column, problem, null);
+    this(file, line, column, problem, (Throwable) null);
   }
 
   public DataFileException(Path file, int line, String column, String problem, Throwable cause) {
-    super(describe(file, line, column) + ": " + problem, cause);
+    this(file, line, column, problem, cause, List.of());
+  }
+
+  /**
+   * @param settings the API names of the settings the problem names (e.g. {@code noHeader}), so that a command
+   *     line can say them as its options
+   */
+  public DataFileException(Path file, int line, String column, String problem, List<String> settings) {
+    this(file, line, column, problem, null, settings);
+  }
+
+  private DataFileException(Path file, int line, String column, String problem, Throwable cause,
+      List<String> settings) {
+    super(describe(file, line, column) + ": " + problem, cause, settings);
     this.file = file;
     this.line = line;
     this.column = column;

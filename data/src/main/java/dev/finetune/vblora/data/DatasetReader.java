@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -62,10 +63,11 @@ public final class DatasetReader {
       throw new DataFileException(file, "the file has a header row but no examples; add one example per line");
     }
     int headerLine = table.namesItsColumns() ? 0 : 1;
-    ResolvedColumn text = resolve(mapping.text(), "text", header, headerLine);
-    ResolvedColumn pair = mapping.hasTextPair() ? resolve(mapping.textPair(), "text pair", header, headerLine)
-        : null;
-    ResolvedColumn label = resolve(mapping.label(), "label", header, headerLine);
+    boolean headerIsFirstRow = !table.namesItsColumns();
+    ResolvedColumn text = resolve(mapping.text(), "text", header, headerLine, headerIsFirstRow);
+    ResolvedColumn pair = mapping.hasTextPair()
+        ? resolve(mapping.textPair(), "text pair", header, headerLine, headerIsFirstRow) : null;
+    ResolvedColumn label = resolve(mapping.label(), "label", header, headerLine, headerIsFirstRow);
 
     List<String> texts = new ArrayList<>();
     List<String> pairs = new ArrayList<>();
@@ -140,19 +142,59 @@ public final class DatasetReader {
     return !valid.test(rows.get(0).cell(labelIndex).trim()) && rest.stream().allMatch(valid);
   }
 
-  private ResolvedColumn resolve(Column column, String role, List<String> header, int headerLine) {
+  private ResolvedColumn resolve(Column column, String role, List<String> header, int headerLine,
+      boolean headerIsFirstRow) {
     if (column.byName()) {
       int index = header == null ? -1 : indexOf(header, column.name());
       if (index < 0) {
-        throw new DataFileException(file, headerLine, null, "the " + role + " column " + column
-            + " is not among the column names " + header + "; map it to one of these names or to a 0-based"
-            + " index");
+        String problem = "the " + role + " column " + column + " is not among the column names " + header;
+        if (headerIsFirstRow && header != null && looksLikeData(header)) {
+          // A file without a header row (like the GLUE data) read with the default names: say how to read it.
+          throw new DataFileException(file, headerLine, null, problem + "; the first row looks like data, not"
+              + " a header: if the file has no header row, set noHeader and map the columns by 0-based index (e.g."
+              + " textColumn " + longestCell(header) + " labelColumn " + labelIndex(header) + "), else map the "
+              + role + " column to one of these names", List.of("noHeader", "textColumn", "labelColumn"));
+        }
+        throw new DataFileException(file, headerLine, null, problem + "; map it to one of these names or to a"
+            + " 0-based index");
       }
       return new ResolvedColumn(index, column.toString(), role);
     }
     String headerName = header != null && column.index() < header.size() ? header.get(column.index()) : null;
     return new ResolvedColumn(column.index(),
         headerName == null ? column.toString() : column + " ('" + headerName + "')", role);
+  }
+
+  /** Column names are short words: a number, or a cell with spaces longer than a name, is an example's. */
+  private static boolean looksLikeData(List<String> row) {
+    return row.stream().filter(Objects::nonNull).map(String::trim)
+        .anyMatch(cell -> NUMBER.matcher(cell).matches() || (cell.length() > 30 && cell.contains(" ")));
+  }
+
+  /** The index of a data row's longest cell: its text, most likely. */
+  private static int longestCell(List<String> row) {
+    int longest = 0;
+    for (int i = 1; i < row.size(); i++) {
+      if (length(row.get(i)) > length(row.get(longest))) {
+        longest = i;
+      }
+    }
+    return longest;
+  }
+
+  /** The index of a data row's label, most likely: its first number that is not the text, else its last cell. */
+  private static int labelIndex(List<String> row) {
+    int text = longestCell(row);
+    for (int i = 0; i < row.size(); i++) {
+      if (i != text && row.get(i) != null && NUMBER.matcher(row.get(i).trim()).matches()) {
+        return i;
+      }
+    }
+    return text == row.size() - 1 ? 0 : row.size() - 1;
+  }
+
+  private static int length(String cell) {
+    return cell == null ? 0 : cell.length();
   }
 
   private static int indexOf(List<String> header, String name) {

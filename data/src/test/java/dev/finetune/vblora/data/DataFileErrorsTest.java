@@ -53,6 +53,21 @@ class DataFileErrorsTest {
     assertMentions(e, "line 3", "column 'label'", "has 1 column but the label column is 1");
   }
 
+  /** GLUE-style files have no header row: read with the default names, the first example was taken for one. */
+  @Test
+  void aFileWithoutAHeaderReadWithNamesIsToldToDeclareNoHeaderWithIndexColumns() throws IOException {
+    Path tsv = file("nohdr.tsv", "our friends wo n't buy this analysis , let alone the next one we propose .\t1\n"
+        + "one more pseudo generalization and i 'm giving up .\t1\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertMentions(e, tsv.toString(), "'sentence' is not among the column names", "the first row looks like data",
+        "set noHeader", "textColumn 0 labelColumn 1");
+    assertEquals(List.of("noHeader", "textColumn", "labelColumn"), e.settings());
+
+    Path labelFirst = file("label-first.tsv", "0\tit 's a charming and often affecting journey .\n"
+        + "1\tunflinchingly bleak and desperate\n");
+    assertMentions(readFails(labelFirst, classification("sentence", "label")), "textColumn 1 labelColumn 0");
+  }
+
   @Test
   void aColumnNameNotInTheHeader() throws IOException {
     Path tsv = file("names.tsv", "text\tlabel\ngood\t1\n");

@@ -3,6 +3,8 @@ package dev.finetune.vblora.training;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.io.AtomicFile;
+import dev.finetune.vblora.data.io.OutOfSpace;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -84,8 +86,9 @@ public final class PredictionTable {
   }
 
   /**
-   * Writes the table; every example must have been predicted. The file is replaced atomically: a full disk
-   * leaves the previous file as it was (no empty or half table), and the error names the file.
+   * Writes the table; every example must have been predicted. The file is replaced atomically: a failed write
+   * (a full disk, a read-only folder) leaves the previous file as it was (no empty or half table), and the error
+   * names the file; it advises freeing space only when space ran out.
    */
   public void write(Path file) throws IOException {
     StringBuilder text = new StringBuilder(INDEX);
@@ -105,7 +108,18 @@ public final class PredictionTable {
       AtomicFile.writeString(file, text.toString());
     } catch (IOException e) {
       throw new IOException("could not write the predictions to " + file + " (" + e.getMessage() + "); the file"
-          + " is as it was before: free space on that disk or choose another file", e);
+          + " is as it was before: " + (OutOfSpace.causes(e) ? "free space on that disk or " : "") + "choose another"
+          + " file", e);
+    }
+  }
+
+  /** Whether {@code file} starts as {@link #write} starts a table (its header), i.e. vblora most likely wrote it. */
+  public static boolean isPredictionTable(Path file) {
+    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      String header = reader.readLine();
+      return header != null && header.startsWith(INDEX + "\t");
+    } catch (IOException e) {
+      return false; // unreadable or not text: not a table of ours
     }
   }
 

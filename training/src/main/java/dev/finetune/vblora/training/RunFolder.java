@@ -6,6 +6,7 @@ import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.VbloraVersion;
 import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import dev.finetune.vblora.data.io.OutputMarker;
+import dev.finetune.vblora.data.io.OutputLocation;
 import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.training.checkpoint.Checkpoint;
 import dev.finetune.vblora.training.checkpoint.CheckpointRef;
@@ -66,6 +67,7 @@ final class RunFolder {
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new InvalidSettingException("out", "out " + out + " is a file; give a folder");
     }
+    OutputLocation.requireWritable("out", out);
     boolean holdsSomething = Files.isDirectory(out) && !isEmpty(out);
     Mode mode = config.resume() ? Mode.RESUME : holdsSomething ? Mode.REPLACE : Mode.NEW;
     if (mode == Mode.REPLACE && !config.overwrite()) {

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.TextExample;
+import dev.finetune.vblora.data.io.OutputLocation;
 import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.json.Json;
@@ -129,6 +130,7 @@ public final class VbLora {
     Path model = ModelResolver.fromEnvironment().resolve(config.model());
     OutputOverlap.check("out", config.out(), Map.of("model", model, "adapter", config.adapter()),
         config.overwrite());
+    OutputLocation.requireWritable("out", config.out());
     AdapterDeltas deltas = MergedModel.merge(SavedModelReader.read(model, Set.of(config.tag().split(","))),
         config.tag(), config.signature(), config.adapter(), config.out(), config.overwrite());
     return new MergeResult(config.out(), deltas.deltas().size(), deltas.head().isPresent(),
@@ -147,6 +149,7 @@ public final class VbLora {
     inputs.put("model", request.baseModel());
     request.adapters().forEach((name, folder) -> inputs.put("adapter " + name, folder));
     OutputOverlap.check("out", request.out(), inputs, request.overwrite());
+    OutputLocation.requireWritable("out", request.out());
     return MultiAdapterModel.write(request);
   }
 
@@ -166,6 +169,7 @@ public final class VbLora {
    */
   public static AdapterExportResult exportAdapter(Path checkpoint, Path out, boolean overwrite) throws IOException {
     OutputOverlap.check("out", out, Map.of("checkpoint", checkpoint), overwrite);
+    OutputLocation.requireWritable("out", out);
     Checkpoint loaded = CheckpointStore.load(checkpoint);
     Object manifest = loaded.state().config().get("manifest");
     if (manifest == null) {

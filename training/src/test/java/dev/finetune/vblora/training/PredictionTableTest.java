@@ -2,11 +2,13 @@ package dev.finetune.vblora.training;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.batch.Batch;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -85,5 +87,24 @@ class PredictionTableTest {
     Files.writeString(data, "sentence\tlabel\nA fine day.\t1\n");
     String message = assertThrows(IllegalArgumentException.class, () -> PredictionTable.read(data)).getMessage();
     assertTrue(message.contains(data.toString()) && message.contains("header"), message);
+  }
+
+  /** Only a write that ran out of space is told to free space; a folder that cannot be made is not. */
+  @Test
+  void aWriteThatFailsForAnotherReasonNamesTheFileWithoutDiskSpaceAdvice() throws Exception {
+    PredictionTable table = PredictionTable.empty(List.of("a", "b"), 1)
+        .fill(List.of(batchOf(0)), PredictionTableTest::probabilities);
+    Path file = Files.writeString(dir.resolve("a-file"), "").resolve("p.tsv");
+    String message = assertThrows(IOException.class, () -> table.write(file)).getMessage();
+    assertTrue(message.contains("could not write the predictions to " + file), message);
+    assertTrue(message.endsWith("choose another file"), message);
+    assertFalse(message.contains("space"), message);
+  }
+
+  @Test
+  void aFileStartingWithTheTablesHeaderIsAPredictionTableAndDataIsNot() throws Exception {
+    assertTrue(PredictionTable.isPredictionTable(Files.writeString(dir.resolve("t.tsv"), "example\tprediction\n")));
+    assertFalse(PredictionTable.isPredictionTable(Files.writeString(dir.resolve("d.tsv"), "sentence\tlabel\n")));
+    assertFalse(PredictionTable.isPredictionTable(dir.resolve("absent.tsv")));
   }
 }

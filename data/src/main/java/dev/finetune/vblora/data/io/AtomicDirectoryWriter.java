@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -80,7 +81,14 @@ public final class AtomicDirectoryWriter {
     Files.createDirectories(parent);
     String name = folder.getFileName().toString();
     removeAbandonedTemps(folder);
-    Path temp = createUniqueFolder(parent, "." + name + TEMP_INFIX);
+    Path temp;
+    try {
+      temp = createUniqueFolder(parent, "." + name + TEMP_INFIX);
+    } catch (FileSystemException e) {
+      // Its name is ours, not the user's: say which output could not be written.
+      throw new IOException("could not write " + folder + " (" + e.getReason() + " in " + parent
+          + "); choose another output folder", e);
+    }
     // Ctrl-C (SIGINT, SIGTERM) ends the JVM without unwinding this method: the hook removes the temp folder then.
     Thread discardOnExit = new Thread(() -> discardOnExit(temp), "vblora-discard-" + name);
     Runtime.getRuntime().addShutdownHook(discardOnExit);
@@ -96,13 +104,13 @@ public final class AtomicDirectoryWriter {
       moveIntoPlace(temp, folder, parent, name);
     } catch (IOException e) {
       deleteQuietly(temp, e);
-      IOException diskFull = diskFull(e, folder);
-      throw diskFull != null ? diskFull : e;
+      IOException explained = explained(e, folder, temp);
+      throw explained != null ? explained : e;
     } catch (RuntimeException | Error e) {
       deleteQuietly(temp, e);
-      IOException diskFull = diskFull(e, folder);
-      if (diskFull != null) {
-        throw diskFull;
+      IOException explained = explained(e, folder, temp);
+      if (explained != null) {
+        throw explained;
       }
       throw e;
     } finally {
@@ -269,14 +277,19 @@ public final class AtomicDirectoryWriter {
     }
   }
 
-  /** An IOException that says "disk full" plainly when that is the cause of {@code e}, else null. */
-  private static IOException diskFull(Throwable e, Path folder) {
-    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      String message = cause.getMessage();
-      if (message != null && (message.contains("No space left") || message.contains("Disk quota exceeded"))) {
-        return new IOException("not enough disk space to write " + folder + " (" + message
-            + "); free some space or choose another output folder", e);
-      }
+  /**
+   * An IOException that says "disk full" plainly when that is the cause of {@code e}; else, when {@code e} is
+   * about a path inside the hidden temp folder (which the user never named), one that names {@code folder}
+   * instead; else null.
+   */
+  private static IOException explained(Throwable e, Path folder, Path temp) {
+    if (OutOfSpace.causes(e)) {
+      return new IOException("not enough disk space to write " + folder + " (" + e.getMessage()
+          + "); free some space or choose another output folder", e);
+    }
+    if (e instanceof FileSystemException f && f.getFile() != null && Path.of(f.getFile()).startsWith(temp)) {
+      return new IOException("could not write " + folder + " (" + (f.getReason() != null ? f.getReason()
+          : e.getClass().getSimpleName()) + "); nothing there was changed: choose another output folder", e);
     }
     return null;
   }

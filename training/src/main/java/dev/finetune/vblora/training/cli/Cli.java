@@ -51,6 +51,7 @@ public final class Cli {
   }
 
   public int run(String... argv) {
+    boolean json = ErrorDocument.requested(List.of(argv));
     CommandLine root = commandLine();
     if (argv.length == 0) {
       root.usage(err);
@@ -65,7 +66,7 @@ public final class Cli {
     try {
       result = root.parseArgs(argv);
     } catch (ParameterException e) {
-      return usageError(root, e);
+      return usageError(root, e, json);
     }
     if (result.isVersionHelpRequested()) {
       out.println(CommandSpecs.ROOT + " " + VbloraVersion.current());
@@ -78,7 +79,7 @@ public final class Cli {
     if (!result.hasSubcommand()) {
       err.println("vblora: which command? See the list below.");
       root.usage(err);
-      return USAGE_ERROR;
+      return failed(json, "which command? Run 'vblora --help' for the commands.", USAGE_ERROR);
     }
     ParseResult parsed = result.subcommand();
     Command command = commands.get(parsed.commandSpec().name());
@@ -90,6 +91,9 @@ public final class Cli {
     try {
       ParsedArgs args = ParsedArgs.of(CommandSpecs.all(command), parsed);
       debug |= args.flag(CommandSpecs.DEBUG);
+      if (args.declares("json")) {
+        json = args.flag("json"); // parsed: an @file's --json counts too
+      }
       if (command.takesRunConfig() && args.has(CommandSpecs.CONFIG)) {
         args = args.withFallback(RunConfigDefaults.read(args.path(CommandSpecs.CONFIG).orElseThrow()));
       }
@@ -102,28 +106,38 @@ public final class Cli {
     } catch (UsageError e) {
       err.println("vblora " + command.name() + ": " + e.getMessage());
       err.println("Run 'vblora " + command.name() + " --help' for the options.");
-      return USAGE_ERROR;
+      return failed(json, e.getMessage(), USAGE_ERROR);
     } catch (UserError | IllegalArgumentException | IllegalStateException | java.io.IOException
         | java.io.UncheckedIOException e) {
       // Library code reports bad input with these; their messages are written for users.
-      err.println("vblora " + command.name() + ": " + LibraryErrors.describe(e));
+      String message = LibraryErrors.describe(e);
+      err.println("vblora " + command.name() + ": " + message);
       if (debug) {
         e.printStackTrace(err);
       }
-      return USER_ERROR;
+      return failed(json, message, USER_ERROR);
     } catch (Exception e) {
-      err.println("vblora " + command.name() + ": unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      String message = "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage();
+      err.println("vblora " + command.name() + ": " + message);
       if (debug) {
         e.printStackTrace(err);
       } else {
         err.println("Run again with --debug for the stack trace.");
       }
-      return USER_ERROR;
+      return failed(json, message, USER_ERROR);
     }
   }
 
+  /** The exit status of a failure; with --json its error document goes to stdout (ErrorDocument). */
+  private int failed(boolean json, String message, int status) {
+    if (json) {
+      ErrorDocument.print(out, message, status);
+    }
+    return status;
+  }
+
   /** A malformed command line or a bad value: what is wrong, what was probably meant, where the help is. */
-  private int usageError(CommandLine root, ParameterException e) {
+  private int usageError(CommandLine root, ParameterException e, boolean json) {
     CommandLine where = e.getCommandLine();
     boolean atRoot = where == root;
     if (atRoot && e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
@@ -132,7 +146,7 @@ public final class Cli {
       err.println("vblora: unknown command '" + typed + "'");
       suggest(typed, new ArrayList<>(commands.keySet()));
       err.println("Run 'vblora --help' for the commands.");
-      return USAGE_ERROR;
+      return failed(json, "unknown command '" + typed + "'", USAGE_ERROR);
     }
     String name = atRoot ? CommandSpecs.ROOT : CommandSpecs.ROOT + " " + where.getCommandName();
     err.println(name + ": " + e.getMessage());
@@ -141,7 +155,7 @@ public final class Cli {
       suggest(u.getUnmatched().get(0), new ArrayList<>(where.getCommandSpec().optionsMap().keySet()));
     }
     err.println("Run '" + name + " --help' for the " + (atRoot ? "commands." : "options."));
-    return USAGE_ERROR;
+    return failed(json, e.getMessage(), USAGE_ERROR);
   }
 
   private void suggest(String typed, List<String> names) {

@@ -13,7 +13,6 @@ import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.ModelTokenizer;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
-import dev.finetune.vblora.data.io.OutputOverlap;
 import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.Evaluation;
 import dev.finetune.vblora.training.PredictionTable;
@@ -27,6 +26,7 @@ import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.timing.Phase;
 import dev.finetune.vblora.training.timing.RunClock;
 import dev.finetune.vblora.training.timing.RunTimings;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,6 +80,8 @@ final class EvalCommand implements Command {
     options.add(OptionSpec.optional("compare-predictions", "FILE", "a TSV of --predictions-out or train's "
         + "valid_predictions.tsv for the same data: report max_abs_diff against it", null).typed(ValueType.PATH)
         .in(TrainCommand.OUTPUT));
+    options.add(OptionSpec.flag("overwrite", "replace the file --predictions-out names if it exists")
+        .in(TrainCommand.OUTPUT));
     options.addAll(SessionOptions.specs());
     options.add(TrainCommand.json("print one JSON document instead of text"));
     return options;
@@ -108,7 +110,7 @@ final class EvalCommand implements Command {
       inputs.put("--model", model);
       inputs.put("--adapter", adapter.orElse(null));
       inputs.put("--compare-predictions", args.path("compare-predictions").orElse(null));
-      OutputOverlap.check("--predictions-out", args.path("predictions-out").get(), inputs, false);
+      PredictionsOut.check(args.path("predictions-out").get(), inputs, args.flag("overwrite"));
     }
     Path temp = null;
     try {
@@ -198,7 +200,11 @@ final class EvalCommand implements Command {
       clock.since(Phase.EVAL, start);
       compiles.bookTo(clock, Phase.EVAL);
       if (args.path("predictions-out").isPresent()) {
-        predictions.write(args.path("predictions-out").get());
+        try {
+          predictions.write(args.path("predictions-out").get());
+        } catch (IOException e) {
+          throw new UserError(PredictionsOut.OPTION + ": " + e.getMessage(), e);
+        }
       }
       if (reference.isPresent()) {
         try {

@@ -56,8 +56,8 @@ final class MergeCommand implements Command {
         .adapter(args.path("adapter").orElseThrow()).out(args.path("out").orElseThrow())
         .overwrite(args.flag("overwrite")).build());
     Path merged = result.out().toAbsolutePath().normalize();
-    err.println("merged " + result.kernels() + " kernels" + (result.head() ? " and the task head" : "") + " into "
-        + merged);
+    err.println("merged " + result.kernels() + (result.kernels() == 1 ? " kernel" : " kernels")
+        + (result.head() ? " and the task head" : "") + " into " + merged);
     if (args.flag("json")) {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("merged", merged.toString());

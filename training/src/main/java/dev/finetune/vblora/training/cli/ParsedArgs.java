@@ -87,6 +87,12 @@ public final class ParsedArgs {
     return specs.containsKey(name);
   }
 
+  /** Whether the command line itself gave the option (not a --config run's settings). */
+  public boolean given(String name) {
+    values(name); // refuses a name the command does not declare
+    return given.containsKey(name);
+  }
+
   public boolean has(String name) {
     return values(name).isPresent();
   }

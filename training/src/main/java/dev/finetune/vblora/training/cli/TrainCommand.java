@@ -197,6 +197,11 @@ final class TrainCommand implements Command {
 
   /** The run's settings: the options given (or a --config run's), TrainConfig.builder()'s defaults for the rest. */
   static TrainConfig config(ParsedArgs args, DeviceOptions device) {
+    if (args.given("valid") && args.given("valid-fraction")) {
+      // With a --valid file the fraction is not used: it used to be ignored silently.
+      throw new UsageError("--valid and --valid-fraction exclude each other: give --valid FILE for validation"
+          + " data of its own, or --valid-fraction F to hold out part of --train");
+    }
     TrainConfig.Builder b = TrainConfig.builder()
         .model(args.string("model").orElseThrow())
         .signature(args.stringOrDefault("signature"))

@@ -188,7 +188,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
       return out.append("Selected none: ").append(unselected.get()).append('\n').toString();
     }
     List<String> unfit = selectedMisfits();
-    out.append("Selected ").append(selected.size()).append(" kernels")
+    out.append("Selected ").append(selected.size()).append(selected.size() == 1 ? " kernel" : " kernels")
         .append(plan.map(p -> " for " + p.method()).orElse(""));
     if (!unfit.isEmpty()) {
       List<Kernel> chosenKernels = kernels.stream().filter(k -> chosen.contains(k.name())).toList();

@@ -46,9 +46,14 @@ public final class ProgressBar implements TrainingListener {
   public void onStart(TrainingPlan plan) {
     this.plan = plan;
     this.startNanos = nanoClock.getAsLong();
-    out.printf(Locale.ROOT, "training %d steps (%d epochs x %d steps, batch %d)%s%n", plan.totalSteps(),
-        plan.epochs(), plan.stepsPerEpoch(), plan.batchSize(),
+    out.printf(Locale.ROOT, "training %s (%s x %s, batch %d)%s%n", count(plan.totalSteps(), "step"),
+        count(plan.epochs(), "epoch"), count(plan.stepsPerEpoch(), "step"), plan.batchSize(),
         plan.startStep() > 0 ? ", resuming at step " + plan.startStep() : "");
+  }
+
+  /** "1 step", "2 steps". */
+  private static String count(long n, String noun) {
+    return n + " " + noun + (n == 1 ? "" : "s");
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.json.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,7 +38,8 @@ class CliTest {
           OptionSpec.optional("times", "N", "how often", "1").typed(ValueType.INTEGER).in("Repetition"),
           OptionSpec.optional("case", "upper|lower", "how to print it", null).typed(ValueType.oneOf("upper", "lower")),
           OptionSpec.flag("fail-user", "fail like a missing file"),
-          OptionSpec.flag("crash", "fail with a bug"));
+          OptionSpec.flag("crash", "fail with a bug"),
+          OptionSpec.flag("json", "print JSON"));
     }
 
     @Override public List<String> examples() {
@@ -201,6 +204,45 @@ class CliTest {
     assertTrue(stderr().contains("\tat "), stderr());
     assertEquals(1, run("--debug", "echo", "--text", "a", "--fail-user"));
     assertTrue(stderr().contains("\tat "), "--debug before the command too:\n" + stderr());
+  }
+
+  /** A script that parses stdout gets one document whatever the exit status; people still read stderr. */
+  @Test
+  void withJsonAFailurePrintsOneErrorDocumentOnStdoutAndTheMessageOnStderr() {
+    assertEquals(1, run("echo", "--text", "a", "--fail-user", "--json"));
+    assertEquals(Map.of("error", Map.of("message", "no such file: /nowhere/data.tsv", "exit_code", 1L)),
+        Json.parseObject(stdout()));
+    assertTrue(stderr().contains("vblora echo: no such file: /nowhere/data.tsv"), stderr());
+
+    assertEquals(2, run("echo", "--json", "--bogus"));
+    Map<String, Object> usage = Json.getObject(Json.parseObject(stdout()), "error");
+    assertEquals(2L, usage.get("exit_code"));
+    assertTrue(Json.getString(usage, "message").contains("'--bogus'"), stdout());
+    assertTrue(stderr().contains("'--bogus'"), stderr());
+
+    assertEquals(2, run("echo", "--json=true"));
+    assertTrue(Json.getString(Json.getObject(Json.parseObject(stdout()), "error"), "message")
+        .contains("missing required option --text"), stdout());
+
+    assertEquals(1, run("echo", "--text", "a", "--crash", "--json"));
+    assertEquals(1L, Json.getObject(Json.parseObject(stdout()), "error").get("exit_code"));
+  }
+
+  @Test
+  void aJsonOptionFromAnArgumentFileAlsoGetsTheErrorDocument() throws Exception {
+    Path file = Files.writeString(dir.resolve("fail.args"), "--text a --fail-user --json\n");
+    assertEquals(1, run("echo", "@" + file));
+    assertEquals(1L, Json.getObject(Json.parseObject(stdout()), "error").get("exit_code"));
+  }
+
+  @Test
+  void withoutJsonOrWithJsonOffAFailurePrintsNothingOnStdout() {
+    assertEquals(1, run("echo", "--text", "a", "--fail-user"));
+    assertEquals("", stdout());
+    assertEquals(1, run("echo", "--text", "a", "--fail-user", "--no-json"));
+    assertEquals("", stdout());
+    assertEquals(1, run("echo", "--text", "a", "--fail-user", "--json", "false"));
+    assertEquals("", stdout());
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.ops.testing.RequiredInCi;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
 import dev.finetune.vblora.savedmodel.adapter.FullLogits;
@@ -16,6 +17,7 @@ import dev.finetune.vblora.training.testing.TrainCommandLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,6 +63,50 @@ class CommandErrorsTest {
         "no GPU found", "-Pgpu");
   }
 
+  /** docs/cli.md: with --json exactly one JSON document goes to stdout, on failure too (an error document). */
+  @Test
+  void withJsonEveryFailureStillPrintsOneJsonDocument() {
+    CliRun usage = CliRun.of("eval", "--json", "--bogus");
+    assertEquals(2, usage.status(), usage.toString());
+    assertEquals(2L, Json.getObject(Json.parseObject(usage.out()), "error").get("exit_code"));
+
+    CliRun missing = CliRun.of("inspect", "--model", "/nowhere/model", "--json");
+    assertUserError(missing, "/nowhere/model");
+    Map<String, Object> error = Json.getObject(Json.parseObject(missing.out()), "error");
+    assertEquals(1L, error.get("exit_code"));
+    assertTrue(Json.getString(error, "message").contains("/nowhere/model"), missing.out());
+  }
+
+  /**
+   * An --out that cannot be written is refused naming --out before the model is read (the "model" here is an
+   * empty folder, which reading would refuse): it used to show after the model was loaded and the graph built,
+   * and merge named its hidden temporary folder instead.
+   */
+  @Test
+  void anOutThatCannotBeWrittenIsRefusedNamingItBeforeTheModelIsRead() throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "mine");
+    Path notAModel = Files.createDirectories(dir.resolve("not-a-model"));
+    Path out = file.resolve("run");
+    List<String> args = train(out);
+    args.set(args.indexOf("--model") + 1, notAModel.toString());
+    String expected = "--out " + out + " cannot be written there: " + file + " is a file, not a folder; choose"
+        + " another --out";
+    assertUserError(run(args), expected);
+    Path adapter = writeAdapter("bert.encoder.layer.0.attention.self.query", 3, 3);
+    assertUserError(CliRun.of("merge", "--model", notAModel.toString(), "--adapter", adapter.toString(), "--out",
+        out.toString()), expected);
+  }
+
+  /** A --valid file leaves nothing for --valid-fraction to do: both given is a usage error naming both. */
+  @Test
+  void validAndValidFractionTogetherAreAUsageError() {
+    Path out = dir.resolve("both");
+    CliRun run = run(train(out, "--valid-fraction", "0.5"));
+    assertEquals(2, run.status(), run.toString());
+    assertTrue(run.err().contains("--valid and --valid-fraction exclude each other"), run.err());
+    assertFalse(Files.exists(out), "nothing written");
+  }
+
   /** eval's prediction graph never takes the fused form, so eval does not offer the option that train has. */
   @Test
   void evalDoesNotOfferFusedAttention() {
@@ -83,6 +129,19 @@ class CommandErrorsTest {
   @Test
   void dataColumnsThatDoNotMatchTheMapping() {
     assertUserError(run(train(dir.resolve("columns"), "--text-column", "review")), train.toString(), "'review'");
+  }
+
+  /** Said as options: the library names the settings noHeader, textColumn and labelColumn. */
+  @Test
+  void aFileWithoutAHeaderRowGetsTheOptionsThatReadIt() throws Exception {
+    Path noHeader = Files.writeString(dir.resolve("nohdr.tsv"),
+        "our friends wo n't buy this analysis , let alone the next one we propose .\t1\n"
+            + "one more pseudo generalization and i 'm giving up .\t1\nthe more we study verbs , the crazier"
+            + " they get .\t0\n");
+    List<String> args = train(dir.resolve("nohdr"));
+    args.set(args.indexOf(train.toString()), noHeader.toString());
+    assertUserError(run(args), noHeader.toString(), "the first row looks like data",
+        "set --no-header and map the columns by 0-based index (e.g. --text-column 0 --label-column 1)");
   }
 
   @Test

@@ -67,7 +67,7 @@ class InspectionTest {
     assertTrue(text.contains("  * module/bert/encoder/layer_0/attention/self/query/kernel "), text);
     assertTrue(text.contains("    module/bert/encoder/layer_1/attention/self/query/kernel "), text);
     assertTrue(text.contains("(output head)"), text);
-    assertTrue(text.contains("Selected 1 kernels for lora"), text);
+    assertTrue(text.contains("Selected 1 kernel for lora"), text);
     assertTrue(text.contains("Parameters: trainable 12,288, stored 12,288"), text);
   }
 

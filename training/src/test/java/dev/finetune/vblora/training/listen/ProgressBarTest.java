@@ -31,6 +31,15 @@ class ProgressBarTest {
   }
 
   @Test
+  void theStartLineCountsInTheSingularWhereThereIsOne() {
+    new ProgressBar(out, clock::get, false, 1).onStart(new TrainingPlan(1, 0, 1, 1, 8, 8));
+    assertEquals("training 1 step (1 epoch x 1 step, batch 8)", printed().strip());
+    bytes.reset();
+    new ProgressBar(out, clock::get, false, 1).onStart(new TrainingPlan(100, 0, 2, 50, 16, 800));
+    assertEquals("training 100 steps (2 epochs x 50 steps, batch 16)", printed().strip());
+  }
+
+  @Test
   void etaCountsOnlyTheStepsOfThisRunWhenResuming() {
     ProgressBar bar = new ProgressBar(out, clock::get, false, 1);
     bar.onStart(new TrainingPlan(1000, 400, 10, 100, 8, 800));

@@ -1,0 +1,101 @@
+package dev.finetune.vblora.training.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.vblora.ops.testing.SharedFolder;
+import dev.finetune.vblora.training.PredictionTable;
+import dev.finetune.vblora.training.testing.CliRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code eval --predictions-out FILE}: an existing file is replaced only with --overwrite (the predictions once
+ * replaced a training file), and a refused eval leaves it byte for byte. The model is the small Keras MLP, scored
+ * through its own regression output on a few JSONL examples; it is only read.
+ */
+class PredictionsOutTest {
+  @TempDir
+  static Path dir;
+  private static Path model;
+  private static Path data;
+
+  @BeforeAll
+  static void modelAndData() throws Exception {
+    model = SharedFolder.resolve("fixtures/tf2/keras_dense_mlp");
+    Random random = new Random(5);
+    StringBuilder jsonl = new StringBuilder();
+    for (int example = 0; example < 4; example++) {
+      List<String> features = new ArrayList<>();
+      for (int i = 0; i < 72; i++) {
+        features.add(String.format(Locale.ROOT, "%.3f", random.nextDouble()));
+      }
+      jsonl.append("{\"dense_input\": [").append(String.join(", ", features)).append("], \"label\": 1.5}\n");
+    }
+    data = Files.writeString(dir.resolve("data.jsonl"), jsonl);
+  }
+
+  private static CliRun eval(Path predictions, String... more) {
+    List<String> args = new ArrayList<>(List.of("eval", "--model", model.toString(), "--data", data.toString(),
+        "--predictions-out", predictions.toString()));
+    args.addAll(List.of(more));
+    return CliRun.of(args.toArray(String[]::new));
+  }
+
+  private static void assertUserError(CliRun run, String... mentioned) {
+    assertEquals(1, run.status(), run.toString());
+    for (String text : mentioned) {
+      assertTrue(run.err().contains(text), "stderr should mention '" + text + "':\n" + run.err());
+    }
+    assertFalse(run.err().contains("\tat "), "no stack trace without --debug:\n" + run.err());
+  }
+
+  @Test
+  void aFileOfTheUsersIsRefusedWithoutOverwriteAndLeftAsItWas() throws Exception {
+    Path mine = Files.writeString(dir.resolve("train.tsv"), "sentence\tlabel\nA fine day.\t1\n");
+    assertUserError(eval(mine), "--predictions-out " + mine + " exists and is not a prediction table",
+        "--overwrite", "choose another file");
+    assertEquals("sentence\tlabel\nA fine day.\t1\n", Files.readString(mine));
+  }
+
+  @Test
+  void anEarlierPredictionTableIsRefusedWithoutOverwriteToo() throws Exception {
+    Path earlier = Files.writeString(dir.resolve("earlier.tsv"), "example\tprediction\n0\t1.5\n");
+    assertUserError(eval(earlier), "--predictions-out " + earlier + " exists; set --overwrite to replace it");
+    assertEquals("example\tprediction\n0\t1.5\n", Files.readString(earlier));
+  }
+
+  @Test
+  void overwriteReplacesAnExistingFileWithTheTable() throws Exception {
+    Path mine = Files.writeString(dir.resolve("replace-me.tsv"), "notes\n");
+    CliRun run = eval(mine, "--overwrite");
+    assertEquals(0, run.status(), run.toString());
+    assertEquals(4, PredictionTable.read(mine).examples());
+    try (var files = Files.list(dir)) {
+      assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary file is left");
+    }
+  }
+
+  @Test
+  void aNewFileIsWrittenWithoutOverwrite() throws Exception {
+    Path fresh = dir.resolve("new/predictions.tsv");
+    CliRun run = eval(fresh);
+    assertEquals(0, run.status(), run.toString());
+    assertEquals(4, PredictionTable.read(fresh).examples());
+  }
+
+  @Test
+  void aFileThatCannotBeWrittenIsRefusedNamingTheOption() throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "mine");
+    assertUserError(eval(file.resolve("predictions.tsv")), "--predictions-out " + file.resolve("predictions.tsv")
+        + " cannot be written there: " + file + " is a file, not a folder; choose another --predictions-out");
+  }
+}
