@@ -80,7 +80,7 @@ final class EvalCommand implements Command {
     options.add(OptionSpec.optional("compare-predictions", "FILE", "a TSV of --predictions-out or train's "
         + "valid_predictions.tsv for the same data: report max_abs_diff against it", null).typed(ValueType.PATH)
         .in(TrainCommand.OUTPUT));
-    options.add(OptionSpec.flag("overwrite", "replace the file --predictions-out names if it exists")
+    options.add(OptionSpec.flag("overwrite", "replace the prediction table --predictions-out names if it exists")
         .in(TrainCommand.OUTPUT));
     options.addAll(SessionOptions.specs());
     options.add(TrainCommand.json("print one JSON document instead of text"));

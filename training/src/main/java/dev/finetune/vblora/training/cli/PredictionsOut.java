@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * {@code eval --predictions-out FILE [--overwrite]}: where eval may write its prediction table, checked before
- * any model is loaded (not an input, a folder that can be written). An existing file is replaced only with --overwrite, as train and merge replace an output
- * folder: the predictions once replaced a training file given there by mistake.
+ * any model is loaded (not an input, a folder that can be written). An existing file is replaced only with
+ * --overwrite and only when it is a prediction table vblora wrote, as train and merge replace only output folders
+ * they made: the predictions once replaced a training file given there by mistake.
  */
 final class PredictionsOut {
   static final String OPTION = "--predictions-out";
@@ -27,14 +28,16 @@ final class PredictionsOut {
       throw new UserError(OPTION + " " + file + " is a folder; give the path of a file");
     }
     OutputLocation.requireWritable(OPTION, file);
-    if (!Files.exists(file) || overwrite) {
+    if (!Files.exists(file)) {
       return;
     }
-    if (PredictionTable.isPredictionTable(file)) {
+    if (!PredictionTable.isPredictionTable(file)) {
+      // Never replaced, --overwrite or not: the tool replaces only what it made.
+      throw new UserError(OPTION + " " + file + " exists and is not a prediction table vblora wrote, so it is not"
+          + " replaced; choose another file");
+    }
+    if (!overwrite) {
       throw new UserError(OPTION + " " + file + " exists; set --overwrite to replace it, or choose another file");
     }
-    // Say so when it is not a table of ours: --overwrite would then replace a file of the user's.
-    throw new UserError(OPTION + " " + file + " exists and is not a prediction table vblora wrote; choose another"
-        + " file, or set --overwrite if it may be replaced");
   }
 }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code eval --predictions-out FILE}: an existing file is replaced only with --overwrite (the predictions once
- * replaced a training file), and a refused eval leaves it byte for byte. The model is the small Keras MLP, scored
+ * {@code eval --predictions-out FILE}: an existing file is replaced only with --overwrite and only when it is a
+ * prediction table (the predictions once replaced a training file), and a refused eval leaves it byte for byte. The model is the small Keras MLP, scored
  * through its own regression output on a few JSONL examples; it is only read.
  */
 class PredictionsOutTest {
@@ -59,26 +59,28 @@ class PredictionsOutTest {
   }
 
   @Test
-  void aFileOfTheUsersIsRefusedWithoutOverwriteAndLeftAsItWas() throws Exception {
+  void aFileOfTheUsersIsRefusedEvenWithOverwriteAndLeftAsItWas() throws Exception {
     Path mine = Files.writeString(dir.resolve("train.tsv"), "sentence\tlabel\nA fine day.\t1\n");
-    assertUserError(eval(mine), "--predictions-out " + mine + " exists and is not a prediction table",
-        "--overwrite", "choose another file");
-    assertEquals("sentence\tlabel\nA fine day.\t1\n", Files.readString(mine));
+    for (CliRun run : List.of(eval(mine), eval(mine, "--overwrite"))) {
+      assertUserError(run, "--predictions-out " + mine + " exists and is not a prediction table vblora wrote, so it"
+          + " is not replaced; choose another file");
+      assertEquals("sentence\tlabel\nA fine day.\t1\n", Files.readString(mine));
+    }
   }
 
   @Test
-  void anEarlierPredictionTableIsRefusedWithoutOverwriteToo() throws Exception {
+  void anEarlierPredictionTableIsRefusedWithoutOverwrite() throws Exception {
     Path earlier = Files.writeString(dir.resolve("earlier.tsv"), "example\tprediction\n0\t1.5\n");
     assertUserError(eval(earlier), "--predictions-out " + earlier + " exists; set --overwrite to replace it");
     assertEquals("example\tprediction\n0\t1.5\n", Files.readString(earlier));
   }
 
   @Test
-  void overwriteReplacesAnExistingFileWithTheTable() throws Exception {
-    Path mine = Files.writeString(dir.resolve("replace-me.tsv"), "notes\n");
-    CliRun run = eval(mine, "--overwrite");
+  void overwriteReplacesAnEarlierPredictionTable() throws Exception {
+    Path earlier = Files.writeString(dir.resolve("replace-me.tsv"), "example\tprediction\n0\t9.5\n");
+    CliRun run = eval(earlier, "--overwrite");
     assertEquals(0, run.status(), run.toString());
-    assertEquals(4, PredictionTable.read(mine).examples());
+    assertEquals(4, PredictionTable.read(earlier).examples());
     try (var files = Files.list(dir)) {
       assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary file is left");
     }
