@@ -61,7 +61,10 @@ public final class FeatureJsonlReader {
       try {
         object = Json.parseObject(line);
       } catch (JsonException e) {
-        throw new DataFileException(file, i + 1, null, "not a JSON object: " + e.getMessage());
+        // Most often a text TSV given to a model of feature inputs: say what this model reads.
+        throw new DataFileException(file, i + 1, null, "not a JSON object (" + e.getMessage() + "); this model takes"
+            + " feature inputs, read from JSONL with one object per line holding one array per model input "
+            + shapes.keySet() + " and the label '" + labelKey + "'");
       }
       features.add(example(file, i + 1, object));
       rawLabels.add(label(file, i + 1, object));

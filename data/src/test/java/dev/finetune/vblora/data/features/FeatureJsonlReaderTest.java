@@ -61,4 +61,14 @@ class FeatureJsonlReaderTest {
         "{\"input_1\": [[1, 2, 3], [4, 5, 6]], \"label\": 2}"), LabelSet.inOrder(List.of("0", "1"))));
     assertTrue(e.getMessage().contains("label '2' is not one of the classes [0, 1]"), e.getMessage());
   }
+
+  /** A text TSV given to a model of feature inputs: the message says what the model reads instead. */
+  @Test
+  void aTextFileIsToldWhatThisModelReads() throws Exception {
+    DataFileException e = assertThrows(DataFileException.class, () -> reader.read(file("sentence\tlabel",
+        "a fine day\t1"), null));
+    assertTrue(e.getMessage().contains("line 1") && e.getMessage().contains("not a JSON object")
+        && e.getMessage().contains("this model takes feature inputs, read from JSONL with one object per line holding"
+            + " one array per model input [input_1] and the label 'label'"), e.getMessage());
+  }
 }
