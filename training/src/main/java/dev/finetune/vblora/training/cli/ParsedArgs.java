@@ -44,15 +44,24 @@ public final class ParsedArgs {
     return new ParsedArgs(specs, given, Map.of());
   }
 
-  /** These options with {@code defaults} for those the command line left out (the command line wins). */
+  /**
+   * These options with {@code defaults} for those the command line left out (the command line wins).
+   *
+   * @throws UserError for a default no option of this command takes: a misspelt key of a --config file would
+   *     otherwise be dropped without a word, and the run trained with the default instead
+   */
   ParsedArgs withFallback(Map<String, List<String>> defaults) {
-    Map<String, List<String>> known = new LinkedHashMap<>();
-    defaults.forEach((name, values) -> {
-      if (specs.containsKey(name)) {
-        known.put(name, values);
-      }
-    });
-    return new ParsedArgs(specs, given, known);
+    List<String> unknown = defaults.keySet().stream().filter(name -> !specs.containsKey(name)).toList();
+    if (!unknown.isEmpty()) {
+      String name = unknown.get(0);
+      List<String> near = Suggestions.of(name, specs.keySet());
+      throw new UserError("the --config file sets '" + name.replace('-', '_') + "', which is no setting of this"
+          + " command" + (near.isEmpty() ? "" : " (did you mean '" + near.get(0).replace('-', '_') + "'?)")
+          + (unknown.size() > 1 ? ", nor are " + unknown.subList(1, unknown.size()).stream()
+              .map(n -> "'" + n.replace('-', '_') + "'").toList() : "")
+          + "; correct or remove " + (unknown.size() > 1 ? "those keys" : "that key"));
+    }
+    return new ParsedArgs(specs, given, defaults);
   }
 
   /** The required options neither the command line nor the fallback gave. */

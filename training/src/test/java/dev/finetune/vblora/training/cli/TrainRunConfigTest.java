@@ -75,4 +75,17 @@ class TrainRunConfigTest {
     assertEquals(false, again.overwrite());
     assertEquals(true, rerun(run, "--resume").resume());
   }
+
+  /** A misspelt key would otherwise be dropped, and the run trained with that setting's default. */
+  @Test
+  void aKeyThatIsNoSettingIsRefusedWithTheNearestOne() throws Exception {
+    Map<String, Object> json = new java.util.LinkedHashMap<>(withVersion(original().toJson()));
+    json.put("lr_bnk", 0.1);
+    Path config = Files.writeString(dir.resolve("typo.json"), Json.toIndentedJson(json));
+    UserError e = org.junit.jupiter.api.Assertions.assertThrows(UserError.class,
+        () -> CommandSpecs.parse(new TrainCommand(), List.of("--config", config.toString()))
+            .withFallback(RunConfigDefaults.read(config)));
+    assertEquals("the --config file sets 'lr_bnk', which is no setting of this command (did you mean 'lr_bank'?);"
+        + " correct or remove that key", e.getMessage());
+  }
 }
