@@ -125,13 +125,13 @@ public final class SavedModelReader {
     Path file = Files.isRegularFile(binary) ? binary : text;
     try {
       if (Files.isRegularFile(binary)) {
-        return parseBinary(binary);
+        return requireMetaGraphs(parseBinary(binary), binary);
       }
       if (Files.isRegularFile(text)) {
         SavedModel.Builder builder = SavedModel.newBuilder();
         TextFormat.Parser.newBuilder().setRecursionLimit(MAX_NESTING).build()
             .merge(Files.readString(text, StandardCharsets.UTF_8), builder);
-        return builder.build();
+        return requireMetaGraphs(builder.build(), text);
       }
     } catch (InvalidProtocolBufferException | TextFormat.ParseException e) {
       throw new SavedModelException(file + " is not a SavedModel protocol buffer (" + e.getMessage()
@@ -141,6 +141,19 @@ public final class SavedModelReader {
     }
     throw new SavedModelException("model path " + folder + " is not a SavedModel: it has no "
         + "saved_model.pb; " + EXPECTED);
+  }
+
+  /**
+   * An empty file parses as a SavedModel without meta graphs (protobuf's empty message); said as such rather
+   * than as a missing tag, which would send the user looking for another tag set.
+   */
+  private static SavedModel requireMetaGraphs(SavedModel model, Path file) throws IOException {
+    if (model.getMetaGraphsCount() == 0) {
+      String what = Files.size(file) == 0 ? "is empty (0 bytes), so it holds no meta graph" : "holds no meta graph";
+      throw new SavedModelException(file + " " + what + ": the SavedModel is corrupt; " + TensorBundleIndex.COPY_AGAIN
+          + ", or export the model again");
+    }
+    return model;
   }
 
   /**

@@ -120,6 +120,17 @@ class SavedModelReaderTest {
     assertTrue(e.getMessage().contains("not a SavedModel protocol buffer"), e.getMessage());
   }
 
+  /** An empty saved_model.pb is a protobuf with no meta graphs: said as a damaged file, not as a missing tag. */
+  @Test
+  void anEmptySavedModelPbIsNamedAsDamagedNotAsAMissingTag(@TempDir Path temp) throws IOException {
+    Path pb = Files.write(temp.resolve("saved_model.pb"), new byte[0]);
+    SavedModelException e = assertThrows(SavedModelException.class, () -> SavedModelReader.read(temp));
+    assertTrue(e.getMessage().startsWith(pb + " is empty (0 bytes), so it holds no meta graph: the SavedModel is"
+        + " corrupt; the model was copied or downloaded incompletely: copy the whole SavedModel folder again"),
+        e.getMessage());
+    assertFalse(e.getMessage().contains("tag"), e.getMessage());
+  }
+
   @Test
   void aMissingTagListsTheAvailableTagSets() {
     SavedModelException e = assertThrows(SavedModelException.class,
