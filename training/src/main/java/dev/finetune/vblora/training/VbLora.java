@@ -132,6 +132,9 @@ public final class VbLora {
     Path model = ModelResolver.fromEnvironment().resolve(config.model());
     OutputOverlap.check("out", config.out(), Map.of("model", model, "adapter", config.adapter()),
         config.overwrite());
+    if (config.overwrite()) {
+      RunsMergedModel.requireTheRunsOwnMerge(config.out(), model, config.adapter());
+    }
     List<String> warnings = new ArrayList<>();
     AdapterDeltas deltas = MergedModel.merge(SavedModelReader.read(model, Set.of(config.tag().split(","))),
         config.tag(), config.signature(), config.adapter(), config.out(), config.overwrite(), warnings::add);
