@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.tensorflow.proto.AssetFileDef;
 import org.tensorflow.proto.CollectionDef;
 import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedModel;
 
 /**
@@ -40,6 +41,8 @@ public final class SavedModelReader {
   private static final String TOO_DEEP = "its messages nest deeper than " + MAX_NESTING + " levels, which no "
       + "TensorFlow export does: the file is damaged or was crafted; export the model again with "
       + "tf.saved_model.save and use that folder";
+  /** The ops that hold a variable, whose value a SavedModel keeps in variables/. */
+  private static final Set<String> VARIABLE_OPS = Set.of("VarHandleOp", "VariableV2", "Variable");
   /** TF1 exports declare assets in this collection instead of MetaGraphDef.asset_file_def. */
   private static final String ASSETS_COLLECTION = "saved_model_assets";
 
@@ -56,7 +59,11 @@ public final class SavedModelReader {
     MetaGraphDef metaGraph = chooseMetaGraph(folder, model, tags);
     Map<String, SignatureInfo> signatures = new LinkedHashMap<>();
     metaGraph.getSignatureDefMap().forEach((key, def) -> signatures.put(key, SignatureInfo.of(key, def)));
-    List<VariableInfo> variables = checkVariables(folder).map(TensorBundleIndex::tensors).orElse(List.of());
+    Optional<TensorBundleIndex> index = checkVariables(folder);
+    if (index.isEmpty()) {
+      requireNoVariables(folder, metaGraph);
+    }
+    List<VariableInfo> variables = index.map(TensorBundleIndex::tensors).orElse(List.of());
     return new SavedModelInfo(folder, new HashSet<>(metaGraph.getMetaInfoDef().getTagsList()), metaGraph,
         signatures, variables, declaredAssets(folder, metaGraph), assetFiles(folder));
   }
@@ -64,7 +71,8 @@ public final class SavedModelReader {
   /**
    * The model's checkpoint index, after checking that its data files are all there and complete (a model
    * without variables has none); every command that loads a model's variables checks this first, so that a
-   * damaged folder is named instead of failing inside TensorFlow.
+   * damaged folder is named instead of failing inside TensorFlow. {@link #read} also refuses a model whose graph
+   * has variables but which has no index.
    *
    * @throws SavedModelException for a missing index next to data files, or a missing or truncated data file
    */
@@ -89,6 +97,24 @@ public final class SavedModelReader {
     return Optional.of(bundle);
   }
 
+  /**
+   * A model without a checkpoint must have no variables: one whose variables/ folder (or its index) did not come
+   * along would otherwise fail inside TensorFlow, at the restore ("Unsuccessful TensorSliceReader constructor")
+   * or at the first read of a variable ("Could not find variable ... Container localhost does not exist").
+   */
+  private static void requireNoVariables(Path folder, MetaGraphDef metaGraph) {
+    Optional<NodeDef> variable = metaGraph.getGraphDef().getNodeList().stream()
+        .filter(node -> VARIABLE_OPS.contains(node.getOp())).findFirst();
+    if (variable.isPresent()) {
+      Path variables = folder.resolve("variables");
+      String missing = Files.isDirectory(variables)
+          ? "its variables index " + variables.resolve("variables.index") + " is missing"
+          : "its variables folder " + variables + " is missing";
+      throw new SavedModelException("the SavedModel " + folder + " is incomplete: its graph has variables (e.g. "
+          + variable.get().getName() + ") but " + missing + "; " + TensorBundleIndex.COPY_AGAIN);
+    }
+  }
+
   private static SavedModel parse(Path folder) {
     if (!Files.isDirectory(folder)) {
       String what = Files.exists(folder) ? "is a file" : "does not exist";
@@ -99,13 +125,13 @@ public final class SavedModelReader {
     Path file = Files.isRegularFile(binary) ? binary : text;
     try {
       if (Files.isRegularFile(binary)) {
-        return parseBinary(binary);
+        return requireMetaGraphs(parseBinary(binary), binary);
       }
       if (Files.isRegularFile(text)) {
         SavedModel.Builder builder = SavedModel.newBuilder();
         TextFormat.Parser.newBuilder().setRecursionLimit(MAX_NESTING).build()
             .merge(Files.readString(text, StandardCharsets.UTF_8), builder);
-        return builder.build();
+        return requireMetaGraphs(builder.build(), text);
       }
     } catch (InvalidProtocolBufferException | TextFormat.ParseException e) {
       throw new SavedModelException(file + " is not a SavedModel protocol buffer (" + e.getMessage()
@@ -115,6 +141,19 @@ public final class SavedModelReader {
     }
     throw new SavedModelException("model path " + folder + " is not a SavedModel: it has no "
         + "saved_model.pb; " + EXPECTED);
+  }
+
+  /**
+   * An empty file parses as a SavedModel without meta graphs (protobuf's empty message); said as such rather
+   * than as a missing tag, which would send the user looking for another tag set.
+   */
+  private static SavedModel requireMetaGraphs(SavedModel model, Path file) throws IOException {
+    if (model.getMetaGraphsCount() == 0) {
+      String what = Files.size(file) == 0 ? "is empty (0 bytes), so it holds no meta graph" : "holds no meta graph";
+      throw new SavedModelException(file + " " + what + ": the SavedModel is corrupt; " + TensorBundleIndex.COPY_AGAIN
+          + ", or export the model again");
+    }
+    return model;
   }
 
   /**

@@ -5,16 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.savedmodel.adapter.NonFiniteValueException;
 import dev.finetune.vblora.savedmodel.export.HeadWeights;
 import dev.finetune.vblora.savedmodel.export.MergedExporter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -160,6 +165,56 @@ class MergedExporterTest {
     assertTrue(e.getMessage().contains("the merged kernel " + QUERY + " "), e.getMessage());
     assertTrue(e.getMessage().contains("NaN"), e.getMessage());
     assertTrue(!Files.exists(out.resolve("variables/variables.index")), "no variables saved");
+  }
+
+  /**
+   * The docs promise "every other file is the model's own, byte for byte": Keras' keras_metadata.pb (which
+   * tf.keras.models.load_model reads), a model's own folders (ALBERT's assets-extra/ with its vocab) and notes are
+   * copied by both shapes of the merge, weights-only and with a head (a new saved_model.pb). fingerprint.pb is not:
+   * its hashes describe the base model's variables, which the merge replaces.
+   */
+  @Test
+  void aMergeCopiesEveryFileOfTheModelButWhatItRewritesAndItsFingerprint(@TempDir Path dir) throws Exception {
+    Path encoder = SharedFolder.resolve("fixtures/tf2/keras_mha1_encoder");
+    float[][] small = new float[6][32];
+    small[1][2] = 0.5f;
+    Path weightsOnly = dir.resolve("weights-only");
+    new MergedExporter(encoder, "serve").export(Map.of("dense_81/kernel", small), Optional.empty(), weightsOnly);
+    Path withHead = dir.resolve("with-head");
+    new MergedExporter(encoder, "serve").export(Map.of("dense_81/kernel", small),
+        Optional.of(new HeadWeights("dense_83", new float[][] {{1f, -1f}}, new float[] {0f, 0f}, true,
+            List.of("a", "b"))), withHead);
+    for (Path merged : List.of(weightsOnly, withHead)) {
+      assertEquals(filesBut(encoder, "saved_model.pb", "variables/variables.index",
+          "variables/variables.data-00000-of-00001", "fingerprint.pb"),
+          filesBut(merged, "saved_model.pb", "variables/variables.index", "variables/variables.data-00000-of-00001"),
+          merged + ": every other file of the model, byte for byte, and no fingerprint.pb");
+    }
+
+    Path albert = SharedFolder.resolve("fixtures/tf2/albert_tiny_zh");
+    Path mergedAlbert = dir.resolve("albert");
+    new MergedExporter(albert, "serve").export(Map.of("albert/encoder/layer_shared/attention/self/query/kernel",
+        new float[312][312]), Optional.empty(), mergedAlbert);
+    Map<String, String> copied = filesBut(mergedAlbert, "saved_model.pb", "variables/variables.index",
+        "variables/variables.data-00000-of-00001");
+    assertTrue(copied.containsKey("assets-extra/vocab.txt"), copied.keySet().toString());
+    assertEquals(filesBut(albert, "saved_model.pb", "variables/variables.index",
+        "variables/variables.data-00000-of-00001"), copied);
+  }
+
+  /** Every file under {@code model} but {@code except} (relative paths), with a SHA-256 of its bytes. */
+  private static Map<String, String> filesBut(Path model, String... except) throws Exception {
+    Map<String, String> files = new TreeMap<>();
+    try (Stream<Path> walk = Files.walk(model)) {
+      for (Path file : walk.filter(Files::isRegularFile).toList()) {
+        String name = model.relativize(file).toString();
+        if (!List.of(except).contains(name)) {
+          files.put(name, HexFormat.of().formatHex(
+              MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file))));
+        }
+      }
+    }
+    return files;
   }
 
   private static List<String> names(Path model) {

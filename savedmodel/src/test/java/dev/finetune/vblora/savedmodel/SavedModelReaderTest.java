@@ -120,6 +120,17 @@ class SavedModelReaderTest {
     assertTrue(e.getMessage().contains("not a SavedModel protocol buffer"), e.getMessage());
   }
 
+  /** An empty saved_model.pb is a protobuf with no meta graphs: said as a damaged file, not as a missing tag. */
+  @Test
+  void anEmptySavedModelPbIsNamedAsDamagedNotAsAMissingTag(@TempDir Path temp) throws IOException {
+    Path pb = Files.write(temp.resolve("saved_model.pb"), new byte[0]);
+    SavedModelException e = assertThrows(SavedModelException.class, () -> SavedModelReader.read(temp));
+    assertTrue(e.getMessage().startsWith(pb + " is empty (0 bytes), so it holds no meta graph: the SavedModel is"
+        + " corrupt; the model was copied or downloaded incompletely: copy the whole SavedModel folder again"),
+        e.getMessage());
+    assertFalse(e.getMessage().contains("tag"), e.getMessage());
+  }
+
   @Test
   void aMissingTagListsTheAvailableTagSets() {
     SavedModelException e = assertThrows(SavedModelException.class,
@@ -167,6 +178,29 @@ class SavedModelReaderTest {
     SavedModelException noIndex = assertThrows(SavedModelException.class,
         () -> SavedModelReader.read(copy.getParent()));
     assertTrue(noIndex.getMessage().startsWith("the variables index " + copy.resolve("variables.index")
+        + " is missing"), noIndex.getMessage());
+  }
+
+  /**
+   * A model folder that lost its variables/ (or the index in it) is named as incomplete, before TensorFlow fails
+   * at the restore ("Unsuccessful TensorSliceReader constructor") or at the first read ("Could not find variable
+   * dense_3/bias ... Container localhost does not exist").
+   */
+  @Test
+  void aModelWhoseGraphHasVariablesButNoVariablesFolderIsIncomplete(@TempDir Path temp) throws IOException {
+    Path mlp = SharedFolder.resolve("fixtures/tf2/keras_dense_mlp");
+    Path copy = Files.createDirectories(temp.resolve("mlp"));
+    Files.copy(mlp.resolve("saved_model.pb"), copy.resolve("saved_model.pb"));
+    SavedModelException noFolder = assertThrows(SavedModelException.class, () -> SavedModelReader.read(copy));
+    assertTrue(noFolder.getMessage().startsWith("the SavedModel " + copy + " is incomplete: its graph has variables"
+        + " (e.g. "), noFolder.getMessage());
+    assertTrue(noFolder.getMessage().contains("but its variables folder " + copy.resolve("variables")
+        + " is missing; the model was copied or downloaded incompletely: copy the whole SavedModel folder again"),
+        noFolder.getMessage());
+
+    Files.createDirectories(copy.resolve("variables"));
+    SavedModelException noIndex = assertThrows(SavedModelException.class, () -> SavedModelReader.read(copy));
+    assertTrue(noIndex.getMessage().contains("but its variables index " + copy.resolve("variables/variables.index")
         + " is missing"), noIndex.getMessage());
   }
 }

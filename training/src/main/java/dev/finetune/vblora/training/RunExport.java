@@ -60,7 +60,9 @@ final class RunExport {
     AdapterFolder.write(adapter, adapterDir, true);
     // merged/ is adapter/ merged by vblora merge's own code (plain Java, the same on every device; not the
     // training graph's deltas, which a GPU forms with TF32 matmuls), so what is served is what adapter/ says.
-    MergedModel.merge(model, config.tag(), config.signature(), adapterDir, mergedDir, true);
+    // No one to warn: the run's base model is the user's choice, and merging into a model that already holds this
+    // very adapter is still refused.
+    MergedModel.merge(model, config.tag(), config.signature(), adapterDir, mergedDir, true, warning -> {});
     long headParams = graph.headVariables().stream().mapToLong(v -> v.elementCount()).sum();
     clock.since(Phase.EXPORT, exportStart);
     // The figures as of the metrics file's writing: everything but that one small write is in them.

@@ -22,6 +22,7 @@ import dev.finetune.vblora.training.inspect.Inspection;
 import dev.finetune.vblora.training.listen.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,6 +125,8 @@ public final class VbLora {
    * Bakes an adapter into its base model: a merged SavedModel, with the task head when the adapter has one. No
    * training code runs: {@link MergedModel#merge} (the savedmodel module; a service that only merges can call it
    * and depend on nothing of training) computes the deltas in plain Java and adds them to the base kernels.
+   * A model that already has this adapter merged in is refused (the update would count twice); another merged
+   * model as the base is merged into with a warning in the result (the updates stack).
    */
   public static MergeResult merge(MergeConfig config) throws IOException {
     long start = System.nanoTime();
@@ -131,9 +134,13 @@ public final class VbLora {
     OutputOverlap.check("out", config.out(), Map.of("model", model, "adapter", config.adapter()),
         config.overwrite());
     OutputLocation.requireWritable("out", config.out());
+    if (config.overwrite()) {
+      RunsMergedModel.requireTheRunsOwnMerge(config.out(), model, config.adapter());
+    }
+    List<String> warnings = new ArrayList<>();
     AdapterDeltas deltas = MergedModel.merge(SavedModelReader.read(model, Set.of(config.tag().split(","))),
-        config.tag(), config.signature(), config.adapter(), config.out(), config.overwrite());
-    return new MergeResult(config.out(), deltas.deltas().size(), deltas.head().isPresent(),
+        config.tag(), config.signature(), config.adapter(), config.out(), config.overwrite(), warnings::add);
+    return new MergeResult(config.out(), deltas.deltas().size(), deltas.head().isPresent(), warnings,
         (System.nanoTime() - start) / 1e6);
   }
 

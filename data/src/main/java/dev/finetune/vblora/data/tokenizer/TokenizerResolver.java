@@ -95,15 +95,25 @@ public final class TokenizerResolver {
         + " (looked for assets/model.json doLowerCase, tokenizer_config.json do_lower_case, tokenizer.json's"
         + " BertNormalizer, a do_lower_case asset or checkpoint variable); set lower-casing explicitly: true for"
         + " an uncased model, false for a cased one. Its vocabulary " + vocabFile + " has " + cased + " of "
-        + vocabulary.size() + " entries with capital letters, which suggests " + (cased == 0 ? "true (uncased)"
-        : "false (cased)"), TokenizerException.Setting.LOWER_CASE);
+        + vocabulary.size() + " entries with capital letters (not counting special tokens such as [CLS] and <S>),"
+        + " which suggests " + (cased == 0 ? "true (uncased)" : "false (cased)"),
+        TokenizerException.Setting.LOWER_CASE);
   }
 
-  /** Entries other than the [BRACKETED] specials that lower-casing would change. */
+  /**
+   * Entries that lower-casing would change, other than special tokens in brackets: BERT's [CLS] and [unused0],
+   * and the &lt;S&gt; and &lt;T&gt; of Google's Chinese vocabularies (ALBERT's), whose capitals say nothing about
+   * the text's casing.
+   */
   private static long casedEntries(Vocabulary vocabulary) {
     return vocabulary.tokens().stream()
-        .filter(token -> !(token.startsWith("[") && token.endsWith("]")))
+        .filter(token -> !special(token))
         .filter(token -> !token.equals(token.toLowerCase(Locale.ROOT)))
         .count();
+  }
+
+  private static boolean special(String token) {
+    return token.length() > 2 && (token.startsWith("[") && token.endsWith("]")
+        || token.startsWith("<") && token.endsWith(">"));
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.testing.SharedFolder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -156,8 +157,21 @@ class TokenizerResolverTest {
     TokenizerException e = refused(TokenizerOptions.FROM_MODEL);
     assertEquals(TokenizerException.Setting.LOWER_CASE, e.missing());
     assertTrue(e.getMessage().contains("does not record whether its tokenizer lower-cases"), e.getMessage());
-    assertTrue(e.getMessage().contains("has 1 of 6 entries with capital letters, which suggests false (cased)"),
-        e.getMessage());
+    assertTrue(e.getMessage().contains("has 1 of 6 entries with capital letters (not counting special tokens such"
+        + " as [CLS] and <S>), which suggests false (cased)"), e.getMessage());
+  }
+
+  /**
+   * Special tokens in brackets are no evidence of casing: ALBERT's Chinese vocabulary (21128 entries, among them
+   * {@code <S>} and {@code <T>}, BERT's [CLS] and [unused1]) is an uncased one, and the hint says so.
+   */
+  @Test
+  void bracketedSpecialTokensDoNotMakeTheCasingHintSayCased() throws IOException {
+    Path albertVocab = SharedFolder.resolve("fixtures/tf2/albert_tiny_zh/assets-extra/vocab.txt");
+    write("assets/vocab.txt", Files.readString(albertVocab, StandardCharsets.UTF_8));
+    TokenizerException e = refused(TokenizerOptions.FROM_MODEL);
+    assertTrue(e.getMessage().contains("has 0 of 21128 entries with capital letters (not counting special tokens"
+        + " such as [CLS] and <S>), which suggests true (uncased)"), e.getMessage());
   }
 
   @Test

@@ -39,9 +39,10 @@ import java.util.stream.Collectors;
  * @param head the classifier or regressor the adapter saved (modules_to_save), if any
  * @param labelNames class names in output order, from the adapter's metadata (empty when unknown)
  * @param task "classification" or "regression" as recorded, or null
+ * @param sourceModel the model the adapter was trained on, as its metadata records it, or null
  */
 public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights> head, List<String> labelNames,
-    String task) {
+    String task, String sourceModel) {
 
   /**
    * Reads the adapter folder {@code adapterDir} and computes its deltas for {@code model}: the one way an adapter
@@ -88,7 +89,7 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
     List<String> labels = metadata == null ? List.of() : metadata.labelNames();
     String task = metadata == null ? null : metadata.task();
     return new AdapterDeltas(deltas, head(adapter, labels, task, HeadPlace.of(metadata, model, signature)), labels,
-        task);
+        task, metadata == null ? null : metadata.sourceModel());
   }
 
   /**

@@ -1,7 +1,9 @@
 package dev.finetune.vblora.savedmodel.export;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.data.io.OutputMarker;
 import java.io.IOException;
+import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -45,8 +47,9 @@ import org.tensorflow.types.TString;
  *
  * <p>Two shapes (docs/architecture.md):
  * <ul>
- *   <li>weights-only (no head): saved_model.pb and assets are copied byte for byte; only the variables
- *       checkpoint is rewritten, by the model's own saver, so every tool sees the very same graph;
+ *   <li>weights-only (no head): saved_model.pb and every other file of the model (but its fingerprint.pb, see
+ *       {@link #copyUnmerged}) are copied byte for byte; only the variables checkpoint is rewritten, by the
+ *       model's own saver, so every tool sees the very same graph;
  *   <li>with a head: the same graph plus the head's dense layer as constants (no new variables, so the
  *       model's own saver still covers every variable) and the serving signature gains the head's outputs.
  * </ul>
@@ -58,6 +61,8 @@ public final class MergedExporter {
   public static final String SERVING_SIGNATURE = "serving_default";
   public static final String PREDICT_METHOD = "tensorflow/serving/predict";
   private static final String HEAD_SCOPE = "vblora_head";
+  /** TensorFlow's hashes of the SavedModel's files (since TF 2.12), which a merge does not copy. */
+  static final String FINGERPRINT = "fingerprint.pb";
 
   private final Path baseModel;
   private final String tag;
@@ -130,8 +135,52 @@ public final class MergedExporter {
             .setMetaGraphs(index, merged).build()));
       }
     }
-    copyFolder(baseModel.resolve("assets"), target.resolve("assets"));
-    copyFolder(baseModel.resolve("assets.extra"), target.resolve("assets.extra"));
+    copyUnmerged(baseModel, target);
+  }
+
+  /**
+   * Copies every file and folder of the base model that the merge does not write itself, byte for byte: assets/,
+   * assets.extra/, Keras' keras_metadata.pb (it describes the object graph, which both shapes keep), folders of
+   * the model's own (ALBERT's assets-extra/), notes. Links are followed, so the merged model stands alone.
+   *
+   * <p>Not copied: saved_model.pb and the variables checkpoint, written above (and saved_model.pbtxt, which
+   * would show the base graph beside the merged one), the base's {@value OutputMarker#FILE}, and
+   * {@value #FINGERPRINT}. TensorFlow's fingerprint holds hashes of saved_model.pb and of the variables index
+   * (checkpoint_hash), so the base's would describe other weights (and, with a head, another graph); writing
+   * a true one means reproducing TensorFlow's FarmHash over its regularized graph, which TF-Java does not
+   * expose. The file is optional: a SavedModel without it loads and serves the same (TensorFlow only reports
+   * the fingerprint in its metrics; tf.saved_model.experimental.read_fingerprint finds none).
+   */
+  private static void copyUnmerged(Path baseModel, Path target) throws IOException {
+    try (Stream<Path> entries = Files.list(baseModel)) {
+      for (Path entry : (Iterable<Path>) entries.sorted()::iterator) {
+        String name = entry.getFileName().toString();
+        if (name.equals("saved_model.pb") || name.equals("saved_model.pbtxt") || name.equals(FINGERPRINT)
+            || name.equals(OutputMarker.FILE)) {
+          continue;
+        }
+        if (name.equals("variables") && Files.isDirectory(entry)) {
+          try (Stream<Path> files = Files.list(entry)) {
+            for (Path file : (Iterable<Path>) files.sorted()::iterator) {
+              String variable = file.getFileName().toString();
+              if (!variable.equals("variables.index") && !variable.startsWith("variables.data-")) {
+                copyEntry(file, target.resolve("variables").resolve(variable));
+              }
+            }
+          }
+        } else {
+          copyEntry(entry, target.resolve(name));
+        }
+      }
+    }
+  }
+
+  private static void copyEntry(Path from, Path to) throws IOException {
+    if (Files.isDirectory(from)) {
+      copyFolder(from, to);
+    } else {
+      Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
+    }
   }
 
   /**
@@ -374,7 +423,7 @@ public final class MergedExporter {
     if (!Files.isDirectory(from)) {
       return;
     }
-    try (Stream<Path> files = Files.walk(from)) {
+    try (Stream<Path> files = Files.walk(from, FileVisitOption.FOLLOW_LINKS)) {
       for (Path p : (Iterable<Path>) files::iterator) {
         Path dest = to.resolve(from.relativize(p).toString());
         if (Files.isDirectory(p)) {

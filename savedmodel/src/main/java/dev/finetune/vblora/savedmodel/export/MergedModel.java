@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The deploy path's entry point, {@link #merge}: base model + adapter folder -> merged SavedModel.
@@ -37,40 +38,49 @@ public final class MergedModel {
    * @param tag the tag of the meta graph to merge into, e.g. {@code serve}
    * @param signature the signature whose kernels the adapter adapts, e.g. {@code serving_default}
    * @param overwrite replace {@code target}, which must be empty or a merged model vblora wrote
+   * @param warnings told when {@code baseModel} is itself a merged model (see {@link MergedAdapters#check})
    * @return what was merged: the kernel updates, the head (if the adapter has one) and its label names
    * @throws AdapterFormatException when the adapter folder is incomplete, damaged, or holds values that are not
    *     finite
    * @throws IllegalArgumentException when the adapter does not fit the model (a module matches none of its
-   *     kernels, or one of another size)
+   *     kernels, or one of another size), or when {@code baseModel} already has this adapter merged in
    */
   public static AdapterDeltas merge(SavedModelInfo baseModel, String tag, String signature, Path adapterDir,
-      Path target, boolean overwrite) throws IOException {
+      Path target, boolean overwrite, Consumer<String> warnings) throws IOException {
     AdapterDeltas deltas = AdapterDeltas.read(adapterDir, baseModel, signature);
-    write(baseModel.path(), tag, deltas, target, overwrite);
+    write(baseModel.path(), tag, deltas, adapterDir, target, overwrite, warnings);
     return deltas;
   }
 
   /**
-   * {@link #merge(SavedModelInfo, String, String, Path, Path, boolean)} for the usual export: the meta graph
-   * tagged {@code serve}, its {@code serving_default} signature, and a {@code target} that does not exist yet
-   * or is empty.
+   * {@link #merge(SavedModelInfo, String, String, Path, Path, boolean, Consumer)} for the usual export: the meta
+   * graph tagged {@code serve}, its {@code serving_default} signature, a {@code target} that does not exist yet
+   * or is empty, and no one to warn (a merged model as {@code baseModel} is still refused when it holds this
+   * adapter already).
    */
   public static AdapterDeltas merge(Path baseModel, Path adapterDir, Path target) throws IOException {
     return merge(SavedModelReader.read(baseModel), SavedModelReader.SERVE, SavedModelInfo.DEFAULT_SIGNATURE,
-        adapterDir, target, false);
+        adapterDir, target, false, warning -> {});
   }
 
   /**
-   * Writes {@code baseModel} with {@code adapter} merged in: its kernel updates, its head (if any) and its label
-   * names (when it has some: the labels file).
+   * Writes {@code baseModel} with {@code adapter} merged in: its kernel updates, its head (if any), its label
+   * names (when it has some: the labels file) and the record of the adapters merged in ({@link MergedAdapters}).
    *
+   * @param adapterDir the folder the adapter was read from, for messages (null: unknown)
    * @param overwrite replace {@code target}, which must be empty or a merged model vblora wrote
+   * @param warnings told when {@code baseModel} is itself a merged model (see {@link MergedAdapters#check})
+   * @throws dev.finetune.vblora.data.error.VbLoraException when {@code baseModel} already has this adapter
+   *     merged in; nothing is written then
    */
-  public static void write(Path baseModel, String tag, AdapterDeltas adapter, Path target, boolean overwrite)
-      throws IOException {
+  public static void write(Path baseModel, String tag, AdapterDeltas adapter, Path adapterDir, Path target,
+      boolean overwrite, Consumer<String> warnings) throws IOException {
     List<String> labelNames = adapter.labelNames();
+    MergedAdapters.Entry entry = MergedAdapters.of(adapter);
+    List<MergedAdapters.Entry> earlier = MergedAdapters.check(baseModel, entry, adapterDir, warnings);
     AtomicDirectoryWriter.write(target, OutputMarker.Kind.MERGED_MODEL, overwrite, folder -> {
       new MergedExporter(baseModel, tag).export(adapter.deltas(), adapter.head(), folder);
+      MergedAdapters.write(folder, earlier, entry);
       if (!labelNames.isEmpty()) {
         Path labels = folder.resolve(LABELS_FILE);
         Files.createDirectories(labels.getParent());

@@ -233,7 +233,7 @@ class MultiAdapterModelTest {
   private static Path mergedFrom(Path model, Path adapter, String name) throws Exception {
     Path out = dir.resolve(name);
     MergedModel.write(model, "serve", AdapterDeltas.read(adapter,
-        SavedModelReader.read(model, Set.of("serve")), "serving_default"), out, false);
+        SavedModelReader.read(model, Set.of("serve")), "serving_default"), adapter, out, false, warning -> {});
     return out;
   }
 

@@ -2,12 +2,18 @@ package dev.finetune.vblora.savedmodel.export;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.ops.testing.SharedFolder;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.SafetensorsReader;
 import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,6 +150,59 @@ class PeftAdapterMergeTest {
         }
       }
     }
+  }
+
+  /**
+   * Merging an adapter into a model that already holds it would add its update a second time, and nothing in the
+   * served outputs would show it: the merged model records a fingerprint of each adapter merged into it, and a
+   * second merge of the same adapter, from any folder, is refused before anything is written.
+   */
+  @Test
+  void anAdapterIsNotMergedAgainIntoAModelThatAlreadyHoldsIt(@TempDir Path out) throws Exception {
+    Path adapter = SharedFolder.resolve("fixtures/peft/" + FIXTURE);
+    Path merged = out.resolve("merged");
+    MergedModel.merge(base, adapter, merged);
+    assertEquals(1, MergedAdapters.read(merged).size(), "the merged model records what was merged into it");
+
+    Path copy = Files.createDirectories(out.resolve("elsewhere/adapter"));
+    for (String file : List.of("adapter_config.json", "adapter_model.safetensors")) {
+      Files.copy(adapter.resolve(file), copy.resolve(file));
+    }
+    for (Path again : List.of(adapter, copy)) {
+      Path twice = out.resolve("twice");
+      VbLoraException e = assertThrows(VbLoraException.class, () -> MergedModel.merge(merged, again, twice));
+      assertTrue(e.getMessage().startsWith(merged + " already has this adapter merged in"), e.getMessage());
+      assertTrue(e.getMessage().contains("merging " + again + " again would apply its update twice: merge it"
+          + " into the base model the adapter was trained on instead"), e.getMessage());
+      assertTrue(Files.notExists(twice), "nothing is written");
+    }
+  }
+
+  /**
+   * Another adapter on top of a merged model adds its update to the first one's (stacking): allowed, since it
+   * can be meant, but the caller is told which adapter is already in the model, and the new model records both.
+   */
+  @Test
+  void stackingAnotherAdapterOnAMergedModelWarnsNamingTheAdapterBeneath(@TempDir Path out) throws Exception {
+    Path first = SharedFolder.resolve("fixtures/peft/" + FIXTURE);
+    Path second = SharedFolder.resolve("fixtures/peft/qv_topk_nv300");
+    Path merged = out.resolve("merged");
+    MergedModel.merge(base, first, merged);
+    MergedAdapters.Entry beneath = MergedAdapters.read(merged).get(0);
+
+    List<String> warnings = new ArrayList<>();
+    Path stacked = out.resolve("stacked");
+    MergedModel.merge(SavedModelReader.read(merged), "serve", "serving_default", second, stacked, false,
+        warnings::add);
+
+    assertEquals(1, warnings.size(), warnings.toString());
+    assertTrue(warnings.get(0).startsWith(merged + " is a merged model that already holds adapter "
+        + beneath.fingerprint().substring(0, 19) + "... (4 kernels)"), warnings.get(0));
+    assertTrue(warnings.get(0).contains("stacked"), warnings.get(0));
+    List<MergedAdapters.Entry> record = MergedAdapters.read(stacked);
+    assertEquals(2, record.size(), record.toString());
+    assertEquals(beneath, record.get(0));
+    assertNotEquals(beneath.fingerprint(), record.get(1).fingerprint(), "another adapter, another fingerprint");
   }
 
   private static String kernelName(int layer, String projection) {

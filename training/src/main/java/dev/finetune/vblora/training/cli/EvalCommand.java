@@ -124,7 +124,8 @@ final class EvalCommand implements Command {
         served = temp.resolve("merged");
         // An adapter without a head merges weights-only: the model's own output is scored then.
         err.println("merging " + adapter.get() + " into " + model + " ...");
-        MergedModel.write(model, tag, deltas, served, false);
+        MergedModel.write(model, tag, deltas, adapter.get(), served, false,
+            warning -> err.println("vblora eval: warning: " + warning));
         labels = deltas.labelNames().isEmpty() ? Optional.empty() : Optional.of(LabelSet.inOrder(deltas.labelNames()));
       } else {
         labels = MergedModel.labels(model);

@@ -56,6 +56,7 @@ final class MergeCommand implements Command {
         .adapter(args.path("adapter").orElseThrow()).out(args.path("out").orElseThrow())
         .overwrite(args.flag("overwrite")).build());
     Path merged = result.out().toAbsolutePath().normalize();
+    result.warnings().forEach(warning -> err.println("vblora merge: warning: " + warning));
     err.println("merged " + result.kernels() + (result.kernels() == 1 ? " kernel" : " kernels")
         + (result.head() ? " and the task head" : "") + " into " + merged);
     if (args.flag("json")) {

@@ -109,6 +109,33 @@ class OutputReplacementTest {
     assertTrue(Files.isRegularFile(out.resolve("saved_model.pb")));
   }
 
+  /**
+   * A run's merged/ is its adapter/ merged into its model, and its metrics describe that model: --overwrite may
+   * merge it again, but not replace it with another adapter's merge, which would leave the run contradicting
+   * itself.
+   */
+  @Test
+  void mergeOverwriteReplacesARunsMergedModelOnlyWithTheRunsOwnAdapter() throws Exception {
+    Path run = Files.createDirectories(dir.resolve("run-merged/run"));
+    OutputMarker.write(run, OutputMarker.Kind.RUN);
+    Files.writeString(run.resolve("config.json"), Json.toIndentedJson(Map.of("model", model.toString())));
+    AdapterFolder.write(denseAdapter(), run.resolve("adapter"), false);
+    Path merged = run.resolve("merged");
+    String[] ownAdapter = {"merge", "--model", model.toString(), "--adapter", run.resolve("adapter").toString(),
+        "--out", merged.toString(), "--overwrite"};
+    CliRun first = CliRun.of(ownAdapter);
+    assertEquals(0, first.status(), first.toString());
+
+    assertRefusedLeavingAllAsItWas(new String[] {"merge", "--model", model.toString(), "--adapter",
+        adapter.toString(), "--out", merged.toString(), "--overwrite"}, new Path[] {run.getParent(), model, adapter},
+        "--out " + merged + " is the merged model of the training run " + run + "; replacing it with a merge of"
+            + " adapter " + adapter + " (not the run's " + run.resolve("adapter") + ")",
+        "choose another --out folder");
+
+    CliRun again = CliRun.of(ownAdapter);
+    assertEquals(0, again.status(), "the run's own adapter into its model: " + again);
+  }
+
   @Test
   void mergeWithOutEqualToTheModelLeavesTheModelByteForByte() {
     assertRefusedLeavingAllAsItWas(new String[] {"merge", "--model", model.toString(), "--adapter",

@@ -174,7 +174,7 @@ class SharedKernelAdapterTest {
 
     // vblora merge writes that very model: the same float32 sums in the checkpoint, the graph untouched.
     Path mergedDir = dir.resolve("merged");
-    MergedModel.write(albert.path(), "serve", deltas, mergedDir, false);
+    MergedModel.write(albert.path(), "serve", deltas, null, mergedDir, false, warning -> {});
     try (SavedModelBundle bundle = SavedModelBundle.load(mergedDir.toString(), "serve")) {
       assertArrayEquals(merged, run(bundle.session(), albert.signature(SIGNATURE).outputs().get("pred").tensorName()),
           0f);
