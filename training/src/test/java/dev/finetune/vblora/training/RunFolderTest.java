@@ -142,13 +142,18 @@ class RunFolderTest {
     assertRefusedLeavingAllAsItWas(train(out, "--resume"), out.getParent(), out + " is not a vblora run folder");
   }
 
-  @Test
-  void resumeOfARunThatStoppedBeforeItsFirstCheckpointWritesNothingIntoIt() throws Exception {
-    Path out = dir.resolve("no-checkpoint/run");
+  /** A run folder as a run leaves it that stopped after its first log line, before any checkpoint. */
+  private static Path stoppedBeforeItsFirstCheckpoint(Path out) throws Exception {
     Files.createDirectories(out);
     OutputMarker.write(out, OutputMarker.Kind.RUN);
     Files.writeString(out.resolve("config.json"), "{\"model\": \"bert-base-uncased\"}\n");
     Files.writeString(out.resolve("log.jsonl"), "{\"step\": 1, \"loss\": 0.69}\n");
+    return out;
+  }
+
+  @Test
+  void resumeOfARunThatStoppedBeforeItsFirstCheckpointWritesNothingIntoIt() throws Exception {
+    Path out = stoppedBeforeItsFirstCheckpoint(dir.resolve("no-checkpoint/run"));
     assertRefusedLeavingAllAsItWas(train(out, "--resume"), out.getParent(), "no checkpoint in " + out,
         "--overwrite");
   }
@@ -156,10 +161,7 @@ class RunFolderTest {
   /** Run again without a flag, such a run is offered overwrite only: resume would be refused (above). */
   @Test
   void aRunThatStoppedBeforeItsFirstCheckpointIsOfferedOverwriteNotResume() throws Exception {
-    Path out = dir.resolve("no-checkpoint-again/run");
-    Files.createDirectories(out);
-    OutputMarker.write(out, OutputMarker.Kind.RUN);
-    Files.writeString(out.resolve("log.jsonl"), "{\"step\": 1, \"loss\": 0.69}\n");
+    Path out = stoppedBeforeItsFirstCheckpoint(dir.resolve("no-checkpoint-again/run"));
     CliRun run = assertRefusedLeavingAllAsItWas(train(out), out.getParent(), out + " holds a run that stopped before"
         + " its first checkpoint", "set --overwrite to start it again");
     assertFalse(run.err().contains("--resume"), run.err());

@@ -4,6 +4,7 @@ import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Predicate;
 
 /**
  * Whether an output can be written where it is named, checked before any work: a read-only folder used to be
@@ -22,6 +23,11 @@ public final class OutputLocation {
    * @throws InvalidSettingException naming the output, the folder and what to do
    */
   public static void requireWritable(String setting, Path output) {
+    requireWritable(setting, output, Files::isWritable);
+  }
+
+  /** As {@link #requireWritable(String, Path)}, with {@code writable} judging the folders (tests run as root). */
+  static void requireWritable(String setting, Path output, Predicate<Path> writable) {
     Path absolute = output.toAbsolutePath().normalize();
     Path existing = absolute.getParent();
     while (existing != null && !Files.exists(existing)) {
@@ -33,10 +39,10 @@ public final class OutputLocation {
     if (!Files.isDirectory(existing)) {
       throw refused(setting, output, existing + " is a file, not a folder");
     }
-    if (!Files.isWritable(existing)) {
+    if (!writable.test(existing)) {
       throw refused(setting, output, why(existing));
     }
-    if (Files.isDirectory(absolute) && !Files.isWritable(absolute)) {
+    if (Files.isDirectory(absolute) && !writable.test(absolute)) {
       throw refused(setting, output, why(absolute));
     }
   }

@@ -181,15 +181,9 @@ class AtomicDirectoryWriterTest {
    */
   @Test
   void theTempFolderOfAKilledWriterIsRemovedByTheNextWriteOfTheSameTarget() throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        AbandonedWrite.class.getName(), target.toString()).redirectErrorStream(true).start();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
-        StandardCharsets.UTF_8))) {
-      assertEquals("writing", out.readLine());
-      child.destroyForcibly(); // SIGKILL: no finally block, no shutdown hook runs
-      child.waitFor();
-    }
+    Process child = writingChild();
+    child.destroyForcibly(); // SIGKILL: no finally block, no shutdown hook runs
+    child.waitFor();
     List<String> left = siblings();
     assertEquals(1, left.size(), "the killed write left its temp folder: " + left);
     assertTrue(left.get(0).startsWith(".out.tmp-"), left.toString());
@@ -207,16 +201,20 @@ class AtomicDirectoryWriterTest {
   /** Ctrl-C or SIGTERM runs the JVM's shutdown hooks: the interrupted write removes its own temp folder. */
   @Test
   void aWriterStoppedBySigtermRemovesItsTempFolderOnTheWayOut() throws Exception {
+    Process child = writingChild();
+    child.destroy(); // SIGTERM, as Ctrl-C's SIGINT: the shutdown hooks run
+    child.waitFor();
+    assertEquals(List.of(), siblings(), "nothing of the stopped write is left");
+  }
+
+  /** A child process ({@link AbandonedWrite}) in the middle of writing {@code target}. */
+  private Process writingChild() throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
         AbandonedWrite.class.getName(), target.toString()).redirectErrorStream(true).start();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
-        StandardCharsets.UTF_8))) {
-      assertEquals("writing", out.readLine());
-      child.destroy(); // SIGTERM, as Ctrl-C's SIGINT: the shutdown hooks run
-      child.waitFor();
-    }
-    assertEquals(List.of(), siblings(), "nothing of the stopped write is left");
+    BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+    assertEquals("writing", out.readLine());
+    return child;
   }
 
   private void writeOld() throws IOException {

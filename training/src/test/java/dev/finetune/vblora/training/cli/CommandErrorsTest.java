@@ -3,15 +3,13 @@ package dev.finetune.vblora.training.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.finetune.vblora.training.testing.CliRun.assertUserError;
 
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.ops.testing.RequiredInCi;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
-import dev.finetune.vblora.savedmodel.adapter.FullLogits;
-import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
-import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
-import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
 import dev.finetune.vblora.training.testing.CliRun;
+import dev.finetune.vblora.training.testing.RandomVbLoraAdapter;
 import dev.finetune.vblora.training.testing.DemoFiles;
 import dev.finetune.vblora.training.testing.TrainCommandLine;
 import java.nio.file.Files;
@@ -42,14 +40,6 @@ class CommandErrorsTest {
 
   private static CliRun run(List<String> args) {
     return CliRun.of(args.toArray(String[]::new));
-  }
-
-  private static void assertUserError(CliRun run, String... mentioned) {
-    assertEquals(1, run.status(), run.toString());
-    for (String text : mentioned) {
-      assertTrue(run.err().contains(text), "stderr should mention '" + text + "':\n" + run.err());
-    }
-    assertFalse(run.err().contains("\tat "), "no stack trace without --debug:\n" + run.err());
   }
 
   @Test
@@ -200,28 +190,9 @@ class CommandErrorsTest {
 
   /** A small VB-LoRA adapter (h=4, b=256, r=1) on one module, with random values. */
   private static Path writeAdapter(String module, int inTiles, int outTiles) throws Exception {
-    Random random = new Random(1);
-    float[][] bank = new float[4][256];
-    for (float[] row : bank) {
-      for (int i = 0; i < row.length; i++) {
-        row[i] = (float) random.nextGaussian() * 0.02f;
-      }
-    }
-    PeftVbLoraConfig config = PeftVbLoraConfig.builder().r(1).numVectors(4).vectorLength(256).topk(2)
-        .targetModules(List.of(module.substring(module.lastIndexOf('.') + 1))).build();
-    VbLoraModule m = new VbLoraModule(module, new FullLogits(1, inTiles, 4, randoms(random, inTiles * 4)),
-        new FullLogits(outTiles, 1, 4, randoms(random, outTiles * 4)));
     Path folder = dir.resolve("adapter-" + module + "-" + inTiles);
-    AdapterFolder.write(VbLoraAdapter.of(config, bank, List.of(m)), folder, true);
+    AdapterFolder.write(RandomVbLoraAdapter.of(module, inTiles, outTiles, new Random(1), null), folder, true);
     return folder;
-  }
-
-  private static float[] randoms(Random random, int n) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian();
-    }
-    return values;
   }
 
   @Test

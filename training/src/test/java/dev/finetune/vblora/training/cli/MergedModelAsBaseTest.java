@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
-import dev.finetune.vblora.savedmodel.adapter.FullLogits;
-import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
-import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
 import dev.finetune.vblora.training.testing.CliRun;
+import dev.finetune.vblora.training.testing.RandomVbLoraAdapter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,28 +50,8 @@ class MergedModelAsBaseTest {
 
   /** A VB-LoRA adapter (h=4, b=256, r=1) on dense_1/kernel with random values drawn from {@code seed}. */
   private static VbLoraAdapter denseAdapter(long seed) {
-    Random random = new Random(seed);
-    float[][] bank = new float[4][256];
-    for (float[] row : bank) {
-      for (int i = 0; i < row.length; i++) {
-        row[i] = (float) random.nextGaussian() * 0.02f;
-      }
-    }
-    PeftVbLoraConfig config = PeftVbLoraConfig.builder().r(1).numVectors(4).vectorLength(256).topk(2)
-        .targetModules(List.of("dense_1/kernel"))
-        .toolMetadata(ToolMetadata.of(model.toString(), Map.of("dense_1/kernel", "dense_1/kernel"), null, List.of()))
-        .build();
-    VbLoraModule module = new VbLoraModule("dense_1/kernel", new FullLogits(1, 1, 4, gaussians(random, 4)),
-        new FullLogits(1, 1, 4, gaussians(random, 4)));
-    return VbLoraAdapter.of(config, bank, List.of(module));
-  }
-
-  private static float[] gaussians(Random random, int n) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian();
-    }
-    return values;
+    return RandomVbLoraAdapter.of("dense_1/kernel", 1, 1, new Random(seed),
+        ToolMetadata.of(model.toString(), Map.of("dense_1/kernel", "dense_1/kernel"), null, List.of()));
   }
 
   private static void assertRefusedAsMergedTwice(CliRun run) {

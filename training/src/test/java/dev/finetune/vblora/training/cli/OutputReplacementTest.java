@@ -7,17 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
-import dev.finetune.vblora.savedmodel.adapter.FullLogits;
 import dev.finetune.vblora.data.io.OutputMarker;
-import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
-import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
 import dev.finetune.vblora.training.testing.CliRun;
+import dev.finetune.vblora.training.testing.RandomVbLoraAdapter;
 import dev.finetune.vblora.training.testing.FolderChecksum;
 import dev.finetune.vblora.training.testing.OutputFolders;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -45,26 +42,7 @@ class OutputReplacementTest {
 
   /** A VB-LoRA adapter (h=4, b=256, r=1) on the MLP's 256 x 256 kernel dense_1, random values. */
   private static VbLoraAdapter denseAdapter() {
-    Random random = new Random(3);
-    float[][] bank = new float[4][256];
-    for (float[] row : bank) {
-      for (int i = 0; i < row.length; i++) {
-        row[i] = (float) random.nextGaussian() * 0.02f;
-      }
-    }
-    PeftVbLoraConfig config = PeftVbLoraConfig.builder().r(1).numVectors(4).vectorLength(256).topk(2)
-        .targetModules(List.of("dense_1/kernel")).build();
-    VbLoraModule module = new VbLoraModule("dense_1/kernel", new FullLogits(1, 1, 4, gaussians(random, 4)),
-        new FullLogits(1, 1, 4, gaussians(random, 4)));
-    return VbLoraAdapter.of(config, bank, List.of(module));
-  }
-
-  private static float[] gaussians(Random random, int n) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian();
-    }
-    return values;
+    return RandomVbLoraAdapter.of("dense_1/kernel", 1, 1, new Random(3), null);
   }
 
   private static Path copy(Path from, Path to) throws Exception {

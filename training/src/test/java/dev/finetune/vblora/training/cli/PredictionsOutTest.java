@@ -3,6 +3,7 @@ package dev.finetune.vblora.training.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.finetune.vblora.training.testing.CliRun.assertUserError;
 
 import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.training.PredictionTable;
@@ -48,14 +49,6 @@ class PredictionsOutTest {
         "--predictions-out", predictions.toString()));
     args.addAll(List.of(more));
     return CliRun.of(args.toArray(String[]::new));
-  }
-
-  private static void assertUserError(CliRun run, String... mentioned) {
-    assertEquals(1, run.status(), run.toString());
-    for (String text : mentioned) {
-      assertTrue(run.err().contains(text), "stderr should mention '" + text + "':\n" + run.err());
-    }
-    assertFalse(run.err().contains("\tat "), "no stack trace without --debug:\n" + run.err());
   }
 
   @Test
