@@ -139,7 +139,12 @@ final class EvalCommand implements Command {
       if (args.flag("json")) {
         out.println(Json.toIndentedJson(report));
       } else {
-        report.forEach((k, v) -> out.println(String.format(Locale.ROOT, "%-10s %s", k, v)));
+        // The timings went to stderr as their own summary line above; as a Map here they would print as Java's.
+        report.forEach((k, v) -> {
+          if (!k.equals("timings")) {
+            out.println(String.format(Locale.ROOT, "%-10s %s", k, v));
+          }
+        });
       }
       return Cli.OK;
     } finally {

@@ -106,7 +106,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
   public String toJson() {
     Map<String, Object> root = new LinkedHashMap<>();
     Map<String, Object> signatures = new LinkedHashMap<>();
-    info.signatures().forEach((key, s) -> signatures.put(key, signatureJson(s)));
+    servingSignatures().forEach((key, s) -> signatures.put(key, signatureJson(s)));
     root.put("signatures", signatures);
     List<Object> kernelList = new ArrayList<>();
     for (Kernel k : kernels) {
@@ -143,6 +143,16 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
     return Json.toCompactJson(root);
   }
 
+  /**
+   * The signatures a client can call: TF2's {@code __saved_model_init_op} is a signature def only in name (it runs
+   * the model's initializers, and its output has no type), so it is not shown.
+   */
+  private Map<String, SignatureInfo> servingSignatures() {
+    Map<String, SignatureInfo> shown = new LinkedHashMap<>(info.signatures());
+    shown.keySet().removeIf(key -> key.startsWith("__"));
+    return shown;
+  }
+
   private static Map<String, Object> signatureJson(SignatureInfo s) {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("method", s.methodName());
@@ -167,7 +177,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
   public String toText() {
     StringBuilder out = new StringBuilder();
     out.append("Model ").append(info.path()).append(" (tags ").append(String.join(",", info.tags())).append(")\n");
-    info.signatures().forEach((key, s) -> {
+    servingSignatures().forEach((key, s) -> {
       out.append("Signature ").append(key).append(" (").append(s.methodName()).append(")\n");
       s.inputs().forEach((name, t) -> out.append(tensorLine("in ", name, t)));
       s.outputs().forEach((name, t) -> out.append(tensorLine("out", name, t)));

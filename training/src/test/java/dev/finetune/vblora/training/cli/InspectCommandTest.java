@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.json.Json;
@@ -47,6 +48,9 @@ class InspectCommandTest {
   void sizesThatDoNotDivideTheVectorLengthAreMarkedNotAnError(String name) {
     CliRun run = CliRun.of("inspect", "--model", fixture(name), "--targets", "all-linear");
     assertEquals(0, run.status(), run.toString());
+    assertTrue(run.out().contains("Signature serving_default"), run.out());
+    assertFalse(run.out().contains("__saved_model_init_op"), "TF2's initializer is no signature to call: "
+        + run.out());
     assertTrue(run.out().contains("! = the adapter cannot take it"), run.out());
     assertTrue(run.out().contains("do not divide vector_length 256"), run.out());
     assertTrue(run.out().contains("do not fit, and train would refuse them"), run.out());

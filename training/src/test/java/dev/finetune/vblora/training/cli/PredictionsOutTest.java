@@ -84,6 +84,8 @@ class PredictionsOutTest {
     Path fresh = dir.resolve("new/predictions.tsv");
     CliRun run = eval(fresh);
     assertEquals(0, run.status(), run.toString());
+    assertTrue(run.out().startsWith("examples   4\n"), run.out());
+    assertFalse(run.out().contains("timings") || run.out().contains("{"), "the timings go to stderr: " + run.out());
     assertEquals(4, PredictionTable.read(fresh).examples());
   }
 
