@@ -152,6 +152,14 @@ public final class MergedExporter {
    * the fingerprint in its metrics; tf.saved_model.experimental.read_fingerprint finds none).
    */
   private static void copyUnmerged(Path baseModel, Path target) throws IOException {
+    copyModelFiles(baseModel, target, false);
+  }
+
+  /**
+   * Copies the base model's files as {@link #copyUnmerged} does, and its variables checkpoint too when
+   * {@code checkpoint} is set (an export that rewrites saved_model.pb only, as {@link MultiAdapterExporter}).
+   */
+  static void copyModelFiles(Path baseModel, Path target, boolean checkpoint) throws IOException {
     try (Stream<Path> entries = Files.list(baseModel)) {
       for (Path entry : (Iterable<Path>) entries.sorted()::iterator) {
         String name = entry.getFileName().toString();
@@ -163,7 +171,8 @@ public final class MergedExporter {
           try (Stream<Path> files = Files.list(entry)) {
             for (Path file : (Iterable<Path>) files.sorted()::iterator) {
               String variable = file.getFileName().toString();
-              if (!variable.equals("variables.index") && !variable.startsWith("variables.data-")) {
+              if (checkpoint || !variable.equals("variables.index") && !variable.startsWith("variables.data-")) {
+                Files.createDirectories(target.resolve("variables"));
                 copyEntry(file, target.resolve("variables").resolve(variable));
               }
             }

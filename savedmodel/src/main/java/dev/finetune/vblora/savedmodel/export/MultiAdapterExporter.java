@@ -85,9 +85,9 @@ public final class MultiAdapterExporter {
     Files.createDirectories(target);
     Files.write(target.resolve("saved_model.pb"), MergedExporter.deterministicBytes(
         savedModel.toBuilder().setMetaGraphs(index, out).build()));
-    MergedExporter.copyFolder(baseModel.resolve("variables"), target.resolve("variables"));
-    MergedExporter.copyFolder(baseModel.resolve("assets"), target.resolve("assets"));
-    MergedExporter.copyFolder(baseModel.resolve("assets.extra"), target.resolve("assets.extra"));
+    // The base's checkpoint as it is (the adapters live in the graph), and every other file of the model, as a
+    // merge copies them (keras_metadata.pb, a vocab outside assets/); not its fingerprint, of another graph.
+    MergedExporter.copyModelFiles(baseModel, target, true);
     Path list = target.resolve(ADAPTERS_FILE);
     Files.createDirectories(list.getParent());
     Files.writeString(list, Json.toIndentedJson(adapterList(choices)) + "\n", StandardCharsets.UTF_8);

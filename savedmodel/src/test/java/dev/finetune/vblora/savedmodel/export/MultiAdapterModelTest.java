@@ -1,6 +1,8 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +18,7 @@ import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
 import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -198,6 +201,12 @@ class MultiAdapterModelTest {
     Path multi = dir.resolve("mha_multi");
     MultiAdapterModel.write(MultiAdapterModel.Request.builder(encoder, multi).adapter("one", folders[0])
         .adapter("two", folders[1]).build());
+    // The model's other files come along as a merge copies them; its checkpoint as it is; no stale fingerprint.
+    for (String file : List.of("keras_metadata.pb", "variables/variables.index",
+        "variables/variables.data-00000-of-00001")) {
+      assertArrayEquals(Files.readAllBytes(encoder.resolve(file)), Files.readAllBytes(multi.resolve(file)), file);
+    }
+    assertFalse(Files.exists(multi.resolve("fingerprint.pb")), "the base's fingerprint describes another graph");
     float[][][] x = new float[4][30][6];
     Random random = new Random(3);
     for (float[][] example : x) {
