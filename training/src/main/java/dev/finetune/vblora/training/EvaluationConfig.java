@@ -2,17 +2,33 @@ package dev.finetune.vblora.training;
 
 import static dev.finetune.vblora.data.error.InvalidSettingException.require;
 
+import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
+import dev.finetune.vblora.savedmodel.io.InputRole;
+import dev.finetune.vblora.savedmodel.io.LossKind;
+import dev.finetune.vblora.savedmodel.io.ModelIo;
+import dev.finetune.vblora.savedmodel.io.Pooling;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
- * The settings of scoring a merged model (from {@link VbLora#train} or {@link VbLora#merge}) on labelled text;
- * the names and defaults are those of {@code vblora eval}.
+ * The settings of scoring a model on labelled text: a merged model (from {@link VbLora#train} or {@link
+ * VbLora#merge}), or a base model and an adapter merged for the scoring. The names and defaults are those of
+ * {@code vblora eval} and of {@link TrainConfig}'s settings of the same name; what only the command line does
+ * (feature-input models from JSONL, prediction tables) is {@code vblora eval}'s.
  *
- * @param model the merged model folder
+ * @param model the model folder: a merged model, or the base model of {@code adapter}
+ * @param adapter an adapter folder to merge into {@code model} before scoring (into a temporary folder), or null
  * @param tag the meta graph's tag set, comma-separated
  * @param signature the serving signature
+ * @param vocab the WordPiece vocabulary, or null for the model's own
+ * @param lowerCase whether the tokenizer lower-cases, or null for what the model's files say
+ * @param input per input role (ids, mask, types), the signature input that takes it; empty: detected
+ * @param output the signature output to score, or null: the head vblora added, else the model's only output
+ * @param loss the loss of the model's own output, which decides its task, or null: detected from its op
  * @param data the labelled data file (.tsv, .csv, .jsonl), or null when the examples are given in memory
  * @param textColumn header name or 0-based index of the text
  * @param textPairColumn the second text of sentence-pair tasks, or null
@@ -21,21 +37,34 @@ import java.nio.file.Path;
  * @param maxLength tokens per example after truncation
  * @param batchSize examples per batch
  * @param lengthBuckets the sequence lengths batches are padded to (see {@link BatchShapes})
- * @param device device, XLA, precision and threads of the session
+ * @param deviceOptions device, XLA, precision and threads of the session
  */
-public record EvaluationConfig(Path model, String tag, String signature, Path data, String textColumn,
+public record EvaluationConfig(Path model, Path adapter, String tag, String signature, Path vocab,
+    Boolean lowerCase, Map<String, String> input, String output, LossKind loss, Path data, String textColumn,
     String textPairColumn, String labelColumn, boolean noHeader, int maxLength, int batchSize, String lengthBuckets,
-    DeviceOptions device) {
+    DeviceOptions deviceOptions) {
   public EvaluationConfig {
-    require(model != null, "model is required: the merged model folder", "model");
+    require(model != null, "model is required: the model folder", "model");
     require(textColumn != null && labelColumn != null, "textColumn and labelColumn are required", "textColumn",
         "labelColumn");
     require(maxLength >= 3, "maxLength must be at least 3 ([CLS] token [SEP]), got " + maxLength, "maxLength");
     require(batchSize >= 1, "batchSize must be at least 1, got " + batchSize, "batchSize");
-    require(device != null, "device is required", "device");
+    require(deviceOptions != null, "deviceOptions is required", "deviceOptions");
+    input = Map.copyOf(input);
     BatchShapes.validate(lengthBuckets, maxLength);
   }
 
+  /** The tokenizer's settings: {@link #vocab} and {@link #lowerCase}, the model's files for what is null. */
+  public TokenizerOptions tokenizerOptions() {
+    return new TokenizerOptions(vocab, lowerCase);
+  }
+
+  /** The model's inputs and the output to score, as {@link #input}, {@link #output} and {@link #loss} say. */
+  ModelIo.Settings ioSettings() {
+    Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
+    input.forEach((role, key) -> roles.put(InputRole.parse(role), key));
+    return new ModelIo.Settings(roles, null, Pooling.NONE, output, loss);
+  }
 
   /** A builder with the defaults of {@code vblora eval}: the model (and a data file, or examples) must be set. */
   public static Builder builder() {
@@ -45,8 +74,14 @@ public record EvaluationConfig(Path model, String tag, String signature, Path da
   /** Builder: every setting with its command-line default ({@link TrainingDefaults}, shared with training). */
   public static final class Builder {
     private Path model;
+    private Path adapter;
     private String tag = TrainingDefaults.TAG;
     private String signature = TrainingDefaults.SIGNATURE;
+    private Path vocab;
+    private Boolean lowerCase;
+    private final Map<String, String> input = new LinkedHashMap<>();
+    private String output;
+    private LossKind loss;
     private Path data;
     private String textColumn = TrainingDefaults.TEXT_COLUMN;
     private String textPairColumn;
@@ -55,13 +90,24 @@ public record EvaluationConfig(Path model, String tag, String signature, Path da
     private int maxLength = TrainingDefaults.MAX_LENGTH;
     private int batchSize = TrainingDefaults.BATCH_SIZE;
     private String lengthBuckets = TrainingDefaults.LENGTH_BUCKETS;
-    private DeviceOptions device = DeviceOptions.defaults(Device.parse(TrainingDefaults.DEVICE));
+    private DeviceOptions deviceOptions = DeviceOptions.defaults(Device.parse(TrainingDefaults.DEVICE));
 
     private Builder() {}
 
     public Builder model(Path v) { model = v; return this; }
+    /** An adapter to merge into {@link #model} for the scoring (a temporary merged model, deleted after). */
+    public Builder adapter(Path v) { adapter = v; return this; }
     public Builder tag(String v) { tag = v; return this; }
     public Builder signature(String v) { signature = v; return this; }
+    /** null: the model's own vocabulary. */
+    public Builder vocab(Path v) { vocab = v; return this; }
+    /** null: as the model's files say. */
+    public Builder lowerCase(Boolean v) { lowerCase = v; return this; }
+    /** Maps an input role (ids, mask, types) to a signature input name, as train's setting of the same name. */
+    public Builder input(String role, String key) { input.put(InputRole.parse(role).label(), key); return this; }
+    public Builder output(String v) { output = v; return this; }
+    /** null: detected from the op that computes the output. */
+    public Builder loss(LossKind v) { loss = v; return this; }
     public Builder data(Path v) { data = v; return this; }
     public Builder textColumn(String v) { textColumn = v; return this; }
     public Builder textPairColumn(String v) { textPairColumn = v; return this; }
@@ -70,12 +116,14 @@ public record EvaluationConfig(Path model, String tag, String signature, Path da
     public Builder maxLength(int v) { maxLength = v; return this; }
     public Builder batchSize(int v) { batchSize = v; return this; }
     public Builder lengthBuckets(String v) { lengthBuckets = v; return this; }
-    /** Device, XLA, precision and threads (default: the CPU, as for training). */
-    public Builder device(DeviceOptions v) { device = v; return this; }
+    /** The device by name (cpu, gpu) with that device's defaults of XLA, precision and threads. */
+    public Builder device(String v) { deviceOptions = DeviceOptions.defaults(Device.parse(v)); return this; }
+    /** Device, XLA, precision and threads (default: the CPU, as for training), as TrainConfig's setting. */
+    public Builder deviceOptions(DeviceOptions v) { deviceOptions = v; return this; }
 
     public EvaluationConfig build() {
-      return new EvaluationConfig(model, tag, signature, data, textColumn, textPairColumn, labelColumn, noHeader,
-          maxLength, batchSize, lengthBuckets, device);
+      return new EvaluationConfig(model, adapter, tag, signature, vocab, lowerCase, input, output, loss, data,
+          textColumn, textPairColumn, labelColumn, noHeader, maxLength, batchSize, lengthBuckets, deviceOptions);
     }
   }
 }

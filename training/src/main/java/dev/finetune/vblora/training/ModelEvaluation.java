@@ -15,21 +15,26 @@ import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.error.VbLoraException;
-import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import dev.finetune.vblora.savedmodel.ModelTokenizer;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
 import dev.finetune.vblora.savedmodel.export.MergedModel;
-import dev.finetune.vblora.savedmodel.io.ModelIo;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.tensorflow.proto.ConfigProto;
 
 /**
- * Scores a merged text model on labelled examples, as it would be served: the library side of {@code vblora
- * eval} for the cases a Java caller needs (text models; the CLI also scores feature models and compares
- * prediction tables).
+ * Scores a text model on labelled examples, as it would be served: a merged model, or a base model with an adapter
+ * merged into a temporary folder first. The library side of {@code vblora eval} for text models (the command line
+ * also scores feature-input models from JSONL and writes and compares prediction tables).
  */
 final class ModelEvaluation {
   private ModelEvaluation() {}
@@ -41,13 +46,32 @@ final class ModelEvaluation {
       throw new InvalidSettingException("data", "data is required: the labelled data file (or examples given in"
           + " memory)");
     }
-    DeviceProbe.requireAvailable(config.device());
-    config.device().requireSessionPrecision("evaluate");
-    ConfigProto session = config.device().toConfigProto();
+    DeviceProbe.requireAvailable(config.deviceOptions());
+    config.deviceOptions().requireSessionPrecision("evaluate");
+    if (config.adapter() == null) {
+      return score(config, config.model(), MergedModel.labels(config.model()), examples, List.of(), start);
+    }
+    AdapterDeltas deltas = AdapterDeltas.read(config.adapter(),
+        SavedModelReader.read(config.model(), Set.of(config.tag().split(","))), config.signature());
+    Path temp = Files.createTempDirectory("vblora-evaluate");
+    try {
+      Path merged = temp.resolve("merged");
+      List<String> warnings = new ArrayList<>();
+      MergedModel.write(config.model(), config.tag(), deltas, config.adapter(), merged, false, warnings::add);
+      Optional<LabelSet> labels = deltas.labelNames().isEmpty() ? Optional.empty()
+          : Optional.of(LabelSet.inOrder(deltas.labelNames()));
+      return score(config, merged, labels, examples, warnings, start);
+    } finally {
+      AtomicDirectoryWriter.deleteTree(temp);
+    }
+  }
+
+  private static EvaluationResult score(EvaluationConfig config, Path served, Optional<LabelSet> labels,
+      List<TextExample> examples, List<String> warnings, long start) throws IOException {
+    ConfigProto session = config.deviceOptions().toConfigProto();
     XlaCompilationMode.compileEachShapeOnFirstCallFor(session);
-    Optional<LabelSet> labels = MergedModel.labels(config.model());
-    try (ServingModel serving = ServingModel.load(config.model(), config.tag(), config.signature(),
-        ModelIo.Settings.detected(), session, null)) {
+    try (ServingModel serving = ServingModel.load(served, config.tag(), config.signature(), config.ioSettings(),
+        session, null)) {
       if (!serving.inputs().text()) {
         throw new InvalidSettingException("model", "model " + config.model() + " takes feature inputs, not text;"
             + " score it with vblora eval on a JSONL file");
@@ -56,18 +80,18 @@ final class ModelEvaluation {
       labels = serving.labels(labels);
       if (task == Task.CLASSIFICATION && labels.isEmpty()) {
         throw new VbLoraException(config.model() + " records no label names (assets.extra/vblora_labels.json);"
-            + " evaluate a model written by train or merge");
+            + " evaluate a model written by train or merge, or give the adapter");
       }
       Dataset dataset = read(config, examples, task, labels.orElse(null));
       int maxLength = serving.maxLength(config.maxLength());
       EncodedDataset encoded = EncodedDataset.encode(dataset,
-          ModelTokenizer.resolve(config.model(), TokenizerOptions.FROM_MODEL).tokenizer(), maxLength);
-      LengthBuckets buckets = serving.lengthBuckets(config.lengthBuckets(), config.device().xla(), maxLength,
+          ModelTokenizer.resolve(served, config.tokenizerOptions()).tokenizer(), maxLength);
+      LengthBuckets buckets = serving.lengthBuckets(config.lengthBuckets(), config.deviceOptions().xla(), maxLength,
           encoded.longestExample());
       List<Batch> batches = new Batcher(encoded, BatchShapes.evaluation(config.batchSize(), buckets,
-          config.device().xla())).epoch(0);
+          config.deviceOptions().xla())).epoch(0);
       var metrics = Evaluation.metrics(batches, serving::predict, labels.map(LabelSet::size).orElse(1), task);
-      return new EvaluationResult(encoded.size(), metrics, (System.nanoTime() - start) / 1e6);
+      return new EvaluationResult(encoded.size(), metrics, (System.nanoTime() - start) / 1e6, warnings);
     }
   }
 

@@ -110,12 +110,15 @@ public final class VbLora {
     return new Trainer(config, List.of(listeners));
   }
 
-  /** Scores a merged model (from {@link #train} or {@link #merge}) on {@code config}'s data file. */
+  /**
+   * Scores a merged model (from {@link #train} or {@link #merge}), or a base model with {@code config}'s adapter
+   * merged in for the scoring, on {@code config}'s data file.
+   */
   public static EvaluationResult evaluate(EvaluationConfig config) throws IOException {
     return ModelEvaluation.run(config, null);
   }
 
-  /** Scores a merged model on examples given in memory ({@code config}'s data and columns are not read). */
+  /** As {@link #evaluate(EvaluationConfig)} on examples given in memory ({@code config}'s data and columns unread). */
   public static EvaluationResult evaluate(EvaluationConfig config, Iterable<TextExample> examples)
       throws IOException {
     return ModelEvaluation.run(config, TrainingExamples.of(examples).train());

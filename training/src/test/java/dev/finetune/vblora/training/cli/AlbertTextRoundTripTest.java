@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.ops.testing.SharedFolder;
+import dev.finetune.vblora.training.EvaluationConfig;
+import dev.finetune.vblora.training.EvaluationResult;
+import dev.finetune.vblora.training.VbLora;
 import dev.finetune.vblora.training.testing.CliRun;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -85,6 +88,12 @@ class AlbertTextRoundTripTest {
     Map<String, Object> report = Json.parseObject(eval.out());
     assertTrue(report.containsKey("accuracy"), "pred's linear logits of 2 classes are a classifier: " + eval.out());
     assertTrue(Json.getDouble(report, "max_abs_diff") <= 1e-5, eval.out());
+
+    // The library scores it alike, given the vocabulary the model does not ship in assets/.
+    EvaluationResult library = VbLora.evaluate(EvaluationConfig.builder().model(merged).vocab(vocab).lowerCase(true)
+        .data(valid).build());
+    assertEquals(Json.getDouble(report, "accuracy"), library.metrics().get("accuracy"));
+    assertEquals(6, library.examples());
   }
 
   /**

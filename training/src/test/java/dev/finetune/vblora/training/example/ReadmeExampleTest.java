@@ -89,6 +89,11 @@ class ReadmeExampleTest {
         heldOut);
     assertEquals(heldOut.size(), scores.examples());
     assertEquals(run.last().get("accuracy"), scores.metrics().get("accuracy"));
+    // The base model with the adapter, merged for the scoring as vblora eval --adapter does, scores the same.
+    EvaluationResult withAdapter = VbLora.evaluate(EvaluationConfig.builder().model(Bert.folder())
+        .adapter(run.adapter()).maxLength(16).build(), heldOut);
+    assertEquals(scores.metrics(), withAdapter.metrics());
+    assertEquals(List.of(), withAdapter.warnings());
     for (Path file : List.of(Path.of("saved_model.pb"), Path.of("variables", "variables.index"),
         Path.of("variables", "variables.data-00000-of-00001"))) {
       assertEquals(-1L, Files.mismatch(run.merged().resolve(file), servedDir.resolve(file)),
