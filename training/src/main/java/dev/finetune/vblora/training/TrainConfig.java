@@ -80,7 +80,8 @@ import java.util.TreeMap;
  * @param logEvery write a log.jsonl line every this many steps
  * @param device cpu or gpu
  * @param xla XLA JIT compilation on or off (null: on for gpu, off for cpu)
- * @param precision fp32, or TensorFlow's mixed-precision rewrite of the device (fp16 on gpu, bf16 on cpu)
+ * @param precision fp32; fp16 (gpu, TensorFlow's mixed-precision rewrite); bf16 (cpu: TensorFlow's oneDNN rewrite;
+ *     gpu: the training graph's products in bfloat16, see {@link Precision})
  * @param logPlacement TensorFlow logs every op's device on stderr
  * @param intraOpThreads threads inside one op; 0 lets TensorFlow choose
  * @param interOpThreads ops run side by side; 0 lets TensorFlow choose
@@ -142,7 +143,7 @@ public record TrainConfig(
     require(logEvery >= 1, "logEvery must be at least 1, got " + logEvery, "logEvery");
     require(device != null && (device.equals("cpu") || device.equals("gpu")),
         "device must be cpu or gpu, got " + device, "device");
-    require(precision != null, "precision must be fp32, fp16 (gpu) or bf16 (cpu)", "precision");
+    require(precision != null, "precision must be fp32, fp16 (gpu) or bf16", "precision");
     // Validates precision and fused attention against the device, and the thread counts (the fields are not
     // assigned yet here).
     new DeviceOptions(Device.parse(device), xla != null ? xla : device.equals("gpu"), precision, logPlacement,
@@ -158,11 +159,6 @@ public record TrainConfig(
     require(vbLora.seed() == seed && lora.seed() == seed, "the adapter seeds (VB-LoRA " + vbLora.seed()
         + ", LoRA " + lora.seed() + ") differ from seed " + seed + "; set them through seed", "seed");
   }
-
-  /**
-   * @param settings the API names of the settings {@code message} names, the one to change first
-   * @throws InvalidSettingException with {@code message} unless {@code ok}
-   */
 
   /** The tokenizer settings the user gave (the rest comes from the model). */
   public TokenizerOptions tokenizerOptions() {

@@ -27,7 +27,7 @@ import java.util.Optional;
  * @param stepLaunchRefusal why steps asked to run as one program ran as built (see {@link
  *     StagedSteps#launchRefusal}); empty when they were not asked to or did
  * @param adapter DIR/adapter (PEFT adapter_config.json + adapter_model.safetensors)
- * @param merged DIR/merged (SavedModel with the head)
+ * @param merged DIR/merged (the SavedModel with the adapter merged in, and the new head where the run trained one)
  * @param metricsFile DIR/metrics.json
  * @param timings where the run's wall time went, up to the writing of metrics.json
  */

@@ -23,7 +23,7 @@ import org.tensorflow.proto.RewriterConfig;
  * @param xla XLA auto-clustering (global_jit_level ON_1); on by default on GPU, off on CPU, where TensorFlow
  *     only honours it when the process starts with {@code TF_XLA_FLAGS=--tf_xla_cpu_global_jit} (see
  *     {@link XlaCpuFlag})
- * @param precision float32, or TensorFlow's mixed-precision rewrite of the device (see {@link Precision})
+ * @param precision float32, fp16 (GPU) or bf16 (see {@link Precision}: TensorFlow's rewrites, vblora's bf16 on GPUs)
  * @param logPlacement log_device_placement: TensorFlow prints every op's device on stderr
  * @param intraOpThreads threads inside one op; 0 lets TensorFlow choose (one per core)
  * @param interOpThreads ops run side by side; 0 lets TensorFlow choose
