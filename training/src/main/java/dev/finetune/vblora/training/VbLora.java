@@ -150,11 +150,18 @@ public final class VbLora {
   /**
    * One SavedModel that serves many adapters of one base model, each request example choosing its adapter by
    * name ("many customers, one model"; see {@link MultiAdapterModel} and docs/cli.md, export-multi). Each adapter
-   * is matched to the model as {@link #merge} matches it; the base weights are stored once.
+   * is matched to the model as {@link #merge} matches it; the base weights are stored once. The request's base
+   * model is a SavedModel folder or a built-in name ({@code Path.of("bert-base-uncased")}), as merge's model.
    *
    * @return the adapter names the model serves, in index order (the reserved {@code base} follows them)
    */
   public static List<String> exportMulti(MultiAdapterModel.Request request) throws IOException {
+    // A built-in name (Path.of("bert-base-uncased")) resolves as merge's model does.
+    Path base = ModelResolver.fromEnvironment().resolve(request.baseModel().toString());
+    if (!base.equals(request.baseModel())) {
+      request = new MultiAdapterModel.Request(base, request.tag(), request.signature(), request.adapters(),
+          request.out(), request.overwrite(), request.halfPrecisionBank());
+    }
     Map<String, Path> inputs = new LinkedHashMap<>();
     inputs.put("model", request.baseModel());
     request.adapters().forEach((name, folder) -> inputs.put("adapter " + name, folder));
