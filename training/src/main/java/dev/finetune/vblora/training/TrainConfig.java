@@ -525,7 +525,7 @@ public record TrainConfig(
     public Builder seed(long v) { seed = v; vbLora.seed(v); lora = lora.withSeed(v); return this; }
     public Builder evalEvery(long v) { evalEvery = v; return this; }
     public Builder logEvery(long v) { logEvery = v; return this; }
-    public Builder device(String v) { device = v.toLowerCase(Locale.ROOT); return this; }
+    public Builder device(String v) { device = v == null ? null : v.toLowerCase(Locale.ROOT); return this; }
     /** null: on for gpu, off for cpu. */
     public Builder xla(Boolean v) { xla = v; return this; }
     public Builder precision(Precision v) { precision = v; return this; }

@@ -112,6 +112,12 @@ public final class Trainer {
       throw new InvalidSettingException("train", "train is required: the training data file (or examples given"
           + " in memory)");
     }
+    if (examples != null && (config.train() != null || config.valid() != null)) {
+      // One source of data: the files would otherwise be ignored without a word.
+      throw new InvalidSettingException(List.of("train", "valid"), "examples given in memory and the data file "
+          + (config.train() != null ? config.train() : config.valid()) + " exclude each other; leave train and"
+          + " valid unset, or train from the files");
+    }
     RunClock clock = this.clock != null ? this.clock : new RunClock(System::nanoTime, System.nanoTime());
     long start = clock.now();
     Path modelFolder = ModelResolver.fromEnvironment().resolve(config.model());

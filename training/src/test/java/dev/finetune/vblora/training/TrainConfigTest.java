@@ -169,4 +169,21 @@ class TrainConfigTest {
     assertEquals(List.of("resume", "overwrite"), both.settings());
     assertTrue(!both.getMessage().contains("--"), both.getMessage());
   }
+
+  @Test
+  void aNullDeviceIsASettingErrorNotANullPointer() {
+    InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> minimal().device(null).build());
+    assertEquals(Optional.of("device"), e.setting());
+  }
+
+  /** Examples in memory and a train file: one of them would be ignored without a word. */
+  @Test
+  void examplesInMemoryAndADataFileAreRefusedBeforeAnyWork() {
+    TrainingExamples examples = TrainingExamples.of(List.of(dev.finetune.vblora.data.TextExample.of("a", "1"),
+        dev.finetune.vblora.data.TextExample.of("b", "0")));
+    InvalidSettingException e = assertThrows(InvalidSettingException.class,
+        () -> VbLora.train(minimal().model("no-such-model").build(), examples));
+    assertTrue(e.getMessage().contains("examples given in memory and the data file t.tsv exclude each other"),
+        e.getMessage());
+  }
 }
