@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.TextExample;
 import dev.finetune.vblora.data.io.OutputLocation;
 import dev.finetune.vblora.data.io.OutputOverlap;
@@ -21,6 +22,7 @@ import dev.finetune.vblora.training.export.AdapterManifest;
 import dev.finetune.vblora.training.inspect.Inspection;
 import dev.finetune.vblora.training.listen.TrainingListener;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -175,6 +177,11 @@ public final class VbLora {
    * example's adapter name; close it when done.
    */
   public static MultiAdapterSession openMulti(Path model) {
+    if (!Files.isRegularFile(model.resolve("saved_model.pb"))) {
+      // TensorFlow's own error names a missing file deep in its loader; say which setting is wrong.
+      throw new InvalidSettingException("model", "model " + model + " has no saved_model.pb; give the folder that"
+          + " export-multi wrote");
+    }
     return MultiAdapterSession.open(model);
   }
 

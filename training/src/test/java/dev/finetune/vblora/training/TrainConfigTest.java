@@ -186,4 +186,12 @@ class TrainConfigTest {
     assertTrue(e.getMessage().contains("examples given in memory and the data file t.tsv exclude each other"),
         e.getMessage());
   }
+
+  @Test
+  void openingAMultiAdapterModelWhereThereIsNoneNamesTheFolder() {
+    InvalidSettingException e = assertThrows(InvalidSettingException.class,
+        () -> VbLora.openMulti(Path.of("no-such-folder")));
+    assertEquals("model no-such-folder has no saved_model.pb; give the folder that export-multi wrote",
+        e.getMessage());
+  }
 }
