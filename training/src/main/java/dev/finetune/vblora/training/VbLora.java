@@ -70,6 +70,10 @@ public final class VbLora {
    * The model's signatures and adaptable kernels, and the adapter {@code config} would train on them (its model,
    * tag, signature, targets, exclude, layers, method and adapter settings; the data and output are not read).
    * A dry run: a kernel whose sizes the adapter cannot take is marked, not an error.
+   *
+   * @return the report, as text ({@link Inspection#toText}) or as {@code vblora inspect --json}'s document
+   * @throws VbLoraException for a model that cannot be read, an unknown signature or a selection that matches
+   *     nothing
    */
   public static Inspection inspect(TrainConfig config) {
     SavedModelInfo model = SavedModelReader.read(ModelResolver.fromEnvironment().resolve(config.model()),
@@ -82,6 +86,9 @@ public final class VbLora {
    * As {@link #inspect(TrainConfig)}, from settings that need only the model: no output folder, no data, e.g.
    * {@code VbLora.inspect(TrainConfig.builder().model("bert-base-uncased").targets("all-linear"))}. The builder is
    * left as it was.
+   *
+   * @return the report, as {@link #inspect(TrainConfig)}'s
+   * @throws VbLoraException as {@link #inspect(TrainConfig)}, or for a setting out of its range
    */
   public static Inspection inspect(TrainConfig.Builder settings) {
     return inspect(settings.buildForInspection());
@@ -93,6 +100,10 @@ public final class VbLora {
    * {@code config} alone. See the class comment for the environment variables a GPU run wants.
    *
    * @param listeners progress observers (steps, evaluations, the end); the caller closes them
+   * @return where the run's outputs are, its best and last metrics, parameter counts and timings
+   * @throws VbLoraException for a setting, model, data or output folder the run cannot use (nothing is written
+   *     then), or a loss that stopped being finite ({@link dev.finetune.vblora.training.guard.NonFiniteLossException})
+   * @throws IOException when a file cannot be read or written, e.g. a full disk
    */
   public static TrainingResult train(TrainConfig config, TrainingListener... listeners) throws IOException {
     return trainer(config, listeners).run();
@@ -100,7 +111,11 @@ public final class VbLora {
 
   /**
    * As {@link #train(TrainConfig, TrainingListener...)} with the examples given in memory instead of
-   * {@code config}'s train and valid files (leave those unset).
+   * {@code config}'s train and valid files (leave those unset: giving both is refused).
+   *
+   * @return as {@link #train(TrainConfig, TrainingListener...)}
+   * @throws VbLoraException as {@link #train(TrainConfig, TrainingListener...)}
+   * @throws IOException as {@link #train(TrainConfig, TrainingListener...)}
    */
   public static TrainingResult train(TrainConfig config, TrainingExamples examples, TrainingListener... listeners)
       throws IOException {
@@ -115,12 +130,23 @@ public final class VbLora {
   /**
    * Scores a merged model (from {@link #train} or {@link #merge}), or a base model with {@code config}'s adapter
    * merged in for the scoring, on {@code config}'s data file.
+   *
+   * @return the examples scored, the metrics, the wall time and any warnings (an adapter stacked on a merged model)
+   * @throws VbLoraException for a model, adapter or data file that does not fit (a model of feature inputs is
+   *     scored by {@code vblora eval}), or an adapter already merged into the model
+   * @throws IOException when a file is missing or cannot be read
    */
   public static EvaluationResult evaluate(EvaluationConfig config) throws IOException {
     return ModelEvaluation.run(config, null);
   }
 
-  /** As {@link #evaluate(EvaluationConfig)} on examples given in memory ({@code config}'s data and columns unread). */
+  /**
+   * As {@link #evaluate(EvaluationConfig)} on examples given in memory ({@code config}'s data and columns unread).
+   *
+   * @return as {@link #evaluate(EvaluationConfig)}
+   * @throws VbLoraException as {@link #evaluate(EvaluationConfig)}, or for a label outside the model's classes
+   * @throws IOException as {@link #evaluate(EvaluationConfig)}
+   */
   public static EvaluationResult evaluate(EvaluationConfig config, Iterable<TextExample> examples)
       throws IOException {
     return ModelEvaluation.run(config, TrainingExamples.of(examples).train());
@@ -132,6 +158,11 @@ public final class VbLora {
    * and depend on nothing of training) computes the deltas in plain Java and adds them to the base kernels.
    * A model that already has this adapter merged in is refused (the update would count twice); another merged
    * model as the base is merged into with a warning in the result (the updates stack).
+   *
+   * @return the merged model's folder, the kernels merged, whether a head came with it, warnings and the time
+   * @throws VbLoraException for an adapter that does not fit the model, one already merged into it, or an output
+   *     folder that may not be written or replaced; nothing is written then
+   * @throws IOException when the model or adapter cannot be read or the output cannot be written
    */
   public static MergeResult merge(MergeConfig config) throws IOException {
     long start = System.nanoTime();
@@ -156,6 +187,8 @@ public final class VbLora {
    * model is a SavedModel folder or a built-in name ({@code Path.of("bert-base-uncased")}), as merge's model.
    *
    * @return the adapter names the model serves, in index order (the reserved {@code base} follows them)
+   * @throws VbLoraException for an adapter that does not fit the model or duplicate names; nothing is written then
+   * @throws IOException when the model or an adapter cannot be read or the output cannot be written
    */
   public static List<String> exportMulti(MultiAdapterModel.Request request) throws IOException {
     // A built-in name (Path.of("bert-base-uncased")) resolves as merge's model does.
@@ -175,6 +208,10 @@ public final class VbLora {
   /**
    * A multi-adapter model ({@link #exportMulti}) loaded in this process, run through its signature with each
    * example's adapter name; close it when done.
+   *
+   * @param model the folder {@link #exportMulti} wrote
+   * @return the open model, which the caller closes
+   * @throws VbLoraException when {@code model} holds no SavedModel
    */
   public static MultiAdapterSession openMulti(Path model) {
     if (!Files.isRegularFile(model.resolve("saved_model.pb"))) {
@@ -189,7 +226,12 @@ public final class VbLora {
    * Writes the PEFT adapter folder of a training checkpoint (RUN/checkpoints/step-N), e.g. an earlier one than
    * the run's best.
    *
+   * @param checkpoint a checkpoint folder of a run, RUN/checkpoints/step-N
+   * @param out the adapter folder to write
    * @param overwrite replace {@code out} if it holds an adapter vblora wrote
+   * @return the adapter folder and the step of the checkpoint it came from
+   * @throws VbLoraException for a folder that is no vblora checkpoint, or an output that may not be written
+   * @throws IOException when the checkpoint cannot be read or the adapter cannot be written
    */
   public static AdapterExportResult exportAdapter(Path checkpoint, Path out, boolean overwrite) throws IOException {
     OutputOverlap.check("out", out, Map.of("checkpoint", checkpoint), overwrite);
