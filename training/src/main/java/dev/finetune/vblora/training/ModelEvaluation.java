@@ -15,20 +15,15 @@ import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.error.VbLoraException;
-import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import dev.finetune.vblora.savedmodel.ModelTokenizer;
-import dev.finetune.vblora.savedmodel.SavedModelReader;
-import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
 import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.tensorflow.proto.ConfigProto;
 
 /**
@@ -48,21 +43,10 @@ final class ModelEvaluation {
     }
     DeviceProbe.requireAvailable(config.deviceOptions());
     config.deviceOptions().requireSessionPrecision("evaluate");
-    if (config.adapter() == null) {
-      return score(config, config.model(), MergedModel.labels(config.model()), examples, List.of(), start);
-    }
-    AdapterDeltas deltas = AdapterDeltas.read(config.adapter(),
-        SavedModelReader.read(config.model(), Set.of(config.tag().split(","))), config.signature());
-    Path temp = Files.createTempDirectory("vblora-evaluate");
-    try {
-      Path merged = temp.resolve("merged");
-      List<String> warnings = new ArrayList<>();
-      MergedModel.write(config.model(), config.tag(), deltas, config.adapter(), merged, false, warnings::add);
-      Optional<LabelSet> labels = deltas.labelNames().isEmpty() ? Optional.empty()
-          : Optional.of(LabelSet.inOrder(deltas.labelNames()));
-      return score(config, merged, labels, examples, warnings, start);
-    } finally {
-      AtomicDirectoryWriter.deleteTree(temp);
+    List<String> warnings = new ArrayList<>();
+    try (ScoredModel scored = ScoredModel.of(config.model(), Optional.ofNullable(config.adapter()), config.tag(),
+        config.signature(), warnings::add)) {
+      return score(config, scored.folder(), scored.labels(), examples, warnings, start);
     }
   }
 

@@ -11,24 +11,20 @@ import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.data.features.FeatureJsonlReader;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.ModelTokenizer;
-import dev.finetune.vblora.savedmodel.SavedModelReader;
-import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.Evaluation;
 import dev.finetune.vblora.training.PredictionTable;
+import dev.finetune.vblora.training.ScoredModel;
 import dev.finetune.vblora.training.ServingModel;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
-import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
-import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.timing.Phase;
 import dev.finetune.vblora.training.timing.RunClock;
 import dev.finetune.vblora.training.timing.RunTimings;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,7 +32,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.tensorflow.proto.ConfigProto;
 
 /**
@@ -112,26 +107,13 @@ final class EvalCommand implements Command {
       inputs.put("--compare-predictions", args.path("compare-predictions").orElse(null));
       PredictionsOut.check(args.path("predictions-out").get(), inputs, args.flag("overwrite"));
     }
-    Path temp = null;
-    try {
-      Path served = model;
-      Optional<LabelSet> labels;
-      if (adapter.isPresent()) {
-        String tag = args.stringOrDefault("tag");
-        AdapterDeltas deltas = AdapterDeltas.read(adapter.get(),
-            SavedModelReader.read(model, Set.of(tag.split(","))), args.stringOrDefault("signature"));
-        temp = Files.createTempDirectory("vblora-eval");
-        served = temp.resolve("merged");
-        // An adapter without a head merges weights-only: the model's own output is scored then.
-        err.println("merging " + adapter.get() + " into " + model + " ...");
-        MergedModel.write(model, tag, deltas, adapter.get(), served, false,
-            warning -> err.println("vblora eval: warning: " + warning));
-        labels = deltas.labelNames().isEmpty() ? Optional.empty() : Optional.of(LabelSet.inOrder(deltas.labelNames()));
-      } else {
-        labels = MergedModel.labels(model);
-      }
+    if (adapter.isPresent()) {
+      err.println("merging " + adapter.get() + " into " + model + " ...");
+    }
+    try (ScoredModel scored = ScoredModel.of(model, adapter, args.stringOrDefault("tag"),
+        args.stringOrDefault("signature"), warning -> err.println("vblora eval: warning: " + warning))) {
       clock.since(Phase.LOAD, start);
-      Map<String, Object> report = evaluate(args, device, served, labels, reference,
+      Map<String, Object> report = evaluate(args, device, scored.folder(), scored.labels(), reference,
           adapter.isPresent() ? adapter.get() : model, clock);
       RunTimings timings = clock.snapshot();
       err.println(timings.summary());
@@ -147,10 +129,6 @@ final class EvalCommand implements Command {
         });
       }
       return Cli.OK;
-    } finally {
-      if (temp != null) {
-        AtomicDirectoryWriter.deleteTree(temp);
-      }
     }
   }
 

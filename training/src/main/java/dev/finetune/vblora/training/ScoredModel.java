@@ -1,0 +1,58 @@
+package dev.finetune.vblora.training;
+
+import dev.finetune.vblora.data.LabelSet;
+import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
+import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
+import dev.finetune.vblora.savedmodel.export.MergedModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The model an evaluation scores: a merged model as it is, or a base model with an adapter merged into a temporary
+ * folder by vblora merge's own code (so that what is scored is what would be served), deleted on {@link #close}.
+ * {@code vblora eval} and {@link VbLora#evaluate} both score through it.
+ *
+ * @param folder the SavedModel to load
+ * @param labels the class names: the adapter's, else those the merged model records
+ * @param temp the temporary folder holding {@code folder}, when an adapter was merged for the scoring
+ */
+public record ScoredModel(Path folder, Optional<LabelSet> labels, Optional<Path> temp) implements AutoCloseable {
+  /**
+   * @param adapter the adapter to merge into {@code model}, or empty to score {@code model} itself
+   * @param warnings told when {@code model} already holds another adapter (the updates stack)
+   * @throws dev.finetune.vblora.data.error.VbLoraException when {@code model} already holds {@code adapter}, or
+   *     the adapter does not fit it
+   */
+  public static ScoredModel of(Path model, Optional<Path> adapter, String tag, String signature,
+      Consumer<String> warnings) throws IOException {
+    if (adapter.isEmpty()) {
+      return new ScoredModel(model, MergedModel.labels(model), Optional.empty());
+    }
+    AdapterDeltas deltas = AdapterDeltas.read(adapter.get(), SavedModelReader.read(model, Set.of(tag.split(","))),
+        signature);
+    Path temp = Files.createTempDirectory("vblora-eval");
+    try {
+      Path merged = temp.resolve("merged");
+      // An adapter without a head merges weights-only: the model's own output is scored then.
+      MergedModel.write(model, tag, deltas, adapter.get(), merged, false, warnings);
+      return new ScoredModel(merged, deltas.labelNames().isEmpty() ? Optional.empty()
+          : Optional.of(LabelSet.inOrder(deltas.labelNames())), Optional.of(temp));
+    } catch (IOException | RuntimeException e) {
+      AtomicDirectoryWriter.deleteTree(temp);
+      throw e;
+    }
+  }
+
+  /** Deletes the temporary merged model, if there is one. */
+  @Override
+  public void close() throws IOException {
+    if (temp.isPresent()) {
+      AtomicDirectoryWriter.deleteTree(temp.get());
+    }
+  }
+}
