@@ -68,8 +68,7 @@ final class RunFolder {
       throw new InvalidSettingException("out", "out " + out + " is a file; give a folder");
     }
     OutputLocation.requireWritable("out", out);
-    boolean holdsSomething = Files.isDirectory(out) && !isEmpty(out);
-    Mode mode = config.resume() ? Mode.RESUME : holdsSomething ? Mode.REPLACE : Mode.NEW;
+    Mode mode = config.resume() ? Mode.RESUME : holdsSomething(out) ? Mode.REPLACE : Mode.NEW;
     if (mode == Mode.REPLACE && !config.overwrite()) {
       Optional<OutputMarker.Kind> marked = OutputMarker.read(out);
       if (marked.filter(OutputMarker.Kind.RUN::equals).isEmpty() && CheckpointStore.latestIn(out).isEmpty()) {
@@ -100,6 +99,18 @@ final class RunFolder {
       requireResumable(config);
     }
     return new RunFolder(out, mode);
+  }
+
+  /**
+   * Whether a run of {@code config} replaces what --out holds: trained in a staging folder and swapped in only once
+   * it has finished (overwrite of a folder that holds something), so that a stopped run leaves --out as it was.
+   */
+  static boolean replaces(TrainConfig config) throws IOException {
+    return !config.resume() && config.overwrite() && holdsSomething(config.out());
+  }
+
+  private static boolean holdsSomething(Path out) throws IOException {
+    return Files.isDirectory(out) && !isEmpty(out);
   }
 
   /** The run's folder holds a checkpoint made with {@code config}'s settings. */

@@ -89,6 +89,14 @@ public final class Trainer {
     return new Trainer(config, listeners, defaultListeners, clock, examples);
   }
 
+  /**
+   * Whether a run of {@code config} replaces the run --out holds (overwrite): it is trained aside and swapped in only
+   * once it has finished, so a run stopped on the way leaves --out as it was.
+   */
+  public static boolean replacesEarlierRun(TrainConfig config) throws IOException {
+    return RunFolder.replaces(config);
+  }
+
   /** The options the run's session is opened with: {@link TrainConfig#deviceOptions()}'s, always. */
   public ConfigProto sessionConfig() {
     return sessionConfig;

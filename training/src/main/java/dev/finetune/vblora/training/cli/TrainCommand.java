@@ -15,10 +15,7 @@ import dev.finetune.vblora.training.device.XlaCpuFlag;
 import dev.finetune.vblora.training.listen.ProgressBar;
 import dev.finetune.vblora.training.method.AdapterSettings;
 import dev.finetune.vblora.training.timing.RunClock;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -172,7 +169,7 @@ final class TrainCommand implements Command {
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
     DeviceOptions device = SessionOptions.read(args);
     TrainConfig config = config(args, device);
-    Thread notice = InterruptNotice.register(config.out(), args.toArgs(), replaces(config), err);
+    Thread notice = InterruptNotice.register(config.out(), args.toArgs(), Trainer.replacesEarlierRun(config), err);
     TrainingResult result;
     try {
       result = train(config, err);
@@ -183,16 +180,6 @@ final class TrainCommand implements Command {
       out.println(Json.toIndentedJson(result.toJson()));
     }
     return Cli.OK;
-  }
-
-  /** Whether the run is to replace a run in --out, trained aside until it has finished (RunFolder). */
-  private static boolean replaces(TrainConfig config) throws IOException {
-    if (config.resume() || !config.overwrite() || !Files.isDirectory(config.out())) {
-      return false;
-    }
-    try (Stream<Path> entries = Files.list(config.out())) {
-      return entries.findAny().isPresent();
-    }
   }
 
   /** The run's settings: the options given (or a --config run's), TrainConfig.builder()'s defaults for the rest. */
