@@ -260,8 +260,8 @@ public final class DatasetReader {
 
     String value(Row row) {
       if (index >= row.size()) {
-        throw new DataFileException(file, row.line(), name, "the row has " + row.size() + " column"
-            + (row.size() == 1 ? "" : "s") + " but the " + role + " column is " + index + " (0-based); check"
+        throw new DataFileException(file, row.line(), name, "the row has " + Counted.of(row.size(), "column")
+            + " but the " + role + " column is " + index + " (0-based); check"
             + " the column mapping, and that a .tsv file is tab-separated and a .csv file comma-separated");
       }
       String value = row.cell(index);

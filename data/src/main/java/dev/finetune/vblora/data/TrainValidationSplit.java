@@ -31,7 +31,7 @@ public final class TrainValidationSplit {
     }
     int n = data.size();
     if (n < 2) {
-      throw new DataFileException(data.source(), "it has " + n + " example" + (n == 1 ? "" : "s")
+      throw new DataFileException(data.source(), "it has " + Counted.of(n, "example")
           + ", too few to hold out a validation part; give a separate validation file");
     }
     int validSize = (int) Math.min(n - 1, Math.max(1, Math.round(validFraction * n)));

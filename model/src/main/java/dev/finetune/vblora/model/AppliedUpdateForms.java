@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import dev.finetune.vblora.data.Counted;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -109,6 +110,6 @@ public record AppliedUpdateForms(UpdateForm asked, Map<String, UpdateForm> byKer
   }
 
   private static String kernels(int n) {
-    return n + (n == 1 ? " kernel" : " kernels");
+    return Counted.of(n, "kernel");
   }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.export;
 
+import dev.finetune.vblora.data.Counted;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.data.json.Json;
@@ -46,8 +47,8 @@ public final class MergedAdapters {
   public record Entry(String fingerprint, int kernels, boolean head, String task, String sourceModel) {
     /** The adapter in words, for messages: its fingerprint, size, head and base model. */
     public String describe() {
-      return "adapter " + fingerprint.substring(0, Math.min(fingerprint.length(), 19)) + "... (" + kernels
-          + (kernels == 1 ? " kernel" : " kernels") + (head ? ", a " + (task == null ? "task" : task) + " head" : "")
+      return "adapter " + fingerprint.substring(0, Math.min(fingerprint.length(), 19)) + "... ("
+          + Counted.of(kernels, "kernel") + (head ? ", a " + (task == null ? "task" : task) + " head" : "")
           + (sourceModel == null ? "" : ", trained on " + sourceModel) + ")";
     }
 

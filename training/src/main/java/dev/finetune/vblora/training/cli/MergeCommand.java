@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.Counted;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.training.MergeConfig;
@@ -57,7 +58,7 @@ final class MergeCommand implements Command {
         .overwrite(args.flag("overwrite")).build());
     Path merged = result.out().toAbsolutePath().normalize();
     result.warnings().forEach(warning -> err.println("vblora merge: warning: " + warning));
-    err.println("merged " + result.kernels() + (result.kernels() == 1 ? " kernel" : " kernels")
+    err.println("merged " + Counted.of(result.kernels(), "kernel")
         + (result.head() ? " and the task head" : "") + " into " + merged);
     if (args.flag("json")) {
       Map<String, Object> json = new LinkedHashMap<>();

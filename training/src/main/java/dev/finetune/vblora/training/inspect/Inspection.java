@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.inspect;
 
+import dev.finetune.vblora.data.Counted;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.Kernel;
@@ -198,7 +199,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
       return out.append("Selected none: ").append(unselected.get()).append('\n').toString();
     }
     List<String> unfit = selectedMisfits();
-    out.append("Selected ").append(selected.size()).append(selected.size() == 1 ? " kernel" : " kernels")
+    out.append("Selected ").append(Counted.of(selected.size(), "kernel"))
         .append(plan.map(p -> " for " + p.method()).orElse(""));
     if (!unfit.isEmpty()) {
       List<Kernel> chosenKernels = kernels.stream().filter(k -> chosen.contains(k.name())).toList();

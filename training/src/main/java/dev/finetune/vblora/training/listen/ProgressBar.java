@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.listen;
 
+import dev.finetune.vblora.data.Counted;
 import dev.finetune.vblora.data.error.VbLoraException;
 import java.io.PrintStream;
 import java.util.Locale;
@@ -46,14 +47,9 @@ public final class ProgressBar implements TrainingListener {
   public void onStart(TrainingPlan plan) {
     this.plan = plan;
     this.startNanos = nanoClock.getAsLong();
-    out.printf(Locale.ROOT, "training %s (%s x %s, batch %d)%s%n", count(plan.totalSteps(), "step"),
-        count(plan.epochs(), "epoch"), count(plan.stepsPerEpoch(), "step"), plan.batchSize(),
+    out.printf(Locale.ROOT, "training %s (%s x %s, batch %d)%s%n", Counted.of(plan.totalSteps(), "step"),
+        Counted.of(plan.epochs(), "epoch"), Counted.of(plan.stepsPerEpoch(), "step"), plan.batchSize(),
         plan.startStep() > 0 ? ", resuming at step " + plan.startStep() : "");
-  }
-
-  /** "1 step", "2 steps". */
-  private static String count(long n, String noun) {
-    return n + " " + noun + (n == 1 ? "" : "s");
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.timing;
 
+import dev.finetune.vblora.data.Counted;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -52,7 +53,7 @@ public record RunTimings(double totalSeconds, Map<Phase, Double> phaseSeconds, i
     for (Phase phase : Phase.values()) {
       String part = String.format(Locale.ROOT, "%s %.1f", phase.key(), seconds(phase));
       if (phase == Phase.COMPILE) {
-        part += " (" + compilations + (compilations == 1 ? " compilation" : " compilations")
+        part += " (" + Counted.of(compilations, "compilation")
             + (compilationsFromCache > 0 ? ", " + compilationsFromCache + " from the cache" : "") + ")";
       }
       parts.add(part);
