@@ -48,7 +48,7 @@ import org.tensorflow.types.TString;
  * <p>Two shapes (docs/architecture.md):
  * <ul>
  *   <li>weights-only (no head): saved_model.pb and every other file of the model (but its fingerprint.pb, see
- *       {@link #copyUnmerged}) are copied byte for byte; only the variables checkpoint is rewritten, by the
+ *       {@link #copyModelFiles}) are copied byte for byte; only the variables checkpoint is rewritten, by the
  *       model's own saver, so every tool sees the very same graph;
  *   <li>with a head: the same graph plus the head's dense layer as constants (no new variables, so the
  *       model's own saver still covers every variable) and the serving signature gains the head's outputs.
@@ -135,7 +135,7 @@ public final class MergedExporter {
             .setMetaGraphs(index, merged).build()));
       }
     }
-    copyUnmerged(baseModel, target);
+    copyModelFiles(baseModel, target, false);
   }
 
   /**
@@ -150,14 +150,9 @@ public final class MergedExporter {
    * a true one means reproducing TensorFlow's FarmHash over its regularized graph, which TF-Java does not
    * expose. The file is optional: a SavedModel without it loads and serves the same (TensorFlow only reports
    * the fingerprint in its metrics; tf.saved_model.experimental.read_fingerprint finds none).
-   */
-  private static void copyUnmerged(Path baseModel, Path target) throws IOException {
-    copyModelFiles(baseModel, target, false);
-  }
-
-  /**
-   * Copies the base model's files as {@link #copyUnmerged} does, and its variables checkpoint too when
-   * {@code checkpoint} is set (an export that rewrites saved_model.pb only, as {@link MultiAdapterExporter}).
+   *
+   * @param checkpoint copy the variables checkpoint too (an export that rewrites saved_model.pb only, as {@link
+   *     MultiAdapterExporter}); a merge writes its own
    */
   static void copyModelFiles(Path baseModel, Path target, boolean checkpoint) throws IOException {
     try (Stream<Path> entries = Files.list(baseModel)) {
@@ -168,11 +163,11 @@ public final class MergedExporter {
           continue;
         }
         if (name.equals("variables") && Files.isDirectory(entry)) {
+          Files.createDirectories(target.resolve("variables"));
           try (Stream<Path> files = Files.list(entry)) {
             for (Path file : (Iterable<Path>) files.sorted()::iterator) {
               String variable = file.getFileName().toString();
               if (checkpoint || !variable.equals("variables.index") && !variable.startsWith("variables.data-")) {
-                Files.createDirectories(target.resolve("variables"));
                 copyEntry(file, target.resolve("variables").resolve(variable));
               }
             }
