@@ -63,11 +63,10 @@ public final class DatasetReader {
       throw new DataFileException(file, "the file has a header row but no examples; add one example per line");
     }
     int headerLine = table.namesItsColumns() ? 0 : 1;
-    boolean headerIsFirstRow = !table.namesItsColumns();
-    ResolvedColumn text = resolve(mapping.text(), "text", header, headerLine, headerIsFirstRow);
-    ResolvedColumn pair = mapping.hasTextPair()
-        ? resolve(mapping.textPair(), "text pair", header, headerLine, headerIsFirstRow) : null;
-    ResolvedColumn label = resolve(mapping.label(), "label", header, headerLine, headerIsFirstRow);
+    ResolvedColumn text = resolve(mapping.text(), "text", header, headerLine);
+    ResolvedColumn pair = mapping.hasTextPair() ? resolve(mapping.textPair(), "text pair", header, headerLine)
+        : null;
+    ResolvedColumn label = resolve(mapping.label(), "label", header, headerLine);
 
     List<String> texts = new ArrayList<>();
     List<String> pairs = new ArrayList<>();
@@ -142,13 +141,13 @@ public final class DatasetReader {
     return !valid.test(rows.get(0).cell(labelIndex).trim()) && rest.stream().allMatch(valid);
   }
 
-  private ResolvedColumn resolve(Column column, String role, List<String> header, int headerLine,
-      boolean headerIsFirstRow) {
+  /** @param headerLine the line of the header row: 1, or 0 when the format names its columns (JSONL) */
+  private ResolvedColumn resolve(Column column, String role, List<String> header, int headerLine) {
     if (column.byName()) {
       int index = header == null ? -1 : indexOf(header, column.name());
       if (index < 0) {
         String problem = "the " + role + " column " + column + " is not among the column names " + header;
-        if (headerIsFirstRow && header != null && looksLikeData(header)) {
+        if (headerLine == 1 && header != null && looksLikeData(header)) {
           // A file without a header row (like the GLUE data) read with the default names: say how to read it.
           throw new DataFileException(file, headerLine, null, problem + "; the first row looks like data, not"
               + " a header: if the file has no header row, set noHeader and map the columns by 0-based index (e.g."
