@@ -192,11 +192,7 @@ public final class VbLora {
    */
   public static List<String> exportMulti(MultiAdapterModel.Request request) throws IOException {
     // A built-in name (Path.of("bert-base-uncased")) resolves as merge's model does.
-    Path base = ModelResolver.fromEnvironment().resolve(request.baseModel().toString());
-    if (!base.equals(request.baseModel())) {
-      request = new MultiAdapterModel.Request(base, request.tag(), request.signature(), request.adapters(),
-          request.out(), request.overwrite(), request.halfPrecisionBank());
-    }
+    request = request.withBaseModel(ModelResolver.fromEnvironment().resolve(request.baseModel().toString()));
     Map<String, Path> inputs = new LinkedHashMap<>();
     inputs.put("model", request.baseModel());
     request.adapters().forEach((name, folder) -> inputs.put("adapter " + name, folder));

@@ -54,6 +54,11 @@ public final class MultiAdapterModel {
     public static Builder builder(Path baseModel, Path out) {
       return new Builder(baseModel, out);
     }
+
+    /** This request with {@code folder} as its base model (a built-in name resolved to its folder). */
+    public Request withBaseModel(Path folder) {
+      return new Request(folder, tag, signature, adapters, out, overwrite, halfPrecisionBank);
+    }
   }
 
   /** Builds a {@link Request}: required settings in {@link Request#builder}, the rest optional. */
