@@ -10,7 +10,6 @@ import dev.finetune.vblora.savedmodel.io.Pooling;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import java.nio.file.Path;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -61,9 +60,7 @@ public record EvaluationConfig(Path model, Path adapter, String tag, String sign
 
   /** The model's inputs and the output to score, as {@link #input}, {@link #output} and {@link #loss} say. */
   ModelIo.Settings ioSettings() {
-    Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
-    input.forEach((role, key) -> roles.put(InputRole.parse(role), key));
-    return new ModelIo.Settings(roles, null, Pooling.NONE, output, loss);
+    return new ModelIo.Settings(InputRole.parseAll(input), null, Pooling.NONE, output, loss);
   }
 
   /** A builder with the defaults of {@code vblora eval}: the model (and a data file, or examples) must be set. */

@@ -25,7 +25,6 @@ import dev.finetune.vblora.savedmodel.io.ModelIo;
 import dev.finetune.vblora.savedmodel.io.Pooling;
 import java.nio.file.Path;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -188,9 +187,7 @@ public record TrainConfig(
 
   /** What the run asks of the model's I/O (the rest is detected, see {@link ModelIo#resolve}). */
   public ModelIo.Settings ioSettings() {
-    Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
-    input.forEach((role, key) -> roles.put(InputRole.parse(role), key));
-    return new ModelIo.Settings(roles, features, pooling, output, loss);
+    return new ModelIo.Settings(InputRole.parseAll(input), features, pooling, output, loss);
   }
 
   /** The tag set of the meta graph to load. */

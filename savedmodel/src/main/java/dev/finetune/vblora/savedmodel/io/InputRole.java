@@ -2,7 +2,9 @@ package dev.finetune.vblora.savedmodel.io;
 
 import dev.finetune.vblora.data.error.VbLoraException;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /** What a text model's signature input carries. */
@@ -33,5 +35,12 @@ public enum InputRole {
     }
     throw new VbLoraException("unknown input role '" + value + "'; the roles are "
         + Arrays.stream(values()).map(InputRole::label).collect(Collectors.joining(", ")));
+  }
+
+  /** A mapping by role name ({@code ids -> input_13}, as settings and options hold it) by role. */
+  public static Map<InputRole, String> parseAll(Map<String, String> byName) {
+    Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
+    byName.forEach((role, key) -> roles.put(parse(role), key));
+    return roles;
   }
 }

@@ -6,7 +6,6 @@ import dev.finetune.vblora.savedmodel.io.InputRole;
 import dev.finetune.vblora.savedmodel.io.LossKind;
 import dev.finetune.vblora.savedmodel.io.ModelIo;
 import dev.finetune.vblora.savedmodel.io.Pooling;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,9 +93,7 @@ final class ModelIoOptions {
 
   /** The repeated --input ROLE=NAME by role. */
   private static Map<InputRole, String> roles(ParsedArgs args) {
-    Map<InputRole, String> roles = new EnumMap<>(InputRole.class);
-    inputs(args).forEach((role, key) -> roles.put(InputRole.parse(role), key));
-    return roles;
+    return InputRole.parseAll(inputs(args));
   }
 
   private static Pooling pooling(ParsedArgs args) {
