@@ -98,6 +98,18 @@ public final class SavedModelReader {
   }
 
   /**
+   * Checks a folder about to be loaded by TensorFlow as {@link #read} would, parsing the graph only when there is
+   * no checkpoint to check: a complete model costs no second parse of saved_model.pb.
+   *
+   * @throws SavedModelException for a damaged checkpoint, or a graph with variables and no checkpoint
+   */
+  public static void requireComplete(Path folder) {
+    if (checkVariables(folder).isEmpty()) {
+      read(folder);
+    }
+  }
+
+  /**
    * A model without a checkpoint must have no variables: one whose variables/ folder (or its index) did not come
    * along would otherwise fail inside TensorFlow, at the restore ("Unsuccessful TensorSliceReader constructor")
    * or at the first read of a variable ("Could not find variable ... Container localhost does not exist").

@@ -133,7 +133,7 @@ public final class ServingModel implements AutoCloseable {
    * {@code compiles} (null: plainly), which counts the XLA compilations of each new batch shape.
    */
   public static ServingModel load(Path folder, ConfigProto sessionConfig, CompileTracker compiles) {
-    SavedModelReader.read(folder); // names a damaged or incomplete folder, which TensorFlow would not
+    SavedModelReader.requireComplete(folder); // names a damaged or incomplete folder, which TensorFlow would not
     SavedModelBundle bundle = SavedModelBundle.loader(folder.toString()).withTags("serve")
         .withConfigProto(sessionConfig).load();
     try {
