@@ -4,7 +4,6 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.batch.Batch;
 import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.io.OutOfSpace;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -113,13 +112,17 @@ public final class PredictionTable {
     }
   }
 
-  /** Whether {@code file} starts as {@link #write} starts a table (its header), i.e. vblora most likely wrote it. */
+  /**
+   * Whether {@code file} is a table as {@link #write} writes it (the header, example indices in order, numbers),
+   * i.e. vblora wrote it: the one kind of existing file eval's --overwrite may replace. Judged by {@link #read}
+   * itself, so that a file of the user's that only begins like a table is not taken for one.
+   */
   public static boolean isPredictionTable(Path file) {
-    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String header = reader.readLine();
-      return header != null && header.startsWith(INDEX + "\t");
-    } catch (IOException e) {
-      return false; // unreadable or not text: not a table of ours
+    try {
+      read(file);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false; // unreadable, not text, or not a table of ours
     }
   }
 
