@@ -71,14 +71,15 @@ final class RunFolder {
     Mode mode = config.resume() ? Mode.RESUME : holdsSomething(out) ? Mode.REPLACE : Mode.NEW;
     if (mode == Mode.REPLACE && !config.overwrite()) {
       Optional<OutputMarker.Kind> marked = OutputMarker.read(out);
-      if (marked.filter(OutputMarker.Kind.RUN::equals).isEmpty() && CheckpointStore.latestIn(out).isEmpty()) {
+      boolean checkpointed = CheckpointStore.latestIn(out).isPresent();
+      if (marked.filter(OutputMarker.Kind.RUN::equals).isEmpty() && !checkpointed) {
         // Neither resume nor overwrite would write into a folder that is not a run: offer neither.
         throw new InvalidSettingException("out", "output folder " + out + " exists and holds " + marked
             .map(m -> m.description() + ", not a vblora training run")
             .orElse("files that are not a vblora run (it has no " + OutputMarker.FILE + ")")
             + "; choose another out folder");
       }
-      if (CheckpointStore.latestIn(out).isEmpty()) {
+      if (!checkpointed) {
         // A run that stopped before its first checkpoint (an error, NaN, Ctrl-C) cannot be resumed: offer overwrite.
         throw new InvalidSettingException(List.of("out", "overwrite"), "output folder " + out + " holds a run that"
             + " stopped before its first checkpoint, so there is nothing to resume; set overwrite to start it again"
