@@ -18,6 +18,12 @@ public final class TargetSelector {
   /** What an intended preset looks like (bert-qv, all-linear): lower-case words joined by dashes. */
   private static final Pattern PRESET_LIKE = Pattern.compile("[a-z0-9]+(?:-[a-z0-9]+)+");
 
+  /**
+   * How a selection error that lists only some kernels ends: where to see them all. {@code vblora inspect} itself
+   * lists them before it reports the error, and leaves this out.
+   */
+  public static final String INSPECT_HINT = " (list them all with vblora inspect)";
+
   private TargetSelector() {}
 
   /**
@@ -48,13 +54,13 @@ public final class TargetSelector {
     if (matched.isEmpty() && selection.targets() instanceof TargetPattern.Preset preset) {
       throw new InvalidSettingException(SETTINGS, "preset " + preset.name() + " found none of its " + preset.looksFor()
           + " among the model's " + kernels.size() + " kernels: " + listed(kernels)
-          + "; name the kernels to adapt instead (names, path suffixes or a regex)");
+          + "; name the kernels to adapt instead, by names, path suffixes or a regex"
+          + (kernels.size() > LISTED ? INSPECT_HINT : ""));
     }
     String why = matched.isEmpty() ? "" : " (" + matched.size() + " matched before the exclusion and layer filter"
         + unnumbered(matched, selection) + ")";
     throw new InvalidSettingException(SETTINGS, selection.describe() + " selected no kernel" + why + " among "
-        + kernels.size() + " kernels; candidates: " + candidates(kernels, selection)
-        + " (list them all with vblora inspect)");
+        + kernels.size() + " kernels; candidates: " + candidates(kernels, selection) + INSPECT_HINT);
   }
 
   /**
@@ -77,8 +83,7 @@ public final class TargetSelector {
   /** Every kernel name, up to a limit that keeps the message readable. */
   private static String listed(List<Kernel> kernels) {
     String names = kernels.stream().limit(LISTED).map(Kernel::name).collect(Collectors.joining(", "));
-    return kernels.size() > LISTED ? names + ", ... (" + (kernels.size() - LISTED) + " more; vblora inspect lists "
-        + "them all)" : names;
+    return kernels.size() > LISTED ? names + ", ... (" + (kernels.size() - LISTED) + " more)" : names;
   }
 
   /** Why a layer filter removed kernels that have no layer number (a layer shared by every depth). */

@@ -64,6 +64,7 @@ class TargetSelectorTest {
     assertTrue(message.contains("targets querry, exclude value, layers 0-2 selected no kernel"), message);
     assertTrue(message.contains("among 73 kernels"), message);
     assertTrue(message.contains("candidates: module/bert/encoder/layer_0/attention/self/query/kernel"), message);
+    assertTrue(message.endsWith(TargetSelector.INSPECT_HINT), "a few candidates, and where to see all: " + message);
   }
 
   /** A misspelt name in a list would otherwise leave its kernels out silently while the others train. */

@@ -3,8 +3,9 @@ package dev.finetune.vblora.training.cli;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
-import dev.finetune.vblora.training.inspect.Inspection;
+import dev.finetune.vblora.model.TargetSelector;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
+import dev.finetune.vblora.training.inspect.Inspection;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,8 +56,11 @@ final class InspectCommand implements Command {
             + args.stringOrDefault("targets") + " selects no kernel of this model (" + why + "); choose them with"
             + " --targets (all-linear, names or a regex)");
       } else {
-        // The selection asked for matches nothing; the kernels are still what the user came to see.
-        listKernels(info, signature, err);
+        // The selection asked for matches nothing; the kernels are still what the user came to see. Listed here,
+        // the error's pointer to this very command is left out.
+        if (listKernels(info, signature, err)) {
+          throw new UserError(LibraryErrors.describe(e).replace(TargetSelector.INSPECT_HINT, ""), e);
+        }
         throw e;
       }
     }
@@ -64,16 +68,18 @@ final class InspectCommand implements Command {
     return Cli.OK;
   }
 
-  private static void listKernels(SavedModelInfo info, String signature, PrintStream err) {
+  /** Lists the signature's kernels on {@code err}; false when the signature itself is the problem. */
+  private static boolean listKernels(SavedModelInfo info, String signature, PrintStream err) {
     List<Kernel> kernels;
     try {
       kernels = KernelDiscovery.discover(info.metaGraph(), signature);
     } catch (IllegalArgumentException e) {
-      return; // the signature itself is the problem; the error says so
+      return false; // the error says what is wrong with the signature
     }
     err.println("adaptable kernels of signature " + signature + " (" + kernels.size() + "):");
     for (Kernel k : kernels) {
       err.printf("  %-60s %-14s %s%n", k.name(), k.shape(), k.layout());
     }
+    return true;
   }
 }

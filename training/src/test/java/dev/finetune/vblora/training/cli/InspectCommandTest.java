@@ -128,4 +128,15 @@ class InspectCommandTest {
     assertTrue(run.err().contains("preset bert-qv found none of its attention query and value kernels among the "
         + "model's 4 kernels: dense/kernel, dense_1/kernel, dense_2/kernel, dense_3/kernel"), run.err());
   }
+
+  /** Inspect lists the kernels itself, so its error does not send the user to inspect. */
+  @Test
+  void aPatternMatchingNothingListsTheKernelsAndDoesNotPointBackToInspect() {
+    CliRun run = CliRun.of("inspect", "--model", fixture("keras_dense_mlp"), "--targets", "nothing.*");
+    assertEquals(1, run.status(), run.toString());
+    assertTrue(run.err().contains("adaptable kernels of signature serving_default (4)"), run.err());
+    assertTrue(run.err().contains("--targets nothing.* selected no kernel among 4 kernels; candidates: dense"),
+        run.err());
+    assertFalse(run.err().contains("list them all"), "inspect just listed them: " + run.err());
+  }
 }
