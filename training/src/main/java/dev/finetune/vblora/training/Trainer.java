@@ -132,6 +132,9 @@ public final class Trainer {
     RunFolder folder = RunFolder.check(config, modelFolder);
     SavedModelInfo model = SavedModelReader.read(modelFolder, config.tags());
     ModelIo io = ModelIo.resolve(model, config.signature(), config.ioSettings());
+    for (String warning : RunWarnings.of(config, modelFolder)) {
+      listeners.forEach(listener -> listener.onWarning(warning));
+    }
     clock.since(Phase.LOAD, start);
     start = clock.now();
     TrainingData data = TrainingData.load(config, examples, modelFolder, model, io);

@@ -14,8 +14,9 @@ import java.util.Optional;
  *
  * @param out the run folder
  * @param bestStep step of the best evaluation, whose weights the exports hold
- * @param best metrics of the best evaluation
- * @param last metrics of the last evaluation
+ * @param bestMetrics metrics of the best evaluation (metrics.json's "best"; named as in {@link
+ *     dev.finetune.vblora.training.listen.TrainingSummary})
+ * @param finalMetrics metrics of the last evaluation (metrics.json's "final")
  * @param trainableParams parameters the adapter trained (the head not counted)
  * @param storedParams float32-equivalent parameters the adapter file keeps
  * @param headParams parameters of the task head
@@ -31,10 +32,10 @@ import java.util.Optional;
  * @param metricsFile DIR/metrics.json
  * @param timings where the run's wall time went, up to the writing of metrics.json
  */
-public record TrainingResult(Path out, long bestStep, Map<String, Double> best, Map<String, Double> last,
-    long trainableParams, long storedParams, long headParams, double stepMillis, AppliedUpdateForms updateForms,
-    StepLaunch stepLaunch, Optional<String> stepLaunchRefusal, Path adapter, Path merged, Path metricsFile,
-    RunTimings timings) {
+public record TrainingResult(Path out, long bestStep, Map<String, Double> bestMetrics,
+    Map<String, Double> finalMetrics, long trainableParams, long storedParams, long headParams, double stepMillis,
+    AppliedUpdateForms updateForms, StepLaunch stepLaunch, Optional<String> stepLaunchRefusal, Path adapter,
+    Path merged, Path metricsFile, RunTimings timings) {
 
   /**
    * {"tool_version": {@link VbloraVersion#current()}, "best": {"step", metrics...}, "final": {...},
@@ -45,9 +46,9 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
   public Map<String, Object> toJson() {
     Map<String, Object> bestJson = new LinkedHashMap<>();
     bestJson.put("step", bestStep);
-    best.forEach((k, v) -> bestJson.put(k, finite(v)));
+    bestMetrics.forEach((k, v) -> bestJson.put(k, finite(v)));
     Map<String, Object> finalJson = new LinkedHashMap<>();
-    last.forEach((k, v) -> finalJson.put(k, finite(v)));
+    finalMetrics.forEach((k, v) -> finalJson.put(k, finite(v)));
     Map<String, Object> params = new LinkedHashMap<>();
     params.put("trainable", trainableParams);
     params.put("stored", storedParams);
@@ -75,8 +76,8 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> best, 
   }
 
   /** This result with its paths in {@code folder}: a run trained in a staging folder, then moved into place. */
-  public TrainingResult movedTo(Path folder) {
-    return new TrainingResult(folder, bestStep, best, last, trainableParams, storedParams, headParams, stepMillis,
+  TrainingResult movedTo(Path folder) {
+    return new TrainingResult(folder, bestStep, bestMetrics, finalMetrics, trainableParams, storedParams, headParams, stepMillis,
         updateForms, stepLaunch, stepLaunchRefusal, folder.resolve(out.relativize(adapter)),
         folder.resolve(out.relativize(merged)), folder.resolve(out.relativize(metricsFile)), timings);
   }

@@ -97,10 +97,11 @@ public final class VbLora {
   /**
    * Trains, evaluates and exports as {@code vblora train} does: DIR/adapter (PEFT format), DIR/merged (a
    * SavedModel for TF Serving), DIR/metrics.json, DIR/log.jsonl, checkpoints. Device, XLA and precision come from
-   * {@code config} alone. See the class comment for the environment variables a GPU run wants.
+   * {@code config} alone. See the class comment for the environment variables a GPU run wants, and
+   * {@link #trainer} for a run without the log files.
    *
-   * @param listeners progress observers (steps, evaluations, the end); the caller closes them
-   * @return where the run's outputs are, its best and last metrics, parameter counts and timings
+   * @param listeners progress observers (warnings, steps, evaluations, the end); the caller closes them
+   * @return where the run's outputs are, its best and final metrics, parameter counts and timings
    * @throws VbLoraException for a setting, model, data or output folder the run cannot use (nothing is written
    *     then), or a loss that stopped being finite ({@link dev.finetune.vblora.training.guard.NonFiniteLossException})
    * @throws IOException when a file cannot be read or written, e.g. a full disk
@@ -122,7 +123,16 @@ public final class VbLora {
     return trainer(config, listeners).withExamples(examples).run();
   }
 
-  private static Trainer trainer(TrainConfig config, TrainingListener... listeners) {
+  /**
+   * The trainer {@link #train(TrainConfig, TrainingListener...)} runs, for a run set up further before
+   * {@link Trainer#run()}: e.g. {@code .withDefaultListeners(TrainingListeners.lossGuard())} for a service that
+   * keeps no log files (no DIR/log.jsonl, DIR/tensorboard/ or DIR/curves.png), or {@code .withExamples(...)}.
+   *
+   * @param listeners progress observers (warnings, steps, evaluations, the end); the caller closes them
+   * @return a trainer of {@code config}; nothing is read or written until its {@code run()}
+   * @throws VbLoraException for a GPU run on a machine or build without a usable GPU
+   */
+  public static Trainer trainer(TrainConfig config, TrainingListener... listeners) {
     DeviceProbe.requireAvailable(config.deviceOptions());
     return new Trainer(config, List.of(listeners));
   }

@@ -8,11 +8,10 @@ import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.TrainingDefaults;
 import dev.finetune.vblora.training.Trainer;
 import dev.finetune.vblora.training.TrainingResult;
-import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.DeviceProbe;
-import dev.finetune.vblora.training.device.XlaCpuFlag;
 import dev.finetune.vblora.training.listen.ProgressBar;
+import dev.finetune.vblora.training.listen.TrainingListener;
 import dev.finetune.vblora.training.method.AdapterSettings;
 import dev.finetune.vblora.training.timing.RunClock;
 import java.io.PrintStream;
@@ -217,19 +216,22 @@ final class TrainCommand implements Command {
     DeviceOptions device = config.deviceOptions();
     DeviceProbe.requireAvailable(device);
     BuiltInModelFetcher.fromEnvironment().ensureAvailable(config.model(), err);
-    if (device.device() == Device.CPU && device.xla() && !XlaCpuFlag.enabled()) {
-      err.println("vblora: warning: " + XlaCpuFlag.hint());
-    }
+    TrainingListener warnings = new TrainingListener() {
+      @Override
+      public void onWarning(String warning) {
+        err.println("vblora train: warning: " + warning);
+      }
+    };
     try (ProgressBar progress = new ProgressBar(err, System::nanoTime, System.console() != null, 10)) {
-      TrainingResult result = new Trainer(config, List.of(progress), RunClock.sinceProcessStart()).run();
+      TrainingResult result = new Trainer(config, List.of(warnings, progress), RunClock.sinceProcessStart()).run();
       describe(result, err);
       return result;
     }
   }
 
   static void describe(TrainingResult result, PrintStream err) {
-    err.printf(Locale.ROOT, "best (step %d): %s%n", result.bestStep(), format(result.best()));
-    err.printf(Locale.ROOT, "final: %s%n", format(result.last()));
+    err.printf(Locale.ROOT, "best (step %d): %s%n", result.bestStep(), format(result.bestMetrics()));
+    err.printf(Locale.ROOT, "final: %s%n", format(result.finalMetrics()));
     err.printf(Locale.ROOT, "adapter: %,d trainable, %,d stored parameters (+ %,d in the head); %.0f ms/step%n",
         result.trainableParams(), result.storedParams(), result.headParams(), result.stepMillis());
     err.println("update form: " + result.updateForms().describe());

@@ -9,6 +9,12 @@ import java.nio.file.Path;
  */
 public interface TrainingListener extends AutoCloseable {
 
+  /**
+   * Something the run noticed before it started and trains on with, e.g. XLA asked for on a CPU whose process
+   * did not enable it, or a base model that is itself a merged model. Said before {@link #onStart}.
+   */
+  default void onWarning(String warning) {}
+
   default void onStart(TrainingPlan plan) {}
 
   default void onStep(StepReport step) {}

@@ -90,4 +90,31 @@ class MergedModelAsBaseTest {
         + " of it (stacked). To serve the new adapter alone, merge it into its base model, " + model), run.err());
     assertTrue(Files.isRegularFile(out.resolve("saved_model.pb")));
   }
+
+  /**
+   * Training on a merged model is a way to build on an adapter; the new adapter then belongs to that merged model,
+   * which the run says, naming the adapter beneath.
+   */
+  @Test
+  void trainingOnAMergedModelSaysTheNewAdapterBelongsToIt() {
+    Path out = dir.resolve("on-merged");
+    CliRun run = CliRun.of("train", "--model", merged.toString(), "--train", data.toString(), "--valid",
+        data.toString(), "--targets", "dense_2/kernel", "--vector-length", "8", "--num-vectors", "16", "--rank", "1",
+        "--max-steps", "1", "--batch-size", "1", "--warmup-ratio", "0", "--out", out.toString());
+    assertEquals(0, run.status(), run.toString());
+    assertTrue(run.err().contains("vblora train: warning: " + merged + " is a merged model that already holds"
+        + " adapter sha256:"), run.err());
+    assertTrue(run.err().contains("(1 kernel, trained on " + model + "); the adapter trained here learns on top of"
+        + " it, so adapter/ is to be merged into " + merged + " itself"), run.err());
+  }
+
+  @Test
+  void trainingOnTheUntouchedModelHasNoSuchWarning() {
+    Path out = dir.resolve("on-base");
+    CliRun run = CliRun.of("train", "--model", model.toString(), "--train", data.toString(), "--valid",
+        data.toString(), "--targets", "dense_2/kernel", "--vector-length", "8", "--num-vectors", "16", "--rank", "1",
+        "--max-steps", "1", "--batch-size", "1", "--warmup-ratio", "0", "--out", out.toString());
+    assertEquals(0, run.status(), run.toString());
+    assertFalse(run.err().contains("warning"), run.err());
+  }
 }

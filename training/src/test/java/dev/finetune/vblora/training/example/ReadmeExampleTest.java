@@ -66,7 +66,7 @@ class ReadmeExampleTest {
         .out(runDir)
         .build();
     TrainingResult run = VbLora.train(config, TrainingExamples.of(examples), progress);
-    System.out.println("best " + run.best() + ", adapter in " + run.adapter() + ", merged model in "
+    System.out.println("best " + run.bestMetrics() + ", adapter in " + run.adapter() + ", merged model in "
         + run.merged());
 
     // Deploy: one base model, many small adapters, merged where the model is served (no training code runs).
@@ -79,7 +79,7 @@ class ReadmeExampleTest {
     // README example: end
 
     assertEquals(List.of(1L, 2L), steps, "the listener saw every step");
-    assertTrue(run.best().containsKey("accuracy"), run.best().toString());
+    assertTrue(run.bestMetrics().containsKey("accuracy"), run.bestMetrics().toString());
     assertEquals(24, served.kernels(), "bert-qv: query and value of 12 layers");
     assertTrue(served.head(), "the adapter carries the new classification head");
     // The merged model scores the held-out examples, given from memory, as the training graph scored them.
@@ -88,7 +88,7 @@ class ReadmeExampleTest {
     EvaluationResult scores = VbLora.evaluate(EvaluationConfig.builder().model(served.out()).maxLength(16).build(),
         heldOut);
     assertEquals(heldOut.size(), scores.examples());
-    assertEquals(run.last().get("accuracy"), scores.metrics().get("accuracy"));
+    assertEquals(run.finalMetrics().get("accuracy"), scores.metrics().get("accuracy"));
     // The base model with the adapter, merged for the scoring as vblora eval --adapter does, scores the same.
     EvaluationResult withAdapter = VbLora.evaluate(EvaluationConfig.builder().model(Bert.folder())
         .adapter(run.adapter()).maxLength(16).build(), heldOut);
