@@ -68,7 +68,10 @@ public record EvaluationConfig(Path model, Path adapter, String tag, String sign
     return new Builder();
   }
 
-  /** Builder: every setting with its command-line default ({@link TrainingDefaults}, shared with training). */
+  /**
+   * Builder: every setting with its command-line default ({@link TrainingDefaults}, shared with training). Each
+   * setter sets the component of its name (documented on {@link EvaluationConfig}) and returns this builder.
+   */
   public static final class Builder {
     private Path model;
     private Path adapter;

@@ -31,7 +31,10 @@ public record MergeConfig(String model, String tag, String signature, Path adapt
     return new Builder();
   }
 
-  /** Builder: every setting with its command-line default. */
+  /**
+   * Builder: every setting with its command-line default. Each setter sets the component of its name (documented
+   * on {@link MergeConfig}) and returns this builder.
+   */
   public static final class Builder {
     private String model;
     private String tag = TrainingDefaults.TAG;

@@ -407,9 +407,10 @@ public record TrainConfig(
   }
 
   /**
-   * Builder: every setting with its CLI default, from {@link TrainingDefaults}. The adapter settings start from
-   * {@link VbLoraConfig#builder()} and {@link LoraConfig#defaults()}; {@code rank} and {@code seed} set both
-   * methods (and seed the training).
+   * Builder: every setting with its CLI default, from {@link TrainingDefaults}. Each setter sets the component of
+   * its name (documented on {@link TrainConfig}) and returns this builder; {@link #build()} validates them all. The
+   * adapter settings start from {@link VbLoraConfig#builder()} and {@link LoraConfig#defaults()}; {@code rank} and
+   * {@code seed} set both methods (and seed the training).
    */
   public static final class Builder {
     private String model;
