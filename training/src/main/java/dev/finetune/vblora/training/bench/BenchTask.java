@@ -50,20 +50,25 @@ record BenchTask(ModelIo io) {
     /** Detects all of it; {@code trains}: whether some adapter is measured (else no task is resolved). */
     static Prepared of(SavedModelInfo model, String signature, boolean trains, BenchSettings settings,
         Consumer<String> progress) {
-      ModelInputs inputs;
+      // The task's io holds the inputs as train maps them: resolved once (the input flow walks the serving path).
+      BenchTask task = trains ? detect(model, signature, settings.io()) : null;
+      ModelInputs inputs = task != null ? task.io().inputs() : mappedOrNull(model, signature, settings);
+      BenchSettings sized = inputs == null ? settings
+          : settings.withMaxLength(sequenceLength(model, inputs, settings.maxLength(), progress));
+      return new Prepared(task, inputs,
+          BenchTask.measuredOutput(model.signature(signature), task == null ? null : task.io()), sized);
+    }
+
+    /** The inputs by role for the untouched model alone; null where they do not map (they are told by name). */
+    private static ModelInputs mappedOrNull(SavedModelInfo model, String signature, BenchSettings settings) {
       try {
-        inputs = BenchTask.inputs(model, signature, settings.io().inputs());
+        return BenchTask.inputs(model, signature, settings.io().inputs());
       } catch (RuntimeException e) {
         if (!settings.io().inputs().isEmpty()) {
           throw e; // an explicit --input that does not map
         }
-        inputs = null; // told by name, as before roles were read
+        return null;
       }
-      BenchSettings sized = inputs == null ? settings
-          : settings.withMaxLength(sequenceLength(model, inputs, settings.maxLength(), progress));
-      BenchTask task = trains ? detect(model, signature, settings.io()) : null;
-      return new Prepared(task, inputs,
-          BenchTask.measuredOutput(model.signature(signature), task == null ? null : task.io()), sized);
     }
 
     /** A synthetic batch of these settings' shape, seeded {@code seed}. */
