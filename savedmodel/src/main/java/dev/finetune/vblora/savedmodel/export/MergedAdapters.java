@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -98,7 +99,7 @@ public final class MergedAdapters {
    * Checks that {@code adapter} may be merged into {@code model}, before anything is written: refused when the
    * model records it as merged in already; a warning for {@code warnings} when the model holds other adapters
    * (the updates add up, which is what stacking means, but rarely what was meant), or is a merged model vblora
-   * wrote before it kept this record.
+   * wrote before it kept this record; no warning when the adapter was trained on {@code model} itself.
    *
    * @return the model's earlier entries, to which the merged model adds {@code adapter}'s
    * @throws VbLoraException when {@code model} already holds {@code adapter}
@@ -115,6 +116,9 @@ public final class MergedAdapters {
             + " again would apply its update twice: merge it into " + base + " instead");
       }
     }
+    if (trainedOn(adapter, model)) {
+      return earlier; // trained on this merged model: stacking on it is what the adapter was made for
+    }
     if (!earlier.isEmpty()) {
       warnings.accept(model + " is a merged model that already holds " + earlier.get(earlier.size() - 1).describe()
           + (earlier.size() > 1 ? " and " + (earlier.size() - 1) + " earlier" : "") + "; the new adapter's update"
@@ -125,6 +129,18 @@ public final class MergedAdapters {
           + " instead");
     }
     return earlier;
+  }
+
+  /** Whether {@code adapter} records {@code model} itself (the same folder) as the model it was trained on. */
+  private static boolean trainedOn(Entry adapter, Path model) {
+    if (adapter.sourceModel() == null) {
+      return false;
+    }
+    try {
+      return Files.isSameFile(Path.of(adapter.sourceModel()), model);
+    } catch (IOException | InvalidPathException e) {
+      return false; // a built-in name, or a folder that is not there (any more): not this model
+    }
   }
 
   /** Writes the record of a merged model: {@code earlier} and then {@code adapter}. */

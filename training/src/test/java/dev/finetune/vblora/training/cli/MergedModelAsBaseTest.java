@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A merged model given as the base of {@code merge} or {@code eval --adapter}: the adapter it already holds is
  * refused (its update would count twice, silently), and another adapter is stacked on top with a warning that
- * names the adapter beneath. The model is the small Keras MLP; the adapters are VB-LoRA adapters on its 256 x 256
+ * names the adapter beneath. Training on a merged model says that the new adapter belongs to it, and merging that
+ * adapter into it warns of nothing. The model is the small Keras MLP; the adapters are VB-LoRA adapters on its 256 x 256
  * kernel dense_1 that record the MLP as their source model, as train's adapter/ does.
  */
 class MergedModelAsBaseTest {
@@ -97,24 +98,31 @@ class MergedModelAsBaseTest {
    */
   @Test
   void trainingOnAMergedModelSaysTheNewAdapterBelongsToIt() {
-    Path out = dir.resolve("on-merged");
-    CliRun run = CliRun.of("train", "--model", merged.toString(), "--train", data.toString(), "--valid",
-        data.toString(), "--targets", "dense_2/kernel", "--vector-length", "8", "--num-vectors", "16", "--rank", "1",
-        "--max-steps", "1", "--batch-size", "1", "--warmup-ratio", "0", "--out", out.toString());
-    assertEquals(0, run.status(), run.toString());
+    CliRun run = trainOneStep(merged, dir.resolve("on-merged"));
     assertTrue(run.err().contains("vblora train: warning: " + merged + " is a merged model that already holds"
         + " adapter sha256:"), run.err());
     assertTrue(run.err().contains("(1 kernel, trained on " + model + "); the adapter trained here learns on top of"
         + " it, so adapter/ is to be merged into " + merged + " itself"), run.err());
+
+    // Merged where it belongs, the stacking is what the adapter was made for: no warning.
+    CliRun merge = CliRun.of("merge", "--model", merged.toString(), "--adapter",
+        dir.resolve("on-merged/adapter").toString(), "--out", dir.resolve("on-merged-served").toString());
+    assertEquals(0, merge.status(), merge.toString());
+    assertFalse(merge.err().contains("warning"), merge.err());
   }
 
   @Test
   void trainingOnTheUntouchedModelHasNoSuchWarning() {
-    Path out = dir.resolve("on-base");
-    CliRun run = CliRun.of("train", "--model", model.toString(), "--train", data.toString(), "--valid",
+    CliRun run = trainOneStep(model, dir.resolve("on-base"));
+    assertFalse(run.err().contains("warning"), run.err());
+  }
+
+  /** One step of VB-LoRA on dense_2 of {@code base}, which succeeds. */
+  private static CliRun trainOneStep(Path base, Path out) {
+    CliRun run = CliRun.of("train", "--model", base.toString(), "--train", data.toString(), "--valid",
         data.toString(), "--targets", "dense_2/kernel", "--vector-length", "8", "--num-vectors", "16", "--rank", "1",
         "--max-steps", "1", "--batch-size", "1", "--warmup-ratio", "0", "--out", out.toString());
     assertEquals(0, run.status(), run.toString());
-    assertFalse(run.err().contains("warning"), run.err());
+    return run;
   }
 }
