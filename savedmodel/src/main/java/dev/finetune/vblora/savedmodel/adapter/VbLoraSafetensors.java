@@ -16,6 +16,8 @@ import java.util.Map;
  *       I16 if h &lt; 2^15, I32 if h &lt; 2^31, else I64 (PEFT's rule)
  *   <li>{@code base_model.model.<module>.vblora_logits_A_topk_weights} / {@code _B_...} [.., k-1] F32
  * </ul>
+ * PEFT writes the bank, the logits and the top-k weights in the adapter's dtype: F32 here and usually in PEFT, F16 or
+ * BF16 from a half-precision model; all are read.
  */
 final class VbLoraSafetensors {
   static final String BANK_KEY = "base_model.vblora_vector_bank";
@@ -176,7 +178,7 @@ final class VbLoraSafetensors {
       intIndices[i] = (int) rawIndices[i];
     }
     return new TopKLogits((int) indices.dim(0), (int) indices.dim(1), numVectors, k, intIndices,
-        weights.toFloats());
+        StoredTopKWeights.of(weights, k));
   }
 
   private static void requireShape(StoredTensor tensor, String name, boolean floating) {
