@@ -110,7 +110,9 @@ final class VbLoraSafetensors {
         modules.add(new VbLoraModule(path, readFactor(parts, LOGITS_A, bank.length),
             readFactor(parts, LOGITS_B, bank.length)));
       } catch (IllegalArgumentException | IllegalStateException e) {
-        throw new AdapterFormatException(source, "module " + path + ": " + e.getMessage(), e);
+        String module = "module " + path + ": ";
+        throw new AdapterFormatException(source, e.getMessage().startsWith(module) ? e.getMessage()
+            : module + e.getMessage(), e);
       }
     }
     try {
