@@ -86,7 +86,7 @@ final class VbLoraSafetensors {
   static VbLoraAdapter fromFile(PeftVbLoraConfig config, SafetensorsFile file, String source)
       throws AdapterFormatException {
     StoredTensor bankTensor = file.tensor(BANK_KEY).orElseThrow(() -> new AdapterFormatException(source,
-        "has no tensor \"" + BANK_KEY + "\"; it is not a VB-LoRA adapter file"));
+        "has no tensor \"" + BANK_KEY + "\"; " + missingBankHint(file)));
     float[][] bank = readBank(bankTensor, config, source);
     Map<String, Map<String, StoredTensor>> byModule = new LinkedHashMap<>();
     Map<String, StoredTensor> others = new LinkedHashMap<>();
@@ -122,6 +122,22 @@ final class VbLoraSafetensors {
     } catch (IllegalArgumentException e) {
       throw new AdapterFormatException(source, e.getMessage() + " (checked against adapter_config.json)", e);
     }
+  }
+
+  /**
+   * Why a file has no bank where PEFT puts it: its keys carry another prefix or the adapter's name (a state dict
+   * saved by hand, not by save_pretrained), or it is not a VB-LoRA file at all.
+   */
+  private static String missingBankHint(SafetensorsFile file) {
+    for (String key : file.tensors().keySet()) {
+      if (key.contains("vblora_vector_bank")) {
+        return "it has \"" + key + "\" instead, a state dict not saved as PEFT saves adapters: save it with"
+            + " PeftModel.save_pretrained, which writes \"" + BANK_KEY + "\" and " + MODULE_PREFIX
+            + "<module>.vblora_logits_* without the adapter's name";
+      }
+    }
+    return "it is not a VB-LoRA adapter file (" + AdapterFileKind.describe(file)
+        + "); is adapter_config.json's peft_type right?";
   }
 
   private static float[][] readBank(StoredTensor tensor, PeftVbLoraConfig config, String source)

@@ -252,6 +252,38 @@ class AdapterFolderTest {
         + " dimension) but logits_B has rank 4 (its second dimension)", e.getMessage());
   }
 
+  /** VB-LoRA tensors under a config that says LORA: the error says what the file holds and what to check. */
+  @Test
+  void aVbLoraFileUnderALoraConfigSaysWhatItHolds() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path config = folder.resolve(AdapterConfig.FILE_NAME);
+    Files.writeString(config, Files.readString(config).replace("\"peft_type\": \"VBLORA\"", "\"peft_type\": \"LORA\""));
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertEquals(folder.resolve(AdapterFolder.WEIGHTS_FILE) + ": holds no lora_A/lora_B tensors; it is not a LoRA"
+        + " adapter file (it holds VB-LoRA tensors (base_model.vblora_vector_bank, vblora_logits_*)); is"
+        + " adapter_config.json's peft_type right?", e.getMessage());
+  }
+
+  /**
+   * A state dict saved by hand keeps the adapter's name in its keys (base_model.vblora_vector_bank.default);
+   * PEFT's save_pretrained drops it. The error names the key it found and says how to save the adapter.
+   */
+  @Test
+  void aBankUnderAnotherKeyIsNamedWithHowPeftSavesIt() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path weights = folder.resolve(AdapterFolder.WEIGHTS_FILE);
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    Map<String, StoredTensor> tensors = new LinkedHashMap<>();
+    file.tensors().forEach((key, tensor) -> tensors.put(key.equals(VbLoraSafetensors.BANK_KEY)
+        ? key + ".default" : key, tensor));
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertEquals(weights + ": has no tensor \"base_model.vblora_vector_bank\"; it has"
+        + " \"base_model.vblora_vector_bank.default\" instead, a state dict not saved as PEFT saves adapters: save it"
+        + " with PeftModel.save_pretrained, which writes \"base_model.vblora_vector_bank\" and"
+        + " base_model.model.<module>.vblora_logits_* without the adapter's name", e.getMessage());
+  }
+
   private Path copyOf(String fixture) throws IOException {
     Path folder = Files.createDirectories(temp.resolve(fixture));
     for (String name : new String[] {AdapterConfig.FILE_NAME, AdapterFolder.WEIGHTS_FILE}) {
