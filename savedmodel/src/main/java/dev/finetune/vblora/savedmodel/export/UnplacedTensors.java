@@ -11,8 +11,8 @@ import java.util.Map;
  * update and one head: a Linear layer saved as PEFT saves BertForSequenceClassification's classifier with
  * modules_to_save ({@value AdapterHead#WEIGHT_KEY} and {@value AdapterHead#BIAS_KEY}, both). Anything else PEFT can
  * save beside them (another head's layers, such as RoBERTa's classifier.dense and classifier.out_proj, or a
- * "score" head; biases trained with bias="all"; resized embeddings; LoRA's lora_embedding or lora_B.bias; a tensor
- * a newer PEFT added) would be left out of the merged model without a word, and it would serve something other
+ * "score" head; resized embeddings; a LoRA adapter's biases trained with bias="all", lora_embedding or
+ * lora_B.bias; a tensor a newer PEFT added) would be left out of the merged model without a word, and it would serve something other
  * than what was trained.
  */
 final class UnplacedTensors {
