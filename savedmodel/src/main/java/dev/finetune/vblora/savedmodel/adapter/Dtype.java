@@ -47,6 +47,20 @@ public enum Dtype {
     return !isFloatingPoint() && this != BOOL;
   }
 
+  /**
+   * The largest relative error of rounding a number to this floating-point dtype (half the distance from 1 to the
+   * next value): 2^-11 for F16, 2^-8 for BF16, 2^-24 for F32, 2^-53 for F64.
+   */
+  public double unitRoundoff() {
+    return switch (this) {
+      case F16 -> 0x1p-11;
+      case BF16 -> 0x1p-8;
+      case F32 -> 0x1p-24;
+      case F64 -> 0x1p-53;
+      default -> throw new IllegalStateException(this + " is not a floating-point dtype");
+    };
+  }
+
   /** The dtype named {@code name} in a header, or an error naming the tensor and the file. */
   static Dtype parse(String name, String tensorName, String source) throws AdapterFormatException {
     for (Dtype dtype : values()) {

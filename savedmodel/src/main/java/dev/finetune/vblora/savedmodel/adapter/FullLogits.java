@@ -6,7 +6,7 @@ import java.util.Arrays;
 /**
  * Full logits of one factor, PEFT's {@code vblora_logits_A/B} [rows, cols, h] in row-major order. Values of
  * {@code -Infinity} are allowed (PEFT writes them when an adapter read from a top-k file is saved again with
- * full logits); NaN is not.
+ * full logits) as long as each sub-vector keeps a finite one; NaN and +Infinity are not.
  *
  * @param rows first dimension: r for logits_A, out/b for logits_B
  * @param cols second dimension: in/b for logits_A, r for logits_B
@@ -28,7 +28,25 @@ public record FullLogits(int rows, int cols, int numVectors, float[] values) imp
         throw new VbLoraException("logit " + i + " is " + values[i] + "; logits must be finite or -inf");
       }
     }
+    requireAFiniteLogitPerSubVector(values, numVectors);
     values = values.clone();
+  }
+
+  /**
+   * A sub-vector whose logits are all -inf selects no bank vector: its softmax is 0/0, and PEFT's merge of it is
+   * NaN. (PEFT's -inf logits, from a top-k file saved again in full, leave the k it kept finite.)
+   */
+  private static void requireAFiniteLogitPerSubVector(float[] values, int numVectors) {
+    for (int start = 0; start < values.length; start += numVectors) {
+      boolean finite = false;
+      for (int i = start; i < start + numVectors && !finite; i++) {
+        finite = values[i] != Float.NEGATIVE_INFINITY;
+      }
+      if (!finite) {
+        throw new VbLoraException("sub-vector " + start / numVectors + " has only -inf logits, so it selects no"
+            + " bank vector (its softmax is NaN); the file is damaged");
+      }
+    }
   }
 
   /** The logits, row-major [rows, cols, h]; a copy. */
@@ -42,10 +60,7 @@ public record FullLogits(int rows, int cols, int numVectors, float[] values) imp
     int[] indices = topIndices(subVector, topk);
     double[] weights = new double[topk];
     int base = subVector * numVectors;
-    double max = values[base + indices[0]];
-    if (max == Double.NEGATIVE_INFINITY) {
-      throw new IllegalStateException("all logits of sub-vector " + subVector + " are -inf");
-    }
+    double max = values[base + indices[0]]; // finite: the constructor refuses a sub-vector of only -inf
     double sum = 0;
     for (int j = 0; j < topk; j++) {
       weights[j] = Math.exp(values[base + indices[j]] - max);

@@ -46,7 +46,8 @@ final class LoraSafetensors {
       }
     });
     if (byModule.isEmpty()) {
-      throw new AdapterFormatException(source, "holds no lora_A/lora_B tensors; it is not a LoRA adapter file");
+      throw new AdapterFormatException(source, "holds no lora_A/lora_B tensors; it is not a LoRA adapter file ("
+          + AdapterFileKind.describe(file) + "); is adapter_config.json's peft_type right?");
     }
     List<LoraModule> modules = new ArrayList<>();
     for (Map.Entry<String, StoredTensor[]> entry : byModule.entrySet()) {

@@ -16,6 +16,8 @@ import java.util.Map;
  *       I16 if h &lt; 2^15, I32 if h &lt; 2^31, else I64 (PEFT's rule)
  *   <li>{@code base_model.model.<module>.vblora_logits_A_topk_weights} / {@code _B_...} [.., k-1] F32
  * </ul>
+ * PEFT writes the bank, the logits and the top-k weights in the adapter's dtype: F32 here and usually in PEFT, F16 or
+ * BF16 from a half-precision model; all are read.
  */
 final class VbLoraSafetensors {
   static final String BANK_KEY = "base_model.vblora_vector_bank";
@@ -84,7 +86,7 @@ final class VbLoraSafetensors {
   static VbLoraAdapter fromFile(PeftVbLoraConfig config, SafetensorsFile file, String source)
       throws AdapterFormatException {
     StoredTensor bankTensor = file.tensor(BANK_KEY).orElseThrow(() -> new AdapterFormatException(source,
-        "has no tensor \"" + BANK_KEY + "\"; it is not a VB-LoRA adapter file"));
+        "has no tensor \"" + BANK_KEY + "\"; " + missingBankHint(file)));
     float[][] bank = readBank(bankTensor, config, source);
     Map<String, Map<String, StoredTensor>> byModule = new LinkedHashMap<>();
     Map<String, StoredTensor> others = new LinkedHashMap<>();
@@ -108,7 +110,9 @@ final class VbLoraSafetensors {
         modules.add(new VbLoraModule(path, readFactor(parts, LOGITS_A, bank.length),
             readFactor(parts, LOGITS_B, bank.length)));
       } catch (IllegalArgumentException | IllegalStateException e) {
-        throw new AdapterFormatException(source, "module " + path + ": " + e.getMessage(), e);
+        String module = "module " + path + ": ";
+        throw new AdapterFormatException(source, e.getMessage().startsWith(module) ? e.getMessage()
+            : module + e.getMessage(), e);
       }
     }
     try {
@@ -118,6 +122,22 @@ final class VbLoraSafetensors {
     } catch (IllegalArgumentException e) {
       throw new AdapterFormatException(source, e.getMessage() + " (checked against adapter_config.json)", e);
     }
+  }
+
+  /**
+   * Why a file has no bank where PEFT puts it: its keys carry another prefix or the adapter's name (a state dict
+   * saved by hand, not by save_pretrained), or it is not a VB-LoRA file at all.
+   */
+  private static String missingBankHint(SafetensorsFile file) {
+    for (String key : file.tensors().keySet()) {
+      if (key.contains("vblora_vector_bank")) {
+        return "it has \"" + key + "\" instead, a state dict not saved as PEFT saves adapters: save it with"
+            + " PeftModel.save_pretrained, which writes \"" + BANK_KEY + "\" and " + MODULE_PREFIX
+            + "<module>.vblora_logits_* without the adapter's name";
+      }
+    }
+    return "it is not a VB-LoRA adapter file (" + AdapterFileKind.describe(file)
+        + "); is adapter_config.json's peft_type right?";
   }
 
   private static float[][] readBank(StoredTensor tensor, PeftVbLoraConfig config, String source)
@@ -176,7 +196,7 @@ final class VbLoraSafetensors {
       intIndices[i] = (int) rawIndices[i];
     }
     return new TopKLogits((int) indices.dim(0), (int) indices.dim(1), numVectors, k, intIndices,
-        weights.toFloats());
+        StoredTopKWeights.of(weights, k));
   }
 
   private static void requireShape(StoredTensor tensor, String name, boolean floating) {

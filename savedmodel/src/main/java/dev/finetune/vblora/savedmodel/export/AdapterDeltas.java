@@ -47,8 +47,9 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
   /**
    * Reads the adapter folder {@code adapterDir} and computes its deltas for {@code model}: the one way an adapter
    * becomes a merged model ({@code vblora merge}, {@code eval --adapter} and train's merged/ all come here), so
-   * that what is served is exactly what the adapter file holds. An adapter whose values are not finite, or whose
-   * label names do not fit its head, is refused naming the folder.
+   * that what is served is exactly what the adapter file holds. An adapter whose values are not finite, whose
+   * label names do not fit its head, or whose file holds tensors a merge cannot place ({@link UnplacedTensors}), is
+   * refused naming the folder.
    *
    * @throws IllegalArgumentException when the adapter does not fit this model (see {@link #of})
    */
@@ -59,7 +60,7 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
     } catch (NonFiniteValueException e) {
       throw new AdapterFormatException(adapterDir.toString(), e.getMessage() + "; "
           + NonFiniteValueException.ADAPTER_ADVICE, e);
-    } catch (HeadMismatchException e) {
+    } catch (UnusableFileContentException e) {
       throw new AdapterFormatException(adapterDir.toString(), e.getMessage(), e);
     }
   }
@@ -139,11 +140,14 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
         + "of model " + model.path() + ": " + matches.stream().map(Kernel::name).toList());
   }
 
-  /** The adapter's label names and its head disagree about the number of classes. */
-  private static final class HeadMismatchException extends VbLoraException {
+  /**
+   * What the adapter file holds cannot be applied as it is: its label names and its head disagree about the number
+   * of classes, or it holds tensors a merge cannot place.
+   */
+  private static final class UnusableFileContentException extends VbLoraException {
     private static final long serialVersionUID = 1L;
 
-    HeadMismatchException(String message) {
+    UnusableFileContentException(String message) {
       super(message);
     }
   }
@@ -173,6 +177,12 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
   }
 
   private static Optional<HeadWeights> head(PeftAdapter adapter, List<String> labels, String task, HeadPlace place) {
+    List<String> unplaced = UnplacedTensors.of(adapter);
+    if (!unplaced.isEmpty()) {
+      throw new UnusableFileContentException(AdapterFolder.WEIGHTS_FILE + " holds " + (unplaced.size() == 1
+          ? "tensor " + unplaced.get(0) : unplaced.size() + " tensors " + unplaced) + " besides the adapter's weights: "
+          + UnplacedTensors.ADVICE);
+    }
     StoredTensor weight = adapter.otherTensors().get(AdapterHead.WEIGHT_KEY);
     StoredTensor bias = adapter.otherTensors().get(AdapterHead.BIAS_KEY);
     if (weight == null || bias == null) {
@@ -186,7 +196,7 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
         bias.shape());
     boolean classification = !"regression".equals(task) && outputs > 1;
     if (classification && !labels.isEmpty() && labels.size() != outputs) {
-      throw new HeadMismatchException(AdapterConfig.FILE_NAME + " lists " + labels.size() + " label_names "
+      throw new UnusableFileContentException(AdapterConfig.FILE_NAME + " lists " + labels.size() + " label_names "
           + labels + " (under " + AdapterConfig.TOOL_METADATA_KEY + ") but the head in "
           + AdapterFolder.WEIGHTS_FILE + " (" + AdapterHead.WEIGHT_KEY + ") has " + outputs
           + " outputs; list one name per head output, in class-id order, or use the adapter as vblora train"

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -208,6 +209,79 @@ class AdapterFolderTest {
     assertTrue(message.startsWith(weights.toString()), message);
     assertTrue(message.contains("the vector bank (base_model.vblora_vector_bank) holds NaN at [2, 5]"), message);
     assertTrue(message.contains("vblora export-adapter of RUN/checkpoints/step-N"), message);
+  }
+
+  /**
+   * PEFT's full logits may hold -inf (an adapter read from a top-k file and saved again in full), but each
+   * sub-vector keeps a finite one; a sub-vector of only -inf mixes nothing (softmax 0/0, NaN when PEFT merges it).
+   * Refused when read, naming the file and the module, instead of failing later inside the merge.
+   */
+  @Test
+  void aSubVectorOfOnlyMinusInfinityLogitsIsRefusedNamingTheFileAndTheModule() throws IOException {
+    Path folder = copyOf("qv_full");
+    Path weights = folder.resolve(AdapterFolder.WEIGHTS_FILE);
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    String key = "base_model.model.encoder.layer.1.attention.self.value.vblora_logits_B";
+    StoredTensor logits = file.tensor(key).orElseThrow();
+    float[] values = logits.toFloats();
+    int h = (int) logits.dim(2);
+    Arrays.fill(values, 3 * h, 4 * h, Float.NEGATIVE_INFINITY); // sub-vector 3 of [2, 4, h]
+    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
+    tensors.put(key, StoredTensor.ofFloats(logits.shape(), values));
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertEquals(weights + ": module encoder.layer.1.attention.self.value: sub-vector 3 has only -inf logits, so it"
+        + " selects no bank vector (its softmax is NaN); the file is damaged", e.getMessage());
+  }
+
+  /** A module's own check already names the module: the file's error names it once. */
+  @Test
+  void logitsOfTwoRanksNameTheModuleOnce() throws IOException {
+    Path folder = copyOf("qv_full");
+    Path weights = folder.resolve(AdapterFolder.WEIGHTS_FILE);
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    String key = "base_model.model.encoder.layer.0.attention.self.query.vblora_logits_A";
+    StoredTensor logits = file.tensor(key).orElseThrow();
+    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
+    tensors.put(key, StoredTensor.ofFloats(new long[] {2, 4, logits.dim(2)}, logits.toFloats()));
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertEquals(weights + ": module encoder.layer.0.attention.self.query: logits_A has rank 2 (its first"
+        + " dimension) but logits_B has rank 4 (its second dimension)", e.getMessage());
+  }
+
+  /** VB-LoRA tensors under a config that says LORA: the error says what the file holds and what to check. */
+  @Test
+  void aVbLoraFileUnderALoraConfigSaysWhatItHolds() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path config = folder.resolve(AdapterConfig.FILE_NAME);
+    Files.writeString(config, Files.readString(config).replace("\"peft_type\": \"VBLORA\"", "\"peft_type\": \"LORA\""));
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertEquals(folder.resolve(AdapterFolder.WEIGHTS_FILE) + ": holds no lora_A/lora_B tensors; it is not a LoRA"
+        + " adapter file (it holds VB-LoRA tensors (base_model.vblora_vector_bank, vblora_logits_*)); is"
+        + " adapter_config.json's peft_type right?", e.getMessage());
+  }
+
+  /**
+   * A state dict saved by hand keeps the adapter's name in its keys (base_model.vblora_vector_bank.default);
+   * PEFT's save_pretrained drops it. The error names the key it found and says how to save the adapter.
+   */
+  @Test
+  void aBankUnderAnotherKeyIsNamedWithHowPeftSavesIt() throws IOException {
+    Path folder = copyOf("qv_topk");
+    Path weights = folder.resolve(AdapterFolder.WEIGHTS_FILE);
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    Map<String, StoredTensor> tensors = new LinkedHashMap<>();
+    file.tensors().forEach((key, tensor) -> tensors.put(key.equals(VbLoraSafetensors.BANK_KEY)
+        ? key + ".default" : key, tensor));
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
+    assertEquals(weights + ": has no tensor \"base_model.vblora_vector_bank\"; it has"
+        + " \"base_model.vblora_vector_bank.default\" instead, a state dict not saved as PEFT saves adapters: save it"
+        + " with PeftModel.save_pretrained, which writes \"base_model.vblora_vector_bank\" and"
+        + " base_model.model.<module>.vblora_logits_* without the adapter's name", e.getMessage());
   }
 
   private Path copyOf(String fixture) throws IOException {

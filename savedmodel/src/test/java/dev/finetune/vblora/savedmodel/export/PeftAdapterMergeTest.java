@@ -9,11 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.adapter.AdapterFormatException;
+import dev.finetune.vblora.savedmodel.adapter.SafetensorsFile;
 import dev.finetune.vblora.savedmodel.adapter.SafetensorsReader;
+import dev.finetune.vblora.savedmodel.adapter.SafetensorsWriter;
 import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +27,8 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -203,6 +209,42 @@ class PeftAdapterMergeTest {
     assertEquals(2, record.size(), record.toString());
     assertEquals(beneath, record.get(0));
     assertNotEquals(beneath.fingerprint(), record.get(1).fingerprint(), "another adapter, another fingerprint");
+  }
+
+  /**
+   * PEFT saves more beside the adapter's weights than the one head a merge places (classifier.weight + .bias):
+   * RoBERTa's two-layer classifier, a "score" head without bias, half a head. Merged, the model would lack them and
+   * serve something other than what was trained; refused before anything is written, naming the folder, the
+   * tensors and what to do.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"classifier.dense.weight:4x256 classifier.dense.bias:4 classifier.out_proj.weight:2x4"
+      + " classifier.out_proj.bias:2", "score.weight:2x256", "classifier.weight:2x256"})
+  void tensorsAMergeCannotPlaceAreRefusedNotDropped(String saved, @TempDir Path out) throws Exception {
+    Path adapter = Files.createDirectories(out.resolve("adapter"));
+    Path fixture = SharedFolder.resolve("fixtures/peft/" + FIXTURE);
+    Files.copy(fixture.resolve("adapter_config.json"), adapter.resolve("adapter_config.json"));
+    SafetensorsFile file = SafetensorsReader.read(fixture.resolve("adapter_model.safetensors"));
+    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
+    List<String> keys = new ArrayList<>();
+    for (String entry : saved.split(" ")) {
+      String key = "base_model.model." + entry.substring(0, entry.indexOf(':'));
+      long[] shape = Arrays.stream(entry.substring(entry.indexOf(':') + 1).split("x")).mapToLong(Long::parseLong)
+          .toArray();
+      tensors.put(key, StoredTensor.ofFloats(shape, new float[(int) Arrays.stream(shape).reduce(1, (a, b) -> a * b)]));
+      keys.add(key);
+    }
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), adapter.resolve("adapter_model.safetensors"));
+
+    Path merged = out.resolve("merged");
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> MergedModel.merge(base, adapter, merged));
+    String message = e.getMessage();
+    assertTrue(message.startsWith(adapter + ": adapter_model.safetensors holds "), message);
+    for (String key : keys) {
+      assertTrue(message.contains(key), key + " named in: " + message);
+    }
+    assertTrue(message.contains("save the adapter without them (in PEFT: modules_to_save=None"), message);
+    assertTrue(Files.notExists(merged), "nothing is written");
   }
 
   private static String kernelName(int layer, String projection) {

@@ -8,12 +8,15 @@ import static dev.finetune.vblora.training.testing.CliRun.assertUserError;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.ops.testing.RequiredInCi;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.StoredTensor;
+import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.training.testing.CliRun;
 import dev.finetune.vblora.training.testing.RandomVbLoraAdapter;
 import dev.finetune.vblora.training.testing.DemoFiles;
 import dev.finetune.vblora.training.testing.TrainCommandLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -186,6 +189,29 @@ class CommandErrorsTest {
     assertUserError(CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", wrongSize.toString(), "--out",
         dir.resolve("merged-size").toString()), "bert.encoder.layer.0.intermediate.dense", "768x768", "768x3072");
     assertFalse(Files.exists(dir.resolve("merged-size")));
+  }
+
+  /**
+   * A PEFT adapter that saved a RoBERTa-style head (classifier.dense, classifier.out_proj) beside its weights: the
+   * merge places only a one-layer classifier, so it refuses the adapter, naming the tensors, instead of writing a
+   * model without the head that was trained.
+   */
+  @Test
+  void anAdapterWithTensorsTheMergeCannotPlace() throws Exception {
+    VbLoraAdapter random = RandomVbLoraAdapter.of("bert.encoder.layer.0.attention.self.query", 3, 3, new Random(1),
+        null);
+    Map<String, StoredTensor> head = new LinkedHashMap<>();
+    head.put("base_model.model.classifier.dense.weight", StoredTensor.ofFloats(new long[] {768, 768},
+        new float[768 * 768]));
+    head.put("base_model.model.classifier.out_proj.weight", StoredTensor.ofFloats(new long[] {2, 768},
+        new float[2 * 768]));
+    Path folder = dir.resolve("adapter-roberta-head");
+    AdapterFolder.write(VbLoraAdapter.of(random.config(), random.vectorBank(), random.modules(), head), folder, true);
+    Path out = dir.resolve("merged-roberta-head");
+    assertUserError(CliRun.of("merge", "--model", "bert-base-uncased", "--adapter", folder.toString(), "--out",
+        out.toString()), folder.toString(), "base_model.model.classifier.dense.weight",
+        "base_model.model.classifier.out_proj.weight", "modules_to_save=None");
+    assertFalse(Files.exists(out));
   }
 
   /** A small VB-LoRA adapter (h=4, b=256, r=1) on one module, with random values. */
