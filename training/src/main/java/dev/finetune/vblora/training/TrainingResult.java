@@ -77,8 +77,8 @@ public record TrainingResult(Path out, long bestStep, Map<String, Double> bestMe
 
   /** This result with its paths in {@code folder}: a run trained in a staging folder, then moved into place. */
   TrainingResult movedTo(Path folder) {
-    return new TrainingResult(folder, bestStep, bestMetrics, finalMetrics, trainableParams, storedParams, headParams, stepMillis,
-        updateForms, stepLaunch, stepLaunchRefusal, folder.resolve(out.relativize(adapter)),
+    return new TrainingResult(folder, bestStep, bestMetrics, finalMetrics, trainableParams, storedParams, headParams,
+        stepMillis, updateForms, stepLaunch, stepLaunchRefusal, folder.resolve(out.relativize(adapter)),
         folder.resolve(out.relativize(merged)), folder.resolve(out.relativize(metricsFile)), timings);
   }
 

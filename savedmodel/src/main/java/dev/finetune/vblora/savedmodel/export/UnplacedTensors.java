@@ -12,8 +12,8 @@ import java.util.Map;
  * modules_to_save ({@value AdapterHead#WEIGHT_KEY} and {@value AdapterHead#BIAS_KEY}, both). Anything else PEFT can
  * save beside them (another head's layers, such as RoBERTa's classifier.dense and classifier.out_proj, or a
  * "score" head; resized embeddings; a LoRA adapter's biases trained with bias="all", lora_embedding or
- * lora_B.bias; a tensor a newer PEFT added) would be left out of the merged model without a word, and it would serve something other
- * than what was trained.
+ * lora_B.bias; a tensor a newer PEFT added) would be left out of the merged model without a word, and it would
+ * serve something other than what was trained.
  */
 final class UnplacedTensors {
   /** What to say about them: what a merge places, and what to do instead. */
