@@ -7,8 +7,11 @@ import dev.finetune.vblora.data.table.TableReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -209,6 +212,7 @@ public final class DatasetReader {
     if (knownLabels != null) {
       return knownLabels;
     }
+    requireOneSpellingPerClass(labels, rows, label);
     LabelSet found = LabelSet.of(labels);
     if (found.size() < 2) {
       throw new DataFileException(file, 0, label.name, "all " + rows.size() + " examples have the label '"
@@ -217,12 +221,31 @@ public final class DatasetReader {
     return found;
   }
 
+  /**
+   * Names that differ only in case ("positive", "Positive") are one class spelt two ways, as a hand-edited or
+   * merged file has them; taken as they are they would train as two classes, each with half the examples.
+   */
+  private void requireOneSpellingPerClass(List<String> labels, List<Row> rows, ResolvedColumn label) {
+    Map<String, Integer> firstByFolded = new HashMap<>();
+    for (int i = 0; i < labels.size(); i++) {
+      String name = labels.get(i);
+      Integer first = firstByFolded.putIfAbsent(name.toLowerCase(Locale.ROOT), i);
+      if (first != null && !labels.get(first).equals(name)) {
+        throw new DataFileException(file, rows.get(i).line(), label.name, "the label '" + name + "' differs only in"
+            + " case from '" + labels.get(first) + "' (line " + rows.get(first).line() + "); write every label of a"
+            + " class the same way");
+      }
+    }
+  }
+
   private float classId(LabelSet labels, String label, Row row, ResolvedColumn column) {
     OptionalInt id = labels.idOf(label);
     if (id.isEmpty()) {
+      String sameButCase = labels.names().stream().filter(label::equalsIgnoreCase).findFirst()
+          .map(name -> " ('" + name + "' differs only in case: write it as the training data does)").orElse("");
       throw new DataFileException(file, row.line(), column.name, "the label '" + label
-          + "' is not one of the known classes " + labels + " (the training data's, or the output indices of a"
-          + " model's own classifier); give labels of these classes"
+          + "' is not one of the known classes " + labels + sameButCase + " (the training data's, or the output"
+          + " indices of a model's own classifier); give labels of these classes"
           + headerHint(row));
     }
     return id.getAsInt();

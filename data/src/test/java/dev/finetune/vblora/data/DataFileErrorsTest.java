@@ -94,6 +94,25 @@ class DataFileErrorsTest {
   }
 
   @Test
+  void trainingLabelsThatDifferOnlyInCase() throws IOException {
+    Path tsv = file("case.tsv", "sentence\tlabel\ngood\tpositive\nbad\tnegative\nfine\tPositive\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(4, e.line());
+    assertEquals("'label'", e.column());
+    assertMentions(e, tsv.toString(), "'Positive' differs only in case from 'positive' (line 2)",
+        "write every label of a class the same way");
+  }
+
+  @Test
+  void anEvaluationLabelInAnotherCaseIsToldTheKnownSpelling() throws IOException {
+    Path eval = file("eval.tsv", "sentence\tlabel\nfine\tPositive\n");
+    LabelSet trained = LabelSet.of(List.of("negative", "positive"));
+    DataFileException e = assertThrows(DataFileException.class,
+        () -> DatasetReader.read(eval, classification("sentence", "label"), trained));
+    assertMentions(e, "line 2", "'Positive' is not one of the known classes", "'positive' differs only in case");
+  }
+
+  @Test
   void anEmptyFile() throws IOException {
     Path empty = file("empty.tsv", "\n  \n");
     DataFileException e = readFails(empty, classification("0", "1"));
