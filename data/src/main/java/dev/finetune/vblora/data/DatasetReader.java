@@ -2,6 +2,7 @@ package dev.finetune.vblora.data;
 
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.table.Row;
+import dev.finetune.vblora.data.table.RowWidth;
 import dev.finetune.vblora.data.table.Table;
 import dev.finetune.vblora.data.table.TableReader;
 import java.io.IOException;
@@ -70,6 +71,10 @@ public final class DatasetReader {
     ResolvedColumn pair = mapping.hasTextPair() ? resolve(mapping.textPair(), "text pair", header, headerLine)
         : null;
     ResolvedColumn label = resolve(mapping.label(), "label", header, headerLine);
+    if (!table.namesItsColumns()) {
+      boolean fromHeader = header != null;
+      RowWidth.requireAtMost(table, fromHeader ? header.size() : rows.get(0).size(), fromHeader, rows);
+    }
 
     List<String> texts = new ArrayList<>();
     List<String> pairs = new ArrayList<>();

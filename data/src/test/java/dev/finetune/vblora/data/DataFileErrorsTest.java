@@ -75,6 +75,24 @@ class DataFileErrorsTest {
     assertMentions(e, tsv.toString(), "line 1", "'sentence'", "[text, label]", "map it to one of these names");
   }
 
+  /** A comma in an unquoted CSV cell moved the label column onto a piece of text: a new class, silently. */
+  @Test
+  void aRowWiderThanTheHeader() throws IOException {
+    Path csv = file("wide.csv", "sentence,label\ngood,1\ngood, but long,1\nbad,0\n");
+    DataFileException e = readFails(csv, classification("sentence", "label"));
+    assertEquals(3, e.line());
+    assertMentions(e, csv.toString(), "line 3", "3 cells where the header has 2", "in double quotes");
+    Path tsv = file("wide.tsv", "a good film\t1\ntab\there\t0\n");
+    assertMentions(readFails(tsv, classification("0", "1")), "line 2", "3 cells where the first row has 2",
+        "must not hold a tab");
+  }
+
+  @Test
+  void emptyCellsPastTheLastColumnAreNoExtraColumns() throws IOException {
+    Path tsv = file("trailing.tsv", "sentence\tlabel\ngood\t1\t\nbad\t0\t\t\n");
+    assertEquals(2, DatasetReader.read(tsv, classification("sentence", "label")).size());
+  }
+
   @Test
   void namesWithADeclaredHeaderlessFile() throws IOException {
     Path tsv = file("nohead.tsv", "good\t1\n");
