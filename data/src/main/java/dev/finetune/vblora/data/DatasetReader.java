@@ -80,8 +80,8 @@ public final class DatasetReader {
     List<String> pairs = new ArrayList<>();
     List<String> labels = new ArrayList<>();
     for (Row row : rows) {
-      texts.add(text.value(row));
-      pairs.add(pair == null ? null : pair.value(row));
+      texts.add(text.nonBlank(row));
+      pairs.add(pair == null ? null : pair.nonBlank(row));
       String labelCell = label.value(row).trim();
       if (labelCell.isEmpty()) {
         throw new DataFileException(file, row.line(), label.name, "the label is empty; every example needs one");
@@ -294,7 +294,20 @@ public final class DatasetReader {
       String value = row.cell(index);
       if (value == null) {
         throw new DataFileException(file, row.line(), name, "the row has no " + role + " (the key is missing,"
-            + " null, or holds an object or array); give every row a text value");
+            + " null, or holds an object or array); give every row a " + role + " value");
+      }
+      return value;
+    }
+
+    /**
+     * A text cell that holds something: pandas reads an empty cell as a missing value (NaN), which a tokenizer
+     * refuses; trained on as it is, the example would teach the head the label of no text at all.
+     */
+    String nonBlank(Row row) {
+      String value = value(row);
+      if (value.isBlank()) {
+        throw new DataFileException(file, row.line(), name, "the " + role + " is empty; give every example a "
+            + role + ", or remove the row");
       }
       return value;
     }

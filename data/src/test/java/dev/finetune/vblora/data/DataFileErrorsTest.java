@@ -93,6 +93,23 @@ class DataFileErrorsTest {
     assertEquals(2, DatasetReader.read(tsv, classification("sentence", "label")).size());
   }
 
+  /** pandas reads an empty cell as NaN, which no tokenizer takes; trained on, it teaches a label for no text. */
+  @Test
+  void anEmptyText() throws IOException {
+    Path tsv = file("empty.tsv", "sentence\tlabel\ngood\t1\n \t0\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(3, e.line());
+    assertMentions(e, "column 'sentence'", "the text is empty", "remove the row");
+  }
+
+  @Test
+  void aNullJsonLabelAsksForALabel() throws IOException {
+    Path jsonl = file("d.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": null}\n");
+    DataFileException e = readFails(jsonl, classification("text", "label"));
+    assertEquals(2, e.line());
+    assertMentions(e, "column 'label'", "has no label", "give every row a label value");
+  }
+
   @Test
   void namesWithADeclaredHeaderlessFile() throws IOException {
     Path tsv = file("nohead.tsv", "good\t1\n");
