@@ -162,8 +162,16 @@ public final class DatasetReader {
               + " textColumn " + longestCell(header) + " labelColumn " + labelIndex(header) + "), else map the "
               + role + " column to one of these names", List.of("noHeader", "textColumn", "labelColumn"));
         }
-        throw new DataFileException(file, headerLine, null, problem + "; map it to one of these names or to a"
-            + " 0-based index");
+        throw new DataFileException(file, headerLine, null, problem + sameButCase(header, column.name())
+            + "; map it to one of these names or to a 0-based index");
+      }
+      int again = indexOf(header, column.name(), index + 1);
+      if (again >= 0) {
+        // pandas would call the second one 'name.1'; taking either silently could train on the wrong column.
+        String setting = setting(role);
+        throw new DataFileException(file, headerLine, null, "the header names two columns " + column + " ("
+            + index + " and " + again + ", 0-based), so the " + role + " column is ambiguous; rename one of them,"
+            + " or map " + setting + " to the 0-based index of the one to read", List.of(setting));
       }
       return new ResolvedColumn(index, column.toString(), role);
     }
@@ -204,8 +212,28 @@ public final class DatasetReader {
     return cell == null ? 0 : cell.length();
   }
 
+  /** The setting that maps a column of {@code role}. */
+  private static String setting(String role) {
+    return switch (role) {
+      case "text" -> "textColumn";
+      case "text pair" -> "textPairColumn";
+      default -> "labelColumn";
+    };
+  }
+
+  /** Header names are matched exactly (as pandas does); a near miss in case is pointed out. */
+  private static String sameButCase(List<String> header, String name) {
+    return header == null ? "" : header.stream().filter(Objects::nonNull).map(String::trim)
+        .filter(name::equalsIgnoreCase).findFirst()
+        .map(found -> " ('" + found + "' differs only in case: names are matched exactly)").orElse("");
+  }
+
   private static int indexOf(List<String> header, String name) {
-    for (int i = 0; i < header.size(); i++) {
+    return indexOf(header, name, 0);
+  }
+
+  private static int indexOf(List<String> header, String name, int from) {
+    for (int i = from; i < header.size(); i++) {
       if (header.get(i) != null && header.get(i).trim().equals(name)) {
         return i;
       }

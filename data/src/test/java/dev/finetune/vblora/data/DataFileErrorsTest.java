@@ -75,6 +75,22 @@ class DataFileErrorsTest {
     assertMentions(e, tsv.toString(), "line 1", "'sentence'", "[text, label]", "map it to one of these names");
   }
 
+  @Test
+  void aColumnNameInAnotherCaseIsPointedOut() throws IOException {
+    Path tsv = file("case.tsv", "Sentence\tLabel\ngood\t1\nbad\t0\n");
+    assertMentions(readFails(tsv, classification("sentence", "label")), "line 1",
+        "'sentence' is not among the column names [Sentence, Label] ('Sentence' differs only in case");
+  }
+
+  @Test
+  void aMappedNameTwiceInTheHeader() throws IOException {
+    Path tsv = file("dup.tsv", "sentence\tsentence\tlabel\nid0\tgood\t1\nid1\tbad\t0\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(1, e.line());
+    assertMentions(e, tsv.toString(), "two columns 'sentence' (0 and 1, 0-based)", "map textColumn to the 0-based");
+    assertEquals(List.of("textColumn"), e.settings());
+  }
+
   /** A comma in an unquoted CSV cell moved the label column onto a piece of text: a new class, silently. */
   @Test
   void aRowWiderThanTheHeader() throws IOException {
