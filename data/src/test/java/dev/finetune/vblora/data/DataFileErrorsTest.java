@@ -242,6 +242,26 @@ class DataFileErrorsTest {
   }
 
   @Test
+  void theFirstByteThatIsNotUtf8IsGivenByLineAndCharacter() throws IOException {
+    byte[] head = "sentence\tlabel\nd\u00e9j\u00e0 vu\t1\n".getBytes(StandardCharsets.UTF_8);
+    byte[] latin1 = "cr\u00e8me\t0\n".getBytes(StandardCharsets.ISO_8859_1);
+    byte[] bytes = new byte[head.length + latin1.length];
+    System.arraycopy(head, 0, bytes, 0, head.length);
+    System.arraycopy(latin1, 0, bytes, head.length, latin1.length);
+    DataFileException e = readFails(Files.write(dir.resolve("mixed.tsv"), bytes), classification("0", "1"));
+    assertEquals(3, e.line());
+    assertMentions(e, "line 3", "byte 0xE8 (character 3 of the line) is not UTF-8", "Windows-1252",
+        "save it as UTF-8");
+  }
+
+  @Test
+  void utf16TextAsExcelSavesUnicodeText() throws IOException {
+    Path utf16 = Files.write(dir.resolve("excel.txt"), "\uFEFFsentence\tlabel\ngood\t1\n"
+        .getBytes(StandardCharsets.UTF_16LE));
+    assertMentions(readFails(utf16, classification("sentence", "label")), "UTF-16", "save it as UTF-8");
+  }
+
+  @Test
   void anUnknownExtension() throws IOException {
     Path data = file("data.dat", "a,1\n");
     assertMentions(readFails(data, classification("0", "1")), ".tsv, .csv or .jsonl");

@@ -4,10 +4,6 @@ import dev.finetune.vblora.data.DataFileException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonSyntaxException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,18 +51,7 @@ public final class TableReader {
     if (!Files.isRegularFile(file)) {
       throw new DataFileException(file, "this is not a regular file; give the data file itself");
     }
-    byte[] bytes = Files.readAllBytes(file);
-    String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new DataFileException(file, 0, null, "the file is not UTF-8 text; save it as UTF-8", e);
-    }
-    return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    return Utf8Text.decode(file, Files.readAllBytes(file));
   }
 
   private static List<String> lines(String text) {
