@@ -262,6 +262,13 @@ class DataFileErrorsTest {
   }
 
   @Test
+  void aGzFileThatIsNotGzip() throws IOException {
+    Path gz = file("train.tsv.gz", "sentence\tlabel\ngood\t1\n");
+    assertMentions(readFails(gz, classification("sentence", "label")), gz.toString(), "not whole gzip data",
+        "drop .gz from its name");
+  }
+
+  @Test
   void anUnknownExtension() throws IOException {
     Path data = file("data.dat", "a,1\n");
     assertMentions(readFails(data, classification("0", "1")), ".tsv, .csv or .jsonl");

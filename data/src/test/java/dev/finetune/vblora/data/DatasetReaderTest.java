@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.finetune.vblora.data.table.TableFormat;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -135,6 +137,16 @@ class DatasetReaderTest {
     assertEquals(List.of("0", "1"), d.labels().names());
     assertArrayEquals(new int[] {1, 0, 1, 0}, classIds(d));
     assertArrayEquals(new int[] {1, 0}, classIds(DatasetReader.read(valid, options, d.labels())));
+  }
+
+  @Test
+  void gzipFilesAreReadDecompressedInTheFormatOfTheirInnerName() throws IOException {
+    Path gz = dir.resolve("train.csv.gz");
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz))) {
+      out.write("text,label\n\"good, really\",1\nbad,0\n".getBytes(StandardCharsets.UTF_8));
+    }
+    Dataset d = DatasetReader.read(gz, ReadOptions.of(ColumnMapping.of("text", "label"), Task.CLASSIFICATION));
+    assertEquals(List.of("good, really", "bad"), texts(d));
   }
 
   @Test

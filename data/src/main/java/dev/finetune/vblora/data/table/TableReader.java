@@ -3,7 +3,9 @@ package dev.finetune.vblora.data.table;
 import dev.finetune.vblora.data.DataFileException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonSyntaxException;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,9 +13,12 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
- * Reads a TSV, CSV or JSONL data file (UTF-8, an optional byte order mark, LF or CRLF line ends) into rows.
+ * Reads a TSV, CSV or JSONL data file (UTF-8, an optional byte order mark, LF or CRLF line ends, gzip-compressed
+ * when named .gz) into rows.
  * Blank lines are skipped. A missing or empty file, text that is not UTF-8, and broken CSV quoting or JSON
  * are {@link DataFileException}s naming the file and line.
  */
@@ -25,7 +30,7 @@ public final class TableReader {
     TableFormat format = TableFormat.forFileName(file);
     if (format == null) {
       throw new DataFileException(file, "the format cannot be told from the file name; name it .tsv, .csv"
-          + " or .jsonl, or give the format explicitly");
+          + " or .jsonl (.txt reads as .tsv, .json and .ndjson as .jsonl; any of them may end in .gz)");
     }
     return read(file, format);
   }
@@ -51,7 +56,16 @@ public final class TableReader {
     if (!Files.isRegularFile(file)) {
       throw new DataFileException(file, "this is not a regular file; give the data file itself");
     }
-    return Utf8Text.decode(file, Files.readAllBytes(file));
+    return Utf8Text.decode(file, TableFormat.isGzip(file) ? gunzip(file) : Files.readAllBytes(file));
+  }
+
+  private static byte[] gunzip(Path file) throws IOException {
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+      return in.readAllBytes();
+    } catch (ZipException | EOFException e) {
+      throw new DataFileException(file, 0, null, "the file is named .gz but is not whole gzip data (" + e.getMessage()
+          + "); compress it again with gzip, or drop .gz from its name if it is plain text", e);
+    }
   }
 
   private static List<String> lines(String text) {
