@@ -268,6 +268,17 @@ class DataFileErrorsTest {
         "drop .gz from its name");
   }
 
+  /** pandas' to_csv(sep='\t') quotes a text that holds a quote; a .tsv is read with quotes as text. */
+  @Test
+  void aTsvQuotedByACsvWriter() throws IOException {
+    Path tsv = file("pandas.tsv", "sentence\tlabel\ngood\t1\n\"he said \"\"hi\"\"\"\t0\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(3, e.line());
+    assertMentions(e, "the cell \"he said \"\"hi\"\"\" is quoted as a CSV writer quotes", "save the file as .csv");
+    Path quoteAll = file("all.tsv", "\"sentence\"\t\"label\"\n\"good\"\t\"1\"\n");
+    assertMentions(readFails(quoteAll, classification("sentence", "label")), "line 1", "every cell is quoted");
+  }
+
   @Test
   void anUnknownExtension() throws IOException {
     Path data = file("data.dat", "a,1\n");

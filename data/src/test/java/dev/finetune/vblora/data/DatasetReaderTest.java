@@ -150,6 +150,13 @@ class DatasetReaderTest {
   }
 
   @Test
+  void aQuoteThatOpensATsvTextIsText() throws IOException {
+    Path tsv = file("glue.tsv", "sentence\tlabel\n\" the film opens\t1\n\"quoted\" start\t0\n\"all in quotes\"\t1\n");
+    Dataset d = DatasetReader.read(tsv, ReadOptions.of(SENTENCE_LABEL, Task.CLASSIFICATION));
+    assertEquals(List.of("\" the film opens", "\"quoted\" start", "\"all in quotes\""), texts(d));
+  }
+
+  @Test
   void theFormatCanBeDeclaredForOtherFileNames() throws IOException {
     Path data = file("data.dat", "a,1\nb,0\n");
     ReadOptions options = ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION).withFormat(TableFormat.CSV);

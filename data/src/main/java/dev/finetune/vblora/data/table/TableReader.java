@@ -38,7 +38,7 @@ public final class TableReader {
   public static Table read(Path file, TableFormat format) throws IOException {
     String text = readText(file);
     Table table = switch (format) {
-      case TSV -> new Table(file, format, null, tsvRows(text));
+      case TSV -> new Table(file, format, null, tsvRows(file, text));
       case CSV -> new Table(file, format, null, new CsvParser(file, text).rows());
       case JSONL -> jsonLines(file, text);
     };
@@ -79,13 +79,15 @@ public final class TableReader {
     return lines;
   }
 
-  private static List<Row> tsvRows(String text) {
+  private static List<Row> tsvRows(Path file, String text) {
     List<Row> rows = new ArrayList<>();
     List<String> lines = lines(text);
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
       if (!line.isBlank()) {
-        rows.add(new Row(i + 1, Arrays.asList(line.split("\t", -1))));
+        List<String> cells = Arrays.asList(line.split("\t", -1));
+        CsvQuotedTsv.refuse(file, i + 1, cells);
+        rows.add(new Row(i + 1, cells));
       }
     }
     return rows;
