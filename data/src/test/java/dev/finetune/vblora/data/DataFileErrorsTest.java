@@ -228,6 +228,14 @@ class DataFileErrorsTest {
   }
 
   @Test
+  void aJsonFileOfOneDocumentIsToldToWriteJsonLines() throws IOException {
+    Path json = file("records.json", "[\n {\"text\": \"a\", \"label\": 1},\n {\"text\": \"b\", \"label\": 0}\n]\n");
+    DataFileException e = readFails(json, classification("text", "label"));
+    assertMentions(e, json.toString(), "line 1", "one JSON document over several lines",
+        "orient='records', lines=True");
+  }
+
+  @Test
   void aJsonLineWithoutTheMappedKey() throws IOException {
     Path jsonl = file("d.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"label\": 0}\n");
     DataFileException e = readFails(jsonl, classification("text", "label"));

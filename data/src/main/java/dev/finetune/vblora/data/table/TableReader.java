@@ -107,6 +107,11 @@ public final class TableReader {
       try {
         value = Json.parse(line);
       } catch (JsonSyntaxException e) {
+        if (values.isEmpty() && isOneDocument(text)) {
+          throw new DataFileException(file, i + 1, null, "the file is one JSON document over several lines (as"
+              + " pandas' to_json and json.dump write), not one JSON object per line; write it as JSON Lines (pandas:"
+              + " to_json('data.jsonl', orient='records', lines=True))", e);
+        }
         throw new DataFileException(file, i + 1, null, "not valid JSON (" + e.problem() + " at character "
             + (e.offset() + 1) + "); a .jsonl file holds one JSON object per line", e);
       }
@@ -140,6 +145,16 @@ public final class TableReader {
       rows.add(new Row(lineNumbers.get(r), cells));
     }
     return new Table(file, TableFormat.JSONL, objects ? List.copyOf(keys.keySet()) : null, rows);
+  }
+
+  /** Whether the whole text parses as one JSON value: a pretty-printed file, or an array of records. */
+  private static boolean isOneDocument(String text) {
+    try {
+      Json.parse(text);
+      return true;
+    } catch (JsonSyntaxException e) {
+      return false;
+    }
   }
 
   /**
