@@ -163,7 +163,7 @@ public final class DatasetReader {
               + role + " column to one of these names", List.of("noHeader", "textColumn", "labelColumn"));
         }
         throw new DataFileException(file, headerLine, null, problem + sameButCase(header, column.name())
-            + "; map it to one of these names or to a 0-based index");
+            + "; map it to one of these names or to a 0-based index" + separatorHint(header));
       }
       int again = indexOf(header, column.name(), index + 1);
       if (again >= 0) {
@@ -228,6 +228,24 @@ public final class DatasetReader {
         .map(found -> " ('" + found + "' differs only in case: names are matched exactly)").orElse("");
   }
 
+  /**
+   * A header of one cell that holds another separator: a CSV that Excel wrote with ';' (where the decimal separator
+   * is a comma), or a comma-separated file named .tsv.
+   */
+  private static String separatorHint(List<String> header) {
+    if (header == null || header.size() != 1 || header.get(0) == null) {
+      return "";
+    }
+    for (String separator : List.of(";", ",", "\t", "|")) {
+      if (header.get(0).contains(separator)) {
+        String shown = separator.equals("\t") ? "a tab" : "'" + separator + "'";
+        return "; the header is one cell that holds " + shown + ": a .csv file is read comma-separated and a .tsv"
+            + " file tab-separated, so save it with that separator (or under the name that fits it)";
+      }
+    }
+    return "";
+  }
+
   private static int indexOf(List<String> header, String name) {
     return indexOf(header, name, 0);
   }
@@ -249,7 +267,8 @@ public final class DatasetReader {
     LabelSet found = LabelSet.of(labels);
     if (found.size() < 2) {
       throw new DataFileException(file, 0, label.name, "all " + rows.size() + " examples have the label '"
-          + found.name(0) + "'; a classifier needs at least two classes: check the label column");
+          + found.name(0) + "'; a classifier needs at least two classes: check the label column"
+          + (rows.size() == 1 ? " (a file of one row: if it is a header, the file has no examples)" : ""));
     }
     return found;
   }

@@ -126,6 +126,21 @@ class DataFileErrorsTest {
     assertMentions(e, "column 'label'", "has no label", "give every row a label value");
   }
 
+  /** Excel writes ';' where the decimal separator is a comma. */
+  @Test
+  void aCsvSeparatedBySemicolons() throws IOException {
+    Path csv = file("excel.csv", "sentence;label\ngood;1\nbad;0\n");
+    assertMentions(readFails(csv, classification("sentence", "label")), "[sentence;label]",
+        "the header is one cell that holds ';'", "comma-separated");
+  }
+
+  @Test
+  void aHeaderAloneReadByIndex() throws IOException {
+    Path tsv = file("header.tsv", "sentence\tlabel\n");
+    assertMentions(readFails(tsv, classification("0", "1")), "all 1 examples have the label 'label'",
+        "if it is a header, the file has no examples");
+  }
+
   @Test
   void namesWithADeclaredHeaderlessFile() throws IOException {
     Path tsv = file("nohead.tsv", "good\t1\n");
