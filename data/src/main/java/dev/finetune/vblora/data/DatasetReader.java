@@ -2,13 +2,17 @@ package dev.finetune.vblora.data;
 
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.table.Row;
+import dev.finetune.vblora.data.table.RowWidth;
 import dev.finetune.vblora.data.table.Table;
 import dev.finetune.vblora.data.table.TableReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -67,13 +71,17 @@ public final class DatasetReader {
     ResolvedColumn pair = mapping.hasTextPair() ? resolve(mapping.textPair(), "text pair", header, headerLine)
         : null;
     ResolvedColumn label = resolve(mapping.label(), "label", header, headerLine);
+    if (!table.namesItsColumns()) {
+      boolean fromHeader = header != null;
+      RowWidth.requireAtMost(table, fromHeader ? header.size() : rows.get(0).size(), fromHeader, rows);
+    }
 
     List<String> texts = new ArrayList<>();
     List<String> pairs = new ArrayList<>();
     List<String> labels = new ArrayList<>();
     for (Row row : rows) {
-      texts.add(text.value(row));
-      pairs.add(pair == null ? null : pair.value(row));
+      texts.add(text.nonBlank(row));
+      pairs.add(pair == null ? null : pair.nonBlank(row));
       String labelCell = label.value(row).trim();
       if (labelCell.isEmpty()) {
         throw new DataFileException(file, row.line(), label.name, "the label is empty; every example needs one");
@@ -154,8 +162,16 @@ public final class DatasetReader {
               + " textColumn " + longestCell(header) + " labelColumn " + labelIndex(header) + "), else map the "
               + role + " column to one of these names", List.of("noHeader", "textColumn", "labelColumn"));
         }
-        throw new DataFileException(file, headerLine, null, problem + "; map it to one of these names or to a"
-            + " 0-based index");
+        throw new DataFileException(file, headerLine, null, problem + sameButCase(header, column.name())
+            + "; map it to one of these names or to a 0-based index" + separatorHint(header));
+      }
+      int again = indexOf(header, column.name(), index + 1);
+      if (again >= 0) {
+        // pandas would call the second one 'name.1'; taking either silently could train on the wrong column.
+        String setting = setting(role);
+        throw new DataFileException(file, headerLine, null, "the header names two columns " + column + " ("
+            + index + " and " + again + ", 0-based), so the " + role + " column is ambiguous; rename one of them,"
+            + " or map " + setting + " to the 0-based index of the one to read", List.of(setting));
       }
       return new ResolvedColumn(index, column.toString(), role);
     }
@@ -196,8 +212,46 @@ public final class DatasetReader {
     return cell == null ? 0 : cell.length();
   }
 
+  /** The setting that maps a column of {@code role}. */
+  private static String setting(String role) {
+    return switch (role) {
+      case "text" -> "textColumn";
+      case "text pair" -> "textPairColumn";
+      default -> "labelColumn";
+    };
+  }
+
+  /** Header names are matched exactly (as pandas does); a near miss in case is pointed out. */
+  private static String sameButCase(List<String> header, String name) {
+    return header == null ? "" : header.stream().filter(Objects::nonNull).map(String::trim)
+        .filter(name::equalsIgnoreCase).findFirst()
+        .map(found -> " ('" + found + "' differs only in case: names are matched exactly)").orElse("");
+  }
+
+  /**
+   * A header of one cell that holds another separator: a CSV that Excel wrote with ';' (where the decimal separator
+   * is a comma), or a comma-separated file named .tsv.
+   */
+  private static String separatorHint(List<String> header) {
+    if (header == null || header.size() != 1 || header.get(0) == null) {
+      return "";
+    }
+    for (String separator : List.of(";", ",", "\t", "|")) {
+      if (header.get(0).contains(separator)) {
+        String shown = separator.equals("\t") ? "a tab" : "'" + separator + "'";
+        return "; the header is one cell that holds " + shown + ": a .csv file is read comma-separated and a .tsv"
+            + " file tab-separated, so save it with that separator (or under the name that fits it)";
+      }
+    }
+    return "";
+  }
+
   private static int indexOf(List<String> header, String name) {
-    for (int i = 0; i < header.size(); i++) {
+    return indexOf(header, name, 0);
+  }
+
+  private static int indexOf(List<String> header, String name, int from) {
+    for (int i = from; i < header.size(); i++) {
       if (header.get(i) != null && header.get(i).trim().equals(name)) {
         return i;
       }
@@ -209,20 +263,41 @@ public final class DatasetReader {
     if (knownLabels != null) {
       return knownLabels;
     }
+    requireOneSpellingPerClass(labels, rows, label);
     LabelSet found = LabelSet.of(labels);
     if (found.size() < 2) {
       throw new DataFileException(file, 0, label.name, "all " + rows.size() + " examples have the label '"
-          + found.name(0) + "'; a classifier needs at least two classes: check the label column");
+          + found.name(0) + "'; a classifier needs at least two classes: check the label column"
+          + (rows.size() == 1 ? " (a file of one row: if it is a header, the file has no examples)" : ""));
     }
     return found;
+  }
+
+  /**
+   * Names that differ only in case ("positive", "Positive") are one class spelt two ways, as a hand-edited or
+   * merged file has them; taken as they are they would train as two classes, each with half the examples.
+   */
+  private void requireOneSpellingPerClass(List<String> labels, List<Row> rows, ResolvedColumn label) {
+    Map<String, Integer> firstByFolded = new HashMap<>();
+    for (int i = 0; i < labels.size(); i++) {
+      String name = labels.get(i);
+      Integer first = firstByFolded.putIfAbsent(name.toLowerCase(Locale.ROOT), i);
+      if (first != null && !labels.get(first).equals(name)) {
+        throw new DataFileException(file, rows.get(i).line(), label.name, "the label '" + name + "' differs only in"
+            + " case from '" + labels.get(first) + "' (line " + rows.get(first).line() + "); write every label of a"
+            + " class the same way");
+      }
+    }
   }
 
   private float classId(LabelSet labels, String label, Row row, ResolvedColumn column) {
     OptionalInt id = labels.idOf(label);
     if (id.isEmpty()) {
+      String sameButCase = labels.names().stream().filter(label::equalsIgnoreCase).findFirst()
+          .map(name -> " ('" + name + "' differs only in case: write it as the training data does)").orElse("");
       throw new DataFileException(file, row.line(), column.name, "the label '" + label
-          + "' is not one of the known classes " + labels + " (the training data's, or the output indices of a"
-          + " model's own classifier); give labels of these classes"
+          + "' is not one of the known classes " + labels + sameButCase + " (the training data's, or the output"
+          + " indices of a model's own classifier); give labels of these classes"
           + headerHint(row));
     }
     return id.getAsInt();
@@ -266,7 +341,20 @@ public final class DatasetReader {
       String value = row.cell(index);
       if (value == null) {
         throw new DataFileException(file, row.line(), name, "the row has no " + role + " (the key is missing,"
-            + " null, or holds an object or array); give every row a text value");
+            + " null, or holds an object or array); give every row a " + role + " value");
+      }
+      return value;
+    }
+
+    /**
+     * A text cell that holds something: pandas reads an empty cell as a missing value (NaN), which a tokenizer
+     * refuses; trained on as it is, the example would teach the head the label of no text at all.
+     */
+    String nonBlank(Row row) {
+      String value = value(row);
+      if (value.isBlank()) {
+        throw new DataFileException(file, row.line(), name, "the " + role + " is empty; give every example a "
+            + role + ", or remove the row");
       }
       return value;
     }

@@ -5,6 +5,7 @@ import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonSyntaxException;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -23,7 +25,9 @@ import java.util.regex.Pattern;
  * The classes of a classification task, each with its id (the index of the model's output logit).
  *
  * <p>The order depends only on the label names, never on the order of the data: integers in numeric order
- * (so labels 0..n-1 get ids 0..n-1), otherwise names in Unicode code-unit order. Training saves its label
+ * (so labels 0..n-1 get ids 0..n-1), otherwise names in Unicode code-unit order. Labels that spell one number
+ * ("1", "1.0") are one class, named by the integer of a whole number ({@link NumericLabel}), and a number is
+ * found by its value ({@link #idOf}). Training saves its label
  * set ({@link #save}) and evaluation loads it, so that id 3 means the same class in both even when the
  * evaluation data lacks some classes or lists them in another order.
  */
@@ -34,6 +38,8 @@ public final class LabelSet {
 
   private final List<String> names;
   private final Map<String, Integer> ids;
+  /** Numeric names by value; a value that two names spell (a label set saved before they were one) maps to -1. */
+  private final Map<BigDecimal, Integer> idsByValue = new HashMap<>();
 
   private LabelSet(List<String> names) {
     this.names = List.copyOf(names);
@@ -49,11 +55,25 @@ public final class LabelSet {
     if (names.isEmpty()) {
       throw new VbLoraException("a label set needs at least one class");
     }
+    for (int id = 0; id < names.size(); id++) {
+      int classId = id;
+      NumericLabel.value(names.get(id)).ifPresent(v -> idsByValue.merge(v, classId, (a, b) -> -1));
+    }
   }
 
   /** The distinct labels among {@code seen}, in the deterministic order described above. */
   public static LabelSet of(Collection<String> seen) {
-    TreeSet<String> distinct = new TreeSet<>(seen);
+    TreeSet<String> distinct = new TreeSet<>();
+    Map<BigDecimal, TreeSet<String>> numbers = new HashMap<>();
+    for (String label : new TreeSet<>(seen)) {
+      Optional<BigDecimal> value = NumericLabel.value(label);
+      if (value.isPresent()) {
+        numbers.computeIfAbsent(value.get(), v -> new TreeSet<>()).add(label);
+      } else {
+        distinct.add(label);
+      }
+    }
+    numbers.forEach((value, spellings) -> distinct.add(NumericLabel.name(value, spellings)));
     boolean integers = distinct.stream().allMatch(s -> INTEGER.matcher(s).matches());
     List<String> ordered = new ArrayList<>(distinct);
     if (integers) {
@@ -83,13 +103,17 @@ public final class LabelSet {
     return names.get(id);
   }
 
+  /** The class of {@code name}, or of a number of the same value ("1.0" finds the class "1", and back). */
   public OptionalInt idOf(String name) {
     Integer id = ids.get(name);
-    return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    if (id == null) {
+      id = NumericLabel.value(name).map(idsByValue::get).orElse(null);
+    }
+    return id == null || id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
   }
 
   public boolean contains(String name) {
-    return ids.containsKey(name);
+    return idOf(name).isPresent();
   }
 
   /** {"labels": [names in id order]}. */

@@ -76,6 +76,72 @@ class DataFileErrorsTest {
   }
 
   @Test
+  void aColumnNameInAnotherCaseIsPointedOut() throws IOException {
+    Path tsv = file("case.tsv", "Sentence\tLabel\ngood\t1\nbad\t0\n");
+    assertMentions(readFails(tsv, classification("sentence", "label")), "line 1",
+        "'sentence' is not among the column names [Sentence, Label] ('Sentence' differs only in case");
+  }
+
+  @Test
+  void aMappedNameTwiceInTheHeader() throws IOException {
+    Path tsv = file("dup.tsv", "sentence\tsentence\tlabel\nid0\tgood\t1\nid1\tbad\t0\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(1, e.line());
+    assertMentions(e, tsv.toString(), "two columns 'sentence' (0 and 1, 0-based)", "map textColumn to the 0-based");
+    assertEquals(List.of("textColumn"), e.settings());
+  }
+
+  /** A comma in an unquoted CSV cell moved the label column onto a piece of text: a new class, silently. */
+  @Test
+  void aRowWiderThanTheHeader() throws IOException {
+    Path csv = file("wide.csv", "sentence,label\ngood,1\ngood, but long,1\nbad,0\n");
+    DataFileException e = readFails(csv, classification("sentence", "label"));
+    assertEquals(3, e.line());
+    assertMentions(e, csv.toString(), "line 3", "3 cells where the header has 2", "in double quotes");
+    Path tsv = file("wide.tsv", "a good film\t1\ntab\there\t0\n");
+    assertMentions(readFails(tsv, classification("0", "1")), "line 2", "3 cells where the first row has 2",
+        "must not hold a tab");
+  }
+
+  @Test
+  void emptyCellsPastTheLastColumnAreNoExtraColumns() throws IOException {
+    Path tsv = file("trailing.tsv", "sentence\tlabel\ngood\t1\t\nbad\t0\t\t\n");
+    assertEquals(2, DatasetReader.read(tsv, classification("sentence", "label")).size());
+  }
+
+  /** pandas reads an empty cell as NaN, which no tokenizer takes; trained on, it teaches a label for no text. */
+  @Test
+  void anEmptyText() throws IOException {
+    Path tsv = file("empty.tsv", "sentence\tlabel\ngood\t1\n \t0\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(3, e.line());
+    assertMentions(e, "column 'sentence'", "the text is empty", "remove the row");
+  }
+
+  @Test
+  void aNullJsonLabelAsksForALabel() throws IOException {
+    Path jsonl = file("d.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": null}\n");
+    DataFileException e = readFails(jsonl, classification("text", "label"));
+    assertEquals(2, e.line());
+    assertMentions(e, "column 'label'", "has no label", "give every row a label value");
+  }
+
+  /** Excel writes ';' where the decimal separator is a comma. */
+  @Test
+  void aCsvSeparatedBySemicolons() throws IOException {
+    Path csv = file("excel.csv", "sentence;label\ngood;1\nbad;0\n");
+    assertMentions(readFails(csv, classification("sentence", "label")), "[sentence;label]",
+        "the header is one cell that holds ';'", "comma-separated");
+  }
+
+  @Test
+  void aHeaderAloneReadByIndex() throws IOException {
+    Path tsv = file("header.tsv", "sentence\tlabel\n");
+    assertMentions(readFails(tsv, classification("0", "1")), "all 1 examples have the label 'label'",
+        "if it is a header, the file has no examples");
+  }
+
+  @Test
   void namesWithADeclaredHeaderlessFile() throws IOException {
     Path tsv = file("nohead.tsv", "good\t1\n");
     DataFileException e = readFails(tsv, classification("sentence", "label").withHeader(HeaderMode.ABSENT));
@@ -91,6 +157,25 @@ class DataFileErrorsTest {
     assertEquals(3, e.line());
     assertEquals("'label'", e.column());
     assertMentions(e, eval.toString(), "line 3", "'2' is not one of the known classes [0, 1]");
+  }
+
+  @Test
+  void trainingLabelsThatDifferOnlyInCase() throws IOException {
+    Path tsv = file("case.tsv", "sentence\tlabel\ngood\tpositive\nbad\tnegative\nfine\tPositive\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(4, e.line());
+    assertEquals("'label'", e.column());
+    assertMentions(e, tsv.toString(), "'Positive' differs only in case from 'positive' (line 2)",
+        "write every label of a class the same way");
+  }
+
+  @Test
+  void anEvaluationLabelInAnotherCaseIsToldTheKnownSpelling() throws IOException {
+    Path eval = file("eval.tsv", "sentence\tlabel\nfine\tPositive\n");
+    LabelSet trained = LabelSet.of(List.of("negative", "positive"));
+    DataFileException e = assertThrows(DataFileException.class,
+        () -> DatasetReader.read(eval, classification("sentence", "label"), trained));
+    assertMentions(e, "line 2", "'Positive' is not one of the known classes", "'positive' differs only in case");
   }
 
   @Test
@@ -158,6 +243,14 @@ class DataFileErrorsTest {
   }
 
   @Test
+  void aJsonFileOfOneDocumentIsToldToWriteJsonLines() throws IOException {
+    Path json = file("records.json", "[\n {\"text\": \"a\", \"label\": 1},\n {\"text\": \"b\", \"label\": 0}\n]\n");
+    DataFileException e = readFails(json, classification("text", "label"));
+    assertMentions(e, json.toString(), "line 1", "one JSON document over several lines",
+        "orient='records', lines=True");
+  }
+
+  @Test
   void aJsonLineWithoutTheMappedKey() throws IOException {
     Path jsonl = file("d.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"label\": 0}\n");
     DataFileException e = readFails(jsonl, classification("text", "label"));
@@ -169,6 +262,44 @@ class DataFileErrorsTest {
   void textThatIsNotUtf8() throws IOException {
     Path latin1 = Files.write(dir.resolve("latin1.tsv"), new byte[] {'c', 'a', 'f', (byte) 0xE9, '\t', '1'});
     assertMentions(readFails(latin1, classification("0", "1")), "not UTF-8", "save it as UTF-8");
+  }
+
+  @Test
+  void theFirstByteThatIsNotUtf8IsGivenByLineAndCharacter() throws IOException {
+    byte[] head = "sentence\tlabel\nd\u00e9j\u00e0 vu\t1\n".getBytes(StandardCharsets.UTF_8);
+    byte[] latin1 = "cr\u00e8me\t0\n".getBytes(StandardCharsets.ISO_8859_1);
+    byte[] bytes = new byte[head.length + latin1.length];
+    System.arraycopy(head, 0, bytes, 0, head.length);
+    System.arraycopy(latin1, 0, bytes, head.length, latin1.length);
+    DataFileException e = readFails(Files.write(dir.resolve("mixed.tsv"), bytes), classification("0", "1"));
+    assertEquals(3, e.line());
+    assertMentions(e, "line 3", "byte 0xE8 (character 3 of the line) is not UTF-8", "Windows-1252",
+        "save it as UTF-8");
+  }
+
+  @Test
+  void utf16TextAsExcelSavesUnicodeText() throws IOException {
+    Path utf16 = Files.write(dir.resolve("excel.txt"), "\uFEFFsentence\tlabel\ngood\t1\n"
+        .getBytes(StandardCharsets.UTF_16LE));
+    assertMentions(readFails(utf16, classification("sentence", "label")), "UTF-16", "save it as UTF-8");
+  }
+
+  @Test
+  void aGzFileThatIsNotGzip() throws IOException {
+    Path gz = file("train.tsv.gz", "sentence\tlabel\ngood\t1\n");
+    assertMentions(readFails(gz, classification("sentence", "label")), gz.toString(), "not whole gzip data",
+        "drop .gz from its name");
+  }
+
+  /** pandas' to_csv(sep='\t') quotes a text that holds a quote; a .tsv is read with quotes as text. */
+  @Test
+  void aTsvQuotedByACsvWriter() throws IOException {
+    Path tsv = file("pandas.tsv", "sentence\tlabel\ngood\t1\n\"he said \"\"hi\"\"\"\t0\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(3, e.line());
+    assertMentions(e, "the cell \"he said \"\"hi\"\"\" is quoted as a CSV writer quotes", "save the file as .csv");
+    Path quoteAll = file("all.tsv", "\"sentence\"\t\"label\"\n\"good\"\t\"1\"\n");
+    assertMentions(readFails(quoteAll, classification("sentence", "label")), "line 1", "every cell is quoted");
   }
 
   @Test

@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.finetune.vblora.data.table.TableFormat;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -117,11 +119,41 @@ class DatasetReaderTest {
 
   @Test
   void jsonNumbersBecomeLabelNamesAsPythonShowsThem() throws IOException {
-    // Python: [str(v) for v in json.loads('[1, 1.0, 2.50, 1e-5]')] == ['1', '1.0', '2.5', '1e-05']
+    // Python: [str(v) for v in json.loads('[1, 1.0, 2.50, 1e-5]')] == ['1', '1.0', '2.5', '1e-05'], and 1 == 1.0
     Path jsonl = file("n.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": 1.0}\n"
         + "{\"text\": \"c\", \"label\": 2.50}\n{\"text\": \"d\", \"label\": 1e-5}\n");
     Dataset d = DatasetReader.read(jsonl, ReadOptions.of(ColumnMapping.of("text", "label"), Task.CLASSIFICATION));
-    assertEquals(Set.of("1", "1.0", "2.5", "1e-05"), Set.copyOf(d.labels().names()));
+    assertEquals(Set.of("1", "2.5", "1e-05"), Set.copyOf(d.labels().names()));
+    assertEquals(d.get(0).classId(), d.get(1).classId(), "1 and 1.0 are one class");
+  }
+
+  /** pandas writes a label column with a missing value as floats: 1.0 in one file, 1 in the next. */
+  @Test
+  void labelsWrittenAsFloatsAreTheClassesOfTheirIntegers() throws IOException {
+    Path train = file("train.tsv", "sentence\tlabel\ngood\t1.0\nbad\t0.0\nfine\t1\nawful\t0\n");
+    Path valid = file("valid.tsv", "sentence\tlabel\nnice\t1\npoor\t0.0\n");
+    ReadOptions options = ReadOptions.of(SENTENCE_LABEL, Task.CLASSIFICATION);
+    Dataset d = DatasetReader.read(train, options);
+    assertEquals(List.of("0", "1"), d.labels().names());
+    assertArrayEquals(new int[] {1, 0, 1, 0}, classIds(d));
+    assertArrayEquals(new int[] {1, 0}, classIds(DatasetReader.read(valid, options, d.labels())));
+  }
+
+  @Test
+  void gzipFilesAreReadDecompressedInTheFormatOfTheirInnerName() throws IOException {
+    Path gz = dir.resolve("train.csv.gz");
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz))) {
+      out.write("text,label\n\"good, really\",1\nbad,0\n".getBytes(StandardCharsets.UTF_8));
+    }
+    Dataset d = DatasetReader.read(gz, ReadOptions.of(ColumnMapping.of("text", "label"), Task.CLASSIFICATION));
+    assertEquals(List.of("good, really", "bad"), texts(d));
+  }
+
+  @Test
+  void aQuoteThatOpensATsvTextIsText() throws IOException {
+    Path tsv = file("glue.tsv", "sentence\tlabel\n\" the film opens\t1\n\"quoted\" start\t0\n\"all in quotes\"\t1\n");
+    Dataset d = DatasetReader.read(tsv, ReadOptions.of(SENTENCE_LABEL, Task.CLASSIFICATION));
+    assertEquals(List.of("\" the film opens", "\"quoted\" start", "\"all in quotes\""), texts(d));
   }
 
   @Test

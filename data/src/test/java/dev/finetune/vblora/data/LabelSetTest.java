@@ -27,6 +27,33 @@ class LabelSetTest {
     assertEquals(List.of("0", "1", "10", "9", "none"), LabelSet.of(List.of("9", "10", "none", "1", "0")).names());
   }
 
+  /** pandas reads 1 and 1.0 as one float, and Python's {1, 1.0} has one element: one class, not two. */
+  @Test
+  void spellingsOfOneNumberAreOneClassNamedByItsInteger() {
+    assertEquals(List.of("0", "1"), LabelSet.of(List.of("1", "0.0", "1.0", "0", "+1")).names());
+    assertEquals(List.of("0", "1"), LabelSet.of(List.of("1.0", "0.0")).names());
+    assertEquals(List.of("2.5", "neutral"), LabelSet.of(List.of("2.50", "2.5", "neutral")).names());
+  }
+
+  @Test
+  void aNumberFindsTheClassOfTheSameValue() {
+    LabelSet integers = LabelSet.of(List.of("0", "1"));
+    assertEquals(1, integers.idOf("1.0").getAsInt());
+    assertEquals(0, integers.idOf("0.00").getAsInt());
+    assertEquals(false, integers.idOf("1.5").isPresent());
+    LabelSet savedAsFloats = LabelSet.inOrder(List.of("0.0", "1.0"));
+    assertEquals(1, savedAsFloats.idOf("1").getAsInt());
+    LabelSet savedWithBothSpellings = LabelSet.inOrder(List.of("1", "1.0"));
+    assertEquals(1, savedWithBothSpellings.idOf("1.0").getAsInt());
+    assertEquals(false, savedWithBothSpellings.idOf("1.00").isPresent(), "two classes of that value: neither");
+  }
+
+  @Test
+  void hugeExponentsStayNames() {
+    assertEquals(List.of("1e999"), LabelSet.of(List.of("1e999")).names());
+    assertEquals(List.of("1e9999999999"), LabelSet.of(List.of("1e9999999999")).names());
+  }
+
   @Test
   void theOrderDoesNotDependOnTheDataOrder() {
     assertEquals(LabelSet.of(List.of("b", "a", "c")), LabelSet.of(List.of("c", "b", "a", "a")));

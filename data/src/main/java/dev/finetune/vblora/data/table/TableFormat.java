@@ -12,9 +12,15 @@ public enum TableFormat {
   /** One JSON object (keys name the columns) or JSON array (cells in order) per line. */
   JSONL;
 
-  /** The format for a file name ending in .tsv/.txt, .csv, or .jsonl/.json; null for other names. */
+  /**
+   * The format for a file name ending in .tsv/.txt, .csv, or .jsonl/.json/.ndjson, each also with .gz after it
+   * (read decompressed, as pandas and Hugging Face datasets read them); null for other names.
+   */
   public static TableFormat forFileName(Path file) {
     String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (isGzip(file)) {
+      name = name.substring(0, name.length() - ".gz".length());
+    }
     if (name.endsWith(".tsv") || name.endsWith(".txt")) {
       return TSV;
     } else if (name.endsWith(".csv")) {
@@ -23,5 +29,10 @@ public enum TableFormat {
       return JSONL;
     }
     return null;
+  }
+
+  /** Whether the file's name says it is gzip-compressed (.gz). */
+  static boolean isGzip(Path file) {
+    return file.getFileName() != null && file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz");
   }
 }

@@ -3,11 +3,9 @@ package dev.finetune.vblora.data.table;
 import dev.finetune.vblora.data.DataFileException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonSyntaxException;
+import java.io.EOFException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,9 +13,12 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
- * Reads a TSV, CSV or JSONL data file (UTF-8, an optional byte order mark, LF or CRLF line ends) into rows.
+ * Reads a TSV, CSV or JSONL data file (UTF-8, an optional byte order mark, LF or CRLF line ends, gzip-compressed
+ * when named .gz) into rows.
  * Blank lines are skipped. A missing or empty file, text that is not UTF-8, and broken CSV quoting or JSON
  * are {@link DataFileException}s naming the file and line.
  */
@@ -29,7 +30,7 @@ public final class TableReader {
     TableFormat format = TableFormat.forFileName(file);
     if (format == null) {
       throw new DataFileException(file, "the format cannot be told from the file name; name it .tsv, .csv"
-          + " or .jsonl, or give the format explicitly");
+          + " or .jsonl (.txt reads as .tsv, .json and .ndjson as .jsonl; any of them may end in .gz)");
     }
     return read(file, format);
   }
@@ -37,7 +38,7 @@ public final class TableReader {
   public static Table read(Path file, TableFormat format) throws IOException {
     String text = readText(file);
     Table table = switch (format) {
-      case TSV -> new Table(file, format, null, tsvRows(text));
+      case TSV -> new Table(file, format, null, tsvRows(file, text));
       case CSV -> new Table(file, format, null, new CsvParser(file, text).rows());
       case JSONL -> jsonLines(file, text);
     };
@@ -55,18 +56,16 @@ public final class TableReader {
     if (!Files.isRegularFile(file)) {
       throw new DataFileException(file, "this is not a regular file; give the data file itself");
     }
-    byte[] bytes = Files.readAllBytes(file);
-    String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new DataFileException(file, 0, null, "the file is not UTF-8 text; save it as UTF-8", e);
+    return Utf8Text.decode(file, TableFormat.isGzip(file) ? gunzip(file) : Files.readAllBytes(file));
+  }
+
+  private static byte[] gunzip(Path file) throws IOException {
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+      return in.readAllBytes();
+    } catch (ZipException | EOFException e) {
+      throw new DataFileException(file, 0, null, "the file is named .gz but is not whole gzip data (" + e.getMessage()
+          + "); compress it again with gzip, or drop .gz from its name if it is plain text", e);
     }
-    return text.startsWith("\uFEFF") ? text.substring(1) : text;
   }
 
   private static List<String> lines(String text) {
@@ -80,13 +79,15 @@ public final class TableReader {
     return lines;
   }
 
-  private static List<Row> tsvRows(String text) {
+  private static List<Row> tsvRows(Path file, String text) {
     List<Row> rows = new ArrayList<>();
     List<String> lines = lines(text);
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
       if (!line.isBlank()) {
-        rows.add(new Row(i + 1, Arrays.asList(line.split("\t", -1))));
+        List<String> cells = Arrays.asList(line.split("\t", -1));
+        CsvQuotedTsv.refuse(file, i + 1, cells);
+        rows.add(new Row(i + 1, cells));
       }
     }
     return rows;
@@ -106,6 +107,11 @@ public final class TableReader {
       try {
         value = Json.parse(line);
       } catch (JsonSyntaxException e) {
+        if (values.isEmpty() && isOneDocument(text)) {
+          throw new DataFileException(file, i + 1, null, "the file is one JSON document over several lines (as"
+              + " pandas' to_json and json.dump write), not one JSON object per line; write it as JSON Lines (pandas:"
+              + " to_json('data.jsonl', orient='records', lines=True))", e);
+        }
         throw new DataFileException(file, i + 1, null, "not valid JSON (" + e.problem() + " at character "
             + (e.offset() + 1) + "); a .jsonl file holds one JSON object per line", e);
       }
@@ -139,6 +145,16 @@ public final class TableReader {
       rows.add(new Row(lineNumbers.get(r), cells));
     }
     return new Table(file, TableFormat.JSONL, objects ? List.copyOf(keys.keySet()) : null, rows);
+  }
+
+  /** Whether the whole text parses as one JSON value: a pretty-printed file, or an array of records. */
+  private static boolean isOneDocument(String text) {
+    try {
+      Json.parse(text);
+      return true;
+    } catch (JsonSyntaxException e) {
+      return false;
+    }
   }
 
   /**
