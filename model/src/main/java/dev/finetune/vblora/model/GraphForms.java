@@ -14,9 +14,10 @@ import java.util.Objects;
  * @param tail whether the encoder's position-wise tail runs at every position or at the one its outputs read
  *     ({@link TailForm})
  * @param softmax how the float32 Softmax ops of the data path are written ({@link SoftmaxForm})
+ * @param moments how the float32 variances of tf.nn.moments on the data path are written ({@link MomentsForm})
  */
 public record GraphForms(UpdateForm update, GemmPrecision precision, StepInputs stepInputs, AttentionForm attention,
-    TailForm tail, SoftmaxForm softmax) {
+    TailForm tail, SoftmaxForm softmax, MomentsForm moments) {
 
   public GraphForms {
     Objects.requireNonNull(update, "update");
@@ -25,35 +26,40 @@ public record GraphForms(UpdateForm update, GemmPrecision precision, StepInputs 
     Objects.requireNonNull(attention, "attention");
     Objects.requireNonNull(tail, "tail");
     Objects.requireNonNull(softmax, "softmax");
+    Objects.requireNonNull(moments, "moments");
   }
 
-  /** The model's own forms: low-rank updates, float32, fed inputs, attention, tail and softmax as exported. */
+  /** The model's own forms: low-rank updates, float32, fed inputs, attention, tail, softmax, moments as exported. */
   public static GraphForms defaults() {
     return new GraphForms(UpdateForm.LOW_RANK, GemmPrecision.FLOAT32, StepInputs.FED, AttentionForm.AS_EXPORTED,
-        TailForm.AS_EXPORTED, SoftmaxForm.AS_EXPORTED);
+        TailForm.AS_EXPORTED, SoftmaxForm.AS_EXPORTED, MomentsForm.AS_EXPORTED);
   }
 
   public GraphForms withUpdate(UpdateForm value) {
-    return new GraphForms(value, precision, stepInputs, attention, tail, softmax);
+    return new GraphForms(value, precision, stepInputs, attention, tail, softmax, moments);
   }
 
   public GraphForms withPrecision(GemmPrecision value) {
-    return new GraphForms(update, value, stepInputs, attention, tail, softmax);
+    return new GraphForms(update, value, stepInputs, attention, tail, softmax, moments);
   }
 
   public GraphForms withStepInputs(StepInputs value) {
-    return new GraphForms(update, precision, value, attention, tail, softmax);
+    return new GraphForms(update, precision, value, attention, tail, softmax, moments);
   }
 
   public GraphForms withAttention(AttentionForm value) {
-    return new GraphForms(update, precision, stepInputs, value, tail, softmax);
+    return new GraphForms(update, precision, stepInputs, value, tail, softmax, moments);
   }
 
   public GraphForms withTail(TailForm value) {
-    return new GraphForms(update, precision, stepInputs, attention, value, softmax);
+    return new GraphForms(update, precision, stepInputs, attention, value, softmax, moments);
   }
 
   public GraphForms withSoftmax(SoftmaxForm value) {
-    return new GraphForms(update, precision, stepInputs, attention, tail, value);
+    return new GraphForms(update, precision, stepInputs, attention, tail, value, moments);
+  }
+
+  public GraphForms withMoments(MomentsForm value) {
+    return new GraphForms(update, precision, stepInputs, attention, tail, softmax, value);
   }
 }

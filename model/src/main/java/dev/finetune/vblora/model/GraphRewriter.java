@@ -221,10 +221,13 @@ public final class GraphRewriter {
     // Every precision: a GELU's backward pass recomputes from its input, so XLA runs each direction in one kernel.
     GraphDef recomputed = GeluRecompute.rewrite(products, inputNodes(adaptedSignature),
         outputNodes(adaptedSignature));
+    GraphDef moments = forms.moments() == MomentsForm.ONE_PASS
+        ? OnePassMoments.rewrite(recomputed, inputNodes(adaptedSignature), outputNodes(adaptedSignature))
+        : recomputed;
     // Last, so that it sees only the float32 Softmax ops the fused attention form left.
     GraphDef imported = forms.softmax() == SoftmaxForm.LOG_SUM_EXP
-        ? LogSumExpSoftmax.rewrite(recomputed, inputNodes(adaptedSignature), outputNodes(adaptedSignature))
-        : recomputed;
+        ? LogSumExpSoftmax.rewrite(moments, inputNodes(adaptedSignature), outputNodes(adaptedSignature))
+        : moments;
     Graph graph = new Graph();
     try {
       graph.importGraphDef(imported);

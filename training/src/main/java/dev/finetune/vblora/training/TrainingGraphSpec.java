@@ -6,6 +6,7 @@ import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.GraphForms;
+import dev.finetune.vblora.model.MomentsForm;
 import dev.finetune.vblora.model.SoftmaxForm;
 import dev.finetune.vblora.model.StepInputs;
 import dev.finetune.vblora.model.TailForm;
@@ -100,6 +101,7 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     private AttentionForm attentionForm = AttentionForm.AS_EXPORTED;
     private TailForm tailForm = TailForm.AS_EXPORTED;
     private SoftmaxForm softmaxForm = SoftmaxForm.AS_EXPORTED;
+    private MomentsForm momentsForm = MomentsForm.AS_EXPORTED;
     private StepLaunch stepLaunch = StepLaunch.CLUSTERED;
 
     private Builder(SavedModelInfo model, AdapterPlan plan) {
@@ -197,6 +199,15 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
       return this;
     }
 
+    /**
+     * The data path's float32 variances of tf.nn.moments in one pass with their means (default: as exported; see
+     * {@link DeviceOptions#momentsForm}).
+     */
+    public Builder momentsForm(MomentsForm value) {
+      momentsForm = value;
+      return this;
+    }
+
     /** How a staged step is handed to XLA (default: {@link StepLaunch#CLUSTERED}). */
     public Builder stepLaunch(StepLaunch value) {
       stepLaunch = value;
@@ -206,17 +217,19 @@ public record TrainingGraphSpec(SavedModelInfo model, String signature, AdapterP
     /**
      * The forms {@code device} chooses for the graph: its products' precision ({@link DeviceOptions#gemmPrecision}),
      * attention form ({@link DeviceOptions#attentionForm}), tail form ({@link DeviceOptions#tailForm}), softmax
-     * form ({@link DeviceOptions#softmaxForm}) and staged step launch ({@link DeviceOptions#stepLaunch}).
+     * form ({@link DeviceOptions#softmaxForm}), moments form ({@link DeviceOptions#momentsForm}) and staged step
+     * launch ({@link DeviceOptions#stepLaunch}).
      */
     public Builder deviceForms(DeviceOptions device) {
       return gemmPrecision(device.gemmPrecision()).attentionForm(device.attentionForm()).tailForm(device.tailForm())
-          .softmaxForm(device.softmaxForm()).stepLaunch(device.stepLaunch());
+          .softmaxForm(device.softmaxForm()).momentsForm(device.momentsForm()).stepLaunch(device.stepLaunch());
     }
 
     public TrainingGraphSpec spec() {
       ModelIo resolved = io != null ? io : ModelIo.resolve(model, signature, ModelIo.Settings.detected());
       return new TrainingGraphSpec(model, signature, plan, resolved, head, groups, loraFactors, adamW,
-          new GraphForms(updateForm, gemmPrecision, stepInputs, attentionForm, tailForm, softmaxForm), stepLaunch);
+          new GraphForms(updateForm, gemmPrecision, stepInputs, attentionForm, tailForm, softmaxForm, momentsForm),
+          stepLaunch);
     }
 
     /** Builds the graph (seconds for a real model). */

@@ -6,6 +6,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.MomentsForm;
 import dev.finetune.vblora.model.SoftmaxForm;
 import dev.finetune.vblora.model.TailForm;
 import java.util.List;
@@ -120,6 +121,15 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
    */
   public SoftmaxForm softmaxForm() {
     return xla && precision != Precision.FP16 ? SoftmaxForm.LOG_SUM_EXP : SoftmaxForm.AS_EXPORTED;
+  }
+
+  /**
+   * How a training graph writes the float32 variances of tf.nn.moments (LayerNorm's): as exported. The one-pass form
+   * ({@link MomentsForm#ONE_PASS}) is tested on the CPU and waits for its GPU A/B (issue 16; a lab build turns it on
+   * under XLA with scripts/leases/next/one-pass-moments.patch), and is kept only where that A/B shows a faster step.
+   */
+  public MomentsForm momentsForm() {
+    return MomentsForm.AS_EXPORTED;
   }
 
   /**

@@ -1,0 +1,12 @@
+package dev.finetune.vblora.model;
+
+/** How a training graph writes the float32 variances of tf.nn.moments on its data path (see {@link OnePassMoments}). */
+public enum MomentsForm {
+  /** The model's own form: the variance reduces (x - mean)^2 once the mean's reduction has ended. */
+  AS_EXPORTED,
+  /**
+   * mean(d^2) - mean(d)^2 with d = x less its first element along the axis, clamped at 0: the variance's reductions
+   * read x alone, beside the mean's, so that XLA can compute all three in one pass over x.
+   */
+  ONE_PASS
+}
