@@ -14,6 +14,7 @@ import dev.finetune.vblora.model.BaseWeightGroup;
 import dev.finetune.vblora.model.GemmPrecision;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
+import dev.finetune.vblora.model.MomentsForm;
 import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.model.TargetPattern;
 import dev.finetune.vblora.model.TargetSelection;
@@ -193,6 +194,41 @@ class TrainingGraphTest {
       assertEquals(checkpointed.get(0), checkpointed.get(1), "the copies are never saved");
       assertEquals(checkpointed.get(0), checkpointed.get(2), "the fused form adds no state");
       assertNotEquals(first[0], first[1], "the bfloat16 graph computes in bfloat16");
+    }
+  }
+
+  /**
+   * The one-pass moments form (OnePassMoments) rewrites each of BERT-base's 25 LayerNorm variances (the embeddings'
+   * and two a layer) and computes the same step: the first loss and gradient norm, and the second loss after the
+   * update, as TensorFlow's own moments give them, to float32 rounding.
+   */
+  @Test
+  void theOnePassMomentsFormRewritesEveryLayerNormAndComputesTheSameStep() {
+    VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    try (TrainingGraph asExported = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+        .classification(2, 5).build();
+        TrainingGraph onePass = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+            .classification(2, 5).momentsForm(MomentsForm.ONE_PASS).build()) {
+      long rewritten = 0;
+      for (Iterator<GraphOperation> it = onePass.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        rewritten += op.type().equals("Cast") && onePass.graph().operation(op.name() + "/vblora_one_pass/float64")
+            != null ? 1 : 0;
+      }
+      assertEquals(25, rewritten, "the embeddings' LayerNorm and two in each of the 12 layers");
+      List<TrainingGraph.StepResult[]> steps = new ArrayList<>();
+      for (TrainingGraph g : List.of(asExported, onePass)) {
+        try (Session session = g.open(null)) {
+          steps.add(new TrainingGraph.StepResult[] {g.trainStep(session, batches.get(0), 1.0),
+              g.trainStep(session, batches.get(1), 1.0)});
+        }
+      }
+      TrainingGraph.StepResult[] expected = steps.get(0);
+      TrainingGraph.StepResult[] actual = steps.get(1);
+      // Measured 2026-12-05: the first loss bit for bit, the gradient norm to 2.4e-7 and the second loss to 8e-8.
+      assertEquals(expected[0].loss(), actual[0].loss(), 1e-6 * expected[0].loss(), "first loss");
+      assertEquals(expected[0].gradNorm(), actual[0].gradNorm(), 1e-5 * expected[0].gradNorm(), "gradient norm");
+      assertEquals(expected[1].loss(), actual[1].loss(), 1e-5 * expected[1].loss(), "second loss");
     }
   }
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Before the lease: the two lab jar folders of the one-pass moments A/B, both from this checkout's HEAD:
+# .gpu-code as committed (moments as exported) and .gpu-code-moments with one-pass-moments.patch applied (the
+# one-pass form under XLA). Run from anywhere; takes a few minutes (two Maven builds).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
+cd "$ROOT"
+scripts/gpu-code.sh
+TREE=$(mktemp -d)/moments
+git worktree add -q --detach "$TREE" HEAD
+trap 'git -C "$ROOT" worktree remove --force "$TREE"' EXIT
+git -C "$TREE" apply "$ROOT/scripts/leases/next/one-pass-moments.patch"
+SRC="$TREE" DEST=.gpu-code-moments scripts/gpu-code.sh
