@@ -138,6 +138,7 @@ public final class Trainer {
     clock.since(Phase.LOAD, start);
     start = clock.now();
     TrainingData data = TrainingData.load(config, examples, modelFolder, model, io);
+    data.truncationWarning().ifPresent(warning -> listeners.forEach(listener -> listener.onWarning(warning)));
     clock.since(Phase.DATA, start);
     start = clock.now();
     AdapterPlan plan = RunPlanner.plan(config, model);

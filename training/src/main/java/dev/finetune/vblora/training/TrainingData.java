@@ -1,6 +1,7 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.ColumnMapping;
+import dev.finetune.vblora.data.Counted;
 import dev.finetune.vblora.data.Dataset;
 import dev.finetune.vblora.data.DatasetReader;
 import dev.finetune.vblora.data.HeaderMode;
@@ -26,6 +27,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.IntStream;
 
 /** The run's data: encoded training and validation sets, the class names and the task they are for. */
@@ -83,6 +85,22 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
         BatchShapes.evaluation(config.batchSize(), buckets, config.xlaEnabled())).epoch(0);
     List<String> labels = train.labels() == null ? List.of() : train.labels().names();
     return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut, buckets, task);
+  }
+
+  /**
+   * What the truncation to maxLength cut, said once before training: the model learns from the examples' beginnings
+   * only (as Hugging Face's truncation=True does, silently). Empty when every example fit.
+   */
+  Optional<String> truncationWarning() {
+    if (train.truncated() == 0 && valid.truncated() == 0) {
+      return Optional.empty();
+    }
+    String validation = valid.truncated() == 0 ? ""
+        : " and " + valid.truncated() + " of the " + valid.size() + " validation examples";
+    return Optional.of(Counted.of(train.truncated(), "training example") + " of " + train.size() + validation
+        + " are longer than the maximum length, " + train.maxLength() + " tokens, and were cut to it (a text's end;"
+        + " a pair's longer text first); raise it (maxLength; --max-length on the command line), as far as the"
+        + " model's inputs take, to keep more of them");
   }
 
   /**

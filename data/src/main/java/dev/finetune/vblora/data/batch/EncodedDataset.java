@@ -16,9 +16,10 @@ import java.util.List;
  * @param labels the classes for classification, null for regression
  * @param maxLength the truncation length the examples were encoded with
  * @param padId the token id of padding positions ([PAD] of the tokenizer's vocabulary)
+ * @param truncated how many examples lost word pieces to the truncation
  */
 public record EncodedDataset(Task task, LabelSet labels, int maxLength, int padId,
-    List<EncodedExample> examples) {
+    List<EncodedExample> examples, int truncated) {
   public EncodedDataset {
     examples = List.copyOf(examples);
     for (EncodedExample e : examples) {
@@ -28,14 +29,21 @@ public record EncodedDataset(Task task, LabelSet labels, int maxLength, int padI
     }
   }
 
+  /** Examples that were not truncated, or whose truncation is not counted (feature rows, a subset). */
+  public EncodedDataset(Task task, LabelSet labels, int maxLength, int padId, List<EncodedExample> examples) {
+    this(task, labels, maxLength, padId, examples, 0);
+  }
+
   /** Tokenizes every example, truncated to {@code maxLength} (the text pair too, where there is one). */
   public static EncodedDataset encode(Dataset data, WordPieceTokenizer tokenizer, int maxLength) {
     List<EncodedExample> encoded = new ArrayList<>(data.size());
+    int truncated = 0;
     for (Example e : data.examples()) {
       Encoding encoding = tokenizer.encode(e.text(), e.textPair(), maxLength);
       encoded.add(new EncodedExample(encoding.inputIds(), encoding.tokenTypeIds(), e.label()));
+      truncated += encoding.truncated() ? 1 : 0;
     }
-    return new EncodedDataset(data.task(), data.labels(), maxLength, tokenizer.padId(), encoded);
+    return new EncodedDataset(data.task(), data.labels(), maxLength, tokenizer.padId(), encoded, truncated);
   }
 
   public int size() {

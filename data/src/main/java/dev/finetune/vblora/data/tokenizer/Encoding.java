@@ -12,8 +12,10 @@ import java.util.List;
  * change them.
  *
  * @param tokens the token strings, "[PAD]" included where padded
+ * @param droppedTokens the word pieces truncation cut from the text (or pair) to fit the maximum length
  */
-public record Encoding(List<String> tokens, int[] inputIds, int[] tokenTypeIds, int[] attentionMask) {
+public record Encoding(List<String> tokens, int[] inputIds, int[] tokenTypeIds, int[] attentionMask,
+    int droppedTokens) {
   public Encoding {
     tokens = List.copyOf(tokens);
     if (inputIds.length != tokens.size() || tokenTypeIds.length != tokens.size()
@@ -22,6 +24,19 @@ public record Encoding(List<String> tokens, int[] inputIds, int[] tokenTypeIds, 
           + tokens.size() + " tokens, " + inputIds.length + " ids, " + tokenTypeIds.length + " types, "
           + attentionMask.length + " mask entries");
     }
+    if (droppedTokens < 0) {
+      throw new VbLoraException("an encoding cannot have dropped " + droppedTokens + " tokens");
+    }
+  }
+
+  /** An encoding that nothing was cut from. */
+  public Encoding(List<String> tokens, int[] inputIds, int[] tokenTypeIds, int[] attentionMask) {
+    this(tokens, inputIds, tokenTypeIds, attentionMask, 0);
+  }
+
+  /** Whether truncation cut word pieces from the text. */
+  public boolean truncated() {
+    return droppedTokens > 0;
   }
 
   /** Number of positions, padding included. */

@@ -164,7 +164,7 @@ public final class WordPieceTokenizer {
       types[i] = i < firstSegmentLength ? 0 : 1;
       mask[i] = 1;
     }
-    return new Encoding(tokens, ids, types, mask);
+    return new Encoding(tokens, ids, types, mask, first.size() - keepFirst + second.size() - keepSecond);
   }
 
   /** As {@link #encode(String, String, int)}, then padded to exactly {@code maxLength} positions. */
@@ -185,7 +185,7 @@ public final class WordPieceTokenizer {
     int[] ids = Arrays.copyOf(encoding.inputIds(), length);
     Arrays.fill(ids, n, length, padId);
     return new Encoding(tokens, ids, Arrays.copyOf(encoding.tokenTypeIds(), length),
-        Arrays.copyOf(encoding.attentionMask(), length));
+        Arrays.copyOf(encoding.attentionMask(), length), encoding.droppedTokens());
   }
 
   private int requireToken(String token) {

@@ -76,6 +76,9 @@ class WordPieceTokenizerTest {
   void truncatesASingleTextAtItsEnd() {
     Encoding e = tokenizer.encode("a b c d e", null, 5);
     assertEquals(List.of("[CLS]", "a", "b", "c", "[SEP]"), e.tokens());
+    assertEquals(2, e.droppedTokens(), "d and e");
+    assertEquals(2, tokenizer.pad(e, 8).droppedTokens(), "padding keeps the count");
+    assertEquals(0, tokenizer.encode("a b c", null, 5).droppedTokens(), "an exact fit loses nothing");
   }
 
   @Test
@@ -86,6 +89,7 @@ class WordPieceTokenizerTest {
     // 3 + 3 tokens, budget 7 - 3 = 4: two each
     assertEquals(List.of("[CLS]", "a", "b", "[SEP]", "c", "d", "[SEP]"),
         tokenizer.encode("a b e", "c d e", 7).tokens());
+    assertEquals(2, tokenizer.encode("a b e", "c d e", 7).droppedTokens(), "an e from each text");
     // 3 + 3 tokens, budget 8 - 3 = 5: the odd token goes to the second text
     assertEquals(List.of("[CLS]", "a", "b", "[SEP]", "c", "d", "e", "[SEP]"),
         tokenizer.encode("a b e", "c d e", 8).tokens());

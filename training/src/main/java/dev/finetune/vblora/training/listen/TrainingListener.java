@@ -11,7 +11,8 @@ public interface TrainingListener extends AutoCloseable {
 
   /**
    * Something the run noticed before it started and trains on with, e.g. XLA asked for on a CPU whose process
-   * did not enable it, or a base model that is itself a merged model. Said before {@link #onStart}.
+   * did not enable it, a base model that is itself a merged model, or examples cut to maxLength. Said before
+   * {@link #onStart}.
    */
   default void onWarning(String warning) {}
 

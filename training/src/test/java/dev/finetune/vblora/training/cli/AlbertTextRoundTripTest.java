@@ -2,6 +2,7 @@ package dev.finetune.vblora.training.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.json.Json;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,6 +83,7 @@ class AlbertTextRoundTripTest {
     Path out = dir.resolve("own");
     CliRun run = CliRun.of(train(out).toArray(String[]::new));
     assertEquals(0, run.status(), run.toString());
+    assertFalse(run.err().contains("were cut"), "every sentence fits 128 tokens: " + run.err());
     Path merged = out.resolve("merged");
     assertArrayEquals(Files.readAllBytes(model.resolve("saved_model.pb")),
         Files.readAllBytes(merged.resolve("saved_model.pb")), "weights-only: the graph and signatures unchanged");
@@ -94,6 +97,18 @@ class AlbertTextRoundTripTest {
         .data(valid).build());
     assertEquals(Json.getDouble(report, "accuracy"), library.metrics().get("accuracy"));
     assertEquals(6, library.examples());
+  }
+
+  /** Examples longer than the maximum length are cut to it, which the run says before it trains. */
+  @Test
+  void examplesCutToTheMaximumLengthAreCounted() {
+    int keep = 6 - 2; // [CLS] and [SEP]
+    long longTrain = IntStream.range(0, 9).mapToLong(i -> (GOOD[i].length() > keep ? 1 : 0)
+        + (BAD[i].length() > keep ? 1 : 0)).sum();
+    CliRun run = CliRun.of(train(dir.resolve("short"), "--max-length", "6").toArray(String[]::new));
+    assertEquals(0, run.status(), run.toString());
+    assertTrue(run.err().contains("vblora train: warning: " + longTrain + " training examples of 18"), run.err());
+    assertTrue(run.err().contains("are longer than the maximum length, 6 tokens, and were cut to it"), run.err());
   }
 
   /**
