@@ -7,9 +7,8 @@ import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.batch.EncodedExample;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonException;
+import dev.finetune.vblora.data.table.DataFileText;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,10 +44,8 @@ public final class FeatureJsonlReader {
    * error naming the line), else the labels the file holds.
    */
   public EncodedDataset read(Path file, LabelSet labels) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new DataFileException(file, "no such file; pass a JSONL file with one example per line");
-    }
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    // Read as the text readers read (gzip when named .gz, UTF-8 errors by line); lines split as readAllLines did.
+    List<String> lines = DataFileText.read(file).lines().toList();
     List<Map<String, float[]>> features = new ArrayList<>();
     List<String> rawLabels = new ArrayList<>();
     List<Integer> lineNumbers = new ArrayList<>();

@@ -3,18 +3,13 @@ package dev.finetune.vblora.data.table;
 import dev.finetune.vblora.data.DataFileException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonSyntaxException;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipException;
 
 /**
  * Reads a TSV, CSV or JSONL data file (UTF-8, an optional byte order mark, LF or CRLF line ends, gzip-compressed
@@ -36,7 +31,7 @@ public final class TableReader {
   }
 
   public static Table read(Path file, TableFormat format) throws IOException {
-    String text = readText(file);
+    String text = DataFileText.read(file);
     Table table = switch (format) {
       case TSV -> new Table(file, format, null, tsvRows(file, text));
       case CSV -> new Table(file, format, null, new CsvParser(file, text).rows());
@@ -46,26 +41,6 @@ public final class TableReader {
       throw new DataFileException(file, "the file is empty: it has no rows; give one example per line");
     }
     return table;
-  }
-
-  private static String readText(Path file) throws IOException {
-    if (!Files.exists(file)) {
-      throw new DataFileException(file, "the file does not exist; check the path (relative paths start at "
-          + Path.of("").toAbsolutePath() + ")");
-    }
-    if (!Files.isRegularFile(file)) {
-      throw new DataFileException(file, "this is not a regular file; give the data file itself");
-    }
-    return Utf8Text.decode(file, TableFormat.isGzip(file) ? gunzip(file) : Files.readAllBytes(file));
-  }
-
-  private static byte[] gunzip(Path file) throws IOException {
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
-      return in.readAllBytes();
-    } catch (ZipException | EOFException e) {
-      throw new DataFileException(file, 0, null, "the file is named .gz but is not whole gzip data (" + e.getMessage()
-          + "); compress it again with gzip, or drop .gz from its name if it is plain text", e);
-    }
   }
 
   private static List<String> lines(String text) {

@@ -9,10 +9,13 @@ import dev.finetune.vblora.data.DataFileException;
 import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.batch.EncodedDataset;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +39,28 @@ class FeatureJsonlReaderTest {
     assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6.5f}, data.get(0).features().get("input_1"));
     assertEquals(1f, data.get(0).label());
     assertEquals(List.of("0", "1"), data.labels().names());
+  }
+
+  /** Feature files are read as text files are: gzip when named .gz, with a byte order mark, CRLF line ends. */
+  @Test
+  void aGzipFileWithAByteOrderMarkAndCrlfLinesReadsAsThePlainOne() throws Exception {
+    String text = "\uFEFF{\"input_1\": [[1, 2, 3], [4, 5, 6.5]], \"label\": 1}\r\n"
+        + "{\"input_1\": [[0, 0, 0], [0, 0, 0]], \"label\": 0}\r\n";
+    Path gz = dir.resolve("data.jsonl.gz");
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz))) {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    EncodedDataset data = reader.read(gz, null);
+    assertEquals(2, data.size());
+    assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6.5f}, data.get(0).features().get("input_1"));
+    assertEquals(List.of("0", "1"), data.labels().names());
+  }
+
+  @Test
+  void aMissingFileIsNamed() {
+    Path missing = dir.resolve("missing.jsonl");
+    DataFileException e = assertThrows(DataFileException.class, () -> reader.read(missing, null));
+    assertTrue(e.getMessage().contains("the file does not exist"), e.getMessage());
   }
 
   @Test
