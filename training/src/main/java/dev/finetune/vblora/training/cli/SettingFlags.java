@@ -7,8 +7,9 @@ import java.util.regex.Pattern;
 
 /**
  * Library messages name settings by their API name ({@code lrBank}, or PEFT's {@code vector_length}); the
- * command line calls them {@code --lr-bank} and {@code --vector-length}. One name per setting makes the
- * translation mechanical: every whole-word occurrence of a setting the error lists becomes its option.
+ * command line calls them {@code --lr-bank} and {@code --vector-length}, and config.json {@code lr_bank}. One name
+ * per setting makes the translation mechanical: every whole-word occurrence of a setting the error lists becomes
+ * its option.
  */
 final class SettingFlags {
   private SettingFlags() {}
@@ -33,6 +34,11 @@ final class SettingFlags {
   /** {@code lrBank} -> {@code --lr-bank}. */
   static String flag(String setting) {
     return "--" + kebab(setting);
+  }
+
+  /** {@code text-column} -> {@code text_column}: an option's key in config.json. */
+  static String jsonKey(String optionName) {
+    return optionName.replace('-', '_');
   }
 
   private static String kebab(String camel) {
