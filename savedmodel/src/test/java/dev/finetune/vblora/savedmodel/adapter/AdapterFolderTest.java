@@ -180,9 +180,7 @@ class AdapterFolderTest {
     for (int i = 0; i < values.length; i++) {
       asFloats[i] = values[i];
     }
-    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
-    tensors.put(key, StoredTensor.ofFloats(indices.shape(), asFloats));
-    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+    replaceTensor(weights, key, StoredTensor.ofFloats(indices.shape(), asFloats));
     AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
     assertTrue(e.getMessage().contains("module encoder.layer.0.attention.self.query: vblora_logits_A_topk_indices "
         + "must be a 3-D integer tensor, got F32[4, 2, 2]"), e.getMessage());
@@ -200,9 +198,7 @@ class AdapterFolderTest {
     StoredTensor bank = file.tensor("base_model.vblora_vector_bank").orElseThrow();
     float[] values = bank.toFloats();
     values[2 * (int) bank.dim(1) + 5] = Float.NaN;
-    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
-    tensors.put("base_model.vblora_vector_bank", StoredTensor.ofFloats(bank.shape(), values));
-    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+    replaceTensor(weights, "base_model.vblora_vector_bank", StoredTensor.ofFloats(bank.shape(), values));
 
     AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
     String message = e.getMessage();
@@ -226,9 +222,7 @@ class AdapterFolderTest {
     float[] values = logits.toFloats();
     int h = (int) logits.dim(2);
     Arrays.fill(values, 3 * h, 4 * h, Float.NEGATIVE_INFINITY); // sub-vector 3 of [2, 4, h]
-    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
-    tensors.put(key, StoredTensor.ofFloats(logits.shape(), values));
-    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+    replaceTensor(weights, key, StoredTensor.ofFloats(logits.shape(), values));
 
     AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
     assertEquals(weights + ": module encoder.layer.1.attention.self.value: sub-vector 3 has only -inf logits, so it"
@@ -243,9 +237,7 @@ class AdapterFolderTest {
     SafetensorsFile file = SafetensorsReader.read(weights);
     String key = "base_model.model.encoder.layer.0.attention.self.query.vblora_logits_A";
     StoredTensor logits = file.tensor(key).orElseThrow();
-    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
-    tensors.put(key, StoredTensor.ofFloats(new long[] {2, 4, logits.dim(2)}, logits.toFloats()));
-    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
+    replaceTensor(weights, key, StoredTensor.ofFloats(new long[] {2, 4, logits.dim(2)}, logits.toFloats()));
 
     AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> AdapterFolder.read(folder));
     assertEquals(weights + ": module encoder.layer.0.attention.self.query: logits_A has rank 2 (its first"
@@ -290,5 +282,13 @@ class AdapterFolderTest {
       Files.copy(PeftFixtures.folder(fixture).resolve(name), folder.resolve(name));
     }
     return folder;
+  }
+
+  /** Rewrites the safetensors file {@code weights} with {@code tensor} in place of its tensor {@code key}. */
+  private static void replaceTensor(Path weights, String key, StoredTensor tensor) throws IOException {
+    SafetensorsFile file = SafetensorsReader.read(weights);
+    Map<String, StoredTensor> tensors = new LinkedHashMap<>(file.tensors());
+    tensors.put(key, tensor);
+    SafetensorsWriter.write(new SafetensorsFile(file.metadata(), tensors), weights);
   }
 }
