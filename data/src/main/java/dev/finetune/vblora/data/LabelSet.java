@@ -5,7 +5,6 @@ import dev.finetune.vblora.data.io.AtomicFile;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.json.JsonSyntaxException;
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +15,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -25,8 +23,8 @@ import java.util.regex.Pattern;
  * The classes of a classification task, each with its id (the index of the model's output logit).
  *
  * <p>The order depends only on the label names, never on the order of the data: integers in numeric order
- * (so labels 0..n-1 get ids 0..n-1), otherwise names in Unicode code-unit order. Labels that spell one number
- * ("1", "1.0") are one class, named by the integer of a whole number ({@link NumericLabel}), and a number is
+ * (so labels 0..n-1 get ids 0..n-1), otherwise names in Unicode code-unit order. Labels that spell one whole
+ * number ("1", "1.0", "+1") are one class, named by the integer ({@link NumericLabel}), and such a number is
  * found by its value ({@link #idOf}). Training saves its label
  * set ({@link #save}) and evaluation loads it, so that id 3 means the same class in both even when the
  * evaluation data lacks some classes or lists them in another order.
@@ -38,8 +36,8 @@ public final class LabelSet {
 
   private final List<String> names;
   private final Map<String, Integer> ids;
-  /** Numeric names by value; a value that two names spell (a label set saved before they were one) maps to -1. */
-  private final Map<BigDecimal, Integer> idsByValue = new HashMap<>();
+  /** Whole-number names by value; a value that two names spell (a label set saved before they were one) maps to -1. */
+  private final Map<BigInteger, Integer> idsByValue = new HashMap<>();
 
   private LabelSet(List<String> names) {
     this.names = List.copyOf(names);
@@ -64,16 +62,10 @@ public final class LabelSet {
   /** The distinct labels among {@code seen}, in the deterministic order described above. */
   public static LabelSet of(Collection<String> seen) {
     TreeSet<String> distinct = new TreeSet<>();
-    Map<BigDecimal, TreeSet<String>> numbers = new HashMap<>();
-    for (String label : new TreeSet<>(seen)) {
-      Optional<BigDecimal> value = NumericLabel.value(label);
-      if (value.isPresent()) {
-        numbers.computeIfAbsent(value.get(), v -> new TreeSet<>()).add(label);
-      } else {
-        distinct.add(label);
-      }
+    for (String label : seen) {
+      // A whole number is named by its integer: 1.0 and +1 are the class 1.
+      distinct.add(NumericLabel.value(label).map(BigInteger::toString).orElse(label));
     }
-    numbers.forEach((value, spellings) -> distinct.add(NumericLabel.name(value, spellings)));
     boolean integers = distinct.stream().allMatch(s -> INTEGER.matcher(s).matches());
     List<String> ordered = new ArrayList<>(distinct);
     if (integers) {

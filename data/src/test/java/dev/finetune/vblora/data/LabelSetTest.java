@@ -29,10 +29,18 @@ class LabelSetTest {
 
   /** pandas reads 1 and 1.0 as one float, and Python's {1, 1.0} has one element: one class, not two. */
   @Test
-  void spellingsOfOneNumberAreOneClassNamedByItsInteger() {
+  void spellingsOfOneWholeNumberAreOneClassNamedByItsInteger() {
     assertEquals(List.of("0", "1"), LabelSet.of(List.of("1", "0.0", "1.0", "0", "+1")).names());
     assertEquals(List.of("0", "1"), LabelSet.of(List.of("1.0", "0.0")).names());
-    assertEquals(List.of("2.5", "neutral"), LabelSet.of(List.of("2.50", "2.5", "neutral")).names());
+    assertEquals(List.of("-2", "-1", "2", "10"), LabelSet.of(List.of("-2.0", "-1.0", "10.0", "2.0")).names());
+  }
+
+  /** Codes with leading zeros and decimals are usually kept apart on purpose (sections 1.1 and 1.10, codes 01, 1). */
+  @Test
+  void codesWithLeadingZerosAndDecimalsStayClassesOfTheirOwn() {
+    assertEquals(List.of("001", "01", "1"), LabelSet.of(List.of("01", "1", "001")).names());
+    assertEquals(List.of("1.1", "1.10", "2"), LabelSet.of(List.of("1.1", "1.10", "2")).names());
+    assertEquals(List.of("2.5", "2.50", "neutral"), LabelSet.of(List.of("2.50", "2.5", "neutral")).names());
   }
 
   @Test
@@ -41,6 +49,7 @@ class LabelSetTest {
     assertEquals(1, integers.idOf("1.0").getAsInt());
     assertEquals(0, integers.idOf("0.00").getAsInt());
     assertEquals(false, integers.idOf("1.5").isPresent());
+    assertEquals(false, integers.idOf("01").isPresent(), "a code, not the number");
     LabelSet savedAsFloats = LabelSet.inOrder(List.of("0.0", "1.0"));
     assertEquals(1, savedAsFloats.idOf("1").getAsInt());
     LabelSet savedWithBothSpellings = LabelSet.inOrder(List.of("1", "1.0"));
@@ -49,9 +58,10 @@ class LabelSetTest {
   }
 
   @Test
-  void hugeExponentsStayNames() {
+  void exponentsStayNames() {
     assertEquals(List.of("1e999"), LabelSet.of(List.of("1e999")).names());
-    assertEquals(List.of("1e9999999999"), LabelSet.of(List.of("1e9999999999")).names());
+    assertEquals(List.of("1e2147483647"), LabelSet.of(List.of("1e2147483647")).names());
+    assertEquals(List.of("100000", "1e5"), LabelSet.of(List.of("1e5", "100000")).names());
   }
 
   @Test
