@@ -8,11 +8,8 @@ import dev.finetune.vblora.data.table.TableReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -72,8 +69,11 @@ public final class DatasetReader {
         : null;
     ResolvedColumn label = resolve(mapping.label(), "label", header, headerLine);
     if (!table.namesItsColumns()) {
-      boolean fromHeader = header != null;
-      RowWidth.requireAtMost(table, fromHeader ? header.size() : rows.get(0).size(), fromHeader, rows);
+      if (header != null) {
+        RowWidth.requireAtMost(table, header, rows);
+      } else {
+        RowWidth.requireCommonWidth(table, rows);
+      }
     }
 
     List<String> texts = new ArrayList<>();
@@ -273,21 +273,13 @@ public final class DatasetReader {
     return found;
   }
 
-  /**
-   * Names that differ only in case ("positive", "Positive") are one class spelt two ways, as a hand-edited or
-   * merged file has them; taken as they are they would train as two classes, each with half the examples.
-   */
+  /** Labels that differ only in case are refused ({@link LabelSpellings}), naming both lines. */
   private void requireOneSpellingPerClass(List<String> labels, List<Row> rows, ResolvedColumn label) {
-    Map<String, Integer> firstByFolded = new HashMap<>();
-    for (int i = 0; i < labels.size(); i++) {
-      String name = labels.get(i);
-      Integer first = firstByFolded.putIfAbsent(name.toLowerCase(Locale.ROOT), i);
-      if (first != null && !labels.get(first).equals(name)) {
-        throw new DataFileException(file, rows.get(i).line(), label.name, "the label '" + name + "' differs only in"
-            + " case from '" + labels.get(first) + "' (line " + rows.get(first).line() + "); write every label of a"
-            + " class the same way");
-      }
-    }
+    LabelSpellings.caseConflict(labels).ifPresent(c -> {
+      throw new DataFileException(file, rows.get(c.second()).line(), label.name, "the label '" + labels.get(c.second())
+          + "' differs only in case from '" + labels.get(c.first()) + "' (line " + rows.get(c.first()).line()
+          + "); write every label of a class the same way");
+    });
   }
 
   private float classId(LabelSet labels, String label, Row row, ResolvedColumn column) {

@@ -7,7 +7,8 @@ import java.util.OptionalInt;
 
 /**
  * Turns {@link TextExample}s given in memory into a {@link Dataset} by the rules a data file is read by: classes
- * named by their labels (in {@link LabelSet#of}'s order, at least two), numbers for regression. A problem is a
+ * named by their labels (in {@link LabelSet#of}'s order, at least two, none spelt two ways), numbers for
+ * regression, no empty text. A problem is a
  * {@link DataFileException} naming the set and the example's 1-based position in place of a file and a line.
  */
 public final class InMemoryDataset {
@@ -30,6 +31,11 @@ public final class InMemoryDataset {
       if (e == null || e.text() == null || e.label() == null || e.label().isBlank()) {
         throw new DataFileException(source, i + 1, null, "every example needs a text and a label");
       }
+      if (e.text().isBlank() || (e.textPair() != null && e.textPair().isBlank())) {
+        // As a file's empty cell: trained on, it would teach the head the label of no text at all.
+        throw new DataFileException(source, i + 1, null, "the " + (e.text().isBlank() ? "text" : "text pair")
+            + " is empty; give every example a text, or leave the example out");
+      }
     }
     LabelSet classes = task == Task.CLASSIFICATION ? classes(source, given, labels) : null;
     List<Example> read = new ArrayList<>(given.size());
@@ -46,7 +52,13 @@ public final class InMemoryDataset {
     if (known != null) {
       return known;
     }
-    LabelSet found = LabelSet.of(given.stream().map(e -> e.label().trim()).toList());
+    List<String> labels = given.stream().map(e -> e.label().trim()).toList();
+    LabelSpellings.caseConflict(labels).ifPresent(c -> {
+      throw new DataFileException(source, c.second() + 1, null, "the label '" + labels.get(c.second()) + "' differs"
+          + " only in case from '" + labels.get(c.first()) + "' (example " + (c.first() + 1) + "); write every label"
+          + " of a class the same way");
+    });
+    LabelSet found = LabelSet.of(labels);
     if (found.size() < 2) {
       throw new DataFileException(source, "all " + given.size() + " examples have the label '" + found.name(0)
           + "'; a classifier needs at least two classes");

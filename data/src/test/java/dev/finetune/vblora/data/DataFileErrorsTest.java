@@ -99,8 +99,12 @@ class DataFileErrorsTest {
     assertEquals(3, e.line());
     assertMentions(e, csv.toString(), "line 3", "3 cells where the header has 2", "in double quotes");
     Path tsv = file("wide.tsv", "a good film\t1\ntab\there\t0\n");
-    assertMentions(readFails(tsv, classification("0", "1")), "line 2", "3 cells where the first row has 2",
+    assertMentions(readFails(tsv, classification("0", "1")), "line 2", "3 cells where most rows have 2",
         "must not hold a tab");
+    // Without a header (--no-header) the first row is no reference: it may be the split one.
+    Path first = file("first.tsv", "tab\there\t0\na good film\t1\nfine\t1\n");
+    assertMentions(readFails(first, classification("0", "1").withHeader(HeaderMode.ABSENT)), "line 1",
+        "3 cells where most rows have 2");
   }
 
   @Test
@@ -289,6 +293,9 @@ class DataFileErrorsTest {
     Path gz = file("train.tsv.gz", "sentence\tlabel\ngood\t1\n");
     assertMentions(readFails(gz, classification("sentence", "label")), gz.toString(), "not whole gzip data",
         "drop .gz from its name");
+    Path empty = file("empty.tsv.gz", "");
+    assertMentions(readFails(empty, classification("sentence", "label")), "not whole gzip data (it is empty or cut"
+        + " short)");
   }
 
   /** pandas' to_csv(sep='\t') quotes a text that holds a quote; a .tsv is read with quotes as text. */

@@ -42,4 +42,18 @@ class InMemoryDatasetTest {
     assertThrows(DataFileException.class, () -> InMemoryDataset.of("train", List.of(TextExample.of("a", "pos"),
         TextExample.of("b", "pos")), Task.CLASSIFICATION, null), "a classifier needs two classes");
   }
+
+  /** The file readers' rules hold in memory too: no empty text, no class spelt two ways. */
+  @Test
+  void anEmptyTextOrALabelSpeltTwoWaysIsRefusedAsInAFile() {
+    DataFileException blank = assertThrows(DataFileException.class, () -> InMemoryDataset.of("train",
+        List.of(TextExample.of("fine", "pos"), TextExample.of("  ", "neg")), Task.CLASSIFICATION, null));
+    assertTrue(blank.getMessage().contains("in-memory:train, line 2") && blank.getMessage().contains("text is empty"),
+        blank.getMessage());
+    DataFileException cased = assertThrows(DataFileException.class, () -> InMemoryDataset.of("train",
+        List.of(TextExample.of("a", "Positive"), TextExample.of("b", "negative"), TextExample.of("c", "positive")),
+        Task.CLASSIFICATION, null));
+    assertTrue(cased.getMessage().contains("'positive' differs only in case from 'Positive' (example 1)"),
+        cased.getMessage());
+  }
 }

@@ -29,10 +29,12 @@ public final class DataFileText {
   }
 
   private static byte[] gunzip(Path file) throws IOException {
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+    // Two resources: the GZIPInputStream constructor reads the header, and throws before it owns the file's stream.
+    try (InputStream raw = Files.newInputStream(file); InputStream in = new GZIPInputStream(raw)) {
       return in.readAllBytes();
     } catch (ZipException | EOFException e) {
-      throw new DataFileException(file, 0, null, "the file is named .gz but is not whole gzip data (" + e.getMessage()
+      String why = e.getMessage() == null ? "it is empty or cut short" : e.getMessage();
+      throw new DataFileException(file, 0, null, "the file is named .gz but is not whole gzip data (" + why
           + "); compress it again with gzip, or drop .gz from its name if it is plain text", e);
     }
   }

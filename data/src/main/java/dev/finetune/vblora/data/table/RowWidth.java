@@ -1,10 +1,13 @@
 package dev.finetune.vblora.data.table;
 
 import dev.finetune.vblora.data.DataFileException;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Refuses a row with more cells than the header (or, without one, the first row): a comma inside an unquoted CSV
+ * Refuses a row with more cells than the header (or, without one, than most rows have): a comma inside an unquoted CSV
  * cell or a tab inside a TSV text splits it, and every cell after the split moves one column on, so the label
  * column would read a piece of text as a new class. pandas refuses such a row too ("Expected 2 fields in line 7,
  * saw 3"). Empty cells past the end are kept: some writers end every line with a separator.
@@ -12,22 +15,43 @@ import java.util.List;
 public final class RowWidth {
   private RowWidth() {}
 
+  /** Each row has at most as many cells as {@code header}, which a table with a header row has. */
+  public static void requireAtMost(Table table, List<String> header, List<Row> rows) {
+    requireAtMost(table, header.size(), "the header has", rows);
+  }
+
   /**
-   * @param width the header's cells, or the first row's where there is no header
-   * @param fromHeader whether {@code width} is the header's, for the message
+   * Without a header, the width is the one most rows have (the narrower of equally common ones): the first row
+   * may be the one a stray separator split.
    */
-  public static void requireAtMost(Table table, int width, boolean fromHeader, List<Row> rows) {
+  public static void requireCommonWidth(Table table, List<Row> rows) {
+    Map<Integer, Integer> counts = new HashMap<>();
+    rows.forEach(row -> counts.merge(row.size(), 1, Integer::sum));
+    int width = counts.entrySet().stream()
+        .max(Comparator.comparingInt((Map.Entry<Integer, Integer> e) -> e.getValue())
+            .thenComparing(Map.Entry::getKey, Comparator.reverseOrder()))
+        .orElseThrow().getKey();
+    requireAtMost(table, width, "most rows have", rows);
+  }
+
+  private static void requireAtMost(Table table, int width, String whoHas, List<Row> rows) {
     for (Row row : rows) {
-      int used = row.size();
-      while (used > width && row.cell(used - 1) != null && row.cell(used - 1).isBlank()) {
-        used--;
-      }
+      int used = used(row, width);
       if (used > width) {
-        throw new DataFileException(table.file(), row.line(), null, "the row has " + used + " cells where the "
-            + (fromHeader ? "header has " : "first row has ") + width + ", so its cells after the split would be"
-            + " read from the wrong columns; " + remedy(table.format()));
+        throw new DataFileException(table.file(), row.line(), null, "the row has " + used + " cells where "
+            + whoHas + " " + width + ", so its cells after the split would be read from the wrong columns; "
+            + remedy(table.format()));
       }
     }
+  }
+
+  /** The row's cells without the empty ones past its end (and past {@code width}): some writers end lines with one. */
+  private static int used(Row row, int width) {
+    int used = row.size();
+    while (used > width && row.cell(used - 1) != null && row.cell(used - 1).isBlank()) {
+      used--;
+    }
+    return used;
   }
 
   private static String remedy(TableFormat format) {
