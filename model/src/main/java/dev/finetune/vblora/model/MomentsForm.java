@@ -5,8 +5,8 @@ public enum MomentsForm {
   /** The model's own form: the variance reduces (x - mean)^2 once the mean's reduction has ended. */
   AS_EXPORTED,
   /**
-   * mean(d^2) - mean(d)^2 with d = x less its first element along the axis, clamped at 0: the variance's reductions
-   * read x alone, beside the mean's, so that XLA can compute all three in one pass over x.
+   * mean(x^2) - mean(x)^2 in float64, clamped at 0: the variance's reductions read x alone, beside the mean's, so
+   * that XLA can compute them in one pass over x.
    */
   ONE_PASS
 }

@@ -38,8 +38,8 @@ import org.tensorflow.proto.TensorShapeProto;
  * a constant row's difference below 0. Gradient: d(var)/dx = 2 (x - mean) / n, as in TensorFlow's form (whose
  * StopGradient on the mean changes nothing, since sum(x - mean) = 0).
  *
- * <p>Recognised: Mean(SquaredDifference(x, StopGradient(m)), axes) where m = Mean(x, axes) with equal constant axes,
- * float32; anything else is left as it is.
+ * <p>Recognised: Mean(SquaredDifference(x, StopGradient(m)), axes) where m = Mean(x, axes, keep_dims=true) with
+ * equal constant axes, float32; anything else is left as it is.
  */
 public final class OnePassMoments {
   /** The scope suffix of a rewritten variance's ops. */
@@ -104,7 +104,10 @@ public final class OnePassMoments {
     TensorName x = index.input(squared, 0);
     NodeDef stop = producer(index, index.input(squared, 1), "StopGradient");
     NodeDef mean = stop == null ? null : producer(index, index.input(stop, 0), "Mean");
-    if (mean == null || !index.input(mean, 0).equals(x)) {
+    // tf.nn.moments keeps the mean's reduced dimensions, so that x - mean subtracts each row's own mean; without
+    // them the mean would broadcast along another axis, and the expression is no variance.
+    if (mean == null || !index.input(mean, 0).equals(x)
+        || !mean.getAttrOrDefault("keep_dims", AttrValue.getDefaultInstance()).getB()) {
       return Optional.empty();
     }
     Optional<long[]> axes = constant(index, index.input(node, 1));
