@@ -32,6 +32,7 @@ final class RunWarnings {
    * to that merged model, and merging it into the model underneath would leave the first update out.
    */
   private static Optional<String> mergedBase(Path model) throws IOException {
+    // A damaged record is refused here, before anything is written: the run's merged/ export would need it.
     List<MergedAdapters.Entry> merged = MergedAdapters.read(model);
     String consequence = "; the adapter trained here learns on top of it, so adapter/ is to be merged into "
         + model + " itself (merged/ holds both updates), not into the model underneath";

@@ -30,9 +30,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.IntStream;
 
-/** The run's data: encoded training and validation sets, the class names and the task they are for. */
+/**
+ * The run's data: encoded training and validation sets, the class names and the task they are for, and whether the
+ * model's inputs set the length the texts were cut to (below the maxLength asked for).
+ */
 record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> validBatches,
-    List<String> labelNames, Dataset heldOut, LengthBuckets buckets, Task task) {
+    List<String> labelNames, Dataset heldOut, LengthBuckets buckets, Task task, boolean lengthFixedByModel) {
 
   /** @param examples in-memory data in place of the config's files, or null */
   static TrainingData load(TrainConfig config, TrainingExamples examples, Path modelFolder, SavedModelInfo model,
@@ -84,7 +87,8 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
     List<Batch> validBatches = new Batcher(encodedValid,
         BatchShapes.evaluation(config.batchSize(), buckets, config.xlaEnabled())).epoch(0);
     List<String> labels = train.labels() == null ? List.of() : train.labels().names();
-    return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut, buckets, task);
+    return new TrainingData(encodedTrain, encodedValid, validBatches, labels, heldOut, buckets, task,
+        maxLength < config.maxLength());
   }
 
   /**
@@ -99,8 +103,10 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
         : " and " + valid.truncated() + " of the " + valid.size() + " validation examples";
     return Optional.of(Counted.of(train.truncated(), "training example") + " of " + train.size() + validation
         + " are longer than the maximum length, " + train.maxLength() + " tokens, and were cut to it (a text's end;"
-        + " a pair's longer text first); raise it (maxLength; --max-length on the command line), as far as the"
-        + " model's inputs take, to keep more of them");
+        + " a pair's longer text first); " + (lengthFixedByModel
+            ? "the model's signature fixes that length, so only a model exported for longer inputs keeps more"
+            : "raise it (maxLength; --max-length on the command line), as far as the model's inputs take, to keep"
+                + " more of them"));
   }
 
   /**
@@ -142,7 +148,7 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
     List<Batch> validBatches = new Batcher(valid,
         BatchShapes.evaluation(config.batchSize(), buckets, config.xlaEnabled())).epoch(0);
     List<String> labels = train.labels() == null ? List.of() : train.labels().names();
-    return new TrainingData(train, valid, validBatches, labels, null, buckets, task);
+    return new TrainingData(train, valid, validBatches, labels, null, buckets, task, false);
   }
 
   private static EncodedDataset subset(EncodedDataset data, int[] indices) {

@@ -111,8 +111,8 @@ final class VbLoraSafetensors {
             readFactor(parts, LOGITS_B, bank.length)));
       } catch (IllegalArgumentException | IllegalStateException e) {
         String module = "module " + path + ": ";
-        throw new AdapterFormatException(source, e.getMessage().startsWith(module) ? e.getMessage()
-            : module + e.getMessage(), e);
+        String why = String.valueOf(e.getMessage());
+        throw new AdapterFormatException(source, why.startsWith(module) ? why : module + why, e);
       }
     }
     try {

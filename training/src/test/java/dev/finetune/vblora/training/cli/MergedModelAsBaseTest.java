@@ -99,6 +99,7 @@ class MergedModelAsBaseTest {
   @Test
   void trainingOnAMergedModelSaysTheNewAdapterBelongsToIt() {
     CliRun run = trainOneStep(merged, dir.resolve("on-merged"));
+    assertEquals(0, run.status(), run.toString());
     assertTrue(run.err().contains("vblora train: warning: " + merged + " is a merged model that already holds"
         + " adapter sha256:"), run.err());
     assertTrue(run.err().contains("(1 kernel, trained on " + model + "); the adapter trained here learns on top of"
@@ -111,18 +112,43 @@ class MergedModelAsBaseTest {
     assertFalse(merge.err().contains("warning"), merge.err());
   }
 
+  /**
+   * A damaged record of merged adapters would stop the run's own merged/ export at the end: the run is refused
+   * before it trains or writes anything.
+   */
+  @Test
+  void trainingOnAMergedModelWhoseRecordIsDamagedIsRefusedUpFront() throws Exception {
+    Path damaged = dir.resolve("damaged-merged");
+    try (var files = Files.walk(merged)) {
+      for (Path source : files.toList()) {
+        Path target = damaged.resolve(merged.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(source, target);
+        }
+      }
+    }
+    Files.writeString(damaged.resolve("assets.extra/vblora_merged.json"), "{\"adapters\": [");
+    Path out = dir.resolve("on-damaged");
+    CliRun run = trainOneStep(damaged, out);
+    assertEquals(1, run.status(), run.toString());
+    assertTrue(run.err().contains("vblora_merged.json is damaged") && run.err().contains("merge again from the"
+        + " base model"), run.err());
+    assertTrue(Files.notExists(out), "nothing written");
+  }
+
   @Test
   void trainingOnTheUntouchedModelHasNoSuchWarning() {
     CliRun run = trainOneStep(model, dir.resolve("on-base"));
+    assertEquals(0, run.status(), run.toString());
     assertFalse(run.err().contains("warning"), run.err());
   }
 
-  /** One step of VB-LoRA on dense_2 of {@code base}, which succeeds. */
+  /** One step of VB-LoRA on dense_2 of {@code base}. */
   private static CliRun trainOneStep(Path base, Path out) {
-    CliRun run = CliRun.of("train", "--model", base.toString(), "--train", data.toString(), "--valid",
-        data.toString(), "--targets", "dense_2/kernel", "--vector-length", "8", "--num-vectors", "16", "--rank", "1",
-        "--max-steps", "1", "--batch-size", "1", "--warmup-ratio", "0", "--out", out.toString());
-    assertEquals(0, run.status(), run.toString());
-    return run;
+    return CliRun.of("train", "--model", base.toString(), "--train", data.toString(), "--valid", data.toString(),
+        "--targets", "dense_2/kernel", "--vector-length", "8", "--num-vectors", "16", "--rank", "1", "--max-steps",
+        "1", "--batch-size", "1", "--warmup-ratio", "0", "--out", out.toString());
   }
 }
