@@ -14,10 +14,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
-import org.tensorflow.Result;
-import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
@@ -103,24 +100,7 @@ class GeluRecomputeTest {
 
   /** out and d sum(out) / dp. */
   private static List<float[]> outputAndGradient(GraphDef graph) {
-    try (Graph g = new Graph()) {
-      g.importGraphDef(graph);
-      Ops tf = Ops.create(g);
-      Output<TFloat32> out = g.outputOrThrow("out:0").expect(TFloat32.class);
-      Operand<TFloat32> loss = tf.reduceSum(out, tf.constant(new int[] {0, 1}));
-      Output<?>[] grads = g.addGradients(loss.asOutput(), new Output<?>[] {g.outputOrThrow("p:0")});
-      try (Session s = new Session(g);
-          TFloat32 p = TFloat32.tensorOf(Shape.of(3, 4), DataBuffers.of(P));
-          Result r = s.runner().feed("p:0", p).fetch("out:0").fetch(grads[0]).run()) {
-        return List.of(values((TFloat32) r.get(0)), values((TFloat32) r.get(1)));
-      }
-    }
-  }
-
-  private static float[] values(TFloat32 t) {
-    float[] v = new float[(int) t.size()];
-    t.asRawTensor().data().asFloats().read(v);
-    return v;
+    return FedGraph.valuesAndGradient(graph, Shape.of(3, 4), P, "out:0");
   }
 
   /** The exact derivative of the form's GELU, in double precision. */

@@ -8,11 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
-import org.tensorflow.Result;
-import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.types.TBfloat16;
@@ -56,24 +52,7 @@ class LogSumExpSoftmaxTest {
 
   /** probs, out and d sum(out) / dp. */
   private static List<float[]> valuesAndGradient(GraphDef graph) {
-    try (Graph g = new Graph()) {
-      g.importGraphDef(graph);
-      Ops tf = Ops.create(g);
-      Output<TFloat32> out = g.outputOrThrow("out:0").expect(TFloat32.class);
-      Operand<TFloat32> loss = tf.reduceSum(out, tf.constant(new int[] {0, 1, 2}));
-      Output<?>[] grads = g.addGradients(loss.asOutput(), new Output<?>[] {g.outputOrThrow("p:0")});
-      try (Session s = new Session(g);
-          TFloat32 p = TFloat32.tensorOf(Shape.of(2, 3, WIDTH), DataBuffers.of(P));
-          Result r = s.runner().feed("p:0", p).fetch("probs:0").fetch(grads[0]).run()) {
-        return List.of(values((TFloat32) r.get(0)), values((TFloat32) r.get(1)));
-      }
-    }
-  }
-
-  private static float[] values(TFloat32 t) {
-    float[] v = new float[(int) t.size()];
-    t.asRawTensor().data().asFloats().read(v);
-    return v;
+    return FedGraph.valuesAndGradient(graph, Shape.of(2, 3, WIDTH), P, "probs:0");
   }
 
   /** The softmax of each row in double precision, and d sum(softmax * weights) / dp = scale y (w - sum(w y)). */

@@ -10,11 +10,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
-import org.tensorflow.Result;
-import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.math.Mean;
 import org.tensorflow.proto.GraphDef;
@@ -68,24 +64,7 @@ class OnePassMomentsTest {
     for (int r = 0; r < rows.length; r++) {
       System.arraycopy(rows[r], 0, flat, r * n, n);
     }
-    try (Graph g = new Graph()) {
-      g.importGraphDef(graph);
-      Ops tf = Ops.create(g);
-      Output<TFloat32> out = g.outputOrThrow("out:0").expect(TFloat32.class);
-      Operand<TFloat32> loss = tf.reduceSum(out, tf.constant(new int[] {0, 1}));
-      Output<?>[] grads = g.addGradients(loss.asOutput(), new Output<?>[] {g.outputOrThrow("p:0")});
-      try (Session s = new Session(g);
-          TFloat32 p = TFloat32.tensorOf(Shape.of(rows.length, n), DataBuffers.of(flat));
-          Result r = s.runner().feed("p:0", p).fetch("out:0").fetch(grads[0]).run()) {
-        return List.of(values((TFloat32) r.get(0)), values((TFloat32) r.get(1)));
-      }
-    }
-  }
-
-  private static float[] values(TFloat32 t) {
-    float[] v = new float[(int) t.size()];
-    t.asRawTensor().data().asFloats().read(v);
-    return v;
+    return FedGraph.valuesAndGradient(graph, Shape.of(rows.length, n), flat, "out:0");
   }
 
   /** LayerNorm(row) * w in double precision, from the float inputs. */
