@@ -50,10 +50,15 @@ final class RunFolder {
 
   private final Path out;
   private final Mode mode;
+  /** With resume: the checkpoint resumed and the classes it was trained on, in id order. */
+  private final CheckpointRef resumed;
+  private final List<String> resumedClasses;
 
-  private RunFolder(Path out, Mode mode) {
+  private RunFolder(Path out, Mode mode, CheckpointRef resumed, List<String> resumedClasses) {
     this.out = out;
     this.mode = mode;
+    this.resumed = resumed;
+    this.resumedClasses = resumedClasses;
   }
 
   /**
@@ -97,9 +102,26 @@ final class RunFolder {
       AtomicDirectoryWriter.requireReplaceable(out, OutputMarker.Kind.RUN);
     }
     if (mode == Mode.RESUME) {
-      requireResumable(config);
+      CheckpointRef latest = requireResumable(config);
+      AdapterManifest manifest = savedManifest(latest, CheckpointStore.loadForResume(out, latest));
+      return new RunFolder(out, mode, latest, manifest.labelNames());
     }
-    return new RunFolder(out, mode);
+    return new RunFolder(out, mode, null, List.of());
+  }
+
+  /**
+   * A resumed checkpoint's head rows are the classes it was trained on, in id order: data whose labels now name
+   * other classes (the files edited in place, say) would train them under the wrong names. Checked once the data is
+   * read, before anything is written.
+   *
+   * @param labelNames the classes the data gives now, in id order (empty for regression or an own output)
+   */
+  void requireResumedClasses(List<String> labelNames) {
+    if (resumed != null && !resumedClasses.equals(labelNames)) {
+      throw new InvalidSettingException(List.of("resume", "train"), "resume: the checkpoint in " + resumed.dir()
+          + " was trained on the classes " + resumedClasses + " (in id order), but the data now gives " + labelNames
+          + "; resume with the original run's data, or start a new run in another out folder");
+    }
   }
 
   /**
@@ -114,8 +136,8 @@ final class RunFolder {
     return Files.isDirectory(out) && !isEmpty(out);
   }
 
-  /** The run's folder holds a checkpoint made with {@code config}'s settings. */
-  private static void requireResumable(TrainConfig config) throws IOException {
+  /** The run's folder holds a checkpoint made with {@code config}'s settings: the newest, which is returned. */
+  private static CheckpointRef requireResumable(TrainConfig config) throws IOException {
     Path out = config.out();
     if (!Files.isDirectory(out) || isEmpty(out)) {
       throw new InvalidSettingException("resume", "resume: " + out + " holds no previous run to resume; start the"
@@ -134,6 +156,7 @@ final class RunFolder {
           + " again with overwrite instead of resume");
     }
     requireSameSettings(config, latest.get(), CheckpointStore.loadForResume(out, latest.get()));
+    return latest.get();
   }
 
   /** A checkpoint resumes only a run of the same settings (all of {@link TrainConfig#identity()}). */

@@ -138,6 +138,8 @@ public final class Trainer {
     clock.since(Phase.LOAD, start);
     start = clock.now();
     TrainingData data = TrainingData.load(config, examples, modelFolder, model, io);
+    // As the manifest records them: a model's own output has no label names of the run's.
+    folder.requireResumedClasses(io.ownOutput() ? List.of() : data.labelNames());
     data.truncationWarning().ifPresent(warning -> listeners.forEach(listener -> listener.onWarning(warning)));
     clock.since(Phase.DATA, start);
     start = clock.now();

@@ -179,6 +179,27 @@ class RunFolderTest {
   }
 
   /**
+   * The head's rows are the classes a checkpoint was trained on: data whose labels now name other classes (the
+   * files edited in place) is refused at resume, naming both class lists, and the run is left as it was.
+   */
+  @Test
+  void resumeWithDataOfOtherClassesThanTheCheckpointsIsRefused() throws Exception {
+    Path data = dir.resolve("other-classes/data");
+    Path ownTrain = DemoFiles.train(data, 8);
+    Path ownValid = DemoFiles.valid(data, 4);
+    Path out = dir.resolve("other-classes/run");
+    CliRun first = CliRun.of(TrainCommandLine.onBert(ownTrain, ownValid, 16, out, "--max-steps", "1")
+        .toArray(String[]::new));
+    assertEquals(0, first.status(), first.toString());
+    for (Path file : List.of(ownTrain, ownValid)) {
+      Files.writeString(file, Files.readString(file).replace("\t0\n", "\tneg\n").replace("\t1\n", "\tpos\n"));
+    }
+    assertRefusedLeavingAllAsItWas(TrainCommandLine.onBert(ownTrain, ownValid, 16, out, "--max-steps", "1",
+        "--resume"), out.getParent(), "was trained on the classes [0, 1] (in id order), but the data now gives"
+        + " [neg, pos]", "resume with the original run's data");
+  }
+
+  /**
    * The old run stays in place, whole, until the new one has finished (the last listener call comes after the
    * exports), then the new run takes its place and nothing of the old one or of the staging folder is left.
    */
