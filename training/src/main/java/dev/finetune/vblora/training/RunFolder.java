@@ -102,9 +102,8 @@ final class RunFolder {
       AtomicDirectoryWriter.requireReplaceable(out, OutputMarker.Kind.RUN);
     }
     if (mode == Mode.RESUME) {
-      CheckpointRef latest = requireResumable(config);
-      AdapterManifest manifest = savedManifest(latest, CheckpointStore.loadForResume(out, latest));
-      return new RunFolder(out, mode, latest, manifest.labelNames());
+      Resumable resumable = requireResumable(config);
+      return new RunFolder(out, mode, resumable.latest(), resumable.manifest().labelNames());
     }
     return new RunFolder(out, mode, null, List.of());
   }
@@ -136,8 +135,11 @@ final class RunFolder {
     return Files.isDirectory(out) && !isEmpty(out);
   }
 
-  /** The run's folder holds a checkpoint made with {@code config}'s settings: the newest, which is returned. */
-  private static CheckpointRef requireResumable(TrainConfig config) throws IOException {
+  /** The newest checkpoint of a run folder, and the manifest it was saved with. */
+  private record Resumable(CheckpointRef latest, AdapterManifest manifest) {}
+
+  /** The run's folder holds a checkpoint made with {@code config}'s settings: the newest, read once. */
+  private static Resumable requireResumable(TrainConfig config) throws IOException {
     Path out = config.out();
     if (!Files.isDirectory(out) || isEmpty(out)) {
       throw new InvalidSettingException("resume", "resume: " + out + " holds no previous run to resume; start the"
@@ -155,13 +157,18 @@ final class RunFolder {
           + out.resolve("checkpoints") + " to resume from (the run stopped before its first evaluation); start it"
           + " again with overwrite instead of resume");
     }
-    requireSameSettings(config, latest.get(), CheckpointStore.loadForResume(out, latest.get()));
-    return latest.get();
+    AdapterManifest manifest = savedManifest(latest.get(), CheckpointStore.loadForResume(out, latest.get()));
+    requireSameSettings(config, latest.get(), manifest);
+    return new Resumable(latest.get(), manifest);
   }
 
   /** A checkpoint resumes only a run of the same settings (all of {@link TrainConfig#identity()}). */
   static void requireSameSettings(TrainConfig config, CheckpointRef ref, Checkpoint checkpoint) {
-    Map<String, Object> saved = savedManifest(ref, checkpoint).config().identity();
+    requireSameSettings(config, ref, savedManifest(ref, checkpoint));
+  }
+
+  private static void requireSameSettings(TrainConfig config, CheckpointRef ref, AdapterManifest manifest) {
+    Map<String, Object> saved = manifest.config().identity();
     Map<String, Object> now = config.identity();
     if (!saved.equals(now)) {
       TreeSet<String> differ = new TreeSet<>();
