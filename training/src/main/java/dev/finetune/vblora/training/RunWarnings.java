@@ -1,6 +1,5 @@
 package dev.finetune.vblora.training;
 
-import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.savedmodel.export.MergedAdapters;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.XlaCpuFlag;
@@ -37,11 +36,9 @@ final class RunWarnings {
     String consequence = "; the adapter trained here learns on top of it, so adapter/ is to be merged into "
         + model + " itself (merged/ holds both updates), not into the model underneath";
     if (!merged.isEmpty()) {
-      MergedAdapters.Entry last = merged.get(merged.size() - 1);
-      return Optional.of(model + " is a merged model that already holds " + last.describe()
-          + (merged.size() > 1 ? " and " + (merged.size() - 1) + " earlier" : "") + consequence);
+      return Optional.of(MergedAdapters.holding(model, merged) + consequence);
     }
-    if (OutputMarker.read(model).filter(k -> k == OutputMarker.Kind.MERGED_MODEL).isPresent()) {
+    if (MergedAdapters.unrecorded(model, merged)) {
       return Optional.of(model + " is a merged model written by vblora" + consequence);
     }
     return Optional.empty();

@@ -29,11 +29,6 @@ public record Encoding(List<String> tokens, int[] inputIds, int[] tokenTypeIds, 
     }
   }
 
-  /** An encoding that nothing was cut from. */
-  public Encoding(List<String> tokens, int[] inputIds, int[] tokenTypeIds, int[] attentionMask) {
-    this(tokens, inputIds, tokenTypeIds, attentionMask, 0);
-  }
-
   /** Whether truncation cut word pieces from the text. */
   public boolean truncated() {
     return droppedTokens > 0;

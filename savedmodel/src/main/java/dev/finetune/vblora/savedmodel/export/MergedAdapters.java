@@ -120,15 +120,28 @@ public final class MergedAdapters {
       return earlier; // trained on this merged model: stacking on it is what the adapter was made for
     }
     if (!earlier.isEmpty()) {
-      warnings.accept(model + " is a merged model that already holds " + earlier.get(earlier.size() - 1).describe()
-          + (earlier.size() > 1 ? " and " + (earlier.size() - 1) + " earlier" : "") + "; the new adapter's update"
-          + " is added on top of it (stacked). To serve the new adapter alone, merge it into " + base);
-    } else if (OutputMarker.read(model).filter(k -> k == OutputMarker.Kind.MERGED_MODEL).isPresent()) {
+      warnings.accept(holding(model, earlier) + "; the new adapter's update is added on top of it (stacked). To"
+          + " serve the new adapter alone, merge it into " + base);
+    } else if (unrecorded(model, earlier)) {
       warnings.accept(model + " is a merged model written by vblora, but by a version that did not record which"
           + " adapter it holds; if that is this adapter, its update is now applied twice: merge it into " + base
           + " instead");
     }
     return earlier;
+  }
+
+  /** "MODEL is a merged model that already holds ADAPTER (and N earlier)", for messages; {@code held} not empty. */
+  public static String holding(Path model, List<Entry> held) {
+    return model + " is a merged model that already holds " + held.get(held.size() - 1).describe()
+        + (held.size() > 1 ? " and " + (held.size() - 1) + " earlier" : "");
+  }
+
+  /**
+   * Whether {@code model}, whose record lists {@code held} ({@link #read}), is a merged model of a vblora that kept
+   * no record of the adapters in it.
+   */
+  public static boolean unrecorded(Path model, List<Entry> held) {
+    return held.isEmpty() && OutputMarker.read(model).filter(k -> k == OutputMarker.Kind.MERGED_MODEL).isPresent();
   }
 
   /** Whether {@code adapter} records {@code model} itself (the same folder) as the model it was trained on. */
