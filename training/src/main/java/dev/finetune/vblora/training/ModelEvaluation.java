@@ -70,6 +70,7 @@ final class ModelEvaluation {
       int maxLength = serving.maxLength(config.maxLength());
       EncodedDataset encoded = EncodedDataset.encode(dataset,
           ModelTokenizer.resolve(served, config.tokenizerOptions()).tokenizer(), maxLength);
+      TruncationWarning.forEvaluation(encoded, maxLength < config.maxLength()).ifPresent(warnings::add);
       LengthBuckets buckets = serving.lengthBuckets(config.lengthBuckets(), config.deviceOptions().xla(), maxLength,
           encoded.longestExample());
       List<Batch> batches = new Batcher(encoded, BatchShapes.evaluation(config.batchSize(), buckets,

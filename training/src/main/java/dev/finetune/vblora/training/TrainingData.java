@@ -96,17 +96,7 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
    * only (as Hugging Face's truncation=True does, silently). Empty when every example fit.
    */
   Optional<String> truncationWarning() {
-    if (train.truncated() == 0 && valid.truncated() == 0) {
-      return Optional.empty();
-    }
-    String validation = valid.truncated() == 0 ? ""
-        : " and " + valid.truncated() + " of the " + valid.size() + " validation examples";
-    return Optional.of(Counted.of(train.truncated(), "training example") + " of " + train.size() + validation
-        + " are longer than the maximum length, " + train.maxLength() + " tokens, and were cut to it (a text's end;"
-        + " a pair's longer text first); " + (lengthFixedByModel
-            ? "the model's signature fixes that length, so only a model exported for longer inputs keeps more"
-            : "raise it (maxLength; --max-length on the command line), as far as the model's inputs take, to keep"
-                + " more of them"));
+    return TruncationWarning.forTraining(train, valid, lengthFixedByModel);
   }
 
   /**

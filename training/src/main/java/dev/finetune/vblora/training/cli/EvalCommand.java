@@ -16,6 +16,7 @@ import dev.finetune.vblora.training.Evaluation;
 import dev.finetune.vblora.training.PredictionTable;
 import dev.finetune.vblora.training.ScoredModel;
 import dev.finetune.vblora.training.ServingModel;
+import dev.finetune.vblora.training.TruncationWarning;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.device.DeviceProbe;
@@ -114,7 +115,7 @@ final class EvalCommand implements Command {
         args.stringOrDefault("signature"), warning -> err.println("vblora eval: warning: " + warning))) {
       clock.since(Phase.LOAD, start);
       Map<String, Object> report = evaluate(args, device, scored.folder(), scored.labels(), reference,
-          adapter.isPresent() ? adapter.get() : model, clock);
+          adapter.isPresent() ? adapter.get() : model, clock, err);
       RunTimings timings = clock.snapshot();
       err.println(timings.summary());
       report.put("timings", timings.toJson());
@@ -133,8 +134,8 @@ final class EvalCommand implements Command {
   }
 
   private static Map<String, Object> evaluate(ParsedArgs args, DeviceOptions device, Path served,
-      Optional<LabelSet> labels, Optional<PredictionTable> reference, Path labelSource, RunClock clock)
-      throws Exception {
+      Optional<LabelSet> labels, Optional<PredictionTable> reference, Path labelSource, RunClock clock,
+      PrintStream err) throws Exception {
     long start = clock.now();
     CompileTracker compiles = CompileTracker.forThisProcess();
     device.requireSessionPrecision("eval");
@@ -160,6 +161,8 @@ final class EvalCommand implements Command {
         int maxLength = serving.maxLength(args.integerOrDefault("max-length"));
         encoded = EncodedDataset.encode(dataset, ModelTokenizer.resolve(served, TokenizerFlags.read(args)).tokenizer(),
             maxLength);
+        TruncationWarning.forEvaluation(encoded, maxLength < args.integerOrDefault("max-length"))
+            .ifPresent(warning -> err.println("vblora eval: warning: " + warning));
         try {
           buckets = serving.lengthBuckets(args.stringOrDefault("length-buckets"), device.xla(), maxLength,
               encoded.longestExample());

@@ -99,16 +99,41 @@ class AlbertTextRoundTripTest {
     assertEquals(6, library.examples());
   }
 
-  /** Examples longer than the maximum length are cut to it, which the run says before it trains. */
+  /**
+   * Examples longer than the maximum length are cut to it, which the run says before it trains, and eval and the
+   * library say before they score.
+   */
   @Test
-  void examplesCutToTheMaximumLengthAreCounted() {
-    int keep = 6 - 2; // [CLS] and [SEP]
-    long longTrain = IntStream.range(0, 9).mapToLong(i -> (GOOD[i].length() > keep ? 1 : 0)
-        + (BAD[i].length() > keep ? 1 : 0)).sum();
-    CliRun run = CliRun.of(train(dir.resolve("short"), "--max-length", "6").toArray(String[]::new));
+  void examplesCutToTheMaximumLengthAreCounted() throws Exception {
+    int keep = 6 - 2; // [CLS] and [SEP]; one word piece a character here
+    long longTrain = longer(0, 9, keep);
+    long longValid = longer(9, 12, keep);
+    Path out = dir.resolve("short");
+    CliRun run = CliRun.of(train(out, "--max-length", "6").toArray(String[]::new));
     assertEquals(0, run.status(), run.toString());
-    assertTrue(run.err().contains("vblora train: warning: " + longTrain + " training examples of 18"), run.err());
-    assertTrue(run.err().contains("are longer than the maximum length, 6 tokens, and were cut to it"), run.err());
+    assertTrue(run.err().contains("vblora train: warning: " + longTrain + " of the 18 training examples and "
+        + longValid + " of the 6 validation examples are longer than the maximum length, 6 tokens, and were cut to"
+        + " it"), run.err());
+
+    CliRun eval = CliRun.of("eval", "--model", out.resolve("merged").toString(), "--vocab", vocab.toString(),
+        "--lower-case", "true", "--data", valid.toString(), "--max-length", "6");
+    assertEquals(0, eval.status(), eval.toString());
+    assertTrue(eval.err().contains("vblora eval: warning: " + longValid + " of the 6 examples are longer than the"
+        + " maximum length, 6 tokens, and were cut to it"), eval.err());
+    EvaluationResult library = VbLora.evaluate(EvaluationConfig.builder().model(out.resolve("merged")).vocab(vocab)
+        .lowerCase(true).data(valid).maxLength(6).build());
+    assertTrue(library.warnings().stream().anyMatch(w -> w.startsWith(longValid + " of the 6 examples are longer")),
+        library.warnings().toString());
+    CliRun full = CliRun.of("eval", "--model", out.resolve("merged").toString(), "--vocab", vocab.toString(),
+        "--lower-case", "true", "--data", valid.toString());
+    assertEquals(0, full.status(), full.toString());
+    assertFalse(full.err().contains("were cut"), "every sentence fits 128 tokens: " + full.err());
+  }
+
+  /** The GOOD and BAD sentences [from, to) with more than {@code keep} characters. */
+  private static long longer(int from, int to, int keep) {
+    return IntStream.range(from, to).mapToLong(i -> (GOOD[i].length() > keep ? 1 : 0)
+        + (BAD[i].length() > keep ? 1 : 0)).sum();
   }
 
   /**
