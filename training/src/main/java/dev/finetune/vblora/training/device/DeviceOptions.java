@@ -124,12 +124,14 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
   }
 
   /**
-   * How a training graph writes the float32 variances of tf.nn.moments (LayerNorm's): as exported. The one-pass form
-   * ({@link MomentsForm#ONE_PASS}) is tested on the CPU and waits for its GPU A/B (issue 16; a lab build turns it on
-   * under XLA with scripts/leases/next/one-pass-moments.patch), and is kept only where that A/B shows a faster step.
+   * How a training graph writes the float32 variances of tf.nn.moments (LayerNorm's): in one pass with the mean
+   * ({@link MomentsForm#ONE_PASS}) when XLA compiles the step, which then computes each LayerNorm's mean and variance
+   * in one reduction over x instead of two (measured on an H100, docs/benchmarks.md, "one-pass LayerNorm moments":
+   * 25 reductions fewer a BERT-base step). Without XLA, TensorFlow's kernels run the form as exported; fp16 keeps the
+   * model's own, because its mixed precision is Grappler's rewrite of the session's graph and was not measured with it.
    */
   public MomentsForm momentsForm() {
-    return MomentsForm.AS_EXPORTED;
+    return xla && precision != Precision.FP16 ? MomentsForm.ONE_PASS : MomentsForm.AS_EXPORTED;
   }
 
   /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.model.AttentionForm;
 import dev.finetune.vblora.model.GemmPrecision;
+import dev.finetune.vblora.model.MomentsForm;
 import dev.finetune.vblora.model.SoftmaxForm;
 import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.training.StepLaunch;
@@ -166,6 +167,17 @@ class DeviceOptionsTest {
     assertEquals(SoftmaxForm.AS_EXPORTED, DeviceOptions.cpu().softmaxForm());
     assertEquals(SoftmaxForm.AS_EXPORTED, DeviceOptions.gpu().withXla(false).softmaxForm());
     assertEquals(SoftmaxForm.AS_EXPORTED, DeviceOptions.gpu().withPrecision(Precision.FP16).softmaxForm());
+  }
+
+  /** LayerNorm's variance in one pass with its mean where XLA can fuse the two reductions; fp16 as Grappler sees it. */
+  @Test
+  void theOnePassMomentsFollowXlaExceptUnderFp16() {
+    assertEquals(MomentsForm.ONE_PASS, DeviceOptions.gpu().momentsForm());
+    assertEquals(MomentsForm.ONE_PASS, DeviceOptions.gpu().withPrecision(Precision.BF16).momentsForm());
+    assertEquals(MomentsForm.ONE_PASS, DeviceOptions.cpu().withXla(true).momentsForm());
+    assertEquals(MomentsForm.AS_EXPORTED, DeviceOptions.cpu().momentsForm());
+    assertEquals(MomentsForm.AS_EXPORTED, DeviceOptions.gpu().withXla(false).momentsForm());
+    assertEquals(MomentsForm.AS_EXPORTED, DeviceOptions.gpu().withPrecision(Precision.FP16).momentsForm());
   }
 
   @Test
