@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# For the next lease (issue 16): the one-pass moments (.gpu-code-moments, main with one-pass-moments.patch) against
-# main as committed (.gpu-code); build-jars.sh makes both. One process per cell, alternating main and the branch within each set; ROUNDS repeats (default 2),
+# Run in lease AE (issue 16): the one-pass moments (.gpu-code-moments, main with one-pass-moments.patch) against
+# main as committed (.gpu-code); moments-build-jars.sh makes both. One process per cell, alternating main and the branch within each set; ROUNDS repeats (default 2),
 # FIRST names the first round; PROFILE=1 adds a traced q,v fp32 step with each build.
 #   SETS: the steps (default the two fp32 ones; the bf16 ones with fused attention also have float32 LayerNorm moments:
 #   SETS="qv-bf16-fmha all-bf16-fmha"). HLO=1 adds the optimized HLO of a q,v fp32 step with each build (the variance's
