@@ -221,9 +221,9 @@ public final class GraphRewriter {
     // Every precision: a GELU's backward pass recomputes from its input, so XLA runs each direction in one kernel.
     GraphDef recomputed = GeluRecompute.rewrite(products, inputNodes(adaptedSignature),
         outputNodes(adaptedSignature));
-    GraphDef moments = forms.moments() == MomentsForm.ONE_PASS
-        ? OnePassMoments.rewrite(recomputed, inputNodes(adaptedSignature), outputNodes(adaptedSignature))
-        : recomputed;
+    GraphDef moments = forms.moments() == MomentsForm.AS_EXPORTED ? recomputed
+        : OnePassMoments.rewrite(recomputed, inputNodes(adaptedSignature), outputNodes(adaptedSignature),
+            forms.moments());
     // Last, so that it sees only the float32 Softmax ops the fused attention form left.
     GraphDef imported = forms.softmax() == SoftmaxForm.LOG_SUM_EXP
         ? LogSumExpSoftmax.rewrite(moments, inputNodes(adaptedSignature), outputNodes(adaptedSignature))

@@ -12,7 +12,7 @@ import org.tensorflow.op.Ops;
 /**
  * The one gradient this process registers for {@code IdentityN}, which the graph rewrites use as a marker: a
  * marker's gradient is the closed form its rewrite wants ({@link FusedAttention}'s and {@link LogSumExpSoftmax}'s
- * softmax, {@link GeluRecompute}'s GELU, {@link FactoredGradients}' adapter factors), and any other IdentityN passes
+ * softmax, {@link OnePassMoments}' variance, {@link GeluRecompute}'s GELU, {@link FactoredGradients}' adapter factors), and any other IdentityN passes
  * its gradients through unchanged, as Python's TensorFlow does.
  *
  * <p>Why one class: TensorFlow keeps one custom gradient per op type and refuses a second registration, so every
@@ -64,6 +64,9 @@ final class MarkerGradients {
     }
     if (isMarker(op.name(), LogSumExpSoftmax.MARKER)) {
       return LogSumExpSoftmax.gradient(tf, op, grads);
+    }
+    if (isMarker(op.name(), OnePassMoments.SCOPE)) {
+      return OnePassMoments.gradient(tf, op, grads);
     }
     if (customGradient(op)) {
       // Python's tf.custom_gradient writes its function as an IdentityN tagged with the Python gradient's name;

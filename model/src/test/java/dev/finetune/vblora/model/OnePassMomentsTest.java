@@ -1,5 +1,6 @@
 package dev.finetune.vblora.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,8 +21,8 @@ import org.tensorflow.types.TFloat32;
 /**
  * tf.nn.moments' variance in one pass with its mean: a LayerNorm written as TF1 BERT and bert-for-tf2 write it gives,
  * after the rewrite, the LayerNorm of plain double-precision arithmetic and the untouched graph's input gradient,
- * also on rows where a one-pass variance is at risk (far from 0, constant, an outlier first); anything that is not
- * that pattern is left alone.
+ * also on rows where a one-pass variance is at risk (far from 0, constant, an outlier first), in both one-pass forms;
+ * anything that is not that pattern is left alone.
  */
 class OnePassMomentsTest {
   private static final float EPSILON = 1e-12f;
@@ -99,8 +100,11 @@ class OnePassMomentsTest {
     return rows;
   }
 
-  private static GraphDef rewritten(GraphDef graph) {
-    return OnePassMoments.rewrite(graph, IN, OUT);
+  private static final List<MomentsForm> FORMS = List.of(MomentsForm.ONE_PASS,
+      MomentsForm.ONE_PASS_EXPORTED_GRADIENT);
+
+  private static GraphDef rewritten(GraphDef graph, MomentsForm form) {
+    return OnePassMoments.rewrite(graph, IN, OUT, form);
   }
 
   private static NodeDef node(GraphDef graph, String name) {
@@ -137,11 +141,20 @@ class OnePassMomentsTest {
   void aLayerNormsVarianceIsFoundAndWrittenInOnePass() {
     GraphDef graph = layerNorm(4, 8, false, 1);
     List<OnePassMoments.Variance> found = OnePassMoments.find(graph, IN, OUT);
-    assertEquals(List.of(new OnePassMoments.Variance("moments_variance", TensorName.parse("p"))), found);
-    GraphDef rewritten = rewritten(graph);
-    assertEquals("Cast", node(rewritten, "moments_variance").getOp(), "the variance keeps its name");
-    assertEquals(2, rewritten.getNodeList().stream().filter(n -> n.getName().startsWith("moments_variance/"
-        + OnePassMoments.SCOPE) && n.getOp().equals("Mean")).count(), "mean(x) and mean(x^2), in float64");
+    assertEquals(List.of(new OnePassMoments.Variance("moments_variance", TensorName.parse("p"),
+        TensorName.parse("moments_mean"))), found);
+    for (MomentsForm form : FORMS) {
+      GraphDef rewritten = rewritten(graph, form);
+      assertEquals(form == MomentsForm.ONE_PASS ? "Cast" : "Identity", node(rewritten, "moments_variance").getOp(),
+          "the variance keeps its name");
+      assertEquals(2, rewritten.getNodeList().stream().filter(n -> n.getName().startsWith("moments_variance/"
+          + OnePassMoments.SCOPE) && n.getOp().equals("Mean")).count(), "mean(x) and mean(x^2), in float64");
+    }
+    NodeDef marker = node(rewritten(graph, MomentsForm.ONE_PASS_EXPORTED_GRADIENT),
+        "moments_variance/" + OnePassMoments.SCOPE);
+    assertEquals("IdentityN", marker.getOp());
+    assertEquals(List.of("moments_variance/" + OnePassMoments.SCOPE + "/value", "p:0", "moments_mean:0"),
+        marker.getInputList(), "the value, x and the mean its gradient is taken around");
   }
 
   @Test
@@ -149,9 +162,33 @@ class OnePassMomentsTest {
     GraphDef graph = layerNorm(6, 16, false, 1);
     float[][] rows = randomRows(6, 16, 7);
     List<float[]> expected = outputAndGradient(graph, rows);
-    List<float[]> actual = outputAndGradient(rewritten(graph), rows);
-    assertMatchesReference(rows, actual.get(0), 1e-5);
-    assertClose(expected.get(1), actual.get(1), 1e-4, "input gradient");
+    for (MomentsForm form : FORMS) {
+      List<float[]> actual = outputAndGradient(rewritten(graph, form), rows);
+      assertMatchesReference(rows, actual.get(0), 1e-5);
+      assertClose(expected.get(1), actual.get(1), 1e-4, form + ": input gradient");
+    }
+  }
+
+  /**
+   * Rows whose moments float32 holds exactly (small integers, a power-of-two width) have the same variance in
+   * either form, so the exported gradient form, whose backward pass is the model's own, gives the untouched graph's
+   * input gradient: the same products, summed with x's other gradient paths in another order (one float32 rounding
+   * step apart, measured 2026-12-05; a wrong factor or sign would move it by orders of magnitude more).
+   */
+  @Test
+  void theExportedGradientFormTakesTheModelsBackwardPass() {
+    int n = 8;
+    float[][] rows = new float[4][n];
+    for (int r = 0; r < rows.length; r++) {
+      for (int i = 0; i < n; i++) {
+        rows[r][i] = (i * (r + 3)) % 7 - 2 * r;
+      }
+    }
+    GraphDef graph = layerNorm(4, n, false, 1);
+    List<float[]> expected = outputAndGradient(graph, rows);
+    List<float[]> actual = outputAndGradient(rewritten(graph, MomentsForm.ONE_PASS_EXPORTED_GRADIENT), rows);
+    assertArrayEquals(expected.get(0), actual.get(0), "the same variances, so the same LayerNorm");
+    assertClose(expected.get(1), actual.get(1), 1e-6, "the model's own input gradient");
   }
 
   /** BERT's LayerNorms are over [batch, length, width] in bert-for-tf2, the axis given as -1 or as 2. */
@@ -162,9 +199,11 @@ class OnePassMomentsTest {
       GraphDef graph = layerNorm(4, 8, true, axis);
       assertEquals(1, OnePassMoments.find(graph, IN, OUT).size(), "axis " + axis);
       List<float[]> expected = outputAndGradient(graph, rows);
-      List<float[]> actual = outputAndGradient(rewritten(graph), rows);
-      assertMatchesReference(rows, actual.get(0), 1e-5);
-      assertClose(expected.get(1), actual.get(1), 1e-4, "input gradient, axis " + axis);
+      for (MomentsForm form : FORMS) {
+        List<float[]> actual = outputAndGradient(rewritten(graph, form), rows);
+        assertMatchesReference(rows, actual.get(0), 1e-5);
+        assertClose(expected.get(1), actual.get(1), 1e-4, form + ": input gradient, axis " + axis);
+      }
     }
   }
 
@@ -184,18 +223,20 @@ class OnePassMomentsTest {
     rows[2][0] = 40f;
     GraphDef graph = layerNorm(3, n, false, 1);
     List<float[]> expected = outputAndGradient(graph, rows);
-    List<float[]> actual = outputAndGradient(rewritten(graph), rows);
-    float[] constant = Arrays.copyOfRange(actual.get(0), n, 2 * n);
-    for (float v : constant) {
-      assertEquals(0f, v, 0f, "a constant row normalises to 0");
-    }
-    assertMatchesReference(new float[][] {rows[0]}, Arrays.copyOfRange(actual.get(0), 0, n), 1e-4);
-    assertMatchesReference(new float[][] {rows[2]}, Arrays.copyOfRange(actual.get(0), 2 * n, 3 * n),
-        1e-5);
-    assertClose(Arrays.copyOfRange(expected.get(1), 2 * n, 3 * n),
-        Arrays.copyOfRange(actual.get(1), 2 * n, 3 * n), 1e-3, "outlier row's gradient");
-    for (float v : actual.get(1)) {
-      assertTrue(Float.isFinite(v), "every input gradient is finite: " + v);
+    for (MomentsForm form : FORMS) {
+      List<float[]> actual = outputAndGradient(rewritten(graph, form), rows);
+      float[] constant = Arrays.copyOfRange(actual.get(0), n, 2 * n);
+      for (float v : constant) {
+        assertEquals(0f, v, 0f, form + ": a constant row normalises to 0");
+      }
+      assertMatchesReference(new float[][] {rows[0]}, Arrays.copyOfRange(actual.get(0), 0, n), 1e-4);
+      assertMatchesReference(new float[][] {rows[2]}, Arrays.copyOfRange(actual.get(0), 2 * n, 3 * n),
+          1e-5);
+      assertClose(Arrays.copyOfRange(expected.get(1), 2 * n, 3 * n),
+          Arrays.copyOfRange(actual.get(1), 2 * n, 3 * n), 1e-3, form + ": outlier row's gradient");
+      for (float v : actual.get(1)) {
+        assertTrue(Float.isFinite(v), form + ": every input gradient is finite: " + v);
+      }
     }
   }
 
@@ -223,7 +264,8 @@ class OnePassMomentsTest {
       tf.withName("out").math.add(tf.math.add(tf.math.add(tf.math.add(p, both), otherAxis), otherCentre),
           broadcast);
       GraphDef graph = g.toGraphDef();
-      assertEquals(List.of(new OnePassMoments.Variance("both", TensorName.parse("p"))),
+      assertEquals(List.of(new OnePassMoments.Variance("both", TensorName.parse("p"),
+          TensorName.parse(mean.asOutput().op().name()))),
           OnePassMoments.find(graph, IN, OUT));
     }
   }

@@ -198,37 +198,36 @@ class TrainingGraphTest {
   }
 
   /**
-   * The one-pass moments form (OnePassMoments) rewrites each of BERT-base's 25 LayerNorm variances (the embeddings'
-   * and two a layer) and computes the same step: the first loss and gradient norm, and the second loss after the
+   * The one-pass moments forms (OnePassMoments) rewrite each of BERT-base's 25 LayerNorm variances (the embeddings'
+   * and two a layer) and compute the same step: the first loss and gradient norm, and the second loss after the
    * update, as TensorFlow's own moments give them, to float32 rounding.
    */
   @Test
-  void theOnePassMomentsFormRewritesEveryLayerNormAndComputesTheSameStep() {
+  void theOnePassMomentsFormsRewriteEveryLayerNormAndComputeTheSameStep() {
     VbLoraConfig config = VbLoraConfig.builder().numVectors(90).rank(4).topk(2).seed(3).build();
+    TrainingGraph.StepResult[] expected;
     try (TrainingGraph asExported = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
-        .classification(2, 5).build();
-        TrainingGraph onePass = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
-            .classification(2, 5).momentsForm(MomentsForm.ONE_PASS).build()) {
-      long rewritten = 0;
-      for (Iterator<GraphOperation> it = onePass.graph().operations(); it.hasNext(); ) {
-        GraphOperation op = it.next();
-        rewritten += op.type().equals("Cast") && onePass.graph().operation(op.name() + "/vblora_one_pass/float64")
-            != null ? 1 : 0;
-      }
-      assertEquals(25, rewritten, "the embeddings' LayerNorm and two in each of the 12 layers");
-      List<TrainingGraph.StepResult[]> steps = new ArrayList<>();
-      for (TrainingGraph g : List.of(asExported, onePass)) {
-        try (Session session = g.open(null)) {
-          steps.add(new TrainingGraph.StepResult[] {g.trainStep(session, batches.get(0), 1.0),
-              g.trainStep(session, batches.get(1), 1.0)});
+        .classification(2, 5).build(); Session session = asExported.open(null)) {
+      expected = new TrainingGraph.StepResult[] {asExported.trainStep(session, batches.get(0), 1.0),
+          asExported.trainStep(session, batches.get(1), 1.0)};
+    }
+    for (MomentsForm form : List.of(MomentsForm.ONE_PASS, MomentsForm.ONE_PASS_EXPORTED_GRADIENT)) {
+      try (TrainingGraph onePass = TrainingGraph.builder(bert, VbLoraPlan.of(Bert.queryValue(bert), config))
+          .classification(2, 5).momentsForm(form).build(); Session session = onePass.open(null)) {
+        long rewritten = 0;
+        for (Iterator<GraphOperation> it = onePass.graph().operations(); it.hasNext(); ) {
+          rewritten += onePass.graph().operation(it.next().name() + "/vblora_one_pass/float64") != null ? 1 : 0;
         }
+        assertEquals(25, rewritten, form + ": the embeddings' LayerNorm and two in each of the 12 layers");
+        TrainingGraph.StepResult[] actual = {onePass.trainStep(session, batches.get(0), 1.0),
+            onePass.trainStep(session, batches.get(1), 1.0)};
+        // Measured 2026-12-05 (ONE_PASS): the first loss bit for bit, the gradient norm to 2.4e-7 and the second
+        // loss to 8e-8.
+        assertEquals(expected[0].loss(), actual[0].loss(), 1e-6 * expected[0].loss(), form + ": first loss");
+        assertEquals(expected[0].gradNorm(), actual[0].gradNorm(), 1e-5 * expected[0].gradNorm(),
+            form + ": gradient norm");
+        assertEquals(expected[1].loss(), actual[1].loss(), 1e-5 * expected[1].loss(), form + ": second loss");
       }
-      TrainingGraph.StepResult[] expected = steps.get(0);
-      TrainingGraph.StepResult[] actual = steps.get(1);
-      // Measured 2026-12-05: the first loss bit for bit, the gradient norm to 2.4e-7 and the second loss to 8e-8.
-      assertEquals(expected[0].loss(), actual[0].loss(), 1e-6 * expected[0].loss(), "first loss");
-      assertEquals(expected[0].gradNorm(), actual[0].gradNorm(), 1e-5 * expected[0].gradNorm(), "gradient norm");
-      assertEquals(expected[1].loss(), actual[1].loss(), 1e-5 * expected[1].loss(), "second loss");
     }
   }
 

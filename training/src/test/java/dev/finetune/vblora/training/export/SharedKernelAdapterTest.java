@@ -319,7 +319,7 @@ class SharedKernelAdapterTest {
   }
 
   /**
-   * In the one-pass moments form every LayerNorm variance of ALBERT's data path (the embeddings', and two per depth
+   * In the one-pass moments forms every LayerNorm variance of ALBERT's data path (the embeddings', and two per depth
    * at each of the four depths) reduces x alongside its mean, and pred and every adapter gradient stay as they were.
    */
   @Test
@@ -327,22 +327,22 @@ class SharedKernelAdapterTest {
     VbLoraPlan plan = sharedLayerPlan();
     GraphForms asExported = GraphForms.defaults();
     Map<String, float[]> expected = predAndGradients(plan, asExported, graph -> { });
-    Map<String, float[]> actual = predAndGradients(plan, asExported.withMoments(MomentsForm.ONE_PASS), graph -> {
-      int onePass = 0;
-      for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
-        GraphOperation op = it.next();
-        onePass += op.type().equals("Cast") && graph.graph().operation(op.name() + "/vblora_one_pass/float64")
-            != null ? 1 : 0;
-      }
-      assertEquals(9, onePass, "the embeddings' LayerNorm and two a depth, at four depths");
-    });
-    // This fixture's synthetic weights amplify rounding: TensorFlow's own variances multiplied by 1 + 1.2e-7 (one
-    // float32 rounding step) moved pred by 5e-6 and the vector bank's gradient by 1.3e-4 of its largest value
-    // (2026-12-05), and the one-pass variances, which round differently by about that much, move them by 2.6e-5 and
-    // 1.9e-4. The same form with the two-pass mean as its centre, whose values round as TensorFlow's, gave pred bit
-    // for bit and the gradients to 2.3e-6, so the graph and its gradient path are right; an error in the formula
-    // (the mean's square left out, a wrong gradient) moves them by orders of magnitude more.
-    assertCloseRelative(expected, actual, 3e-4);
+    for (MomentsForm form : List.of(MomentsForm.ONE_PASS, MomentsForm.ONE_PASS_EXPORTED_GRADIENT)) {
+      Map<String, float[]> actual = predAndGradients(plan, asExported.withMoments(form), graph -> {
+        int onePass = 0;
+        for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
+          onePass += graph.graph().operation(it.next().name() + "/vblora_one_pass/float64") != null ? 1 : 0;
+        }
+        assertEquals(9, onePass, form + ": the embeddings' LayerNorm and two a depth, at four depths");
+      });
+      // This fixture's synthetic weights amplify rounding: TensorFlow's own variances multiplied by 1 + 1.2e-7 (one
+      // float32 rounding step) moved pred by 5e-6 and the vector bank's gradient by 1.3e-4 of its largest value
+      // (2026-12-05), and the one-pass variances, which round differently by about that much, move them by 2.6e-5
+      // and 1.9e-4. The same form with the two-pass mean as its centre, whose values round as TensorFlow's, gave
+      // pred bit for bit and the gradients to 2.3e-6, so the graph and its gradient path are right; an error in the
+      // formula (the mean's square left out, a wrong gradient) moves them by orders of magnitude more.
+      assertCloseRelative(expected, actual, 3e-4);
+    }
   }
 
   @Test
