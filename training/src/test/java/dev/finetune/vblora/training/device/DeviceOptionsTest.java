@@ -12,7 +12,9 @@ import dev.finetune.vblora.model.SoftmaxForm;
 import dev.finetune.vblora.model.TailForm;
 import dev.finetune.vblora.training.StepLaunch;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -156,28 +158,31 @@ class DeviceOptionsTest {
   }
 
   /**
-   * The log-sum-exp softmax saves XLA a pass over each attention tensor; TensorFlow's own Softmax kernel needs none,
-   * and fp16's mixed precision (Grappler's rewrite) keeps the model's op.
+   * Graph forms measured only under XLA, which fp16's mixed precision (Grappler's rewrite of the session graph) keeps
+   * as exported: the log-sum-exp softmax saves XLA a pass over each attention tensor (TensorFlow's own Softmax kernel
+   * needs none), and LayerNorm's variance in one pass with its mean lets XLA fuse the two reductions.
    */
-  @Test
-  void theLogSumExpSoftmaxFollowsXlaExceptUnderFp16() {
-    assertEquals(SoftmaxForm.LOG_SUM_EXP, DeviceOptions.gpu().softmaxForm());
-    assertEquals(SoftmaxForm.LOG_SUM_EXP, DeviceOptions.gpu().withPrecision(Precision.BF16).softmaxForm());
-    assertEquals(SoftmaxForm.LOG_SUM_EXP, DeviceOptions.cpu().withXla(true).softmaxForm());
-    assertEquals(SoftmaxForm.AS_EXPORTED, DeviceOptions.cpu().softmaxForm());
-    assertEquals(SoftmaxForm.AS_EXPORTED, DeviceOptions.gpu().withXla(false).softmaxForm());
-    assertEquals(SoftmaxForm.AS_EXPORTED, DeviceOptions.gpu().withPrecision(Precision.FP16).softmaxForm());
+  @ParameterizedTest
+  @MethodSource("formsOfXlaButNotFp16")
+  void aFormOfXlaButNotFp16(Function<DeviceOptions, Enum<?>> form, Enum<?> underXla, Enum<?> asExported) {
+    assertEquals(underXla, form.apply(DeviceOptions.gpu()));
+    assertEquals(underXla, form.apply(DeviceOptions.gpu().withPrecision(Precision.BF16)));
+    assertEquals(underXla, form.apply(DeviceOptions.cpu().withXla(true)));
+    assertEquals(asExported, form.apply(DeviceOptions.cpu()));
+    assertEquals(asExported, form.apply(DeviceOptions.gpu().withXla(false)));
+    assertEquals(asExported, form.apply(DeviceOptions.gpu().withPrecision(Precision.FP16)));
   }
 
-  /** LayerNorm's variance in one pass with its mean where XLA can fuse the two reductions; fp16 as Grappler sees it. */
-  @Test
-  void theOnePassMomentsFollowXlaExceptUnderFp16() {
-    assertEquals(MomentsForm.ONE_PASS, DeviceOptions.gpu().momentsForm());
-    assertEquals(MomentsForm.ONE_PASS, DeviceOptions.gpu().withPrecision(Precision.BF16).momentsForm());
-    assertEquals(MomentsForm.ONE_PASS, DeviceOptions.cpu().withXla(true).momentsForm());
-    assertEquals(MomentsForm.AS_EXPORTED, DeviceOptions.cpu().momentsForm());
-    assertEquals(MomentsForm.AS_EXPORTED, DeviceOptions.gpu().withXla(false).momentsForm());
-    assertEquals(MomentsForm.AS_EXPORTED, DeviceOptions.gpu().withPrecision(Precision.FP16).momentsForm());
+  static Stream<Arguments> formsOfXlaButNotFp16() {
+    return Stream.of(
+        Arguments.of(named("softmaxForm", DeviceOptions::softmaxForm), SoftmaxForm.LOG_SUM_EXP,
+            SoftmaxForm.AS_EXPORTED),
+        Arguments.of(named("momentsForm", DeviceOptions::momentsForm), MomentsForm.ONE_PASS,
+            MomentsForm.AS_EXPORTED));
+  }
+
+  private static Named<Function<DeviceOptions, Enum<?>>> named(String name, Function<DeviceOptions, Enum<?>> form) {
+    return Named.of(name, form);
   }
 
   @Test
