@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,5 +26,26 @@ class DatasetTsvWriterTest {
       assertEquals(original.get(i).text(), back.get(i).text());
       assertEquals(original.get(i).classId(), back.get(i).classId());
     }
+  }
+
+  /**
+   * TSV has no quoting, so a tab or line break inside a text (possible in CSV or JSONL data) would split the row:
+   * they are written as spaces, which the WordPiece tokenizer treats alike. Pairs and regression values round-trip.
+   */
+  @Test
+  void tabsAndLineBreaksInsideTextsBecomeSpacesAndPairsKeepTheirColumns(@TempDir Path dir) throws Exception {
+    Dataset original = InMemoryDataset.of("held-out", List.of(
+        TextExample.pair("a\ttabbed\r\ntext", "second\nline", "0.25"),
+        TextExample.pair("plain", "also plain", "1.5")), Task.REGRESSION, null);
+    Path copy = dir.resolve("copy.tsv");
+    DatasetTsvWriter.write(original, copy);
+    assertEquals(List.of("sentence\tsentence_pair\tlabel", "a tabbed  text\tsecond line\t0.25",
+        "plain\talso plain\t1.5"), Files.readAllLines(copy));
+    Dataset back = DatasetReader.read(copy, ReadOptions.of(ColumnMapping.of("sentence", "sentence_pair", "label"),
+        Task.REGRESSION));
+    assertEquals(2, back.size());
+    assertEquals("second line", back.get(0).textPair());
+    assertEquals(0.25f, back.get(0).label());
+    assertEquals(1.5f, back.get(1).label());
   }
 }
