@@ -312,6 +312,12 @@ public final class DatasetReader {
         ? " (if line 1 is a header row, declare it or map the columns by its names)" : "";
   }
 
+  /** Whether the row's last cell starts with a double quote and holds an odd number of them: a quote left open. */
+  private static boolean opensAQuote(Row row) {
+    String last = row.size() == 0 ? null : row.cell(row.size() - 1);
+    return last != null && last.startsWith("\"") && last.chars().filter(c -> c == '"').count() % 2 == 1;
+  }
+
   /** A mapped column with its index and the name messages use. */
   private final class ResolvedColumn {
     final int index;
@@ -327,8 +333,13 @@ public final class DatasetReader {
     String value(Row row) {
       if (index >= row.size()) {
         throw new DataFileException(file, row.line(), name, "the row has " + Counted.of(row.size(), "column")
-            + " but the " + role + " column is " + index + " (0-based); check"
-            + " the column mapping, and that a .tsv file is tab-separated and a .csv file comma-separated");
+            + " but the " + role + " column is " + index + " (0-based); " + (opensAQuote(row)
+                ? "its last cell opens a double quote that the line does not close: a text with a line break,"
+                    + " quoted as a CSV writer quotes it, but a .tsv file is read line by line with quotes as text;"
+                    + " replace line breaks inside texts with spaces, or save the file as .csv (pandas:"
+                    + " to_csv('data.csv', index=False)), whose quoting vblora reads"
+                : "check the column mapping, and that a .tsv file is tab-separated and a .csv file"
+                    + " comma-separated"));
       }
       String value = row.cell(index);
       if (value == null) {

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -307,6 +308,23 @@ class DataFileErrorsTest {
     assertMentions(e, "the cell \"he said \"\"hi\"\"\" is quoted as a CSV writer quotes", "save the file as .csv");
     Path quoteAll = file("all.tsv", "\"sentence\"\t\"label\"\n\"good\"\t\"1\"\n");
     assertMentions(readFails(quoteAll, classification("sentence", "label")), "line 1", "every cell is quoted");
+  }
+
+  /**
+   * pandas' to_csv(sep='\t') also quotes a text that holds a line break, which a .tsv read line by line cuts in two:
+   * the row with the opening quote lacks its label, and the message says why. A row that merely lacks a column keeps
+   * the usual advice, and so does a text that opens and closes its quotes.
+   */
+  @Test
+  void aTsvTextQuotedAcrossALineBreak() throws IOException {
+    Path tsv = file("multiline.tsv", "sentence\tlabel\ngood\t1\n\"a text with\nits line break\"\t0\n");
+    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    assertEquals(3, e.line());
+    assertMentions(e, "opens a double quote that the line does not close", "save the file as .csv");
+    Path missing = file("short.tsv", "sentence\tlabel\ngood\t1\n\"closed\" quote\n");
+    DataFileException plain = readFails(missing, classification("sentence", "label"));
+    assertMentions(plain, "check the column mapping");
+    assertFalse(plain.getMessage().contains("opens a double quote"), plain.getMessage());
   }
 
   @Test
