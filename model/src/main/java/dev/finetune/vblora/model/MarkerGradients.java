@@ -12,8 +12,8 @@ import org.tensorflow.op.Ops;
 /**
  * The one gradient this process registers for {@code IdentityN}, which the graph rewrites use as a marker: a
  * marker's gradient is the closed form its rewrite wants ({@link FusedAttention}'s and {@link LogSumExpSoftmax}'s
- * softmax, {@link OnePassMoments}' variance, {@link GeluRecompute}'s GELU, {@link FactoredGradients}' adapter factors), and any other IdentityN passes
- * its gradients through unchanged, as Python's TensorFlow does.
+ * softmax, {@link OnePassMoments}' variance, {@link GeluRecompute}'s GELU, {@link FactoredGradients}' adapter
+ * factors), and any other IdentityN passes its gradients through unchanged, as Python's TensorFlow does.
  *
  * <p>Why one class: TensorFlow keeps one custom gradient per op type and refuses a second registration, so every
  * marker's gradient has to be dispatched from here, by the marker's name.

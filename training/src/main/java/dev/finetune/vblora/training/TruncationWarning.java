@@ -9,8 +9,7 @@ import java.util.Optional;
  * beginnings only, as Hugging Face's truncation=True does silently. Train and eval word it alike.
  */
 public final class TruncationWarning {
-  private TruncationWarning() {
-  }
+  private TruncationWarning() {}
 
   /**
    * For a training run: how many training and validation examples were cut; empty when every example fit.
