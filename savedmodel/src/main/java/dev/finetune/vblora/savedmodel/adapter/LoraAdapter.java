@@ -94,6 +94,23 @@ public final class LoraAdapter implements PeftAdapter {
     if (Boolean.TRUE.equals(config.otherKeys().get("use_dora"))) {
       throw new VbLoraException("use_dora=true (DoRA) adapters are not supported; only plain LoRA");
     }
+    // Settings that make the adapted model something other than W + scaling B A on each module, with no tensor of
+    // their own to be refused for (UnplacedTensors refuses lora_B.bias, trainable tokens and the like).
+    Object replication = config.otherKeys().get("layer_replication");
+    if (replication instanceof List<?> ranges && !ranges.isEmpty()) {
+      throw new VbLoraException("layer_replication " + Json.toCompactJson(replication) + " (layers copied to stack"
+          + " a deeper model) is not supported: a merge writes the base model's own layers; train the adapter"
+          + " without it");
+    }
+    if (Boolean.TRUE.equals(config.otherKeys().get("use_qalora"))) {
+      throw new VbLoraException("use_qalora=true (QA-LoRA, whose A reads pooled inputs) adapters are not supported;"
+          + " only plain LoRA");
+    }
+    Object invocation = config.otherKeys().get("alora_invocation_tokens");
+    if (invocation instanceof List<?> tokens && !tokens.isEmpty()) {
+      throw new VbLoraException("alora_invocation_tokens (activated LoRA, which applies only after those tokens)"
+          + " is not supported: a merged weight applies to every token; only plain LoRA");
+    }
     for (String key : List.of("rank_pattern", "alpha_pattern")) {
       Object pattern = config.otherKeys().get(key);
       if (pattern instanceof Map<?, ?> map && !map.isEmpty()) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,6 +63,31 @@ class LoraAdapterTest {
         .build();
     e = assertThrows(IllegalArgumentException.class, () -> LoraAdapter.of(ranks, List.of(module)));
     assertTrue(e.getMessage().contains("rank_pattern"), e.getMessage());
+  }
+
+  /**
+   * Layer replication, QA-LoRA and activated LoRA change what the adapted model computes without a tensor of their
+   * own: merged as plain LoRA they would serve another model, so they are refused; their defaults (null, false, an
+   * empty list) are plain LoRA.
+   */
+  @Test
+  void settingsThatMakeTheUpdateOtherThanBATimesScalingAreRefused() {
+    LoraModule module = LoraModule.of("m", A, B);
+    Map<String, Object> refused = Map.of("layer_replication", List.of(List.of(0L, 4L), List.of(2L, 5L)),
+        "use_qalora", true, "alora_invocation_tokens", List.of(128L, 9L));
+    Map<String, String> said = Map.of("layer_replication", "layer_replication [[0,4],[2,5]]",
+        "use_qalora", "QA-LoRA", "alora_invocation_tokens", "activated LoRA");
+    refused.forEach((key, value) -> {
+      PeftLoraConfig config = PeftLoraConfig.builder().r(2).otherKeys(Map.of(key, value)).build();
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> LoraAdapter.of(config, List.of(module)), key);
+      assertTrue(e.getMessage().contains(said.get(key)), e.getMessage());
+    });
+    Map<String, Object> plain = new HashMap<>();
+    plain.put("layer_replication", null);
+    plain.put("use_qalora", false);
+    plain.put("alora_invocation_tokens", List.of());
+    LoraAdapter.of(PeftLoraConfig.builder().r(2).otherKeys(plain).build(), List.of(module));
   }
 
   @Test
