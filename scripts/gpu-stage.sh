@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stages what scripts/gpu-lab.sh needs on the lent GPU machine: the runtime dependency jars (without TensorFlow's CPU
 # natives) in .gpu-jars/, BERT-base uncased, SST-2 and CoLA, packed by ../shared/gpu/pack.sh into .gpu-stage/ (it
-# prints the device calls, 17 of them, then the unpack call). Our own jars travel apart, in .gpu-code*
+# prints the device calls, one a chunk (17 with BERT), then the unpack call). Our own jars travel apart, in .gpu-code*
 # (scripts/gpu-code.sh). Run from anywhere after `./vblora fetch bert-base-uncased` has put BERT in the cache;
 # about two minutes the first time on a machine (the natives are compressed once). scripts/gpu-lab.sh finds them
 # under the paths they have here (BERT in /root/.cache, the data in /work/shared), as on this project's machines.

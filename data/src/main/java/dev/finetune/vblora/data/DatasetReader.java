@@ -4,6 +4,7 @@ import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.table.Row;
 import dev.finetune.vblora.data.table.RowWidth;
 import dev.finetune.vblora.data.table.Table;
+import dev.finetune.vblora.data.table.TableFormat;
 import dev.finetune.vblora.data.table.TableReader;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -28,6 +29,8 @@ public final class DatasetReader {
   private final Path file;
   private final ReadOptions options;
   private final LabelSet knownLabels;
+  /** The table's format, known once read: messages about a row depend on it. */
+  private TableFormat format;
 
   private DatasetReader(Path file, ReadOptions options, LabelSet knownLabels) {
     this.file = file;
@@ -53,6 +56,7 @@ public final class DatasetReader {
 
   private Dataset read() throws IOException {
     Table table = options.format() == null ? TableReader.read(file) : TableReader.read(file, options.format());
+    format = table.format();
     ColumnMapping mapping = options.columns();
     List<Row> rows = table.rows();
     List<String> header = table.keys();
@@ -315,7 +319,17 @@ public final class DatasetReader {
   /** Whether the row's last cell starts with a double quote and holds an odd number of them: a quote left open. */
   private static boolean opensAQuote(Row row) {
     String last = row.size() == 0 ? null : row.cell(row.size() - 1);
-    return last != null && last.startsWith("\"") && last.chars().filter(c -> c == '"').count() % 2 == 1;
+    return last != null && last.startsWith("\"") && oddQuotes(last);
+  }
+
+  /** Whether the row's first cell ends with a double quote and holds an odd number of them: one opened earlier. */
+  private static boolean closesAQuote(Row row) {
+    String first = row.size() == 0 ? null : row.cell(0);
+    return first != null && first.endsWith("\"") && oddQuotes(first);
+  }
+
+  private static boolean oddQuotes(String cell) {
+    return cell.chars().filter(c -> c == '"').count() % 2 == 1;
   }
 
   /** A mapped column with its index and the name messages use. */
@@ -333,10 +347,11 @@ public final class DatasetReader {
     String value(Row row) {
       if (index >= row.size()) {
         throw new DataFileException(file, row.line(), name, "the row has " + Counted.of(row.size(), "column")
-            + " but the " + role + " column is " + index + " (0-based); " + (opensAQuote(row)
-                ? "its last cell opens a double quote that the line does not close: a text with a line break,"
-                    + " quoted as a CSV writer quotes it, but a .tsv file is read line by line with quotes as text;"
-                    + " replace line breaks inside texts with spaces, or save the file as .csv (pandas:"
+            + " but the " + role + " column is " + index + " (0-based); " + (format == TableFormat.TSV
+                && (opensAQuote(row) || closesAQuote(row))
+                ? "a double quote opened on this line or closed on it spans a line break, as a CSV writer quotes a"
+                    + " text holding one; a .tsv file is read line by line, quotes included, so the row ends at the"
+                    + " break: replace line breaks inside texts with spaces, or save the file as .csv (pandas:"
                     + " to_csv('data.csv', index=False)), whose quoting vblora reads"
                 : "check the column mapping, and that a .tsv file is tab-separated and a .csv file"
                     + " comma-separated"));

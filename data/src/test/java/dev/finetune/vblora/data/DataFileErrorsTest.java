@@ -311,20 +311,29 @@ class DataFileErrorsTest {
   }
 
   /**
-   * pandas' to_csv(sep='\t') also quotes a text that holds a line break, which a .tsv read line by line cuts in two:
-   * the row with the opening quote lacks its label, and the message says why. A row that merely lacks a column keeps
-   * the usual advice, and so does a text that opens and closes its quotes.
+   * pandas' to_csv(sep='\t') also quotes a text that holds a line break, which a .tsv read line by line cuts in two.
+   * With the text first, the row with the opening quote lacks its label; with the text last, the line after the
+   * break does, and it ends with the closing quote. Either way the message says why. A row that merely lacks a
+   * column keeps the usual advice, as does a .csv row (whose quoting the reader handles).
    */
   @Test
   void aTsvTextQuotedAcrossALineBreak() throws IOException {
-    Path tsv = file("multiline.tsv", "sentence\tlabel\ngood\t1\n\"a text with\nits line break\"\t0\n");
-    DataFileException e = readFails(tsv, classification("sentence", "label"));
+    String why = "spans a line break, as a CSV writer quotes a text holding one";
+    Path textFirst = file("first.tsv", "sentence\tlabel\ngood\t1\n\"a text with\nits line break\"\t0\n");
+    DataFileException e = readFails(textFirst, classification("sentence", "label"));
     assertEquals(3, e.line());
-    assertMentions(e, "opens a double quote that the line does not close", "save the file as .csv");
+    assertMentions(e, why, "save the file as .csv");
+    Path textLast = file("last.tsv", "label\tsentence\n1\tgood\n0\t\"a text with\nits line break\"\n");
+    e = readFails(textLast, classification("sentence", "label"));
+    assertEquals(4, e.line());
+    assertMentions(e, why);
     Path missing = file("short.tsv", "sentence\tlabel\ngood\t1\n\"closed\" quote\n");
     DataFileException plain = readFails(missing, classification("sentence", "label"));
     assertMentions(plain, "check the column mapping");
-    assertFalse(plain.getMessage().contains("opens a double quote"), plain.getMessage());
+    assertFalse(plain.getMessage().contains(why), plain.getMessage());
+    Path csv = file("short.csv", "sentence,label\ngood,1\n\"\"\"a b\"\n");
+    DataFileException csvError = readFails(csv, classification("sentence", "label"));
+    assertFalse(csvError.getMessage().contains(why), csvError.getMessage());
   }
 
   @Test

@@ -24,7 +24,7 @@ public final class TruncationWarning {
     String validation = valid.truncated() == 0 ? "" : ofThe(valid, "validation example");
     boolean one = train.truncated() + valid.truncated() == 1;
     return Optional.of(training + (training.isEmpty() || validation.isEmpty() ? "" : " and ") + validation
-        + cutTo(one, train.maxLength(), lengthFixedByModel));
+        + cutTo(one, train.maxLength(), lengthFixedByModel, ""));
   }
 
   /**
@@ -37,8 +37,8 @@ public final class TruncationWarning {
     if (scored.truncated() == 0) {
       return Optional.empty();
     }
-    return Optional.of(ofThe(scored, "example") + cutTo(scored.truncated() == 1, scored.maxLength(), lengthFixedByModel)
-        + "; " + (scored.truncated() == 1 ? "its score is" : "their scores are") + " of what was kept");
+    return Optional.of(ofThe(scored, "example") + cutTo(scored.truncated() == 1, scored.maxLength(), lengthFixedByModel,
+        " and scored on what was kept"));
   }
 
   /** "3 of the 100 training examples". */
@@ -46,9 +46,10 @@ public final class TruncationWarning {
     return dataset.truncated() + " of the " + Counted.of(dataset.size(), noun);
   }
 
-  private static String cutTo(boolean one, int maxLength, boolean lengthFixedByModel) {
+  /** "... are longer than the maximum length, 64 tokens, and were cut to it{consequence} (...); what to do". */
+  private static String cutTo(boolean one, int maxLength, boolean lengthFixedByModel, String consequence) {
     return (one ? " is" : " are") + " longer than the maximum length, " + maxLength + " tokens, and "
-        + (one ? "was" : "were") + " cut to it (a text's end;"
+        + (one ? "was" : "were") + " cut to it" + consequence + " (a text's end;"
         + " a pair's longer text first); " + (lengthFixedByModel
             ? "the model's signature fixes that length, so only a model exported for longer inputs keeps more"
             : "raise it (maxLength; --max-length on the command line), as far as the model's inputs take, to keep"

@@ -200,7 +200,9 @@ class TrainingGraphTest {
   /**
    * The one-pass moments forms (OnePassMoments) rewrite each of BERT-base's 25 LayerNorm variances (the embeddings'
    * and two a layer) and compute the same step: the first loss and gradient norm, and the second loss after the
-   * update, as TensorFlow's own moments give them, to float32 rounding.
+   * update, as TensorFlow's own moments give them, to float32 rounding. ONE_PASS differentiates its float64 ops; the
+   * exported gradient form passes each variance through a marker, and no float64 op is left in the backward pass
+   * the update reads.
    */
   @Test
   void theOnePassMomentsFormsRewriteEveryLayerNormAndComputeTheSameStep() {
@@ -219,16 +221,68 @@ class TrainingGraphTest {
           rewritten += onePass.graph().operation(it.next().name() + "/vblora_one_pass/float64") != null ? 1 : 0;
         }
         assertEquals(25, rewritten, form + ": the embeddings' LayerNorm and two in each of the 12 layers");
+        long markers = 0;
+        for (Iterator<GraphOperation> it = onePass.graph().operations(); it.hasNext(); ) {
+          GraphOperation op = it.next();
+          markers += op.type().equals("IdentityN") && op.name().endsWith("/vblora_one_pass") ? 1 : 0;
+        }
+        long float64Gradients = liveFloat64GradientOps(onePass);
+        boolean exported = form == MomentsForm.ONE_PASS_EXPORTED_GRADIENT;
+        assertEquals(exported ? 25 : 0, markers, form + ": a marker for each variance");
+        assertEquals(exported, float64Gradients == 0, form + ": " + float64Gradients
+            + " float64 ops in the backward pass the update reads (the exported gradient form's is the model's,"
+            + " float32)");
         TrainingGraph.StepResult[] actual = {onePass.trainStep(session, batches.get(0), 1.0),
             onePass.trainStep(session, batches.get(1), 1.0)};
-        // Measured 2026-12-05 (ONE_PASS): the first loss bit for bit, the gradient norm to 2.4e-7 and the second
-        // loss to 8e-8.
+        // Measured 2026-12-05: the first loss bit for bit and the gradient norm to 2.4e-7 in both forms; the second
+        // loss to 8e-8 (ONE_PASS) and 1.7e-7 (ONE_PASS_EXPORTED_GRADIENT).
         assertEquals(expected[0].loss(), actual[0].loss(), 1e-6 * expected[0].loss(), form + ": first loss");
         assertEquals(expected[0].gradNorm(), actual[0].gradNorm(), 1e-5 * expected[0].gradNorm(),
             form + ": gradient norm");
         assertEquals(expected[1].loss(), actual[1].loss(), 1e-5 * expected[1].loss(), form + ": second loss");
       }
     }
+  }
+
+  /**
+   * The backward pass's ops with a float64 output that the step reads: gradient ops reached from the ops outside the
+   * gradients' scope that read them (the update, the gradient norm), through gradient ops only. Gradient ops no one
+   * reads (a marker's zero gradient for a value computed from StopGradient) never run.
+   */
+  private static long liveFloat64GradientOps(TrainingGraph graph) {
+    Deque<GraphOperation> pending = new ArrayDeque<>();
+    for (Iterator<GraphOperation> it = graph.graph().operations(); it.hasNext(); ) {
+      GraphOperation op = it.next();
+      if (!op.name().contains("Gradients/")) {
+        for (int i = 0; i < op.numInputs(); i++) {
+          GraphOperation input = (GraphOperation) op.input(i).op();
+          if (input.name().contains("Gradients/")) {
+            pending.add(input);
+          }
+        }
+      }
+    }
+    Set<String> seen = new HashSet<>();
+    long float64 = 0;
+    while (!pending.isEmpty()) {
+      GraphOperation op = pending.pop();
+      if (!seen.add(op.name())) {
+        continue;
+      }
+      for (int i = 0; i < op.numOutputs(); i++) {
+        if (op.output(i).dataType() == DataType.DT_DOUBLE) {
+          float64++;
+          break;
+        }
+      }
+      for (int i = 0; i < op.numInputs(); i++) {
+        GraphOperation input = (GraphOperation) op.input(i).op();
+        if (input.name().contains("Gradients/")) {
+          pending.add(input);
+        }
+      }
+    }
+    return float64;
   }
 
   /**

@@ -103,13 +103,13 @@ public final class LoraAdapter implements PeftAdapter {
           + " without it");
     }
     if (Boolean.TRUE.equals(config.otherKeys().get("use_qalora"))) {
-      throw new VbLoraException("use_qalora=true (QA-LoRA, whose A reads pooled inputs) adapters are not supported;"
-          + " only plain LoRA");
+      throw new VbLoraException("use_qalora=true (QA-LoRA, whose A reads pooled inputs) adapters are not supported:"
+          + " a merge adds plain LoRA's B A; train the adapter with use_qalora=false");
     }
     Object invocation = config.otherKeys().get("alora_invocation_tokens");
     if (invocation instanceof List<?> tokens && !tokens.isEmpty()) {
       throw new VbLoraException("alora_invocation_tokens (activated LoRA, which applies only after those tokens)"
-          + " is not supported: a merged weight applies to every token; only plain LoRA");
+          + " is not supported: a merged weight applies to every token; train the adapter without it");
     }
     for (String key : List.of("rank_pattern", "alpha_pattern")) {
       Object pattern = config.otherKeys().get(key);

@@ -126,10 +126,10 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
   /**
    * How a training graph writes the float32 variances of tf.nn.moments (LayerNorm's): in one pass with the mean
    * ({@link MomentsForm#ONE_PASS}) when XLA compiles the step, which then computes each LayerNorm's mean and variance
-   * in one reduction over x instead of two (measured on an H100, docs/benchmarks.md, "one-pass LayerNorm moments":
-   * 25 reductions fewer a BERT-base step; {@link MomentsForm#ONE_PASS_EXPORTED_GRADIENT} waits for its A/B,
-   * scripts/leases/next). Without XLA, TensorFlow's kernels run the form as exported; fp16 keeps the
-   * model's own, because its mixed precision is Grappler's rewrite of the session's graph and was not measured with it.
+   * in one reduction over x instead of two (25 reductions fewer a BERT-base step on an H100; docs/benchmarks.md,
+   * "LayerNorm's variance in one pass with its mean"; {@link MomentsForm#ONE_PASS_EXPORTED_GRADIENT} waits for its
+   * A/B, scripts/leases/next). Without XLA, TensorFlow's kernels run the form as exported; fp16 keeps the model's
+   * own, because its mixed precision is Grappler's rewrite of the session's graph and was not measured with it.
    */
   public MomentsForm momentsForm() {
     return xla && precision != Precision.FP16 ? MomentsForm.ONE_PASS : MomentsForm.AS_EXPORTED;

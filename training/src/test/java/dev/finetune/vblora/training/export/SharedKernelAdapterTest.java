@@ -338,7 +338,8 @@ class SharedKernelAdapterTest {
       // This fixture's synthetic weights amplify rounding: TensorFlow's own variances multiplied by 1 + 1.2e-7 (one
       // float32 rounding step) moved pred by 5e-6 and the vector bank's gradient by 1.3e-4 of its largest value
       // (2026-12-05), and the one-pass variances, which round differently by about that much, move them by 2.6e-5
-      // and 1.9e-4. The same form with the two-pass mean as its centre, whose values round as TensorFlow's, gave
+      // and 1.9e-4 in either form (the exported gradient form's backward pass is the model's, so what moves them is
+      // the variances' rounding). The same form with the two-pass mean as its centre, whose values round as TensorFlow's, gave
       // pred bit for bit and the gradients to 2.3e-6, so the graph and its gradient path are right; an error in the
       // formula (the mean's square left out, a wrong gradient) moves them by orders of magnitude more.
       assertCloseRelative(expected, actual, 3e-4);
