@@ -54,14 +54,14 @@ public final class Bfloat16Gemms {
           continue;
         }
         String cast = OpNames.unique(product + "/input_" + data++, names);
-        out.addNode(cast(cast, input, DataType.DT_FLOAT, DataType.DT_BFLOAT16, node.getDevice()));
+        out.addNode(NodeDefs.cast(cast, input, DataType.DT_FLOAT, DataType.DT_BFLOAT16, node.getDevice()));
         rewritten.addInput(cast);
       }
       for (String attr : typeAttrs(node)) {
         rewritten.putAttr(attr, AttrValue.newBuilder().setType(DataType.DT_BFLOAT16).build());
       }
       out.addNode(rewritten);
-      out.addNode(cast(node.getName(), product, DataType.DT_BFLOAT16, DataType.DT_FLOAT, node.getDevice()));
+      out.addNode(NodeDefs.cast(node.getName(), product, DataType.DT_BFLOAT16, DataType.DT_FLOAT, node.getDevice()));
     }
     return out.build();
   }
@@ -90,13 +90,5 @@ public final class Bfloat16Gemms {
     return node.getOp().equals("Cast")
         && node.getAttrOrDefault("SrcT", AttrValue.getDefaultInstance()).getType() == from
         && node.getAttrOrDefault("DstT", AttrValue.getDefaultInstance()).getType() == to;
-  }
-
-  static NodeDef cast(String name, String input, DataType from, DataType to, String device) {
-    return NodeDef.newBuilder().setName(name).setOp("Cast").addInput(input).setDevice(device)
-        .putAttr("SrcT", AttrValue.newBuilder().setType(from).build())
-        .putAttr("DstT", AttrValue.newBuilder().setType(to).build())
-        .putAttr("Truncate", AttrValue.newBuilder().setB(false).build())
-        .build();
   }
 }

@@ -88,7 +88,7 @@ public final class Bfloat16Regions {
           if (cast == null) {
             cast = OpNames.unique(tensor.node() + "/bfloat16_" + tensor.index(), names);
             edgeCasts.put(key, cast);
-            out.addNode(Bfloat16Gemms.cast(cast, input, DataType.DT_FLOAT, DataType.DT_BFLOAT16,
+            out.addNode(NodeDefs.cast(cast, input, DataType.DT_FLOAT, DataType.DT_BFLOAT16,
                 index.node(tensor.node()).getDevice()));
           }
           rewritten.addInput(cast);

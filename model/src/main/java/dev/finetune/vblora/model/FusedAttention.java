@@ -240,14 +240,14 @@ public final class FusedAttention {
           .putAttr("value", AttrValue.newBuilder().setTensor(TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
               .setTensorShape(TensorShapeProto.getDefaultInstance()).addFloatVal(core.scale())).build())
           .build());
-      out.addNode(Bfloat16Gemms.cast(scaleBf16, scale, DataType.DT_FLOAT, DataType.DT_BFLOAT16, device));
+      out.addNode(NodeDefs.cast(scaleBf16, scale, DataType.DT_FLOAT, DataType.DT_BFLOAT16, device));
       out.addNode(binary("Mul", scaled, logits, scaleBf16, DataType.DT_BFLOAT16, device));
       logits = scaled;
     }
     if (core.bias() != null) {
       String biasBf16 = OpNames.unique(scope + "/bias_bfloat16", names);
       String masked = OpNames.unique(scope + "/logits", names);
-      out.addNode(Bfloat16Gemms.cast(biasBf16, core.bias(), DataType.DT_FLOAT, DataType.DT_BFLOAT16, device));
+      out.addNode(NodeDefs.cast(biasBf16, core.bias(), DataType.DT_FLOAT, DataType.DT_BFLOAT16, device));
       out.addNode(binary("AddV2", masked, logits, biasBf16, DataType.DT_BFLOAT16, device));
       logits = masked;
     }
@@ -278,8 +278,8 @@ public final class FusedAttention {
     // from; a max over the converted logits left it one reader, and nothing matched (lease S's fmha-dump).
     out.addNode(unary("StopGradient", stop, logits, DataType.DT_BFLOAT16, device));
     out.addNode(reduction("Max", max, stop, axis, DataType.DT_BFLOAT16, device));
-    out.addNode(Bfloat16Gemms.cast(float32, stop, DataType.DT_BFLOAT16, DataType.DT_FLOAT, device));
-    out.addNode(Bfloat16Gemms.cast(maxFloat32, max, DataType.DT_BFLOAT16, DataType.DT_FLOAT, device));
+    out.addNode(NodeDefs.cast(float32, stop, DataType.DT_BFLOAT16, DataType.DT_FLOAT, device));
+    out.addNode(NodeDefs.cast(maxFloat32, max, DataType.DT_BFLOAT16, DataType.DT_FLOAT, device));
     out.addNode(binary("Sub", shifted, float32, maxFloat32, DataType.DT_FLOAT, device));
     out.addNode(unary("Exp", exp, shifted, DataType.DT_FLOAT, device));
     out.addNode(reduction("Sum", sum, exp, axis, DataType.DT_FLOAT, device));

@@ -5,7 +5,8 @@ import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 
-/** The NodeDefs the graph rewrites write op by op: element-wise ops and reductions over one axis input. */
+/** The NodeDefs the graph rewrites write op by op: element-wise ops, casts and reductions over one
+ * axis input. */
 final class NodeDefs {
   private NodeDefs() {}
 
@@ -17,6 +18,13 @@ final class NodeDefs {
   static NodeDef unary(String op, String name, String input, DataType type, String device) {
     return NodeDef.newBuilder().setName(name).setOp(op).setDevice(device).addInput(input)
         .putAttr("T", typeAttr(type)).build();
+  }
+
+  /** Cast(input) from {@code from} to {@code to}, rounding to nearest (Truncate false). */
+  static NodeDef cast(String name, String input, DataType from, DataType to, String device) {
+    return NodeDef.newBuilder().setName(name).setOp("Cast").setDevice(device).addInput(input)
+        .putAttr("SrcT", typeAttr(from)).putAttr("DstT", typeAttr(to))
+        .putAttr("Truncate", AttrValue.newBuilder().setB(false).build()).build();
   }
 
   /** {@code op}(a, b), with T = {@code type}. */

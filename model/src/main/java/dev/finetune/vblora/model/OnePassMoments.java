@@ -1,6 +1,7 @@
 package dev.finetune.vblora.model;
 
 import static dev.finetune.vblora.model.NodeDefs.binary;
+import static dev.finetune.vblora.model.NodeDefs.cast;
 import static dev.finetune.vblora.model.NodeDefs.typeAttr;
 import static dev.finetune.vblora.model.NodeDefs.unary;
 
@@ -222,12 +223,6 @@ public final class OnePassMoments {
     }
     out.add(tf.zerosLike(mean));
     return out;
-  }
-
-  private static NodeDef cast(String name, String input, DataType from, DataType to, String device) {
-    return NodeDef.newBuilder().setName(name).setOp("Cast").setDevice(device).addInput(input)
-        .putAttr("SrcT", typeAttr(from)).putAttr("DstT", typeAttr(to))
-        .putAttr("Truncate", AttrValue.newBuilder().setB(false).build()).build();
   }
 
   /** A float64 Mean of {@code input} over {@code axes} as the variance reduces (its index type and keep_dims). */
