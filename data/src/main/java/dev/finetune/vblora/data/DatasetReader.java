@@ -1,6 +1,7 @@
 package dev.finetune.vblora.data;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.data.table.CsvQuotedTsv;
 import dev.finetune.vblora.data.table.Row;
 import dev.finetune.vblora.data.table.RowWidth;
 import dev.finetune.vblora.data.table.Table;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -166,7 +168,8 @@ public final class DatasetReader {
               + " textColumn " + longestCell(header) + " labelColumn " + labelIndex(header) + "), else map the "
               + role + " column to one of these names", List.of("noHeader", "textColumn", "labelColumn"));
         }
-        throw new DataFileException(file, headerLine, null, problem + sameButCase(header, column.name())
+        throw new DataFileException(file, headerLine, null, problem
+            + sameButCase(header, column.name(), "names are matched exactly")
             + "; map it to one of these names or to a 0-based index" + separatorHint(header));
       }
       int again = indexOf(header, column.name(), index + 1);
@@ -225,11 +228,14 @@ public final class DatasetReader {
     };
   }
 
-  /** Header names are matched exactly (as pandas does); a near miss in case is pointed out. */
-  private static String sameButCase(List<String> header, String name) {
-    return header == null ? "" : header.stream().filter(Objects::nonNull).map(String::trim)
+  /**
+   * Names are matched exactly (as pandas matches header names); a near miss in case among {@code names} is pointed
+   * out: " ('Name' differs only in case: {@code advice})", or "" when there is none.
+   */
+  private static String sameButCase(Collection<String> names, String name, String advice) {
+    return names == null ? "" : names.stream().filter(Objects::nonNull).map(String::trim)
         .filter(name::equalsIgnoreCase).findFirst()
-        .map(found -> " ('" + found + "' differs only in case: names are matched exactly)").orElse("");
+        .map(found -> " ('" + found + "' differs only in case: " + advice + ")").orElse("");
   }
 
   /**
@@ -289,12 +295,11 @@ public final class DatasetReader {
   private float classId(LabelSet labels, String label, Row row, ResolvedColumn column) {
     OptionalInt id = labels.idOf(label);
     if (id.isEmpty()) {
-      String sameButCase = labels.names().stream().filter(label::equalsIgnoreCase).findFirst()
-          .map(name -> " ('" + name + "' differs only in case: write it as the training data does)").orElse("");
       throw new DataFileException(file, row.line(), column.name, "the label '" + label
-          + "' is not one of the known classes " + labels + sameButCase + " (the training data's, or the output"
-          + " indices of a model's own classifier); give labels of these classes"
-          + headerHint(row));
+          + "' is not one of the known classes " + labels
+          + sameButCase(labels.names(), label, "write it as the training data does")
+          + " (the training data's, or the output indices of a model's own classifier); give labels of these"
+          + " classes" + headerHint(row));
     }
     return id.getAsInt();
   }
@@ -316,22 +321,6 @@ public final class DatasetReader {
         ? " (if line 1 is a header row, declare it or map the columns by its names)" : "";
   }
 
-  /** Whether the row's last cell starts with a double quote and holds an odd number of them: a quote left open. */
-  private static boolean opensAQuote(Row row) {
-    String last = row.size() == 0 ? null : row.cell(row.size() - 1);
-    return last != null && last.startsWith("\"") && oddQuotes(last);
-  }
-
-  /** Whether the row's first cell ends with a double quote and holds an odd number of them: one opened earlier. */
-  private static boolean closesAQuote(Row row) {
-    String first = row.size() == 0 ? null : row.cell(0);
-    return first != null && first.endsWith("\"") && oddQuotes(first);
-  }
-
-  private static boolean oddQuotes(String cell) {
-    return cell.chars().filter(c -> c == '"').count() % 2 == 1;
-  }
-
   /** A mapped column with its index and the name messages use. */
   private final class ResolvedColumn {
     final int index;
@@ -347,14 +336,9 @@ public final class DatasetReader {
     String value(Row row) {
       if (index >= row.size()) {
         throw new DataFileException(file, row.line(), name, "the row has " + Counted.of(row.size(), "column")
-            + " but the " + role + " column is " + index + " (0-based); " + (format == TableFormat.TSV
-                && (opensAQuote(row) || closesAQuote(row))
-                ? "a double quote opened on this line or closed on it spans a line break, as a CSV writer quotes a"
-                    + " text holding one; a .tsv file is read line by line, quotes included, so the row ends at the"
-                    + " break: replace line breaks inside texts with spaces, or save the file as .csv (pandas:"
-                    + " to_csv('data.csv', index=False)), whose quoting vblora reads"
-                : "check the column mapping, and that a .tsv file is tab-separated and a .csv file"
-                    + " comma-separated"));
+            + " but the " + role + " column is " + index + " (0-based); "
+            + CsvQuotedTsv.lineBreakAdvice(format, row).orElse("check the column mapping, and that a .tsv file is"
+                + " tab-separated and a .csv file comma-separated"));
       }
       String value = row.cell(index);
       if (value == null) {
