@@ -132,15 +132,13 @@ public final class Trainer {
     RunFolder folder = RunFolder.check(config, modelFolder);
     SavedModelInfo model = SavedModelReader.read(modelFolder, config.tags());
     ModelIo io = ModelIo.resolve(model, config.signature(), config.ioSettings());
-    for (String warning : RunWarnings.of(config, modelFolder)) {
-      listeners.forEach(listener -> listener.onWarning(warning));
-    }
+    RunWarnings.of(config, modelFolder).forEach(this::warn);
     clock.since(Phase.LOAD, start);
     start = clock.now();
     TrainingData data = TrainingData.load(config, examples, modelFolder, model, io);
     // As the manifest records them: a model's own output has no label names of the run's.
     folder.requireResumedClasses(io.ownOutput() ? List.of() : data.labelNames());
-    data.truncationWarning().ifPresent(warning -> listeners.forEach(listener -> listener.onWarning(warning)));
+    data.truncationWarning().ifPresent(this::warn);
     clock.since(Phase.DATA, start);
     start = clock.now();
     AdapterPlan plan = RunPlanner.plan(config, model);
@@ -214,5 +212,10 @@ public final class Trainer {
         // Under XLA every batch has one shape (BatchShapes), so steps can be staged on the device in groups.
         .stepInputs(config.xlaEnabled() ? StepInputs.STAGED : StepInputs.FED)
         .build();
+  }
+
+  /** Tells the caller's listeners what the run noticed and goes on with. */
+  private void warn(String warning) {
+    listeners.forEach(listener -> listener.onWarning(warning));
   }
 }
