@@ -9,14 +9,8 @@ import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.data.ReadOptions;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.TextExample;
-import dev.finetune.vblora.data.batch.Batch;
-import dev.finetune.vblora.data.batch.Batcher;
-import dev.finetune.vblora.data.batch.EncodedDataset;
-import dev.finetune.vblora.data.batch.LengthBuckets;
 import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.error.VbLoraException;
-import dev.finetune.vblora.savedmodel.ModelTokenizer;
-import dev.finetune.vblora.savedmodel.export.MergedModel;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
 import java.io.IOException;
@@ -67,16 +61,12 @@ final class ModelEvaluation {
             + " evaluate a model written by train or merge, or give the adapter");
       }
       Dataset dataset = read(config, examples, task, labels.orElse(null));
-      int maxLength = serving.maxLength(config.maxLength());
-      EncodedDataset encoded = EncodedDataset.encode(dataset,
-          ModelTokenizer.resolve(served, config.tokenizerOptions()).tokenizer(), maxLength);
-      TruncationWarning.forEvaluation(encoded, maxLength < config.maxLength()).ifPresent(warnings::add);
-      LengthBuckets buckets = serving.lengthBuckets(config.lengthBuckets(), config.deviceOptions().xla(), maxLength,
-          encoded.longestExample());
-      List<Batch> batches = new Batcher(encoded, BatchShapes.evaluation(config.batchSize(), buckets,
-          config.deviceOptions().xla())).epoch(0);
-      var metrics = Evaluation.metrics(batches, serving::predict, labels.map(LabelSet::size).orElse(1), task);
-      return new EvaluationResult(encoded.size(), metrics, (System.nanoTime() - start) / 1e6, warnings);
+      EvaluationBatches scored = EvaluationBatches.ofText(serving, served, dataset, config.tokenizerOptions(),
+          config.maxLength(), config.lengthBuckets(), config.batchSize(), config.deviceOptions().xla(),
+          warnings::add);
+      var metrics = Evaluation.metrics(scored.batches(), serving::predict, labels.map(LabelSet::size).orElse(1),
+          task);
+      return new EvaluationResult(scored.encoded().size(), metrics, (System.nanoTime() - start) / 1e6, warnings);
     }
   }
 

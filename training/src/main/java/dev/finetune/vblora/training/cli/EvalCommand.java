@@ -4,19 +4,17 @@ import dev.finetune.vblora.data.Dataset;
 import dev.finetune.vblora.data.DatasetReader;
 import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.data.Task;
-import dev.finetune.vblora.data.batch.Batch;
-import dev.finetune.vblora.data.batch.Batcher;
 import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.batch.LengthBuckets;
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.features.FeatureJsonlReader;
 import dev.finetune.vblora.data.json.Json;
-import dev.finetune.vblora.savedmodel.ModelTokenizer;
 import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.Evaluation;
+import dev.finetune.vblora.training.EvaluationBatches;
 import dev.finetune.vblora.training.PredictionTable;
 import dev.finetune.vblora.training.ScoredModel;
 import dev.finetune.vblora.training.ServingModel;
-import dev.finetune.vblora.training.TruncationWarning;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.CompileTracker;
 import dev.finetune.vblora.training.device.DeviceProbe;
@@ -95,6 +93,12 @@ final class EvalCommand implements Command {
     RunClock clock = RunClock.sinceProcessStart();
     long start = clock.now();
     DeviceOptions device = SessionOptions.read(args);
+    try {
+      // Before any model is read or merged: a bad spec is the command line's mistake, whatever the model.
+      BatchShapes.validate(args.stringOrDefault("length-buckets"), args.integerOrDefault("max-length"));
+    } catch (VbLoraException e) {
+      throw new UsageError(LibraryErrors.describe(e));
+    }
     DeviceProbe.requireAvailable(device);
     Optional<PredictionTable> reference = args.path("compare-predictions").isPresent()
         ? Optional.of(PredictionTable.read(args.path("compare-predictions").get())) : Optional.empty();
@@ -152,37 +156,28 @@ final class EvalCommand implements Command {
             + " metadata); evaluate a model written by vblora train or vblora merge, or pass --adapter");
       }
       Path data = args.path("data").orElseThrow();
-      EncodedDataset encoded;
-      LengthBuckets buckets;
+      EvaluationBatches scored;
       if (serving.inputs().text()) {
         Dataset dataset = task == Task.CLASSIFICATION
             ? DatasetReader.read(data, DataOptions.readOptions(args, task), labels.get())
             : DatasetReader.read(data, DataOptions.readOptions(args, task));
-        int maxLength = serving.maxLength(args.integerOrDefault("max-length"));
-        encoded = EncodedDataset.encode(dataset, ModelTokenizer.resolve(served, TokenizerFlags.read(args)).tokenizer(),
-            maxLength);
-        TruncationWarning.forEvaluation(encoded, maxLength < args.integerOrDefault("max-length"))
-            .ifPresent(warning -> err.println("vblora eval: warning: " + warning));
-        try {
-          buckets = serving.lengthBuckets(args.stringOrDefault("length-buckets"), device.xla(), maxLength,
-              encoded.longestExample());
-        } catch (IllegalArgumentException e) {
-          throw new UsageError(e.getMessage());
-        }
+        scored = EvaluationBatches.ofText(serving, served, dataset, TokenizerFlags.read(args),
+            args.integerOrDefault("max-length"), args.stringOrDefault("length-buckets"),
+            args.integerOrDefault("batch-size"), device.xla(),
+            warning -> err.println("vblora eval: warning: " + warning));
       } else {
-        encoded = new FeatureJsonlReader(serving.inputs().featureShapes(), args.stringOrDefault("label-column"), task)
-            .read(data, labels.orElse(null));
-        buckets = LengthBuckets.of(1);
+        EncodedDataset encoded = new FeatureJsonlReader(serving.inputs().featureShapes(),
+            args.stringOrDefault("label-column"), task).read(data, labels.orElse(null));
+        scored = EvaluationBatches.of(encoded, LengthBuckets.of(1), args.integerOrDefault("batch-size"),
+            device.xla());
       }
-      List<Batch> batches = new Batcher(encoded, BatchShapes.evaluation(args.integerOrDefault("batch-size"),
-          buckets, device.xla())).epoch(0);
       clock.since(Phase.DATA, start);
       start = clock.now();
       Map<String, Object> report = new LinkedHashMap<>();
-      report.put("examples", (long) encoded.size());
+      report.put("examples", (long) scored.encoded().size());
       PredictionTable predictions = PredictionTable.empty(
-          PredictionTable.columnsFor(labels.map(LabelSet::names).orElse(List.of())), encoded.size());
-      Evaluation.metrics(batches, predictions.recording(serving::predict), labels.map(LabelSet::size).orElse(1),
+          PredictionTable.columnsFor(labels.map(LabelSet::names).orElse(List.of())), scored.encoded().size());
+      Evaluation.metrics(scored.batches(), predictions.recording(serving::predict), labels.map(LabelSet::size).orElse(1),
           task).forEach(report::put);
       clock.since(Phase.EVAL, start);
       compiles.bookTo(clock, Phase.EVAL);

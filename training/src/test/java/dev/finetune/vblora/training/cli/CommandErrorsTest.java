@@ -108,6 +108,19 @@ class CommandErrorsTest {
     assertTrue(run.err().contains("Unknown option: '--fused-attention'"), run.err());
   }
 
+  /**
+   * eval refuses length buckets longer than --max-length as a usage error in the option's own name, before it reads
+   * (or merges) any model: the model here does not exist, and the error is still the option's.
+   */
+  @Test
+  void evalRefusesBucketsLongerThanItsMaxLengthBeforeReadingTheModel() {
+    CliRun run = CliRun.of("eval", "--model", "/nowhere/model", "--data", valid.toString(), "--max-length", "64",
+        "--length-buckets", "32,128");
+    assertEquals(2, run.status(), run.toString());
+    assertTrue(run.err().contains("--length-buckets 32,128:"), run.err());
+    assertFalse(run.err().contains("/nowhere/model"), run.err());
+  }
+
   /** In the config 0 means "not set", so an explicit 0 was ignored silently: refused, saying what leaving it out does. */
   @Test
   void zeroMaxStepsOrEvalEveryIsRefusedNotIgnored() {
