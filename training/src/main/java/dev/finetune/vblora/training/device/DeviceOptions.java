@@ -124,15 +124,18 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
   }
 
   /**
-   * How a training graph writes the float32 variances of tf.nn.moments (LayerNorm's): in one pass with the mean
-   * ({@link MomentsForm#ONE_PASS}) when XLA compiles the step, which then computes each LayerNorm's mean and variance
-   * in one reduction over x instead of two (25 reductions fewer a BERT-base step on an H100; docs/benchmarks.md,
-   * "LayerNorm's variance in one pass with its mean"; {@link MomentsForm#ONE_PASS_EXPORTED_GRADIENT} waits for its
-   * A/B, scripts/leases/next). Without XLA, TensorFlow's kernels run the form as exported; fp16 keeps the model's
-   * own, because its mixed precision is Grappler's rewrite of the session's graph and was not measured with it.
+   * How a training graph writes the float32 variances of tf.nn.moments (LayerNorm's): in one pass with the mean, with
+   * the model's own float32 gradient ({@link MomentsForm#ONE_PASS_EXPORTED_GRADIENT}) when XLA compiles the step.
+   * XLA then computes each LayerNorm's mean and variance in one reduction over x instead of two (25 reductions fewer
+   * a BERT-base step), and the backward pass is the exported form's, without the 25 element-wise kernels that
+   * TensorFlow's derivative of {@link MomentsForm#ONE_PASS}' float64 ops added. On an H100, ONE_PASS took 0.09 ms
+   * off the bf16 steps and up to 0.03 ms off fp32 q,v (lease AE); the exported gradient took another 0.06 ms off
+   * fp32 q,v and 0.03 ms off fp32 all-linear (lease AF; docs/benchmarks.md, "LayerNorm's variance in one pass with its
+   * mean"). Without XLA, TensorFlow's kernels run the form as exported; fp16 keeps the model's own, because its mixed
+   * precision is Grappler's rewrite of the session's graph and was not measured with it.
    */
   public MomentsForm momentsForm() {
-    return xla && precision != Precision.FP16 ? MomentsForm.ONE_PASS : MomentsForm.AS_EXPORTED;
+    return xla && precision != Precision.FP16 ? MomentsForm.ONE_PASS_EXPORTED_GRADIENT : MomentsForm.AS_EXPORTED;
   }
 
   /**

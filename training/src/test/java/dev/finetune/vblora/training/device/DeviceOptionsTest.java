@@ -160,7 +160,8 @@ class DeviceOptionsTest {
   /**
    * Graph forms measured only under XLA, which fp16's mixed precision (Grappler's rewrite of the session graph) keeps
    * as exported: the log-sum-exp softmax saves XLA a pass over each attention tensor (TensorFlow's own Softmax kernel
-   * needs none), and LayerNorm's variance in one pass with its mean lets XLA fuse the two reductions.
+   * needs none), and LayerNorm's variance in one pass with its mean (with the model's own gradient) lets XLA fuse
+   * the two reductions.
    */
   @ParameterizedTest
   @MethodSource("formsOfXlaButNotFp16")
@@ -177,7 +178,7 @@ class DeviceOptionsTest {
     return Stream.of(
         Arguments.of(named("softmaxForm", DeviceOptions::softmaxForm), SoftmaxForm.LOG_SUM_EXP,
             SoftmaxForm.AS_EXPORTED),
-        Arguments.of(named("momentsForm", DeviceOptions::momentsForm), MomentsForm.ONE_PASS,
+        Arguments.of(named("momentsForm", DeviceOptions::momentsForm), MomentsForm.ONE_PASS_EXPORTED_GRADIENT,
             MomentsForm.AS_EXPORTED));
   }
 
