@@ -2,7 +2,7 @@
 # Before a lab A/B: .gpu-code from this checkout's HEAD and DEST from HEAD with PATCH applied (in a throwaway
 # worktree), both by scripts/gpu-code.sh. Refuses a checkout with uncommitted changes, which .gpu-code would build
 # and DEST would not. DEST is a folder at the repository's top (.gpu-code-NAME); about a minute.
-#   scripts/gpu-code-patched.sh PATCH DEST      e.g. scripts/leases/next/exported-gradient.patch .gpu-code-gradient
+#   scripts/gpu-code-patched.sh PATCH DEST      e.g. scripts/leases/2026-12-05/exported-gradient.patch .gpu-code-gradient
 set -euo pipefail
 [[ $# -eq 2 ]] || { echo "usage: scripts/gpu-code-patched.sh PATCH DEST (DEST: .gpu-code-NAME)" >&2; exit 2; }
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
