@@ -177,8 +177,8 @@ final class EvalCommand implements Command {
       report.put("examples", (long) scored.encoded().size());
       PredictionTable predictions = PredictionTable.empty(
           PredictionTable.columnsFor(labels.map(LabelSet::names).orElse(List.of())), scored.encoded().size());
-      Evaluation.metrics(scored.batches(), predictions.recording(serving::predict), labels.map(LabelSet::size).orElse(1),
-          task).forEach(report::put);
+      Evaluation.metrics(scored.batches(), predictions.recording(serving::predict),
+          labels.map(LabelSet::size).orElse(1), task).forEach(report::put);
       clock.since(Phase.EVAL, start);
       compiles.bookTo(clock, Phase.EVAL);
       if (args.path("predictions-out").isPresent()) {
