@@ -5,8 +5,7 @@ import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 
-/** The NodeDefs the graph rewrites write op by op: element-wise ops, casts and reductions over one
- * axis input. */
+/** The NodeDefs the graph rewrites write op by op: element-wise ops, casts and reductions over one axis input. */
 final class NodeDefs {
   private NodeDefs() {}
 

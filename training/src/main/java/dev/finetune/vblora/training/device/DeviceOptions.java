@@ -131,8 +131,9 @@ public record DeviceOptions(Device device, boolean xla, Precision precision, boo
    * TensorFlow's derivative of {@link MomentsForm#ONE_PASS}' float64 ops added. On an H100, ONE_PASS took 0.09 ms
    * off the bf16 steps and up to 0.03 ms off fp32 q,v (lease AE); the exported gradient took another 0.06 ms off
    * fp32 q,v and 0.03 ms off fp32 all-linear (lease AF; docs/benchmarks.md, "LayerNorm's variance in one pass with its
-   * mean"). Without XLA, TensorFlow's kernels run the form as exported; fp16 keeps the model's own, because its mixed
-   * precision is Grappler's rewrite of the session's graph and was not measured with it.
+   * mean" and "the one-pass moments with the model's own gradient"). Without XLA, TensorFlow's kernels run the form
+   * as exported; fp16 keeps the model's own, because its mixed precision is Grappler's rewrite of the session's graph
+   * and was not measured with it.
    */
   public MomentsForm momentsForm() {
     return xla && precision != Precision.FP16 ? MomentsForm.ONE_PASS_EXPORTED_GRADIENT : MomentsForm.AS_EXPORTED;
