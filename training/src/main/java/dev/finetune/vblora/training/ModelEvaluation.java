@@ -10,7 +10,6 @@ import dev.finetune.vblora.data.ReadOptions;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.TextExample;
 import dev.finetune.vblora.data.error.InvalidSettingException;
-import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
 import java.io.IOException;
@@ -55,11 +54,8 @@ final class ModelEvaluation {
             + " score it with vblora eval on a JSONL file");
       }
       Task task = serving.task();
-      labels = serving.labels(labels);
-      if (task == Task.CLASSIFICATION && labels.isEmpty()) {
-        throw new VbLoraException(config.model() + " records no label names (assets.extra/vblora_labels.json);"
-            + " evaluate a model written by train or merge, or give the adapter");
-      }
+      labels = config.adapter() == null ? serving.requireLabels(labels, config.model(), false)
+          : serving.requireLabels(labels, config.adapter(), true);
       Dataset dataset = read(config, examples, task, labels.orElse(null));
       EvaluationBatches scored = EvaluationBatches.ofText(serving, served, dataset, config.tokenizerOptions(),
           config.maxLength(), config.lengthBuckets(), config.batchSize(), config.deviceOptions().xla(),

@@ -169,8 +169,7 @@ public final class ServingModel implements AutoCloseable {
 
   /**
    * The class names to score with: the model's own classifier numbers its classes by output index; a vblora
-   * head takes {@code recorded}, the names train or merge saved (empty when none were: the caller refuses a
-   * classifier without names, in its own words).
+   * head takes {@code recorded}, the names train or merge saved (empty when none were; see {@link #requireLabels}).
    */
   public java.util.Optional<LabelSet> labels(java.util.Optional<LabelSet> recorded) {
     if (task() == Task.CLASSIFICATION && own != null) {
@@ -178,6 +177,28 @@ public final class ServingModel implements AutoCloseable {
           .toList()));
     }
     return recorded;
+  }
+
+  /**
+   * {@link #labels}, refusing a classifier without class names: its scores could not be matched to the data's
+   * labels. Empty for a regressor.
+   *
+   * @param source where the names should have been: the model, or the adapter merged into it when there is one
+   * @param fromAdapter whether {@code source} is an adapter
+   */
+  public java.util.Optional<LabelSet> requireLabels(java.util.Optional<LabelSet> recorded, Path source,
+      boolean fromAdapter) {
+    java.util.Optional<LabelSet> labels = labels(recorded);
+    if (task() == Task.CLASSIFICATION && labels.isEmpty()) {
+      // One wording for eval and VbLora.evaluate: the setting named last is the adapter (--adapter on a command line).
+      throw fromAdapter
+          ? new VbLoraException(source + " records no class names for its classifier (vblora train writes them in"
+              + " its metadata); evaluate one written by vblora train, or the merged model it wrote beside it")
+          : new InvalidSettingException("adapter", source + " records no class names for its classifier"
+              + " (assets.extra/vblora_labels.json); evaluate a model written by train or merge, or the base model"
+              + " with the run's adapter");
+    }
+    return labels;
   }
 
   /**

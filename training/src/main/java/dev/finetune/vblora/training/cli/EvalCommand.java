@@ -119,7 +119,7 @@ final class EvalCommand implements Command {
         args.stringOrDefault("signature"), warning -> err.println("vblora eval: warning: " + warning))) {
       clock.since(Phase.LOAD, start);
       Map<String, Object> report = evaluate(args, device, scored.folder(), scored.labels(), reference,
-          adapter.isPresent() ? adapter.get() : model, clock, err);
+          adapter.orElse(model), adapter.isPresent(), clock, err);
       RunTimings timings = clock.snapshot();
       err.println(timings.summary());
       report.put("timings", timings.toJson());
@@ -138,8 +138,8 @@ final class EvalCommand implements Command {
   }
 
   private static Map<String, Object> evaluate(ParsedArgs args, DeviceOptions device, Path served,
-      Optional<LabelSet> labels, Optional<PredictionTable> reference, Path labelSource, RunClock clock,
-      PrintStream err) throws Exception {
+      Optional<LabelSet> labels, Optional<PredictionTable> reference, Path labelSource, boolean fromAdapter,
+      RunClock clock, PrintStream err) throws Exception {
     long start = clock.now();
     CompileTracker compiles = CompileTracker.forThisProcess();
     device.requireSessionPrecision("eval");
@@ -150,11 +150,7 @@ final class EvalCommand implements Command {
       clock.since(Phase.INIT, start);
       start = clock.now();
       Task task = serving.task();
-      labels = serving.labels(labels);
-      if (task == Task.CLASSIFICATION && labels.isEmpty()) {
-        throw new UserError(labelSource + " records no label names (assets.extra/vblora_labels.json or the adapter's"
-            + " metadata); evaluate a model written by vblora train or vblora merge, or pass --adapter");
-      }
+      labels = serving.requireLabels(labels, labelSource, fromAdapter);
       Path data = args.path("data").orElseThrow();
       EvaluationBatches scored;
       if (serving.inputs().text()) {

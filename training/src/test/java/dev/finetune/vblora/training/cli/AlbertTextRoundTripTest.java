@@ -3,8 +3,11 @@ package dev.finetune.vblora.training.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.training.EvaluationConfig;
@@ -18,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -162,6 +166,30 @@ class AlbertTextRoundTripTest {
       assertArrayEquals(Files.readAllBytes(merged.resolve(file)), Files.readAllBytes(again.resolve(file)),
           file + " of train's merged/ vs vblora merge");
     }
+  }
+
+  /**
+   * A vblora head's scores mean nothing without its class names: once merged/ has lost them, eval and the library
+   * refuse it in the same words, naming the setting that would bring them back (eval as --adapter).
+   */
+  @Test
+  void aHeadWithoutItsClassNamesIsRefusedAlikeByEvalAndTheLibrary() throws Exception {
+    Path out = dir.resolve("unnamed");
+    CliRun run = CliRun.of(train(out, "--features", "functional_1/tf_op_layer_Squeeze/Squeeze").toArray(String[]::new));
+    assertEquals(0, run.status(), run.toString());
+    Path merged = out.resolve("merged");
+    Files.delete(merged.resolve("assets.extra/vblora_labels.json"));
+    String refusal = merged + " records no class names for its classifier (assets.extra/vblora_labels.json); evaluate"
+        + " a model written by train or merge, or the base model with the run's ";
+
+    CliRun eval = CliRun.of("eval", "--model", merged.toString(), "--vocab", vocab.toString(), "--lower-case", "true",
+        "--data", valid.toString());
+    assertNotEquals(0, eval.status(), eval.toString());
+    assertTrue(eval.err().contains(refusal + "--adapter"), eval.err());
+    InvalidSettingException library = assertThrows(InvalidSettingException.class, () -> VbLora.evaluate(
+        EvaluationConfig.builder().model(merged).vocab(vocab).lowerCase(true).data(valid).build()));
+    assertEquals(refusal + "adapter", library.getMessage());
+    assertEquals(Optional.of("adapter"), library.setting());
   }
 
   /**
