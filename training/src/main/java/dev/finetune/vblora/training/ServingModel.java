@@ -192,8 +192,9 @@ public final class ServingModel implements AutoCloseable {
     if (task() == Task.CLASSIFICATION && labels.isEmpty()) {
       // One wording for eval and VbLora.evaluate: the setting named last is the adapter (--adapter on a command line).
       throw fromAdapter
-          ? new VbLoraException(source + " records no class names for its classifier (vblora train writes them in"
-              + " its metadata); evaluate one written by vblora train, or the merged model it wrote beside it")
+          ? new VbLoraException(source + " records no class names for its classifier head (vblora train records"
+              + " them in the adapter's metadata); evaluate an adapter written by vblora train, or the merged model"
+              + " the run wrote beside it")
           : new InvalidSettingException("adapter", source + " records no class names for its classifier"
               + " (assets.extra/vblora_labels.json); evaluate a model written by train or merge, or the base model"
               + " with the run's adapter");
