@@ -82,6 +82,13 @@ class AlbertTextRoundTripTest {
     return args;
   }
 
+  /** A run into {@code out} with a new head on the token-0 vector that feeds pred; its merged/ folder. */
+  private static Path trainNewHead(Path out) {
+    CliRun run = CliRun.of(train(out, "--features", "functional_1/tf_op_layer_Squeeze/Squeeze").toArray(String[]::new));
+    assertEquals(0, run.status(), run.toString());
+    return out.resolve("merged");
+  }
+
   @Test
   void trainsItsOwnPredOutputAndServesTheSameGraphWithNewWeights() throws Exception {
     Path out = dir.resolve("own");
@@ -149,9 +156,7 @@ class AlbertTextRoundTripTest {
   @Test
   void aNewHeadOnTheTokenZeroVectorInsideTheModelIsExportedAndMergedAlike() throws Exception {
     Path out = dir.resolve("head");
-    CliRun run = CliRun.of(train(out, "--features", "functional_1/tf_op_layer_Squeeze/Squeeze").toArray(String[]::new));
-    assertEquals(0, run.status(), run.toString());
-    Path merged = out.resolve("merged");
+    Path merged = trainNewHead(out);
     CliRun eval = evalAgainstTraining(merged, out);
     Map<String, Object> report = Json.parseObject(eval.out());
     assertTrue(Json.getDouble(report, "max_abs_diff") <= 1e-4, "the merged head serves what was trained: "
@@ -174,10 +179,7 @@ class AlbertTextRoundTripTest {
    */
   @Test
   void aHeadWithoutItsClassNamesIsRefusedAlikeByEvalAndTheLibrary() throws Exception {
-    Path out = dir.resolve("unnamed");
-    CliRun run = CliRun.of(train(out, "--features", "functional_1/tf_op_layer_Squeeze/Squeeze").toArray(String[]::new));
-    assertEquals(0, run.status(), run.toString());
-    Path merged = out.resolve("merged");
+    Path merged = trainNewHead(dir.resolve("unnamed"));
     Files.delete(merged.resolve("assets.extra/vblora_labels.json"));
     String refusal = merged + " records no class names for its classifier (assets.extra/vblora_labels.json); evaluate"
         + " a model written by train or merge, or the base model with the run's ";
