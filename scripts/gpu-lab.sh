@@ -215,6 +215,10 @@ case "$1" in
       # -factored: the merged forward pass with the adapter's gradients through A and B (four thin products) instead
       # of the weight-gradient product x^T dy (FactoredGradients).
       [[ $lever == *-factored* ]] && extra="$extra --update-form merged-factored"
+      # -nodotmerger: XLA's dot-merger pass off. It merges the products that share an input (q, k, v and the adapter's
+      # factor columns) into one by concatenating their weights every step: 212 us of a q,v fp32 step on lease AG's
+      # H100, at a third of the memory's bandwidth, plus slices copied out of the merged products.
+      [[ $lever == *-nodotmerger* ]] && flags="$flags --xla_disable_hlo_passes=dot-merger"
       [[ $lever == *-profile* ]] && extra="$extra --profile --profile-out $dir/$lever.tsv"
       # -hlo: XLA's optimized HLO of every module the step compiles, as text with each instruction's TF op in its
       # metadata (what each fusion of a trace computes); only the after_optimizations files are kept.
