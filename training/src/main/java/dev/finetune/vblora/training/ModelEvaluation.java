@@ -38,7 +38,7 @@ final class ModelEvaluation {
     config.deviceOptions().requireSessionPrecision("evaluate");
     List<String> warnings = new ArrayList<>();
     try (ScoredModel scored = ScoredModel.of(config.model(), Optional.ofNullable(config.adapter()), config.tag(),
-        config.signature(), warnings::add)) {
+        config.signature(), warnings::add, progress -> {})) { // evaluate has no progress listener
       return score(config, scored.folder(), scored.labels(), examples, warnings, start);
     }
   }

@@ -25,16 +25,19 @@ public record ScoredModel(Path folder, Optional<LabelSet> labels, Optional<Path>
   /**
    * @param adapter the adapter to merge into {@code model}, or empty to score {@code model} itself
    * @param warnings told when {@code model} already holds another adapter (the updates stack)
+   * @param merging told once the adapter has been read and fits {@code model}, as the merge starts (not told for
+   *     an adapter refused when read, nor without an adapter)
    * @throws dev.finetune.vblora.data.error.VbLoraException when {@code model} already holds {@code adapter}, or
    *     the adapter does not fit it
    */
   public static ScoredModel of(Path model, Optional<Path> adapter, String tag, String signature,
-      Consumer<String> warnings) throws IOException {
+      Consumer<String> warnings, Consumer<String> merging) throws IOException {
     if (adapter.isEmpty()) {
       return new ScoredModel(model, MergedModel.labels(model), Optional.empty());
     }
     AdapterDeltas deltas = AdapterDeltas.read(adapter.get(), SavedModelReader.read(model, Set.of(tag.split(","))),
         signature);
+    merging.accept("merging " + adapter.get() + " into " + model + " ...");
     Path temp = Files.createTempDirectory("vblora-eval");
     try {
       Path merged = temp.resolve("merged");

@@ -2,6 +2,7 @@ package dev.finetune.vblora.training;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.batch.Batch;
@@ -357,6 +358,7 @@ class TrainRunTest {
       assertTrue(run.err().contains(adapter.toString()) && run.err().contains("lists 3 label_names")
           && run.err().contains("has 2 outputs"), run.err());
     }
+    assertFalse(eval.err().contains("merging"), "an adapter refused when read was never being merged: " + eval.err());
     assertTrue(!Files.exists(dir.resolve("three-labels-merged")), "merge wrote nothing");
   }
 

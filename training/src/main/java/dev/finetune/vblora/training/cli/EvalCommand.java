@@ -112,11 +112,9 @@ final class EvalCommand implements Command {
       inputs.put("--compare-predictions", args.path("compare-predictions").orElse(null));
       PredictionsOut.check(args.path("predictions-out").get(), inputs, args.flag("overwrite"));
     }
-    if (adapter.isPresent()) {
-      err.println("merging " + adapter.get() + " into " + model + " ...");
-    }
     try (ScoredModel scored = ScoredModel.of(model, adapter, args.stringOrDefault("tag"),
-        args.stringOrDefault("signature"), warning -> err.println("vblora eval: warning: " + warning))) {
+        args.stringOrDefault("signature"), warning -> err.println("vblora eval: warning: " + warning),
+        err::println)) {
       clock.since(Phase.LOAD, start);
       Map<String, Object> report = evaluate(args, device, scored.folder(), scored.labels(), reference,
           adapter.orElse(model), adapter.isPresent(), clock, err);

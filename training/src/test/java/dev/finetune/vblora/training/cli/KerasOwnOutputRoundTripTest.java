@@ -96,6 +96,8 @@ class KerasOwnOutputRoundTripTest {
     CliRun withAdapter = CliRun.of("eval", "--model", model.toString(), "--adapter", out.resolve("adapter").toString(),
         "--data", valid.toString(), "--compare-predictions", predictions.toString(), "--json");
     assertEquals(0, withAdapter.status(), withAdapter.toString());
+    assertTrue(withAdapter.err().contains("merging " + out.resolve("adapter") + " into " + model + " ..."),
+        "eval says what it merges once the adapter was read: " + withAdapter.err());
     assertTrue(Json.getDouble(Json.parseObject(withAdapter.out()), "max_abs_diff") <= 1e-5, withAdapter.out());
 
     Path remerged = dir.resolve("remerged");
