@@ -54,8 +54,7 @@ final class ModelEvaluation {
             + " score it with vblora eval on a JSONL file");
       }
       Task task = serving.task();
-      labels = config.adapter() == null ? serving.requireLabels(labels, config.model(), false)
-          : serving.requireLabels(labels, config.adapter(), true);
+      labels = serving.requireLabels(labels, config.model(), Optional.ofNullable(config.adapter()));
       Dataset dataset = read(config, examples, task, labels.orElse(null));
       EvaluationBatches scored = EvaluationBatches.ofText(serving, served, dataset, config.tokenizerOptions(),
           config.maxLength(), config.lengthBuckets(), config.batchSize(), config.deviceOptions().xla(),

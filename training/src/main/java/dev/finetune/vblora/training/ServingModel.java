@@ -183,19 +183,19 @@ public final class ServingModel implements AutoCloseable {
    * {@link #labels}, refusing a classifier without class names: its scores could not be matched to the data's
    * labels. Empty for a regressor.
    *
-   * @param source where the names should have been: the model, or the adapter merged into it when there is one
-   * @param fromAdapter whether {@code source} is an adapter
+   * @param model the model as the user named it, and {@code adapter} the adapter merged into it, if any: the
+   *     refusal names the adapter when there is one (the names should have come from it), else the model
    */
-  public java.util.Optional<LabelSet> requireLabels(java.util.Optional<LabelSet> recorded, Path source,
-      boolean fromAdapter) {
+  public java.util.Optional<LabelSet> requireLabels(java.util.Optional<LabelSet> recorded, Path model,
+      java.util.Optional<Path> adapter) {
     java.util.Optional<LabelSet> labels = labels(recorded);
     if (task() == Task.CLASSIFICATION && labels.isEmpty()) {
       // One wording for eval and VbLora.evaluate: the setting named last is the adapter (--adapter on a command line).
-      throw fromAdapter
-          ? new VbLoraException(source + " records no class names for its classifier head (vblora train records"
+      throw adapter.isPresent()
+          ? new VbLoraException(adapter.get() + " records no class names for its classifier head (vblora train records"
               + " them in the adapter's metadata); evaluate an adapter written by vblora train, or the merged model"
               + " the run wrote beside it")
-          : new InvalidSettingException("adapter", source + " records no class names for its classifier"
+          : new InvalidSettingException("adapter", model + " records no class names for its classifier"
               + " (assets.extra/vblora_labels.json); evaluate a model written by train or merge, or the base model"
               + " with the run's adapter");
     }

@@ -117,7 +117,7 @@ final class EvalCommand implements Command {
         err::println)) {
       clock.since(Phase.LOAD, start);
       Map<String, Object> report = evaluate(args, device, scored.folder(), scored.labels(), reference,
-          adapter.orElse(model), adapter.isPresent(), clock, err);
+          model, adapter, clock, err);
       RunTimings timings = clock.snapshot();
       err.println(timings.summary());
       report.put("timings", timings.toJson());
@@ -136,7 +136,7 @@ final class EvalCommand implements Command {
   }
 
   private static Map<String, Object> evaluate(ParsedArgs args, DeviceOptions device, Path served,
-      Optional<LabelSet> labels, Optional<PredictionTable> reference, Path labelSource, boolean fromAdapter,
+      Optional<LabelSet> labels, Optional<PredictionTable> reference, Path model, Optional<Path> adapter,
       RunClock clock, PrintStream err) throws Exception {
     long start = clock.now();
     CompileTracker compiles = CompileTracker.forThisProcess();
@@ -148,7 +148,7 @@ final class EvalCommand implements Command {
       clock.since(Phase.INIT, start);
       start = clock.now();
       Task task = serving.task();
-      labels = serving.requireLabels(labels, labelSource, fromAdapter);
+      labels = serving.requireLabels(labels, model, adapter);
       Path data = args.path("data").orElseThrow();
       EvaluationBatches scored;
       if (serving.inputs().text()) {
