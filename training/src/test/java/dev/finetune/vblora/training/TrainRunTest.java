@@ -12,6 +12,7 @@ import dev.finetune.vblora.model.LogitsSlice;
 import dev.finetune.vblora.model.PackedLogitsLayout;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.adapter.AdapterFolder;
+import dev.finetune.vblora.savedmodel.adapter.AdapterHead;
 import dev.finetune.vblora.savedmodel.adapter.SafetensorsFile;
 import dev.finetune.vblora.savedmodel.adapter.SafetensorsReader;
 import dev.finetune.vblora.savedmodel.adapter.SafetensorsWriter;
@@ -176,6 +177,13 @@ class TrainRunTest {
     try (var events = Files.list(run.straight().resolve("tensorboard"))) {
       assertEquals(1, events.count());
     }
+    Map<String, Object> peftConfig = Json.parseObject(
+        Files.readString(run.straight().resolve("adapter/adapter_config.json")));
+    assertEquals(List.of(AdapterHead.MODULE), Json.getArray(peftConfig, "modules_to_save"),
+        "the new head is saved as PEFT saves a sequence classifier's");
+    assertEquals("SEQ_CLS", Json.getString(peftConfig, "task_type"));
+    assertTrue(SafetensorsReader.read(run.straight().resolve("adapter").resolve(AdapterFolder.WEIGHTS_FILE))
+        .tensor(AdapterHead.WEIGHT_KEY).isPresent(), "modules_to_save names a module the file holds");
     assertEquals(2, Files.readAllLines(run.straight().resolve("log.jsonl")).stream().filter(l -> l.contains("\"eval\""))
         .count(), "one evaluation every 2 of the 4 steps");
   }

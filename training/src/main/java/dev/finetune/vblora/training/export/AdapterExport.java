@@ -55,6 +55,19 @@ public final class AdapterExport {
   public record Parts(AdapterManifest manifest, Map<String, HostTensor> values, List<String> kernels,
       List<String> targetModules, ToolMetadata metadata, Map<String, StoredTensor> head) {
 
+    /**
+     * PEFT's modules_to_save: the head's module when the adapter saved one. None when the run trained the model's own
+     * output, so that PEFT does not wrap (and keep untrained) a classifier the file has no weights for.
+     */
+    public List<String> modulesToSave() {
+      return head.isEmpty() ? null : List.of(AdapterHead.MODULE);
+    }
+
+    /** PEFT's task_type: a sequence classifier's with a saved head (regression heads too, as in PEFT), else none. */
+    public String taskType() {
+      return head.isEmpty() ? null : TASK_TYPE;
+    }
+
     /** The value of {@code variable}. */
     public HostTensor value(AdapterVariable variable) {
       HostTensor value = values.get(variable.name());

@@ -11,7 +11,6 @@ import dev.finetune.vblora.savedmodel.adapter.LoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.LoraModule;
 import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
 import dev.finetune.vblora.savedmodel.adapter.PeftLoraConfig;
-import dev.finetune.vblora.savedmodel.adapter.AdapterHead;
 import dev.finetune.vblora.training.export.AdapterExport;
 import dev.finetune.vblora.training.export.AdapterManifest;
 import dev.finetune.vblora.savedmodel.export.KernelModulePaths;
@@ -74,7 +73,7 @@ public record LoraMethod() implements AdapterMethod {
     LoraConfig lora = manifest.config().lora();
     PeftLoraConfig peft = PeftLoraConfig.builder().r(lora.rank()).loraAlpha(lora.alpha())
         .loraDropout(lora.dropout()).targetModules(parts.targetModules())
-        .modulesToSave(List.of(AdapterHead.MODULE)).taskType(AdapterExport.TASK_TYPE)
+        .modulesToSave(parts.modulesToSave()).taskType(parts.taskType())
         .baseModelNameOrPath(manifest.config().model()).toolMetadata(parts.metadata()).build();
     List<LoraModule> modules = new ArrayList<>();
     for (String kernel : parts.kernels()) {

@@ -15,7 +15,6 @@ import dev.finetune.vblora.savedmodel.adapter.PeftAdapter;
 import dev.finetune.vblora.savedmodel.adapter.PeftVbLoraConfig;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraAdapter;
 import dev.finetune.vblora.savedmodel.adapter.VbLoraModule;
-import dev.finetune.vblora.savedmodel.adapter.AdapterHead;
 import dev.finetune.vblora.training.export.AdapterExport;
 import dev.finetune.vblora.training.export.AdapterManifest;
 import dev.finetune.vblora.savedmodel.export.KernelModulePaths;
@@ -77,7 +76,7 @@ public record VbLoraMethod() implements AdapterMethod {
         .vectorLength(vbLora.vectorLength()).topk(vbLora.topk()).targetModules(parts.targetModules())
         .saveOnlyTopkWeights(vbLora.saveOnlyTopkWeights()).initVectorBankBound(vbLora.initVectorBankBound())
         .initLogitsStd(vbLora.initLogitsStd()).vbloraDropout(vbLora.dropout())
-        .modulesToSave(List.of(AdapterHead.MODULE)).taskType(AdapterExport.TASK_TYPE)
+        .modulesToSave(parts.modulesToSave()).taskType(parts.taskType())
         .baseModelNameOrPath(manifest.config().model()).toolMetadata(parts.metadata()).build();
     AdapterVariable bankVariable = manifest.variables().stream()
         .filter(v -> v.group().equals(AdapterVariable.BANK)).findFirst()

@@ -109,6 +109,10 @@ class KerasOwnOutputRoundTripTest {
     assertEquals(Json.getObject(Json.parseObject(Files.readString(out.resolve("adapter/vblora_metadata.json"))),
         "target_variables").size(), Json.getLong(mergeJson, "kernels"), "one delta per adapted kernel");
     assertEquals(false, Json.getBoolean(mergeJson, "head"), "the model's own output: a weights-only merge");
+    Map<String, Object> peftConfig = Json.parseObject(Files.readString(out.resolve("adapter/adapter_config.json")));
+    assertEquals(null, peftConfig.get("modules_to_save"),
+        "no head was trained, so PEFT is told of none (it would wrap an untrained classifier)");
+    assertEquals(null, peftConfig.get("task_type"), "the model's own output is no PEFT sequence classifier");
     for (String file : List.of("saved_model.pb", "variables/variables.index", "variables/variables.data-00000-of-00001")) {
       assertArrayEquals(Files.readAllBytes(merged.resolve(file)), Files.readAllBytes(remerged.resolve(file)),
           file + " of train's merged/ vs vblora merge of its adapter");
