@@ -24,6 +24,9 @@ import org.tensorflow.Session;
  * (DIR/merged, merged from adapter/ by merge's own code) and DIR/metrics.json, written last.
  */
 final class RunExport {
+  /** The run's metrics, written after every other output: a run folder that has it is complete. */
+  static final String METRICS_FILE = "metrics.json";
+
   private final TrainConfig config;
   private final SavedModelInfo model;
   private final AdapterPlan plan;
@@ -70,7 +73,7 @@ final class RunExport {
         summary.finalMetrics(), plan.trainableParams(), plan.storedParams(), headParams, summary.stepMillis(),
         graph.adapted().updateForms(), graph.staging().map(StagedSteps::stepLaunch).orElse(StepLaunch.CLUSTERED),
         graph.staging().flatMap(StagedSteps::launchRefusal), adapterDir, mergedDir,
-        config.out().resolve("metrics.json"), clock.snapshot());
+        config.out().resolve(METRICS_FILE), clock.snapshot());
     AtomicFile.writeString(result.metricsFile(), Json.toIndentedJson(result.toJson()) + "\n");
     return result;
   }

@@ -124,6 +124,19 @@ final class RunFolder {
   }
 
   /**
+   * Resume continues a run that has not finished. A run's metrics.json is written last, so a run folder that has one
+   * is complete: resuming it would train no step and write its outputs again, with a step time of no steps. Checked
+   * with the other resume checks, before anything is written.
+   */
+  void requireUnfinished() {
+    if (resumed != null && Files.isRegularFile(out.resolve(RunExport.METRICS_FILE))) {
+      throw new InvalidSettingException(List.of("resume", "overwrite", "out"), "resume: the run in " + out
+          + " has finished (its " + RunExport.METRICS_FILE + " is written), so nothing is left to train; its outputs"
+          + " stay as they are. Use them, or start a new run with overwrite or in another out folder");
+    }
+  }
+
+  /**
    * Whether a run of {@code config} replaces what --out holds: trained in a staging folder and swapped in only once
    * it has finished (overwrite of a folder that holds something), so that a stopped run leaves --out as it was.
    */

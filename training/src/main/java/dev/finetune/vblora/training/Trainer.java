@@ -138,6 +138,7 @@ public final class Trainer {
     TrainingData data = TrainingData.load(config, examples, modelFolder, model, io);
     // As the manifest records them: a model's own output has no label names of the run's.
     folder.requireResumedClasses(io.ownOutput() ? List.of() : data.labelNames());
+    folder.requireUnfinished();
     data.truncationWarning().ifPresent(this::warn);
     clock.since(Phase.DATA, start);
     start = clock.now();

@@ -179,6 +179,24 @@ class RunFolderTest {
   }
 
   /**
+   * A finished run (its metrics.json is written last) has nothing left to train: resume is refused, and the run's
+   * outputs, log, curves and TensorBoard events stay byte for byte as they were.
+   */
+  @Test
+  void resumeOfAFinishedRunIsRefusedAndLeavesItsOutputsAsTheyAre() throws Exception {
+    Path data = dir.resolve("finished/data");
+    Path ownTrain = DemoFiles.train(data, 8);
+    Path ownValid = DemoFiles.valid(data, 4);
+    Path out = dir.resolve("finished/run");
+    CliRun first = CliRun.of(TrainCommandLine.onBert(ownTrain, ownValid, 16, out, "--max-steps", "1")
+        .toArray(String[]::new));
+    assertEquals(0, first.status(), first.toString());
+    assertRefusedLeavingAllAsItWas(TrainCommandLine.onBert(ownTrain, ownValid, 16, out, "--max-steps", "1",
+        "--resume"), out.getParent(), "the run in " + out + " has finished", "nothing is left to train",
+        "--overwrite");
+  }
+
+  /**
    * The head's rows are the classes a checkpoint was trained on: data whose labels now name other classes (the
    * files edited in place) is refused at resume, naming both class lists, and the run is left as it was.
    */
