@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
 import picocli.CommandLine.Model.UsageMessageSpec;
@@ -117,6 +118,11 @@ public final class Cli {
       }
       return failed(json, message, USER_ERROR);
     } catch (Exception e) {
+      Optional<String> damaged = LibraryErrors.damagedVariables(e);
+      if (damaged.isPresent()) {
+        err.println("vblora " + command.name() + ": " + damaged.get());
+        return failed(json, damaged.get(), USER_ERROR);
+      }
       String message = "unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage();
       err.println("vblora " + command.name() + ": " + message);
       if (debug) {
