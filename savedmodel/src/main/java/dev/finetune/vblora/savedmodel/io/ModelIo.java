@@ -1,5 +1,6 @@
 package dev.finetune.vblora.savedmodel.io;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.InputFlow;
 import dev.finetune.vblora.model.OutputProducer;
@@ -85,6 +86,12 @@ public record ModelIo(ModelInputs inputs, ModelOutput output) {
     if (spec == null) {
       throw new VbLoraException("signature '" + signature.key() + "' has no output '" + key
           + "'; its outputs are " + signature.outputs().keySet());
+    }
+    if (settings.pooling() != Pooling.NONE) {
+      // Pooling makes a new head's input; the model's own output is trained as it is, so it would go unused.
+      throw new InvalidSettingException(List.of("pooling", "features"), "pooling '" + settings.pooling().label()
+          + "' applies to a new head on features, but this run trains the model's own output '" + key
+          + "' of signature '" + signature.key() + "' as it is; leave pooling out, or give features for a new head");
     }
     int width = width(signature, key, spec);
     String op = OutputProducer.opOf(model.metaGraph(), signature.key(), key);

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -117,6 +118,26 @@ class KerasOwnOutputRoundTripTest {
       assertArrayEquals(Files.readAllBytes(merged.resolve(file)), Files.readAllBytes(remerged.resolve(file)),
           file + " of train's merged/ vs vblora merge of its adapter");
     }
+  }
+
+  /**
+   * Pooling makes a new head's input: asked for on a run that trains the model's own output, it would go unused
+   * without a word, so the run is refused before it writes anything, naming both options.
+   */
+  @Test
+  void poolingOnARunThatTrainsTheModelsOwnOutputIsRefused() throws Exception {
+    Fixture mlp = fixtures().get(0);
+    Path train = write(dir.resolve("pooling.jsonl"), mlp, 8, 1);
+    Path out = dir.resolve("pooling-run");
+    CliRun run = CliRun.of("train", "--model", SharedFolder.resolve("fixtures/tf2/" + mlp.name()).toString(),
+        "--train", train.toString(), "--valid", train.toString(), "--targets", mlp.targets(), "--vector-length",
+        Integer.toString(mlp.vectorLength()), "--num-vectors", "16", "--max-steps", "1", "--pooling", "mean",
+        "--out", out.toString());
+    assertEquals(1, run.status(), run.toString());
+    assertTrue(run.err().contains("--pooling 'mean' applies to a new head on --features, but this run trains the"
+        + " model's own output"), run.err());
+    assertTrue(run.err().contains("leave --pooling out, or give --features for a new head"), run.err());
+    assertTrue(Files.notExists(out), "nothing written");
   }
 
   /**
