@@ -1,13 +1,16 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.Task;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.demo.DemoDataset;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.savedmodel.BuiltInModels;
 import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
+import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.training.TrainConfig;
 import dev.finetune.vblora.training.TrainingResult;
 import dev.finetune.vblora.training.device.DeviceOptions;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,6 +73,25 @@ final class DemoCommand implements Command {
         .build();
   }
 
+  /**
+   * The demo replaces its folder as train --overwrite would, but it has no --overwrite of its own: a folder it may
+   * not replace is refused in the demo's words, without naming an option the user never gave.
+   */
+  private static void requireDemosOwn(Path folder) throws IOException {
+    if (!Files.isDirectory(folder)) {
+      return;
+    }
+    try {
+      AtomicDirectoryWriter.requireReplaceable(folder, OutputMarker.Kind.RUN);
+    } catch (InvalidSettingException e) {
+      String why = e.ownMessage();
+      String prefix = folder + ": ";
+      int at = why.indexOf(prefix);
+      throw new InvalidSettingException(List.of("out"), "demo does not write into " + folder + ", which it replaces only"
+          + " when an earlier demo or train run wrote it: " + (at >= 0 ? why.substring(at + prefix.length()) : why), e);
+    }
+  }
+
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) throws Exception {
     DeviceOptions device = SessionOptions.read(args);
@@ -80,6 +102,7 @@ final class DemoCommand implements Command {
           args.integerOrDefault("epochs"), device);
       err.println("vblora demo: fine-tuning " + config.model() + " with VB-LoRA (h=90, b=256, r=4, k=2 on query and"
           + " value) on the built-in sentiment set; first use fetches the model (~400 MB)");
+      requireDemosOwn(config.out());
       TrainingResult result = TrainCommand.train(config, err);
       if (args.flag("json")) {
         out.println(Json.toIndentedJson(result.toJson()));

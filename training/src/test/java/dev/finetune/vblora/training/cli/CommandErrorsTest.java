@@ -189,6 +189,13 @@ class CommandErrorsTest {
     assertUserError(merge, taken.toString(), "choose another");
     assertFalse(merge.err().contains("--overwrite"), merge.err());
     assertEquals(List.of("notes.txt"), List.of(taken.toFile().list()));
+
+    // demo replaces an earlier demo's folder on its own, and has no --overwrite to name.
+    CliRun demo = CliRun.of("demo", "--out", taken.toString());
+    assertUserError(demo, "demo does not write into " + taken + ", which it replaces only when an earlier demo or"
+        + " train run wrote it: it has no .vblora-output.json");
+    assertFalse(demo.err().contains("--overwrite"), demo.err());
+    assertEquals(List.of("notes.txt"), List.of(taken.toFile().list()));
   }
 
   @Test
