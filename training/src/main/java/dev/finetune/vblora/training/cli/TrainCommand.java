@@ -84,7 +84,7 @@ final class TrainCommand implements Command {
         "vblora train --model bert-base-uncased --train pairs.tsv --text-column q --text-pair-column a"
             + " --targets all-linear --num-vectors 90 --epochs 5 --out run2",
         "vblora train --config run/config.json --lr-head 1e-3 --out run3   (re-run with one setting changed)",
-        "vblora train @run.args   (options read from a file, one per line)");
+        "vblora train @run.args   (options read from a file, separated by whitespace)");
   }
 
   /** The loop's settings, with the defaults of TrainConfig.builder(). */
