@@ -86,7 +86,7 @@ public final class AtomicDirectoryWriter {
       temp = createUniqueFolder(parent, "." + name + TEMP_INFIX);
     } catch (FileSystemException e) {
       // Its name is ours, not the user's: say which output could not be written.
-      throw new IOException("could not write " + folder + " (" + e.getReason() + " in " + parent
+      throw new IOException("could not write " + folder + " (" + reason(e) + " in " + parent
           + "); choose another output folder", e);
     }
     // Ctrl-C (SIGINT, SIGTERM) ends the JVM without unwinding this method: the hook removes the temp folder then.
@@ -288,10 +288,15 @@ public final class AtomicDirectoryWriter {
           + "); free some space or choose another output folder", e);
     }
     if (e instanceof FileSystemException f && f.getFile() != null && Path.of(f.getFile()).startsWith(temp)) {
-      return new IOException("could not write " + folder + " (" + (f.getReason() != null ? f.getReason()
-          : e.getClass().getSimpleName()) + "); nothing there was changed: choose another output folder", e);
+      return new IOException("could not write " + folder + " (" + reason(f)
+          + "); nothing there was changed: choose another output folder", e);
     }
     return null;
+  }
+
+  /** What the file system said, or the kind of refusal when it said nothing (e.g. AccessDeniedException). */
+  private static String reason(FileSystemException e) {
+    return e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
   }
 
   private static void syncTree(Path root) throws IOException {

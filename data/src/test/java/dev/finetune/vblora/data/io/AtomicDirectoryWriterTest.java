@@ -52,6 +52,22 @@ class AtomicDirectoryWriterTest {
     assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(target));
   }
 
+  /**
+   * A parent where no folder can be made (Linux's /proc refuses even root) is named with the file system's reason,
+   * or the kind of refusal when it gives none: the message used to read "(null in /proc)".
+   */
+  @Test
+  void aParentThatRefusesNewFoldersIsNamedWithAReasonNeverNull() {
+    Path proc = Path.of("/proc");
+    RequiredInCi.assume(Files.isDirectory(proc.resolve("self")), "Linux's /proc");
+    Path target = proc.resolve("vblora-test-out");
+    IOException e = assertThrows(IOException.class, () -> AtomicDirectoryWriter.write(target, false,
+        folder -> Files.writeString(folder.resolve("a.txt"), "new")));
+    assertTrue(e.getMessage().startsWith("could not write " + target + " ("), e.getMessage());
+    assertTrue(e.getMessage().endsWith(" in " + proc + "); choose another output folder"), e.getMessage());
+    assertFalse(e.getMessage().contains("null"), e.getMessage());
+  }
+
   @Test
   void anExistingFolderIsKeptWithoutOverwrite() throws IOException {
     writeOld();

@@ -3,6 +3,7 @@ package dev.finetune.vblora.training.cli;
 import dev.finetune.vblora.data.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,8 +32,8 @@ final class RunConfigDefaults {
     try {
       json = Json.parseObject(Files.readString(file));
     } catch (IOException | IllegalArgumentException e) {
-      throw new UserError("cannot read --config " + file + ": " + e.getMessage()
-          + "; pass the config.json of a run that vblora train wrote");
+      throw new UserError("cannot read --config " + file + ": " + (e instanceof NoSuchFileException
+          ? "the file does not exist" : e.getMessage()) + "; pass the config.json of a run that vblora train wrote");
     }
     Map<String, List<String>> options = new LinkedHashMap<>();
     json.forEach((key, value) -> {

@@ -121,6 +121,27 @@ class CommandErrorsTest {
     assertFalse(run.err().contains("/nowhere/model"), run.err());
   }
 
+  /**
+   * eval refuses what train refuses, in the option's name and before reading any model: a --max-length without room
+   * for [CLS] token [SEP] (it used to score every example on [CLS][SEP] alone at 2) and a batch of no examples.
+   */
+  @Test
+  void evalRefusesAMaxLengthOrBatchSizeThatTrainRefusesBeforeReadingTheModel() {
+    assertUserError(CliRun.of("eval", "--model", "/nowhere/model", "--data", valid.toString(), "--max-length", "2"),
+        "--max-length must be at least 3 ([CLS] token [SEP]), got 2");
+    assertUserError(CliRun.of("eval", "--model", "/nowhere/model", "--data", valid.toString(), "--batch-size", "0"),
+        "--batch-size must be at least 1, got 0");
+  }
+
+  /** A --config file that is not there is said to be missing (the message used to repeat its name as the reason). */
+  @Test
+  void aMissingConfigFileIsSaidToBeMissing() {
+    Path missing = dir.resolve("no-such-config.json");
+    assertUserError(CliRun.of("train", "--config", missing.toString(), "--out", dir.resolve("never").toString()),
+        "cannot read --config " + missing + ": the file does not exist; pass the config.json of a run");
+    assertFalse(Files.exists(dir.resolve("never")), "nothing written");
+  }
+
   /** In the config 0 means "not set", so an explicit 0 was ignored silently: refused, saying what leaving it out does. */
   @Test
   void zeroMaxStepsOrEvalEveryIsRefusedNotIgnored() {
