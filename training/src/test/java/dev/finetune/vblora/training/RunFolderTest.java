@@ -15,6 +15,7 @@ import dev.finetune.vblora.training.testing.DemoFiles;
 import dev.finetune.vblora.training.testing.FolderChecksum;
 import dev.finetune.vblora.training.testing.OutputFolders;
 import dev.finetune.vblora.training.testing.TrainCommandLine;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -178,22 +179,32 @@ class RunFolderTest {
         out.resolve("checkpoints/step-2").toString());
   }
 
+  /** A run of one step on its own 8 + 4 demo sentences under {@code name}, finished: what the tests below resume. */
+  private record OneStepRun(Path train, Path valid, Path out) {
+    static OneStepRun finishedIn(String name) throws IOException {
+      Path data = dir.resolve(name + "/data");
+      OneStepRun run = new OneStepRun(DemoFiles.train(data, 8), DemoFiles.valid(data, 4), dir.resolve(name + "/run"));
+      CliRun first = CliRun.of(run.args().toArray(String[]::new));
+      assertEquals(0, first.status(), first.toString());
+      return run;
+    }
+
+    List<String> args(String... more) {
+      List<String> args = new ArrayList<>(TrainCommandLine.onBert(train, valid, 16, out, "--max-steps", "1"));
+      args.addAll(List.of(more));
+      return args;
+    }
+  }
+
   /**
    * A finished run (its metrics.json is written last) has nothing left to train: resume is refused, and the run's
    * outputs, log, curves and TensorBoard events stay byte for byte as they were.
    */
   @Test
   void resumeOfAFinishedRunIsRefusedAndLeavesItsOutputsAsTheyAre() throws Exception {
-    Path data = dir.resolve("finished/data");
-    Path ownTrain = DemoFiles.train(data, 8);
-    Path ownValid = DemoFiles.valid(data, 4);
-    Path out = dir.resolve("finished/run");
-    CliRun first = CliRun.of(TrainCommandLine.onBert(ownTrain, ownValid, 16, out, "--max-steps", "1")
-        .toArray(String[]::new));
-    assertEquals(0, first.status(), first.toString());
-    assertRefusedLeavingAllAsItWas(TrainCommandLine.onBert(ownTrain, ownValid, 16, out, "--max-steps", "1",
-        "--resume"), out.getParent(), "the run in " + out + " has finished", "nothing is left to train",
-        "--overwrite");
+    OneStepRun run = OneStepRun.finishedIn("finished");
+    assertRefusedLeavingAllAsItWas(run.args("--resume"), run.out().getParent(), "the run in " + run.out()
+        + " has finished", "nothing is left to train", "--overwrite");
   }
 
   /**
@@ -202,19 +213,12 @@ class RunFolderTest {
    */
   @Test
   void resumeWithDataOfOtherClassesThanTheCheckpointsIsRefused() throws Exception {
-    Path data = dir.resolve("other-classes/data");
-    Path ownTrain = DemoFiles.train(data, 8);
-    Path ownValid = DemoFiles.valid(data, 4);
-    Path out = dir.resolve("other-classes/run");
-    CliRun first = CliRun.of(TrainCommandLine.onBert(ownTrain, ownValid, 16, out, "--max-steps", "1")
-        .toArray(String[]::new));
-    assertEquals(0, first.status(), first.toString());
-    for (Path file : List.of(ownTrain, ownValid)) {
+    OneStepRun run = OneStepRun.finishedIn("other-classes");
+    for (Path file : List.of(run.train(), run.valid())) {
       Files.writeString(file, Files.readString(file).replace("\t0\n", "\tneg\n").replace("\t1\n", "\tpos\n"));
     }
-    assertRefusedLeavingAllAsItWas(TrainCommandLine.onBert(ownTrain, ownValid, 16, out, "--max-steps", "1",
-        "--resume"), out.getParent(), "was trained on the classes [0, 1] (in id order), but the data now gives"
-        + " [neg, pos]", "resume with the original run's data");
+    assertRefusedLeavingAllAsItWas(run.args("--resume"), run.out().getParent(), "was trained on the classes [0, 1]"
+        + " (in id order), but the data now gives [neg, pos]", "resume with the original run's data");
   }
 
   /**
