@@ -84,11 +84,13 @@ final class DemoCommand implements Command {
     try {
       AtomicDirectoryWriter.requireReplaceable(folder, OutputMarker.Kind.RUN);
     } catch (InvalidSettingException e) {
+      // The refusal's reason, after the "overwrite does not replace FOLDER: " that names the option.
       String why = e.ownMessage();
       String prefix = folder + ": ";
       int at = why.indexOf(prefix);
-      throw new InvalidSettingException(List.of("out"), "demo does not write into " + folder + ", which it replaces only"
-          + " when an earlier demo or train run wrote it: " + (at >= 0 ? why.substring(at + prefix.length()) : why), e);
+      String reason = at >= 0 ? why.substring(at + prefix.length()) : why;
+      throw new InvalidSettingException(List.of("out"), "demo does not write into " + folder + ", which it replaces"
+          + " only when an earlier demo or train run wrote it: " + reason, e);
     }
   }
 
@@ -100,9 +102,9 @@ final class DemoCommand implements Command {
       DemoDataset.copyTo(dataDir);
       TrainConfig config = config(dataDir, Path.of(args.stringOrDefault("out")),
           args.integerOrDefault("epochs"), device);
+      requireDemosOwn(config.out());
       err.println("vblora demo: fine-tuning " + config.model() + " with VB-LoRA (h=90, b=256, r=4, k=2 on query and"
           + " value) on the built-in sentiment set; first use fetches the model (~400 MB)");
-      requireDemosOwn(config.out());
       TrainingResult result = TrainCommand.train(config, err);
       if (args.flag("json")) {
         out.println(Json.toIndentedJson(result.toJson()));
