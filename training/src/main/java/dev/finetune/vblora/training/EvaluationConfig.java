@@ -46,11 +46,19 @@ public record EvaluationConfig(Path model, Path adapter, String tag, String sign
     require(model != null, "model is required: the model folder", "model");
     require(textColumn != null && labelColumn != null, "textColumn and labelColumn are required", "textColumn",
         "labelColumn");
-    require(maxLength >= 3, "maxLength must be at least 3 ([CLS] token [SEP]), got " + maxLength, "maxLength");
-    require(batchSize >= 1, "batchSize must be at least 1, got " + batchSize, "batchSize");
+    requireSizes(maxLength, batchSize);
     require(deviceOptions != null, "deviceOptions is required", "deviceOptions");
     input = Map.copyOf(input);
     BatchShapes.validate(lengthBuckets, maxLength);
+  }
+
+  /**
+   * An evaluation's example length and batch size: room for [CLS] token [SEP], and at least one example. Public so
+   * that {@code vblora eval}, which scores without this record, refuses them in the same words before reading a model.
+   */
+  public static void requireSizes(int maxLength, int batchSize) {
+    require(maxLength >= 3, "maxLength must be at least 3 ([CLS] token [SEP]), got " + maxLength, "maxLength");
+    require(batchSize >= 1, "batchSize must be at least 1, got " + batchSize, "batchSize");
   }
 
   /** The tokenizer's settings: {@link #vocab} and {@link #lowerCase}, the model's files for what is null. */

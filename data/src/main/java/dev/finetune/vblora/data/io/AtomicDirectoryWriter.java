@@ -213,21 +213,33 @@ public final class AtomicDirectoryWriter {
    * what vblora made.
    */
   public static void requireReplaceable(Path folder, OutputMarker.Kind kind) throws IOException {
+    Optional<String> why = whyNotReplaceable(folder, kind);
+    if (why.isPresent()) {
+      throw new InvalidSettingException("overwrite", "overwrite does not replace " + folder + ": " + why.get());
+    }
+  }
+
+  /**
+   * Why vblora may not replace {@code folder}, an existing folder, as {@code kind} (it holds something and is not
+   * marked as {@code kind}), with what to do; empty when it may. For callers that refuse in their own words.
+   */
+  public static Optional<String> whyNotReplaceable(Path folder, OutputMarker.Kind kind) throws IOException {
     try (Stream<Path> entries = Files.list(folder)) {
       if (entries.findAny().isEmpty()) {
-        return;
+        return Optional.empty();
       }
     }
     Optional<OutputMarker.Kind> marked = OutputMarker.read(folder);
     if (marked.isEmpty()) {
-      throw new InvalidSettingException("overwrite", "overwrite does not replace " + folder + ": it has no "
-          + OutputMarker.FILE + ", so vblora did not write it (or an older vblora that did not mark its outputs);"
-          + " choose another output folder, or delete this one yourself if nothing in it is needed");
+      return Optional.of("it has no " + OutputMarker.FILE + ", so vblora did not write it (or an older vblora that"
+          + " did not mark its outputs); choose another output folder, or delete this one yourself if nothing in it"
+          + " is needed");
     }
     if (marked.get() != kind) {
-      throw new InvalidSettingException("overwrite", "overwrite does not replace " + folder + ": it holds "
-          + marked.get().description() + ", not " + kind.description() + "; choose another output folder");
+      return Optional.of("it holds " + marked.get().description() + ", not " + kind.description()
+          + "; choose another output folder");
     }
+    return Optional.empty();
   }
 
   private static void moveIntoPlace(Path temp, Path folder, Path parent, String name) throws IOException {

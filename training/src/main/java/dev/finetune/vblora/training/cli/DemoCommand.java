@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code vblora demo}: the README's main job. Fine-tunes BERT-base uncased with VB-LoRA on the built-in
@@ -81,16 +82,10 @@ final class DemoCommand implements Command {
     if (!Files.isDirectory(folder)) {
       return;
     }
-    try {
-      AtomicDirectoryWriter.requireReplaceable(folder, OutputMarker.Kind.RUN);
-    } catch (InvalidSettingException e) {
-      // The refusal's reason, after the "overwrite does not replace FOLDER: " that names the option.
-      String why = e.ownMessage();
-      String prefix = folder + ": ";
-      int at = why.indexOf(prefix);
-      String reason = at >= 0 ? why.substring(at + prefix.length()) : why;
-      throw new InvalidSettingException(List.of("out"), "demo does not write into " + folder + ", which it replaces"
-          + " only when an earlier demo or train run wrote it: " + reason, e);
+    Optional<String> why = AtomicDirectoryWriter.whyNotReplaceable(folder, OutputMarker.Kind.RUN);
+    if (why.isPresent()) {
+      throw new InvalidSettingException("out", "demo does not write into " + folder + ", which it replaces only"
+          + " when an earlier demo or train run wrote it: " + why.get());
     }
   }
 

@@ -6,13 +6,13 @@ import dev.finetune.vblora.data.LabelSet;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.batch.EncodedDataset;
 import dev.finetune.vblora.data.batch.LengthBuckets;
-import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.features.FeatureJsonlReader;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.training.BatchShapes;
 import dev.finetune.vblora.training.Evaluation;
 import dev.finetune.vblora.training.EvaluationBatches;
+import dev.finetune.vblora.training.EvaluationConfig;
 import dev.finetune.vblora.training.PredictionTable;
 import dev.finetune.vblora.training.ScoredModel;
 import dev.finetune.vblora.training.ServingModel;
@@ -94,15 +94,12 @@ final class EvalCommand implements Command {
     RunClock clock = RunClock.sinceProcessStart();
     long start = clock.now();
     DeviceOptions device = SessionOptions.read(args);
-    // As train refuses them, naming the option, before any model is read.
+    // As train and VbLora.evaluate refuse them, naming the option, before any model is read.
     int maxLength = args.integerOrDefault("max-length");
-    InvalidSettingException.require(maxLength >= 3, "maxLength must be at least 3 ([CLS] token [SEP]), got "
-        + maxLength, "maxLength");
-    int batchSize = args.integerOrDefault("batch-size");
-    InvalidSettingException.require(batchSize >= 1, "batchSize must be at least 1, got " + batchSize, "batchSize");
+    EvaluationConfig.requireSizes(maxLength, args.integerOrDefault("batch-size"));
     try {
       // Before any model is read or merged: a bad spec is the command line's mistake, whatever the model.
-      BatchShapes.validate(args.stringOrDefault("length-buckets"), args.integerOrDefault("max-length"));
+      BatchShapes.validate(args.stringOrDefault("length-buckets"), maxLength);
     } catch (VbLoraException e) {
       throw new UsageError(LibraryErrors.describe(e));
     }
