@@ -4,6 +4,9 @@ import dev.finetune.vblora.savedmodel.VbloraVersion;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -146,6 +149,14 @@ public final class Cli {
   private int usageError(CommandLine root, ParameterException e, boolean json) {
     CommandLine where = e.getCommandLine();
     boolean atRoot = where == root;
+    Optional<String> argumentFile = missingArgumentFile(e);
+    if (argumentFile.isPresent()) {
+      // picocli reads @FILE as a file of options only when the file exists; otherwise it is an unmatched word.
+      String message = "argument file '" + argumentFile.get() + "' does not exist (an argument that starts with @"
+          + " names a file of options); check the path";
+      err.println(CommandSpecs.ROOT + (atRoot ? "" : " " + where.getCommandName()) + ": " + message);
+      return failed(json, message, USAGE_ERROR);
+    }
     if (atRoot && e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
         && !u.getUnmatched().get(0).startsWith("-")) {
       String typed = u.getUnmatched().get(0);
@@ -162,6 +173,22 @@ public final class Cli {
     }
     err.println("Run '" + name + " --help' for the " + (atRoot ? "commands." : "options."));
     return failed(json, e.getMessage(), USAGE_ERROR);
+  }
+
+  private static Optional<String> missingArgumentFile(ParameterException e) {
+    if (!(e instanceof UnmatchedArgumentException u)) {
+      return Optional.empty();
+    }
+    return u.getUnmatched().stream().filter(a -> a.length() > 1 && a.startsWith("@"))
+        .map(a -> a.substring(1)).filter(Cli::absent).findFirst();
+  }
+
+  private static boolean absent(String file) {
+    try {
+      return !Files.exists(Path.of(file));
+    } catch (InvalidPathException e) {
+      return true;
+    }
   }
 
   private void suggest(String typed, List<String> names) {

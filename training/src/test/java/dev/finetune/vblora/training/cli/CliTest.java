@@ -179,6 +179,16 @@ class CliTest {
   }
 
   @Test
+  void aMissingArgumentFileIsNamedAsAMissingFile() {
+    String missing = dir.resolve("missing.args").toString();
+    for (List<String> argv : List.of(List.of("echo", "@" + missing), List.of("@" + missing))) {
+      assertEquals(2, run(argv.toArray(String[]::new)), argv.toString());
+      assertTrue(stderr().contains("argument file '" + missing + "' does not exist"), stderr());
+      assertFalse(stderr().contains("Unmatched") || stderr().contains("unknown command"), stderr());
+    }
+  }
+
+  @Test
   void aRunConfigSuppliesWhatTheCommandLineLeavesOutAndTheCommandLineWins() throws Exception {
     Path config = Files.writeString(dir.resolve("config.json"),
         "{\"tool_version\": \"0.0.1\", \"text\": \"from the run\", \"times\": 2.0, \"case\": null, \"fail_user\": false,"
