@@ -35,12 +35,17 @@ public final class LayerFilter {
         int dash = p.indexOf('-');
         int from = Integer.parseInt(dash < 0 ? p : p.substring(0, dash).strip());
         int to = dash < 0 ? from : Integer.parseInt(p.substring(dash + 1).strip());
-        if (from < 0 || to < from) {
+        if (from < 0) {
           throw new NumberFormatException();
+        }
+        if (to < from) {
+          throw new InvalidSettingException(SETTINGS, "layers '" + text + "': the range '" + p + "' runs backwards;"
+              + " write it lowest first (" + to + "-" + from + ")");
         }
         layers.set(from, to + 1);
       } catch (NumberFormatException e) {
-        throw new InvalidSettingException(SETTINGS, "layer filter '" + text + "': '" + p + "' is not a layer index or "
+        // "layers" is the setting's name, so that the command line names it as --layers (SettingFlags).
+        throw new InvalidSettingException(SETTINGS, "layers '" + text + "': '" + p + "' is not a layer index or "
             + "range; write e.g. 0-5,11", e);
       }
     }

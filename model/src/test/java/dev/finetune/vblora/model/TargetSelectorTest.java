@@ -109,7 +109,9 @@ class TargetSelectorTest {
   @CsvSource(delimiter = ';', value = {"5-3", "a", "1-", "-2", "1,,2"})
   void rejectsMalformedLayerFilters(String text) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LayerFilter.parse(text));
-    assertTrue(e.getMessage().contains("layer filter '" + text + "'"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("layers '" + text + "': "), e.getMessage());
+    assertTrue(e.getMessage().contains(text.equals("5-3") ? "runs backwards; write it lowest first (3-5)"
+        : "is not a layer index or range; write e.g. 0-5,11"), e.getMessage());
   }
 
   @Test

@@ -1,14 +1,17 @@
 package dev.finetune.vblora.training.cli;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelDiscovery;
+import dev.finetune.vblora.model.TargetSelection;
 import dev.finetune.vblora.model.TargetSelector;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.training.inspect.Inspection;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * {@code vblora inspect}: signatures, adaptable kernels and the adapter plan of a selection. A dry run: kernels whose
@@ -42,17 +45,21 @@ final class InspectCommand implements Command {
 
   @Override
   public int run(ParsedArgs args, PrintStream out, PrintStream err) {
+    // Settings that are wrong in themselves (--vector-length 0, --layers 0-x) are refused first, before the model is
+    // read and outside the catch below, which is for a selection that matches nothing and lists the kernels.
+    TargetSelection selection = AdapterOptions.selection(args);
+    Function<List<Kernel>, AdapterPlan> planner = AdapterOptions.planner(args);
     SavedModelInfo info = ModelOptions.read(args, err);
     String signature = ModelOptions.signature(args);
     Inspection inspection;
     try {
-      inspection = Inspection.inspect(info, signature, AdapterOptions.selection(args), AdapterOptions.planner(args));
+      inspection = Inspection.inspect(info, signature, selection, planner);
     } catch (IllegalArgumentException e) {
       if (args.string("targets").isEmpty() && args.string("exclude").isEmpty() && args.string("layers").isEmpty()) {
         // The default preset does not fit this model (a Dense stack, say): a discovery run, so report the
         // kernels with why none is selected rather than fail.
         String why = e instanceof VbLoraException v ? SettingFlags.translate(v) : e.getMessage();
-        inspection = Inspection.unselected(info, signature, AdapterOptions.planner(args), "the default --targets "
+        inspection = Inspection.unselected(info, signature, planner, "the default --targets "
             + args.stringOrDefault("targets") + " selects no kernel of this model (" + why + "); choose them with"
             + " --targets (all-linear, names or a regex)");
       } else {

@@ -139,4 +139,18 @@ class InspectCommandTest {
         run.err());
     assertFalse(run.err().contains("list them all"), "inspect just listed them: " + run.err());
   }
+
+  /** A setting that is wrong in itself is refused as that, not answered with the kernel list. */
+  @ParameterizedTest
+  @ValueSource(strings = {"--layers=0-x", "--vector-length=0", "--targets=all-linear --layers=5-2"})
+  void aSettingWrongInItselfIsRefusedWithoutTheKernelList(String settings) {
+    List<String> argv = new java.util.ArrayList<>(List.of("inspect", "--model", fixture("keras_mha1_encoder")));
+    argv.addAll(List.of(settings.split(" ")));
+    CliRun run = CliRun.of(argv.toArray(String[]::new));
+    assertEquals(1, run.status(), run.toString());
+    String option = settings.substring(settings.lastIndexOf(' ') + 1, settings.indexOf('=', settings.lastIndexOf(' ')
+        + 1));
+    assertTrue(run.err().contains(option), "the message names " + option + ": " + run.err());
+    assertFalse(run.err().contains("adaptable kernels"), run.err());
+  }
 }
