@@ -5,6 +5,7 @@ import static dev.finetune.vblora.data.error.InvalidSettingException.require;
 import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.data.error.Suggestions;
 import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
@@ -14,6 +15,7 @@ import dev.finetune.vblora.training.method.AdapterMethod;
 import dev.finetune.vblora.training.method.AdapterSettings;
 import dev.finetune.vblora.savedmodel.SavedModelInfo;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
+import dev.finetune.vblora.savedmodel.VbloraVersion;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
 import dev.finetune.vblora.training.device.Precision;
@@ -26,6 +28,8 @@ import dev.finetune.vblora.savedmodel.io.Pooling;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -114,6 +118,10 @@ public record TrainConfig(
         "textColumn", "labelColumn");
     require(task != null, "task must be classification or regression", "task");
     require(tag != null && !tag.isBlank(), "tag must name the meta graph's tags, e.g. serve", "tag");
+    require(signature != null && !signature.isBlank(), "signature must name one of the model's signatures, e.g. "
+        + TrainingDefaults.SIGNATURE, "signature");
+    require(targets != null && !targets.isBlank(), "targets must name the kernels to adapt: a preset (e.g. "
+        + TrainingDefaults.TARGETS + ", all-linear), names or a regex", "targets");
     input = input == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(input));
     input.keySet().forEach(InputRole::parse);
     require(pooling != null, "pooling must be none, cls or mean", "pooling");
@@ -304,8 +312,23 @@ public record TrainConfig(
     return Json.parseObject(Json.toCompactJson(json));
   }
 
-  /** Reads what {@link #toJson()} wrote (e.g. from a checkpoint); a missing key keeps its default. */
+  /**
+   * Reads what {@link #toJson()} wrote (e.g. from a checkpoint); a missing key keeps its default.
+   *
+   * @throws InvalidSettingException for a key that is no setting (a slip such as lr_bnk would otherwise leave its
+   *     setting at the default without a word), as {@code vblora train --config} refuses it
+   */
   public static TrainConfig fromJson(Map<String, Object> json) {
+    Set<String> known = new LinkedHashSet<>(builder().model("m").out(Path.of("o")).build().toJson().keySet());
+    known.add(VbloraVersion.JSON_KEY);
+    for (String key : json.keySet()) {
+      if (!known.contains(key)) {
+        List<String> near = Suggestions.of(key, known);
+        throw new InvalidSettingException(List.of(), "the settings JSON has the key '" + key + "', which is no"
+            + " setting" + (near.isEmpty() ? "" : " (did you mean '" + near.get(0) + "'?)") + "; its keys are"
+            + " those of toJson() (a run's config.json)");
+      }
+    }
     return builderFrom(json).build();
   }
 

@@ -176,6 +176,33 @@ class TrainConfigTest {
     assertEquals(Optional.of("device"), e.setting());
   }
 
+  /** A slip in a key would leave its setting at the default without a word; vblora train --config refuses it too. */
+  @Test
+  void aJsonKeyThatIsNoSettingIsRefusedWithTheNearestOne() {
+    Map<String, Object> json = new java.util.LinkedHashMap<>(minimal().build().toJson());
+    json.put("tool_version", "0.1.0");
+    assertEquals(minimal().build().identity(), TrainConfig.fromJson(json).identity(), "a run's config.json reads");
+    json.put("lr_bnk", 0.1);
+    InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> TrainConfig.fromJson(json));
+    assertTrue(e.getMessage().contains("the key 'lr_bnk', which is no setting (did you mean 'lr_bank'?)"),
+        e.getMessage());
+  }
+
+  /** A null or blank signature or targets used to pass build() and fail later with a bare NullPointerException. */
+  @Test
+  void aNullOrBlankSignatureOrTargetsIsASettingError() {
+    for (String value : new String[] {null, " "}) {
+      InvalidSettingException signature = assertThrows(InvalidSettingException.class,
+          () -> minimal().signature(value).build());
+      assertEquals(Optional.of("signature"), signature.setting());
+      assertTrue(signature.getMessage().contains("e.g. serving_default"), signature.getMessage());
+      InvalidSettingException targets = assertThrows(InvalidSettingException.class,
+          () -> minimal().targets(value).build());
+      assertEquals(Optional.of("targets"), targets.setting());
+      assertTrue(targets.getMessage().contains("a preset (e.g. bert-qv, all-linear)"), targets.getMessage());
+    }
+  }
+
   /** Examples in memory and a train file: one of them would be ignored without a word. */
   @Test
   void examplesInMemoryAndADataFileAreRefusedBeforeAnyWork() {

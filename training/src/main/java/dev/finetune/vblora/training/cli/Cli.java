@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.error.Suggestions;
 import dev.finetune.vblora.savedmodel.VbloraVersion;
 import java.io.PrintStream;
 import java.io.PrintWriter;

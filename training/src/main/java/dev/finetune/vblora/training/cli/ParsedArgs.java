@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.cli;
 
+import dev.finetune.vblora.data.error.Suggestions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,4 +1,4 @@
-package dev.finetune.vblora.training.cli;
+package dev.finetune.vblora.data.error;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

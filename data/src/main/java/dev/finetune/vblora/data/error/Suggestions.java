@@ -1,4 +1,4 @@
-package dev.finetune.vblora.training.cli;
+package dev.finetune.vblora.data.error;
 
 import java.util.Collection;
 import java.util.Comparator;
@@ -9,14 +9,14 @@ import java.util.List;
  * as one edit). picocli's own suggestions (2-gram similarity) miss short slips such as {@code --tmes} and offer
  * far-fetched ones ({@code inspect} for {@code nope}), so they are not used.
  */
-final class Suggestions {
+public final class Suggestions {
   private Suggestions() {}
 
   /**
    * The names within a few edits of {@code typed} (its part before any {@code =}), nearest first: one edit for
    * words of up to 4 letters after the dashes, else a third of the word, at least two.
    */
-  static List<String> of(String typed, Collection<String> names) {
+  public static List<String> of(String typed, Collection<String> names) {
     String bare = typed.contains("=") ? typed.substring(0, typed.indexOf('=')) : typed;
     int letters = bare.replaceFirst("^-+", "").length();
     int limit = letters <= 4 ? 1 : Math.max(2, letters / 3);
