@@ -2,6 +2,7 @@ package dev.finetune.vblora.savedmodel.export;
 
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.MultiAdapterRewriter;
+import dev.finetune.vblora.model.StackedAdapters;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +10,7 @@ import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.types.TString;
@@ -45,17 +47,37 @@ public final class MultiAdapterSession implements AutoCloseable {
    * Runs one batch.
    *
    * @param inputs the model's inputs by signature key (not {@code adapter}); the caller keeps and closes them
-   * @param adapters each example's adapter name ("base": the untouched model)
+   * @param adapters each example's adapter name ("base": the untouched model), one per example of the batch
    * @param outputs the signature output keys to fetch, in this order
    * @return the outputs; the caller closes it
+   * @throws VbLoraException when an input is missing or the names are not one per example (checked here, before
+   *     TensorFlow would answer with a reshape error, or silently give every example the first name)
    */
   public Result run(Map<String, Tensor> inputs, List<String> adapters, List<String> outputs) {
+    requireOneNamePerExample(inputs, adapters);
     try (TString chosen = TString.vectorOf(adapters.toArray(String[]::new))) {
       Session.Runner runner = bundle.session().runner()
           .feed(tensor(signature.getInputsMap(), MultiAdapterRewriter.ADAPTER_INPUT, "input"), chosen);
       inputs.forEach((key, value) -> runner.feed(tensor(signature.getInputsMap(), key, "input"), value));
       outputs.forEach(key -> runner.fetch(tensor(signature.getOutputsMap(), key, "output")));
       return runner.run();
+    }
+  }
+
+  private void requireOneNamePerExample(Map<String, Tensor> inputs, List<String> adapters) {
+    List<String> missing = signature.getInputsMap().keySet().stream()
+        .filter(key -> !key.equals(MultiAdapterRewriter.ADAPTER_INPUT) && !inputs.containsKey(key)).sorted().toList();
+    if (!missing.isEmpty()) {
+      throw new VbLoraException("the batch lacks the model's input(s) " + String.join(", ", missing)
+          + "; give every input of its signature but '" + MultiAdapterRewriter.ADAPTER_INPUT + "'");
+    }
+    for (Map.Entry<String, Tensor> input : inputs.entrySet()) {
+      Shape shape = input.getValue().shape();
+      if (adapters.isEmpty() || (shape.numDimensions() > 0 && shape.get(0) != adapters.size())) {
+        throw new VbLoraException("input '" + input.getKey() + "' holds " + (shape.numDimensions() > 0
+            ? shape.get(0) + " examples" : "a scalar") + " but " + adapters.size() + " adapter names were given;"
+            + " give one name per example ('" + StackedAdapters.BASE + "' for the untouched model)");
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.ops.testing.SharedFolder;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.adapter.AdapterHead;
@@ -225,6 +226,21 @@ class MultiAdapterModelTest {
          TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x));
          Result result = session.run(Map.of("input_28", input), List.of(chosen), List.of("dense_83"))) {
       mixed = StdArrays.array2dCopyOf((TFloat32) result.get(0));
+    }
+    try (MultiAdapterSession session = MultiAdapterSession.open(multi);
+         TFloat32 input = TFloat32.tensorOf(StdArrays.ndCopyOf(x))) {
+      // Fewer names than examples used to give every example the first name; more, a reshape error.
+      for (List<String> names : List.of(List.of("one"), List.of("one", "two", "base", "one", "two"),
+          List.<String>of())) {
+        VbLoraException e = assertThrows(VbLoraException.class,
+            () -> session.run(Map.of("input_28", input), names, List.of("dense_83")), names.toString());
+        assertTrue(e.getMessage().contains("input 'input_28' holds 4 examples but " + names.size()
+            + " adapter names were given; give one name per example ('base' for the untouched model)"),
+            e.getMessage());
+      }
+      VbLoraException missing = assertThrows(VbLoraException.class,
+          () -> session.run(Map.of(), List.of(chosen), List.of("dense_83")));
+      assertTrue(missing.getMessage().contains("the batch lacks the model's input(s) input_28"), missing.getMessage());
     }
     for (int i = 0; i < chosen.length; i++) {
       float[] want = chosen[i].equals("one") ? one[i] : chosen[i].equals("two") ? two[i] : untouched[i];
