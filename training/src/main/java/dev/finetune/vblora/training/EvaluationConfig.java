@@ -19,7 +19,8 @@ import java.util.Map;
  * {@code vblora eval} and of {@link TrainConfig}'s settings of the same name; what only the command line does
  * (feature-input models from JSONL, prediction tables) is {@code vblora eval}'s.
  *
- * @param model the model folder: a merged model, or the base model of {@code adapter}
+ * @param model the model folder (a merged model, or the base model of {@code adapter}), or a built-in model's name
+ *     as a path, e.g. {@code Path.of("bert-base-uncased")}, as train and merge take it
  * @param adapter an adapter folder to merge into {@code model} before scoring (into a temporary folder), or null
  * @param tag the meta graph's tag set, comma-separated
  * @param signature the serving signature

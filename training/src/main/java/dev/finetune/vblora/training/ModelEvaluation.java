@@ -10,6 +10,7 @@ import dev.finetune.vblora.data.ReadOptions;
 import dev.finetune.vblora.data.Task;
 import dev.finetune.vblora.data.TextExample;
 import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.savedmodel.ModelResolver;
 import dev.finetune.vblora.training.device.DeviceProbe;
 import dev.finetune.vblora.training.device.XlaCompilationMode;
 import java.io.IOException;
@@ -37,7 +38,9 @@ final class ModelEvaluation {
     DeviceProbe.requireAvailable(config.deviceOptions());
     config.deviceOptions().requireSessionPrecision("evaluate");
     List<String> warnings = new ArrayList<>();
-    try (ScoredModel scored = ScoredModel.of(config.model(), Optional.ofNullable(config.adapter()), config.tag(),
+    // A built-in name (bert-base-uncased) is resolved as train and merge resolve it; a folder is itself.
+    Path model = ModelResolver.fromEnvironment().resolve(config.model().toString());
+    try (ScoredModel scored = ScoredModel.of(model, Optional.ofNullable(config.adapter()), config.tag(),
         config.signature(), warnings::add, progress -> {})) { // evaluate has no progress listener
       return score(config, scored.folder(), scored.labels(), examples, warnings, start);
     }

@@ -89,8 +89,9 @@ class ReadmeExampleTest {
         heldOut);
     assertEquals(heldOut.size(), scores.examples());
     assertEquals(run.finalMetrics().get("accuracy"), scores.metrics().get("accuracy"));
-    // The base model with the adapter, merged for the scoring as vblora eval --adapter does, scores the same.
-    EvaluationResult withAdapter = VbLora.evaluate(EvaluationConfig.builder().model(Bert.folder())
+    // The base model with the adapter, merged for the scoring as vblora eval --adapter does, scores the same; the
+    // model by its built-in name, as train and merge took it.
+    EvaluationResult withAdapter = VbLora.evaluate(EvaluationConfig.builder().model(Path.of("bert-base-uncased"))
         .adapter(run.adapter()).maxLength(16).build(), heldOut);
     assertEquals(scores.metrics(), withAdapter.metrics());
     assertEquals(List.of(), withAdapter.warnings());
