@@ -144,7 +144,8 @@ public final class VbLora {
    * @return the examples scored, the metrics, the wall time and any warnings (an adapter stacked on a merged model)
    * @throws VbLoraException for a model, adapter or data file that does not fit (a model of feature inputs is
    *     scored by {@code vblora eval}), or an adapter already merged into the model
-   * @throws IOException when a file is missing or cannot be read
+   * @throws IOException when an adapter file cannot be read (a missing model or data file is a VbLoraException,
+   *     SavedModelException and DataFileException)
    */
   public static EvaluationResult evaluate(EvaluationConfig config) throws IOException {
     return ModelEvaluation.run(config, null);
@@ -236,8 +237,10 @@ public final class VbLora {
    * @param out the adapter folder to write
    * @param overwrite replace {@code out} if it holds an adapter vblora wrote
    * @return the adapter folder and the step of the checkpoint it came from
-   * @throws VbLoraException for a folder that is no vblora checkpoint, or an output that may not be written
-   * @throws IOException when the checkpoint cannot be read or the adapter cannot be written
+   * @throws VbLoraException for a checkpoint that holds no adapter manifest (vblora train did not write it) or one
+   *     this version cannot export, or an output that may not be written
+   * @throws IOException when the checkpoint is missing, is no checkpoint (no state.json) or cannot be read, or the
+   *     adapter cannot be written
    */
   public static AdapterExportResult exportAdapter(Path checkpoint, Path out, boolean overwrite) throws IOException {
     OutputOverlap.check("out", out, Map.of("checkpoint", checkpoint), overwrite);
