@@ -176,6 +176,17 @@ class TrainConfigTest {
     assertEquals(Optional.of("device"), e.setting());
   }
 
+  /** Settings parsed from names say which setting they are, as the range checks do (setting() used to be empty). */
+  @Test
+  void anUnknownRoleMethodOrDeviceNamesItsSetting() {
+    assertEquals(Optional.of("input"), assertThrows(InvalidSettingException.class,
+        () -> minimal().input("foo", "x").build()).setting());
+    assertEquals(Optional.of("method"), assertThrows(InvalidSettingException.class,
+        () -> minimal().method("qlora").build()).setting());
+    assertEquals(Optional.of("device"), assertThrows(InvalidSettingException.class,
+        () -> EvaluationConfig.builder().device("tpu")).setting());
+  }
+
   /** A slip in a key would leave its setting at the default without a word; vblora train --config refuses it too. */
   @Test
   void aJsonKeyThatIsNoSettingIsRefusedWithTheNearestOne() {

@@ -1,6 +1,6 @@
 package dev.finetune.vblora.savedmodel.io;
 
-import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -33,7 +33,7 @@ public enum InputRole {
         return role;
       }
     }
-    throw new VbLoraException("unknown input role '" + value + "'; the roles are "
+    throw new InvalidSettingException("input", "unknown input role '" + value + "'; the roles are "
         + Arrays.stream(values()).map(InputRole::label).collect(Collectors.joining(", ")));
   }
 

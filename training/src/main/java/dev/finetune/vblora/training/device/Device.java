@@ -1,6 +1,6 @@
 package dev.finetune.vblora.training.device;
 
-import dev.finetune.vblora.data.error.VbLoraException;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.Locale;
 
 /** Where a session runs its kernels. CPU is the default everywhere: the GPU path needs the -Pgpu build. */
@@ -17,7 +17,7 @@ public enum Device {
       case "cuda":
         return GPU;
       default:
-        throw new VbLoraException("device must be cpu or gpu, got '" + value + "'");
+        throw new InvalidSettingException("device", "device must be cpu or gpu, got '" + value + "'");
     }
   }
 

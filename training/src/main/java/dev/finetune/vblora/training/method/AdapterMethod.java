@@ -1,5 +1,6 @@
 package dev.finetune.vblora.training.method;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.model.AdaptedGraph;
 import dev.finetune.vblora.model.AdapterPlan;
@@ -41,7 +42,7 @@ public sealed interface AdapterMethod permits VbLoraMethod, LoraMethod {
         return method;
       }
     }
-    throw new VbLoraException("the adapter method must be " + names(" or ") + ", got '" + name + "'");
+    throw new InvalidSettingException("method", "the adapter method must be " + names(" or ") + ", got '" + name + "'");
   }
 
   /** The methods' names joined by {@code separator}, e.g. {@code "vblora|lora"} for a help text. */

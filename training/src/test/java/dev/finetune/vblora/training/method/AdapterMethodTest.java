@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.model.AdapterPlan;
 import dev.finetune.vblora.model.Kernel;
 import dev.finetune.vblora.model.KernelUse;
@@ -74,8 +75,9 @@ class AdapterMethodTest {
 
   @Test
   void anUnknownNameIsRefusedNamingTheMethodsThereAre() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AdapterMethod.parse("dora"));
+    InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> AdapterMethod.parse("dora"));
     assertEquals("the adapter method must be vblora or lora, got 'dora'", e.getMessage());
+    assertEquals(java.util.Optional.of("method"), e.setting());
   }
 
   /** A [32, 48] kernel applied by one MatMul. */
