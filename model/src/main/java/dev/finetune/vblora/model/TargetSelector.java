@@ -59,7 +59,10 @@ public final class TargetSelector {
     }
     String why = matched.isEmpty() ? "" : " (" + matched.size() + " matched before the exclusion and layer filter"
         + unnumbered(matched, selection) + ")";
-    throw new InvalidSettingException(SETTINGS, selection.describe() + " selected no kernel" + why + " among "
+    // The setting to change first: what removed the last kernels (setting() names it).
+    List<String> settings = matched.isEmpty() ? SETTINGS : matched.stream().anyMatch(excluded.negate())
+        ? List.of("layers", "targets", "exclude") : List.of("exclude", "targets", "layers");
+    throw new InvalidSettingException(settings, selection.describe() + " selected no kernel" + why + " among "
         + kernels.size() + " kernels; candidates: " + candidates(kernels, selection) + INSPECT_HINT);
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -81,8 +82,12 @@ class TargetSelectorTest {
 
   @Test
   void aLayerFilterThatRemovesEverythingSaysHowManyMatchedBefore() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> select("bert-qv", null, "40"));
+    InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> select("bert-qv", null, "40"));
     assertTrue(e.getMessage().contains("(24 matched before the exclusion and layer filter)"), e.getMessage());
+    assertEquals(java.util.Optional.of("layers"), e.setting(), "the layer filter removed the last kernels");
+    InvalidSettingException excluded = assertThrows(InvalidSettingException.class,
+        () -> select("query", "query", "0-1"));
+    assertEquals(java.util.Optional.of("exclude"), excluded.setting(), "the exclusion removed them all first");
   }
 
   @Test
