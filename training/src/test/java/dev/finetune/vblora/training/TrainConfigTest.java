@@ -185,6 +185,13 @@ class TrainConfigTest {
         () -> minimal().method("qlora").build()).setting());
     assertEquals(Optional.of("device"), assertThrows(InvalidSettingException.class,
         () -> EvaluationConfig.builder().device("tpu")).setting());
+    // null is refused in the same words (it used to be a bare NullPointerException)
+    assertEquals(Optional.of("input"), assertThrows(InvalidSettingException.class,
+        () -> minimal().input(null, "x").build()).setting());
+    assertEquals(Optional.of("method"), assertThrows(InvalidSettingException.class,
+        () -> minimal().method((String) null).build()).setting());
+    assertEquals(Optional.of("device"), assertThrows(InvalidSettingException.class,
+        () -> EvaluationConfig.builder().device(null)).setting());
   }
 
   /** A slip in a key would leave its setting at the default without a word; vblora train --config refuses it too. */

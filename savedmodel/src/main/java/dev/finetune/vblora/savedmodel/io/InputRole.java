@@ -29,7 +29,7 @@ public enum InputRole {
 
   public static InputRole parse(String value) {
     for (InputRole role : values()) {
-      if (role.label.equals(value.toLowerCase(Locale.ROOT))) {
+      if (value != null && role.label.equals(value.toLowerCase(Locale.ROOT))) {
         return role;
       }
     }

@@ -10,7 +10,7 @@ public enum Device {
 
   /** {@code cpu} or {@code gpu}, as on the command line. */
   public static Device parse(String value) {
-    switch (value.trim().toLowerCase(Locale.ROOT)) {
+    switch (value == null ? "" : value.trim().toLowerCase(Locale.ROOT)) {
       case "cpu":
         return CPU;
       case "gpu":

@@ -38,7 +38,7 @@ public sealed interface AdapterMethod permits VbLoraMethod, LoraMethod {
    */
   static AdapterMethod parse(String name) {
     for (AdapterMethod method : ALL) {
-      if (method.name().equals(name.trim().toLowerCase(Locale.ROOT))) {
+      if (name != null && method.name().equals(name.trim().toLowerCase(Locale.ROOT))) {
         return method;
       }
     }
