@@ -13,13 +13,13 @@ import dev.finetune.vblora.data.error.InvalidSettingException;
 public record LoraConfig(int rank, double alpha, double dropout, long seed) {
   public LoraConfig {
     if (rank < 1) {
-      throw new InvalidSettingException("rank", "r (rank) must be at least 1, got " + rank);
+      throw new InvalidSettingException("rank", "rank (PEFT's r) must be at least 1, got " + rank);
     }
     if (!(alpha > 0)) {
-      throw new InvalidSettingException("loraAlpha", "lora_alpha must be positive, got " + alpha);
+      throw new InvalidSettingException("loraAlpha", "loraAlpha must be positive, got " + alpha);
     }
     if (dropout < 0 || dropout >= 1) {
-      throw new InvalidSettingException("loraDropout", "lora_dropout must be in [0, 1), got " + dropout);
+      throw new InvalidSettingException("loraDropout", "loraDropout must be in [0, 1), got " + dropout);
     }
   }
 

@@ -32,14 +32,16 @@ public record VbLoraConfig(
     long seed) {
 
   public VbLoraConfig {
-    // Messages use PEFT's names, as adapter_config.json does; the settings named are the API's.
-    require(rank >= 1, "r (rank) must be at least 1, got " + rank, "rank");
-    require(numVectors >= 1, "num_vectors must be at least 1, got " + numVectors, "numVectors");
-    require(vectorLength >= 1, "vector_length must be at least 1, got " + vectorLength, "vectorLength");
-    require(topk >= 1 && topk <= numVectors, "topk must be between 1 and num_vectors " + numVectors + ", got " + topk, "topk");
-    require(initVectorBankBound >= 0, "init_vector_bank_bound must not be negative, got " + initVectorBankBound, "initVectorBankBound");
-    require(initLogitsStd >= 0, "init_logits_std must not be negative, got " + initLogitsStd, "initLogitsStd");
-    require(dropout >= 0 && dropout < 1, "vblora_dropout must be in [0, 1), got " + dropout, "vbloraDropout");
+    // Messages use the API's names, as TrainConfig's do (the command line shows them as its options, --num-vectors).
+    require(rank >= 1, "rank (PEFT's r) must be at least 1, got " + rank, "rank");
+    require(numVectors >= 1, "numVectors must be at least 1, got " + numVectors, "numVectors");
+    require(vectorLength >= 1, "vectorLength must be at least 1, got " + vectorLength, "vectorLength");
+    require(topk >= 1 && topk <= numVectors, "topk must be between 1 and numVectors " + numVectors + ", got " + topk,
+        "topk");
+    require(initVectorBankBound >= 0, "initVectorBankBound must not be negative, got " + initVectorBankBound,
+        "initVectorBankBound");
+    require(initLogitsStd >= 0, "initLogitsStd must not be negative, got " + initLogitsStd, "initLogitsStd");
+    require(dropout >= 0 && dropout < 1, "vbloraDropout must be in [0, 1), got " + dropout, "vbloraDropout");
   }
 
   /**

@@ -94,8 +94,8 @@ class AdapterPlanTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"0, 256, 256, 2, r (rank)", "4, 256, 256, 300, topk", "4, 0, 256, 1, num_vectors",
-      "4, 256, 0, 1, vector_length"})
+  @CsvSource({"0, 256, 256, 2, rank (PEFT's r)", "4, 256, 256, 300, topk", "4, 0, 256, 1, numVectors",
+      "4, 256, 0, 1, vectorLength"})
   void configsAreValidated(int r, int h, int b, int k, String field) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config(h, b, r, k));
     assertTrue(e.getMessage().startsWith(field), e.getMessage());

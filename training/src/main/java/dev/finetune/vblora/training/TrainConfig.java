@@ -157,7 +157,7 @@ public record TrainConfig(
         intraOpThreads, interOpThreads, fusedAttention);
     require(!(resume && overwrite), "resume continues the run in out and overwrite replaces it; choose one",
         "resume", "overwrite");
-    // The adapter configs validated their own ranges with PEFT's names; here only that they agree, because the
+    // The adapter configs validated their own ranges; here only that they agree, because the
     // JSON (and the command line) has one rank and one seed.
     require(vbLora != null && lora != null, "both the VB-LoRA and the LoRA settings are required", "vbLora",
         "lora");

@@ -168,6 +168,11 @@ class TrainConfigTest {
         () -> minimal().resume(true).overwrite(true).build());
     assertEquals(List.of("resume", "overwrite"), both.settings());
     assertTrue(!both.getMessage().contains("--"), both.getMessage());
+    // The adapter's own settings too (they used to say num_vectors, PEFT's name, where the builder says numVectors)
+    InvalidSettingException adapter = assertThrows(InvalidSettingException.class,
+        () -> minimal().numVectors(0).build());
+    assertEquals("numVectors must be at least 1, got 0", adapter.getMessage());
+    assertEquals(Optional.of("numVectors"), adapter.setting());
   }
 
   @Test
