@@ -115,16 +115,19 @@ public final class DatasetReader {
         }
         return false;
       default:
-        return mapping.usesNames() || firstRowIsHeader(rows, mapping.label().index());
+        return mapping.usesNames() || firstRowIsHeader(rows, mapping);
     }
   }
 
   /**
-   * A first row whose label cell is not a valid label while every other row's label cell is: not a number
-   * for regression, not a training label at evaluation, not an integer where all others are, and otherwise
-   * a name found in no other row.
+   * A first row whose label cell is not a valid label while every other row's label cell is: not a number for
+   * regression, not an integer where all others are. Where the labels are names (or the training labels, at
+   * evaluation), a first-row label found in no other row may be a header's or a rare class's: the row is a header
+   * when one of its mapped cells is a usual column name ({@link #COLUMN_NAMES}), and otherwise the file is refused
+   * as ambiguous, since either guess would silently change the data (a lost example, or a column name as a class).
    */
-  private boolean firstRowIsHeader(List<Row> rows, int labelIndex) {
+  private boolean firstRowIsHeader(List<Row> rows, ColumnMapping mapping) {
+    int labelIndex = mapping.label().index();
     if (rows.size() < 2 || rows.get(0).cell(labelIndex) == null) {
       return false;
     }
@@ -136,23 +139,47 @@ public final class DatasetReader {
       }
       rest.add(cell.trim());
     }
-    Predicate<String> valid;
+    String first = rows.get(0).cell(labelIndex).trim();
     if (options.task() == Task.REGRESSION) {
-      valid = s -> NUMBER.matcher(s).matches();
-    } else if (knownLabels != null) {
-      valid = knownLabels::contains;
-    } else if (rest.stream().allMatch(s -> INTEGER.matcher(s).matches())) {
-      valid = s -> INTEGER.matcher(s).matches();
-    } else {
-      // Class names: a first-row name that occurs nowhere else is taken for a column name, but only where
-      // names clearly recur (at most one class per two rows), so that a tiny file is not misread.
-      Set<String> seen = new HashSet<>(rest);
-      if (seen.size() * 2 > rest.size()) {
-        return false;
-      }
-      valid = seen::contains;
+      Predicate<String> number = s -> NUMBER.matcher(s).matches();
+      return !number.test(first) && rest.stream().allMatch(number);
     }
-    return !valid.test(rows.get(0).cell(labelIndex).trim()) && rest.stream().allMatch(valid);
+    Predicate<String> integer = s -> INTEGER.matcher(s).matches();
+    if (rest.stream().allMatch(integer) && (knownLabels == null || knownLabels.names().stream().allMatch(integer))) {
+      return !integer.test(first);
+    }
+    // Class names (or the training labels at evaluation).
+    Predicate<String> known = knownLabels != null ? knownLabels::contains : new HashSet<>(rest)::contains;
+    if (known.test(first) || !rest.stream().allMatch(known)) {
+      return false; // line 1's label is a class like the others', or the rows do not agree on what a label is
+    }
+    if (namesAColumn(rows.get(0), mapping)) {
+      return true;
+    }
+    if (knownLabels == null && new HashSet<>(rest).size() * 2 > rest.size()) {
+      return false; // names too diverse to tell a rare class from a column name: line 1 stays an example
+    }
+    throw new DataFileException(file, 1, null, "line 1 may be a header or an example: its label '" + first
+        + "' is found " + (knownLabels != null ? "among none of the model's labels " + knownLabels.names()
+        : "in no other line") + ". If line 1 names the columns, map them by name (textColumn '"
+        + rows.get(0).cell(mapping.text().index()) + "', labelColumn '" + first + "'); if it is an example, set"
+        + " noHeader", List.of("noHeader", "textColumn", "labelColumn"));
+  }
+
+  /**
+   * Usual names of a text or label column (pandas, GLUE, Hugging Face datasets, Kaggle), compared without case: a
+   * first row that holds one in a mapped cell is a header.
+   */
+  static final Set<String> COLUMN_NAMES = Set.of("text", "texts", "sentence", "sentence1", "sentence2", "question",
+      "question1", "question2", "premise", "hypothesis", "review", "content", "document", "comment", "tweet",
+      "message", "utterance", "title", "body", "input", "label", "labels", "class", "category", "sentiment",
+      "target", "tag", "y", "gold_label", "polarity", "score", "rating", "stars", "intent", "topic");
+
+  private static boolean namesAColumn(Row row, ColumnMapping mapping) {
+    List<Column> mapped = mapping.hasTextPair() ? List.of(mapping.text(), mapping.textPair(), mapping.label())
+        : List.of(mapping.text(), mapping.label());
+    return mapped.stream().map(c -> row.cell(c.index())).filter(Objects::nonNull)
+        .anyMatch(cell -> COLUMN_NAMES.contains(cell.trim().toLowerCase(java.util.Locale.ROOT)));
   }
 
   /** @param headerLine the line of the header row: 1, or 0 when the format names its columns (JSONL) */

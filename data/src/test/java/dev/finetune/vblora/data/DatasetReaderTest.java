@@ -3,6 +3,8 @@ package dev.finetune.vblora.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.table.TableFormat;
 import java.io.IOException;
@@ -76,6 +78,38 @@ class DatasetReaderTest {
     assertEquals(0.5f, d.get(0).label());
     assertEquals(-0.2f, d.get(1).label());
     assertNull(d.labels());
+  }
+
+  /**
+   * A headerless file whose first example has the one label of its class looks like a header over class names:
+   * taken for one, the example and its class were lost without a word. Unless a mapped cell of line 1 is a usual
+   * column name, the file is refused as ambiguous, with both ways out; --no-header reads every line.
+   */
+  @Test
+  void aFirstRowThatMayBeAHeaderOrARareClassIsRefusedAsAmbiguous() throws IOException {
+    Path tsv = file("rare.tsv", "This movie is great\tpositive\nawful\tnegative\ndull\tnegative\nfine\tneutral\n"
+        + "boring\tnegative\nnice\tneutral\n");
+    ReadOptions options = ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION);
+    DataFileException e = assertThrows(DataFileException.class, () -> DatasetReader.read(tsv, options));
+    assertTrue(e.getMessage().contains("line 1 may be a header or an example: its label 'positive' is found in no"
+        + " other line. If line 1 names the columns, map them by name (textColumn 'This movie is great', labelColumn"
+        + " 'positive'); if it is an example, set noHeader"), e.getMessage());
+    Dataset all = DatasetReader.read(tsv, options.withHeader(HeaderMode.ABSENT));
+    assertEquals(6, all.size());
+    assertEquals(List.of("negative", "neutral", "positive"), all.labels().names());
+
+    Path odd = file("odd.csv", "phrase,mood\ngood,pos\nbad,neg\nfine,pos\nawful,neg\n");
+    assertThrows(DataFileException.class, () -> DatasetReader.read(odd, options), "unusual column names, by index");
+    assertEquals(4, DatasetReader.read(odd, ReadOptions.of(ColumnMapping.of("phrase", "mood"), Task.CLASSIFICATION))
+        .size(), "by name the header is declared");
+
+    // At evaluation, line 1's label is none of the model's: a header, or an example the model cannot score.
+    Path eval = file("eval.tsv", "so-so\tneu\ngood\tpos\nbad\tneg\n");
+    LabelSet trained = LabelSet.inOrder(List.of("neg", "pos"));
+    DataFileException unknown = assertThrows(DataFileException.class,
+        () -> DatasetReader.read(eval, options, trained));
+    assertTrue(unknown.getMessage().contains("its label 'neu' is found among none of the model's labels [neg, pos]"),
+        unknown.getMessage());
   }
 
   @Test
