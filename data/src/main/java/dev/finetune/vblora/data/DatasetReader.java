@@ -139,6 +139,9 @@ public final class DatasetReader {
       }
       rest.add(cell.trim());
     }
+    if (numbersItsColumns(rows.get(0).cells())) {
+      return true;
+    }
     String first = rows.get(0).cell(labelIndex).trim();
     if (options.task() == Task.REGRESSION) {
       Predicate<String> number = s -> NUMBER.matcher(s).matches();
@@ -174,6 +177,24 @@ public final class DatasetReader {
       "question1", "question2", "premise", "hypothesis", "review", "content", "document", "comment", "tweet",
       "message", "utterance", "title", "body", "input", "label", "labels", "class", "category", "sentiment",
       "target", "tag", "y", "gold_label", "polarity", "score", "rating", "stars", "intent", "topic");
+
+  /**
+   * The header pandas writes for columns it named by position: {@code 0,1} (to_csv of unnamed columns), or
+   * {@code ,0,1} with the index column. Such a line is no example (its text would be "0"), yet its label cell is a
+   * valid whole number, so the label rules alone would read it as one.
+   */
+  private static boolean numbersItsColumns(List<String> cells) {
+    int offset = !cells.isEmpty() && cells.get(0) != null && cells.get(0).isBlank() ? 1 : 0;
+    if (cells.size() - offset < 2) {
+      return false;
+    }
+    for (int i = offset; i < cells.size(); i++) {
+      if (cells.get(i) == null || !cells.get(i).trim().equals(Integer.toString(i - offset))) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   private static boolean namesAColumn(Row row, ColumnMapping mapping) {
     List<Column> mapped = mapping.hasTextPair() ? List.of(mapping.text(), mapping.textPair(), mapping.label())

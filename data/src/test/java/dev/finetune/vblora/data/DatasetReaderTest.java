@@ -112,6 +112,17 @@ class DatasetReaderTest {
         unknown.getMessage());
   }
 
+  /** pandas' header for columns named by position (0,1; ,0,1 with the index) is a header, though 1 is a label. */
+  @Test
+  void theHeaderPandasWritesForUnnamedColumnsIsAHeader() throws IOException {
+    Path csv = file("p.csv", "0,1\ngood,1\nbad,0\nfine,1\n");
+    assertEquals(List.of("good", "bad", "fine"), texts(DatasetReader.read(csv, ReadOptions.of(TEXT_0_LABEL_1,
+        Task.CLASSIFICATION))));
+    Path indexed = file("i.csv", ",0,1\n0,good,1\n1,bad,0\n");
+    assertEquals(List.of("good", "bad"), texts(DatasetReader.read(indexed, ReadOptions.of(ColumnMapping.of("1", "2"),
+        Task.CLASSIFICATION))));
+  }
+
   @Test
   void aFirstRowWithAValidLabelIsData() throws IOException {
     Path tsv = file("n.tsv", "good\t1\nbad\t0\n");
