@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
 public final class DatasetReader {
   private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
   private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
+  /** How Python, pandas and Java spell a number that is not finite. */
+  private static final Pattern NON_FINITE = Pattern.compile("(?i)[+-]?(inf|infinity|nan)");
 
   private final Path file;
   private final ReadOptions options;
@@ -358,6 +360,12 @@ public final class DatasetReader {
       if (Float.isFinite(value)) {
         return value;
       }
+      throw new DataFileException(file, row.line(), column.name, "the label '" + label + "' is beyond the range"
+          + " of a float32 (about 3.4e38 either way); regression needs a finite label in every row");
+    }
+    if (NON_FINITE.matcher(label).matches()) {
+      throw new DataFileException(file, row.line(), column.name, "the label '" + label + "' is not a finite"
+          + " number; regression needs a finite label in every row");
     }
     throw new DataFileException(file, row.line(), column.name, "the label '" + label
         + "' is not a number; regression needs a numeric label in every row (for class names use the"

@@ -299,6 +299,43 @@ class DataFileErrorsTest {
         + " short)");
   }
 
+  /** Compressed data under a plain name used to be called text "in another encoding", the wrong fix. */
+  @Test
+  void gzipOrZipDataUnderAPlainNameIsNamedAsSuch() throws IOException {
+    java.io.ByteArrayOutputStream gzipped = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gzipped)) {
+      out.write("sentence\tlabel\ngood\t1\n".getBytes(StandardCharsets.UTF_8));
+    }
+    Path gz = Files.write(dir.resolve("train.tsv"), gzipped.toByteArray());
+    assertMentions(readFails(gz, classification("sentence", "label")), gz.toString(), "gzip-compressed",
+        "add .gz to its name");
+    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(zipped)) {
+      out.putNextEntry(new java.util.zip.ZipEntry("xl/workbook.xml"));
+      out.write("<workbook/>".getBytes(StandardCharsets.UTF_8));
+    }
+    Path xlsx = Files.write(dir.resolve("train.csv"), zipped.toByteArray());
+    assertMentions(readFails(xlsx, classification("sentence", "label")), "zip archive", "CSV UTF-8");
+  }
+
+  /** A one-line array of records (pandas' to_json(orient='records'), json.dump) is no JSON Lines file. */
+  @Test
+  void aJsonArrayOfRecordsOnOneLineIsToldToWriteJsonLines() throws IOException {
+    Path json = file("records.jsonl", "[{\"text\": \"a\", \"label\": 1}, {\"text\": \"b\", \"label\": 0}]\n");
+    DataFileException e = readFails(json, classification("text", "label"));
+    assertMentions(e, "line 1", "a JSON array of objects", "orient='records', lines=True");
+  }
+
+  /** Labels beyond float32 or spelling infinity are refused as such, not as "not a number". */
+  @Test
+  void aRegressionLabelThatIsNotFinite() throws IOException {
+    Path tsv = file("big.tsv", "text\tscore\na\t0.25\nb\t1e39\nc\t-inf\n");
+    ReadOptions options = ReadOptions.of(ColumnMapping.of("text", "score"), Task.REGRESSION);
+    assertMentions(readFails(tsv, options), "line 3", "'1e39' is beyond the range of a float32");
+    Path inf = file("inf.tsv", "text\tscore\na\t0.25\nc\t-Infinity\n");
+    assertMentions(readFails(inf, options), "line 3", "'-Infinity' is not a finite number");
+  }
+
   /** pandas' to_csv(sep='\t') quotes a text that holds a quote; a .tsv is read with quotes as text. */
   @Test
   void aTsvQuotedByACsvWriter() throws IOException {

@@ -25,7 +25,27 @@ public final class DataFileText {
     if (!Files.isRegularFile(file)) {
       throw new DataFileException(file, "this is not a regular file; give the data file itself");
     }
-    return Utf8Text.decode(file, TableFormat.isGzip(file) ? gunzip(file) : Files.readAllBytes(file));
+    if (TableFormat.isGzip(file)) {
+      return Utf8Text.decode(file, gunzip(file));
+    }
+    byte[] bytes = Files.readAllBytes(file);
+    requireNotCompressed(file, bytes);
+    return Utf8Text.decode(file, bytes);
+  }
+
+  /**
+   * Compressed data under a plain name would otherwise fail as text "in another encoding", which sends the user to
+   * the wrong fix: gzip under a name without .gz, and zip archives, Excel's .xlsx workbooks among them.
+   */
+  private static void requireNotCompressed(Path file, byte[] bytes) {
+    if (bytes.length >= 2 && (bytes[0] & 0xff) == 0x1f && (bytes[1] & 0xff) == 0x8b) {
+      throw new DataFileException(file, "the file holds gzip-compressed data but its name does not end in .gz;"
+          + " add .gz to its name (e.g. train.tsv.gz), or decompress it with gunzip");
+    }
+    if (bytes.length >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4) {
+      throw new DataFileException(file, "the file is a zip archive (an Excel .xlsx workbook is one), not text;"
+          + " save the sheet as CSV UTF-8 (Excel: File > Save As > CSV UTF-8), or unzip the data file from it");
+    }
   }
 
   private static byte[] gunzip(Path file) throws IOException {

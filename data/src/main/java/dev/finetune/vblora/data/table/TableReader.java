@@ -90,6 +90,12 @@ public final class TableReader {
         throw new DataFileException(file, i + 1, null, "not valid JSON (" + e.problem() + " at character "
             + (e.offset() + 1) + "); a .jsonl file holds one JSON object per line", e);
       }
+      if (value instanceof List<?> list && list.stream().anyMatch(v -> v instanceof Map<?, ?>)) {
+        // One line holding a whole array of records: what pandas' to_json(orient='records') and json.dump write.
+        throw new DataFileException(file, i + 1, null, "the line is a JSON array of objects (as pandas'"
+            + " to_json(orient='records') and json.dump write), not one JSON object per line; write it as JSON Lines"
+            + " (pandas: to_json('data.jsonl', orient='records', lines=True))");
+      }
       if (value instanceof Map<?, ?> object) {
         object.keySet().forEach(k -> keys.putIfAbsent((String) k, keys.size()));
       } else if (!(value instanceof List<?>)) {
