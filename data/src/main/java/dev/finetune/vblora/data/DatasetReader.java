@@ -171,6 +171,12 @@ public final class DatasetReader {
         + " noHeader", List.of("noHeader", "textColumn", "labelColumn"));
   }
 
+  /** White space of any kind, and the control and format characters a BERT tokenizer removes before it splits. */
+  private static boolean dropped(int codePoint) {
+    return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)
+        || Character.getType(codePoint) == Character.FORMAT;
+  }
+
   /**
    * Usual names of a text or label column (pandas, GLUE, Hugging Face datasets, Kaggle), compared without case: a
    * first row that holds one in a mapped cell is a header.
@@ -410,8 +416,9 @@ public final class DatasetReader {
      */
     String nonBlank(Row row) {
       String value = value(row);
-      if (value.isBlank()) {
-        throw new DataFileException(file, row.line(), name, "the " + role + " is empty; give every example a "
+      if (value.codePoints().allMatch(DatasetReader::dropped)) {
+        throw new DataFileException(file, row.line(), name, "the " + role + " is empty" + (value.isBlank() ? ""
+            : " (it holds only control or format characters, which the tokenizer drops)") + "; give every example a "
             + role + ", or remove the row");
       }
       return value;

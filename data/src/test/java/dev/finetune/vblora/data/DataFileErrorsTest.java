@@ -318,6 +318,15 @@ class DataFileErrorsTest {
     assertMentions(readFails(xlsx, classification("sentence", "label")), "zip archive", "CSV UTF-8");
   }
 
+  /** A text of only control characters used to be scored as the empty text; NBSP and U+3000 are white space. */
+  @Test
+  void aTextOfOnlyControlOrSpaceCharactersIsEmpty() throws IOException {
+    for (String text : new String[] {"\u0000\u0000", "\u0001\u0002\u007f", "\u00a0\u3000", "\u200b"}) {
+      Path tsv = file("c.tsv", "sentence\tlabel\ngood\t1\n" + text + "\t0\n");
+      assertMentions(readFails(tsv, classification("sentence", "label")), "line 3", "the text is empty");
+    }
+  }
+
   /** A one-line array of records (pandas' to_json(orient='records'), json.dump) is no JSON Lines file. */
   @Test
   void aJsonArrayOfRecordsOnOneLineIsToldToWriteJsonLines() throws IOException {
