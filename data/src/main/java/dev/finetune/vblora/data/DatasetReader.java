@@ -18,6 +18,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Reads a data file into labelled examples: finds the header (declared, or detected), maps the columns,
@@ -115,6 +116,12 @@ public final class DatasetReader {
           throw new DataFileException(file, "the columns are mapped by name but the file is declared to have"
               + " no header row; map them by 0-based index");
         }
+        if (headerDespiteDeclaration(rows, mapping)) {
+          throw new DataFileException(file, 1, null, "line 1 names its columns (" + mappedCells(rows.get(0), mapping)
+              + "), but noHeader declares that the file has no header row: it would be an example of the label '"
+              + rows.get(0).cell(mapping.label().index()).trim() + "'; leave noHeader out, or remove the line",
+              List.of("noHeader"));
+        }
         return false;
       default:
         return mapping.usesNames() || firstRowIsHeader(rows, mapping);
@@ -205,10 +212,35 @@ public final class DatasetReader {
   }
 
   private static boolean namesAColumn(Row row, ColumnMapping mapping) {
-    List<Column> mapped = mapping.hasTextPair() ? List.of(mapping.text(), mapping.textPair(), mapping.label())
+    return mapped(mapping).stream().map(c -> row.cell(c.index())).filter(Objects::nonNull)
+        .anyMatch(DatasetReader::usualColumnName);
+  }
+
+  /**
+   * A line 1 that a header-less declaration would make an example though it is plainly a header: every mapped cell
+   * a usual column name, and its label found in no other line.
+   */
+  private static boolean headerDespiteDeclaration(List<Row> rows, ColumnMapping mapping) {
+    if (rows.size() < 2 || !mapped(mapping).stream().map(c -> rows.get(0).cell(c.index()))
+        .allMatch(cell -> cell != null && usualColumnName(cell))) {
+      return false;
+    }
+    String label = rows.get(0).cell(mapping.label().index()).trim();
+    return rows.subList(1, rows.size()).stream().map(r -> r.cell(mapping.label().index()))
+        .noneMatch(cell -> cell != null && cell.trim().equals(label));
+  }
+
+  private static List<Column> mapped(ColumnMapping mapping) {
+    return mapping.hasTextPair() ? List.of(mapping.text(), mapping.textPair(), mapping.label())
         : List.of(mapping.text(), mapping.label());
-    return mapped.stream().map(c -> row.cell(c.index())).filter(Objects::nonNull)
-        .anyMatch(cell -> COLUMN_NAMES.contains(cell.trim().toLowerCase(java.util.Locale.ROOT)));
+  }
+
+  private static String mappedCells(Row row, ColumnMapping mapping) {
+    return mapped(mapping).stream().map(c -> "'" + row.cell(c.index()) + "'").collect(Collectors.joining(", "));
+  }
+
+  private static boolean usualColumnName(String cell) {
+    return COLUMN_NAMES.contains(cell.trim().toLowerCase(java.util.Locale.ROOT));
   }
 
   /** @param headerLine the line of the header row: 1, or 0 when the format names its columns (JSONL) */

@@ -129,6 +129,18 @@ class DatasetReaderTest {
     assertEquals(2, DatasetReader.read(tsv, ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION)).size());
   }
 
+  /** Declared header-less, a plain header line would become an example of the class "label". */
+  @Test
+  void noHeaderOnAFileWhoseFirstLineIsPlainlyAHeaderIsRefused() throws IOException {
+    Path tsv = file("glue.tsv", "sentence\tlabel\ngood\t1\nbad\t0\n");
+    ReadOptions absent = ReadOptions.of(TEXT_0_LABEL_1, Task.CLASSIFICATION).withHeader(HeaderMode.ABSENT);
+    DataFileException e = assertThrows(DataFileException.class, () -> DatasetReader.read(tsv, absent));
+    assertTrue(e.getMessage().contains("line 1 names its columns ('sentence', 'label'), but noHeader declares"),
+        e.getMessage());
+    Path data = file("words.tsv", "text\tpos\nlabel\tneg\nfine\tpos\n");
+    assertEquals(3, DatasetReader.read(data, absent).size(), "a usual name as text alone is an example");
+  }
+
   @Test
   void aDeclaredHeaderOrNoHeaderOverridesDetection() throws IOException {
     Path tsv = file("n.tsv", "good\t1\nbad\t0\nokay\t1\n");
