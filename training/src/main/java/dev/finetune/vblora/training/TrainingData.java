@@ -100,6 +100,19 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
   }
 
   /**
+   * Class names that mix whole numbers and words (0, 1, neg, pos) are often two spellings of the same classes, which
+   * would then train as different ones; said once before training. Empty otherwise.
+   */
+  Optional<String> mixedLabelsWarning() {
+    List<String> numbers = labelNames.stream().filter(n -> n.matches("[+-]?\\d+")).toList();
+    if (task != Task.CLASSIFICATION || numbers.isEmpty() || numbers.size() == labelNames.size()) {
+      return Optional.empty();
+    }
+    return Optional.of("the labels mix numbers and names (" + String.join(", ", labelNames) + "): each is a class of"
+        + " its own, " + labelNames.size() + " in all; if a number and a name mean the same class, spell it one way");
+  }
+
+  /**
    * A model's own output decides its task through its loss. Regression asked of a classifier output is refused,
    * not ignored: the run would train classes and record a task it did not train. (The default task,
    * classification, is not told from one asked for, so a one-value output simply trains as regression.)
