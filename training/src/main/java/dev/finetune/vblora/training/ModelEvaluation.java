@@ -42,6 +42,8 @@ final class ModelEvaluation {
     Path model = ModelResolver.fromEnvironment().resolve(config.model().toString());
     try (ScoredModel scored = ScoredModel.of(model, Optional.ofNullable(config.adapter()), config.tag(),
         config.signature(), warnings::add, progress -> {})) { // evaluate has no progress listener
+      scored.requireTextPairs(examples != null ? examples.stream().anyMatch(e -> e.textPair() != null)
+          : config.textPairColumn() != null);
       return score(config, scored.folder(), scored.labels(), examples, warnings, start);
     }
   }

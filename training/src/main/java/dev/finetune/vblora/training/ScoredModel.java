@@ -1,9 +1,11 @@
 package dev.finetune.vblora.training;
 
 import dev.finetune.vblora.data.LabelSet;
+import dev.finetune.vblora.data.error.InvalidSettingException;
 import dev.finetune.vblora.data.io.AtomicDirectoryWriter;
 import dev.finetune.vblora.savedmodel.SavedModelReader;
 import dev.finetune.vblora.savedmodel.export.AdapterDeltas;
+import dev.finetune.vblora.savedmodel.export.MergedAdapters;
 import dev.finetune.vblora.savedmodel.export.MergedModel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,6 +50,26 @@ public record ScoredModel(Path folder, Optional<LabelSet> labels, Optional<Path>
     } catch (IOException | RuntimeException e) {
       AtomicDirectoryWriter.deleteTree(temp);
       throw e;
+    }
+  }
+
+  /**
+   * Refuses single texts for a model whose merged adapter was trained on text pairs: scored on the first text alone,
+   * every example would miss what the head learned from the second, and the metrics would say nothing.
+   *
+   * @param pairsGiven whether the data mapping names a second text column
+   * @throws InvalidSettingException (textPairColumn) when pairs are needed and not given
+   */
+  public void requireTextPairs(boolean pairsGiven) throws IOException {
+    if (pairsGiven) {
+      return;
+    }
+    for (MergedAdapters.Entry entry : MergedAdapters.read(folder)) {
+      if (entry.textPairColumn() != null) {
+        throw new InvalidSettingException("textPairColumn", "the model's " + entry.describe() + " was trained on"
+            + " text pairs (the second text from the column '" + entry.textPairColumn() + "'); give textPairColumn,"
+            + " the column of each example's second text");
+      }
     }
   }
 

@@ -40,6 +40,11 @@ public record ToolMetadata(String sourceModel, Map<String, String> targetVariabl
   static final String TARGET_VARIABLES = "target_variables";
   static final String TASK = "task";
   static final String LABEL_NAMES = "label_names";
+  /**
+   * Key among {@link #otherKeys()}: the data column of the second text when the run trained on text pairs, absent
+   * otherwise, so that scoring the adapter on single texts is refused rather than scored on half of each example.
+   */
+  public static final String TEXT_PAIR_COLUMN = "text_pair_column";
 
   public ToolMetadata {
     targetVariables = Collections.unmodifiableMap(new LinkedHashMap<>(
@@ -57,6 +62,11 @@ public record ToolMetadata(String sourceModel, Map<String, String> targetVariabl
   public static ToolMetadata of(String sourceModel, Map<String, String> targetVariables, String task,
       List<String> labelNames) {
     return new ToolMetadata(sourceModel, targetVariables, task, labelNames, Map.of(), VbloraVersion.current());
+  }
+
+  /** {@value #TEXT_PAIR_COLUMN} as recorded, or null when the adapter was trained on single texts (or did not say). */
+  public String textPairColumn() {
+    return otherKeys.get(TEXT_PAIR_COLUMN) instanceof String column ? column : null;
   }
 
   /** This metadata as written by {@code version}. */

@@ -40,9 +40,10 @@ import java.util.stream.Collectors;
  * @param labelNames class names in output order, from the adapter's metadata (empty when unknown)
  * @param task "classification" or "regression" as recorded, or null
  * @param sourceModel the model the adapter was trained on, as its metadata records it, or null
+ * @param textPairColumn the data column of the second text when the adapter was trained on text pairs, or null
  */
 public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights> head, List<String> labelNames,
-    String task, String sourceModel) {
+    String task, String sourceModel, String textPairColumn) {
 
   /**
    * Reads the adapter folder {@code adapterDir} and computes its deltas for {@code model}: the one way an adapter
@@ -90,7 +91,7 @@ public record AdapterDeltas(Map<String, float[][]> deltas, Optional<HeadWeights>
     List<String> labels = metadata == null ? List.of() : metadata.labelNames();
     String task = metadata == null ? null : metadata.task();
     return new AdapterDeltas(deltas, head(adapter, labels, task, HeadPlace.of(metadata, model, signature)), labels,
-        task, metadata == null ? null : metadata.sourceModel());
+        task, metadata == null ? null : metadata.sourceModel(), metadata == null ? null : metadata.textPairColumn());
   }
 
   /**

@@ -31,7 +31,10 @@ import java.util.function.Consumer;
  * bytes, and a copy of the adapter, or the same weights saved by PEFT, is still recognised.
  */
 public final class MergedAdapters {
-  /** {"adapters": [{"fingerprint", "kernels", "head", "task", "source_model"}]}; TF Serving ignores assets.extra. */
+  /**
+   * {"adapters": [{"fingerprint", "kernels", "head", "task", "source_model", "text_pair_column"}]}; TF Serving ignores
+   * assets.extra.
+   */
   public static final String FILE = "assets.extra/vblora_merged.json";
 
   private MergedAdapters() {}
@@ -44,8 +47,10 @@ public final class MergedAdapters {
    * @param head whether it added a task head
    * @param task "classification", "regression" or null, as the adapter recorded it
    * @param sourceModel the model the adapter was trained on, as it recorded it, or null
+   * @param textPairColumn the data column of the second text when the adapter was trained on text pairs, or null
    */
-  public record Entry(String fingerprint, int kernels, boolean head, String task, String sourceModel) {
+  public record Entry(String fingerprint, int kernels, boolean head, String task, String sourceModel,
+      String textPairColumn) {
     /** The adapter in words, for messages: its fingerprint, size, head and base model. */
     public String describe() {
       return "adapter " + fingerprint.substring(0, Math.min(fingerprint.length(), 19)) + "... ("
@@ -60,20 +65,22 @@ public final class MergedAdapters {
       json.put("head", head);
       json.put("task", task);
       json.put("source_model", sourceModel);
+      json.put("text_pair_column", textPairColumn);
       return json;
     }
 
     static Entry fromJson(Map<String, Object> json) {
       return new Entry(Json.getString(json, "fingerprint"), Json.getInt(json, "kernels"),
           Json.getBoolean(json, "head"), json.get("task") instanceof String t ? t : null,
-          json.get("source_model") instanceof String s ? s : null);
+          json.get("source_model") instanceof String s ? s : null,
+          json.get("text_pair_column") instanceof String p ? p : null);
     }
   }
 
   /** The record of {@code adapter}: its fingerprint and what it holds. */
   public static Entry of(AdapterDeltas adapter) {
     return new Entry(fingerprint(adapter), adapter.deltas().size(), adapter.head().isPresent(), adapter.task(),
-        adapter.sourceModel());
+        adapter.sourceModel(), adapter.textPairColumn());
   }
 
   /** The adapters {@code model} records as merged into it, oldest first; empty for any other model. */

@@ -120,6 +120,7 @@ final class EvalCommand implements Command {
         args.stringOrDefault("signature"), warning -> err.println("vblora eval: warning: " + warning),
         err::println)) {
       clock.since(Phase.LOAD, start);
+      scored.requireTextPairs(args.has("text-pair-column"));
       Map<String, Object> report = evaluate(args, device, scored.folder(), scored.labels(), reference,
           model, adapter, clock, err);
       RunTimings timings = clock.snapshot();

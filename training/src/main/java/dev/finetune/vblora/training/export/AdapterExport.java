@@ -40,9 +40,12 @@ public final class AdapterExport {
     kernels.forEach(k -> targetVariables.put(KernelModulePaths.modulePath(k), KernelModulePaths.variableName(k)));
     // Without a head the run trained the model's own output, whose loss (not --task) decided the task: none is
     // recorded for a head that does not exist.
+    Map<String, Object> otherKeys = new LinkedHashMap<>(head.isEmpty() ? Map.of() : headFeatures(config));
+    if (config.textPairColumn() != null) {
+      otherKeys.put(ToolMetadata.TEXT_PAIR_COLUMN, config.textPairColumn());
+    }
     ToolMetadata metadata = new ToolMetadata(config.model(), targetVariables,
-        head.isEmpty() ? null : config.task().cliName(), manifest.labelNames(),
-        head.isEmpty() ? Map.of() : headFeatures(config), VbloraVersion.current());
+        head.isEmpty() ? null : config.task().cliName(), manifest.labelNames(), otherKeys, VbloraVersion.current());
     Parts parts = new Parts(manifest, values, List.copyOf(kernels), targetModules(targetVariables.keySet()),
         metadata, head);
     return config.method().export(manifest, parts);

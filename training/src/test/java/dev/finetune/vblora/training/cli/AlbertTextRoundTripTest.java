@@ -89,6 +89,49 @@ class AlbertTextRoundTripTest {
     return out.resolve("merged");
   }
 
+  /**
+   * A head trained on text pairs records the pair column, in the adapter and in the merged model, and eval refuses
+   * to score single texts with it (on the first text alone every example would miss half of what it was trained on).
+   */
+  @Test
+  void aModelTrainedOnTextPairsIsNotScoredOnSingleTexts() throws Exception {
+    Path pairs = dir.resolve("pairs.tsv");
+    List<String> lines = new ArrayList<>(List.of("first\tsecond\tlabel"));
+    for (int i = 0; i < GOOD.length; i++) {
+      lines.add(GOOD[i] + "\t" + BAD[i] + "\t1");
+      lines.add(BAD[i] + "\t" + GOOD[i] + "\t0");
+    }
+    Files.write(pairs, lines, StandardCharsets.UTF_8);
+    Path out = dir.resolve("pairs");
+    List<String> args = new ArrayList<>(List.of("train", "--model", model.toString(), "--vocab", vocab.toString(),
+        "--lower-case", "true", "--train", pairs.toString(), "--valid", pairs.toString(), "--text-column", "first",
+        "--text-pair-column", "second", "--targets", ".*layer_shared/attention/self/(query|value)/kernel",
+        "--vector-length", "24", "--num-vectors", "16", "--rank", "2", "--max-steps", "2", "--batch-size", "6",
+        "--features", "functional_1/tf_op_layer_Squeeze/Squeeze", "--out", out.toString()));
+    CliRun run = CliRun.of(args.toArray(String[]::new));
+    assertEquals(0, run.status(), run.toString());
+    assertEquals("second", Json.parseObject(Files.readString(out.resolve("adapter/vblora_metadata.json")))
+        .get("text_pair_column"));
+
+    for (List<String> eval : List.of(List.of("--model", out.resolve("merged").toString()),
+        List.of("--model", model.toString(), "--adapter", out.resolve("adapter").toString()))) {
+      List<String> single = new ArrayList<>(List.of("eval", "--vocab", vocab.toString(), "--lower-case", "true",
+          "--data", pairs.toString(), "--text-column", "first"));
+      single.addAll(eval);
+      CliRun refused = CliRun.of(single.toArray(String[]::new));
+      assertEquals(1, refused.status(), refused.toString());
+      assertTrue(refused.err().contains("was trained on text pairs (the second text from the column 'second'); give"
+          + " --text-pair-column"), refused.err());
+      single.addAll(List.of("--text-pair-column", "second"));
+      CliRun scored = CliRun.of(single.toArray(String[]::new));
+      assertEquals(0, scored.status(), scored.toString());
+    }
+    InvalidSettingException library = assertThrows(InvalidSettingException.class, () -> VbLora.evaluate(
+        EvaluationConfig.builder().model(out.resolve("merged")).vocab(vocab).lowerCase(true).data(pairs)
+            .textColumn("first").build()));
+    assertEquals(Optional.of("textPairColumn"), library.setting());
+  }
+
   @Test
   void trainsItsOwnPredOutputAndServesTheSameGraphWithNewWeights() throws Exception {
     Path out = dir.resolve("own");
