@@ -178,10 +178,13 @@ public final class DatasetReader {
         + " noHeader", List.of("noHeader", "textColumn", "labelColumn"));
   }
 
-  /** White space of any kind, and the control and format characters a BERT tokenizer removes before it splits. */
-  private static boolean dropped(int codePoint) {
-    return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)
-        || Character.getType(codePoint) == Character.FORMAT;
+  /**
+   * Whether a text holds nothing a tokenizer keeps: white space of any kind, and the control and format characters a
+   * BERT tokenizer removes before it splits. The file readers and examples given in memory refuse such texts alike.
+   */
+  static boolean emptyForTokenizer(String text) {
+    return text.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c)
+        || Character.isISOControl(c) || Character.getType(c) == Character.FORMAT);
   }
 
   /**
@@ -448,7 +451,7 @@ public final class DatasetReader {
      */
     String nonBlank(Row row) {
       String value = value(row);
-      if (value.codePoints().allMatch(DatasetReader::dropped)) {
+      if (emptyForTokenizer(value)) {
         throw new DataFileException(file, row.line(), name, "the " + role + " is empty" + (value.isBlank() ? ""
             : " (it holds only control or format characters, which the tokenizer drops)") + "; give every example a "
             + role + ", or remove the row");

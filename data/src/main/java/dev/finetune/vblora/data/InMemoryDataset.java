@@ -31,10 +31,12 @@ public final class InMemoryDataset {
       if (e == null || e.text() == null || e.label() == null || e.label().isBlank()) {
         throw new DataFileException(source, i + 1, null, "every example needs a text and a label");
       }
-      if (e.text().isBlank() || (e.textPair() != null && e.textPair().isBlank())) {
+      boolean emptyText = DatasetReader.emptyForTokenizer(e.text());
+      if (emptyText || (e.textPair() != null && DatasetReader.emptyForTokenizer(e.textPair()))) {
         // As a file's empty cell: trained on, it would teach the head the label of no text at all.
-        throw new DataFileException(source, i + 1, null, "the " + (e.text().isBlank() ? "text" : "text pair")
-            + " is empty; give every example a text, or leave the example out");
+        throw new DataFileException(source, i + 1, null, "the " + (emptyText ? "text" : "text pair")
+            + " is empty (or holds only control or format characters); give every example a text, or leave the"
+            + " example out");
       }
     }
     LabelSet classes = task == Task.CLASSIFICATION ? classes(source, given, labels) : null;

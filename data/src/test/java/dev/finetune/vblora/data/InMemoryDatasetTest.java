@@ -50,6 +50,11 @@ class InMemoryDatasetTest {
         List.of(TextExample.of("fine", "pos"), TextExample.of("  ", "neg")), Task.CLASSIFICATION, null));
     assertTrue(blank.getMessage().contains("in-memory:train, line 2") && blank.getMessage().contains("text is empty"),
         blank.getMessage());
+    DataFileException control = assertThrows(DataFileException.class, () -> InMemoryDataset.of("train",
+        List.of(TextExample.of("fine", "pos"), TextExample.pair("ok", "\u0000\u200b", "neg")), Task.CLASSIFICATION,
+        null));
+    assertTrue(control.getMessage().contains("the text pair is empty (or holds only control or format characters)"),
+        control.getMessage());
     DataFileException cased = assertThrows(DataFileException.class, () -> InMemoryDataset.of("train",
         List.of(TextExample.of("a", "Positive"), TextExample.of("b", "negative"), TextExample.of("c", "positive")),
         Task.CLASSIFICATION, null));
