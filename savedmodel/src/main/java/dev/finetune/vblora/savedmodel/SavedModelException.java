@@ -1,6 +1,7 @@
 package dev.finetune.vblora.savedmodel;
 
 import dev.finetune.vblora.data.error.VbLoraException;
+import java.util.List;
 
 /**
  * A model argument that cannot be used: not a SavedModel, a missing tag set, an unreadable checkpoint index,
@@ -18,5 +19,10 @@ public class SavedModelException extends VbLoraException {
 
   public SavedModelException(String message, Throwable cause) {
     super(message, cause);
+  }
+
+  /** @param settings the settings (API names) that choose another, e.g. signature: {@link #setting()} names them */
+  public SavedModelException(String message, List<String> settings) {
+    super(message, null, settings);
   }
 }

@@ -60,8 +60,8 @@ public record SavedModelInfo(
   public SignatureInfo signature(String key) {
     SignatureInfo signature = signatures.get(key);
     if (signature == null) {
-      throw new SavedModelException("SavedModel " + path + " has no signature '" + key
-          + "'; its signatures are " + signatures.keySet());
+      throw new SavedModelException("signature '" + key + "' is not one of SavedModel " + path + "'s signatures "
+          + signatures.keySet() + "; choose one of them", List.of("signature"));
     }
     return signature;
   }

@@ -144,7 +144,9 @@ class SavedModelReaderTest {
   @Test
   void anUnknownSignatureListsTheSignatures() {
     SavedModelException e = assertThrows(SavedModelException.class, () -> bert.signature("predict"));
-    assertTrue(e.getMessage().contains("[serving_default]"), e.getMessage());
+    assertTrue(e.getMessage().contains("signature 'predict' is not one of SavedModel "), e.getMessage());
+    assertTrue(e.getMessage().contains("'s signatures [serving_default]; choose one of them"), e.getMessage());
+    assertEquals(java.util.Optional.of("signature"), e.setting());
   }
 
   /**
