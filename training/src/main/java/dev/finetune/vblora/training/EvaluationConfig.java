@@ -9,6 +9,7 @@ import dev.finetune.vblora.savedmodel.io.ModelIo;
 import dev.finetune.vblora.savedmodel.io.Pooling;
 import dev.finetune.vblora.training.device.Device;
 import dev.finetune.vblora.training.device.DeviceOptions;
+import dev.finetune.vblora.training.device.Precision;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -99,7 +100,10 @@ public record EvaluationConfig(Path model, Path adapter, String tag, String sign
     private int maxLength = TrainingDefaults.MAX_LENGTH;
     private int batchSize = TrainingDefaults.BATCH_SIZE;
     private String lengthBuckets = TrainingDefaults.LENGTH_BUCKETS;
-    private DeviceOptions deviceOptions = DeviceOptions.defaults(Device.parse(TrainingDefaults.DEVICE));
+    private Device device = Device.parse(TrainingDefaults.DEVICE);
+    private Boolean xla;
+    private Precision precision;
+    private DeviceOptions deviceOptions;
 
     private Builder() {}
 
@@ -125,14 +129,28 @@ public record EvaluationConfig(Path model, Path adapter, String tag, String sign
     public Builder maxLength(int v) { maxLength = v; return this; }
     public Builder batchSize(int v) { batchSize = v; return this; }
     public Builder lengthBuckets(String v) { lengthBuckets = v; return this; }
-    /** The device by name (cpu, gpu) with that device's defaults of XLA, precision and threads. */
-    public Builder device(String v) { deviceOptions = DeviceOptions.defaults(Device.parse(v)); return this; }
-    /** Device, XLA, precision and threads (default: the CPU, as for training), as TrainConfig's setting. */
+    /** The device by name (cpu, gpu), with that device's defaults of XLA, precision and threads unless set. */
+    public Builder device(String v) { device = Device.parse(v); deviceOptions = null; return this; }
+    /** Whether XLA compiles the model (default: on a GPU), as TrainConfig's setting of the same name. */
+    public Builder xla(boolean v) { xla = v; return this; }
+    /** The products' precision (default fp32), as TrainConfig's setting of the same name. */
+    public Builder precision(Precision v) { precision = v; return this; }
+    /**
+     * Device, XLA, precision and threads at once (default: the CPU, as for training); {@link #xla} and {@link
+     * #precision}, when set, still apply on top.
+     */
     public Builder deviceOptions(DeviceOptions v) { deviceOptions = v; return this; }
 
     public EvaluationConfig build() {
+      DeviceOptions options = deviceOptions != null ? deviceOptions : DeviceOptions.defaults(device);
+      if (xla != null) {
+        options = options.withXla(xla);
+      }
+      if (precision != null) {
+        options = options.withPrecision(precision);
+      }
       return new EvaluationConfig(model, adapter, tag, signature, vocab, lowerCase, input, output, loss, data,
-          textColumn, textPairColumn, labelColumn, noHeader, maxLength, batchSize, lengthBuckets, deviceOptions);
+          textColumn, textPairColumn, labelColumn, noHeader, maxLength, batchSize, lengthBuckets, options);
     }
   }
 }

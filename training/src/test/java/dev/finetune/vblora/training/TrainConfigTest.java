@@ -199,6 +199,21 @@ class TrainConfigTest {
         () -> EvaluationConfig.builder().device(null)).setting());
   }
 
+  /** Evaluation takes device, XLA and precision as training does, in any order; a bad pair is refused at build(). */
+  @Test
+  void evaluationTakesDeviceXlaAndPrecisionAsTrainingDoes() {
+    var gpu = EvaluationConfig.builder().model(Path.of("m")).xla(false).precision(
+        dev.finetune.vblora.training.device.Precision.BF16).device("gpu").build().deviceOptions();
+    assertEquals(dev.finetune.vblora.training.device.Device.GPU, gpu.device());
+    assertEquals(false, gpu.xla());
+    assertEquals(dev.finetune.vblora.training.device.Precision.BF16, gpu.precision());
+    assertEquals(true, EvaluationConfig.builder().model(Path.of("m")).device("gpu").build().deviceOptions().xla(),
+        "the GPU's default");
+    InvalidSettingException fp16 = assertThrows(InvalidSettingException.class, () -> EvaluationConfig.builder()
+        .model(Path.of("m")).precision(dev.finetune.vblora.training.device.Precision.FP16).build());
+    assertEquals(Optional.of("precision"), fp16.setting());
+  }
+
   /** A slip in a key would leave its setting at the default without a word; vblora train --config refuses it too. */
   @Test
   void aJsonKeyThatIsNoSettingIsRefusedWithTheNearestOne() {
