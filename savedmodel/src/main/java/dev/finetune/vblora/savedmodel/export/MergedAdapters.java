@@ -4,6 +4,7 @@ import dev.finetune.vblora.data.Counted;
 import dev.finetune.vblora.data.error.VbLoraException;
 import dev.finetune.vblora.data.io.OutputMarker;
 import dev.finetune.vblora.data.json.Json;
+import dev.finetune.vblora.savedmodel.adapter.ToolMetadata;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -65,7 +66,7 @@ public final class MergedAdapters {
       json.put("head", head);
       json.put("task", task);
       json.put("source_model", sourceModel);
-      json.put("text_pair_column", textPairColumn);
+      json.put(ToolMetadata.TEXT_PAIR_COLUMN, textPairColumn); // the adapter's own key for it
       return json;
     }
 
@@ -73,7 +74,7 @@ public final class MergedAdapters {
       return new Entry(Json.getString(json, "fingerprint"), Json.getInt(json, "kernels"),
           Json.getBoolean(json, "head"), json.get("task") instanceof String t ? t : null,
           json.get("source_model") instanceof String s ? s : null,
-          json.get("text_pair_column") instanceof String p ? p : null);
+          json.get(ToolMetadata.TEXT_PAIR_COLUMN) instanceof String p ? p : null);
     }
   }
 
