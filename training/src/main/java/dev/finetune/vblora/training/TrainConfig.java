@@ -32,6 +32,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -518,9 +519,16 @@ public record TrainConfig(
     public Builder method(String v) { method = AdapterMethod.parse(v); return this; }
     public Builder method(AdapterMethod v) { method = v; return this; }
     /** All VB-LoRA settings, its rank and seed included (keep them equal to {@link #rank} and {@link #seed}). */
-    public Builder vbLora(VbLoraConfig v) { vbLora = v.toBuilder(); return this; }
+    public Builder vbLora(VbLoraConfig v) {
+      vbLora = Objects.requireNonNull(v, "vbLora is null; give a VbLoraConfig (VbLoraConfig.builder().build() holds"
+          + " PEFT's defaults)").toBuilder();
+      return this;
+    }
     /** All LoRA settings, its rank and seed included (keep them equal to {@link #rank} and {@link #seed}). */
-    public Builder lora(LoraConfig v) { lora = v; return this; }
+    public Builder lora(LoraConfig v) {
+      lora = Objects.requireNonNull(v, "lora is null; give a LoraConfig (LoraConfig.defaults() holds PEFT's)");
+      return this;
+    }
     public Builder rank(int v) { vbLora.rank(v); lora = lora.withRank(v); return this; }
     public Builder numVectors(int v) { vbLora.numVectors(v); return this; }
     public Builder vectorLength(int v) { vbLora.vectorLength(v); return this; }

@@ -241,6 +241,24 @@ class TrainConfigTest {
     }
   }
 
+  /** A null where the API wants a value used to surface as a bare NullPointerException from deep inside. */
+  @Test
+  void aNullConfigOrExampleSaysWhichOneAndWhatToGive() {
+    NullPointerException vbLora = assertThrows(NullPointerException.class, () -> minimal().vbLora(null));
+    assertTrue(vbLora.getMessage().startsWith("vbLora is null; give a VbLoraConfig"), vbLora.getMessage());
+    NullPointerException lora = assertThrows(NullPointerException.class, () -> minimal().lora(null));
+    assertTrue(lora.getMessage().startsWith("lora is null; give a LoraConfig"), lora.getMessage());
+    NullPointerException train = assertThrows(NullPointerException.class,
+        () -> TrainingExamples.of((Iterable<dev.finetune.vblora.data.TextExample>) null));
+    assertTrue(train.getMessage().startsWith("train examples are null"), train.getMessage());
+    java.util.List<dev.finetune.vblora.data.TextExample> withHole = new java.util.ArrayList<>();
+    withHole.add(dev.finetune.vblora.data.TextExample.of("a", "1"));
+    withHole.add(null);
+    NullPointerException hole = assertThrows(NullPointerException.class,
+        () -> TrainingExamples.of(List.of(dev.finetune.vblora.data.TextExample.of("b", "0")), withHole));
+    assertTrue(hole.getMessage().startsWith("valid example 2 of 2 is null"), hole.getMessage());
+  }
+
   /** Examples in memory and a train file: one of them would be ignored without a word. */
   @Test
   void examplesInMemoryAndADataFileAreRefusedBeforeAnyWork() {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -47,6 +48,9 @@ public final class MergedModel {
    */
   public static AdapterDeltas merge(SavedModelInfo baseModel, String tag, String signature, Path adapterDir,
       Path target, boolean overwrite, Consumer<String> warnings) throws IOException {
+    Objects.requireNonNull(baseModel, "baseModel is null; give the SavedModel to merge into (SavedModelReader.read)");
+    Objects.requireNonNull(adapterDir, "adapterDir is null; give the adapter's folder");
+    Objects.requireNonNull(target, "target is null; give the folder to write the merged SavedModel to");
     AdapterDeltas deltas = AdapterDeltas.read(adapterDir, baseModel, signature);
     write(baseModel.path(), tag, deltas, adapterDir, target, overwrite, warnings);
     return deltas;
@@ -59,6 +63,9 @@ public final class MergedModel {
    * adapter already).
    */
   public static AdapterDeltas merge(Path baseModel, Path adapterDir, Path target) throws IOException {
+    Objects.requireNonNull(baseModel, "baseModel is null; give the folder of the SavedModel to merge into");
+    Objects.requireNonNull(adapterDir, "adapterDir is null; give the adapter's folder");
+    Objects.requireNonNull(target, "target is null; give the folder to write the merged SavedModel to");
     return merge(SavedModelReader.read(baseModel), SavedModelReader.SERVE, SavedModelInfo.DEFAULT_SIGNATURE,
         adapterDir, target, false, warning -> {});
   }

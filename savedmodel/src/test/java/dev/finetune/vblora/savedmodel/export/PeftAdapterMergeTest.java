@@ -163,6 +163,22 @@ class PeftAdapterMergeTest {
    * served outputs would show it: the merged model records a fingerprint of each adapter merged into it, and a
    * second merge of the same adapter, from any folder, is refused before anything is written.
    */
+  /** A null path used to fail as a bare NullPointerException from inside the reader. */
+  @Test
+  void aNullFolderSaysWhichOneIsMissingAndWritesNothing(@TempDir Path out) {
+    Path adapter = Path.of("adapter");
+    NullPointerException noBase = assertThrows(NullPointerException.class,
+        () -> MergedModel.merge((Path) null, adapter, out.resolve("merged")));
+    assertTrue(noBase.getMessage().startsWith("baseModel is null"), noBase.getMessage());
+    NullPointerException noAdapter = assertThrows(NullPointerException.class,
+        () -> MergedModel.merge(base, null, out.resolve("merged")));
+    assertTrue(noAdapter.getMessage().startsWith("adapterDir is null"), noAdapter.getMessage());
+    NullPointerException noTarget = assertThrows(NullPointerException.class,
+        () -> MergedModel.merge(base, adapter, null));
+    assertTrue(noTarget.getMessage().startsWith("target is null"), noTarget.getMessage());
+    assertTrue(Files.notExists(out.resolve("merged")));
+  }
+
   @Test
   void anAdapterIsNotMergedAgainIntoAModelThatAlreadyHoldsIt(@TempDir Path out) throws Exception {
     Path adapter = SharedFolder.resolve("fixtures/peft/" + FIXTURE);
