@@ -25,6 +25,10 @@ import dev.finetune.vblora.savedmodel.io.InputRole;
 import dev.finetune.vblora.savedmodel.io.LossKind;
 import dev.finetune.vblora.savedmodel.io.ModelIo;
 import dev.finetune.vblora.savedmodel.io.Pooling;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -331,6 +335,29 @@ public record TrainConfig(
       }
     }
     return builderFrom(json).build();
+  }
+
+  /**
+   * Reads a run's config.json (what {@link #toJson()} wrote), e.g. to train again with a setting changed:
+   * {@code TrainConfig.fromJson(run.resolve("config.json")).toBuilder().out(next).build()}. Its paths read as
+   * they were given to the run, as {@code vblora train --config} reads them.
+   *
+   * @throws InvalidSettingException when the file does not exist, is not a JSON object, or has a key that is no
+   *     setting
+   * @throws IOException when the file cannot be read for another reason
+   */
+  public static TrainConfig fromJson(Path file) throws IOException {
+    Map<String, Object> json;
+    try {
+      json = Json.parseObject(Files.readString(Objects.requireNonNull(file, "file is null; give a config.json")));
+    } catch (NoSuchFileException e) {
+      throw new InvalidSettingException(List.of(), "settings file " + file + " does not exist; give the config.json"
+          + " of a run that vblora train wrote");
+    } catch (IllegalArgumentException | CharacterCodingException e) {
+      throw new InvalidSettingException(List.of(), "settings file " + file + " is not a JSON object of settings ("
+          + e.getMessage() + "); give the config.json of a run that vblora train wrote");
+    }
+    return fromJson(json);
   }
 
   /** A builder holding these settings, e.g. to change one of them. */

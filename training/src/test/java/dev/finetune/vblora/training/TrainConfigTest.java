@@ -7,16 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.vblora.data.ColumnMapping;
 import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.data.json.Json;
 import dev.finetune.vblora.data.tokenizer.TokenizerOptions;
 import dev.finetune.vblora.model.LoraConfig;
 import dev.finetune.vblora.model.UpdateForm;
 import dev.finetune.vblora.model.VbLoraConfig;
 import dev.finetune.vblora.training.device.Precision;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TrainConfigTest {
   private static TrainConfig.Builder minimal() {
@@ -224,6 +227,23 @@ class TrainConfigTest {
     InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> TrainConfig.fromJson(json));
     assertTrue(e.getMessage().contains("the key 'lr_bnk', which is no setting (did you mean 'lr_bank'?)"),
         e.getMessage());
+  }
+
+  @Test
+  void aRunsConfigFileReadsBackAsTheSameSettingsAndABadFileIsNamed(@TempDir Path dir) throws Exception {
+    TrainConfig config = minimal().rank(6).topk(3).lrBank(0.02).build();
+    Path file = dir.resolve("config.json");
+    Files.writeString(file, Json.toIndentedJson(config.toJson()));
+    assertEquals(config.toJson(), TrainConfig.fromJson(file).toJson());
+
+    InvalidSettingException missing = assertThrows(InvalidSettingException.class,
+        () -> TrainConfig.fromJson(dir.resolve("nope.json")));
+    assertTrue(missing.getMessage().startsWith("settings file " + dir.resolve("nope.json") + " does not exist"),
+        missing.getMessage());
+    Files.writeString(file, "{\"rank\": 6,");
+    InvalidSettingException cut = assertThrows(InvalidSettingException.class, () -> TrainConfig.fromJson(file));
+    assertTrue(cut.getMessage().startsWith("settings file " + file + " is not a JSON object of settings"),
+        cut.getMessage());
   }
 
   /** A null or blank signature or targets used to pass build() and fail later with a bare NullPointerException. */
