@@ -51,6 +51,28 @@ final class TokenizerFiles {
     return files.stream().filter(f -> name.test(f.getFileName().toString())).toList();
   }
 
+  /**
+   * Files whose name matches in the model's other subfolders (not assets/ or variables/), one level down: where a
+   * model keeps files of its own (ALBERT's assets-extra/vocab.txt). Never read as the tokenizer's without being
+   * given; named in messages, so that the user knows which file to give.
+   */
+  List<Path> elsewhere(Predicate<String> name) throws IOException {
+    List<Path> found = new ArrayList<>();
+    try (Stream<Path> dirs = Files.list(folder)) {
+      for (Path dir : (Iterable<Path>) dirs.filter(Files::isDirectory).sorted()::iterator) {
+        String dirName = dir.getFileName().toString();
+        if (dirName.equals(ASSETS) || dirName.equals("variables")) {
+          continue;
+        }
+        try (Stream<Path> list = Files.list(dir)) {
+          list.filter(Files::isRegularFile).filter(f -> name.test(f.getFileName().toString())).sorted()
+              .forEach(found::add);
+        }
+      }
+    }
+    return found;
+  }
+
   /** {@code file} relative to the model folder, for messages. */
   String describe(Path file) {
     return file.startsWith(folder) ? folder.relativize(file).toString() : file.toString();

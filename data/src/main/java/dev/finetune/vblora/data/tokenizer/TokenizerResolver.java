@@ -59,7 +59,7 @@ public final class TokenizerResolver {
     return vocab;
   }
 
-  private static Path modelVocab(TokenizerFiles files) throws TokenizerException {
+  private static Path modelVocab(TokenizerFiles files) throws IOException {
     WordPieceRequirement.check(files);
     Path assets = files.folder().resolve(TokenizerFiles.ASSETS);
     Optional<Path> standard = files.named("vocab.txt").filter(f -> f.getParent().equals(assets));
@@ -76,9 +76,16 @@ public final class TokenizerResolver {
           + inAssets.stream().map(files::describe).toList() + "); give the one its tokenizer uses explicitly",
           TokenizerException.Setting.VOCAB);
     }
-    return files.named("vocab.txt").orElseThrow(() -> new TokenizerException("model " + files.folder()
-        + " ships no WordPiece vocabulary (looked for assets/vocab.txt, assets/*vocab*.txt and vocab.txt); give"
-        + " the vocab.txt it was trained with explicitly", TokenizerException.Setting.VOCAB));
+    Optional<Path> beside = files.named("vocab.txt");
+    if (beside.isPresent()) {
+      return beside.get();
+    }
+    List<Path> elsewhere = files.elsewhere(name -> name.contains("vocab") && name.endsWith(".txt"));
+    throw new TokenizerException("model " + files.folder() + " ships no WordPiece vocabulary where a SavedModel"
+        + " keeps one (looked for assets/vocab.txt, assets/*vocab*.txt and vocab.txt); give the vocab.txt it was"
+        + " trained with explicitly" + (elsewhere.isEmpty() ? "" : ". It has "
+        + elsewhere.stream().map(files::describe).toList() + " in a folder of its own: give that file if the"
+        + " model was trained with it"), TokenizerException.Setting.VOCAB);
   }
 
   private LowerCaseSetting modelLowerCase(TokenizerFiles files, Path vocabFile, Vocabulary vocabulary)

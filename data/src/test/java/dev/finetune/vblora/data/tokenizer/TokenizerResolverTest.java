@@ -1,6 +1,7 @@
 package dev.finetune.vblora.data.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -131,6 +132,17 @@ class TokenizerResolverTest {
     assertEquals(TokenizerException.Setting.VOCAB, e.missing());
     assertTrue(e.getMessage().contains("ships no WordPiece vocabulary") && e.getMessage().contains("assets/vocab.txt"),
         e.getMessage());
+    assertFalse(e.getMessage().contains("in a folder of its own"), e.getMessage());
+  }
+
+  /** ALBERT's exports keep vocab.txt in assets-extra/: not the SavedModel's asset, so named, never taken unasked. */
+  @Test
+  void aVocabularyInAFolderOfTheModelsOwnIsNamedButNotTaken() throws IOException {
+    vocabAt("assets-extra/vocab.txt");
+    TokenizerException e = refused(TokenizerOptions.FROM_MODEL);
+    assertEquals(TokenizerException.Setting.VOCAB, e.missing());
+    assertTrue(e.getMessage().contains("It has [assets-extra" + java.io.File.separator + "vocab.txt] in a folder of"
+        + " its own: give that file if the model was trained with it"), e.getMessage());
   }
 
   @Test
