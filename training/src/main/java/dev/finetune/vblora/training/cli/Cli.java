@@ -64,6 +64,9 @@ public final class Cli {
     }
     if (argv[0].equals("help")) {
       CommandLine topic = argv.length > 1 ? root.getSubcommands().get(argv[1]) : null;
+      if (argv.length > 1 && topic == null && !argv[1].startsWith("-")) {
+        return unknownCommand(argv[1], json);
+      }
       (topic != null ? topic : root).usage(out);
       return OK;
     }
@@ -71,7 +74,7 @@ public final class Cli {
     try {
       result = root.parseArgs(argv);
     } catch (ParameterException e) {
-      return usageError(root, e, json);
+      return usageError(root, e, List.of(argv), json);
     }
     if (result.isVersionHelpRequested()) {
       out.println(CommandSpecs.ROOT + " " + VbloraVersion.current());
@@ -147,7 +150,7 @@ public final class Cli {
   }
 
   /** A malformed command line or a bad value: what is wrong, what was probably meant, where the help is. */
-  private int usageError(CommandLine root, ParameterException e, boolean json) {
+  private int usageError(CommandLine root, ParameterException e, List<String> argv, boolean json) {
     CommandLine where = e.getCommandLine();
     boolean atRoot = where == root;
     Optional<String> argumentFile = missingArgumentFile(e);
@@ -158,13 +161,21 @@ public final class Cli {
       err.println(CommandSpecs.ROOT + (atRoot ? "" : " " + where.getCommandName()) + ": " + message);
       return failed(json, message, USAGE_ERROR);
     }
-    if (atRoot && e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
-        && !u.getUnmatched().get(0).startsWith("-")) {
-      String typed = u.getUnmatched().get(0);
-      err.println("vblora: unknown command '" + typed + "'");
-      suggest(typed, new ArrayList<>(commands.keySet()));
-      err.println("Run 'vblora --help' for the commands.");
-      return failed(json, "unknown command '" + typed + "'", USAGE_ERROR);
+    if (atRoot && e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+      List<String> unmatched = u.getUnmatched();
+      Optional<String> command = argv.stream().filter(commands::containsKey).findFirst();
+      if (command.isPresent() && argv.get(0).startsWith("-")) {
+        // The root has no options but --help and --version: a command's option went before the command
+        String before = String.join(" ", argv.subList(0, argv.indexOf(command.get())));
+        String message = "options go after the command: vblora " + command.get() + " " + before + " ...";
+        err.println("vblora: " + message);
+        return failed(json, message, USAGE_ERROR);
+      }
+      Optional<String> typed = unmatched.stream().filter(a -> !a.startsWith("-")).findFirst();
+      if (typed.isPresent() && (typed.get().equals(unmatched.get(0))
+          || !Suggestions.of(typed.get(), commands.keySet()).isEmpty())) {
+        return unknownCommand(typed.get(), json);
+      }
     }
     String name = atRoot ? CommandSpecs.ROOT : CommandSpecs.ROOT + " " + where.getCommandName();
     err.println(name + ": " + e.getMessage());
@@ -174,6 +185,13 @@ public final class Cli {
     }
     err.println("Run '" + name + " --help' for the " + (atRoot ? "commands." : "options."));
     return failed(json, e.getMessage(), USAGE_ERROR);
+  }
+
+  private int unknownCommand(String typed, boolean json) {
+    err.println("vblora: unknown command '" + typed + "'");
+    suggest(typed, new ArrayList<>(commands.keySet()));
+    err.println("Run 'vblora --help' for the commands.");
+    return failed(json, "unknown command '" + typed + "'", USAGE_ERROR);
   }
 
   private static Optional<String> missingArgumentFile(ParameterException e) {

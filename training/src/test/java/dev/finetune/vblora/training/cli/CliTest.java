@@ -153,6 +153,19 @@ class CliTest {
     assertFalse(stderr().contains("Did you mean"), "nothing near: no guess\n" + stderr());
   }
 
+  /** A help topic that is no command, or a command's option before the command, used to hide the real mistake. */
+  @Test
+  void anUnknownHelpTopicOrAnOptionBeforeTheCommandSaysSo() {
+    assertEquals(2, run("help", "ecoh"));
+    assertTrue(stderr().contains("unknown command 'ecoh'") && stderr().contains("Did you mean echo?"), stderr());
+    assertEquals("", stdout(), "no help printed as if it had worked");
+    assertEquals(2, run("--json", "ecoh", "--text", "a"));
+    assertTrue(stderr().contains("unknown command 'ecoh'") && stderr().contains("Did you mean echo?"), stderr());
+    assertEquals(2, run("--times", "2", "echo", "--text", "a"));
+    assertTrue(stderr().contains("options go after the command: vblora echo --times 2 ..."), stderr());
+    assertEquals("", stdout(), "nothing ran");
+  }
+
   @Test
   void everyBooleanIsASwitchWithANegationAndAnOptionalValue() {
     for (List<String> off : List.of(List.of("--no-fail-user"), List.of("--fail-user=false"),
