@@ -35,6 +35,17 @@ public record SavedModelInfo(
   /** The key TF Serving and most tools use when no signature is named. */
   public static final String DEFAULT_SIGNATURE = "serving_default";
 
+  /**
+   * The folder, tags, signatures and sizes: a record's own toString would print the whole meta graph, megabytes
+   * for BERT, wherever the object is logged.
+   */
+  @Override
+  public String toString() {
+    return "SavedModelInfo[path=" + path + ", tags=" + tags + ", signatures=" + signatures.keySet() + ", nodes="
+        + metaGraph.getGraphDef().getNodeCount() + ", functions=" + metaGraph.getGraphDef().getLibrary()
+        .getFunctionCount() + ", variables=" + variables.size() + ", assetFiles=" + assetFiles.size() + "]";
+  }
+
   public SavedModelInfo {
     tags = Collections.unmodifiableSet(new TreeSet<>(tags));
     signatures = Collections.unmodifiableMap(new TreeMap<>(signatures));

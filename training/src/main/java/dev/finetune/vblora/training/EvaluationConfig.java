@@ -108,6 +108,8 @@ public record EvaluationConfig(Path model, Path adapter, String tag, String sign
     private Builder() {}
 
     public Builder model(Path v) { model = v; return this; }
+    /** A SavedModel folder or a built-in name ({@code bert-base-uncased}), as TrainConfig and MergeConfig take it. */
+    public Builder model(String v) { model = v == null ? null : Path.of(v); return this; }
     /** An adapter to merge into {@link #model} for the scoring (a temporary merged model, deleted after). */
     public Builder adapter(Path v) { adapter = v; return this; }
     public Builder tag(String v) { tag = v; return this; }

@@ -215,6 +215,8 @@ class TrainConfigTest {
     InvalidSettingException fp16 = assertThrows(InvalidSettingException.class, () -> EvaluationConfig.builder()
         .model(Path.of("m")).precision(dev.finetune.vblora.training.device.Precision.FP16).build());
     assertEquals(Optional.of("precision"), fp16.setting());
+    assertEquals(Path.of("bert-base-uncased"), EvaluationConfig.builder().model("bert-base-uncased").build().model(),
+        "a built-in name as a String, as TrainConfig and MergeConfig take it");
   }
 
   /** A slip in a key would leave its setting at the default without a word; vblora train --config refuses it too. */

@@ -191,7 +191,7 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
       out.append(chosen.contains(k.name()) ? "  * " : "    ")
           .append(String.format("%-" + width + "s  %-12s  %-8s  %s", k.name(), k.shape(), k.op(), k.layout()))
           .append(k.uses().size() > 1 ? "  (" + k.uses().size() + " uses, one adapter)" : "")
-          .append(k.head() ? "  (output head)" : "")
+          .append(k.head() ? "  (output layer, left out of all-linear)" : "")
           .append(misfits.containsKey(k.name()) ? "  ! " + misfits.get(k.name()) : "")
           .append('\n');
     }
@@ -219,6 +219,12 @@ public record Inspection(SavedModelInfo info, String signatureKey, List<Kernel> 
           + " fit", plan.map(AdapterPlan::trainableParams).orElse(0L), plan.map(AdapterPlan::storedParams).orElse(0L)));
     }
     return out.toString();
+  }
+
+  /** {@link #toText()}: what {@code vblora inspect} prints, not the record's fields (the whole meta graph). */
+  @Override
+  public String toString() {
+    return toText();
   }
 
   private static String tensorLine(String direction, String name, TensorSpec t) {

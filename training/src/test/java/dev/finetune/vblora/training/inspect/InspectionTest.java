@@ -66,9 +66,13 @@ class InspectionTest {
     assertTrue(text.contains("Kernels on the path of serving_default: 73"), text);
     assertTrue(text.contains("  * module/bert/encoder/layer_0/attention/self/query/kernel "), text);
     assertTrue(text.contains("    module/bert/encoder/layer_1/attention/self/query/kernel "), text);
-    assertTrue(text.contains("(output head)"), text);
+    assertTrue(text.contains("(output layer, left out of all-linear)"), text);
     assertTrue(text.contains("Selected 1 kernel for lora"), text);
     assertTrue(text.contains("Parameters: trainable 12,288, stored 12,288"), text);
+    assertEquals(text, inspection.toString(), "printing an inspection prints the report, not the meta graph");
+    assertTrue(bert.toString().startsWith("SavedModelInfo[path=" + bert.path() + ", tags=[serve], signatures=["),
+        bert.toString());
+    assertFalse(bert.toString().contains("node {"), "no meta graph in toString");
   }
 
   /** When no selected kernel fits the vector length, the text says so instead of counting an adapter of 0. */
