@@ -35,12 +35,16 @@ final class ModelIoOptions {
         OptionSpec.optional("loss", "cross-entropy|binary-cross-entropy|mse", "the loss of the own output "
             + "(default: from the op computing it: softmax/logits, sigmoid, linear)", null)
             .typed(ValueType.oneOf("cross-entropy", "binary-cross-entropy", "mse")))
-        .map(o -> o.in(MODEL_IO)).toList();
+        .map(o -> o.in(o.name().equals("tag") ? ModelOptions.MODEL : MODEL_IO)).toList();
   }
 
   /** Eval's: a merged model already has its head, so --features and --pooling do not apply. */
   static List<OptionSpec> evalSpecs() {
-    return specs().stream().filter(o -> !o.name().equals("features") && !o.name().equals("pooling")).toList();
+    return specs().stream().filter(o -> !o.name().equals("features") && !o.name().equals("pooling"))
+        .map(o -> o.name().equals("output") ? new OptionSpec(o.name(), o.valueName(), "score the model's own"
+            + " signature output, for a model trained that way (default: its only output, when it has no"
+            + " pooled_output)", o.defaultValue(), o.required(), o.repeatable(), o.type(), o.section()) : o)
+        .toList();
   }
 
   /** Bench's: train's, less --tag, which bench takes among its model options. */

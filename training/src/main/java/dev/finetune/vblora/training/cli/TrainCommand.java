@@ -41,8 +41,10 @@ final class TrainCommand implements Command {
   public List<OptionSpec> options() {
     TrainConfig defaults = TrainDefaults.CONFIG;
     List<OptionSpec> options = new ArrayList<>(Stream.of(
-        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")"),
-        OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted", defaults.signature()),
+        OptionSpec.required("model", "M", "a SavedModel folder, or a built-in name (" + BuiltInModels.names() + ")")
+            .in(ModelOptions.MODEL),
+        OptionSpec.optional("signature", "KEY", "signature whose serving path is adapted", defaults.signature())
+            .in(ModelOptions.MODEL),
         OptionSpec.required("train", "FILE", "training data (.tsv, .csv, .jsonl)").typed(ValueType.PATH),
         OptionSpec.optional("valid", "FILE", "validation data; without it --valid-fraction is held out", null)
             .typed(ValueType.PATH),
@@ -50,7 +52,7 @@ final class TrainCommand implements Command {
             TrainDefaults.plain(defaults.validFraction())).typed(ValueType.NUMBER),
         OptionSpec.optional("task", "classification|regression", "what the label column holds",
             defaults.task().cliName()).typed(ValueType.oneOf("classification", "regression")))
-        .map(o -> o.in(DATA)).toList());
+        .map(o -> o.section().equals(OptionSpec.OPTIONS) ? o.in(DATA) : o).toList());
     options.addAll(TokenizerFlags.specs());
     options.addAll(ModelIoOptions.specs());
     options.addAll(DataOptions.columnSpecs());
