@@ -14,6 +14,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
@@ -22,6 +23,7 @@ import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TNumber;
 import org.tensorflow.types.family.TType;
 
@@ -260,8 +262,48 @@ final class FactoredGradients {
     Operand<T> up = as(tf, op.input(3).expect(TFloat32.class), type);
     Operand<T> back = tf.linalg.matMul(gradient, up, MatMul.transposeB(true));                  // [n, r]
     Operand<T> projected = tf.linalg.matMul(x, scaledDown);                                     // [n, r]
-    return List.of(as(tf, tf.linalg.matMul(x, back, MatMul.transposeA(true)), TFloat32.class),  // [in, r]
-        as(tf, tf.linalg.matMul(projected, gradient, MatMul.transposeA(true)), TFloat32.class)); // [r, out]
+    return List.of(as(tf, overRows(tf, type, x, back), TFloat32.class),                   // [in, r]
+        as(tf, overRows(tf, type, projected, gradient), TFloat32.class));                  // [r, out]
+  }
+
+  /** Rows per chunk of {@link #overRows}. */
+  static final int CHUNK_ROWS = 128;
+
+  /**
+   * a^T b [p, q] for a [n, p] and b [n, q]: in float32, as a batched product over whole chunks of
+   * {@link #CHUNK_ROWS} rows, the sum of its partial products, plus the remaining rows' product (none when n is a
+   * multiple of the chunk, as for BERT at 32 x 128; XLA, which knows n, then drops it).
+   *
+   * <p>Why: both factor gradients reduce a wide activation over the batch's rows to r columns, which cuBLAS serves in
+   * TF32 with a split-K kernel of few blocks (80 on 132 SMs for BERT-base at 32 x 128), about four times the time it
+   * takes to read the activation (docs/benchmarks.md, lease AC). In chunks the product has n / 128 times as many
+   * blocks, and the sum that follows reads only [n / 128, p, q]. The sizes are read in the graph (tf.shape), not
+   * here: a gradient function runs while TensorFlow holds the graph's lock, which a static shape query also takes.
+   */
+  static <T extends TNumber> Operand<T> overRows(Ops tf, Class<T> type, Operand<T> a, Operand<T> b) {
+    if (type != TFloat32.class) {
+      return tf.linalg.matMul(a, b, MatMul.transposeA(true));
+    }
+    Operand<TInt32> sizesA = tf.shape(a);
+    Operand<TInt32> sizesB = tf.shape(b);
+    Operand<TInt32> rows = size(tf, sizesA, 0);
+    Operand<TInt32> chunk = tf.constant(CHUNK_ROWS);
+    Operand<TInt32> chunks = tf.math.floorDiv(rows, chunk);
+    Operand<TInt32> whole = tf.math.mul(chunks, chunk);
+    Operand<T> a3 = tf.reshape(tf.slice(a, tf.constant(new int[] {0, 0}), tf.stack(List.of(whole, tf.constant(-1)))),
+        tf.stack(List.of(chunks, chunk, size(tf, sizesA, 1))));
+    Operand<T> b3 = tf.reshape(tf.slice(b, tf.constant(new int[] {0, 0}), tf.stack(List.of(whole, tf.constant(-1)))),
+        tf.stack(List.of(chunks, chunk, size(tf, sizesB, 1))));
+    Operand<T> chunked = tf.reduceSum(tf.train.batchMatMul(a3, b3, type, BatchMatMul.adjX(true)), tf.constant(0));
+    Operand<TInt32> tailStart = tf.stack(List.of(whole, tf.constant(0)));
+    Operand<TInt32> toEnd = tf.constant(new int[] {-1, -1});
+    Operand<T> tail = tf.linalg.matMul(tf.slice(a, tailStart, toEnd), tf.slice(b, tailStart, toEnd),
+        MatMul.transposeA(true));
+    return tf.math.add(chunked, tail);
+  }
+
+  private static Operand<TInt32> size(Ops tf, Operand<TInt32> sizes, int axis) {
+    return tf.squeeze(tf.slice(sizes, tf.constant(new int[] {axis}), tf.constant(new int[] {1})));
   }
 
   /** {@code value} in {@code type}: itself when it has that type already, else a Cast. */

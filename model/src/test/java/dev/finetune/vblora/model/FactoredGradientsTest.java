@@ -16,6 +16,8 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
@@ -77,6 +79,44 @@ class FactoredGradientsTest {
         assertTrue(scale > 0, plan.method() + " " + name + " is all zeros, so the comparison would prove nothing");
         assertTrue(diff <= tolerance * scale, plan.method() + " " + name + ": max |merged - merged-factored| " + diff
             + " against max |value| " + scale);
+      }
+    }
+  }
+
+  /**
+   * The thin products in chunks of rows are a^T b: at whole chunks (512 rows), with a tail (300) and without a whole
+   * chunk (50), against the sums worked out here in double precision.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {512, 300, 50})
+  void theThinProductsInChunksOfRowsAreTheProductOverAllRows(int rows) {
+    int p = 24;
+    int q = 4;
+    Random random = new Random(rows);
+    float[][] a = new float[rows][p];
+    float[][] b = new float[rows][q];
+    for (int k = 0; k < rows; k++) {
+      for (int i = 0; i < p; i++) {
+        a[k][i] = (float) random.nextGaussian();
+      }
+      for (int j = 0; j < q; j++) {
+        b[k][j] = (float) random.nextGaussian();
+      }
+    }
+    try (Graph graph = new Graph(); Session session = new Session(graph)) {
+      Ops tf = Ops.create(graph);
+      Operand<TFloat32> product = FactoredGradients.overRows(tf, TFloat32.class, tf.constant(a), tf.constant(b));
+      try (Result result = session.runner().fetch(product).run()) {
+        float[][] got = StdArrays.array2dCopyOf((TFloat32) result.get(0));
+        for (int i = 0; i < p; i++) {
+          for (int j = 0; j < q; j++) {
+            double want = 0;
+            for (int k = 0; k < rows; k++) {
+              want += (double) a[k][i] * b[k][j];
+            }
+            assertEquals(want, got[i][j], 1e-4 * Math.max(1, Math.abs(want)), "[" + i + ", " + j + "]");
+          }
+        }
       }
     }
   }
