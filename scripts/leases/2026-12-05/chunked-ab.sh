@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Prepared 2026-12-05 (no device was lent after it): merged-factored's float32 factor gradients as a batched product
-# over chunks of 128 rows plus a sum (chunked-factor-gradients.patch, FactoredGradients.overRows, in .gpu-code-lever)
+# Run in lease AI (2026-12-05 22:45-23:03 UTC, an H200; kept as b24bbef): merged-factored's float32 factor
+# gradients as a batched product over chunks of 128 rows plus a sum (chunked-factor-gradients.patch, FactoredGradients.overRows, in .gpu-code-lever)
 # against main's one split-K product each (.gpu-code). Build the two folders here first:
-#   git worktree add /tmp/lever HEAD && (cd /tmp/lever && git apply scripts/leases/next/chunked-factor-gradients.patch)
+#   git worktree add /tmp/lever HEAD && (cd /tmp/lever && git apply scripts/leases/2026-12-05/chunked-factor-gradients.patch)
 #   scripts/gpu-code.sh && SRC=/tmp/lever DEST=.gpu-code-lever scripts/gpu-code.sh
 # One process per cell, alternating main and lever within each set; ROUNDS repeats (default 2); PROFILE=1 adds a
 # traced step with XLA's HLO of each set with each build (what the kernels became). Carry .gpu-code and
