@@ -1,6 +1,7 @@
 package dev.finetune.vblora.model;
 
 import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.data.error.Suggestions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Predicate;
@@ -81,8 +82,10 @@ public sealed interface TargetPattern {
   }
 
   static InvalidSettingException unknownPreset(String name) {
+    List<String> near = Suggestions.of(name, PRESETS);
     return new InvalidSettingException(List.of("targets", "exclude"),
-        "unknown target preset '" + name + "'; presets are "
+        "unknown target preset '" + name + "'" + (near.isEmpty() ? "" : " (did you mean " + near.get(0) + "?)")
+        + "; presets are "
         + String.join(", ", PRESETS) + " (or give kernel names, suffixes or a regex)");
   }
 

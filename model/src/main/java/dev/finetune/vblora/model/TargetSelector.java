@@ -1,6 +1,7 @@
 package dev.finetune.vblora.model;
 
 import dev.finetune.vblora.data.error.InvalidSettingException;
+import dev.finetune.vblora.data.error.Suggestions;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Predicate;
@@ -48,7 +49,8 @@ public final class TargetSelector {
       return selected;
     }
     if (matched.isEmpty() && selection.targets() instanceof TargetPattern.Names names
-        && names.names().size() == 1 && PRESET_LIKE.matcher(names.names().get(0)).matches()) {
+        && names.names().size() == 1 && (PRESET_LIKE.matcher(names.names().get(0)).matches()
+        || !Suggestions.of(names.names().get(0), TargetPattern.PRESETS).isEmpty())) {
       throw TargetPattern.unknownPreset(names.names().get(0));
     }
     if (matched.isEmpty() && selection.targets() instanceof TargetPattern.Preset preset) {
@@ -92,8 +94,9 @@ public final class TargetSelector {
   /** Why a layer filter removed kernels that have no layer number (a layer shared by every depth). */
   private static String unnumbered(List<Kernel> matched, TargetSelection selection) {
     long without = matched.stream().filter(k -> k.layer().isEmpty()).count();
-    return selection.layers().isAll() || without == 0 ? "" : "; " + without + " of them belong to no numbered layer"
-        + " (a layer shared by every depth, as ALBERT's, or none), which a layer filter never selects";
+    return selection.layers().isAll() || without == 0 ? "" : "; " + without + " of them have no layer number in"
+        + " their names (read from layer_N, layer_._N, layers.N, blocks_N, h.N or .../layers/N; a layer shared by"
+        + " every depth, as ALBERT's, has none), which a layer filter never selects: select them by name or regex";
   }
 
   /** The kernel names closest to what the user typed, judged on the last path component. */

@@ -188,7 +188,7 @@ class PresetsAcrossLayoutsTest {
     if (layout.shared()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> select(kernels, "bert-qv", "0"));
-      assertTrue(e.getMessage().contains("2 of them belong to no numbered layer (a layer shared by every depth"),
+      assertTrue(e.getMessage().contains("2 of them have no layer number in their names (read from layer_N"),
           e.getMessage());
     } else {
       assertEquals(layout.expected(prefix, 0, 2).subList(2, 4), select(kernels, "bert-qv", "1"));

@@ -93,8 +93,13 @@ class TargetSelectorTest {
   @Test
   void anUnknownPresetListsThePresets() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> select("bert-qkv", null, null));
-    assertTrue(e.getMessage().contains("unknown target preset 'bert-qkv'"), e.getMessage());
+    assertTrue(e.getMessage().contains("unknown target preset 'bert-qkv' (did you mean bert-qv?)"), e.getMessage());
     assertTrue(e.getMessage().contains("bert-qv, all-linear"), e.getMessage());
+    // A slip that reads as a kernel name (no dash) is still answered as the preset it is nearest to.
+    IllegalArgumentException slip = assertThrows(IllegalArgumentException.class, () -> select("all_linear", null,
+        null));
+    assertTrue(slip.getMessage().contains("unknown target preset 'all_linear' (did you mean all-linear?)"),
+        slip.getMessage());
     IllegalArgumentException direct = assertThrows(IllegalArgumentException.class,
         () -> TargetPattern.preset("everything"));
     assertTrue(direct.getMessage().contains("presets are bert-qv, all-linear"), direct.getMessage());

@@ -150,6 +150,18 @@ class ModelResolverTest {
     SavedModelException e = assertThrows(SavedModelException.class, () -> resolver().resolve("gpt-17"));
     assertTrue(e.getMessage().contains("'gpt-17' is neither a folder nor a built-in model"), e.getMessage());
     assertTrue(e.getMessage().contains("bert-base-uncased"), e.getMessage());
+    assertFalse(e.getMessage().contains("did you mean"), "nothing near: no guess\n" + e.getMessage());
+    SavedModelException slip = assertThrows(SavedModelException.class,
+        () -> resolver().resolve("bert-base-uncase"));
+    assertTrue(slip.getMessage().contains("(did you mean bert-base-uncased?)"), slip.getMessage());
+  }
+
+  @Test
+  void theSavedModelFileItselfIsAnsweredWithItsFolder(@TempDir Path dir) throws IOException {
+    Path pb = Files.writeString(dir.resolve("saved_model.pb"), "");
+    SavedModelException e = assertThrows(SavedModelException.class, () -> resolver().resolve(pb.toString()));
+    assertEquals("model '" + pb + "' is a file, not a SavedModel folder; give the folder that holds saved_model.pb"
+        + " and variables/ (" + dir.toAbsolutePath() + ")", e.getMessage());
   }
 
 }
