@@ -52,7 +52,7 @@ public final class TruncationWarning {
         + (one ? "was" : "were") + " cut to it" + consequence + " (a text's end;"
         + " a pair's longer text first); " + (lengthFixedByModel
             ? "the model's signature fixes that length, so only a model exported for longer inputs keeps more"
-            : "raise it (maxLength; --max-length on the command line), as far as the model's inputs take, to keep"
+            : "raise the maximum length (--max-length; maxLength in Java), as far as the model's inputs take, to keep"
                 + " more of them");
   }
 }

@@ -31,7 +31,7 @@ class TruncationWarningTest {
     String warning = TruncationWarning.forTraining(encoded(100, 3, 64), encoded(10, 1, 64), false).orElseThrow();
     assertTrue(warning.startsWith("3 of the 100 training examples and 1 of the 10 validation examples are longer"
         + " than the maximum length, 64 tokens, and were cut to it"), warning);
-    assertTrue(warning.contains("raise it (maxLength; --max-length on the command line)"), warning);
+    assertTrue(warning.contains("raise the maximum length (--max-length; maxLength in Java)"), warning);
   }
 
   @Test

@@ -47,8 +47,11 @@ public final class ProgressBar implements TrainingListener {
   public void onStart(TrainingPlan plan) {
     this.plan = plan;
     this.startNanos = nanoClock.getAsLong();
-    out.printf(Locale.ROOT, "training %s (%s x %s, batch %d)%s%n", Counted.of(plan.totalSteps(), "step"),
-        Counted.of(plan.epochs(), "epoch"), Counted.of(plan.stepsPerEpoch(), "step"), plan.batchSize(),
+    // A max-steps cap below the epochs' steps would otherwise read as "2 steps (1 epoch x 25 steps)"
+    boolean capped = plan.totalSteps() < plan.epochs() * plan.stepsPerEpoch();
+    out.printf(Locale.ROOT, "training %s (%s, batch %d)%s%n", Counted.of(plan.totalSteps(), "step"), capped
+        ? "capped by max steps; an epoch is " + Counted.of(plan.stepsPerEpoch(), "step")
+        : Counted.of(plan.epochs(), "epoch") + " x " + Counted.of(plan.stepsPerEpoch(), "step"), plan.batchSize(),
         plan.startStep() > 0 ? ", resuming at step " + plan.startStep() : "");
   }
 
@@ -89,7 +92,7 @@ public final class ProgressBar implements TrainingListener {
   @Override
   public void onEnd(TrainingSummary summary) {
     endLine();
-    out.printf(Locale.ROOT, "done: %d steps, %.1f ms/step%s%n", summary.steps(), summary.stepMillis(),
+    out.printf(Locale.ROOT, "done: %s, %.1f ms/step%s%n", Counted.of(summary.steps(), "step"), summary.stepMillis(),
         summary.bestStep() >= 0 ? ", best at step " + summary.bestStep() : "");
     out.flush();
   }

@@ -37,6 +37,10 @@ class ProgressBarTest {
     bytes.reset();
     new ProgressBar(out, clock::get, false, 1).onStart(new TrainingPlan(100, 0, 2, 50, 16, 800));
     assertEquals("training 100 steps (2 epochs x 50 steps, batch 16)", printed().strip());
+    bytes.reset();
+    new ProgressBar(out, clock::get, false, 1).onStart(new TrainingPlan(2, 0, 1, 25, 8, 200));
+    assertEquals("training 2 steps (capped by max steps; an epoch is 25 steps, batch 8)", printed().strip(),
+        "a cap below the epochs is not written as 1 epoch x 25 steps");
   }
 
   @Test
@@ -85,5 +89,8 @@ class ProgressBarTest {
     bar.onEnd(new TrainingSummary(10, 10, Map.of("accuracy", 0.875), Map.of("accuracy", 0.875), 12.5));
     assertTrue(printed().contains("eval at step 10 (40 examples): accuracy 0.8750 (best so far)"), printed());
     assertTrue(printed().contains("done: 10 steps, 12.5 ms/step, best at step 10"), printed());
+    bytes.reset();
+    bar.onEnd(new TrainingSummary(1, -1, Map.of(), Map.of(), 3.0));
+    assertEquals("done: 1 step, 3.0 ms/step", printed().strip());
   }
 }
