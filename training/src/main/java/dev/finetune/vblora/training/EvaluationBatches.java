@@ -31,7 +31,7 @@ public record EvaluationBatches(EncodedDataset encoded, List<Batch> batches) {
    * @param maxLength the length asked for; a model whose signature fixes a shorter one gets that
    * @param lengthBuckets the buckets asked for (see {@link BatchShapes#buckets}); a TF2 function graph takes its
    *     signature's fixed length whatever they say
-   * @param warnings told when examples were cut to the maximum length
+   * @param warnings told when examples were cut to the maximum length, and when many word pieces are [UNK]
    */
   public static EvaluationBatches ofText(ServingModel serving, Path served, Dataset dataset,
       TokenizerOptions tokenizer, int maxLength, String lengthBuckets, int batchSize, boolean xla,
@@ -40,6 +40,7 @@ public record EvaluationBatches(EncodedDataset encoded, List<Batch> batches) {
     EncodedDataset encoded = EncodedDataset.encode(dataset, ModelTokenizer.resolve(served, tokenizer).tokenizer(),
         length);
     TruncationWarning.forEvaluation(encoded, length < maxLength).ifPresent(warnings);
+    UnknownTokensWarning.forEvaluation(encoded).ifPresent(warnings);
     LengthBuckets buckets = serving.lengthBuckets(lengthBuckets, xla, length, encoded.longestExample());
     return of(encoded, buckets, batchSize, xla);
   }

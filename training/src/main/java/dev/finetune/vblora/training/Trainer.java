@@ -140,6 +140,7 @@ public final class Trainer {
     folder.requireResumedClasses(io.ownOutput() ? List.of() : data.labelNames());
     folder.requireUnfinished();
     data.truncationWarning().ifPresent(this::warn);
+    data.unknownTokensWarning().ifPresent(this::warn);
     data.mixedLabelsWarning().ifPresent(this::warn);
     clock.since(Phase.DATA, start);
     start = clock.now();

@@ -99,6 +99,11 @@ record TrainingData(EncodedDataset train, EncodedDataset valid, List<Batch> vali
     return TruncationWarning.forTraining(train, valid, lengthFixedByModel);
   }
 
+  /** Whether the vocabulary spells the texts: said once before training when many pieces are [UNK]. */
+  Optional<String> unknownTokensWarning() {
+    return UnknownTokensWarning.forTraining(train, valid);
+  }
+
   /**
    * Class names that mix whole numbers and words (0, 1, neg, pos) are often two spellings of the same classes, which
    * would then train as different ones; said once before training. Empty otherwise.

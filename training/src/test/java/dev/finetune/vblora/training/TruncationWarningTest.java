@@ -17,7 +17,8 @@ class TruncationWarningTest {
   /** {@code size} examples of {@code maxLength} tokens each, {@code cut} of them counted as truncated. */
   private static EncodedDataset encoded(int size, int cut, int maxLength) {
     EncodedExample example = new EncodedExample(new int[maxLength], new int[maxLength], 0f);
-    return new EncodedDataset(Task.REGRESSION, null, maxLength, 0, Collections.nCopies(size, example), cut);
+    return new EncodedDataset(Task.REGRESSION, null, maxLength, 0, Collections.nCopies(size, example), cut,
+        0, 0);
   }
 
   @Test

@@ -34,4 +34,16 @@ class EncodedDatasetTest {
     assertEquals(0, encoded.padId());
     assertEquals(data.labels(), encoded.labels());
   }
+
+  /** The word pieces are counted as kept (after truncation), without [CLS] and [SEP]; [UNK] among them apart. */
+  @Test
+  void countsTheWordPiecesKeptAndThoseTheVocabularyCannotSpell() {
+    Dataset data = new Dataset(Path.of("d.tsv"), Task.CLASSIFICATION, LabelSet.of(List.of("0", "1")), List.of(
+        new Example(1, "good ภาพยนตร์ film", null, 1),
+        new Example(2, "bad 电影 bad 电影 bad", null, 0)));
+    EncodedDataset encoded = EncodedDataset.encode(data, tokenizer, 5);
+    // "good [UNK] film" in full; the second cut to 3 pieces: "bad [UNK] [UNK]" (CJK characters are words of one)
+    assertEquals(6, encoded.wordPieces());
+    assertEquals(3, encoded.unknownPieces());
+  }
 }

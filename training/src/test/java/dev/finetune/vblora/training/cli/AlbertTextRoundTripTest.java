@@ -155,10 +155,11 @@ class AlbertTextRoundTripTest {
 
   /**
    * Examples longer than the maximum length are cut to it, which the run says before it trains, and eval and the
-   * library say before they score.
+   * library say before they score; so is text the vocabulary cannot spell (Thai on this Chinese one), and never the
+   * Chinese it does.
    */
   @Test
-  void examplesCutToTheMaximumLengthAreCounted() throws Exception {
+  void whatTheTokenizerCutsOrCannotSpellIsCounted() throws Exception {
     int keep = 6 - 2; // [CLS] and [SEP]; one word piece a character here
     long longTrain = longer(0, 9, keep);
     long longValid = longer(9, 12, keep);
@@ -183,6 +184,16 @@ class AlbertTextRoundTripTest {
     assertEquals(0, full.status(), full.toString());
     assertFalse(full.err().contains("longer than the maximum length"), "every sentence fits 128 tokens: "
         + full.err());
+
+    assertFalse(run.err().contains("[UNK]") || full.err().contains("[UNK]"), "the vocabulary spells Chinese: "
+        + run.err() + full.err());
+    Path thai = Files.write(dir.resolve("thai.tsv"), List.of("sentence\tlabel", "ภาพยนตร์เรื่องนี้ดีมาก\t1",
+        "หนังเรื่องนี้แย่มาก\t0"), StandardCharsets.UTF_8);
+    CliRun other = CliRun.of("eval", "--model", out.resolve("merged").toString(), "--vocab", vocab.toString(),
+        "--lower-case", "true", "--data", thai.toString());
+    assertEquals(0, other.status(), other.toString());
+    assertTrue(other.err().contains("vblora eval: warning: 100.0% of the scored texts' word pieces are [UNK] (2 of"
+        + " 2)"), other.err());
   }
 
   /** The GOOD and BAD sentences [from, to) with more than {@code keep} characters. */
