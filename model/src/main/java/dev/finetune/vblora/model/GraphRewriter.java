@@ -143,11 +143,7 @@ public final class GraphRewriter {
           + "no separate adapter input to drop), but " + dropout + " is " + plan.dropout() + "; set " + dropout
           + " to 0, or updateForm to low-rank");
     }
-    SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
-    if (signature == null) {
-      throw new VbLoraException("the meta graph has no signature '" + signatureKey
-          + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
-    }
+    SignatureDef signature = MetaGraphSignatures.require(metaGraph, signatureKey);
     String restoreOp = metaGraph.getSaverDef().getRestoreOpName();
     GraphDef base = StaleSaverScopes.drop(metaGraph.getGraphDef(),
         restoreOp.isEmpty() ? "" : StaleSaverScopes.topScope(restoreOp));

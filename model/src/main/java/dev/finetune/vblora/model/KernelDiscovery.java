@@ -45,11 +45,7 @@ public final class KernelDiscovery {
 
   /** The kernels on the path of signature {@code signatureKey} of a meta graph. */
   public static List<Kernel> discover(MetaGraphDef metaGraph, String signatureKey) {
-    SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
-    if (signature == null) {
-      throw new VbLoraException("the meta graph has no signature '" + signatureKey
-          + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
-    }
+    SignatureDef signature = MetaGraphSignatures.require(metaGraph, signatureKey);
     return discover(metaGraph.getGraphDef(), signature);
   }
 

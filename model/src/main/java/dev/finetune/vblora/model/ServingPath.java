@@ -25,11 +25,7 @@ public final class ServingPath {
    * @throws IllegalArgumentException when there is no such signature (the message lists those there are)
    */
   public static Inlined of(MetaGraphDef metaGraph, String signatureKey) {
-    SignatureDef signature = metaGraph.getSignatureDefMap().get(signatureKey);
-    if (signature == null) {
-      throw new VbLoraException("the meta graph has no signature '" + signatureKey
-          + "'; its signatures are " + metaGraph.getSignatureDefMap().keySet());
-    }
+    SignatureDef signature = MetaGraphSignatures.require(metaGraph, signatureKey);
     GraphDef graph = metaGraph.getGraphDef();
     return graph.getLibrary().getFunctionCount() > 0 ? inline(graph, signature) : new Inlined(graph, signature);
   }
