@@ -137,8 +137,7 @@ public record TrainConfig(
     require(method != null, "method is required, e.g. " + TrainingDefaults.METHOD.name(), "method");
     require(epochs >= 1, "epochs must be at least 1, got " + epochs, "epochs");
     require(maxSteps >= 0, "maxSteps must not be negative, got " + maxSteps, "maxSteps");
-    require(batchSize >= 1, "batchSize must be at least 1, got " + batchSize, "batchSize");
-    require(maxLength >= 3, "maxLength must be at least 3 ([CLS] token [SEP]), got " + maxLength, "maxLength");
+    EvaluationConfig.requireSizes(maxLength, batchSize); // the run evaluates with them too
     BatchShapes.validate(lengthBuckets, maxLength);
     for (Map.Entry<String, Double> lr : Map.of("lrBank", lrBank, "lrLogits", lrLogits, "lrLora", lrLora,
         "lrHead", lrHead).entrySet()) {
