@@ -49,8 +49,7 @@ public final class TargetSelector {
       return selected;
     }
     if (matched.isEmpty() && selection.targets() instanceof TargetPattern.Names names
-        && names.names().size() == 1 && (PRESET_LIKE.matcher(names.names().get(0)).matches()
-        || !Suggestions.of(names.names().get(0), TargetPattern.PRESETS).isEmpty())) {
+        && names.names().size() == 1 && PRESET_LIKE.matcher(names.names().get(0)).matches()) {
       throw TargetPattern.unknownPreset(names.names().get(0));
     }
     if (matched.isEmpty() && selection.targets() instanceof TargetPattern.Preset preset) {
@@ -65,7 +64,8 @@ public final class TargetSelector {
     List<String> settings = matched.isEmpty() ? SETTINGS : matched.stream().anyMatch(excluded.negate())
         ? List.of("layers", "targets", "exclude") : List.of("exclude", "targets", "layers");
     throw new InvalidSettingException(settings, selection.describe() + " selected no kernel" + why + " among "
-        + kernels.size() + " kernels; candidates: " + candidates(kernels, selection) + INSPECT_HINT);
+        + kernels.size() + " kernels" + presetHint(matched, selection) + "; candidates: "
+        + candidates(kernels, selection) + INSPECT_HINT);
   }
 
   /**
@@ -83,6 +83,16 @@ public final class TargetSelector {
           + " no kernel of the model; closest to '" + first + "': " + closest(kernels, first)
           + "; fix or remove " + (unmatched.size() == 1 ? "it" : "them"));
     }
+  }
+
+  /** A name that matched nothing but reads like a preset's slip (all_linear): which preset it may have meant. */
+  private static String presetHint(List<Kernel> matched, TargetSelection selection) {
+    if (!matched.isEmpty() || !(selection.targets() instanceof TargetPattern.Names names)
+        || names.names().size() != 1) {
+      return "";
+    }
+    List<String> near = Suggestions.of(names.names().get(0), TargetPattern.PRESETS);
+    return near.isEmpty() ? "" : " (did you mean the preset " + near.get(0) + "?)";
   }
 
   /** Every kernel name, up to a limit that keeps the message readable. */

@@ -95,10 +95,10 @@ class TargetSelectorTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> select("bert-qkv", null, null));
     assertTrue(e.getMessage().contains("unknown target preset 'bert-qkv' (did you mean bert-qv?)"), e.getMessage());
     assertTrue(e.getMessage().contains("bert-qv, all-linear"), e.getMessage());
-    // A slip that reads as a kernel name (no dash) is still answered as the preset it is nearest to.
+    // A slip that reads as a kernel name (no dash) keeps the kernel candidates and names the preset it is near.
     IllegalArgumentException slip = assertThrows(IllegalArgumentException.class, () -> select("all_linear", null,
         null));
-    assertTrue(slip.getMessage().contains("unknown target preset 'all_linear' (did you mean all-linear?)"),
+    assertTrue(slip.getMessage().contains(" kernels (did you mean the preset all-linear?); candidates: "),
         slip.getMessage());
     IllegalArgumentException direct = assertThrows(IllegalArgumentException.class,
         () -> TargetPattern.preset("everything"));

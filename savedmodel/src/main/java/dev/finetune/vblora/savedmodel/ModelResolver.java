@@ -93,15 +93,15 @@ public final class ModelResolver {
     if (Files.isDirectory(asPath)) {
       return asPath;
     }
-    if (Files.isRegularFile(asPath)) {
-      // saved_model.pb itself, most often: the folder around it is the SavedModel
-      Path parent = asPath.toAbsolutePath().getParent();
-      throw new SavedModelException("model '" + model + "' is a file, not a SavedModel folder; give the folder that"
-          + " holds saved_model.pb and variables/" + (asPath.getFileName().toString().startsWith("saved_model.")
-          ? " (" + parent + ")" : ""));
-    }
     Optional<BuiltInModel> builtIn = BuiltInModels.find(model);
     if (builtIn.isEmpty()) {
+      if (Files.isRegularFile(asPath)) {
+        // saved_model.pb itself, most often: the folder around it is the SavedModel
+        Path parent = asPath.toAbsolutePath().getParent();
+        throw new SavedModelException("model '" + model + "' is a file, not a SavedModel folder; give the folder that"
+            + " holds saved_model.pb and variables/" + (asPath.getFileName().toString().startsWith("saved_model.")
+            ? " (" + parent + ")" : ""));
+      }
       List<String> near = Suggestions.of(model, BuiltInModels.all().stream().map(BuiltInModel::name).toList());
       throw new SavedModelException("model '" + model + "' is neither a folder nor a built-in model"
           + (near.isEmpty() ? "" : " (did you mean " + near.get(0) + "?)") + "; give a SavedModel folder or one of: "

@@ -1,6 +1,7 @@
 package dev.finetune.vblora.data.tokenizer;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,21 +57,25 @@ final class TokenizerFiles {
    * model keeps files of its own (ALBERT's assets-extra/vocab.txt). Never read as the tokenizer's without being
    * given; named in messages, so that the user knows which file to give.
    */
-  List<Path> elsewhere(Predicate<String> name) throws IOException {
+  List<Path> elsewhere(Predicate<String> name) {
     List<Path> found = new ArrayList<>();
-    try (Stream<Path> dirs = Files.list(folder)) {
-      for (Path dir : (Iterable<Path>) dirs.filter(Files::isDirectory).sorted()::iterator) {
-        String dirName = dir.getFileName().toString();
-        if (dirName.equals(ASSETS) || dirName.equals("variables")) {
-          continue;
-        }
-        try (Stream<Path> list = Files.list(dir)) {
-          list.filter(Files::isRegularFile).filter(f -> name.test(f.getFileName().toString())).sorted()
-              .forEach(found::add);
-        }
+    for (Path dir : listed(folder).stream().filter(Files::isDirectory).toList()) {
+      String dirName = dir.getFileName().toString();
+      if (!dirName.equals(ASSETS) && !dirName.equals("variables")) {
+        listed(dir).stream().filter(Files::isRegularFile).filter(f -> name.test(f.getFileName().toString()))
+            .forEach(found::add);
       }
     }
     return found;
+  }
+
+  /** A folder's entries, sorted; none where it cannot be read (lost+found): a hint is not worth an error. */
+  private static List<Path> listed(Path dir) {
+    try (Stream<Path> list = Files.list(dir)) {
+      return list.sorted().toList();
+    } catch (IOException | UncheckedIOException e) {
+      return List.of();
+    }
   }
 
   /** {@code file} relative to the model folder, for messages. */

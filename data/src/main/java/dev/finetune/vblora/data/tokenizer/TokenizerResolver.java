@@ -59,7 +59,7 @@ public final class TokenizerResolver {
     return vocab;
   }
 
-  private static Path modelVocab(TokenizerFiles files) throws IOException {
+  private static Path modelVocab(TokenizerFiles files) throws TokenizerException {
     WordPieceRequirement.check(files);
     Path assets = files.folder().resolve(TokenizerFiles.ASSETS);
     Optional<Path> standard = files.named("vocab.txt").filter(f -> f.getParent().equals(assets));

@@ -9,10 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
 import picocli.CommandLine.Model.UsageMessageSpec;
@@ -64,7 +66,8 @@ public final class Cli {
     }
     if (argv[0].equals("help")) {
       CommandLine topic = argv.length > 1 ? root.getSubcommands().get(argv[1]) : null;
-      if (argv.length > 1 && topic == null && !argv[1].startsWith("-")) {
+      if (argv.length > 1 && topic == null && !argv[1].startsWith("-") && !argv[1].startsWith("@")
+          && !argv[1].equals("help")) {
         return unknownCommand(argv[1], json);
       }
       (topic != null ? topic : root).usage(out);
@@ -164,7 +167,8 @@ public final class Cli {
     if (atRoot && e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
       List<String> unmatched = u.getUnmatched();
       Optional<String> command = argv.stream().filter(commands::containsKey).findFirst();
-      if (command.isPresent() && argv.get(0).startsWith("-")) {
+      if (command.isPresent() && argv.get(0).startsWith("-")
+          && optionsOf(root.getSubcommands().get(command.get())).containsAll(optionNames(unmatched))) {
         // The root has no options but --help and --version: a command's option went before the command
         String before = String.join(" ", argv.subList(0, argv.indexOf(command.get())));
         String message = "options go after the command: vblora " + command.get() + " " + before + " ...";
@@ -185,6 +189,18 @@ public final class Cli {
     }
     err.println("Run '" + name + " --help' for the " + (atRoot ? "commands." : "options."));
     return failed(json, e.getMessage(), USAGE_ERROR);
+  }
+
+  /** A command's option names, both polarities of its switches included. */
+  private static Set<String> optionsOf(CommandLine command) {
+    Set<String> names = new HashSet<>();
+    command.getCommandSpec().options().forEach(o -> names.addAll(List.of(o.names())));
+    return names;
+  }
+
+  /** The options among unmatched arguments, without an {@code =value}. */
+  private static List<String> optionNames(List<String> unmatched) {
+    return unmatched.stream().filter(a -> a.startsWith("-")).map(a -> a.split("=", 2)[0]).toList();
   }
 
   private int unknownCommand(String typed, boolean json) {

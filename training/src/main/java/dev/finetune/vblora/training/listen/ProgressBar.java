@@ -47,10 +47,10 @@ public final class ProgressBar implements TrainingListener {
   public void onStart(TrainingPlan plan) {
     this.plan = plan;
     this.startNanos = nanoClock.getAsLong();
-    // A max-steps cap below the epochs' steps would otherwise read as "2 steps (1 epoch x 25 steps)"
-    boolean capped = plan.totalSteps() < plan.epochs() * plan.stepsPerEpoch();
-    out.printf(Locale.ROOT, "training %s (%s, batch %d)%s%n", Counted.of(plan.totalSteps(), "step"), capped
-        ? "capped by max steps; an epoch is " + Counted.of(plan.stepsPerEpoch(), "step")
+    // Steps set by max steps would otherwise read as "2 steps (1 epoch x 25 steps)"
+    boolean bySteps = plan.totalSteps() != plan.epochs() * plan.stepsPerEpoch();
+    out.printf(Locale.ROOT, "training %s (%s, batch %d)%s%n", Counted.of(plan.totalSteps(), "step"), bySteps
+        ? "set by max steps; an epoch is " + Counted.of(plan.stepsPerEpoch(), "step")
         : Counted.of(plan.epochs(), "epoch") + " x " + Counted.of(plan.stepsPerEpoch(), "step"), plan.batchSize(),
         plan.startStep() > 0 ? ", resuming at step " + plan.startStep() : "");
   }

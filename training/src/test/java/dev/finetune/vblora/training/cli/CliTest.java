@@ -164,6 +164,12 @@ class CliTest {
     assertEquals(2, run("--times", "2", "echo", "--text", "a"));
     assertTrue(stderr().contains("options go after the command: vblora echo --times 2 ..."), stderr());
     assertEquals("", stdout(), "nothing ran");
+    // A misspelt root option before a command is that, not a command's option out of place.
+    assertEquals(2, run("--verison", "echo", "--text", "a"));
+    assertFalse(stderr().contains("options go after"), stderr());
+    assertTrue(stderr().contains("--verison"), stderr());
+    assertEquals(0, run("help", "help"), "help is a topic of help");
+    assertTrue(stdout().contains("  echo "), stdout());
   }
 
   @Test

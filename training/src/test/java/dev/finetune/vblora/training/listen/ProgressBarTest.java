@@ -39,7 +39,7 @@ class ProgressBarTest {
     assertEquals("training 100 steps (2 epochs x 50 steps, batch 16)", printed().strip());
     bytes.reset();
     new ProgressBar(out, clock::get, false, 1).onStart(new TrainingPlan(2, 0, 1, 25, 8, 200));
-    assertEquals("training 2 steps (capped by max steps; an epoch is 25 steps, batch 8)", printed().strip(),
+    assertEquals("training 2 steps (set by max steps; an epoch is 25 steps, batch 8)", printed().strip(),
         "a cap below the epochs is not written as 1 epoch x 25 steps");
   }
 
