@@ -48,8 +48,9 @@ class PresetsOnRealModelsTest {
     assertTrue(kernels.stream().allMatch(k -> k.layer().isEmpty()));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TargetSelector.select(kernels, TargetSelection.parse("bert-qv", null, "0-3")));
-    assertTrue(e.getMessage().contains("(2 matched before the exclusion and layer filter; 2 of them belong to no "
-        + "numbered layer"), e.getMessage());
+    assertTrue(e.getMessage().contains("(2 matched before the exclusion and layer filter; 2 of them have no layer"
+        + " number in their names"), e.getMessage());
+    assertTrue(e.getMessage().contains("a layer shared by every depth, as ALBERT's, has none"), e.getMessage());
   }
 
   @Test
