@@ -161,14 +161,15 @@ public final class DatasetReader {
       return !integer.test(first);
     }
     // Class names (or the training labels at evaluation).
-    Predicate<String> known = knownLabels != null ? knownLabels::contains : new HashSet<>(rest)::contains;
+    Set<String> seen = new HashSet<>(rest);
+    Predicate<String> known = knownLabels != null ? knownLabels::contains : seen::contains;
     if (known.test(first) || !rest.stream().allMatch(known)) {
       return false; // line 1's label is a class like the others', or the rows do not agree on what a label is
     }
     if (namesAColumn(rows.get(0), mapping)) {
       return true;
     }
-    if (knownLabels == null && new HashSet<>(rest).size() * 2 > rest.size()) {
+    if (knownLabels == null && seen.size() * 2 > rest.size()) {
       return false; // names too diverse to tell a rare class from a column name: line 1 stays an example
     }
     throw new DataFileException(file, 1, null, "line 1 may be a header or an example: its label '" + first

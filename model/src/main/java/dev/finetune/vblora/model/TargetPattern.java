@@ -82,10 +82,8 @@ public sealed interface TargetPattern {
   }
 
   static InvalidSettingException unknownPreset(String name) {
-    List<String> near = Suggestions.of(name, PRESETS);
     return new InvalidSettingException(List.of("targets", "exclude"),
-        "unknown target preset '" + name + "'" + (near.isEmpty() ? "" : " (did you mean " + near.get(0) + "?)")
-        + "; presets are "
+        "unknown target preset '" + name + "'" + Suggestions.hint(name, PRESETS) + "; presets are "
         + String.join(", ", PRESETS) + " (or give kernel names, suffixes or a regex)");
   }
 

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -102,10 +101,9 @@ public final class ModelResolver {
             + " holds saved_model.pb and variables/" + (asPath.getFileName().toString().startsWith("saved_model.")
             ? " (" + parent + ")" : ""));
       }
-      List<String> near = Suggestions.of(model, BuiltInModels.all().stream().map(BuiltInModel::name).toList());
       throw new SavedModelException("model '" + model + "' is neither a folder nor a built-in model"
-          + (near.isEmpty() ? "" : " (did you mean " + near.get(0) + "?)") + "; give a SavedModel folder or one of: "
-          + BuiltInModels.names());
+          + Suggestions.hint(model, BuiltInModels.all().stream().map(BuiltInModel::name).toList())
+          + "; give a SavedModel folder or one of: " + BuiltInModels.names());
     }
     return resolve(builtIn.get());
   }

@@ -24,6 +24,12 @@ public final class Suggestions {
         .sorted(Comparator.comparingInt(n -> distance(bare, n))).toList();
   }
 
+  /** " (did you mean NAME?)" with the nearest of {@link #of}, or "" when none is near: the end of a message's name. */
+  public static String hint(String typed, Collection<String> names) {
+    List<String> near = of(typed, names);
+    return near.isEmpty() ? "" : " (did you mean " + near.get(0) + "?)";
+  }
+
   /** Edit distance with transpositions (optimal string alignment). */
   static int distance(String a, String b) {
     int[][] d = new int[a.length() + 1][b.length() + 1];

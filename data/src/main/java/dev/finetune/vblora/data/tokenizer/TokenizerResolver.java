@@ -66,7 +66,7 @@ public final class TokenizerResolver {
     if (standard.isPresent()) {
       return standard.get();
     }
-    List<Path> inAssets = files.matching(name -> name.contains("vocab") && name.endsWith(".txt")).stream()
+    List<Path> inAssets = files.matching(TokenizerResolver::vocabularyName).stream()
         .filter(f -> f.getParent().equals(assets)).toList();
     if (inAssets.size() == 1) {
       return inAssets.get(0);
@@ -80,12 +80,17 @@ public final class TokenizerResolver {
     if (beside.isPresent()) {
       return beside.get();
     }
-    List<Path> elsewhere = files.elsewhere(name -> name.contains("vocab") && name.endsWith(".txt"));
+    List<Path> elsewhere = files.elsewhere(TokenizerResolver::vocabularyName);
     throw new TokenizerException("model " + files.folder() + " ships no WordPiece vocabulary where a SavedModel"
         + " keeps one (looked for assets/vocab.txt, assets/*vocab*.txt and vocab.txt); give the vocab.txt it was"
         + " trained with explicitly" + (elsewhere.isEmpty() ? "" : ". It has "
         + elsewhere.stream().map(files::describe).toList() + " in a folder of its own: give that file if the"
         + " model was trained with it"), TokenizerException.Setting.VOCAB);
+  }
+
+  /** *vocab*.txt: how TF Hub, Model Garden and ALBERT name a WordPiece vocabulary beside the standard vocab.txt. */
+  private static boolean vocabularyName(String name) {
+    return name.contains("vocab") && name.endsWith(".txt");
   }
 
   private LowerCaseSetting modelLowerCase(TokenizerFiles files, Path vocabFile, Vocabulary vocabulary)

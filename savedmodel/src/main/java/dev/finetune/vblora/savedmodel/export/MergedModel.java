@@ -64,8 +64,6 @@ public final class MergedModel {
    */
   public static AdapterDeltas merge(Path baseModel, Path adapterDir, Path target) throws IOException {
     Objects.requireNonNull(baseModel, "baseModel is null; give the folder of the SavedModel to merge into");
-    Objects.requireNonNull(adapterDir, "adapterDir is null; give the adapter's folder");
-    Objects.requireNonNull(target, "target is null; give the folder to write the merged SavedModel to");
     return merge(SavedModelReader.read(baseModel), SavedModelReader.SERVE, SavedModelInfo.DEFAULT_SIGNATURE,
         adapterDir, target, false, warning -> {});
   }

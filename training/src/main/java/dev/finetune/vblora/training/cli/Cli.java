@@ -191,7 +191,7 @@ public final class Cli {
     return failed(json, e.getMessage(), USAGE_ERROR);
   }
 
-  /** A command's option names, both polarities of its switches included. */
+  /** A command's option names as declared (a switch's --no- form is not among them). */
   private static Set<String> optionsOf(CommandLine command) {
     Set<String> names = new HashSet<>();
     command.getCommandSpec().options().forEach(o -> names.addAll(List.of(o.names())));
