@@ -290,16 +290,20 @@ final class FactoredGradients {
     Operand<TInt32> chunk = tf.constant(CHUNK_ROWS);
     Operand<TInt32> chunks = tf.math.floorDiv(rows, chunk);
     Operand<TInt32> whole = tf.math.mul(chunks, chunk);
-    Operand<T> a3 = tf.reshape(tf.slice(a, tf.constant(new int[] {0, 0}), tf.stack(List.of(whole, tf.constant(-1)))),
-        tf.stack(List.of(chunks, chunk, size(tf, sizesA, 1))));
-    Operand<T> b3 = tf.reshape(tf.slice(b, tf.constant(new int[] {0, 0}), tf.stack(List.of(whole, tf.constant(-1)))),
-        tf.stack(List.of(chunks, chunk, size(tf, sizesB, 1))));
-    Operand<T> chunked = tf.reduceSum(tf.train.batchMatMul(a3, b3, type, BatchMatMul.adjX(true)), tf.constant(0));
+    Operand<T> chunked = tf.reduceSum(tf.train.batchMatMul(inChunks(tf, a, sizesA, whole, chunks, chunk),
+        inChunks(tf, b, sizesB, whole, chunks, chunk), type, BatchMatMul.adjX(true)), tf.constant(0));
     Operand<TInt32> tailStart = tf.stack(List.of(whole, tf.constant(0)));
     Operand<TInt32> toEnd = tf.constant(new int[] {-1, -1});
     Operand<T> tail = tf.linalg.matMul(tf.slice(a, tailStart, toEnd), tf.slice(b, tailStart, toEnd),
         MatMul.transposeA(true));
     return tf.math.add(chunked, tail);
+  }
+
+  /** The first {@code whole} rows of {@code x} [n, p] as [chunks, chunk, p]. */
+  private static <T extends TNumber> Operand<T> inChunks(Ops tf, Operand<T> x, Operand<TInt32> sizes,
+      Operand<TInt32> whole, Operand<TInt32> chunks, Operand<TInt32> chunk) {
+    return tf.reshape(tf.slice(x, tf.constant(new int[] {0, 0}), tf.stack(List.of(whole, tf.constant(-1)))),
+        tf.stack(List.of(chunks, chunk, size(tf, sizes, 1))));
   }
 
   private static Operand<TInt32> size(Ops tf, Operand<TInt32> sizes, int axis) {

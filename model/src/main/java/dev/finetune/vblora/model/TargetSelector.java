@@ -91,8 +91,7 @@ public final class TargetSelector {
         || names.names().size() != 1) {
       return "";
     }
-    List<String> near = Suggestions.of(names.names().get(0), TargetPattern.PRESETS);
-    return near.isEmpty() ? "" : " (did you mean the preset " + near.get(0) + "?)";
+    return Suggestions.hint(names.names().get(0), TargetPattern.PRESETS, "the preset ");
   }
 
   /** Every kernel name, up to a limit that keeps the message readable. */

@@ -26,8 +26,13 @@ public final class Suggestions {
 
   /** " (did you mean NAME?)" with the nearest of {@link #of}, or "" when none is near: the end of a message's name. */
   public static String hint(String typed, Collection<String> names) {
+    return hint(typed, names, "");
+  }
+
+  /** As {@link #hint(String, Collection)}, saying what the name is: " (did you mean the preset NAME?)". */
+  public static String hint(String typed, Collection<String> names, String kind) {
     List<String> near = of(typed, names);
-    return near.isEmpty() ? "" : " (did you mean " + near.get(0) + "?)";
+    return near.isEmpty() ? "" : " (did you mean " + kind + near.get(0) + "?)";
   }
 
   /** Edit distance with transpositions (optimal string alignment). */

@@ -41,9 +41,8 @@ final class ModelIoOptions {
   /** Eval's: a merged model already has its head, so --features and --pooling do not apply. */
   static List<OptionSpec> evalSpecs() {
     return specs().stream().filter(o -> !o.name().equals("features") && !o.name().equals("pooling"))
-        .map(o -> o.name().equals("output") ? new OptionSpec(o.name(), o.valueName(), "score the model's own"
-            + " signature output, for a model trained that way (default: its only output, when it has no"
-            + " pooled_output)", o.defaultValue(), o.required(), o.repeatable(), o.type(), o.section()) : o)
+        .map(o -> o.name().equals("output") ? o.helped("score the model's own signature output, for a model"
+            + " trained that way (default: its only output, when it has no pooled_output)") : o)
         .toList();
   }
 

@@ -57,6 +57,11 @@ public record OptionSpec(String name, String valueName, String help, String defa
     return new OptionSpec(name, valueName, help, defaultValue, required, repeatable, kind, section);
   }
 
+  /** The same option with another line of help, e.g. where one command reads it differently. */
+  public OptionSpec helped(String text) {
+    return new OptionSpec(name, valueName, text, defaultValue, required, repeatable, type, section);
+  }
+
   /** The same option listed under {@code heading} in help. */
   public OptionSpec in(String heading) {
     return new OptionSpec(name, valueName, help, defaultValue, required, repeatable, type, heading);
